@@ -1,0 +1,23 @@
+import re
+
+import pytest
+
+from wefirst.cases.messages import CATALOGUE, message
+
+
+@pytest.mark.parametrize("code", sorted(CATALOGUE))
+def test_every_message_exists_in_both_languages_with_the_same_placeholders(code: str) -> None:
+    entry = CATALOGUE[code]
+    assert set(entry) == {"en", "fr"}
+    fields = [set(re.findall(r"\{(\w+)", entry[lang])) for lang in ("en", "fr")]
+    assert fields[0] == fields[1]
+    assert entry["en"] != entry["fr"] or code.startswith("state_")
+
+
+def test_render() -> None:
+    assert message("too_many_links", "fr", max=10, count=12) == (
+        "Au plus 10 liens de preuve par dossier (12 reçus)."
+    )
+    assert message("milestone", count=100) == "100 people have co-signed this case."
+    with pytest.raises(KeyError):
+        message("no_such_code")
