@@ -1,0 +1,60 @@
+"""Shared Playwright helper: Debian's Chromium, never a downloaded browser.
+
+Browser tests are marked `@pytest.mark.browser` and skip cleanly when `/usr/bin/chromium` is
+missing (install it with `apt-get install -y chromium`, never `playwright install`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = Path(os.environ.get("WEFIRST_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+#: What a desktop Chromium sends when it is not headless; pages under test that refuse headless
+#: user agents (the widget does) see a normal reader with this.
+DESKTOP_USER_AGENT = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36"
+)
+
+
+def require_chromium() -> None:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not installed (apt-get install -y chromium)")
+
+
+def launch_browser(playwright: Any, **options: Any) -> Any:
+    """Launches Debian's Chromium from an already started `sync_playwright()`."""
+    require_chromium()
+    options.setdefault("headless", True)
+    return playwright.chromium.launch(
+        executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, **options
+    )
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Yields a Playwright `Browser`; the import is deferred so collecting tests needs no
+    Playwright when browser tests are deselected."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = launch_browser(p)
+        try:
+            yield browser
+        finally:
+            browser.close()
