@@ -1,0 +1,45 @@
+"""Signer key files: the Go note private-key line in a 0600 file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from wefirst.tlog.errors import LogFormatError
+from wefirst.tlog.note import Signer, generate_signer, parse_signer_key
+
+
+def write_new_key(path: str | os.PathLike[str], name: str) -> Signer:
+    """Create a fresh key at ``path`` (never overwriting one): O_EXCL and mode 0600 from the
+    first byte, so the seed is never readable by others even briefly."""
+    signer = generate_signer(name)
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(signer.private_key_string + "\n")
+    return signer
+
+
+def load_key(path: str | os.PathLike[str]) -> Signer:
+    try:
+        text = Path(path).read_text(encoding="ascii")
+    except UnicodeDecodeError:
+        raise LogFormatError(f"{path}: signer key file is not ASCII") from None
+    return parse_signer_key(text)
+
+
+def load_or_create(path: str | os.PathLike[str], origin: str) -> Signer:
+    """The demo's first run creates the key; later runs must find the same origin in it."""
+    p = Path(path)
+    if not p.exists():
+        try:
+            return write_new_key(p, origin)
+        except FileExistsError:
+            pass  # another process created it between our check and open
+    signer = load_key(p)
+    if signer.name != origin:
+        raise LogFormatError(
+            f"{path}: key is for origin {signer.name!r}, but the log origin is {origin!r}"
+        )
+    return signer

@@ -1,0 +1,133 @@
+"""Where tiles, bundles and the published checkpoint live, behind one small interface.
+
+Paths are exactly the URL paths below the log prefix (``checkpoint``, ``tile/0/000.p/3``,
+``tile/entries/x001/000``), so a directory store can be served by any static web server or copied
+to an object store as it is.
+
+Policy shared by every store: when a full tile is written, the partial versions of that tile are
+deleted (C2SP tlog-tiles allows it; readers fall back to the full tile). Otherwise a log growing
+one entry per batch would keep up to 255 partial copies of every tile."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Protocol
+
+from wefirst.tlog.errors import LogFormatError
+from wefirst.tlog.tiles import parse_tile_path
+
+CHECKPOINT_PATH = "checkpoint"
+
+
+class TileStore(Protocol):
+    def get(self, path: str) -> bytes | None: ...
+
+    def put_many(self, items: Mapping[str, bytes]) -> None:
+        """Store all items; a later item may depend on earlier ones being durable (the
+        checkpoint, if present, is written last)."""
+        ...
+
+
+def check_path(path: str) -> None:
+    """Only canonical tile/bundle paths and ``checkpoint``: no traversal, one name per object."""
+    if path != CHECKPOINT_PATH:
+        parse_tile_path(path)
+
+
+def partial_prefix(path: str) -> str | None:
+    """For a full tile path, the prefix its partial versions share (``tile/0/001.p/``)."""
+    if path == CHECKPOINT_PATH:
+        return None
+    tile = parse_tile_path(path)
+    return path + ".p/" if tile.is_full else None
+
+
+def ordered(items: Mapping[str, bytes]) -> list[tuple[str, bytes]]:
+    """Tiles and bundles first, the checkpoint last, so a reader never sees a checkpoint whose
+    tiles are missing."""
+    return sorted(items.items(), key=lambda kv: kv[0] == CHECKPOINT_PATH)
+
+
+class MemoryTileStore:
+    def __init__(self) -> None:
+        self.items: dict[str, bytes] = {}
+
+    def get(self, path: str) -> bytes | None:
+        return self.items.get(path)
+
+    def put_many(self, items: Mapping[str, bytes]) -> None:
+        for path, data in ordered(items):
+            check_path(path)
+            self.items[path] = bytes(data)
+            prefix = partial_prefix(path)
+            if prefix is not None:
+                for p in [p for p in self.items if p.startswith(prefix)]:
+                    del self.items[p]
+
+
+class DirectoryTileStore:
+    """Files laid out as the URLs; each written to a temporary file, fsynced, then renamed, so a
+    reader sees either nothing or the whole tile."""
+
+    def __init__(self, root: str | os.PathLike[str], *, fsync: bool = True) -> None:
+        self.root = Path(root)
+        self.fsync = fsync
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def _file(self, path: str) -> Path:
+        check_path(path)
+        return self.root / path
+
+    def get(self, path: str) -> bytes | None:
+        try:
+            f = self._file(path)
+        except LogFormatError:
+            return None
+        try:
+            return f.read_bytes()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+
+    def put_many(self, items: Mapping[str, bytes]) -> None:
+        tiles = {p: d for p, d in items.items() if p != CHECKPOINT_PATH}
+        self._write(tiles)
+        if CHECKPOINT_PATH in items:
+            # Only once every tile is durable may the checkpoint that needs them appear.
+            self._write({CHECKPOINT_PATH: items[CHECKPOINT_PATH]})
+
+    def _write(self, items: Mapping[str, bytes]) -> None:
+        touched_dirs: set[Path] = set()
+        pruned: list[Path] = []
+        for path, data in items.items():
+            target = self._file(path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+                    if self.fsync:
+                        fh.flush()
+                        os.fsync(fh.fileno())
+                os.chmod(tmp, 0o644)
+                os.replace(tmp, target)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+            touched_dirs.add(target.parent)
+            if partial_prefix(path) is not None:
+                pruned.append(target.parent / (target.name + ".p"))
+        if self.fsync:
+            for d in touched_dirs:
+                dfd = os.open(d, os.O_RDONLY)
+                try:
+                    os.fsync(dfd)
+                finally:
+                    os.close(dfd)
+        for pdir in pruned:
+            if pdir.is_dir():
+                for f in pdir.iterdir():
+                    f.unlink(missing_ok=True)
+                pdir.rmdir()
