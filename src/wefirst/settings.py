@@ -1,0 +1,98 @@
+"""The one settings class. Every knob lives here so the CLI, the docs and the tests agree;
+`wefirst settings-doc` renders docs/settings.md from it and a test fails when they drift."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Read from `WEFIRST_*` environment variables (and a `.env` file when present)."""
+
+    model_config = SettingsConfigDict(env_prefix="WEFIRST_", env_file=".env", extra="ignore")
+
+    # core
+    database_url: str = Field(
+        "sqlite:///wefirst.db",
+        description="SQLAlchemy URL. SQLite (WAL) by default; postgresql+psycopg://… at scale.",
+    )
+    base_url: str = Field(
+        "http://127.0.0.1:8000", description="Public URL of this deployment (links, receipts)."
+    )
+    secret_key: str = Field(
+        "dev-insecure-change-me",
+        description="Server secret for HMACs (order-id salts, tokens, sessions). Set in production.",
+    )
+    data_dir: Path = Field(
+        Path("."), description="Folder for generated files (signer key, tile directory)."
+    )
+    idempotency_retention_days: int = Field(
+        21, description="How long stored responses to Idempotency-Key requests are replayed."
+    )
+    db_pool_size: int = Field(5, description="Connections per process in the PostgreSQL pool.")
+    log_json: bool = Field(True, description="Structured JSON logs on stderr.")
+
+    # tlog
+
+    # widget
+
+    # connectors
+
+    # voice
+
+    # cases
+    cases_answer_within_hours: int = Field(
+        168,
+        ge=1,
+        description="A complaint with no brand answer after this many hours is "
+        "marked unanswered on the brand's scorecard.",
+    )
+    cases_max_evidence_links: int = Field(
+        10, ge=0, le=50, description="Most evidence links one case may carry."
+    )
+    cases_verify_link_hours: int = Field(
+        48, ge=1, description="How long an e-mailed co-sign confirmation link stays valid."
+    )
+    cases_rate_window_minutes: int = Field(
+        60, ge=1, description="Window over which the per-address and per-network limits count."
+    )
+    cases_cosign_limit_per_address: int = Field(
+        10, ge=1, description="Co-sign requests one e-mail address may make per window."
+    )
+    cases_cosign_limit_per_network: int = Field(
+        30,
+        ge=1,
+        description="Co-sign requests one network (IPv4 /24, IPv6 /48) may make per window.",
+    )
+    cases_open_limit_per_network: int = Field(
+        5, ge=1, description="Cases one network may open per window."
+    )
+    cases_report_limit_per_network: int = Field(
+        20, ge=1, description="Moderation reports one network may file per window."
+    )
+
+    # mail
+    mail_backend: Literal["memory", "smtp"] = Field(
+        "memory",
+        description="`smtp` sends through the server below; `memory` keeps messages "
+        "in the process (development and tests).",
+    )
+    mail_from: str = Field(
+        "wefirst <no-reply@wefirst.invalid>", description="From header of outgoing e-mail."
+    )
+    smtp_host: str = Field("127.0.0.1", description="SMTP server host.")
+    smtp_port: int = Field(25, description="SMTP server port (587 for submission).")
+    smtp_starttls: bool = Field(False, description="Upgrade the connection with STARTTLS.")
+    smtp_user: str | None = Field(None, description="SMTP AUTH user name, if the server needs one.")
+    smtp_password: str | None = Field(None, description="SMTP AUTH password.")
+    smtp_timeout_seconds: float = Field(10.0, gt=0, description="SMTP connect/command timeout.")
+
+    # web
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
