@@ -1,0 +1,12 @@
+"""The public pages and consoles (HTML, served next to the JSON API). One router that gathers
+the page routers in `wefirst.web.routes_*`; registered in `api/app.py` ROUTERS."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from wefirst.web import routes_static, routes_verify
+
+router = APIRouter(include_in_schema=False)
+for _module in (routes_verify, routes_static):
+    router.include_router(_module.router)

@@ -1,0 +1,220 @@
+"""Charts drawn on the server as SVG: they work without JavaScript, print, scale, and carry a
+title and description for screen readers (the pages also show the numbers as a table).
+
+Series are told apart by dash pattern and marker as well as colour, so the charts read in
+greyscale and for colour-blind readers. Values are integers (minor units, counts); the caller
+passes a formatter for axis labels so money and counts are written in the page's locale."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from math import ceil, log10
+
+from markupsafe import Markup, escape
+
+WIDTH = 640
+HEIGHT = 260
+LEFT = 84
+RIGHT = 20
+TOP = 16
+BOTTOM = 40
+
+# Okabe-Ito palette (distinguishable with common colour-vision deficiencies); dashes differ too.
+STYLES = (
+    ("#0072B2", ""),
+    ("#D55E00", "6 4"),
+    ("#009E73", "2 3"),
+    ("#CC79A7", "10 3 2 3"),
+)
+
+
+@dataclass(frozen=True)
+class Series:
+    label: str
+    points: Sequence[tuple[date, int]]
+
+
+@dataclass(frozen=True)
+class Episode:
+    start: date
+    end: date
+    label: str
+    kind: str = "backlash"
+
+
+@dataclass(frozen=True)
+class DayBar:
+    day: date
+    count: int
+    sentiment: float | None = None  # mean in [-1, 1]
+
+
+@dataclass(frozen=True)
+class _Frame:
+    first: date
+    last: date
+    top: int
+    ticks: list[int] = field(default_factory=list)
+
+    def x(self, day: date) -> float:
+        span = max((self.last - self.first).days, 1)
+        return LEFT + (day - self.first).days / span * (WIDTH - LEFT - RIGHT)
+
+    def y(self, value: float) -> float:
+        if not self.top:
+            return HEIGHT - BOTTOM
+        return TOP + (1 - value / self.top) * (HEIGHT - TOP - BOTTOM)
+
+
+def nice_top(value: int) -> int:
+    """The smallest 1/2/2.5/5 × 10^k at or above value, so gridlines fall on round numbers."""
+    if value <= 0:
+        return 1
+    magnitude: int = 10 ** int(log10(value))
+    for step in (1, 2, 2.5, 5, 10):
+        candidate = ceil(step * magnitude)
+        if candidate >= value:
+            return candidate
+    return int(10 * magnitude)  # pragma: no cover - the loop always returns
+
+
+def _axis(frame: _Frame, fmt: Callable[[int], str], fmt_day: Callable[[date], str]) -> list[str]:
+    parts: list[str] = []
+    for tick in frame.ticks:
+        y = frame.y(tick)
+        parts.append(
+            f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" class="grid"/>'
+            f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{escape(fmt(tick))}</text>'
+        )
+    base = HEIGHT - BOTTOM
+    parts.append(f'<line x1="{LEFT}" y1="{base}" x2="{WIDTH - RIGHT}" y2="{base}" class="axis"/>')
+    days = [frame.first, frame.last] if frame.first != frame.last else [frame.first]
+    for i, day in enumerate(days):
+        anchor = "start" if i == 0 else "end"
+        parts.append(
+            f'<text x="{frame.x(day):.1f}" y="{base + 18}" text-anchor="{anchor}">'
+            f"{escape(fmt_day(day))}</text>"
+        )
+    return parts
+
+
+def _svg(parts: list[str]) -> Markup:
+    # Every text and attribute value that comes from data passes through escape() above.
+    return Markup("".join(parts))  # noqa: S704
+
+
+def _open(title: str, desc: str, chart_id: str) -> str:
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
+        f'class="chart" role="img" aria-labelledby="{chart_id}-t {chart_id}-d" '
+        f'focusable="false"><title id="{chart_id}-t">{escape(title)}</title>'
+        f'<desc id="{chart_id}-d">{escape(desc)}</desc>'
+    )
+
+
+def line_chart(
+    series: Sequence[Series],
+    *,
+    title: str,
+    desc: str,
+    fmt: Callable[[int], str],
+    fmt_day: Callable[[date], str],
+    chart_id: str = "chart",
+) -> Markup:
+    """Step lines (cumulative totals change at events, not between them) on one shared axis."""
+    days = [d for s in series for d, _ in s.points]
+    values = [v for s in series for _, v in s.points]
+    if not days:
+        return _svg([_open(title, desc, chart_id), "</svg>"])
+    top = nice_top(max(max(values), 1))
+    frame = _Frame(min(days), max(days), top, [top * i // 4 for i in range(5)])
+    parts = [_open(title, desc, chart_id), *_axis(frame, fmt, fmt_day)]
+    for index, s in enumerate(series):
+        colour, dash = STYLES[index % len(STYLES)]
+        points = sorted(s.points)
+        coords: list[str] = []
+        previous_y: float | None = None
+        for day, value in points:
+            x, y = frame.x(day), frame.y(value)
+            if previous_y is not None:
+                coords.append(f"{x:.1f},{previous_y:.1f}")
+            coords.append(f"{x:.1f},{y:.1f}")
+            previous_y = y
+        if points and frame.x(points[-1][0]) < WIDTH - RIGHT and previous_y is not None:
+            coords.append(f"{WIDTH - RIGHT},{previous_y:.1f}")
+        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+        parts.append(
+            f'<polyline class="series s{index}" fill="none" stroke="{colour}" stroke-width="2.5"'
+            f'{dash_attr} points="{" ".join(coords)}"><title>{escape(s.label)}</title></polyline>'
+        )
+        # legend entry, drawn with the same stroke so the key matches the line
+        lx = LEFT + 8 + index * 150
+        parts.append(
+            f'<line x1="{lx}" y1="{TOP + 4}" x2="{lx + 28}" y2="{TOP + 4}" stroke="{colour}" '
+            f'stroke-width="3"{dash_attr}/>'
+            f'<text x="{lx + 34}" y="{TOP + 8}">{escape(s.label)}</text>'
+        )
+    parts.append("</svg>")
+    return _svg(parts)
+
+
+def voice_chart(
+    bars: Sequence[DayBar],
+    episodes: Sequence[Episode],
+    *,
+    title: str,
+    desc: str,
+    fmt_day: Callable[[date], str],
+    fmt: Callable[[int], str] = str,
+    chart_id: str = "voice",
+) -> Markup:
+    """Posts per day as bars, coloured by the day's mean sentiment (negative → orange, positive
+    → blue, hatched when negative so it reads without colour), with mobilization episodes as
+    labelled bands behind them."""
+    if not bars:
+        return _svg([_open(title, desc, chart_id), "</svg>"])
+    top = nice_top(max(b.count for b in bars))
+    first, last = min(b.day for b in bars), max(b.day for b in bars)
+    frame = _Frame(first, last, top, [top * i // 4 for i in range(5)])
+    n_days = max((last - first).days + 1, 1)
+    slot = (WIDTH - LEFT - RIGHT) / n_days
+    parts = [
+        _open(title, desc, chart_id),
+        '<defs><pattern id="' + chart_id + '-hatch" width="6" height="6" '
+        'patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
+        '<rect width="6" height="6" fill="#D55E00"/>'
+        '<line x1="0" y1="0" x2="0" y2="6" stroke="#fff" stroke-width="2"/></pattern></defs>',
+    ]
+
+    def x_of(day: date) -> float:
+        return LEFT + (day - first).days * slot
+
+    for ep in episodes:
+        x0 = x_of(max(ep.start, first))
+        x1 = x_of(min(ep.end, last)) + slot
+        if x1 <= x0:
+            continue
+        parts.append(
+            f'<rect class="episode {escape(ep.kind)}" x="{x0:.1f}" y="{TOP}" '
+            f'width="{x1 - x0:.1f}" height="{HEIGHT - TOP - BOTTOM}">'
+            f"<title>{escape(ep.label)}</title></rect>"
+            f'<text class="episode-label" x="{x0 + 3:.1f}" y="{TOP + 12}">{escape(ep.label)}</text>'
+        )
+    parts.extend(_axis(frame, fmt, fmt_day))
+    base = HEIGHT - BOTTOM
+    for bar in bars:
+        height = base - frame.y(bar.count)
+        negative = bar.sentiment is not None and bar.sentiment < -0.05
+        fill = f"url(#{chart_id}-hatch)" if negative else "#0072B2"
+        label = f"{fmt_day(bar.day)}: {fmt(bar.count)}"
+        if bar.sentiment is not None:
+            label += f" ({bar.sentiment:+.2f})"
+        parts.append(
+            f'<rect class="bar" x="{x_of(bar.day) + slot * 0.1:.1f}" y="{base - height:.1f}" '
+            f'width="{max(slot * 0.8, 1):.1f}" height="{height:.1f}" fill="{fill}">'
+            f"<title>{escape(label)}</title></rect>"
+        )
+    parts.append("</svg>")
+    return _svg(parts)

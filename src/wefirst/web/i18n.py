@@ -1,0 +1,257 @@
+"""French and English for every page: the locale is chosen per request (a `?lang=` switch that
+sticks in a cookie, then Accept-Language), and numbers, money and dates are formatted by Babel
+for that locale so that "1 234,56 €" and "€1,234.56" come from the same integer.
+
+The catalog is a plain dict keyed by the English text: the pages are small, a missing French
+string shows up as English (never as a key), and a test checks that every string the templates
+ask for has its French line."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from babel import Locale
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency, format_decimal, format_percent
+
+from wefirst.domain.money import exponent
+
+LOCALES = ("en", "fr")
+DEFAULT_LOCALE = "en"
+LANG_COOKIE = "wf_lang"
+
+FR: dict[str, str] = {
+    # layout
+    "Skip to content": "Aller au contenu",
+    "Main navigation": "Navigation principale",
+    "Home": "Accueil",
+    "Verify a receipt": "Vérifier un reçu",
+    "Transparency log": "Journal de transparence",
+    "Sign in": "Se connecter",
+    "Sign out": "Se déconnecter",
+    "Console": "Console",
+    "Language": "Langue",
+    "English": "Anglais",
+    "French": "Français",
+    "Open data": "Données ouvertes",
+    "wefirst: promises you can check": "wefirst : des promesses vérifiables",
+    "Every pledge, payment and delivery is recorded in a public, append-only log.":
+        "Chaque promesse, paiement et livraison est inscrit dans un journal public en ajout seul.",
+    # home
+    "Active campaigns": "Campagnes en cours",
+    "No active campaign yet.": "Aucune campagne en cours pour l’instant.",
+    "Impact so far": "Impact à ce jour",
+    "pledged": "promis",
+    "paid": "versé",
+    "delivered": "livré",
+    "Pledged": "Promis",
+    "Paid": "Versé",
+    "Delivered": "Livré",
+    "Confirmed": "Confirmé",
+    "See the campaign": "Voir la campagne",
+    "Brand scorecard": "Bulletin de la marque",
+    "Brands": "Marques",
+    # campaign
+    "The promise": "La promesse",
+    "Pledged, paid and delivered over time": "Promis, versé et livré au fil du temps",
+    "Chart data": "Données du graphique",
+    "Date": "Date",
+    "Payments to the beneficiary": "Versements au bénéficiaire",
+    "Deliveries": "Livraisons",
+    "Evidence": "Preuve",
+    "Status": "Statut",
+    "Amount": "Montant",
+    "Units": "Unités",
+    "No payment reported yet.": "Aucun versement déclaré pour l’instant.",
+    "No delivery reported yet.": "Aucune livraison déclarée pour l’instant.",
+    "Latest log entries": "Dernières entrées du journal",
+    "Index": "Index",
+    "Kind": "Type",
+    "Entry": "Entrée",
+    "Beneficiary": "Bénéficiaire",
+    "Brand": "Marque",
+    "Period": "Période",
+    "reported": "déclaré",
+    "confirmed": "confirmé",
+    "disputed": "contesté",
+    "Download": "Télécharger",
+    "Campaign balances": "Soldes des campagnes",
+    "Log entries": "Entrées du journal",
+    "Voice series": "Série de la voix publique",
+    "Page not found": "Page introuvable",
+    "There is nothing at this address.": "Il n’y a rien à cette adresse.",
+    "Back to the home page": "Retour à l’accueil",
+    # verifier
+    "Verify a receipt in your browser": "Vérifier un reçu dans votre navigateur",
+    "Your browser checks, by itself, that the entry is in the public log and that the log's "
+    "checkpoint is signed by the published key. Nothing you paste is sent to the server.":
+        "Votre navigateur vérifie lui-même que l’entrée figure dans le journal public et que le "
+        "point de contrôle du journal est signé par la clé publiée. Rien de ce que vous collez "
+        "n’est envoyé au serveur.",
+    "Receipt": "Reçu",
+    "Paste the receipt (JSON) you were given.": "Collez le reçu (JSON) que vous avez reçu.",
+    "Published log key": "Clé publiée du journal",
+    "Verify": "Vérifier",
+    "This check needs JavaScript: it runs in your browser so that you do not have to trust "
+    "this server. You can also check the receipt with the command-line tool.":
+        "Cette vérification nécessite JavaScript : elle s’exécute dans votre navigateur pour "
+        "que vous n’ayez pas à faire confiance à ce serveur. Vous pouvez aussi vérifier le reçu "
+        "avec l’outil en ligne de commande.",
+    "Your receipt": "Votre reçu",
+    "Unknown receipt": "Reçu inconnu",
+    "No counted click or purchase has this receipt. It may not be in the log yet: "
+    "entries are added within seconds.":
+        "Aucun clic ni achat comptabilisé ne correspond à ce reçu. Il n’est peut-être pas "
+        "encore dans le journal : les entrées y sont ajoutées en quelques secondes.",
+    "Result": "Résultat",
+    # scorecard
+    "Promise-keeping per campaign": "Promesses tenues par campagne",
+    "Campaign": "Campagne",
+    "Share paid and confirmed": "Part versée et confirmée",
+    "Share delivered": "Part livrée",
+    "Days late": "Jours de retard",
+    "Public voice": "Voix publique",
+    "Posts per day": "Publications par jour",
+    "Mean sentiment": "Sentiment moyen",
+    "Mobilization episodes": "Épisodes de mobilisation",
+    "backlash": "fronde",
+    "praise": "éloge",
+    "Sample posts": "Exemples de publications",
+    "Open accountability cases": "Dossiers de responsabilité ouverts",
+    "No open case.": "Aucun dossier ouvert.",
+    "No post recorded yet.": "Aucune publication enregistrée pour l’instant.",
+    "Posts and sentiment per day": "Publications et sentiment par jour",
+    "Posts": "Publications",
+    "Sentiment": "Sentiment",
+    "Opened": "Ouvert le",
+    "Signatures": "Signatures",
+    "Answer due": "Réponse attendue",
+    "on time": "à l’heure",
+    # sign-in and consoles
+    "Email": "Courriel",
+    "Password": "Mot de passe",
+    "Send me a sign-in link": "M’envoyer un lien de connexion",
+    "Or receive a one-time link by email": "Ou recevez un lien à usage unique par courriel",
+    "Wrong email or password.": "Courriel ou mot de passe incorrect.",
+    "If this address has an account, a sign-in link is on its way.":
+        "Si cette adresse a un compte, un lien de connexion est en route.",
+    "This sign-in link is invalid or has expired.":
+        "Ce lien de connexion est invalide ou a expiré.",
+    "The form expired; please try again.": "Le formulaire a expiré ; veuillez réessayer.",
+    "Brand console": "Console de la marque",
+    "Beneficiary console": "Console du bénéficiaire",
+    "Publisher console": "Console de l’éditeur",
+    "Campaigns": "Campagnes",
+    "New campaign": "Nouvelle campagne",
+    "Name": "Nom",
+    "Create": "Créer",
+    "Save": "Enregistrer",
+    "Edit": "Modifier",
+    "API keys": "Clés d’API",
+    "Create a key": "Créer une clé",
+    "Copy this key now: it is shown only once.":
+        "Copiez cette clé maintenant : elle n’est affichée qu’une fois.",
+    "Connector secrets": "Secrets des connecteurs",
+    "Fraud report": "Rapport de fraude",
+    "Alerts": "Alertes",
+    "Balance": "Solde",
+    "Settlements to confirm": "Versements à confirmer",
+    "Confirm": "Confirmer",
+    "Dispute": "Contester",
+    "Reason": "Motif",
+    "Report a delivery": "Déclarer une livraison",
+    "Evidence link": "Lien vers la preuve",
+    "Report": "Déclarer",
+    "Widget snippet": "Extrait du widget",
+    "Clicks and impact per day": "Clics et impact par jour",
+    "Clicks": "Clics",
+    "Impact": "Impact",
+    "Saved.": "Enregistré.",
+    "Nothing to show yet.": "Rien à afficher pour l’instant.",
+    "Starts": "Début",
+    "Ends": "Fin",
+    "Cap": "Plafond",
+    "Rule": "Règle",
+    "Unit": "Unité",
+    "Role": "Rôle",
+    "Actions": "Actions",
+}
+
+_CATALOGS: dict[str, dict[str, str]] = {"en": {}, "fr": FR}
+
+
+def negotiate(param: str | None, cookie: str | None, accept_language: str | None) -> str:
+    """Explicit choice first (the switch, then the remembered cookie), then the browser's
+    preference order with q-values, then English."""
+    for explicit in (param, cookie):
+        if explicit and explicit.lower()[:2] in LOCALES:
+            return explicit.lower()[:2]
+    best: tuple[float, int, str] | None = None
+    for position, part in enumerate((accept_language or "").split(",")):
+        pieces = part.strip().split(";")
+        tag = pieces[0].strip().lower()[:2]
+        quality = 1.0
+        for param_piece in pieces[1:]:
+            key, _, value = param_piece.strip().partition("=")
+            if key == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if tag in LOCALES and quality > 0:
+            candidate = (-quality, position, tag)
+            if best is None or candidate < best:
+                best = candidate
+    return best[2] if best else DEFAULT_LOCALE
+
+
+@dataclass(frozen=True)
+class Translator:
+    """Everything a template needs to speak one locale."""
+
+    locale: str
+
+    def gettext(self, message: str) -> str:
+        return _CATALOGS.get(self.locale, {}).get(message, message)
+
+    def number(self, value: int | Decimal) -> str:
+        return format_decimal(value, locale=self.locale)
+
+    def money(self, amount: int, currency: str) -> str:
+        """Integer minor units → the locale's currency format, exactly (Decimal, no floats)."""
+        value = Decimal(amount).scaleb(-exponent(currency))
+        return format_currency(value, currency, locale=self.locale)
+
+    def percent(self, numerator: int, denominator: int) -> str:
+        if denominator <= 0:
+            return "—"
+        share = Decimal(numerator) / Decimal(denominator)
+        return format_percent(share, format="#,##0.#%", locale=self.locale)
+
+    def date(self, value: date | datetime | None) -> str:
+        if value is None:
+            return "—"
+        return format_date(value, format="medium", locale=self.locale)
+
+    def datetime(self, value: datetime | None) -> str:
+        if value is None:
+            return "—"
+        return format_datetime(value, format="medium", locale=self.locale)
+
+    def language_name(self, code: str) -> str:
+        """The name of a language in that language ("Français"), as switches should show it."""
+        return str(Locale.parse(code).get_display_name(code)).capitalize()
+
+    @property
+    def functions(self) -> dict[str, Callable[..., str]]:
+        return {
+            "_": self.gettext,
+            "fmt_number": self.number,
+            "fmt_money": self.money,
+            "fmt_percent": self.percent,
+            "fmt_date": self.date,
+            "fmt_datetime": self.datetime,
+        }

@@ -1,0 +1,31 @@
+"""What the pages need from the transparency log, in one place: the published verifier key,
+the URL prefix of the tiles, and a receipt bundle (entry, inclusion proof, signed checkpoint)
+for a consumer's commitment. The log area owns the logic; this module only adapts its calls
+to what a page shows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+
+
+def published_key(request: Request) -> str | None:
+    signer = getattr(request.app.state, "signer", None)
+    verifier = getattr(signer, "verifier", None)
+    key = getattr(verifier, "key_string", None)
+    return key if isinstance(key, str) else None
+
+
+def log_prefix(request: Request) -> str:
+    """Where the static tlog-tiles layout is served (``<prefix>/checkpoint``)."""
+    return "/log"
+
+
+def receipt_for_commitment(request: Request, commitment: str) -> dict[str, Any] | None:
+    """The verifier's receipt JSON for the entry carrying this commitment, or None."""
+    finder = getattr(request.app.state, "receipt_finder", None)
+    if finder is None:
+        return None
+    result = finder(commitment)
+    return result if isinstance(result, dict) else None

@@ -1,0 +1,247 @@
+"""The in-browser receipt verifier (static/verifier.js) in real Chromium: it accepts the golden
+vector of TLOG.md and proofs computed here by an independent RFC 6962 implementation, and it
+rejects each kind of tampering with the right diagnosis."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from fastapi import FastAPI
+
+from wefirst.api.pages import router as pages_router
+from wefirst.settings import Settings
+
+pytestmark = pytest.mark.browser
+
+GOLDEN_KEY = "log.example/golden+15cad01a+AQOhB7/zzhC+HXDdGOdLwJln5NYwm6UNXx3chmQSVTG4"
+GOLDEN_CHECKPOINT = (
+    "log.example/golden\n3\nLP73YnWX4AtWSXV3Stco7yEHBnWfym1kE4xt/By/LNo=\n\n"
+    "— log.example/golden FcrQGoetQqnl1+mLeKbS2Oe4z6/WKntFpr7EcWy/kyWQlsF/wS9COHFUs3xcORN2qO6iBeI"
+    "aMkoG6xD/ZcuopVI7PQA=\n"
+)
+GOLDEN_ENTRIES = [b'{"n":0}', b'{"n":1}', b'{"n":2}']
+
+
+# --- an independent reference: RFC 6962 section 2.1 written out literally ---------------------
+def _h(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+def _k(n: int) -> int:
+    k = 1
+    while k * 2 < n:
+        k *= 2
+    return k
+
+
+def mth(leaves: list[bytes]) -> bytes:
+    if not leaves:
+        return _h(b"")
+    if len(leaves) == 1:
+        return _h(b"\x00" + leaves[0])
+    k = _k(len(leaves))
+    return _h(b"\x01" + mth(leaves[:k]) + mth(leaves[k:]))
+
+
+def path(m: int, leaves: list[bytes]) -> list[bytes]:
+    if len(leaves) <= 1:
+        return []
+    k = _k(len(leaves))
+    if m < k:
+        return [*path(m, leaves[:k]), mth(leaves[k:])]
+    return [*path(m - k, leaves[k:]), mth(leaves[:k])]
+
+
+class Log:
+    def __init__(self, name: str, seed: bytes) -> None:
+        self.name = name
+        self.key = Ed25519PrivateKey.from_private_bytes(seed)
+        pub = self.key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        self.key_id = _h(name.encode() + b"\n\x01" + pub)[:4]
+        material = base64.b64encode(bytes([1]) + pub).decode()
+        self.verifier = f"{name}+{self.key_id.hex()}+{material}"
+
+    def checkpoint(self, leaves: list[bytes]) -> str:
+        body = f"{self.name}\n{len(leaves)}\n{base64.b64encode(mth(leaves)).decode()}\n"
+        sig = base64.b64encode(self.key_id + self.key.sign(body.encode())).decode()
+        return body + f"\n— {self.name} {sig}\n"
+
+    def receipt(self, leaves: list[bytes], index: int) -> dict[str, Any]:
+        return {
+            "index": index,
+            "tree_size": len(leaves),
+            "entry": leaves[index].decode(),
+            "inclusion_proof": [base64.b64encode(h).decode() for h in path(index, leaves)],
+            "checkpoint": self.checkpoint(leaves),
+        }
+
+
+GOLDEN = Log("log.example/golden", bytes(range(32)))
+
+
+def test_reference_reproduces_the_golden_vector() -> None:
+    """The Python side of these tests must itself be right, or the browser checks mean little."""
+    assert GOLDEN.verifier == GOLDEN_KEY
+    assert GOLDEN.checkpoint(GOLDEN_ENTRIES) == GOLDEN_CHECKPOINT
+    rfc = [bytes.fromhex(h) for h in ("", "00", "10", "2021", "3031", "40414243",
+                                      "5051525354555657", "606162636465666768696a6b6c6d6e6f")]
+    assert mth(rfc).hex() == "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328"
+
+
+@pytest.fixture(scope="module")
+def verifier_page(browser: Any, serve: Any) -> Iterator[Any]:
+    app = FastAPI()
+    app.state.settings = Settings(secret_key="test-secret")
+    app.state.signer = SimpleNamespace(verifier=SimpleNamespace(key_string=GOLDEN_KEY))
+    app.include_router(pages_router)
+    server = serve(app)
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(server.url + "/verify")
+    yield page
+    context.close()
+
+
+def verify(page: Any, receipt: Any, key: str, **options: Any) -> dict[str, Any]:
+    result: dict[str, Any] = page.evaluate(
+        "([r, k, o]) => window.wefirstVerifier.verifyReceipt(r, k, o)", [receipt, key, options]
+    )
+    return result
+
+
+def test_golden_vector_entries_verify(verifier_page: Any) -> None:
+    for index in range(3):
+        receipt = {**GOLDEN.receipt(GOLDEN_ENTRIES, index), "checkpoint": GOLDEN_CHECKPOINT}
+        result = verify(verifier_page, json.dumps(receipt), GOLDEN_KEY)
+        assert result["ok"], result
+        assert [c["code"] for c in result["checks"]] == ["key", "signature", "origin", "inclusion"]
+
+
+def test_python_proofs_verify_for_many_sizes(verifier_page: Any) -> None:
+    log = Log("wefirst.test/log", bytes(range(1, 33)))
+    leaves = [json.dumps({"n": i}).encode() for i in range(21)]
+    cases = [(size, index) for size in (1, 2, 5, 8, 13, 21) for index in {0, size // 2, size - 1}]
+    results = verifier_page.evaluate(
+        "async ([rs, k]) => { const out = []; for (const r of rs) {"
+        " out.push((await window.wefirstVerifier.verifyReceipt(r, k)).ok); } return out; }",
+        [[log.receipt(leaves[:size], index) for size, index in cases], log.verifier],
+    )
+    assert results == [True] * len(cases)
+
+
+def test_changed_entry_is_rejected(verifier_page: Any) -> None:
+    receipt = GOLDEN.receipt(GOLDEN_ENTRIES, 1)
+    receipt["entry"] = '{"n":7}'
+    result = verify(verifier_page, receipt, GOLDEN_KEY)
+    assert not result["ok"]
+    assert result["code"] == "root_mismatch"
+    assert "changed" in result["summary"]
+
+
+def test_wrong_key_is_rejected(verifier_page: Any) -> None:
+    other = Log("log.example/golden", bytes(range(2, 34)))  # same name, another key
+    result = verify(verifier_page, GOLDEN.receipt(GOLDEN_ENTRIES, 0), other.verifier)
+    assert not result["ok"]
+    assert result["code"] == "wrong_key"
+    assert "Wrong key" in result["summary"]
+
+
+def test_checkpoint_signed_by_another_key_with_forged_id_is_rejected(verifier_page: Any) -> None:
+    """An attacker's own key, labelled with the real key's name and id: the signature check
+    itself must fail, not just the lookup by id."""
+    forger = Log("log.example/golden", bytes(range(3, 35)))
+    leaves = [*GOLDEN_ENTRIES, b'{"n":3}']
+    body = forger.checkpoint(leaves).split("\n\n")[0] + "\n"
+    sig = base64.b64encode(GOLDEN.key_id + forger.key.sign(body.encode())).decode()
+    receipt = {**GOLDEN.receipt(leaves, 3), "checkpoint": body + f"\n— log.example/golden {sig}\n"}
+    result = verify(verifier_page, receipt, GOLDEN_KEY)
+    assert (result["ok"], result["code"]) == (False, "bad_signature")
+
+
+def test_proof_of_another_tree_is_rejected(verifier_page: Any) -> None:
+    leaves = [*GOLDEN_ENTRIES, b'{"n":3}', b'{"n":4}']
+    receipt = GOLDEN.receipt(leaves, 1)  # proof for a tree of 5 ...
+    receipt["checkpoint"] = GOLDEN_CHECKPOINT  # ... shown with the signed tree of 3
+    result = verify(verifier_page, receipt, GOLDEN_KEY)
+    assert (result["ok"], result["code"]) == (False, "other_tree")
+    assert "another tree" in result["summary"]
+    # without the declared size the proof's length still gives it away
+    del receipt["tree_size"]
+    result = verify(verifier_page, receipt, GOLDEN_KEY)
+    assert (result["ok"], result["code"]) == (False, "other_tree")
+
+
+def test_changed_checkpoint_is_rejected(verifier_page: Any) -> None:
+    receipt = GOLDEN.receipt(GOLDEN_ENTRIES, 0)
+    receipt["checkpoint"] = GOLDEN_CHECKPOINT.replace("\n3\n", "\n4\n", 1)
+    del receipt["tree_size"]
+    result = verify(verifier_page, receipt, GOLDEN_KEY)
+    assert (result["ok"], result["code"]) == (False, "bad_signature")
+
+
+@pytest.mark.parametrize(
+    ("mutate", "code"),
+    [
+        (lambda r: r.update(index=3), "index_range"),
+        (lambda r: r.update(inclusion_proof=["not base64!"]), "receipt_format"),
+        (lambda r: r.pop("entry"), "receipt_format"),
+        (lambda r: r.update(checkpoint="garbage"), "note_format"),
+        (lambda r: r.update(checkpoint=GOLDEN_CHECKPOINT.replace("—", "-")), "note_format"),
+    ],
+)
+def test_malformed_receipts_say_what_is_wrong(verifier_page: Any, mutate: Any, code: str) -> None:
+    receipt = GOLDEN.receipt(GOLDEN_ENTRIES, 2)
+    mutate(receipt)
+    result = verify(verifier_page, receipt, GOLDEN_KEY)
+    assert (result["ok"], result["code"]) == (False, code)
+
+
+@pytest.mark.parametrize(
+    ("key", "code"),
+    [
+        ("log.example/golden", "key_format"),
+        (GOLDEN_KEY.replace("+15cad01a+", "+15cad01b+"), "key_id"),
+        (GOLDEN_KEY[:-4], "key_format"),
+    ],
+)
+def test_bad_published_keys_are_refused(verifier_page: Any, key: str, code: str) -> None:
+    result = verify(verifier_page, GOLDEN.receipt(GOLDEN_ENTRIES, 0), key)
+    assert (result["ok"], result["code"]) == (False, code)
+
+
+def test_commitment_ties_the_entry_to_the_receipt_secret(verifier_page: Any) -> None:
+    secret = "rct_secret_for_test"
+    commitment = hashlib.sha256(secret.encode()).hexdigest()
+    leaves = [b'{"n":0}', json.dumps({"commitment": commitment, "kind": "pledge"}).encode()]
+    receipt = GOLDEN.receipt(leaves, 1)
+    assert verify(verifier_page, receipt, GOLDEN_KEY, secret=secret)["ok"]
+    wrong = verify(verifier_page, receipt, GOLDEN_KEY, secret="someone-else")
+    assert (wrong["ok"], wrong["code"]) == (False, "commitment")
+
+
+def test_the_form_shows_the_verdict(verifier_page: Any) -> None:
+    page = verifier_page
+    page.fill("#receipt", json.dumps(GOLDEN.receipt(GOLDEN_ENTRIES, 2)))
+    page.click("#verify-form button[type=submit]")
+    page.wait_for_selector("#verify-verdict")
+    verdict = page.locator("#verify-verdict")
+    assert verdict.get_attribute("data-code") == "ok"
+    assert "index 2" in verdict.inner_text()
+    page.fill("#receipt", json.dumps({**GOLDEN.receipt(GOLDEN_ENTRIES, 2), "entry": "{}"}))
+    page.click("#verify-form button[type=submit]")
+    page.wait_for_selector("#verify-verdict[data-code=root_mismatch]")
+
+
+def test_verify_page_passes_axe_in_both_languages(verifier_page: Any, axe: Any) -> None:
+    for lang in ("en", "fr"):
+        verifier_page.goto(verifier_page.url.split("?")[0] + f"?lang={lang}")
+        assert verifier_page.evaluate("document.documentElement.lang") == lang
+        assert axe(verifier_page) == []
