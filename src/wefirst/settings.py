@@ -39,6 +39,30 @@ class Settings(BaseSettings):
     # tlog
 
     # widget
+    widget_clicks_per_visitor_per_day: int = Field(
+        1, ge=1, description="Counted widget clicks per visitor per campaign per UTC day."
+    )
+    widget_visitor_attempts_per_minute: int = Field(
+        10, ge=1, description="Click attempts one visitor may make per minute on a campaign."
+    )
+    widget_network_attempts_per_minute: int = Field(
+        120, ge=1, description="Click attempts per minute from one network (IPv4 address or "
+        "IPv6 /64), across campaigns; the address is only ever used hashed with a daily salt."
+    )
+    widget_network_counted_per_day: int = Field(
+        500, ge=1, description="Counted clicks per campaign per day from one network."
+    )
+    widget_challenge_ttl_seconds: int = Field(
+        600, ge=10, description="Lifetime of the signed challenge a widget click must carry."
+    )
+    widget_min_click_delay_ms: int = Field(
+        600, ge=0, description="Clicks sooner than this after the challenge was issued are "
+        "refused as automated (the widget waits out the rest itself)."
+    )
+    widget_open_publisher_signup: bool = Field(
+        True, description="Anyone may register as a publisher (POST /v1/publishers without a "
+        "key); when false only an admin key can."
+    )
 
     # connectors
 
