@@ -1,0 +1,51 @@
+"""Transparency-log tables.
+
+`tlog_entries` is the durable queue and the index map in one: a row is written (with the exact
+canonical bytes) in the same transaction as the ledger change it records, and the sequencer
+later fills `idx`, the entry's position in the log. `data` and `id` never change; `idx` is set
+once. `tlog_checkpoints` keeps every signed tree head (the latest one is the log's state);
+`tlog_tiles` is the default tile store, keyed by the public URL path."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+)
+
+from wefirst.store.meta import metadata
+
+# BIGINT on PostgreSQL; INTEGER on SQLite, where only INTEGER PRIMARY KEY autoincrements.
+_ID = BigInteger().with_variant(Integer(), "sqlite")
+
+tlog_entries = Table(
+    "tlog_entries",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("data", LargeBinary, nullable=False),
+    Column("commitment", String(64), nullable=True, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("idx", BigInteger, nullable=True, unique=True),
+)
+
+tlog_checkpoints = Table(
+    "tlog_checkpoints",
+    metadata,
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("root", LargeBinary(32), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+tlog_tiles = Table(
+    "tlog_tiles",
+    metadata,
+    Column("path", String(80), primary_key=True),
+    Column("data", LargeBinary, nullable=False),
+)

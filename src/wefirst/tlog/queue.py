@@ -1,0 +1,56 @@
+"""The durable queue in front of the log: the ledger appends an entry in its own transaction,
+so a ledger change and its log entry commit (or vanish) together."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import rfc8785
+from sqlalchemy import Connection, insert
+
+from wefirst.store.tables_tlog import tlog_entries
+from wefirst.tlog.errors import LogFormatError
+from wefirst.tlog.tiles import MAX_ENTRY_SIZE
+
+_COMMITMENT = re.compile(r"[0-9a-f]{64}")
+
+
+def canonical(entry: Mapping[str, Any]) -> bytes:
+    """RFC 8785 bytes of a v1 entry. Computed once: these exact bytes are stored, hashed and
+    published, never re-serialised."""
+    if entry.get("v") != 1:
+        raise LogFormatError('log entries carry "v": 1')
+    if not isinstance(entry.get("kind"), str):
+        raise LogFormatError('log entries carry a string "kind"')
+    try:
+        data = rfc8785.dumps(dict(entry))
+    except (rfc8785.CanonicalizationError, TypeError, ValueError) as e:
+        raise LogFormatError(f"entry cannot be canonicalised (RFC 8785): {e}") from None
+    if len(data) > MAX_ENTRY_SIZE:
+        raise LogFormatError(f"entry is {len(data)} bytes; the log's limit is {MAX_ENTRY_SIZE}")
+    return data
+
+
+def enqueue(
+    conn: Connection, entry: Mapping[str, Any], *, commitment: str | None = None
+) -> int:
+    """Store the entry's canonical bytes in the caller's transaction; returns the queue id.
+
+    ``commitment`` (hex SHA-256 of a receipt secret) lets the consumer find the entry later
+    without the log holding anything personal."""
+    data = canonical(entry)
+    if commitment is not None and not _COMMITMENT.fullmatch(commitment):
+        raise LogFormatError("commitment must be 64 lowercase hex digits (SHA-256)")
+    if commitment is not None and entry.get("commitment", commitment) != commitment:
+        raise LogFormatError("the entry's commitment differs from the one it is filed under")
+    result = conn.execute(
+        insert(tlog_entries).values(
+            data=data, commitment=commitment, created_at=datetime.now(UTC), idx=None
+        )
+    )
+    pk = result.inserted_primary_key
+    assert pk is not None
+    return int(pk[0])
