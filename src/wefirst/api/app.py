@@ -1,0 +1,127 @@
+"""The app factory. Everything a request needs lives on `app.state`, built in the lifespan,
+so tests can build as many apps as they like with different settings in one process."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.routing import APIRoute
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from wefirst import __version__
+from wefirst.api import campaigns, events, keys, parties, problems, publishers, settlements, widget
+from wefirst.api.metrics import Metrics
+from wefirst.settings import Settings
+from wefirst.store.db import Database
+
+log = logging.getLogger("wefirst.http")
+
+ROUTERS = [
+    parties.router,
+    campaigns.router,
+    settlements.router,
+    events.router,
+    keys.router,
+    widget.router,
+    publishers.router,
+]
+
+# Start/stop hooks of background workers (sequencer, webhook processors, alert senders).
+# Each is called with the app; areas append theirs here.
+STARTUP: list[Callable[[FastAPI], None]] = []
+SHUTDOWN: list[Callable[[FastAPI], None]] = []
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    for start in STARTUP:
+        start(app)
+    try:
+        yield
+    finally:
+        for stop in reversed(SHUTDOWN):
+            stop(app)
+        app.state.db.dispose()
+
+
+def create_app(settings: Settings | None = None, *, db: Database | None = None) -> FastAPI:
+    settings = settings or Settings()
+    app = FastAPI(
+        title="wefirst",
+        version=__version__,
+        summary="Brands' social promises, real and checkable.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = db or Database(settings)
+    app.state.metrics = Metrics()
+    app.state.key_touches = {}
+    problems.install(app)
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/metrics", tags=["operations"], response_class=Response,
+             responses={200: {"content": {"text/plain": {}}}})
+    def metrics() -> Response:
+        return Response(generate_latest(app.state.metrics.registry),
+                        media_type=CONTENT_TYPE_LATEST)
+
+    for router in ROUTERS:
+        app.include_router(router)
+
+    @app.middleware("http")
+    async def observe(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        start = time.perf_counter()
+        response = await call_next(request)
+        elapsed = time.perf_counter() - start
+        route = request.scope.get("route")
+        name = route.path if isinstance(route, APIRoute) else "unmatched"
+        m: Metrics = request.app.state.metrics
+        m.requests.labels(request.method, name, str(response.status_code)).inc()
+        m.latency.labels(request.method, name).observe(elapsed)
+        log.info("request", extra={"fields": {
+            "method": request.method, "route": name, "status": response.status_code,
+            "ms": round(elapsed * 1000, 2)}})
+        return response
+
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Entry point for `uvicorn --factory` worker processes."""
+    return create_app(Settings())
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line; request logs carry no client address or key."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        body: dict[str, Any] = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + "Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        body.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            body["exc"] = self.formatException(record.exc_info)
+        return json.dumps(body)
+
+
+def configure_logging(json_logs: bool = True, level: int = logging.INFO) -> None:
+    handler = logging.StreamHandler()
+    if json_logs:
+        handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)

@@ -1,0 +1,178 @@
+"""Campaigns: definitions, status, public balances, and the settlement/delivery record."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import Connection, select
+
+from wefirst.api.deps import (
+    ActorDep,
+    DbDep,
+    IdempotencyKey,
+    OptionalActorDep,
+    RawBody,
+    hide_unless,
+    require,
+)
+from wefirst.api.writes import idempotent_post
+from wefirst.auth.keys import Actor
+from wefirst.catalog import service
+from wefirst.catalog.models import CampaignIn, CampaignPatch, StatusIn
+from wefirst.domain.clock import rfc3339
+from wefirst.errors import FieldError, Invalid
+from wefirst.ledger.balances import campaign_balance
+from wefirst.store.tables_core import deliveries, settlements
+
+router = APIRouter(prefix="/v1", tags=["campaigns"])
+
+
+def can_see(actor: Actor | None, row: Any) -> bool:
+    """Live, non-draft campaigns are public; drafts and test data only to owners."""
+    if row.status != "draft" and row.livemode:
+        return True
+    if actor is None:
+        return False
+    return actor.is_admin or (actor.role == "brand" and actor.owner_id == row.brand_id) or (
+        actor.role == "beneficiary" and actor.owner_id == row.beneficiary_id
+    )
+
+
+def visible(conn: Connection, actor: Actor | None, campaign_id: str) -> service.Loaded:
+    loaded = service.load_campaign(conn, campaign_id)
+    hide_unless(can_see(actor, loaded.row), f"campaign {campaign_id}")
+    return loaded
+
+
+def owned(conn: Connection, actor: Actor, campaign_id: str) -> service.Loaded:
+    """The brand that runs the campaign (or an admin)."""
+    loaded = service.load_campaign(conn, campaign_id)
+    hide_unless(can_see(actor, loaded.row), f"campaign {campaign_id}")
+    require(actor, "brand", owner=loaded.row.brand_id)
+    return loaded
+
+
+@router.post("/campaigns", status_code=201)
+def create_campaign(
+    request: Request, data: CampaignIn, actor: ActorDep, db: DbDep, body: RawBody,
+    idempotency_key: IdempotencyKey = None,
+    brand_id: Annotated[str | None, Query(description="Admins only: the brand.")] = None,
+) -> JSONResponse:
+    require(actor, "brand")
+    if actor.role == "brand":
+        if brand_id not in (None, actor.owner_id):
+            raise Invalid("brand_id: a brand key creates campaigns for its own brand only",
+                          [FieldError("brand_id", "not your brand")])
+        brand_id = actor.owner_id
+    if brand_id is None:
+        raise Invalid("brand_id: required for admin keys", [FieldError("brand_id", "required")])
+    owner: str = brand_id
+
+    def work(conn: Connection) -> tuple[int, Any]:
+        brand = service.get_brand(conn, owner)
+        return 201, service.create_campaign(conn, owner, data, livemode=brand.livemode)
+
+    return idempotent_post(request, db, actor, body, idempotency_key, work)
+
+
+@router.get("/campaigns")
+def list_campaigns(
+    actor: OptionalActorDep, db: DbDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    starting_after: str | None = None,
+    brand_id: str | None = None,
+    status: Annotated[str | None, Query(pattern="^(draft|active|paused|ended)$")] = None,
+) -> dict[str, Any]:
+    """Public list of live campaigns; a brand key also sees its drafts and test campaigns."""
+    with db.read() as conn:
+        own = actor is not None and actor.role == "brand"
+        scope_brand = actor.owner_id if own and actor is not None else brand_id
+        rows, has_more = service.list_campaigns(
+            conn, brand_id=scope_brand, livemode=None if own else True, limit=limit,
+            starting_after=starting_after, status=status,
+        )
+        rows = [r for r in rows if can_see(actor, r)]
+        data = [service.campaign_json(conn, r.id) for r in rows]
+    return {"data": data, "has_more": has_more,
+            "next_cursor": rows[-1].id if has_more and rows else None}
+
+
+@router.get("/campaigns/{campaign_id}")
+def get_campaign(campaign_id: str, actor: OptionalActorDep, db: DbDep) -> dict[str, Any]:
+    with db.read() as conn:
+        loaded = visible(conn, actor, campaign_id)
+        return service.campaign_json(conn, campaign_id, loaded)
+
+
+@router.patch("/campaigns/{campaign_id}")
+def patch_campaign(
+    request: Request, campaign_id: str, patch: CampaignPatch, actor: ActorDep, db: DbDep,
+    body: RawBody, idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    def work(conn: Connection) -> tuple[int, Any]:
+        owned(conn, actor, campaign_id)
+        return 200, service.patch_campaign(conn, campaign_id, patch)
+
+    return idempotent_post(request, db, actor, body, idempotency_key, work)
+
+
+@router.post("/campaigns/{campaign_id}/status")
+def set_status(
+    request: Request, campaign_id: str, data: StatusIn, actor: ActorDep, db: DbDep,
+    body: RawBody, idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    def work(conn: Connection) -> tuple[int, Any]:
+        owned(conn, actor, campaign_id)
+        return 200, service.set_status(conn, campaign_id, data.status)
+
+    return idempotent_post(request, db, actor, body, idempotency_key, work)
+
+
+@router.get("/campaigns/{campaign_id}/balance")
+def get_balance(campaign_id: str, actor: OptionalActorDep, db: DbDep) -> dict[str, Any]:
+    """Public: pledged, paid (reported, confirmed, disputed), delivered, and the gaps."""
+    with db.read() as conn:
+        visible(conn, actor, campaign_id)
+        balance = campaign_balance(conn, campaign_id)
+    assert balance is not None
+    return balance.as_json()
+
+
+def settlement_json(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id, "campaign_id": row.campaign_id,
+        "amount": {"amount": row.amount, "currency": row.currency},
+        "external_reference": row.external_reference, "paid_at": rfc3339(row.paid_at),
+        "reported_at": rfc3339(row.reported_at), "status": row.status,
+        "decided_at": rfc3339(row.decided_at) if row.decided_at else None,
+        "decision_note": row.decision_note,
+    }
+
+
+def delivery_json(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id, "campaign_id": row.campaign_id, "units": row.units,
+        "period_start": row.period_start.isoformat(), "period_end": row.period_end.isoformat(),
+        "evidence_url": row.evidence_url, "note": row.note,
+        "reported_at": rfc3339(row.reported_at),
+    }
+
+
+@router.get("/campaigns/{campaign_id}/settlements")
+def list_settlements(campaign_id: str, actor: OptionalActorDep, db: DbDep) -> dict[str, Any]:
+    with db.read() as conn:
+        visible(conn, actor, campaign_id)
+        rows = conn.execute(select(settlements).where(settlements.c.campaign_id == campaign_id)
+                            .order_by(settlements.c.seq)).all()
+    return {"data": [settlement_json(r) for r in rows], "has_more": False, "next_cursor": None}
+
+
+@router.get("/campaigns/{campaign_id}/deliveries")
+def list_deliveries(campaign_id: str, actor: OptionalActorDep, db: DbDep) -> dict[str, Any]:
+    with db.read() as conn:
+        visible(conn, actor, campaign_id)
+        rows = conn.execute(select(deliveries).where(deliveries.c.campaign_id == campaign_id)
+                            .order_by(deliveries.c.seq)).all()
+    return {"data": [delivery_json(r) for r in rows], "has_more": False, "next_cursor": None}

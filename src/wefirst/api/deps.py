@@ -1,0 +1,104 @@
+"""Typed dependencies at the web edge; routes stay thin and call services."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+
+from wefirst.auth.keys import LAST_USED_GRANULARITY, Actor, authenticate, touch
+from wefirst.errors import Forbidden, NotFound, Unauthorized
+from wefirst.settings import Settings
+from wefirst.store.db import Database
+
+
+def get_db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+DbDep = Annotated[Database, Depends(get_db)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def _bearer(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("use the header `Authorization: Bearer <API key>`")
+    return token.strip()
+
+
+def _actor(request: Request, db: Database, token: str) -> Actor:
+    with db.read() as conn:
+        actor = authenticate(conn, token)
+    touched: dict[str, float] = request.app.state.key_touches
+    now = time.monotonic()
+    if now - touched.get(actor.key_id, -1e9) > LAST_USED_GRANULARITY.total_seconds():
+        touched[actor.key_id] = now
+        with db.write() as conn:
+            touch(conn, actor.key_id)
+    request.state.actor = actor
+    return actor
+
+
+def current_actor(
+    request: Request, db: DbDep,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Actor:
+    token = _bearer(authorization)
+    if token is None:
+        raise Unauthorized("this endpoint needs an API key: `Authorization: Bearer <key>`")
+    return _actor(request, db, token)
+
+
+def optional_actor(
+    request: Request, db: DbDep,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Actor | None:
+    token = _bearer(authorization)
+    return None if token is None else _actor(request, db, token)
+
+
+ActorDep = Annotated[Actor, Depends(current_actor)]
+OptionalActorDep = Annotated[Actor | None, Depends(optional_actor)]
+
+
+def require(actor: Actor, *roles: str, owner: str | None = None) -> None:
+    """Admins pass every wall; others need one of `roles` and, when given, to own `owner`."""
+    if actor.is_admin:
+        return
+    if actor.role not in roles:
+        raise Forbidden(f"a {actor.role} key cannot do this (needs: {', '.join(roles)})")
+    if owner is not None and actor.owner_id != owner:
+        raise Forbidden("this key cannot see or change another tenant's data")
+
+
+def hide_unless(visible: bool, what: str) -> None:
+    """Across a tenant wall, answer 404 rather than confirm that something exists."""
+    if not visible:
+        raise NotFound(f"{what} does not exist")
+
+
+async def raw_body(request: Request) -> bytes:
+    return await request.body()
+
+
+RawBody = Annotated[bytes, Depends(raw_body)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", description="Replays return the first response."),
+]
+
+
+def page(rows: list[Any], has_more: bool, render: Any) -> dict[str, Any]:
+    data = [render(r) for r in rows]
+    return {"data": data, "has_more": has_more,
+            "next_cursor": rows[-1].id if has_more and rows else None}

@@ -1,0 +1,60 @@
+"""The one error shape: RFC 9457 problem details, for our errors, validation and HTTP errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from wefirst.errors import BadRequest, FieldError, Invalid, WefirstError
+
+PROBLEM = "application/problem+json"
+
+
+def field_path(loc: tuple[Any, ...]) -> str:
+    """('body', 'lines', 2, 'quantity') → 'lines[2].quantity'."""
+    parts = list(loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc)
+    out = ""
+    for p in parts:
+        if isinstance(p, int):
+            out += f"[{p}]"
+        elif str(p).startswith(("function-", "tagged-union[")):
+            continue
+        else:
+            out += ("." if out else "") + str(p)
+    return out or (str(loc[0]) if loc else "body")
+
+
+def problem_response(exc: WefirstError, request: Request) -> JSONResponse:
+    headers = {"Retry-After": str(exc.extra["retry_after"])} if "retry_after" in exc.extra else None
+    return JSONResponse(exc.problem(request.url.path), status_code=exc.status,
+                        media_type=PROBLEM, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(WefirstError)
+    async def _ours(request: Request, exc: WefirstError) -> JSONResponse:
+        return problem_response(exc, request)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return problem_response(
+                BadRequest("the body is not valid JSON", [FieldError("body", "invalid JSON")]),
+                request,
+            )
+        fields = [FieldError(field_path(tuple(e["loc"])), str(e["msg"])) for e in errors]
+        summary = "; ".join(f"{f.field}: {f.reason}" for f in fields[:5])
+        return problem_response(Invalid(summary, fields), request)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        titles = {404: "Not found", 405: "Method not allowed"}
+        body = {"type": "about:blank", "title": titles.get(exc.status_code, "HTTP error"),
+                "status": exc.status_code, "detail": str(exc.detail), "instance": request.url.path}
+        return JSONResponse(body, status_code=exc.status_code, media_type=PROBLEM,
+                            headers=getattr(exc, "headers", None))

@@ -1,0 +1,141 @@
+"""Money and impact after the pledge: the brand reports payments, the beneficiary confirms or
+disputes them and reports what it delivered."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime, Field, model_validator
+from sqlalchemy import Connection, select
+
+from wefirst.api.campaigns import delivery_json, owned, settlement_json, visible
+from wefirst.api.deps import ActorDep, DbDep, IdempotencyKey, OptionalActorDep, RawBody, require
+from wefirst.api.writes import idempotent_post
+from wefirst.catalog import service
+from wefirst.catalog.models import MoneyIn, Strict
+from wefirst.domain.clock import utcnow
+from wefirst.errors import FieldError, Invalid, NotFound
+from wefirst.ledger import service as ledger
+from wefirst.store.tables_core import deliveries, settlements
+
+router = APIRouter(prefix="/v1", tags=["settlements and deliveries"])
+
+
+class SettlementIn(Strict):
+    amount: MoneyIn
+    external_reference: Annotated[str, Field(min_length=1, max_length=200,
+                                             description="Bank transfer or receipt reference.")]
+    paid_at: AwareDatetime
+
+
+class DecisionIn(Strict):
+    note: Annotated[str, Field(max_length=1000)] | None = None
+
+
+class DeliveryIn(Strict):
+    units: Annotated[int, Field(ge=1, le=10**12)]
+    period_start: date
+    period_end: date
+    evidence_url: Annotated[str, Field(max_length=1000, pattern=r"^https://\S+$")]
+    note: Annotated[str, Field(max_length=1000)] | None = None
+
+    @model_validator(mode="after")
+    def _period(self) -> DeliveryIn:
+        if self.period_end < self.period_start:
+            raise ValueError("period_end must not be before period_start")
+        return self
+
+
+@router.post("/campaigns/{campaign_id}/settlements", status_code=201)
+def report_settlement(
+    request: Request, campaign_id: str, data: SettlementIn, actor: ActorDep, db: DbDep,
+    body: RawBody, idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    def work(conn: Connection) -> tuple[int, Any]:
+        loaded = owned(conn, actor, campaign_id)
+        c = loaded.campaign
+        if data.amount.currency != c.currency:
+            raise Invalid(f"amount.currency: the campaign is in {c.currency}",
+                          [FieldError("amount.currency", f"must be {c.currency}")])
+        if data.amount.amount <= 0:
+            raise Invalid("amount.amount: must be positive",
+                          [FieldError("amount.amount", "must be positive")])
+        if data.paid_at > utcnow():
+            raise Invalid("paid_at: is in the future", [FieldError("paid_at", "in the future")])
+        sid = ledger.report_settlement(conn, c, amount=data.amount.amount,
+                                       external_reference=data.external_reference,
+                                       paid_at=data.paid_at)
+        row = conn.execute(select(settlements).where(settlements.c.id == sid)).one()
+        return 201, settlement_json(row)
+
+    return idempotent_post(request, db, actor, body, idempotency_key, work)
+
+
+def _settlement(conn: Connection, settlement_id: str) -> Any:
+    row = conn.execute(select(settlements).where(settlements.c.id == settlement_id)).first()
+    if row is None:
+        raise NotFound(f"settlement {settlement_id} does not exist")
+    return row
+
+
+@router.get("/settlements/{settlement_id}")
+def get_settlement(settlement_id: str, actor: OptionalActorDep, db: DbDep) -> dict[str, Any]:
+    with db.read() as conn:
+        row = _settlement(conn, settlement_id)
+        visible(conn, actor, row.campaign_id)
+    return settlement_json(row)
+
+
+def _decide(
+    request: Request, settlement_id: str, data: DecisionIn, actor: Any, db: Any, body: bytes,
+    key: str | None, confirmed: bool,
+) -> JSONResponse:
+    def work(conn: Connection) -> tuple[int, Any]:
+        row = _settlement(conn, settlement_id)
+        loaded = service.load_campaign(conn, row.campaign_id)
+        require(actor, "beneficiary", owner=loaded.row.beneficiary_id)
+        ledger.decide_settlement(conn, settlement_id=row.id, campaign_id=row.campaign_id,
+                                 currency=row.currency, amount=row.amount, confirmed=confirmed,
+                                 note=data.note)
+        return 200, settlement_json(_settlement(conn, settlement_id))
+
+    return idempotent_post(request, db, actor, body, key, work)
+
+
+@router.post("/settlements/{settlement_id}/confirm")
+def confirm_settlement(
+    request: Request, settlement_id: str, data: DecisionIn, actor: ActorDep, db: DbDep,
+    body: RawBody, idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """The beneficiary confirms it received the money."""
+    return _decide(request, settlement_id, data, actor, db, body, idempotency_key, True)
+
+
+@router.post("/settlements/{settlement_id}/dispute")
+def dispute_settlement(
+    request: Request, settlement_id: str, data: DecisionIn, actor: ActorDep, db: DbDep,
+    body: RawBody, idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """The beneficiary says it did not receive this payment (or not this amount)."""
+    return _decide(request, settlement_id, data, actor, db, body, idempotency_key, False)
+
+
+@router.post("/campaigns/{campaign_id}/deliveries", status_code=201)
+def report_delivery(
+    request: Request, campaign_id: str, data: DeliveryIn, actor: ActorDep, db: DbDep,
+    body: RawBody, idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    def work(conn: Connection) -> tuple[int, Any]:
+        loaded = visible(conn, actor, campaign_id)
+        require(actor, "beneficiary", owner=loaded.row.beneficiary_id)
+        did = ledger.report_delivery(conn, loaded.campaign, units=data.units,
+                                     period_start=data.period_start,
+                                     period_end=data.period_end,
+                                     evidence_url=data.evidence_url, note=data.note)
+        row = conn.execute(select(deliveries).where(deliveries.c.id == did)).one()
+        return 201, delivery_json(row)
+
+    return idempotent_post(request, db, actor, body, idempotency_key, work)

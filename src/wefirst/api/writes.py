@@ -1,0 +1,33 @@
+"""The one way a POST is executed: in one transaction, exactly once per Idempotency-Key."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import Connection
+
+from wefirst.auth.keys import Actor
+from wefirst.ingest.idempotency import request_fingerprint, run_idempotent
+from wefirst.store.db import Database
+
+
+def idempotent_post(
+    request: Request,
+    db: Database,
+    actor: Actor | None,
+    body: bytes,
+    key: str | None,
+    work: Callable[[Connection], tuple[int, Any]],
+) -> JSONResponse:
+    result = run_idempotent(
+        db,
+        scope=actor.key_id if actor else "public",
+        key=key,
+        fingerprint=request_fingerprint(request.method, request.url.path, body),
+        work=work,
+    )
+    headers = {"Idempotent-Replayed": "true"} if result.replayed else None
+    return JSONResponse(result.body, status_code=result.status_code, headers=headers)

@@ -1,0 +1,1 @@
+"""API keys: who is calling, in which role, for which tenant."""

@@ -1,0 +1,109 @@
+"""API keys carry a readable prefix naming their mode and role (`sk_live_brand_…`), are shown
+once, and are stored as SHA-256 digests: they are 192-bit random tokens, so a slow password hash
+would add latency to every request without adding safety."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Literal
+
+from sqlalchemy import Connection, insert, select, update
+
+from wefirst.domain.clock import as_utc, rfc3339, utcnow
+from wefirst.domain.ids import new_id
+from wefirst.errors import Invalid, NotFound, Unauthorized
+from wefirst.store.tables_core import api_keys, beneficiaries, brands
+
+Role = Literal["admin", "brand", "beneficiary", "publisher"]
+ROLES: tuple[Role, ...] = ("admin", "brand", "beneficiary", "publisher")
+LAST_USED_GRANULARITY = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Actor:
+    role: Role
+    owner_id: str | None
+    key_id: str
+    livemode: bool
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+def digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _check_owner(conn: Connection, role: Role, owner_id: str | None) -> bool:
+    """Returns the owner's mode; admin keys have no owner."""
+    if role == "admin":
+        if owner_id is not None:
+            raise Invalid("admin keys have no owner")
+        return True
+    if owner_id is None:
+        raise Invalid(f"a {role} key needs --owner / owner_id")
+    if role == "brand":
+        row = conn.execute(select(brands.c.livemode).where(brands.c.id == owner_id)).first()
+    elif role == "beneficiary":
+        row = conn.execute(
+            select(beneficiaries.c.livemode).where(beneficiaries.c.id == owner_id)
+        ).first()
+    else:
+        from wefirst.store.schema import metadata
+
+        table = metadata.tables.get("publishers")
+        if table is None:
+            raise Invalid("publisher keys need the widget module's publishers")
+        row = conn.execute(select(table.c.livemode).where(table.c.id == owner_id)).first()
+    if row is None:
+        raise NotFound(f"no {role} with id {owner_id}")
+    return bool(row[0])
+
+
+def create_key(
+    conn: Connection, role: Role, owner_id: str | None = None, *, label: str | None = None,
+    livemode: bool | None = None,
+) -> tuple[str, dict[str, object]]:
+    """Returns the secret (shown once) and the stored record."""
+    if role not in ROLES:
+        raise Invalid(f"role must be one of {', '.join(ROLES)}")
+    owner_mode = _check_owner(conn, role, owner_id)
+    mode = owner_mode if livemode is None else livemode
+    secret = f"sk_{'live' if mode else 'test'}_{role}_{secrets.token_urlsafe(24)}"
+    key_id = new_id("key")
+    now = utcnow()
+    conn.execute(insert(api_keys).values(
+        id=key_id, key_hash=digest(secret), hint=secret[-4:], role=role, owner_id=owner_id,
+        livemode=mode, label=label, created_at=now,
+    ))
+    return secret, {"id": key_id, "role": role, "owner_id": owner_id, "livemode": mode,
+                    "label": label, "hint": secret[-4:], "created_at": rfc3339(now)}
+
+
+def authenticate(conn: Connection, secret: str) -> Actor:
+    row = conn.execute(select(api_keys).where(api_keys.c.key_hash == digest(secret))).first()
+    if row is None or row.revoked_at is not None:
+        raise Unauthorized("unknown or revoked API key; create one with `wefirst keys create`")
+    return Actor(row.role, row.owner_id, row.id, row.livemode)
+
+
+def touch(conn: Connection, key_id: str) -> None:
+    """Record last use at most once a minute, so reads do not turn into writes."""
+    now = utcnow()
+    row = conn.execute(select(api_keys.c.last_used_at).where(api_keys.c.id == key_id)).first()
+    if row is not None and row[0] is not None and now - as_utc(row[0]) < LAST_USED_GRANULARITY:
+        return
+    conn.execute(update(api_keys).where(api_keys.c.id == key_id).values(last_used_at=now))
+
+
+def revoke(conn: Connection, key_id: str) -> None:
+    result = conn.execute(
+        update(api_keys).where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    if result.rowcount != 1:
+        raise NotFound(f"no active key {key_id}")

@@ -1,0 +1,1 @@
+"""Brands, beneficiaries, impact units and campaigns: the definitions pledges are made under."""

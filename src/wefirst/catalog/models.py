@@ -1,0 +1,156 @@
+"""Validated input shapes, shared by the API and the CLI. Field names are the API's."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from wefirst.domain.money import CURRENCIES
+
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["EUR"])]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Count = Annotated[int, Field(ge=1, le=1_000_000_000)]
+SkuPattern = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class MoneyIn(Strict):
+    amount: Annotated[int, Field(ge=0, le=10**15, strict=True)]
+    currency: Currency
+
+    @model_validator(mode="after")
+    def _known_currency(self) -> MoneyIn:
+        if self.currency not in CURRENCIES:
+            raise ValueError(f"unsupported currency {self.currency}")
+        return self
+
+
+class BrandIn(Strict):
+    name: Name
+    website: Annotated[str, Field(max_length=500, pattern=r"^https?://")] | None = None
+
+
+class BeneficiaryIn(BrandIn):
+    pass
+
+
+class UnitLabelIn(Strict):
+    singular: Annotated[str, Field(min_length=1, max_length=100)]
+    plural: Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class OutcomeIn(Strict):
+    units_per_outcome: Count
+    labels: dict[Literal["en", "fr"], UnitLabelIn]
+
+    @model_validator(mode="after")
+    def _english(self) -> OutcomeIn:
+        if "en" not in self.labels:
+            raise ValueError("labels.en is required")
+        return self
+
+
+class ImpactUnitIn(Strict):
+    labels: dict[Literal["en", "fr"], UnitLabelIn]
+    cost_per_unit: MoneyIn
+    cost_source: Annotated[str, Field(min_length=1, max_length=300)]
+    cost_date: date
+    mode: Literal["funds", "delivers"] = "funds"
+    outcome: OutcomeIn | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> ImpactUnitIn:
+        if "en" not in self.labels:
+            raise ValueError("labels.en is required")
+        if self.cost_per_unit.amount <= 0:
+            raise ValueError("cost_per_unit.amount must be positive")
+        return self
+
+
+class PerUnitRuleIn(Strict):
+    kind: Literal["per_unit"]
+    sku_patterns: Annotated[list[SkuPattern], Field(min_length=1, max_length=50)]
+    units_per_item: Count
+
+
+class PerClickRuleIn(Strict):
+    kind: Literal["per_click"]
+    units_per_click: Count
+
+
+class PercentOfSaleRuleIn(Strict):
+    kind: Literal["percent_of_sale"]
+    basis_points: Annotated[int, Field(ge=1, le=10_000)]
+    sku_patterns: Annotated[list[SkuPattern], Field(min_length=1, max_length=50)] = ["*"]
+
+
+class PerOrderRuleIn(Strict):
+    kind: Literal["per_order"]
+    units_per_order: Count
+
+
+RuleIn = Annotated[
+    PerUnitRuleIn | PerClickRuleIn | PercentOfSaleRuleIn | PerOrderRuleIn,
+    Field(discriminator="kind"),
+]
+
+
+class CapsIn(Strict):
+    total_units: Count | None = None
+    units_per_day: Count | None = None
+    total_money: MoneyIn | None = None
+
+
+class CampaignIn(Strict):
+    name: Name
+    beneficiary_id: Annotated[str, Field(pattern=r"^ben_[0-9a-z]{26}$")]
+    currency: Currency
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime | None = None
+    impact_unit: ImpactUnitIn
+    rules: Annotated[list[RuleIn], Field(min_length=1, max_length=10)]
+    caps: CapsIn = CapsIn()
+    match_bps: Annotated[int, Field(ge=0, le=100_000)] = 0
+    guaranteed_minimum: MoneyIn | None = None
+    status: Literal["draft", "active"] = "draft"
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CampaignIn:
+        check_campaign_shape(self)
+        return self
+
+
+class CampaignPatch(Strict):
+    """Changes that make a new campaign version (and a `campaign_changed` log entry)."""
+
+    name: Name | None = None
+    ends_at: AwareDatetime | None = None
+    rules: Annotated[list[RuleIn], Field(min_length=1, max_length=10)] | None = None
+    caps: CapsIn | None = None
+    match_bps: Annotated[int, Field(ge=0, le=100_000)] | None = None
+    impact_unit: ImpactUnitIn | None = None
+
+
+class StatusIn(Strict):
+    status: Literal["active", "paused", "ended"]
+
+
+def check_campaign_shape(c: CampaignIn) -> None:
+    """Cross-field rules, run on creation and again on the merged result of a patch."""
+    if c.currency not in CURRENCIES:
+        raise ValueError(f"unsupported currency {c.currency}")
+    if c.ends_at is not None and c.ends_at <= c.starts_at:
+        raise ValueError("ends_at must be after starts_at")
+    for label, m in (("impact_unit.cost_per_unit", c.impact_unit.cost_per_unit),
+                     ("caps.total_money", c.caps.total_money),
+                     ("guaranteed_minimum", c.guaranteed_minimum)):
+        if m is not None and m.currency != c.currency:
+            raise ValueError(f"{label}.currency must be the campaign currency {c.currency}")
+    kinds = [r.kind for r in c.rules]
+    if len(set(kinds)) != len(kinds):
+        raise ValueError("at most one rule of each kind")

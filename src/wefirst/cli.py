@@ -1,0 +1,118 @@
+"""The `wefirst` command. Areas add their sub-apps here with one `app.add_typer` line each."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from wefirst.settings import Settings
+
+app = typer.Typer(no_args_is_help=True, help="wefirst: brands' social promises, real and checkable.")
+db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
+keys_app = typer.Typer(no_args_is_help=True, help="API keys.")
+app.add_typer(db_app, name="db")
+app.add_typer(keys_app, name="keys")
+
+err = Console(stderr=True)
+
+
+def fail(message: str, fix: str | None = None, code: int = 2) -> None:
+    err.print(f"[bold red]error:[/] {message}")
+    if fix:
+        err.print(f"[yellow]fix:[/] {fix}")
+    raise typer.Exit(code)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Server processes.")] = 1,
+) -> None:
+    """Run the API (and pages) with uvicorn. Several workers need PostgreSQL."""
+    import uvicorn
+
+    from wefirst.api.app import configure_logging
+
+    settings = Settings()
+    if workers > 1 and settings.is_sqlite:
+        fail("several workers need a database server; SQLite is for one process",
+             "set WEFIRST_DATABASE_URL=postgresql+psycopg://user@host/db, or use --workers 1")
+    _upgrade(settings)
+    configure_logging(settings.log_json)
+    uvicorn.run("wefirst.api.app:create_app_from_env", factory=True, host=host, port=port,
+                workers=workers, log_config=None, timeout_graceful_shutdown=20)
+
+
+def _upgrade(settings: Settings) -> None:
+    from wefirst.store import migrate
+    from wefirst.store.db import Database
+
+    db = Database(settings)
+    try:
+        migrate.upgrade(db)
+    finally:
+        db.dispose()
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the schema to the latest version."""
+    settings = Settings()
+    _upgrade(settings)
+    Console().print(f"schema up to date on {settings.database_url.split('@')[-1]}")
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option(help="admin, brand, beneficiary or publisher.")],
+    owner: Annotated[str | None, typer.Option(help="The brand/beneficiary/publisher id.")] = None,
+    label: Annotated[str | None, typer.Option(help="A note to recognise the key by.")] = None,
+) -> None:
+    """Create an API key and print it once (only its hash is stored)."""
+    from wefirst.auth.keys import ROLES, create_key
+    from wefirst.errors import WefirstError
+    from wefirst.store.db import Database
+
+    if role not in ROLES:
+        fail(f"unknown role {role!r}", f"use --role one of: {', '.join(ROLES)}")
+    settings = Settings()
+    _upgrade(settings)
+    db = Database(settings)
+    try:
+        with db.write() as conn:
+            secret, record = create_key(conn, role, owner, label=label)  # type: ignore[arg-type]
+    except WefirstError as exc:
+        fail(exc.detail, "check --owner: it must be the id of an existing "
+             f"{role} (e.g. brd_… for a brand)")
+    finally:
+        db.dispose()
+    Console().print(f"key {record['id']} ({role}{' for ' + owner if owner else ''}):")
+    sys.stdout.write(secret + "\n")
+
+
+@app.command("settings-doc")
+def settings_doc() -> None:
+    """Print the settings reference (docs/settings.md is this output)."""
+    from wefirst.settings_doc import render
+
+    sys.stdout.write(render())
+
+
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option(help="TCP port of the demo server.")] = 8000,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Seed, print and exit.")] = False,
+) -> None:
+    """Seed two classic campaigns, replay a realistic stream, print URLs and an admin key."""
+    from wefirst.demo import run
+
+    run(host=host, port=port, serve=not no_serve)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,135 @@
+"""Impact units, campaigns and pledge rules as immutable values.
+
+An impact unit is versioned: changing its cost basis makes a new version, and every pledge
+keeps the version it was made under, so a later price change never rewrites old promises."""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Literal
+
+from wefirst.domain.money import Money
+
+MAX_BPS = 10_000
+
+
+class CampaignStatus(StrEnum):
+    draft = "draft"
+    active = "active"
+    paused = "paused"
+    ended = "ended"
+
+
+# Which status changes a brand may make; "ended" is final.
+STATUS_TRANSITIONS: dict[CampaignStatus, frozenset[CampaignStatus]] = {
+    CampaignStatus.draft: frozenset({CampaignStatus.active, CampaignStatus.ended}),
+    CampaignStatus.active: frozenset({CampaignStatus.paused, CampaignStatus.ended}),
+    CampaignStatus.paused: frozenset({CampaignStatus.active, CampaignStatus.ended}),
+    CampaignStatus.ended: frozenset(),
+}
+
+
+@dataclass(frozen=True)
+class UnitLabel:
+    singular: str
+    plural: str
+
+    def for_count(self, n: int) -> str:
+        return self.singular if abs(n) == 1 else self.plural
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """"3 doses protect 1 child": `units_per_outcome`=3 and the outcome's labels."""
+
+    units_per_outcome: int
+    labels: dict[str, UnitLabel]
+
+
+@dataclass(frozen=True)
+class ImpactUnit:
+    id: str
+    version: int
+    labels: dict[str, UnitLabel]  # by language; "en" always present
+    cost_per_unit: Money
+    cost_source: str
+    cost_date: date
+    mode: Literal["funds", "delivers"]
+    outcome: Outcome | None = None
+
+    def label(self, lang: str, n: int) -> str:
+        return (self.labels.get(lang) or self.labels["en"]).for_count(n)
+
+
+@dataclass(frozen=True)
+class PerUnitRule:
+    sku_patterns: tuple[str, ...]
+    units_per_item: int
+    kind: Literal["per_unit"] = "per_unit"
+
+    def matches(self, sku: str) -> bool:
+        return sku_matches(self.sku_patterns, sku)
+
+
+@dataclass(frozen=True)
+class PerClickRule:
+    units_per_click: int
+    kind: Literal["per_click"] = "per_click"
+
+
+@dataclass(frozen=True)
+class PercentOfSaleRule:
+    basis_points: int
+    sku_patterns: tuple[str, ...] = ("*",)
+    kind: Literal["percent_of_sale"] = "percent_of_sale"
+
+    def matches(self, sku: str) -> bool:
+        return sku_matches(self.sku_patterns, sku)
+
+
+@dataclass(frozen=True)
+class PerOrderRule:
+    units_per_order: int
+    kind: Literal["per_order"] = "per_order"
+
+
+Rule = PerUnitRule | PerClickRule | PercentOfSaleRule | PerOrderRule
+
+
+def sku_matches(patterns: tuple[str, ...], sku: str) -> bool:
+    """Shell-style patterns (`PAMPERS-*`), case-sensitive like SKUs themselves."""
+    return any(fnmatch.fnmatchcase(sku, p) for p in patterns)
+
+
+@dataclass(frozen=True)
+class Caps:
+    total_units: int | None = None
+    units_per_day: int | None = None
+    total_money: int | None = None  # minor units of the campaign currency
+
+
+@dataclass(frozen=True)
+class Campaign:
+    id: str
+    brand_id: str
+    beneficiary_id: str
+    name: str
+    currency: str
+    starts_at: datetime
+    ends_at: datetime | None
+    status: CampaignStatus
+    rules: tuple[Rule, ...]
+    unit: ImpactUnit
+    caps: Caps = field(default_factory=Caps)
+    match_bps: int = 0  # extra pledged by a matching partner: 10000 = doubles every pledge
+    guaranteed_minimum: int | None = None  # minor units the brand pays whatever the sales
+
+    def is_open_at(self, when: datetime) -> bool:
+        if self.status is not CampaignStatus.active:
+            return False
+        if when < self.starts_at:
+            return False
+        return self.ends_at is None or when < self.ends_at

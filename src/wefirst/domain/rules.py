@@ -1,0 +1,125 @@
+"""Pledge computation: exact integer arithmetic with carried remainders.
+
+Every rule contributes an exact rational amount; what is pledged for an event is the growth
+of floor(cumulative exact amount). So the sum of per-event pledges equals the rule applied to
+the total (drift 0), and no event is ever rounded in a way that loses value for good. The
+remainders live in `Carry` and are persisted with the campaign's counters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from wefirst.domain.campaigns import (
+    MAX_BPS,
+    Campaign,
+    PercentOfSaleRule,
+    PerClickRule,
+    PerOrderRule,
+    PerUnitRule,
+)
+
+# Unit-based contributions are scaled by (MAX_BPS + match_bps): one common denominator.
+DEN = MAX_BPS
+MONEY_DEN = MAX_BPS * MAX_BPS
+
+
+@dataclass(frozen=True)
+class Carry:
+    units_rem: int = 0  # numerator remainder of unit-based rules, denominator DEN
+    money_rem: int = 0  # numerator remainder of percent rules, denominator MONEY_DEN
+    pct_money_rem: int = 0  # money of percent rules not yet converted to whole units
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What one event would pledge before caps."""
+
+    units: int
+    money: int
+    rule: str
+
+
+@dataclass(frozen=True)
+class PurchaseLine:
+    sku: str
+    quantity: int
+    unit_price: int  # minor units of the purchase currency
+
+
+def _unit_based(units_exact: int, campaign: Campaign, carry: Carry, rule: str) -> tuple[Draft, Carry]:
+    numerator = units_exact * (MAX_BPS + campaign.match_bps) + carry.units_rem
+    units, rem = divmod(numerator, DEN)
+    money = units * campaign.unit.cost_per_unit.amount
+    return Draft(units, money, rule), replace(carry, units_rem=rem)
+
+
+def _money_based(line_total: int, bps: int, campaign: Campaign, carry: Carry) -> tuple[Draft, Carry]:
+    numerator = line_total * bps * (MAX_BPS + campaign.match_bps) + carry.money_rem
+    money, rem = divmod(numerator, MONEY_DEN)
+    cost = campaign.unit.cost_per_unit.amount
+    units, pct_rem = divmod(carry.pct_money_rem + money, cost) if cost > 0 else (0, 0)
+    return Draft(units, money, "percent_of_sale"), replace(
+        carry, money_rem=rem, pct_money_rem=pct_rem
+    )
+
+
+def pledge_for_line(campaign: Campaign, line: PurchaseLine, carry: Carry) -> tuple[Draft | None, Carry]:
+    """The first matching line rule decides (per_unit before percent_of_sale)."""
+    for rule in campaign.rules:
+        if isinstance(rule, PerUnitRule) and rule.matches(line.sku):
+            return _unit_based(line.quantity * rule.units_per_item, campaign, carry, rule.kind)
+    for rule in campaign.rules:
+        if isinstance(rule, PercentOfSaleRule) and rule.matches(line.sku):
+            total = line.quantity * line.unit_price
+            return _money_based(total, rule.basis_points, campaign, carry)
+    return None, carry
+
+
+def pledge_for_order(campaign: Campaign, carry: Carry) -> tuple[Draft | None, Carry]:
+    for rule in campaign.rules:
+        if isinstance(rule, PerOrderRule):
+            return _unit_based(rule.units_per_order, campaign, carry, rule.kind)
+    return None, carry
+
+
+def pledge_for_click(campaign: Campaign, carry: Carry) -> tuple[Draft | None, Carry]:
+    for rule in campaign.rules:
+        if isinstance(rule, PerClickRule):
+            return _unit_based(rule.units_per_click, campaign, carry, rule.kind)
+    return None, carry
+
+
+@dataclass(frozen=True)
+class CapRoom:
+    """How much a campaign may still pledge (None = unlimited)."""
+
+    units: int | None
+    day_units: int | None
+    money: int | None
+
+
+def apply_caps(draft: Draft, room: CapRoom, cost_per_unit: int) -> Draft:
+    """Clamp a draft to the caps. Units and money shrink together so that the money equivalent
+    of a capped unit pledge stays exact."""
+    units, money = draft.units, draft.money
+    unit_limit = min((x for x in (room.units, room.day_units) if x is not None), default=None)
+    if unit_limit is not None and units > unit_limit:
+        units = max(unit_limit, 0)
+        money = min(money, units * cost_per_unit) if draft.rule == "percent_of_sale" else (
+            units * cost_per_unit
+        )
+    if room.money is not None and money > room.money:
+        money = max(room.money, 0)
+        units = min(units, money // cost_per_unit) if cost_per_unit > 0 else 0
+    return Draft(units, money, draft.rule)
+
+
+def reversal_share(total: int, counted_qty: int, reversed_before: int, reversed_now: int) -> int:
+    """The part of a line's pledge (`total`) that `reversed_now` more items take back, after
+    `reversed_before` items were already reversed. Cumulative flooring: reversing every item
+    returns exactly `total`, never more."""
+    if counted_qty <= 0:
+        return 0
+    after = min(reversed_before + reversed_now, counted_qty)
+    before = min(reversed_before, counted_qty)
+    return total * after // counted_qty - total * before // counted_qty

@@ -1,0 +1,1 @@
+"""Event intake: purchases, clicks and refunds become pledges exactly once."""

@@ -1,0 +1,1 @@
+"""The promise ledger: double-entry, append-only postings of pledged → paid → delivered."""

@@ -1,0 +1,225 @@
+"""Writes to the ledger. Each function is one balanced, append-only transaction plus its
+transparency-log entry, in the caller's database transaction, so the ledger and the log queue
+can never disagree about what happened."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, update
+
+from wefirst.domain.campaigns import Campaign
+from wefirst.domain.clock import rfc3339, utcnow
+from wefirst.domain.ids import new_id
+from wefirst.errors import Conflict
+from wefirst.ledger import accounts
+from wefirst.ledger.accounts import Posting
+from wefirst.store.tables_core import (
+    deliveries,
+    ledger_postings,
+    ledger_transactions,
+    pledge_reversals,
+    pledges,
+    settlements,
+)
+from wefirst.tlog.queue import enqueue
+
+
+def _money(amount: int, currency: str) -> dict[str, Any]:
+    return {"amount": amount, "currency": currency}
+
+
+def write_transaction(
+    conn: Connection,
+    *,
+    kind: str,
+    campaign_id: str,
+    ref_id: str,
+    occurred_at: datetime,
+    postings: list[Posting],
+    entry: dict[str, Any],
+    commitment: str | None = None,
+) -> str:
+    if not accounts.is_balanced(postings):
+        raise AssertionError(f"unbalanced {kind} transaction")  # a bug, never user input
+    txn_id = new_id("txn")
+    now = utcnow()
+    conn.execute(
+        insert(ledger_transactions).values(
+            id=txn_id, kind=kind, campaign_id=campaign_id, ref_id=ref_id,
+            occurred_at=occurred_at, created_at=now,
+        )
+    )
+    if postings:
+        conn.execute(
+            insert(ledger_postings),
+            [
+                {"txn_id": txn_id, "campaign_id": campaign_id, "account": p.account,
+                 "commodity": p.commodity, "amount": p.amount}
+                for p in postings
+            ],
+        )
+    enqueue(
+        conn,
+        {"v": 1, "kind": kind, "txn": txn_id, "campaign": campaign_id,
+         "at": rfc3339(occurred_at), **entry},
+        commitment=commitment,
+    )
+    return txn_id
+
+
+@dataclass(frozen=True)
+class PledgeRecord:
+    id: str
+    txn_id: str
+    units: int
+    money: int
+
+
+def record_pledge(
+    conn: Connection,
+    campaign: Campaign,
+    *,
+    units: int,
+    money: int,
+    rule: str,
+    line_key: str,
+    source: str,
+    quantity: int,
+    occurred_at: datetime,
+    sku: str | None = None,
+    order_hash: str | None = None,
+    commitment: str | None = None,
+) -> PledgeRecord:
+    pledge_id = new_id("plg")
+    entry: dict[str, Any] = {
+        "pledge": pledge_id, "brand": campaign.brand_id, "beneficiary": campaign.beneficiary_id,
+        "source": source, "rule": rule, "quantity": quantity, "units": units,
+        "money": _money(money, campaign.currency),
+        "unit": {"id": campaign.unit.id, "version": campaign.unit.version},
+    }
+    if sku is not None:
+        entry["sku"] = sku
+    if order_hash is not None:
+        entry["order_hash"] = order_hash
+    if commitment is not None:
+        entry["commitment"] = commitment
+    txn_id = write_transaction(
+        conn, kind="pledge", campaign_id=campaign.id, ref_id=pledge_id, occurred_at=occurred_at,
+        postings=accounts.pledge(campaign.currency, money, units), entry=entry,
+        commitment=commitment,
+    )
+    conn.execute(
+        insert(pledges).values(
+            id=pledge_id, campaign_id=campaign.id, line_key=line_key, source=source, rule=rule,
+            order_hash=order_hash, sku=sku, quantity=quantity, units=units, money=money,
+            currency=campaign.currency, impact_unit_version=campaign.unit.version,
+            commitment=commitment, txn_id=txn_id, occurred_at=occurred_at, created_at=utcnow(),
+        )
+    )
+    return PledgeRecord(pledge_id, txn_id, units, money)
+
+
+def record_reversal(
+    conn: Connection,
+    *,
+    campaign_id: str,
+    currency: str,
+    pledge_id: str,
+    reversal_key: str,
+    quantity: int,
+    units: int,
+    money: int,
+    reason: str,
+    occurred_at: datetime,
+) -> str:
+    txn_id = write_transaction(
+        conn, kind="pledge_reversal", campaign_id=campaign_id, ref_id=pledge_id,
+        occurred_at=occurred_at, postings=accounts.pledge_reversal(currency, money, units),
+        entry={"pledge": pledge_id, "reason": reason, "quantity": quantity, "units": units,
+               "money": _money(money, currency)},
+    )
+    conn.execute(
+        insert(pledge_reversals).values(
+            pledge_id=pledge_id, reversal_key=reversal_key, quantity=quantity, units=units,
+            money=money, reason=reason, txn_id=txn_id, created_at=utcnow(),
+        )
+    )
+    return txn_id
+
+
+def report_settlement(
+    conn: Connection, campaign: Campaign, *, amount: int, external_reference: str,
+    paid_at: datetime,
+) -> str:
+    settlement_id = new_id("stl")
+    conn.execute(
+        insert(settlements).values(
+            id=settlement_id, campaign_id=campaign.id, amount=amount, currency=campaign.currency,
+            external_reference=external_reference, paid_at=paid_at, reported_at=utcnow(),
+            status="reported",
+        )
+    )
+    write_transaction(
+        conn, kind="settlement_reported", campaign_id=campaign.id, ref_id=settlement_id,
+        occurred_at=paid_at, postings=accounts.settlement_reported(campaign.currency, amount),
+        entry={"settlement": settlement_id, "brand": campaign.brand_id,
+               "beneficiary": campaign.beneficiary_id,
+               "money": _money(amount, campaign.currency),
+               "external_reference": external_reference},
+    )
+    return settlement_id
+
+
+def decide_settlement(
+    conn: Connection, *, settlement_id: str, campaign_id: str, currency: str, amount: int,
+    confirmed: bool, note: str | None,
+) -> None:
+    """The beneficiary's word on a reported payment. The row's status is a projection; the
+    ledger transaction is the record."""
+    now = utcnow()
+    status = "confirmed" if confirmed else "disputed"
+    result = conn.execute(
+        update(settlements)
+        .where(settlements.c.id == settlement_id, settlements.c.status == "reported")
+        .values(status=status, decided_at=now, decision_note=note)
+    )
+    if result.rowcount != 1:
+        raise Conflict(f"settlement {settlement_id} was already confirmed or disputed")
+    postings = (accounts.settlement_confirmed if confirmed else accounts.settlement_disputed)(
+        currency, amount
+    )
+    entry: dict[str, Any] = {"settlement": settlement_id, "money": _money(amount, currency)}
+    if note:
+        entry["note"] = note
+    write_transaction(
+        conn, kind=f"settlement_{status}", campaign_id=campaign_id, ref_id=settlement_id,
+        occurred_at=now, postings=postings, entry=entry,
+    )
+
+
+def report_delivery(
+    conn: Connection, campaign: Campaign, *, units: int, period_start: date, period_end: date,
+    evidence_url: str, note: str | None,
+) -> str:
+    delivery_id = new_id("dlv")
+    now = utcnow()
+    conn.execute(
+        insert(deliveries).values(
+            id=delivery_id, campaign_id=campaign.id, units=units, period_start=period_start,
+            period_end=period_end, evidence_url=evidence_url, note=note, reported_at=now,
+        )
+    )
+    entry: dict[str, Any] = {
+        "delivery": delivery_id, "beneficiary": campaign.beneficiary_id, "units": units,
+        "unit": {"id": campaign.unit.id, "version": campaign.unit.version},
+        "period_start": period_start.isoformat(), "period_end": period_end.isoformat(),
+        "evidence_url": evidence_url,
+    }
+    write_transaction(
+        conn, kind="delivery_reported", campaign_id=campaign.id, ref_id=delivery_id,
+        occurred_at=now, postings=accounts.delivery_reported(units), entry=entry,
+    )
+    return delivery_id

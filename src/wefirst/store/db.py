@@ -1,0 +1,70 @@
+"""Database access: one engine per process, explicit write and read transactions.
+
+SQLite gets WAL, a busy timeout and `BEGIN IMMEDIATE` for writes, so concurrent writers queue
+up instead of failing half-way; PostgreSQL gets a pool and row locks where caps are checked."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.pool import NullPool
+
+from wefirst.settings import Settings
+
+
+def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
+    engine = create_engine(url, poolclass=NullPool if ":memory:" not in url else None)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+class Database:
+    """Owns the engines. Built once per app (or CLI command) from settings."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.url = settings.database_url
+        self.is_sqlite = self.url.startswith("sqlite")
+        if self.is_sqlite:
+            self.engine = _sqlite_engine(self.url, immediate=True)
+            self._read_engine = _sqlite_engine(self.url, immediate=False)
+        else:
+            self.engine = create_engine(
+                self.url,
+                pool_size=settings.db_pool_size,
+                max_overflow=settings.db_pool_size,
+                pool_pre_ping=True,
+            )
+            self._read_engine = self.engine
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One write transaction: committed on normal exit, rolled back on any exception."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self._read_engine.connect() as conn:
+            yield conn
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+        if self._read_engine is not self.engine:
+            self._read_engine.dispose()

@@ -1,0 +1,105 @@
+"""Shared fixtures: a real, migrated database (SQLite file, or the PostgreSQL server named by
+WEFIRST_TEST_DATABASE_URL in a schema of its own), the app, a client and an admin key.
+
+Each test starts from empty tables; the schema is migrated once per session through Alembic,
+exactly as `wefirst db upgrade` does it."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+
+from wefirst.api.app import create_app
+from wefirst.auth.keys import create_key
+from wefirst.settings import Settings
+from wefirst.store import migrate
+from wefirst.store.db import Database
+from wefirst.store.schema import metadata
+
+PG_URL = os.environ.get("WEFIRST_TEST_DATABASE_URL")
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+def _pg_schema_url(base: str, schema: str) -> str:
+    sep = "&" if "?" in base else "?"
+    return f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if not PG_URL:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'wefirst-test.db'}"
+        return
+    schema = f"t_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield _pg_schema_url(PG_URL, schema)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def _migrated(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    settings = Settings(database_url=database_url, data_dir=tmp_path_factory.mktemp("data"))
+    db = Database(settings)
+    migrate.upgrade(db)
+    yield db
+    db.dispose()
+
+
+def _empty_tables(db: Database) -> None:
+    names = [t.name for t in reversed(metadata.sorted_tables)]
+    with db.engine.begin() as conn:
+        if db.is_sqlite:
+            for name in names:
+                conn.execute(text(f'DELETE FROM "{name}"'))
+        else:
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in names)
+                              + " RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        base_url="http://testserver",
+        secret_key="test-secret-" + "x" * 32,
+        data_dir=tmp_path,
+    )
+
+
+@pytest.fixture
+def db(_migrated: Database) -> Database:
+    _empty_tables(_migrated)
+    return _migrated
+
+
+@pytest.fixture
+def app(settings: Settings, db: Database) -> FastAPI:
+    return create_app(settings, db=db)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture
+def admin_key(db: Database) -> str:
+    with db.write() as conn:
+        secret, _ = create_key(conn, "admin")
+    return secret

@@ -1,0 +1,85 @@
+"""Test data through the real API, so factories exercise the same paths users take."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from wefirst.auth.keys import create_key
+from wefirst.store.db import Database
+
+
+def auth(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+@dataclass
+class Tenant:
+    id: str
+    key: str
+
+
+def make_brand(client: TestClient, db: Database, admin_key: str, name: str = "Pampy") -> Tenant:
+    r = client.post("/v1/brands", json={"name": name}, headers=auth(admin_key))
+    assert r.status_code == 201, r.text
+    brand_id = r.json()["id"]
+    with db.write() as conn:
+        secret, _ = create_key(conn, "brand", brand_id)
+    return Tenant(brand_id, secret)
+
+
+def make_beneficiary(
+    client: TestClient, db: Database, admin_key: str, name: str = "Vaccines for All"
+) -> Tenant:
+    r = client.post("/v1/beneficiaries", json={"name": name}, headers=auth(admin_key))
+    assert r.status_code == 201, r.text
+    ben_id = r.json()["id"]
+    with db.write() as conn:
+        secret, _ = create_key(conn, "beneficiary", ben_id)
+    return Tenant(ben_id, secret)
+
+
+def unit(cost: int = 30, currency: str = "EUR") -> dict[str, Any]:
+    return {
+        "labels": {"en": {"singular": "tetanus vaccine", "plural": "tetanus vaccines"},
+                   "fr": {"singular": "vaccin contre le tétanos",
+                          "plural": "vaccins contre le tétanos"}},
+        "cost_per_unit": {"amount": cost, "currency": currency},
+        "cost_source": "UNICEF Supply Division price list",
+        "cost_date": "2026-01-15",
+        "mode": "funds",
+    }
+
+
+def campaign_body(beneficiary_id: str, **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "name": "1 pack = 1 vaccine",
+        "beneficiary_id": beneficiary_id,
+        "currency": "EUR",
+        "starts_at": "2026-01-01T00:00:00Z",
+        "ends_at": "2027-12-31T00:00:00Z",
+        "impact_unit": unit(),
+        "rules": [{"kind": "per_unit", "sku_patterns": ["PAMPERS-*"], "units_per_item": 1}],
+        "status": "active",
+    }
+    body.update(overrides)
+    return body
+
+
+def make_campaign(client: TestClient, brand: Tenant, beneficiary_id: str, **overrides: Any) -> str:
+    r = client.post("/v1/campaigns", json=campaign_body(beneficiary_id, **overrides),
+                    headers=auth(brand.key))
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
+
+
+def purchase(order_id: str, *lines: tuple[str, int, int], when: str = "2026-03-14T10:00:00Z",
+             **extra: Any) -> dict[str, Any]:
+    return {
+        "order_id": order_id, "currency": "EUR", "occurred_at": when,
+        "lines": [{"sku": sku, "quantity": q, "unit_price": {"amount": p, "currency": "EUR"}}
+                  for sku, q, p in lines],
+        **extra,
+    }
