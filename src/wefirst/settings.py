@@ -116,6 +116,12 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = Field(10.0, gt=0, description="SMTP connect/command timeout.")
 
     # web
+    web_magic_link_minutes: int = Field(
+        15, ge=1, description="How long an e-mailed console sign-in link stays valid (single use)."
+    )
+    web_signin_attempts_per_hour: int = Field(
+        20, ge=1, description="Failed console sign-ins one e-mail address may make per hour."
+    )
 
     @property
     def is_sqlite(self) -> bool:

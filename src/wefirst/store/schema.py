@@ -2,5 +2,6 @@
 
 from wefirst.store import tables_core as tables_core
 from wefirst.store import tables_tlog as tables_tlog
+from wefirst.store import tables_web as tables_web
 from wefirst.store import tables_widget as tables_widget
 from wefirst.store.meta import metadata as metadata
