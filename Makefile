@@ -21,7 +21,12 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@echo "== suite on SQLite =="
+	env -u WEFIRST_TEST_DATABASE_URL $(BIN)/python -m pytest $(PYTEST_ARGS)
+	@if [ -n "$$WEFIRST_TEST_DATABASE_URL" ]; then \
+	  echo "== suite on PostgreSQL ($$WEFIRST_TEST_DATABASE_URL) =="; \
+	  $(BIN)/python -m pytest $(PYTEST_ARGS); \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
