@@ -9,12 +9,16 @@ import typer
 from rich.console import Console
 
 from wefirst.settings import Settings
+from wefirst.tlog import cli as tlog_cli
+from wefirst.tlog import verify_cli
 
 app = typer.Typer(no_args_is_help=True, help="wefirst: brands' social promises, real and checkable.")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 keys_app = typer.Typer(no_args_is_help=True, help="API keys.")
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
+app.add_typer(tlog_cli.app, name="log")
+app.add_typer(verify_cli.app, name="verify")
 
 err = Console(stderr=True)
 

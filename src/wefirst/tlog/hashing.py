@@ -49,9 +49,7 @@ def complete_root(concatenated: bytes) -> bytes:
     buf = concatenated
     sha = _sha256
     while len(buf) > HASH_SIZE:
-        buf = b"".join(
-            [sha(b"\x01" + buf[i : i + 2 * HASH_SIZE]).digest() for i in range(0, len(buf), 64)]
-        )
+        buf = b"".join([sha(b"\x01" + buf[i : i + 2 * HASH_SIZE]).digest() for i in range(0, len(buf), 64)])
     return buf
 
 

@@ -64,9 +64,7 @@ def compute(get: Callable[[str], bytes | None], size: int, entries: Sequence[byt
     while c > 0:
         counts.append(c)
         w = c % TILE_WIDTH
-        edges.append(
-            bytearray(read_tile(get, Tile(level, c // TILE_WIDTH, w))) if w else bytearray()
-        )
+        edges.append(bytearray(read_tile(get, Tile(level, c // TILE_WIDTH, w))) if w else bytearray())
         level += 1
         c >>= TILE_HEIGHT
     if not counts:

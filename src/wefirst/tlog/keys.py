@@ -39,7 +39,5 @@ def load_or_create(path: str | os.PathLike[str], origin: str) -> Signer:
             pass  # another process created it between our check and open
     signer = load_key(p)
     if signer.name != origin:
-        raise LogFormatError(
-            f"{path}: key is for origin {signer.name!r}, but the log origin is {origin!r}"
-        )
+        raise LogFormatError(f"{path}: key is for origin {signer.name!r}, but the log origin is {origin!r}")
     return signer

@@ -75,9 +75,7 @@ class Verifier:
 
     @property
     def key_string(self) -> str:
-        return (
-            f"{self.name}+{self.key_id.hex()}+{b64encode(bytes([ALG_ED25519]) + self.public_key)}"
-        )
+        return f"{self.name}+{self.key_id.hex()}+{b64encode(bytes([ALG_ED25519]) + self.public_key)}"
 
     def verify(self, message: bytes, signature: bytes) -> bool:
         try:
@@ -109,10 +107,7 @@ class Signer:
 
     @property
     def private_key_string(self) -> str:
-        return (
-            f"PRIVATE+KEY+{self.name}+{self.key_id.hex()}+"
-            f"{b64encode(bytes([ALG_ED25519]) + self._seed)}"
-        )
+        return f"PRIVATE+KEY+{self.name}+{self.key_id.hex()}+{b64encode(bytes([ALG_ED25519]) + self._seed)}"
 
 
 def generate_signer(name: str) -> Signer:

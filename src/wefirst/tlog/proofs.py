@@ -120,9 +120,7 @@ def root_from_inclusion_proof(leaf: bytes, index: int, size: int, proof: Sequenc
     return r
 
 
-def verify_inclusion(
-    leaf: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes
-) -> None:
+def verify_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes) -> None:
     if root_from_inclusion_proof(leaf, index, size, proof) != root:
         raise VerificationError(
             f"inclusion proof for index {index} does not lead to the signed root of size {size}"
@@ -175,10 +173,6 @@ def verify_consistency(
     if sn != 0:
         raise VerificationError("consistency proof is shorter than the trees require")
     if fr != old_root:
-        raise VerificationError(
-            f"consistency proof does not reproduce the old root at size {old_size}"
-        )
+        raise VerificationError(f"consistency proof does not reproduce the old root at size {old_size}")
     if sr != new_root:
-        raise VerificationError(
-            f"consistency proof does not reproduce the new root at size {new_size}"
-        )
+        raise VerificationError(f"consistency proof does not reproduce the new root at size {new_size}")

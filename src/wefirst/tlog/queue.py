@@ -34,9 +34,7 @@ def canonical(entry: Mapping[str, Any]) -> bytes:
     return data
 
 
-def enqueue(
-    conn: Connection, entry: Mapping[str, Any], *, commitment: str | None = None
-) -> int:
+def enqueue(conn: Connection, entry: Mapping[str, Any], *, commitment: str | None = None) -> int:
     """Store the entry's canonical bytes in the caller's transaction; returns the queue id.
 
     ``commitment`` (hex SHA-256 of a receipt secret) lets the consumer find the entry later
@@ -47,9 +45,7 @@ def enqueue(
     if commitment is not None and entry.get("commitment", commitment) != commitment:
         raise LogFormatError("the entry's commitment differs from the one it is filed under")
     result = conn.execute(
-        insert(tlog_entries).values(
-            data=data, commitment=commitment, created_at=datetime.now(UTC), idx=None
-        )
+        insert(tlog_entries).values(data=data, commitment=commitment, created_at=datetime.now(UTC), idx=None)
     )
     pk = result.inserted_primary_key
     assert pk is not None

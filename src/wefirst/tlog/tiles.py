@@ -175,8 +175,7 @@ def decode_bundle(data: bytes, expected: int | None = None) -> list[bytes]:
         pos += 2
         if pos + size > end:
             raise LogFormatError(
-                f"entry bundle truncated: entry {len(entries)} declares {size} bytes, "
-                f"{end - pos} remain"
+                f"entry bundle truncated: entry {len(entries)} declares {size} bytes, {end - pos} remain"
             )
         entries.append(data[pos : pos + size])
         pos += size

@@ -20,6 +20,7 @@ from wefirst.tlog.errors import LogFormatError
 from wefirst.tlog.tiles import parse_tile_path
 
 CHECKPOINT_PATH = "checkpoint"
+KEY_PATH = "key"  # the verifier key line, so a static copy of the log names its own key
 
 
 class TileStore(Protocol):
@@ -32,14 +33,15 @@ class TileStore(Protocol):
 
 
 def check_path(path: str) -> None:
-    """Only canonical tile/bundle paths and ``checkpoint``: no traversal, one name per object."""
-    if path != CHECKPOINT_PATH:
+    """Only canonical tile/bundle paths, ``checkpoint`` and ``key``: no traversal, one name per
+    object."""
+    if path not in (CHECKPOINT_PATH, KEY_PATH):
         parse_tile_path(path)
 
 
 def partial_prefix(path: str) -> str | None:
     """For a full tile path, the prefix its partial versions share (``tile/0/001.p/``)."""
-    if path == CHECKPOINT_PATH:
+    if path in (CHECKPOINT_PATH, KEY_PATH):
         return None
     tile = parse_tile_path(path)
     return path + ".p/" if tile.is_full else None
