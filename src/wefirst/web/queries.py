@@ -1,0 +1,272 @@
+"""Read models for the pages: campaign cards, per-day ledger series, the latest log entries of
+a campaign, settlements and deliveries. Writes go through the ledger and catalog services; this
+module only reads.
+
+The per-day series comes from a running roll-up kept per process: the ledger is append-only,
+so the sums of transactions up to a watermark never change, and a page view only reads the
+transactions after it. Rows younger than `SETTLE_SECONDS` are re-read on every view instead
+of being folded in, because on PostgreSQL a sequence number can become visible after a larger
+one (two writers committing out of order)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from wefirst.domain.clock import as_utc, utcnow
+from wefirst.ledger import accounts
+from wefirst.ledger.balances import Balance, _balance
+from wefirst.store.tables_core import (
+    beneficiaries,
+    brands,
+    campaigns,
+    deliveries,
+    impact_units,
+    ledger_postings,
+    ledger_transactions,
+    settlements,
+)
+from wefirst.store.tables_tlog import tlog_entries
+
+SETTLE_SECONDS = 60
+SERIES_ACCOUNTS = (
+    accounts.COMMITMENTS,
+    accounts.FUNDED,
+    accounts.PAID_UNCONFIRMED,
+    accounts.PAID_CONFIRMED,
+    accounts.PAID_DISPUTED,
+    accounts.DELIVERED,
+)
+DaySums = dict[date, dict[str, int]]
+
+
+def _day(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+@dataclass
+class _Rolled:
+    watermark: int = 0
+    days: DaySums = field(default_factory=dict)
+
+
+class Rollups:
+    """Per-campaign daily sums of the ledger accounts the pages show, kept up to date
+    incrementally. One instance per app (`app.state.web_rollups`)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_campaign: dict[str, _Rolled] = {}
+        self._locks: dict[str, threading.Lock] = {}
+
+    def _read(self, conn: Connection, campaign_id: str, after: int) -> list[Any]:
+        t, p = ledger_transactions, ledger_postings
+        return list(conn.execute(
+            select(t.c.seq, t.c.occurred_at, t.c.created_at, p.c.account, p.c.amount)
+            .join(p, p.c.txn_id == t.c.id)
+            .where(t.c.campaign_id == campaign_id, t.c.seq > after,
+                   p.c.account.in_(SERIES_ACCOUNTS))
+        ))
+
+    def days(self, conn: Connection, campaign_id: str) -> DaySums:
+        with self._lock:
+            rolled = self._by_campaign.setdefault(campaign_id, _Rolled())
+            lock = self._locks.setdefault(campaign_id, threading.Lock())
+        with lock:  # one reader per campaign folds; the others wait for its result
+            rows = self._read(conn, campaign_id, rolled.watermark)
+            settled_before = utcnow() - timedelta(seconds=SETTLE_SECONDS)
+            # fold rows into the cache only up to the first one that is still too young
+            young = [int(r.seq) for r in rows if as_utc(r.created_at) >= settled_before]
+            limit = min(young) if young else None
+            tail: DaySums = {}
+            for r in rows:
+                seq = int(r.seq)
+                target = rolled.days if limit is None or seq < limit else tail
+                day = target.setdefault(_day(r.occurred_at), {})
+                day[r.account] = day.get(r.account, 0) + int(r.amount)
+                if target is rolled.days:
+                    rolled.watermark = max(rolled.watermark, seq)
+            merged = {d: dict(s) for d, s in rolled.days.items()}
+        for d, sums in tail.items():
+            day = merged.setdefault(d, {})
+            for account, amount in sums.items():
+                day[account] = day.get(account, 0) + amount
+        return merged
+
+
+def rollups(state: Any) -> Rollups:
+    existing = getattr(state, "web_rollups", None)
+    if isinstance(existing, Rollups):
+        return existing
+    made = Rollups()
+    state.web_rollups = made
+    return made
+
+
+def totals(days: DaySums) -> dict[str, int]:
+    out: dict[str, int] = defaultdict(int)
+    for sums in days.values():
+        for account, amount in sums.items():
+            out[account] += amount
+    return dict(out)
+
+
+def balance_from_days(row: Any, days: DaySums) -> Balance:
+    """The ledger's own Balance, fed with the rolled-up sums instead of a full SUM."""
+    return _balance(row, totals(days))
+
+
+@dataclass(frozen=True)
+class SeriesPoint:
+    day: date
+    pledged: int
+    paid: int
+    confirmed: int
+    delivered_units: int
+
+
+def cumulative(days: DaySums) -> list[SeriesPoint]:
+    """Running totals per day: pledged money, paid (reported, any state) and confirmed money,
+    delivered units. Signs follow the ledger (credits are negative)."""
+    points: list[SeriesPoint] = []
+    pledged = paid = confirmed = delivered = 0
+    for d in sorted(days):
+        s = days[d]
+        pledged += s.get(accounts.COMMITMENTS, 0)
+        paid -= (s.get(accounts.PAID_UNCONFIRMED, 0) + s.get(accounts.PAID_CONFIRMED, 0)
+                 + s.get(accounts.PAID_DISPUTED, 0))
+        confirmed -= s.get(accounts.PAID_CONFIRMED, 0)
+        delivered -= s.get(accounts.DELIVERED, 0)
+        points.append(SeriesPoint(d, pledged, paid, confirmed, delivered))
+    return points
+
+
+@dataclass(frozen=True)
+class CampaignView:
+    row: Any
+    brand_name: str
+    beneficiary_name: str
+    unit: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        return str(self.row.id)
+
+    @property
+    def currency(self) -> str:
+        return str(self.row.definition["currency"])
+
+    def unit_label(self, lang: str, n: int) -> str:
+        labels = self.unit.get("labels", {})
+        label = labels.get(lang) or labels.get("en") or {"singular": "unit", "plural": "units"}
+        return str(label["singular"] if abs(n) == 1 else label["plural"])
+
+    @property
+    def unit_cost(self) -> int:
+        return int(self.unit.get("cost_per_unit", {}).get("amount", 0))
+
+
+def _views(conn: Connection, query: Any) -> list[CampaignView]:
+    c, b, n, u = campaigns, brands, beneficiaries, impact_units
+    rows = conn.execute(
+        query.add_columns(b.c.name.label("brand_name"), n.c.name.label("ben_name"),
+                          u.c.definition.label("unit_def"))
+        .join(b, b.c.id == c.c.brand_id)
+        .join(n, n.c.id == c.c.beneficiary_id)
+        .join(u, (u.c.id == c.c.impact_unit_id) & (u.c.version == c.c.impact_unit_version))
+    ).all()
+    return [CampaignView(r, r.brand_name, r.ben_name, r.unit_def) for r in rows]
+
+
+def active_campaigns(conn: Connection, limit: int = 24) -> list[CampaignView]:
+    query = (select(campaigns).where(campaigns.c.status == "active",
+                                     campaigns.c.livemode.is_(True))
+             .order_by(campaigns.c.seq.desc()).limit(limit))
+    return _views(conn, query)
+
+
+def brand_campaigns(conn: Connection, brand_id: str, *, public: bool = True) -> list[CampaignView]:
+    query = select(campaigns).where(campaigns.c.brand_id == brand_id)
+    if public:
+        query = query.where(campaigns.c.status != "draft", campaigns.c.livemode.is_(True))
+    return _views(conn, query.order_by(campaigns.c.seq))
+
+
+def beneficiary_campaigns(conn: Connection, ben_id: str) -> list[CampaignView]:
+    query = select(campaigns).where(campaigns.c.beneficiary_id == ben_id)
+    return _views(conn, query.order_by(campaigns.c.seq))
+
+
+def campaign_view(conn: Connection, campaign_id: str) -> CampaignView | None:
+    found = _views(conn, select(campaigns).where(campaigns.c.id == campaign_id))
+    return found[0] if found else None
+
+
+def all_brands(conn: Connection) -> list[Any]:
+    return list(conn.execute(
+        select(brands.c.id, brands.c.name).where(brands.c.livemode.is_(True))
+        .order_by(brands.c.name)
+    ))
+
+
+def settlement_rows(conn: Connection, campaign_id: str) -> list[Any]:
+    return list(conn.execute(
+        select(settlements).where(settlements.c.campaign_id == campaign_id)
+        .order_by(settlements.c.paid_at.desc(), settlements.c.seq.desc())
+    ))
+
+
+def delivery_rows(conn: Connection, campaign_id: str) -> list[Any]:
+    return list(conn.execute(
+        select(deliveries).where(deliveries.c.campaign_id == campaign_id)
+        .order_by(deliveries.c.period_end.desc(), deliveries.c.seq.desc())
+    ))
+
+
+@dataclass(frozen=True)
+class LogRow:
+    index: int
+    kind: str
+    at: str
+    entry: dict[str, Any]
+    text: str
+
+
+def latest_entries(conn: Connection, campaign_id: str, limit: int = 10,
+                   scan: int = 5000) -> list[LogRow]:
+    """The newest published entries of one campaign, looked for among the newest `scan`
+    entries of the log (a bounded cost whatever the log's size; older ones are in the
+    export)."""
+    rows = conn.execute(
+        select(tlog_entries.c.idx, tlog_entries.c.data)
+        .where(tlog_entries.c.idx.is_not(None))
+        .order_by(tlog_entries.c.idx.desc()).limit(scan)
+    )
+    needle = f'"campaign":"{campaign_id}"'.encode()
+    out: list[LogRow] = []
+    for row in rows:
+        idx: int = row.idx
+        raw = bytes(row.data)
+        if needle not in raw:
+            continue
+        entry = json.loads(raw)
+        out.append(LogRow(int(idx), str(entry.get("kind", "")), str(entry.get("at", "")), entry,
+                          raw.decode("utf-8")))
+        if len(out) >= limit:
+            break
+    return out
+
+
+def log_size(conn: Connection) -> int:
+    value = conn.execute(select(func.max(tlog_entries.c.idx))).scalar()
+    return 0 if value is None else int(value) + 1

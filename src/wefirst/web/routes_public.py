@@ -1,0 +1,125 @@
+"""Public pages anyone can open without an account: the home page with the active campaigns,
+one page per campaign, and the open-data index."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from wefirst.catalog.service import campaign_json
+from wefirst.web import charts, queries
+from wefirst.web.i18n import Translator
+from wefirst.web.routes_static import not_found
+from wefirst.web.security import apply_security_headers
+from wefirst.web.sessions import current_user
+from wefirst.web.templating import render, translator
+
+router = APIRouter(include_in_schema=False)
+
+
+def impact_figures(view: queries.CampaignView, balance: Any, tr: Translator) -> list[dict[str, str]]:
+    """The four numbers a promise is judged by, as label/value pairs (also fed to live.js)."""
+    lang = tr.locale
+    return [
+        {"key": "pledged_units", "label": tr.gettext("Pledged"),
+         "value": f"{tr.number(balance.pledged_units)} "
+                  f"{view.unit_label(lang, balance.pledged_units)}"},
+        {"key": "pledged_money", "label": tr.gettext("Amount"),
+         "value": tr.money(balance.pledged_money, balance.currency)},
+        {"key": "paid_confirmed", "label": tr.gettext("Paid") + " (" + tr.gettext("confirmed")
+         + ")", "value": tr.money(balance.paid_confirmed, balance.currency)},
+        {"key": "delivered_units", "label": tr.gettext("Delivered"),
+         "value": f"{tr.number(balance.delivered_units)} "
+                  f"{view.unit_label(lang, balance.delivered_units)}"},
+    ]
+
+
+@router.get("/")
+def home(request: Request) -> Response:
+    tr = translator(request)
+    state = request.app.state
+    with state.db.read() as conn:
+        views = queries.active_campaigns(conn)
+        roll = queries.rollups(state)
+        cards = []
+        for view in views:
+            balance = queries.balance_from_days(view.row, roll.days(conn, view.id))
+            cards.append({"view": view, "figures": impact_figures(view, balance, tr)})
+        brand_list = queries.all_brands(conn)
+        user = current_user(request, conn)
+    return render(request, "home.html", {"cards": cards, "brands": brand_list}, user=user)
+
+
+def _chart(view: queries.CampaignView, points: list[queries.SeriesPoint], tr: Translator) -> Any:
+    cur = view.currency
+    cost = view.unit_cost
+    series = [
+        charts.Series(tr.gettext("Pledged"), [(p.day, p.pledged) for p in points]),
+        charts.Series(tr.gettext("Paid"), [(p.day, p.paid) for p in points]),
+        charts.Series(tr.gettext("Delivered"), [(p.day, p.delivered_units * cost) for p in points]),
+    ]
+    last = points[-1] if points else None
+    desc = ""
+    if last is not None:
+        desc = (f"{tr.gettext('Pledged')}: {tr.money(last.pledged, cur)}; "
+                f"{tr.gettext('Paid')}: {tr.money(last.paid, cur)}; "
+                f"{tr.gettext('Delivered')}: {tr.money(last.delivered_units * cost, cur)}.")
+    return charts.line_chart(
+        series, title=tr.gettext("Pledged, paid and delivered over time"), desc=desc,
+        fmt=lambda v: tr.money(v, cur), fmt_day=tr.date, chart_id="ppd",
+    )
+
+
+@router.get("/campaigns/{campaign_id}")
+def campaign_page(request: Request, campaign_id: str) -> Response:
+    tr = translator(request)
+    state = request.app.state
+    with state.db.read() as conn:
+        view = queries.campaign_view(conn, campaign_id)
+        if view is None or view.row.status == "draft" or not view.row.livemode:
+            return not_found(request)
+        details = campaign_json(conn, campaign_id)
+        days = queries.rollups(state).days(conn, campaign_id)
+        balance = queries.balance_from_days(view.row, days)
+        points = queries.cumulative(days)
+        context = {
+            "view": view,
+            "details": details,
+            "promise": details["disclosure"].get(tr.locale) or details["disclosure"]["en"],
+            "balance": balance,
+            "figures": impact_figures(view, balance, tr),
+            "chart": _chart(view, points, tr),
+            "points": points,
+            "settlements": queries.settlement_rows(conn, campaign_id),
+            "deliveries": queries.delivery_rows(conn, campaign_id),
+            "entries": queries.latest_entries(conn, campaign_id),
+        }
+        user = current_user(request, conn)
+    return render(request, "campaign.html", context, user=user)
+
+
+@router.get("/campaigns/{campaign_id}/live.json")
+def campaign_live(request: Request, campaign_id: str) -> Response:
+    """What live.js polls: the same figures as the page, already formatted for its locale."""
+    tr = translator(request)
+    state = request.app.state
+    with state.db.read() as conn:
+        view = queries.campaign_view(conn, campaign_id)
+        if view is None or view.row.status == "draft" or not view.row.livemode:
+            return not_found(request)
+        balance = queries.balance_from_days(view.row, queries.rollups(state).days(conn, view.id))
+    body = {f["key"]: f["value"] for f in impact_figures(view, balance, tr)}
+    response = JSONResponse(body, headers={"Cache-Control": "no-cache"})
+    return apply_security_headers(response, request)
+
+
+@router.get("/data")
+def open_data(request: Request) -> Response:
+    with request.app.state.db.read() as conn:
+        brand_list = queries.all_brands(conn)
+        views = queries.active_campaigns(conn, limit=200)
+        user = current_user(request, conn)
+    return render(request, "data.html", {"brands": brand_list, "campaigns": views}, user=user)

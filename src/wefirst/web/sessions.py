@@ -1,0 +1,210 @@
+"""Console users and how they sign in: a password (argon2id) or a single-use link sent by
+e-mail. A signed-in browser carries a signed session cookie naming the user and the user's
+session epoch; bumping the epoch ends every session of that user at once.
+
+A console user acts for exactly one tenant (a brand, a beneficiary or a publisher), and every
+console page checks that tenant wall through the same `Actor` the API uses."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import Connection, insert, select, update
+from starlette.requests import Request
+
+from wefirst.auth.keys import Actor
+from wefirst.domain.clock import as_utc, utcnow
+from wefirst.domain.ids import new_id
+from wefirst.errors import Conflict, FieldError, Invalid
+from wefirst.store.tables_web import web_magic_links, web_users
+from wefirst.web.security import SESSION_COOKIE, WebSession
+from wefirst.web.templating import codec
+
+CONSOLE_ROLES = ("brand", "beneficiary", "publisher", "admin")
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,63}$")
+_HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
+# A hash of a random password, verified when the e-mail is unknown so that the answer takes
+# the same time whether or not an account exists.
+_DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))
+
+
+@dataclass(frozen=True)
+class WebUser:
+    id: str
+    email: str
+    role: str
+    owner_id: str | None
+    session_epoch: int
+
+    def actor(self) -> Actor:
+        """The same identity the API's tenant walls understand (`require`)."""
+        return Actor(self.role, self.owner_id, f"web:{self.id}", True)  # type: ignore[arg-type]
+
+
+def _user(row: Any) -> WebUser:
+    return WebUser(row.id, row.email, row.role, row.owner_id, int(row.session_epoch))
+
+
+def normalize_email(email: str) -> str:
+    value = email.strip().lower()
+    if not _EMAIL.fullmatch(value):
+        raise Invalid("email: not an e-mail address", [FieldError("email", "not an address")])
+    return value
+
+
+def create_user(conn: Connection, email: str, role: str, owner_id: str | None,
+                password: str | None = None) -> WebUser:
+    if role not in CONSOLE_ROLES:
+        raise Invalid(f"role must be one of {', '.join(CONSOLE_ROLES)}",
+                      [FieldError("role", "unknown role")])
+    if (role == "admin") != (owner_id is None):
+        raise Invalid("admins have no owner; every other console user has exactly one",
+                      [FieldError("owner_id", "required for this role")])
+    if password is not None and len(password) < 12:
+        raise Invalid("password: at least 12 characters",
+                      [FieldError("password", "too short (12 characters minimum)")])
+    address = normalize_email(email)
+    if conn.execute(select(web_users.c.id).where(web_users.c.email == address)).first():
+        raise Conflict("a console user with this e-mail already exists",
+                       [FieldError("email", "already registered")])
+    user_id = new_id("usr")
+    conn.execute(insert(web_users).values(
+        id=user_id, email=address, role=role, owner_id=owner_id, session_epoch=0,
+        password_hash=_HASHER.hash(password) if password else None, created_at=utcnow(),
+    ))
+    return WebUser(user_id, address, role, owner_id, 0)
+
+
+def get_user(conn: Connection, user_id: str) -> WebUser | None:
+    row = conn.execute(select(web_users).where(web_users.c.id == user_id)).first()
+    return _user(row) if row else None
+
+
+def user_by_email(conn: Connection, email: str) -> WebUser | None:
+    try:
+        address = normalize_email(email)
+    except Invalid:
+        return None
+    row = conn.execute(select(web_users).where(web_users.c.email == address)).first()
+    return _user(row) if row else None
+
+
+class Throttle:
+    """Failed sign-ins per e-mail address per hour, in this process. A guess costs an argon2
+    verification already; this caps how many a single address can take."""
+
+    def __init__(self, per_hour: int) -> None:
+        self.per_hour = per_hour
+        self._fails: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def blocked(self, key: str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            recent = [t for t in self._fails.get(key, []) if now - t < 3600]
+            self._fails[key] = recent
+            return len(recent) >= self.per_hour
+
+    def failed(self, key: str) -> None:
+        with self._lock:
+            self._fails.setdefault(key, []).append(time.monotonic())
+
+
+def throttle(request: Request) -> Throttle:
+    state = request.app.state
+    existing = getattr(state, "web_throttle", None)
+    if isinstance(existing, Throttle):
+        return existing
+    made = Throttle(int(state.settings.web_signin_attempts_per_hour))
+    state.web_throttle = made
+    return made
+
+
+def check_password(conn: Connection, email: str, password: str) -> WebUser | None:
+    row = None
+    try:
+        address = normalize_email(email)
+        row = conn.execute(select(web_users).where(web_users.c.email == address)).first()
+    except Invalid:
+        pass
+    stored = row.password_hash if row is not None else None
+    try:
+        _HASHER.verify(stored or _DUMMY_HASH, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return None
+    if row is None or stored is None:
+        return None
+    return _user(row)
+
+
+def record_login(conn: Connection, user: WebUser) -> None:
+    conn.execute(update(web_users).where(web_users.c.id == user.id)
+                 .values(last_login_at=utcnow()))
+
+
+def end_all_sessions(conn: Connection, user_id: str) -> None:
+    conn.execute(update(web_users).where(web_users.c.id == user_id)
+                 .values(session_epoch=web_users.c.session_epoch + 1))
+
+
+def issue_magic_link(conn: Connection, request: Request, user: WebUser) -> str:
+    """A signed token naming the user and a nonce; the nonce's hash is stored so the link
+    works once."""
+    nonce = secrets.token_urlsafe(24)
+    minutes = int(request.app.state.settings.web_magic_link_minutes)
+    conn.execute(insert(web_magic_links).values(
+        nonce_hash=hashlib.sha256(nonce.encode()).hexdigest(), user_id=user.id,
+        expires_at=utcnow() + timedelta(minutes=minutes), used_at=None,
+    ))
+    return codec(request).dump_magic(user.id, nonce)
+
+
+def redeem_magic_link(conn: Connection, request: Request, token: str) -> WebUser | None:
+    minutes = int(request.app.state.settings.web_magic_link_minutes)
+    found = codec(request).load_magic(token, max_age=minutes * 60)
+    if found is None:
+        return None
+    user_id, nonce = found
+    digest = hashlib.sha256(nonce.encode()).hexdigest()
+    row = conn.execute(select(web_magic_links).where(web_magic_links.c.nonce_hash == digest)
+                       ).first()
+    if row is None or row.user_id != user_id or row.used_at is not None:
+        return None
+    if as_utc(row.expires_at) < utcnow():
+        return None
+    used = conn.execute(
+        update(web_magic_links)
+        .where(web_magic_links.c.nonce_hash == digest, web_magic_links.c.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
+    if used.rowcount != 1:  # redeemed concurrently
+        return None
+    return get_user(conn, user_id)
+
+
+def current_user(request: Request, conn: Connection) -> WebUser | None:
+    """The signed-in console user, or None. Cached on the request."""
+    if hasattr(request.state, "web_user"):
+        cached: WebUser | None = request.state.web_user
+        return cached
+    session = codec(request).load_session(request.cookies.get(SESSION_COOKIE))
+    user = None
+    if session is not None:
+        found = get_user(conn, session.user_id)
+        if found is not None and found.session_epoch == session.epoch:
+            user = found
+    request.state.web_user = user
+    return user
+
+
+def session_for(user: WebUser) -> WebSession:
+    return WebSession(user.id, user.session_epoch)
