@@ -1,0 +1,590 @@
+"""Online detection of mobilizations: a backlash (negative posts about a brand surging well
+above that brand's own baseline) or a wave of praise (the same for positive posts).
+
+Model, per brand and polarity, updated once per closed hour and O(1) per post:
+
+* **Baseline.** Expected posts in hour *t* = ``level × f_hour(t) × f_weekday(t)``. ``level`` is an
+  EWMA of hourly counts; the hour-of-day and day-of-week factors are EWMAs of the counts seen
+  in each slot, relative to the level, shrunk towards 1 by a pseudo-count so sparse streams do
+  not invent seasons. Counts enter the baseline winsorised (capped at the "elevated" threshold)
+  and at a quarter of the rate while an episode is open, so a surge does not teach the baseline
+  that surges are normal — but a lasting change (more coverage, a bigger brand) is eventually
+  learned and the episode ends.
+* **Tail.** Counts are negative-binomial with mean μ and variance ``μ + φμ²``; φ (overdispersion)
+  is an EWMA of the excess squared residual. At the start of each hour the detector computes
+  the smallest count ``T`` whose upper tail ``P(X ≥ T)`` is below ``alpha``; then each post is
+  one integer comparison. Crossing ``T`` *during* the hour opens the episode at once (the alert
+  must not wait for the hour to close), judged against the whole hour's expectation — a
+  conservative test.
+* **Polarity share.** Optionally (``share_alpha``), the polarity's share of the brand's posts in
+  the hour must also be improbably high under a binomial test against the brand's usual share.
+  This is what tells a backlash from more posts of every kind (a coverage or sampling change, a
+  news item, an ad): the airline data's American Airlines sampling jump raises every polarity.
+* **Hysteresis.** An episode stays open while hours are "elevated" (tail below ``end_alpha``)
+  and ends after ``cooldown_hours`` quiet hours. Its start is the first hour of the elevated run
+  that led to the alarm.
+* **Warm-up.** No alarm before a stream has seen ``min_posts`` posts and then ``warmup_hours``
+  more hours: a baseline from four tweets is not a baseline.
+
+Sensitivity is ``alpha``: under the null (no mobilization, the model right) an hour opens an
+episode with probability ≤ ``alpha``; docs/voice-detection.md measures the actual rate on
+synthetic and on label-shuffled data.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+
+from wefirst.voice.matching import normalize
+
+HOUR = timedelta(hours=1)
+WATCHED = ("negative", "positive")
+
+
+@dataclass(frozen=True, slots=True)
+class DetectorConfig:
+    alpha: float = 1e-3
+    end_alpha: float = 0.05
+    share_alpha: float | None = 1e-2
+    cooldown_hours: int = 2
+    min_count: int = 5
+    min_ratio: float = 2.0
+    level_rate: float = 0.05
+    season_rate: float = 0.15
+    weekday_rate: float = 0.02
+    dispersion_rate: float = 0.05
+    max_dispersion: float = 1.0
+    warmup_hours: int = 12
+    min_posts: int = 50
+    top_terms: int = 10
+    samples: int = 5
+    buffer_cap: int = 2000
+
+    def __post_init__(self) -> None:
+        if not 0 < self.alpha < self.end_alpha < 1:
+            raise ValueError("need 0 < alpha < end_alpha < 1")
+        if self.share_alpha is not None and not 0 < self.share_alpha < 1:
+            raise ValueError("share_alpha must be in (0, 1) or None")
+        if self.cooldown_hours < 1 or self.min_count < 1 or self.min_ratio < 1:
+            raise ValueError("cooldown_hours, min_count >= 1 and min_ratio >= 1")
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One post, as the detector sees it (already matched to a brand and scored)."""
+
+    brand_id: str
+    polarity: str
+    created_at: datetime
+    ref: str
+    text: str = ""
+    reason: str | None = None
+    engagement: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SamplePost:
+    ref: str
+    text: str
+    created_at: datetime
+    engagement: int
+
+
+@dataclass(frozen=True, slots=True)
+class Episode:
+    key: str
+    brand_id: str
+    polarity: str
+    start: datetime
+    detected_at: datetime
+    peak_hour: datetime
+    peak_count: int
+    peak_expected: float
+    posts: int
+    expected: float
+    end: datetime | None = None
+    top_terms: tuple[tuple[str, int], ...] = ()
+    top_reasons: tuple[tuple[str, int], ...] = ()
+    samples: tuple[SamplePost, ...] = ()
+
+    @property
+    def kind(self) -> str:
+        return "backlash" if self.polarity == "negative" else "praise"
+
+    @property
+    def excess(self) -> float:
+        """Posts above the baseline over the episode: the size people can picture."""
+        return max(self.posts - self.expected, 0.0)
+
+    @property
+    def ratio(self) -> float:
+        return self.posts / max(self.expected, 0.5)
+
+
+@dataclass(frozen=True, slots=True)
+class DetectorEvent:
+    kind: str  # "started" | "updated" | "ended"
+    episode: Episode
+
+
+# --------------------------------------------------------------------------- tail maths
+
+
+def nb_threshold(mu: float, phi: float, alpha: float) -> int:
+    """Smallest count T with P(X >= T) < alpha for X ~ NB(mean mu, var mu + phi*mu^2)."""
+    mu = max(mu, 1e-9)
+    sd = math.sqrt(mu + phi * mu * mu)
+    k = max(0, math.floor(mu - 12 * sd))
+    cdf = 0.0
+    if phi < 1e-6:
+        log_pmf = _poisson_log_pmf
+        params: tuple[float, float] = (mu, 0.0)
+    else:
+        log_pmf = _nb_log_pmf
+        params = (mu, phi)
+    limit = k + int(60 * sd) + 200
+    while k < limit:
+        cdf += math.exp(log_pmf(k, *params))
+        k += 1
+        if 1.0 - cdf < alpha:
+            return k
+    return k
+
+
+def _poisson_log_pmf(k: int, mu: float, phi: float) -> float:
+    return k * math.log(mu) - mu - math.lgamma(k + 1)
+
+
+def _nb_log_pmf(k: int, mu: float, phi: float) -> float:
+    r = 1.0 / phi
+    return (
+        math.lgamma(k + r)
+        - math.lgamma(r)
+        - math.lgamma(k + 1)
+        + r * math.log(r / (r + mu))
+        + k * math.log(mu / (r + mu))
+    )
+
+
+def binom_sf(k: int, n: int, p: float) -> float:
+    """P(K >= k) for K ~ Binomial(n, p), summed in log space from k upwards."""
+    if k <= 0:
+        return 1.0
+    if k > n:
+        return 0.0
+    p = min(max(p, 1e-9), 1 - 1e-9)
+    lp, lq = math.log(p), math.log1p(-p)
+    total = 0.0
+    base = math.lgamma(n + 1)
+    for i in range(k, n + 1):
+        term = math.exp(base - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * lp + (n - i) * lq)
+        total += term
+        if term < total * 1e-12 and i > n * p:
+            break
+    return min(total, 1.0)
+
+
+# --------------------------------------------------------------------------- terms
+
+_TOKEN = re.compile(r"(?<![@#\w])[^\W\d_][\w'’-]{2,}")
+_URL = re.compile(r"https?://\S+|www\.\S+")
+_STOP_TEXT = (
+    """the and for you your are was were with that this have has had not but all can will just
+    get got from they them their our out what when who why how its it's i'm im don't can't
+    been being would could should there here about into than then too very more most some any
+    one two now also amp http https via yes no did does doing done she her him his hers we us
+    me my mine which while where after before again just still even really much many only
+    les des une est pas pour que qui dans sur avec mais par plus son ses aux ont été etre être
+    cette ces nous vous ils elles leur leurs tout tous fait faire comme bien très sans sont
+    mes tes moi toi lui elle jai c'est qu'il n'est d'un d'une"""
+)
+STOPWORDS = frozenset(_STOP_TEXT.split())
+
+
+def tokens(text: str, drop: frozenset[str] = frozenset()) -> list[str]:
+    found = _TOKEN.findall(_URL.sub(" ", normalize(text)))
+    return [t for t in found if t not in STOPWORDS and t not in drop]
+
+
+# --------------------------------------------------------------------------- state
+
+
+@dataclass(slots=True)
+class _Accumulator:
+    """What an open episode gathers as posts arrive (bounded memory)."""
+
+    terms: Counter[str] = field(default_factory=Counter)
+    reasons: Counter[str] = field(default_factory=Counter)
+    samples: list[tuple[int, float, str, str, datetime]] = field(default_factory=list)
+    n_docs: int = 0
+
+    def add(self, obs: Observation, toks: list[str], cap: int) -> None:
+        self.n_docs += 1
+        self.terms.update(set(toks))
+        if obs.reason:
+            self.reasons[obs.reason] += 1
+        item = (obs.engagement, -obs.created_at.timestamp(), obs.ref, obs.text, obs.created_at)
+        if len(self.samples) < cap:
+            heapq.heappush(self.samples, item)
+        elif item > self.samples[0]:
+            heapq.heapreplace(self.samples, item)
+
+
+@dataclass(slots=True)
+class _Stream:
+    polarity: str
+    level: float = 0.0
+    slot_hour: list[float] = field(default_factory=lambda: [0.0] * 24)
+    seen_hour: list[int] = field(default_factory=lambda: [0] * 24)
+    slot_day: list[float] = field(default_factory=lambda: [0.0] * 7)
+    seen_day: list[int] = field(default_factory=lambda: [0] * 7)
+    phi: float = 0.1
+    share_num: float = 0.0
+    share_den: float = 0.0
+    posts_seen: int = 0
+    hours_seen: int = 0
+    hours_warm: int = -1  # -1 until min_posts posts were seen
+    count: int = 0
+    mu: float = 0.0
+    threshold: int = 0
+    end_threshold: int = 0
+    elevated_since: datetime | None = None
+    run_posts: int = 0
+    run_expected: float = 0.0
+    episode: Episode | None = None
+    quiet: int = 0
+    quiet_posts: int = 0
+    quiet_expected: float = 0.0
+    acc: _Accumulator | None = None
+    buffer: list[tuple[Observation, list[str]]] = field(default_factory=list)
+
+    def warm(self, cfg: DetectorConfig) -> bool:
+        return self.hours_warm >= cfg.warmup_hours
+
+    def expected(self, hour: datetime) -> float:
+        f_h = _factor(self.slot_hour, self.seen_hour, hour.hour)
+        f_d = _factor(self.slot_day, self.seen_day, hour.weekday())
+        return max(self.level * f_h * f_d, 0.01)
+
+    def share(self) -> float:
+        return (self.share_num + 1.0) / (self.share_den + 3.0)
+
+    def restart_baseline(self) -> None:
+        """Forget the seasonal slots learned on too little data (a stream that was nearly
+        empty and is now busy must learn its new normal, not compare with the empty one)."""
+        self.slot_hour = [self.level] * 24
+        self.seen_hour = [0] * 24
+        self.slot_day = [self.level] * 7
+        self.seen_day = [0] * 7
+
+
+def _factor(slots: list[float], seen: list[int], i: int) -> float:
+    """Slot mean relative to the mean of the slots seen so far, shrunk towards 1 (one
+    pseudo-observation at the overall mean) so a slot seen once or twice cannot make a
+    season; a slot never seen has factor 1."""
+    total = n_seen = 0.0
+    for value, n in zip(slots, seen, strict=True):
+        if n:
+            total += value
+            n_seen += 1
+    n = seen[i]
+    if not n or total <= 1e-9:
+        return 1.0
+    mean = total / n_seen
+    return ((slots[i] * n + mean) / (n + 1) + 1e-3) / (mean + 1e-3)
+
+
+class _Brand:
+    __slots__ = ("hour", "streams", "terms_bg", "total", "total_bg_docs")
+
+    def __init__(self) -> None:
+        self.hour: datetime | None = None
+        self.total = 0
+        self.streams = {p: _Stream(p) for p in WATCHED}
+        self.terms_bg: Counter[str] = Counter()
+        self.total_bg_docs = 0
+
+
+def _floor_hour(t: datetime) -> datetime:
+    t = t.astimezone(UTC)
+    return t.replace(minute=0, second=0, microsecond=0)
+
+
+class MobilizationDetector:
+    """Feed it posts in (roughly) time order with ``observe``; call ``advance(now)`` from a
+    clock so quiet hours are counted too. Both return the episode events they caused."""
+
+    def __init__(
+        self, config: DetectorConfig | None = None, drop_terms: Iterable[str] = ()
+    ) -> None:
+        self.config = config or DetectorConfig()
+        self.drop_terms = frozenset(drop_terms)
+        self._brands: dict[str, _Brand] = {}
+        self.late_posts = 0
+
+    # ---------------------------------------------------------------- public API
+
+    def observe(self, obs: Observation) -> list[DetectorEvent]:
+        brand = self._brands.get(obs.brand_id)
+        if brand is None:
+            brand = self._brands[obs.brand_id] = _Brand()
+        hour = _floor_hour(obs.created_at)
+        events: list[DetectorEvent] = []
+        if brand.hour is None:
+            self._open_hour(brand, hour)
+        elif hour > brand.hour:
+            events.extend(self._roll(obs.brand_id, brand, hour))
+        elif hour < brand.hour:
+            self.late_posts += 1  # its hour is closed; the series in the store still counts it
+            return events
+        brand.total += 1
+        stream = brand.streams.get(obs.polarity)
+        if stream is None:
+            return events
+        stream.count += 1
+        toks = tokens(obs.text, self.drop_terms) if obs.text else []
+        if stream.acc is not None:
+            stream.acc.add(obs, toks, self.config.samples)
+        elif len(stream.buffer) < self.config.buffer_cap:
+            stream.buffer.append((obs, toks))
+        if (
+            stream.episode is None
+            and stream.count >= stream.threshold
+            and stream.warm(self.config)
+            and self._share_ok(stream, brand)
+        ):
+            events.append(self._start(obs.brand_id, brand, stream, obs.created_at))
+        return events
+
+    def advance(self, now: datetime) -> list[DetectorEvent]:
+        """Close every hour that ended before ``now`` (no posts in an hour is data too)."""
+        events: list[DetectorEvent] = []
+        target = _floor_hour(now)
+        for brand_id, brand in self._brands.items():
+            if brand.hour is not None and target > brand.hour:
+                events.extend(self._roll(brand_id, brand, target))
+        return events
+
+    def open_episodes(self) -> list[Episode]:
+        return [
+            self._snapshot(s, b, live=True)
+            for b in self._brands.values()
+            for s in b.streams.values()
+            if s.episode is not None
+        ]
+
+    def baseline(self, brand_id: str, polarity: str) -> float | None:
+        """Expected posts in the current hour (None for an unknown brand or polarity)."""
+        brand = self._brands.get(brand_id)
+        if brand is None or polarity not in brand.streams:
+            return None
+        return brand.streams[polarity].mu
+
+    # ---------------------------------------------------------------- hour mechanics
+
+    def _open_hour(self, brand: _Brand, hour: datetime) -> None:
+        cfg = self.config
+        brand.hour = hour
+        brand.total = 0
+        for s in brand.streams.values():
+            s.count = 0
+            s.buffer.clear()
+            s.mu = s.expected(hour)
+            s.threshold = max(
+                nb_threshold(s.mu, s.phi, cfg.alpha),
+                cfg.min_count,
+                math.ceil(cfg.min_ratio * s.mu),
+            )
+            s.end_threshold = max(nb_threshold(s.mu, s.phi, cfg.end_alpha), 2)
+
+    def _roll(self, brand_id: str, brand: _Brand, new_hour: datetime) -> list[DetectorEvent]:
+        events: list[DetectorEvent] = []
+        assert brand.hour is not None
+        events.extend(self._close_hour(brand_id, brand))
+        hour = brand.hour + HOUR
+        # empty hours in between: O(gap), i.e. O(1) per elapsed hour
+        while hour < new_hour:
+            self._open_hour(brand, hour)
+            events.extend(self._close_hour(brand_id, brand))
+            hour += HOUR
+        self._open_hour(brand, new_hour)
+        return events
+
+    def _close_hour(self, brand_id: str, brand: _Brand) -> list[DetectorEvent]:
+        cfg = self.config
+        assert brand.hour is not None
+        hour = brand.hour
+        events: list[DetectorEvent] = []
+        for s in brand.streams.values():
+            c = s.count
+            elevated = c >= s.end_threshold and c > s.mu
+            if s.episode is not None:
+                ep = replace(s.episode, posts=s.episode.posts + c,
+                             expected=s.episode.expected + s.mu)
+                if c > ep.peak_count or ep.peak_hour == hour:
+                    ep = replace(ep, peak_hour=hour, peak_count=c, peak_expected=s.mu)
+                s.episode = ep
+                if elevated:
+                    s.quiet = s.quiet_posts = 0
+                    s.quiet_expected = 0.0
+                    events.append(DetectorEvent("updated", self._snapshot(s, brand)))
+                else:
+                    s.quiet += 1
+                    s.quiet_posts += c
+                    s.quiet_expected += s.mu
+                    if s.quiet >= cfg.cooldown_hours:
+                        # the episode ended where the quiet run began; those hours' posts
+                        # are not the episode's
+                        s.episode = replace(
+                            ep,
+                            end=hour - HOUR * (cfg.cooldown_hours - 1),
+                            posts=ep.posts - s.quiet_posts,
+                            expected=ep.expected - s.quiet_expected,
+                        )
+                        events.append(DetectorEvent("ended", self._snapshot(s, brand)))
+                        s.episode = None
+                        s.acc = None
+                        s.quiet = s.quiet_posts = 0
+                        s.quiet_expected = 0.0
+            else:
+                for _obs, toks in s.buffer:
+                    brand.terms_bg.update(set(toks))
+                brand.total_bg_docs += len(s.buffer)
+            if elevated:
+                if s.elevated_since is None:
+                    s.elevated_since, s.run_posts, s.run_expected = hour, 0, 0.0
+                s.run_posts += c
+                s.run_expected += s.mu
+            else:
+                s.elevated_since = None
+            self._learn(s, hour, c, brand.total)
+        if len(brand.terms_bg) > 50_000:
+            brand.terms_bg = Counter(dict(brand.terms_bg.most_common(25_000)))
+        return events
+
+    def _learn(self, s: _Stream, hour: datetime, c: int, total: int) -> None:
+        cfg = self.config
+        s.hours_seen += 1
+        s.posts_seen += c
+        if s.hours_warm < 0:
+            if s.posts_seen >= cfg.min_posts:
+                s.hours_warm = 0
+                s.level = float(c)
+                s.restart_baseline()
+            else:
+                s.level += (c - s.level) / s.hours_seen  # running mean while nearly empty
+                return
+        s.hours_warm += 1
+        # winsorise: one surge hour must not drag the baseline up
+        x = min(float(c), float(max(s.threshold, s.mu)))
+        rate = max(cfg.level_rate, 1.0 / (s.hours_warm + 1))
+        if s.episode is not None:
+            rate /= 4
+        h, d = hour.hour, hour.weekday()
+        # deseasonalise before updating the level (Holt-Winters, multiplicative): otherwise a
+        # 20-hour EWMA rides the daily cycle and the seasonal factors count it twice
+        f_h = _factor(s.slot_hour, s.seen_hour, h)
+        f_d = _factor(s.slot_day, s.seen_day, d)
+        s.level += rate * (x / max(f_h * f_d, 0.05) - s.level)
+        # each slot learns with the other effect taken out, so a weekday first seen at night
+        # does not look like a quiet weekday
+        s.seen_hour[h] += 1
+        x_h = x / max(f_d, 0.05)
+        s.slot_hour[h] += max(cfg.season_rate, 1.0 / s.seen_hour[h]) * (x_h - s.slot_hour[h])
+        s.seen_day[d] += 1
+        x_d = x / max(f_h, 0.05)
+        s.slot_day[d] += max(cfg.weekday_rate, 1.0 / s.seen_day[d]) * (x_d - s.slot_day[d])
+        if s.mu >= 2 and s.episode is None:
+            resid = ((c - s.mu) ** 2 - s.mu) / (s.mu * s.mu)
+            s.phi += cfg.dispersion_rate * (resid - s.phi)
+            s.phi = min(max(s.phi, 0.0), cfg.max_dispersion)
+        share_rate = max(cfg.level_rate, 1.0 / (s.hours_warm + 1))
+        s.share_num += share_rate * (c - s.share_num)
+        s.share_den += share_rate * (total - s.share_den)
+
+    def _share_ok(self, s: _Stream, brand: _Brand) -> bool:
+        alpha = self.config.share_alpha
+        if alpha is None:
+            return True
+        return binom_sf(s.count, brand.total, s.share()) < alpha
+
+    # ---------------------------------------------------------------- episodes
+
+    def _start(
+        self, brand_id: str, brand: _Brand, s: _Stream, at: datetime
+    ) -> DetectorEvent:
+        assert brand.hour is not None
+        start = s.elevated_since or brand.hour
+        run_posts = s.run_posts if s.elevated_since else 0
+        run_expected = s.run_expected if s.elevated_since else 0.0
+        key = f"{brand_id}:{s.polarity}:{start.isoformat()}"
+        s.acc = _Accumulator()
+        for obs, toks in s.buffer:
+            s.acc.add(obs, toks, self.config.samples)
+        s.buffer.clear()
+        s.quiet = s.quiet_posts = 0
+        s.quiet_expected = 0.0
+        s.episode = Episode(
+            key=key,
+            brand_id=brand_id,
+            polarity=s.polarity,
+            start=start,
+            detected_at=at.astimezone(UTC),
+            peak_hour=brand.hour,
+            peak_count=s.count,
+            peak_expected=s.mu,
+            posts=run_posts,
+            expected=run_expected,
+        )
+        return DetectorEvent("started", self._snapshot(s, brand, live=True))
+
+    def _snapshot(self, s: _Stream, brand: _Brand, live: bool = False) -> Episode:
+        assert s.episode is not None
+        ep = s.episode
+        if live and ep.end is None:
+            # the current hour's posts count as soon as they arrive
+            ep = replace(
+                ep,
+                posts=ep.posts + s.count,
+                expected=ep.expected + s.mu,
+                peak_count=max(ep.peak_count, s.count),
+            )
+        acc = s.acc
+        if acc is None:
+            return ep
+        samples = tuple(
+            SamplePost(ref, text, at, eng)
+            for eng, _neg_ts, ref, text, at in sorted(acc.samples, reverse=True)
+        )
+        return replace(
+            ep,
+            top_terms=_top_terms(acc, brand, self.config.top_terms),
+            top_reasons=tuple(acc.reasons.most_common(5)),
+            samples=samples,
+        )
+
+
+def _top_terms(acc: _Accumulator, brand: _Brand, n: int) -> tuple[tuple[str, int], ...]:
+    """Terms over-represented in the episode against the brand's usual posts (log-odds lift
+    weighted by count), so "flight" does not top every airline backlash."""
+    if not acc.terms:
+        return ()
+    bg = brand.terms_bg
+    n_bg = max(brand.total_bg_docs, 1)
+    n_ep = max(acc.n_docs, 1)
+    scored = []
+    for term, c in acc.terms.items():
+        if c < 2 and n_ep >= 10:
+            continue
+        lift = math.log(((c + 0.5) / n_ep) / ((bg.get(term, 0) + 0.5) / n_bg))
+        if lift <= 0:
+            continue
+        scored.append((c * lift, term, c))
+    scored.sort(reverse=True)
+    return tuple((term, c) for _score, term, c in scored[:n])
