@@ -15,7 +15,7 @@ from urllib.parse import quote
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 
 from wefirst.api.app import create_app
 from wefirst.auth.keys import create_key
@@ -61,8 +61,9 @@ def _migrated(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> It
 
 
 def _empty_tables(db: Database) -> None:
-    names = [t.name for t in reversed(metadata.sorted_tables)]
     with db.engine.begin() as conn:
+        present = set(inspect(conn).get_table_names())
+        names = [t.name for t in reversed(metadata.sorted_tables) if t.name in present]
         if db.is_sqlite:
             for name in names:
                 conn.execute(text(f'DELETE FROM "{name}"'))

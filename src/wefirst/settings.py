@@ -37,6 +37,33 @@ class Settings(BaseSettings):
     log_json: bool = Field(True, description="Structured JSON logs on stderr.")
 
     # tlog
+    tlog_origin: str | None = Field(
+        None,
+        description="Log origin (key name), fixed for the life of the log; default: base_url "
+        "without its scheme, plus /log.",
+    )
+    tlog_key_path: Path | None = Field(
+        None, description="Signer key file (Go note format, 0600); default data_dir/tlog.key."
+    )
+    tlog_key_autocreate: bool = Field(
+        True,
+        description="Create the signer key on first start when missing (demo); turn off in "
+        "production so a lost key is an error, not a new log.",
+    )
+    tlog_tile_dir: Path | None = Field(
+        None,
+        description="Write tiles, bundles and the checkpoint to this directory (servable by any "
+        "static web server) instead of the database.",
+    )
+    tlog_batch_size: int = Field(
+        1000, ge=1, le=100_000, description="Most entries the sequencer integrates per batch."
+    )
+    tlog_batch_wait_ms: int = Field(
+        200, ge=1, description="Longest an accepted entry waits before the next batch starts."
+    )
+    tlog_sequencer: bool = Field(
+        True, description="Run the sequencer thread in the API process (one wins the lock)."
+    )
 
     # widget
     widget_clicks_per_visitor_per_day: int = Field(
@@ -65,8 +92,56 @@ class Settings(BaseSettings):
     )
 
     # connectors
+    connectors_encryption_key: str | None = Field(
+        None,
+        description="Base64 of 32 random bytes that encrypt shop signing secrets at rest "
+        "(AES-GCM). Unset: derived from secret_key with HKDF. Changing it makes stored "
+        "secrets unreadable.",
+    )
+    connectors_process_after_ack: bool = Field(
+        True,
+        description="Process each webhook delivery in a background task right after it is "
+        "acknowledged; false leaves deliveries queued for `wefirst connectors process`.",
+    )
+    connectors_worker_interval_seconds: float = Field(
+        15.0,
+        description="How often the API process sweeps deliveries left queued (after a crash "
+        "or a platform API outage); 0 turns the sweep off.",
+    )
+    connectors_stripe_tolerance_seconds: int = Field(
+        300, description="Oldest accepted Stripe-Signature timestamp, in seconds (SDK default)."
+    )
+    connectors_fake_remote: bool = Field(
+        False,
+        description="Serve Stripe line items and WooCommerce refunds from the bundled demo "
+        "recordings instead of calling the platforms (demo and tests only).",
+    )
 
     # voice
+    voice_author_salt: str = Field(
+        "",
+        description="Salt for hashing post authors (HMAC-SHA256). Empty: derived from secret_key.",
+    )
+    voice_alpha: float = Field(
+        1e-4,
+        description="Mobilization sensitivity: per-hour false-alarm probability per brand and "
+        "polarity (docs/voice-detection.md). Lower = fewer, larger episodes.",
+    )
+    voice_alert_transport: str = Field(
+        "http", description="`http` sends alert webhooks; `memory` keeps them in-process (tests)."
+    )
+    voice_alert_max_age_seconds: int = Field(
+        3600,
+        description="Episodes detected longer ago than this (e.g. in a historical import) are "
+        "stored but not alerted.",
+    )
+    voice_jetstream_url: str = Field(
+        "wss://jetstream2.us-east.bsky.network/subscribe",
+        description="Bluesky Jetstream (v1) endpoint for `wefirst voice listen`.",
+    )
+    voice_poll_seconds: int = Field(
+        60, description="How often `wefirst voice listen` polls Mastodon timelines and RSS feeds."
+    )
 
     # cases
     cases_answer_within_hours: int = Field(

@@ -16,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from wefirst import __version__
 from wefirst.api import campaigns, events, keys, parties, problems, publishers, settlements, widget
+from wefirst.api import cases as cases_api
 from wefirst.api.metrics import Metrics
 from wefirst.settings import Settings
 from wefirst.store.db import Database
@@ -30,6 +31,7 @@ ROUTERS = [
     keys.router,
     widget.router,
     publishers.router,
+    cases_api.router,
 ]
 
 # Start/stop hooks of background workers (sequencer, webhook processors, alert senders).

@@ -43,10 +43,10 @@ class PurchaseBody(Strict):
     def _consistent(self) -> PurchaseBody:
         ids = [line.line_id or str(i + 1) for i, line in enumerate(self.lines)]
         if len(set(ids)) != len(ids):
-            raise ValueError("line ids must be unique within an order")
+            raise ValueError("lines: line ids must be unique within an order")
         for line in self.lines:
             if line.unit_price.currency != self.currency:
-                raise ValueError("every lines[].unit_price.currency must equal currency")
+                raise ValueError("lines: every unit_price.currency must equal the order currency")
         return self
 
 
@@ -72,7 +72,7 @@ class RefundBody(Strict):
     @model_validator(mode="after")
     def _something(self) -> RefundBody:
         if not self.lines and self.reason != "cancel":
-            raise ValueError("a refund needs lines (or reason 'cancel' for a whole order)")
+            raise ValueError("lines: a refund needs lines (or reason 'cancel' for a whole order)")
         return self
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -14,18 +15,35 @@ from wefirst.errors import BadRequest, FieldError, Invalid, WefirstError
 PROBLEM = "application/problem+json"
 
 
+# Tags of discriminated unions appear in pydantic's error locations; users never typed them.
+UNION_TAGS = frozenset({"per_unit", "per_click", "percent_of_sale", "per_order"})
+_CROSS_FIELD = re.compile(r"^Value error, ([A-Za-z_][\w\[\]\.]*): (.+)$", re.S)
+
+
 def field_path(loc: tuple[Any, ...]) -> str:
     """('body', 'lines', 2, 'quantity') → 'lines[2].quantity'."""
     parts = list(loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc)
     out = ""
-    for p in parts:
+    for i, p in enumerate(parts):
         if isinstance(p, int):
             out += f"[{p}]"
-        elif str(p).startswith(("function-", "tagged-union[")):
+        elif str(p).startswith(("function-", "tagged-union[")) or (
+            p in UNION_TAGS and i > 0 and isinstance(parts[i - 1], int)
+        ):
             continue
         else:
             out += ("." if out else "") + str(p)
     return out or (str(loc[0]) if loc else "body")
+
+
+def _field_error(e: Any) -> FieldError:
+    """Cross-field validators say "field: reason"; report them against that field."""
+    path, msg = field_path(tuple(e["loc"])), str(e["msg"])
+    m = _CROSS_FIELD.match(msg)
+    if m:
+        prefix = "" if path in ("body", "") else path + "."
+        return FieldError(prefix + m.group(1), m.group(2))
+    return FieldError(path, msg)
 
 
 def problem_response(exc: WefirstError, request: Request) -> JSONResponse:
@@ -47,7 +65,7 @@ def install(app: FastAPI) -> None:
                 BadRequest("the body is not valid JSON", [FieldError("body", "invalid JSON")]),
                 request,
             )
-        fields = [FieldError(field_path(tuple(e["loc"])), str(e["msg"])) for e in errors]
+        fields = [_field_error(e) for e in errors]
         summary = "; ".join(f"{f.field}: {f.reason}" for f in fields[:5])
         return problem_response(Invalid(summary, fields), request)
 

@@ -45,7 +45,7 @@ class DeliveryIn(Strict):
     @model_validator(mode="after")
     def _period(self) -> DeliveryIn:
         if self.period_end < self.period_start:
-            raise ValueError("period_end must not be before period_start")
+            raise ValueError("period_end: must not be before period_start")
         return self
 
 

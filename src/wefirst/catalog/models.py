@@ -26,7 +26,7 @@ class MoneyIn(Strict):
     @model_validator(mode="after")
     def _known_currency(self) -> MoneyIn:
         if self.currency not in CURRENCIES:
-            raise ValueError(f"unsupported currency {self.currency}")
+            raise ValueError(f"currency: unsupported currency {self.currency}")
         return self
 
 
@@ -51,7 +51,7 @@ class OutcomeIn(Strict):
     @model_validator(mode="after")
     def _english(self) -> OutcomeIn:
         if "en" not in self.labels:
-            raise ValueError("labels.en is required")
+            raise ValueError("labels.en: is required")
         return self
 
 
@@ -66,9 +66,9 @@ class ImpactUnitIn(Strict):
     @model_validator(mode="after")
     def _check(self) -> ImpactUnitIn:
         if "en" not in self.labels:
-            raise ValueError("labels.en is required")
+            raise ValueError("labels.en: is required")
         if self.cost_per_unit.amount <= 0:
-            raise ValueError("cost_per_unit.amount must be positive")
+            raise ValueError("cost_per_unit.amount: must be positive")
         return self
 
 
@@ -143,14 +143,14 @@ class StatusIn(Strict):
 def check_campaign_shape(c: CampaignIn) -> None:
     """Cross-field rules, run on creation and again on the merged result of a patch."""
     if c.currency not in CURRENCIES:
-        raise ValueError(f"unsupported currency {c.currency}")
+        raise ValueError(f"currency: unsupported currency {c.currency}")
     if c.ends_at is not None and c.ends_at <= c.starts_at:
-        raise ValueError("ends_at must be after starts_at")
+        raise ValueError("ends_at: must be after starts_at")
     for label, m in (("impact_unit.cost_per_unit", c.impact_unit.cost_per_unit),
                      ("caps.total_money", c.caps.total_money),
                      ("guaranteed_minimum", c.guaranteed_minimum)):
         if m is not None and m.currency != c.currency:
-            raise ValueError(f"{label}.currency must be the campaign currency {c.currency}")
+            raise ValueError(f"{label}.currency: must be the campaign currency {c.currency}")
     kinds = [r.kind for r in c.rules]
     if len(set(kinds)) != len(kinds):
-        raise ValueError("at most one rule of each kind")
+        raise ValueError("rules: at most one rule of each kind")

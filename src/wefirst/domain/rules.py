@@ -111,6 +111,8 @@ def apply_caps(draft: Draft, room: CapRoom, cost_per_unit: int) -> Draft:
     if room.money is not None and money > room.money:
         money = max(room.money, 0)
         units = min(units, money // cost_per_unit) if cost_per_unit > 0 else 0
+        if draft.rule != "percent_of_sale":
+            money = units * cost_per_unit  # whole units only: their exact money equivalent
     return Draft(units, money, draft.rule)
 
 

@@ -1,7 +1,9 @@
 """Imports every area's tables so that `metadata` is complete (Alembic, tests)."""
 
+from wefirst.store import tables_connectors as tables_connectors
 from wefirst.store import tables_core as tables_core
 from wefirst.store import tables_tlog as tables_tlog
+from wefirst.store import tables_voice as tables_voice
 from wefirst.store import tables_web as tables_web
 from wefirst.store import tables_widget as tables_widget
 from wefirst.store.meta import metadata as metadata

@@ -1,0 +1,229 @@
+"""`wefirst demo`: a whole product on the embedded SQLite default in one minute.
+
+Seeds the two classic campaign shapes — "1 pack = 1 tetanus vaccine" (a diaper brand, a
+vaccine charity, per_unit) and "1 click = 1 day of clean water" (a consumer-goods brand, a water
+charity, per_click) — then replays a realistic stream through the real HTTP API of a running
+server, so every figure on the pages came through the same path as production traffic.
+Brands and charities are invented; no real organisation is named."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import uvicorn
+from rich.console import Console
+from rich.progress import Progress
+from sqlalchemy import func, select
+
+from wefirst.api.app import create_app
+from wefirst.auth.keys import create_key
+from wefirst.settings import Settings
+from wefirst.store import migrate
+from wefirst.store.db import Database
+from wefirst.store.tables_core import brands
+
+console = Console()
+
+
+@dataclass
+class DemoContext:
+    """What later demo steps (widget blog, connectors, voice, cases) need."""
+
+    settings: Settings
+    db: Database
+    base_url: str
+    admin_key: str
+    ids: dict[str, str] = field(default_factory=dict)
+    keys: dict[str, str] = field(default_factory=dict)
+    urls: dict[str, str] = field(default_factory=dict)
+
+
+# Areas append steps: called once after the core seed, with the running server.
+EXTRA_STEPS: list[tuple[str, Callable[[DemoContext], None]]] = []
+
+
+def _h(key: str, idem: str | None = None) -> dict[str, str]:
+    headers = {"Authorization": f"Bearer {key}"}
+    if idem:
+        headers["Idempotency-Key"] = idem
+    return headers
+
+
+def _ok(r: httpx.Response) -> dict[str, Any]:
+    if r.status_code >= 400:
+        raise RuntimeError(f"{r.request.method} {r.request.url} → {r.status_code}: {r.text}")
+    data: dict[str, Any] = r.json()
+    return data
+
+
+def _unit(en: tuple[str, str], fr: tuple[str, str], cost: int, source: str) -> dict[str, Any]:
+    return {
+        "labels": {"en": {"singular": en[0], "plural": en[1]},
+                   "fr": {"singular": fr[0], "plural": fr[1]}},
+        "cost_per_unit": {"amount": cost, "currency": "EUR"},
+        "cost_source": source, "cost_date": "2026-01-15", "mode": "funds",
+    }
+
+
+def seed(ctx: DemoContext, http: httpx.Client) -> None:
+    admin = ctx.admin_key
+    now = datetime.now(UTC)
+    start = (now - timedelta(days=60)).replace(hour=0, minute=0, second=0, microsecond=0)
+    b1 = _ok(http.post("/v1/brands", json={"name": "Doudou Diapers",
+                                             "website": "https://doudou.example"}, headers=_h(admin)))
+    b2 = _ok(http.post("/v1/brands", json={"name": "Clairo Home",
+                                             "website": "https://clairo.example"}, headers=_h(admin)))
+    n1 = _ok(http.post("/v1/beneficiaries", json={"name": "Vaccines Without Borders",
+                                                   "website": "https://vwb.example"},
+                       headers=_h(admin)))
+    n2 = _ok(http.post("/v1/beneficiaries", json={"name": "Clear Water Fund",
+                                                   "website": "https://clearwater.example"},
+                       headers=_h(admin)))
+    keys = {}
+    with ctx.db.write() as conn:
+        for name, role, owner in (("brand1", "brand", b1["id"]), ("brand2", "brand", b2["id"]),
+                                  ("ngo1", "beneficiary", n1["id"]),
+                                  ("ngo2", "beneficiary", n2["id"])):
+            keys[name], _ = create_key(conn, role, owner, label=f"demo {name}")  # type: ignore[arg-type]
+    ctx.keys.update(keys)
+    vaccine = {
+        "name": "1 pack = 1 tetanus vaccine", "beneficiary_id": n1["id"], "currency": "EUR",
+        "starts_at": start.isoformat(), "ends_at": (start + timedelta(days=180)).isoformat(),
+        "impact_unit": {**_unit(("tetanus vaccine", "tetanus vaccines"),
+                                ("vaccin contre le tétanos", "vaccins contre le tétanos"),
+                                30, "Supplier price list (demo figure)"),
+                        "outcome": {"units_per_outcome": 3, "labels": {
+                            "en": {"singular": "child protected", "plural": "children protected"},
+                            "fr": {"singular": "enfant protégé", "plural": "enfants protégés"}}}},
+        "rules": [{"kind": "per_unit", "sku_patterns": ["DOUDOU-*"], "units_per_item": 1}],
+        "caps": {"total_units": 1_000_000, "units_per_day": 50_000},
+        "guaranteed_minimum": {"amount": 50_000, "currency": "EUR"},
+        "status": "active",
+    }
+    water = {
+        "name": "1 click = 1 day of clean water", "beneficiary_id": n2["id"], "currency": "EUR",
+        "starts_at": start.isoformat(), "ends_at": (start + timedelta(days=120)).isoformat(),
+        "impact_unit": _unit(("day of clean water", "days of clean water"),
+                             ("journée d'eau potable", "journées d'eau potable"),
+                             5, "Water charity cost model 2025 (demo figure)"),
+        "rules": [{"kind": "per_click", "units_per_click": 1},
+                  {"kind": "percent_of_sale", "basis_points": 200, "sku_patterns": ["CLAIRO-*"]}],
+        "caps": {"total_units": 500_000},
+        "status": "active",
+    }
+    c1 = _ok(http.post("/v1/campaigns", json=vaccine, headers=_h(keys["brand1"], "demo-c1")))
+    c2 = _ok(http.post("/v1/campaigns", json=water, headers=_h(keys["brand2"], "demo-c2")))
+    ctx.ids.update(brand1=b1["id"], brand2=b2["id"], ngo1=n1["id"], ngo2=n2["id"],
+                   vaccine=c1["id"], water=c2["id"])
+    replay(ctx, http, start, now)
+
+
+def replay(ctx: DemoContext, http: httpx.Client, start: datetime, now: datetime) -> None:
+    rng = random.Random(2026)  # the same stream on every run
+    keys = ctx.keys
+    skus = [("DOUDOU-BABYDRY-S3-52", 2499), ("DOUDOU-BABYDRY-S4-46", 2499),
+            ("DOUDOU-WIPES-12", 1299), ("LESSIVE-PODS-30", 999)]
+    orders: list[tuple[str, int]] = []
+    days = max((now - start).days, 1)
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("replaying purchases, refunds and clicks", total=400 + 300)
+        for i in range(400):
+            when = start + timedelta(minutes=rng.randrange(days * 24 * 60))
+            lines = [
+                {"sku": sku, "quantity": rng.choice([1, 1, 1, 2, 3]),
+                 "unit_price": {"amount": price, "currency": "EUR"}}
+                for sku, price in rng.sample(skus, rng.choice([1, 1, 2]))
+            ]
+            order_id = f"DD-{10_000 + i}"
+            _ok(http.post("/v1/purchases", json={
+                "order_id": order_id, "currency": "EUR", "occurred_at": when.isoformat(),
+                "lines": lines}, headers=_h(keys["brand1"], f"demo-{order_id}")))
+            if lines[0]["sku"].startswith("DOUDOU-"):
+                orders.append((order_id, len(lines)))
+            progress.advance(task)
+        for order_id, _n in rng.sample(orders, 12):
+            _ok(http.post("/v1/refunds", json={
+                "order_id": order_id, "refund_id": f"R-{order_id}",
+                "lines": [{"line_id": "1", "quantity": 1}]}, headers=_h(keys["brand1"])))
+        for i in range(300):
+            _ok(http.post("/v1/clicks", json={
+                "campaign_id": ctx.ids["water"], "visitor": f"demo-visitor-{i:06d}-0000"},
+                headers=_h(keys["brand2"], f"demo-click-{i}")))
+            progress.advance(task)
+    vaccine, water = ctx.ids["vaccine"], ctx.ids["water"]
+    s1 = _ok(http.post(f"/v1/campaigns/{vaccine}/settlements", json={
+        "amount": {"amount": 15_000, "currency": "EUR"}, "external_reference": "SEPA-DEMO-0001",
+        "paid_at": (now - timedelta(days=20)).isoformat()}, headers=_h(keys["brand1"], "demo-s1")))
+    _ok(http.post(f"/v1/settlements/{s1['id']}/confirm", json={"note": "Received, thank you."},
+                  headers=_h(keys["ngo1"], "demo-s1c")))
+    _ok(http.post(f"/v1/campaigns/{vaccine}/settlements", json={
+        "amount": {"amount": 6_000, "currency": "EUR"}, "external_reference": "SEPA-DEMO-0002",
+        "paid_at": (now - timedelta(days=2)).isoformat()}, headers=_h(keys["brand1"], "demo-s2")))
+    _ok(http.post(f"/v1/campaigns/{vaccine}/deliveries", json={
+        "units": 300, "period_start": (now - timedelta(days=40)).date().isoformat(),
+        "period_end": (now - timedelta(days=10)).date().isoformat(),
+        "evidence_url": "https://vwb.example/reports/demo-batch-1"},
+        headers=_h(keys["ngo1"], "demo-d1")))
+    s3 = _ok(http.post(f"/v1/campaigns/{water}/settlements", json={
+        "amount": {"amount": 1_000, "currency": "EUR"}, "external_reference": "SEPA-DEMO-0003",
+        "paid_at": (now - timedelta(days=5)).isoformat()}, headers=_h(keys["brand2"], "demo-s3")))
+    _ok(http.post(f"/v1/settlements/{s3['id']}/confirm", json={},
+                  headers=_h(keys["ngo2"], "demo-s3c")))
+
+
+class _Server(uvicorn.Server):
+    def install_signal_handlers(self) -> None:  # the main thread handles Ctrl-C
+        pass
+
+
+def run(host: str, port: int, serve: bool = True) -> None:
+    base = f"http://{host}:{port}"
+    settings = Settings(base_url=base) if Settings().base_url == "http://127.0.0.1:8000" \
+        else Settings()
+    db = Database(settings)
+    migrate.upgrade(db)
+    with db.write() as conn:
+        admin_key, _ = create_key(conn, "admin", label="demo admin")
+        fresh = conn.execute(select(func.count()).select_from(brands)).scalar_one() == 0
+    app = create_app(settings, db=db)
+    server = _Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if server.started:
+            break
+        time.sleep(0.05)
+    ctx = DemoContext(settings, db, base, admin_key)
+    with httpx.Client(base_url=base, timeout=30) as http:
+        if fresh:
+            console.print("[bold]Seeding the demo[/] (two campaigns, a realistic stream)…")
+            seed(ctx, http)
+            for name, step in EXTRA_STEPS:
+                console.print(f"  {name}…")
+                step(ctx)
+        else:
+            console.print("Existing demo database found (wefirst.db); reusing it.")
+    console.print(f"\n[bold green]wefirst demo running at {base}/[/]")
+    console.print(f"  API docs:        {base}/docs")
+    console.print(f"  Campaigns (API): {base}/v1/campaigns")
+    for label, url in ctx.urls.items():
+        console.print(f"  {label + ':':<16} {url}")
+    console.print(f"  Admin API key:   {admin_key}")
+    console.print("Press Ctrl-C to stop.")
+    if not serve:
+        server.should_exit = True
+        thread.join(10)
+        return
+    try:
+        while thread.is_alive():
+            thread.join(0.5)
+    except KeyboardInterrupt:
+        server.should_exit = True
+        thread.join(10)
