@@ -136,16 +136,17 @@ def replay(ctx: DemoContext, http: httpx.Client, start: datetime, now: datetime)
         task = progress.add_task("replaying purchases, refunds and clicks", total=400 + 300)
         for i in range(400):
             when = start + timedelta(minutes=rng.randrange(days * 24 * 60))
-            lines = [
+            picked = rng.sample(skus, rng.choice([1, 1, 2]))
+            lines: list[dict[str, Any]] = [
                 {"sku": sku, "quantity": rng.choice([1, 1, 1, 2, 3]),
                  "unit_price": {"amount": price, "currency": "EUR"}}
-                for sku, price in rng.sample(skus, rng.choice([1, 1, 2]))
+                for sku, price in picked
             ]
             order_id = f"DD-{10_000 + i}"
             _ok(http.post("/v1/purchases", json={
                 "order_id": order_id, "currency": "EUR", "occurred_at": when.isoformat(),
                 "lines": lines}, headers=_h(keys["brand1"], f"demo-{order_id}")))
-            if lines[0]["sku"].startswith("DOUDOU-"):
+            if picked[0][0].startswith("DOUDOU-"):
                 orders.append((order_id, len(lines)))
             progress.advance(task)
         for order_id, _n in rng.sample(orders, 12):
