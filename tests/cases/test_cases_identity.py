@@ -8,7 +8,9 @@ from wefirst.cases.identity import (
     network_of,
     new_opener_token,
     normalise_email,
+    read_token,
     read_verification,
+    sign_token,
     sign_verification,
     token_hash,
     token_matches,
@@ -88,6 +90,9 @@ def test_verification_token() -> None:
         read_verification("secret", tok[:-2] + "xx", 60)
     with pytest.raises(BadTokenError, match="not valid"):
         read_verification("secret", "garbage", 60)
+    with pytest.raises(BadTokenError, match="not valid"):
+        read_token("secret", "erase", tok, 60)
+    assert read_token("secret", "erase", sign_token("secret", "erase", "h"), 60) == "h"
     # A negative max age makes a fresh token already too old, without sleeping.
     with pytest.raises(BadTokenError, match="expired"):
         read_verification("secret", tok, -1)

@@ -35,9 +35,7 @@ def test_plain_smtp_delivers_utf8_message(smtp_sink: SmtpSink) -> None:
 
 def test_starttls_and_auth() -> None:
     with SmtpSink.running(tls=True, credentials=("wf", "s3cret")) as sink:
-        settings = smtp_settings(
-            sink.port, smtp_starttls=True, smtp_user="wf", smtp_password="s3cret"
-        )
+        settings = smtp_settings(sink.port, smtp_starttls=True, smtp_user="wf", smtp_password="s3cret")
         SmtpMailer(settings, ssl_context=sink.client_context).send(Mail("b@example.org", "s", "b"))
         assert len(sink.wait_for(1)) == 1
         assert sink.auth_attempts == ["ok"]
@@ -60,9 +58,7 @@ def test_starttls_and_auth() -> None:
 def test_untrusted_certificate_is_refused() -> None:
     with SmtpSink.running(tls=True) as sink:
         with pytest.raises(MailError):
-            SmtpMailer(smtp_settings(sink.port, smtp_starttls=True)).send(
-                Mail("c@ex.org", "s", "b")
-            )
+            SmtpMailer(smtp_settings(sink.port, smtp_starttls=True)).send(Mail("c@ex.org", "s", "b"))
         assert sink.messages == []
 
 

@@ -51,9 +51,7 @@ def test_bad_choices_are_all_reported() -> None:
 
 
 def test_markup_in_any_text_field() -> None:
-    assert problems(what_is_asked="<script>x</script> please") == [
-        ("what_is_asked", "markup_refused")
-    ]
+    assert problems(what_is_asked="<script>x</script> please") == [("what_is_asked", "markup_refused")]
     assert problems(title="Hi <b>bold</b> title") == [("title", "markup_refused")]
 
 
@@ -71,9 +69,7 @@ def test_oversized_evidence_list_is_refused_with_count() -> None:
 
 
 def test_each_bad_link_is_named_by_index() -> None:
-    got = problems(
-        evidence=["https://ok.example.org", "javascript:alert(1)", "https://ok.example.org"]
-    )
+    got = problems(evidence=["https://ok.example.org", "javascript:alert(1)", "https://ok.example.org"])
     assert got == [("evidence[1]", "bad_url"), ("evidence[2]", "duplicate_link")]
 
 
@@ -102,8 +98,6 @@ def test_check_url_refusals(url: str, why: str) -> None:
     assert why in reason
 
 
-@pytest.mark.parametrize(
-    "url", ["https://example.org", "http://8.8.8.8/x", "https://xn--caf-dma.fr/a?b=c#d"]
-)
+@pytest.mark.parametrize("url", ["https://example.org", "http://8.8.8.8/x", "https://xn--caf-dma.fr/a?b=c#d"])
 def test_check_url_accepts_public_links(url: str) -> None:
     assert check_url(url, 2048) is None

@@ -90,27 +90,36 @@ def token_matches(token: str, stored_hash: str) -> bool:
     return hmac.compare_digest(token_hash(token), stored_hash)
 
 
-_SALT: Final = "wefirst.cases.cosign.v1"
-
-
-def sign_verification(secret: str, supporter_id: str) -> str:
-    return URLSafeTimedSerializer(secret, salt=_SALT).dumps({"s": supporter_id})
+_SALTS: Final = {"cosign": "wefirst.cases.cosign.v1", "erase": "wefirst.cases.erase.v1"}
 
 
 class BadTokenError(ValueError):
-    """The link was altered, is for another server, or has expired."""
+    """The link was altered, is for another server or purpose, or has expired."""
+
+
+def sign_token(secret: str, purpose: str, subject: str) -> str:
+    """A URL-safe, signed, timestamped token; `purpose` salts it so a co-sign link cannot
+    be replayed as an erasure link or the other way round."""
+    return URLSafeTimedSerializer(secret, salt=_SALTS[purpose]).dumps({"s": subject})
+
+
+def read_token(secret: str, purpose: str, token: str, max_age_seconds: int) -> str:
+    """The subject the token was issued for."""
+    try:
+        data = URLSafeTimedSerializer(secret, salt=_SALTS[purpose]).loads(token, max_age=max_age_seconds)
+    except SignatureExpired:
+        raise BadTokenError("the link has expired; ask for a new one") from None
+    except BadSignature:
+        raise BadTokenError("the link is not valid") from None
+    if not isinstance(data, dict) or not isinstance(data.get("s"), str):
+        raise BadTokenError("the link is not valid")
+    return str(data["s"])
+
+
+def sign_verification(secret: str, supporter_id: str) -> str:
+    return sign_token(secret, "cosign", supporter_id)
 
 
 def read_verification(secret: str, token: str, max_age_seconds: int) -> str:
-    """The supporter id the token was issued for."""
-    try:
-        data = URLSafeTimedSerializer(secret, salt=_SALT).loads(token, max_age=max_age_seconds)
-    except SignatureExpired:
-        raise BadTokenError(
-            "the confirmation link has expired; co-sign again for a new one"
-        ) from None
-    except BadSignature:
-        raise BadTokenError("the confirmation link is not valid") from None
-    if not isinstance(data, dict) or not isinstance(data.get("s"), str):
-        raise BadTokenError("the confirmation link is not valid")
-    return str(data["s"])
+    """The supporter id the co-sign confirmation link was issued for."""
+    return read_token(secret, "cosign", token, max_age_seconds)

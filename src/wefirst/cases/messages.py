@@ -14,15 +14,12 @@ CATALOGUE: Final[dict[str, dict[Lang, str]]] = {
         "fr": "Le balisage HTML n'est pas accepté ; écrivez du texte simple (trouvé {found!r}).",
     },
     "entity_refused": {
-        "en": "HTML character references are not accepted; type the character itself "
-        "(found {found!r}).",
-        "fr": "Les entités HTML ne sont pas acceptées ; tapez le caractère lui-même "
-        "(trouvé {found!r}).",
+        "en": "HTML character references are not accepted; type the character itself (found {found!r}).",
+        "fr": "Les entités HTML ne sont pas acceptées ; tapez le caractère lui-même (trouvé {found!r}).",
     },
     "control_refused": {
         "en": "Invisible control or text-direction characters are not accepted (U+{code}).",
-        "fr": "Les caractères de contrôle ou de direction invisibles ne sont pas acceptés "
-        "(U+{code}).",
+        "fr": "Les caractères de contrôle ou de direction invisibles ne sont pas acceptés (U+{code}).",
     },
     "too_short": {
         "en": "Too short: at least {min} characters.",
@@ -49,13 +46,20 @@ CATALOGUE: Final[dict[str, dict[Lang, str]]] = {
         "en": "The same link appears twice.",
         "fr": "Le même lien apparaît deux fois.",
     },
+    "too_many_commitments": {
+        "en": "At most {max} commitments per answer (got {count}).",
+        "fr": "Au plus {max} engagements par réponse ({count} reçus).",
+    },
+    "date_in_past": {
+        "en": "Must not be in the past.",
+        "fr": "Ne doit pas être dans le passé.",
+    },
     "bad_choice": {
         "en": "Must be one of: {choices}.",
         "fr": "Doit être l'un de : {choices}.",
     },
     "duplicate_case": {
-        "en": "A nearly identical case is already open against this brand; co-sign it instead: "
-        "{case_id}.",
+        "en": "A nearly identical case is already open against this brand; co-sign it instead: {case_id}.",
         "fr": "Un dossier presque identique est déjà ouvert contre cette marque ; "
         "cosignez-le plutôt : {case_id}.",
     },
@@ -88,6 +92,20 @@ CATALOGUE: Final[dict[str, dict[Lang, str]]] = {
         "Si vous n'avez rien demandé, ignorez ce message : rien n'est compté sans lui.\n"
         "Votre adresse sert uniquement à vous contacter au sujet de ce dossier, n'est "
         "jamais affichée, et est effacée sur demande.\n",
+    },
+    "erase_subject": {
+        "en": "Erase your address from wefirst cases",
+        "fr": "Effacer votre adresse des dossiers wefirst",
+    },
+    "erase_body": {
+        "en": "Someone (hopefully you) asked to erase this address from the cases it "
+        "co-signed on wefirst.\n\nConfirm with this link (valid {hours} hours):\n{link}\n\n"
+        "Your signatures stay counted, without any way to contact you. If you did not ask, "
+        "ignore this message.\n",
+        "fr": "Quelqu'un (vous, espérons-le) a demandé d'effacer cette adresse des dossiers "
+        "qu'elle a cosignés sur wefirst.\n\nConfirmez avec ce lien (valable {hours} heures) :"
+        "\n{link}\n\nVos signatures restent comptées, sans aucun moyen de vous contacter. "
+        "Si vous n'avez rien demandé, ignorez ce message.\n",
     },
     "alert_subject": {
         "en": "New case about your brand: {title}",

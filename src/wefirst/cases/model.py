@@ -144,9 +144,7 @@ def validate_draft(
 
     if len(evidence) > limits.max_evidence:
         problems.append(
-            Problem(
-                "evidence", "too_many_links", {"max": limits.max_evidence, "count": len(evidence)}
-            )
+            Problem("evidence", "too_many_links", {"max": limits.max_evidence, "count": len(evidence)})
         )
     else:
         seen: set[str] = set()

@@ -1,5 +1,6 @@
 """Imports every area's tables so that `metadata` is complete (Alembic, tests)."""
 
+from wefirst.store import tables_cases as tables_cases
 from wefirst.store import tables_connectors as tables_connectors
 from wefirst.store import tables_core as tables_core
 from wefirst.store import tables_tlog as tables_tlog

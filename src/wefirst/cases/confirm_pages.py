@@ -1,0 +1,82 @@
+"""The two tiny pages behind e-mailed links (confirm a co-sign, erase an address). Opening
+the link only shows a button; the button POSTs, so a mail scanner that opens links cannot
+sign or erase on someone's behalf. Self-contained on purpose (no script, no external asset),
+so they work before and without the public site's templates."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Final
+
+from wefirst.cases.messages import Lang
+
+_TEXT: Final[dict[str, dict[Lang, str]]] = {
+    "cosign_title": {"en": "Confirm your signature", "fr": "Confirmez votre signature"},
+    "cosign_lead": {
+        "en": "You are about to co-sign this case:",
+        "fr": "Vous êtes sur le point de cosigner ce dossier :",
+    },
+    "cosign_button": {"en": "Confirm my signature", "fr": "Confirmer ma signature"},
+    "cosign_done": {
+        "en": "Thank you: your signature counts. {count} people have co-signed.",
+        "fr": "Merci : votre signature est comptée. {count} personnes ont cosigné.",
+    },
+    "cosign_already": {
+        "en": "Your signature was already counted. {count} people have co-signed.",
+        "fr": "Votre signature était déjà comptée. {count} personnes ont cosigné.",
+    },
+    "erase_title": {"en": "Erase your address", "fr": "Effacer votre adresse"},
+    "erase_lead": {
+        "en": "Erase this address from every case it co-signed? Signatures stay counted.",
+        "fr": "Effacer cette adresse de tous les dossiers cosignés ? Les signatures restent comptées.",
+    },
+    "erase_button": {"en": "Erase my address", "fr": "Effacer mon adresse"},
+    "erase_done": {
+        "en": "Done: {count} signature(s) no longer hold your address.",
+        "fr": "C'est fait : {count} signature(s) ne contiennent plus votre adresse.",
+    },
+    "hidden": {"en": "(hidden by moderation)", "fr": "(masqué par la modération)"},
+}
+
+
+def _page(lang: Lang, title: str, inner: str) -> str:
+    return (
+        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="robots" content="noindex">'
+        f"<title>{escape(title)}</title></head>"
+        '<body style="font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem">'
+        f"<h1>{escape(title)}</h1>{inner}</body></html>"
+    )
+
+
+def t(key: str, lang: Lang, **params: object) -> str:
+    return _TEXT[key][lang].format(**params)
+
+
+def cosign_form(lang: Lang, case_title: str | None, action: str) -> str:
+    shown = escape(case_title) if case_title is not None else escape(t("hidden", lang))
+    inner = (
+        f"<p>{escape(t('cosign_lead', lang))}</p><blockquote><strong>{shown}</strong></blockquote>"
+        f'<form method="post" action="{escape(action)}">'
+        f'<button type="submit">{escape(t("cosign_button", lang))}</button></form>'
+    )
+    return _page(lang, t("cosign_title", lang), inner)
+
+
+def cosign_result(lang: Lang, newly: bool, count: int) -> str:
+    key = "cosign_done" if newly else "cosign_already"
+    return _page(lang, t("cosign_title", lang), f"<p>{escape(t(key, lang, count=count))}</p>")
+
+
+def erase_form(lang: Lang, action: str) -> str:
+    inner = (
+        f"<p>{escape(t('erase_lead', lang))}</p>"
+        f'<form method="post" action="{escape(action)}">'
+        f'<button type="submit">{escape(t("erase_button", lang))}</button></form>'
+    )
+    return _page(lang, t("erase_title", lang), inner)
+
+
+def erase_result(lang: Lang, count: int) -> str:
+    return _page(lang, t("erase_title", lang), f"<p>{escape(t('erase_done', lang, count=count))}</p>")

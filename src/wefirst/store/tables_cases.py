@@ -1,0 +1,152 @@
+"""Accountability cases: the case, its supporters, the brand's answers and commitments,
+moderation reports and the moderation log, rate-limit events and brand alert contacts.
+
+Answers, commitments, opener verdicts, reports and the moderation log are append-only
+(a report's status is the one field that moves). `cases` holds the
+current state plus `cosign_count`, a projection of verified supporters kept in the same
+transaction so a case list does not count rows. Supporter e-mail addresses are the only
+personal data: never returned by the API, and set to NULL on erasure (the keyed hash stays
+so the person still counts once)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from wefirst.store.meta import metadata
+
+ID = 40
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(ID), nullable=False, unique=True),
+    Column("brand_id", String(ID), ForeignKey("brands.id"), nullable=False),
+    Column("campaign_id", String(ID), ForeignKey("campaigns.id")),
+    Column("kind", String(16), nullable=False),
+    Column("category", String(24), nullable=False),
+    Column("language", String(2), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("what_happened", Text, nullable=False),
+    Column("what_is_asked", Text, nullable=False),
+    Column("evidence", JSON, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("opener_token_hash", String(64), nullable=False),
+    Column("cosign_count", Integer, nullable=False, default=0),
+    Column("hidden", Boolean, nullable=False, default=False),
+    Column("hidden_reason", Text),
+    Column("unanswered_at", DateTime(timezone=True)),
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("answered_at", DateTime(timezone=True)),
+    Column("closed_at", DateTime(timezone=True)),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_cases_brand_state", "brand_id", "state"),
+)
+
+case_supporters = Table(
+    "case_supporters",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(ID), nullable=False, unique=True),
+    Column("case_id", String(ID), ForeignKey("cases.id"), nullable=False),
+    Column("email_hash", String(64), nullable=False),
+    Column("email", String(320)),
+    Column("language", String(2), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("verified_at", DateTime(timezone=True)),
+    Column("erased_at", DateTime(timezone=True)),
+    UniqueConstraint("case_id", "email_hash", name="uq_case_supporters_case_email"),
+    Index("ix_case_supporters_verified", "case_id", "verified_at"),
+)
+
+case_answers = Table(
+    "case_answers",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(ID), nullable=False, unique=True),
+    Column("case_id", String(ID), ForeignKey("cases.id"), nullable=False, index=True),
+    Column("brand_id", String(ID), ForeignKey("brands.id"), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("language", String(2), nullable=False),
+    Column("key_id", String(ID)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+case_commitments = Table(
+    "case_commitments",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("answer_id", String(ID), ForeignKey("case_answers.id"), nullable=False, index=True),
+    Column("case_id", String(ID), ForeignKey("cases.id"), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("due_on", Date),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+case_verdicts = Table(
+    "case_verdicts",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String(ID), ForeignKey("cases.id"), nullable=False, index=True),
+    Column("answer_id", String(ID), ForeignKey("case_answers.id"), nullable=False),
+    Column("verdict", String(16), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+case_reports = Table(
+    "case_reports",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(ID), nullable=False, unique=True),
+    Column("case_id", String(ID), ForeignKey("cases.id"), nullable=False, index=True),
+    Column("reason", String(16), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("closed_at", DateTime(timezone=True)),
+)
+
+case_moderation_log = Table(
+    "case_moderation_log",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String(ID), ForeignKey("cases.id"), nullable=False, index=True),
+    Column("action", String(24), nullable=False),
+    Column("public_reason", Text, nullable=False),
+    Column("report_id", String(ID)),
+    Column("moderator_key_id", String(ID)),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+case_rate_events = Table(
+    "case_rate_events",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("action", String(16), nullable=False),
+    Column("key_hash", String(64), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index("ix_case_rate_events_lookup", "action", "key_hash", "at"),
+)
+
+case_brand_contacts = Table(
+    "case_brand_contacts",
+    metadata,
+    Column("brand_id", String(ID), ForeignKey("brands.id"), primary_key=True),
+    Column("alert_email", String(320), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
