@@ -5,8 +5,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from wefirst.web import routes_exports, routes_public, routes_static, routes_verify
+from wefirst.web import (
+    routes_console,
+    routes_exports,
+    routes_public,
+    routes_signin,
+    routes_static,
+    routes_verify,
+)
 
 router = APIRouter(include_in_schema=False)
-for _module in (routes_public, routes_exports, routes_verify, routes_static):
+for _module in (routes_public, routes_exports, routes_verify, routes_signin, routes_console,
+                routes_static):
     router.include_router(_module.router)

@@ -178,6 +178,25 @@ FR: dict[str, str] = {
     "Unit": "Unité",
     "Role": "Rôle",
     "Actions": "Actions",
+    "Currency": "Devise",
+    "Cost per unit": "Coût unitaire",
+    "Cost source": "Source du coût",
+    "Cost date": "Date du coût",
+    "Units per purchase, click or order (or basis points)":
+        "Unités par achat, clic ou commande (ou points de base)",
+    "Product codes (SKU patterns, comma-separated)":
+        "Codes produits (motifs de SKU, séparés par des virgules)",
+    "Cap per day": "Plafond par jour",
+    "revoked": "révoquée",
+    "active": "active",
+    "Revoke": "Révoquer",
+    "Shop connectors sign their webhooks; set their secrets per campaign from the campaign page.":
+        "Les connecteurs de boutique signent leurs webhooks ; réglez leurs secrets depuis la "
+        "page de la campagne.",
+    "counted": "comptés",
+    "refused": "refusés",
+    "Reference": "Référence",
+    "Note": "Note",
 }
 
 _CATALOGS: dict[str, dict[str, str]] = {"en": {}, "fr": FR}

@@ -1,0 +1,483 @@
+"""Consoles for signed-in people: the brand team (campaigns, keys, fraud report, balance), the
+beneficiary (confirm or dispute payments, report deliveries) and the publisher (snippet,
+clicks and impact per day). Every action goes through the same services and tenant walls as
+the API (`require`, `owned`), with the console user's `Actor`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import ValidationError
+from sqlalchemy import Connection, select
+from starlette.requests import Request
+from starlette.responses import Response
+
+from wefirst.api.campaigns import owned, visible
+from wefirst.api.deps import require
+from wefirst.api.settlements import DecisionIn, DeliveryIn
+from wefirst.auth import keys as api_keys_service
+from wefirst.catalog import service as catalog
+from wefirst.catalog.models import CampaignIn, CampaignPatch, StatusIn
+from wefirst.domain.clock import utcnow
+from wefirst.domain.money import CURRENCIES, Money, MoneyError
+from wefirst.errors import FieldError, Forbidden, Invalid, NotFound, WefirstError
+from wefirst.ledger import balances
+from wefirst.ledger import service as ledger
+from wefirst.store.tables_core import api_keys, beneficiaries, brands, campaigns, settlements
+from wefirst.web import charts, queries, sessions
+from wefirst.web.forms import (
+    CsrfRefused,
+    blank,
+    csrf_refused,
+    error_messages,
+    in_thread,
+    read_form,
+    redirect,
+)
+from wefirst.web.templating import render, translator
+
+router = APIRouter(include_in_schema=False)
+RULE_KINDS = ("per_unit", "per_click", "per_order", "percent_of_sale")
+
+
+class NeedsSignIn(Exception):
+    pass
+
+
+def _gate(request: Request, conn: Connection, role: str) -> sessions.WebUser:
+    user = sessions.current_user(request, conn)
+    if user is None:
+        raise NeedsSignIn
+    if user.role not in (role, "admin") or (user.role == role and not user.owner_id):
+        raise Forbidden(f"this console is for {role} accounts")
+    return user
+
+
+def _refusal(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, NeedsSignIn):
+        return redirect(request, "/signin")
+    tr = translator(request)
+    status = exc.status if isinstance(exc, WefirstError) else 400
+    detail = exc.detail if isinstance(exc, WefirstError) else str(exc)
+    return render(request, "message.html", {"heading": tr.gettext("Console"), "message": detail,
+                                            "back": "/console"}, status=status)
+
+
+@router.get("/console")
+def console_home(request: Request) -> Response:
+    with request.app.state.db.read() as conn:
+        user = sessions.current_user(request, conn)
+    if user is None:
+        return redirect(request, "/signin")
+    role = user.role if user.role != "admin" else "brand"
+    return redirect(request, f"/console/{role}")
+
+
+# --- brand ---------------------------------------------------------------------------------
+def _brand_context(conn: Connection, request: Request, user: sessions.WebUser,
+                   owner: str) -> dict[str, Any]:
+    brand = catalog.get_brand(conn, owner)
+    views = queries.brand_campaigns(conn, owner, public=False)
+    roll = queries.rollups(request.app.state)
+    rows = []
+    for view in views:
+        bal = queries.balance_from_days(view.row, roll.days(conn, view.id))
+        rows.append({"view": view, "balance": bal})
+    keys = conn.execute(
+        select(api_keys).where(api_keys.c.owner_id == owner, api_keys.c.role == "brand")
+        .order_by(api_keys.c.seq)
+    ).all()
+    bens = conn.execute(select(beneficiaries.c.id, beneficiaries.c.name)
+                        .where(beneficiaries.c.livemode.is_(True))
+                        .order_by(beneficiaries.c.name)).all()
+    return {"brand": brand, "rows": rows, "keys": keys, "beneficiaries": bens,
+            "currencies": sorted(CURRENCIES), "rule_kinds": RULE_KINDS,
+            "totals": balances.brand_balance(conn, owner)["totals"]}
+
+
+def _owner_for(user: sessions.WebUser, request: Request) -> str:
+    """Admins pick the tenant with ?brand=…; everyone else acts for their own."""
+    if user.role == "admin":
+        chosen = request.query_params.get("brand")
+        if not chosen:
+            raise Invalid("admins choose a brand with ?brand=brd_…")
+        return chosen
+    assert user.owner_id is not None
+    return user.owner_id
+
+
+def _brand_page(request: Request, *, errors: dict[str, str] | None = None,
+                form: dict[str, str] | None = None, secret: str | None = None,
+                status: int = 200) -> Response:
+    with request.app.state.db.read() as conn:
+        try:
+            user = _gate(request, conn, "brand")
+            owner = _owner_for(user, request)
+            context = _brand_context(conn, request, user, owner)
+        except (NeedsSignIn, WefirstError) as exc:
+            return _refusal(request, exc)
+    context.update({"errors": errors or {}, "form": form or {}, "new_secret": secret,
+                    "saved": request.query_params.get("saved") == "1"})
+    return render(request, "console_brand.html", context, user=user, status=status)
+
+
+@router.get("/console/brand")
+def brand_console(request: Request) -> Response:
+    return _brand_page(request)
+
+
+def _int(form: dict[str, str], name: str, *, required: bool = False) -> int | None:
+    raw = blank(form.get(name))
+    if raw is None:
+        if required:
+            raise Invalid(f"{name}: required", [FieldError(name, "required")])
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise Invalid(f"{name}: a whole number", [FieldError(name, "not a whole number")]) from None
+
+
+def campaign_body(form: dict[str, str]) -> dict[str, Any]:
+    """The form's flat fields → the API's CampaignIn shape (validated by CampaignIn itself)."""
+    currency = form.get("currency", "EUR")
+    try:
+        cost = Money.from_decimal_string(form.get("cost", "").strip() or "x", currency).amount
+    except MoneyError as exc:
+        raise Invalid(f"cost: {exc}", [FieldError("cost", str(exc))]) from None
+    kind = form.get("rule_kind", "")
+    if kind not in RULE_KINDS:
+        raise Invalid("rule_kind: unknown", [FieldError("rule_kind", "choose a rule")])
+    value = _int(form, "rule_value", required=True)
+    skus = [s.strip() for s in form.get("skus", "").split(",") if s.strip()]
+    rule: dict[str, Any] = {"kind": kind}
+    if kind == "per_unit":
+        rule.update(sku_patterns=skus, units_per_item=value)
+    elif kind == "per_click":
+        rule.update(units_per_click=value)
+    elif kind == "per_order":
+        rule.update(units_per_order=value)
+    else:
+        rule.update(basis_points=value, sku_patterns=skus or ["*"])
+    labels = {"en": {"singular": form.get("unit_en_one", ""),
+                     "plural": form.get("unit_en_many", "")}}
+    if blank(form.get("unit_fr_one")) and blank(form.get("unit_fr_many")):
+        labels["fr"] = {"singular": form["unit_fr_one"], "plural": form["unit_fr_many"]}
+    caps = {k: v for k, v in (("total_units", _int(form, "cap_total_units")),
+                              ("units_per_day", _int(form, "cap_units_per_day")))
+            if v is not None}
+    body: dict[str, Any] = {
+        "name": form.get("name", ""),
+        "beneficiary_id": form.get("beneficiary_id", ""),
+        "currency": currency,
+        "starts_at": f"{form.get('starts', '')}T00:00:00Z",
+        "impact_unit": {
+            "labels": labels, "cost_per_unit": {"amount": cost, "currency": currency},
+            "cost_source": form.get("cost_source", ""), "cost_date": form.get("cost_date", ""),
+            "mode": form.get("mode", "funds"),
+        },
+        "rules": [rule],
+        "caps": caps,
+        "status": "active" if form.get("status") == "active" else "draft",
+    }
+    if blank(form.get("ends")):
+        body["ends_at"] = f"{form['ends']}T00:00:00Z"
+    return body
+
+
+@router.post("/console/brand/campaigns")
+async def create_campaign(request: Request) -> Response:
+    try:
+        form = await read_form(request)
+    except CsrfRefused:
+        return csrf_refused(request)
+
+    def work() -> Response:
+        with request.app.state.db.write() as conn:
+            user = _gate(request, conn, "brand")
+            owner = _owner_for(user, request)
+            require(user.actor(), "brand", owner=owner)
+            data = CampaignIn.model_validate(campaign_body(form))
+            created = catalog.create_campaign(conn, owner, data, livemode=True)
+        return redirect(request, f"/console/brand/campaigns/{created['id']}?saved=1")
+
+    try:
+        return await in_thread(work)
+    except (NeedsSignIn, Forbidden) as exc:
+        return _refusal(request, exc)
+    except (WefirstError, ValidationError) as exc:
+        return _brand_page(request, errors=error_messages(exc), form=form, status=422)
+
+
+def _campaign_page(request: Request, campaign_id: str, *, errors: dict[str, str] | None = None,
+                   status: int = 200) -> Response:
+    with request.app.state.db.read() as conn:
+        try:
+            user = _gate(request, conn, "brand")
+            loaded = owned(conn, user.actor(), campaign_id)
+            details = catalog.campaign_json(conn, campaign_id, loaded)
+            fraud = _fraud(conn, campaign_id)
+        except (NeedsSignIn, WefirstError) as exc:
+            return _refusal(request, exc)
+    return render(request, "console_campaign.html", {
+        "c": details, "fraud": fraud, "errors": errors or {},
+        "saved": request.query_params.get("saved") == "1",
+        "next_status": [s for s in ("active", "paused", "ended") if s != details["status"]],
+    }, user=user, status=status)
+
+
+def _fraud(conn: Connection, campaign_id: str) -> dict[str, Any] | None:
+    try:
+        from wefirst.widget.publishers import fraud_report
+    except ImportError:  # the widget area is optional
+        return None
+    end = utcnow().date()
+    report: dict[str, Any] = fraud_report(conn, campaign_id, start=end - timedelta(days=29),
+                                          end=end)
+    return report
+
+
+@router.get("/console/brand/campaigns/{campaign_id}")
+def brand_campaign(request: Request, campaign_id: str) -> Response:
+    return _campaign_page(request, campaign_id)
+
+
+async def _brand_write(request: Request, campaign_id: str,
+                       action: Callable[[Connection, dict[str, str]], None]) -> Response:
+    try:
+        form = await read_form(request)
+    except CsrfRefused:
+        return csrf_refused(request)
+
+    def work() -> Response:
+        with request.app.state.db.write() as conn:
+            user = _gate(request, conn, "brand")
+            owned(conn, user.actor(), campaign_id)
+            action(conn, form)
+        return redirect(request, f"/console/brand/campaigns/{campaign_id}?saved=1")
+
+    try:
+        return await in_thread(work)
+    except (NeedsSignIn, Forbidden, NotFound) as exc:
+        return _refusal(request, exc)
+    except (WefirstError, ValidationError) as exc:
+        return _campaign_page(request, campaign_id, errors=error_messages(exc), status=422)
+
+
+@router.post("/console/brand/campaigns/{campaign_id}")
+async def edit_campaign(request: Request, campaign_id: str) -> Response:
+    def action(conn: Connection, form: dict[str, str]) -> None:
+        patch: dict[str, Any] = {}
+        if blank(form.get("name")):
+            patch["name"] = form["name"].strip()
+        if blank(form.get("ends")):
+            patch["ends_at"] = f"{form['ends']}T00:00:00Z"
+        caps = {k: v for k, v in (("total_units", _int(form, "cap_total_units")),
+                                  ("units_per_day", _int(form, "cap_units_per_day")))
+                if v is not None}
+        if caps:
+            patch["caps"] = caps
+        catalog.patch_campaign(conn, campaign_id, CampaignPatch.model_validate(patch))
+
+    return await _brand_write(request, campaign_id, action)
+
+
+@router.post("/console/brand/campaigns/{campaign_id}/status")
+async def change_status(request: Request, campaign_id: str) -> Response:
+    def action(conn: Connection, form: dict[str, str]) -> None:
+        data = StatusIn.model_validate({"status": form.get("status", "")})
+        catalog.set_status(conn, campaign_id, data.status)
+
+    return await _brand_write(request, campaign_id, action)
+
+
+@router.post("/console/brand/keys")
+async def create_key(request: Request) -> Response:
+    try:
+        form = await read_form(request)
+    except CsrfRefused:
+        return csrf_refused(request)
+
+    def work() -> str:
+        with request.app.state.db.write() as conn:
+            user = _gate(request, conn, "brand")
+            owner = _owner_for(user, request)
+            require(user.actor(), "brand", owner=owner)
+            secret, _ = api_keys_service.create_key(conn, "brand", owner,
+                                                    label=blank(form.get("label")))
+        return secret
+
+    try:
+        secret = await in_thread(work)
+    except (NeedsSignIn, WefirstError) as exc:
+        return _refusal(request, exc)
+    response = _brand_page(request, secret=secret)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.post("/console/brand/keys/{key_id}/revoke")
+async def revoke_key(request: Request, key_id: str) -> Response:
+    try:
+        await read_form(request)
+    except CsrfRefused:
+        return csrf_refused(request)
+
+    def work() -> Response:
+        with request.app.state.db.write() as conn:
+            user = _gate(request, conn, "brand")
+            owner = _owner_for(user, request)
+            row = conn.execute(select(api_keys.c.owner_id).where(api_keys.c.id == key_id)).first()
+            if row is None or row.owner_id != owner:
+                raise NotFound(f"key {key_id} does not exist")
+            require(user.actor(), "brand", owner=owner)
+            api_keys_service.revoke(conn, key_id)
+        return redirect(request, "/console/brand?saved=1")
+
+    try:
+        return await in_thread(work)
+    except (NeedsSignIn, WefirstError) as exc:
+        return _refusal(request, exc)
+
+
+# --- beneficiary ---------------------------------------------------------------------------
+def _beneficiary_page(request: Request, *, errors: dict[str, str] | None = None,
+                      form: dict[str, str] | None = None, status: int = 200) -> Response:
+    with request.app.state.db.read() as conn:
+        try:
+            user = _gate(request, conn, "beneficiary")
+            if user.owner_id is None:
+                raise Invalid("admins use the API to act for a beneficiary")
+            ben = catalog.get_beneficiary(conn, user.owner_id)
+            views = queries.beneficiary_campaigns(conn, user.owner_id)
+            roll = queries.rollups(request.app.state)
+            rows = [{"view": v, "balance": queries.balance_from_days(v.row, roll.days(conn, v.id))}
+                    for v in views]
+            pending = conn.execute(
+                select(settlements, campaigns.c.definition, brands.c.name.label("brand_name"))
+                .join(campaigns, campaigns.c.id == settlements.c.campaign_id)
+                .join(brands, brands.c.id == campaigns.c.brand_id)
+                .where(campaigns.c.beneficiary_id == user.owner_id,
+                       settlements.c.status == "reported")
+                .order_by(settlements.c.paid_at)
+            ).all()
+        except (NeedsSignIn, WefirstError) as exc:
+            return _refusal(request, exc)
+    return render(request, "console_beneficiary.html", {
+        "ben": ben, "rows": rows, "pending": pending, "errors": errors or {},
+        "form": form or {}, "saved": request.query_params.get("saved") == "1",
+        "today": utcnow().date().isoformat(),
+    }, user=user, status=status)
+
+
+@router.get("/console/beneficiary")
+def beneficiary_console(request: Request) -> Response:
+    return _beneficiary_page(request)
+
+
+@router.post("/console/beneficiary/settlements/{settlement_id}/{decision}")
+async def decide(request: Request, settlement_id: str, decision: str) -> Response:
+    try:
+        form = await read_form(request)
+    except CsrfRefused:
+        return csrf_refused(request)
+    if decision not in ("confirm", "dispute"):
+        return _refusal(request, NotFound("no such action"))
+
+    def work() -> Response:
+        with request.app.state.db.write() as conn:
+            user = _gate(request, conn, "beneficiary")
+            row = conn.execute(select(settlements).where(settlements.c.id == settlement_id)
+                               ).first()
+            if row is None:
+                raise NotFound(f"settlement {settlement_id} does not exist")
+            loaded = catalog.load_campaign(conn, row.campaign_id)
+            require(user.actor(), "beneficiary", owner=loaded.row.beneficiary_id)
+            data = DecisionIn.model_validate({"note": blank(form.get("note"))})
+            ledger.decide_settlement(conn, settlement_id=row.id, campaign_id=row.campaign_id,
+                                     currency=row.currency, amount=row.amount,
+                                     confirmed=decision == "confirm", note=data.note)
+        return redirect(request, "/console/beneficiary?saved=1")
+
+    try:
+        return await in_thread(work)
+    except (NeedsSignIn, Forbidden, NotFound) as exc:
+        return _refusal(request, exc)
+    except (WefirstError, ValidationError) as exc:
+        return _beneficiary_page(request, errors=error_messages(exc), status=409)
+
+
+@router.post("/console/beneficiary/deliveries")
+async def report_delivery(request: Request) -> Response:
+    try:
+        form = await read_form(request)
+    except CsrfRefused:
+        return csrf_refused(request)
+
+    def work() -> Response:
+        with request.app.state.db.write() as conn:
+            user = _gate(request, conn, "beneficiary")
+            loaded = visible(conn, user.actor(), form.get("campaign_id", ""))
+            require(user.actor(), "beneficiary", owner=loaded.row.beneficiary_id)
+            data = DeliveryIn.model_validate({
+                "units": _int(form, "units", required=True),
+                "period_start": form.get("period_start", ""),
+                "period_end": form.get("period_end", ""),
+                "evidence_url": form.get("evidence_url", "").strip(),
+                "note": blank(form.get("note")),
+            })
+            ledger.report_delivery(conn, loaded.campaign, units=data.units,
+                                   period_start=data.period_start, period_end=data.period_end,
+                                   evidence_url=data.evidence_url, note=data.note)
+        return redirect(request, "/console/beneficiary?saved=1")
+
+    try:
+        return await in_thread(work)
+    except (NeedsSignIn, Forbidden) as exc:
+        return _refusal(request, exc)
+    except (WefirstError, ValidationError) as exc:
+        return _beneficiary_page(request, errors=error_messages(exc), form=form, status=422)
+
+
+# --- publisher -----------------------------------------------------------------------------
+@router.get("/console/publisher")
+def publisher_console(request: Request) -> Response:
+    from wefirst.widget import publishers as pubs
+
+    tr = translator(request)
+    settings = request.app.state.settings
+    with request.app.state.db.read() as conn:
+        try:
+            user = _gate(request, conn, "publisher")
+            if user.owner_id is None:
+                raise Invalid("admins use the API to act for a publisher")
+            pub = pubs.get_publisher(conn, user.owner_id)
+            snippets = []
+            for cid in pub["campaigns"]:
+                view = queries.campaign_view(conn, cid)
+                snippets.append({
+                    "view": view,
+                    "html": pubs.snippet(conn, user.owner_id, cid, base_url=settings.base_url,
+                                         lang=tr.locale)["html"],
+                })
+            end = utcnow().date()
+            stats = pubs.daily_stats(conn, user.owner_id, start=end - timedelta(days=29),
+                                     end=end)
+        except (NeedsSignIn, WefirstError) as exc:
+            return _refusal(request, exc)
+    per_day: dict[date, int] = {}
+    for row in stats["data"]:
+        d = date.fromisoformat(row["day"])
+        per_day[d] = per_day.get(d, 0) + int(row["clicks"])
+    chart = charts.voice_chart(
+        [charts.DayBar(d, n) for d, n in sorted(per_day.items())], [],
+        title=tr.gettext("Clicks and impact per day"),
+        desc=f"{tr.gettext('Clicks')}: {tr.number(stats['totals']['clicks'])}",
+        fmt_day=tr.date, fmt=tr.number, chart_id="clicks",
+    )
+    return render(request, "console_publisher.html", {
+        "pub": pub, "snippets": snippets, "stats": stats, "chart": chart,
+    }, user=user)

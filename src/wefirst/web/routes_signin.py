@@ -1,0 +1,148 @@
+"""Console sign-in and sign-out. A password form and a magic-link form; the link opens a page
+with a button that signs in by POST, so a mail scanner that follows links cannot use the
+single-use link up."""
+
+from __future__ import annotations
+
+import contextlib
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from wefirst.mail import Mail, Mailer, MailError, make_mailer
+from wefirst.web import sessions
+from wefirst.web.forms import CsrfRefused, csrf_refused, in_thread, read_form, redirect
+from wefirst.web.templating import codec, render, translator
+
+router = APIRouter(include_in_schema=False)
+
+
+def _signin_page(request: Request, *, error: str | None = None, notice: str | None = None,
+                 email: str = "", status: int = 200) -> Response:
+    return render(request, "signin.html", {"error": error, "notice": notice, "email": email},
+                  status=status)
+
+
+@router.get("/signin")
+def signin_form(request: Request) -> Response:
+    return _signin_page(request)
+
+
+def _login(request: Request, user: sessions.WebUser) -> Response:
+    with request.app.state.db.write() as conn:
+        sessions.record_login(conn, user)
+    response = redirect(request, "/console")
+    codec(request).set_session(response, request, sessions.session_for(user))
+    return response
+
+
+@router.post("/signin")
+async def signin(request: Request) -> Response:
+    try:
+        form = await read_form(request)
+    except CsrfRefused:
+        return csrf_refused(request)
+    tr = translator(request)
+    email = form.get("email", "").strip().lower()
+    limiter = sessions.throttle(request)
+    if limiter.blocked(email):
+        return _signin_page(request, error=tr.gettext("Wrong email or password."), email=email,
+                            status=429)
+
+    def check() -> sessions.WebUser | None:
+        with request.app.state.db.read() as conn:
+            return sessions.check_password(conn, email, form.get("password", ""))
+
+    user = await in_thread(check)
+    if user is None:
+        limiter.failed(email)
+        return _signin_page(request, error=tr.gettext("Wrong email or password."), email=email,
+                            status=401)
+    return await in_thread(_login, request, user)
+
+
+def mailer(request: Request) -> Mailer:
+    state = request.app.state
+    found = getattr(state, "mailer", None)
+    if found is None:
+        found = make_mailer(state.settings)
+        state.mailer = found
+    made: Mailer = found
+    return made
+
+
+@router.post("/signin/link")
+async def send_link(request: Request) -> Response:
+    try:
+        form = await read_form(request)
+    except CsrfRefused:
+        return csrf_refused(request)
+    tr = translator(request)
+    email = form.get("email", "")
+
+    def work() -> None:
+        with request.app.state.db.write() as conn:
+            user = sessions.user_by_email(conn, email)
+            if user is None:
+                return
+            token = sessions.issue_magic_link(conn, request, user)
+        base = str(request.app.state.settings.base_url).rstrip("/")
+        link = f"{base}/signin/link/{token}"
+        minutes = int(request.app.state.settings.web_magic_link_minutes)
+        body = (f"{tr.gettext('Sign in')}: {link}\n\n"
+                f"({minutes} min, 1×)\n")
+        # Same answer either way: the page never says whether an account exists.
+        with contextlib.suppress(MailError):
+            mailer(request).send(Mail(to=user.email, subject="wefirst: " + tr.gettext("Sign in"),
+                                      body=body))
+
+    await in_thread(work)
+    return _signin_page(request, notice=tr.gettext(
+        "If this address has an account, a sign-in link is on its way."))
+
+
+@router.get("/signin/link/{token}")
+def link_landing(request: Request, token: str) -> Response:
+    response = render(request, "signin_link.html", {"token": token})
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.post("/signin/link/{token}")
+async def redeem_link(request: Request, token: str) -> Response:
+    try:
+        await read_form(request)
+    except CsrfRefused:
+        return csrf_refused(request)
+
+    def work() -> sessions.WebUser | None:
+        with request.app.state.db.write() as conn:
+            return sessions.redeem_magic_link(conn, request, token)
+
+    user = await in_thread(work)
+    if user is None:
+        tr = translator(request)
+        return _signin_page(request, error=tr.gettext(
+            "This sign-in link is invalid or has expired."), status=400)
+    return await in_thread(_login, request, user)
+
+
+@router.post("/signout")
+async def signout(request: Request) -> Response:
+    try:
+        await read_form(request)
+    except CsrfRefused:
+        return csrf_refused(request)
+
+    def work() -> None:
+        with request.app.state.db.write() as conn:
+            user = sessions.current_user(request, conn)
+            if user is not None:
+                sessions.end_all_sessions(conn, user.id)
+
+    await in_thread(work)
+    response = redirect(request, "/")
+    codec(request).clear_session(response, request)
+    return response

@@ -1,0 +1,302 @@
+"""Sign-in and the consoles over HTTP: sessions, CSRF, tenant walls, and the forms reaching
+the ledger and catalog exactly as the API does."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from factories import auth, make_beneficiary, make_brand
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from web_helpers import csrf_of, seed_story, text_of, with_pages
+
+from wefirst.mail import MemoryMailer
+from wefirst.store.db import Database
+from wefirst.web import sessions
+
+PASSWORD = "correct horse battery staple"
+
+
+def add_user(db: Database, email: str, role: str, owner: str | None,
+             password: str | None = PASSWORD) -> None:
+    with db.write() as conn:
+        sessions.create_user(conn, email, role, owner, password)
+
+
+def signed_in(app: FastAPI, email: str, password: str = PASSWORD) -> TestClient:
+    web = TestClient(with_pages(app))
+    token = csrf_of(web.get("/signin").text)
+    r = web.post("/signin", data={"email": email, "password": password, "csrf_token": token},
+                 follow_redirects=False)
+    assert r.status_code == 303, r.text
+    assert r.headers["location"] == "/console"
+    cookie = r.headers["set-cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie
+    return web
+
+
+def test_password_sign_in_and_wrong_password(app: FastAPI, client: TestClient, db: Database,
+                                             admin_key: str) -> None:
+    brand = make_brand(client, db, admin_key)
+    add_user(db, "Team@Pampy.example", "brand", brand.id)
+    web = TestClient(with_pages(app))
+    token = csrf_of(web.get("/signin").text)
+    bad = web.post("/signin", data={"email": "team@pampy.example", "password": "nope" * 4,
+                                    "csrf_token": token})
+    assert bad.status_code == 401
+    assert "Wrong email or password." in bad.text
+    unknown = web.post("/signin", data={"email": "who@x.example", "password": PASSWORD,
+                                        "csrf_token": token})
+    assert unknown.status_code == 401
+    web = signed_in(app, "team@pampy.example")
+    console = web.get("/console/brand")
+    assert console.status_code == 200
+    assert "Brand console — Pampy" in text_of(console.text)
+
+
+def test_forms_without_a_valid_csrf_token_are_refused(app: FastAPI, client: TestClient,
+                                                      db: Database, admin_key: str) -> None:
+    brand = make_brand(client, db, admin_key)
+    add_user(db, "team@pampy.example", "brand", brand.id)
+    web = TestClient(with_pages(app))
+    web.get("/signin")
+    for token in ("", "forged", csrf_of(TestClient(with_pages(app)).get("/signin").text)):
+        r = web.post("/signin", data={"email": "team@pampy.example", "password": PASSWORD,
+                                      "csrf_token": token}, follow_redirects=False)
+        assert r.status_code == 403, token  # another browser's token does not fit this cookie
+    # a signed-in session does not make a token-less POST acceptable either
+    web = signed_in(app, "team@pampy.example")
+    r = web.post("/console/brand/keys", data={"label": "x"})
+    assert r.status_code == 403
+
+
+def test_consoles_need_a_session_and_the_right_role(app: FastAPI, client: TestClient,
+                                                    db: Database, admin_key: str) -> None:
+    anonymous = TestClient(with_pages(app))
+    for path in ("/console", "/console/brand", "/console/beneficiary", "/console/publisher"):
+        r = anonymous.get(path, follow_redirects=False)
+        assert (r.status_code, r.headers.get("location")) == (303, "/signin"), path
+    ben = make_beneficiary(client, db, admin_key)
+    add_user(db, "ngo@vfa.example", "beneficiary", ben.id)
+    web = signed_in(app, "ngo@vfa.example")
+    assert web.get("/console", follow_redirects=False).headers["location"] == \
+        "/console/beneficiary"
+    assert web.get("/console/brand").status_code == 403
+
+
+def test_brand_creates_and_edits_a_campaign(app: FastAPI, client: TestClient, db: Database,
+                                            admin_key: str) -> None:
+    brand = make_brand(client, db, admin_key)
+    ben = make_beneficiary(client, db, admin_key)
+    add_user(db, "team@pampy.example", "brand", brand.id)
+    web = signed_in(app, "team@pampy.example")
+    page = web.get("/console/brand")
+    form = {
+        "csrf_token": csrf_of(page.text), "name": "Water for clicks", "beneficiary_id": ben.id,
+        "currency": "EUR", "starts": "2026-01-01", "ends": "2026-12-31",
+        "unit_en_one": "day of water", "unit_en_many": "days of water",
+        "unit_fr_one": "jour d'eau", "unit_fr_many": "jours d'eau",
+        "cost": "0.25", "cost_source": "NGO budget 2026", "cost_date": "2026-01-10",
+        "rule_kind": "per_click", "rule_value": "1", "skus": "", "cap_total_units": "1000",
+        "status": "active",
+    }
+    bad = web.post("/console/brand/campaigns", data={**form, "cost": "0.251"})
+    assert bad.status_code == 422
+    assert "more decimals than EUR allows" in bad.text
+    created = web.post("/console/brand/campaigns", data=form, follow_redirects=False)
+    assert created.status_code == 303, created.text
+    cid = re.search(r"/console/brand/campaigns/(cmp_\w+)", created.headers["location"])
+    assert cid
+    api = client.get(f"/v1/campaigns/{cid.group(1)}", headers=auth(brand.key)).json()
+    assert api["name"] == "Water for clicks"
+    assert api["impact_unit"]["cost_per_unit"] == {"amount": 25, "currency": "EUR"}
+    assert api["caps"]["total_units"] == 1000
+    assert api["status"] == "active"
+
+    edit_page = web.get(created.headers["location"])
+    assert "Saved." in edit_page.text
+    r = web.post(f"/console/brand/campaigns/{cid.group(1)}",
+                 data={"csrf_token": csrf_of(edit_page.text), "name": "Water for every click",
+                       "cap_total_units": "2000"}, follow_redirects=False)
+    assert r.status_code == 303
+    r = web.post(f"/console/brand/campaigns/{cid.group(1)}/status",
+                 data={"csrf_token": csrf_of(edit_page.text), "status": "paused"},
+                 follow_redirects=False)
+    assert r.status_code == 303
+    api = client.get(f"/v1/campaigns/{cid.group(1)}", headers=auth(brand.key)).json()
+    assert (api["name"], api["caps"]["total_units"], api["status"], api["version"]) == (
+        "Water for every click", 2000, "paused", 3)
+
+
+def test_brand_cannot_touch_another_brands_campaign(app: FastAPI, client: TestClient,
+                                                    db: Database, admin_key: str) -> None:
+    story = seed_story(client, db, admin_key)
+    rival = make_brand(client, db, admin_key, name="Rival")
+    add_user(db, "rival@rival.example", "brand", rival.id)
+    web = signed_in(app, "rival@rival.example")
+    token = csrf_of(web.get("/console/brand").text)
+    # the campaign is public, so the wall answers 403 (as the API does), not 404
+    assert web.get(f"/console/brand/campaigns/{story.campaign_id}").status_code == 403
+    r = web.post(f"/console/brand/campaigns/{story.campaign_id}/status",
+                 data={"csrf_token": token, "status": "ended"})
+    assert r.status_code == 403
+    api = client.get(f"/v1/campaigns/{story.campaign_id}", headers=auth(story.brand.key))
+    assert api.json()["status"] == "active"
+
+
+def test_api_keys_are_shown_once_and_revocable(app: FastAPI, client: TestClient, db: Database,
+                                               admin_key: str) -> None:
+    brand = make_brand(client, db, admin_key)
+    add_user(db, "team@pampy.example", "brand", brand.id)
+    web = signed_in(app, "team@pampy.example")
+    page = web.post("/console/brand/keys",
+                    data={"csrf_token": csrf_of(web.get("/console/brand").text),
+                          "label": "shop"})
+    assert page.status_code == 200
+    assert page.headers["cache-control"] == "no-store"
+    secret = re.search(r'<code id="new-key">(sk_live_brand_[\w-]+)</code>', page.text)
+    assert secret
+    assert client.get("/v1/brands/" + brand.id, headers=auth(secret.group(1))).status_code == 200
+    again = web.get("/console/brand").text
+    assert secret.group(1) not in again
+    key_id = re.search(r"<td>shop</td>.*?/console/brand/keys/(key_\w+)/revoke", again, re.S)
+    assert key_id
+    web.post(f"/console/brand/keys/{key_id.group(1)}/revoke",
+             data={"csrf_token": csrf_of(again)})
+    assert client.get("/v1/brands/" + brand.id, headers=auth(secret.group(1))).status_code == 401
+
+
+def test_beneficiary_confirms_disputes_and_reports(app: FastAPI, client: TestClient,
+                                                   db: Database, admin_key: str) -> None:
+    story = seed_story(client, db, admin_key)
+    add_user(db, "ngo@vfa.example", "beneficiary", story.beneficiary.id)
+    web = signed_in(app, "ngo@vfa.example")
+    page = web.get("/console/beneficiary")
+    assert f'id="stl-{story.settlement_ids[1]}"' in page.text  # the one still awaiting
+    assert f'id="stl-{story.settlement_ids[0]}"' not in page.text  # already confirmed
+    token = csrf_of(page.text)
+    r = web.post(f"/console/beneficiary/settlements/{story.settlement_ids[1]}/dispute",
+                 data={"csrf_token": token, "note": "not on our statement"},
+                 follow_redirects=False)
+    assert r.status_code == 303
+    api = client.get(f"/v1/settlements/{story.settlement_ids[1]}").json()
+    assert (api["status"], api["decision_note"]) == ("disputed", "not on our statement")
+    # deciding twice is refused and changes nothing
+    again = web.post(f"/console/beneficiary/settlements/{story.settlement_ids[1]}/confirm",
+                     data={"csrf_token": token})
+    assert again.status_code == 409
+    bad = web.post("/console/beneficiary/deliveries",
+                   data={"csrf_token": token, "campaign_id": story.campaign_id, "units": "2",
+                         "period_start": "2026-04-01", "period_end": "2026-04-30",
+                         "evidence_url": "http://insecure.example/report"})
+    assert bad.status_code == 422
+    ok = web.post("/console/beneficiary/deliveries",
+                  data={"csrf_token": token, "campaign_id": story.campaign_id, "units": "2",
+                        "period_start": "2026-04-01", "period_end": "2026-04-30",
+                        "evidence_url": "https://vfa.example/april.pdf"},
+                  follow_redirects=False)
+    assert ok.status_code == 303
+    balance = client.get(f"/v1/campaigns/{story.campaign_id}/balance").json()
+    assert balance["delivered"]["units"] == 8
+    assert balance["paid_disputed"]["amount"] == 90
+
+
+def test_other_beneficiary_cannot_decide(app: FastAPI, client: TestClient, db: Database,
+                                         admin_key: str) -> None:
+    story = seed_story(client, db, admin_key)
+    other = make_beneficiary(client, db, admin_key, name="Other NGO")
+    add_user(db, "other@ngo.example", "beneficiary", other.id)
+    web = signed_in(app, "other@ngo.example")
+    token = csrf_of(web.get("/console/beneficiary").text)
+    r = web.post(f"/console/beneficiary/settlements/{story.settlement_ids[1]}/confirm",
+                 data={"csrf_token": token})
+    assert r.status_code == 403
+    assert client.get(f"/v1/settlements/{story.settlement_ids[1]}").json()["status"] == \
+        "reported"
+
+
+def test_magic_link_signs_in_once(app: FastAPI, client: TestClient, db: Database,
+                                  admin_key: str) -> None:
+    brand = make_brand(client, db, admin_key)
+    add_user(db, "team@pampy.example", "brand", brand.id, password=None)
+    mailer = MemoryMailer()
+    app.state.mailer = mailer
+    web = TestClient(with_pages(app))
+    token = csrf_of(web.get("/signin").text)
+    for email in ("team@pampy.example", "nobody@else.example"):
+        r = web.post("/signin/link", data={"email": email, "csrf_token": token})
+        assert r.status_code == 200
+        assert "If this address has an account" in r.text
+    assert len(mailer.sent) == 1
+    assert mailer.sent[0]["To"] == "team@pampy.example"
+    link = re.search(r"http://testserver(/signin/link/\S+)", mailer.sent[0].get_content())
+    assert link
+    landing = web.get(link.group(1))
+    assert landing.headers["referrer-policy"] == "no-referrer"
+    r = web.post(link.group(1), data={"csrf_token": csrf_of(landing.text)},
+                 follow_redirects=False)
+    assert (r.status_code, r.headers["location"]) == (303, "/console")
+    assert web.get("/console/brand").status_code == 200
+    second = TestClient(with_pages(app))
+    landing = second.get(link.group(1))
+    r = second.post(link.group(1), data={"csrf_token": csrf_of(landing.text)})
+    assert r.status_code == 400
+    assert "invalid or has expired" in r.text
+    # a password-less account cannot be entered with any password
+    r = second.post("/signin", data={"email": "team@pampy.example", "password": "",
+                                     "csrf_token": csrf_of(landing.text)})
+    assert r.status_code == 401
+
+
+def test_sign_out_ends_the_session_everywhere(app: FastAPI, client: TestClient, db: Database,
+                                              admin_key: str) -> None:
+    brand = make_brand(client, db, admin_key)
+    add_user(db, "team@pampy.example", "brand", brand.id)
+    web = signed_in(app, "team@pampy.example")
+    stolen = web.cookies.get("wf_session")
+    page = web.get("/console/brand")
+    r = web.post("/signout", data={"csrf_token": csrf_of(page.text)}, follow_redirects=False)
+    assert r.status_code == 303
+    replay = TestClient(with_pages(app), cookies={"wf_session": stolen})
+    assert replay.get("/console/brand", follow_redirects=False).status_code == 303
+
+
+def test_failed_sign_ins_are_throttled(app: FastAPI, client: TestClient, db: Database,
+                                       admin_key: str) -> None:
+    app.state.settings.web_signin_attempts_per_hour = 3
+    brand = make_brand(client, db, admin_key)
+    add_user(db, "team@pampy.example", "brand", brand.id)
+    web = TestClient(with_pages(app))
+    token = csrf_of(web.get("/signin").text)
+    codes = [web.post("/signin", data={"email": "team@pampy.example", "password": "wrong" * 3,
+                                       "csrf_token": token}).status_code for _ in range(4)]
+    assert codes == [401, 401, 401, 429]
+    # even the right password waits now
+    right = web.post("/signin", data={"email": "team@pampy.example", "password": PASSWORD,
+                                      "csrf_token": token}, follow_redirects=False)
+    assert right.status_code == 429
+
+
+@pytest.mark.parametrize(("email", "role", "owner", "password"), [
+    ("not-an-email", "brand", "brd_x", PASSWORD),
+    ("a@b.example", "wizard", "brd_x", PASSWORD),
+    ("a@b.example", "brand", None, PASSWORD),
+    ("a@b.example", "admin", "brd_x", PASSWORD),
+    ("a@b.example", "brand", "brd_x", "short"),
+])
+def test_bad_console_users_are_refused(db: Database, email: str, role: str, owner: str | None,
+                                       password: str) -> None:
+    from wefirst.errors import Invalid
+
+    with pytest.raises(Invalid), db.write() as conn:
+        sessions.create_user(conn, email, role, owner, password)
+
+
+def test_emails_are_unique_case_insensitively(db: Database) -> None:
+    from wefirst.errors import Conflict
+
+    add_user(db, "Team@Pampy.example", "admin", None)
+    with pytest.raises(Conflict):
+        add_user(db, "team@pampy.EXAMPLE", "admin", None)
