@@ -21,3 +21,11 @@ def test_render() -> None:
     assert message("milestone", count=100) == "100 people have co-signed this case."
     with pytest.raises(KeyError):
         message("no_such_code")
+
+
+@pytest.mark.parametrize("code", sorted(CATALOGUE))
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_every_message_renders_with_its_placeholders(code: str, lang: str) -> None:
+    names = set(re.findall(r"\{(\w+)", CATALOGUE[code]["en"]))
+    text = message(code, lang, **{n: f"<{n}>" for n in names})  # type: ignore[arg-type]
+    assert all(f"<{n}>" in text for n in names)

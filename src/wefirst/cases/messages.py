@@ -120,6 +120,7 @@ CATALOGUE: Final[dict[str, dict[Lang, str]]] = {
 }
 
 
-def message(code: str, lang: Lang = "en", **params: object) -> str:
-    """Render one catalogue entry; unknown codes are a programming error, so they raise."""
-    return CATALOGUE[code][lang].format(**params)
+def message(key: str, lang: Lang = "en", /, **params: object) -> str:
+    """Render one catalogue entry; unknown keys are a programming error, so they raise.
+    Positional-only, so a placeholder may itself be called `key` or `code`."""
+    return CATALOGUE[key][lang].format(**params)

@@ -1,0 +1,141 @@
+"""Walls between brands, the opener, supporters and moderators: each side can do its own
+part only, and a refused request changes nothing."""
+
+from __future__ import annotations
+
+import pytest
+from cases_kit import open_case, snapshot
+from factories import auth, make_beneficiary, make_brand
+from fastapi.testclient import TestClient
+from smtp_server import SmtpSink
+
+from wefirst.auth.keys import create_key
+from wefirst.errors import Invalid
+from wefirst.store.db import Database
+
+ANSWER = {"body": "We hear you and are looking into the figures.", "language": "en"}
+
+
+def test_only_the_brand_concerned_answers(client: TestClient, db: Database, admin_key: str) -> None:
+    pampy = make_brand(client, db, admin_key, "Pampy")
+    rival = make_brand(client, db, admin_key, "Rival")
+    ben = make_beneficiary(client, db, admin_key)
+    case_id = open_case(client, pampy.id)["id"]
+    before = snapshot(db)
+    for headers, status in [
+        ({}, 401),
+        (auth(rival.key), 403),
+        (auth(admin_key), 403),  # an admin cannot speak for a brand
+        (auth(ben.key), 403),
+        ({"Authorization": "Bearer sk_live_brand_forged"}, 401),
+    ]:
+        r = client.post(f"/v1/cases/{case_id}/answers", json=ANSWER, headers=headers)
+        assert r.status_code == status, (headers, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")
+    assert snapshot(db) == before
+    r = client.post(f"/v1/cases/{case_id}/answers", json=ANSWER, headers=auth(pampy.key))
+    assert r.status_code == 201
+
+
+def test_only_the_opener_accepts_or_rejects(client: TestClient, db: Database, admin_key: str) -> None:
+    brand = make_brand(client, db, admin_key)
+    first = open_case(client, brand.id)
+    second = open_case(
+        client,
+        brand.id,
+        title="Factory waste in the river",
+        what_happened="Since May the factory pours grey water into the river behind the site.",
+        what_is_asked="Stop it and publish the water tests.",
+        category="environment",
+    )
+    for c in (first, second):
+        r = client.post(f"/v1/cases/{c['id']}/answers", json=ANSWER, headers=auth(brand.key))
+        assert r.status_code == 201
+    before = snapshot(db)
+    for body in (
+        {"opener_token": second["opener_token"]},  # another case's opener
+        {"opener_token": first["opener_token"] + "x"},
+        {"opener_token": "cot_guess"},
+    ):
+        r = client.post(f"/v1/cases/{first['id']}/accept", json=body)
+        assert r.status_code == 403, r.text
+    # a brand key is no opener token
+    r = client.post(
+        f"/v1/cases/{first['id']}/accept", json={"opener_token": brand.key}, headers=auth(brand.key)
+    )
+    assert r.status_code == 403
+    r = client.post(f"/v1/cases/{first['id']}/accept", json={})
+    assert r.status_code == 422
+    assert snapshot(db) == before
+    r = client.post(f"/v1/cases/{first['id']}/accept", json={"opener_token": first["opener_token"]})
+    assert r.status_code == 200
+    assert r.json()["state"] == "resolved"
+
+
+def test_moderation_is_for_moderators(client: TestClient, db: Database, admin_key: str) -> None:
+    brand = make_brand(client, db, admin_key)
+    case_id = open_case(client, brand.id)["id"]
+    r = client.post(f"/v1/cases/{case_id}/reports", json={"reason": "defamation", "note": "Untrue."})
+    assert r.status_code == 201
+    report_id = r.json()["id"]
+    before = snapshot(db)
+    hide = {"public_reason": "Unproven accusation against a named person."}
+    for headers, status in [({}, 401), (auth(brand.key), 403)]:
+        assert client.post(f"/v1/cases/{case_id}/hide", json=hide, headers=headers).status_code == status
+        assert client.get("/v1/moderation/reports", headers=headers).status_code == status
+        r = client.post(f"/v1/moderation/reports/{report_id}/dismiss", json=hide, headers=headers)
+        assert r.status_code == status
+    assert snapshot(db) == before
+    r = client.post(f"/v1/cases/{case_id}/hide", json=hide, headers=auth(admin_key))
+    assert r.status_code == 200, r.text
+
+
+def test_supporters_and_brands_never_see_addresses(
+    client: TestClient, db: Database, admin_key: str, smtp_sink: SmtpSink
+) -> None:
+    brand = make_brand(client, db, admin_key)
+    case_id = open_case(client, brand.id)["id"]
+    r = client.post(f"/v1/cases/{case_id}/cosign", json={"email": "secret.person@example.org"})
+    assert r.status_code == 202
+    for headers in ({}, auth(brand.key), auth(admin_key)):
+        for path in (f"/v1/cases/{case_id}", "/v1/cases", f"/v1/brands/{brand.id}/case-summary"):
+            text = client.get(path, headers=headers).text
+            assert "secret.person" not in text
+            assert "opener_token" not in text
+            assert "email" not in text
+
+
+def test_brand_contact_is_private_to_the_brand(client: TestClient, db: Database, admin_key: str) -> None:
+    pampy = make_brand(client, db, admin_key, "Pampy")
+    rival = make_brand(client, db, admin_key, "Rival")
+    body = {"alert_email": "alerts@pampy.example"}
+    assert (
+        client.put(f"/v1/brands/{pampy.id}/case-contact", json=body, headers=auth(rival.key)).status_code
+        == 403
+    )
+    assert client.put(f"/v1/brands/{pampy.id}/case-contact", json=body).status_code == 401
+    assert (
+        client.put(f"/v1/brands/{pampy.id}/case-contact", json=body, headers=auth(pampy.key)).status_code
+        == 200
+    )
+    assert client.get(f"/v1/brands/{pampy.id}/case-contact", headers=auth(rival.key)).status_code == 403
+    r = client.get(f"/v1/brands/{pampy.id}/case-contact", headers=auth(pampy.key))
+    assert r.json()["alert_email"] == "alerts@pampy.example"
+    bad = {"alert_email": "alerts@pampy.example\r\nBcc: x@evil.example"}
+    r = client.put(f"/v1/brands/{pampy.id}/case-contact", json=bad, headers=auth(pampy.key))
+    assert r.status_code == 422
+
+
+def test_moderator_role_key_if_auth_offers_it(client: TestClient, db: Database, admin_key: str) -> None:
+    """Admin keys act as moderators; a dedicated `moderator` role works once auth has it."""
+    brand = make_brand(client, db, admin_key)
+    case_id = open_case(client, brand.id)["id"]
+    try:
+        with db.write() as conn:
+            secret, _ = create_key(conn, "moderator")  # type: ignore[arg-type]
+    except Invalid:
+        pytest.skip("the auth module offers no `moderator` role (yet)")
+    r = client.post(
+        f"/v1/cases/{case_id}/hide", json={"public_reason": "Spam links only."}, headers=auth(secret)
+    )
+    assert r.status_code == 200
