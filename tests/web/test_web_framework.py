@@ -204,3 +204,15 @@ def test_empty_charts_are_still_valid_svg() -> None:
                                             (26, 50), (51, 100), (120000, 200000)])
 def test_nice_top(value: int, top: int) -> None:
     assert charts.nice_top(value) == top
+
+
+def test_receipt_page_while_the_entry_awaits_the_log() -> None:
+    app = FastAPI()
+    app.state.settings = Settings(secret_key="framework-test")
+    app.state.signer = SimpleNamespace(verifier=SimpleNamespace(key_string="k+00000000+AA=="))
+    app.state.receipt_finder = lambda commitment: {"status": "pending", "commitment": commitment}
+    app.include_router(pages_router)
+    page = TestClient(app).get("/receipts/some-secret")
+    assert page.status_code == 202
+    assert "not yet in the log" in page.text
+    assert "data-secret" not in page.text  # nothing to verify yet

@@ -76,3 +76,80 @@ def text_of(html: str) -> str:
 
 def any_of(*values: Any) -> Any:
     return values
+
+
+class WordSentiment:
+    """A stand-in sentiment model (the real one is the voice area's business and is tested
+    there): negative on complaint words, positive on thanks."""
+
+    def predict(self, texts: Any, languages: Any) -> list[tuple[str, float]]:
+        out = []
+        for text in texts:
+            t = text.lower()
+            if any(w in t for w in ("awful", "worst", "scandal")):
+                out.append(("negative", -0.8))
+            elif "thanks" in t:
+                out.append(("positive", 0.7))
+            else:
+                out.append(("neutral", 0.0))
+        return out
+
+
+def seed_voice(client: TestClient, db: Database, settings: Any, brand: Tenant,
+               tmp_path: Any) -> int:
+    """Four days of posts about the brand ending yesterday, with a surge of complaints on the
+    third day, imported through the voice service (matching, sentiment, detection)."""
+    import csv as csv_module
+    from datetime import UTC, datetime, timedelta
+
+    from wefirst.voice import service as voice_service
+
+    r = client.put(f"/v1/brands/{brand.id}/voice/settings",
+                   json={"names": ["Pampy"], "handles": ["pampy"], "hashtags": [],
+                         "detector": {"alpha": 0.001}},
+                   headers=auth(brand.key))
+    assert r.status_code == 200, r.text
+    start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - \
+        timedelta(days=4)
+    rows, n = [], 0
+    for h in range(84):
+        at = start + timedelta(hours=h)
+        texts = ["Pampy nappies are awful lately", "Pampy delivered today",
+                 "thanks @pampy"][: 3 if 8 <= at.hour <= 20 else 1] * 2
+        if h in (60, 61):
+            texts += [f"worst service ever, Pampy vaccine scandal #{i}" for i in range(30)]
+        for i, text in enumerate(texts):
+            n += 1
+            rows.append({"id": str(n), "text": text,
+                         "created_at": (at + timedelta(minutes=i)).isoformat(),
+                         "author": f"user{n % 17}"})
+    path = tmp_path / "voice.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv_module.DictWriter(fh, fieldnames=["id", "text", "created_at", "author"])
+        writer.writeheader()
+        writer.writerows(rows)
+    report = voice_service.import_file(db, path, settings=settings,
+                                       detect_language=lambda _t: "en",
+                                       sentiment=WordSentiment(), progress=False)
+    assert report.new == n
+    return n
+
+
+def open_case(client: TestClient, brand_id: str, title: str) -> str:
+    r = client.post("/v1/cases", json={
+        "kind": "complaint", "brand_id": brand_id, "title": title,
+        "what_happened": "Every pack was meant to fund one vaccine; the ledger shows far fewer "
+                         "vaccines paid for than packs sold since March.",
+        "what_is_asked": "Pay for every promised vaccine and publish the transfers.",
+        "evidence": ["https://example.org/advert"], "category": "campaign_honesty",
+        "language": "en"})
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
+
+
+def integrate_log(app: FastAPI) -> int:
+    """Run the sequencer once, as the background worker would, so entries get their index."""
+    from wefirst.tlog.sequencer import integrate_batch, service_for
+
+    result = integrate_batch(service_for(app), 10_000)
+    return int(getattr(result, "size", 0))

@@ -9,12 +9,13 @@ from wefirst.web import (
     routes_console,
     routes_exports,
     routes_public,
+    routes_scorecard,
     routes_signin,
     routes_static,
     routes_verify,
 )
 
 router = APIRouter(include_in_schema=False)
-for _module in (routes_public, routes_exports, routes_verify, routes_signin, routes_console,
-                routes_static):
+for _module in (routes_public, routes_scorecard, routes_exports, routes_verify, routes_signin,
+                routes_console, routes_static):
     router.include_router(_module.router)

@@ -107,6 +107,11 @@ FR: dict[str, str] = {
         "Aucun clic ni achat comptabilisé ne correspond à ce reçu. Il n’est peut-être pas "
         "encore dans le journal : les entrées y sont ajoutées en quelques secondes.",
     "Result": "Résultat",
+    "Counted, not yet in the log": "Compté, pas encore dans le journal",
+    "Your click or purchase is recorded; the log adds it within seconds. Reload this page in a "
+    "moment.":
+        "Votre clic ou achat est enregistré ; le journal l’ajoute en quelques secondes. "
+        "Rechargez cette page dans un instant.",
     # scorecard
     "Promise-keeping per campaign": "Promesses tenues par campagne",
     "Campaign": "Campagne",
@@ -130,6 +135,10 @@ FR: dict[str, str] = {
     "Signatures": "Signatures",
     "Answer due": "Réponse attendue",
     "on time": "à l’heure",
+    "Oldest unpaid pledge (days)": "Plus ancienne promesse impayée (jours)",
+    "Oldest undelivered unit (days)": "Plus ancienne unité non livrée (jours)",
+    "Case": "Dossier",
+    "unanswered": "sans réponse",
     # sign-in and consoles
     "Email": "Courriel",
     "Password": "Mot de passe",
@@ -247,8 +256,9 @@ class Translator:
     def percent(self, numerator: int, denominator: int) -> str:
         if denominator <= 0:
             return "—"
-        share = Decimal(numerator) / Decimal(denominator)
-        return format_percent(share, format="#,##0.#%", locale=self.locale)
+        # one decimal of a percent at most, in the locale's own pattern ("66,7 %", "66.7%")
+        share = (Decimal(numerator) / Decimal(denominator)).quantize(Decimal("0.001"))
+        return format_percent(share.normalize(), locale=self.locale, decimal_quantization=False)
 
     def date(self, value: date | datetime | None) -> str:
         if value is None:

@@ -30,6 +30,7 @@ def verify_page(request: Request) -> Response:
             "receipt_json": "",
             "secret": None,
             "missing": False,
+            "pending": False,
             "entry_summary": None,
             "log_url": logview.log_prefix(request),
         },
@@ -44,6 +45,9 @@ def receipt_page(request: Request, secret: str) -> Response:
     tr = translator(request)
     commitment = hashlib.sha256(secret.encode("utf-8")).hexdigest()
     bundle = logview.receipt_for_commitment(request, commitment) if len(secret) <= 200 else None
+    pending = bundle is not None and bundle.get("status") == "pending"
+    if pending:
+        bundle = None
     summary: list[tuple[str, str]] | None = None
     if bundle is not None:
         summary = _summary(bundle, tr.gettext, tr.money, tr.number)
@@ -55,11 +59,12 @@ def receipt_page(request: Request, secret: str) -> Response:
             "verifier_key": logview.published_key(request) or "",
             "receipt_json": json.dumps(bundle, indent=2, ensure_ascii=False) if bundle else "",
             "secret": secret if bundle else None,
-            "missing": bundle is None,
+            "missing": bundle is None and not pending,
+            "pending": pending,
             "entry_summary": summary,
             "log_url": logview.log_prefix(request),
         },
-        status=200 if bundle else 404,
+        status=200 if bundle else 202 if pending else 404,
     )
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
