@@ -17,9 +17,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from wefirst import __version__
 from wefirst.api import campaigns, events, keys, parties, problems, publishers, settlements, widget
 from wefirst.api import cases as cases_api
+from wefirst.api import log as log_api
 from wefirst.api.metrics import Metrics
 from wefirst.settings import Settings
 from wefirst.store.db import Database
+from wefirst.tlog import sequencer as tlog_sequencer
 
 log = logging.getLogger("wefirst.http")
 
@@ -32,12 +34,13 @@ ROUTERS = [
     widget.router,
     publishers.router,
     cases_api.router,
+    log_api.router,
 ]
 
 # Start/stop hooks of background workers (sequencer, webhook processors, alert senders).
 # Each is called with the app; areas append theirs here.
-STARTUP: list[Callable[[FastAPI], None]] = []
-SHUTDOWN: list[Callable[[FastAPI], None]] = []
+STARTUP: list[Callable[[FastAPI], None]] = [tlog_sequencer.start]
+SHUTDOWN: list[Callable[[FastAPI], None]] = [tlog_sequencer.stop]
 
 
 @asynccontextmanager

@@ -1,0 +1,320 @@
+"""The single writer of the log: takes queued entries in batches (group commit), gives them
+their indexes, writes tiles and bundles, then signs and stores the checkpoint.
+
+Crash safety rests on two facts. (1) Index assignment is committed before any tile is written,
+and a batch's tiles, bundles and signed checkpoint are a pure function of the tree before it and
+the entries assigned to it (Ed25519 signatures are deterministic too). (2) At the start of every
+round, entries that hold an index at or beyond the latest signed size are a batch that was cut
+short, and are integrated again, in index order, before anything new. So a kill -9 at any point
+leaves either nothing of the batch, or assigned indexes that the next round finishes with
+identical bytes: no fork, nothing lost, nothing twice. With the database tile store the tiles
+and the checkpoint commit in one transaction.
+
+Exactly one sequencer runs: on PostgreSQL it holds a session advisory lock on a dedicated
+connection (released by the server when the process or connection dies, so another process
+takes over); on SQLite an exclusive flock on a file next to the database."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+from typing import IO, Any, Protocol
+
+from fastapi import FastAPI
+from sqlalchemy import Connection, bindparam, func, select, text, update
+from sqlalchemy.engine import make_url
+
+from wefirst.store.db import Database
+from wefirst.store.tables_tlog import tlog_entries
+from wefirst.tlog.checkpoint import Checkpoint, sign_checkpoint
+from wefirst.tlog.dbstore import DbTileStore
+from wefirst.tlog.errors import TlogError
+from wefirst.tlog.integrate import compute
+from wefirst.tlog.service import LogService, latest_checkpoint, record_checkpoint
+from wefirst.tlog.tilestore import CHECKPOINT_PATH
+
+log = logging.getLogger("wefirst.tlog.sequencer")
+
+
+def advisory_key(schema: str) -> int:
+    """A 63-bit advisory-lock key per schema: advisory locks are database-wide, and two
+    deployments (or two test sessions) in different schemas must not block each other."""
+    digest = hashlib.sha256(f"wefirst.tlog.sequencer:{schema}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") >> 1
+
+
+class IntegrityProblem(TlogError):
+    """The queue's assigned indexes are not contiguous from the latest signed size."""
+
+
+class SequencerLock(Protocol):
+    def acquire(self) -> bool: ...
+
+    def still_held(self) -> bool: ...
+
+    def release(self) -> None: ...
+
+
+class PgAdvisoryLock:
+    """Session-level advisory lock held on its own connection for as long as we sequence."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.conn: Connection | None = None
+        self.key = 0
+
+    def acquire(self) -> bool:
+        if self.conn is None:
+            self.conn = self.db.engine.connect()
+        schema = self.conn.execute(text("SELECT current_schema()")).scalar()
+        self.key = advisory_key(str(schema))
+        lock = text("SELECT pg_try_advisory_lock(:k)")
+        got = bool(self.conn.execute(lock, {"k": self.key}).scalar())
+        self.conn.commit()
+        if not got:
+            self.conn.close()
+            self.conn = None
+        return got
+
+    def still_held(self) -> bool:
+        if self.conn is None:
+            return False
+        try:
+            self.conn.execute(text("SELECT 1"))
+            self.conn.commit()
+        except Exception:
+            self.release()
+            return False
+        return True
+
+    def release(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self.key})
+                self.conn.commit()
+            except Exception:  # noqa: S110 - the lock dies with the connection anyway
+                pass
+            finally:
+                self.conn.close()
+                self.conn = None
+
+
+class FileLock:
+    """flock is released by the kernel when the holder dies, even on kill -9."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.fh: IO[bytes] | None = None
+
+    def acquire(self) -> bool:
+        if self.fh is None:
+            self.fh = open(self.path, "ab")  # noqa: SIM115 - held open while sequencing
+        try:
+            fcntl.flock(self.fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def still_held(self) -> bool:
+        return self.fh is not None
+
+    def release(self) -> None:
+        if self.fh is not None:
+            fcntl.flock(self.fh.fileno(), fcntl.LOCK_UN)
+            self.fh.close()
+            self.fh = None
+
+
+class ThreadLock:
+    """For in-memory SQLite, where only one process can see the database anyway."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held = False
+
+    def acquire(self) -> bool:
+        self._held = self._held or self._lock.acquire(blocking=False)
+        return self._held
+
+    def still_held(self) -> bool:
+        return self._held
+
+    def release(self) -> None:
+        if self._held:
+            self._held = False
+            self._lock.release()
+
+
+def lock_for(db: Database) -> SequencerLock:
+    if not db.is_sqlite:
+        return PgAdvisoryLock(db)
+    database = make_url(db.url).database
+    if not database or database == ":memory:":
+        return ThreadLock()
+    return FileLock(os.path.abspath(database) + ".tlog-sequencer.lock")
+
+
+@dataclass
+class BatchResult:
+    size: int
+    integrated: int
+    recovered: bool
+
+
+def _claim(conn: Connection, size: int, limit: int) -> tuple[list[bytes], bool]:
+    """The entries of the next batch, in index order: a cut-short batch first, else new ones
+    (given their indexes here, in this transaction)."""
+    max_idx = conn.execute(select(func.max(tlog_entries.c.idx))).scalar()
+    if max_idx is not None and max_idx >= size:
+        rows = conn.execute(
+            select(tlog_entries.c.idx, tlog_entries.c.data)
+            .where(tlog_entries.c.idx >= size)
+            .order_by(tlog_entries.c.idx)
+        ).all()
+        for i, row in enumerate(rows):
+            if row.idx != size + i:
+                raise IntegrityProblem(
+                    f"assigned indexes are not contiguous after size {size}: found {row.idx} at position {i}"
+                )
+        return [bytes(r.data) for r in rows], True
+    rows = conn.execute(
+        select(tlog_entries.c.id, tlog_entries.c.data)
+        .where(tlog_entries.c.idx.is_(None))
+        .order_by(tlog_entries.c.id)
+        .limit(limit)
+    ).all()
+    if rows:
+        conn.execute(
+            update(tlog_entries)
+            .where(tlog_entries.c.id == bindparam("row_id"))
+            .values(idx=bindparam("new_idx")),
+            [{"row_id": r.id, "new_idx": size + i} for i, r in enumerate(rows)],
+        )
+    return [bytes(r.data) for r in rows], False
+
+
+def has_work(db: Database) -> bool:
+    """A cheap read, so an idle sequencer never takes SQLite's write lock."""
+    with db.read() as conn:
+        pending = conn.execute(select(tlog_entries.c.id).where(tlog_entries.c.idx.is_(None)).limit(1)).first()
+        if pending is not None:
+            return True
+        latest = latest_checkpoint(conn)
+        max_idx = conn.execute(select(func.max(tlog_entries.c.idx))).scalar()
+    size = latest.size if latest else 0
+    return max_idx is not None and max_idx >= size
+
+
+def integrate_batch(service: LogService, batch_size: int, *, crash_after: str = "") -> BatchResult:
+    """One round. The caller holds the sequencer lock. ``crash_after`` names a step after which
+    the process kills itself (crash tests only: "claim", "tiles")."""
+    service.ensure_initialised()
+    db = service.db
+    with db.write() as conn:
+        latest = latest_checkpoint(conn)
+        size = latest.size if latest else 0
+        entries, recovered = _claim(conn, size, batch_size)
+    if not entries:
+        return BatchResult(size, 0, False)
+    _maybe_crash(crash_after, "claim")
+    result = compute(service.store.get, size, entries)
+    note = sign_checkpoint(Checkpoint(service.origin, result.size, result.root), service.signer)
+    if isinstance(service.store, DbTileStore):
+        with db.write() as conn:
+            DbTileStore.write(conn, result.items)
+            _maybe_crash(crash_after, "tiles")
+            record_checkpoint(conn, result.size, result.root, note)
+    else:
+        service.store.put_many(result.items)
+        _maybe_crash(crash_after, "tiles")
+        service.store.put_many({CHECKPOINT_PATH: note.encode()})
+        with db.write() as conn:
+            record_checkpoint(conn, result.size, result.root, note)
+    _maybe_crash(crash_after, "checkpoint")
+    return BatchResult(result.size, len(entries), recovered)
+
+
+def _maybe_crash(crash_after: str, step: str) -> None:
+    if crash_after == step:
+        os.kill(os.getpid(), 9)
+
+
+class Sequencer:
+    """Background thread: wins (or waits for) the lock, then integrates until stopped."""
+
+    def __init__(self, service: LogService, *, batch_size: int, wait_ms: int) -> None:
+        self.service = service
+        self.batch_size = batch_size
+        self.wait = wait_ms / 1000
+        self.lock = lock_for(service.db)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.is_leader = False
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="tlog-sequencer", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self.lock.release()
+        self.is_leader = False
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                if not self.is_leader:
+                    self.is_leader = self.lock.acquire()
+                    if not self.is_leader:
+                        self._stop.wait(max(self.wait, 1.0))  # standby: retry for takeover
+                        continue
+                    log.info("sequencer lock acquired")
+                elif not self.lock.still_held():
+                    self.is_leader = False
+                    log.warning("sequencer lock lost")
+                    continue
+                started = time.monotonic()
+                done = 0
+                if has_work(self.service.db):
+                    done = integrate_batch(self.service, self.batch_size).integrated
+                if done < self.batch_size:
+                    self._stop.wait(max(0.0, self.wait - (time.monotonic() - started)))
+            except Exception:
+                log.exception("sequencer round failed; retrying")
+                self._stop.wait(1.0)
+
+
+def service_for(app: FastAPI) -> LogService:
+    """The app's LogService, made on first use (also without the lifespan, e.g. in tests)."""
+    service: Any = getattr(app.state, "tlog", None)
+    if service is None:
+        service = LogService(app.state.settings, app.state.db)
+        app.state.tlog = service
+        app.state.signer = service.signer
+        app.state.receipt_finder = service.receipt
+    assert isinstance(service, LogService)
+    return service
+
+
+def start(app: FastAPI) -> None:
+    service = service_for(app)
+    service.ensure_initialised()
+    settings = app.state.settings
+    if settings.tlog_sequencer:
+        seq = Sequencer(service, batch_size=settings.tlog_batch_size, wait_ms=settings.tlog_batch_wait_ms)
+        seq.start()
+        app.state.tlog_sequencer = seq
+
+
+def stop(app: FastAPI) -> None:
+    seq = getattr(app.state, "tlog_sequencer", None)
+    if isinstance(seq, Sequencer):
+        seq.stop()
+        app.state.tlog_sequencer = None

@@ -1,0 +1,217 @@
+"""The log over HTTP with the real app and the lead's ledger: endpoints, headers, receipts, the
+background sequencer, and `wefirst verify` against a live loopback server."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import uvicorn
+from factories import Tenant, auth, make_beneficiary, make_brand, make_campaign, purchase
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from wefirst.api.app import create_app
+from wefirst.settings import Settings
+from wefirst.store.db import Database
+from wefirst.tlog import verify_cli
+from wefirst.tlog.checkpoint import open_checkpoint
+from wefirst.tlog.hashing import leaf_hash
+from wefirst.tlog.note import parse_verifier_key
+from wefirst.tlog.proofs import verify_inclusion
+from wefirst.tlog.queue import enqueue
+from wefirst.tlog.receipts import parse_receipt
+from wefirst.tlog.sequencer import integrate_batch, service_for
+
+
+@pytest.fixture
+def quiet_app(settings: Settings, db: Database) -> FastAPI:
+    """The app without the background thread: tests integrate when they choose."""
+    return create_app(settings.model_copy(update={"tlog_sequencer": False}), db=db)
+
+
+@pytest.fixture
+def qclient(quiet_app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(quiet_app) as c:
+        yield c
+
+
+def integrate_all(app: FastAPI) -> int:
+    service = service_for(app)
+    while integrate_batch(service, 1000).integrated:
+        pass
+    return service.checkpoint().size
+
+
+def story(client: TestClient, db: Database, admin_key: str) -> tuple[str, str, Tenant]:
+    """A pledge with a receipt, a refund, a confirmed settlement and a delivery."""
+    brand = make_brand(client, db, admin_key)
+    ben = make_beneficiary(client, db, admin_key)
+    cid = make_campaign(client, brand, ben.id)
+    r = client.post("/v1/purchases", json=purchase("A-1", ("PAMPERS-S3", 3, 2499)), headers=auth(brand.key))
+    assert r.status_code == 200, r.text
+    secret = r.json()["results"][0]["receipt"]["secret"]
+    r = client.post(
+        "/v1/refunds",
+        json={"order_id": "A-1", "refund_id": "R1", "lines": [{"line_id": "1", "quantity": 1}]},
+        headers=auth(brand.key),
+    )
+    assert r.status_code == 200, r.text
+    r = client.post(
+        f"/v1/campaigns/{cid}/settlements",
+        json={
+            "amount": {"amount": 50, "currency": "EUR"},
+            "external_reference": "SEPA-1",
+            "paid_at": "2026-03-20T09:00:00Z",
+        },
+        headers=auth(brand.key),
+    )
+    assert r.status_code == 201, r.text
+    r = client.post(f"/v1/settlements/{r.json()['id']}/confirm", json={}, headers=auth(ben.key))
+    assert r.status_code == 200, r.text
+    r = client.post(
+        f"/v1/campaigns/{cid}/deliveries",
+        json={
+            "units": 1,
+            "period_start": "2026-03-01",
+            "period_end": "2026-03-31",
+            "evidence_url": "https://ngo.example/r",
+        },
+        headers=auth(ben.key),
+    )
+    assert r.status_code == 201, r.text
+    return cid, secret, ben
+
+
+def test_checkpoint_key_tiles_and_headers(qclient: TestClient, db: Database, quiet_app: FastAPI) -> None:
+    r = qclient.get("/log/checkpoint")
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "text/plain; charset=utf-8"
+    assert r.headers["cache-control"] == "public, max-age=5"
+    key = qclient.get("/log/key").text
+    verifier = parse_verifier_key(key)
+    assert verifier.name == "testserver/log"
+    assert open_checkpoint(r.text, verifier).checkpoint.size == 0
+
+    with db.write() as conn:
+        for i in range(300):
+            enqueue(conn, {"v": 1, "kind": "test", "n": i})
+    assert integrate_all(quiet_app) == 300
+    full = qclient.get("/log/tile/0/000")
+    assert full.status_code == 200
+    assert len(full.content) == 8192
+    assert full.headers["content-type"] == "application/octet-stream"
+    assert full.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert full.headers["access-control-allow-origin"] == "*"
+    part = qclient.get("/log/tile/0/001.p/44")
+    assert len(part.content) == 44 * 32
+    assert part.headers["cache-control"] == "public, max-age=5"
+    bundle = qclient.get("/log/tile/entries/001.p/44")
+    assert bundle.content.startswith(b'\x00\x1d{"kind":"test","n":256,"v":1}\x00')
+    assert qclient.get("/log/tile/1/000.p/1").status_code == 200
+    for missing in [
+        "/log/tile/0/002",
+        "/log/tile/0/001.p/45",
+        "/log/tile/0/0000",
+        "/log/tile/entries/x000/001",
+        "/log/tile/0/..%2f..%2fcheckpoint",
+    ]:
+        assert qclient.get(missing).status_code == 404, missing
+    assert qclient.get("/log/tile/0/002").headers["content-type"].startswith("application/problem+json")
+
+
+def test_receipt_pending_then_proven(
+    qclient: TestClient, db: Database, admin_key: str, quiet_app: FastAPI
+) -> None:
+    _, secret, _ = story(qclient, db, admin_key)
+    r = qclient.get(f"/v1/receipts/{secret}")
+    assert r.status_code == 202
+    assert r.json()["status"] == "pending"
+    integrate_all(quiet_app)
+    r = qclient.get(f"/v1/receipts/{secret}")
+    assert r.status_code == 200, r.text
+    assert r.headers["cache-control"] == "no-store"
+    body = r.json()
+    assert body["entry_json"]["kind"] == "pledge"
+    assert body["entry_json"]["units"] == 3
+    verifier = parse_verifier_key(qclient.get("/log/key").text)
+    receipt = parse_receipt(body)
+    cp = open_checkpoint(receipt.checkpoint, verifier).checkpoint
+    verify_inclusion(leaf_hash(receipt.entry), receipt.index, cp.size, receipt.proof, cp.root)
+    assert qclient.get("/v1/receipts/not-a-secret").status_code == 404
+    assert qclient.get("/v1/receipts/" + "x" * 300).status_code == 404
+    # The web page finds the same bundle through app.state.receipt_finder.
+    assert quiet_app.state.receipt_finder(body["commitment"])["index"] == receipt.index
+
+
+def test_background_sequencer_integrates_within_the_wait(
+    client: TestClient, db: Database, admin_key: str
+) -> None:
+    _, secret, _ = story(client, db, admin_key)
+    deadline = time.monotonic() + 10
+    while (r := client.get(f"/v1/receipts/{secret}")).status_code == 202:
+        assert time.monotonic() < deadline, "the sequencer did not integrate the entry"
+        time.sleep(0.05)
+    assert r.status_code == 200
+
+
+@pytest.fixture
+def live(quiet_app: FastAPI) -> Iterator[str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(quiet_app, host="127.0.0.1", port=port, log_level="error", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+def verify(*args: str) -> Any:
+    return CliRunner().invoke(verify_cli.app, list(args))
+
+
+def test_verify_commands_against_the_live_server(
+    live: str, qclient: TestClient, db: Database, admin_key: str, quiet_app: FastAPI, tmp_path: Any
+) -> None:
+    cid, secret, _ = story(qclient, db, admin_key)
+    pending = verify("receipt", secret, "--log", f"{live}/log")
+    assert pending.exit_code == 5, pending.output
+    (tmp_path / "old.checkpoint").write_text(qclient.get("/log/checkpoint").text)
+    integrate_all(quiet_app)
+    key = qclient.get("/log/key").text.strip()
+    log = f"{live}/log"
+
+    r = verify("checkpoint", "--log", log, "--key", key)
+    assert r.exit_code == 0, r.output
+    r = verify("receipt", secret, "--log", log, "--key", key)
+    assert r.exit_code == 0, r.output
+    assert "carries this receipt secret's commitment" in r.output
+    r = verify("consistency", str(tmp_path / "old.checkpoint"), "--log", log, "--key", key)
+    assert r.exit_code == 0, r.output
+    r = verify("audit", "--log", log, "--key", key)
+    assert r.exit_code == 0, r.output
+    assert "balances of 1 campaigns match the log" in r.output
+
+    # The brand quietly doubles every posting of its campaign in the database: the API now
+    # publishes figures the log does not back, and the audit names them.
+    with db.write() as conn:
+        conn.execute(
+            text("UPDATE ledger_postings SET amount = amount * 2 WHERE campaign_id = :c"), {"c": cid}
+        )
+    r = verify("audit", "--log", log, "--key", key)
+    assert r.exit_code == 1
+    assert f"MISMATCH {cid}: pledged.units: log 2, API 4" in r.output

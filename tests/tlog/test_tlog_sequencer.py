@@ -1,0 +1,279 @@
+"""The sequencer on a real database (SQLite, or PostgreSQL with WEFIRST_TEST_DATABASE_URL):
+batching, both tile stores, receipts, and real processes killed with SIGKILL mid-batch."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from wefirst.settings import Settings
+from wefirst.store.db import Database
+from wefirst.store.tables_tlog import tlog_checkpoints, tlog_entries, tlog_tiles
+from wefirst.tlog.checkpoint import open_checkpoint
+from wefirst.tlog.errors import LogFormatError
+from wefirst.tlog.hashing import leaf_hash, root_from_leaf_hashes
+from wefirst.tlog.integrate import integrate
+from wefirst.tlog.proofs import consistency_proof, verify_consistency, verify_inclusion
+from wefirst.tlog.queue import canonical, enqueue
+from wefirst.tlog.reader import TileHashReader
+from wefirst.tlog.receipts import commitment_of, parse_receipt
+from wefirst.tlog.sequencer import _claim, integrate_batch, lock_for
+from wefirst.tlog.service import LogService, latest_checkpoint, origin_for
+from wefirst.tlog.tiles import bundles_for_size, tiles_for_size
+from wefirst.tlog.tilestore import MemoryTileStore
+
+WORKER = Path(__file__).with_name("tlog_crash_worker.py")
+
+
+def entry(i: int, **extra: object) -> dict[str, object]:
+    return {
+        "v": 1,
+        "kind": "pledge",
+        "campaign": "cmp_x",
+        "at": "2026-11-26T06:00:00Z",
+        "units": 1,
+        "money": {"amount": i, "currency": "EUR"},
+        "n": i,
+        **extra,
+    }
+
+
+def fill(db: Database, start: int, count: int) -> None:
+    with db.write() as conn:
+        for i in range(start, start + count):
+            enqueue(conn, entry(i))
+
+
+@pytest.fixture(params=["db", "dir"])
+def service(request: pytest.FixtureRequest, settings: Settings, db: Database, tmp_path: Path) -> LogService:
+    tile_dir = tmp_path / "tiles" if request.param == "dir" else None
+    s = settings.model_copy(update={"tlog_tile_dir": tile_dir, "tlog_sequencer": False})
+    return LogService(s, db)
+
+
+def check_log(service: LogService, expected: int) -> None:
+    """Every enqueued entry exactly once, contiguous indexes, tiles byte-identical to a fresh
+    integration, every stored checkpoint signed and consistent with the latest."""
+    db = service.db
+    with db.read() as conn:
+        rows = conn.execute(
+            select(tlog_entries.c.idx, tlog_entries.c.data).order_by(tlog_entries.c.idx)
+        ).all()
+        notes = conn.execute(
+            select(tlog_checkpoints.c.size, tlog_checkpoints.c.note).order_by(tlog_checkpoints.c.size)
+        ).all()
+        latest = latest_checkpoint(conn)
+    assert latest is not None
+    assert [r.idx for r in rows] == list(range(expected))
+    data = [bytes(r.data) for r in rows]
+    assert len(set(data)) == expected
+    assert latest.size == expected
+    assert latest.root == root_from_leaf_hashes([leaf_hash(d) for d in data])
+    fresh = MemoryTileStore()
+    integrate(fresh, 0, data)
+    for t in [*tiles_for_size(expected), *bundles_for_size(expected)]:
+        assert service.store.get(t.path) == fresh.get(t.path), t.path
+    reader = TileHashReader(service.store.get, expected)
+    for size, note in notes:
+        signed = open_checkpoint(note, service.signer.verifier)
+        assert signed.checkpoint.size == size
+        verify_consistency(
+            size, expected, signed.checkpoint.root, latest.root, consistency_proof(reader, size, expected)
+        )
+    if not service.is_db_store:
+        assert service.store.get("checkpoint") == latest.note.encode()
+
+
+def test_batches_of_n_and_receipts(service: LogService) -> None:
+    fill(service.db, 0, 25)
+    with service.db.write() as conn:
+        secret = "receipt-secret-1"
+        enqueue(conn, entry(999, commitment=commitment_of(secret)), commitment=commitment_of(secret))
+    assert service.receipt(commitment_of(secret)) == {
+        "status": "pending",
+        "commitment": commitment_of(secret),
+    }
+    sizes = []
+    while (r := integrate_batch(service, 10)).integrated:
+        sizes.append(r.size)
+    assert sizes == [10, 20, 26]
+    check_log(service, 26)
+    receipt = service.receipt(commitment_of(secret))
+    assert receipt is not None
+    assert receipt["index"] == 25
+    assert receipt["entry_json"]["commitment"] == commitment_of(secret)
+    parsed = parse_receipt(receipt)
+    cp = open_checkpoint(parsed.checkpoint, service.signer.verifier).checkpoint
+    verify_inclusion(leaf_hash(parsed.entry), parsed.index, cp.size, parsed.proof, cp.root)
+    assert service.receipt(commitment_of("unknown")) is None
+
+
+def test_origin_and_canonical_bytes(settings: Settings) -> None:
+    assert origin_for(settings) == "testserver/log"
+    assert canonical({"v": 1, "kind": "k", "b": 2, "a": "é"}) == ('{"a":"é","b":2,"kind":"k","v":1}'.encode())
+    with pytest.raises(LogFormatError):
+        canonical({"kind": "k"})
+    with pytest.raises(LogFormatError):
+        canonical({"v": 1, "kind": "k", "big": "x" * 70000})
+    with pytest.raises(LogFormatError):
+        canonical({"v": 1, "kind": "k", "n": 2**60})  # beyond I-JSON's exact integers
+
+
+def test_enqueue_rejects_bad_commitments(db: Database) -> None:
+    with db.write() as conn:
+        with pytest.raises(LogFormatError):
+            enqueue(conn, entry(1), commitment="ABC")
+        with pytest.raises(LogFormatError):
+            enqueue(conn, entry(1, commitment="a" * 64), commitment="b" * 64)
+
+
+def test_recovery_finishes_a_claimed_batch_with_identical_bytes(service: LogService) -> None:
+    fill(service.db, 0, 300)
+    integrate_batch(service, 100)
+    # A sequencer that died right after claiming: indexes assigned, no tiles, no checkpoint.
+    with service.db.write() as conn:
+        _claim(conn, 100, 150)
+    fill(service.db, 300, 5)  # newer entries must wait behind the cut-short batch
+    r = integrate_batch(service, 1000)
+    assert (r.recovered, r.size, r.integrated) == (True, 250, 150)
+    while integrate_batch(service, 1000).integrated:
+        pass
+    check_log(service, 305)
+
+
+def _run_worker(args: dict[str, object]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, str(WORKER), json.dumps(args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _worker_args(service: LogService, **kw: object) -> dict[str, object]:
+    s = service.settings
+    return {
+        "database_url": s.database_url,
+        "data_dir": str(s.data_dir),
+        "tile_dir": str(s.tlog_tile_dir) if s.tlog_tile_dir else "",
+        **kw,
+    }
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("step", ["claim", "tiles", "checkpoint"])
+def test_kill_9_after_each_step(service: LogService, step: str) -> None:
+    fill(service.db, 0, 700)
+    integrate_batch(service, 300)
+    proc = _run_worker(_worker_args(service, mode="step", crash_after=step, batch_size=300))
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == -signal.SIGKILL, err
+    while integrate_batch(service, 300).integrated:
+        pass
+    check_log(service, 700)
+
+
+@pytest.mark.slow
+def test_kill_9_at_random_moments_and_takeover(service: LogService) -> None:
+    """Two real sequencer processes; the leader is killed while it integrates, three times;
+    a standby takes the lock over and the log stays consistent throughout."""
+    total = 0
+    killed_mid_run = 0
+    procs = [_run_worker(_worker_args(service, mode="loop", batch_size=37)) for _ in range(2)]
+    try:
+        for round_ in range(3):
+            before = total
+            fill(service.db, total, 400)
+            total += 400
+            leader = _wait_for_leader(procs)
+            # Let it get going, then kill it at a slightly different moment each round.
+            _wait_for_size(service, lambda size, b=before: size > b, 20)
+            time.sleep(0.01 * round_)
+            size_at_kill = _size(service)
+            os.kill(leader.pid, signal.SIGKILL)
+            leader.wait(10)
+            killed_mid_run += size_at_kill < total
+            assert sum(_is_leader(p) for p in procs if p is not leader) <= 1
+            procs.remove(leader)
+            procs.append(_run_worker(_worker_args(service, mode="loop", batch_size=37)))
+        _wait_for_size(service, lambda size: size == total, 40)
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait(10)
+    assert killed_mid_run >= 1
+    check_log(service, total)
+
+
+def _size(service: LogService) -> int:
+    with service.db.read() as conn:
+        cp = latest_checkpoint(conn)
+    return cp.size if cp else 0
+
+
+def _wait_for_size(service: LogService, ok: Callable[[int], bool], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not ok(_size(service)):
+        assert time.monotonic() < deadline, f"log stuck at size {_size(service)}"
+        time.sleep(0.005)
+
+
+def _wait_for_leader(procs: list[subprocess.Popen[str]]) -> subprocess.Popen[str]:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        leaders = [p for p in procs if _is_leader(p)]
+        assert len(leaders) <= 1, "two sequencers hold the lock"
+        if leaders:
+            return leaders[0]
+    raise AssertionError("no sequencer took the lock")
+
+
+def _is_leader(proc: subprocess.Popen[str]) -> bool:
+    """The worker prints "leader" once it holds the lock."""
+    import selectors
+
+    assert proc.stdout is not None
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    ready = sel.select(timeout=0.05)
+    sel.close()
+    if ready:
+        line = proc.stdout.readline()
+        proc.leader = line.strip() == "leader"  # type: ignore[attr-defined]
+    return bool(getattr(proc, "leader", False))
+
+
+def test_only_one_lock_holder(db: Database) -> None:
+    a, b = lock_for(db), lock_for(db)
+    try:
+        assert a.acquire()
+        assert not b.acquire()
+        a.release()
+        assert b.acquire()
+    finally:
+        a.release()
+        b.release()
+
+
+def test_tiles_table_keeps_no_superseded_partials(service: LogService) -> None:
+    if not service.is_db_store:
+        pytest.skip("the directory store is checked by the DirectoryTileStore tests")
+    fill(service.db, 0, 260)
+    for _ in range(26):
+        integrate_batch(service, 10)
+    with service.db.read() as conn:
+        paths = set(conn.execute(select(tlog_tiles.c.path)).scalars())
+        count = conn.execute(select(func.count()).select_from(tlog_entries)).scalar()
+    assert count == 260
+    assert "tile/0/000" in paths
+    assert not any(p.startswith("tile/0/000.p/") for p in paths)
+    assert "tile/0/001.p/4" in paths
