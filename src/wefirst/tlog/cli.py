@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from wefirst.tlog.errors import LogFormatError
+from wefirst.tlog.errors import LogFormatError, TlogError
 from wefirst.tlog.keys import write_new_key
 
 app = typer.Typer(help="Operate the transparency log (keys, integration).", no_args_is_help=True)
@@ -36,3 +36,58 @@ def keygen(
         typer.echo(f"FAIL: {e}", err=True)
         raise typer.Exit(3) from None
     typer.echo(signer.verifier.key_string)
+
+
+@app.command("integrate")
+def integrate_cmd(
+    once: Annotated[
+        bool,
+        typer.Option("--once", help="Integrate everything queued now, then exit."),
+    ] = False,
+    batch_size: Annotated[
+        int | None, typer.Option("--batch-size", min=1, help="Override tlog_batch_size.")
+    ] = None,
+) -> None:
+    """Run the sequencer in the foreground (a dedicated sequencer process), or with --once
+    drain the queue and exit. Refuses when another sequencer holds the lock."""
+    import time
+
+    from wefirst.settings import Settings
+    from wefirst.store.db import Database
+    from wefirst.tlog.sequencer import Sequencer, integrate_batch, lock_for
+    from wefirst.tlog.service import LogService
+
+    settings = Settings()
+    db = Database(settings)
+    try:
+        service = LogService(settings, db)
+        size = batch_size or settings.tlog_batch_size
+        if not once:
+            seq = Sequencer(service, batch_size=size, wait_ms=settings.tlog_batch_wait_ms)
+            seq.start()
+            typer.echo("sequencer running (standby until it holds the lock); Ctrl-C stops it")
+            try:
+                while True:
+                    time.sleep(1)
+            except KeyboardInterrupt:
+                seq.stop()
+            return
+        lock = lock_for(db)
+        if not lock.acquire():
+            typer.echo("FAIL: another sequencer holds the lock; nothing done", err=True)
+            raise typer.Exit(1)
+        try:
+            total = 0
+            while True:
+                result = integrate_batch(service, size)
+                total += result.integrated
+                if not result.integrated:
+                    break
+            typer.echo(f"integrated {total} entries; log size {service.checkpoint().size}")
+        except TlogError as e:
+            typer.echo(f"FAIL: {e}", err=True)
+            raise typer.Exit(1) from None
+        finally:
+            lock.release()
+    finally:
+        db.dispose()
