@@ -5,18 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from factories import auth, campaign_body, make_beneficiary, make_brand, make_campaign, purchase
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
 from wefirst.store.db import Database
 from wefirst.store.schema import metadata
 
+from factories import auth, campaign_body, make_beneficiary, make_brand, make_campaign, purchase
+
+# The sequencer integrates earlier entries in the background; its outputs are not writes of
+# the refused request (the queue itself, tlog_entries, is counted).
+BACKGROUND = {"tlog_checkpoints", "tlog_tiles"}
+
 
 def counts(db: Database) -> dict[str, int]:
     with db.read() as conn:
+        present = set(inspect(conn).get_table_names())
         return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
-                for t in metadata.sorted_tables}
+                for t in metadata.sorted_tables if t.name in present and t.name not in BACKGROUND}
 
 
 def problem(r: Any, status: int) -> dict[str, Any]:

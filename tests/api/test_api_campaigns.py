@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
-from factories import auth, make_beneficiary, make_brand, make_campaign, purchase, unit
 from sqlalchemy import select
 
 from wefirst.store.db import Database
 from wefirst.store.tables_core import pledges
+
+from factories import auth, make_beneficiary, make_brand, make_campaign, purchase, unit
 
 
 def test_status_transitions(client: TestClient, db: Database, admin_key: str) -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from factories import auth, make_beneficiary, make_brand, make_campaign, purchase
 
 from wefirst.settings_doc import render
 from wefirst.store import migrate
 from wefirst.store.db import Database
+
+from factories import auth, make_beneficiary, make_brand, make_campaign, purchase
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from factories import auth, make_beneficiary, make_brand, make_campaign, purchase
 from fastapi.testclient import TestClient
 
 from wefirst.store.db import Database
+
+from factories import auth, make_beneficiary, make_brand, make_campaign, purchase
 
 
 def test_pledge_cap_refund_settle_deliver(client: TestClient, db: Database, admin_key: str) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from factories import auth, campaign_body, make_beneficiary, make_brand, make_campaign, purchase
 from fastapi.testclient import TestClient
 
 from wefirst.auth.keys import create_key
 from wefirst.store.db import Database
+
+from factories import auth, campaign_body, make_beneficiary, make_brand, make_campaign, purchase
 
 
 def test_brand_keys_cannot_cross_walls(client: TestClient, db: Database, admin_key: str) -> None:
