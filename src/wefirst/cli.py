@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from wefirst.cases import cli as cases_cli
+from wefirst.ingest.connectors import cli as connectors_cli
 from wefirst.settings import Settings
 from wefirst.tlog import cli as tlog_cli
 from wefirst.tlog import verify_cli
@@ -20,6 +21,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(tlog_cli.app, name="log")
 app.add_typer(verify_cli.app, name="verify")
+app.add_typer(connectors_cli.connectors_app, name="connectors")
+app.add_typer(connectors_cli.sales_app, name="sales")
 app.add_typer(cases_cli.app, name="cases")
 
 err = Console(stderr=True)

@@ -17,8 +17,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from wefirst import __version__
 from wefirst.api import campaigns, events, keys, parties, problems, publishers, settlements, widget
 from wefirst.api import cases as cases_api
+from wefirst.api import connectors as connectors_api
 from wefirst.api import log as log_api
 from wefirst.api.metrics import Metrics
+from wefirst.ingest.connectors import worker as connector_worker
 from wefirst.settings import Settings
 from wefirst.store.db import Database
 from wefirst.tlog import sequencer as tlog_sequencer
@@ -35,12 +37,13 @@ ROUTERS = [
     publishers.router,
     cases_api.router,
     log_api.router,
+    connectors_api.router,
 ]
 
 # Start/stop hooks of background workers (sequencer, webhook processors, alert senders).
 # Each is called with the app; areas append theirs here.
-STARTUP: list[Callable[[FastAPI], None]] = [tlog_sequencer.start]
-SHUTDOWN: list[Callable[[FastAPI], None]] = [tlog_sequencer.stop]
+STARTUP: list[Callable[[FastAPI], None]] = [tlog_sequencer.start, connector_worker.start]
+SHUTDOWN: list[Callable[[FastAPI], None]] = [tlog_sequencer.stop, connector_worker.stop]
 
 
 @asynccontextmanager

@@ -108,3 +108,8 @@ class ParsedDelivery:
     checkout: CheckoutToFetch | None = None
     ignored: str | None = None
     """Why a well-formed delivery changes nothing (unpaid order, topic we do not use)."""
+    known_lines: tuple[NormalisedLine, ...] = ()
+    """Every line in the body, counted or not: refund lines without `_refunded_item_id` are
+    matched against them."""
+    event_id: str | None = None
+    """The platform's event id when the body carries one (Stripe `evt_…`)."""

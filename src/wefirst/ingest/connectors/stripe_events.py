@@ -37,7 +37,7 @@ def sale_key(account: str, session_or_intent: str, line_id: str) -> str:
 
 def parse(raw_body: bytes, *, account: str, raw_ref: str) -> ParsedDelivery:
     event = p.load_object(raw_body)
-    p.string(event, "id", "$")
+    event_id = p.string(event, "id", "$")
     kind = p.string(event, "type", "$")
     livemode = p.boolean(event, "livemode", "$")
     created = p.unix_time(event, "created", "$")
@@ -53,6 +53,7 @@ def parse(raw_body: bytes, *, account: str, raw_ref: str) -> ParsedDelivery:
         "topic": kind,
         "is_test": not livemode,
         "occurred_at": created,
+        "event_id": event_id,
     }
     if kind in CHECKOUT_TYPES:
         session_id = p.string(obj, "id", path)

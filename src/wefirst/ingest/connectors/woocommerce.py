@@ -99,6 +99,7 @@ def _order(body: p.JsonObject, *, topic: str, source: str, raw_ref: str) -> Pars
         cancellation=cancellation,
         refund_ids_to_fetch=refund_ids,
         ignored=ignored,
+        known_lines=lines,
     )
 
 

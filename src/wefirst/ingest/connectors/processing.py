@@ -1,0 +1,313 @@
+"""The processing half: queued raw deliveries → recorded facts → pledges.
+
+Platform call-backs (Stripe line items, WooCommerce refunds) happen outside any database
+transaction; the facts and the pledges they cause are then written in one transaction that
+also flips the delivery from `queued`, so a crash either leaves it queued or fully applied.
+Two workers cannot apply one delivery twice: the flip is conditional on `status = 'queued'`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib import resources
+from typing import Any
+
+import stripe
+from sqlalchemy import Connection, insert, select, update
+
+from wefirst.domain.clock import as_utc, utcnow
+from wefirst.ingest.connectors import accounts, state, stripe_events, woocommerce
+from wefirst.ingest.connectors._payload import load_object
+from wefirst.ingest.connectors.accounts import ConnectionInfo
+from wefirst.ingest.connectors.clients import (
+    HTTPWooRefunds,
+    InMemoryWooRefunds,
+    RemoteUnavailableError,
+    SDKLineItems,
+    StripeLineItems,
+    WooRefunds,
+    fixture_line_items,
+)
+from wefirst.ingest.connectors.crypto import SecretBox
+from wefirst.ingest.connectors.errors import AccountMismatch, MalformedPayload
+from wefirst.ingest.connectors.inbox import parse_delivery
+from wefirst.ingest.connectors.mapping import ProductMapping
+from wefirst.ingest.connectors.records import NormalisedLine, ParsedDelivery, Source
+from wefirst.settings import Settings
+from wefirst.store.db import Database
+from wefirst.store.tables_connectors import (
+    connector_deliveries,
+    connector_fetched,
+    connector_lines,
+)
+
+log = logging.getLogger("wefirst.connectors")
+MAX_ATTEMPTS = 5
+
+
+@dataclass
+class Remotes:
+    stripe: StripeLineItems | None = None
+    woo: WooRefunds | None = None
+
+
+RemotesFactory = Callable[[ConnectionInfo, Mapping[str, str]], Remotes]
+
+
+def live_remotes(info: ConnectionInfo, credentials: Mapping[str, str]) -> Remotes:
+    """Real clients from the connection's sealed credentials (none: call-backs wait)."""
+    out = Remotes()
+    if info.platform is Source.STRIPE and credentials.get("api_key"):
+        out.stripe = SDKLineItems(stripe.StripeClient(credentials["api_key"]))
+    if info.platform is Source.WOOCOMMERCE and credentials.get("consumer_key"):
+        out.woo = HTTPWooRefunds(info.account, credentials["consumer_key"],
+                                 credentials.get("consumer_secret", ""))
+    return out
+
+
+def demo_remotes(info: ConnectionInfo, credentials: Mapping[str, str]) -> Remotes:
+    """The bundled recordings (the spec's fixtures): the demo runs without a network."""
+    data = resources.files("wefirst.ingest.connectors") / "demo_data"
+    items = (data / "stripe_checkout_session_line_items.json").read_text("utf-8")
+    refund = (data / "woocommerce_refund_4861_api.json").read_bytes()
+    return Remotes(
+        stripe=fixture_line_items({DEMO_SESSION_ID: items}),
+        woo=InMemoryWooRefunds({("4817", "4861"): load_object(refund)}),
+    )
+
+
+DEMO_SESSION_ID = "cs_live_b1Kw9EfIrStPaMpErSdEmO0a1NqR7sT4uV8wX2yZ3aB5cD6eF7gH8iJ"
+
+
+def remotes_from_settings(settings: Settings) -> RemotesFactory:
+    return demo_remotes if settings.connectors_fake_remote else live_remotes
+
+
+@dataclass
+class ProcessSummary:
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def add(self, status: str) -> None:
+        self.counts[status] = self.counts.get(status, 0) + 1
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def process_pending(
+    db: Database,
+    box: SecretBox,
+    remotes: RemotesFactory,
+    *,
+    connection_id: str | None = None,
+    limit: int = 500,
+    received_before: datetime | None = None,
+) -> ProcessSummary:
+    """Process queued deliveries in arrival order (order only matters for attribution: the
+    settled result is the same in any order)."""
+    query = select(connector_deliveries.c.id).where(connector_deliveries.c.status == "queued")
+    if connection_id is not None:
+        query = query.where(connector_deliveries.c.connection_id == connection_id)
+    if received_before is not None:
+        query = query.where(connector_deliveries.c.received_at < received_before)
+    with db.read() as conn:
+        ids = [r.id for r in conn.execute(query.order_by(connector_deliveries.c.seq).limit(limit))]
+    summary = ProcessSummary()
+    for delivery_id in ids:
+        summary.add(process_delivery(db, box, remotes, delivery_id))
+    return summary
+
+
+@dataclass
+class _Loaded:
+    info: ConnectionInfo
+    mapping: ProductMapping
+    credentials: dict[str, str]
+    headers: dict[str, str]
+    body: bytes
+    received_at: datetime
+
+
+def _load(db: Database, box: SecretBox, delivery_id: str) -> _Loaded | None:
+    with db.read() as conn:
+        row = conn.execute(select(connector_deliveries)
+                           .where(connector_deliveries.c.id == delivery_id)).first()
+        if row is None or row.status != "queued":
+            return None
+        info = accounts.get_connection(conn, row.connection_id)
+        return _Loaded(
+            info=info,
+            mapping=accounts.mapping_for(conn, info.id),
+            credentials=accounts.open_credentials(
+                box, info.id, accounts.credentials_blob(conn, info.id)),
+            headers=dict(row.headers),
+            body=bytes(row.body),
+            received_at=as_utc(row.received_at),
+        )
+
+
+def process_delivery(
+    db: Database, box: SecretBox, remotes: RemotesFactory, delivery_id: str
+) -> str:
+    """Returns the delivery's new status: processed, ignored, queued (retry later), failed,
+    or skipped (someone else got there first)."""
+    loaded = _load(db, box, delivery_id)
+    if loaded is None:
+        return "skipped"
+    info = loaded.info
+    try:
+        parsed = parse_delivery(info.platform, info.account, loaded.headers, loaded.body,
+                                delivery_id, loaded.received_at)
+    except (MalformedPayload, AccountMismatch) as exc:
+        return _finish(db, delivery_id, "failed", exc.detail)
+    if parsed.is_test:
+        return _finish(db, delivery_id, "ignored", "test data never pledges")
+    try:
+        sales, reversals, fetched = _call_back(db, info, loaded, parsed, remotes, delivery_id)
+    except RemoteUnavailableError as exc:
+        return _retry(db, delivery_id, str(exc))
+    except MalformedPayload as exc:
+        return _finish(db, delivery_id, "failed", f"platform answer: {exc.detail}")
+    now = utcnow()
+    try:
+        with db.write() as conn:
+            claimed = conn.execute(update(connector_deliveries).where(
+                connector_deliveries.c.id == delivery_id,
+                connector_deliveries.c.status == "queued",
+            ).values(status="processed", processed_at=now,
+                     attempts=connector_deliveries.c.attempts + 1))
+            if claimed.rowcount == 0:
+                return "skipped"
+            report = apply_parsed(conn, info, loaded.mapping, parsed, sales, reversals,
+                                  delivery_id=delivery_id, now=now)
+            for ref in fetched:
+                conn.execute(insert(connector_fetched).values(
+                    connection_id=info.id, ref=ref, fetched_at=now))
+            touched = report.new_lines or report.new_reversals or parsed.cancellation \
+                or parsed.amount_refunds
+            status = "processed" if touched or not parsed.ignored else "ignored"
+            note = parsed.ignored if status == "ignored" else _note(report)
+            conn.execute(update(connector_deliveries).where(
+                connector_deliveries.c.id == delivery_id).values(status=status, note=note))
+            return status
+    except Exception as exc:  # keep the worker alive; the delivery stays queued
+        log.exception("connector delivery %s failed", delivery_id)
+        return _retry(db, delivery_id, f"{type(exc).__name__}: {exc}")
+
+
+def _note(report: state.ApplyReport) -> str:
+    return (f"{report.new_lines} new line(s), {report.duplicate_lines} already seen, "
+            f"{report.new_reversals} reversal(s); pledged {report.pledged_units} unit(s), "
+            f"reversed {report.reversed_units}")
+
+
+def _call_back(
+    db: Database, info: ConnectionInfo, loaded: _Loaded, parsed: ParsedDelivery,
+    remotes: RemotesFactory, delivery_id: str,
+) -> tuple[list[NormalisedLine], list[NormalisedLine], list[str]]:
+    sales = list(parsed.sales)
+    reversals = list(parsed.reversals)
+    fetched: list[str] = []
+    if parsed.checkout is not None:
+        prefix = stripe_events.sale_key(info.account, parsed.checkout.session_id, "")
+        with db.read() as conn:
+            known = conn.execute(select(connector_lines.c.seq).where(
+                connector_lines.c.connection_id == info.id,
+                connector_lines.c.line_key.startswith(prefix, autoescape=True))).first()
+        if known is None:
+            client = remotes(info, loaded.credentials).stripe
+            if client is None:
+                raise RemoteUnavailableError("no Stripe API key on this connection: add one "
+                                             "so Checkout line items can be read")
+            items = client.list_line_items(parsed.checkout.session_id)
+            sales = list(stripe_events.checkout_lines(
+                parsed.checkout, items, account=info.account, is_test=parsed.is_test,
+                raw_ref=delivery_id))
+    if parsed.refund_ids_to_fetch and parsed.order_ref is not None:
+        order_id = parsed.order_ref
+        refs = {f"woo-refund:{order_id}:{rid}": rid for rid in parsed.refund_ids_to_fetch}
+        with db.read() as conn:
+            done = {r.ref for r in conn.execute(select(connector_fetched.c.ref).where(
+                connector_fetched.c.connection_id == info.id,
+                connector_fetched.c.ref.in_(list(refs))))}
+        todo = [ref for ref in refs if ref not in done]
+        if todo:
+            woo = remotes(info, loaded.credentials).woo
+            if woo is None:
+                raise RemoteUnavailableError("no WooCommerce consumer key on this connection: "
+                                             "add one so refunded quantities can be read")
+            currency = parsed.known_lines[0].currency if parsed.known_lines else None
+            for ref in todo:
+                refund = woo.get_refund(order_id, refs[ref])
+                reversals.extend(woocommerce.parse_refund(
+                    refund, source=info.account, order_id=order_id, raw_ref=delivery_id,
+                    known_lines=parsed.known_lines, currency=currency))
+                fetched.append(ref)
+    return sales, reversals, fetched
+
+
+def apply_parsed(
+    conn: Connection,
+    info: ConnectionInfo,
+    mapping: ProductMapping,
+    parsed: ParsedDelivery,
+    sales: list[NormalisedLine],
+    reversals: list[NormalisedLine],
+    *,
+    delivery_id: str,
+    now: datetime,
+    on_line: Callable[[int], None] | None = None,
+) -> state.ApplyReport:
+    report = state.ApplyReport()
+    orders: set[str] = set()
+    if parsed.order_ref is not None:
+        state.ensure_order(conn, info.id, parsed.order_ref, now)
+        orders.add(parsed.order_ref)
+    for line in sales:
+        state.ensure_order(conn, info.id, line.order_ref, now)
+    orders |= state.record_sales(conn, info, mapping, sales, delivery_id=delivery_id,
+                                 report=report, on_line=on_line)
+    for line in reversals:
+        state.ensure_order(conn, info.id, line.order_ref, now)
+    kind = "return" if info.platform is Source.RETAIL else "refund"
+    orders |= state.record_reversals(conn, info.id, reversals, kind=kind,
+                                     delivery_id=delivery_id, report=report)
+    cancel_new = False
+    if parsed.cancellation is not None:
+        cancel_new = state.record_cancellation(conn, info.id, parsed.cancellation, now)
+        orders.add(parsed.cancellation.order_ref)
+    for refund in parsed.amount_refunds:
+        state.record_amount_refund(conn, info.id, refund, now)
+        orders.add(refund.order_ref)
+    for order_ref in sorted(orders):
+        state.settle(conn, info, order_ref, delivery_id=delivery_id, now=now, report=report,
+                     cancel_new=cancel_new and parsed.cancellation is not None
+                     and order_ref == parsed.cancellation.order_ref)
+    return report
+
+
+def _finish(db: Database, delivery_id: str, status: str, note: str) -> str:
+    with db.write() as conn:
+        conn.execute(update(connector_deliveries).where(
+            connector_deliveries.c.id == delivery_id,
+            connector_deliveries.c.status == "queued",
+        ).values(status=status, note=note[:2000], processed_at=utcnow(),
+                 attempts=connector_deliveries.c.attempts + 1))
+    return status
+
+
+def _retry(db: Database, delivery_id: str, note: str) -> str:
+    with db.write() as conn:
+        row = conn.execute(select(connector_deliveries.c.attempts)
+                           .where(connector_deliveries.c.id == delivery_id)).first()
+        attempts = (row.attempts if row else 0) + 1
+        status = "failed" if attempts >= MAX_ATTEMPTS else "queued"
+        values: dict[str, Any] = {"attempts": attempts, "note": note[:2000], "status": status}
+        if status == "failed":
+            values["processed_at"] = utcnow()
+        conn.execute(update(connector_deliveries)
+                     .where(connector_deliveries.c.id == delivery_id).values(**values))
+    return status

@@ -1,0 +1,334 @@
+"""Per-line counters and the one place connector facts become pledges and reversals.
+
+Every fact is recorded first (a sale line, a refund line, a cancellation, a cumulative Stripe
+refund), then the order is *settled*: each open reversal takes what it asked for, capped at
+what its line counted and has not yet reversed. Because settling only looks at the recorded
+facts, the final pledges do not depend on the order in which the facts arrived, and a refund
+that comes before its order simply waits (it has no line to take from yet).
+
+Pledges and reversals are made only through `wefirst.ingest.events`, in the caller's
+transaction, with business line keys so that the ledger's own uniqueness backs ours up."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, insert, select, update
+
+from wefirst.ingest import events
+from wefirst.ingest.connectors.accounts import ConnectionInfo
+from wefirst.ingest.connectors.mapping import ProductMapping, Resolved
+from wefirst.ingest.connectors.records import (
+    AmountRefund,
+    NormalisedLine,
+    OrderCancellation,
+)
+from wefirst.ingest.connectors.stripe_events import units_for_refund
+from wefirst.store.tables_connectors import (
+    connector_amount_refunds,
+    connector_lines,
+    connector_orders,
+    connector_reversals,
+)
+from wefirst.store.tables_core import campaigns
+
+MAX_LEDGER_KEY = 180
+"""The ledger's keys are 255 characters and a reversal key wraps the line key with ~70 more."""
+
+
+def business_key(line_key: str) -> str:
+    """The key the ledger sees: the line key itself, or a stable hash-suffixed prefix when a
+    long shop URL would not fit."""
+    if len(line_key) <= MAX_LEDGER_KEY:
+        return line_key
+    return line_key[:120] + "#" + hashlib.sha256(line_key.encode("utf-8")).hexdigest()[:40]
+
+
+def _refund_id(key: str, applied_after: int) -> str:
+    """One id per increment of one reversal row, so a later increment (a larger cumulative
+    Stripe refund) is a new reversal while a replay of the same one is a duplicate."""
+    return "cx:" + hashlib.sha256(f"{key}@{applied_after}".encode()).hexdigest()[:32]
+
+
+@dataclass
+class ApplyReport:
+    new_lines: int = 0
+    duplicate_lines: int = 0
+    new_reversals: int = 0
+    pledged_units: int = 0
+    reversed_units: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"new_lines": self.new_lines, "duplicate_lines": self.duplicate_lines,
+                "new_reversals": self.new_reversals, "pledged_units": self.pledged_units,
+                "reversed_units": self.reversed_units, "outcomes": self.outcomes}
+
+
+def ensure_order(conn: Connection, connection_id: str, order_ref: str, now: datetime) -> None:
+    exists = conn.execute(select(connector_orders.c.order_ref).where(
+        connector_orders.c.connection_id == connection_id,
+        connector_orders.c.order_ref == order_ref)).first()
+    if exists is None:
+        conn.execute(insert(connector_orders).values(
+            connection_id=connection_id, order_ref=order_ref, first_seen_at=now))
+
+
+def record_sales(
+    conn: Connection,
+    info: ConnectionInfo,
+    mapping: ProductMapping,
+    lines: Sequence[NormalisedLine],
+    *,
+    delivery_id: str,
+    report: ApplyReport,
+    on_line: Callable[[int], None] | None = None,
+) -> set[str]:
+    """Insert the lines not seen before and pledge them; returns the orders touched."""
+    fresh: list[tuple[NormalisedLine, Resolved]] = []
+    for position, line in enumerate(lines):
+        if on_line is not None:
+            on_line(position + 1)
+        seen = conn.execute(select(connector_lines.c.seq).where(
+            connector_lines.c.connection_id == info.id,
+            connector_lines.c.line_key == line.line_key)).first()
+        if seen is not None:
+            report.duplicate_lines += 1
+            continue
+        resolved = mapping.resolve(line.product, line.sku)
+        conn.execute(insert(connector_lines).values(
+            connection_id=info.id, line_key=line.line_key, order_ref=line.order_ref,
+            line_ref=line.line_ref, position=position, sku=resolved.sku,
+            campaign_id=resolved.campaign_id, quantity=line.quantity_delta, reversed=0,
+            unit_price=line.unit_price_minor, currency=line.currency,
+            occurred_at=line.occurred_at, outcome="unmapped", pledged_units=0,
+            reversed_units=0, delivery_id=delivery_id,
+        ))
+        report.new_lines += 1
+        if resolved.mapped and resolved.sku:
+            fresh.append((line, resolved))
+        else:
+            report.outcomes["unmapped"] = report.outcomes.get("unmapped", 0) + 1
+    _pledge(conn, info, fresh, report)
+    return {line.order_ref for line in lines}
+
+
+def _currency(conn: Connection, campaign_id: str | None, line: NormalisedLine) -> str:
+    if line.currency:
+        return line.currency
+    if campaign_id is not None:
+        value = conn.execute(select(campaigns.c.definition)
+                             .where(campaigns.c.id == campaign_id)).scalar()
+        if isinstance(value, dict) and isinstance(value.get("currency"), str):
+            return str(value["currency"])
+    return "EUR"  # retail reports carry units, not money; per-unit rules ignore it
+
+
+def _pledge(
+    conn: Connection,
+    info: ConnectionInfo,
+    fresh: Sequence[tuple[NormalisedLine, Resolved]],
+    report: ApplyReport,
+) -> None:
+    groups: dict[tuple[str, str | None, datetime], list[tuple[NormalisedLine, Resolved]]] = {}
+    for line, resolved in fresh:
+        groups.setdefault((line.order_ref, resolved.campaign_id, line.occurred_at), []).append(
+            (line, resolved))
+    for (order_ref, campaign_id, occurred_at), members in groups.items():
+        purchase = events.PurchaseIn(
+            order_id=order_ref,
+            currency=_currency(conn, campaign_id, members[0][0]),
+            occurred_at=occurred_at,
+            lines=[events.LineIn(sku=resolved.sku or "", quantity=line.quantity_delta,
+                                 unit_price=line.unit_price_minor or 0, line_id=line.line_ref,
+                                 line_key=business_key(line.line_key))
+                   for line, resolved in members],
+            campaign_id=campaign_id,
+            source=info.platform.value,
+        )
+        results = events.apply_purchase(conn, brand_id=info.brand_id, purchase=purchase,
+                                        livemode=info.livemode)
+        for line, _ in members:
+            mine = [r for r in results if r.line_id == line.line_ref]
+            pledged = [r for r in mine if r.outcome == "pledged"]
+            outcome = "pledged" if pledged else (mine[0].outcome if mine else "no_rule")
+            units = sum(r.units for r in pledged)
+            report.outcomes[outcome] = report.outcomes.get(outcome, 0) + 1
+            report.pledged_units += units
+            conn.execute(update(connector_lines).where(
+                connector_lines.c.connection_id == info.id,
+                connector_lines.c.line_key == line.line_key,
+            ).values(outcome=outcome, pledged_units=units))
+
+
+def record_reversals(
+    conn: Connection, connection_id: str, lines: Iterable[NormalisedLine], *, kind: str,
+    delivery_id: str, report: ApplyReport,
+) -> set[str]:
+    orders: set[str] = set()
+    for line in lines:
+        orders.add(line.order_ref)
+        if _reversal_row(conn, connection_id, line.line_key) is not None:
+            continue
+        conn.execute(insert(connector_reversals).values(
+            connection_id=connection_id, reversal_key=line.line_key, order_ref=line.order_ref,
+            target_line_key=line.target_line_key, kind=kind, requested=-line.quantity_delta,
+            applied=0, occurred_at=line.occurred_at, delivery_id=delivery_id,
+        ))
+        report.new_reversals += 1
+    return orders
+
+
+def _reversal_row(conn: Connection, connection_id: str, key: str) -> Row[Any] | None:
+    return conn.execute(select(connector_reversals).where(
+        connector_reversals.c.connection_id == connection_id,
+        connector_reversals.c.reversal_key == key)).first()
+
+
+def record_cancellation(
+    conn: Connection, connection_id: str, cancel: OrderCancellation, now: datetime
+) -> bool:
+    """True when this is the first time the order is seen cancelled."""
+    ensure_order(conn, connection_id, cancel.order_ref, now)
+    result = conn.execute(update(connector_orders).where(
+        connector_orders.c.connection_id == connection_id,
+        connector_orders.c.order_ref == cancel.order_ref,
+        connector_orders.c.cancel_key.is_(None),
+    ).values(cancel_key=cancel.key_prefix, cancelled_at=cancel.occurred_at))
+    return result.rowcount > 0
+
+
+def record_amount_refund(conn: Connection, connection_id: str, refund: AmountRefund,
+                         now: datetime) -> None:
+    """Keep the largest cumulative amount seen: Stripe's `amount_refunded` only grows."""
+    ensure_order(conn, connection_id, refund.order_ref, now)
+    row = conn.execute(select(connector_amount_refunds).where(
+        connector_amount_refunds.c.connection_id == connection_id,
+        connector_amount_refunds.c.charge_id == refund.charge_id)).first()
+    if row is None:
+        conn.execute(insert(connector_amount_refunds).values(
+            connection_id=connection_id, charge_id=refund.charge_id, order_ref=refund.order_ref,
+            reversal_key=refund.reversal_key, cumulative=refund.cumulative_minor,
+            amount=refund.charge_amount_minor, fully_refunded=refund.fully_refunded,
+            occurred_at=refund.occurred_at))
+    elif refund.cumulative_minor > row.cumulative or (refund.fully_refunded
+                                                      and not row.fully_refunded):
+        conn.execute(update(connector_amount_refunds).where(
+            connector_amount_refunds.c.connection_id == connection_id,
+            connector_amount_refunds.c.charge_id == refund.charge_id,
+        ).values(cumulative=max(row.cumulative, refund.cumulative_minor),
+                 fully_refunded=row.fully_refunded or refund.fully_refunded,
+                 occurred_at=refund.occurred_at))
+
+
+def settle(
+    conn: Connection, info: ConnectionInfo, order_ref: str, *, delivery_id: str, now: datetime,
+    report: ApplyReport, cancel_new: bool = False,
+) -> None:
+    lines = list(conn.execute(select(connector_lines).where(
+        connector_lines.c.connection_id == info.id, connector_lines.c.order_ref == order_ref,
+    ).order_by(connector_lines.c.position, connector_lines.c.seq)))
+    order = conn.execute(select(connector_orders).where(
+        connector_orders.c.connection_id == info.id,
+        connector_orders.c.order_ref == order_ref)).first()
+    _derive_amount_rows(conn, info.id, order_ref, lines, delivery_id)
+    if order is not None and order.cancel_key:
+        for line in lines:
+            key = f"{order.cancel_key}:{line.line_ref}"
+            if _reversal_row(conn, info.id, key) is None:
+                conn.execute(insert(connector_reversals).values(
+                    connection_id=info.id, reversal_key=key, order_ref=order_ref,
+                    target_line_key=line.line_key, kind="cancel", requested=None, applied=0,
+                    occurred_at=order.cancelled_at or now, delivery_id=delivery_id))
+    capacity = {line.line_key: line.quantity - line.reversed for line in lines}
+    by_key = {line.line_key: line for line in lines}
+    rows = conn.execute(select(connector_reversals).where(
+        connector_reversals.c.connection_id == info.id,
+        connector_reversals.c.order_ref == order_ref,
+    ).order_by(connector_reversals.c.seq)).all()
+    took_any = False
+    for row in rows:
+        want = None if row.requested is None else row.requested - row.applied
+        if want is not None and want <= 0:
+            continue
+        targets = [row.target_line_key] if row.target_line_key else [ln.line_key for ln in lines]
+        takes: list[tuple[Row[Any], int]] = []
+        for target in targets:
+            room = capacity.get(target, 0)
+            take = room if want is None else min(room, want)
+            if take <= 0:
+                continue
+            takes.append((by_key[target], take))
+            capacity[target] = room - take
+            if want is not None:
+                want -= take
+        if not takes:
+            continue
+        took_any = True
+        _apply_reversal(conn, info, order_ref, row, takes, now, report)
+    if order is not None and order.cancel_key and (cancel_new or took_any):
+        # the order-level pledge (a per-order rule) is reversed by the cancellation itself
+        events.apply_refund(conn, brand_id=info.brand_id, now=now, refund=events.RefundIn(
+            order_id=order_ref, refund_id=_refund_id(order.cancel_key, 0), lines=[],
+            reason="cancel", occurred_at=order.cancelled_at))
+
+
+def _derive_amount_rows(
+    conn: Connection, connection_id: str, order_ref: str, lines: Sequence[Row[Any]],
+    delivery_id: str,
+) -> None:
+    """Stripe refunds are money: turn the largest cumulative amount into units per line
+    (`units_for_refund`), as targeted reversal rows whose request only ever grows."""
+    refunds = conn.execute(select(connector_amount_refunds).where(
+        connector_amount_refunds.c.connection_id == connection_id,
+        connector_amount_refunds.c.order_ref == order_ref)).all()
+    for refund in refunds:
+        units = units_for_refund([(ln.line_key, ln.quantity, ln.unit_price) for ln in lines],
+                                 refund.cumulative, bool(refund.fully_refunded))
+        for line in lines:
+            want = units.get(line.line_key, 0)
+            key = f"{refund.reversal_key}:{line.line_ref}"
+            row = _reversal_row(conn, connection_id, key)
+            if row is None and want > 0:
+                conn.execute(insert(connector_reversals).values(
+                    connection_id=connection_id, reversal_key=key, order_ref=order_ref,
+                    target_line_key=line.line_key, kind="amount", requested=want, applied=0,
+                    occurred_at=refund.occurred_at, delivery_id=delivery_id))
+            elif row is not None and want > (row.requested or 0):
+                conn.execute(update(connector_reversals).where(
+                    connector_reversals.c.seq == row.seq).values(requested=want))
+
+
+def _apply_reversal(
+    conn: Connection, info: ConnectionInfo, order_ref: str, row: Row[Any],
+    takes: Sequence[tuple[Row[Any], int]], now: datetime, report: ApplyReport,
+) -> None:
+    total = sum(take for _, take in takes)
+    conn.execute(update(connector_reversals).where(connector_reversals.c.seq == row.seq)
+                 .values(applied=row.applied + total))
+    for line, take in takes:
+        conn.execute(update(connector_lines).where(connector_lines.c.seq == line.seq)
+                     .values(reversed=connector_lines.c.reversed + take))
+    pledged = [(line, take) for line, take in takes if line.outcome == "pledged"]
+    if not pledged:
+        return
+    results = events.apply_refund(conn, brand_id=info.brand_id, now=now, refund=events.RefundIn(
+        order_id=order_ref,
+        refund_id=_refund_id(row.reversal_key, row.applied + total),
+        lines=[events.RefundLineIn(line_id=line.line_ref, quantity=take,
+                                   line_key=business_key(line.line_key))
+               for line, take in pledged],
+        reason="cancel" if row.kind == "cancel" else "refund",
+        occurred_at=row.occurred_at,
+    ))
+    for line, _ in pledged:
+        units = sum(r.units for r in results
+                    if r.line_id == line.line_ref and r.outcome == "reversed")
+        report.reversed_units += units
+        if units:
+            conn.execute(update(connector_lines).where(connector_lines.c.seq == line.seq)
+                         .values(reversed_units=connector_lines.c.reversed_units + units))
