@@ -19,6 +19,7 @@ from wefirst.api import campaigns, events, keys, parties, problems, publishers, 
 from wefirst.api import cases as cases_api
 from wefirst.api import connectors as connectors_api
 from wefirst.api import log as log_api
+from wefirst.api import voice as voice_api
 from wefirst.api.metrics import Metrics
 from wefirst.ingest.connectors import worker as connector_worker
 from wefirst.settings import Settings
@@ -37,6 +38,7 @@ ROUTERS = [
     publishers.router,
     cases_api.router,
     log_api.router,
+    voice_api.router,
     connectors_api.router,
 ]
 

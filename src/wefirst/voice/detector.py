@@ -37,13 +37,14 @@ import heapq
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from wefirst.voice.matching import normalize
 
 HOUR = timedelta(hours=1)
+MAX_GAP_HOURS = 14 * 24
 WATCHED = ("negative", "positive")
 
 
@@ -138,6 +139,11 @@ class DetectorEvent:
 
 def nb_threshold(mu: float, phi: float, alpha: float) -> int:
     """Smallest count T with P(X >= T) < alpha for X ~ NB(mean mu, var mu + phi*mu^2)."""
+    return nb_thresholds(mu, phi, (alpha,))[0]
+
+
+def nb_thresholds(mu: float, phi: float, alphas: tuple[float, ...]) -> list[int]:
+    """``nb_threshold`` for several alphas in one pass over the pmf (largest alpha first)."""
     mu = max(mu, 1e-9)
     sd = math.sqrt(mu + phi * mu * mu)
     k = max(0, math.floor(mu - 12 * sd))
@@ -148,13 +154,20 @@ def nb_threshold(mu: float, phi: float, alpha: float) -> int:
     else:
         log_pmf = _nb_log_pmf
         params = (mu, phi)
+    order = sorted(range(len(alphas)), key=lambda i: -alphas[i])
+    out = [0] * len(alphas)
+    j = 0
     limit = k + int(60 * sd) + 200
-    while k < limit:
+    while k < limit and j < len(order):
         cdf += math.exp(log_pmf(k, *params))
         k += 1
-        if 1.0 - cdf < alpha:
-            return k
-    return k
+        while j < len(order) and 1.0 - cdf < alphas[order[j]]:
+            out[order[j]] = k
+            j += 1
+    while j < len(order):
+        out[order[j]] = k
+        j += 1
+    return out
 
 
 def _poisson_log_pmf(k: int, mu: float, phi: float) -> float:
@@ -301,9 +314,10 @@ def _factor(slots: list[float], seen: list[int], i: int) -> float:
 
 
 class _Brand:
-    __slots__ = ("hour", "streams", "terms_bg", "total", "total_bg_docs")
+    __slots__ = ("cfg", "hour", "streams", "terms_bg", "total", "total_bg_docs")
 
-    def __init__(self) -> None:
+    def __init__(self, cfg: DetectorConfig) -> None:
+        self.cfg = cfg
         self.hour: datetime | None = None
         self.total = 0
         self.streams = {p: _Stream(p) for p in WATCHED}
@@ -321,9 +335,14 @@ class MobilizationDetector:
     clock so quiet hours are counted too. Both return the episode events they caused."""
 
     def __init__(
-        self, config: DetectorConfig | None = None, drop_terms: Iterable[str] = ()
+        self,
+        config: DetectorConfig | None = None,
+        drop_terms: Iterable[str] = (),
+        brand_configs: Mapping[str, DetectorConfig] | None = None,
     ) -> None:
         self.config = config or DetectorConfig()
+        #: per-brand sensitivity overrides (a brand's own settings)
+        self.brand_configs = dict(brand_configs or {})
         self.drop_terms = frozenset(drop_terms)
         self._brands: dict[str, _Brand] = {}
         self.late_posts = 0
@@ -333,7 +352,8 @@ class MobilizationDetector:
     def observe(self, obs: Observation) -> list[DetectorEvent]:
         brand = self._brands.get(obs.brand_id)
         if brand is None:
-            brand = self._brands[obs.brand_id] = _Brand()
+            cfg = self.brand_configs.get(obs.brand_id, self.config)
+            brand = self._brands[obs.brand_id] = _Brand(cfg)
         hour = _floor_hour(obs.created_at)
         events: list[DetectorEvent] = []
         if brand.hour is None:
@@ -350,13 +370,13 @@ class MobilizationDetector:
         stream.count += 1
         toks = tokens(obs.text, self.drop_terms) if obs.text else []
         if stream.acc is not None:
-            stream.acc.add(obs, toks, self.config.samples)
-        elif len(stream.buffer) < self.config.buffer_cap:
+            stream.acc.add(obs, toks, brand.cfg.samples)
+        elif len(stream.buffer) < brand.cfg.buffer_cap:
             stream.buffer.append((obs, toks))
         if (
             stream.episode is None
             and stream.count >= stream.threshold
-            and stream.warm(self.config)
+            and stream.warm(brand.cfg)
             and self._share_ok(stream, brand)
         ):
             events.append(self._start(obs.brand_id, brand, stream, obs.created_at))
@@ -389,27 +409,29 @@ class MobilizationDetector:
     # ---------------------------------------------------------------- hour mechanics
 
     def _open_hour(self, brand: _Brand, hour: datetime) -> None:
-        cfg = self.config
+        cfg = brand.cfg
         brand.hour = hour
         brand.total = 0
         for s in brand.streams.values():
             s.count = 0
             s.buffer.clear()
             s.mu = s.expected(hour)
-            s.threshold = max(
-                nb_threshold(s.mu, s.phi, cfg.alpha),
-                cfg.min_count,
-                math.ceil(cfg.min_ratio * s.mu),
-            )
-            s.end_threshold = max(nb_threshold(s.mu, s.phi, cfg.end_alpha), 2)
+            t_alarm, t_end = nb_thresholds(s.mu, s.phi, (cfg.alpha, cfg.end_alpha))
+            s.threshold = max(t_alarm, cfg.min_count, math.ceil(cfg.min_ratio * s.mu))
+            s.end_threshold = max(t_end, 2)
 
     def _roll(self, brand_id: str, brand: _Brand, new_hour: datetime) -> list[DetectorEvent]:
         events: list[DetectorEvent] = []
         assert brand.hour is not None
         events.extend(self._close_hour(brand_id, brand))
         hour = brand.hour + HOUR
-        # empty hours in between: O(gap), i.e. O(1) per elapsed hour
-        while hour < new_hour:
+        # empty hours in between are data (zeros): O(1) per elapsed hour. A gap longer than
+        # MAX_GAP_HOURS is an outage of the source, not silence: after closing what the
+        # cooldown closes, the rest is skipped as missing data.
+        gap_end = new_hour
+        if (new_hour - hour) / HOUR > MAX_GAP_HOURS:
+            gap_end = hour + HOUR * (brand.cfg.cooldown_hours + 1)
+        while hour < gap_end:
             self._open_hour(brand, hour)
             events.extend(self._close_hour(brand_id, brand))
             hour += HOUR
@@ -417,7 +439,7 @@ class MobilizationDetector:
         return events
 
     def _close_hour(self, brand_id: str, brand: _Brand) -> list[DetectorEvent]:
-        cfg = self.config
+        cfg = brand.cfg
         assert brand.hour is not None
         hour = brand.hour
         events: list[DetectorEvent] = []
@@ -463,13 +485,14 @@ class MobilizationDetector:
                 s.run_expected += s.mu
             else:
                 s.elevated_since = None
-            self._learn(s, hour, c, brand.total)
+            self._learn(s, cfg, hour, c, brand.total)
         if len(brand.terms_bg) > 50_000:
             brand.terms_bg = Counter(dict(brand.terms_bg.most_common(25_000)))
         return events
 
-    def _learn(self, s: _Stream, hour: datetime, c: int, total: int) -> None:
-        cfg = self.config
+    def _learn(
+        self, s: _Stream, cfg: DetectorConfig, hour: datetime, c: int, total: int
+    ) -> None:
         s.hours_seen += 1
         s.posts_seen += c
         if s.hours_warm < 0:
@@ -509,7 +532,7 @@ class MobilizationDetector:
         s.share_den += share_rate * (total - s.share_den)
 
     def _share_ok(self, s: _Stream, brand: _Brand) -> bool:
-        alpha = self.config.share_alpha
+        alpha = brand.cfg.share_alpha
         if alpha is None:
             return True
         return binom_sf(s.count, brand.total, s.share()) < alpha
@@ -526,7 +549,7 @@ class MobilizationDetector:
         key = f"{brand_id}:{s.polarity}:{start.isoformat()}"
         s.acc = _Accumulator()
         for obs, toks in s.buffer:
-            s.acc.add(obs, toks, self.config.samples)
+            s.acc.add(obs, toks, brand.cfg.samples)
         s.buffer.clear()
         s.quiet = s.quiet_posts = 0
         s.quiet_expected = 0.0
@@ -564,7 +587,7 @@ class MobilizationDetector:
         )
         return replace(
             ep,
-            top_terms=_top_terms(acc, brand, self.config.top_terms),
+            top_terms=_top_terms(acc, brand, brand.cfg.top_terms),
             top_reasons=tuple(acc.reasons.most_common(5)),
             samples=samples,
         )

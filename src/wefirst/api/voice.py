@@ -1,0 +1,194 @@
+"""Voice: a brand's listening settings and alert endpoints (the brand's key), and the public
+reads anyone can check — mention series, mobilization episodes, and their Atom feed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Connection
+
+from wefirst.api.deps import ActorDep, DbDep, IdempotencyKey, RawBody, SettingsDep, require
+from wefirst.api.writes import idempotent_post
+from wefirst.domain.clock import as_utc
+from wefirst.voice import service
+from wefirst.voice.atom import FeedEpisode, episodes_feed
+
+router = APIRouter(prefix="/v1/brands/{brand_id}/voice", tags=["voice"])
+
+Term = Annotated[str, Field(min_length=1, max_length=100)]
+Terms = Annotated[list[Term], Field(max_length=200)]
+Url = Annotated[str, Field(max_length=1000, pattern=r"^https?://[^\s]+$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class MastodonSourceIn(_Strict):
+    server: Url
+    hashtags: Annotated[list[Annotated[str, Field(pattern=r"^#?\w{1,100}$")]],
+                        Field(max_length=50)] = []
+    public: bool = False
+
+
+class SourcesIn(_Strict):
+    mastodon: Annotated[list[MastodonSourceIn], Field(max_length=20)] = []
+    bluesky: bool = False
+    rss: Annotated[list[Url], Field(max_length=200)] = []
+
+
+class DetectorIn(_Strict):
+    """Sensitivity: ``alpha`` is the per-hour false-alarm probability (docs/voice-detection.md)."""
+
+    alpha: Annotated[float, Field(gt=0, le=0.01)] | None = None
+    min_count: Annotated[int, Field(ge=1, le=10_000)] | None = None
+    min_ratio: Annotated[float, Field(ge=1, le=100)] | None = None
+    cooldown_hours: Annotated[int, Field(ge=1, le=48)] | None = None
+    share_alpha: Annotated[float, Field(gt=0, lt=1)] | None = None
+
+
+class VoiceSettingsIn(_Strict):
+    names: Terms = []
+    aliases: Terms = []
+    handles: Terms = []
+    hashtags: Terms = []
+    exclusions: Terms = []
+    sources: SourcesIn = SourcesIn()
+    detector: DetectorIn = DetectorIn()
+
+
+class EndpointIn(_Strict):
+    url: Url
+
+
+def _own(actor: Any, brand_id: str) -> None:
+    require(actor, "brand", owner=brand_id)
+
+
+@router.get("/settings")
+def get_settings(brand_id: str, actor: ActorDep, db: DbDep) -> dict[str, Any]:
+    _own(actor, brand_id)
+    with db.read() as conn:
+        return service.get_voice_settings(conn, brand_id)
+
+
+@router.put("/settings")
+def put_settings(
+    brand_id: str, data: VoiceSettingsIn, actor: ActorDep, db: DbDep
+) -> dict[str, Any]:
+    """Replace the brand's names, aliases, handles, hashtags, exclusion terms, live sources and
+    detector sensitivity. Takes effect at the next import or `wefirst voice listen` reload."""
+    _own(actor, brand_id)
+    payload = data.model_dump()
+    payload["detector"] = {k: v for k, v in payload["detector"].items() if v is not None}
+    with db.write() as conn:
+        return service.put_voice_settings(conn, brand_id, payload)
+
+
+@router.post("/alert-endpoints", status_code=201)
+def create_alert_endpoint(
+    request: Request, brand_id: str, data: EndpointIn, actor: ActorDep, db: DbDep,
+    body: RawBody, idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Register a webhook URL. The answer holds the signing secret, shown this once."""
+    _own(actor, brand_id)
+
+    def work(conn: Connection) -> tuple[int, Any]:
+        return 201, service.create_endpoint(conn, brand_id, data.url)
+
+    return idempotent_post(request, db, actor, body, idempotency_key, work)
+
+
+@router.get("/alert-endpoints")
+def list_alert_endpoints(brand_id: str, actor: ActorDep, db: DbDep) -> dict[str, Any]:
+    _own(actor, brand_id)
+    with db.read() as conn:
+        return {"data": service.list_endpoints(conn, brand_id), "has_more": False,
+                "next_cursor": None}
+
+
+@router.delete("/alert-endpoints/{endpoint_id}", status_code=204)
+def delete_alert_endpoint(brand_id: str, endpoint_id: str, actor: ActorDep, db: DbDep) -> Response:
+    _own(actor, brand_id)
+    with db.write() as conn:
+        service.delete_endpoint(conn, brand_id, endpoint_id)
+    return Response(status_code=204)
+
+
+@router.get("/alert-attempts")
+def list_alert_attempts(
+    brand_id: str, actor: ActorDep, db: DbDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, Any]:
+    """Every delivery attempt of the brand's alerts, newest first (status, error, retry time)."""
+    _own(actor, brand_id)
+    with db.read() as conn:
+        return {"data": service.list_attempts(conn, brand_id, limit), "has_more": False,
+                "next_cursor": None}
+
+
+@router.get("/series")
+def get_series(
+    brand_id: str, db: DbDep,
+    granularity: Literal["hour", "day"] = "hour",
+    by: Literal["polarity", "language", "none"] = "polarity",
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> dict[str, Any]:
+    """Public: posts mentioning the brand per hour or day, by polarity or language."""
+    with db.read() as conn:
+        return service.series(conn, brand_id, granularity=granularity,
+                              by=None if by == "none" else by, start=start, end=end)
+
+
+@router.get("/episodes")
+def list_episodes(
+    brand_id: str, db: DbDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    starting_after: str | None = None,
+    polarity: Literal["negative", "positive"] | None = None,
+) -> dict[str, Any]:
+    """Public: the brand's mobilization episodes (backlash = negative, praise = positive),
+    newest first."""
+    with db.read() as conn:
+        rows, has_more = service.list_episodes(conn, brand_id, limit=limit,
+                                               starting_after=starting_after, polarity=polarity)
+    return {"data": [service.episode_json(r) for r in rows], "has_more": has_more,
+            "next_cursor": rows[-1].id if has_more and rows else None}
+
+
+@router.get("/episodes.atom", response_class=Response,
+            responses={200: {"content": {"application/atom+xml": {}}}})
+def episodes_atom(brand_id: str, db: DbDep, settings: SettingsDep) -> Response:
+    """Public Atom feed of the brand's episodes (for feed readers and newsrooms)."""
+    with db.read() as conn:
+        name = service.brand_name(conn, brand_id)
+        rows, _ = service.list_episodes(conn, brand_id, limit=50)
+    base = settings.base_url.rstrip("/")
+    episodes = [
+        FeedEpisode(
+            id=r.id, polarity=r.polarity, start=as_utc(r.start),
+            end=as_utc(r.end) if r.end else None, peak_hour=as_utc(r.peak_hour),
+            peak_count=r.peak_count, peak_expected=r.peak_expected, posts=r.posts,
+            expected=r.expected, updated=as_utc(r.updated_at),
+            top_terms=[t for t, _ in r.top_terms][:8],
+            top_reasons=[x for x, _ in r.top_reasons][:3],
+        )
+        for r in rows
+    ]
+    xml = episodes_feed(
+        brand_id=brand_id, brand_name=name,
+        feed_url=f"{base}/v1/brands/{brand_id}/voice/episodes.atom",
+        html_url=f"{base}/v1/brands/{brand_id}/voice/episodes", episodes=episodes,
+    )
+    return Response(xml, media_type="application/atom+xml")
+
+
+@router.get("/episodes/{episode_id}")
+def get_episode(brand_id: str, episode_id: str, db: DbDep) -> dict[str, Any]:
+    with db.read() as conn:
+        return service.episode_json(service.get_episode(conn, brand_id, episode_id))

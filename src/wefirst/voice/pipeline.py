@@ -1,0 +1,177 @@
+"""parse → match → language → sentiment → store → detector update, on batches.
+
+Every step is passed in (matcher, language detector, sentiment model, store, detector), so the
+pipeline runs the same in the service, the benchmark and the tests; the service wires the real
+ones. Language and sentiment only run on posts that mention a brand: most of a public stream
+mentions none, and scoring is the expensive part.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from wefirst.voice.detector import DetectorEvent, MobilizationDetector, Observation
+from wefirst.voice.matching import BrandMatcher, Match
+from wefirst.voice.posts import POLARITIES, Post
+
+UNDETERMINED = "und"
+
+
+class SentimentPredictor(Protocol):
+    def predict(
+        self, texts: Sequence[str], languages: Sequence[str]
+    ) -> list[tuple[str, float]]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Analysed:
+    post: Post
+    language: str
+    sentiment: str
+    score: float
+    matches: tuple[Match, ...]
+
+
+class PostStore(Protocol):
+    def save(self, items: Sequence[Analysed]) -> list[bool]:
+        """Store what is new; True where the post was not stored before (idempotency)."""
+        ...
+
+
+@dataclass(slots=True)
+class MemoryStore:
+    """The in-memory store: dedupe on the post key, nothing else (bench and tests)."""
+
+    items: dict[tuple[str, str], Analysed] = field(default_factory=dict)
+
+    def save(self, items: Sequence[Analysed]) -> list[bool]:
+        fresh = []
+        for item in items:
+            new = item.post.key not in self.items
+            if new:
+                self.items[item.post.key] = item
+            fresh.append(new)
+        return fresh
+
+
+@dataclass(slots=True)
+class BatchResult:
+    seen: int = 0
+    matched: int = 0
+    new: int = 0
+    events: list[DetectorEvent] = field(default_factory=list)
+
+    def add(self, other: BatchResult) -> None:
+        self.seen += other.seen
+        self.matched += other.matched
+        self.new += other.new
+        self.events.extend(other.events)
+
+
+def _language(declared: str | None, detected: Callable[[], str]) -> str:
+    if declared and declared.isalpha() and len(declared) in (2, 3) and declared != UNDETERMINED:
+        return declared.lower()
+    return detected()
+
+
+def observation(item: Analysed, brand_id: str) -> Observation:
+    post = item.post
+    e = post.engagement
+    return Observation(
+        brand_id=brand_id,
+        polarity=item.sentiment,
+        created_at=post.created_at,
+        ref=post.url or post.external_id,
+        text=post.text,
+        reason=post.reason,
+        engagement=e.likes + e.reposts + e.replies,
+    )
+
+
+class Pipeline:
+    def __init__(
+        self,
+        matcher: BrandMatcher,
+        detect_language: Callable[[str], str],
+        sentiment: SentimentPredictor,
+        store: PostStore,
+        detector: MobilizationDetector | None = None,
+        on_events: Callable[[list[DetectorEvent]], None] | None = None,
+        use_source_labels: bool = False,
+    ) -> None:
+        self.matcher = matcher
+        self.detect_language = detect_language
+        self.sentiment = sentiment
+        self.store = store
+        self.detector = detector
+        self.on_events = on_events
+        #: labelled data sets (the airline CSV) carry a human label; evaluating the detector
+        #: on those labels isolates it from the sentiment model's errors
+        self.use_source_labels = use_source_labels
+
+    def analyse(self, posts: Iterable[Post]) -> tuple[int, list[Analysed]]:
+        """Match, then language and sentiment for the matched posts only."""
+        seen = 0
+        matched: list[tuple[Post, tuple[Match, ...]]] = []
+        for post in posts:
+            seen += 1
+            found = tuple(self.matcher.match(post.text, post.tags))
+            if found:
+                matched.append((post, found))
+        if not matched:
+            return seen, []
+        languages = [
+            _language(p.language, lambda p=p: self.detect_language(p.text))  # type: ignore[misc]
+            for p, _ in matched
+        ]
+        need = [
+            i for i, (p, _) in enumerate(matched)
+            if not (self.use_source_labels and p.source_label in POLARITIES)
+        ]
+        scores: dict[int, tuple[str, float]] = {}
+        if need:
+            predicted = self.sentiment.predict(
+                [matched[i][0].text for i in need], [languages[i] for i in need]
+            )
+            if len(predicted) != len(need):
+                raise ValueError("the sentiment model returned a wrong number of results")
+            scores = dict(zip(need, predicted, strict=True))
+        out: list[Analysed] = []
+        for i, (post, found) in enumerate(matched):
+            if i in scores:
+                label, score = scores[i]
+            else:
+                label = str(post.source_label)
+                score = {"negative": -1.0, "neutral": 0.0, "positive": 1.0}[label]
+            if label not in POLARITIES:
+                raise ValueError(f"sentiment label {label!r} is not one of {POLARITIES}")
+            out.append(Analysed(post, languages[i], label, max(-1.0, min(1.0, score)), found))
+        return seen, out
+
+    def process(self, posts: Iterable[Post]) -> BatchResult:
+        seen, analysed = self.analyse(posts)
+        result = BatchResult(seen=seen, matched=len(analysed))
+        if not analysed:
+            return result
+        fresh = self.store.save(analysed)
+        new_items = [a for a, is_new in zip(analysed, fresh, strict=True) if is_new]
+        result.new = len(new_items)
+        if self.detector is not None:
+            for item in sorted(new_items, key=lambda a: a.post.created_at):
+                for match in item.matches:
+                    result.events.extend(self.detector.observe(observation(item, match.brand_id)))
+        if result.events and self.on_events is not None:
+            self.on_events(result.events)
+        return result
+
+    def tick(self, now: datetime) -> list[DetectorEvent]:
+        """Clock tick: closes quiet hours (an episode can end without any new post)."""
+        if self.detector is None:
+            return []
+        events = self.detector.advance(now)
+        if events and self.on_events is not None:
+            self.on_events(events)
+        return events

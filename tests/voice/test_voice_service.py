@@ -1,0 +1,244 @@
+"""The service end to end on a real migrated database: import (idempotent), detection,
+episodes, signed alerts with retries on a simulated clock, deletions."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from voice_fakes import Recorded, fake_http
+
+from wefirst.settings import Settings
+from wefirst.store.db import Database
+from wefirst.store.tables_voice import voice_alert_attempts, voice_episodes, voice_mentions, voice_posts
+from wefirst.voice import service
+from wefirst.voice.alerts import SIGNATURE_HEADER, HttpxTransport, verify_header
+from wefirst.voice.detector import DetectorConfig
+from wefirst.voice.posts import Deletion, Engagement, Post
+
+from factories import auth, make_brand
+
+AIRLINE = Path(__file__).resolve().parents[3] / "shared" / "data" / "voice" / "airline_tweets_2015_dev.csv"
+T0 = datetime(2026, 3, 2, tzinfo=UTC)
+
+
+class KeywordSentiment:
+    """A tiny stand-in model passed in (the real one is another module's business)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def predict(self, texts: Sequence[str], languages: Sequence[str]) -> list[tuple[str, float]]:
+        self.calls += 1
+        out = []
+        for text in texts:
+            t = text.lower()
+            if any(w in t for w in ("awful", "worst", "nul", "scandal")):
+                out.append(("negative", -0.8))
+            elif any(w in t for w in ("thanks", "love", "merci")):
+                out.append(("positive", 0.7))
+            else:
+                out.append(("neutral", 0.0))
+        return out
+
+
+def lang(text: str) -> str:
+    return "fr" if " le " in f" {text.lower()} " else "en"
+
+
+def configure(client: TestClient, brand_id: str, key: str, **extra: object) -> None:
+    body = {"names": ["Acme"], "handles": ["acme"], "hashtags": ["acmefail"],
+            "exclusions": ["acme corner"], **extra}
+    r = client.put(f"/v1/brands/{brand_id}/voice/settings", json=body, headers=auth(key))
+    assert r.status_code == 200, r.text
+
+
+def write_csv(path: Path, surge_hour: int = 66) -> int:
+    """Three and a half days of chatter about Acme, with a surge of complaints on day 3."""
+    rows = []
+    n = 0
+    for h in range(84):
+        at = T0 + timedelta(hours=h)
+        k = 3 if 8 <= at.hour <= 20 else 1
+        texts = ["Acme is awful lately", "Acme delivered today", "thanks @acme"][: k] * 2
+        if h in (surge_hour, surge_hour + 1):
+            texts += [f"worst service ever, Acme refund scandal #{i}" for i in range(30)]
+        for i, text in enumerate(texts):
+            n += 1
+            rows.append({"id": str(n), "text": text, "created_at": (at + timedelta(minutes=i)).isoformat(),
+                         "author": f"user{n % 17}"})
+    rows.append({"id": "x1", "text": "meet me at the Acme corner", "created_at": T0.isoformat(),
+                 "author": "z"})
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=["id", "text", "created_at", "author"])
+        w.writeheader()
+        w.writerows(rows)
+    return n
+
+
+def count(db: Database, table: object) -> int:
+    with db.read() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())  # type: ignore[arg-type]
+
+
+def test_import_is_idempotent_and_finds_the_surge(
+    client: TestClient, db: Database, admin_key: str, settings: Settings, tmp_path: Path
+) -> None:
+    brand = make_brand(client, db, admin_key, "Acme")
+    configure(client, brand.id, brand.key, detector={"alpha": 0.001})
+    path = tmp_path / "acme.csv"
+    n = write_csv(path)
+    model = KeywordSentiment()
+    cfg = {"settings": settings, "detect_language": lang, "sentiment": model, "progress": False}
+    first = service.import_file(db, path, **cfg)  # type: ignore[arg-type]
+    assert (first.rows, first.matched, first.new) == (n + 1, n, n)  # "Acme corner" excluded
+    assert first.brands == [brand.id]
+    assert first.episodes >= 1
+    posts, mentions, episodes = count(db, voice_posts), count(db, voice_mentions), count(db, voice_episodes)
+    again = service.import_file(db, path, **cfg)  # type: ignore[arg-type]
+    assert (again.new, again.episodes) == (0, 0)
+    assert (count(db, voice_posts), count(db, voice_mentions), count(db, voice_episodes)) == (
+        posts, mentions, episodes)
+
+    r = client.get(f"/v1/brands/{brand.id}/voice/episodes")
+    assert r.status_code == 200
+    [backlash] = [e for e in r.json()["data"] if e["kind"] == "backlash"]
+    assert backlash["start"] == "2026-03-04T18:00:00Z"
+    assert backlash["peak_count"] >= 30
+    assert backlash["posts"] >= 60
+    assert {t["term"] for t in backlash["top_terms"][:4]} == {"refund", "scandal", "worst", "service"}
+    assert "acme" not in {t["term"] for t in backlash["top_terms"]}
+    assert backlash["samples"]
+    assert backlash["end"] is not None
+
+
+def test_import_reports_bad_rows_and_unknown_columns(
+    client: TestClient, db: Database, admin_key: str, settings: Settings, tmp_path: Path
+) -> None:
+    brand = make_brand(client, db, admin_key, "Acme")
+    configure(client, brand.id, brand.key)
+    path = tmp_path / "bad.csv"
+    path.write_text("text,created_at\nAcme ok,2026-03-01T00:00:00Z\nAcme,yesterday\n,2026-03-01\n")
+    report = service.import_file(db, path, settings=settings, detect_language=lang,
+                                 sentiment=KeywordSentiment(), progress=False)
+    assert report.new == 1
+    assert [line for line, _ in report.errors] == [3, 4]
+    with pytest.raises(ValueError, match="missing column"):
+        service.import_file(db, path, settings=settings, detect_language=lang,
+                            sentiment=KeywordSentiment(), progress=False,
+                            mapping=service.ColumnMapping(text="body"))
+
+
+class SimClock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def post(i: int, text: str, at: datetime) -> Post:
+    return Post("mastodon", f"https://m.example/s/{i}", f"a{i % 23}", text, at,
+                language="en", url=f"https://m.example/@x/{i}", engagement=Engagement(likes=i % 5))
+
+
+def test_live_alert_arrives_within_a_minute_signed_and_retried(
+    client: TestClient, db: Database, admin_key: str, settings: Settings
+) -> None:
+    brand = make_brand(client, db, admin_key, "Acme")
+    configure(client, brand.id, brand.key)
+    received: list[tuple[datetime, Recorded]] = []
+    answers = [500, 200, 200]
+    clock = SimClock(T0)
+    with fake_http() as receiver:
+        def hook(req: Recorded) -> tuple[int, dict[str, str], bytes]:
+            received.append((clock(), req))
+            return answers.pop(0), {}, b""
+
+        receiver.route("/alerts", hook)
+        r = client.post(f"/v1/brands/{brand.id}/voice/alert-endpoints",
+                        json={"url": receiver.url + "/alerts"}, headers=auth(brand.key))
+        assert r.status_code == 201
+        secret = r.json()["secret"]
+        transport = HttpxTransport()
+        svc = service.VoiceService(db, settings, detect_language=lang,
+                                   sentiment=KeywordSentiment(), clock=clock, transport=transport,
+                                   config=DetectorConfig(alpha=1e-3, warmup_hours=6, min_posts=10))
+        i = 0
+        surge_data_time = None
+        for h in range(22):
+            hour = T0 + timedelta(hours=h)
+            texts = ["Acme awful queue", "Acme fine"] if h < 21 else ["Acme worst scandal"] * 25
+            for k, text in enumerate(texts):
+                i += 1
+                at = hour + timedelta(minutes=2 * k + 1)
+                clock.now = at  # posts are processed as they arrive
+                svc.ingest([post(i, text, at)])
+                svc.tick()
+                if received and surge_data_time is None:
+                    surge_data_time = at
+                    break
+        assert surge_data_time is not None
+        first_at, first = received[0]
+        # the webhook left within a minute of the post that showed the episode
+        assert first_at - surge_data_time < timedelta(minutes=1)
+        verify_header([secret], first.headers[SIGNATURE_HEADER], first.body,
+                      now=first_at.timestamp())
+        assert first.headers["Wefirst-Event-Type"] == "voice.episode.started"
+        # the receiver answered 500: the retry comes 10 s later, with a fresh signature
+        clock.now += timedelta(seconds=10)
+        svc.tick()
+        assert len(received) == 2
+        assert received[1][1].body == first.body
+        transport.close()
+    with db.read() as conn:
+        attempts = conn.execute(select(voice_alert_attempts).order_by(voice_alert_attempts.c.seq)).all()
+    assert [(a.attempt, a.ok, a.status) for a in attempts] == [(1, False, 500), (2, True, 200)]
+    r = client.get(f"/v1/brands/{brand.id}/voice/alert-attempts", headers=auth(brand.key))
+    assert [a["attempt"] for a in r.json()["data"]] == [2, 1]
+    # a restart replays recent history but never alerts the same episode twice
+    svc2 = service.VoiceService(db, settings, detect_language=lang, sentiment=KeywordSentiment(),
+                                clock=clock, transport=HttpxTransport(),
+                                config=DetectorConfig(alpha=1e-3, warmup_hours=6, min_posts=10))
+    assert svc2.warm_up() > 0
+    assert count(db, voice_alert_attempts) == 2
+
+
+def test_deletions_hide_posts_from_the_series(
+    client: TestClient, db: Database, admin_key: str, settings: Settings
+) -> None:
+    brand = make_brand(client, db, admin_key, "Acme")
+    configure(client, brand.id, brand.key)
+    svc = service.VoiceService(db, settings, detect_language=lang, sentiment=KeywordSentiment())
+    svc.ingest([post(1, "Acme awful", T0), post(2, "thanks Acme", T0 + timedelta(minutes=5))])
+    assert service.hide(db, Deletion("mastodon", external_id="https://m.example/s/1")) == 1
+    assert service.hide(db, Deletion("mastodon", author_hash="a2")) == 1
+    assert service.hide(db, Deletion("mastodon")) == 0
+    r = client.get(f"/v1/brands/{brand.id}/voice/series")
+    assert r.json()["data"] == []
+
+
+@pytest.mark.skipif(not AIRLINE.exists(), reason="shared airline data absent")
+def test_airline_data_imports_as_is_for_airline_brands(
+    client: TestClient, db: Database, admin_key: str, settings: Settings
+) -> None:
+    ids = service.ensure_airline_brands(db)
+    report = service.import_file(db, AIRLINE, settings=settings, use_source_labels=True,
+                                 detect_language=lang, sentiment=KeywordSentiment(), progress=False)
+    assert report.preset == "airline"
+    assert report.errors == []
+    assert report.new == 10_270 - 114 - (report.posts - report.matched)
+    assert report.matched > 10_000  # nearly every tweet names an airline handle
+    assert set(report.brands) == set(ids.values())
+    jetblue = client.get(f"/v1/brands/{ids['JetBlue']}/voice/series?granularity=day&by=polarity")
+    days = jetblue.json()["data"]
+    assert sum(d["total"] for d in days) > 1400  # the README's "Delta" rows are @JetBlue
+    american = client.get(f"/v1/brands/{ids['American']}/voice/episodes").json()["data"]
+    jump = datetime(2015, 2, 22, 20, tzinfo=UTC)  # the sampling jump (11:00-12:00 PT)
+    starts = [datetime.fromisoformat(e["start"]) for e in american]
+    assert not [t for t in starts if jump - timedelta(hours=2) <= t < jump + timedelta(hours=12)]
