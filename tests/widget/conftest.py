@@ -43,7 +43,7 @@ def world(app: FastAPI, db: Database, settings: Settings, admin_key: str,
         brand = make_brand(client, db, admin_key, name="Aqua Claire")
         ben = make_beneficiary(client, db, admin_key, name="Eau Pour Tous")
         r = client.post("/v1/publishers", json={
-            "name": "Le carnet de Camille", "domains": ["carnet-de-camille.fr"]})
+            "name": "Carnet de Camille (tests)", "domains": ["carnet-de-camille.fr"]})
         assert r.status_code == 201, r.text
         pub = r.json()
         w = World(client, db, admin_key, brand, "", pub["id"], pub["api_key"]["secret"], clock,

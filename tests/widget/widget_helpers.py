@@ -4,9 +4,13 @@ rule, a publisher that joined it) that plays the widget over the real API."""
 from __future__ import annotations
 
 import hashlib
+import socket
+import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import uvicorn
 from fastapi.testclient import TestClient
 
 from tests.factories import Tenant, auth, campaign_body
@@ -103,3 +107,33 @@ class World:
         return self.client.post("/v1/widget/clicks", json=body, headers=headers)
 
 
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+class LiveServer:
+    """The real app under uvicorn in a thread, on loopback: what a browser or a benchmark
+    talks to."""
+
+    def __init__(self, app: Any, port: int, host: str = "127.0.0.1") -> None:
+        self.url = f"http://{host}:{port}"
+        config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 15
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)

@@ -1,0 +1,291 @@
+"""The widget in Debian's Chromium, embedded in the French sample blog served from a different
+origin (127.0.0.2) than the API (127.0.0.1), both real servers on loopback."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.browser import DESKTOP_USER_AGENT, chromium
+from tests.widget.widget_helpers import LiveServer, free_port, water_unit
+from wefirst.api.app import create_app
+from wefirst.catalog.models import BeneficiaryIn, BrandIn, CampaignIn
+from wefirst.catalog.service import create_beneficiary, create_brand, create_campaign, set_status
+from wefirst.ingest.events import ClickIn, apply_click
+from wefirst.settings import Settings
+from wefirst.store import migrate
+from wefirst.store.db import Database
+from wefirst.store.tables_core import pledges
+from wefirst.widget import demo_blog
+from wefirst.widget import publishers as pubs
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parents[2]
+AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
+WIDGET = ".wefirst-widget"
+
+
+@dataclass
+class Live:
+    api: str
+    blog: str
+    stranger_blog: str
+    db: Database
+    campaigns: dict[str, str]
+    shots: Path
+
+
+def _campaign(conn: Any, brand_id: str, ben_id: str, name: str, **extra: Any) -> str:
+    body = {
+        "name": name, "beneficiary_id": ben_id, "currency": "EUR",
+        "starts_at": "2026-01-01T00:00:00Z", "impact_unit": water_unit(),
+        "rules": [{"kind": "per_click", "units_per_click": 1}], "status": "active", **extra,
+    }
+    return str(create_campaign(conn, brand_id, CampaignIn.model_validate(body))["id"])
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("Debian's chromium is not installed (/usr/bin/chromium)")
+    tmp = tmp_path_factory.mktemp("widget-browser")
+    port = free_port()
+    api = f"http://127.0.0.1:{port}"
+    settings = Settings(database_url=f"sqlite:///{tmp / 'w.db'}", base_url=api,
+                        secret_key="browser-test-" + "k" * 32, data_dir=tmp)
+    db = Database(settings)
+    migrate.upgrade(db)
+    with db.write() as conn:
+        brand = create_brand(conn, BrandIn(name="Aqua Claire"))["id"]
+        ben = create_beneficiary(conn, BeneficiaryIn(name="Eau Pour Tous"))["id"]
+        ids = {
+            "main": _campaign(conn, brand, ben, "Un clic = une journée d'eau"),
+            "paused": _campaign(conn, brand, ben, "En pause"),
+            "capped": _campaign(conn, brand, ben, "Plafonnée", caps={"total_units": 1}),
+            "pow": _campaign(conn, brand, ben, "Sous attaque"),
+            "english": _campaign(conn, brand, ben, "English"),
+        }
+        pub = pubs.create_publisher(conn, name="Le carnet de Camille", domains=["127.0.0.2"])
+        for cid in ids.values():
+            pubs.join_campaign(conn, pub["id"], cid)
+        set_status(conn, ids["paused"], "paused")
+        apply_click(conn, ClickIn(ids["capped"], "someone", datetime.now(UTC)))
+        pubs.set_widget_settings(conn, ids["pow"], pow_bits=12, texts={
+            "line": {"fr": "Chaque clic envoie une journée d'eau potable"}})
+        pubs.set_widget_settings(conn, ids["main"], pow_bits=0, texts={
+            "line": {"fr": "Chaque clic envoie une journée d'eau potable",
+                     "en": "Every click sends a day of clean drinking water"},
+            "counter": {"fr": {"one": "jour d'eau potable envoyé",
+                               "other": "jours d'eau potable envoyés"}}})
+    app = create_app(settings, db=db)
+    if not any(getattr(r, "path", "") == "/static/{path:path}" for r in app.routes):
+        from wefirst.web.routes_static import router as static_router
+
+        app.include_router(static_router)  # until the web pages are mounted in create_app
+    with LiveServer(app, port):
+        blog = demo_blog.serve(api, ids["main"], pub["id"], host="127.0.0.2")
+        stranger = demo_blog.serve(api, ids["main"], pub["id"], host="127.0.0.3")
+        try:
+            shots = tmp / "shots"
+            shots.mkdir()
+            yield Live(api, blog.url, stranger.url, db, ids, shots)
+        finally:
+            blog.stop()
+            stranger.stop()
+    db.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser(live: Live) -> Iterator[Any]:
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(user_agent=DESKTOP_USER_AGENT, locale="fr-FR",
+                                  viewport={"width": 900, "height": 760})
+    p = context.new_page()
+    yield p
+    context.close()
+
+
+def _pledges(live: Live, campaign: str) -> int:
+    with live.db.read() as conn:
+        return int(conn.execute(select(func.count()).select_from(pledges)
+                                .where(pledges.c.campaign_id == campaign)).scalar_one())
+
+
+def _wait_state(page: Any, state: str) -> None:
+    try:
+        page.wait_for_selector(f"{WIDGET}[data-state={state}]", state="attached",
+                               timeout=15_000)
+    except Exception:
+        found = page.evaluate("() => Array.from(document.querySelectorAll('.wefirst-widget'))"
+                              ".map(e => e.getAttribute('data-state') + ' ' +"
+                              " e.shadowRoot.textContent)")
+        raise AssertionError(f"widget not in state {state}: {found}") from None
+
+
+def test_renders_counts_once_and_not_twice_the_same_day(live: Live, page: Any) -> None:
+    before = _pledges(live, live.campaigns["main"])
+    page.goto(live.blog)
+    _wait_state(page, "ready")
+    widget = page.locator(WIDGET)
+    assert widget.locator("section[role=region]").get_attribute("aria-label") == "Don par clic"
+    assert widget.locator(".l").inner_text() == "Chaque clic envoie une journée d'eau potable"
+    counter = widget.locator("p.c")
+    assert counter.get_attribute("aria-live") == "polite"
+    label = "jour d'eau potable envoyé" if before < 2 else "jours d'eau potable envoyés"
+    assert counter.inner_text().replace("\u202f", " ") == f"{before} {label}"  # French: 0 is one
+    page.locator(WIDGET).screenshot(path=str(live.shots / "widget-ready.png"))
+
+    # A second tab of the same reader, opened before the click.
+    second = page.context.new_page()
+    second.goto(live.blog)
+    _wait_state(second, "ready")
+
+    widget.get_by_role("button", name="Je clique pour donner").click()
+    _wait_state(page, "thanks")
+    status = widget.locator("p.s")
+    assert "Merci ! Votre clic est compté." in status.inner_text()
+    receipt = status.get_by_role("link", name="Voir le reçu qui le prouve")
+    assert receipt.get_attribute("href").startswith(f"{live.api}/receipts/rcpt_")
+    assert _pledges(live, live.campaigns["main"]) == before + 1
+    assert str(before + 1) in counter.inner_text()
+    page.screenshot(path=str(live.shots / "blog-thanks.png"))
+    target = os.environ.get("WEFIRST_WIDGET_SCREENSHOT")
+    if target:
+        page.locator("aside").scroll_into_view_if_needed()
+        page.screenshot(path=target)
+
+    second.locator(WIDGET).get_by_role("button").click()
+    _wait_state(second, "already")
+    assert "déjà donné aujourd’hui" in second.locator(f"{WIDGET} p.s").inner_text()
+    assert _pledges(live, live.campaigns["main"]) == before + 1
+
+    page.reload()
+    _wait_state(page, "already")
+    assert page.locator(WIDGET).get_by_role("button").is_hidden()
+    assert page.locator(f"{WIDGET} p.s a").get_attribute("href") == receipt.get_attribute("href")
+    assert _pledges(live, live.campaigns["main"]) == before + 1
+
+
+def test_keyboard_activation(live: Live, page: Any) -> None:
+    before = _pledges(live, live.campaigns["main"])
+    page.goto(live.blog)
+    _wait_state(page, "ready")
+    focused = ""
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(
+            "() => { const h = document.activeElement;"
+            " return h && h.shadowRoot && h.shadowRoot.activeElement ?"
+            " h.shadowRoot.activeElement.tagName + ':' + h.shadowRoot.activeElement.textContent"
+            " : (h ? h.tagName : ''); }"
+        )
+        if focused.startswith("BUTTON:"):
+            break
+    assert focused == "BUTTON:Je clique pour donner"
+    outline = page.evaluate(
+        "() => getComputedStyle(document.activeElement.shadowRoot.activeElement).outlineStyle")
+    assert outline == "solid"
+    page.keyboard.press("Enter")
+    _wait_state(page, "thanks")
+    assert _pledges(live, live.campaigns["main"]) == before + 1
+
+
+def test_unregistered_site_is_refused(live: Live, page: Any) -> None:
+    before = _pledges(live, live.campaigns["main"])
+    page.goto(live.stranger_blog)
+    _wait_state(page, "bad_origin")
+    assert "n’est pas autorisé sur ce site" in page.locator(f"{WIDGET} p.s").inner_text()
+    assert page.locator(WIDGET).get_by_role("button").is_hidden()
+    page.locator(WIDGET).screenshot(path=str(live.shots / "widget-bad-origin.png"))
+    assert _pledges(live, live.campaigns["main"]) == before
+
+
+@pytest.mark.parametrize(
+    ("which", "state", "text"),
+    [("paused", "paused", "Campagne en pause"), ("capped", "cap_reached", "Objectif atteint")],
+)
+def test_paused_and_cap_states(live: Live, page: Any, which: str, state: str, text: str) -> None:
+    page.goto(f"{live.blog}?campaign={live.campaigns[which]}")
+    _wait_state(page, state)
+    assert text in page.locator(f"{WIDGET} p.s").inner_text()
+    assert page.locator(WIDGET).get_by_role("button").is_hidden()
+    page.locator(WIDGET).screenshot(path=str(live.shots / f"widget-{state}.png"))
+
+
+def test_english_and_host_css_isolation(live: Live, page: Any) -> None:
+    page.goto(f"{live.blog}?campaign={live.campaigns['english']}&lang=en")
+    _wait_state(page, "ready")
+    button = page.locator(WIDGET).get_by_role("button", name="Click to give")
+    assert page.locator(f"{WIDGET} section").get_attribute("lang") == "en"
+    assert "days of clean water" in page.locator(f"{WIDGET} p.c").inner_text()
+    # The page styles every button hot pink in Georgia; the widget must not change.
+    style = button.evaluate("b => [getComputedStyle(b).backgroundColor, "
+                            "getComputedStyle(b).fontFamily]")
+    assert style[0] == "rgb(11, 87, 164)"
+    assert "Georgia" not in style[1]
+
+
+def test_proof_of_work_is_done_by_the_browser(live: Live, page: Any) -> None:
+    page.goto(f"{live.blog}?campaign={live.campaigns['pow']}")
+    _wait_state(page, "ready")
+    page.locator(WIDGET).get_by_role("button").click()
+    _wait_state(page, "thanks")
+    assert _pledges(live, live.campaigns["pow"]) == 1
+
+
+def test_headless_user_agent_is_refused(live: Live, browser: Any) -> None:
+    context = browser.new_context(locale="fr-FR")  # Chromium's own "HeadlessChrome" UA
+    try:
+        p = context.new_page()
+        before = _pledges(live, live.campaigns["english"])
+        p.goto(f"{live.blog}?campaign={live.campaigns['english']}")
+        _wait_state(p, "ready")
+        p.locator(WIDGET).get_by_role("button").click()
+        _wait_state(p, "automated")
+        assert "n’a pas pu être compté" in p.locator(f"{WIDGET} p.s").inner_text()
+        assert _pledges(live, live.campaigns["english"]) == before
+    finally:
+        context.close()
+
+
+def test_reduced_motion_and_accessibility(live: Live, browser: Any) -> None:
+    context = browser.new_context(user_agent=DESKTOP_USER_AGENT, reduced_motion="reduce")
+    try:
+        p = context.new_page()
+        p.goto(live.blog)
+        _wait_state(p, "ready")
+        duration = p.locator(f"{WIDGET} button").evaluate(
+            "b => getComputedStyle(b).transitionDuration")
+        assert duration in ("0s", "0s, 0s")
+        if not AXE.exists():
+            pytest.skip("axe-core is missing (npm ci at the repository root)")
+        p.evaluate(AXE.read_text(encoding="utf-8"))
+        violations = p.evaluate(
+            "async () => (await axe.run(document.querySelector('.wefirst-widget'),"
+            " {resultTypes: ['violations']})).violations"
+            ".map(v => ({id: v.id, impact: v.impact}))")
+        assert [v for v in violations if v["impact"] in ("serious", "critical")] == []
+    finally:
+        context.close()
+
+
+def test_keep_screenshots(live: Live) -> None:
+    """Copies the screenshots next to the test run for people reviewing a CI failure."""
+    out = os.environ.get("WEFIRST_WIDGET_SHOTS_DIR")
+    if out:
+        shutil.copytree(live.shots, out, dirs_exist_ok=True)
+    assert any(live.shots.glob("*.png"))
