@@ -6,9 +6,7 @@ import json
 import re
 from typing import Any
 
-from factories import Tenant, auth, make_beneficiary, make_brand, make_campaign, purchase
 from fastapi.testclient import TestClient
-from smtp_server import SmtpSink
 from sqlalchemy import func, select
 
 from wefirst.store.db import Database
@@ -25,6 +23,9 @@ from wefirst.store.tables_cases import (
 )
 from wefirst.store.tables_core import idempotency_records
 from wefirst.store.tables_tlog import tlog_entries
+
+from factories import Tenant, auth, make_beneficiary, make_brand, make_campaign, purchase
+from smtp_server import SmtpSink
 
 TABLES = [
     cases,

@@ -3,18 +3,11 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-_TESTS = str(Path(__file__).resolve().parents[1])
-if _TESTS not in sys.path:
-    sys.path.insert(0, _TESTS)
+from wefirst.settings import Settings
 
-from smtp_server import SmtpSink, smtp_sink_fixture  # noqa: E402
-
-from wefirst.settings import Settings  # noqa: E402
+from smtp_server import SmtpSink, smtp_sink_fixture
 
 smtp_sink = smtp_sink_fixture()
 

@@ -9,17 +9,18 @@ from typing import Any
 
 import pytest
 from cases_kit import case_body, case_log, cosign_and_confirm, open_case, snapshot, token_from
-from factories import auth, make_beneficiary, make_brand, make_campaign
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
-from smtp_server import SmtpSink
 from sqlalchemy import select
 
 from wefirst.cases.identity import _SALTS, sign_verification
 from wefirst.settings import Settings
 from wefirst.store.db import Database
 from wefirst.store.tables_cases import case_supporters
+
+from factories import auth, make_beneficiary, make_brand, make_campaign
+from smtp_server import SmtpSink
 
 
 def problem(r: Any, status: int) -> dict[str, Any]:

@@ -13,11 +13,12 @@ from cases_kit import (
     open_case,
     token_from,
 )
-from factories import auth, make_brand
 from fastapi.testclient import TestClient
-from smtp_server import SmtpSink
 
 from wefirst.store.db import Database
+
+from factories import auth, make_brand
+from smtp_server import SmtpSink
 
 
 def test_complaint_against_a_campaign_full_story(

@@ -7,9 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from cases_kit import case_log, cosign_and_confirm, open_case
-from factories import make_brand
 from fastapi.testclient import TestClient
-from smtp_server import SmtpSink
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
@@ -17,6 +15,9 @@ from wefirst.cli import app
 from wefirst.settings import Settings
 from wefirst.store.db import Database
 from wefirst.store.tables_cases import case_moderation_log, case_supporters, cases
+
+from factories import make_brand
+from smtp_server import SmtpSink
 
 runner = CliRunner()
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from cases_kit import brand_with_gap, case_log
-from factories import make_brand
 from fastapi.testclient import TestClient
 
 from wefirst.cases import demo
 from wefirst.settings import Settings
 from wefirst.store.db import Database
+
+from factories import make_brand
 
 
 def test_seed(client: TestClient, db: Database, admin_key: str, settings: Settings) -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from smtp_server import SmtpSink, free_port
 
 from wefirst.mail import Mail, MailError, MemoryMailer, SmtpMailer, make_mailer
 from wefirst.settings import Settings
+
+from smtp_server import SmtpSink, free_port
 
 
 def smtp_settings(sink_port: int, **over: object) -> Settings:

@@ -6,12 +6,13 @@ from __future__ import annotations
 import hashlib
 
 from cases_kit import case_log, open_case
-from factories import auth, make_brand
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from wefirst.store.db import Database
 from wefirst.store.tables_cases import case_moderation_log
+
+from factories import auth, make_brand
 
 
 def test_report_hide_restore_dismiss(client: TestClient, db: Database, admin_key: str) -> None:

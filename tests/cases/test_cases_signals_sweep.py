@@ -6,15 +6,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from cases_kit import case_log, cosign_and_confirm, open_case
-from factories import auth, make_brand
 from fastapi.testclient import TestClient
-from smtp_server import SmtpSink
 
 from wefirst.cases.service import brand_case_summary, sweep_unanswered
 from wefirst.cases.signals import cosign_series
 from wefirst.cases.signals_pure import hour_of
 from wefirst.settings import Settings
 from wefirst.store.db import Database
+
+from factories import auth, make_brand
+from smtp_server import SmtpSink
 
 
 def test_milestone_logged_once_and_velocity_exported(

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import pytest
 from cases_kit import open_case, snapshot
-from factories import auth, make_beneficiary, make_brand
 from fastapi.testclient import TestClient
-from smtp_server import SmtpSink
 
 from wefirst.auth.keys import create_key
 from wefirst.errors import Invalid
 from wefirst.store.db import Database
+
+from factories import auth, make_beneficiary, make_brand
+from smtp_server import SmtpSink
 
 ANSWER = {"body": "We hear you and are looking into the figures.", "language": "en"}
 

@@ -25,7 +25,7 @@ from wefirst.api.deps import (
 )
 from wefirst.api.writes import idempotent_post
 from wefirst.auth.keys import Actor
-from wefirst.cases import confirm_pages, moderation, service, supporters, views
+from wefirst.cases import confirm_pages, moderation, service, supporters, views, webhooks
 from wefirst.cases.identity import BadEmailError, BadTokenError, network_hash, normalise_email, read_token
 from wefirst.cases.model import CaseLimits, validate_draft
 from wefirst.cases.rules import CaseRuleError
@@ -64,6 +64,19 @@ def mailer_for(request: Request) -> Mailer:
         mailer = make_mailer(state.settings)
         state.mailer = mailer
     return mailer
+
+
+def alert_brand(request: Request, brand_id: str, event_type: str, case_id: str) -> None:
+    """After commit: `case.*` webhook to the brand's alert endpoints (best effort)."""
+    state = request.app.state
+    dispatcher = getattr(state, "case_alerts", None)
+    if dispatcher is None:
+        dispatcher = state.case_alerts = webhooks.make_dispatcher(state.db, state.settings)
+    with state.db.read() as conn:
+        row = service.get_case(conn, case_id)
+    webhooks.publish(
+        dispatcher, state.db, brand_id, event_type, webhooks.case_event_data(state.settings, row), utcnow()
+    )
 
 
 def client_network(request: Request, settings: Settings) -> str:
@@ -210,7 +223,9 @@ def open_case(
         fingerprint=request_fingerprint(request.method, request.url.path, body),
         work=work,
     )
-    send_all(request, mails, required=False)
+    if not result.replayed:
+        send_all(request, mails, required=False)
+        alert_brand(request, data.brand_id, "case.opened", result.body["id"])
     headers = {"Idempotent-Replayed": "true"} if result.replayed else None
     return JSONResponse(result.body, status_code=result.status_code, headers=headers)
 
@@ -374,7 +389,10 @@ def answer(
         )
         return 201, views.case_json(conn, service.get_case(conn, case_id), now=now)
 
-    return idempotent_post(request, db, actor, body, idempotency_key, work)
+    response = idempotent_post(request, db, actor, body, idempotency_key, work)
+    if response.status_code == 201 and "Idempotent-Replayed" not in response.headers and actor.owner_id:
+        alert_brand(request, actor.owner_id, "case.answered", case_id)
+    return response
 
 
 def _verdict(case_id: str, data: VerdictIn, db: DbDep, accept: bool) -> dict[str, Any]:
@@ -537,9 +555,12 @@ def get_contact(brand_id: str, actor: ActorDep, db: DbDep) -> dict[str, Any]:
 
 
 @router.post("/cases/sweep")
-def sweep(actor: ActorDep, db: DbDep, settings: SettingsDep) -> dict[str, Any]:
+def sweep(request: Request, actor: ActorDep, db: DbDep, settings: SettingsDep) -> dict[str, Any]:
     """Admin: mark overdue complaints unanswered (also `wefirst cases sweep`, for cron)."""
     require(actor, "admin")
     with db.write() as conn:
         marked = service.sweep_unanswered(conn, settings, utcnow())
+        brands_of = {r.id: r.brand_id for r in conn.execute(select(cases).where(cases.c.id.in_(marked)))}
+    for case_id in marked:
+        alert_brand(request, brands_of[case_id], "case.overdue", case_id)
     return {"marked": marked}

@@ -15,7 +15,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from wefirst.auth.keys import Actor
-from wefirst.cases import moderation, service, supporters, views
+from wefirst.cases import moderation, service, supporters, views, webhooks
 from wefirst.domain.clock import utcnow
 from wefirst.errors import WefirstError
 from wefirst.settings import Settings
@@ -50,8 +50,21 @@ def _print_json(data: Any) -> None:
 @app.command("sweep")
 def sweep() -> None:
     """Mark complaints with no answer after WEFIRST_CASES_ANSWER_WITHIN_HOURS as unanswered."""
-    with _db() as (settings, db), db.write() as conn:
-        marked = service.sweep_unanswered(conn, settings, utcnow())
+    with _db() as (settings, db):
+        with db.write() as conn:
+            marked = service.sweep_unanswered(conn, settings, utcnow())
+        dispatcher = webhooks.make_dispatcher(db, settings)
+        for case_id in marked:
+            with db.read() as conn:
+                row = service.get_case(conn, case_id)
+            webhooks.publish(
+                dispatcher,
+                db,
+                row.brand_id,
+                "case.overdue",
+                webhooks.case_event_data(settings, row),
+                utcnow(),
+            )
     out.print(f"{len(marked)} case(s) marked unanswered")
     for case_id in marked:
         out.print(f"  {case_id}")
