@@ -21,7 +21,6 @@ from connectors_support import (
     load,
     woo_refund,
 )
-from factories import Tenant, auth, make_beneficiary, make_brand, make_campaign
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import func, select
@@ -31,6 +30,8 @@ from wefirst.ingest.connectors.clients import InMemoryWooRefunds, SDKLineItems, 
 from wefirst.ingest.connectors.processing import Remotes
 from wefirst.store.db import Database
 from wefirst.store.tables_core import pledge_reversals, pledges
+
+from factories import Tenant, auth, make_beneficiary, make_brand, make_campaign
 
 
 @pytest.fixture(params=sorted(SIGNED))

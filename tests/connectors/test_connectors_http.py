@@ -17,11 +17,12 @@ from connectors_support import (
     restamp_stripe,
     sign_shopify,
 )
-from factories import auth
 from sqlalchemy import func, select
 
 from wefirst.store.tables_connectors import connector_deliveries, connector_lines
 from wefirst.store.tables_core import pledges
+
+from factories import auth
 
 
 def _deliveries(world: World) -> int:
