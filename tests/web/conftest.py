@@ -58,11 +58,11 @@ def free_port() -> int:
 
 
 class LiveServer:
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, lifespan: str = "off") -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                lifespan="on")
+                                lifespan=lifespan)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -107,6 +107,31 @@ def run_axe(page: Any) -> list[dict[str, Any]]:
         " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))})); }"
     )
     return [v for v in result if v["impact"] in ("serious", "critical")]
+
+
+@pytest.fixture
+def live(app: Any, client: Any) -> Iterator[LiveServer]:
+    """The test's app (with the pages) under uvicorn. The `client` fixture has already run
+    the app's lifespan (log sequencer and other workers), so the server does not run it again."""
+    from web_helpers import with_pages
+
+    with LiveServer(with_pages(app)) as server:
+        yield server
+
+
+@pytest.fixture
+def new_page(browser: Any, live: LiveServer) -> Iterator[Callable[..., Any]]:
+    contexts: list[Any] = []
+
+    def make(**options: Any) -> Any:
+        options.setdefault("locale", "en-GB")
+        context = browser.new_context(base_url=live.url, **options)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
 
 
 @pytest.fixture(scope="session")

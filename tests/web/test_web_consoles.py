@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from factories import auth, make_beneficiary, make_brand
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from web_helpers import csrf_of, seed_story, text_of, with_pages
@@ -14,6 +13,8 @@ from web_helpers import csrf_of, seed_story, text_of, with_pages
 from wefirst.mail import MemoryMailer
 from wefirst.store.db import Database
 from wefirst.web import sessions
+
+from factories import auth, make_beneficiary, make_brand
 
 PASSWORD = "correct horse battery staple"
 

@@ -8,12 +8,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from factories import Tenant, auth, make_beneficiary, make_brand, make_campaign, purchase
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from wefirst.api import pages
 from wefirst.store.db import Database
+
+from factories import Tenant, auth, make_beneficiary, make_brand, make_campaign, purchase
 
 
 def with_pages(app: FastAPI) -> FastAPI:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from math import ceil, log10
 
 from markupsafe import Markup, escape
@@ -90,14 +90,22 @@ def _axis(frame: _Frame, fmt: Callable[[int], str], fmt_day: Callable[[date], st
         )
     base = HEIGHT - BOTTOM
     parts.append(f'<line x1="{LEFT}" y1="{base}" x2="{WIDTH - RIGHT}" y2="{base}" class="axis"/>')
-    days = [frame.first, frame.last] if frame.first != frame.last else [frame.first]
-    for i, day in enumerate(days):
-        anchor = "start" if i == 0 else "end"
+    for i, day in enumerate(day_ticks(frame.first, frame.last)):
+        anchor = "start" if i == 0 else "end" if day == frame.last else "middle"
         parts.append(
             f'<text x="{frame.x(day):.1f}" y="{base + 18}" text-anchor="{anchor}">'
             f"{escape(fmt_day(day))}</text>"
         )
     return parts
+
+
+def day_ticks(first: date, last: date, most: int = 4) -> list[date]:
+    """First and last day, and evenly spaced days between, at most `most` labels in all."""
+    span = (last - first).days
+    if span <= 0:
+        return [first]
+    count = min(most - 1, span)
+    return [first + timedelta(days=round(span * i / count)) for i in range(count + 1)]
 
 
 def _svg(parts: list[str]) -> Markup:

@@ -107,6 +107,11 @@ FR: dict[str, str] = {
         "Aucun clic ni achat comptabilisé ne correspond à ce reçu. Il n’est peut-être pas "
         "encore dans le journal : les entrées y sont ajoutées en quelques secondes.",
     "Result": "Résultat",
+    "What the entry says": "Ce que dit l’entrée",
+    "Bars: posts per day. Hatched orange: more negative than positive posts that day; blue: "
+    "otherwise. Shaded bands: mobilization episodes.":
+        "Barres : publications par jour. Orange hachuré : plus de publications négatives que "
+        "positives ce jour-là ; bleu : sinon. Bandes colorées : épisodes de mobilisation.",
     "Counted, not yet in the log": "Compté, pas encore dans le journal",
     "Your click or purchase is recorded; the log adds it within seconds. Reload this page in a "
     "moment.":

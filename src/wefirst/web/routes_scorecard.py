@@ -212,4 +212,6 @@ def scorecard_json(request: Request, brand_id: str) -> Response:
             "campaigns": [p.as_json() for p in kept],
             "voice": [d.as_json() for d in days], "episodes": episodes,
             "open_cases": cases_open}
-    return apply_security_headers(JSONResponse(body, headers=OPEN), request)
+    headers = {**OPEN,
+               "Content-Disposition": f'attachment; filename="{brand_id}-scorecard.json"'}
+    return apply_security_headers(JSONResponse(body, headers=headers), request)

@@ -83,12 +83,12 @@ def _summary(
     rows: list[tuple[str, str]] = [(_("Index"), number(int(bundle.get("index", 0))))]
     if isinstance(entry, dict):
         rows.append((_("Kind"), str(entry.get("kind", "—"))))
-        amount = entry.get("amount")
+        amount = entry.get("money")
         if isinstance(amount, dict) and isinstance(amount.get("amount"), int):
             rows.append((_("Amount"), money(amount["amount"], str(amount.get("currency", "EUR")))))
         units = entry.get("units")
         if isinstance(units, int):
             rows.append((_("Units"), number(units)))
-        if isinstance(entry.get("campaign_id"), str):
-            rows.append((_("Campaign"), entry["campaign_id"]))
+        if isinstance(entry.get("at"), str):
+            rows.append((_("Date"), entry["at"][:10]))
     return rows

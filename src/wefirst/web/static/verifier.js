@@ -36,6 +36,7 @@
       other_tree: "The inclusion proof belongs to another tree: it was made for a tree of size {proof_size}, but the signed checkpoint is for size {size}.",
       proof_length: "The inclusion proof belongs to another tree: an entry at index {index} in a tree of size {size} needs {expected} proof hashes, the receipt has {got}.",
       changed_entry: "The entry was changed: the log holds a different entry at index {index}.",
+      text_differs: "The entry was changed: its text and its exact bytes (entry_b64) differ.",
       root_mismatch: "The entry and its proof do not lead to the signed root: the entry or the proof was changed.",
       inclusion_ok: "Entry is included in the signed tree",
       commitment_bad: "This entry does not belong to this receipt: its commitment is not the hash of the receipt secret.",
@@ -59,6 +60,7 @@
       other_tree: "La preuve d\u2019inclusion appartient à un autre arbre : elle a été faite pour un arbre de taille {proof_size}, mais le point de contrôle signé est de taille {size}.",
       proof_length: "La preuve d\u2019inclusion appartient à un autre arbre : une entrée à l\u2019index {index} dans un arbre de taille {size} demande {expected} empreintes, le reçu en a {got}.",
       changed_entry: "L\u2019entrée a été modifiée : le journal contient une autre entrée à l\u2019index {index}.",
+      text_differs: "L\u2019entrée a été modifiée : son texte et ses octets exacts (entry_b64) diffèrent.",
       root_mismatch: "L\u2019entrée et sa preuve ne mènent pas à la racine signée : l\u2019entrée ou la preuve a été modifiée.",
       inclusion_ok: "L\u2019entrée est incluse dans l\u2019arbre signé",
       commitment_bad: "Cette entrée n\u2019appartient pas à ce reçu : son engagement n\u2019est pas l\u2019empreinte du secret du reçu.",
@@ -261,6 +263,11 @@
       if (typeof r.entry_b64 === "string") entry = b64decode(r.entry_b64);
       else if (typeof r.entry === "string") entry = enc.encode(r.entry);
       else throw new Error("missing entry");
+      if (typeof r.entry_b64 === "string" && typeof r.entry === "string" &&
+          !equal(entry, enc.encode(r.entry))) {
+        /* The readable text is what a person checks: it must be the very bytes verified. */
+        throw new VerifyError("changed_entry", msg("text_differs"));
+      }
       var index = r.index !== undefined ? r.index : r.leaf_index;
       if (!Number.isSafeInteger(index) || index < 0) throw new Error("missing or bad index");
       var proofList = r.inclusion_proof || r.proof || [];
