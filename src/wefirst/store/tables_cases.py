@@ -138,7 +138,7 @@ case_rate_events = Table(
     metadata,
     Column("seq", Integer, primary_key=True, autoincrement=True),
     Column("action", String(16), nullable=False),
-    Column("key_hash", String(64), nullable=False),
+    Column("key_hash", String(72), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
     Index("ix_case_rate_events_lookup", "action", "key_hash", "at"),
 )

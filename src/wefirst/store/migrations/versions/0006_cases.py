@@ -162,7 +162,7 @@ def upgrade() -> None:
         "case_rate_events",
         sa.Column("seq", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("action", sa.String(16), nullable=False),
-        sa.Column("key_hash", sa.String(64), nullable=False),
+        sa.Column("key_hash", sa.String(72), nullable=False),
         sa.Column("at", _tz(), nullable=False),
         sa.PrimaryKeyConstraint("seq", name="pk_case_rate_events"),
     )
