@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 import uvicorn
-from factories import Tenant, auth, make_beneficiary, make_brand, make_campaign, purchase
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
@@ -28,6 +27,8 @@ from wefirst.tlog.proofs import verify_inclusion
 from wefirst.tlog.queue import enqueue
 from wefirst.tlog.receipts import parse_receipt
 from wefirst.tlog.sequencer import integrate_batch, service_for
+
+from factories import Tenant, auth, make_beneficiary, make_brand, make_campaign, purchase
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ so a ledger change and its log entry commit (or vanish) together."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -18,6 +19,29 @@ from wefirst.tlog.tiles import MAX_ENTRY_SIZE
 _COMMITMENT = re.compile(r"[0-9a-f]{64}")
 
 
+def _plain(value: Any) -> bool:
+    """JSON made only of str keys, str/int/bool/None leaves: the case where RFC 8785 output is
+    exactly Python's sorted, compact, non-ASCII-escaping json.dumps (no floats to format, no
+    lone surrogates, ASCII keys so UTF-16 and code-point key orders agree)."""
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and k.isascii() and _plain(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_plain(v) for v in value)
+    if isinstance(value, str):
+        return not any("\ud800" <= ch <= "\udfff" for ch in value)
+    if isinstance(value, int):
+        return abs(value) <= 2**53 - 1  # I-JSON range; the reference rejects the rest
+    return value is None
+
+
+def _fast_jcs(entry: Mapping[str, Any]) -> bytes | None:
+    """The same bytes as `rfc8785.dumps` for plain entries, an order of magnitude faster;
+    None sends anything else through the reference implementation."""
+    if not _plain(dict(entry)):
+        return None
+    return json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
 def canonical(entry: Mapping[str, Any]) -> bytes:
     """RFC 8785 bytes of a v1 entry. Computed once: these exact bytes are stored, hashed and
     published, never re-serialised."""
@@ -26,7 +50,7 @@ def canonical(entry: Mapping[str, Any]) -> bytes:
     if not isinstance(entry.get("kind"), str):
         raise LogFormatError('log entries carry a string "kind"')
     try:
-        data = rfc8785.dumps(dict(entry))
+        data = _fast_jcs(entry) or rfc8785.dumps(dict(entry))
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as e:
         raise LogFormatError(f"entry cannot be canonicalised (RFC 8785): {e}") from None
     if len(data) > MAX_ENTRY_SIZE:
@@ -50,3 +74,19 @@ def enqueue(conn: Connection, entry: Mapping[str, Any], *, commitment: str | Non
     pk = result.inserted_primary_key
     assert pk is not None
     return int(pk[0])
+
+
+def enqueue_many(
+    conn: Connection, entries: list[tuple[Mapping[str, Any], str | None]]
+) -> None:
+    """Bulk form of `enqueue` for batched intake: one multi-row INSERT, order preserved."""
+    if not entries:
+        return
+    now = datetime.now(UTC)
+    rows = []
+    for entry, commitment in entries:
+        if commitment is not None and not _COMMITMENT.fullmatch(commitment):
+            raise LogFormatError("commitment must be 64 lowercase hex digits (SHA-256)")
+        rows.append({"data": canonical(entry), "commitment": commitment, "created_at": now,
+                     "idx": None})
+    conn.execute(insert(tlog_entries), rows)

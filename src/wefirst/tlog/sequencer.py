@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import IO, Any, Protocol
 
 from fastapi import FastAPI
-from sqlalchemy import Connection, bindparam, func, select, text, update
+from sqlalchemy import Connection, func, select, text
 from sqlalchemy.engine import make_url
 
 from wefirst.store.db import Database
@@ -182,20 +182,19 @@ def _claim(conn: Connection, size: int, limit: int) -> tuple[list[bytes], bool]:
                     f"assigned indexes are not contiguous after size {size}: found {row.idx} at position {i}"
                 )
         return [bytes(r.data) for r in rows], True
-    rows = conn.execute(
-        select(tlog_entries.c.id, tlog_entries.c.data)
-        .where(tlog_entries.c.idx.is_(None))
-        .order_by(tlog_entries.c.id)
-        .limit(limit)
+    # One set-based UPDATE ... RETURNING (SQLite >= 3.35 and PostgreSQL): numbering 100,000
+    # rows one statement at a time, or reading them back, would dominate a large batch.
+    claimed = conn.execute(
+        text(
+            "UPDATE tlog_entries SET idx = picked.rn + :base FROM ("
+            " SELECT id, row_number() OVER (ORDER BY id) - 1 AS rn FROM tlog_entries"
+            " WHERE idx IS NULL ORDER BY id LIMIT :limit"
+            ") AS picked WHERE tlog_entries.id = picked.id"
+            " RETURNING tlog_entries.idx, tlog_entries.data"
+        ),
+        {"base": size, "limit": limit},
     ).all()
-    if rows:
-        conn.execute(
-            update(tlog_entries)
-            .where(tlog_entries.c.id == bindparam("row_id"))
-            .values(idx=bindparam("new_idx")),
-            [{"row_id": r.id, "new_idx": size + i} for i, r in enumerate(rows)],
-        )
-    return [bytes(r.data) for r in rows], False
+    return [bytes(r.data) for r in sorted(claimed, key=lambda r: int(r.idx))], False
 
 
 def has_work(db: Database) -> bool:
@@ -212,30 +211,46 @@ def has_work(db: Database) -> bool:
 
 def integrate_batch(service: LogService, batch_size: int, *, crash_after: str = "") -> BatchResult:
     """One round. The caller holds the sequencer lock. ``crash_after`` names a step after which
-    the process kills itself (crash tests only: "claim", "tiles")."""
+    the process kills itself (crash tests only: "claim", "tiles", "checkpoint").
+
+    Database tile store: claim, tiles, bundles and checkpoint are one transaction. Directory
+    store: the claim commits first, then the files are written, then the checkpoint row, and
+    only then the public ``checkpoint`` file (publication follows the durable record)."""
     service.ensure_initialised()
     db = service.db
+    if isinstance(service.store, DbTileStore):
+        with db.write() as conn:
+            latest = latest_checkpoint(conn)
+            size = latest.size if latest else 0
+            entries, recovered = _claim(conn, size, batch_size)
+            if not entries:
+                return BatchResult(size, 0, False)
+            _maybe_crash(crash_after, "claim")
+            result = compute(lambda path: DbTileStore.get_in(conn, path), size, entries)
+            note = sign_checkpoint(Checkpoint(service.origin, result.size, result.root), service.signer)
+            DbTileStore.write(conn, result.items)
+            _maybe_crash(crash_after, "tiles")
+            record_checkpoint(conn, result.size, result.root, note)
+        _maybe_crash(crash_after, "checkpoint")
+        return BatchResult(result.size, len(entries), recovered)
+
     with db.write() as conn:
         latest = latest_checkpoint(conn)
         size = latest.size if latest else 0
         entries, recovered = _claim(conn, size, batch_size)
+    if latest is not None and service.store.get(CHECKPOINT_PATH) != latest.note.encode():
+        service.store.put_many({CHECKPOINT_PATH: latest.note.encode()})  # republish after a crash
     if not entries:
         return BatchResult(size, 0, False)
     _maybe_crash(crash_after, "claim")
     result = compute(service.store.get, size, entries)
     note = sign_checkpoint(Checkpoint(service.origin, result.size, result.root), service.signer)
-    if isinstance(service.store, DbTileStore):
-        with db.write() as conn:
-            DbTileStore.write(conn, result.items)
-            _maybe_crash(crash_after, "tiles")
-            record_checkpoint(conn, result.size, result.root, note)
-    else:
-        service.store.put_many(result.items)
-        _maybe_crash(crash_after, "tiles")
-        service.store.put_many({CHECKPOINT_PATH: note.encode()})
-        with db.write() as conn:
-            record_checkpoint(conn, result.size, result.root, note)
+    service.store.put_many(result.items)
+    _maybe_crash(crash_after, "tiles")
+    with db.write() as conn:
+        record_checkpoint(conn, result.size, result.root, note)
     _maybe_crash(crash_after, "checkpoint")
+    service.store.put_many({CHECKPOINT_PATH: note.encode()})
     return BatchResult(result.size, len(entries), recovered)
 
 

@@ -1,0 +1,338 @@
+"""Transparency-log benchmarks; prints figures (not a test). Results go to docs/benchmarks.md.
+
+    .venv/bin/python bench/bench_tlog.py integrate      # batches of 1,000 and 100,000
+    .venv/bin/python bench/bench_tlog.py proofs         # receipts over HTTP at 1,000,000 entries
+    .venv/bin/python bench/bench_tlog.py audit          # wefirst verify audit, 1,000,000 entries
+
+Options: --entries N (proofs/audit), --database-url URL (integrate/proofs; default a temporary
+SQLite file), --requests N (proofs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import random
+import resource
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import rfc8785
+from sqlalchemy import insert, text
+
+from wefirst.settings import Settings
+from wefirst.store import migrate
+from wefirst.store.db import Database
+from wefirst.store.tables_tlog import tlog_entries
+from wefirst.tlog.checkpoint import Checkpoint, sign_checkpoint
+from wefirst.tlog.dbstore import DbTileStore
+from wefirst.tlog.integrate import compute
+from wefirst.tlog.note import generate_signer
+from wefirst.tlog.receipts import commitment_of
+from wefirst.tlog.sequencer import integrate_batch
+from wefirst.tlog.service import LogService, record_checkpoint
+from wefirst.tlog.tilestore import DirectoryTileStore, MemoryTileStore
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def entry(i: int, campaigns: int = 50) -> dict[str, Any]:
+    """A pledge entry shaped like the ledger's (about 330 bytes canonical)."""
+    return {
+        "v": 1,
+        "kind": "pledge",
+        "txn": f"txn_{i:026d}",
+        "campaign": f"cmp_{i % campaigns:026d}",
+        "at": "2026-11-26T07:00:00Z",
+        "pledge": f"plg_{i:026d}",
+        "source": "purchase",
+        "rule": 0,
+        "quantity": 1,
+        "units": 1 + i % 3,
+        "money": {"amount": 30 * (1 + i % 3), "currency": "EUR"},
+        "order_hash": hashlib.sha256(b"order%d" % i).hexdigest(),
+        "commitment": commitment_of(f"bench-{i}"),
+    }
+
+
+def canonical_entries(start: int, count: int) -> list[bytes]:
+    return [rfc8785.dumps(entry(i)) for i in range(start, start + count)]
+
+
+def raw_hash_rate(entries: list[bytes]) -> tuple[float, float]:
+    """Best of five, wall and CPU: the machine is shared, so CPU time is the steadier figure."""
+    sha = hashlib.sha256
+    best, best_cpu = float("inf"), float("inf")
+    for _ in range(5):
+        t, c = time.perf_counter(), time.process_time()
+        [sha(b"\x00" + e).digest() for e in entries]
+        best = min(best, time.perf_counter() - t)
+        best_cpu = min(best_cpu, time.process_time() - c)
+    return len(entries) / best, len(entries) / max(best_cpu, 1e-9)
+
+
+def ratio(n: int, wall: float, cpu: float, raw: tuple[float, float]) -> str:
+    return (
+        f"{n / wall:,.0f} entries/s wall ({n / wall / raw[0]:.2f}x raw), "
+        f"{n / max(cpu, 1e-9):,.0f}/s CPU ({n / max(cpu, 1e-9) / raw[1]:.2f}x raw CPU); "
+        f"{wall * 1000:.1f} ms wall, {cpu * 1000:.1f} ms CPU"
+    )
+
+
+def fresh_db(url: str | None, tmp: Path) -> tuple[Settings, Database]:
+    settings = Settings(
+        database_url=url or f"sqlite:///{tmp / 'bench.db'}",
+        data_dir=tmp,
+        base_url="http://127.0.0.1:8765",
+        tlog_sequencer=False,
+    )
+    db = Database(settings)
+    if not db.is_sqlite:
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS tlog_entries, tlog_checkpoints, tlog_tiles"))
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    migrate.upgrade(db)
+    return settings, db
+
+
+def bench_integrate(args: argparse.Namespace) -> None:
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
+    for n in (1_000, 100_000):
+        entries = canonical_entries(0, n)
+        raw = raw_hash_rate(entries)
+        print(f"\n== batch of {n:,} entries ({sum(map(len, entries)) / n:.0f} bytes each) ==")
+        print(f"raw RFC 6962 leaf hashing (hashlib): {raw[0]:,.0f}/s wall, {raw[1]:,.0f}/s CPU")
+
+        # Pure integrator: hashes, tiles, bundles, root, signed checkpoint (memory store).
+        signer_key = generate_signer("bench.example/log")
+        t, c = time.perf_counter(), time.process_time()
+        store = MemoryTileStore()
+        result = compute(store.get, 0, entries)
+        store.put_many(result.items)
+        sign_checkpoint(Checkpoint(signer_key.name, result.size, result.root), signer_key)
+        dt, dc = time.perf_counter() - t, time.process_time() - c
+        print(f"integrator, memory store: {ratio(n, dt, dc, raw)}")
+
+        for fsync in (True, False):
+            with tempfile.TemporaryDirectory() as d:
+                t, c = time.perf_counter(), time.process_time()
+                dstore = DirectoryTileStore(Path(d) / "tiles", fsync=fsync)
+                result = compute(dstore.get, 0, entries)
+                note = sign_checkpoint(Checkpoint(signer_key.name, result.size, result.root), signer_key)
+                dstore.put_many({**result.items, "checkpoint": note.encode()})
+                dt, dc = time.perf_counter() - t, time.process_time() - c
+                print(f"integrator, directory, fsync={fsync}: {ratio(n, dt, dc, raw)}")
+
+        # Integrator on the database tile store: entries already indexed (as the claim leaves
+        # them); hash tiles, virtual bundles and the signed checkpoint in one transaction.
+        with tempfile.TemporaryDirectory() as d:
+            settings, db = fresh_db(args.database_url, Path(d))
+            service = LogService(settings, db)
+            service.ensure_initialised()
+            with db.write() as conn:
+                conn.execute(
+                    insert(tlog_entries),
+                    [
+                        {"data": e, "commitment": None, "created_at": datetime.now(UTC), "idx": i}
+                        for i, e in enumerate(entries)
+                    ],
+                )
+            t, c = time.perf_counter(), time.process_time()
+            with db.write() as conn:
+                result = compute(lambda p: DbTileStore.get_in(conn, p), 0, entries)
+                note = sign_checkpoint(Checkpoint(service.origin, result.size, result.root), service.signer)
+                DbTileStore.write(conn, result.items)
+                record_checkpoint(conn, result.size, result.root, note)
+            dt, dc = time.perf_counter() - t, time.process_time() - c
+            engine = "SQLite" if db.is_sqlite else "PostgreSQL"
+            print(f"integrator, {engine} tile store: {ratio(n, dt, dc, raw)}")
+            db.dispose()
+
+        # The whole sequencer round: claim from the queue (index assignment), tiles, bundles
+        # and the signed checkpoint committed, with entries already queued by the ledger.
+        for store_kind in ("db", "dir"):
+            with tempfile.TemporaryDirectory() as d:
+                tmp = Path(d)
+                settings, db = fresh_db(args.database_url, tmp)
+                if store_kind == "dir":
+                    settings = settings.model_copy(update={"tlog_tile_dir": tmp / "tiles"})
+                service = LogService(settings, db)
+                service.ensure_initialised()
+                with db.write() as conn:
+                    conn.execute(
+                        insert(tlog_entries),
+                        [{"data": e, "commitment": None, "created_at": datetime.now(UTC)} for e in entries],
+                    )
+                t, c = time.perf_counter(), time.process_time()
+                r = integrate_batch(service, n)
+                dt, dc = time.perf_counter() - t, time.process_time() - c
+                assert r.integrated == n
+                engine = "SQLite" if db.is_sqlite else "PostgreSQL"
+                print(f"sequencer round, {engine}, {store_kind} tiles: {ratio(n, dt, dc, raw)}")
+                db.dispose()
+
+
+def seed_log(db: Database, service: LogService, n: int, *, with_rows: bool) -> None:
+    """Write n entries straight into tiles (and, for receipts, the entry rows) in chunks."""
+    chunk = 100_000
+    size = 0
+    while size < n:
+        count = min(chunk, n - size)
+        entries = canonical_entries(size, count)
+        result = compute(service.store.get, size, entries)
+        note = sign_checkpoint(Checkpoint(service.origin, result.size, result.root), service.signer)
+        if isinstance(service.store, DbTileStore):
+            with db.write() as conn:
+                DbTileStore.write(conn, result.items)
+        else:
+            service.store.put_many({**result.items, "checkpoint": note.encode()})
+        with db.write() as conn:
+            if with_rows:
+                conn.execute(
+                    insert(tlog_entries),
+                    [
+                        {
+                            "data": e,
+                            "commitment": commitment_of(f"bench-{size + i}"),
+                            "created_at": datetime.now(UTC),
+                            "idx": size + i,
+                        }
+                        for i, e in enumerate(entries)
+                    ],
+                )
+            record_checkpoint(conn, result.size, result.root, note)
+        size = result.size
+        print(f"  seeded {size:,}", flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def bench_proofs(args: argparse.Namespace) -> None:
+    n = args.entries
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        settings, db = fresh_db(args.database_url, tmp)
+        port = free_port()
+        settings = settings.model_copy(update={"base_url": f"http://127.0.0.1:{port}"})
+        service = LogService(settings, db)
+        service.ensure_initialised()
+        t = time.perf_counter()
+        seed_log(db, service, n, with_rows=True)
+        print(f"seeded {n:,} entries in {time.perf_counter() - t:.1f}s")
+        db.dispose()
+        env = {
+            **os.environ,
+            "WEFIRST_DATABASE_URL": settings.database_url,
+            "WEFIRST_DATA_DIR": str(tmp),
+            "WEFIRST_BASE_URL": settings.base_url,
+            "WEFIRST_TLOG_SEQUENCER": "false",
+            "WEFIRST_LOG_JSON": "false",
+        }
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "wefirst.api.app:create_app_from_env",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            env=env,
+        )
+        try:
+            base = settings.base_url
+            with httpx.Client(timeout=10) as client:
+                deadline = time.monotonic() + 60
+                while True:
+                    try:
+                        if client.get(f"{base}/log/checkpoint").status_code == 200:
+                            break
+                    except httpx.HTTPError:
+                        pass
+                    assert time.monotonic() < deadline, "server did not start"
+                    time.sleep(0.2)
+                rng = random.Random(7)
+                for _ in range(200):  # warm up: connection, code paths, upper-level tiles
+                    client.get(f"{base}/v1/receipts/bench-{rng.randrange(n)}")
+                times = []
+                for _ in range(args.requests):
+                    i = rng.randrange(n)
+                    t = time.perf_counter()
+                    r = client.get(f"{base}/v1/receipts/bench-{i}")
+                    times.append(time.perf_counter() - t)
+                    assert r.status_code == 200, r.text
+                    assert r.json()["index"] == i
+                times.sort()
+                med = statistics.median(times) * 1000
+                p99 = times[int(len(times) * 0.99) - 1] * 1000
+                proof_len = len(r.json()["inclusion_proof"])
+                print(
+                    f"GET /v1/receipts/{{secret}} at {n:,} entries, {len(times)} random "
+                    f"receipts ({proof_len} proof hashes): median {med:.2f} ms, p99 {p99:.2f} ms, "
+                    f"max {times[-1] * 1000:.2f} ms"
+                )
+        finally:
+            server.terminate()
+            server.wait(20)
+
+
+def bench_audit(args: argparse.Namespace) -> None:
+    n = args.entries
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        settings, db = fresh_db(None, tmp)
+        settings = settings.model_copy(update={"tlog_tile_dir": tmp / "log"})
+        service = LogService(settings, db)
+        service.ensure_initialised()
+        t = time.perf_counter()
+        seed_log(db, service, n, with_rows=False)
+        print(f"seeded a directory log of {n:,} entries in {time.perf_counter() - t:.1f}s")
+        key = service.signer.verifier.key_string
+        wefirst = shutil.which("wefirst", path=str(Path(sys.executable).parent)) or "wefirst"
+        cmd = [wefirst, "verify", "audit", "--log", str(tmp / "log"), "--key", key]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        t = time.perf_counter()
+        out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        dt = time.perf_counter() - t
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        print(out.stdout.strip())
+        if out.returncode:
+            print(out.stderr.strip())
+        print(
+            f"wefirst verify audit over {n:,} entries (directory): exit {out.returncode}, "
+            f"{dt:.1f}s wall, peak RSS {max(peak, before) / 1024:.0f} MiB"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("what", choices=["integrate", "proofs", "audit"])
+    parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
+    {"integrate": bench_integrate, "proofs": bench_proofs, "audit": bench_audit}[args.what](args)
+
+
+if __name__ == "__main__":
+    main()
