@@ -25,7 +25,7 @@ from wefirst.api.deps import (
 )
 from wefirst.api.writes import idempotent_post
 from wefirst.auth.keys import Actor
-from wefirst.cases import confirm_pages, moderation, service, supporters, views, webhooks
+from wefirst.cases import confirm_pages, feeds, moderation, service, supporters, views, webhooks
 from wefirst.cases.identity import BadEmailError, BadTokenError, network_hash, normalise_email, read_token
 from wefirst.cases.model import CaseLimits, validate_draft
 from wefirst.cases.rules import CaseRuleError
@@ -528,6 +528,33 @@ def brand_cosign_series(
         "brand_id": brand_id,
         "data": [{"hour": rfc3339(h), "cosigns": c} for h, c in series],
     }
+
+
+@router.get("/brands/{brand_id}/cases.atom", response_class=Response)
+def brand_cases_atom(brand_id: str, db: DbDep, settings: SettingsDep) -> Response:
+    """Public Atom feed of the brand's 100 most recently changed cases."""
+    with db.read() as conn:
+        name = conn.execute(select(brands.c.name).where(brands.c.id == brand_id)).scalar()
+        if name is None:
+            raise NotFound(f"brand {brand_id} does not exist")
+        rows = conn.execute(
+            select(cases).where(cases.c.brand_id == brand_id).order_by(cases.c.updated_at.desc()).limit(100)
+        ).all()
+    body = feeds.brand_cases_feed(
+        brand_id=brand_id, brand_name=name, base_url=settings.base_url, rows=rows, now=utcnow()
+    )
+    return Response(body, media_type="application/atom+xml; charset=utf-8")
+
+
+@router.get("/cases/{case_id}/history.atom", response_class=Response)
+def case_history_atom(case_id: str, db: DbDep, settings: SettingsDep) -> Response:
+    """Public Atom feed of one case's history: opened, answers, verdicts, moderation."""
+    with db.read() as conn:
+        data = views.case_json(conn, service.get_case(conn, case_id), now=utcnow())
+    return Response(
+        feeds.case_history_feed(case=data, base_url=settings.base_url),
+        media_type="application/atom+xml; charset=utf-8",
+    )
 
 
 @router.put("/brands/{brand_id}/case-contact")
