@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from conftest import World
 from connectors_support import (
     SHOP,
@@ -16,6 +15,7 @@ from connectors_support import (
     load,
     restamp_stripe,
     sign_shopify,
+    sign_stripe,
 )
 from sqlalchemy import func, select
 
@@ -51,6 +51,13 @@ def test_shopify_order_then_refund(world: World) -> None:
     assert r.status_code == 200, r.text
     assert world.net_units() == 1
     assert world.status("shopify")["units"] == {"counted": 4, "reversed": 1}
+    # the raw bytes are kept, and every counted line points at the delivery it came from
+    with world.db.read() as conn:
+        refs = {r.delivery_id for r in conn.execute(select(connector_lines.c.delivery_id))}
+        stored = conn.execute(select(connector_deliveries.c.id, connector_deliveries.c.body)
+                              .order_by(connector_deliveries.c.seq)).all()
+    assert refs == {stored[0].id}
+    assert bytes(stored[0].body) == load("shopify/orders_create").body
 
 
 def test_shopify_test_order_never_pledges(world: World) -> None:
@@ -103,7 +110,7 @@ def test_shopify_cancel_and_refund_never_reverse_more_than_counted(world: World)
 def test_shopify_bad_signature_is_401_and_stores_only_a_counter(world: World) -> None:
     delivery = load("shopify/orders_create")
     body = delivery.body
-    for i in range(0, len(body), max(1, len(body) // 40)):
+    for i in range(0, len(body), max(1, len(body) // 24)):
         broken = body[:i] + bytes([body[i] ^ 0x20]) + body[i + 1:]
         r = world.post("shopify", delivery, body=broken)
         assert r.status_code == 401, (i, r.text)
@@ -123,7 +130,7 @@ def test_shopify_bad_signature_is_401_and_stores_only_a_counter(world: World) ->
     assert world.net_units() == 0
     rejected = world.status("shopify")["deliveries"]["rejected_by_reason"]
     assert rejected["missing_signature"] == 1
-    assert rejected["bad_signature"] > 40
+    assert rejected["bad_signature"] > 24
 
 
 def test_shopify_malformed_body_is_400_with_the_field(world: World) -> None:
@@ -139,16 +146,13 @@ def test_shopify_malformed_body_is_400_with_the_field(world: World) -> None:
     assert world.status("shopify")["deliveries"]["rejected_by_reason"] == {"malformed": 1}
 
 
-def test_shopify_delivery_for_another_shop_is_refused(world: World) -> None:
+def test_other_shop_and_wrong_receiver_are_refused(world: World) -> None:
     other = sign_shopify(load("shopify/orders_create").body, "orders/create", "e-1",
                          shop="someone-else.myshopify.com")
     r = world.post("shopify", other)
     assert r.status_code == 400
     assert "someone-else" in r.json()["detail"]
     assert world.status("shopify")["deliveries"]["rejected_by_reason"] == {"account_mismatch": 1}
-
-
-def test_receiver_for_unknown_or_wrong_platform_is_404(world: World) -> None:
     delivery = load("shopify/orders_create")
     r = world.client.post("/v1/connectors/con_doesnotexist/shopify", content=delivery.body,
                           headers=delivery.headers)
@@ -203,17 +207,19 @@ def test_connections_are_behind_the_tenant_wall(world: World, client: object,
     assert taken.status_code == 409
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"platform": "shopify", "account": "not a shop", "secret": "s"}, "account"),
-    ({"platform": "shopify", "account": SHOP}, "secret"),
-    ({"platform": "woocommerce", "account": "ftp://x/", "secret": "s"}, "account"),
-    ({"platform": "stripe", "account": "acct_1", "secret": "s",
-      "credentials": {"password": "x"}}, "credentials"),
-])
-def test_bad_connection_requests(world: World, body: dict[str, object], field: str) -> None:
-    r = world.client.post("/v1/connectors", json=body, headers=auth(world.brand.key))
-    assert r.status_code in (409, 422), r.text
-    assert any(e["field"] == field for e in r.json()["errors"])
+def test_bad_connection_requests(world: World) -> None:
+    cases: list[tuple[dict[str, object], str]] = [
+        ({"platform": "shopify", "account": "not a shop", "secret": "s"}, "account"),
+        ({"platform": "shopify", "account": SHOP.replace("pg", "xx")}, "secret"),
+        ({"platform": "woocommerce", "account": "ftp://x/", "secret": "s"}, "account"),
+        ({"platform": "stripe", "account": "acct_2", "secret": "s",
+          "credentials": {"password": "x"}}, "credentials"),
+        ({"platform": "shopify", "account": SHOP, "secret": "s"}, "account"),  # taken
+    ]
+    for body, field in cases:
+        r = world.client.post("/v1/connectors", json=body, headers=auth(world.brand.key))
+        assert r.status_code in (409, 422), r.text
+        assert any(e["field"] == field for e in r.json()["errors"]), (body, r.text)
 
 
 # ------------------------------------------------------------------ WooCommerce
@@ -228,6 +234,12 @@ def test_woo_ping_is_200_and_nothing_else(world: World) -> None:
     # a body that only looks like a ping but comes with WooCommerce headers is verified
     r = world.post("woocommerce", ping, headers={"X-WC-Webhook-Topic": "order.created"})
     assert r.status_code == 401
+    # a signed order from another site (staging posting to production) is refused
+    delivery = load("woocommerce/order_created")
+    headers = {**delivery.headers, "X-WC-Webhook-Source": "https://staging.pg-demo.example/"}
+    r = world.post("woocommerce", delivery, headers=headers)
+    assert r.status_code == 400
+    assert WOO_SITE in r.json()["detail"]
 
 
 def test_woo_order_then_partial_refund_from_the_refunds_api(world: World) -> None:
@@ -273,14 +285,6 @@ def test_woo_refunds_api_down_keeps_the_delivery_queued(world: World) -> None:
     assert r.json()["counts"] == {"failed": 1}
 
 
-def test_woo_source_header_must_match(world: World) -> None:
-    delivery = load("woocommerce/order_created")
-    headers = {**delivery.headers, "X-WC-Webhook-Source": "https://staging.pg-demo.example/"}
-    r = world.post("woocommerce", delivery, headers=headers)
-    assert r.status_code == 400
-    assert WOO_SITE in r.json()["detail"]
-
-
 def test_woo_deleted_order_reverses_what_was_counted(world: World) -> None:
     from wefirst.ingest.connectors.signatures import b64_hmac_sha256
 
@@ -319,8 +323,6 @@ def test_stripe_cumulative_refunds_in_any_order(world: World) -> None:
     bigger["id"] = "evt_second_refund"
     bigger["data"]["object"]["amount_refunded"] = 4998
     bigger["data"]["previous_attributes"]["amount_refunded"] = 2499
-    from connectors_support import sign_stripe
-
     # the larger cumulative refund arrives first, then the smaller, then the sale
     assert world.post("stripe", sign_stripe(json.dumps(bigger).encode())).status_code == 200
     assert world.post("stripe", restamp_stripe(load("stripe/charge_refunded"))).status_code == 200
@@ -332,27 +334,16 @@ def test_stripe_cumulative_refunds_in_any_order(world: World) -> None:
     assert world.status("stripe")["units"] == {"counted": 3, "reversed": 2}
 
 
-def test_stripe_stale_fixture_signature_is_rejected(world: World) -> None:
+def test_stripe_stale_signature_and_test_mode(world: World) -> None:
     r = world.post("stripe", load("stripe/checkout_session_completed"))
     assert r.status_code == 401
     assert r.json()["reason"] == "stale_timestamp"
     assert _deliveries(world) == 0
-
-
-def test_stripe_test_mode_event_never_pledges(world: World) -> None:
+    # a test-mode event is stored and acknowledged, and never pledges
     event = json.loads(load("stripe/checkout_session_completed").body)
     event["livemode"] = False
-    from connectors_support import sign_stripe
-
     assert world.post("stripe", sign_stripe(json.dumps(event).encode())).status_code == 200
     assert world.net_units() == 0
     assert world.status("stripe")["deliveries"]["by_status"] == {"ignored": 1}
 
 
-def test_lines_keep_the_raw_delivery_reference(world: World) -> None:
-    world.post("shopify", load("shopify/orders_create"))
-    with world.db.read() as conn:
-        refs = {r.delivery_id for r in conn.execute(select(connector_lines.c.delivery_id))}
-        stored = conn.execute(select(connector_deliveries.c.id, connector_deliveries.c.body)).all()
-    assert refs == {stored[0].id}
-    assert bytes(stored[0].body) == load("shopify/orders_create").body

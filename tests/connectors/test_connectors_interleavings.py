@@ -130,7 +130,7 @@ def _shopify_model(facts: set[str]) -> int:
     return counted - min(counted, refunded)
 
 
-@settings(max_examples=20, deadline=None,
+@settings(max_examples=15, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(steps=_schedules(SHOPIFY_FACTS))
 def test_shopify_any_interleaving_gives_the_model_pledges(
@@ -173,7 +173,7 @@ def _stripe_model(facts: set[str]) -> int:
     return 2 - refunded
 
 
-@settings(max_examples=12, deadline=None,
+@settings(max_examples=8, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(steps=_schedules(STRIPE_FACTS))
 def test_stripe_any_interleaving_of_cumulative_refunds(

@@ -11,7 +11,6 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from importlib import resources
 from typing import Any
 
 import stripe
@@ -69,9 +68,10 @@ def live_remotes(info: ConnectionInfo, credentials: Mapping[str, str]) -> Remote
 
 def demo_remotes(info: ConnectionInfo, credentials: Mapping[str, str]) -> Remotes:
     """The bundled recordings (the spec's fixtures): the demo runs without a network."""
-    data = resources.files("wefirst.ingest.connectors") / "demo_data"
-    items = (data / "stripe_checkout_session_line_items.json").read_text("utf-8")
-    refund = (data / "woocommerce_refund_4861_api.json").read_bytes()
+    from wefirst.ingest.connectors.demo import demo_text
+
+    items = demo_text("stripe_checkout_session_line_items.json")
+    refund = demo_text("woocommerce_refund_4861_api.json").encode()
     return Remotes(
         stripe=fixture_line_items({DEMO_SESSION_ID: items}),
         woo=InMemoryWooRefunds({("4817", "4861"): load_object(refund)}),
