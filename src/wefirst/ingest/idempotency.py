@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, bindparam, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from wefirst.domain.clock import utcnow
@@ -33,12 +33,39 @@ def request_fingerprint(method: str, path: str, body: bytes) -> str:
     return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
 
 
+_LOOKUP = select(idempotency_records).where(
+    idempotency_records.c.scope == bindparam("s"), idempotency_records.c.key == bindparam("k")
+)
+
+
+class Pending:
+    """Idempotency records of a batch, written with one multi-row INSERT at flush."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+        self.seen: dict[tuple[str, str], dict[str, Any]] = {}
+        self.absent: set[tuple[str, str]] = set()
+
+    def prefetch(self, conn: Connection, scope: str, keys: list[str]) -> None:
+        """Learn in one query which keys are new, so `apply_once` skips their lookups."""
+        found = {
+            r[0]
+            for r in conn.execute(
+                select(idempotency_records.c.key).where(
+                    idempotency_records.c.scope == scope, idempotency_records.c.key.in_(keys)
+                )
+            )
+        }
+        self.absent |= {(scope, k) for k in keys if k not in found}
+
+    def flush(self, conn: Connection) -> None:
+        if self.rows:
+            conn.execute(insert(idempotency_records), self.rows)
+        self.rows, self.seen = [], {}
+
+
 def _lookup(conn: Connection, scope: str, key: str, fingerprint: str) -> StoredResponse | None:
-    row = conn.execute(
-        select(idempotency_records).where(
-            idempotency_records.c.scope == scope, idempotency_records.c.key == key
-        )
-    ).first()
+    row = conn.execute(_LOOKUP, {"s": scope, "k": key}).first()
     if row is None:
         return None
     if row.request_hash != fingerprint:
@@ -47,6 +74,44 @@ def _lookup(conn: Connection, scope: str, key: str, fingerprint: str) -> StoredR
             "use a new key for a new request"
         )
     return StoredResponse(row.status_code, json.loads(row.response), True)
+
+
+def apply_once(
+    conn: Connection,
+    *,
+    scope: str,
+    key: str,
+    fingerprint: str,
+    work: Callable[[Connection], tuple[int, Any]],
+    pending: Pending | None = None,
+) -> StoredResponse:
+    """The replay-or-run step inside a caller's transaction. Batch intake passes `pending` so
+    that the records are written together at the end of the batch."""
+    earlier = pending.seen.get((scope, key)) if pending is not None else None
+    if earlier is not None:
+        if earlier["request_hash"] != fingerprint:
+            raise Conflict("this Idempotency-Key was already used with a different request")
+        return StoredResponse(earlier["status_code"], json.loads(earlier["response"]), True)
+    known_new = pending is not None and (scope, key) in pending.absent
+    stored = None if known_new else _lookup(conn, scope, key, fingerprint)
+    if stored is not None:
+        return stored
+    status, body = work(conn)
+    row = {
+        "scope": scope,
+        "key": key,
+        "request_hash": fingerprint,
+        "status_code": status,
+        "response": json.dumps(body, separators=(",", ":")),
+        "created_at": utcnow(),
+    }
+    if pending is None:
+        conn.execute(insert(idempotency_records), [row])
+    else:
+        pending.rows.append(row)
+        pending.seen[(scope, key)] = row
+        pending.absent.discard((scope, key))
+    return StoredResponse(status, body, False)
 
 
 def run_idempotent(
@@ -67,15 +132,7 @@ def run_idempotent(
     for _attempt in range(3):
         try:
             with db.write() as conn:
-                stored = _lookup(conn, scope, key, fingerprint)
-                if stored is not None:
-                    return stored
-                status, body = work(conn)
-                conn.execute(insert(idempotency_records).values(
-                    scope=scope, key=key, request_hash=fingerprint, status_code=status,
-                    response=json.dumps(body, separators=(",", ":")), created_at=utcnow(),
-                ))
-            return StoredResponse(status, body, False)
+                return apply_once(conn, scope=scope, key=key, fingerprint=fingerprint, work=work)
         except IntegrityError:
             # A concurrent request with the same key won the race; read its answer.
             with db.read() as conn:

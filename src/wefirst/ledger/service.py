@@ -16,6 +16,7 @@ from wefirst.domain.ids import new_id
 from wefirst.errors import Conflict
 from wefirst.ledger import accounts
 from wefirst.ledger.accounts import Posting
+from wefirst.ledger.writer import DirectWriter, Writer
 from wefirst.store.tables_core import (
     deliveries,
     ledger_postings,
@@ -24,7 +25,6 @@ from wefirst.store.tables_core import (
     pledges,
     settlements,
 )
-from wefirst.tlog.queue import enqueue
 
 
 def _money(amount: int, currency: str) -> dict[str, Any]:
@@ -32,7 +32,7 @@ def _money(amount: int, currency: str) -> dict[str, Any]:
 
 
 def write_transaction(
-    conn: Connection,
+    w: Writer,
     *,
     kind: str,
     campaign_id: str,
@@ -45,27 +45,35 @@ def write_transaction(
     if not accounts.is_balanced(postings):
         raise AssertionError(f"unbalanced {kind} transaction")  # a bug, never user input
     txn_id = new_id("txn")
-    now = utcnow()
-    conn.execute(
-        insert(ledger_transactions).values(
-            id=txn_id, kind=kind, campaign_id=campaign_id, ref_id=ref_id,
-            occurred_at=occurred_at, created_at=now,
-        )
+    w.add(
+        ledger_transactions,
+        [
+            {
+                "id": txn_id,
+                "kind": kind,
+                "campaign_id": campaign_id,
+                "ref_id": ref_id,
+                "occurred_at": occurred_at,
+                "created_at": utcnow(),
+            }
+        ],
     )
-    if postings:
-        conn.execute(
-            insert(ledger_postings),
-            [
-                {"txn_id": txn_id, "campaign_id": campaign_id, "account": p.account,
-                 "commodity": p.commodity, "amount": p.amount}
-                for p in postings
-            ],
-        )
-    enqueue(
-        conn,
-        {"v": 1, "kind": kind, "txn": txn_id, "campaign": campaign_id,
-         "at": rfc3339(occurred_at), **entry},
-        commitment=commitment,
+    w.add(
+        ledger_postings,
+        [
+            {
+                "txn_id": txn_id,
+                "campaign_id": campaign_id,
+                "account": p.account,
+                "commodity": p.commodity,
+                "amount": p.amount,
+            }
+            for p in postings
+        ],
+    )
+    w.log(
+        {"v": 1, "kind": kind, "txn": txn_id, "campaign": campaign_id, "at": rfc3339(occurred_at), **entry},
+        commitment,
     )
     return txn_id
 
@@ -79,7 +87,7 @@ class PledgeRecord:
 
 
 def record_pledge(
-    conn: Connection,
+    w: Writer,
     campaign: Campaign,
     *,
     units: int,
@@ -107,23 +115,43 @@ def record_pledge(
     if commitment is not None:
         entry["commitment"] = commitment
     txn_id = write_transaction(
-        conn, kind="pledge", campaign_id=campaign.id, ref_id=pledge_id, occurred_at=occurred_at,
-        postings=accounts.pledge(campaign.currency, money, units), entry=entry,
+        w,
+        kind="pledge",
+        campaign_id=campaign.id,
+        ref_id=pledge_id,
+        occurred_at=occurred_at,
+        postings=accounts.pledge(campaign.currency, money, units),
+        entry=entry,
         commitment=commitment,
     )
-    conn.execute(
-        insert(pledges).values(
-            id=pledge_id, campaign_id=campaign.id, line_key=line_key, source=source, rule=rule,
-            order_hash=order_hash, sku=sku, quantity=quantity, units=units, money=money,
-            currency=campaign.currency, impact_unit_version=campaign.unit.version,
-            commitment=commitment, txn_id=txn_id, occurred_at=occurred_at, created_at=utcnow(),
-        )
+    w.add(
+        pledges,
+        [
+            {
+                "id": pledge_id,
+                "campaign_id": campaign.id,
+                "line_key": line_key,
+                "source": source,
+                "rule": rule,
+                "order_hash": order_hash,
+                "sku": sku,
+                "quantity": quantity,
+                "units": units,
+                "money": money,
+                "currency": campaign.currency,
+                "impact_unit_version": campaign.unit.version,
+                "commitment": commitment,
+                "txn_id": txn_id,
+                "occurred_at": occurred_at,
+                "created_at": utcnow(),
+            }
+        ],
     )
     return PledgeRecord(pledge_id, txn_id, units, money)
 
 
 def record_reversal(
-    conn: Connection,
+    w: Writer,
     *,
     campaign_id: str,
     currency: str,
@@ -136,16 +164,34 @@ def record_reversal(
     occurred_at: datetime,
 ) -> str:
     txn_id = write_transaction(
-        conn, kind="pledge_reversal", campaign_id=campaign_id, ref_id=pledge_id,
-        occurred_at=occurred_at, postings=accounts.pledge_reversal(currency, money, units),
-        entry={"pledge": pledge_id, "reason": reason, "quantity": quantity, "units": units,
-               "money": _money(money, currency)},
+        w,
+        kind="pledge_reversal",
+        campaign_id=campaign_id,
+        ref_id=pledge_id,
+        occurred_at=occurred_at,
+        postings=accounts.pledge_reversal(currency, money, units),
+        entry={
+            "pledge": pledge_id,
+            "reason": reason,
+            "quantity": quantity,
+            "units": units,
+            "money": _money(money, currency),
+        },
     )
-    conn.execute(
-        insert(pledge_reversals).values(
-            pledge_id=pledge_id, reversal_key=reversal_key, quantity=quantity, units=units,
-            money=money, reason=reason, txn_id=txn_id, created_at=utcnow(),
-        )
+    w.add(
+        pledge_reversals,
+        [
+            {
+                "pledge_id": pledge_id,
+                "reversal_key": reversal_key,
+                "quantity": quantity,
+                "units": units,
+                "money": money,
+                "reason": reason,
+                "txn_id": txn_id,
+                "created_at": utcnow(),
+            }
+        ],
     )
     return txn_id
 
@@ -163,12 +209,19 @@ def report_settlement(
         )
     )
     write_transaction(
-        conn, kind="settlement_reported", campaign_id=campaign.id, ref_id=settlement_id,
-        occurred_at=paid_at, postings=accounts.settlement_reported(campaign.currency, amount),
-        entry={"settlement": settlement_id, "brand": campaign.brand_id,
-               "beneficiary": campaign.beneficiary_id,
-               "money": _money(amount, campaign.currency),
-               "external_reference": external_reference},
+        DirectWriter(conn),
+        kind="settlement_reported",
+        campaign_id=campaign.id,
+        ref_id=settlement_id,
+        occurred_at=paid_at,
+        postings=accounts.settlement_reported(campaign.currency, amount),
+        entry={
+            "settlement": settlement_id,
+            "brand": campaign.brand_id,
+            "beneficiary": campaign.beneficiary_id,
+            "money": _money(amount, campaign.currency),
+            "external_reference": external_reference,
+        },
     )
     return settlement_id
 
@@ -195,8 +248,13 @@ def decide_settlement(
     if note:
         entry["note"] = note
     write_transaction(
-        conn, kind=f"settlement_{status}", campaign_id=campaign_id, ref_id=settlement_id,
-        occurred_at=now, postings=postings, entry=entry,
+        DirectWriter(conn),
+        kind=f"settlement_{status}",
+        campaign_id=campaign_id,
+        ref_id=settlement_id,
+        occurred_at=now,
+        postings=postings,
+        entry=entry,
     )
 
 
@@ -219,7 +277,12 @@ def report_delivery(
         "evidence_url": evidence_url,
     }
     write_transaction(
-        conn, kind="delivery_reported", campaign_id=campaign.id, ref_id=delivery_id,
-        occurred_at=now, postings=accounts.delivery_reported(units), entry=entry,
+        DirectWriter(conn),
+        kind="delivery_reported",
+        campaign_id=campaign.id,
+        ref_id=delivery_id,
+        occurred_at=now,
+        postings=accounts.delivery_reported(units),
+        entry=entry,
     )
     return delivery_id
