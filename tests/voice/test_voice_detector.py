@@ -80,6 +80,8 @@ def test_config_is_validated() -> None:
         DetectorConfig(alpha=0.1, end_alpha=0.05)
     with pytest.raises(ValueError, match="share_alpha"):
         DetectorConfig(share_alpha=1.5)
+    with pytest.raises(ValueError, match="coverage_guard"):
+        DetectorConfig(coverage_guard="sometimes")
     with pytest.raises(ValueError, match="cooldown"):
         DetectorConfig(cooldown_hours=0)
 
@@ -175,13 +177,16 @@ def _coverage_jump(det: MobilizationDetector) -> int:
     return started
 
 
-def test_share_test_ignores_surges_of_every_polarity() -> None:
-    """More posts of every kind (a coverage change) is not a backlash when share_alpha is set;
-    the volume-only test flags the same stream."""
+def test_surges_of_every_polarity_are_not_mobilizations() -> None:
+    """More posts of every kind (a coverage change, like the airline data's American Airlines
+    sampling jump) is not a backlash: the coverage guard (default) and the share test each
+    reject it; the bare volume test flags it."""
+    small = {"warmup_hours": 6, "min_posts": 20}
+    assert _coverage_jump(MobilizationDetector(DetectorConfig(**small))) == 0
     assert _coverage_jump(MobilizationDetector(
-        DetectorConfig(share_alpha=0.01, warmup_hours=6, min_posts=20))) == 0
+        DetectorConfig(coverage_guard=None, share_alpha=0.01, **small))) == 0
     assert _coverage_jump(MobilizationDetector(
-        DetectorConfig(share_alpha=None, warmup_hours=6, min_posts=20))) >= 1
+        DetectorConfig(coverage_guard=None, share_alpha=None, **small))) >= 1
 
 
 def test_unwatched_polarity_and_unknown_brand() -> None:

@@ -50,9 +50,12 @@ WATCHED = ("negative", "positive")
 
 @dataclass(frozen=True, slots=True)
 class DetectorConfig:
-    alpha: float = 1e-3
+    alpha: float = 1e-4
     end_alpha: float = 0.05
-    share_alpha: float | None = 1e-2
+    share_alpha: float | None = None
+    #: "elevated" or "alarm": suppress an alarm when the opposite polarity is surging too in
+    #: the same hour (a coverage or volume change, not a mobilization); None disables
+    coverage_guard: str | None = "elevated"
     cooldown_hours: int = 2
     min_count: int = 5
     min_ratio: float = 2.0
@@ -72,6 +75,8 @@ class DetectorConfig:
             raise ValueError("need 0 < alpha < end_alpha < 1")
         if self.share_alpha is not None and not 0 < self.share_alpha < 1:
             raise ValueError("share_alpha must be in (0, 1) or None")
+        if self.coverage_guard not in (None, "elevated", "alarm"):
+            raise ValueError("coverage_guard must be None, 'elevated' or 'alarm'")
         if self.cooldown_hours < 1 or self.min_count < 1 or self.min_ratio < 1:
             raise ValueError("cooldown_hours, min_count >= 1 and min_ratio >= 1")
 
@@ -143,23 +148,28 @@ def nb_threshold(mu: float, phi: float, alpha: float) -> int:
 
 
 def nb_thresholds(mu: float, phi: float, alphas: tuple[float, ...]) -> list[int]:
-    """``nb_threshold`` for several alphas in one pass over the pmf (largest alpha first)."""
+    """``nb_threshold`` for several alphas in one pass over the pmf (largest alpha first).
+
+    The pmf is evaluated once in log space where the walk starts (far below the mean) and then
+    by its ratio recurrence, one multiplication per count."""
     mu = max(mu, 1e-9)
     sd = math.sqrt(mu + phi * mu * mu)
     k = max(0, math.floor(mu - 12 * sd))
-    cdf = 0.0
-    if phi < 1e-6:
-        log_pmf = _poisson_log_pmf
-        params: tuple[float, float] = (mu, 0.0)
+    poisson = phi < 1e-6
+    if poisson:
+        pmf = math.exp(_poisson_log_pmf(k, mu, 0.0))
     else:
-        log_pmf = _nb_log_pmf
-        params = (mu, phi)
+        r = 1.0 / phi
+        q = mu / (r + mu)
+        pmf = math.exp(_nb_log_pmf(k, mu, phi))
     order = sorted(range(len(alphas)), key=lambda i: -alphas[i])
     out = [0] * len(alphas)
     j = 0
+    cdf = 0.0
     limit = k + int(60 * sd) + 200
     while k < limit and j < len(order):
-        cdf += math.exp(log_pmf(k, *params))
+        cdf += pmf
+        pmf *= mu / (k + 1) if poisson else (k + r) / (k + 1) * q
         k += 1
         while j < len(order) and 1.0 - cdf < alphas[order[j]]:
             out[order[j]] = k
@@ -378,6 +388,7 @@ class MobilizationDetector:
             and stream.count >= stream.threshold
             and stream.warm(brand.cfg)
             and self._share_ok(stream, brand)
+            and not self._coverage_change(stream, brand)
         ):
             events.append(self._start(obs.brand_id, brand, stream, obs.created_at))
         return events
@@ -530,6 +541,14 @@ class MobilizationDetector:
         share_rate = max(cfg.level_rate, 1.0 / (s.hours_warm + 1))
         s.share_num += share_rate * (c - s.share_num)
         s.share_den += share_rate * (total - s.share_den)
+
+    def _coverage_change(self, s: _Stream, brand: _Brand) -> bool:
+        guard = brand.cfg.coverage_guard
+        if guard is None:
+            return False
+        other = brand.streams["positive" if s.polarity == "negative" else "negative"]
+        limit = other.end_threshold if guard == "elevated" else other.threshold
+        return other.count >= limit and other.count > other.mu
 
     def _share_ok(self, s: _Stream, brand: _Brand) -> bool:
         alpha = brand.cfg.share_alpha

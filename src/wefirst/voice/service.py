@@ -751,3 +751,129 @@ def ensure_airline_brands(db: Database) -> dict[str, str]:
             put_voice_settings(conn, brand_id, {k: spec.get(k, []) for k in LIST_FIELDS})
             out[airline] = brand_id
     return out
+
+
+# --------------------------------------------------------------------------- live listening
+
+
+def live_sources(conn: Connection) -> dict[str, Any]:
+    """The union of every brand's configured live sources (one connection per source, the
+    matcher then assigns posts to brands)."""
+    mastodon: dict[tuple[str, bool], set[str]] = defaultdict(set)
+    rss: set[str] = set()
+    bluesky = False
+    for row in conn.execute(select(voice_brand_settings.c.sources)):
+        src = row.sources or {}
+        for m in src.get("mastodon") or ():
+            mastodon[(str(m["server"]), bool(m.get("public")))].update(
+                h.lstrip("#") for h in m.get("hashtags") or ()
+            )
+        rss.update(src.get("rss") or ())
+        bluesky = bluesky or bool(src.get("bluesky"))
+    return {
+        "mastodon": [(server, public, sorted(tags)) for (server, public), tags in sorted(mastodon.items())],
+        "rss": sorted(rss),
+        "bluesky": bluesky,
+    }
+
+
+def listen(
+    db: Database,
+    settings: Settings,
+    *,
+    once: bool = False,
+    duration: float | None = None,
+    console: Any = None,
+    service: VoiceService | None = None,
+) -> dict[str, int]:
+    """`wefirst voice listen`: poll Mastodon timelines and RSS feeds every
+    ``voice_poll_seconds``, stream Bluesky Jetstream in a thread, and push what arrives through
+    the pipeline about once a second (a group commit, not one per post)."""
+    import queue
+    import threading
+    import time
+
+    from wefirst.voice.sources.mastodon import MastodonSource
+    from wefirst.voice.sources.rss import FeedFetcher
+
+    svc = service or VoiceService(db, settings)
+    svc.warm_up()
+    salt = author_salt(settings)
+    with db.read() as conn:
+        sources = live_sources(conn)
+    inbox: queue.Queue[Post | Deletion] = queue.Queue()
+    stop = threading.Event()
+    stats = {"posts": 0, "matched": 0, "new": 0, "deletions": 0, "events": 0, "errors": 0}
+    mastodons = [
+        MastodonSource(server, salt, hashtags=tags, public=public)
+        for server, public, tags in sources["mastodon"]
+    ]
+    feeds = FeedFetcher(salt)
+    if sources["bluesky"] and not once:
+        threading.Thread(
+            target=_bluesky_worker, args=(settings, salt, inbox, stop), daemon=True, name="voice-jetstream"
+        ).start()
+
+    def poll() -> None:
+        for source in mastodons:
+            try:
+                for p in source.poll():
+                    inbox.put(p)
+            except Exception as exc:  # a server down must not stop the others
+                stats["errors"] += 1
+                if console is not None:
+                    console.print(f"mastodon {source.api_base_url}: {exc}", highlight=False)
+        for url in sources["rss"]:
+            for p in feeds.fetch(url):
+                inbox.put(p)
+
+    def drain() -> None:
+        batch: list[Post] = []
+        while True:
+            try:
+                item = inbox.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(item, Deletion):
+                stats["deletions"] += hide(db, item)
+            else:
+                batch.append(item)
+        if batch:
+            result = svc.ingest(batch)
+            stats["posts"] += result.seen
+            stats["matched"] += result.matched
+            stats["new"] += result.new
+            stats["events"] += len(result.events)
+        stats["events"] += len(svc.tick())
+
+    started = time.monotonic()
+    next_poll = 0.0
+    try:
+        while True:
+            now = time.monotonic()
+            if now >= next_poll:
+                poll()
+                next_poll = now + settings.voice_poll_seconds
+            drain()
+            if once or (duration is not None and now - started >= duration):
+                break
+            time.sleep(1.0)
+    finally:
+        stop.set()
+        feeds.close()
+    return stats
+
+
+def _bluesky_worker(settings: Settings, salt: bytes, inbox: Any, stop: Any) -> None:
+    import asyncio
+
+    from wefirst.voice.sources.bluesky import JetstreamSource
+
+    async def consume() -> None:
+        source = JetstreamSource(salt, url=settings.voice_jetstream_url)
+        async for item in source.events(reconnect=True):
+            if stop.is_set():
+                return
+            inbox.put(item)
+
+    asyncio.run(consume())

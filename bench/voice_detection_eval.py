@@ -1,0 +1,265 @@
+"""Evaluate mobilization detection on the shared airline data, and its false-alarm rate on
+null data; draw the chart in docs/voice-episodes.svg.
+
+    .venv/bin/python bench/voice_detection_eval.py            # tables on stdout + the SVG
+    .venv/bin/python bench/voice_detection_eval.py --model    # polarity from the shipped model
+
+Reads ../shared/data/voice/airline_tweets_2015_dev.csv in place (never copied; skipped when
+absent). Polarity is the human label by default, so the figures measure the detector, not the
+sentiment model; ``--model`` runs the shipped model instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import sys
+from collections import Counter, defaultdict
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from wefirst.voice.detector import DetectorConfig, Episode, MobilizationDetector, Observation
+from wefirst.voice.matching import BrandMatcher, BrandTerms
+from wefirst.voice.posts import Post
+from wefirst.voice.service import AIRLINES
+from wefirst.voice.sources.files import read_file
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO.parent / "shared" / "data" / "voice" / "airline_tweets_2015_dev.csv"
+CHART = REPO / "docs" / "voice-episodes.svg"
+ALPHAS = (1e-2, 1e-3, 1e-4, 1e-5)
+HOUR = timedelta(hours=1)
+
+
+def load(use_model: bool) -> list[Observation]:
+    read = read_file(DATA, b"eval-salt")
+    matcher = BrandMatcher(
+        BrandTerms(name, spec["names"], (), spec["handles"], spec["hashtags"])
+        for name, spec in AIRLINES.items()
+    )
+    posts: list[tuple[Post, list[str]]] = []
+    for p in read.posts:
+        brands = [m.brand_id for m in matcher.match(p.text, p.tags)]
+        if brands:
+            posts.append((p, brands))
+    labels = [str(p.source_label) for p, _ in posts]
+    if use_model:
+        from wefirst.voice.sentiment import load_default_model
+
+        labels = [
+            lab for lab, _ in load_default_model().predict([p.text for p, _ in posts], ["en"] * len(posts))
+        ]
+    return [
+        Observation(b, lab, p.created_at, p.url or p.external_id, p.text, p.reason, p.engagement.reposts)
+        for (p, brands), lab in zip(posts, labels, strict=True)
+        for b in brands
+    ]
+
+
+def detect(obs: list[Observation], cfg: DetectorConfig) -> list[Episode]:
+    det = MobilizationDetector(cfg, drop_terms=_brand_words())
+    final: dict[str, Episode] = {}
+    for o in sorted(obs, key=lambda o: o.created_at):
+        for e in det.observe(o):
+            final[e.episode.key] = e.episode
+    for e in det.advance(max(o.created_at for o in obs) + timedelta(hours=6)):
+        final[e.episode.key] = e.episode
+    for ep in det.open_episodes():
+        final[ep.key] = ep
+    return sorted(final.values(), key=lambda e: (e.brand_id, e.start))
+
+
+def _brand_words() -> set[str]:
+    words = {"flight", "flights", "thanks", "thank", "airline", "plane"}
+    for name, spec in AIRLINES.items():
+        words.update(w.lower() for w in (name, *spec["names"]) for w in w.split())
+    return words
+
+
+def stream_hours(obs: list[Observation]) -> int:
+    """Stream-hours at risk: per brand, hours between its first and last post, × 2 polarities."""
+    span: dict[str, list[datetime]] = defaultdict(list)
+    for o in obs:
+        span[o.brand_id].append(o.created_at)
+    return sum(2 * int((max(v) - min(v)) / HOUR + 1) for v in span.values())
+
+
+def label_shuffled(obs: list[Observation], seed: int) -> list[Observation]:
+    """Same posts at the same times; polarity labels permuted within each brand. Surges of
+    volume remain, polarity-specific ones are destroyed."""
+    rng = random.Random(seed)
+    by: dict[str, list[str]] = defaultdict(list)
+    for o in obs:
+        by[o.brand_id].append(o.polarity)
+    for labels in by.values():
+        rng.shuffle(labels)
+    it = {b: iter(v) for b, v in by.items()}
+    return [replace(o, polarity=next(it[o.brand_id])) for o in obs]
+
+
+def day_shuffled(obs: list[Observation], seed: int) -> list[Observation]:
+    """Each post moved to a random day of its brand's span, keeping its time of day: the daily
+    cycle and the totals stay, the day-specific surges are spread out."""
+    rng = random.Random(seed)
+    days: dict[str, list[datetime]] = defaultdict(list)
+    for o in obs:
+        days[o.brand_id].append(o.created_at)
+    spans = {b: (min(v).date(), (max(v).date() - min(v).date()).days + 1) for b, v in days.items()}
+    out = []
+    for o in obs:
+        first, n = spans[o.brand_id]
+        day = first + timedelta(days=rng.randrange(n))
+        out.append(replace(o, created_at=o.created_at.replace(year=day.year, month=day.month, day=day.day)))
+    return out
+
+
+def synthetic(seed: int, weeks: int = 4, brands: int = 6) -> list[Observation]:
+    """Quiet streams with a daily and a weekly cycle and overdispersion (gamma-Poisson), the
+    shape of real mention counts without any mobilization."""
+    rng = random.Random(seed)
+    t0 = datetime(2026, 1, 5, tzinfo=UTC)
+    out = []
+    for b in range(brands):
+        base = rng.choice((0.5, 2.0, 8.0))
+        for h in range(weeks * 7 * 24):
+            t = t0 + h * HOUR
+            day = 0.6 if t.weekday() >= 5 else 1.0
+            cycle = 0.3 + 1.4 * max(0.0, math.sin(math.pi * (t.hour - 6) / 16))
+            for polarity, share in (("negative", 0.4), ("neutral", 0.4), ("positive", 0.2)):
+                lam = base * day * cycle * share * rng.gammavariate(20, 1 / 20)
+                for _ in range(_poisson(rng, lam)):
+                    out.append(
+                        Observation(f"s{b}", polarity, t + timedelta(seconds=rng.randrange(3600)), "x")
+                    )
+    return out
+
+
+def _poisson(rng: random.Random, lam: float) -> int:
+    limit, k, p = math.exp(-lam), 0, 1.0
+    while True:
+        p *= rng.random()
+        if p <= limit:
+            return k
+        k += 1
+
+
+def chart(obs: list[Observation], episodes: list[Episode], path: Path) -> None:
+    """Small multiples: hourly negative (red) and positive (green, below) counts per airline,
+    episodes shaded. Plain SVG, no plotting library."""
+    brands = sorted({o.brand_id for o in obs})
+    t0 = min(o.created_at for o in obs).replace(minute=0, second=0, microsecond=0)
+    t1 = max(o.created_at for o in obs)
+    n = int((t1 - t0) / HOUR) + 1
+    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0] * n)
+    for o in obs:
+        counts[(o.brand_id, o.polarity)][int((o.created_at - t0) / HOUR)] += 1
+    w, left, row_h, top = 900, 110, 120, 40
+    x_scale = (w - left - 20) / n
+    height = top + row_h * len(brands) + 40
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{height}" '
+        f'font-family="sans-serif" font-size="11">',
+        f'<rect width="{w}" height="{height}" fill="white"/>',
+        f'<text x="{left}" y="20" font-size="13" font-weight="bold">Airline tweets per '
+        f"hour (UTC), negative up (red) and positive down (green); detected episodes "
+        f"shaded</text>",
+    ]
+    for i, brand in enumerate(brands):
+        y0 = top + i * row_h + 60
+        neg, pos = counts[(brand, "negative")], counts[(brand, "positive")]
+        peak = max(max(neg), max(pos), 1)
+        scale = 55 / peak
+        for ep in episodes:
+            if ep.brand_id != brand:
+                continue
+            end = ep.end or (ep.peak_hour + HOUR)
+            x = left + (ep.start - t0) / HOUR * x_scale
+            width = max((end - ep.start) / HOUR * x_scale, 2)
+            colour = "#e53935" if ep.polarity == "negative" else "#43a047"
+            y = y0 - 58 if ep.polarity == "negative" else y0
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y}" width="{width:.1f}" height="58" fill="{colour}" opacity="0.18"/>'
+            )
+        for series, sign, colour in ((neg, -1, "#c62828"), (pos, 1, "#2e7d32")):
+            pts = " ".join(
+                f"{left + j * x_scale:.1f},{y0 + sign * v * scale:.1f}" for j, v in enumerate(series)
+            )
+            parts.append(f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="1"/>')
+        parts.append(f'<line x1="{left}" y1="{y0}" x2="{w - 20}" y2="{y0}" stroke="#999"/>')
+        parts.append(f'<text x="8" y="{y0 - 20}" font-weight="bold">{brand}</text>')
+        parts.append(f'<text x="8" y="{y0 - 6}" fill="#555">max {peak}/h</text>')
+    for d in range(0, n, 24):
+        x = left + d * x_scale
+        day = (t0 + d * HOUR).strftime("%b %d")
+        parts.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{height - 30}" stroke="#eee"/>')
+        parts.append(f'<text x="{x + 2:.1f}" y="{height - 16}" fill="#555">{day}</text>')
+    parts.append("</svg>")
+    path.write_text("\n".join(parts) + "\n", encoding="utf-8")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", action="store_true", help="polarity from the shipped model")
+    parser.add_argument("--no-chart", action="store_true")
+    parser.add_argument(
+        "--share-alpha", type=float, default=None, help="polarity-share test level (default: off)"
+    )
+    parser.add_argument("--alpha", type=float, default=1e-3, help="alpha of the listed episodes")
+    args = parser.parse_args()
+    base = DetectorConfig(share_alpha=args.share_alpha)
+
+    print("## False alarms on null data (episodes per 1,000 stream-hours)\n")
+    print("| alpha | synthetic (4 seeds) | airline, labels shuffled (5) | airline, days shuffled (5) |")
+    print("|---|---|---|---|")
+    syn = [synthetic(s) for s in range(4)]
+    syn_hours = sum(stream_hours(o) for o in syn)
+    obs = load(args.model) if DATA.exists() else []
+    hours = stream_hours(obs) if obs else 0
+    for alpha in ALPHAS:
+        cfg = replace(base, alpha=alpha)
+        s = sum(len(detect(o, cfg)) for o in syn)
+        row = f"| {alpha:g} | {s} in {syn_hours:,} h = {1000 * s / syn_hours:.2f} |"
+        if obs:
+            ls = [len(detect(label_shuffled(obs, k), cfg)) for k in range(5)]
+            ds = [len(detect(day_shuffled(obs, k), cfg)) for k in range(5)]
+            row += (
+                f" {sum(ls) / 5:.1f} in {hours:,} h = {1000 * sum(ls) / 5 / hours:.2f} |"
+                f" {sum(ds) / 5:.1f} = {1000 * sum(ds) / 5 / hours:.2f} |"
+            )
+        else:
+            row += " (data absent) | (data absent) |"
+        print(row)
+    if not obs:
+        print("\nshared airline data absent: episode list and chart skipped")
+        return 0
+    print(f"\n## Episodes on the airline data ({'model' if args.model else 'human'} labels)\n")
+    for alpha in ALPHAS:
+        eps = detect(obs, replace(base, alpha=alpha))
+        per = Counter(e.brand_id for e in eps)
+        print(f"- alpha {alpha:g}: {len(eps)} episodes " + str(dict(sorted(per.items()))))
+    chosen = detect(obs, replace(base, alpha=args.alpha))
+    print(
+        "\n| airline | kind | start (UTC) | detected | peak | end | posts vs expected | "
+        "top terms | top reasons |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for e in chosen:
+        print(
+            f"| {e.brand_id} | {e.kind} | {e.start:%b %d %H:00} | {e.detected_at:%H:%M} | "
+            f"{e.peak_count}/h vs {e.peak_expected:.1f} at {e.peak_hour:%H:00} | "
+            f"{e.end:%b %d %H:00} | {e.posts} vs {e.expected:.1f} | "
+            f"{', '.join(t for t, _ in e.top_terms[:5])} | "
+            f"{', '.join(f'{r} ({c})' for r, c in e.top_reasons[:2])} |"
+            if e.end
+            else f"| {e.brand_id} | {e.kind} | {e.start:%b %d %H:00} | open |"
+        )
+    if not args.no_chart:
+        chart(obs, chosen, CHART)
+        print(f"\nchart: {CHART.relative_to(REPO)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
