@@ -115,11 +115,12 @@ def main() -> int:
         if not args.declared_language:
             # the airline preset declares English; drop it so every post is detected
             PRESETS["airline"] = replace(PRESETS["airline"], default_language=None)
-        results = {}
-        for name, fn in (
+        results: dict[str, tuple[float, float]] = {}
+        runs: list[tuple[str, Callable[[Database], int]]] = [
             ("parse+store", lambda db: run_parse_store(path, db, args.batch)),
             ("pipeline", lambda db: run_pipeline(path, db, args.batch, detect, model)),
-        ):
+        ]
+        for name, fn in runs:
             db = fresh_db(tmp, name)
             start, cpu = time.perf_counter(), time.process_time()
             n = fn(db)
