@@ -15,7 +15,7 @@ from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from wefirst import __version__
-from wefirst.api import campaigns, events, keys, parties, problems, publishers, settlements, widget
+from wefirst.api import campaigns, events, keys, pages, parties, problems, publishers, settlements, widget
 from wefirst.api import cases as cases_api
 from wefirst.api import connectors as connectors_api
 from wefirst.api import log as log_api
@@ -40,6 +40,7 @@ ROUTERS = [
     log_api.router,
     voice_api.router,
     connectors_api.router,
+    pages.router,  # HTML pages last: its /static/{path} route is a catch-all
 ]
 
 # Start/stop hooks of background workers (sequencer, webhook processors, alert senders).

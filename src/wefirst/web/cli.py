@@ -1,0 +1,52 @@
+"""`wefirst web …`: console users for the web pages (a person who signs in for a brand, a
+beneficiary or a publisher). The password is read from a prompt or from the environment, never
+from the command line, so it does not end up in shell history."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from wefirst.errors import WefirstError
+from wefirst.settings import Settings
+from wefirst.store.db import Database
+from wefirst.web import sessions
+
+app = typer.Typer(help="Console users for the web pages.", no_args_is_help=True)
+
+
+@app.command("add-user")
+def add_user(
+    email: Annotated[str, typer.Option(help="Sign-in e-mail address.")],
+    role: Annotated[str, typer.Option(help="brand, beneficiary, publisher or admin.")],
+    owner: Annotated[str | None, typer.Option(help="The brd_/ben_/pub_ id the user acts for.")] = None,
+    password_env: Annotated[
+        str | None,
+        typer.Option(
+            help="Name of an environment variable holding the password (else a prompt; "
+            "--no-password for magic links only)."
+        ),
+    ] = None,
+    no_password: Annotated[bool, typer.Option(help="Sign in by e-mailed link only.")] = False,
+) -> None:
+    """Create a console user."""
+    password: str | None = None
+    if not no_password:
+        if password_env:
+            password = os.environ.get(password_env)
+            if not password:
+                raise typer.BadParameter(f"${password_env} is empty or unset")
+        else:
+            password = typer.prompt("Password (12+ characters)", hide_input=True, confirmation_prompt=True)
+    db = Database(Settings())
+    try:
+        with db.write() as conn:
+            user = sessions.create_user(conn, email, role, owner, password)
+    except WefirstError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        db.dispose()
+    typer.echo(f"{user.id} {user.email} ({user.role}{' for ' + owner if owner else ''})")
