@@ -13,6 +13,7 @@ from wefirst.ingest.connectors import cli as connectors_cli
 from wefirst.settings import Settings
 from wefirst.tlog import cli as tlog_cli
 from wefirst.tlog import verify_cli
+from wefirst.web import cli as web_cli
 
 app = typer.Typer(no_args_is_help=True, help="wefirst: brands' social promises, real and checkable.")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
@@ -24,6 +25,7 @@ app.add_typer(verify_cli.app, name="verify")
 app.add_typer(connectors_cli.connectors_app, name="connectors")
 app.add_typer(connectors_cli.sales_app, name="sales")
 app.add_typer(cases_cli.app, name="cases")
+app.add_typer(web_cli.app, name="web")
 
 err = Console(stderr=True)
 
@@ -116,11 +118,12 @@ def demo(
     port: Annotated[int, typer.Option(help="TCP port of the demo server.")] = 8000,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Seed, print and exit.")] = False,
+    scale: Annotated[float, typer.Option(min=0.01, max=10, help="Size of the replayed stream.")] = 1.0,
 ) -> None:
     """Seed two classic campaigns, replay a realistic stream, print URLs and an admin key."""
     from wefirst.demo import run
 
-    run(host=host, port=port, serve=not no_serve)
+    run(host=host, port=port, serve=not no_serve, scale=scale)
 
 
 if __name__ == "__main__":  # pragma: no cover

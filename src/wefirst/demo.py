@@ -72,7 +72,7 @@ def _unit(en: tuple[str, str], fr: tuple[str, str], cost: int, source: str) -> d
     }
 
 
-def seed(ctx: DemoContext, http: httpx.Client) -> None:
+def seed(ctx: DemoContext, http: httpx.Client, scale: float = 1.0) -> None:
     admin = ctx.admin_key
     now = datetime.now(UTC)
     start = (now - timedelta(days=60)).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -122,19 +122,23 @@ def seed(ctx: DemoContext, http: httpx.Client) -> None:
     c2 = _ok(http.post("/v1/campaigns", json=water, headers=_h(keys["brand2"], "demo-c2")))
     ctx.ids.update(brand1=b1["id"], brand2=b2["id"], ngo1=n1["id"], ngo2=n2["id"],
                    vaccine=c1["id"], water=c2["id"])
-    replay(ctx, http, start, now)
+    replay(ctx, http, start, now, scale)
 
 
-def replay(ctx: DemoContext, http: httpx.Client, start: datetime, now: datetime) -> None:
+def replay(
+    ctx: DemoContext, http: httpx.Client, start: datetime, now: datetime, scale: float = 1.0
+) -> None:
     rng = random.Random(2026)  # the same stream on every run
     keys = ctx.keys
     skus = [("DOUDOU-BABYDRY-S3-52", 2499), ("DOUDOU-BABYDRY-S4-46", 2499),
             ("DOUDOU-WIPES-12", 1299), ("LESSIVE-PODS-30", 999)]
     orders: list[tuple[str, int]] = []
     days = max((now - start).days, 1)
+    n_orders, n_clicks = max(int(400 * scale), 20), max(int(300 * scale), 10)
     with Progress(console=console, transient=True) as progress:
-        task = progress.add_task("replaying purchases, refunds and clicks", total=400 + 300)
-        for i in range(400):
+        task = progress.add_task("replaying purchases, refunds and clicks",
+                                 total=n_orders + n_clicks)
+        for i in range(n_orders):
             when = start + timedelta(minutes=rng.randrange(days * 24 * 60))
             picked = rng.sample(skus, rng.choice([1, 1, 2]))
             lines: list[dict[str, Any]] = [
@@ -149,11 +153,11 @@ def replay(ctx: DemoContext, http: httpx.Client, start: datetime, now: datetime)
             if picked[0][0].startswith("DOUDOU-"):
                 orders.append((order_id, len(lines)))
             progress.advance(task)
-        for order_id, _n in rng.sample(orders, 12):
+        for order_id, _n in rng.sample(orders, min(12, len(orders) // 2)):
             _ok(http.post("/v1/refunds", json={
                 "order_id": order_id, "refund_id": f"R-{order_id}",
                 "lines": [{"line_id": "1", "quantity": 1}]}, headers=_h(keys["brand1"])))
-        for i in range(300):
+        for i in range(n_clicks):
             _ok(http.post("/v1/clicks", json={
                 "campaign_id": ctx.ids["water"], "visitor": f"demo-visitor-{i:06d}-0000"},
                 headers=_h(keys["brand2"], f"demo-click-{i}")))
@@ -184,7 +188,7 @@ class _Server(uvicorn.Server):
         pass
 
 
-def run(host: str, port: int, serve: bool = True) -> None:
+def run(host: str, port: int, serve: bool = True, scale: float = 1.0) -> None:
     base = f"http://{host}:{port}"
     settings = Settings(base_url=base) if Settings().base_url == "http://127.0.0.1:8000" \
         else Settings()
@@ -205,7 +209,7 @@ def run(host: str, port: int, serve: bool = True) -> None:
     with httpx.Client(base_url=base, timeout=30) as http:
         if fresh:
             console.print("[bold]Seeding the demo[/] (two campaigns, a realistic stream)…")
-            seed(ctx, http)
+            seed(ctx, http, scale)
             for name, step in EXTRA_STEPS:
                 console.print(f"  {name}…")
                 step(ctx)

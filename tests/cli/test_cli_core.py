@@ -1,0 +1,87 @@
+"""The `wefirst` command: keys, schema, settings doc, demo — and clear errors with a fix."""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from wefirst.api.app import JsonFormatter
+from wefirst.cli import app
+from wefirst.settings_doc import render
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("WEFIRST_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("WEFIRST_DATA_DIR", str(tmp_path))
+    return tmp_path
+
+
+def test_db_upgrade_and_keys(env: Path) -> None:
+    r = runner.invoke(app, ["db", "upgrade"])
+    assert r.exit_code == 0, r.output
+    assert "schema up to date" in r.output
+    r = runner.invoke(app, ["keys", "create", "--role", "admin"])
+    assert r.exit_code == 0, r.output
+    assert r.output.strip().splitlines()[-1].startswith("sk_live_admin_")
+
+
+def test_keys_bad_input_says_how_to_fix(env: Path) -> None:
+    r = runner.invoke(app, ["keys", "create", "--role", "superuser"])
+    assert r.exit_code == 2
+    assert "unknown role" in r.output
+    assert "fix:" in r.output
+    r = runner.invoke(app, ["keys", "create", "--role", "brand", "--owner", "brd_nope"])
+    assert r.exit_code == 2
+    assert "no brand with id brd_nope" in r.output
+    r = runner.invoke(app, ["keys", "create", "--role", "brand"])
+    assert r.exit_code == 2
+    assert "needs --owner" in r.output
+
+
+def test_serve_refuses_several_workers_on_sqlite(env: Path) -> None:
+    r = runner.invoke(app, ["serve", "--workers", "2"])
+    assert r.exit_code == 2
+    assert "WEFIRST_DATABASE_URL" in r.output
+
+
+def test_settings_doc_command(env: Path) -> None:
+    r = runner.invoke(app, ["settings-doc"])
+    assert r.exit_code == 0
+    assert r.output == render()
+
+
+def test_json_logs_are_one_object_per_line() -> None:
+    record = logging.LogRecord("wefirst.http", logging.INFO, __file__, 1, "request", None, None)
+    record.fields = {"route": "/v1/purchases", "status": 200}
+    line = json.loads(JsonFormatter().format(record))
+    assert line["msg"] == "request"
+    assert line["route"] == "/v1/purchases"
+    assert line["level"] == "info"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_demo_seeds_through_the_api(env: Path) -> None:
+    port = free_port()
+    r = runner.invoke(app, ["demo", "--no-serve", "--port", str(port), "--scale", "0.05"])
+    assert r.exit_code == 0, r.output
+    assert f"http://127.0.0.1:{port}/" in r.output
+    assert "sk_live_admin_" in r.output
+    # the data is kept for the next run, which reuses it instead of seeding twice
+    r = runner.invoke(app, ["demo", "--no-serve", "--port", str(port)])
+    assert r.exit_code == 0, r.output
+    assert "reusing it" in r.output
