@@ -35,6 +35,7 @@ def test_metrics_count_requests_and_outcomes(
     assert 'wefirst_events_total{kind="purchase",outcome="no_rule"} 1.0' in text
     assert 'wefirst_http_requests_total{method="POST",route="/v1/purchases",status="200"}' in text
     assert "wefirst_http_request_seconds_bucket" in text
+    assert 'wefirst_queue_depth{queue="tlog"}' in text
 
 
 def test_migrations_match_the_tables_in_code(db: Database) -> None:

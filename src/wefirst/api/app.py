@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.state.settings = settings
     app.state.db = db or Database(settings)
     app.state.metrics = Metrics()
+    app.state.metrics.queues.sources.update(queue_depths(app.state.db))
     app.state.key_touches = {}
     problems.install(app)
 
@@ -106,6 +107,28 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         return response
 
     return app
+
+
+def queue_depths(db: Database) -> dict[str, Callable[[], int]]:
+    """Rows waiting in each durable queue, read when /metrics is scraped."""
+    from sqlalchemy import func, select
+
+    from wefirst.store.schema import metadata
+
+    def pending(table: str, column: str) -> Callable[[], int]:
+        def count() -> int:
+            t = metadata.tables[table]
+            with db.read() as conn:
+                return int(conn.execute(
+                    select(func.count()).select_from(t).where(t.c[column].is_(None))
+                ).scalar_one())
+        return count
+
+    depths = {"tlog": pending("tlog_entries", "idx")}
+    if "connector_deliveries" in metadata.tables and \
+            "processed_at" in metadata.tables["connector_deliveries"].c:
+        depths["connector_deliveries"] = pending("connector_deliveries", "processed_at")
+    return depths
 
 
 def create_app_from_env() -> FastAPI:
