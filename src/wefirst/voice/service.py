@@ -283,7 +283,7 @@ def _seqs(conn: Connection, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, 
 
 def hide(db: Database, deletion: Deletion) -> int:
     """Deletes and deactivated accounts hide posts (kept out of series, samples and exports)."""
-    cond = [voice_posts.c.source == deletion.source]
+    cond = [voice_posts.c.source == deletion.source, voice_posts.c.hidden.is_(False)]
     if deletion.external_id:
         cond.append(voice_posts.c.external_id == deletion.external_id)
     elif deletion.author_hash:
@@ -827,6 +827,15 @@ def listen(
             for p in feeds.fetch(url):
                 inbox.put(p)
 
+    def flush(batch: list[Post]) -> None:
+        if batch:
+            result = svc.ingest(batch)
+            stats["posts"] += result.seen
+            stats["matched"] += result.matched
+            stats["new"] += result.new
+            stats["events"] += len(result.events)
+            batch.clear()
+
     def drain() -> None:
         batch: list[Post] = []
         while True:
@@ -835,15 +844,11 @@ def listen(
             except queue.Empty:
                 break
             if isinstance(item, Deletion):
+                flush(batch)  # a delete may concern a post of this very batch
                 stats["deletions"] += hide(db, item)
             else:
                 batch.append(item)
-        if batch:
-            result = svc.ingest(batch)
-            stats["posts"] += result.seen
-            stats["matched"] += result.matched
-            stats["new"] += result.new
-            stats["events"] += len(result.events)
+        flush(batch)
         stats["events"] += len(svc.tick())
 
     started = time.monotonic()

@@ -1,0 +1,76 @@
+"""`listen` against local fakes: Mastodon REST and RSS on a fake HTTP server, Bluesky
+Jetstream on a local websockets server. Nothing reaches a real service."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from test_voice_service import KeywordSentiment, lang
+from voice_fakes import ASSETS, fake_http, fake_jetstream
+
+from wefirst.settings import Settings
+from wefirst.store.db import Database
+from wefirst.store.tables_voice import voice_posts
+from wefirst.voice import service
+
+from factories import auth, make_brand
+
+TIMELINE = (ASSETS / "mastodon" / "timeline_public_sample.json").read_bytes()
+RSS = (ASSETS / "rss" / "blog_parents_rss2.xml").read_bytes()
+ATOM = (ASSETS / "rss" / "dad_on_duty_atom.xml").read_bytes()
+JETSTREAM = (ASSETS / "bluesky" / "jetstream_v1_subscribe.jsonl").read_text().splitlines()
+
+
+def stored(db: Database) -> dict[str, bool]:
+    with db.read() as conn:
+        rows = conn.execute(select(voice_posts.c.external_id, voice_posts.c.hidden)).all()
+    return {r.external_id: r.hidden for r in rows}
+
+
+def test_listen_once_polls_mastodon_and_feeds(
+    client: TestClient, db: Database, admin_key: str, settings: Settings
+) -> None:
+    brand = make_brand(client, db, admin_key, "Pampers")
+    with fake_http() as server:
+        server.static("/api/v1/timelines/tag/pampers", TIMELINE, "application/json")
+        server.static("/feed", RSS, "application/rss+xml", ETag='"1"')
+        server.static("/atom", ATOM, "application/atom+xml")
+        sources = {"mastodon": [{"server": server.url, "hashtags": ["pampers"]}],
+                   "rss": [server.url + "/feed", server.url + "/atom"], "bluesky": False}
+        r = client.put(f"/v1/brands/{brand.id}/voice/settings", headers=auth(brand.key),
+                       json={"names": ["Pampers"], "hashtags": ["1pack1vaccine"],
+                             "sources": sources})
+        assert r.status_code == 200, r.text
+        svc = service.VoiceService(db, settings, detect_language=lang,
+                                   sentiment=KeywordSentiment())
+        stats = service.listen(db, settings, once=True, service=svc)
+        again = service.listen(db, settings, once=True, service=svc)
+    assert stats["posts"] == 3 + 3 + 1
+    assert stats["errors"] == 0
+    # two of three Mastodon statuses, two of three RSS items and the Atom entry name Pampers
+    # (the others are about P&G's water programme only)
+    assert stats["matched"] == stats["new"] == 5
+    assert again["new"] == 0
+    keys = stored(db)
+    assert "tag:dad-on-duty.example,2026-03-14:/posts/nappies-vaccines" in keys
+    assert "https://blog-parents.example/?p=812" not in keys
+
+
+def test_listen_streams_bluesky_and_applies_deletions(
+    client: TestClient, db: Database, admin_key: str, settings: Settings
+) -> None:
+    brand = make_brand(client, db, admin_key, "Pampers")
+    client.put(f"/v1/brands/{brand.id}/voice/settings", headers=auth(brand.key),
+               json={"names": ["Pampers", "P&G"], "sources": {"bluesky": True}})
+    with fake_jetstream(JETSTREAM) as (url, paths):
+        live = settings.model_copy(update={"voice_jetstream_url": url})
+        svc = service.VoiceService(db, live, detect_language=lang, sentiment=KeywordSentiment())
+        stats = service.listen(db, live, duration=2.5, service=svc)
+    assert paths
+    assert "wantedCollections=app.bsky.feed.post" in paths[0]
+    keys = stored(db)
+    assert stats["new"] == 3
+    assert len(keys) == 3
+    # the first post was deleted, and the third post's author deactivated their account
+    assert sorted(keys.values()) == [False, True, True]
+    assert stats["deletions"] == 2
