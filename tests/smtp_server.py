@@ -132,9 +132,7 @@ class SmtpSink:
 
     @classmethod
     @contextmanager
-    def running(
-        cls, *, tls: bool = False, credentials: tuple[str, str] | None = None
-    ) -> Iterator[SmtpSink]:
+    def running(cls, *, tls: bool = False, credentials: tuple[str, str] | None = None) -> Iterator[SmtpSink]:
         handler = _Handler()
         port = free_port()
         kwargs: dict[str, Any] = {}

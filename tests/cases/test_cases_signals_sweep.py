@@ -7,12 +7,15 @@ from datetime import UTC, datetime, timedelta
 
 from cases_kit import case_log, cosign_and_confirm, open_case
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from wefirst.cases.service import brand_case_summary, sweep_unanswered
 from wefirst.cases.signals import cosign_series
 from wefirst.cases.signals_pure import hour_of
+from wefirst.cases.sweep import run_sweep
 from wefirst.settings import Settings
 from wefirst.store.db import Database
+from wefirst.store.tables_cases import case_supporters
 
 from factories import auth, make_brand
 from smtp_server import SmtpSink
@@ -110,4 +113,26 @@ def test_sweep_endpoint_is_admin_only(client: TestClient, db: Database, admin_ke
     assert client.post("/v1/cases/sweep", headers=auth(brand.key)).status_code == 403
     assert client.post("/v1/cases/sweep").status_code == 401
     r = client.post("/v1/cases/sweep", headers=auth(admin_key))
-    assert r.json() == {"marked": []}  # just opened: not overdue
+    assert r.json() == {"marked": [], "purged_unconfirmed": 0, "pruned_rate_events": 0}
+
+
+def test_sweep_forgets_expired_unconfirmed_requests(
+    client: TestClient, db: Database, admin_key: str, settings: Settings, smtp_sink: SmtpSink
+) -> None:
+    brand = make_brand(client, db, admin_key)
+    case_id = open_case(client, brand.id)["id"]
+    cosign_and_confirm(client, smtp_sink, case_id, "kept@example.org")
+    assert client.post(f"/v1/cases/{case_id}/cosign", json={"email": "never@example.org"}).status_code == 202
+    now = datetime.now(UTC)
+    with db.write() as conn:
+        early = run_sweep(conn, settings, now + timedelta(hours=47))
+    assert early.purged_unconfirmed == 0
+    assert early.pruned_rate_events == 5  # the opening + two co-sign requests x (address, network)
+    with db.write() as conn:
+        late = run_sweep(conn, settings, now + timedelta(hours=49))
+    assert late.purged_unconfirmed == 1
+    assert late.pruned_rate_events == 0
+    with db.read() as conn:
+        left = conn.execute(select(case_supporters.c.email, case_supporters.c.status)).all()
+    assert [tuple(r) for r in left] == [("kept@example.org", "verified")]
+    assert client.get(f"/v1/cases/{case_id}").json()["cosigns"] == 1

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import AwareDatetime, Field
 from sqlalchemy import Connection, select
+from sqlalchemy.exc import IntegrityError
 
 from wefirst.api.deps import (
     ActorDep,
@@ -31,6 +32,7 @@ from wefirst.cases.model import CaseLimits, validate_draft
 from wefirst.cases.rules import CaseRuleError
 from wefirst.cases.signals import cosign_series
 from wefirst.cases.states import State
+from wefirst.cases.sweep import run_sweep
 from wefirst.catalog.models import Strict
 from wefirst.domain.clock import rfc3339, utcnow
 from wefirst.errors import NotFound, WefirstError, invalid
@@ -280,16 +282,24 @@ def cosign(
     """Ask to co-sign; nothing counts until the e-mailed link is confirmed. The answer is
     the same whether or not this address had signed before."""
     net = client_network(request, settings)
-    with db.write() as conn:
-        req = supporters.request_cosign(
-            conn,
-            settings,
-            case_id=case_id,
-            email=data.email,
-            language=data.language,
-            network_hash=net,
-            now=utcnow(),
-        )
+    for attempt in (1, 2):
+        try:
+            with db.write() as conn:
+                req = supporters.request_cosign(
+                    conn,
+                    settings,
+                    case_id=case_id,
+                    email=data.email,
+                    language=data.language,
+                    network_hash=net,
+                    now=utcnow(),
+                )
+            break
+        except IntegrityError:
+            # Two first requests for one address raced (PostgreSQL); the second attempt
+            # finds the row the first one wrote and takes the "ask again" path.
+            if attempt == 2:
+                raise
     send_all(request, req.mails, required=True)
     return {
         "case_id": case_id,
@@ -350,7 +360,8 @@ def erasure_preview(request: Request, token: str, settings: SettingsDep) -> Resp
         raise invalid("token", str(exc)) from None
     lang: Lang = "fr" if request.query_params.get("lang") == "fr" else "en"
     if wants_html(request):
-        return HTMLResponse(confirm_pages.erase_form(lang, request.url.path))
+        action = request.url.path + ("?lang=fr" if lang == "fr" else "")
+        return HTMLResponse(confirm_pages.erase_form(lang, action))
     return JSONResponse({"status": "valid", "action": "POST this URL to erase the address"})
 
 
@@ -359,7 +370,8 @@ def erasure_confirm(request: Request, token: str, db: DbDep, settings: SettingsD
     with db.write() as conn:
         count = supporters.confirm_erasure(conn, settings, token, utcnow())
     if wants_html(request) or "form" in request.headers.get("content-type", ""):
-        return HTMLResponse(confirm_pages.erase_result("en", count))
+        lang: Lang = "fr" if request.query_params.get("lang") == "fr" else "en"
+        return HTMLResponse(confirm_pages.erase_result(lang, count))
     return JSONResponse({"erased": count})
 
 
@@ -586,8 +598,9 @@ def sweep(request: Request, actor: ActorDep, db: DbDep, settings: SettingsDep) -
     """Admin: mark overdue complaints unanswered (also `wefirst cases sweep`, for cron)."""
     require(actor, "admin")
     with db.write() as conn:
-        marked = service.sweep_unanswered(conn, settings, utcnow())
+        swept = run_sweep(conn, settings, utcnow())
+        marked = swept.marked
         brands_of = {r.id: r.brand_id for r in conn.execute(select(cases).where(cases.c.id.in_(marked)))}
     for case_id in marked:
         alert_brand(request, brands_of[case_id], "case.overdue", case_id)
-    return {"marked": marked}
+    return swept.as_json()

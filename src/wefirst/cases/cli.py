@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from wefirst.auth.keys import Actor
 from wefirst.cases import moderation, service, supporters, views, webhooks
+from wefirst.cases.sweep import run_sweep
 from wefirst.domain.clock import utcnow
 from wefirst.errors import WefirstError
 from wefirst.settings import Settings
@@ -49,10 +50,12 @@ def _print_json(data: Any) -> None:
 
 @app.command("sweep")
 def sweep() -> None:
-    """Mark complaints with no answer after WEFIRST_CASES_ANSWER_WITHIN_HOURS as unanswered."""
+    """Mark complaints with no answer after WEFIRST_CASES_ANSWER_WITHIN_HOURS as unanswered,
+    forget expired unconfirmed co-sign requests, prune old rate-limit events. Run from cron."""
     with _db() as (settings, db):
         with db.write() as conn:
-            marked = service.sweep_unanswered(conn, settings, utcnow())
+            swept = run_sweep(conn, settings, utcnow())
+        marked = swept.marked
         dispatcher = webhooks.make_dispatcher(db, settings)
         for case_id in marked:
             with db.read() as conn:
@@ -66,6 +69,7 @@ def sweep() -> None:
                 utcnow(),
             )
     out.print(f"{len(marked)} case(s) marked unanswered")
+    out.print(f"{swept.purged_unconfirmed} expired unconfirmed co-sign request(s) forgotten")
     for case_id in marked:
         out.print(f"  {case_id}")
 

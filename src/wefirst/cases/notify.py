@@ -23,8 +23,9 @@ def cosign_link(settings: Settings, token: str) -> str:
     return f"{settings.base_url.rstrip('/')}/v1/cosign-confirmations/{token}"
 
 
-def erasure_link(settings: Settings, token: str) -> str:
-    return f"{settings.base_url.rstrip('/')}/v1/supporter-erasures/{token}"
+def erasure_link(settings: Settings, token: str, language: str = "en") -> str:
+    query = "?lang=fr" if language == "fr" else ""
+    return f"{settings.base_url.rstrip('/')}/v1/supporter-erasures/{token}{query}"
 
 
 def case_link(settings: Settings, case_id: str) -> str:
@@ -55,7 +56,7 @@ def erasure_request(settings: Settings, to: str, token: str, language: str) -> M
             "erase_body",
             lang,
             hours=settings.cases_verify_link_hours,
-            link=erasure_link(settings, token),
+            link=erasure_link(settings, token, lang),
         ),
     )
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from wefirst.cases import logentries, notify
 from wefirst.cases.identity import (
@@ -109,7 +109,7 @@ def request_cosign(
         conn.execute(
             update(case_supporters)
             .where(case_supporters.c.id == supporter_id)
-            .values(email=address, language=language)
+            .values(email=address, language=language, created_at=now)
         )
     token = sign_verification(settings.secret_key, supporter_id)
     mail = notify.cosign_confirmation(settings, address, row.title, token, language)
@@ -232,3 +232,16 @@ def erase_address(conn: Connection, settings: Settings, email: str, now: datetim
     except BadEmailError as exc:
         raise Invalid(f"email: {exc}") from None
     return _erase_hash(conn, ehash, now)
+
+
+def purge_unconfirmed(conn: Connection, settings: Settings, now: datetime) -> int:
+    """Forget requests whose link has expired: they never counted, and an address nobody
+    confirmed is personal data we have no reason to keep. (`created_at` is the time of the
+    latest request for that address, so a fresh link is never orphaned.)"""
+    cutoff = now - timedelta(hours=settings.cases_verify_link_hours)
+    result = conn.execute(
+        delete(case_supporters).where(
+            case_supporters.c.status == "pending", case_supporters.c.created_at < cutoff
+        )
+    )
+    return int(result.rowcount or 0)

@@ -46,9 +46,7 @@ def upgrade() -> None:
         sa.Column("closed_at", _tz(), nullable=True),
         sa.Column("updated_at", _tz(), nullable=False),
         sa.ForeignKeyConstraint(["brand_id"], ["brands.id"], name="fk_cases_brand_id_brands"),
-        sa.ForeignKeyConstraint(
-            ["campaign_id"], ["campaigns.id"], name="fk_cases_campaign_id_campaigns"
-        ),
+        sa.ForeignKeyConstraint(["campaign_id"], ["campaigns.id"], name="fk_cases_campaign_id_campaigns"),
         sa.PrimaryKeyConstraint("seq", name="pk_cases"),
         sa.UniqueConstraint("id", name="uq_cases_id"),
     )
@@ -84,9 +82,7 @@ def upgrade() -> None:
         sa.Column("key_id", sa.String(ID), nullable=True),
         sa.Column("created_at", _tz(), nullable=False),
         sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name="fk_case_answers_case_id_cases"),
-        sa.ForeignKeyConstraint(
-            ["brand_id"], ["brands.id"], name="fk_case_answers_brand_id_brands"
-        ),
+        sa.ForeignKeyConstraint(["brand_id"], ["brands.id"], name="fk_case_answers_brand_id_brands"),
         sa.PrimaryKeyConstraint("seq", name="pk_case_answers"),
         sa.UniqueConstraint("id", name="uq_case_answers_id"),
     )
@@ -103,9 +99,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["answer_id"], ["case_answers.id"], name="fk_case_commitments_answer_id_case_answers"
         ),
-        sa.ForeignKeyConstraint(
-            ["case_id"], ["cases.id"], name="fk_case_commitments_case_id_cases"
-        ),
+        sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name="fk_case_commitments_case_id_cases"),
         sa.PrimaryKeyConstraint("seq", name="pk_case_commitments"),
     )
     op.create_index("ix_case_commitments_answer_id", "case_commitments", ["answer_id"])
@@ -151,9 +145,7 @@ def upgrade() -> None:
         sa.Column("report_id", sa.String(ID), nullable=True),
         sa.Column("moderator_key_id", sa.String(ID), nullable=True),
         sa.Column("at", _tz(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["case_id"], ["cases.id"], name="fk_case_moderation_log_case_id_cases"
-        ),
+        sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name="fk_case_moderation_log_case_id_cases"),
         sa.PrimaryKeyConstraint("seq", name="pk_case_moderation_log"),
     )
     op.create_index("ix_case_moderation_log_case_id", "case_moderation_log", ["case_id"])
@@ -173,9 +165,7 @@ def upgrade() -> None:
         sa.Column("brand_id", sa.String(ID), nullable=False),
         sa.Column("alert_email", sa.String(320), nullable=False),
         sa.Column("updated_at", _tz(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["brand_id"], ["brands.id"], name="fk_case_brand_contacts_brand_id_brands"
-        ),
+        sa.ForeignKeyConstraint(["brand_id"], ["brands.id"], name="fk_case_brand_contacts_brand_id_brands"),
         sa.PrimaryKeyConstraint("brand_id", name="pk_case_brand_contacts"),
     )
 

@@ -1,0 +1,34 @@
+"""The periodic pass (`wefirst cases sweep` from cron, or `POST /v1/cases/sweep`): mark
+overdue complaints unanswered, forget unconfirmed co-sign requests whose link expired, and drop
+rate-limit events no window can see any more."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection
+
+from wefirst.cases import ratelimit, service, supporters
+from wefirst.settings import Settings
+
+
+@dataclass(frozen=True)
+class Swept:
+    marked: list[str]
+    purged_unconfirmed: int
+    pruned_rate_events: int
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "marked": self.marked,
+            "purged_unconfirmed": self.purged_unconfirmed,
+            "pruned_rate_events": self.pruned_rate_events,
+        }
+
+
+def run_sweep(conn: Connection, settings: Settings, now: datetime) -> Swept:
+    marked = service.sweep_unanswered(conn, settings, now)
+    purged = supporters.purge_unconfirmed(conn, settings, now)
+    pruned = ratelimit.prune(conn, now - timedelta(minutes=settings.cases_rate_window_minutes))
+    return Swept(marked, purged, pruned)
