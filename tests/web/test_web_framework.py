@@ -216,3 +216,16 @@ def test_receipt_page_while_the_entry_awaits_the_log() -> None:
     assert page.status_code == 202
     assert "not yet in the log" in page.text
     assert "data-secret" not in page.text  # nothing to verify yet
+
+
+def test_chart_tables_fold_long_series_into_month_ends() -> None:
+    from datetime import timedelta
+
+    from wefirst.web.queries import SeriesPoint, month_ends
+
+    short = [SeriesPoint(date(2026, 3, 1) + timedelta(days=i), i, 0, 0, 0) for i in range(20)]
+    assert month_ends(short) == short
+    long = [SeriesPoint(date(2026, 3, 1) + timedelta(days=i), i, 0, 0, 0) for i in range(70)]
+    rows = month_ends(long)
+    assert [p.day for p in rows] == [date(2026, 3, 31), date(2026, 4, 30), date(2026, 5, 9)]
+    assert rows[-1].pledged == 69  # the latest total is always there

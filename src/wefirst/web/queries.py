@@ -15,6 +15,7 @@ import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import Connection, func, select
@@ -149,6 +150,16 @@ def cumulative(days: DaySums) -> list[SeriesPoint]:
         delivered -= s.get(accounts.DELIVERED, 0)
         points.append(SeriesPoint(d, pledged, paid, confirmed, delivered))
     return points
+
+
+def month_ends(points: list[SeriesPoint], most: int = 31) -> list[SeriesPoint]:
+    """The running totals as a table a person can read: every day when there are few, else
+    the last day of each month (and the latest day)."""
+    if len(points) <= most:
+        return points
+    out = [p for p, nxt in pairwise(points)
+           if (p.day.year, p.day.month) != (nxt.day.year, nxt.day.month)]
+    return [*out, points[-1]]
 
 
 @dataclass(frozen=True)

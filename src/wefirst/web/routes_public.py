@@ -9,7 +9,8 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from wefirst.catalog.service import campaign_json
+from wefirst.catalog.service import load_campaign
+from wefirst.domain.disclosure import disclosure
 from wefirst.web import charts, queries
 from wefirst.web.i18n import Translator
 from wefirst.web.routes_static import not_found
@@ -81,18 +82,18 @@ def campaign_page(request: Request, campaign_id: str) -> Response:
         view = queries.campaign_view(conn, campaign_id)
         if view is None or view.row.status == "draft" or not view.row.livemode:
             return not_found(request)
-        details = campaign_json(conn, campaign_id)
+        promise = disclosure(load_campaign(conn, campaign_id).campaign, view.brand_name,
+                             view.beneficiary_name, tr.locale)
         days = queries.rollups(state).days(conn, campaign_id)
         balance = queries.balance_from_days(view.row, days)
         points = queries.cumulative(days)
         context = {
             "view": view,
-            "details": details,
-            "promise": details["disclosure"].get(tr.locale) or details["disclosure"]["en"],
+            "promise": promise,
             "balance": balance,
             "figures": impact_figures(view, balance, tr),
             "chart": _chart(view, points, tr),
-            "points": points,
+            "points": queries.month_ends(points),
             "settlements": queries.settlement_rows(conn, campaign_id),
             "deliveries": queries.delivery_rows(conn, campaign_id),
             "entries": queries.latest_entries(conn, campaign_id),
