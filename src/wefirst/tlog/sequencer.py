@@ -333,3 +333,6 @@ def stop(app: FastAPI) -> None:
     if isinstance(seq, Sequencer):
         seq.stop()
         app.state.tlog_sequencer = None
+    service = getattr(app.state, "tlog", None)
+    if isinstance(service, LogService):
+        service.close()

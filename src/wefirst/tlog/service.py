@@ -4,13 +4,16 @@ the reads the HTTP routes need (checkpoint, tiles, receipts with proofs)."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, Engine, create_engine, event, insert, select
+from sqlalchemy.engine import make_url
 
 from wefirst.settings import Settings
 from wefirst.store.db import Database
@@ -25,6 +28,21 @@ from wefirst.tlog.proofs import inclusion_proof
 from wefirst.tlog.reader import TileCache, TileHashReader
 from wefirst.tlog.receipts import bundle
 from wefirst.tlog.tilestore import CHECKPOINT_PATH, KEY_PATH, DirectoryTileStore, TileStore
+
+
+def _sqlite_read_engine(url: str) -> Engine | None:
+    if make_url(url).database in (None, "", ":memory:"):
+        return None
+    engine = create_engine(url, pool_size=4, max_overflow=4, connect_args={"check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA query_only=ON")
+        cur.close()
+
+    return engine
 
 
 def origin_for(settings: Settings) -> str:
@@ -101,8 +119,26 @@ class LogService:
         else:
             self.store = DbTileStore(db)
         self.cache = TileCache(8192)
+        self._read_engine = _sqlite_read_engine(db.url) if db.is_sqlite else None
+        self.subtree_cache: dict[tuple[int, int], bytes] = {}
         self._init_lock = threading.Lock()
         self._initialised = False
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read connection for the public endpoints. On a SQLite file the app's read engine
+        opens a new connection per use (a few milliseconds with its PRAGMAs), more than a whole
+        proof costs; the log keeps a small pool of read-only connections of its own instead."""
+        if self._read_engine is None:
+            with self.db.read() as conn:
+                yield conn
+            return
+        with self._read_engine.connect() as conn:
+            yield conn
+
+    def close(self) -> None:
+        if self._read_engine is not None:
+            self._read_engine.dispose()
 
     @property
     def is_db_store(self) -> bool:
@@ -145,8 +181,9 @@ class LogService:
 
     def receipt(self, commitment: str) -> dict[str, Any] | None:
         """The receipt JSON for the first entry filed under this commitment; status "pending"
-        until a signed checkpoint covers it; None if no entry carries it."""
-        with self.db.read() as conn:
+        until a signed checkpoint covers it; None if no entry carries it. One database
+        connection serves the lookup and any tile the caches miss."""
+        with self.read() as conn:
             row = conn.execute(
                 select(tlog_entries.c.data, tlog_entries.c.idx)
                 .where(tlog_entries.c.commitment == commitment)
@@ -156,10 +193,16 @@ class LogService:
             if row is None:
                 return None
             latest = latest_checkpoint(conn)
-        if row.idx is None or latest is None or row.idx >= latest.size:
-            return {"status": "pending", "commitment": commitment}
-        reader = TileHashReader(self.tile, latest.size, self.cache)
-        proof = inclusion_proof(reader, int(row.idx), latest.size)
+            if row.idx is None or latest is None or row.idx >= latest.size:
+                return {"status": "pending", "commitment": commitment}
+
+            def fetch(path: str) -> bytes | None:
+                if isinstance(self.store, DbTileStore):
+                    return DbTileStore.get_in(conn, path)
+                return self.store.get(path)
+
+            reader = CachedHashReader(TileHashReader(fetch, latest.size, self.cache), self.subtree_cache)
+            proof = inclusion_proof(reader, int(row.idx), latest.size)
         return bundle(
             entry=bytes(row.data),
             index=int(row.idx),
@@ -169,3 +212,24 @@ class LogService:
             commitment=commitment,
             log_url=f"{self.settings.base_url.rstrip('/')}/log",
         )
+
+
+class CachedHashReader:
+    """Complete subtree hashes never change once they exist (the tree is append-only), so the
+    ones computed inside tiles (levels that are not multiples of 8) are kept across requests."""
+
+    def __init__(self, inner: TileHashReader, cache: dict[tuple[int, int], bytes]) -> None:
+        self.inner = inner
+        self.cache = cache
+
+    def hash_at(self, level: int, index: int) -> bytes:
+        if level % 8 == 0:
+            return self.inner.hash_at(level, index)
+        key = (level, index)
+        h = self.cache.get(key)
+        if h is None:
+            h = self.inner.hash_at(level, index)
+            if len(self.cache) >= 200_000:
+                self.cache.clear()
+            self.cache[key] = h
+        return h
