@@ -77,6 +77,23 @@ def db_upgrade() -> None:
     Console().print(f"schema up to date on {settings.database_url.split('@')[-1]}")
 
 
+@db_app.command("purge")
+def db_purge() -> None:
+    """Delete stored Idempotency-Key answers older than the retention period (default 21 days)."""
+    from wefirst.ingest.idempotency import purge_expired
+    from wefirst.store.db import Database
+
+    settings = Settings()
+    db = Database(settings)
+    try:
+        with db.write() as conn:
+            n = purge_expired(conn, settings.idempotency_retention_days)
+    finally:
+        db.dispose()
+    Console().print(f"purged {n} idempotency records older than "
+                    f"{settings.idempotency_retention_days} days")
+
+
 @keys_app.command("create")
 def keys_create(
     role: Annotated[str, typer.Option(help="admin, brand, beneficiary or publisher.")],

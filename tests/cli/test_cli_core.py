@@ -34,6 +34,33 @@ def test_db_upgrade_and_keys(env: Path) -> None:
     assert r.output.strip().splitlines()[-1].startswith("sk_live_admin_")
 
 
+def test_db_purge_keeps_recent_answers(env: Path) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import func, insert, select
+
+    from wefirst.domain.clock import utcnow
+    from wefirst.settings import Settings
+    from wefirst.store.db import Database
+    from wefirst.store.tables_core import idempotency_records
+
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    db = Database(Settings())
+    with db.write() as conn:
+        for key, age in (("old", 30), ("new", 1)):
+            conn.execute(insert(idempotency_records).values(
+                scope="s", key=key, request_hash="h", status_code=200, response="{}",
+                created_at=utcnow() - timedelta(days=age)))
+    r = runner.invoke(app, ["db", "purge"])
+    assert r.exit_code == 0, r.output
+    assert "purged 1 " in r.output
+    with db.read() as conn:
+        keys = [row[0] for row in conn.execute(select(idempotency_records.c.key))]
+        assert conn.execute(select(func.count()).select_from(idempotency_records)).scalar() == 1
+    db.dispose()
+    assert keys == ["new"]
+
+
 def test_keys_bad_input_says_how_to_fix(env: Path) -> None:
     r = runner.invoke(app, ["keys", "create", "--role", "superuser"])
     assert r.exit_code == 2
