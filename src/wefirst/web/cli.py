@@ -17,6 +17,11 @@ from wefirst.web import sessions
 app = typer.Typer(help="Console users for the web pages.", no_args_is_help=True)
 
 
+@app.callback()
+def web() -> None:
+    """Console users for the web pages."""
+
+
 @app.command("add-user")
 def add_user(
     email: Annotated[str, typer.Option(help="Sign-in e-mail address.")],
