@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 from cases_kit import brand_with_gap, case_log
 from fastapi.testclient import TestClient
@@ -39,3 +40,18 @@ def test_seed(client: TestClient, db: Database, admin_key: str, settings: Settin
     points = r.json()["data"]
     assert len(points) > 3
     assert sum(p["cosigns"] for p in points) == 14
+
+
+def test_demo_step_adapter(client: TestClient, db: Database, admin_key: str, settings: Settings) -> None:
+    brand, cid = brand_with_gap(client, db, admin_key)
+    other = make_brand(client, db, admin_key, "Clairo")
+    ctx = SimpleNamespace(
+        db=db,
+        settings=settings,
+        base_url="http://demo.test",
+        ids={"brand1": brand.id, "vaccine": cid, "brand2": other.id},
+        urls={},
+    )
+    demo.demo_step(ctx)
+    assert set(ctx.ids) >= {"case_gap", "case_praise", "case_unanswered"}
+    assert ctx.urls["Case (API)"] == f"http://demo.test/v1/cases/{ctx.ids['case_gap']}"
