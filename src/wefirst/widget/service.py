@@ -8,25 +8,23 @@ report, the publisher's figures and the ledger agree by construction.
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import BigInteger, Connection, Date, bindparam, delete, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from wefirst.catalog.service import Loaded, load_campaign
-from wefirst.errors import FieldError, Forbidden, Invalid
+from wefirst.errors import FieldError, Forbidden, Invalid, NotFound
 from wefirst.ingest.events import ClickIn, EventOutcome, apply_click
 from wefirst.settings import Settings
 from wefirst.store.db import Database
-from wefirst.store.tables_core import campaign_counters, campaign_day_units
 from wefirst.store.tables_widget import (
-    publisher_campaigns,
-    publishers,
     widget_campaign_settings,
     widget_click_slots,
     widget_decisions,
@@ -45,6 +43,7 @@ from wefirst.widget.hashing import network_key, utc_day, visitor_key
 from wefirst.widget.origins import origin_allowed
 from wefirst.widget.reasons import Reason
 from wefirst.widget.status import campaign_state, merged_texts
+from wefirst.widget.writer import GroupWriter, Tx
 
 MINUTE_MS = 60_000
 _ENGINE_OUTCOME: dict[str, tuple[Reason, str]] = {
@@ -118,15 +117,40 @@ class ClickResult:
         return out
 
 
+# One statement, written once: a click is decided with a handful of statements, and building
+# and caching a large Core expression per click cost more than running it.
+_SNAPSHOT = text(
+    """
+    SELECT c.version, cc.net_units, cc.net_money,
+      (SELECT du.units FROM campaign_day_units du WHERE du.campaign_id = :c AND du.day = :day_date),
+      (SELECT p.domains FROM publishers p
+         JOIN publisher_campaigns pc ON pc.publisher_id = p.id
+        WHERE p.id = :p AND pc.campaign_id = :c),
+      (SELECT count(*) FROM widget_decisions d WHERE d.visitor_key = :v AND d.at_ms > :since),
+      (SELECT count(*) FROM widget_decisions d WHERE d.net_key = :n AND d.at_ms > :since),
+      (SELECT count(*) FROM widget_decisions d
+        WHERE d.net_key = :n AND d.at_ms >= :day_start AND d.campaign_id = :c
+          AND d.reason = 'counted'),
+      (SELECT count(*) FROM widget_click_slots s
+        WHERE s.campaign_id = :c AND s.day = :day AND s.visitor_key = :v)
+    FROM campaigns c JOIN campaign_counters cc ON cc.campaign_id = c.id
+    WHERE c.id = :c
+    """
+).bindparams(bindparam("day_date", type_=Date), bindparam("since", type_=BigInteger),
+             bindparam("day_start", type_=BigInteger))
+_IGNORE: dict[tuple[str, str], Any] = {}
+_INSERT_DECISION = insert(widget_decisions)
+
+
 def _insert_ignore(conn: Connection, table: Any, values: dict[str, Any]) -> bool:
     """INSERT that reports a conflict instead of raising: an IntegrityError would abort the
     whole PostgreSQL transaction, and the decision must still be written in it."""
-    stmt: Any
-    if conn.dialect.name == "postgresql":
-        stmt = postgresql.insert(table).values(**values).on_conflict_do_nothing()
-    else:
-        stmt = sqlite.insert(table).values(**values).on_conflict_do_nothing()
-    return bool(conn.execute(stmt).rowcount)
+    key = (conn.dialect.name, table.name)
+    stmt = _IGNORE.get(key)
+    if stmt is None:
+        dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+        stmt = _IGNORE[key] = dialect_insert(table).on_conflict_do_nothing()
+    return bool(conn.execute(stmt, values).rowcount)
 
 
 class WidgetService:
@@ -145,6 +169,8 @@ class WidgetService:
         )
         self._salts: dict[str, bytes] = {}
         self._last_sweep_ms = 0
+        self.writer: GroupWriter[ClickResult] = GroupWriter(db)
+        self._campaigns: dict[tuple[str, int], Loaded] = {}
 
     @classmethod
     def from_settings(
@@ -172,42 +198,71 @@ class WidgetService:
         return salt
 
     # -- lookups -------------------------------------------------------------------------------
-    def _campaign(self, conn: Connection, campaign_id: str) -> Loaded:
-        return load_campaign(conn, campaign_id)
-
-    def _state(self, conn: Connection, loaded: Loaded, now_ms: int) -> tuple[CampaignState, int]:
-        c = loaded.campaign
-        counters = conn.execute(
-            select(campaign_counters.c.net_units, campaign_counters.c.net_money).where(
-                campaign_counters.c.campaign_id == c.id
-            )
-        ).one()
-        now = datetime.fromtimestamp(now_ms / 1000, UTC)
-        day_units = 0
-        if c.caps.units_per_day is not None:
-            day_units = int(conn.execute(
-                select(campaign_day_units.c.units).where(
-                    campaign_day_units.c.campaign_id == c.id,
-                    campaign_day_units.c.day == now.date(),
-                )
-            ).scalar() or 0)
-        state = campaign_state(
-            c, now=now, net_units=int(counters.net_units), net_money=int(counters.net_money),
-            day_units=day_units,
-        )
-        return state, int(counters.net_units)
-
-    def _publisher_domains(
-        self, conn: Connection, publisher_id: str, campaign_id: str
-    ) -> list[str] | None:
-        """The publisher's domains if it exists and has joined the campaign, else None."""
+    def _snapshot(
+        self,
+        conn: Connection,
+        *,
+        campaign_id: str,
+        publisher_id: str,
+        day: str,
+        now_ms: int,
+        net: str | None,
+        vkey: str | None,
+    ) -> Snapshot:
+        """Everything a decision reads, in one round trip: the campaign's version and counters,
+        the publisher's domains for it, and the rate-limit and dedupe counts."""
         row = conn.execute(
-            select(publishers.c.domains)
-            .join(publisher_campaigns, publisher_campaigns.c.publisher_id == publishers.c.id)
-            .where(publishers.c.id == publisher_id,
-                   publisher_campaigns.c.campaign_id == campaign_id)
+            _SNAPSHOT,
+            {
+                "c": campaign_id,
+                "p": publisher_id,
+                "v": vkey,
+                "n": net,
+                "day": day,
+                "day_date": _as_date(day),
+                "since": now_ms - MINUTE_MS,
+                "day_start": _day_start_ms(day),
+            },
         ).first()
-        return None if row is None else list(row.domains)
+        if row is None:
+            raise NotFound(f"campaign {campaign_id} does not exist")
+        loaded = self._loaded(conn, campaign_id, int(row[0]))
+        now = datetime.fromtimestamp(now_ms / 1000, UTC)
+        state = campaign_state(
+            loaded.campaign,
+            now=now,
+            net_units=int(row[1]),
+            net_money=int(row[2]),
+            day_units=int(row[3] or 0),
+        )
+        raw_domains = row[4]
+        if isinstance(raw_domains, str):  # a JSON subquery comes back as text on SQLite
+            raw_domains = json.loads(raw_domains)
+        known = vkey is not None
+        return Snapshot(
+            loaded=loaded,
+            state=state,
+            units=int(row[1]),
+            domains=None if raw_domains is None else [str(x) for x in raw_domains],
+            visitor_recent=int(row[5]) if known else 0,
+            network_recent=int(row[6]) if net is not None else 0,
+            network_counted=int(row[7]) if net is not None else 0,
+            visitor_counted=int(row[8]) if known else 0,
+        )
+
+    def _loaded(self, conn: Connection, campaign_id: str, version: int) -> Loaded:
+        """Campaign definitions by version: every change to a campaign (status included) makes
+        a new version, so a cached definition of the current version is the current one."""
+        key = (campaign_id, version)
+        loaded = self._campaigns.get(key)
+        if loaded is None:
+            loaded = load_campaign(conn, campaign_id)
+            if int(loaded.row.version) != version:  # changed since the snapshot: do not cache
+                return loaded
+            if len(self._campaigns) >= 512:
+                self._campaigns.clear()
+            self._campaigns[key] = loaded
+        return loaded
 
     def _settings(self, conn: Connection, campaign_id: str) -> tuple[int, dict[str, Any] | None]:
         row = conn.execute(
@@ -229,22 +284,22 @@ class WidgetService:
         day = utc_day(now_ms)
         salt = self.salt(day)
         with self.db.read() as conn:
-            loaded = self._campaign(conn, campaign_id)
-            domains = self._publisher_domains(conn, publisher_id, campaign_id)
-            if domains is None or not origin_allowed(origin, referer, domains):
+            snap = self._snapshot(
+                conn,
+                campaign_id=campaign_id,
+                publisher_id=publisher_id,
+                day=day,
+                now_ms=now_ms,
+                net=None,
+                vkey=visitor_key(salt, campaign_id, visitor),
+            )
+            if snap.domains is None or not origin_allowed(origin, referer, snap.domains):
                 raise Forbidden(
                     "this page's site is not registered for this publisher and campaign",
                     decision=Reason.BAD_ORIGIN.value,
                 )
-            state, units = self._state(conn, loaded, now_ms)
             pow_bits, custom = self._settings(conn, campaign_id)
-            counted = int(conn.execute(
-                select(func.count()).select_from(widget_click_slots).where(
-                    widget_click_slots.c.campaign_id == campaign_id,
-                    widget_click_slots.c.day == day,
-                    widget_click_slots.c.visitor_key == visitor_key(salt, campaign_id, visitor),
-                )
-            ).scalar_one())
+        loaded, state, units, counted = snap.loaded, snap.state, snap.units, snap.visitor_counted
         c = loaded.campaign
         texts = merged_texts(c, custom)
         return {
@@ -264,41 +319,59 @@ class WidgetService:
 
     # -- click ---------------------------------------------------------------------------------
     def click(self, req: ClickRequest) -> ClickResult:
+        """Decided by the group writer; returns once the decision (and pledge) is committed."""
         now_ms = self.clock()
         day = utc_day(now_ms)
-        salt = self.salt(day)
+        salt = self.salt(day)  # before queueing: it may need its own write transaction
         net = network_key(salt, req.client_ip)
         vkey = None
         if valid_visitor(req.visitor):
             vkey = visitor_key(salt, req.campaign_id, req.visitor)
-        with self.db.write() as conn:
-            loaded = self._campaign(conn, req.campaign_id)
-            domains = self._publisher_domains(conn, req.publisher_id, req.campaign_id)
-            origin_ok = domains is not None and origin_allowed(req.origin, req.referer, domains)
-            failure = self._check_challenge(conn, req, now_ms) if origin_ok else None
-            state, units = self._state(conn, loaded, now_ms)
-            facts = ClickFacts(
-                origin_ok=origin_ok,
-                user_agent=req.user_agent,
-                challenge_failure=failure,
-                campaign_state=state,
-                visitor_attempts_last_minute=self._recent(
-                    conn, widget_decisions.c.visitor_key, vkey, now_ms
-                ),
-                network_attempts_last_minute=self._recent(
-                    conn, widget_decisions.c.net_key, net, now_ms
-                ),
-                network_counted_today=self._network_counted(conn, req.campaign_id, net, day),
-                visitor_counted_today=self._slots(conn, req.campaign_id, day, vkey),
-            )
-            verdict = assess(facts, self.config.limits)
-            result = self._count(conn, req, verdict, facts, day, vkey, now_ms, units)
-            conn.execute(insert(widget_decisions).values(
-                campaign_id=req.campaign_id, publisher_id=req.publisher_id[:40], day=day,
-                at_ms=now_ms, reason=result.reason.value, detail=result.detail,
-                visitor_key=vkey, net_key=net, pledge_id=result.pledge_id, units=result.units,
-            ))
-            self._sweep(conn, now_ms)
+        return self.writer.submit(lambda tx: self._decide(tx, req, now_ms, day, net, vkey))
+
+    def _decide(
+        self, tx: Tx, req: ClickRequest, now_ms: int, day: str, net: str, vkey: str | None
+    ) -> ClickResult:
+        conn = tx.conn
+        snap = self._snapshot(
+            conn,
+            campaign_id=req.campaign_id,
+            publisher_id=req.publisher_id,
+            day=day,
+            now_ms=now_ms,
+            net=net,
+            vkey=vkey,
+        )
+        origin_ok = snap.domains is not None and origin_allowed(req.origin, req.referer, snap.domains)
+        failure = self._check_challenge(conn, req, now_ms) if origin_ok else None
+        facts = ClickFacts(
+            origin_ok=origin_ok,
+            user_agent=req.user_agent,
+            challenge_failure=failure,
+            campaign_state=snap.state,
+            visitor_attempts_last_minute=snap.visitor_recent,
+            network_attempts_last_minute=snap.network_recent,
+            network_counted_today=snap.network_counted,
+            visitor_counted_today=snap.visitor_counted,
+        )
+        verdict = assess(facts, self.config.limits)
+        result = self._count(tx, req, verdict, facts, day, vkey, now_ms, snap.units)
+        conn.execute(
+            _INSERT_DECISION,
+            {
+                "campaign_id": req.campaign_id,
+                "publisher_id": req.publisher_id[:40],
+                "day": day,
+                "at_ms": now_ms,
+                "reason": result.reason.value,
+                "detail": result.detail,
+                "visitor_key": vkey,
+                "net_key": net,
+                "pledge_id": result.pledge_id,
+                "units": result.units,
+            }
+        )
+        self._sweep(conn, now_ms)
         return result
 
     def _check_challenge(
@@ -316,39 +389,11 @@ class WidgetService:
         })
         return None if fresh else ChallengeFailure.REPLAYED
 
-    def _recent(self, conn: Connection, column: Any, key: str | None, now_ms: int) -> int:
-        if key is None:
-            return 0
-        return int(conn.execute(
-            select(func.count()).select_from(widget_decisions)
-            .where(column == key, widget_decisions.c.at_ms > now_ms - MINUTE_MS)
-        ).scalar_one())
-
-    def _network_counted(self, conn: Connection, campaign_id: str, net: str, day: str) -> int:
-        return int(conn.execute(
-            select(func.count()).select_from(widget_decisions).where(
-                widget_decisions.c.net_key == net,
-                widget_decisions.c.at_ms >= _day_start_ms(day),
-                widget_decisions.c.campaign_id == campaign_id,
-                widget_decisions.c.reason == Reason.COUNTED.value,
-            )
-        ).scalar_one())
-
-    def _slots(self, conn: Connection, campaign_id: str, day: str, vkey: str | None) -> int:
-        if vkey is None:
-            return 0
-        return int(conn.execute(
-            select(func.count()).select_from(widget_click_slots).where(
-                widget_click_slots.c.campaign_id == campaign_id,
-                widget_click_slots.c.day == day,
-                widget_click_slots.c.visitor_key == vkey,
-            )
-        ).scalar_one())
-
     def _count(
-        self, conn: Connection, req: ClickRequest, verdict: Verdict, facts: ClickFacts,
+        self, tx: Tx, req: ClickRequest, verdict: Verdict, facts: ClickFacts,
         day: str, vkey: str | None, now_ms: int, units_before: int,
     ) -> ClickResult:
+        conn = tx.conn
         if verdict.reason is not Reason.COUNTED:
             return ClickResult(verdict.reason, verdict.detail, units_before)
         if vkey is None:  # unreachable: a malformed visitor cannot match a signed challenge
@@ -357,13 +402,18 @@ class WidgetService:
         slot_key = {"campaign_id": req.campaign_id, "day": day, "visitor_key": vkey, "slot": slot}
         if not _insert_ignore(conn, widget_click_slots, slot_key):
             return ClickResult(Reason.DUPLICATE, "concurrent_click", units_before)
+        engine = tx.engine_batch()
         outcome: EventOutcome = apply_click(conn, ClickIn(
             campaign_id=req.campaign_id,
             visitor=vkey,
             occurred_at=datetime.fromtimestamp(now_ms / 1000, UTC),
             publisher_id=req.publisher_id,
             dedupe_key=f"{vkey}:{day}:{slot}",
-        ))
+        ), batch=engine)
+        # The engine's counters are ahead of the table until the batch is flushed.
+        live = engine.states.get(req.campaign_id)
+        if live is not None:
+            units_before = live.net_units - outcome.units
         reason, detail = _ENGINE_OUTCOME.get(outcome.outcome, (Reason.CAMPAIGN_INACTIVE,
                                                                outcome.outcome))
         if reason is not Reason.COUNTED:
@@ -390,6 +440,22 @@ class WidgetService:
             return
         self._last_sweep_ms = now_ms
         conn.execute(delete(widget_nonces).where(widget_nonces.c.expires_ms < now_ms))
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    loaded: Loaded
+    state: CampaignState
+    units: int
+    domains: list[str] | None
+    visitor_recent: int
+    network_recent: int
+    network_counted: int
+    visitor_counted: int
+
+
+def _as_date(day: str) -> date:
+    return date.fromisoformat(day)
 
 
 def _day_start_ms(day: str) -> int:
