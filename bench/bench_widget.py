@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from wefirst.api.widget import ClickIn as WidgetClickIn  # the same JSON model as the real endpoint
+
 HOST = "127.0.0.1"
 ORIGIN = "https://bench-blog.example"
 UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
@@ -64,23 +66,12 @@ def serve_widget(port: int, workers: int) -> None:
 
 
 def bare_app() -> Any:
-    from typing import Annotated
-
     from fastapi import FastAPI
-    from pydantic import BaseModel, ConfigDict, Field
-
-    class ClickIn(BaseModel):
-        model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-        campaign: Annotated[str, Field(max_length=40)]
-        publisher: Annotated[str, Field(max_length=40)]
-        visitor: Annotated[str, Field(max_length=64)]
-        challenge: Annotated[str, Field(max_length=1024)] | None = None
-        pow: Annotated[str, Field(max_length=16)] | None = None
 
     app = FastAPI()
 
     @app.post("/v1/widget/clicks")
-    def click(data: ClickIn) -> dict[str, str]:
+    def click(data: WidgetClickIn) -> dict[str, str]:
         return {"decision": "ok"}
 
     @app.get("/healthz")
