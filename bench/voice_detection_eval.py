@@ -190,7 +190,8 @@ def chart(obs: list[Observation], episodes: list[Episode], path: Path) -> None:
         parts.append(f'<line x1="{left}" y1="{y0}" x2="{w - 20}" y2="{y0}" stroke="#999"/>')
         parts.append(f'<text x="8" y="{y0 - 20}" font-weight="bold">{brand}</text>')
         parts.append(f'<text x="8" y="{y0 - 6}" fill="#555">max {peak}/h</text>')
-    for d in range(0, n, 24):
+    first_midnight = (24 - t0.hour) % 24
+    for d in range(first_midnight, n, 24):
         x = left + d * x_scale
         day = (t0 + d * HOUR).strftime("%b %d")
         parts.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{height - 30}" stroke="#eee"/>')
