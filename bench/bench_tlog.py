@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ from wefirst.tlog.note import generate_signer
 from wefirst.tlog.receipts import commitment_of
 from wefirst.tlog.sequencer import integrate_batch
 from wefirst.tlog.service import LogService, record_checkpoint
+from wefirst.tlog.tiles import encode_index
 from wefirst.tlog.tilestore import DirectoryTileStore, MemoryTileStore
 
 REPO = Path(__file__).resolve().parents[1]
@@ -274,26 +276,57 @@ def bench_proofs(args: argparse.Namespace) -> None:
                 rng = random.Random(7)
                 for _ in range(200):  # warm up: connection, code paths, upper-level tiles
                     client.get(f"{base}/v1/receipts/bench-{rng.randrange(n)}")
-                times = []
-                for _ in range(args.requests):
-                    i = rng.randrange(n)
-                    t = time.perf_counter()
-                    r = client.get(f"{base}/v1/receipts/bench-{i}")
-                    times.append(time.perf_counter() - t)
-                    assert r.status_code == 200, r.text
-                    assert r.json()["index"] == i
-                times.sort()
-                med = statistics.median(times) * 1000
-                p99 = times[int(len(times) * 0.99) - 1] * 1000
-                proof_len = len(r.json()["inclusion_proof"])
-                print(
-                    f"GET /v1/receipts/{{secret}} at {n:,} entries, {len(times)} random "
-                    f"receipts ({proof_len} proof hashes): median {med:.2f} ms, p99 {p99:.2f} ms, "
-                    f"max {times[-1] * 1000:.2f} ms"
+
+                def measure(label: str, url_of: Callable[[], str]) -> None:
+                    times = []
+                    for _ in range(args.requests):
+                        url = url_of()
+                        t = time.perf_counter()
+                        r = client.get(url)
+                        times.append(time.perf_counter() - t)
+                        assert r.status_code == 200, r.text
+                    times.sort()
+                    med = statistics.median(times) * 1000
+                    p99 = times[int(len(times) * 0.99) - 1] * 1000
+                    print(
+                        f"{label}: {len(times)} requests, median {med:.2f} ms, p99 {p99:.2f} ms, "
+                        f"max {times[-1] * 1000:.2f} ms"
+                    )
+
+                measure(
+                    f"GET /v1/receipts/{{secret}} at {n:,} entries (random receipts, "
+                    "entry + inclusion proof + checkpoint)",
+                    lambda: f"{base}/v1/receipts/bench-{rng.randrange(n)}",
+                )
+                measure("baseline GET /healthz (same server)", lambda: f"{base}/healthz")
+                measure("GET /log/checkpoint", lambda: f"{base}/log/checkpoint")
+                measure(
+                    "GET /log/tile/0/<random full tile>",
+                    lambda: f"{base}/log/tile/0/{encode_index(rng.randrange(n // 256))}",
                 )
         finally:
             server.terminate()
             server.wait(20)
+        # The same proofs without HTTP, to separate the log's own cost from the web stack's.
+        settings2 = settings.model_copy()
+        db2 = Database(settings2)
+        service2 = LogService(settings2, db2)
+        rng = random.Random(8)
+        for _ in range(200):
+            service2.receipt(commitment_of(f"bench-{rng.randrange(n)}"))
+        times = []
+        for _ in range(args.requests):
+            c = commitment_of(f"bench-{rng.randrange(n)}")
+            t = time.perf_counter()
+            service2.receipt(c)
+            times.append(time.perf_counter() - t)
+        times.sort()
+        print(
+            f"in-process LogService.receipt(): median {statistics.median(times) * 1000:.2f} ms, "
+            f"p99 {times[int(len(times) * 0.99) - 1] * 1000:.2f} ms"
+        )
+        service2.close()
+        db2.dispose()
 
 
 def bench_audit(args: argparse.Namespace) -> None:

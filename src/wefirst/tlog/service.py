@@ -166,7 +166,7 @@ class LogService:
 
     def checkpoint(self) -> StoredCheckpoint:
         self.ensure_initialised()
-        with self.db.read() as conn:
+        with self.read() as conn:
             latest = latest_checkpoint(conn)
         assert latest is not None
         return latest
@@ -174,7 +174,11 @@ class LogService:
     def tile(self, path: str) -> bytes | None:
         data = self.cache.get(path)
         if data is None:
-            data = self.store.get(path)
+            if isinstance(self.store, DbTileStore):
+                with self.read() as conn:
+                    data = DbTileStore.get_in(conn, path)
+            else:
+                data = self.store.get(path)
             if data is not None:
                 self.cache.put(path, data)
         return data
