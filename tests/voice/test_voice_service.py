@@ -242,3 +242,25 @@ def test_airline_data_imports_as_is_for_airline_brands(
     jump = datetime(2015, 2, 22, 20, tzinfo=UTC)  # the sampling jump (11:00-12:00 PT)
     starts = [datetime.fromisoformat(e["start"]) for e in american]
     assert not [t for t in starts if jump - timedelta(hours=2) <= t < jump + timedelta(hours=12)]
+
+
+@pytest.mark.skipif(not AIRLINE.exists(), reason="shared airline data absent")
+def test_demo_step_imports_the_airline_data_as_recent_posts(
+    client: TestClient, db: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(service, "default_sentiment", lambda: KeywordSentiment())
+    monkeypatch.setattr(service, "default_language_detector", lambda: lang)
+    ctx = SimpleNamespace(db=db, settings=settings, base_url="http://demo", ids={}, urls={})
+    service.demo_step(ctx)
+    service.demo_step(ctx)  # a second demo run adds nothing
+    assert set(ctx.ids) == {f"voice_{a}" for a in service.AIRLINES}
+    assert ctx.urls["Voice episodes (Atom)"].endswith("/voice/episodes.atom")
+    assert count(db, voice_posts) == 10_270 - 114 - 4  # 4 tweets name no airline handle
+    now = datetime.now(UTC)
+    series = client.get(f"/v1/brands/{ctx.ids['voice_United']}/voice/series",
+                        params={"granularity": "day"}).json()["data"]
+    last = datetime.fromisoformat(series[-1]["t"])
+    assert now - timedelta(days=8) <= last <= now
+    assert last.weekday() == datetime(2015, 2, 24).weekday()  # weekdays are kept

@@ -586,15 +586,22 @@ def import_file(
     progress: bool = True,
     batch_size: int = 2000,
     clock: Clock = utcnow,
+    shift_to: datetime | None = None,
 ) -> ImportReport:
     """Import a CSV/JSONL file of posts for every brand with voice settings; idempotent.
 
     The posts go through the whole pipeline (match, language, sentiment, store); then the
-    affected brands' episodes are re-detected from their stored history.
+    affected brands' episodes are re-detected from their stored history. ``shift_to`` moves
+    every post by a whole number of weeks so the last one falls in the week before it (the
+    demo shows 2015 tweets as recent ones, with their hours and weekdays kept as they were).
     """
     settings = settings or Settings()
     path = Path(path)
     read = read_file(path, author_salt(settings), mapping=mapping, preset=preset)
+    if shift_to is not None and read.posts:
+        weeks = (as_utc(shift_to) - read.posts[-1].created_at) // timedelta(days=7)
+        delta = timedelta(days=7 * weeks)
+        read.posts = [replace(p, created_at=p.created_at + delta) for p in read.posts]
     service = VoiceService(db, settings, detect_language=detect_language, sentiment=sentiment,
                            clock=clock, use_source_labels=use_source_labels)
     service.pipeline.detector = None  # batch path: detection runs once, after storage
@@ -735,7 +742,9 @@ AIRLINES: dict[str, dict[str, Any]] = {
 }
 
 
-def ensure_airline_brands(db: Database) -> dict[str, str]:
+def ensure_airline_brands(
+    db: Database, detector: Mapping[str, Any] | None = None
+) -> dict[str, str]:
     """Create (once) the airline brands and their voice settings; {airline: brand_id}.
 
     For the demo and the detection evaluation on ``../shared/data/voice/airline_*.csv``."""
@@ -748,7 +757,8 @@ def ensure_airline_brands(db: Database) -> dict[str, str]:
             row = conn.execute(select(brands.c.id).where(brands.c.name == spec["brand"])).first()
             brand_id = (row.id if row else
                         create_brand(conn, BrandIn(name=spec["brand"], website=spec["website"]))["id"])
-            put_voice_settings(conn, brand_id, {k: spec.get(k, []) for k in LIST_FIELDS})
+            put_voice_settings(conn, brand_id, {**{k: spec.get(k, []) for k in LIST_FIELDS},
+                                                "detector": dict(detector or {})})
             out[airline] = brand_id
     return out
 
@@ -882,3 +892,26 @@ def _bluesky_worker(settings: Settings, salt: bytes, inbox: Any, stop: Any) -> N
             inbox.put(item)
 
     asyncio.run(consume())
+
+
+DEMO_DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "voice" / (
+    "airline_tweets_2015_dev.csv")
+
+
+def demo_step(ctx: Any) -> None:
+    """Adapter for `wefirst.demo.EXTRA_STEPS` (takes the demo's `DemoContext`): when the shared
+    airline data is present, create the six airline brands and import it, moved to the last
+    weeks, so a newcomer sees real series and episodes without connecting anything. The data
+    is read in place (its licence forbids shipping it) and nothing is alerted."""
+    import os
+
+    path = Path(os.environ.get("WEFIRST_VOICE_DEMO_DATA", str(DEMO_DATA)))
+    if not path.exists():
+        return
+    # brands get alpha 1e-3: the demo should show the smaller episodes too (docs/voice-detection.md)
+    ids = ensure_airline_brands(ctx.db, detector={"alpha": 1e-3})
+    import_file(ctx.db, path, settings=ctx.settings, shift_to=utcnow(), progress=True)
+    ctx.ids.update({f"voice_{name}": brand_id for name, brand_id in ids.items()})
+    base = f"{ctx.base_url}/v1/brands/{ids['JetBlue']}/voice"
+    ctx.urls["Voice episodes (API)"] = f"{base}/episodes"
+    ctx.urls["Voice episodes (Atom)"] = f"{base}/episodes.atom"
