@@ -139,6 +139,12 @@ class Run:
     def rate(self) -> float:
         return len(self.latencies_ms) / self.seconds
 
+    def add(self, other: Run) -> None:
+        self.seconds += other.seconds
+        self.latencies_ms += other.latencies_ms
+        for status, n in other.statuses.items():
+            self.statuses[status] = self.statuses.get(status, 0) + n
+
     def pct(self, q: float) -> float:
         data = sorted(self.latencies_ms)
         return data[min(len(data) - 1, int(q * len(data)))]
@@ -271,8 +277,8 @@ def count_rows(env: dict[str, str], campaign: str) -> tuple[int, int, int]:
             select(func.count()).select_from(widget_decisions).where(widget_decisions.c.reason == "counted")
         ).scalar_one()
         queued = (
-            conn.exec_driver_sql("SELECT count(*) FROM tlog_queue").scalar_one()
-            if _has_table(conn, "tlog_queue")
+            conn.exec_driver_sql("SELECT count(*) FROM tlog_entries").scalar_one()
+            if _has_table(conn, "tlog_entries")
             else -1
         )
     db.dispose()
@@ -295,6 +301,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--clicks", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     if args.mode == "serve-widget":
         serve_widget(args.port, args.workers)
@@ -302,8 +309,8 @@ def main() -> None:
     if args.mode == "serve-bare":
         serve_bare(args.port, args.workers)
         return
-    if not 1 <= args.clicks <= 100_000 or not 1 <= args.concurrency <= 256:
-        parser.error("--clicks 1..100000, --concurrency 1..256")
+    if not 1 <= args.clicks <= 100_000 or not 1 <= args.concurrency <= 256 or not 1 <= args.rounds <= 100:
+        parser.error("--clicks 1..100000, --concurrency 1..256, --rounds 1..100")
 
     with tempfile.TemporaryDirectory(prefix="wefirst-bench-widget-") as tmp:
         port = free_port()
@@ -323,7 +330,9 @@ def main() -> None:
         visitors = [hashlib.sha256(f"bench-visitor-{i}".encode()).hexdigest() for i in range(args.clicks)]
         headers = {"Origin": ORIGIN, "User-Agent": UA}
 
-        proc = start("serve-widget", port, args.workers, env)
+        bare_port = free_port()
+        procs = [start("serve-widget", port, args.workers, env),
+                 start("serve-bare", bare_port, args.workers, env)]
         try:
             state_requests = [
                 ("GET", f"/v1/widget/campaigns/{campaign}/state?publisher={publisher}&visitor={v}", None)
@@ -339,35 +348,42 @@ def main() -> None:
                 for v, t in zip(visitors, tokens, strict=True)
             ]
             time.sleep(0.7)  # the minimum click delay after a challenge (600 ms by default)
-            widget_run, answers = asyncio.run(
-                drive(port, [("POST", "/v1/widget/clicks", b) for b in clicks], args.concurrency, headers)
-            )
-            in_app_run, _ = asyncio.run(
-                drive(port, [("POST", "/bench/bare", b) for b in clicks], args.concurrency, headers)
-            )
+            # Rounds alternate between the endpoints so that all three see the same machine load
+            # (the bench machine is shared; a run of one after the other measures the neighbours).
+            widget_run, in_app_run, bare_run = Run(0, [], {}), Run(0, [], {}), Run(0, [], {})
+            answers: list[bytes] = []
+            size = -(-len(clicks) // args.rounds)
+            for r in range(args.rounds):
+                chunk = clicks[r * size:(r + 1) * size]
+                run, got = asyncio.run(
+                    drive(port, [("POST", "/v1/widget/clicks", b) for b in chunk], args.concurrency, headers)
+                )
+                widget_run.add(run)
+                answers += got
+                run, _ = asyncio.run(
+                    drive(port, [("POST", "/bench/bare", b) for b in chunk], args.concurrency, headers)
+                )
+                in_app_run.add(run)
+                run, _ = asyncio.run(
+                    drive(bare_port, [("POST", "/v1/widget/clicks", b) for b in chunk], args.concurrency,
+                          headers)
+                )
+                bare_run.add(run)
         finally:
-            stop(proc)
+            for proc in procs:
+                stop(proc)
         decisions: dict[str, int] = {}
         for a in answers:
             d = json.loads(a).get("decision", "?")
             decisions[d] = decisions.get(d, 0) + 1
 
-        bare_port = free_port()
-        proc = start("serve-bare", bare_port, args.workers, env)
-        try:
-            bare_run, _ = asyncio.run(
-                drive(
-                    bare_port, [("POST", "/v1/widget/clicks", b) for b in clicks], args.concurrency, headers
-                )
-            )
-        finally:
-            stop(proc)
         n_pledges, n_counted, queued = count_rows(env, campaign)
 
     ratio = widget_run.rate / bare_run.rate
     print(
         f"server: uvicorn, {args.workers} worker(s), SQLite (WAL); client: asyncio keep-alive "
-        f"HTTP/1.1, {args.concurrency} connections; {args.clicks} clicks; "
+        f"HTTP/1.1, {args.concurrency} connections; {args.clicks} clicks in {args.rounds} "
+        "alternating rounds; "
         f"{os.cpu_count()} CPUs"
     )
     print(f"{'endpoint':<28}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}")
@@ -384,7 +400,7 @@ def main() -> None:
     print(f"widget/bare ratio: {ratio:.2f}  (goal >= 0.5, p99 <= 50 ms)")
     print(
         f"decisions: {decisions}; pledges: {n_pledges}; counted rows: {n_counted}; "
-        f"log queue rows: {queued}; statuses: {widget_run.statuses}"
+        f"log entries: {queued}; statuses: {widget_run.statuses}"
     )
     if in_app_run.statuses != {200: args.clicks} or bare_run.statuses != {200: args.clicks}:
         sys.exit(f"bare endpoints failed: {in_app_run.statuses} {bare_run.statuses}")
