@@ -221,3 +221,35 @@ def test_consistency_detects_a_fork(site: Path) -> None:
     code, out = run("consistency", str(fork_old), "--log", str(site / "log"), "--key", KEY)
     assert code == 1
     assert "fork" in out
+
+
+def test_pending_receipt_file_exits_5(tmp_path: Path) -> None:
+    path = tmp_path / "pending.json"
+    path.write_text(json.dumps({"status": "pending", "commitment": "a" * 64}))
+    code, out = run("receipt", str(path), "--key", KEY, "--offline")
+    assert code == 5
+    assert "pending" in out
+
+
+@pytest.mark.parametrize(
+    "receipt",
+    [
+        [],
+        {"entry": "{}", "index": 0, "checkpoint": "x"} | {"entry_b64": "***"},
+        {"entry": "{}", "index": -1, "inclusion_proof": [], "checkpoint": "x"},
+        {"entry": "{}", "index": True, "inclusion_proof": [], "checkpoint": "x"},
+        {"entry": "{}", "index": 0, "inclusion_proof": "abc", "checkpoint": "x"},
+        {"entry": "{}", "index": 0, "inclusion_proof": ["AAAA"], "checkpoint": "x"},
+        {"entry": "{}", "index": 0, "inclusion_proof": [7], "checkpoint": "x"},
+        {"entry": "{}", "index": 0, "inclusion_proof": ["zz" * 32], "checkpoint": "x"},
+        {"entry": "{}", "index": 0, "inclusion_proof": []},
+        {"entry": "{}", "index": 0, "inclusion_proof": [], "checkpoint": "x", "tree_size": -2},
+        {"index": 0, "inclusion_proof": [], "checkpoint": "x"},
+    ],
+)
+def test_malformed_receipts_exit_3(tmp_path: Path, receipt: object) -> None:
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(receipt))
+    code, out = run("receipt", str(path), "--key", KEY, "--offline")
+    assert code == 3, out
+    assert "malformed" in out

@@ -17,3 +17,7 @@ class VerificationError(TlogError):
 
 class NotFoundError(TlogError):
     """Something the log should publish (tile, bundle, checkpoint) is absent."""
+
+
+class PendingError(TlogError):
+    """The entry is queued but no signed checkpoint covers it yet: try again shortly."""

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from wefirst.tlog.errors import LogFormatError
+from wefirst.tlog.errors import LogFormatError, PendingError
 from wefirst.tlog.hashing import HASH_SIZE
 from wefirst.tlog.note import b64encode
 
@@ -95,7 +95,7 @@ def parse_receipt(data: bytes | str | Mapping[str, Any]) -> Receipt:
     if isinstance(obj.get("receipt"), Mapping):
         obj = obj["receipt"]
     if obj.get("status") == "pending":
-        raise LogFormatError("receipt is still pending: the entry is not integrated yet")
+        raise PendingError("the receipt is still pending: the entry is not integrated yet")
     if isinstance(obj.get("entry_b64"), str):
         try:
             entry = base64.b64decode(obj["entry_b64"], validate=True)

@@ -20,7 +20,7 @@ import typer
 from wefirst.tlog.audit import audit_tiles
 from wefirst.tlog.balances import BalanceDeriver, EntryProblem, compare
 from wefirst.tlog.checkpoint import SignedCheckpoint, open_checkpoint
-from wefirst.tlog.errors import LogFormatError, NotFoundError, TlogError, VerificationError
+from wefirst.tlog.errors import LogFormatError, NotFoundError, PendingError, VerificationError
 from wefirst.tlog.hashing import leaf_hash
 from wefirst.tlog.note import Verifier, parse_verifier_key
 from wefirst.tlog.proofs import (
@@ -74,10 +74,6 @@ ApiOpt = Annotated[
 DEFAULT_LOG = "http://127.0.0.1:8000/log"
 
 
-class Pending(TlogError):
-    """The receipt's entry is queued but not yet in a signed checkpoint."""
-
-
 def fail(code: int, message: str) -> NoReturn:
     typer.echo(f"FAIL: {message}", err=True)
     raise typer.Exit(code)
@@ -94,7 +90,7 @@ def reporting() -> Iterator[None]:
         fail(EXIT_FORMAT, f"malformed: {e}")
     except (NotFoundError, SourceUnavailable) as e:
         fail(EXIT_UNAVAILABLE, str(e))
-    except Pending as e:
+    except PendingError as e:
         fail(EXIT_PENDING, str(e))
     except OSError as e:
         fail(EXIT_UNAVAILABLE, str(e))
@@ -177,7 +173,7 @@ def _load_receipt(source: LogSource | None, what: str, api: str | None) -> tuple
     if status == 404:
         raise NotFoundError("the log knows no entry for this receipt secret")
     if status == 202:
-        raise Pending("the entry is queued but not yet integrated: try again in a few seconds")
+        raise PendingError("the entry is queued but not yet integrated: try again in a few seconds")
     if status != 200:
         raise SourceUnavailable(f"the receipt lookup answered HTTP {status}")
     return content, what
