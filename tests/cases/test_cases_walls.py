@@ -4,7 +4,7 @@ part only, and a refused request changes nothing."""
 from __future__ import annotations
 
 import pytest
-from cases_kit import open_case, snapshot
+from cases_kit import case_body, open_case, snapshot
 from fastapi.testclient import TestClient
 
 from wefirst.auth.keys import create_key
@@ -140,3 +140,34 @@ def test_moderator_role_key_if_auth_offers_it(client: TestClient, db: Database, 
         f"/v1/cases/{case_id}/hide", json={"public_reason": "Spam links only."}, headers=auth(secret)
     )
     assert r.status_code == 200
+
+
+def test_anonymous_idempotency_keys_are_never_shared(
+    client: TestClient, db: Database, admin_key: str
+) -> None:
+    """The same Idempotency-Key from another network opens its own case and never replays the
+    first caller's answer (which holds that caller's opener token)."""
+    brand = make_brand(client, db, admin_key)
+    body = case_body(brand.id)
+    key = {"Idempotency-Key": "same-key"}
+    with TestClient(client.app, client=("198.51.100.1", 1)) as a:
+        first = a.post("/v1/cases", json=body, headers=key)
+        replay = a.post("/v1/cases", json=body, headers=key)
+    assert first.status_code == 201
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    assert replay.json()["opener_token"] == first.json()["opener_token"]
+    with TestClient(client.app, client=("203.0.113.1", 1)) as b:
+        other = b.post("/v1/cases", json=body, headers=key)
+    assert "Idempotent-Replayed" not in other.headers
+    assert other.status_code == 409  # a fresh request: the duplicate check answers
+    assert first.json()["opener_token"] not in other.text
+
+    # the opener's verdict replays per opener token
+    case_id, token = first.json()["id"], first.json()["opener_token"]
+    client.post(f"/v1/cases/{case_id}/answers", json=ANSWER, headers=auth(brand.key))
+    r1 = client.post(f"/v1/cases/{case_id}/accept", json={"opener_token": token}, headers=key)
+    r2 = client.post(f"/v1/cases/{case_id}/accept", json={"opener_token": token}, headers=key)
+    assert r1.status_code == r2.status_code == 200
+    assert r2.headers["Idempotent-Replayed"] == "true"
+    r3 = client.post(f"/v1/cases/{case_id}/accept", json={"opener_token": token})
+    assert r3.status_code == 409  # without the key it is a second verdict on a resolved case

@@ -4,6 +4,7 @@ thin: each runs one service function in one write transaction and sends mail aft
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
@@ -27,7 +28,14 @@ from wefirst.api.deps import (
 from wefirst.api.writes import idempotent_post
 from wefirst.auth.keys import Actor
 from wefirst.cases import confirm_pages, feeds, moderation, service, supporters, views, webhooks
-from wefirst.cases.identity import BadEmailError, BadTokenError, network_hash, normalise_email, read_token
+from wefirst.cases.identity import (
+    BadEmailError,
+    BadTokenError,
+    network_hash,
+    normalise_email,
+    read_token,
+    token_hash,
+)
 from wefirst.cases.model import CaseLimits, validate_draft
 from wefirst.cases.rules import CaseRuleError
 from wefirst.cases.signals import cosign_series
@@ -218,18 +226,11 @@ def open_case(
 
     # Anonymous callers share no key scope: keyed by network so one person's key can never
     # replay another person's answer (and with it the opener token).
-    result = run_idempotent(
-        db,
-        scope=f"cases:{net[:50]}",
-        key=idempotency_key,
-        fingerprint=request_fingerprint(request.method, request.url.path, body),
-        work=work,
-    )
-    if not result.replayed:
+    response = _public_post(request, db, f"cases:{net}", body, idempotency_key, work)
+    if "Idempotent-Replayed" not in response.headers:
         send_all(request, mails, required=False)
-        alert_brand(request, data.brand_id, "case.opened", result.body["id"])
-    headers = {"Idempotent-Replayed": "true"} if result.replayed else None
-    return JSONResponse(result.body, status_code=result.status_code, headers=headers)
+        alert_brand(request, data.brand_id, "case.opened", json.loads(bytes(response.body))["id"])
+    return response
 
 
 @router.get("/cases")
@@ -407,23 +408,58 @@ def answer(
     return response
 
 
-def _verdict(case_id: str, data: VerdictIn, db: DbDep, accept: bool) -> dict[str, Any]:
-    with db.write() as conn:
+def _public_post(
+    request: Request, db: DbDep, scope: str, body: bytes, key: str | None, work: Any
+) -> JSONResponse:
+    """An anonymous POST, exactly once per Idempotency-Key within `scope` (never shared
+    between callers: the scope names the network or the secret the caller proved)."""
+    result = run_idempotent(
+        db,
+        scope=scope[:64],
+        key=key,
+        fingerprint=request_fingerprint(request.method, request.url.path, body),
+        work=work,
+    )
+    headers = {"Idempotent-Replayed": "true"} if result.replayed else None
+    return JSONResponse(result.body, status_code=result.status_code, headers=headers)
+
+
+def _verdict(
+    request: Request, case_id: str, data: VerdictIn, db: DbDep, body: bytes, key: str | None, accept: bool
+) -> JSONResponse:
+    def work(conn: Connection) -> tuple[int, Any]:
         now = utcnow()
         service.verdict(conn, case_id, opener_token=data.opener_token, accept=accept, note=data.note, now=now)
-        return views.case_json(conn, service.get_case(conn, case_id), now=now)
+        return 200, views.case_json(conn, service.get_case(conn, case_id), now=now)
+
+    scope = "opener:" + token_hash(data.opener_token)[:50]
+    return _public_post(request, db, scope, body, key, work)
 
 
 @router.post("/cases/{case_id}/accept")
-def accept(case_id: str, data: VerdictIn, db: DbDep) -> dict[str, Any]:
+def accept(
+    request: Request,
+    case_id: str,
+    data: VerdictIn,
+    db: DbDep,
+    body: RawBody,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
     """The opener accepts the brand's latest answer: the case is resolved."""
-    return _verdict(case_id, data, db, True)
+    return _verdict(request, case_id, data, db, body, idempotency_key, True)
 
 
 @router.post("/cases/{case_id}/reject")
-def reject(case_id: str, data: VerdictIn, db: DbDep) -> dict[str, Any]:
+def reject(
+    request: Request,
+    case_id: str,
+    data: VerdictIn,
+    db: DbDep,
+    body: RawBody,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
     """The opener does not accept the answer; the brand may answer again."""
-    return _verdict(case_id, data, db, False)
+    return _verdict(request, case_id, data, db, body, idempotency_key, False)
 
 
 # ---- moderation ------------------------------------------------------------------------
@@ -431,14 +467,23 @@ def reject(case_id: str, data: VerdictIn, db: DbDep) -> dict[str, Any]:
 
 @router.post("/cases/{case_id}/reports", status_code=201)
 def report(
-    request: Request, case_id: str, data: ReportIn, db: DbDep, settings: SettingsDep
-) -> dict[str, Any]:
+    request: Request,
+    case_id: str,
+    data: ReportIn,
+    db: DbDep,
+    settings: SettingsDep,
+    body: RawBody,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
     net = client_network(request, settings)
-    with db.write() as conn:
+
+    def work(conn: Connection) -> tuple[int, Any]:
         report_id = moderation.report_case(
             conn, settings, case_id, reason=data.reason, note=data.note, network_hash=net, now=utcnow()
         )
-    return {"id": report_id, "case_id": case_id, "status": "open"}
+        return 201, {"id": report_id, "case_id": case_id, "status": "open"}
+
+    return _public_post(request, db, f"reports:{net}", body, idempotency_key, work)
 
 
 @router.get("/moderation/reports")
