@@ -301,3 +301,41 @@ def test_emails_are_unique_case_insensitively(db: Database) -> None:
     add_user(db, "Team@Pampy.example", "admin", None)
     with pytest.raises(Conflict):
         add_user(db, "team@pampy.EXAMPLE", "admin", None)
+
+
+def test_brand_connects_a_shop_and_rotates_its_secret(app: FastAPI, client: TestClient,
+                                                      db: Database, admin_key: str) -> None:
+    brand = make_brand(client, db, admin_key)
+    add_user(db, "team@pampy.example", "brand", brand.id)
+    web = signed_in(app, "team@pampy.example")
+    token = csrf_of(web.get("/console/brand").text)
+    missing = web.post("/console/brand/connectors",
+                       data={"csrf_token": token, "platform": "shopify",
+                             "account": "pampy.myshopify.com", "secret": ""})
+    assert missing.status_code == 422
+    assert "webhook signing secret" in missing.text
+    r = web.post("/console/brand/connectors",
+                 data={"csrf_token": token, "platform": "shopify",
+                       "account": "pampy.myshopify.com", "secret": "first-secret"},
+                 follow_redirects=False)
+    assert r.status_code == 303, r.text
+    [conn] = client.get("/v1/connectors", headers=auth(brand.key)).json()["data"]
+    assert conn["account"] == "pampy.myshopify.com"
+    page = web.get("/console/brand").text
+    assert conn["webhook_url"] in page
+    assert "first-secret" not in page
+    web.post(f"/console/brand/connectors/{conn['id']}/secrets",
+             data={"csrf_token": token, "secret": "second-secret"})
+    old = conn["secrets"][0]["id"]
+    web.post(f"/console/brand/connectors/{conn['id']}/secrets/{old}/retire",
+             data={"csrf_token": token})
+    after = client.get(f"/v1/connectors/{conn['id']}", headers=auth(brand.key)).json()
+    assert [s["active"] for s in after["secrets"]] == [False, True]
+    # another brand's console cannot touch this connection
+    rival = make_brand(client, db, admin_key, name="Rival")
+    add_user(db, "rival@rival.example", "brand", rival.id)
+    other = signed_in(app, "rival@rival.example")
+    r = other.post(f"/console/brand/connectors/{conn['id']}/secrets",
+                   data={"csrf_token": csrf_of(other.get("/console/brand").text),
+                         "secret": "hijack"})
+    assert r.status_code == 404

@@ -204,9 +204,26 @@ FR: dict[str, str] = {
     "revoked": "révoquée",
     "active": "active",
     "Revoke": "Révoquer",
-    "Shop connectors sign their webhooks; set their secrets per campaign from the campaign page.":
-        "Les connecteurs de boutique signent leurs webhooks ; réglez leurs secrets depuis la "
-        "page de la campagne.",
+    "Shops sign their webhooks with a secret; wefirst stores it encrypted and never shows it "
+    "again. Add the new secret before retiring the old one: both verify during the change.":
+        "Les boutiques signent leurs webhooks avec un secret ; wefirst le garde chiffré et ne "
+        "le montre plus jamais. Ajoutez le nouveau secret avant de retirer l’ancien : les deux "
+        "sont acceptés pendant le changement.",
+    "Webhook address": "Adresse du webhook",
+    "Sales reports": "Relevés de ventes",
+    "Fingerprint": "Empreinte",
+    "Created": "Créé",
+    "Last used": "Dernière utilisation",
+    "retired": "retiré",
+    "Retire": "Retirer",
+    "New secret": "Nouveau secret",
+    "Add the secret": "Ajouter le secret",
+    "Connect a shop": "Connecter une boutique",
+    "Platform": "Plateforme",
+    "Shop address or account": "Adresse ou compte de la boutique",
+    "Webhook signing secret": "Secret de signature du webhook",
+    "Event": "Événement",
+    "Attempt": "Tentative",
     "counted": "comptés",
     "refused": "refusés",
     "Reference": "Référence",

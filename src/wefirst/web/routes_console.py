@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter
@@ -24,7 +25,6 @@ from wefirst.catalog.models import CampaignIn, CampaignPatch, StatusIn
 from wefirst.domain.clock import utcnow
 from wefirst.domain.money import CURRENCIES, Money, MoneyError
 from wefirst.errors import FieldError, Forbidden, Invalid, NotFound, WefirstError
-from wefirst.ledger import balances
 from wefirst.ledger import service as ledger
 from wefirst.store.tables_core import api_keys, beneficiaries, brands, campaigns, settlements
 from wefirst.web import charts, queries, sessions
@@ -41,6 +41,7 @@ from wefirst.web.templating import render, translator
 
 router = APIRouter(include_in_schema=False)
 RULE_KINDS = ("per_unit", "per_click", "per_order", "percent_of_sale")
+PLATFORMS = ("shopify", "woocommerce", "stripe", "retail")
 
 
 class NeedsSignIn(Exception):
@@ -95,7 +96,30 @@ def _brand_context(conn: Connection, request: Request, user: sessions.WebUser,
                         .order_by(beneficiaries.c.name)).all()
     return {"brand": brand, "rows": rows, "keys": keys, "beneficiaries": bens,
             "currencies": sorted(CURRENCIES), "rule_kinds": RULE_KINDS,
-            "totals": balances.brand_balance(conn, owner)["totals"]}
+            "connections": _connections(conn, request, owner), "platforms": PLATFORMS,
+            "alerts": _alerts(conn, owner), "episodes": _episodes(conn, owner)}
+
+
+def _connections(conn: Connection, request: Request, owner: str) -> list[dict[str, Any]]:
+    from wefirst.ingest.connectors import accounts as connector_accounts
+
+    base = request.app.state.settings.base_url
+    return [connector_accounts.connection_json(conn, info, base)
+            for info in connector_accounts.list_connections(conn, owner)]
+
+
+def _alerts(conn: Connection, owner: str) -> list[dict[str, Any]]:
+    from wefirst.voice import service as voice_service
+
+    attempts: list[dict[str, Any]] = voice_service.list_attempts(conn, owner, limit=20)
+    return attempts
+
+
+def _episodes(conn: Connection, owner: str) -> list[dict[str, Any]]:
+    from wefirst.voice import service as voice_service
+
+    rows, _ = voice_service.list_episodes(conn, owner, limit=5)
+    return [voice_service.episode_json(r) for r in rows]
 
 
 def _owner_for(user: sessions.WebUser, request: Request) -> str:
@@ -209,7 +233,8 @@ async def create_campaign(request: Request) -> Response:
     except (NeedsSignIn, Forbidden) as exc:
         return _refusal(request, exc)
     except (WefirstError, ValidationError) as exc:
-        return _brand_page(request, errors=error_messages(exc), form=form, status=422)
+        return await in_thread(partial(_brand_page, request, errors=error_messages(exc),
+                                       form=form, status=422))
 
 
 def _campaign_page(request: Request, campaign_id: str, *, errors: dict[str, str] | None = None,
@@ -264,7 +289,8 @@ async def _brand_write(request: Request, campaign_id: str,
     except (NeedsSignIn, Forbidden, NotFound) as exc:
         return _refusal(request, exc)
     except (WefirstError, ValidationError) as exc:
-        return _campaign_page(request, campaign_id, errors=error_messages(exc), status=422)
+        return await in_thread(partial(_campaign_page, request, campaign_id,
+                                       errors=error_messages(exc), status=422))
 
 
 @router.post("/console/brand/campaigns/{campaign_id}")
@@ -314,7 +340,7 @@ async def create_key(request: Request) -> Response:
         secret = await in_thread(work)
     except (NeedsSignIn, WefirstError) as exc:
         return _refusal(request, exc)
-    response = _brand_page(request, secret=secret)
+    response = await in_thread(partial(_brand_page, request, secret=secret))
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -341,6 +367,86 @@ async def revoke_key(request: Request, key_id: str) -> Response:
         return await in_thread(work)
     except (NeedsSignIn, WefirstError) as exc:
         return _refusal(request, exc)
+
+
+async def _connector_write(request: Request,
+                           action: Callable[[Connection, str, dict[str, str]], None]) -> Response:
+    """A connector change for the signed-in brand, through the connectors area's own
+    functions (secrets are stored encrypted and never shown again)."""
+    try:
+        form = await read_form(request)
+    except CsrfRefused:
+        return csrf_refused(request)
+
+    def work() -> Response:
+        with request.app.state.db.write() as conn:
+            user = _gate(request, conn, "brand")
+            owner = _owner_for(user, request)
+            require(user.actor(), "brand", owner=owner)
+            action(conn, owner, form)
+        return redirect(request, "/console/brand?saved=1#con-h")
+
+    try:
+        return await in_thread(work)
+    except (NeedsSignIn, Forbidden, NotFound) as exc:
+        return _refusal(request, exc)
+    except (WefirstError, ValidationError) as exc:
+        return await in_thread(partial(_brand_page, request, errors=error_messages(exc),
+                                       form=form, status=422))
+
+
+def _owned_connection(conn: Connection, owner: str, connection_id: str) -> Any:
+    from wefirst.ingest.connectors import accounts as connector_accounts
+
+    info = connector_accounts.get_connection(conn, connection_id)
+    if info.brand_id != owner:
+        raise NotFound(f"connection {connection_id} does not exist")
+    return info
+
+
+@router.post("/console/brand/connectors")
+async def create_connection(request: Request) -> Response:
+    from wefirst.api.connectors import secret_box
+    from wefirst.ingest.connectors import accounts as connector_accounts
+    from wefirst.ingest.connectors.records import Source
+
+    def action(conn: Connection, owner: str, form: dict[str, str]) -> None:
+        platform = form.get("platform", "")
+        if platform not in PLATFORMS:
+            raise Invalid("platform: unknown", [FieldError("platform", "choose a platform")])
+        connector_accounts.create_connection(
+            conn, secret_box(request), brand_id=owner, platform=Source(platform),
+            account=form.get("account", "").strip(), name=blank(form.get("name")),
+            secret=blank(form.get("secret")), livemode=True, credentials=None)
+
+    return await _connector_write(request, action)
+
+
+@router.post("/console/brand/connectors/{connection_id}/secrets")
+async def add_connector_secret(request: Request, connection_id: str) -> Response:
+    from wefirst.api.connectors import connection_cache, secret_box
+    from wefirst.ingest.connectors import accounts as connector_accounts
+
+    def action(conn: Connection, owner: str, form: dict[str, str]) -> None:
+        info = _owned_connection(conn, owner, connection_id)
+        connector_accounts.add_secret(conn, secret_box(request), info.id, form.get("secret", ""))
+        connection_cache(request).forget(info.id)
+
+    return await _connector_write(request, action)
+
+
+@router.post("/console/brand/connectors/{connection_id}/secrets/{secret_id}/retire")
+async def retire_connector_secret(request: Request, connection_id: str,
+                                  secret_id: int) -> Response:
+    from wefirst.api.connectors import connection_cache
+    from wefirst.ingest.connectors import accounts as connector_accounts
+
+    def action(conn: Connection, owner: str, form: dict[str, str]) -> None:
+        info = _owned_connection(conn, owner, connection_id)
+        connector_accounts.retire_secret(conn, info.id, secret_id)
+        connection_cache(request).forget(info.id)
+
+    return await _connector_write(request, action)
 
 
 # --- beneficiary ---------------------------------------------------------------------------
@@ -407,7 +513,8 @@ async def decide(request: Request, settlement_id: str, decision: str) -> Respons
     except (NeedsSignIn, Forbidden, NotFound) as exc:
         return _refusal(request, exc)
     except (WefirstError, ValidationError) as exc:
-        return _beneficiary_page(request, errors=error_messages(exc), status=409)
+        return await in_thread(partial(_beneficiary_page, request,
+                                       errors=error_messages(exc), status=409))
 
 
 @router.post("/console/beneficiary/deliveries")
@@ -439,7 +546,8 @@ async def report_delivery(request: Request) -> Response:
     except (NeedsSignIn, Forbidden) as exc:
         return _refusal(request, exc)
     except (WefirstError, ValidationError) as exc:
-        return _beneficiary_page(request, errors=error_messages(exc), form=form, status=422)
+        return await in_thread(partial(_beneficiary_page, request,
+                                       errors=error_messages(exc), form=form, status=422))
 
 
 # --- publisher -----------------------------------------------------------------------------
