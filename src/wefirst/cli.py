@@ -96,7 +96,7 @@ def db_purge() -> None:
 
 @keys_app.command("create")
 def keys_create(
-    role: Annotated[str, typer.Option(help="admin, brand, beneficiary or publisher.")],
+    role: Annotated[str, typer.Option(help="admin, brand, beneficiary, publisher or moderator.")],
     owner: Annotated[str | None, typer.Option(help="The brand/beneficiary/publisher id.")] = None,
     label: Annotated[str | None, typer.Option(help="A note to recognise the key by.")] = None,
 ) -> None:

@@ -17,8 +17,9 @@ from wefirst.domain.ids import new_id
 from wefirst.errors import Invalid, NotFound, Unauthorized
 from wefirst.store.tables_core import api_keys, beneficiaries, brands
 
-Role = Literal["admin", "brand", "beneficiary", "publisher"]
-ROLES: tuple[Role, ...] = ("admin", "brand", "beneficiary", "publisher")
+Role = Literal["admin", "brand", "beneficiary", "publisher", "moderator"]
+ROLES: tuple[Role, ...] = ("admin", "brand", "beneficiary", "publisher", "moderator")
+UNOWNED: frozenset[str] = frozenset({"admin", "moderator"})  # platform roles, not tenants
 LAST_USED_GRANULARITY = timedelta(minutes=1)
 
 
@@ -39,10 +40,10 @@ def digest(key: str) -> str:
 
 
 def _check_owner(conn: Connection, role: Role, owner_id: str | None) -> bool:
-    """Returns the owner's mode; admin keys have no owner."""
-    if role == "admin":
+    """Returns the owner's mode; platform keys (admin, moderator) have no owner."""
+    if role in UNOWNED:
         if owner_id is not None:
-            raise Invalid("admin keys have no owner")
+            raise Invalid(f"{role} keys have no owner")
         return True
     if owner_id is None:
         raise Invalid(f"a {role} key needs --owner / owner_id")
