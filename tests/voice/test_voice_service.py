@@ -4,6 +4,7 @@ episodes, signed alerts with retries on a simulated clock, deletions."""
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -264,3 +265,62 @@ def test_demo_step_imports_the_airline_data_as_recent_posts(
     last = datetime.fromisoformat(series[-1]["t"])
     assert now - timedelta(days=8) <= last <= now
     assert last.weekday() == datetime(2015, 2, 24).weekday()  # weekdays are kept
+
+
+def test_pending_retries_survive_a_restart_and_deliveries_can_be_replayed(
+    client: TestClient, db: Database, admin_key: str, settings: Settings
+) -> None:
+    from wefirst.voice.detector import DetectorEvent, Episode
+
+    brand = make_brand(client, db, admin_key, "Acme")
+    clock = SimClock(T0)
+    answers = [503, 200, 200]
+    bodies: list[bytes] = []
+    with fake_http() as receiver:
+        def hook(req: Recorded) -> tuple[int, dict[str, str], bytes]:
+            bodies.append(req.body)
+            return answers.pop(0), {}, b""
+
+        receiver.route("/alerts", hook)
+        secret = client.post(f"/v1/brands/{brand.id}/voice/alert-endpoints",
+                             json={"url": receiver.url + "/alerts"},
+                             headers=auth(brand.key)).json()["secret"]
+        first = service.VoiceService(db, settings, detect_language=lang,
+                                     sentiment=KeywordSentiment(), clock=clock)
+        episode = Episode(key=f"{brand.id}:negative:x", brand_id=brand.id, polarity="negative",
+                          start=T0, detected_at=T0, peak_hour=T0, peak_count=30,
+                          peak_expected=3.0, posts=30, expected=3.0)
+        first.sink([DetectorEvent("started", episode)])
+        first.sink([DetectorEvent("started", episode)])  # the same episode again: no 2nd alert
+        assert len(bodies) == 1
+        # the process stops before the retry; a new one resumes it from the attempt log
+        clock.now = T0 + timedelta(seconds=10)
+        second = service.VoiceService(db, settings, detect_language=lang,
+                                      sentiment=KeywordSentiment(), clock=clock)
+        assert service.resume_pending(db, second.dispatcher) == 1
+        second.tick()
+        assert len(bodies) == 2
+        assert bodies[1] == bodies[0]
+        assert service.resume_pending(db, second.dispatcher) == 0  # delivered: nothing pending
+        log = client.get(f"/v1/brands/{brand.id}/voice/alert-attempts",
+                         headers=auth(brand.key)).json()["data"]
+        assert [(a["attempt"], a["ok"]) for a in log] == [(2, True), (1, False)]
+        assert log[0]["delivery_id"] == log[1]["delivery_id"]
+        replay = client.post(
+            f"/v1/brands/{brand.id}/voice/alert-attempts/{log[0]['delivery_id']}/replay",
+            headers=auth(brand.key))
+        assert replay.status_code == 200, replay.text
+        assert replay.json()["ok"] is True
+        assert replay.json()["delivery_id"] != log[0]["delivery_id"]
+        other = make_brand(client, db, admin_key, "Other")
+        assert client.post(
+            f"/v1/brands/{brand.id}/voice/alert-attempts/{log[0]['delivery_id']}/replay",
+            headers=auth(other.key)).status_code == 403
+        assert client.post(f"/v1/brands/{brand.id}/voice/alert-attempts/dly_nope/replay",
+                           headers=auth(brand.key)).status_code == 404
+    assert len(bodies) == 3
+    assert bodies[2] == bodies[0]
+    received = json.loads(bodies[0])
+    assert received["type"] == "voice.episode.started"
+    assert received["data"]["episode"]["peak_count"] == 30
+    assert secret.startswith("whsec_")

@@ -131,6 +131,22 @@ def list_alert_attempts(
                 "next_cursor": None}
 
 
+@router.post("/alert-attempts/{delivery_id}/replay")
+def replay_alert(
+    brand_id: str, delivery_id: str, actor: ActorDep, db: DbDep, settings: SettingsDep
+) -> dict[str, Any]:
+    """Send a logged alert delivery again now, freshly signed; returns the new attempt."""
+    _own(actor, brand_id)
+    transport = service.default_transport(settings)
+    try:
+        return service.replay_delivery(db, service.alert_dispatcher(db, transport), brand_id,
+                                       delivery_id)
+    finally:
+        close = getattr(transport, "close", None)
+        if close is not None:
+            close()
+
+
 @router.get("/series")
 def get_series(
     brand_id: str, db: DbDep,

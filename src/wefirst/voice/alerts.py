@@ -105,6 +105,13 @@ class AlertEvent:
     created: datetime
     data: dict[str, Any]
 
+    @classmethod
+    def from_body(cls, body: bytes | str) -> AlertEvent:
+        """The event back from the exact bytes it was sent as (``body()`` gives them again)."""
+        doc = json.loads(body)
+        created = datetime.fromisoformat(str(doc["created"]).replace("Z", "+00:00"))
+        return cls(str(doc["id"]), str(doc["type"]), created, dict(doc["data"]))
+
     def body(self) -> bytes:
         doc = {
             "id": self.id,
@@ -205,6 +212,13 @@ class Dispatcher:
         for ep in endpoints:
             self._pending.append(_Pending(self._new_id(), ep, event, 0, now))
         return self.run_due()
+
+    def schedule(
+        self, event: AlertEvent, endpoint: Endpoint, delivery_id: str, attempts_made: int,
+        due: datetime,
+    ) -> None:
+        """Put back a delivery that was pending when a process stopped (resumed from the log)."""
+        self._pending.append(_Pending(delivery_id, endpoint, event, attempts_made, due))
 
     def run_due(self) -> list[Attempt]:
         now = self.clock()

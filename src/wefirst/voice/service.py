@@ -395,6 +395,58 @@ def attempt_recorder(db: Database) -> Callable[[Attempt], None]:
     return record
 
 
+def _endpoint(conn: Connection, endpoint_id: str) -> Endpoint | None:
+    row = conn.execute(select(voice_alert_endpoints)
+                       .where(voice_alert_endpoints.c.id == endpoint_id)).first()
+    if row is None or not row.active:
+        return None
+    return Endpoint(row.id, row.brand_id, row.url, (row.secret,))
+
+
+def resume_pending(db: Database, dispatcher: Dispatcher) -> int:
+    """Re-queue deliveries whose last logged attempt failed and had a retry planned (the
+    retry schedule survives a restart of `listen`)."""
+    a = voice_alert_attempts
+    latest = (select(a.c.delivery_id, func.max(a.c.attempt).label("n"))
+              .group_by(a.c.delivery_id).subquery())
+    with db.read() as conn:
+        rows = conn.execute(
+            select(a).join(latest, and_(a.c.delivery_id == latest.c.delivery_id,
+                                        a.c.attempt == latest.c.n))
+            .where(a.c.ok.is_(False), a.c.next_at.is_not(None))).all()
+        resumed = 0
+        for r in rows:
+            endpoint = _endpoint(conn, r.endpoint_id)
+            if endpoint is None or not r.body:
+                continue
+            event = AlertEvent.from_body(r.body)
+            _bodies[event.id] = r.body
+            _event_types[event.id] = event.type
+            dispatcher.schedule(event, endpoint, r.delivery_id, r.attempt, as_utc(r.next_at))
+            resumed += 1
+    return resumed
+
+
+def replay_delivery(
+    db: Database, dispatcher: Dispatcher, brand_id: str, delivery_id: str
+) -> dict[str, Any]:
+    """Send a logged delivery again now (the brand's "replay" button), freshly signed, as a
+    new delivery of the same event; every attempt is logged like the first ones."""
+    a = voice_alert_attempts
+    with db.read() as conn:
+        row = conn.execute(select(a).where(a.c.delivery_id == delivery_id)
+                           .order_by(a.c.attempt.desc())).first()
+        endpoint = _endpoint(conn, row.endpoint_id) if row is not None else None
+    if row is None or endpoint is None or endpoint.brand_id != brand_id:
+        raise NotFound(f"delivery {delivery_id} does not exist (or its endpoint was removed)")
+    event = AlertEvent.from_body(row.body)
+    [attempt] = dispatcher.submit(event, [endpoint])
+    return {"delivery_id": attempt.delivery_id, "event_id": attempt.event_id,
+            "attempt": attempt.attempt, "ok": attempt.ok, "status": attempt.status,
+            "error": attempt.error, "attempted_at": rfc3339(attempt.at),
+            "next_at": rfc3339(attempt.next_at) if attempt.next_at else None}
+
+
 # the body and type of each event, for the attempt log (bounded: recent events only)
 _bodies: dict[str, str] = {}
 _event_types: dict[str, str] = {}
@@ -408,6 +460,16 @@ class _LoggingDispatcher(Dispatcher):
         _bodies[event.id] = event.body().decode()
         _event_types[event.id] = event.type
         return super().submit(event, endpoints)
+
+
+def default_transport(settings: Settings) -> Transport:
+    return MemoryTransport() if settings.voice_alert_transport == "memory" else HttpxTransport()
+
+
+def alert_dispatcher(db: Database, transport: Transport, clock: Clock = utcnow) -> Dispatcher:
+    """A dispatcher whose every attempt lands in `voice_alert_attempts`."""
+    return _LoggingDispatcher(transport, clock, record=attempt_recorder(db),
+                              new_delivery_id=lambda: new_id("dly"))
 
 
 # --------------------------------------------------------------------------- the service
@@ -443,11 +505,8 @@ class VoiceService:
 
     def __post_init__(self) -> None:
         if self.transport is None:
-            self.transport = (MemoryTransport() if self.settings.voice_alert_transport == "memory"
-                              else HttpxTransport())
-        self.dispatcher = _LoggingDispatcher(self.transport, self.clock,
-                                             record=attempt_recorder(self.db),
-                                             new_delivery_id=lambda: new_id("dly"))
+            self.transport = default_transport(self.settings)
+        self.dispatcher = alert_dispatcher(self.db, self.transport, self.clock)
         self.sink = EpisodeSink(self.db, self.dispatcher, self.clock,
                                 timedelta(seconds=self.settings.voice_alert_max_age_seconds))
         self.pipeline = Pipeline(
@@ -808,6 +867,7 @@ def listen(
 
     svc = service or VoiceService(db, settings)
     svc.warm_up()
+    resume_pending(db, svc.dispatcher)
     salt = author_salt(settings)
     with db.read() as conn:
         sources = live_sources(conn)
