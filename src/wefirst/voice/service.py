@@ -727,7 +727,7 @@ def series(
     if start is not None:
         query = query.where(m.c.hour >= floor_hour(start))
     if end is not None:
-        query = query.where(m.c.hour < end)
+        query = query.where(m.c.hour < as_utc(end))
     buckets: dict[datetime, dict[str, int]] = {}
     for row in conn.execute(query):
         t = as_utc(row.hour)
