@@ -38,6 +38,14 @@ def secret_box(request: Request) -> SecretBox:
     return box
 
 
+def connection_cache(request: Request) -> inbox.ConnectionCache:
+    cache: inbox.ConnectionCache | None = getattr(request.app.state, "connectors_cache", None)
+    if cache is None:
+        cache = inbox.ConnectionCache()
+        request.app.state.connectors_cache = cache
+    return cache
+
+
 def remotes_for(request: Request) -> processing.RemotesFactory:
     """Tests and the demo may put a factory on `app.state.connector_remotes`."""
     factory: processing.RemotesFactory | None = getattr(
@@ -54,7 +62,8 @@ def _receive(request: Request, background: BackgroundTasks, db: Database, body: 
     box = secret_box(request)
     received = inbox.receive(
         db, box, connection_id=connection_id, platform=platform, headers=request.headers,
-        body=body, now=utcnow(), stripe_tolerance=settings.connectors_stripe_tolerance_seconds)
+        body=body, now=utcnow(), stripe_tolerance=settings.connectors_stripe_tolerance_seconds,
+        cache=connection_cache(request))
     if received.status == "ping":
         return JSONResponse({"received": True, "ping": True}, status_code=200)
     if received.status == "queued" and received.delivery_id and \
@@ -188,6 +197,7 @@ def add_secret(connection_id: str, request: Request, data: SecretBody, actor: Ac
     def work(conn: Connection) -> tuple[int, Any]:
         info = _owned(conn, actor, connection_id)
         accounts.add_secret(conn, box, info.id, data.secret)
+        connection_cache(request).forget(info.id)
         return 201, accounts.connection_json(conn, info, base_url)
 
     return idempotent_post(request, db, actor, body, idempotency_key, work)
@@ -202,6 +212,7 @@ def retire_secret(connection_id: str, secret_id: int, request: Request, actor: A
     def work(conn: Connection) -> tuple[int, Any]:
         info = _owned(conn, actor, connection_id)
         accounts.retire_secret(conn, info.id, secret_id)
+        connection_cache(request).forget(info.id)
         return 200, accounts.connection_json(conn, info, base_url)
 
     return idempotent_post(request, db, actor, body, idempotency_key, work)

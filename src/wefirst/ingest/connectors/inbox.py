@@ -7,6 +7,8 @@ queue is swept by `process_pending`. A bad signature stores nothing but a counte
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -37,6 +39,52 @@ Headers = Mapping[str, str]
 
 _DROPPED_HEADERS = frozenset({"authorization", "cookie", "x-forwarded-for", "x-real-ip"})
 _MATCH_TOUCH = timedelta(minutes=1)
+
+
+@dataclass
+class _Entry:
+    info: accounts.ConnectionInfo
+    secrets: list[tuple[int, str]]
+    touched: dict[int, datetime | None]
+    loaded_at: float
+
+
+class ConnectionCache:
+    """The connection, its decrypted secrets and their last-match times, kept for `ttl`
+    seconds so the hot path of a receiver is one write transaction, not a read and a write.
+
+    Changes made through this process's API call `forget`; another process sees a rotation
+    or a retirement at most `ttl` seconds late."""
+
+    def __init__(self, ttl: float = 2.0) -> None:
+        self.ttl = ttl
+        self._items: dict[str, _Entry] = {}
+        self._lock = threading.Lock()
+
+    def get(self, db: Database, box: SecretBox, connection_id: str) -> _Entry:
+        now = time.monotonic()
+        with self._lock:
+            entry = self._items.get(connection_id)
+        if entry is not None and now - entry.loaded_at < self.ttl:
+            return entry
+        entry = _load_entry(db, box, connection_id, now)
+        with self._lock:
+            self._items[connection_id] = entry
+        return entry
+
+    def forget(self, connection_id: str) -> None:
+        with self._lock:
+            self._items.pop(connection_id, None)
+
+
+def _load_entry(db: Database, box: SecretBox, connection_id: str, now: float) -> _Entry:
+    with db.read() as conn:
+        info = accounts.get_connection(conn, connection_id)
+        secrets = accounts.active_secrets(conn, box, connection_id)
+        touched = {r.seq: r.last_matched_at for r in conn.execute(
+            select(connector_secrets.c.seq, connector_secrets.c.last_matched_at)
+            .where(connector_secrets.c.connection_id == connection_id))}
+    return _Entry(info, secrets, touched, now)
 
 
 @dataclass(frozen=True)
@@ -128,18 +176,16 @@ def receive(
     body: bytes,
     now: datetime,
     stripe_tolerance: int | None = 300,
+    cache: ConnectionCache | None = None,
 ) -> Received:
     headers = lower(headers)
-    with db.read() as conn:
-        info = accounts.get_connection(conn, connection_id)
-        if info.platform is not platform or info.status != "active":
-            raise NotFound(f"connection {connection_id} has no active {platform} receiver")
-        if platform is Source.WOOCOMMERCE and is_woo_ping(headers, body):
-            return Received("ping", None)
-        secrets = accounts.active_secrets(conn, box, connection_id)
-        touched = {r.seq: r.last_matched_at for r in conn.execute(
-            select(connector_secrets.c.seq, connector_secrets.c.last_matched_at)
-            .where(connector_secrets.c.connection_id == connection_id))}
+    entry = (cache.get(db, box, connection_id) if cache is not None
+             else _load_entry(db, box, connection_id, 0.0))
+    info, secrets, touched = entry.info, entry.secrets, entry.touched
+    if info.platform is not platform or info.status != "active":
+        raise NotFound(f"connection {connection_id} has no active {platform} receiver")
+    if platform is Source.WOOCOMMERCE and is_woo_ping(headers, body):
+        return Received("ping", None)
     plain = [s for _, s in secrets]
     try:
         if platform is Source.STRIPE:
@@ -179,6 +225,7 @@ def receive(
             last = touched.get(secret_id)
             if last is None or as_utc(last) < now - _MATCH_TOUCH:
                 accounts.mark_secret_matched(conn, secret_id, now)
+                touched[secret_id] = now
     except IntegrityError:  # a concurrent copy of the same delivery won the insert
         _count(db, connection_id, ["received", "verified", "duplicate"], now)
         return Received("duplicate", None, parsed.topic)

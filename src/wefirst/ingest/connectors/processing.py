@@ -11,12 +11,12 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 import stripe
 from sqlalchemy import Connection, insert, select, update
 
 from wefirst.domain.clock import as_utc, utcnow
+from wefirst.ingest import events
 from wefirst.ingest.connectors import accounts, state, stripe_events, woocommerce
 from wefirst.ingest.connectors._payload import load_object
 from wefirst.ingest.connectors.accounts import ConnectionInfo
@@ -105,9 +105,12 @@ def process_pending(
     connection_id: str | None = None,
     limit: int = 500,
     received_before: datetime | None = None,
+    group: int = 50,
 ) -> ProcessSummary:
     """Process queued deliveries in arrival order (order only matters for attribution: the
-    settled result is the same in any order)."""
+    settled result is the same in any order), `group` deliveries per transaction: one
+    commit for many deliveries is what makes a backlog drain fast, and each delivery runs in
+    its own savepoint so one bad delivery does not hold back the others."""
     query = select(connector_deliveries.c.id).where(connector_deliveries.c.status == "queued")
     if connection_id is not None:
         query = query.where(connector_deliveries.c.connection_id == connection_id)
@@ -116,9 +119,18 @@ def process_pending(
     with db.read() as conn:
         ids = [r.id for r in conn.execute(query.order_by(connector_deliveries.c.seq).limit(limit))]
     summary = ProcessSummary()
-    for delivery_id in ids:
-        summary.add(process_delivery(db, box, remotes, delivery_id))
+    for i in range(0, len(ids), max(1, group)):
+        for status in _process_group(db, box, remotes, ids[i:i + max(1, group)]):
+            summary.add(status)
     return summary
+
+
+def process_delivery(
+    db: Database, box: SecretBox, remotes: RemotesFactory, delivery_id: str
+) -> str:
+    """Returns the delivery's new status: processed, ignored, queued (retry later), failed,
+    or skipped (someone else got there first)."""
+    return _process_group(db, box, remotes, [delivery_id])[0]
 
 
 @dataclass
@@ -131,71 +143,142 @@ class _Loaded:
     received_at: datetime
 
 
-def _load(db: Database, box: SecretBox, delivery_id: str) -> _Loaded | None:
+@dataclass
+class _Plan:
+    """What to do with one delivery, decided before the write transaction (parsing and
+    platform call-backs happen outside it)."""
+
+    delivery_id: str
+    action: str  # apply | failed | ignored | retry | skipped
+    note: str = ""
+    loaded: _Loaded | None = None
+    parsed: ParsedDelivery | None = None
+    sales: list[NormalisedLine] = field(default_factory=list)
+    reversals: list[NormalisedLine] = field(default_factory=list)
+    fetched: list[str] = field(default_factory=list)
+
+
+def _load_many(db: Database, box: SecretBox, ids: list[str]) -> dict[str, _Loaded]:
+    out: dict[str, _Loaded] = {}
     with db.read() as conn:
-        row = conn.execute(select(connector_deliveries)
-                           .where(connector_deliveries.c.id == delivery_id)).first()
-        if row is None or row.status != "queued":
-            return None
-        info = accounts.get_connection(conn, row.connection_id)
-        return _Loaded(
-            info=info,
-            mapping=accounts.mapping_for(conn, info.id),
-            credentials=accounts.open_credentials(
-                box, info.id, accounts.credentials_blob(conn, info.id)),
-            headers=dict(row.headers),
-            body=bytes(row.body),
-            received_at=as_utc(row.received_at),
-        )
+        rows = conn.execute(select(connector_deliveries).where(
+            connector_deliveries.c.id.in_(ids), connector_deliveries.c.status == "queued")).all()
+        per_connection: dict[str, tuple[ConnectionInfo, ProductMapping, dict[str, str]]] = {}
+        for row in rows:
+            if row.connection_id not in per_connection:
+                info = accounts.get_connection(conn, row.connection_id)
+                per_connection[row.connection_id] = (
+                    info, accounts.mapping_for(conn, info.id),
+                    accounts.open_credentials(box, info.id,
+                                              accounts.credentials_blob(conn, info.id)))
+            info, mapping, credentials = per_connection[row.connection_id]
+            out[row.id] = _Loaded(info=info, mapping=mapping, credentials=credentials,
+                                  headers=dict(row.headers), body=bytes(row.body),
+                                  received_at=as_utc(row.received_at))
+    return out
 
 
-def process_delivery(
-    db: Database, box: SecretBox, remotes: RemotesFactory, delivery_id: str
-) -> str:
-    """Returns the delivery's new status: processed, ignored, queued (retry later), failed,
-    or skipped (someone else got there first)."""
-    loaded = _load(db, box, delivery_id)
+def _plan(db: Database, remotes: RemotesFactory, delivery_id: str,
+          loaded: _Loaded | None) -> _Plan:
     if loaded is None:
-        return "skipped"
+        return _Plan(delivery_id, "skipped")
     info = loaded.info
     try:
         parsed = parse_delivery(info.platform, info.account, loaded.headers, loaded.body,
                                 delivery_id, loaded.received_at)
     except (MalformedPayload, AccountMismatch) as exc:
-        return _finish(db, delivery_id, "failed", exc.detail)
+        return _Plan(delivery_id, "failed", exc.detail)
     if parsed.is_test:
-        return _finish(db, delivery_id, "ignored", "test data never pledges")
+        return _Plan(delivery_id, "ignored", "test data never pledges")
     try:
         sales, reversals, fetched = _call_back(db, info, loaded, parsed, remotes, delivery_id)
     except RemoteUnavailableError as exc:
-        return _retry(db, delivery_id, str(exc))
+        return _Plan(delivery_id, "retry", str(exc))
     except MalformedPayload as exc:
-        return _finish(db, delivery_id, "failed", f"platform answer: {exc.detail}")
+        return _Plan(delivery_id, "failed", f"platform answer: {exc.detail}")
+    return _Plan(delivery_id, "apply", loaded=loaded, parsed=parsed, sales=sales,
+                 reversals=reversals, fetched=fetched)
+
+
+def _process_group(db: Database, box: SecretBox, remotes: RemotesFactory,
+                   ids: list[str]) -> list[str]:
+    loaded = _load_many(db, box, ids)
+    plans = [_plan(db, remotes, i, loaded.get(i)) for i in ids]
+    if all(p.action == "skipped" for p in plans):
+        return ["skipped"] * len(plans)
     now = utcnow()
+    with db.write() as conn:
+        unit = _Unit(conn)
+        return [_commit_plan(conn, plan, now, unit) for plan in plans]
+
+
+class _Unit:
+    """The lead's `events.Batch` shared by a group's deliveries (campaigns, brand and locked
+    counters read once). After a delivery's savepoint is rolled back its in-memory counters
+    are wrong, so it is replaced by a fresh one."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.batch = events.Batch(conn)
+
+    def reset(self) -> None:
+        self.batch = events.Batch(self.conn)
+
+
+def _commit_plan(conn: Connection, plan: _Plan, now: datetime, unit: _Unit) -> str:
+    if plan.action == "skipped":
+        return "skipped"
+    row = conn.execute(update(connector_deliveries).where(
+        connector_deliveries.c.id == plan.delivery_id,
+        connector_deliveries.c.status == "queued",
+    ).values(attempts=connector_deliveries.c.attempts + 1)
+        .returning(connector_deliveries.c.attempts)).first()
+    if row is None:
+        return "skipped"  # another worker processed it meanwhile
+    if plan.action in ("failed", "ignored"):
+        return _set(conn, plan.delivery_id, plan.action, plan.note, now)
+    if plan.action == "retry":
+        return _retry_in(conn, plan.delivery_id, int(row.attempts), plan.note, now)
+    assert plan.loaded is not None
+    assert plan.parsed is not None
+    info, parsed = plan.loaded.info, plan.parsed
+    savepoint = conn.begin_nested()
     try:
-        with db.write() as conn:
-            claimed = conn.execute(update(connector_deliveries).where(
-                connector_deliveries.c.id == delivery_id,
-                connector_deliveries.c.status == "queued",
-            ).values(status="processed", processed_at=now,
-                     attempts=connector_deliveries.c.attempts + 1))
-            if claimed.rowcount == 0:
-                return "skipped"
-            report = apply_parsed(conn, info, loaded.mapping, parsed, sales, reversals,
-                                  delivery_id=delivery_id, now=now)
-            for ref in fetched:
-                conn.execute(insert(connector_fetched).values(
-                    connection_id=info.id, ref=ref, fetched_at=now))
-            touched = report.new_lines or report.new_reversals or parsed.cancellation \
-                or parsed.amount_refunds
-            status = "processed" if touched or not parsed.ignored else "ignored"
-            note = parsed.ignored if status == "ignored" else _note(report)
-            conn.execute(update(connector_deliveries).where(
-                connector_deliveries.c.id == delivery_id).values(status=status, note=note))
-            return status
+        report = apply_parsed(conn, info, plan.loaded.mapping, parsed, plan.sales,
+                              plan.reversals, delivery_id=plan.delivery_id, now=now,
+                              batch=unit.batch)
+        for ref in plan.fetched:
+            conn.execute(insert(connector_fetched).values(
+                connection_id=info.id, ref=ref, fetched_at=now))
+        unit.batch.flush()
+        savepoint.commit()
     except Exception as exc:  # keep the worker alive; the delivery stays queued
-        log.exception("connector delivery %s failed", delivery_id)
-        return _retry(db, delivery_id, f"{type(exc).__name__}: {exc}")
+        savepoint.rollback()
+        unit.reset()
+        log.exception("connector delivery %s failed", plan.delivery_id)
+        return _retry_in(conn, plan.delivery_id, int(row.attempts),
+                         f"{type(exc).__name__}: {exc}", now)
+    touched = report.new_lines or report.new_reversals or parsed.cancellation \
+        or parsed.amount_refunds
+    status = "processed" if touched or not parsed.ignored else "ignored"
+    note = (parsed.ignored or "") if status == "ignored" else _note(report)
+    return _set(conn, plan.delivery_id, status, note, now)
+
+
+def _set(conn: Connection, delivery_id: str, status: str, note: str, now: datetime) -> str:
+    conn.execute(update(connector_deliveries).where(connector_deliveries.c.id == delivery_id)
+                 .values(status=status, note=note[:2000], processed_at=now))
+    return status
+
+
+def _retry_in(conn: Connection, delivery_id: str, attempts: int, note: str,
+              now: datetime) -> str:
+    if attempts >= MAX_ATTEMPTS:
+        return _set(conn, delivery_id, "failed", f"gave up after {attempts} attempts: {note}",
+                    now)
+    conn.execute(update(connector_deliveries).where(connector_deliveries.c.id == delivery_id)
+                 .values(note=note[:2000]))
+    return "queued"
 
 
 def _note(report: state.ApplyReport) -> str:
@@ -260,18 +343,19 @@ def apply_parsed(
     delivery_id: str,
     now: datetime,
     on_line: Callable[[int], None] | None = None,
+    batch: events.Batch | None = None,
 ) -> state.ApplyReport:
+    """Record the delivery's facts and settle the orders they touch. With `batch`, ledger
+    writes are buffered in the caller's unit of work (flushed before any reversal reads
+    them, and by the caller at the end)."""
     report = state.ApplyReport()
     orders: set[str] = set()
     if parsed.order_ref is not None:
-        state.ensure_order(conn, info.id, parsed.order_ref, now)
         orders.add(parsed.order_ref)
-    for line in sales:
-        state.ensure_order(conn, info.id, line.order_ref, now)
+    state.ensure_orders(conn, info.id, [*orders, *(line.order_ref for line in sales),
+                                        *(line.order_ref for line in reversals)], now)
     orders |= state.record_sales(conn, info, mapping, sales, delivery_id=delivery_id,
-                                 report=report, on_line=on_line)
-    for line in reversals:
-        state.ensure_order(conn, info.id, line.order_ref, now)
+                                 report=report, on_line=on_line, batch=batch)
     kind = "return" if info.platform is Source.RETAIL else "refund"
     orders |= state.record_reversals(conn, info.id, reversals, kind=kind,
                                      delivery_id=delivery_id, report=report)
@@ -285,29 +369,5 @@ def apply_parsed(
     for order_ref in sorted(orders):
         state.settle(conn, info, order_ref, delivery_id=delivery_id, now=now, report=report,
                      cancel_new=cancel_new and parsed.cancellation is not None
-                     and order_ref == parsed.cancellation.order_ref)
+                     and order_ref == parsed.cancellation.order_ref, batch=batch)
     return report
-
-
-def _finish(db: Database, delivery_id: str, status: str, note: str) -> str:
-    with db.write() as conn:
-        conn.execute(update(connector_deliveries).where(
-            connector_deliveries.c.id == delivery_id,
-            connector_deliveries.c.status == "queued",
-        ).values(status=status, note=note[:2000], processed_at=utcnow(),
-                 attempts=connector_deliveries.c.attempts + 1))
-    return status
-
-
-def _retry(db: Database, delivery_id: str, note: str) -> str:
-    with db.write() as conn:
-        row = conn.execute(select(connector_deliveries.c.attempts)
-                           .where(connector_deliveries.c.id == delivery_id)).first()
-        attempts = (row.attempts if row else 0) + 1
-        status = "failed" if attempts >= MAX_ATTEMPTS else "queued"
-        values: dict[str, Any] = {"attempts": attempts, "note": note[:2000], "status": status}
-        if status == "failed":
-            values["processed_at"] = utcnow()
-        conn.execute(update(connector_deliveries)
-                     .where(connector_deliveries.c.id == delivery_id).values(**values))
-    return status

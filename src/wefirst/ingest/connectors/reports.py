@@ -16,6 +16,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from wefirst.domain.ids import new_id
 from wefirst.errors import FieldError, Invalid, NotFound
+from wefirst.ingest import events
 from wefirst.ingest.connectors import accounts, state
 from wefirst.ingest.connectors.errors import SalesReportConflict
 from wefirst.ingest.connectors.processing import apply_parsed
@@ -120,8 +121,10 @@ def import_report(
             if progress is not None and (done % 500 == 0 or done == total):
                 progress("importing", done, total)
 
+        unit = events.Batch(conn)  # one unit of work for the whole report
         applied = apply_parsed(conn, info, mapping, parsed, sales, returns,
-                               delivery_id=delivery_id, now=now, on_line=on_line)
+                               delivery_id=delivery_id, now=now, on_line=on_line, batch=unit)
+        unit.flush()
         summary: dict[str, Any] = {
             "report_id": report.report_id, "retailer": report.retailer,
             "rows": len(report.rows), "units_sold": sum(s.quantity_delta for s in sales),

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, exists, insert, select, update
 
 from wefirst.ingest import events
 from wefirst.ingest.connectors.accounts import ConnectionInfo
@@ -69,13 +69,25 @@ class ApplyReport:
                 "reversed_units": self.reversed_units, "outcomes": self.outcomes}
 
 
-def ensure_order(conn: Connection, connection_id: str, order_ref: str, now: datetime) -> None:
-    exists = conn.execute(select(connector_orders.c.order_ref).where(
+def ensure_orders(conn: Connection, connection_id: str, order_refs: Iterable[str],
+                  now: datetime) -> None:
+    refs = sorted(set(order_refs))
+    if not refs:
+        return
+    known = {r.order_ref for r in conn.execute(select(connector_orders.c.order_ref).where(
         connector_orders.c.connection_id == connection_id,
-        connector_orders.c.order_ref == order_ref)).first()
-    if exists is None:
-        conn.execute(insert(connector_orders).values(
-            connection_id=connection_id, order_ref=order_ref, first_seen_at=now))
+        connector_orders.c.order_ref.in_(refs)))}
+    missing = [{"connection_id": connection_id, "order_ref": ref, "first_seen_at": now}
+               for ref in refs if ref not in known]
+    if missing:
+        conn.execute(insert(connector_orders), missing)
+
+
+def ensure_order(conn: Connection, connection_id: str, order_ref: str, now: datetime) -> None:
+    ensure_orders(conn, connection_id, [order_ref], now)
+
+
+_CHUNK = 500  # keys per IN (…) list, well under every driver's parameter limit
 
 
 def record_sales(
@@ -87,33 +99,44 @@ def record_sales(
     delivery_id: str,
     report: ApplyReport,
     on_line: Callable[[int], None] | None = None,
+    batch: events.Batch | None = None,
 ) -> set[str]:
-    """Insert the lines not seen before and pledge them; returns the orders touched."""
+    """Insert the lines not seen before and pledge them; returns the orders touched.
+    Set-based (one look-up and one multi-row insert per chunk), since a retailer report can
+    hold thousands of lines."""
     fresh: list[tuple[NormalisedLine, Resolved]] = []
-    for position, line in enumerate(lines):
-        if on_line is not None:
-            on_line(position + 1)
-        seen = conn.execute(select(connector_lines.c.seq).where(
+    for start in range(0, len(lines), _CHUNK):
+        chunk = lines[start:start + _CHUNK]
+        seen = {r.line_key for r in conn.execute(select(connector_lines.c.line_key).where(
             connector_lines.c.connection_id == info.id,
-            connector_lines.c.line_key == line.line_key)).first()
-        if seen is not None:
-            report.duplicate_lines += 1
-            continue
-        resolved = mapping.resolve(line.product, line.sku)
-        conn.execute(insert(connector_lines).values(
-            connection_id=info.id, line_key=line.line_key, order_ref=line.order_ref,
-            line_ref=line.line_ref, position=position, sku=resolved.sku,
-            campaign_id=resolved.campaign_id, quantity=line.quantity_delta, reversed=0,
-            unit_price=line.unit_price_minor, currency=line.currency,
-            occurred_at=line.occurred_at, outcome="unmapped", pledged_units=0,
-            reversed_units=0, delivery_id=delivery_id,
-        ))
-        report.new_lines += 1
-        if resolved.mapped and resolved.sku:
-            fresh.append((line, resolved))
-        else:
-            report.outcomes["unmapped"] = report.outcomes.get("unmapped", 0) + 1
-    _pledge(conn, info, fresh, report)
+            connector_lines.c.line_key.in_([line.line_key for line in chunk])))}
+        rows: list[dict[str, Any]] = []
+        for offset, line in enumerate(chunk):
+            position = start + offset
+            if on_line is not None:
+                on_line(position + 1)
+            if line.line_key in seen:
+                report.duplicate_lines += 1
+                continue
+            seen.add(line.line_key)
+            resolved = mapping.resolve(line.product, line.sku)
+            rows.append({
+                "connection_id": info.id, "line_key": line.line_key,
+                "order_ref": line.order_ref, "line_ref": line.line_ref, "position": position,
+                "sku": resolved.sku, "campaign_id": resolved.campaign_id,
+                "quantity": line.quantity_delta, "reversed": 0,
+                "unit_price": line.unit_price_minor, "currency": line.currency,
+                "occurred_at": line.occurred_at, "outcome": "unmapped", "pledged_units": 0,
+                "reversed_units": 0, "delivery_id": delivery_id,
+            })
+            report.new_lines += 1
+            if resolved.mapped and resolved.sku:
+                fresh.append((line, resolved))
+            else:
+                report.outcomes["unmapped"] = report.outcomes.get("unmapped", 0) + 1
+        if rows:
+            conn.execute(insert(connector_lines), rows)
+    _pledge(conn, info, fresh, report, batch)
     return {line.order_ref for line in lines}
 
 
@@ -133,6 +156,7 @@ def _pledge(
     info: ConnectionInfo,
     fresh: Sequence[tuple[NormalisedLine, Resolved]],
     report: ApplyReport,
+    batch: events.Batch | None,
 ) -> None:
     groups: dict[tuple[str, str | None, datetime], list[tuple[NormalisedLine, Resolved]]] = {}
     for line, resolved in fresh:
@@ -151,7 +175,8 @@ def _pledge(
             source=info.platform.value,
         )
         results = events.apply_purchase(conn, brand_id=info.brand_id, purchase=purchase,
-                                        livemode=info.livemode)
+                                        livemode=info.livemode, batch=batch)
+        updates: list[dict[str, Any]] = []
         for line, _ in members:
             mine = [r for r in results if r.line_id == line.line_ref]
             pledged = [r for r in mine if r.outcome == "pledged"]
@@ -159,10 +184,11 @@ def _pledge(
             units = sum(r.units for r in pledged)
             report.outcomes[outcome] = report.outcomes.get(outcome, 0) + 1
             report.pledged_units += units
-            conn.execute(update(connector_lines).where(
-                connector_lines.c.connection_id == info.id,
-                connector_lines.c.line_key == line.line_key,
-            ).values(outcome=outcome, pledged_units=units))
+            updates.append({"k": line.line_key, "o": outcome, "u": units})
+        conn.execute(update(connector_lines).where(
+            connector_lines.c.connection_id == info.id,
+            connector_lines.c.line_key == bindparam("k"),
+        ).values(outcome=bindparam("o"), pledged_units=bindparam("u")), updates)
 
 
 def record_reversals(
@@ -227,8 +253,10 @@ def record_amount_refund(conn: Connection, connection_id: str, refund: AmountRef
 
 def settle(
     conn: Connection, info: ConnectionInfo, order_ref: str, *, delivery_id: str, now: datetime,
-    report: ApplyReport, cancel_new: bool = False,
+    report: ApplyReport, cancel_new: bool = False, batch: events.Batch | None = None,
 ) -> None:
+    if not _has_reversals(conn, info.id, order_ref):
+        return  # the common case, a sale with nothing against it: one query
     lines = list(conn.execute(select(connector_lines).where(
         connector_lines.c.connection_id == info.id, connector_lines.c.order_ref == order_ref,
     ).order_by(connector_lines.c.position, connector_lines.c.seq)))
@@ -269,12 +297,25 @@ def settle(
         if not takes:
             continue
         took_any = True
-        _apply_reversal(conn, info, order_ref, row, takes, now, report)
+        _apply_reversal(conn, info, order_ref, row, takes, now, report, batch)
     if order is not None and order.cancel_key and (cancel_new or took_any):
         # the order-level pledge (a per-order rule) is reversed by the cancellation itself
-        events.apply_refund(conn, brand_id=info.brand_id, now=now, refund=events.RefundIn(
-            order_id=order_ref, refund_id=_refund_id(order.cancel_key, 0), lines=[],
-            reason="cancel", occurred_at=order.cancelled_at))
+        events.apply_refund(conn, brand_id=info.brand_id, now=now, batch=batch,
+                            refund=events.RefundIn(
+                                order_id=order_ref, refund_id=_refund_id(order.cancel_key, 0),
+                                lines=[], reason="cancel", occurred_at=order.cancelled_at))
+
+
+def _has_reversals(conn: Connection, connection_id: str, order_ref: str) -> bool:
+    """Whether any refund, cancellation or Stripe amount refund concerns the order."""
+    reversal = exists().where(connector_reversals.c.connection_id == connection_id,
+                              connector_reversals.c.order_ref == order_ref)
+    amount = exists().where(connector_amount_refunds.c.connection_id == connection_id,
+                            connector_amount_refunds.c.order_ref == order_ref)
+    cancelled = exists().where(connector_orders.c.connection_id == connection_id,
+                               connector_orders.c.order_ref == order_ref,
+                               connector_orders.c.cancel_key.is_not(None))
+    return bool(conn.execute(select(reversal | amount | cancelled)).scalar())
 
 
 def _derive_amount_rows(
@@ -306,6 +347,7 @@ def _derive_amount_rows(
 def _apply_reversal(
     conn: Connection, info: ConnectionInfo, order_ref: str, row: Row[Any],
     takes: Sequence[tuple[Row[Any], int]], now: datetime, report: ApplyReport,
+    batch: events.Batch | None,
 ) -> None:
     total = sum(take for _, take in takes)
     conn.execute(update(connector_reversals).where(connector_reversals.c.seq == row.seq)
@@ -316,7 +358,8 @@ def _apply_reversal(
     pledged = [(line, take) for line, take in takes if line.outcome == "pledged"]
     if not pledged:
         return
-    results = events.apply_refund(conn, brand_id=info.brand_id, now=now, refund=events.RefundIn(
+    results = events.apply_refund(conn, brand_id=info.brand_id, now=now, batch=batch,
+                                  refund=events.RefundIn(
         order_id=order_ref,
         refund_id=_refund_id(row.reversal_key, row.applied + total),
         lines=[events.RefundLineIn(line_id=line.line_ref, quantity=take,
