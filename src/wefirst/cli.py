@@ -13,6 +13,7 @@ from wefirst.ingest.connectors import cli as connectors_cli
 from wefirst.settings import Settings
 from wefirst.tlog import cli as tlog_cli
 from wefirst.tlog import verify_cli
+from wefirst.voice import cli as voice_cli
 from wefirst.web import cli as web_cli
 
 app = typer.Typer(no_args_is_help=True, help="wefirst: brands' social promises, real and checkable.")
@@ -26,6 +27,7 @@ app.add_typer(connectors_cli.connectors_app, name="connectors")
 app.add_typer(connectors_cli.sales_app, name="sales")
 app.add_typer(cases_cli.app, name="cases")
 app.add_typer(web_cli.app, name="web")
+app.add_typer(voice_cli.app, name="voice")
 
 err = Console(stderr=True)
 

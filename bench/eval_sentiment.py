@@ -1,0 +1,218 @@
+"""Sentiment quality and speed on the shared voice data: VADER vs. our models.
+
+Each dev file is split deterministically by a salted SHA-256 of its key (tweet id, or text):
+30 % is the final **test** part, never looked at while tuning; the rest is **train**. With
+``--split tune`` the test part is left out entirely and the numbers come from a tune part carved
+out of train (what we used while choosing settings). Systems:
+
+- ``vader``: vaderSentiment, compound ≥ 0.05 positive, ≤ -0.05 negative (English only);
+- ``default``: the model shipped in the package (trained on none of this data);
+- ``trainer``: ``wefirst.voice.sentiment.train`` fitted on the train part (what
+  ``wefirst voice train`` does), with the settings in ``TRAINER_SETTINGS``.
+
+Run: ``.venv/bin/python bench/eval_sentiment.py [--split test|tune] [--json OUT]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from wefirst.voice.sentiment import FeatureConfig, load_default_model, load_model, train
+from wefirst.voice.training import holdout_mask, metrics
+
+DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "voice"
+TEST_FRACTION = 0.3
+TUNE_FRACTION = 0.25  # of the train part, used with --split tune
+
+
+@dataclass(frozen=True)
+class DataSet:
+    name: str
+    file: str
+    text: str
+    label: str
+    key: str
+    lang: str
+    primary: str  # the metric the README targets
+
+
+DATASETS = [
+    DataSet(
+        "airline (en, 3 classes)",
+        "airline_tweets_2015_dev.csv",
+        "text",
+        "airline_sentiment",
+        "tweet_id",
+        "en",
+        "macro_f1",
+    ),
+    DataSet(
+        "DEFT tweets (fr, 3 classes)",
+        "fr_tweets_deft2017_dev.csv",
+        "text",
+        "sentiment",
+        "text",
+        "fr",
+        "macro_f1",
+    ),
+    DataSet(
+        "Allociné reviews (fr, 2 classes)",
+        "fr_allocine_reviews_dev.csv",
+        "text",
+        "sentiment",
+        "text",
+        "fr",
+        "accuracy",
+    ),
+]
+
+#: Trainer settings per data set: what ``wefirst voice train`` would be run with.
+TRAINER_SETTINGS: dict[str, dict[str, Any]] = {
+    "airline_tweets_2015_dev.csv": {"config": FeatureConfig(), "c": 4.0},
+    "fr_tweets_deft2017_dev.csv": {"config": FeatureConfig(), "c": 4.0},
+    "fr_allocine_reviews_dev.csv": {"config": FeatureConfig(), "c": 4.0},
+}
+
+
+def read(ds: DataSet, data: Path) -> tuple[list[str], list[str], list[str]]:
+    with (data / ds.file).open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    return [r[ds.text] for r in rows], [r[ds.label] for r in rows], [r[ds.key] for r in rows]
+
+
+def split(keys: Sequence[str], mode: str) -> tuple[list[int], list[int]]:
+    """(fit rows, evaluation rows) for ``mode`` ``test`` or ``tune``."""
+    test = holdout_mask(keys, TEST_FRACTION)
+    train_rows = [i for i, t in enumerate(test) if not t]
+    if mode == "test":
+        return train_rows, [i for i, t in enumerate(test) if t]
+    tune = holdout_mask([keys[i] for i in train_rows], TUNE_FRACTION, salt="wefirst-voice-tune")
+    return (
+        [i for i, t in zip(train_rows, tune, strict=True) if not t],
+        [i for i, t in zip(train_rows, tune, strict=True) if t],
+    )
+
+
+def vader_predict(texts: Sequence[str]) -> list[str]:
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    sia = SentimentIntensityAnalyzer()
+    out = []
+    for t in texts:
+        c = sia.polarity_scores(t)["compound"]
+        out.append("positive" if c >= 0.05 else "negative" if c <= -0.05 else "neutral")
+    return out
+
+
+def binary(pred: Sequence[str], scores: Sequence[float]) -> list[str]:
+    """A three-class model on a two-class set: the sign of the score decides."""
+    return [
+        p if p != "neutral" else ("positive" if s >= 0 else "negative")
+        for p, s in zip(pred, scores, strict=True)
+    ]
+
+
+def evaluate(mode: str, data: Path, model_path: Path | None) -> list[dict[str, Any]]:
+    default = load_model(model_path) if model_path else load_default_model()
+    results: list[dict[str, Any]] = []
+    for ds in DATASETS:
+        texts, labels, keys = read(ds, data)
+        fit_rows, eval_rows = split(keys, mode)
+        gold = [labels[i] for i in eval_rows]
+        eval_texts = [texts[i] for i in eval_rows]
+        langs = [ds.lang] * len(eval_rows)
+        two_class = len(set(labels)) == 2
+
+        def record(
+            system: str,
+            pred: list[str],
+            extra: dict[str, Any] | None = None,
+            ds: DataSet = ds,
+            gold: list[str] = gold,
+        ) -> None:
+            m = metrics(gold, pred)
+            results.append(
+                {
+                    "dataset": ds.name,
+                    "file": ds.file,
+                    "split": mode,
+                    "system": system,
+                    "n": m["n"],
+                    "accuracy": m["accuracy"],
+                    "macro_f1": m["macro_f1"],
+                    "f1": m["f1"],
+                    **(extra or {}),
+                }
+            )
+            print(
+                f"{ds.name:34} {system:9} acc {m['accuracy']:.3f} macro-F1 {m['macro_f1']:.3f}",
+                file=sys.stderr,
+                flush=True,
+            )
+
+        if ds.lang == "en":
+            pred = vader_predict(eval_texts)
+            record("vader", binary(pred, [0.0] * len(pred)) if two_class else pred)
+        started = time.perf_counter()
+        out = default.predict(eval_texts, langs)
+        rate = len(out) / (time.perf_counter() - started)
+        pred = [p for p, _ in out]
+        record("default", binary(pred, [s for _, s in out]) if two_class else pred, {"posts_per_s": rate})
+        settings = TRAINER_SETTINGS[ds.file]
+        started = time.perf_counter()
+        model = train(
+            [texts[i] for i in fit_rows], [labels[i] for i in fit_rows], [ds.lang] * len(fit_rows), **settings
+        )
+        fit_s = time.perf_counter() - started
+        started = time.perf_counter()
+        out = model.predict(eval_texts, langs)
+        rate = len(out) / (time.perf_counter() - started)
+        record(
+            "trainer",
+            [p for p, _ in out],
+            {"posts_per_s": rate, "fit_seconds": fit_s, "n_fit": len(fit_rows)},
+        )
+    return results
+
+
+def markdown(results: list[dict[str, Any]]) -> str:
+    lines = [
+        "| data set | split | system | n | accuracy | macro-F1 | posts/s (predict) |",
+        "|---|---|---|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        rate = f"{r['posts_per_s']:,.0f}" if "posts_per_s" in r else "—"
+        lines.append(
+            f"| {r['dataset']} | {r['split']} | {r['system']} | {r['n']} | "
+            f"{r['accuracy']:.3f} | {r['macro_f1']:.3f} | {rate} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="sentiment quality on the shared voice data")
+    parser.add_argument("--split", choices=["test", "tune"], default="test")
+    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--model", type=Path, default=None, help="instead of the default")
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args(argv)
+    if not args.data.is_dir():
+        print(f"no data at {args.data}", file=sys.stderr)
+        return 2
+    results = evaluate(args.split, args.data, args.model)
+    print(markdown(results))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

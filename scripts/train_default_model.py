@@ -1,0 +1,115 @@
+"""Train the sentiment model shipped in the package, from text this project wrote itself.
+
+The corpus lives in ``src/wefirst/voice/models/corpus/{en,fr}_{negative,neutral,positive}.txt``:
+one post per line, ``{b}`` standing for the brand (a handle, a name, or nothing). Each line is
+expanded a few times with different brands and light, label-preserving surface noise (case,
+links, hashtags, trailing punctuation) so the model does not learn that all posts look alike.
+No third-party posts are used: see ``models/MODEL_CARD.md`` for why.
+
+Run: ``.venv/bin/python scripts/train_default_model.py`` (deterministic; about 10 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from pathlib import Path
+
+from wefirst.voice.sentiment import DEFAULT_MODEL_FILE, LABELS, FeatureConfig, train
+
+ROOT = Path(__file__).resolve().parents[1]
+MODELS = ROOT / "src" / "wefirst" / "voice" / "models"
+CORPUS = MODELS / "corpus"
+
+BRANDS = {
+    "en": [
+        "@SkyLineAir", "@NorthwindAir", "@FlyHorizon", "@BlueJetAir", "@MegaMart", "@ShopRight",
+        "@CityBank", "@TelcoOne", "@QuickParcel", "@BurgerBarn", "@CafeRoast", "@TechNova",
+        "@RideShareCo", "@GreenGrocer", "@HotelStay", "@StreamFlix", "Acme Airlines",
+        "Horizon Air", "MegaMart", "CityBank", "TelcoOne", "QuickParcel", "TechNova",
+    ],
+    "fr": [
+        "@AirHexagone", "@RailFrance", "@SuperMarcheU", "@BanqueDuNord", "@TelecomPlus",
+        "@ColisExpress", "@EnergieVerte", "@BoulangerieMax", "@ModeParis", "@VeloCity",
+        "@EauClaire", "@AutoLion", "Air Hexagone", "Rail France", "Télécom Plus",
+        "Énergie Verte", "la mairie", "le ministère", "@user",
+    ],
+}
+HASHTAGS = {
+    "en": ["#travel", "#customerservice", "#news", "#flying", "#shopping", "#tech"],
+    "fr": ["#ecologie", "#climat", "#energie", "#politique", "#transport", "#conso"],
+}
+EMOJI = {"negative": ["😡", "🙄", "😤", "👎"], "positive": ["😊", "👍", "🙏", "❤️"],
+         "neutral": []}
+COPIES = 4
+
+
+def corpus_lines(lang: str) -> list[tuple[str, str]]:
+    """(text template, label) pairs for one language, in file order."""
+    out = []
+    for label in LABELS:
+        path = CORPUS / f"{lang}_{label}.txt"
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.startswith("//"):
+                out.append((line.strip(), label))
+    return out
+
+
+def expand(template: str, label: str, lang: str, rng: random.Random) -> str:
+    """One surface variant of a template (brand filled in, a little noise added)."""
+    brand = rng.choice(BRANDS[lang])
+    text = template
+    if text.startswith("{b} ") and rng.random() < 0.25:
+        text = text[4:]
+    text = text.replace("{b}", brand)
+    if rng.random() < 0.3:
+        text = text.rstrip(".!")
+    if rng.random() < 0.25:
+        text = text.lower()
+    if rng.random() < 0.1 and EMOJI[label]:
+        text += " " + rng.choice(EMOJI[label])
+    if rng.random() < 0.1:
+        text += " " + rng.choice(HASHTAGS[lang])
+    if rng.random() < 0.1:
+        text += f" http://t.co/{rng.getrandbits(32):08x}"
+    return text
+
+
+def build_corpus(seed: int = 2015) -> tuple[list[str], list[str], list[str]]:
+    """Texts, labels and languages of the expanded training corpus."""
+    rng = random.Random(seed)
+    texts, labels, langs = [], [], []
+    for lang in ("en", "fr"):
+        for template, label in corpus_lines(lang):
+            variants = {expand(template, label, lang, rng) for _ in range(COPIES)}
+            for text in sorted(variants):
+                texts.append(text)
+                labels.append(label)
+                langs.append(lang)
+    return texts, labels, langs
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=MODELS / DEFAULT_MODEL_FILE)
+    parser.add_argument("--c", type=float, default=1.0, help="inverse L2 regularisation")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    texts, labels, langs = build_corpus()
+    config = FeatureConfig(char_ngrams=None, hash_bits=18)
+    model = train(texts, labels, langs, config=config, c=args.c, metadata={
+        "name": "wefirst default sentiment",
+        "trained_on": "project-authored corpus (src/wefirst/voice/models/corpus), "
+                      "VADER and vaderSentiment-fr lexicons (MIT)",
+        "languages": ["en", "fr"],
+    })
+    model.save(args.out)
+    print(f"{len(texts)} posts -> {args.out} in {time.perf_counter() - started:.1f}s",
+          file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
