@@ -127,10 +127,10 @@ class ClickIn(Strict):
 
 
 @public.post("/clicks", status_code=201)
-def post_click(request: Request, data: ClickIn) -> JSONResponse:
+async def post_click(request: Request, data: ClickIn) -> JSONResponse:
     """One reader's click. The answer always names the decision; refusals are problem details
     with `decision` set, so the widget and the fraud report speak the same words."""
-    result = widget_service(request).click(ClickRequest(
+    result = await widget_service(request).click_async(ClickRequest(
         campaign_id=data.campaign,
         publisher_id=data.publisher,
         visitor=data.visitor,

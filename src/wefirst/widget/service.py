@@ -8,16 +8,19 @@ report, the publisher's figures and the ledger agree by construction.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import BigInteger, Connection, Date, bindparam, delete, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
+from starlette.concurrency import run_in_threadpool
 
 from wefirst.catalog.service import Loaded, load_campaign
 from wefirst.errors import FieldError, Forbidden, Invalid, NotFound
@@ -320,14 +323,26 @@ class WidgetService:
     # -- click ---------------------------------------------------------------------------------
     def click(self, req: ClickRequest) -> ClickResult:
         """Decided by the group writer; returns once the decision (and pledge) is committed."""
+        return self._enqueue(req, self.salt(utc_day(self.clock()))).result(timeout=60)
+
+    async def click_async(self, req: ClickRequest) -> ClickResult:
+        """The same, for the event loop: no worker thread is held while the click waits."""
+        day = utc_day(self.clock())
+        salt = self._salts.get(day)
+        if salt is None:  # once a day: the salt may need its own write transaction
+            salt = await run_in_threadpool(self.salt, day)
+        return await asyncio.wrap_future(self._enqueue(req, salt))
+
+    def _enqueue(self, req: ClickRequest, salt: bytes) -> Future[ClickResult]:
         now_ms = self.clock()
         day = utc_day(now_ms)
-        salt = self.salt(day)  # before queueing: it may need its own write transaction
+        if day not in self._salts:  # midnight passed between the salt and now
+            salt = self.salt(day)
         net = network_key(salt, req.client_ip)
         vkey = None
         if valid_visitor(req.visitor):
             vkey = visitor_key(salt, req.campaign_id, req.visitor)
-        return self.writer.submit(lambda tx: self._decide(tx, req, now_ms, day, net, vkey))
+        return self.writer.enqueue(lambda tx: self._decide(tx, req, now_ms, day, net, vkey))
 
     def _decide(
         self, tx: Tx, req: ClickRequest, now_ms: int, day: str, net: str, vkey: str | None
@@ -343,6 +358,7 @@ class WidgetService:
             vkey=vkey,
         )
         origin_ok = snap.domains is not None and origin_allowed(req.origin, req.referer, snap.domains)
+        tx.writing()
         failure = self._check_challenge(conn, req, now_ms) if origin_ok else None
         facts = ClickFacts(
             origin_ok=origin_ok,

@@ -11,10 +11,11 @@ The writer keeps one connection for as long as it runs (it stops after a few idl
 opening a SQLite connection per transaction costs its PRAGMAs, and closing the last one
 checkpoints the WAL, which was most of a click's time before.
 
-Each click runs inside its own SAVEPOINT, so a click that fails before it reached the pledge
-engine (an unknown campaign) rolls back alone. A click that fails after it touched the shared
-engine batch cannot be undone alone (its buffered rows are in that batch), so the transaction
-is rolled back and every click of it is decided again in a transaction of its own.
+A click refused by our own checks before it wrote anything (an unknown campaign) fails alone.
+Any other failure, or one after the click started writing, cannot be undone alone (its rows
+may be in the shared engine batch, and PostgreSQL aborts a transaction on a failed statement),
+so the transaction is rolled back and every click of it is decided again in a transaction of
+its own.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection
 
+from wefirst.errors import WefirstError
 from wefirst.ingest.events import Batch
 from wefirst.store.db import Database
 
@@ -34,15 +36,20 @@ T = TypeVar("T")
 
 
 class Tx:
-    """What one click's work sees: the connection and, on demand, the shared engine batch."""
+    """What one click's work sees: the connection and, on demand, the shared engine batch.
+    Work calls `writing()` before its first write, so the writer knows whether a failing
+    click left anything behind in the transaction."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self._batch: Batch | None = None
-        self.uses = 0
+        self.writes = 0
+
+    def writing(self) -> None:
+        self.writes += 1
 
     def engine_batch(self) -> Batch:
-        self.uses += 1
+        self.writes += 1
         if self._batch is None:
             self._batch = Batch(self.conn)
         return self._batch
@@ -79,16 +86,19 @@ class GroupWriter(Generic[T]):
         return self._conn.begin()
 
     def submit(self, work: Callable[[Tx], T], timeout: float = 60.0) -> T:
+        return self.enqueue(work).result(timeout=timeout)
+
+    def enqueue(self, work: Callable[[Tx], T]) -> Future[T]:
+        """The future is resolved after the commit; async callers await it without a thread."""
         future: Future[T] = Future()
         with self._lock:
             self._queue.put((work, future))
             if self._thread is None:
                 # The thread ends after `idle_seconds` without work, so apps built and dropped
                 # by tests leave no thread behind; the next click starts a new one.
-                self._thread = threading.Thread(target=self._run, name="widget-writer",
-                                                daemon=True)
+                self._thread = threading.Thread(target=self._run, name="widget-writer", daemon=True)
                 self._thread.start()
-        return future.result(timeout=timeout)
+        return future
 
     def _run(self) -> None:
         try:
@@ -132,14 +142,16 @@ class GroupWriter(Generic[T]):
                 conn = self._conn
                 tx = Tx(conn)
                 for work, future in batch:
-                    uses = tx.uses
+                    writes = tx.writes
                     try:
-                        with conn.begin_nested():
-                            outcomes.append((future, True, work(tx)))
-                    except Exception as exc:
-                        if tx.uses != uses:
+                        outcomes.append((future, True, work(tx)))
+                    except WefirstError as exc:
+                        # Our own refusal (an unknown campaign), raised after reads only.
+                        if tx.writes != writes:
                             raise _Poisoned from exc
                         outcomes.append((future, False, exc))
+                    except Exception as exc:  # a database error may have spoiled the transaction
+                        raise _Poisoned from exc
                 tx.flush()
         except _Poisoned as poisoned:
             if len(batch) > 1:
