@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -135,3 +138,14 @@ def brand_with_gap(client: TestClient, db: Database, admin_key: str) -> tuple[Te
     r = client.post(f"/v1/settlements/{r.json()['id']}/confirm", json={}, headers=auth(ben.key))
     assert r.status_code == 200, r.text
     return brand, cid
+
+
+@contextmanager
+def client_from(app: FastAPI, ip: str) -> Iterator[TestClient]:
+    """A client the app sees at address `ip`. Deliberately not entered with `with TestClient`:
+    that would run the app's lifespan (its background workers) once per client."""
+    c = TestClient(app, client=(ip, 40000))
+    try:
+        yield c
+    finally:
+        c.close()

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from cases_kit import case_body, case_log, cosign_and_confirm, open_case, snapshot, token_from
+from cases_kit import case_body, case_log, client_from, cosign_and_confirm, open_case, snapshot, token_from
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
@@ -168,17 +168,13 @@ class _SignedLongAgo(TimestampSigner):
         return int(time.time()) - 49 * 3600
 
 
-def _client_from(app: FastAPI, ip: str) -> TestClient:
-    return TestClient(app, client=(ip, 40000))
-
-
 def test_mass_cosigning_from_one_address(
     app: FastAPI, db: Database, brand_id: str, smtp_sink: SmtpSink, settings: Settings
 ) -> None:
     limit = settings.cases_cosign_limit_per_address
     ids = []
     for i in range(limit + 1):
-        with _client_from(app, f"198.51.{i}.7") as c:
+        with client_from(app, f"198.51.{i}.7") as c:
             ids.append(
                 open_case(
                     c,
@@ -189,12 +185,12 @@ def test_mass_cosigning_from_one_address(
             )
     # from many networks, one address: the address limit holds
     for i, case_id in enumerate(ids[:limit]):
-        with _client_from(app, f"203.0.{i}.9") as c:
+        with client_from(app, f"203.0.{i}.9") as c:
             r = c.post(f"/v1/cases/{case_id}/cosign", json={"email": f"bot+{i}@example.org"})
             assert r.status_code == 202, r.text
     before = snapshot(db)
     sent = len(smtp_sink.wait_for(limit))
-    with _client_from(app, "192.0.2.200") as c:
+    with client_from(app, "192.0.2.200") as c:
         r = c.post(f"/v1/cases/{ids[limit]}/cosign", json={"email": "BOT@example.org"})
     body = problem(r, 429)
     assert "this e-mail address" in body["detail"]
@@ -207,25 +203,26 @@ def test_mass_cosigning_from_one_network(
     app: FastAPI, db: Database, brand_id: str, smtp_sink: SmtpSink, settings: Settings
 ) -> None:
     limit = settings.cases_cosign_limit_per_network
-    case_id = open_case(TestClient(app), brand_id)["id"]
+    with client_from(app, "192.0.2.1") as c:
+        case_id = open_case(c, brand_id)["id"]
     # rotating addresses inside one /24 buys nothing
     for i in range(limit):
-        with _client_from(app, f"198.51.100.{i + 1}") as c:
+        with client_from(app, f"198.51.100.{i + 1}") as c:
             r = c.post(f"/v1/cases/{case_id}/cosign", json={"email": f"u{i}@example.org"})
             assert r.status_code == 202, r.text
     smtp_sink.wait_for(limit)
     before = snapshot(db)
-    with _client_from(app, "198.51.100.250") as c:
+    with client_from(app, "198.51.100.250") as c:
         body = problem(c.post(f"/v1/cases/{case_id}/cosign", json={"email": "fresh@example.org"}), 429)
     assert "your network" in body["detail"]
     assert snapshot(db) == before
     # another network is not affected
-    with _client_from(app, "198.51.101.1") as c:
+    with client_from(app, "198.51.101.1") as c:
         assert c.post(f"/v1/cases/{case_id}/cosign", json={"email": "fresh@example.org"}).status_code == 202
 
 
 def test_case_flood_from_one_network(app: FastAPI, db: Database, brand_id: str, settings: Settings) -> None:
-    with _client_from(app, "2001:db8:42:1::5") as c:
+    with client_from(app, "2001:db8:42:1::5") as c:
         for i in range(settings.cases_open_limit_per_network):
             open_case(
                 c,
@@ -234,7 +231,7 @@ def test_case_flood_from_one_network(app: FastAPI, db: Database, brand_id: str, 
                 what_happened=f"Distinct story {i}: " + " ".join(f"t{i}y{j}" for j in range(12)),
             )
     before = snapshot(db)
-    with _client_from(app, "2001:db8:42:ffff::9") as c:  # same /48
+    with client_from(app, "2001:db8:42:ffff::9") as c:  # same /48
         body = problem(c.post("/v1/cases", json=case_body(brand_id, title="One more case please")), 429)
     assert "your network" in body["detail"]
     assert snapshot(db) == before

@@ -4,7 +4,7 @@ part only, and a refused request changes nothing."""
 from __future__ import annotations
 
 import pytest
-from cases_kit import case_body, open_case, snapshot
+from cases_kit import case_body, client_from, open_case, snapshot
 from fastapi.testclient import TestClient
 
 from wefirst.auth.keys import create_key
@@ -150,13 +150,13 @@ def test_anonymous_idempotency_keys_are_never_shared(
     brand = make_brand(client, db, admin_key)
     body = case_body(brand.id)
     key = {"Idempotency-Key": "same-key"}
-    with TestClient(client.app, client=("198.51.100.1", 1)) as a:
+    with client_from(client.app, "198.51.100.1") as a:
         first = a.post("/v1/cases", json=body, headers=key)
         replay = a.post("/v1/cases", json=body, headers=key)
     assert first.status_code == 201
     assert replay.headers["Idempotent-Replayed"] == "true"
     assert replay.json()["opener_token"] == first.json()["opener_token"]
-    with TestClient(client.app, client=("203.0.113.1", 1)) as b:
+    with client_from(client.app, "203.0.113.1") as b:
         other = b.post("/v1/cases", json=body, headers=key)
     assert "Idempotent-Replayed" not in other.headers
     assert other.status_code == 409  # a fresh request: the duplicate check answers
