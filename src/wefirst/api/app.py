@@ -29,12 +29,12 @@ from wefirst.tlog import sequencer as tlog_sequencer
 log = logging.getLogger("wefirst.http")
 
 ROUTERS = [
+    widget.router,  # first: routes are matched in order, and widget clicks are the hottest path
     parties.router,
     campaigns.router,
     settlements.router,
     events.router,
     keys.router,
-    widget.router,
     publishers.router,
     cases_api.router,
     log_api.router,
