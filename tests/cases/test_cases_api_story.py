@@ -15,10 +15,11 @@ from cases_kit import (
 )
 from fastapi.testclient import TestClient
 
+from wefirst.mail import SmtpMailer
 from wefirst.store.db import Database
 
 from factories import auth, make_brand
-from smtp_server import SmtpSink
+from smtp_server import SmtpSink, free_port
 
 
 def test_complaint_against_a_campaign_full_story(
@@ -215,3 +216,29 @@ def test_same_person_counts_once_and_can_erase_the_address(
     r = client.post("/v1/supporter-erasures", json={"email": "nobody@example.org"})
     assert r.status_code == 202
     assert len(smtp_sink.messages) == sent
+
+
+def test_mail_server_down_then_back(
+    client: TestClient, db: Database, admin_key: str, smtp_sink: SmtpSink
+) -> None:
+    """If the confirmation cannot be sent, the person is told (503) and nothing counts; asking
+    again once the server is back sends a working link for the same pending signature."""
+    brand = make_brand(client, db, admin_key)
+    case_id = open_case(client, brand.id)["id"]
+    app = client.app
+    good_port = app.state.settings.smtp_port  # type: ignore[attr-defined]
+    app.state.mailer = SmtpMailer(  # type: ignore[attr-defined]
+        app.state.settings.model_copy(update={"smtp_port": free_port()})  # type: ignore[attr-defined]
+    )
+    r = client.post(f"/v1/cases/{case_id}/cosign", json={"email": "late@example.org"})
+    assert r.status_code == 503
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert "try again" in r.json()["detail"]
+    assert client.get(f"/v1/cases/{case_id}").json()["cosigns"] == 0
+
+    app.state.mailer = SmtpMailer(  # type: ignore[attr-defined]
+        app.state.settings.model_copy(update={"smtp_port": good_port})  # type: ignore[attr-defined]
+    )
+    done = cosign_and_confirm(client, smtp_sink, case_id, "late@example.org")
+    assert done["cosigns"] == 1
+    assert counts(db)["case_supporters"] == 1

@@ -3,7 +3,7 @@ moderators hide it with a public reason, restore it, or dismiss the report. Ever
 written to `case_moderation_log` (public: action, reason, time) and hides/restores also go
 to the transparency log, so moderation cannot silently rewrite what a brand faced.
 
-Moderators are keys with role `moderator` (if the auth module offers it) or `admin`."""
+Moderators are keys with role `moderator` or `admin`; a moderator key can do nothing else."""
 
 from __future__ import annotations
 
