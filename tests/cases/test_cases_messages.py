@@ -29,3 +29,15 @@ def test_every_message_renders_with_its_placeholders(code: str, lang: str) -> No
     names = set(re.findall(r"\{(\w+)", CATALOGUE[code]["en"]))
     text = message(code, lang, **{n: f"<{n}>" for n in names})  # type: ignore[arg-type]
     assert all(f"<{n}>" in text for n in names)
+
+
+def test_confirmation_pages_escape_and_count_in_both_languages() -> None:
+    from wefirst.cases import confirm_pages
+
+    page = confirm_pages.cosign_form("fr", "Prix < promesses & <b>", "/v1/cosign-confirmations/t")
+    assert "Prix &lt; promesses &amp; &lt;b&gt;" in page
+    assert "<b>" not in page
+    assert 'lang="fr"' in page
+    assert "1 person has co-signed." in confirm_pages.cosign_result("en", True, 1)
+    assert "12 personnes ont cosigné." in confirm_pages.cosign_result("fr", False, 12)
+    assert "(masqué par la modération)" in confirm_pages.cosign_form("fr", None, "/x")

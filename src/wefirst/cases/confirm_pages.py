@@ -18,13 +18,15 @@ _TEXT: Final[dict[str, dict[Lang, str]]] = {
     },
     "cosign_button": {"en": "Confirm my signature", "fr": "Confirmer ma signature"},
     "cosign_done": {
-        "en": "Thank you: your signature counts. {count} people have co-signed.",
-        "fr": "Merci : votre signature est comptée. {count} personnes ont cosigné.",
+        "en": "Thank you: your signature counts. {people}",
+        "fr": "Merci : votre signature est comptée. {people}",
     },
     "cosign_already": {
-        "en": "Your signature was already counted. {count} people have co-signed.",
-        "fr": "Votre signature était déjà comptée. {count} personnes ont cosigné.",
+        "en": "Your signature was already counted. {people}",
+        "fr": "Votre signature était déjà comptée. {people}",
     },
+    "people_one": {"en": "1 person has co-signed.", "fr": "1 personne a cosigné."},
+    "people_many": {"en": "{count} people have co-signed.", "fr": "{count} personnes ont cosigné."},
     "erase_title": {"en": "Erase your address", "fr": "Effacer votre adresse"},
     "erase_lead": {
         "en": "Erase this address from every case it co-signed? Signatures stay counted.",
@@ -66,7 +68,8 @@ def cosign_form(lang: Lang, case_title: str | None, action: str) -> str:
 
 def cosign_result(lang: Lang, newly: bool, count: int) -> str:
     key = "cosign_done" if newly else "cosign_already"
-    return _page(lang, t("cosign_title", lang), f"<p>{escape(t(key, lang, count=count))}</p>")
+    people = t("people_one", lang) if count == 1 else t("people_many", lang, count=count)
+    return _page(lang, t("cosign_title", lang), f"<p>{escape(t(key, lang, people=people))}</p>")
 
 
 def erase_form(lang: Lang, action: str) -> str:
