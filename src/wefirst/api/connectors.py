@@ -46,6 +46,15 @@ def connection_cache(request: Request) -> inbox.ConnectionCache:
     return cache
 
 
+def inbox_writer(request: Request) -> inbox.InboxWriter:
+    """One group-commit writer per app (started on first use, stopped at shutdown)."""
+    writer: inbox.InboxWriter | None = getattr(request.app.state, "connectors_writer", None)
+    if writer is None:
+        writer = inbox.InboxWriter(request.app.state.db)
+        request.app.state.connectors_writer = writer
+    return writer
+
+
 def remotes_for(request: Request) -> processing.RemotesFactory:
     """Tests and the demo may put a factory on `app.state.connector_remotes`."""
     factory: processing.RemotesFactory | None = getattr(
@@ -63,7 +72,7 @@ def _receive(request: Request, background: BackgroundTasks, db: Database, body: 
     received = inbox.receive(
         db, box, connection_id=connection_id, platform=platform, headers=request.headers,
         body=body, now=utcnow(), stripe_tolerance=settings.connectors_stripe_tolerance_seconds,
-        cache=connection_cache(request))
+        cache=connection_cache(request), writer=inbox_writer(request))
     if received.status == "ping":
         return JSONResponse({"received": True, "ping": True}, status_code=200)
     if received.status == "queued" and received.delivery_id and \

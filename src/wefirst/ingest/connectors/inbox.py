@@ -7,10 +7,11 @@ queue is swept by `process_pending`. A bad signature stores nothing but a counte
 from __future__ import annotations
 
 import hashlib
+import queue
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -98,11 +99,12 @@ def lower(headers: Mapping[str, str]) -> dict[str, str]:
     return {k.lower(): v for k, v in headers.items()}
 
 
-def bump(conn: Connection, connection_id: str, names: Sequence[str], now: datetime) -> None:
+def bump(conn: Connection, connection_id: str, names: Sequence[str], now: datetime,
+         by: int = 1) -> None:
     """Per-connection counters for the reconciliation view, as one upsert each."""
     dialect = conn.dialect.name
     for name in names:
-        values: dict[str, Any] = {"connection_id": connection_id, "name": name, "count": 1,
+        values: dict[str, Any] = {"connection_id": connection_id, "name": name, "count": by,
                                   "last_at": now}
         if dialect == "postgresql":
             stmt: Any = pg_insert(connector_counters).values(**values)
@@ -110,7 +112,7 @@ def bump(conn: Connection, connection_id: str, names: Sequence[str], now: dateti
             stmt = sqlite_insert(connector_counters).values(**values)
         conn.execute(stmt.on_conflict_do_update(
             index_elements=["connection_id", "name"],
-            set_={"count": connector_counters.c.count + 1, "last_at": now},
+            set_={"count": connector_counters.c.count + by, "last_at": now},
         ))
 
 
@@ -177,6 +179,7 @@ def receive(
     now: datetime,
     stripe_tolerance: int | None = 300,
     cache: ConnectionCache | None = None,
+    writer: InboxWriter | None = None,
 ) -> Received:
     headers = lower(headers)
     entry = (cache.get(db, box, connection_id) if cache is not None
@@ -197,41 +200,194 @@ def receive(
             matched = verify_base64_hmac(body, headers.get(name), plain)
         parsed = parse_delivery(platform, info.account, headers, body, "pending", now)
     except SignatureRejected as exc:
-        _count(db, connection_id, ["received", f"rejected:{exc.reason}"], now)
+        _count(db, writer, connection_id, ["received", f"rejected:{exc.reason}"], now)
         raise
     except (MalformedPayload, AccountMismatch) as exc:
-        _count(db, connection_id, ["received", "verified", f"rejected:{exc.reason}"], now)
+        _count(db, writer, connection_id, ["received", "verified", f"rejected:{exc.reason}"],
+               now)
         raise
     except WefirstError:
         raise
     secret_id = secrets[matched][0]
-    key = _delivery_key(platform, headers, body, parsed)
-    stored = {k: v for k, v in headers.items() if k not in _DROPPED_HEADERS}
-    delivery_id = new_id("dlv")
+    last = touched.get(secret_id)
+    touch = last is None or as_utc(last) < now - _MATCH_TOUCH
+    if touch:
+        touched[secret_id] = now
+    item = Pending(
+        connection_id=connection_id,
+        key=_delivery_key(platform, headers, body, parsed),
+        topic=parsed.topic[:100],
+        headers={k: v for k, v in headers.items() if k not in _DROPPED_HEADERS},
+        body=body,
+        now=now,
+        counters=["received", "verified"],
+        touch_secret=secret_id if touch else None,
+    )
+    return _submit(db, writer, item)
+
+
+@dataclass
+class Pending:
+    """One thing to make durable before answering: a delivery (with its counters), or, when
+    `body` is None, only counters (a rejection)."""
+
+    connection_id: str
+    now: datetime
+    counters: list[str]
+    key: str = ""
+    topic: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes | None = None
+    touch_secret: int | None = None
+    result: Received | None = None
+    error: BaseException | None = None
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+def store_many(conn: Connection, items: Sequence[Pending]) -> None:
+    """Store a group of deliveries in the caller's transaction: one look-up for duplicates,
+    one multi-row insert, one upsert per counter. Sets each item's `result`."""
+    wanted: dict[str, set[str]] = {}
+    for item in items:
+        if item.body is not None:
+            wanted.setdefault(item.connection_id, set()).add(item.key)
+    existing: dict[tuple[str, str], str] = {}
+    for connection_id, keys in wanted.items():
+        for row in conn.execute(select(connector_deliveries.c.delivery_key,
+                                       connector_deliveries.c.id).where(
+                connector_deliveries.c.connection_id == connection_id,
+                connector_deliveries.c.delivery_key.in_(sorted(keys)))):
+            existing[(connection_id, row.delivery_key)] = row.id
+    rows: list[dict[str, Any]] = []
+    counts: dict[tuple[str, str], int] = {}
+    last: dict[str, datetime] = {}
+    for item in items:
+        names = list(item.counters)
+        if item.body is not None:
+            found = existing.get((item.connection_id, item.key))
+            if found is not None:
+                names.append("duplicate")
+                item.result = Received("duplicate", found, item.topic)
+            else:
+                delivery_id = new_id("dlv")
+                existing[(item.connection_id, item.key)] = delivery_id
+                rows.append({
+                    "id": delivery_id, "connection_id": item.connection_id,
+                    "topic": item.topic, "delivery_key": item.key, "headers": item.headers,
+                    "body": item.body, "received_at": item.now, "status": "queued",
+                    "attempts": 0})
+                item.result = Received("queued", delivery_id, item.topic)
+            if item.touch_secret is not None:
+                accounts.mark_secret_matched(conn, item.touch_secret, item.now)
+        for name in names:
+            counts[(item.connection_id, name)] = counts.get((item.connection_id, name), 0) + 1
+        last[item.connection_id] = max(item.now, last.get(item.connection_id, item.now))
+    if rows:
+        conn.execute(insert(connector_deliveries), rows)
+    for (connection_id, name), n in sorted(counts.items()):
+        bump(conn, connection_id, [name], last[connection_id], by=n)
+
+
+def _submit(db: Database, writer: InboxWriter | None, item: Pending) -> Received:
+    if writer is not None:
+        return writer.submit(item)
     try:
         with db.write() as conn:
-            dup = conn.execute(select(connector_deliveries.c.id).where(
-                connector_deliveries.c.connection_id == connection_id,
-                connector_deliveries.c.delivery_key == key)).first()
-            if dup is not None:
-                bump(conn, connection_id, ["received", "verified", "duplicate"], now)
-                return Received("duplicate", dup.id, parsed.topic)
-            conn.execute(insert(connector_deliveries).values(
-                id=delivery_id, connection_id=connection_id, topic=parsed.topic[:100],
-                delivery_key=key, headers=stored, body=body, received_at=now,
-                status="queued", attempts=0,
-            ))
-            bump(conn, connection_id, ["received", "verified"], now)
-            last = touched.get(secret_id)
-            if last is None or as_utc(last) < now - _MATCH_TOUCH:
-                accounts.mark_secret_matched(conn, secret_id, now)
-                touched[secret_id] = now
-    except IntegrityError:  # a concurrent copy of the same delivery won the insert
-        _count(db, connection_id, ["received", "verified", "duplicate"], now)
-        return Received("duplicate", None, parsed.topic)
-    return Received("queued", delivery_id, parsed.topic)
+            store_many(conn, [item])
+    except IntegrityError:
+        # Only a concurrent copy of the same delivery winning the insert is a duplicate;
+        # anything else must fail the request, never be acknowledged as stored.
+        with db.read() as conn:
+            found = conn.execute(select(connector_deliveries.c.id).where(
+                connector_deliveries.c.connection_id == item.connection_id,
+                connector_deliveries.c.delivery_key == item.key)).first()
+        if item.body is None or found is None:
+            raise
+        with db.write() as conn:
+            bump(conn, item.connection_id, [*item.counters, "duplicate"], item.now)
+        return Received("duplicate", found.id, item.topic)
+    assert item.result is not None or item.body is None
+    return item.result or Received("queued", None)
 
 
-def _count(db: Database, connection_id: str, names: Sequence[str], now: datetime) -> None:
-    with db.write() as conn:
-        bump(conn, connection_id, names, now)
+class InboxWriter:
+    """Group commit for acknowledgements: concurrent receivers hand their delivery to one
+    writer thread, which stores everything waiting in one transaction and wakes them all.
+
+    Every receiver still waits for *its* commit before answering 2xx, so nothing
+    acknowledged is lost; the disk's commit rate is shared by many deliveries instead of
+    being spent on each. If a group fails, its items are retried one by one so one bad item
+    cannot fail the others."""
+
+    def __init__(self, db: Database, max_group: int = 256) -> None:
+        self.db = db
+        self.max_group = max_group
+        self._queue: queue.Queue[Pending | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self.groups = 0
+        self.items = 0
+
+    def submit(self, item: Pending, timeout: float = 30.0) -> Received:
+        self._ensure_started()
+        self._queue.put(item)
+        if not item.done.wait(timeout):
+            raise TimeoutError("the delivery inbox did not answer in time")
+        if item.error is not None:
+            raise item.error
+        assert item.result is not None or item.body is None
+        return item.result or Received("queued", None)
+
+    def _ensure_started(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="connector-inbox",
+                                                daemon=True)
+                self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        with self._lock:
+            thread = self._thread
+        if thread is not None and thread.is_alive():
+            self._queue.put(None)
+            thread.join(timeout)
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            group = [first]
+            while len(group) < self.max_group:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    self._write(group)
+                    return
+                group.append(nxt)
+            self._write(group)
+
+    def _write(self, group: list[Pending]) -> None:
+        try:
+            with self.db.write() as conn:
+                store_many(conn, group)
+            self.groups += 1
+            self.items += len(group)
+        except Exception:
+            for item in group:
+                item.result = None
+                try:
+                    item.result = _submit(self.db, None, item)
+                except Exception as exc:  # handed to the waiting receiver
+                    item.result = None
+                    item.error = exc
+        finally:
+            for item in group:
+                item.done.set()
+
+
+def _count(db: Database, writer: InboxWriter | None, connection_id: str, names: Sequence[str],
+           now: datetime) -> None:
+    _submit(db, writer, Pending(connection_id=connection_id, now=now, counters=list(names)))

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from wefirst.domain.clock import utcnow
 from wefirst.ingest.connectors import processing
 from wefirst.ingest.connectors.crypto import SecretBox
+from wefirst.ingest.connectors.inbox import InboxWriter
 
 log = logging.getLogger("wefirst.connectors")
 GRACE = timedelta(seconds=30)
@@ -70,3 +71,7 @@ def stop(app: FastAPI) -> None:
     if isinstance(sweeper, Sweeper):
         sweeper.stop()
         app.state.connector_sweeper = None
+    writer = getattr(app.state, "connectors_writer", None)
+    if isinstance(writer, InboxWriter):
+        writer.stop()
+        app.state.connectors_writer = None
