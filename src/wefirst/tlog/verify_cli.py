@@ -8,7 +8,6 @@ mismatch); 2 usage error; 3 malformed input (checkpoint, tile, bundle, key, rece
 from __future__ import annotations
 
 import json
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -337,6 +336,5 @@ def audit_cmd(
         typer.echo(f"OK: balances of {len(deriver.campaigns)} campaigns match the log")
 
 
-def main() -> None:  # pragma: no cover - convenience for `python -m`
+if __name__ == "__main__":  # `python -m wefirst.tlog.verify_cli`: the verifier alone, light
     app()
-    sys.exit(0)
