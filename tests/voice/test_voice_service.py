@@ -324,3 +324,21 @@ def test_pending_retries_survive_a_restart_and_deliveries_can_be_replayed(
     assert received["type"] == "voice.episode.started"
     assert received["data"]["episode"]["peak_count"] == 30
     assert secret.startswith("whsec_")
+
+
+def test_refresh_picks_up_new_settings_and_keeps_the_detector(
+    client: TestClient, db: Database, admin_key: str, settings: Settings
+) -> None:
+    brand = make_brand(client, db, admin_key, "Acme")
+    configure(client, brand.id, brand.key)
+    svc = service.VoiceService(db, settings, detect_language=lang, sentiment=KeywordSentiment())
+    svc.refresh()
+    assert svc.refresh() is False  # nothing changed
+    detector = svc.pipeline.detector
+    assert svc.ingest([post(1, "Zorg is awful", T0)]).matched == 0
+    configure(client, brand.id, brand.key, aliases=["Zorg"], detector={"alpha": 0.001})
+    assert svc.refresh() is True
+    assert svc.pipeline.detector is detector  # learned baselines are kept
+    assert detector is not None
+    assert detector.brand_configs[brand.id].alpha == 0.001
+    assert svc.ingest([post(2, "Zorg is awful", T0)]).matched == 1

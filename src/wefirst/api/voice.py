@@ -81,7 +81,8 @@ def put_settings(
     brand_id: str, data: VoiceSettingsIn, actor: ActorDep, db: DbDep
 ) -> dict[str, Any]:
     """Replace the brand's names, aliases, handles, hashtags, exclusion terms, live sources and
-    detector sensitivity. Takes effect at the next import or `wefirst voice listen` reload."""
+    detector sensitivity. A running `wefirst voice listen` picks the change up at its next poll;
+    imports use it at once."""
     _own(actor, brand_id)
     payload = data.model_dump()
     payload["detector"] = {k: v for k, v in payload["detector"].items() if v is not None}

@@ -410,6 +410,16 @@ class MobilizationDetector:
             if s.episode is not None
         ]
 
+    def configure(
+        self, brand_configs: Mapping[str, DetectorConfig], drop_terms: Iterable[str] | None = None
+    ) -> None:
+        """New per-brand settings (and brand words) without losing any learned state."""
+        self.brand_configs = dict(brand_configs)
+        if drop_terms is not None:
+            self.drop_terms = frozenset(drop_terms)
+        for brand_id, brand in self._brands.items():
+            brand.cfg = self.brand_configs.get(brand_id, self.config)
+
     def baseline(self, brand_id: str, polarity: str) -> float | None:
         """Expected posts in the current hour (None for an unknown brand or polarity)."""
         brand = self._brands.get(brand_id)

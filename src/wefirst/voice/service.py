@@ -500,6 +500,7 @@ class VoiceService:
     config: DetectorConfig | None = None
     pipeline: Pipeline = field(init=False)
     overrides: dict[str, dict[str, Any]] = field(init=False, default_factory=dict)
+    _stamp: tuple[int, str] | None = field(init=False, default=None)
     dispatcher: Dispatcher = field(init=False)
     sink: EpisodeSink = field(init=False)
 
@@ -536,6 +537,27 @@ class VoiceService:
         self.pipeline.matcher = BrandMatcher(terms)
         self.pipeline.detector = self.new_detector()
         return terms
+
+    def refresh(self) -> bool:
+        """Pick up brands' new settings (names, handles, sensitivity) while listening, keeping
+        the detector's learned baselines; True when something changed."""
+        with self.db.read() as conn:
+            stamp = conn.execute(select(func.count(), func.max(voice_brand_settings.c.updated_at))
+                                 .select_from(voice_brand_settings)).one()
+        key = (int(stamp[0]), str(stamp[1]))
+        if key == self._stamp:
+            return False
+        self._stamp = key
+        with self.db.read() as conn:
+            terms = load_brand_terms(conn)
+            self.overrides = detector_overrides(conn)
+        self.pipeline.matcher = BrandMatcher(terms)
+        if self.pipeline.detector is not None:
+            base = self.detector_config()
+            self.pipeline.detector.configure(
+                {b: replace(base, **o) for b, o in self.overrides.items()},
+                self.pipeline.matcher.brand_terms())
+        return True
 
     def ingest(self, posts: Iterable[Post]) -> BatchResult:
         return self.pipeline.process(posts)
@@ -885,6 +907,14 @@ def listen(
         ).start()
 
     def poll() -> None:
+        if svc.refresh():  # a brand changed its settings: new terms, maybe new sources
+            with db.read() as conn:
+                fresh = live_sources(conn)
+            known = {(m.api_base_url, m.public, tuple(m.hashtags)) for m in mastodons}
+            for server, public, tags in fresh["mastodon"]:
+                if (server.rstrip("/"), public, tuple(tags)) not in known:
+                    mastodons.append(MastodonSource(server, salt, hashtags=tags, public=public))
+            sources["rss"] = fresh["rss"]
         for source in mastodons:
             try:
                 for p in source.poll():
