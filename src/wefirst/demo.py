@@ -45,8 +45,13 @@ class DemoContext:
     urls: dict[str, str] = field(default_factory=dict)
 
 
-# Areas append steps: called once after the core seed, with the running server.
-EXTRA_STEPS: list[tuple[str, Callable[[DemoContext], None]]] = []
+def extra_steps() -> list[tuple[str, Callable[[DemoContext], None]]]:
+    """Each area's demo step, run once after the core seed, with the server running."""
+    from wefirst.cases.demo import demo_step as cases_step
+
+    return [
+        ("accountability cases", cases_step),
+    ]
 
 
 def _h(key: str, idem: str | None = None) -> dict[str, str]:
@@ -210,7 +215,7 @@ def run(host: str, port: int, serve: bool = True, scale: float = 1.0) -> None:
         if fresh:
             console.print("[bold]Seeding the demo[/] (two campaigns, a realistic stream)…")
             seed(ctx, http, scale)
-            for name, step in EXTRA_STEPS:
+            for name, step in extra_steps():
                 console.print(f"  {name}…")
                 step(ctx)
         else:

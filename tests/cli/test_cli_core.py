@@ -108,6 +108,7 @@ def test_demo_seeds_through_the_api(env: Path) -> None:
     assert r.exit_code == 0, r.output
     assert f"http://127.0.0.1:{port}/" in r.output
     assert "sk_live_admin_" in r.output
+    assert "/v1/cases/cas_" in r.output  # the cases area seeded its stories
     # the data is kept for the next run, which reuses it instead of seeding twice
     r = runner.invoke(app, ["demo", "--no-serve", "--port", str(port)])
     assert r.exit_code == 0, r.output
