@@ -121,7 +121,7 @@ def _episode(i: int, brand_id: str, polarity: str = "negative", ended: bool = Tr
         peak_count=40, peak_expected=4.0, posts=70, expected=9.0,
         end=start + timedelta(hours=3) if ended else None,
         top_terms=(("refund", 30),), top_reasons=(("Lost Luggage", 12),),
-        samples=(SamplePost("https://m.example/1", "worst", start, 3),),
+        samples=(SamplePost("https://m.example/1", "@dana_k@m.example worst, cc @acme", start, 3),),
     )
 
 
@@ -153,6 +153,9 @@ def test_public_episodes_pagination_and_atom(
     assert one["peak_ratio"] == 10.0
     assert one["excess"] == 61.0
     assert one["top_reasons"] == [{"reason": "Lost Luggage", "posts": 12}]
+    # people's handles are not republished in sample posts; the link to the original remains
+    assert one["samples"][0]["text"] == "@… worst, cc @…"
+    assert one["samples"][0]["ref"] == "https://m.example/1"
     assert client.get(f"{base}/ep_nope").status_code == 404
     assert client.get(base, params={"starting_after": "ep_nope"}).status_code == 422
 

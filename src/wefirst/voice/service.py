@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -325,6 +326,15 @@ def upsert_episode(conn: Connection, ep: Episode, now: datetime) -> Any:
     return conn.execute(select(voice_episodes).where(voice_episodes.c.key == ep.key)).one()
 
 
+_MENTION = re.compile(r"(?<![\w@])@[\w.]+(?:@[\w.-]+)?")
+
+
+def mask_mentions(text: str) -> str:
+    """Sample posts are public evidence, but the people they @mention did not write them:
+    their handles are masked in what we republish (the link to the original remains)."""
+    return _MENTION.sub("@…", text)
+
+
 def episode_json(row: Any) -> dict[str, Any]:
     ratio = row.peak_count / max(row.peak_expected, 0.5)
     return {
@@ -337,7 +347,8 @@ def episode_json(row: Any) -> dict[str, Any]:
         "excess": round(max(row.posts - row.expected, 0.0), 1),
         "top_terms": [{"term": t, "posts": c} for t, c in row.top_terms],
         "top_reasons": [{"reason": r, "posts": c} for r, c in row.top_reasons],
-        "samples": row.samples, "updated_at": rfc3339(row.updated_at),
+        "samples": [{**x, "text": mask_mentions(str(x.get("text", "")))} for x in row.samples],
+        "updated_at": rfc3339(row.updated_at),
     }
 
 
