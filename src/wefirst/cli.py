@@ -57,7 +57,8 @@ def serve(
     _upgrade(settings)
     configure_logging(settings.log_json)
     uvicorn.run("wefirst.api.app:create_app_from_env", factory=True, host=host, port=port,
-                workers=workers, log_config=None, timeout_graceful_shutdown=20)
+                workers=workers, log_config=None, timeout_graceful_shutdown=20,
+                proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips)
 
 
 def _upgrade(settings: Settings) -> None:

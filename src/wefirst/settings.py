@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     )
     db_pool_size: int = Field(5, description="Connections per process in the PostgreSQL pool.")
     log_json: bool = Field(True, description="Structured JSON logs on stderr.")
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1",
+        description="Reverse proxies trusted for X-Forwarded-For/Proto (comma-separated, or *). "
+        "Rate limits per network need the real client address.",
+    )
 
     # tlog
     tlog_origin: str | None = Field(
