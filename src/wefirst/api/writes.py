@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +16,14 @@ from wefirst.ingest.idempotency import request_fingerprint, run_idempotent
 from wefirst.store.db import Database
 
 
+def _anonymous_scope(request: Request) -> str:
+    """Callers without a key never share replays: their keys are scoped to their address,
+    kept only as a keyed hash."""
+    secret: str = request.app.state.settings.secret_key
+    host = request.client.host if request.client else "unknown"
+    return "anon:" + hmac.new(secret.encode(), host.encode(), hashlib.sha256).hexdigest()[:40]
+
+
 def idempotent_post(
     request: Request,
     db: Database,
@@ -24,7 +34,7 @@ def idempotent_post(
 ) -> JSONResponse:
     result = run_idempotent(
         db,
-        scope=actor.key_id if actor else "public",
+        scope=actor.key_id if actor else _anonymous_scope(request),
         key=key,
         fingerprint=request_fingerprint(request.method, request.url.path, body),
         work=work,
