@@ -3,6 +3,7 @@ Jetstream on a local websockets server. Nothing reaches a real service."""
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from test_voice_service import KeywordSentiment, lang
@@ -74,3 +75,36 @@ def test_listen_streams_bluesky_and_applies_deletions(
     # the first post was deleted, and the third post's author deactivated their account
     assert sorted(keys.values()) == [False, True, True]
     assert stats["deletions"] == 2
+
+
+SSE = (ASSETS / "mastodon" / "streaming_public.sse").read_bytes()
+
+
+def test_listen_streams_mastodon_with_a_token_from_the_environment(
+    client: TestClient, db: Database, admin_key: str, settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    brand = make_brand(client, db, admin_key, "Pampers")
+    monkeypatch.setenv("TEST_MASTODON_TOKEN", "token-for-tests")
+    with fake_http() as server:
+        server.static("/api/v1/streaming/public", SSE, "text/event-stream")
+        r = client.put(f"/v1/brands/{brand.id}/voice/settings", headers=auth(brand.key), json={
+            "names": ["Pampers"],
+            "sources": {"mastodon": [{"server": server.url, "public": True,
+                                      "token_env": "TEST_MASTODON_TOKEN"}]}})
+        assert r.status_code == 200, r.text
+        bad = client.put(f"/v1/brands/{brand.id}/voice/settings", headers=auth(brand.key), json={
+            "sources": {"mastodon": [{"server": server.url, "token_env": "token-abc123"}]}})
+        assert bad.status_code == 422  # a variable name, never the token itself
+        svc = service.VoiceService(db, settings, detect_language=lang,
+                                   sentiment=KeywordSentiment())
+        stats = service.listen(db, settings, duration=2.5, service=svc)
+        streamed = [q for q in server.requests if q.path.startswith("/api/v1/streaming/public")]
+    assert streamed
+    assert streamed[0].headers["Authorization"] == "Bearer token-for-tests"
+    assert stats["new"] == 2  # the two statuses naming Pampers; the edit is the same post
+    keys = stored(db)
+    assert len(keys) == 2
+    # the stream's delete event names a local id seen in this stream: that post is hidden
+    assert stats["deletions"] == 1
+    assert sorted(keys.values()) == [False, True]

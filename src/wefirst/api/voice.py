@@ -33,6 +33,9 @@ class MastodonSourceIn(_Strict):
     hashtags: Annotated[list[Annotated[str, Field(pattern=r"^#?\w{1,100}$")]],
                         Field(max_length=50)] = []
     public: bool = False
+    #: stream instead of polling: the NAME of the environment variable of `wefirst voice listen`
+    #: that holds a user token (streaming needs one since Mastodon 4.2); never the token itself
+    token_env: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]{0,63}$")] | None = None
 
 
 class SourcesIn(_Strict):

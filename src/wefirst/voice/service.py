@@ -862,18 +862,24 @@ def live_sources(conn: Connection) -> dict[str, Any]:
     """The union of every brand's configured live sources (one connection per source, the
     matcher then assigns posts to brands)."""
     mastodon: dict[tuple[str, bool], set[str]] = defaultdict(set)
+    streams: set[tuple[str, bool, tuple[str, ...], str]] = set()
     rss: set[str] = set()
     bluesky = False
     for row in conn.execute(select(voice_brand_settings.c.sources)):
         src = row.sources or {}
         for m in src.get("mastodon") or ():
-            mastodon[(str(m["server"]), bool(m.get("public")))].update(
-                h.lstrip("#") for h in m.get("hashtags") or ()
-            )
+            tags = tuple(sorted(h.lstrip("#") for h in m.get("hashtags") or ()))
+            if m.get("token_env"):
+                # streaming needs a user token (Mastodon >= 4.2); the settings only name the
+                # environment variable that holds it, the token itself is never stored
+                streams.add((str(m["server"]), bool(m.get("public")), tags, str(m["token_env"])))
+            else:
+                mastodon[(str(m["server"]), bool(m.get("public")))].update(tags)
         rss.update(src.get("rss") or ())
         bluesky = bluesky or bool(src.get("bluesky"))
     return {
         "mastodon": [(server, public, sorted(tags)) for (server, public), tags in sorted(mastodon.items())],
+        "mastodon_streams": sorted(streams),
         "rss": sorted(rss),
         "bluesky": bluesky,
     }
@@ -891,6 +897,7 @@ def listen(
     """`wefirst voice listen`: poll Mastodon timelines and RSS feeds every
     ``voice_poll_seconds``, stream Bluesky Jetstream in a thread, and push what arrives through
     the pipeline about once a second (a group commit, not one per post)."""
+    import os
     import queue
     import threading
     import time
@@ -912,6 +919,17 @@ def listen(
         for server, public, tags in sources["mastodon"]
     ]
     feeds = FeedFetcher(salt)
+    for server, public, tags, token_env in sources["mastodon_streams"]:
+        token = os.environ.get(token_env)
+        if token is None:
+            stats["errors"] += 1
+            if console is not None:
+                console.print(f"mastodon {server}: ${token_env} is not set; not streaming")
+            continue
+        streamer = MastodonSource(server, salt, hashtags=list(tags), public=public,
+                                  access_token=token)
+        threading.Thread(target=_mastodon_worker, args=(streamer, inbox, stop), daemon=True,
+                         name=f"voice-mastodon-{server}").start()
     if sources["bluesky"] and not once:
         threading.Thread(
             target=_bluesky_worker, args=(settings, salt, inbox, stop), daemon=True, name="voice-jetstream"
@@ -978,6 +996,18 @@ def listen(
         stop.set()
         feeds.close()
     return stats
+
+
+def _mastodon_worker(source: Any, inbox: Any, stop: Any) -> None:
+    """Stream until told to stop; reconnect with backoff when the server closes or fails."""
+    delay = 1.0
+    while not stop.is_set():
+        try:
+            source.stream(inbox.put)
+            delay = 1.0
+        except Exception:  # network errors of any kind: wait, then reconnect
+            delay = min(delay * 2, 60.0)
+        stop.wait(delay)
 
 
 def _bluesky_worker(settings: Settings, salt: bytes, inbox: Any, stop: Any) -> None:
