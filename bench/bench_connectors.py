@@ -8,6 +8,8 @@ campaign) with a distinct order id and line ids each, signed with the connection
 - acknowledged: `inbox.receive` — secret lookup and decryption, signature, header and body
   checks, durable insert of the raw delivery and counters, one transaction per delivery
   (what happens before the 2xx; HTTP framing excluded);
+- acknowledged, concurrent: the same from many threads at once through the group-commit
+  `InboxWriter` the API uses (each receiver still waits for its own commit);
 - acknowledged over HTTP: the same through the ASGI app with FastAPI's TestClient, one request
   at a time (adds routing, problem handling and the in-process HTTP client);
 - processed: `process_pending` — re-parse, per-line counters, pledge through
@@ -23,6 +25,7 @@ import json
 import secrets
 import statistics
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -120,8 +123,8 @@ def rate(n: int, fn: Callable[[], Any]) -> float:
     return n / (time.perf_counter() - start)
 
 
-def run(name: str, url: str, n: int, repeats: int,
-        group: int) -> list[tuple[str, str, float, int]]:
+def run(name: str, url: str, n: int, repeats: int, group: int,
+        threads: int) -> list[tuple[str, str, float, int]]:
     settings, db, box, brand_id = setup(url)
     rows: list[tuple[str, str, float, int]] = []
     bare: list[float] = []
@@ -129,6 +132,8 @@ def run(name: str, url: str, n: int, repeats: int,
     ack_http: list[float] = []
     done: list[float] = []
     floor: list[float] = []
+    ack_concurrent: list[float] = []
+    group_sizes: list[float] = []
     for _ in range(repeats):
         floor.append(commit_floor(db, min(n, 300)))
         con_id, shop = connection(db, box, brand_id)
@@ -146,6 +151,32 @@ def run(name: str, url: str, n: int, repeats: int,
                 assert got.status == "queued"
 
         ack.append(rate(n, receive_all))
+        # the same, from `threads` concurrent receivers sharing commits (InboxWriter)
+        con_c, shop_c = connection(db, box, brand_id)
+        batch_c = deliveries(n, shop_c)
+        writer = inbox.InboxWriter(db)
+        cache_c = inbox.ConnectionCache()
+
+        def receive_concurrently(b: list[tuple[bytes, dict[str, str]]] = batch_c,
+                                 c: str = con_c, w: inbox.InboxWriter = writer,
+                                 k: inbox.ConnectionCache = cache_c) -> None:
+            def worker(part: list[tuple[bytes, dict[str, str]]]) -> None:
+                for body, headers in part:
+                    got = inbox.receive(db, box, connection_id=c, platform=Source.SHOPIFY,
+                                        headers=headers, body=body, now=utcnow(), cache=k,
+                                        writer=w)
+                    assert got.status == "queued"
+
+            pool = [threading.Thread(target=worker, args=(b[i::threads],))
+                    for i in range(threads)]
+            for t in pool:
+                t.start()
+            for t in pool:
+                t.join()
+
+        ack_concurrent.append(rate(n, receive_concurrently))
+        writer.stop()
+        group_sizes.append(writer.items / max(1, writer.groups))
         def process_all(c: str = con_id) -> None:
             summary = processing.process_pending(db, box, processing.live_remotes,
                                                  connection_id=c, limit=n, group=group)
@@ -169,6 +200,9 @@ def run(name: str, url: str, n: int, repeats: int,
     rows.append((name, "storage floor: 1-row insert + commit", statistics.median(floor),
                  min(n, 300)))
     rows.append((name, "acknowledged: verified + stored (service)", statistics.median(ack), n))
+    rows.append((name, f"acknowledged, {threads} concurrent receivers (group commit, "
+                       f"≈{statistics.median(group_sizes):.0f}/txn)",
+                 statistics.median(ack_concurrent), n))
     rows.append((name, "acknowledged over HTTP (TestClient, serial)", statistics.median(ack_http),
                  n))
     rows.append((name, f"processed to pledges ({group} deliveries/txn)",
@@ -182,6 +216,7 @@ def main() -> None:
     ap.add_argument("--deliveries", type=int, default=1000)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--group", type=int, default=50, help="deliveries per processing txn")
+    ap.add_argument("--threads", type=int, default=16, help="concurrent receivers")
     ap.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     ap.add_argument("--no-pg", action="store_true")
     args = ap.parse_args()
@@ -200,7 +235,7 @@ def main() -> None:
         table.add_column(col, justify="right")
     try:
         for name, url in targets:
-            rows = run(name, url, args.deliveries, args.repeats, args.group)
+            rows = run(name, url, args.deliveries, args.repeats, args.group, args.threads)
             bare = rows[0][2]
             for db_name, stage, value, n in rows:
                 table.add_row(db_name, stage, f"{value:,.0f}", f"{value / bare:.4f}", str(n))

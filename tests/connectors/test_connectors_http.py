@@ -19,6 +19,7 @@ from connectors_support import (
 )
 from sqlalchemy import func, select
 
+from wefirst.domain.clock import utcnow
 from wefirst.store.tables_connectors import connector_deliveries, connector_lines
 from wefirst.store.tables_core import pledges
 
@@ -347,3 +348,51 @@ def test_stripe_stale_signature_and_test_mode(world: World) -> None:
     assert world.status("stripe")["deliveries"]["by_status"] == {"ignored": 1}
 
 
+
+
+def test_stripe_line_items_unavailable_retries_then_fails(world: World) -> None:
+    event = json.loads(load("stripe/checkout_session_completed").body)
+    event["id"] = "evt_unknown_session"
+    event["data"]["object"]["id"] = "cs_live_not_recorded"
+    assert world.post("stripe", sign_stripe(json.dumps(event).encode())).status_code == 200
+    status = world.status("stripe")["deliveries"]["by_status"]
+    assert status == {"queued": 1}
+    url = f"/v1/connectors/{world.connections['stripe']}/process"
+    for _ in range(3):
+        assert world.client.post(url, headers=auth(world.brand.key)).json()["counts"] == {
+            "queued": 1}
+    assert world.client.post(url, headers=auth(world.brand.key)).json()["counts"] == {
+        "failed": 1}
+    assert world.status("stripe")["deliveries"]["by_status"] == {"failed": 1}
+    day = world.client.get(f"/v1/connectors/{world.connections['stripe']}/reconciliation",
+                           params={"day": utcnow().date().isoformat()},
+                           headers=auth(world.brand.key)).json()
+    (stuck,) = day["unprocessed_deliveries"]
+    assert stuck["status"] == "failed"
+    assert "gave up after 5 attempts" in stuck["note"]
+    assert world.net_units() == 0
+
+
+def test_mapping_rules_are_validated(world: World, admin_key: str) -> None:
+    from factories import make_beneficiary, make_brand, make_campaign
+
+    other = make_brand(world.client, world.db, admin_key, name="Other")
+    ben = make_beneficiary(world.client, world.db, admin_key, name="Other NGO")
+    foreign = make_campaign(world.client, other, ben.id)
+    url = f"/v1/connectors/{world.connections['shopify']}/mappings"
+    r = world.client.put(url, headers=auth(world.brand.key), json={"rules": [
+        {"kind": "sku", "pattern": "PAMPERS-*", "campaign_id": foreign}]})
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "rules[0].campaign_id"
+    r = world.client.put(url, headers=auth(world.brand.key), json={"rules": [
+        {"kind": "gtin", "pattern": "2000001003528", "sku": "X"}]})
+    assert r.status_code == 422
+    r = world.client.put(url, headers=auth(world.brand.key), json={"rules": [
+        {"kind": "sku", "pattern": "PG-*", "campaign_id": world.campaign_id}]})
+    assert r.status_code == 200
+    assert r.json()["mappings"] == [{"kind": "sku", "pattern": "PG-*",
+                                     "campaign_id": world.campaign_id, "sku": None}]
+    # only PG-* now counts for this shop: the PAMPERS packs are outside the mapping
+    world.post("shopify", load("shopify/orders_create"))
+    assert world.net_units() == 0
+    assert world.status("shopify")["lines"]["by_outcome"] == {"no_rule": 1, "unmapped": 2}
