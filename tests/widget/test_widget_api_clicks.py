@@ -325,3 +325,37 @@ def test_salts_rotate_and_old_ones_are_deleted(world: World) -> None:
         assert list(days) == ["2026-11-20", "2026-11-21"]
         keys = conn.execute(select(widget_decisions.c.net_key)).scalars().all()
     assert len(set(keys)) == 4
+
+
+def test_simultaneous_clicks_from_two_processes_count_once(world: World) -> None:
+    """Two services (as two API processes would have) race the same reader's clicks: the
+    unique dedupe slot lets exactly one count, on SQLite and on PostgreSQL."""
+    import threading
+
+    from wefirst.widget.service import ClickRequest, WidgetService
+
+    other = WidgetService(world.db, world.service.config, "test-secret-" + "x" * 32,
+                          clock=world.clock)
+    alice = visitor_of("alice")
+    tokens = [world.state(alice).json()["challenge"]["token"] for _ in range(8)]
+    world.clock.advance(1_000)
+    results: list[str] = []
+
+    def click(service: WidgetService, token: str) -> None:
+        r = service.click(ClickRequest(world.campaign_id, world.publisher_id, alice, token, None,
+                                       BLOG, None, CHROME_UA, "198.51.100.9"))
+        results.append(r.reason.value)
+
+    threads = [threading.Thread(target=click, args=(svc, t))
+               for svc, t in zip([world.service, other] * 4, tokens, strict=True)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert results.count("counted") == 1
+    # Serialised (SQLite), the 7th attempt within the minute is over the visitor limit of 6.
+    assert set(results) - {"counted"} <= {"duplicate", "rate_limited"}
+    assert len(results) == 8
+    with world.db.read() as conn:
+        n = conn.execute(select(pledges.c.id).where(pledges.c.campaign_id == world.campaign_id)).all()
+    assert len(n) == 1

@@ -147,13 +147,15 @@ _INSERT_DECISION = insert(widget_decisions)
 
 def _insert_ignore(conn: Connection, table: Any, values: dict[str, Any]) -> bool:
     """INSERT that reports a conflict instead of raising: an IntegrityError would abort the
-    whole PostgreSQL transaction, and the decision must still be written in it."""
+    whole PostgreSQL transaction, and the decision must still be written in it. RETURNING says
+    whether the row went in (psycopg reports no rowcount for ON CONFLICT DO NOTHING)."""
     key = (conn.dialect.name, table.name)
     stmt = _IGNORE.get(key)
     if stmt is None:
         dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-        stmt = _IGNORE[key] = dialect_insert(table).on_conflict_do_nothing()
-    return bool(conn.execute(stmt, values).rowcount)
+        first_key = next(iter(table.primary_key.columns))
+        stmt = _IGNORE[key] = dialect_insert(table).on_conflict_do_nothing().returning(first_key)
+    return conn.execute(stmt, values).first() is not None
 
 
 class WidgetService:
