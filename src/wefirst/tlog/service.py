@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, Engine, create_engine, event, insert, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 
 from wefirst.settings import Settings
 from wefirst.store.db import Database
@@ -157,9 +158,12 @@ class LogService:
                 note = sign_checkpoint(Checkpoint(self.origin, 0, EMPTY_HASH), self.signer)
                 if not self.is_db_store:
                     self.store.put_many({CHECKPOINT_PATH: note.encode()})
-                with self.db.write() as conn:
-                    if latest_checkpoint(conn) is None:
-                        record_checkpoint(conn, 0, EMPTY_HASH, note)
+                try:
+                    with self.db.write() as conn:
+                        if latest_checkpoint(conn) is None:
+                            record_checkpoint(conn, 0, EMPTY_HASH, note)
+                except IntegrityError:
+                    pass  # another process signed the empty tree at the same moment
             if not self.is_db_store:
                 self.store.put_many({KEY_PATH: (self.signer.verifier.key_string + "\n").encode()})
             self._initialised = True
