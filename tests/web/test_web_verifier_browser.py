@@ -146,6 +146,17 @@ def test_changed_entry_is_rejected(verifier_page: Any) -> None:
     assert "changed" in result["summary"]
 
 
+def test_entry_text_that_differs_from_its_bytes_is_rejected(verifier_page: Any) -> None:
+    """A receipt shows the entry twice (text for people, base64 for machines): a reader must
+    never be shown one thing while another is verified."""
+    receipt = GOLDEN.receipt(GOLDEN_ENTRIES, 1)
+    receipt["entry_b64"] = base64.b64encode(GOLDEN_ENTRIES[1]).decode()
+    assert verify(verifier_page, receipt, GOLDEN_KEY)["ok"]
+    receipt["entry"] = '{"n":7}'
+    result = verify(verifier_page, receipt, GOLDEN_KEY)
+    assert (result["ok"], result["code"]) == (False, "changed_entry")
+
+
 def test_wrong_key_is_rejected(verifier_page: Any) -> None:
     other = Log("log.example/golden", bytes(range(2, 34)))  # same name, another key
     result = verify(verifier_page, GOLDEN.receipt(GOLDEN_ENTRIES, 0), other.verifier)

@@ -25,6 +25,7 @@ from wefirst.ingest.connectors import worker as connector_worker
 from wefirst.settings import Settings
 from wefirst.store.db import Database
 from wefirst.tlog import sequencer as tlog_sequencer
+from wefirst.web import warmup as web_warmup
 
 log = logging.getLogger("wefirst.http")
 
@@ -45,8 +46,10 @@ ROUTERS = [
 
 # Start/stop hooks of background workers (sequencer, webhook processors, alert senders).
 # Each is called with the app; areas append theirs here.
-STARTUP: list[Callable[[FastAPI], None]] = [tlog_sequencer.start, connector_worker.start]
-SHUTDOWN: list[Callable[[FastAPI], None]] = [tlog_sequencer.stop, connector_worker.stop]
+STARTUP: list[Callable[[FastAPI], None]] = [tlog_sequencer.start, connector_worker.start,
+                                            web_warmup.start]
+SHUTDOWN: list[Callable[[FastAPI], None]] = [tlog_sequencer.stop, connector_worker.stop,
+                                             web_warmup.stop]
 
 
 @asynccontextmanager

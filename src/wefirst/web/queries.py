@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from wefirst.domain.clock import as_utc, utcnow
+from wefirst.domain.clock import utcnow
 from wefirst.ledger import accounts
 from wefirst.ledger.balances import Balance, _balance
 from wefirst.store.tables_core import (
@@ -71,37 +71,60 @@ class Rollups:
         self._locks: dict[str, threading.Lock] = {}
 
     def _read(self, conn: Connection, campaign_id: str, after: int) -> list[Any]:
+        """Rows one by one: only for the young tail, which is small."""
         t, p = ledger_transactions, ledger_postings
         return list(conn.execute(
-            select(t.c.seq, t.c.occurred_at, t.c.created_at, p.c.account, p.c.amount)
+            select(t.c.seq, t.c.occurred_at, p.c.account, p.c.amount)
             .join(p, p.c.txn_id == t.c.id)
             .where(t.c.campaign_id == campaign_id, t.c.seq > after,
                    p.c.account.in_(SERIES_ACCOUNTS))
         ))
+
+    def _aggregate(self, conn: Connection, campaign_id: str, after: int,
+                   before: int | None) -> list[Any]:
+        """Sums per day and account of the transactions in (after, before), added up by the
+        database: a campaign's first view reads its whole ledger, and only ~1,000 rows come
+        back instead of one per posting."""
+        t, p = ledger_transactions, ledger_postings
+        if conn.dialect.name == "postgresql":
+            day: Any = func.to_char(func.timezone("UTC", t.c.occurred_at), "YYYY-MM-DD")
+        else:  # SQLite keeps UTC times as ISO text
+            day = func.substr(t.c.occurred_at, 1, 10)
+        query = (
+            select(day.label("day"), p.c.account, func.sum(p.c.amount).label("total"),
+                   func.max(t.c.seq).label("top"))
+            .join(p, p.c.txn_id == t.c.id)
+            .where(t.c.campaign_id == campaign_id, t.c.seq > after,
+                   p.c.account.in_(SERIES_ACCOUNTS))
+            .group_by(day, p.c.account)
+        )
+        if before is not None:
+            query = query.where(t.c.seq < before)
+        return list(conn.execute(query))
 
     def days(self, conn: Connection, campaign_id: str) -> DaySums:
         with self._lock:
             rolled = self._by_campaign.setdefault(campaign_id, _Rolled())
             lock = self._locks.setdefault(campaign_id, threading.Lock())
         with lock:  # one reader per campaign folds; the others wait for its result
-            rows = self._read(conn, campaign_id, rolled.watermark)
+            t = ledger_transactions
             settled_before = utcnow() - timedelta(seconds=SETTLE_SECONDS)
-            # fold rows into the cache only up to the first one that is still too young
-            young = [int(r.seq) for r in rows if as_utc(r.created_at) >= settled_before]
-            limit = min(young) if young else None
-            tail: DaySums = {}
-            for r in rows:
-                seq = int(r.seq)
-                target = rolled.days if limit is None or seq < limit else tail
-                day = target.setdefault(_day(r.occurred_at), {})
-                day[r.account] = day.get(r.account, 0) + int(r.amount)
-                if target is rolled.days:
-                    rolled.watermark = max(rolled.watermark, seq)
+            # fold into the cache only what precedes the first transaction still too young
+            first_young = conn.execute(
+                select(func.min(t.c.seq)).where(t.c.campaign_id == campaign_id,
+                                                t.c.seq > rolled.watermark,
+                                                t.c.created_at >= settled_before)
+            ).scalar()
+            for row in self._aggregate(conn, campaign_id, rolled.watermark, first_young):
+                day = rolled.days.setdefault(_day(row.day), {})
+                day[row.account] = day.get(row.account, 0) + int(row.total)
+                rolled.watermark = max(rolled.watermark, int(row.top))
             merged = {d: dict(s) for d, s in rolled.days.items()}
-        for d, sums in tail.items():
-            day = merged.setdefault(d, {})
-            for account, amount in sums.items():
-                day[account] = day.get(account, 0) + amount
+            tail = [] if first_young is None else self._read(conn, campaign_id,
+                                                              int(first_young) - 1)
+        for r in tail:
+            day = merged.setdefault(_day(r.occurred_at), {})
+            day[r.account] = day.get(r.account, 0) + int(r.amount)
         return merged
 
 
