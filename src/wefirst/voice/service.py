@@ -549,6 +549,11 @@ class VoiceService:
         self.pipeline.detector = self.new_detector()
         return terms
 
+    def close(self) -> None:
+        close = getattr(self.transport, "close", None)
+        if close is not None:
+            close()
+
     def refresh(self) -> bool:
         """Pick up brands' new settings (names, handles, sensitivity) while listening, keeping
         the detector's learned baselines; True when something changed."""
@@ -723,6 +728,7 @@ def import_file(
     else:
         run_batches(lambda _n: None)
     events = service.rebuild(touched) if touched else []
+    service.close()
     return ImportReport(
         path=str(path), preset=read.preset, rows=read.rows, posts=len(read.posts),
         matched=total.matched, new=total.new,
@@ -995,6 +1001,8 @@ def listen(
     finally:
         stop.set()
         feeds.close()
+        if service is None:
+            svc.close()
     return stats
 
 
