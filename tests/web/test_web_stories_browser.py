@@ -258,3 +258,22 @@ def test_pages_work_without_javascript(
     page.goto("/verify")
     assert "This check needs JavaScript" in page.inner_text("main")
     assert page.locator("#verify-form button[type=submit]").is_disabled()
+
+
+def test_live_counters_follow_new_pledges(
+    app: FastAPI, client: TestClient, db: Database, admin_key: str, new_page: Any
+) -> None:
+    from factories import purchase
+
+    story = seed_story(client, db, admin_key)
+    page = new_page()
+    page.goto(f"/campaigns/{story.campaign_id}")
+    figure = page.locator("[data-key=pledged_units]")
+    assert figure.inner_text() == "10 tetanus vaccines"
+    r = client.post("/v1/purchases", json=purchase("live-1", ("PAMPERS-S3", 4, 2499)),
+                    headers=auth(story.brand.key))
+    assert r.status_code == 200
+    page.evaluate("window.wefirstLive.refreshAll()")  # what the 15-second timer does
+    page.wait_for_function(
+        "document.querySelector('[data-key=pledged_units]').textContent === "
+        "'14 tetanus vaccines'")

@@ -5,7 +5,7 @@
   var PERIOD_MS = 15000;
   function refresh(list) {
     var url = list.getAttribute("data-live");
-    fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+    return fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (data) {
         if (!data) return;
@@ -16,14 +16,17 @@
       })
       .catch(function () { /* offline: keep the last figures */ });
   }
-  function start() {
+  function refreshAll() {
     var lists = document.querySelectorAll("[data-live]");
-    if (!lists.length || !window.fetch) return;
+    return Promise.all(Array.prototype.map.call(lists, refresh));
+  }
+  function start() {
+    if (!document.querySelector("[data-live]") || !window.fetch) return;
     setInterval(function () {
-      if (document.hidden) return;
-      Array.prototype.forEach.call(lists, refresh);
+      if (!document.hidden) refreshAll();
     }, PERIOD_MS);
   }
+  window.wefirstLive = { refreshAll: refreshAll };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();
