@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -167,6 +168,19 @@ def test_renders_counts_once_and_not_twice_the_same_day(live: Live, page: Any) -
     if target:
         page.locator("aside").scroll_into_view_if_needed()
         page.screenshot(path=target)
+
+    # The receipt link: the log's page finds the click's entry and checks its proof by itself
+    # (the sequencer integrates the entry within a batch or two).
+    proof = page.context.new_page()
+    proof.goto(receipt.get_attribute("href"))
+    deadline = time.monotonic() + 20
+    while not proof.locator("#verify-verdict[data-code=ok]").count():
+        assert time.monotonic() < deadline, proof.content()[:2000]
+        proof.wait_for_timeout(300)
+        proof.reload()
+    assert "Vérifié" in proof.locator("#verify-verdict").inner_text()  # the reader's fr-FR locale
+    proof.screenshot(path=str(live.shots / "receipt-verified.png"))
+    proof.close()
 
     second.locator(WIDGET).get_by_role("button").click()
     _wait_state(second, "already")
