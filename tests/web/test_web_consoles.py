@@ -68,9 +68,19 @@ def test_forms_without_a_valid_csrf_token_are_refused(app: FastAPI, client: Test
                                       "csrf_token": token}, follow_redirects=False)
         assert r.status_code == 403, token  # another browser's token does not fit this cookie
     # a signed-in session does not make a token-less POST acceptable either
-    web = signed_in(app, "team@pampy.example")
+    web = TestClient(with_pages(app))
+    before = csrf_of(web.get("/signin").text)
+    r = web.post("/signin", data={"email": "team@pampy.example", "password": PASSWORD,
+                                  "csrf_token": before}, follow_redirects=False)
+    assert r.status_code == 303
     r = web.post("/console/brand/keys", data={"label": "x"})
     assert r.status_code == 403
+    # nor one issued before signing in: tokens are bound to the session
+    r = web.post("/console/brand/keys", data={"label": "x", "csrf_token": before})
+    assert r.status_code == 403
+    r = web.post("/console/brand/keys", data={"label": "x",
+                                               "csrf_token": csrf_of(web.get("/console/brand").text)})
+    assert r.status_code == 200
 
 
 def test_consoles_need_a_session_and_the_right_role(app: FastAPI, client: TestClient,

@@ -8,6 +8,7 @@ expires or the user's `session_epoch` moves (sign-out everywhere)."""
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
@@ -57,6 +58,10 @@ def apply_security_headers(response: Response, request: Request) -> Response:
 
 def is_https(request: Request) -> bool:
     return request.url.scheme == "https"
+
+
+def _session_tag(request: Request) -> str:
+    return hashlib.sha256(request.cookies.get(SESSION_COOKIE, "").encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -111,14 +116,16 @@ class SessionCodec:
     # CSRF (signed double submit) --------------------------------------------------------------
     def csrf_pair(self, request: Request) -> tuple[str, str | None]:
         """The token to put in this page's forms, and the cookie value to set if the browser
-        has none yet. The form token is the cookie's random value, signed: a forger on
-        another site can neither read the cookie nor sign a value of their own."""
+        has none yet. The form token is the cookie's random value and a tag of the session
+        cookie, signed: a forger on another site can neither read the cookie nor sign a value
+        of their own, and a token obtained for one session (or before signing in) does not
+        work for another, even if an attacker managed to plant the CSRF cookie."""
         current = request.cookies.get(CSRF_COOKIE)
         new_cookie = None
         if not current or len(current) != 43:
             current = secrets.token_urlsafe(32)
             new_cookie = current
-        return self._csrf.dumps(current), new_cookie
+        return self._csrf.dumps([current, _session_tag(request)]), new_cookie
 
     def csrf_valid(self, request: Request, token: str | None) -> bool:
         cookie = request.cookies.get(CSRF_COOKIE)
@@ -128,7 +135,10 @@ class SessionCodec:
             raw: Any = self._csrf.loads(token, max_age=CSRF_MAX_AGE)
         except (BadSignature, SignatureExpired):
             return False
-        return isinstance(raw, str) and hmac.compare_digest(raw, cookie)
+        if not isinstance(raw, list) or len(raw) != 2 or not all(isinstance(x, str) for x in raw):
+            return False
+        return hmac.compare_digest(raw[0], cookie) and hmac.compare_digest(
+            raw[1], _session_tag(request))
 
     @staticmethod
     def set_csrf_cookie(response: Response, request: Request, value: str) -> None:
