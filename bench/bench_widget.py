@@ -288,12 +288,30 @@ def count_rows(env: dict[str, str], campaign: str) -> tuple[int, int, int]:
 
 
 def _has_table(conn: Any, name: str) -> bool:
-    return (
-        conn.exec_driver_sql(
-            "SELECT count(*) FROM sqlite_master WHERE type='table' AND name=?", (name,)
-        ).scalar_one()
-        == 1
-    )
+    from sqlalchemy import inspect
+
+    return bool(inspect(conn).has_table(name))
+
+
+def pg_schema(base: str) -> tuple[str, Any]:
+    """A fresh schema on the PostgreSQL server at `base`, dropped by the returned callable."""
+    import secrets
+    from urllib.parse import quote
+
+    from sqlalchemy import create_engine, text
+
+    schema = f"bench_widget_{secrets.token_hex(4)}"
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+
+    def drop() -> None:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+    sep = "&" if "?" in base else "?"
+    return f"{base}{sep}options={quote(f'-csearch_path={schema}')}", drop
 
 
 def main() -> None:
@@ -304,6 +322,9 @@ def main() -> None:
     parser.add_argument("--clicks", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--database-url", default=None,
+                        help="postgresql+psycopg://… to run on PostgreSQL (a fresh schema is made and "
+                             "dropped); default: a temporary SQLite file")
     args = parser.parse_args()
     if args.mode == "serve-widget":
         serve_widget(args.port, args.workers)
@@ -314,11 +335,15 @@ def main() -> None:
     if not 1 <= args.clicks <= 100_000 or not 1 <= args.concurrency <= 256 or not 1 <= args.rounds <= 100:
         parser.error("--clicks 1..100000, --concurrency 1..256, --rounds 1..100")
 
+    drop_schema = None
     with tempfile.TemporaryDirectory(prefix="wefirst-bench-widget-") as tmp:
         port = free_port()
+        database_url = f"sqlite:///{tmp}/bench.db"
+        if args.database_url:
+            database_url, drop_schema = pg_schema(args.database_url)
         env = {
             **os.environ,
-            "WEFIRST_DATABASE_URL": f"sqlite:///{tmp}/bench.db",
+            "WEFIRST_DATABASE_URL": database_url,
             "WEFIRST_DATA_DIR": tmp,
             "WEFIRST_BASE_URL": f"http://{HOST}:{port}",
             "WEFIRST_SECRET_KEY": "bench-" + "s" * 40,
@@ -380,10 +405,13 @@ def main() -> None:
             decisions[d] = decisions.get(d, 0) + 1
 
         n_pledges, n_counted, queued = count_rows(env, campaign)
+        if drop_schema is not None:
+            drop_schema()
 
     ratio = widget_run.rate / bare_run.rate
     print(
-        f"server: uvicorn, {args.workers} worker(s), SQLite (WAL); client: asyncio keep-alive "
+        f"server: uvicorn, {args.workers} worker(s), "
+        f"{'PostgreSQL' if args.database_url else 'SQLite (WAL)'}; client: asyncio keep-alive "
         f"HTTP/1.1, {args.concurrency} connections; {args.clicks} clicks in {args.rounds} "
         "alternating rounds; "
         f"{os.cpu_count()} CPUs"

@@ -88,10 +88,6 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
             "counter": {"fr": {"one": "jour d'eau potable envoyé",
                                "other": "jours d'eau potable envoyés"}}})
     app = create_app(settings, db=db)
-    if not any(getattr(r, "path", "") == "/static/{path:path}" for r in app.routes):
-        from wefirst.web.routes_static import router as static_router
-
-        app.include_router(static_router)  # until the web pages are mounted in create_app
     with LiveServer(app, port):
         blog = demo_blog.serve(api, ids["main"], pub["id"], host="127.0.0.2")
         stranger = demo_blog.serve(api, ids["main"], pub["id"], host="127.0.0.3")
