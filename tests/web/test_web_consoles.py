@@ -130,7 +130,8 @@ def test_brand_creates_and_edits_a_campaign(app: FastAPI, client: TestClient, db
     assert "Saved." in edit_page.text
     r = web.post(f"/console/brand/campaigns/{cid.group(1)}",
                  data={"csrf_token": csrf_of(edit_page.text), "name": "Water for every click",
-                       "cap_total_units": "2000"}, follow_redirects=False)
+                       "cap_total_units": "2000", "rule_kind": "per_click",
+                       "rule_value": "2"}, follow_redirects=False)
     assert r.status_code == 303
     r = web.post(f"/console/brand/campaigns/{cid.group(1)}/status",
                  data={"csrf_token": csrf_of(edit_page.text), "status": "paused"},
@@ -139,6 +140,8 @@ def test_brand_creates_and_edits_a_campaign(app: FastAPI, client: TestClient, db
     api = client.get(f"/v1/campaigns/{cid.group(1)}", headers=auth(brand.key)).json()
     assert (api["name"], api["caps"]["total_units"], api["status"], api["version"]) == (
         "Water for every click", 2000, "paused", 3)
+    assert api["rules"] == [{"kind": "per_click", "units_per_click": 2}]
+    assert "2 days of water" in api["disclosure"]["en"]
 
 
 def test_brand_cannot_touch_another_brands_campaign(app: FastAPI, client: TestClient,

@@ -165,13 +165,8 @@ def _int(form: dict[str, str], name: str, *, required: bool = False) -> int | No
         raise Invalid(f"{name}: a whole number", [FieldError(name, "not a whole number")]) from None
 
 
-def campaign_body(form: dict[str, str]) -> dict[str, Any]:
-    """The form's flat fields → the API's CampaignIn shape (validated by CampaignIn itself)."""
-    currency = form.get("currency", "EUR")
-    try:
-        cost = Money.from_decimal_string(form.get("cost", "").strip() or "x", currency).amount
-    except MoneyError as exc:
-        raise Invalid(f"cost: {exc}", [FieldError("cost", str(exc))]) from None
+def rule_body(form: dict[str, str]) -> dict[str, Any]:
+    """One pledge rule from the form's kind, value and SKU patterns (the API's RuleIn shape)."""
     kind = form.get("rule_kind", "")
     if kind not in RULE_KINDS:
         raise Invalid("rule_kind: unknown", [FieldError("rule_kind", "choose a rule")])
@@ -186,6 +181,25 @@ def campaign_body(form: dict[str, str]) -> dict[str, Any]:
         rule.update(units_per_order=value)
     else:
         rule.update(basis_points=value, sku_patterns=skus or ["*"])
+    return rule
+
+
+def rule_fields(rule: dict[str, Any]) -> dict[str, str]:
+    """The form fields that show an existing rule (the inverse of rule_body)."""
+    value = next((rule[k] for k in ("units_per_item", "units_per_click", "units_per_order",
+                                    "basis_points") if k in rule), "")
+    return {"rule_kind": str(rule.get("kind", "")), "rule_value": str(value),
+            "skus": ", ".join(rule.get("sku_patterns", []))}
+
+
+def campaign_body(form: dict[str, str]) -> dict[str, Any]:
+    """The form's flat fields → the API's CampaignIn shape (validated by CampaignIn itself)."""
+    currency = form.get("currency", "EUR")
+    try:
+        cost = Money.from_decimal_string(form.get("cost", "").strip() or "x", currency).amount
+    except MoneyError as exc:
+        raise Invalid(f"cost: {exc}", [FieldError("cost", str(exc))]) from None
+    rule = rule_body(form)
     labels = {"en": {"singular": form.get("unit_en_one", ""),
                      "plural": form.get("unit_en_many", "")}}
     if blank(form.get("unit_fr_one")) and blank(form.get("unit_fr_many")):
@@ -249,6 +263,8 @@ def _campaign_page(request: Request, campaign_id: str, *, errors: dict[str, str]
             return _refusal(request, exc)
     return render(request, "console_campaign.html", {
         "c": details, "fraud": fraud, "errors": errors or {},
+        "rule": rule_fields(details["rules"][0]) if details.get("rules") else {},
+        "rule_kinds": RULE_KINDS,
         "saved": request.query_params.get("saved") == "1",
         "next_status": [s for s in ("active", "paused", "ended") if s != details["status"]],
     }, user=user, status=status)
@@ -306,6 +322,10 @@ async def edit_campaign(request: Request, campaign_id: str) -> Response:
                 if v is not None}
         if caps:
             patch["caps"] = caps
+        if blank(form.get("rule_value")):
+            rules = list(catalog.load_campaign(conn, campaign_id).row.definition["rules"])
+            rules[0] = rule_body(form)
+            patch["rules"] = rules
         catalog.patch_campaign(conn, campaign_id, CampaignPatch.model_validate(patch))
 
     return await _brand_write(request, campaign_id, action)
