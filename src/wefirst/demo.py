@@ -48,8 +48,10 @@ class DemoContext:
 def extra_steps() -> list[tuple[str, Callable[[DemoContext], None]]]:
     """Each area's demo step, run once after the core seed, with the server running."""
     from wefirst.cases.demo import demo_step as cases_step
+    from wefirst.voice.service import demo_step as voice_step
 
     return [
+        ("voice: airline posts from ../shared/data/voice when present", voice_step),
         ("accountability cases", cases_step),
     ]
 
