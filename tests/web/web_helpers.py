@@ -115,8 +115,9 @@ def seed_voice(client: TestClient, db: Database, settings: Any, brand: Tenant,
     rows, n = [], 0
     for h in range(84):
         at = start + timedelta(hours=h)
-        texts = ["Pampy nappies are awful lately", "Pampy delivered today",
-                 "thanks @pampy"][: 3 if 8 <= at.hour <= 20 else 1] * 2
+        day = 8 <= at.hour <= 20
+        texts = (["Pampy nappies are awful lately", "Pampy delivered today", "thanks @pampy"]
+                 if day else ["thanks @pampy for the vaccines"]) * 2
         if h in (60, 61):
             texts += [f"worst service ever, Pampy vaccine scandal #{i}" for i in range(30)]
         for i, text in enumerate(texts):

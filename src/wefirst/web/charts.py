@@ -80,7 +80,8 @@ def nice_top(value: int) -> int:
     return int(10 * magnitude)  # pragma: no cover - the loop always returns
 
 
-def _axis(frame: _Frame, fmt: Callable[[int], str], fmt_day: Callable[[date], str]) -> list[str]:
+def _axis(frame: _Frame, fmt: Callable[[int], str], fmt_day: Callable[[date], str],
+          x_of: Callable[[date], float] | None = None) -> list[str]:
     parts: list[str] = []
     for tick in frame.ticks:
         y = frame.y(tick)
@@ -91,9 +92,13 @@ def _axis(frame: _Frame, fmt: Callable[[int], str], fmt_day: Callable[[date], st
     base = HEIGHT - BOTTOM
     parts.append(f'<line x1="{LEFT}" y1="{base}" x2="{WIDTH - RIGHT}" y2="{base}" class="axis"/>')
     for i, day in enumerate(day_ticks(frame.first, frame.last)):
-        anchor = "start" if i == 0 else "end" if day == frame.last else "middle"
+        if x_of is not None:  # bars: the label sits under its bar
+            x, anchor = x_of(day), "middle"
+        else:
+            x = frame.x(day)
+            anchor = "start" if i == 0 else "end" if day == frame.last else "middle"
         parts.append(
-            f'<text x="{frame.x(day):.1f}" y="{base + 18}" text-anchor="{anchor}">'
+            f'<text x="{x:.1f}" y="{base + 18}" text-anchor="{anchor}">'
             f"{escape(fmt_day(day))}</text>"
         )
     return parts
@@ -210,7 +215,7 @@ def voice_chart(
             f"<title>{escape(ep.label)}</title></rect>"
             f'<text class="episode-label" x="{x0 + 3:.1f}" y="{TOP + 12}">{escape(ep.label)}</text>'
         )
-    parts.extend(_axis(frame, fmt, fmt_day))
+    parts.extend(_axis(frame, fmt, fmt_day, lambda d: x_of(d) + slot / 2))
     base = HEIGHT - BOTTOM
     for bar in bars:
         height = base - frame.y(bar.count)
