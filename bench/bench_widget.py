@@ -136,12 +136,18 @@ class Run:
     seconds: float
     latencies_ms: list[float]
     statuses: dict[int, int]
+    cpu: float = 0.0  # CPU seconds of the server process (and its children) during the run
+
+    @property
+    def cpu_ms(self) -> float:
+        return self.cpu * 1000 / max(1, len(self.latencies_ms))
 
     @property
     def rate(self) -> float:
         return len(self.latencies_ms) / self.seconds
 
     def add(self, other: Run) -> None:
+        self.cpu += other.cpu
         self.seconds += other.seconds
         self.latencies_ms += other.latencies_ms
         for status, n in other.statuses.items():
@@ -201,6 +207,24 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind((HOST, 0))
         return int(s.getsockname()[1])
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children (uvicorn workers), from /proc: on a
+    machine shared with other jobs, CPU per request is the figure that does not depend on them."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry) == pid or int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
 
 
 def start(kind: str, port: int, workers: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -380,21 +404,29 @@ def main() -> None:
             widget_run, in_app_run, bare_run = Run(0, [], {}), Run(0, [], {}), Run(0, [], {})
             answers: list[bytes] = []
             size = -(-len(clicks) // args.rounds)
+            widget_pid, bare_pid = procs[0].pid, procs[1].pid
             for r in range(args.rounds):
                 chunk = clicks[r * size:(r + 1) * size]
+                cpu0 = cpu_seconds(widget_pid)
                 run, got = asyncio.run(
                     drive(port, [("POST", "/v1/widget/clicks", b) for b in chunk], args.concurrency, headers)
                 )
+                time.sleep(0.5)  # let the log sequencer integrate this round's entries: its CPU counts here
+                run.cpu = cpu_seconds(widget_pid) - cpu0
                 widget_run.add(run)
                 answers += got
+                cpu0 = cpu_seconds(widget_pid)
                 run, _ = asyncio.run(
                     drive(port, [("POST", "/bench/bare", b) for b in chunk], args.concurrency, headers)
                 )
+                run.cpu = cpu_seconds(widget_pid) - cpu0
                 in_app_run.add(run)
+                cpu0 = cpu_seconds(bare_pid)
                 run, _ = asyncio.run(
                     drive(bare_port, [("POST", "/v1/widget/clicks", b) for b in chunk], args.concurrency,
                           headers)
                 )
+                run.cpu = cpu_seconds(bare_pid) - cpu0
                 bare_run.add(run)
         finally:
             for proc in procs:
@@ -416,17 +448,20 @@ def main() -> None:
         "alternating rounds; "
         f"{os.cpu_count()} CPUs"
     )
-    print(f"{'endpoint':<28}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}")
+    print(f"{'endpoint':<28}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'CPU ms/req':>12}")
     for name, run in (
         ("GET state (challenge)", state_run),
         ("POST click (widget path)", widget_run),
         ("POST bare, inside the app", in_app_run),
         ("POST bare FastAPI", bare_run),
     ):
+        cpu = f"{run.cpu_ms:>12.2f}" if run.cpu else f"{'':>12}"
         print(
             f"{name:<28}{run.rate:>9.0f}{run.pct(0.5):>9.1f}{run.pct(0.99):>9.1f}"
-            f"{max(run.latencies_ms):>9.1f}"
+            f"{max(run.latencies_ms):>9.1f}{cpu}"
         )
+    print(f"by server CPU per request: widget/bare {bare_run.cpu_ms / widget_run.cpu_ms:.2f}, "
+          f"widget/bare-inside-the-app {in_app_run.cpu_ms / widget_run.cpu_ms:.2f}")
     print(f"widget/bare ratio: {ratio:.2f}  (goal >= 0.5, p99 <= 50 ms)")
     print(
         f"decisions: {decisions}; pledges: {n_pledges}; counted rows: {n_counted}; "
