@@ -203,6 +203,9 @@ FR: dict[str, str] = {
     "Cap per day": "Plafond par jour",
     "revoked": "révoquée",
     "active": "active",
+    "paused": "en pause",
+    "ended": "terminée",
+    "draft": "brouillon",
     "Revoke": "Révoquer",
     "Shops sign their webhooks with a secret; wefirst stores it encrypted and never shows it "
     "again. Add the new secret before retiring the old one: both verify during the change.":
