@@ -57,6 +57,9 @@ def test_consumer_sees_impact_and_verifies_a_receipt(
     story = seed_story(client, db, admin_key)
     integrate_log(app)
     page = new_page(viewport={"width": 1100, "height": 900})
+    problems: list[str] = []  # CSP violations and script errors, on every page of the story
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
     page.goto("/")
     card = page.locator(".card", has_text="1 pack = 1 vaccine")
     assert "10 tetanus vaccines" in card.inner_text()
@@ -110,6 +113,7 @@ def test_consumer_sees_impact_and_verifies_a_receipt(
     # the wrong key
     assert verdict_for(genuine, key="log.example/golden+15cad01a+AQOhB7/zzhC+HXDdGOdLwJln5NYwm6UNXx3chmQSVTG4"
                        ) == "wrong_key"
+    assert problems == []
 
 
 def test_journalist_reads_a_scorecard_and_downloads_data(
