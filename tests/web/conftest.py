@@ -121,17 +121,23 @@ def live(app: Any, client: Any) -> Iterator[LiveServer]:
 
 @pytest.fixture
 def new_page(browser: Any, live: LiveServer) -> Iterator[Callable[..., Any]]:
+    """Pages on the live server; any script error or CSP violation in them fails the test."""
     contexts: list[Any] = []
+    problems: list[str] = []
 
     def make(**options: Any) -> Any:
         options.setdefault("locale", "en-GB")
         context = browser.new_context(base_url=live.url, **options)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        return page
 
     yield make
     for context in contexts:
         context.close()
+    assert problems == [], problems
 
 
 @pytest.fixture(scope="session")
