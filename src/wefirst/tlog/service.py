@@ -192,14 +192,16 @@ class LogService:
         until a signed checkpoint covers it; None if no entry carries it. One database
         connection serves the lookup and any tile the caches miss."""
         with self.read() as conn:
-            row = conn.execute(
-                select(tlog_entries.c.data, tlog_entries.c.idx)
-                .where(tlog_entries.c.commitment == commitment)
-                .order_by(tlog_entries.c.id)
-                .limit(1)
-            ).first()
-            if row is None:
+            # No ORDER BY ... LIMIT here: PostgreSQL may then walk the primary key instead of
+            # using the commitment index. A commitment names one entry, rarely a few.
+            rows = conn.execute(
+                select(tlog_entries.c.id, tlog_entries.c.data, tlog_entries.c.idx).where(
+                    tlog_entries.c.commitment == commitment
+                )
+            ).all()
+            if not rows:
                 return None
+            row = min(rows, key=lambda r: int(r.id))
             latest = latest_checkpoint(conn)
             if row.idx is None or latest is None or row.idx >= latest.size:
                 return {"status": "pending", "commitment": commitment}
