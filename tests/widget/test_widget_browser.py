@@ -214,6 +214,26 @@ def test_keyboard_activation(live: Live, page: Any) -> None:
     assert _pledges(live, live.campaigns["main"]) == before + 1
 
 
+def test_the_counter_is_live(live: Live, page: Any) -> None:
+    """Other readers' clicks show up without a reload (the widget reads the state every minute;
+    the page's clock is driven by the test)."""
+    page.clock.install()
+    page.goto(f"{live.blog}?campaign={live.campaigns['english']}&lang=en")
+    _wait_state(page, "ready")
+    counter = page.locator(f"{WIDGET} p.c .n")
+    before = int(counter.inner_text().replace(",", ""))
+    with live.db.write() as conn:
+        for i in range(3):
+            apply_click(conn, ClickIn(live.campaigns["english"], f"elsewhere-{i}", datetime.now(UTC)))
+    page.clock.run_for(61_000)
+    page.wait_for_function(
+        f"() => document.querySelector('.wefirst-widget').shadowRoot"
+        f".querySelector('.n').textContent.replace(',', '') === '{before + 3}'",
+        timeout=10_000,
+    )
+    assert page.locator(WIDGET).get_attribute("data-state") == "ready"
+
+
 def test_unregistered_site_is_refused(live: Live, page: Any) -> None:
     before = _pledges(live, live.campaigns["main"])
     page.goto(live.stranger_blog)

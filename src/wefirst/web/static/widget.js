@@ -274,13 +274,26 @@
       setState("ready", "", "");
     }
 
+    var stateUrl = api + "/v1/widget/campaigns/" + encodeURIComponent(campaign) + "/state?publisher=" +
+      encodeURIComponent(publisher) + "&visitor=" + visitor;
+
     function load() {
-      var url = api + "/v1/widget/campaigns/" + encodeURIComponent(campaign) + "/state?publisher=" +
-        encodeURIComponent(publisher) + "&visitor=" + visitor;
-      return request("GET", url).then(function (r) {
+      return request("GET", stateUrl).then(function (r) {
         if (r.status === 200) return render(r.body);
         fail(r.body && r.body.decision);
       }, function () { fail(); });
+    }
+
+    // The live counter: while the page is visible, the state is read again every minute; an
+    // idle widget also gets a fresh challenge that way.
+    function refresh() {
+      var shown = host.getAttribute("data-state");
+      if (D.hidden || button.disabled || !/^(ready|thanks|already)$/.test(shown)) return;
+      request("GET", stateUrl).then(function (r) {
+        if (r.status !== 200 || button.disabled) return;
+        if (shown === "ready") return render(r.body);  // a pause or a reached goal shows too
+        showCount(r.body.counter ? r.body.counter.units : units);  // keep the thank-you
+      }, function () { /* keep what is shown */ });
     }
 
     function fail(reason) {
@@ -342,6 +355,7 @@
 
     button.addEventListener("click", click);
     load();
+    setInterval(refresh, 60000);
   }
 
   var current = D.currentScript;
