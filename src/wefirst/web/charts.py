@@ -18,7 +18,7 @@ WIDTH = 640
 HEIGHT = 260
 LEFT = 84
 RIGHT = 20
-TOP = 16
+TOP = 34  # room for the legend above the plot
 BOTTOM = 40
 
 # Okabe-Ito palette (distinguishable with common colour-vision deficiencies); dashes differ too.
@@ -163,11 +163,11 @@ def line_chart(
             f'{dash_attr} points="{" ".join(coords)}"><title>{escape(s.label)}</title></polyline>'
         )
         # legend entry, drawn with the same stroke so the key matches the line
-        lx = LEFT + 8 + index * 150
+        lx = LEFT + index * 150
         parts.append(
-            f'<line x1="{lx}" y1="{TOP + 4}" x2="{lx + 28}" y2="{TOP + 4}" stroke="{colour}" '
+            f'<line x1="{lx}" y1="12" x2="{lx + 28}" y2="12" stroke="{colour}" '
             f'stroke-width="3"{dash_attr}/>'
-            f'<text x="{lx + 34}" y="{TOP + 8}">{escape(s.label)}</text>'
+            f'<text x="{lx + 34}" y="16">{escape(s.label)}</text>'
         )
     parts.append("</svg>")
     return _svg(parts)
