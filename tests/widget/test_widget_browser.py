@@ -74,6 +74,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
             "capped": _campaign(conn, brand, ben, "Plafonnée", caps={"total_units": 1}),
             "pow": _campaign(conn, brand, ben, "Sous attaque"),
             "english": _campaign(conn, brand, ben, "English"),
+            "paused_later": _campaign(conn, brand, ben, "Mise en pause pendant la lecture"),
         }
         pub = pubs.create_publisher(conn, name="Le carnet de Camille", domains=["127.0.0.2"])
         for cid in ids.values():
@@ -232,6 +233,18 @@ def test_the_counter_is_live(live: Live, page: Any) -> None:
         timeout=10_000,
     )
     assert page.locator(WIDGET).get_attribute("data-state") == "ready"
+
+
+def test_a_campaign_paused_while_the_page_is_open(live: Live, page: Any) -> None:
+    page.goto(f"{live.blog}?campaign={live.campaigns['paused_later']}")
+    _wait_state(page, "ready")
+    with live.db.write() as conn:
+        set_status(conn, live.campaigns["paused_later"], "paused")
+    page.locator(WIDGET).get_by_role("button").click()
+    _wait_state(page, "paused")
+    assert "Campagne en pause" in page.locator(f"{WIDGET} p.s").inner_text()
+    assert page.locator(WIDGET).get_by_role("button").is_hidden()
+    assert _pledges(live, live.campaigns["paused_later"]) == 0
 
 
 def test_unregistered_site_is_refused(live: Live, page: Any) -> None:

@@ -296,13 +296,16 @@
       }, function () { /* keep what is shown */ });
     }
 
-    function fail(reason) {
+    function fail(reason, detail) {
       button.hidden = reason === "bad_origin" || reason === "cap_reached" || reason === "campaign_inactive";
       button.disabled = false;
       button.textContent = t.button;
       button.removeAttribute("aria-busy");
       if (reason === "cap_reached") return setState("cap_reached", "end", t.cap_reached);
-      if (reason === "campaign_inactive") return setState("ended", "end", t.ended);
+      if (reason === "campaign_inactive") {
+        var why = detail === "paused" || detail === "not_started" ? detail : "ended";
+        return setState(why, "end", t[why]);
+      }
       setState(reason || "error", "warn", t[reason] || (reason ? t.refused : t.error));
     }
 
@@ -327,7 +330,7 @@
           try { done = JSON.parse(store(doneKey) || "null"); } catch (e) { done = null; }
           return showDone(done && done.day === today() ? done.receipt : null);
         }
-        fail(b.decision);
+        fail(b.decision, b.detail);
         // A used challenge cannot be presented again: fetch a fresh one for the next try.
         if (b.decision === "rate_limited" || b.decision === "bad_challenge" || b.decision === "automated") {
           button.disabled = true;
