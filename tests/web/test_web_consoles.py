@@ -352,3 +352,18 @@ def test_brand_connects_a_shop_and_rotates_its_secret(app: FastAPI, client: Test
                    data={"csrf_token": csrf_of(other.get("/console/brand").text),
                          "secret": "hijack"})
     assert r.status_code == 404
+
+
+def test_admin_acts_for_the_brand_named_in_the_address(app: FastAPI, client: TestClient,
+                                                       db: Database, admin_key: str) -> None:
+    brand = make_brand(client, db, admin_key)
+    add_user(db, "ops@wefirst.example", "admin", None)
+    web = signed_in(app, "ops@wefirst.example")
+    assert web.get("/console/brand").status_code == 422  # which brand?
+    page = web.get(f"/console/brand?brand={brand.id}")
+    assert page.status_code == 200
+    assert f'action="/console/brand/keys?brand={brand.id}"' in page.text
+    r = web.post(f"/console/brand/keys?brand={brand.id}",
+                 data={"csrf_token": csrf_of(page.text), "label": "ops"})
+    assert r.status_code == 200
+    assert re.search(r'<code id="new-key">sk_live_brand_', r.text)

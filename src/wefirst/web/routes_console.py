@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from functools import partial
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter
 from pydantic import ValidationError
@@ -122,6 +123,11 @@ def _episodes(conn: Connection, owner: str) -> list[dict[str, Any]]:
     return [voice_service.episode_json(r) for r in rows]
 
 
+def _brand_url(user: sessions.WebUser, owner: str, anchor: str = "") -> str:
+    query = {"saved": "1", **({"brand": owner} if user.role == "admin" else {})}
+    return f"/console/brand?{urlencode(query)}{anchor}"
+
+
 def _owner_for(user: sessions.WebUser, request: Request) -> str:
     """Admins pick the tenant with ?brand=…; everyone else acts for their own."""
     if user.role == "admin":
@@ -144,7 +150,9 @@ def _brand_page(request: Request, *, errors: dict[str, str] | None = None,
         except (NeedsSignIn, WefirstError) as exc:
             return _refusal(request, exc)
     context.update({"errors": errors or {}, "form": form or {}, "new_secret": secret,
-                    "saved": request.query_params.get("saved") == "1"})
+                    "saved": request.query_params.get("saved") == "1",
+                    # admins act for the brand named in the query; keep it on every form
+                    "brand_q": f"?{urlencode({'brand': owner})}" if user.role == "admin" else ""})
     return render(request, "console_brand.html", context, user=user, status=status)
 
 
@@ -381,7 +389,7 @@ async def revoke_key(request: Request, key_id: str) -> Response:
                 raise NotFound(f"key {key_id} does not exist")
             require(user.actor(), "brand", owner=owner)
             api_keys_service.revoke(conn, key_id)
-        return redirect(request, "/console/brand?saved=1")
+        return redirect(request, _brand_url(user, owner))
 
     try:
         return await in_thread(work)
@@ -404,7 +412,7 @@ async def _connector_write(request: Request,
             owner = _owner_for(user, request)
             require(user.actor(), "brand", owner=owner)
             action(conn, owner, form)
-        return redirect(request, "/console/brand?saved=1#con-h")
+        return redirect(request, _brand_url(user, owner, "#con-h"))
 
     try:
         return await in_thread(work)
