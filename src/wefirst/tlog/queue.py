@@ -19,19 +19,36 @@ from wefirst.tlog.tiles import MAX_ENTRY_SIZE
 _COMMITMENT = re.compile(r"[0-9a-f]{64}")
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_MAX_SAFE = 2**53 - 1
+
+
 def _plain(value: Any) -> bool:
     """JSON made only of str keys, str/int/bool/None leaves: the case where RFC 8785 output is
     exactly Python's sorted, compact, non-ASCII-escaping json.dumps (no floats to format, no
-    lone surrogates, ASCII keys so UTF-16 and code-point key orders agree)."""
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and k.isascii() and _plain(v) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_plain(v) for v in value)
-    if isinstance(value, str):
-        return not any("\ud800" <= ch <= "\udfff" for ch in value)
-    if isinstance(value, int):
-        return abs(value) <= 2**53 - 1  # I-JSON range; the reference rejects the rest
-    return value is None
+    lone surrogates, ASCII keys so UTF-16 and code-point key orders agree, integers in the
+    I-JSON range the reference accepts). Iterative, with exact type checks: it runs for every
+    log entry on the intake path."""
+    stack = [value]
+    while stack:
+        x = stack.pop()
+        t = type(x)
+        if t is str:
+            if not x.isascii() and _SURROGATE.search(x):
+                return False
+        elif t is int:
+            if not -_MAX_SAFE <= x <= _MAX_SAFE:
+                return False
+        elif t is dict:
+            for k, v in x.items():
+                if type(k) is not str or not k.isascii():
+                    return False
+                stack.append(v)
+        elif t is list:
+            stack.extend(x)
+        elif not (x is None or t is bool):
+            return False
+    return True
 
 
 def _fast_jcs(entry: Mapping[str, Any]) -> bytes | None:
