@@ -73,7 +73,9 @@ def _sums(conn: Connection, campaign_ids: list[str]) -> dict[str, dict[str, int]
     return out
 
 
-def _balance(row: Any, sums: dict[str, int]) -> Balance:
+def balance_from_sums(row: Any, sums: dict[str, int]) -> Balance:
+    """A campaign's balance from per-account sums (`row` has `id` and `definition`); the pages
+    use it with their own incremental roll-up of the same postings."""
     gmin = (row.definition.get("guaranteed_minimum") or {}).get("amount", 0)
     return Balance(
         campaign_id=row.id,
@@ -93,7 +95,7 @@ def campaign_balances(conn: Connection, campaign_ids: list[str]) -> list[Balance
         select(campaigns.c.id, campaigns.c.definition).where(campaigns.c.id.in_(campaign_ids))
     ).all()
     sums = _sums(conn, campaign_ids)
-    by_id = {r.id: _balance(r, sums.get(r.id, {})) for r in rows}
+    by_id = {r.id: balance_from_sums(r, sums.get(r.id, {})) for r in rows}
     return [by_id[c] for c in campaign_ids if c in by_id]
 
 

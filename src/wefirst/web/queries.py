@@ -22,7 +22,7 @@ from sqlalchemy import Connection, func, select
 
 from wefirst.domain.clock import utcnow
 from wefirst.ledger import accounts
-from wefirst.ledger.balances import Balance, _balance
+from wefirst.ledger.balances import Balance, balance_from_sums
 from wefirst.store.tables_core import (
     beneficiaries,
     brands,
@@ -147,7 +147,7 @@ def totals(days: DaySums) -> dict[str, int]:
 
 def balance_from_days(row: Any, days: DaySums) -> Balance:
     """The ledger's own Balance, fed with the rolled-up sums instead of a full SUM."""
-    return _balance(row, totals(days))
+    return balance_from_sums(row, totals(days))
 
 
 @dataclass(frozen=True)
