@@ -16,6 +16,7 @@ import hashlib
 import os
 import random
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -395,6 +396,8 @@ def bench_audit(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
+    # SIGTERM ends through sys.exit, so the atexit hooks drop any PostgreSQL bench schema.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("what", choices=["integrate", "proofs", "audit"])
     parser.add_argument("--entries", type=int, default=1_000_000)

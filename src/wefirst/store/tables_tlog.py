@@ -12,6 +12,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -32,6 +33,14 @@ tlog_entries = Table(
     Column("commitment", String(64), nullable=True, index=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("idx", BigInteger, nullable=True, unique=True),
+)
+# The queue proper: only entries still waiting, so the sequencer's "oldest unindexed first"
+# costs the size of the batch, not of the whole log.
+Index(
+    "ix_tlog_entries_pending",
+    tlog_entries.c.id,
+    postgresql_where=tlog_entries.c.idx.is_(None),
+    sqlite_where=tlog_entries.c.idx.is_(None),
 )
 
 tlog_checkpoints = Table(

@@ -29,6 +29,13 @@ def upgrade() -> None:
         sa.UniqueConstraint("idx", name="uq_tlog_entries_idx"),
     )
     op.create_index("ix_tlog_entries_commitment", "tlog_entries", ["commitment"])
+    op.create_index(
+        "ix_tlog_entries_pending",
+        "tlog_entries",
+        ["id"],
+        postgresql_where=sa.text("idx IS NULL"),
+        sqlite_where=sa.text("idx IS NULL"),
+    )
     op.create_table(
         "tlog_checkpoints",
         sa.Column("size", sa.BigInteger(), autoincrement=False, nullable=False),
@@ -48,5 +55,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("tlog_tiles")
     op.drop_table("tlog_checkpoints")
+    op.drop_index("ix_tlog_entries_pending", table_name="tlog_entries")
     op.drop_index("ix_tlog_entries_commitment", table_name="tlog_entries")
     op.drop_table("tlog_entries")
