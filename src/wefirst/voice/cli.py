@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import csv
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 app = typer.Typer(no_args_is_help=True, help="Voice: what people say about brands.")
@@ -128,15 +128,19 @@ def train(
         float, typer.Option(min=0.0, max=0.5, help="Share of rows held out to report metrics (0 to skip).")
     ] = 0.2,
     char_ngrams: Annotated[
-        bool, typer.Option(help="Add character n-grams: a little more accurate, about 3x slower to score.")
-    ] = False,
-    c: Annotated[float, typer.Option(min=1e-4, max=1e4, help="Inverse regularisation.")] = 4.0,
+        bool,
+        typer.Option(help="Character n-grams: more accurate, about 3x slower to score (--no-char-ngrams)."),
+    ] = True,
 ) -> None:
-    """Train a sentiment model on your own labelled posts and report held-out metrics."""
+    """Train a sentiment model on your own labelled posts and report held-out metrics.
+
+    Feature settings and regularisation are chosen automatically on a validation split of the
+    training rows; the held-out rows are only used for the metrics printed at the end.
+    """
     from wefirst.voice.language import detect
-    from wefirst.voice.sentiment import FeatureConfig, SentimentModelError
+    from wefirst.voice.sentiment import SentimentModelError
     from wefirst.voice.sentiment import train as fit
-    from wefirst.voice.training import holdout_mask, metrics, validate_labels
+    from wefirst.voice.training import holdout_mask, metrics, select, validate_labels
 
     if out.exists() and out.is_dir():
         _fail(f"{out} is a directory; --out needs a file name such as model.json.gz")
@@ -158,7 +162,6 @@ def train(
         labels = validate_labels([r.get(label_column) or "" for r in rows])
     except SentimentModelError as exc:
         _fail(f"{file}, column {label_column!r}: {exc}")
-    config = FeatureConfig(char_ngrams=(3, 5) if char_ngrams else None)
 
     with Progress(
         SpinnerColumn(),
@@ -190,11 +193,20 @@ def train(
                 [texts[i] for i in fit_rows],
                 [labels[i] for i in fit_rows],
                 [langs[i] for i in fit_rows],
-                config=config,
-                c=c,
+                auto=True,
+                char_ngrams=char_ngrams,
+                progress=_reporter(progress, step),
             )
+            config, c = held_model.config, float(held_model.metadata["C"])
             pred = held_model.predict([texts[i] for i in test_rows], [langs[i] for i in test_rows])
             report = metrics([labels[i] for i in test_rows], [p for p, _ in pred])
+            progress.update(step, total=1, completed=1)
+        else:
+            step = progress.add_task("choosing settings", total=None)
+            config, c, _trials = select(
+                texts, labels, langs, char_ngrams=char_ngrams,
+                progress=_reporter(progress, step),
+            )
             progress.update(step, total=1, completed=1)
         step = progress.add_task(f"fitting the final model on all {len(rows)} rows", total=None)
         model = fit(
@@ -221,6 +233,15 @@ def train(
         f"`wefirst voice score FILE.csv --text-column COL --model {out}`",
         highlight=False,
     )
+
+
+def _reporter(progress: Progress, task: TaskID) -> Callable[[str], None]:
+    """Show the trainer's current stage as the description of ``task``."""
+
+    def say(message: str) -> None:
+        progress.update(task, description=message)
+
+    return say
 
 
 def _enough(fit_labels: list[str], all_labels: set[str]) -> bool:

@@ -237,6 +237,9 @@ class FeatureConfig:
     lexicon_features: bool = True
     lexicon_weight: float = 1.0
     char_weight: float = 0.6
+    #: Weight hashed n-grams by inverse document frequency (learned at training, stored with
+    #: the model). Helps on long texts such as reviews; little on tweets.
+    idf: bool = False
 
     @property
     def n_hashed(self) -> int:
@@ -361,8 +364,17 @@ def _hasher(n_features: int) -> Any:
     return FeatureHasher(n_features=n_features, input_type="string", alternate_sign=False)
 
 
-def featurize(texts: Sequence[str], languages: Sequence[str], config: FeatureConfig) -> sp.csr_matrix:
-    """Sparse design matrix (rows L2-normalised per block) for a batch of texts."""
+@dataclass
+class Blocks:
+    """Raw hashed counts (words, characters) and dense lexicon rows for a batch."""
+
+    words: sp.csr_matrix
+    chars: sp.csr_matrix | None
+    dense: npt.NDArray[np.float64] | None
+
+
+def hashed_blocks(texts: Sequence[str], languages: Sequence[str], config: FeatureConfig) -> Blocks:
+    """Per-text analysis, before weighting: what ``featurize`` and IDF fitting share."""
     words: list[list[str]] = []
     chars: list[list[str]] = []
     dense_rows: list[list[float]] = []
@@ -379,19 +391,42 @@ def featurize(texts: Sequence[str], languages: Sequence[str], config: FeatureCon
             row[start : start + _N_DENSE] = dense
             dense_rows.append(row)
     hasher = _hasher(config.n_hashed)
-    xw = _l2_rows(hasher.transform(words))
-    x = xw
-    if config.char_ngrams is not None:
-        x = x + _l2_rows(hasher.transform(chars)) * config.char_weight
-    if config.lexicon_features:
-        xd = sp.csr_matrix(np.asarray(dense_rows, dtype=np.float64) * config.lexicon_weight)
-        x = sp.hstack([x, xd], format="csr")
+    return Blocks(
+        sp.csr_matrix(hasher.transform(words), dtype=np.float64),
+        sp.csr_matrix(hasher.transform(chars), dtype=np.float64)
+        if config.char_ngrams is not None else None,
+        np.asarray(dense_rows, dtype=np.float64) if config.lexicon_features else None,
+    )
+
+
+def assemble(blocks: Blocks, config: FeatureConfig,
+             idf: npt.NDArray[np.float32] | None = None) -> sp.csr_matrix:
+    """Weighted, normalised design matrix from ``hashed_blocks`` output."""
+    x = _l2_rows(blocks.words, idf)
+    if blocks.chars is not None:
+        x = x + _l2_rows(blocks.chars, idf) * config.char_weight
+    if blocks.dense is not None:
+        n = blocks.words.shape[0]
+        dense = blocks.dense if len(blocks.dense) else np.zeros((n, N_LEXICON_FEATURES))
+        x = sp.hstack([x, sp.csr_matrix(dense * config.lexicon_weight)], format="csr")
     return sp.csr_matrix(x)
 
 
-def _l2_rows(x: Any) -> sp.csr_matrix:
-    x = sp.csr_matrix(x, dtype=np.float64)
+def featurize(
+    texts: Sequence[str],
+    languages: Sequence[str],
+    config: FeatureConfig,
+    idf: npt.NDArray[np.float32] | None = None,
+) -> sp.csr_matrix:
+    """Sparse design matrix (rows L2-normalised per block) for a batch of texts."""
+    return assemble(hashed_blocks(texts, languages, config), config, idf)
+
+
+def _l2_rows(x: Any, idf: npt.NDArray[np.float32] | None = None) -> sp.csr_matrix:
+    x = sp.csr_matrix(x, dtype=np.float64, copy=True)
     x.data = np.sqrt(x.data)  # dampen repeated n-grams (sublinear tf)
+    if idf is not None:
+        x.data *= idf[x.indices]
     norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
     return sp.csr_matrix(sp.diags(1.0 / norms) @ x)
@@ -413,6 +448,7 @@ class SentimentModel:
     coef: FloatArray  # shape (n_features, n_labels), float32
     intercept: FloatArray  # shape (n_labels,), float32
     metadata: dict[str, Any] = field(default_factory=dict)
+    idf: FloatArray | None = None  # shape (n_hashed,) when config.idf
 
     def __post_init__(self) -> None:
         if not self.labels or any(label not in LABELS for label in self.labels):
@@ -426,6 +462,11 @@ class SentimentModel:
             raise SentimentModelError("intercept does not match the labels")
         if not (np.isfinite(self.coef).all() and np.isfinite(self.intercept).all()):
             raise SentimentModelError("model weights contain NaN or infinity")
+        if self.config.idf != (self.idf is not None):
+            raise SentimentModelError("IDF weights present without idf=true, or missing")
+        if self.idf is not None and (self.idf.shape != (self.config.n_hashed,)
+                                     or not np.isfinite(self.idf).all()):
+            raise SentimentModelError("IDF weights do not match the feature space")
 
     def probabilities(
         self, texts: Sequence[str], languages: Sequence[str] | None = None
@@ -439,7 +480,7 @@ class SentimentModel:
             raise ValueError("texts and languages must have the same length")
         if len(texts) == 0:
             return np.zeros((0, len(self.labels)))
-        x = featurize(texts, languages, self.config)
+        x = featurize(texts, languages, self.config, self.idf)
         logits = np.asarray(x @ self.coef, dtype=np.float64) + self.intercept
         logits -= logits.max(axis=1, keepdims=True)
         p = np.exp(logits)
@@ -478,6 +519,7 @@ class SentimentModel:
             "coef_rows": _b64(rows),
             "coef_values": _b64(values),
             "metadata": self.metadata,
+            **(_idf_json(self.idf) if self.idf is not None else {}),
         }
 
     def save(self, path: str | Path) -> None:
@@ -514,11 +556,30 @@ class SentimentModel:
             metadata = doc.get("metadata") or {}
             if not isinstance(metadata, dict):
                 raise SentimentModelError("metadata must be an object")
+            idf = _idf_from_json(doc, config) if config.idf else None
         except SentimentModelError:
             raise
         except (KeyError, TypeError, ValueError) as exc:
             raise SentimentModelError(f"malformed model file: {exc}") from exc
-        return cls(labels, config, coef, intercept.astype(np.float32), metadata)
+        return cls(labels, config, coef, intercept.astype(np.float32), metadata, idf)
+
+
+def _idf_json(idf: FloatArray) -> dict[str, Any]:
+    default = float(idf.max())  # columns never seen in training share the largest weight
+    rows = np.flatnonzero(idf != np.float32(default)).astype("<i4")
+    return {"idf_default": default, "idf_rows": _b64(rows),
+            "idf_values": _b64(np.ascontiguousarray(idf[rows], dtype="<f4"))}
+
+
+def _idf_from_json(doc: dict[str, Any], config: FeatureConfig) -> FloatArray:
+    rows = _unb64(doc["idf_rows"], "<i4")
+    values = _unb64(doc["idf_values"], "<f4")
+    if len(rows) != len(values) or (rows.size and (rows.min() < 0
+                                                    or rows.max() >= config.n_hashed)):
+        raise SentimentModelError("IDF index out of range")
+    idf = np.full(config.n_hashed, float(doc["idf_default"]), dtype=np.float32)
+    idf[rows] = values
+    return idf
 
 
 def _b64(a: npt.NDArray[Any]) -> str:
@@ -580,10 +641,29 @@ def train(
     class_weight: str | None = "balanced",
     progress: Callable[[str], None] | None = None,
     metadata: dict[str, Any] | None = None,
+    auto: bool = False,
+    char_ngrams: bool = True,
+    sample_weight: Sequence[float] | None = None,
 ) -> SentimentModel:
-    """Fit a model on labelled posts (labels among ``LABELS``; two or three of them)."""
-    from wefirst.voice.training import fit
+    """Fit a model on labelled posts (labels among ``LABELS``; two or three of them).
 
+    With ``auto=True`` the feature settings and C are chosen on an inner validation split
+    (``training.CANDIDATES``), and ``config``/``c`` are ignored.
+    """
+    from wefirst.voice.training import fit, select, validate_labels
+
+    meta = dict(metadata or {})
+    if auto:
+        if len(texts) != len(labels):
+            raise SentimentModelError("texts and labels must have the same length")
+        clean = validate_labels(labels)
+        if languages is None:
+            from wefirst.voice.language import detect
+
+            languages = [detect(t) for t in texts]
+        config, c, trials = select(texts, clean, languages, char_ngrams=char_ngrams,
+                                   progress=progress)
+        meta["selection"] = trials
     return fit(
         texts,
         labels,
@@ -592,5 +672,6 @@ def train(
         c=c,
         class_weight=class_weight,
         progress=progress,
-        metadata=metadata or {},
+        metadata=meta,
+        sample_weight=sample_weight,
     )

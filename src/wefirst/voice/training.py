@@ -10,16 +10,20 @@ import hashlib
 import math
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from wefirst.voice.sentiment import (
     LABELS,
+    Blocks,
     FeatureConfig,
     SentimentModel,
     SentimentModelError,
-    featurize,
+    assemble,
+    hashed_blocks,
 )
 
 MIN_PER_CLASS = 2
@@ -56,6 +60,7 @@ def fit(
     class_weight: str | None,
     progress: Callable[[str], None] | None,
     metadata: dict[str, Any],
+    sample_weight: Sequence[float] | None = None,
 ) -> SentimentModel:
     """Multinomial logistic regression on ``featurize`` output (L2, lbfgs)."""
     from sklearn.linear_model import LogisticRegression
@@ -71,14 +76,16 @@ def fit(
         say("detecting languages")
         languages = [detect(t) for t in texts]
     say("extracting features")
-    x = featurize(texts, languages, config)
+    blocks = hashed_blocks(texts, languages, config)
+    idf = _fit_idf(blocks) if config.idf else None
+    x = assemble(blocks, config, idf)
     y = np.array([classes.index(v) for v in y_names])
     say("fitting the classifier")
     # Only the hashed columns that occur can get a non-zero weight (L2 keeps the others at 0),
     # so fit on those alone: the solver then works on thousands of columns, not half a million.
     used = np.unique(x.indices)
     clf = LogisticRegression(C=c, class_weight=class_weight, max_iter=1000, tol=1e-4)
-    clf.fit(x[:, used], y)
+    clf.fit(x[:, used], y, sample_weight=None if sample_weight is None else np.asarray(sample_weight))
     coef = np.asarray(clf.coef_, dtype=np.float64)
     intercept = np.asarray(clf.intercept_, dtype=np.float64)
     if len(classes) == 2:  # sklearn gives one row for the positive class of a binary fit
@@ -88,7 +95,77 @@ def fit(
     coef32[used] = coef.T.astype(np.float32)
     coef32[np.abs(coef32) < 1e-6] = 0.0
     meta = {"n_train": len(texts), "class_counts": dict(Counter(y_names)), "C": c, **metadata}
-    return SentimentModel(classes, config, np.ascontiguousarray(coef32), intercept.astype(np.float32), meta)
+    return SentimentModel(
+        classes, config, np.ascontiguousarray(coef32), intercept.astype(np.float32), meta, idf
+    )
+
+
+#: What ``train(..., auto=True)`` (and so ``wefirst voice train``) tries. Lexicon features help
+#: short posts but can crowd out n-grams on long texts (reviews), where a separable training set
+#: lets a few dense features carry the margin; an inner validation split decides per data set.
+CANDIDATES: tuple[tuple[str, FeatureConfig, float], ...] = (
+    ("n-grams + lexicons", FeatureConfig(idf=True), 8.0),
+    ("n-grams + light lexicons", FeatureConfig(idf=True, lexicon_weight=0.3), 8.0),
+    ("n-grams only", FeatureConfig(idf=True, lexicon_features=False), 16.0),
+)
+SELECT_FRACTION = 0.2
+CV_MAX_ROWS = 5000
+
+
+def select(
+    texts: Sequence[str],
+    labels: Sequence[str],
+    languages: Sequence[str],
+    *,
+    char_ngrams: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[FeatureConfig, float, list[dict[str, Any]]]:
+    """Pick settings by mean macro-F1 over validation folds of the training rows (never the
+    caller's held-out rows): 3 folds up to ``CV_MAX_ROWS`` rows, where one split is too noisy to
+    tell candidates apart, one 20 % split above. Falls back to the first candidate when the data
+    is too small to compare."""
+    say = progress or (lambda _msg: None)
+    candidates = [(name, cfg if char_ngrams else replace(cfg, char_ngrams=None), c)
+                  for name, cfg, c in CANDIDATES]
+    n_folds = 3 if len(texts) <= CV_MAX_ROWS else 1
+    keys = [split_key(t, "wefirst-voice-select") for t in texts]
+    folds = []
+    for k in range(n_folds):
+        lo, hi = (k / n_folds, (k + 1) / n_folds) if n_folds > 1 else (0.0, SELECT_FRACTION)
+        val = [i for i, v in enumerate(keys) if lo <= v < hi]
+        fit_rows = [i for i, v in enumerate(keys) if not lo <= v < hi]
+        counts = Counter(labels[i] for i in fit_rows)
+        if len(val) < 20 or set(counts) != set(labels) or min(counts.values()) < MIN_PER_CLASS:
+            name, cfg, c = candidates[0]
+            return cfg, c, [{"candidate": name, "macro_f1": None}]
+        folds.append((fit_rows, val))
+    trials: list[dict[str, Any]] = []
+    best: tuple[float, FeatureConfig, float] | None = None
+    for name, cfg, c in candidates:
+        scores = []
+        for k, (fit_rows, val) in enumerate(folds):
+            say(f"trying {name} ({k + 1}/{len(folds)})")
+            model = fit([texts[i] for i in fit_rows], [labels[i] for i in fit_rows],
+                        [languages[i] for i in fit_rows], config=cfg, c=c,
+                        class_weight="balanced", progress=None, metadata={})
+            pred = model.predict([texts[i] for i in val], [languages[i] for i in val])
+            scores.append(metrics([labels[i] for i in val], [p for p, _ in pred])["macro_f1"])
+        score = sum(scores) / len(scores)
+        trials.append({"candidate": name, "macro_f1": round(score, 4), "folds": len(folds)})
+        if best is None or score > best[0]:
+            best = (score, cfg, c)
+    assert best is not None
+    return best[1], best[2], trials
+
+
+def _fit_idf(blocks: Blocks) -> npt.NDArray[np.float32]:
+    """Smoothed IDF, ln((1 + n) / (1 + df)) + 1, over word and character columns together."""
+    n = blocks.words.shape[0]
+    df = np.asarray((blocks.words > 0).sum(axis=0)).ravel()
+    if blocks.chars is not None:
+        df = df + np.asarray((blocks.chars > 0).sum(axis=0)).ravel()
+    idf: npt.NDArray[np.float32] = (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
+    return idf
 
 
 # --------------------------------------------------------------------------- evaluation
