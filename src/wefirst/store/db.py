@@ -10,13 +10,14 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.pool import NullPool
 
 from wefirst.settings import Settings
 
 
 def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
-    engine = create_engine(url, poolclass=NullPool if ":memory:" not in url else None)
+    # A pool keeps connections (and SQLite's page cache) open between transactions; opening a
+    # connection per transaction also checkpoints the WAL each time the last one closes.
+    engine = create_engine(url, pool_size=8, max_overflow=16, pool_pre_ping=False)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
