@@ -9,6 +9,7 @@ Brands and charities are invented; no real organisation is named."""
 from __future__ import annotations
 
 import random
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -45,12 +46,30 @@ class DemoContext:
     urls: dict[str, str] = field(default_factory=dict)
 
 
+def console_users(ctx: DemoContext) -> None:
+    """Sign-ins for the brand and beneficiary consoles, with a password made for this demo."""
+    from wefirst.web.sessions import create_user
+
+    password = secrets.token_urlsafe(12)
+    with ctx.db.write() as conn:
+        create_user(conn, "brand@doudou.example", "brand", ctx.ids["brand1"], password)
+        create_user(conn, "team@vwb.example", "beneficiary", ctx.ids["ngo1"], password)
+    base = ctx.base_url
+    ctx.urls["Campaign page"] = f"{base}/campaigns/{ctx.ids['vaccine']}"
+    ctx.urls["Scorecard"] = f"{base}/brands/{ctx.ids['brand1']}"
+    ctx.urls["Consoles"] = (f"{base}/signin — brand@doudou.example or team@vwb.example, "
+                            f"password {password}")
+
+
 def extra_steps() -> list[tuple[str, Callable[[DemoContext], None]]]:
     """Each area's demo step, run once after the core seed, with the server running."""
     from wefirst.cases.demo import demo_step as cases_step
     from wefirst.voice.service import demo_step as voice_step
+    from wefirst.widget.demo import demo_step as widget_step
 
     return [
+        ("console sign-ins", console_users),
+        ("widget: a French sample blog on a second origin", widget_step),
         ("voice: airline posts from ../shared/data/voice when present", voice_step),
         ("accountability cases", cases_step),
     ]
@@ -221,8 +240,12 @@ def run(host: str, port: int, serve: bool = True, scale: float = 1.0) -> None:
                 console.print(f"  {name}…")
                 step(ctx)
         else:
-            console.print("Existing demo database found (wefirst.db); reusing it.")
-    console.print(f"\n[bold green]wefirst demo running at {base}/[/]")
+            from wefirst.widget.demo import serve_blog
+
+            console.print("Existing demo database found; reusing it (delete wefirst.db to "
+                          "start afresh).")
+            serve_blog(ctx)
+    console.print(f"\n[bold green]wefirst demo running at {base}/[/]  (home page)")
     console.print(f"  API docs:        {base}/docs")
     console.print(f"  Campaigns (API): {base}/v1/campaigns")
     for label, url in ctx.urls.items():

@@ -109,6 +109,8 @@ def test_demo_seeds_through_the_api(env: Path) -> None:
     assert f"http://127.0.0.1:{port}/" in r.output
     assert "sk_live_admin_" in r.output
     assert "/v1/cases/cas_" in r.output  # the cases area seeded its stories
+    assert "Sample blog" in r.output  # the widget's blog on a second origin
+    assert "/signin" in r.output
     # the data is kept for the next run, which reuses it instead of seeding twice
     r = runner.invoke(app, ["demo", "--no-serve", "--port", str(port)])
     assert r.exit_code == 0, r.output
