@@ -10,16 +10,19 @@ from conftest import World
 from connectors_support import (
     SHOP,
     SHOPIFY_SECRET,
+    WOO_SECRET,
     WOO_SITE,
     Delivery,
     load,
     restamp_stripe,
     sign_shopify,
     sign_stripe,
+    woo_refund,
 )
 from sqlalchemy import func, select
 
 from wefirst.domain.clock import utcnow
+from wefirst.ingest.connectors.signatures import b64_hmac_sha256
 from wefirst.store.tables_connectors import connector_deliveries, connector_lines
 from wefirst.store.tables_core import pledges
 
@@ -273,17 +276,28 @@ def test_woo_update_alone_counts_the_sale_and_the_refund(world: World) -> None:
     assert world.net_units() == 2
 
 
-def test_woo_refunds_api_down_keeps_the_delivery_queued(world: World) -> None:
+def test_woo_refunds_api_down_counts_the_sale_and_retries_the_refund(world: World) -> None:
     world.woo_refunds.refunds.clear()
     world.post("woocommerce", load("woocommerce/order_updated_partial_refund"))
     status = world.status("woocommerce")
     assert status["deliveries"]["by_status"] == {"queued": 1}
-    assert world.net_units() == 0
-    world.woo_refunds.refunds[("4817", "4861")] = json.loads(
-        load("woocommerce/order_updated_partial_refund").body) | {}  # wrong shape
-    r = world.client.post(f"/v1/connectors/{world.connections['woocommerce']}/process",
-                          headers=auth(world.brand.key))
-    assert r.json()["counts"] == {"failed": 1}
+    assert world.net_units() == 3  # what the delivery says by itself is applied already
+    world.woo_refunds.refunds[("4817", "4861")] = woo_refund()
+    url = f"/v1/connectors/{world.connections['woocommerce']}/process"
+    r = world.client.post(url, headers=auth(world.brand.key))
+    assert r.json()["counts"] == {"processed": 1}
+    assert world.net_units() == 2
+    # a refunds API answer we cannot read fails the delivery (and says why)
+    body = json.loads(load("woocommerce/order_updated_partial_refund").body)
+    body["refunds"].append({"id": 4999, "reason": "", "total": "-1.00"})
+    raw = json.dumps(body).encode()
+    world.woo_refunds.refunds[("4817", "4999")] = {"id": 4999, "line_items": "?"}
+    headers = {**load("woocommerce/order_updated_partial_refund").headers,
+               "X-WC-Webhook-Signature": b64_hmac_sha256(WOO_SECRET, raw)}
+    world.post("woocommerce", Delivery("bad-refund", raw, headers))
+    assert world.status("woocommerce")["deliveries"]["by_status"] == {"failed": 1,
+                                                                      "processed": 1}
+    assert world.net_units() == 2
 
 
 def test_woo_deleted_order_reverses_what_was_counted(world: World) -> None:

@@ -167,3 +167,12 @@ def test_unreadable_reports_are_422(world: World, raw: bytes) -> None:
     status, body = _upload(world, raw)
     assert status == 422
     assert body["errors"][0]["field"] == "line 1"  # type: ignore[index]
+
+
+def test_reconciliation_day_out_of_range_is_422(world: World) -> None:
+    r = world.client.get(f"/v1/connectors/{world.connections['shopify']}/reconciliation",
+                         params={"day": "9999-12-31"}, headers=auth(world.brand.key))
+    assert r.status_code == 422
+    r = world.client.post(f"/v1/connectors/{world.connections['shopify']}/secrets/"
+                          f"{2**40}/retire", headers=auth(world.brand.key))
+    assert r.status_code == 422

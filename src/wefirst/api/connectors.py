@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
 from sqlalchemy import Connection
@@ -212,8 +212,11 @@ def add_secret(connection_id: str, request: Request, data: SecretBody, actor: Ac
     return idempotent_post(request, db, actor, body, idempotency_key, work)
 
 
+SecretId = Annotated[int, Path(ge=1, le=2**31 - 1, description="From the connection's secrets.")]
+
+
 @router.post("/connectors/{connection_id}/secrets/{secret_id}/retire")
-def retire_secret(connection_id: str, secret_id: int, request: Request, actor: ActorDep,
+def retire_secret(connection_id: str, secret_id: SecretId, request: Request, actor: ActorDep,
                   db: DbDep, body: RawBody,
                   idempotency_key: IdempotencyKey = None) -> JSONResponse:
     base_url = request.app.state.settings.base_url

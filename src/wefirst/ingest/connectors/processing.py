@@ -156,6 +156,8 @@ class _Plan:
     sales: list[NormalisedLine] = field(default_factory=list)
     reversals: list[NormalisedLine] = field(default_factory=list)
     fetched: list[str] = field(default_factory=list)
+    retry_note: str | None = None
+    """Applied in part: keep the delivery queued for the call-backs that failed."""
 
 
 def _load_many(db: Database, box: SecretBox, ids: list[str]) -> dict[str, _Loaded]:
@@ -192,6 +194,9 @@ def _plan(db: Database, remotes: RemotesFactory, delivery_id: str,
         return _Plan(delivery_id, "ignored", "test data never pledges")
     try:
         sales, reversals, fetched = _call_back(db, info, loaded, parsed, remotes, delivery_id)
+    except PartialCallBackError as exc:
+        return _Plan(delivery_id, "apply", loaded=loaded, parsed=parsed, sales=exc.sales,
+                     reversals=exc.reversals, fetched=exc.fetched, retry_note=str(exc))
     except RemoteUnavailableError as exc:
         return _Plan(delivery_id, "retry", str(exc))
     except MalformedPayload as exc:
@@ -258,6 +263,9 @@ def _commit_plan(conn: Connection, plan: _Plan, now: datetime, unit: _Unit) -> s
         log.exception("connector delivery %s failed", plan.delivery_id)
         return _retry_in(conn, plan.delivery_id, int(row.attempts),
                          f"{type(exc).__name__}: {exc}", now)
+    if plan.retry_note is not None:
+        return _retry_in(conn, plan.delivery_id, int(row.attempts),
+                         f"applied in part ({_note(report)}); waiting: {plan.retry_note}", now)
     touched = report.new_lines or report.new_reversals or parsed.cancellation \
         or parsed.amount_refunds
     status = "processed" if touched or not parsed.ignored else "ignored"
@@ -320,16 +328,33 @@ def _call_back(
         if todo:
             woo = remotes(info, loaded.credentials).woo
             if woo is None:
-                raise RemoteUnavailableError("no WooCommerce consumer key on this connection: "
-                                             "add one so refunded quantities can be read")
+                raise PartialCallBackError("no WooCommerce consumer key on this connection: "
+                                           "add one so refunded quantities can be read",
+                                           sales, reversals, fetched)
             currency = parsed.known_lines[0].currency if parsed.known_lines else None
             for ref in todo:
-                refund = woo.get_refund(order_id, refs[ref])
+                try:
+                    refund = woo.get_refund(order_id, refs[ref])
+                except RemoteUnavailableError as exc:
+                    raise PartialCallBackError(str(exc), sales, reversals, fetched) from exc
                 reversals.extend(woocommerce.parse_refund(
                     refund, source=info.account, order_id=order_id, raw_ref=delivery_id,
                     known_lines=parsed.known_lines, currency=currency))
                 fetched.append(ref)
     return sales, reversals, fetched
+
+
+class PartialCallBackError(RemoteUnavailableError):
+    """Some call-backs failed, but what the delivery says by itself (the sale, a cancellation,
+    refunds already read) can be applied now; the delivery stays queued for the rest, and
+    applying it again later is harmless because every fact is idempotent."""
+
+    def __init__(self, message: str, sales: list[NormalisedLine],
+                 reversals: list[NormalisedLine], fetched: list[str]) -> None:
+        super().__init__(message)
+        self.sales = sales
+        self.reversals = reversals
+        self.fetched = fetched
 
 
 def apply_parsed(

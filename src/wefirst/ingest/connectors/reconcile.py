@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, select
 
 from wefirst.domain.clock import as_utc, rfc3339
+from wefirst.errors import invalid
 from wefirst.ingest.connectors.accounts import ConnectionInfo
 from wefirst.ingest.connectors.records import Source
 from wefirst.ingest.connectors.state import business_key
@@ -104,6 +105,8 @@ def _held(conn: Connection, connection_id: str) -> int:
 
 def reconcile_day(conn: Connection, info: ConnectionInfo, day: date, now: datetime) -> dict[str,
                                                                                            Any]:
+    if not date(2000, 1, 1) <= day <= date(2200, 1, 1):
+        raise invalid("day", "a day between 2000-01-01 and 2200-01-01")
     start = datetime.combine(day, time(), UTC)
     end = start + timedelta(days=1)
     lines = conn.execute(select(connector_lines).where(
