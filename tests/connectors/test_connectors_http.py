@@ -25,6 +25,7 @@ from wefirst.domain.clock import utcnow
 from wefirst.ingest.connectors.signatures import b64_hmac_sha256
 from wefirst.store.tables_connectors import connector_deliveries, connector_lines
 from wefirst.store.tables_core import pledges
+from wefirst.store.tables_tlog import tlog_entries
 
 from factories import auth
 
@@ -62,6 +63,18 @@ def test_shopify_order_then_refund(world: World) -> None:
                               .order_by(connector_deliveries.c.seq)).all()
     assert refs == {stored[0].id}
     assert bytes(stored[0].body) == load("shopify/orders_create").body
+    # the pledge and its reversal are in the transparency log like any other, with no order
+    # number or customer in clear
+    with world.db.read() as conn:
+        entries = [json.loads(bytes(r.data)) for r in conn.execute(select(tlog_entries.c.data))]
+    kinds = sorted(e["kind"] for e in entries if e["kind"] in ("pledge", "pledge_reversal"))
+    assert kinds == ["pledge", "pledge_reversal"]
+    pledge = next(e for e in entries if e["kind"] == "pledge")
+    assert pledge["source"] == "shopify"
+    assert pledge["sku"] == "PAMPERS-BABYDRY-S3-52"
+    logged = json.dumps(entries)
+    assert "6104829372541" not in logged
+    assert "claire" not in logged.lower()
 
 
 def test_shopify_test_order_never_pledges(world: World) -> None:
