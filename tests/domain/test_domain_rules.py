@@ -133,3 +133,14 @@ def test_money_rejects_floats_and_unknown_currencies() -> None:
     with pytest.raises(MoneyError):
         Money(1, "EUR") + Money(1, "USD")
     assert Money(-2499, "EUR").format() == "-24.99 EUR"
+
+
+@given(st.lists(st.text(alphabet="AB-*?[]!1", min_size=1, max_size=6), min_size=1, max_size=3),
+       st.text(alphabet="AB-1", max_size=8))
+def test_compiled_sku_patterns_agree_with_fnmatch(patterns: list[str], sku: str) -> None:
+    import fnmatch
+
+    from wefirst.domain.campaigns import sku_matches
+
+    expected = any(fnmatch.fnmatchcase(sku, p) for p in patterns)
+    assert sku_matches(tuple(patterns), sku) == expected

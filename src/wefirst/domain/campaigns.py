@@ -6,6 +6,8 @@ keeps the version it was made under, so a later price change never rewrites old 
 from __future__ import annotations
 
 import fnmatch
+import functools
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -99,9 +101,15 @@ class PerOrderRule:
 Rule = PerUnitRule | PerClickRule | PercentOfSaleRule | PerOrderRule
 
 
+@functools.lru_cache(maxsize=1024)
+def _sku_regex(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(fnmatch.translate(p) for p in patterns))
+
+
 def sku_matches(patterns: tuple[str, ...], sku: str) -> bool:
-    """Shell-style patterns (`PAMPERS-*`), case-sensitive like SKUs themselves."""
-    return any(fnmatch.fnmatchcase(sku, p) for p in patterns)
+    """Shell-style patterns (`PAMPERS-*`), case-sensitive like SKUs themselves; compiled once
+    per pattern set because this runs for every purchase line."""
+    return _sku_regex(patterns).match(sku) is not None
 
 
 @dataclass(frozen=True)
