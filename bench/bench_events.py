@@ -37,7 +37,7 @@ from wefirst.settings import Settings
 from wefirst.store import migrate
 from wefirst.store.db import Database
 
-console = Console()
+console = Console(width=160)
 raw_meta = MetaData()
 raw = SaTable(
     "bench_raw",
@@ -159,6 +159,17 @@ def run_raw(db: Database, n: int, batch: int) -> float:
     return n / (time.perf_counter() - start)
 
 
+def total_rows(db: Database) -> int:
+    """Rows in every wefirst table: the full path writes several per event."""
+    from sqlalchemy import func, select
+
+    from wefirst.store.schema import metadata
+
+    with db.read() as conn:
+        return sum(conn.execute(select(func.count()).select_from(t)).scalar_one()
+                   for t in metadata.sorted_tables)
+
+
 def median_of(repeats: int, fn: Callable[[], float]) -> float:
     return statistics.median(fn() for _ in range(repeats))
 
@@ -182,17 +193,21 @@ def main() -> None:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
         targets.append(("PostgreSQL", f"{args.pg}?options={quote(f'-csearch_path={schema}')}"))
     table = Table(title=f"Events/s, median of {args.repeats} ({datetime.now(UTC):%Y-%m-%d})")
-    for col in ("database", "mode", "full path ev/s", "raw insert rows/s", "ratio"):
+    for col in ("database", "mode", "full path ev/s", "raw insert rows/s", "ratio",
+                "rows written/event", "full path rows/s ÷ raw rows/s"):
         table.add_column(col, justify="right")
     try:
         for name, url in targets:
             db, brand_id = setup(url)
             for mode, n, batch in (("batch", args.events, args.batch), ("one-by-one", args.one_by_one, 1)):
+                before = total_rows(db)
                 full = median_of(args.repeats,
                                  lambda d=db, k=brand_id, n=n, b=batch: run_full(d, k, n, b))
+                per_event = (total_rows(db) - before) / (n * args.repeats)
                 base = median_of(args.repeats, lambda d=db, n=n, b=batch: run_raw(d, n, b))
                 table.add_row(
-                    name, f"{mode} ({batch}/txn)", f"{full:,.0f}", f"{base:,.0f}", f"{full / base:.3f}"
+                    name, f"{mode} ({batch}/txn)", f"{full:,.0f}", f"{base:,.0f}",
+                    f"{full / base:.3f}", f"{per_event:.1f}", f"{full * per_event / base:.3f}",
                 )
             if args.profile and name.startswith("SQLite"):
                 from pyinstrument import Profiler
