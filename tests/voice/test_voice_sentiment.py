@@ -294,3 +294,29 @@ def test_default_model_quality_on_held_out_posts(
     assert len(texts) > 500
     pred = [p for p, _ in load_default_model().predict(texts, [lang] * len(texts))]
     assert metrics(gold, pred)["macro_f1"] >= FLOOR[lang]
+
+
+def test_auto_training_compares_candidates_on_folds() -> None:
+    from wefirst.voice.training import CANDIDATES
+
+    texts, labels = [], []
+    for k in range(30):
+        texts += [f"love it, great crew {k}", f"awful delay, lost bag {k}", f"flight {k} at gate {k}"]
+        labels += ["positive", "negative", "neutral"]
+    model = train(texts, labels, ["en"] * len(texts), auto=True, char_ngrams=False)
+    trials = model.metadata["selection"]
+    assert [t["candidate"] for t in trials] == [name for name, _, _ in CANDIDATES]
+    assert all(t["folds"] == 3 and 0.0 <= t["macro_f1"] <= 1.0 for t in trials)
+    best = max(trials, key=lambda t: t["macro_f1"])
+    chosen = next(cfg for name, cfg, _ in CANDIDATES if name == best["candidate"])
+    assert model.config.lexicon_features == chosen.lexicon_features
+    assert model.config.char_ngrams is None
+    assert model.predict(["great crew, love it"], ["en"])[0][0] == "positive"
+
+
+def test_auto_training_on_tiny_data_falls_back_to_the_first_candidate() -> None:
+    from wefirst.voice.training import CANDIDATES
+
+    model = train(TRAIN_TEXTS, TRAIN_LABELS, ["en"] * len(TRAIN_TEXTS), auto=True)
+    assert model.metadata["selection"] == [{"candidate": CANDIDATES[0][0], "macro_f1": None}]
+    assert model.config == CANDIDATES[0][1]
