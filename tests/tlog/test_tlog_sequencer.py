@@ -188,24 +188,24 @@ def test_kill_9_at_random_moments_and_takeover(service: LogService) -> None:
     a standby takes the lock over and the log stays consistent throughout."""
     total = 0
     killed_mid_run = 0
-    procs = [_run_worker(_worker_args(service, mode="loop", batch_size=37)) for _ in range(2)]
+    procs = [_run_worker(_worker_args(service, mode="loop", batch_size=5)) for _ in range(2)]
     try:
         for round_ in range(2):
             before = total
-            fill(service.db, total, 300)
-            total += 300
+            fill(service.db, total, 1200)
+            total += 1200
             leader = _wait_for_leader(procs)
             # Let it get going, then kill it at a slightly different moment each round.
             _wait_for_size(service, lambda size, b=before: size > b, 20)
-            time.sleep(0.01 * round_)
+            time.sleep(0.002 * round_)
             size_at_kill = _size(service)
             os.kill(leader.pid, signal.SIGKILL)
             leader.wait(10)
             killed_mid_run += size_at_kill < total
             assert sum(_is_leader(p) for p in procs if p is not leader) <= 1
             procs.remove(leader)
-            procs.append(_run_worker(_worker_args(service, mode="loop", batch_size=37)))
-        _wait_for_size(service, lambda size: size == total, 40)
+            procs.append(_run_worker(_worker_args(service, mode="loop", batch_size=5)))
+        _wait_for_size(service, lambda size: size == total, 90)
     finally:
         for p in procs:
             p.kill()
