@@ -200,7 +200,8 @@ def train(
             config, c = held_model.config, float(held_model.metadata["C"])
             pred = held_model.predict([texts[i] for i in test_rows], [langs[i] for i in test_rows])
             report = metrics([labels[i] for i in test_rows], [p for p, _ in pred])
-            progress.update(step, total=1, completed=1)
+            progress.update(step, total=1, completed=1,
+                            description=f"held-out check: fitted on {len(fit_rows)} rows")
         else:
             step = progress.add_task("choosing settings", total=None)
             config, c, _trials = select(
@@ -256,7 +257,7 @@ def _print_report(report: dict[str, object] | None, holdout: float) -> None:
         reason = "skipped (--holdout 0)" if holdout == 0 else "skipped: too few rows per label"
         console.print(f"held-out metrics {reason}")
         return
-    table = Table(title=f"held-out metrics ({report['n']} posts never used for fitting)")
+    table = Table(title="held-out metrics", caption=f"{report['n']} posts never used for fitting")
     table.add_column("metric")
     table.add_column("value", justify="right")
     table.add_row("accuracy", f"{report['accuracy']:.3f}")
