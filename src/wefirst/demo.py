@@ -64,11 +64,13 @@ def console_users(ctx: DemoContext) -> None:
 def extra_steps() -> list[tuple[str, Callable[[DemoContext], None]]]:
     """Each area's demo step, run once after the core seed, with the server running."""
     from wefirst.cases.demo import demo_step as cases_step
+    from wefirst.ingest.connectors.demo import demo_step as connectors_step
     from wefirst.voice.service import demo_step as voice_step
     from wefirst.widget.demo import demo_step as widget_step
 
     return [
         ("console sign-ins", console_users),
+        ("shops: signed Shopify, WooCommerce, Stripe deliveries and a sales report", connectors_step),
         ("widget: a French sample blog on a second origin", widget_step),
         ("voice: airline posts from ../shared/data/voice when present", voice_step),
         ("accountability cases", cases_step),

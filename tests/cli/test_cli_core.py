@@ -111,6 +111,18 @@ def test_demo_seeds_through_the_api(env: Path) -> None:
     assert "/v1/cases/cas_" in r.output  # the cases area seeded its stories
     assert "Sample blog" in r.output  # the widget's blog on a second origin
     assert "/signin" in r.output
+    # the shop connectors' deliveries went through the real receivers into pledges
+    from sqlalchemy import select
+
+    from wefirst.settings import Settings
+    from wefirst.store.db import Database
+    from wefirst.store.tables_core import pledges
+
+    db = Database(Settings())
+    with db.read() as conn:
+        sources = {row[0] for row in conn.execute(select(pledges.c.source).distinct())}
+    db.dispose()
+    assert {"shopify", "woocommerce", "stripe"} <= sources, sources
     # the data is kept for the next run, which reuses it instead of seeding twice
     r = runner.invoke(app, ["demo", "--no-serve", "--port", str(port)])
     assert r.exit_code == 0, r.output
