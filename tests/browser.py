@@ -45,16 +45,36 @@ def launch_browser(playwright: Any, **options: Any) -> Any:
     )
 
 
+_playwright: Any = None
+
+
+def shared_playwright() -> Any:
+    """One Playwright per test process: the sync API runs an event loop in the calling thread,
+    so a second `sync_playwright()` started while the first is alive fails. Every browser test
+    (widget, pages) launches its browsers from this one; the session fixture in
+    tests/conftest.py stops it at the end."""
+    global _playwright
+    if _playwright is None:
+        from playwright.sync_api import sync_playwright
+
+        _playwright = sync_playwright().start()
+    return _playwright
+
+
+def stop_shared_playwright() -> None:
+    global _playwright
+    if _playwright is not None:
+        _playwright.stop()
+        _playwright = None
+
+
 @contextmanager
 def chromium() -> Iterator[Any]:
-    """Yields a Playwright `Browser`; the import is deferred so collecting tests needs no
-    Playwright when browser tests are deselected."""
+    """Yields a Playwright `Browser` from the shared Playwright; the import is deferred so
+    collecting tests needs no Playwright when browser tests are deselected."""
     require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = launch_browser(p)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    browser = launch_browser(shared_playwright())
+    try:
+        yield browser
+    finally:
+        browser.close()

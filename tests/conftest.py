@@ -104,3 +104,12 @@ def admin_key(db: Database) -> str:
     with db.write() as conn:
         secret, _ = create_key(conn, "admin")
     return secret
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_playwright_stops() -> Iterator[None]:
+    """Stops the one Playwright that browser tests share (tests/browser.py), if one started."""
+    yield
+    from browser import stop_shared_playwright
+
+    stop_shared_playwright()

@@ -25,30 +25,14 @@ CHROMIUM_FLAGS = [
 ]
 
 
-def _launch(playwright: Any) -> Any:
-    """The shared launcher when the suite has one (tests/browser.py), else the same recipe."""
-    try:
-        from tests.browser import launch_browser  # type: ignore[import-not-found]
-    except ImportError:
-        launch_browser = None
-    if launch_browser is not None:
-        try:
-            return launch_browser(playwright)
-        except TypeError:
-            pass
-    return playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
-
-
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if not Path("/usr/bin/chromium").exists():
         pytest.skip("Debian's chromium is not installed (/usr/bin/chromium)")
-    from playwright.sync_api import sync_playwright
+    from browser import chromium
 
-    with sync_playwright() as p:
-        b = _launch(p)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def free_port() -> int:

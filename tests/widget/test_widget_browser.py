@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from tests.browser import DESKTOP_USER_AGENT, chromium
+from browser import DESKTOP_USER_AGENT, chromium
 from tests.widget.widget_helpers import LiveServer, free_port, water_unit
 from wefirst.api.app import create_app
 from wefirst.catalog.models import BeneficiaryIn, BrandIn, CampaignIn
