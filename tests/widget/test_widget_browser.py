@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from browser import DESKTOP_USER_AGENT, chromium
 from tests.widget.widget_helpers import LiveServer, free_port, water_unit
 from wefirst.api.app import create_app
 from wefirst.catalog.models import BeneficiaryIn, BrandIn, CampaignIn
@@ -27,6 +26,8 @@ from wefirst.store.db import Database
 from wefirst.store.tables_core import pledges
 from wefirst.widget import demo_blog
 from wefirst.widget import publishers as pubs
+
+from browser import DESKTOP_USER_AGENT, chromium
 
 pytestmark = pytest.mark.browser
 
