@@ -30,7 +30,7 @@ from wefirst.store import migrate
 from wefirst.store.db import Database
 from wefirst.store.tables_core import brands
 
-console = Console()
+console = Console(soft_wrap=True)  # URLs must stay whole for copy and paste
 
 
 @dataclass
