@@ -14,6 +14,7 @@ from wefirst.api.campaigns import visible
 from wefirst.api.deps import ActorDep, DbDep, IdempotencyKey, RawBody, require
 from wefirst.api.metrics import Metrics
 from wefirst.api.writes import idempotent_post
+from wefirst.auth.keys import Actor
 from wefirst.catalog.models import Currency, MoneyIn, Strict
 from wefirst.domain.clock import utcnow
 from wefirst.errors import FieldError, Invalid
@@ -76,6 +77,15 @@ class RefundBody(Strict):
         return self
 
 
+def _sending_brand(actor: Actor, what: str) -> str:
+    """Sales events belong to one brand: its own key sends them (an admin key has no brand)."""
+    require(actor, "brand")
+    if actor.owner_id is None:
+        raise Invalid(f"{what} are sent with the brand's key",
+                      [FieldError("Authorization", "use a brand key")])
+    return actor.owner_id
+
+
 def _metrics(request: Request) -> Metrics:
     m: Metrics = request.app.state.metrics
     return m
@@ -86,11 +96,7 @@ def post_purchase(
     request: Request, data: PurchaseBody, actor: ActorDep, db: DbDep, body: RawBody,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    require(actor, "brand")
-    if actor.owner_id is None:
-        raise Invalid("purchases are sent with the brand's key",
-                      [FieldError("Authorization", "use a brand key")])
-    brand_id: str = actor.owner_id
+    brand_id = _sending_brand(actor, "purchases")
     base_url = request.app.state.settings.base_url
     purchase = events.PurchaseIn(
         order_id=data.order_id, currency=data.currency, occurred_at=data.occurred_at,
@@ -140,11 +146,7 @@ def post_refund(
     request: Request, data: RefundBody, actor: ActorDep, db: DbDep, body: RawBody,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    require(actor, "brand")
-    if actor.owner_id is None:
-        raise Invalid("refunds are sent with the brand's key",
-                      [FieldError("Authorization", "use a brand key")])
-    brand_id: str = actor.owner_id
+    brand_id = _sending_brand(actor, "refunds")
     refund = events.RefundIn(
         order_id=data.order_id,
         refund_id=data.refund_id or idempotency_key or "rfd_" + secrets.token_hex(12),
