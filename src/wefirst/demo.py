@@ -254,13 +254,14 @@ def run(host: str, port: int, serve: bool = True, scale: float = 1.0) -> None:
         console.print(f"  {label + ':':<16} {url}")
     console.print(f"  Admin API key:   {admin_key}")
     console.print("Press Ctrl-C to stop.")
-    if not serve:
-        server.should_exit = True
-        thread.join(10)
-        return
+    from wefirst.widget.demo import stop_blogs
+
     try:
-        while thread.is_alive():
+        while serve and thread.is_alive():
             thread.join(0.5)
     except KeyboardInterrupt:
+        pass
+    finally:
         server.should_exit = True
         thread.join(10)
+        stop_blogs()

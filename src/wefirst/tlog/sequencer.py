@@ -326,6 +326,8 @@ def start(app: FastAPI) -> None:
     service = service_for(app)
     service.ensure_initialised()
     settings = app.state.settings
+    if isinstance(getattr(app.state, "tlog_sequencer", None), Sequencer):
+        return  # the same app served twice (tests do): one sequencer, stopped once
     if settings.tlog_sequencer:
         seq = Sequencer(service, batch_size=settings.tlog_batch_size, wait_ms=settings.tlog_batch_wait_ms)
         seq.start()

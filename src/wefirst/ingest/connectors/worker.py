@@ -60,6 +60,8 @@ class Sweeper:
 
 def start(app: FastAPI) -> None:
     interval = app.state.settings.connectors_worker_interval_seconds
+    if isinstance(getattr(app.state, "connector_sweeper", None), Sweeper):
+        return  # the same app served twice (tests do): one sweeper, stopped once
     if interval > 0:
         sweeper = Sweeper(app, interval)
         sweeper.start()
