@@ -6,19 +6,24 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint venv clean bench
 
-$(STAMP): pyproject.toml package-lock.json
+$(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	npm ci --no-audit --no-fund --silent
 	touch $(STAMP)
+
+# axe-core for the accessibility checks of the browser tests (the demo does not need npm).
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $(NODE_STAMP)
 
 venv: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/wefirst demo
 
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	@echo "== suite on SQLite =="
@@ -33,4 +38,4 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) wefirst.db wefirst.db-wal wefirst.db-shm
+	rm -rf $(VENV) node_modules wefirst.db wefirst.db-wal wefirst.db-shm
