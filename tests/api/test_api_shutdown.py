@@ -47,7 +47,8 @@ def test_sigterm_finishes_in_flight_writes(
                 break
         except httpx.HTTPError:
             pass
-        assert time.monotonic() < deadline and proc.poll() is None, proc.stderr
+        assert proc.poll() is None, "the server exited before it was ready"
+        assert time.monotonic() < deadline, "the server did not start"
         time.sleep(0.1)
 
     acknowledged: list[str] = []
