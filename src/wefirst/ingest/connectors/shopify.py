@@ -9,6 +9,7 @@ from datetime import datetime
 
 from wefirst.ingest.connectors import _payload as p
 from wefirst.ingest.connectors.errors import MalformedPayload
+from wefirst.ingest.connectors.lines import sale_lines
 from wefirst.ingest.connectors.records import (
     NormalisedLine,
     OrderCancellation,
@@ -64,35 +65,11 @@ def _order(
     currency = p.currency(body, "currency", "$")
     status = p.opt_string(body, "financial_status", "$")
     occurred_at = _when(body, "processed_at", "created_at")
-    lines: list[NormalisedLine] = []
-    for i, item in enumerate(p.objects(body, "line_items", "$")):
-        path = f"$.line_items[{i}]"
-        line_id = p.ident(item, "id", path)
-        quantity = p.quantity(item, "quantity", path)
-        sku = p.opt_string(item, "sku", path)
-        price = p.minor_units(p.decimal(item, "price", path), currency, f"{path}.price")
-        lines.append(
-            NormalisedLine(
-                source=Source.SHOPIFY,
-                account=shop,
-                external_id=order_id,
-                line_key=sale_key(shop, order_id, line_id),
-                sku=sku,
-                quantity_delta=quantity,
-                unit_price_minor=price,
-                currency=currency,
-                occurred_at=occurred_at,
-                is_test=is_test,
-                raw_ref=raw_ref,
-                order_ref=order_id,
-                line_ref=line_id,
-                product=ProductRef(
-                    sku=sku,
-                    product_id=p.opt_ident(item, "product_id", path),
-                    variant_id=p.opt_ident(item, "variant_id", path),
-                ),
-            )
-        )
+    lines = sale_lines(
+        body, source=Source.SHOPIFY, account=shop, order_id=order_id, currency=currency,
+        occurred_at=occurred_at, is_test=is_test, raw_ref=raw_ref, line_key=sale_key,
+        variant_field="variant_id",
+    )
     cancelled = topic == "orders/cancelled" or body.get("cancelled_at") is not None
     cancellation = None
     if cancelled:
@@ -111,7 +88,7 @@ def _order(
         is_test=is_test,
         occurred_at=occurred_at,
         order_ref=order_id,
-        sales=tuple(lines) if counts else (),
+        sales=lines if counts else (),
         cancellation=cancellation,
         ignored=ignored,
     )

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from wefirst.ingest.connectors import _payload as p
 from wefirst.ingest.connectors.errors import MalformedPayload
+from wefirst.ingest.connectors.lines import sale_lines
 from wefirst.ingest.connectors.records import (
     NormalisedLine,
     OrderCancellation,
@@ -112,37 +113,11 @@ def order_lines(
     occurred_at: datetime,
     raw_ref: str,
 ) -> tuple[NormalisedLine, ...]:
-    lines: list[NormalisedLine] = []
-    for i, item in enumerate(p.objects(body, "line_items", "$")):
-        path = f"$.line_items[{i}]"
-        line_id = p.ident(item, "id", path)
-        sku = p.opt_string(item, "sku", path)
-        # `price` is the line total over the quantity (after discounts, before tax): a PHP
-        # float that may not be a whole number of cents, hence the half-even rounding.
-        price = p.minor_units(p.decimal(item, "price", path), currency, f"{path}.price")
-        lines.append(
-            NormalisedLine(
-                source=Source.WOOCOMMERCE,
-                account=source,
-                external_id=order_id,
-                line_key=sale_key(source, order_id, line_id),
-                sku=sku,
-                quantity_delta=p.quantity(item, "quantity", path),
-                unit_price_minor=price,
-                currency=currency,
-                occurred_at=occurred_at,
-                is_test=False,
-                raw_ref=raw_ref,
-                order_ref=order_id,
-                line_ref=line_id,
-                product=ProductRef(
-                    sku=sku,
-                    product_id=p.opt_ident(item, "product_id", path),
-                    variant_id=p.opt_ident(item, "variation_id", path),
-                ),
-            )
-        )
-    return tuple(lines)
+    return sale_lines(
+        body, source=Source.WOOCOMMERCE, account=source, order_id=order_id, currency=currency,
+        occurred_at=occurred_at, is_test=False, raw_ref=raw_ref, line_key=sale_key,
+        variant_field="variation_id",
+    )
 
 
 def parse_refund(

@@ -1,0 +1,59 @@
+"""Order line items → normalised sale lines, for the platforms whose orders carry them in
+`line_items[]` with `id`, `sku`, `quantity`, `price` and product ids (Shopify, WooCommerce).
+One parser, so both platforms validate lines and name bad fields the same way."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from wefirst.ingest.connectors import _payload as p
+from wefirst.ingest.connectors.records import NormalisedLine, ProductRef, Source
+
+
+def sale_lines(
+    body: p.JsonObject,
+    *,
+    source: Source,
+    account: str,
+    order_id: str,
+    currency: str,
+    occurred_at: datetime,
+    is_test: bool,
+    raw_ref: str,
+    line_key: Callable[[str, str, str], str],
+    variant_field: str,
+) -> tuple[NormalisedLine, ...]:
+    """`price` is a decimal string or a JSON number (WooCommerce's is the line total over the
+    quantity, after discounts and before tax, and may not be whole cents: it is rounded half
+    even to minor units)."""
+    lines: list[NormalisedLine] = []
+    for i, item in enumerate(p.objects(body, "line_items", "$")):
+        path = f"$.line_items[{i}]"
+        line_id = p.ident(item, "id", path)
+        quantity = p.quantity(item, "quantity", path)
+        sku = p.opt_string(item, "sku", path)
+        price = p.minor_units(p.decimal(item, "price", path), currency, f"{path}.price")
+        lines.append(
+            NormalisedLine(
+                source=source,
+                account=account,
+                external_id=order_id,
+                line_key=line_key(account, order_id, line_id),
+                sku=sku,
+                quantity_delta=quantity,
+                unit_price_minor=price,
+                currency=currency,
+                occurred_at=occurred_at,
+                is_test=is_test,
+                raw_ref=raw_ref,
+                order_ref=order_id,
+                line_ref=line_id,
+                product=ProductRef(
+                    sku=sku,
+                    product_id=p.opt_ident(item, "product_id", path),
+                    variant_id=p.opt_ident(item, variant_field, path),
+                ),
+            )
+        )
+    return tuple(lines)
