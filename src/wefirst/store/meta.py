@@ -3,6 +3,9 @@ Alembic migrations get stable constraint names on both SQLite and PostgreSQL."""
 
 from sqlalchemy import MetaData
 
+# Length of an id column: a type prefix, "_" and 26 base32 characters, with room to spare.
+ID = 40
+
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(column_0_label)s",

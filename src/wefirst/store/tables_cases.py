@@ -25,9 +25,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from wefirst.store.meta import metadata
-
-ID = 40
+from wefirst.store.meta import ID, metadata
 
 cases = Table(
     "cases",

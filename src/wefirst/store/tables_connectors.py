@@ -23,9 +23,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from wefirst.store.meta import metadata
+from wefirst.store.meta import ID, metadata
 
-ID = 40
 KEY = 500  # business keys embed shop domains and site URLs
 
 connector_connections = Table(

@@ -24,9 +24,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from wefirst.store.meta import metadata
-
-ID = 40  # prefix + "_" + 26 chars, with room to spare
+from wefirst.store.meta import ID, metadata
 
 brands = Table(
     "brands",

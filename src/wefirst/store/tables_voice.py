@@ -23,9 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from wefirst.store.meta import metadata
-
-ID = 40
+from wefirst.store.meta import ID, metadata
 
 voice_brand_settings = Table(
     "voice_brand_settings",

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, DateTime, Integer, String, Table
 
-from wefirst.store.meta import metadata
-
-ID = 40
+from wefirst.store.meta import ID, metadata
 
 web_users = Table(
     "web_users",

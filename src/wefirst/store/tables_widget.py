@@ -23,9 +23,8 @@ from sqlalchemy import (
     Table,
 )
 
-from wefirst.store.meta import metadata
+from wefirst.store.meta import ID, metadata
 
-ID = 40
 KEY = 32  # hex chars of a truncated salted HMAC
 
 publishers = Table(
