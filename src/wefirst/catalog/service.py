@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, insert, select, update
+from sqlalchemy import Connection, Row, insert, select, update
 
 from wefirst.catalog import codec
 from wefirst.catalog.models import (
@@ -18,8 +18,9 @@ from wefirst.catalog.models import (
     ImpactUnitIn,
     check_campaign_shape,
 )
-from wefirst.domain.campaigns import STATUS_TRANSITIONS, Campaign, CampaignStatus, ImpactUnit
+from wefirst.domain.campaigns import STATUS_TRANSITIONS, Campaign, CampaignStatus
 from wefirst.domain.clock import rfc3339, utcnow
+from wefirst.domain.disclosure import disclosure
 from wefirst.domain.ids import new_id
 from wefirst.errors import Conflict, FieldError, Invalid, NotFound
 from wefirst.store.tables_core import (
@@ -128,14 +129,7 @@ def create_campaign(
 class Loaded:
     row: Row[Any]
     campaign: Campaign
-
-
-def load_unit(conn: Connection, unit_id: str, version: int) -> ImpactUnit:
-    row = conn.execute(
-        select(impact_units.c.definition)
-        .where(impact_units.c.id == unit_id, impact_units.c.version == version)
-    ).one()
-    return codec.impact_unit(unit_id, version, row.definition)
+    unit_definition: dict[str, Any]  # the impact unit version as it was defined (JSON)
 
 
 def load_campaign(conn: Connection, campaign_id: str, *, for_update: bool = False) -> Loaded:
@@ -145,23 +139,21 @@ def load_campaign(conn: Connection, campaign_id: str, *, for_update: bool = Fals
     row = conn.execute(query).first()
     if row is None:
         raise NotFound(f"campaign {campaign_id} does not exist")
-    unit = load_unit(conn, row.impact_unit_id, row.impact_unit_version)
-    return Loaded(row, codec.campaign(row, unit))
-
-
-def campaign_json(conn: Connection, campaign_id: str, loaded: Loaded | None = None) -> dict[str, Any]:
-    from wefirst.domain.disclosure import disclosure
-
-    loaded = loaded or load_campaign(conn, campaign_id)
-    row, c = loaded.row, loaded.campaign
-    brand = get_brand(conn, row.brand_id)
-    ben = get_beneficiary(conn, row.beneficiary_id)
-    unit = conn.execute(
+    unit_definition: dict[str, Any] = conn.execute(
         select(impact_units.c.definition).where(
             impact_units.c.id == row.impact_unit_id,
             impact_units.c.version == row.impact_unit_version,
         )
-    ).one()
+    ).scalar_one()
+    unit = codec.impact_unit(row.impact_unit_id, row.impact_unit_version, unit_definition)
+    return Loaded(row, codec.campaign(row, unit), unit_definition)
+
+
+def campaign_json(conn: Connection, campaign_id: str, loaded: Loaded | None = None) -> dict[str, Any]:
+    loaded = loaded or load_campaign(conn, campaign_id)
+    row, c = loaded.row, loaded.campaign
+    brand = get_brand(conn, row.brand_id)
+    ben = get_beneficiary(conn, row.beneficiary_id)
     return {
         "id": row.id,
         "brand_id": row.brand_id,
@@ -170,7 +162,8 @@ def campaign_json(conn: Connection, campaign_id: str, loaded: Loaded | None = No
         "livemode": row.livemode,
         "version": row.version,
         **row.definition,
-        "impact_unit": _unit_json(row.impact_unit_id, row.impact_unit_version, unit.definition),
+        "impact_unit": _unit_json(row.impact_unit_id, row.impact_unit_version,
+                                  loaded.unit_definition),
         "disclosure": {lang: disclosure(c, brand.name, ben.name, lang) for lang in ("en", "fr")},
         "created_at": rfc3339(row.created_at),
         "updated_at": rfc3339(row.updated_at),
@@ -235,13 +228,7 @@ def patch_campaign(conn: Connection, campaign_id: str, patch: CampaignPatch) -> 
     given = patch.model_dump(mode="json", exclude_unset=True)
     if not given:
         raise Invalid("nothing to change", [FieldError("body", "give at least one field")])
-    unit_def: dict[str, Any] = conn.execute(
-        select(impact_units.c.definition).where(
-            impact_units.c.id == row.impact_unit_id,
-            impact_units.c.version == row.impact_unit_version,
-        )
-    ).scalar_one()
-    merged = {**row.definition, "impact_unit": unit_def, "status": "draft"}
+    merged = {**row.definition, "impact_unit": loaded.unit_definition, "status": "draft"}
     merged.update(given)
     try:
         check = CampaignIn.model_validate(merged)
@@ -258,9 +245,3 @@ def patch_campaign(conn: Connection, campaign_id: str, patch: CampaignPatch) -> 
         given["impact_unit"] = _unit_json(row.impact_unit_id, new_version, given["impact_unit"])
     _change(conn, loaded, values, given)
     return campaign_json(conn, campaign_id)
-
-
-def brand_campaign_count(conn: Connection, brand_id: str) -> int:
-    return int(conn.execute(
-        select(func.count()).select_from(campaigns).where(campaigns.c.brand_id == brand_id)
-    ).scalar_one())

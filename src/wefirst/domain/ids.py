@@ -22,7 +22,3 @@ def new_id(prefix: str) -> str:
         n, r = divmod(n, 32)
         chars.append(_ALPHABET[r])
     return prefix + "_" + "".join(chars)
-
-
-def has_prefix(value: str, prefix: str) -> bool:
-    return value.startswith(prefix + "_") and len(value) > len(prefix) + 1

@@ -52,10 +52,6 @@ class Money:
             raise MoneyError(f"cannot mix {self.currency} and {other.currency}")
 
     @classmethod
-    def zero(cls, currency: str) -> Money:
-        return cls(0, currency)
-
-    @classmethod
     def from_decimal_string(cls, value: str | int | float | Decimal, currency: str) -> Money:
         """Shop platforms send "24.99" (or a JSON number); convert exactly via Decimal(str(x))."""
         try:
