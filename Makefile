@@ -25,6 +25,7 @@ demo: $(STAMP)
 
 test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 	@echo "== suite on SQLite =="
 	env -u WEFIRST_TEST_DATABASE_URL $(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -35,6 +36,7 @@ test: $(STAMP) $(NODE_STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
 clean:

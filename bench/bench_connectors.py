@@ -56,32 +56,56 @@ console = Console()
 
 
 def setup(url: str) -> tuple[Settings, Database, SecretBox, str]:
-    settings = Settings(database_url=url, secret_key="bench-" + "k" * 40,
-                        connectors_process_after_ack=False,
-                        connectors_worker_interval_seconds=0, tlog_sequencer=False)
+    settings = Settings(
+        database_url=url,
+        secret_key="bench-" + "k" * 40,
+        connectors_process_after_ack=False,
+        connectors_worker_interval_seconds=0,
+        tlog_sequencer=False,
+    )
     db = Database(settings)
     migrate.upgrade(db)
     box = SecretBox.from_settings(settings)
     with db.write() as conn:
         brand = service.create_brand(conn, BrandIn(name="Bench"))
         ben = service.create_beneficiary(conn, BeneficiaryIn(name="Bench NGO"))
-        service.create_campaign(conn, brand["id"], CampaignIn.model_validate({
-            "name": "bench", "beneficiary_id": ben["id"], "currency": "EUR",
-            "starts_at": "2026-01-01T00:00:00Z", "status": "active",
-            "impact_unit": {"labels": {"en": {"singular": "dose", "plural": "doses"}},
-                            "cost_per_unit": {"amount": 30, "currency": "EUR"},
-                            "cost_source": "bench", "cost_date": "2026-01-01"},
-            "rules": [{"kind": "per_unit", "sku_patterns": ["PAMPERS-*"], "units_per_item": 1}],
-            "caps": {"total_units": 10**9},
-        }))
+        service.create_campaign(
+            conn,
+            brand["id"],
+            CampaignIn.model_validate(
+                {
+                    "name": "bench",
+                    "beneficiary_id": ben["id"],
+                    "currency": "EUR",
+                    "starts_at": "2026-01-01T00:00:00Z",
+                    "status": "active",
+                    "impact_unit": {
+                        "labels": {"en": {"singular": "dose", "plural": "doses"}},
+                        "cost_per_unit": {"amount": 30, "currency": "EUR"},
+                        "cost_source": "bench",
+                        "cost_date": "2026-01-01",
+                    },
+                    "rules": [{"kind": "per_unit", "sku_patterns": ["PAMPERS-*"], "units_per_item": 1}],
+                    "caps": {"total_units": 10**9},
+                }
+            ),
+        )
     return settings, db, box, brand["id"]
 
 
 def connection(db: Database, box: SecretBox, brand_id: str) -> tuple[str, str]:
     shop = f"bench-{secrets.token_hex(4)}.myshopify.com"
     with db.write() as conn:
-        info = accounts.create_connection(conn, box, brand_id=brand_id, platform=Source.SHOPIFY,
-                                          account=shop, name=None, secret=SECRET, livemode=True)
+        info = accounts.create_connection(
+            conn,
+            box,
+            brand_id=brand_id,
+            platform=Source.SHOPIFY,
+            account=shop,
+            name=None,
+            secret=SECRET,
+            livemode=True,
+        )
     return info.id, shop
 
 
@@ -94,10 +118,18 @@ def deliveries(n: int, shop: str) -> list[tuple[bytes, dict[str, str]]]:
         for j, item in enumerate(order["line_items"]):
             item["id"] = (base + i) * 10 + j
         body = json.dumps(order, separators=(",", ":"), ensure_ascii=False).encode()
-        out.append((body, {
-            "content-type": "application/json", "x-shopify-topic": "orders/create",
-            "x-shopify-shop-domain": shop, "x-shopify-event-id": f"bench-{base + i}",
-            "x-shopify-hmac-sha256": b64_hmac_sha256(SECRET, body)}))
+        out.append(
+            (
+                body,
+                {
+                    "content-type": "application/json",
+                    "x-shopify-topic": "orders/create",
+                    "x-shopify-shop-domain": shop,
+                    "x-shopify-event-id": f"bench-{base + i}",
+                    "x-shopify-hmac-sha256": b64_hmac_sha256(SECRET, body),
+                },
+            )
+        )
     return out
 
 
@@ -129,8 +161,9 @@ def rate(n: int, fn: Callable[[], Any], stage: str = "") -> float:
     return n / (time.perf_counter() - start)
 
 
-def run(name: str, url: str, n: int, repeats: int, group: int,
-        threads: int) -> list[tuple[str, str, float, int, float]]:
+def run(
+    name: str, url: str, n: int, repeats: int, group: int, threads: int
+) -> list[tuple[str, str, float, int, float]]:
     settings, db, box, brand_id = setup(url)
     rows: list[tuple[str, str, float, int, float]] = []
     bare: list[float] = []
@@ -144,17 +177,32 @@ def run(name: str, url: str, n: int, repeats: int, group: int,
         floor.append(commit_floor(db, min(n, 300)))
         con_id, shop = connection(db, box, brand_id)
         batch = deliveries(n, shop)
-        bare.append(rate(n, lambda b=batch: [verify_base64_hmac(body, h["x-shopify-hmac-sha256"],
-                                                                [SECRET]) for body, h in b],
-                         f"{name}/bare"))
+        bare.append(
+            rate(
+                n,
+                lambda b=batch: [
+                    verify_base64_hmac(body, h["x-shopify-hmac-sha256"], [SECRET]) for body, h in b
+                ],
+                f"{name}/bare",
+            )
+        )
 
         cache = inbox.ConnectionCache()
 
-        def receive_all(b: list[tuple[bytes, dict[str, str]]] = batch, c: str = con_id,
-                        k: inbox.ConnectionCache = cache) -> None:
+        def receive_all(
+            b: list[tuple[bytes, dict[str, str]]] = batch, c: str = con_id, k: inbox.ConnectionCache = cache
+        ) -> None:
             for body, headers in b:
-                got = inbox.receive(db, box, connection_id=c, platform=Source.SHOPIFY,
-                                    headers=headers, body=body, now=utcnow(), cache=k)
+                got = inbox.receive(
+                    db,
+                    box,
+                    connection_id=c,
+                    platform=Source.SHOPIFY,
+                    headers=headers,
+                    body=body,
+                    now=utcnow(),
+                    cache=k,
+                )
                 assert got.status == "queued"
 
         ack.append(rate(n, receive_all, f"{name}/ack"))
@@ -164,18 +212,28 @@ def run(name: str, url: str, n: int, repeats: int, group: int,
         writer = inbox.InboxWriter(db)
         cache_c = inbox.ConnectionCache()
 
-        def receive_concurrently(b: list[tuple[bytes, dict[str, str]]] = batch_c,
-                                 c: str = con_c, w: inbox.InboxWriter = writer,
-                                 k: inbox.ConnectionCache = cache_c) -> None:
+        def receive_concurrently(
+            b: list[tuple[bytes, dict[str, str]]] = batch_c,
+            c: str = con_c,
+            w: inbox.InboxWriter = writer,
+            k: inbox.ConnectionCache = cache_c,
+        ) -> None:
             def worker(part: list[tuple[bytes, dict[str, str]]]) -> None:
                 for body, headers in part:
-                    got = inbox.receive(db, box, connection_id=c, platform=Source.SHOPIFY,
-                                        headers=headers, body=body, now=utcnow(), cache=k,
-                                        writer=w)
+                    got = inbox.receive(
+                        db,
+                        box,
+                        connection_id=c,
+                        platform=Source.SHOPIFY,
+                        headers=headers,
+                        body=body,
+                        now=utcnow(),
+                        cache=k,
+                        writer=w,
+                    )
                     assert got.status == "queued"
 
-            pool = [threading.Thread(target=worker, args=(b[i::threads],))
-                    for i in range(threads)]
+            pool = [threading.Thread(target=worker, args=(b[i::threads],)) for i in range(threads)]
             for t in pool:
                 t.start()
             for t in pool:
@@ -184,9 +242,11 @@ def run(name: str, url: str, n: int, repeats: int, group: int,
         ack_concurrent.append(rate(n, receive_concurrently, f"{name}/ack_concurrent"))
         writer.stop()
         group_sizes.append(writer.items / max(1, writer.groups))
+
         def process_all(c: str = con_id) -> None:
-            summary = processing.process_pending(db, box, processing.live_remotes,
-                                                 connection_id=c, limit=n, group=group)
+            summary = processing.process_pending(
+                db, box, processing.live_remotes, connection_id=c, limit=n, group=group
+            )
             assert summary.counts == {"processed": n}, summary.counts
 
         done.append(rate(n, process_all, f"{name}/processed"))
@@ -195,30 +255,36 @@ def run(name: str, url: str, n: int, repeats: int, group: int,
         http_batch = deliveries(n, shop_http)
         app = create_app(settings, db=db)
         with TestClient(app) as client:
-            def post_all(b: list[tuple[bytes, dict[str, str]]] = http_batch,
-                         c: str = con_http) -> None:
+
+            def post_all(b: list[tuple[bytes, dict[str, str]]] = http_batch, c: str = con_http) -> None:
                 for body, headers in b:
-                    r = client.post(f"/v1/connectors/{c}/shopify", content=body,
-                                    headers=headers)
+                    r = client.post(f"/v1/connectors/{c}/shopify", content=body, headers=headers)
                     assert r.status_code == 200, r.text
 
             ack_http.append(rate(n, post_all, f"{name}/http"))
+
     def cpu(stage: str) -> float:
         return statistics.median(CPU.get(f"{name}/{stage}", [0.0]))
 
-    rows.append((name, "bare signature check (HMAC over the body)", statistics.median(bare), n,
-                 cpu("bare")))
-    rows.append((name, "storage floor: 1-row insert + commit", statistics.median(floor),
-                 min(n, 300), 0.0))
-    rows.append((name, "acknowledged: verified + stored (service)", statistics.median(ack), n,
-                 cpu("ack")))
-    rows.append((name, f"acknowledged, {threads} concurrent receivers (group commit, "
-                       f"≈{statistics.median(group_sizes):.0f}/txn)",
-                 statistics.median(ack_concurrent), n, cpu("ack_concurrent")))
-    rows.append((name, "acknowledged over HTTP (TestClient, serial)", statistics.median(ack_http),
-                 n, cpu("http")))
-    rows.append((name, f"processed to pledges ({group} deliveries/txn)",
-                 statistics.median(done), n, cpu("processed")))
+    rows.append((name, "bare signature check (HMAC over the body)", statistics.median(bare), n, cpu("bare")))
+    rows.append((name, "storage floor: 1-row insert + commit", statistics.median(floor), min(n, 300), 0.0))
+    rows.append((name, "acknowledged: verified + stored (service)", statistics.median(ack), n, cpu("ack")))
+    rows.append(
+        (
+            name,
+            f"acknowledged, {threads} concurrent receivers (group commit, "
+            f"≈{statistics.median(group_sizes):.0f}/txn)",
+            statistics.median(ack_concurrent),
+            n,
+            cpu("ack_concurrent"),
+        )
+    )
+    rows.append(
+        (name, "acknowledged over HTTP (TestClient, serial)", statistics.median(ack_http), n, cpu("http"))
+    )
+    rows.append(
+        (name, f"processed to pledges ({group} deliveries/txn)", statistics.median(done), n, cpu("processed"))
+    )
     db.dispose()
     return rows
 
@@ -241,18 +307,24 @@ def main() -> None:
         with admin.begin() as conn:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
         targets.append(("PostgreSQL", f"{args.pg}?options={quote(f'-csearch_path={schema}')}"))
-    table = Table(title=f"Connector deliveries/s, median of {args.repeats} "
-                        f"({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)")
-    for col in ("database", "stage", "deliveries/s (wall)", "× bare check",
-                "per CPU-second", "n"):
+    table = Table(
+        title=f"Connector deliveries/s, median of {args.repeats} ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)"
+    )
+    for col in ("database", "stage", "deliveries/s (wall)", "× bare check", "per CPU-second", "n"):
         table.add_column(col, justify="right")
     try:
         for name, url in targets:
             rows = run(name, url, args.deliveries, args.repeats, args.group, args.threads)
             bare = rows[0][2]
             for db_name, stage, value, n, per_cpu in rows:
-                table.add_row(db_name, stage, f"{value:,.0f}", f"{value / bare:.4f}",
-                              f"{per_cpu:,.0f}" if per_cpu else "", str(n))
+                table.add_row(
+                    db_name,
+                    stage,
+                    f"{value:,.0f}",
+                    f"{value / bare:.4f}",
+                    f"{per_cpu:,.0f}" if per_cpu else "",
+                    str(n),
+                )
     finally:
         if admin is not None:
             with admin.begin() as conn:

@@ -109,7 +109,12 @@ def parse(body: bytes) -> events.PurchaseIn:
 
 
 def full_event(
-    conn: Any, batch: events.Batch, pending: Pending, brand_id: str, body: bytes, key: str,
+    conn: Any,
+    batch: events.Batch,
+    pending: Pending,
+    brand_id: str,
+    body: bytes,
+    key: str,
     purchase: events.PurchaseIn,
 ) -> None:
     def work(c: Any) -> tuple[int, Any]:
@@ -166,8 +171,9 @@ def total_rows(db: Database) -> int:
     from wefirst.store.schema import metadata
 
     with db.read() as conn:
-        return sum(conn.execute(select(func.count()).select_from(t)).scalar_one()
-                   for t in metadata.sorted_tables)
+        return sum(
+            conn.execute(select(func.count()).select_from(t)).scalar_one() for t in metadata.sorted_tables
+        )
 
 
 def median_of(repeats: int, fn: Callable[[], float]) -> float:
@@ -193,21 +199,32 @@ def main() -> None:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
         targets.append(("PostgreSQL", f"{args.pg}?options={quote(f'-csearch_path={schema}')}"))
     table = Table(title=f"Events/s, median of {args.repeats} ({datetime.now(UTC):%Y-%m-%d})")
-    for col in ("database", "mode", "full path ev/s", "raw insert rows/s", "ratio",
-                "rows written/event", "full path rows/s ÷ raw rows/s"):
+    for col in (
+        "database",
+        "mode",
+        "full path ev/s",
+        "raw insert rows/s",
+        "ratio",
+        "rows written/event",
+        "full path rows/s ÷ raw rows/s",
+    ):
         table.add_column(col, justify="right")
     try:
         for name, url in targets:
             db, brand_id = setup(url)
             for mode, n, batch in (("batch", args.events, args.batch), ("one-by-one", args.one_by_one, 1)):
                 before = total_rows(db)
-                full = median_of(args.repeats,
-                                 lambda d=db, k=brand_id, n=n, b=batch: run_full(d, k, n, b))
+                full = median_of(args.repeats, lambda d=db, k=brand_id, n=n, b=batch: run_full(d, k, n, b))
                 per_event = (total_rows(db) - before) / (n * args.repeats)
                 base = median_of(args.repeats, lambda d=db, n=n, b=batch: run_raw(d, n, b))
                 table.add_row(
-                    name, f"{mode} ({batch}/txn)", f"{full:,.0f}", f"{base:,.0f}",
-                    f"{full / base:.3f}", f"{per_event:.1f}", f"{full * per_event / base:.3f}",
+                    name,
+                    f"{mode} ({batch}/txn)",
+                    f"{full:,.0f}",
+                    f"{base:,.0f}",
+                    f"{full / base:.3f}",
+                    f"{per_event:.1f}",
+                    f"{full * per_event / base:.3f}",
                 )
             if args.profile and name.startswith("SQLite"):
                 from pyinstrument import Profiler

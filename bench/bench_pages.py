@@ -35,24 +35,40 @@ from pathlib import Path
 from typing import Any
 
 HOST = "127.0.0.1"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def campaign_in(ben_id: str, name: str) -> Any:
     from wefirst.catalog.models import CampaignIn
 
-    return CampaignIn.model_validate({
-        "name": name, "beneficiary_id": ben_id, "currency": "EUR",
-        "starts_at": "2026-01-01T00:00:00Z", "ends_at": "2027-12-31T00:00:00Z",
-        "impact_unit": {
-            "labels": {"en": {"singular": "tetanus vaccine", "plural": "tetanus vaccines"},
-                       "fr": {"singular": "vaccin", "plural": "vaccins"}},
-            "cost_per_unit": {"amount": 30, "currency": "EUR"},
-            "cost_source": "bench", "cost_date": "2026-01-15", "mode": "funds"},
-        "rules": [{"kind": "per_unit", "sku_patterns": ["SKU-*"], "units_per_item": 1}],
-        "status": "active",
-    })
+    return CampaignIn.model_validate(
+        {
+            "name": name,
+            "beneficiary_id": ben_id,
+            "currency": "EUR",
+            "starts_at": "2026-01-01T00:00:00Z",
+            "ends_at": "2027-12-31T00:00:00Z",
+            "impact_unit": {
+                "labels": {
+                    "en": {"singular": "tetanus vaccine", "plural": "tetanus vaccines"},
+                    "fr": {"singular": "vaccin", "plural": "vaccins"},
+                },
+                "cost_per_unit": {"amount": 30, "currency": "EUR"},
+                "cost_source": "bench",
+                "cost_date": "2026-01-15",
+                "mode": "funds",
+            },
+            "rules": [{"kind": "per_unit", "sku_patterns": ["SKU-*"], "units_per_item": 1}],
+            "status": "active",
+        }
+    )
 
 
 def seed(db: Any, entries: int, posts: int, rng: random.Random) -> dict[str, Any]:
@@ -70,12 +86,12 @@ def seed(db: Any, entries: int, posts: int, rng: random.Random) -> dict[str, Any
 
     t0 = time.perf_counter()
     with db.write() as conn:
-        brand_ids = [catalog.create_brand(conn, BrandIn(name=f"Brand {i}"))["id"]
-                     for i in range(5)]
+        brand_ids = [catalog.create_brand(conn, BrandIn(name=f"Brand {i}"))["id"] for i in range(5)]
         ben = catalog.create_beneficiary(conn, BeneficiaryIn(name="Vaccines for All"))["id"]
-        campaigns = [catalog.create_campaign(conn, brand_ids[i % 5],
-                                             campaign_in(ben, f"Campaign {i}"))["id"]
-                     for i in range(20)]
+        campaigns = [
+            catalog.create_campaign(conn, brand_ids[i % 5], campaign_in(ben, f"Campaign {i}"))["id"]
+            for i in range(20)
+        ]
     big = campaigns[0]
     start = datetime(2026, 3, 1, tzinfo=UTC)
     now = datetime.now(UTC)
@@ -92,24 +108,65 @@ def seed(db: Any, entries: int, posts: int, rng: random.Random) -> dict[str, Any
             qty = 1 + (i % 3)
             txn, plg = new_id("txn"), new_id("plg")
             commitment = hashlib.sha256(f"bench-{i}".encode()).hexdigest()
-            txns.append({"id": txn, "kind": "pledge", "campaign_id": cid, "ref_id": plg,
-                         "occurred_at": at, "created_at": at})
-            posts_rows.extend({"txn_id": txn, "campaign_id": cid, "account": p.account,
-                               "commodity": p.commodity, "amount": p.amount}
-                              for p in accounts.pledge("EUR", qty * 30, qty))
-            pledge_rows.append({
-                "id": plg, "campaign_id": cid, "line_key": f"o{i}:1", "source": "api",
-                "rule": "per_unit", "order_hash": None, "sku": "SKU-1", "quantity": qty,
-                "units": qty, "money": qty * 30, "currency": "EUR", "impact_unit_version": 1,
-                "commitment": commitment, "txn_id": txn, "occurred_at": at, "created_at": at})
-            entry = {"v": 1, "kind": "pledge", "txn": txn, "campaign": cid,
-                     "at": at.strftime("%Y-%m-%dT%H:%M:%SZ"), "pledge": plg, "brand": brand,
-                     "beneficiary": ben, "source": "api", "rule": "per_unit",
-                     "quantity": qty, "units": qty, "money": {"amount": qty * 30,
-                                                              "currency": "EUR"},
-                     "commitment": commitment}
-            log_rows.append({"data": canonical(entry), "commitment": commitment,
-                             "created_at": at, "idx": None})
+            txns.append(
+                {
+                    "id": txn,
+                    "kind": "pledge",
+                    "campaign_id": cid,
+                    "ref_id": plg,
+                    "occurred_at": at,
+                    "created_at": at,
+                }
+            )
+            posts_rows.extend(
+                {
+                    "txn_id": txn,
+                    "campaign_id": cid,
+                    "account": p.account,
+                    "commodity": p.commodity,
+                    "amount": p.amount,
+                }
+                for p in accounts.pledge("EUR", qty * 30, qty)
+            )
+            pledge_rows.append(
+                {
+                    "id": plg,
+                    "campaign_id": cid,
+                    "line_key": f"o{i}:1",
+                    "source": "api",
+                    "rule": "per_unit",
+                    "order_hash": None,
+                    "sku": "SKU-1",
+                    "quantity": qty,
+                    "units": qty,
+                    "money": qty * 30,
+                    "currency": "EUR",
+                    "impact_unit_version": 1,
+                    "commitment": commitment,
+                    "txn_id": txn,
+                    "occurred_at": at,
+                    "created_at": at,
+                }
+            )
+            entry = {
+                "v": 1,
+                "kind": "pledge",
+                "txn": txn,
+                "campaign": cid,
+                "at": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "pledge": plg,
+                "brand": brand,
+                "beneficiary": ben,
+                "source": "api",
+                "rule": "per_unit",
+                "quantity": qty,
+                "units": qty,
+                "money": {"amount": qty * 30, "currency": "EUR"},
+                "commitment": commitment,
+            }
+            log_rows.append(
+                {"data": canonical(entry), "commitment": commitment, "created_at": at, "idx": None}
+            )
         with db.write() as conn:
             conn.execute(insert(ledger_transactions), txns)
             conn.execute(insert(ledger_postings), posts_rows)
@@ -121,11 +178,22 @@ def seed(db: Any, entries: int, posts: int, rng: random.Random) -> dict[str, Any
     with db.write() as conn:
         loaded = catalog.load_campaign(conn, big).campaign
         for month in range(3, 11):
-            ledger.report_settlement(conn, loaded, amount=100_000, external_reference=f"S{month}",
-                                     paid_at=datetime(2026, month, 28, tzinfo=UTC))
-            ledger.report_delivery(conn, loaded, units=3000, period_start=date(2026, month, 1),
-                                   period_end=date(2026, month, 28),
-                                   evidence_url=f"https://ngo.example/{month}.pdf", note=None)
+            ledger.report_settlement(
+                conn,
+                loaded,
+                amount=100_000,
+                external_reference=f"S{month}",
+                paid_at=datetime(2026, month, 28, tzinfo=UTC),
+            )
+            ledger.report_delivery(
+                conn,
+                loaded,
+                units=3000,
+                period_start=date(2026, month, 1),
+                period_end=date(2026, month, 28),
+                evidence_url=f"https://ngo.example/{month}.pdf",
+                note=None,
+            )
         # the log's order: every entry gets its index (the sequencer's job, without tiles)
         conn.execute(text("UPDATE tlog_entries SET idx = id - 1"))
     seeded_log = time.perf_counter() - t0
@@ -140,23 +208,48 @@ def seed(db: Any, entries: int, posts: int, rng: random.Random) -> dict[str, Any
             i = done + k
             created = now - timedelta(seconds=rng.randrange(90 * 86400))
             sentiment = rng.choice(["positive", "negative", "neutral"])
-            prow.append({
-                "seq": i + 1, "source": "mastodon", "external_id": f"https://m.example/{i}",
-                "author_hash": f"{i % 5000:032x}", "language": "en", "created_at": created,
-                "text": f"Brand 0 {rng.choice(words)} {rng.choice(words)}", "url": None,
-                "replies": 0, "reposts": 0, "likes": i % 7, "sentiment": sentiment,
-                "sentiment_score": 0.5, "reason": None, "hidden": False, "ingested_at": now})
+            prow.append(
+                {
+                    "seq": i + 1,
+                    "source": "mastodon",
+                    "external_id": f"https://m.example/{i}",
+                    "author_hash": f"{i % 5000:032x}",
+                    "language": "en",
+                    "created_at": created,
+                    "text": f"Brand 0 {rng.choice(words)} {rng.choice(words)}",
+                    "url": None,
+                    "replies": 0,
+                    "reposts": 0,
+                    "likes": i % 7,
+                    "sentiment": sentiment,
+                    "sentiment_score": 0.5,
+                    "reason": None,
+                    "hidden": False,
+                    "ingested_at": now,
+                }
+            )
             brand = brand_ids[0] if i % 10 < 7 else brand_ids[1 + i % 4]
-            mrow.append({"post_seq": i + 1, "brand_id": brand, "language": "en",
-                         "hour": created.replace(minute=0, second=0, microsecond=0),
-                         "polarity": sentiment})
+            mrow.append(
+                {
+                    "post_seq": i + 1,
+                    "brand_id": brand,
+                    "language": "en",
+                    "hour": created.replace(minute=0, second=0, microsecond=0),
+                    "polarity": sentiment,
+                }
+            )
         with db.write() as conn:
             conn.execute(insert(voice_posts), prow)
             conn.execute(insert(voice_mentions), mrow)
         done += n
     seeded_posts = time.perf_counter() - t1
-    return {"brand": brand_ids[0], "campaign": big, "small": campaigns[1],
-            "seed_log_s": seeded_log, "seed_posts_s": seeded_posts}
+    return {
+        "brand": brand_ids[0],
+        "campaign": big,
+        "small": campaigns[1],
+        "seed_log_s": seeded_log,
+        "seed_posts_s": seeded_posts,
+    }
 
 
 class Timed:
@@ -175,8 +268,10 @@ class Timed:
         async def timed_send(message: Any) -> None:
             if message["type"] == "http.response.start":
                 took = (time.perf_counter() - start) * 1000
-                message["headers"] = [*message.get("headers", []),
-                                      (b"server-timing", f"app;dur={took:.2f}".encode())]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"server-timing", f"app;dur={took:.2f}".encode()),
+                ]
             await send(message)
 
         await self.app(scope, receive, timed_send)
@@ -189,15 +284,19 @@ def serve_child(folder: str, port: int) -> None:
     from wefirst.api.app import create_app
 
     app = Timed(create_app(bench_settings(Path(folder))))
-    uvicorn.run(app, host=HOST, port=port, log_level="warning", lifespan="off",
-                access_log=False)
+    uvicorn.run(app, host=HOST, port=port, log_level="warning", lifespan="off", access_log=False)
 
 
 def bench_settings(folder: Path) -> Any:
     from wefirst.settings import Settings
 
-    return Settings(database_url=f"sqlite:///{folder / 'bench.db'}", data_dir=folder,
-                    secret_key="bench-" + "x" * 32, tlog_sequencer=False, log_json=False)
+    return Settings(
+        database_url=f"sqlite:///{folder / 'bench.db'}",
+        data_dir=folder,
+        secret_key="bench-" + "x" * 32,
+        tlog_sequencer=False,
+        log_json=False,
+    )
 
 
 def start_server(folder: Path) -> tuple[Any, str]:
@@ -301,8 +400,7 @@ def main() -> None:
         seeded = reused(db)
     else:
         migrate.upgrade(db)
-        print(f"seeding {args.entries:,} log entries and {args.posts:,} posts ...",
-              file=sys.stderr)
+        print(f"seeding {args.entries:,} log entries and {args.posts:,} posts ...", file=sys.stderr)
         seeded = seed(db, args.entries, args.posts, random.Random(7))
     db.dispose()
     child, base = start_server(folder)
@@ -320,8 +418,11 @@ def main() -> None:
             warm = http_times(base, path, args.requests)
             cpu = (cpu_seconds(child.pid) - cpu0) / args.requests
             rows.append((label, cold, warm, cpu))
-            print(f"  {label}: cold {cold['server'][0] * 1000:.0f} ms, warm server median "
-                  f"{ms(warm['server'])} ms, CPU {cpu * 1000:.0f} ms/request", file=sys.stderr)
+            print(
+                f"  {label}: cold {cold['server'][0] * 1000:.0f} ms, warm server median "
+                f"{ms(warm['server'])} ms, CPU {cpu * 1000:.0f} ms/request",
+                file=sys.stderr,
+            )
         loads = browser_times(base, list(pages.values()), args.browser_loads)
     finally:
         child.terminate()
@@ -330,19 +431,25 @@ def main() -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
     if "seed_log_s" in seeded:
-        print(f"\nSeeded {args.entries:,} log entries in {seeded['seed_log_s']:.0f} s and "
-              f"{args.posts:,} posts in {seeded['seed_posts_s']:.0f} s (SQLite, bulk inserts).")
+        print(
+            f"\nSeeded {args.entries:,} log entries in {seeded['seed_log_s']:.0f} s and "
+            f"{args.posts:,} posts in {seeded['seed_posts_s']:.0f} s (SQLite, bulk inserts)."
+        )
     with open("/proc/loadavg") as fh:
         print(f"Load average during the run: {fh.read().split()[0]} (2 cores).\n")
-    print("| page | first view: server | server median / p90 | server CPU per request | "
-          "TTFB median | full body median | Chromium TTFB / load median | HTML |")
+    print(
+        "| page | first view: server | server median / p90 | server CPU per request | "
+        "TTFB median | full body median | Chromium TTFB / load median | HTML |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for (label, cold, warm, cpu), path in zip(rows, pages.values(), strict=True):
         b = loads[path]
-        print(f"| {label} | {cold['server'][0] * 1000:.0f} ms | {ms(warm['server'])} / "
-              f"{p90(warm['server'])} ms | {cpu * 1000:.0f} ms | {ms(warm['ttfb'])} ms | "
-              f"{ms(warm['full'])} ms | {ms(b['ttfb'])} / {ms(b['load'])} ms | "
-              f"{warm['bytes'] // 1024} KiB |")
+        print(
+            f"| {label} | {cold['server'][0] * 1000:.0f} ms | {ms(warm['server'])} / "
+            f"{p90(warm['server'])} ms | {cpu * 1000:.0f} ms | {ms(warm['ttfb'])} ms | "
+            f"{ms(warm['full'])} ms | {ms(b['ttfb'])} / {ms(b['load'])} ms | "
+            f"{warm['bytes'] // 1024} KiB |"
+        )
 
 
 def reused(db: Any) -> dict[str, Any]:
@@ -353,9 +460,12 @@ def reused(db: Any) -> dict[str, Any]:
 
     with db.read() as conn:
         ids = [r.id for r in conn.execute(select(campaigns.c.id).order_by(campaigns.c.seq))]
-        brand = conn.execute(select(voice_mentions.c.brand_id, func.count().label("n"))
-                             .group_by(voice_mentions.c.brand_id)
-                             .order_by(func.count().desc()).limit(1)).first()
+        brand = conn.execute(
+            select(voice_mentions.c.brand_id, func.count().label("n"))
+            .group_by(voice_mentions.c.brand_id)
+            .order_by(func.count().desc())
+            .limit(1)
+        ).first()
     return {"campaign": ids[0], "small": ids[1], "brand": brand.brand_id if brand else ""}
 
 

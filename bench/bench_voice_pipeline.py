@@ -43,12 +43,31 @@ def csv_bytes(copies: int) -> tuple[bytes, str]:
         fields = list(rows[0])
         label = f"airline CSV × {copies}"
     else:
-        words = ["flight", "delayed", "again", "thanks", "crew", "great", "lost", "bag",
-                 "refund", "seat", "gate"]
-        rows = [{"tweet_id": str(10**17 + i), "text": f"@united {' '.join(words[i % 7:])} {i}",
-                 "tweet_created": "2015-02-20 10:00:00 -0800", "name": f"u{i % 500}",
-                 "airline_sentiment": "neutral", "retweet_count": "0",
-                 "negativereason": ""} for i in range(10_000)]
+        words = [
+            "flight",
+            "delayed",
+            "again",
+            "thanks",
+            "crew",
+            "great",
+            "lost",
+            "bag",
+            "refund",
+            "seat",
+            "gate",
+        ]
+        rows = [
+            {
+                "tweet_id": str(10**17 + i),
+                "text": f"@united {' '.join(words[i % 7 :])} {i}",
+                "tweet_created": "2015-02-20 10:00:00 -0800",
+                "name": f"u{i % 500}",
+                "airline_sentiment": "neutral",
+                "retweet_count": "0",
+                "negativereason": "",
+            }
+            for i in range(10_000)
+        ]
         fields = list(rows[0])
         label = f"synthetic × {copies}"
     out = io.StringIO()
@@ -75,20 +94,24 @@ def run_parse_store(path: Path, db: Database, batch: int) -> int:
     posts = parse(path)
     store = DbPostStore(db)
     for i in range(0, len(posts), batch):
-        store.save([Analysed(p, "und", "neutral", 0.0, ()) for p in posts[i:i + batch]])
+        store.save([Analysed(p, "und", "neutral", 0.0, ()) for p in posts[i : i + batch]])
     return len(posts)
 
 
-def run_pipeline(
-    path: Path, db: Database, batch: int, detect: Callable[[str], str], model: object
-) -> int:
-    matcher = BrandMatcher(BrandTerms(n, s["names"], (), s["handles"], s["hashtags"])
-                           for n, s in AIRLINES.items())
-    pipeline = Pipeline(matcher, detect, model, DbPostStore(db),  # type: ignore[arg-type]
-                        MobilizationDetector(drop_terms=matcher.brand_terms()))
+def run_pipeline(path: Path, db: Database, batch: int, detect: Callable[[str], str], model: object) -> int:
+    matcher = BrandMatcher(
+        BrandTerms(n, s["names"], (), s["handles"], s["hashtags"]) for n, s in AIRLINES.items()
+    )
+    pipeline = Pipeline(
+        matcher,
+        detect,
+        model,
+        DbPostStore(db),  # type: ignore[arg-type]
+        MobilizationDetector(drop_terms=matcher.brand_terms()),
+    )
     posts = parse(path)
     for i in range(0, len(posts), batch):
-        pipeline.process(posts[i:i + batch])
+        pipeline.process(posts[i : i + batch])
     return len(posts)
 
 
@@ -96,8 +119,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--copies", type=int, default=5)
     parser.add_argument("--batch", type=int, default=2000)
-    parser.add_argument("--declared-language", action="store_true",
-                        help="trust the file's language (skip detection)")
+    parser.add_argument(
+        "--declared-language", action="store_true", help="trust the file's language (skip detection)"
+    )
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
@@ -127,14 +151,17 @@ def main() -> int:
             elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
             db.dispose()
             results[name] = (n / elapsed, n / cpu)
-            print(f"{name:12s} {n:7d} posts: wall {elapsed:6.2f} s = {n / elapsed:7.0f} posts/s"
-                  f" | CPU {cpu:6.2f} s = {n / cpu:7.0f} posts/s")
+            print(
+                f"{name:12s} {n:7d} posts: wall {elapsed:6.2f} s = {n / elapsed:7.0f} posts/s"
+                f" | CPU {cpu:6.2f} s = {n / cpu:7.0f} posts/s"
+            )
     ratio = results["pipeline"][0] / results["parse+store"][0]
     ratio_cpu = results["pipeline"][1] / results["parse+store"][1]
-    print(f"input: {label}; batch {args.batch}; one core; language "
-          f"{'declared' if args.declared_language else 'detected for every post'}")
-    print(f"pipeline / parse+store = {ratio:.2f} wall, {ratio_cpu:.2f} CPU"
-          "  (goal ≥ 5,000 posts/s and ≥ 0.3)")
+    print(
+        f"input: {label}; batch {args.batch}; one core; language "
+        f"{'declared' if args.declared_language else 'detected for every post'}"
+    )
+    print(f"pipeline / parse+store = {ratio:.2f} wall, {ratio_cpu:.2f} CPU  (goal ≥ 5,000 posts/s and ≥ 0.3)")
     return 0
 
 

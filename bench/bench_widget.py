@@ -346,9 +346,12 @@ def main() -> None:
     parser.add_argument("--clicks", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--database-url", default=None,
-                        help="postgresql+psycopg://… to run on PostgreSQL (a fresh schema is made and "
-                             "dropped); default: a temporary SQLite file")
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="postgresql+psycopg://… to run on PostgreSQL (a fresh schema is made and "
+        "dropped); default: a temporary SQLite file",
+    )
     args = parser.parse_args()
     if args.mode == "serve-widget":
         serve_widget(args.port, args.workers)
@@ -382,8 +385,10 @@ def main() -> None:
         headers = {"Origin": ORIGIN, "User-Agent": UA}
 
         bare_port = free_port()
-        procs = [start("serve-widget", port, args.workers, env),
-                 start("serve-bare", bare_port, args.workers, env)]
+        procs = [
+            start("serve-widget", port, args.workers, env),
+            start("serve-bare", bare_port, args.workers, env),
+        ]
         try:
             state_requests = [
                 ("GET", f"/v1/widget/campaigns/{campaign}/state?publisher={publisher}&visitor={v}", None)
@@ -406,7 +411,7 @@ def main() -> None:
             size = -(-len(clicks) // args.rounds)
             widget_pid, bare_pid = procs[0].pid, procs[1].pid
             for r in range(args.rounds):
-                chunk = clicks[r * size:(r + 1) * size]
+                chunk = clicks[r * size : (r + 1) * size]
                 cpu0 = cpu_seconds(widget_pid)
                 run, got = asyncio.run(
                     drive(port, [("POST", "/v1/widget/clicks", b) for b in chunk], args.concurrency, headers)
@@ -423,8 +428,12 @@ def main() -> None:
                 in_app_run.add(run)
                 cpu0 = cpu_seconds(bare_pid)
                 run, _ = asyncio.run(
-                    drive(bare_port, [("POST", "/v1/widget/clicks", b) for b in chunk], args.concurrency,
-                          headers)
+                    drive(
+                        bare_port,
+                        [("POST", "/v1/widget/clicks", b) for b in chunk],
+                        args.concurrency,
+                        headers,
+                    )
                 )
                 run.cpu = cpu_seconds(bare_pid) - cpu0
                 bare_run.add(run)
@@ -460,8 +469,10 @@ def main() -> None:
             f"{name:<28}{run.rate:>9.0f}{run.pct(0.5):>9.1f}{run.pct(0.99):>9.1f}"
             f"{max(run.latencies_ms):>9.1f}{cpu}"
         )
-    print(f"by server CPU per request: widget/bare {bare_run.cpu_ms / widget_run.cpu_ms:.2f}, "
-          f"widget/bare-inside-the-app {in_app_run.cpu_ms / widget_run.cpu_ms:.2f}")
+    print(
+        f"by server CPU per request: widget/bare {bare_run.cpu_ms / widget_run.cpu_ms:.2f}, "
+        f"widget/bare-inside-the-app {in_app_run.cpu_ms / widget_run.cpu_ms:.2f}"
+    )
     print(f"widget/bare ratio: {ratio:.2f}  (goal >= 0.5, p99 <= 50 ms)")
     print(
         f"decisions: {decisions}; pledges: {n_pledges}; counted rows: {n_counted}; "

@@ -177,8 +177,12 @@ def evaluate(mode: str, data: Path, model_path: Path | None) -> list[dict[str, A
         record(
             "trainer",
             [p for p, _ in out],
-            {"posts_per_s": rate, "fit_seconds": fit_s, "n_fit": len(fit_rows),
-             "selection": model.metadata.get("selection")},
+            {
+                "posts_per_s": rate,
+                "fit_seconds": fit_s,
+                "n_fit": len(fit_rows),
+                "selection": model.metadata.get("selection"),
+            },
         )
     return results
 
@@ -200,8 +204,12 @@ def speed(data: Path, model_path: Path | None, batch: int = 1000) -> dict[str, f
     for i in range(0, len(texts), batch):
         model.predict(texts[i : i + batch], langs[i : i + batch])
     predict_rate = len(texts) / (time.process_time() - started)
-    return {"posts": len(texts), "detect_per_s": detect_rate, "predict_per_s": predict_rate,
-            "both_per_s": 1.0 / (1.0 / detect_rate + 1.0 / predict_rate)}
+    return {
+        "posts": len(texts),
+        "detect_per_s": detect_rate,
+        "predict_per_s": predict_rate,
+        "both_per_s": 1.0 / (1.0 / detect_rate + 1.0 / predict_rate),
+    }
 
 
 def markdown(results: list[dict[str, Any]]) -> str:

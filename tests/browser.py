@@ -26,8 +26,7 @@ CHROMIUM_ARGS = [
 #: What a desktop Chromium sends when it is not headless; pages under test that refuse headless
 #: user agents (the widget does) see a normal reader with this.
 DESKTOP_USER_AGENT = (
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/131.0.0.0 Safari/537.36"
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 )
 
 
@@ -40,9 +39,7 @@ def launch_browser(playwright: Any, **options: Any) -> Any:
     """Launches Debian's Chromium from an already started `sync_playwright()`."""
     require_chromium()
     options.setdefault("headless", True)
-    return playwright.chromium.launch(
-        executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, **options
-    )
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, **options)
 
 
 _playwright: Any = None

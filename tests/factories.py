@@ -43,9 +43,10 @@ def make_beneficiary(
 
 def unit(cost: int = 30, currency: str = "EUR") -> dict[str, Any]:
     return {
-        "labels": {"en": {"singular": "tetanus vaccine", "plural": "tetanus vaccines"},
-                   "fr": {"singular": "vaccin contre le tétanos",
-                          "plural": "vaccins contre le tétanos"}},
+        "labels": {
+            "en": {"singular": "tetanus vaccine", "plural": "tetanus vaccines"},
+            "fr": {"singular": "vaccin contre le tétanos", "plural": "vaccins contre le tétanos"},
+        },
         "cost_per_unit": {"amount": cost, "currency": currency},
         "cost_source": "UNICEF Supply Division price list",
         "cost_date": "2026-01-15",
@@ -69,17 +70,20 @@ def campaign_body(beneficiary_id: str, **overrides: Any) -> dict[str, Any]:
 
 
 def make_campaign(client: TestClient, brand: Tenant, beneficiary_id: str, **overrides: Any) -> str:
-    r = client.post("/v1/campaigns", json=campaign_body(beneficiary_id, **overrides),
-                    headers=auth(brand.key))
+    r = client.post("/v1/campaigns", json=campaign_body(beneficiary_id, **overrides), headers=auth(brand.key))
     assert r.status_code == 201, r.text
     return str(r.json()["id"])
 
 
-def purchase(order_id: str, *lines: tuple[str, int, int], when: str = "2026-03-14T10:00:00Z",
-             **extra: Any) -> dict[str, Any]:
+def purchase(
+    order_id: str, *lines: tuple[str, int, int], when: str = "2026-03-14T10:00:00Z", **extra: Any
+) -> dict[str, Any]:
     return {
-        "order_id": order_id, "currency": "EUR", "occurred_at": when,
-        "lines": [{"sku": sku, "quantity": q, "unit_price": {"amount": p, "currency": "EUR"}}
-                  for sku, q, p in lines],
+        "order_id": order_id,
+        "currency": "EUR",
+        "occurred_at": when,
+        "lines": [
+            {"sku": sku, "quantity": q, "unit_price": {"amount": p, "currency": "EUR"}} for sku, q, p in lines
+        ],
         **extra,
     }

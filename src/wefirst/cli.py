@@ -52,13 +52,23 @@ def serve(
 
     settings = Settings()
     if workers > 1 and settings.is_sqlite:
-        fail("several workers need a database server; SQLite is for one process",
-             "set WEFIRST_DATABASE_URL=postgresql+psycopg://user@host/db, or use --workers 1")
+        fail(
+            "several workers need a database server; SQLite is for one process",
+            "set WEFIRST_DATABASE_URL=postgresql+psycopg://user@host/db, or use --workers 1",
+        )
     _upgrade(settings)
     configure_logging(settings.log_json)
-    uvicorn.run("wefirst.api.app:create_app_from_env", factory=True, host=host, port=port,
-                workers=workers, log_config=None, timeout_graceful_shutdown=20,
-                proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips)
+    uvicorn.run(
+        "wefirst.api.app:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        timeout_graceful_shutdown=20,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+    )
 
 
 def _upgrade(settings: Settings) -> None:
@@ -93,8 +103,7 @@ def db_purge() -> None:
             n = purge_expired(conn, settings.idempotency_retention_days)
     finally:
         db.dispose()
-    Console().print(f"purged {n} idempotency records older than "
-                    f"{settings.idempotency_retention_days} days")
+    Console().print(f"purged {n} idempotency records older than {settings.idempotency_retention_days} days")
 
 
 @keys_app.command("create")
@@ -117,8 +126,7 @@ def keys_create(
         with db.write() as conn:
             secret, record = create_key(conn, role, owner, label=label)  # type: ignore[arg-type]
     except WefirstError as exc:
-        fail(exc.detail, "check --owner: it must be the id of an existing "
-             f"{role} (e.g. brd_… for a brand)")
+        fail(exc.detail, f"check --owner: it must be the id of an existing {role} (e.g. brd_… for a brand)")
     finally:
         db.dispose()
     Console().print(f"key {record['id']} ({role}{' for ' + owner if owner else ''}):")

@@ -57,8 +57,7 @@ def console_users(ctx: DemoContext) -> None:
     base = ctx.base_url
     ctx.urls["Campaign page"] = f"{base}/campaigns/{ctx.ids['vaccine']}"
     ctx.urls["Scorecard"] = f"{base}/brands/{ctx.ids['brand1']}"
-    ctx.urls["Consoles"] = (f"{base}/signin — brand@doudou.example or team@vwb.example, "
-                            f"password {password}")
+    ctx.urls["Consoles"] = f"{base}/signin — brand@doudou.example or team@vwb.example, password {password}"
 
 
 def extra_steps() -> list[tuple[str, Callable[[DemoContext], None]]]:
@@ -93,10 +92,11 @@ def _ok(r: httpx.Response) -> dict[str, Any]:
 
 def _unit(en: tuple[str, str], fr: tuple[str, str], cost: int, source: str) -> dict[str, Any]:
     return {
-        "labels": {"en": {"singular": en[0], "plural": en[1]},
-                   "fr": {"singular": fr[0], "plural": fr[1]}},
+        "labels": {"en": {"singular": en[0], "plural": en[1]}, "fr": {"singular": fr[0], "plural": fr[1]}},
         "cost_per_unit": {"amount": cost, "currency": "EUR"},
-        "cost_source": source, "cost_date": "2026-01-15", "mode": "funds",
+        "cost_source": source,
+        "cost_date": "2026-01-15",
+        "mode": "funds",
     }
 
 
@@ -104,111 +104,211 @@ def seed(ctx: DemoContext, http: httpx.Client, scale: float = 1.0) -> None:
     admin = ctx.admin_key
     now = datetime.now(UTC)
     start = (now - timedelta(days=60)).replace(hour=0, minute=0, second=0, microsecond=0)
-    b1 = _ok(http.post("/v1/brands", json={"name": "Doudou Diapers",
-                                             "website": "https://doudou.example"}, headers=_h(admin)))
-    b2 = _ok(http.post("/v1/brands", json={"name": "Clairo Home",
-                                             "website": "https://clairo.example"}, headers=_h(admin)))
-    n1 = _ok(http.post("/v1/beneficiaries", json={"name": "Vaccines Without Borders",
-                                                   "website": "https://vwb.example"},
-                       headers=_h(admin)))
-    n2 = _ok(http.post("/v1/beneficiaries", json={"name": "Clear Water Fund",
-                                                   "website": "https://clearwater.example"},
-                       headers=_h(admin)))
+    b1 = _ok(
+        http.post(
+            "/v1/brands",
+            json={"name": "Doudou Diapers", "website": "https://doudou.example"},
+            headers=_h(admin),
+        )
+    )
+    b2 = _ok(
+        http.post(
+            "/v1/brands", json={"name": "Clairo Home", "website": "https://clairo.example"}, headers=_h(admin)
+        )
+    )
+    n1 = _ok(
+        http.post(
+            "/v1/beneficiaries",
+            json={"name": "Vaccines Without Borders", "website": "https://vwb.example"},
+            headers=_h(admin),
+        )
+    )
+    n2 = _ok(
+        http.post(
+            "/v1/beneficiaries",
+            json={"name": "Clear Water Fund", "website": "https://clearwater.example"},
+            headers=_h(admin),
+        )
+    )
     keys = {}
     with ctx.db.write() as conn:
-        for name, role, owner in (("brand1", "brand", b1["id"]), ("brand2", "brand", b2["id"]),
-                                  ("ngo1", "beneficiary", n1["id"]),
-                                  ("ngo2", "beneficiary", n2["id"])):
+        for name, role, owner in (
+            ("brand1", "brand", b1["id"]),
+            ("brand2", "brand", b2["id"]),
+            ("ngo1", "beneficiary", n1["id"]),
+            ("ngo2", "beneficiary", n2["id"]),
+        ):
             keys[name], _ = create_key(conn, role, owner, label=f"demo {name}")  # type: ignore[arg-type]
     ctx.keys.update(keys)
     vaccine = {
-        "name": "1 pack = 1 tetanus vaccine", "beneficiary_id": n1["id"], "currency": "EUR",
-        "starts_at": start.isoformat(), "ends_at": (start + timedelta(days=180)).isoformat(),
-        "impact_unit": {**_unit(("tetanus vaccine", "tetanus vaccines"),
-                                ("vaccin contre le tétanos", "vaccins contre le tétanos"),
-                                30, "Supplier price list (demo figure)"),
-                        "outcome": {"units_per_outcome": 3, "labels": {
-                            "en": {"singular": "child protected", "plural": "children protected"},
-                            "fr": {"singular": "enfant protégé", "plural": "enfants protégés"}}}},
+        "name": "1 pack = 1 tetanus vaccine",
+        "beneficiary_id": n1["id"],
+        "currency": "EUR",
+        "starts_at": start.isoformat(),
+        "ends_at": (start + timedelta(days=180)).isoformat(),
+        "impact_unit": {
+            **_unit(
+                ("tetanus vaccine", "tetanus vaccines"),
+                ("vaccin contre le tétanos", "vaccins contre le tétanos"),
+                30,
+                "Supplier price list (demo figure)",
+            ),
+            "outcome": {
+                "units_per_outcome": 3,
+                "labels": {
+                    "en": {"singular": "child protected", "plural": "children protected"},
+                    "fr": {"singular": "enfant protégé", "plural": "enfants protégés"},
+                },
+            },
+        },
         "rules": [{"kind": "per_unit", "sku_patterns": ["DOUDOU-*"], "units_per_item": 1}],
         "caps": {"total_units": 1_000_000, "units_per_day": 50_000},
         "guaranteed_minimum": {"amount": 50_000, "currency": "EUR"},
         "status": "active",
     }
     water = {
-        "name": "1 click = 1 day of clean water", "beneficiary_id": n2["id"], "currency": "EUR",
-        "starts_at": start.isoformat(), "ends_at": (start + timedelta(days=120)).isoformat(),
-        "impact_unit": _unit(("day of clean water", "days of clean water"),
-                             ("journée d'eau potable", "journées d'eau potable"),
-                             5, "Water charity cost model 2025 (demo figure)"),
-        "rules": [{"kind": "per_click", "units_per_click": 1},
-                  {"kind": "percent_of_sale", "basis_points": 200, "sku_patterns": ["CLAIRO-*"]}],
+        "name": "1 click = 1 day of clean water",
+        "beneficiary_id": n2["id"],
+        "currency": "EUR",
+        "starts_at": start.isoformat(),
+        "ends_at": (start + timedelta(days=120)).isoformat(),
+        "impact_unit": _unit(
+            ("day of clean water", "days of clean water"),
+            ("journée d'eau potable", "journées d'eau potable"),
+            5,
+            "Water charity cost model 2025 (demo figure)",
+        ),
+        "rules": [
+            {"kind": "per_click", "units_per_click": 1},
+            {"kind": "percent_of_sale", "basis_points": 200, "sku_patterns": ["CLAIRO-*"]},
+        ],
         "caps": {"total_units": 500_000},
         "status": "active",
     }
     c1 = _ok(http.post("/v1/campaigns", json=vaccine, headers=_h(keys["brand1"], "demo-c1")))
     c2 = _ok(http.post("/v1/campaigns", json=water, headers=_h(keys["brand2"], "demo-c2")))
-    ctx.ids.update(brand1=b1["id"], brand2=b2["id"], ngo1=n1["id"], ngo2=n2["id"],
-                   vaccine=c1["id"], water=c2["id"])
+    ctx.ids.update(
+        brand1=b1["id"], brand2=b2["id"], ngo1=n1["id"], ngo2=n2["id"], vaccine=c1["id"], water=c2["id"]
+    )
     replay(ctx, http, start, now, scale)
 
 
-def replay(
-    ctx: DemoContext, http: httpx.Client, start: datetime, now: datetime, scale: float = 1.0
-) -> None:
+def replay(ctx: DemoContext, http: httpx.Client, start: datetime, now: datetime, scale: float = 1.0) -> None:
     rng = random.Random(2026)  # the same stream on every run
     keys = ctx.keys
-    skus = [("DOUDOU-BABYDRY-S3-52", 2499), ("DOUDOU-BABYDRY-S4-46", 2499),
-            ("DOUDOU-WIPES-12", 1299), ("LESSIVE-PODS-30", 999)]
+    skus = [
+        ("DOUDOU-BABYDRY-S3-52", 2499),
+        ("DOUDOU-BABYDRY-S4-46", 2499),
+        ("DOUDOU-WIPES-12", 1299),
+        ("LESSIVE-PODS-30", 999),
+    ]
     orders: list[tuple[str, int]] = []
     days = max((now - start).days, 1)
     n_orders, n_clicks = max(int(400 * scale), 20), max(int(300 * scale), 10)
     with Progress(console=console, transient=True) as progress:
-        task = progress.add_task("replaying purchases, refunds and clicks",
-                                 total=n_orders + n_clicks)
+        task = progress.add_task("replaying purchases, refunds and clicks", total=n_orders + n_clicks)
         for i in range(n_orders):
             when = start + timedelta(minutes=rng.randrange(days * 24 * 60))
             picked = rng.sample(skus, rng.choice([1, 1, 2]))
             lines: list[dict[str, Any]] = [
-                {"sku": sku, "quantity": rng.choice([1, 1, 1, 2, 3]),
-                 "unit_price": {"amount": price, "currency": "EUR"}}
+                {
+                    "sku": sku,
+                    "quantity": rng.choice([1, 1, 1, 2, 3]),
+                    "unit_price": {"amount": price, "currency": "EUR"},
+                }
                 for sku, price in picked
             ]
             order_id = f"DD-{10_000 + i}"
-            _ok(http.post("/v1/purchases", json={
-                "order_id": order_id, "currency": "EUR", "occurred_at": when.isoformat(),
-                "lines": lines}, headers=_h(keys["brand1"], f"demo-{order_id}")))
+            _ok(
+                http.post(
+                    "/v1/purchases",
+                    json={
+                        "order_id": order_id,
+                        "currency": "EUR",
+                        "occurred_at": when.isoformat(),
+                        "lines": lines,
+                    },
+                    headers=_h(keys["brand1"], f"demo-{order_id}"),
+                )
+            )
             if picked[0][0].startswith("DOUDOU-"):
                 orders.append((order_id, len(lines)))
             progress.advance(task)
         for order_id, _n in rng.sample(orders, min(12, len(orders) // 2)):
-            _ok(http.post("/v1/refunds", json={
-                "order_id": order_id, "refund_id": f"R-{order_id}",
-                "lines": [{"line_id": "1", "quantity": 1}]}, headers=_h(keys["brand1"])))
+            _ok(
+                http.post(
+                    "/v1/refunds",
+                    json={
+                        "order_id": order_id,
+                        "refund_id": f"R-{order_id}",
+                        "lines": [{"line_id": "1", "quantity": 1}],
+                    },
+                    headers=_h(keys["brand1"]),
+                )
+            )
         for i in range(n_clicks):
-            _ok(http.post("/v1/clicks", json={
-                "campaign_id": ctx.ids["water"], "visitor": f"demo-visitor-{i:06d}-0000"},
-                headers=_h(keys["brand2"], f"demo-click-{i}")))
+            _ok(
+                http.post(
+                    "/v1/clicks",
+                    json={"campaign_id": ctx.ids["water"], "visitor": f"demo-visitor-{i:06d}-0000"},
+                    headers=_h(keys["brand2"], f"demo-click-{i}"),
+                )
+            )
             progress.advance(task)
     vaccine, water = ctx.ids["vaccine"], ctx.ids["water"]
-    s1 = _ok(http.post(f"/v1/campaigns/{vaccine}/settlements", json={
-        "amount": {"amount": 15_000, "currency": "EUR"}, "external_reference": "SEPA-DEMO-0001",
-        "paid_at": (now - timedelta(days=20)).isoformat()}, headers=_h(keys["brand1"], "demo-s1")))
-    _ok(http.post(f"/v1/settlements/{s1['id']}/confirm", json={"note": "Received, thank you."},
-                  headers=_h(keys["ngo1"], "demo-s1c")))
-    _ok(http.post(f"/v1/campaigns/{vaccine}/settlements", json={
-        "amount": {"amount": 6_000, "currency": "EUR"}, "external_reference": "SEPA-DEMO-0002",
-        "paid_at": (now - timedelta(days=2)).isoformat()}, headers=_h(keys["brand1"], "demo-s2")))
-    _ok(http.post(f"/v1/campaigns/{vaccine}/deliveries", json={
-        "units": 300, "period_start": (now - timedelta(days=40)).date().isoformat(),
-        "period_end": (now - timedelta(days=10)).date().isoformat(),
-        "evidence_url": "https://vwb.example/reports/demo-batch-1"},
-        headers=_h(keys["ngo1"], "demo-d1")))
-    s3 = _ok(http.post(f"/v1/campaigns/{water}/settlements", json={
-        "amount": {"amount": 1_000, "currency": "EUR"}, "external_reference": "SEPA-DEMO-0003",
-        "paid_at": (now - timedelta(days=5)).isoformat()}, headers=_h(keys["brand2"], "demo-s3")))
-    _ok(http.post(f"/v1/settlements/{s3['id']}/confirm", json={},
-                  headers=_h(keys["ngo2"], "demo-s3c")))
+    s1 = _ok(
+        http.post(
+            f"/v1/campaigns/{vaccine}/settlements",
+            json={
+                "amount": {"amount": 15_000, "currency": "EUR"},
+                "external_reference": "SEPA-DEMO-0001",
+                "paid_at": (now - timedelta(days=20)).isoformat(),
+            },
+            headers=_h(keys["brand1"], "demo-s1"),
+        )
+    )
+    _ok(
+        http.post(
+            f"/v1/settlements/{s1['id']}/confirm",
+            json={"note": "Received, thank you."},
+            headers=_h(keys["ngo1"], "demo-s1c"),
+        )
+    )
+    _ok(
+        http.post(
+            f"/v1/campaigns/{vaccine}/settlements",
+            json={
+                "amount": {"amount": 6_000, "currency": "EUR"},
+                "external_reference": "SEPA-DEMO-0002",
+                "paid_at": (now - timedelta(days=2)).isoformat(),
+            },
+            headers=_h(keys["brand1"], "demo-s2"),
+        )
+    )
+    _ok(
+        http.post(
+            f"/v1/campaigns/{vaccine}/deliveries",
+            json={
+                "units": 300,
+                "period_start": (now - timedelta(days=40)).date().isoformat(),
+                "period_end": (now - timedelta(days=10)).date().isoformat(),
+                "evidence_url": "https://vwb.example/reports/demo-batch-1",
+            },
+            headers=_h(keys["ngo1"], "demo-d1"),
+        )
+    )
+    s3 = _ok(
+        http.post(
+            f"/v1/campaigns/{water}/settlements",
+            json={
+                "amount": {"amount": 1_000, "currency": "EUR"},
+                "external_reference": "SEPA-DEMO-0003",
+                "paid_at": (now - timedelta(days=5)).isoformat(),
+            },
+            headers=_h(keys["brand2"], "demo-s3"),
+        )
+    )
+    _ok(http.post(f"/v1/settlements/{s3['id']}/confirm", json={}, headers=_h(keys["ngo2"], "demo-s3c")))
 
 
 class _Server(uvicorn.Server):
@@ -218,8 +318,7 @@ class _Server(uvicorn.Server):
 
 def run(host: str, port: int, serve: bool = True, scale: float = 1.0) -> None:
     base = f"http://{host}:{port}"
-    settings = Settings(base_url=base) if Settings().base_url == "http://127.0.0.1:8000" \
-        else Settings()
+    settings = Settings(base_url=base) if Settings().base_url == "http://127.0.0.1:8000" else Settings()
     db = Database(settings)
     migrate.upgrade(db)
     with db.write() as conn:
@@ -244,8 +343,7 @@ def run(host: str, port: int, serve: bool = True, scale: float = 1.0) -> None:
         else:
             from wefirst.widget.demo import serve_blog
 
-            console.print("Existing demo database found; reusing it (delete wefirst.db to "
-                          "start afresh).")
+            console.print("Existing demo database found; reusing it (delete wefirst.db to start afresh).")
             serve_blog(ctx)
     console.print(f"\n[bold green]wefirst demo running at {base}/[/]  (home page)")
     console.print(f"  API docs:        {base}/docs")

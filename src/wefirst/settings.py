@@ -27,9 +27,7 @@ class Settings(BaseSettings):
         "dev-insecure-change-me",
         description="Server secret for HMACs (order-id salts, tokens, sessions). Set in production.",
     )
-    data_dir: Path = Field(
-        Path("."), description="Folder for generated files (signer key, tile directory)."
-    )
+    data_dir: Path = Field(Path("."), description="Folder for generated files (signer key, tile directory).")
     idempotency_retention_days: int = Field(
         21, description="How long stored responses to Idempotency-Key requests are replayed."
     )
@@ -78,8 +76,10 @@ class Settings(BaseSettings):
         10, ge=1, description="Click attempts one visitor may make per minute on a campaign."
     )
     widget_network_attempts_per_minute: int = Field(
-        120, ge=1, description="Click attempts per minute from one network (IPv4 address or "
-        "IPv6 /64), across campaigns; the address is only ever used hashed with a daily salt."
+        120,
+        ge=1,
+        description="Click attempts per minute from one network (IPv4 address or "
+        "IPv6 /64), across campaigns; the address is only ever used hashed with a daily salt.",
     )
     widget_network_counted_per_day: int = Field(
         500, ge=1, description="Counted clicks per campaign per day from one network."
@@ -88,12 +88,15 @@ class Settings(BaseSettings):
         600, ge=10, description="Lifetime of the signed challenge a widget click must carry."
     )
     widget_min_click_delay_ms: int = Field(
-        600, ge=0, description="Clicks sooner than this after the challenge was issued are "
-        "refused as automated (the widget waits out the rest itself)."
+        600,
+        ge=0,
+        description="Clicks sooner than this after the challenge was issued are "
+        "refused as automated (the widget waits out the rest itself).",
     )
     widget_open_publisher_signup: bool = Field(
-        True, description="Anyone may register as a publisher (POST /v1/publishers without a "
-        "key); when false only an admin key can."
+        True,
+        description="Anyone may register as a publisher (POST /v1/publishers without a "
+        "key); when false only an admin key can.",
     )
 
     # connectors
@@ -172,9 +175,7 @@ class Settings(BaseSettings):
         ge=1,
         description="Co-sign requests one network (IPv4 /24, IPv6 /48) may make per window.",
     )
-    cases_open_limit_per_network: int = Field(
-        5, ge=1, description="Cases one network may open per window."
-    )
+    cases_open_limit_per_network: int = Field(5, ge=1, description="Cases one network may open per window.")
     cases_report_limit_per_network: int = Field(
         20, ge=1, description="Moderation reports one network may file per window."
     )

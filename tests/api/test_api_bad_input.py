@@ -21,8 +21,11 @@ BACKGROUND = {"tlog_checkpoints", "tlog_tiles"}
 def counts(db: Database) -> dict[str, int]:
     with db.read() as conn:
         present = set(inspect(conn).get_table_names())
-        return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
-                for t in metadata.sorted_tables if t.name in present and t.name not in BACKGROUND}
+        return {
+            t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
+            for t in metadata.sorted_tables
+            if t.name in present and t.name not in BACKGROUND
+        }
 
 
 def problem(r: Any, status: int) -> dict[str, Any]:
@@ -34,21 +37,35 @@ def problem(r: Any, status: int) -> dict[str, Any]:
     return body
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"currency": "eur"}, "currency"),
-    ({"ends_at": "2025-01-01T00:00:00Z"}, "ends_at"),
-    ({"rules": []}, "rules"),
-    ({"rules": [{"kind": "per_unit", "sku_patterns": ["X"], "units_per_item": 0}]},
-     "rules[0].units_per_item"),
-    ({"rules": [{"kind": "percent_of_sale", "basis_points": 10_001}]}, "rules[0].basis_points"),
-    ({"rules": [{"kind": "bogus"}]}, "rules[0]"),
-    ({"starts_at": "2026-01-01T00:00:00"}, "starts_at"),
-    ({"caps": {"total_money": {"amount": 10, "currency": "USD"}}}, ""),
-    ({"beneficiary_id": "ben_doesnotexist00000000000000"}, ""),
-    ({"impact_unit": {"labels": {}, "cost_per_unit": {"amount": 0, "currency": "EUR"},
-                      "cost_source": "x", "cost_date": "2026-01-01"}}, "impact_unit"),
-    ({"unexpected": 1}, "unexpected"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"currency": "eur"}, "currency"),
+        ({"ends_at": "2025-01-01T00:00:00Z"}, "ends_at"),
+        ({"rules": []}, "rules"),
+        (
+            {"rules": [{"kind": "per_unit", "sku_patterns": ["X"], "units_per_item": 0}]},
+            "rules[0].units_per_item",
+        ),
+        ({"rules": [{"kind": "percent_of_sale", "basis_points": 10_001}]}, "rules[0].basis_points"),
+        ({"rules": [{"kind": "bogus"}]}, "rules[0]"),
+        ({"starts_at": "2026-01-01T00:00:00"}, "starts_at"),
+        ({"caps": {"total_money": {"amount": 10, "currency": "USD"}}}, ""),
+        ({"beneficiary_id": "ben_doesnotexist00000000000000"}, ""),
+        (
+            {
+                "impact_unit": {
+                    "labels": {},
+                    "cost_per_unit": {"amount": 0, "currency": "EUR"},
+                    "cost_source": "x",
+                    "cost_date": "2026-01-01",
+                }
+            },
+            "impact_unit",
+        ),
+        ({"unexpected": 1}, "unexpected"),
+    ],
+)
 def test_bad_campaigns_are_refused_and_write_nothing(
     client: TestClient, db: Database, admin_key: str, change: dict[str, Any], field: str
 ) -> None:
@@ -63,35 +80,40 @@ def test_bad_campaigns_are_refused_and_write_nothing(
     assert counts(db) == before
 
 
-def test_bad_events_are_refused_and_write_nothing(
-    client: TestClient, db: Database, admin_key: str
-) -> None:
+def test_bad_events_are_refused_and_write_nothing(client: TestClient, db: Database, admin_key: str) -> None:
     brand = make_brand(client, db, admin_key)
     ben = make_beneficiary(client, db, admin_key)
     make_campaign(client, brand, ben.id)
     before = counts(db)
     h = auth(brand.key)
-    r = client.post("/v1/purchases", content=b"{not json", headers=h | {
-        "content-type": "application/json"})
+    r = client.post("/v1/purchases", content=b"{not json", headers=h | {"content-type": "application/json"})
     assert problem(r, 400)["errors"][0]["field"] == "body"
     bad_line = purchase("X", ("PAMPERS-1", 1, 100))
-    bad_line["lines"].append({"sku": "PAMPERS-2", "quantity": -1,
-                              "unit_price": {"amount": 100, "currency": "EUR"}})
+    bad_line["lines"].append(
+        {"sku": "PAMPERS-2", "quantity": -1, "unit_price": {"amount": 100, "currency": "EUR"}}
+    )
     body = problem(client.post("/v1/purchases", json=bad_line, headers=h), 422)
     assert body["errors"][0]["field"] == "lines[1].quantity"
     mixed = purchase("X", ("PAMPERS-1", 1, 100))
     mixed["lines"][0]["unit_price"]["currency"] = "USD"
     problem(client.post("/v1/purchases", json=mixed, headers=h), 422)
-    problem(client.post("/v1/purchases", json=purchase("X", ("P", 1, 1), when="yesterday"),
-                        headers=h), 422)
-    problem(client.post("/v1/purchases", json={**purchase("X", ("P", 1, 1)), "lines": []},
-                        headers=h), 422)
-    problem(client.post("/v1/refunds", json={"order_id": "never-seen", "lines": [
-        {"line_id": "1", "quantity": 1}]}, headers=h), 422)
-    problem(client.post("/v1/clicks", json={"campaign_id": "cmp_x", "visitor": "short"},
-                        headers=h), 422)
-    problem(client.post("/v1/purchases", json=purchase("X", ("P", 1, 1)),
-                        headers=h | {"Idempotency-Key": "k" * 300}), 422)
+    problem(client.post("/v1/purchases", json=purchase("X", ("P", 1, 1), when="yesterday"), headers=h), 422)
+    problem(client.post("/v1/purchases", json={**purchase("X", ("P", 1, 1)), "lines": []}, headers=h), 422)
+    problem(
+        client.post(
+            "/v1/refunds",
+            json={"order_id": "never-seen", "lines": [{"line_id": "1", "quantity": 1}]},
+            headers=h,
+        ),
+        422,
+    )
+    problem(client.post("/v1/clicks", json={"campaign_id": "cmp_x", "visitor": "short"}, headers=h), 422)
+    problem(
+        client.post(
+            "/v1/purchases", json=purchase("X", ("P", 1, 1)), headers=h | {"Idempotency-Key": "k" * 300}
+        ),
+        422,
+    )
     assert counts(db) == before
 
 
@@ -101,29 +123,54 @@ def test_settlement_and_delivery_validation(client: TestClient, db: Database, ad
     cid = make_campaign(client, brand, ben.id)
     before = counts(db)
     for body in (
-        {"amount": {"amount": 10, "currency": "USD"}, "external_reference": "x",
-         "paid_at": "2026-03-01T00:00:00Z"},
-        {"amount": {"amount": 0, "currency": "EUR"}, "external_reference": "x",
-         "paid_at": "2026-03-01T00:00:00Z"},
-        {"amount": {"amount": 10, "currency": "EUR"}, "external_reference": "",
-         "paid_at": "2026-03-01T00:00:00Z"},
-        {"amount": {"amount": 10, "currency": "EUR"}, "external_reference": "x",
-         "paid_at": "2999-03-01T00:00:00Z"},
-        {"amount": {"amount": 10.5, "currency": "EUR"}, "external_reference": "x",
-         "paid_at": "2026-03-01T00:00:00Z"},
+        {
+            "amount": {"amount": 10, "currency": "USD"},
+            "external_reference": "x",
+            "paid_at": "2026-03-01T00:00:00Z",
+        },
+        {
+            "amount": {"amount": 0, "currency": "EUR"},
+            "external_reference": "x",
+            "paid_at": "2026-03-01T00:00:00Z",
+        },
+        {
+            "amount": {"amount": 10, "currency": "EUR"},
+            "external_reference": "",
+            "paid_at": "2026-03-01T00:00:00Z",
+        },
+        {
+            "amount": {"amount": 10, "currency": "EUR"},
+            "external_reference": "x",
+            "paid_at": "2999-03-01T00:00:00Z",
+        },
+        {
+            "amount": {"amount": 10.5, "currency": "EUR"},
+            "external_reference": "x",
+            "paid_at": "2026-03-01T00:00:00Z",
+        },
     ):
-        problem(client.post(f"/v1/campaigns/{cid}/settlements", json=body,
-                            headers=auth(brand.key)), 422)
+        problem(client.post(f"/v1/campaigns/{cid}/settlements", json=body, headers=auth(brand.key)), 422)
     for body in (
-        {"units": 0, "period_start": "2026-03-01", "period_end": "2026-03-02",
-         "evidence_url": "https://x.example"},
-        {"units": 1, "period_start": "2026-03-05", "period_end": "2026-03-02",
-         "evidence_url": "https://x.example"},
-        {"units": 1, "period_start": "2026-03-01", "period_end": "2026-03-02",
-         "evidence_url": "javascript:alert(1)"},
+        {
+            "units": 0,
+            "period_start": "2026-03-01",
+            "period_end": "2026-03-02",
+            "evidence_url": "https://x.example",
+        },
+        {
+            "units": 1,
+            "period_start": "2026-03-05",
+            "period_end": "2026-03-02",
+            "evidence_url": "https://x.example",
+        },
+        {
+            "units": 1,
+            "period_start": "2026-03-01",
+            "period_end": "2026-03-02",
+            "evidence_url": "javascript:alert(1)",
+        },
     ):
-        problem(client.post(f"/v1/campaigns/{cid}/deliveries", json=body,
-                            headers=auth(ben.key)), 422)
+        problem(client.post(f"/v1/campaigns/{cid}/deliveries", json=body, headers=auth(ben.key)), 422)
     problem(client.post("/v1/settlements/stl_nope/confirm", json={}, headers=auth(ben.key)), 404)
     assert counts(db) == before
 

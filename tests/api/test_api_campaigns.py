@@ -19,28 +19,32 @@ def test_status_transitions(client: TestClient, db: Database, admin_key: str) ->
     # drafts pledge nothing
     r = client.post("/v1/purchases", json=purchase("O-1", ("PAMPERS-1", 1, 100)), headers=h)
     assert r.json()["results"][0]["outcome"] == "no_rule"
-    assert client.post(f"/v1/campaigns/{cid}/status", json={"status": "active"},
-                       headers=h).json()["status"] == "active"
-    assert client.post(f"/v1/campaigns/{cid}/status", json={"status": "paused"},
-                       headers=h).json()["status"] == "paused"
+    assert (
+        client.post(f"/v1/campaigns/{cid}/status", json={"status": "active"}, headers=h).json()["status"]
+        == "active"
+    )
+    assert (
+        client.post(f"/v1/campaigns/{cid}/status", json={"status": "paused"}, headers=h).json()["status"]
+        == "paused"
+    )
     r = client.post("/v1/purchases", json=purchase("O-2", ("PAMPERS-1", 1, 100)), headers=h)
     assert r.json()["results"][0]["outcome"] == "inactive"
-    assert client.post(f"/v1/campaigns/{cid}/status", json={"status": "ended"},
-                       headers=h).status_code == 200
+    assert client.post(f"/v1/campaigns/{cid}/status", json={"status": "ended"}, headers=h).status_code == 200
     r = client.post(f"/v1/campaigns/{cid}/status", json={"status": "active"}, headers=h)
     assert r.status_code == 409
     assert r.json()["errors"][0]["field"] == "status"
-    assert client.post(f"/v1/campaigns/{cid}/status", json={"status": "draft"},
-                       headers=h).status_code == 422
+    assert client.post(f"/v1/campaigns/{cid}/status", json={"status": "draft"}, headers=h).status_code == 422
 
 
 def test_outside_the_window_is_inactive(client: TestClient, db: Database, admin_key: str) -> None:
     brand = make_brand(client, db, admin_key)
     ben = make_beneficiary(client, db, admin_key)
     make_campaign(client, brand, ben.id)
-    r = client.post("/v1/purchases", json=purchase("O-1", ("PAMPERS-1", 1, 100),
-                                                   when="2025-06-01T00:00:00Z"),
-                    headers=auth(brand.key))
+    r = client.post(
+        "/v1/purchases",
+        json=purchase("O-1", ("PAMPERS-1", 1, 100), when="2025-06-01T00:00:00Z"),
+        headers=auth(brand.key),
+    )
     assert r.json()["results"][0]["outcome"] == "inactive"
 
 
@@ -52,8 +56,9 @@ def test_changes_make_versions_and_pledges_keep_theirs(
     cid = make_campaign(client, brand, ben.id)
     h = auth(brand.key)
     client.post("/v1/purchases", json=purchase("O-1", ("PAMPERS-1", 1, 100)), headers=h)
-    r = client.patch(f"/v1/campaigns/{cid}", json={"impact_unit": unit(cost=40),
-                                                  "caps": {"units_per_day": 100}}, headers=h)
+    r = client.patch(
+        f"/v1/campaigns/{cid}", json={"impact_unit": unit(cost=40), "caps": {"units_per_day": 100}}, headers=h
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["version"] == 2
@@ -75,8 +80,13 @@ def test_changes_make_versions_and_pledges_keep_theirs(
 def test_disclosure_in_french_and_english(client: TestClient, db: Database, admin_key: str) -> None:
     brand = make_brand(client, db, admin_key, "Doudou")
     ben = make_beneficiary(client, db, admin_key, "Vaccins Sans Frontières")
-    cid = make_campaign(client, brand, ben.id, caps={"total_units": 1_000_000},
-                        guaranteed_minimum={"amount": 5_000_000, "currency": "EUR"})
+    cid = make_campaign(
+        client,
+        brand,
+        ben.id,
+        caps={"total_units": 1_000_000},
+        guaranteed_minimum={"amount": 5_000_000, "currency": "EUR"},
+    )
     d = client.get(f"/v1/campaigns/{cid}").json()["disclosure"]
     assert "1 tetanus vaccine" in d["en"]
     assert "1,000,000 tetanus vaccines" in d["en"]

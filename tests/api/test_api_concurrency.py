@@ -47,11 +47,18 @@ def test_cap_is_exact_with_two_server_processes(
     ben = make_beneficiary(client, db, admin_key)
     cid = make_campaign(client, brand, ben.id, caps={"total_units": CAP})
     port = _free_port()
-    env = {**os.environ, "WEFIRST_DATABASE_URL": database_url, "WEFIRST_LOG_JSON": "true",
-           "WEFIRST_DATA_DIR": str(tmp_path), "WEFIRST_BASE_URL": "http://testserver"}
+    env = {
+        **os.environ,
+        "WEFIRST_DATABASE_URL": database_url,
+        "WEFIRST_LOG_JSON": "true",
+        "WEFIRST_DATA_DIR": str(tmp_path),
+        "WEFIRST_BASE_URL": "http://testserver",
+    }
     proc = subprocess.Popen(
         [sys.executable, "-m", "wefirst.cli", "serve", "--workers", "2", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -69,8 +76,9 @@ def test_cap_is_exact_with_two_server_processes(
 
         def send(i: int) -> str:
             with httpx.Client(base_url=base, timeout=30) as http:
-                r = http.post("/v1/purchases", json=purchase(f"C-{i}", ("PAMPERS-1", 1, 100)),
-                              headers=auth(brand.key))
+                r = http.post(
+                    "/v1/purchases", json=purchase(f"C-{i}", ("PAMPERS-1", 1, 100)), headers=auth(brand.key)
+                )
                 assert r.status_code == 200, r.text
                 return str(r.json()["results"][0]["outcome"])
 
@@ -83,16 +91,15 @@ def test_cap_is_exact_with_two_server_processes(
     _assert_exact(client, cid, outcomes)
 
 
-def test_cap_is_exact_with_concurrent_threads(
-    client: TestClient, db: Database, admin_key: str
-) -> None:
+def test_cap_is_exact_with_concurrent_threads(client: TestClient, db: Database, admin_key: str) -> None:
     brand = make_brand(client, db, admin_key)
     ben = make_beneficiary(client, db, admin_key)
     cid = make_campaign(client, brand, ben.id, caps={"total_units": CAP})
 
     def send(i: int) -> str:
-        r = client.post("/v1/purchases", json=purchase(f"T-{i}", ("PAMPERS-1", 1, 100)),
-                        headers=auth(brand.key))
+        r = client.post(
+            "/v1/purchases", json=purchase(f"T-{i}", ("PAMPERS-1", 1, 100)), headers=auth(brand.key)
+        )
         assert r.status_code == 200, r.text
         return str(r.json()["results"][0]["outcome"])
 

@@ -22,14 +22,13 @@ def test_health_and_openapi(client: TestClient) -> None:
     assert "/v1/campaigns/{campaign_id}/balance" in spec["paths"]
 
 
-def test_metrics_count_requests_and_outcomes(
-    client: TestClient, db: Database, admin_key: str
-) -> None:
+def test_metrics_count_requests_and_outcomes(client: TestClient, db: Database, admin_key: str) -> None:
     brand = make_brand(client, db, admin_key)
     ben = make_beneficiary(client, db, admin_key)
     make_campaign(client, brand, ben.id)
-    client.post("/v1/purchases", json=purchase("O-1", ("PAMPERS-1", 2, 100), ("X", 1, 1)),
-                headers=auth(brand.key))
+    client.post(
+        "/v1/purchases", json=purchase("O-1", ("PAMPERS-1", 2, 100), ("X", 1, 1)), headers=auth(brand.key)
+    )
     text = client.get("/metrics").text
     assert 'wefirst_events_total{kind="purchase",outcome="pledged"} 1.0' in text
     assert 'wefirst_events_total{kind="purchase",outcome="no_rule"} 1.0' in text
@@ -44,4 +43,5 @@ def test_migrations_match_the_tables_in_code(db: Database) -> None:
 
 def test_settings_doc_is_current() -> None:
     assert (REPO / "docs" / "settings.md").read_text() == render(), (
-        "docs/settings.md is stale: run `wefirst settings-doc > docs/settings.md`")
+        "docs/settings.md is stale: run `wefirst settings-doc > docs/settings.md`"
+    )

@@ -35,10 +35,18 @@ def test_sigterm_finishes_in_flight_writes(
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
-    env = {**os.environ, "WEFIRST_DATABASE_URL": database_url, "WEFIRST_DATA_DIR": str(tmp_path),
-           "WEFIRST_BASE_URL": "http://testserver"}
-    proc = subprocess.Popen([sys.executable, "-m", "wefirst.cli", "serve", "--port", str(port)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env = {
+        **os.environ,
+        "WEFIRST_DATABASE_URL": database_url,
+        "WEFIRST_DATA_DIR": str(tmp_path),
+        "WEFIRST_BASE_URL": "http://testserver",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wefirst.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
@@ -59,8 +67,9 @@ def test_sigterm_finishes_in_flight_writes(
             for i in range(200):
                 order = f"S-{worker}-{i}"
                 try:
-                    r = http.post("/v1/purchases", json=purchase(order, ("PAMPERS-1", 1, 100)),
-                                  headers=auth(brand.key))
+                    r = http.post(
+                        "/v1/purchases", json=purchase(order, ("PAMPERS-1", 1, 100)), headers=auth(brand.key)
+                    )
                 except httpx.HTTPError:
                     return  # the server is going away: later requests are refused, fine
                 if r.status_code == 200 and r.json()["results"][0]["outcome"] == "pledged":

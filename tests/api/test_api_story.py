@@ -14,9 +14,11 @@ def test_pledge_cap_refund_settle_deliver(client: TestClient, db: Database, admi
     ben = make_beneficiary(client, db, admin_key)
     cid = make_campaign(client, brand, ben.id, caps={"total_units": 5})
 
-    r = client.post("/v1/purchases", json=purchase("A-1", ("PAMPERS-S3", 2, 2499),
-                                                   ("ARIEL-30", 1, 999)),
-                    headers=auth(brand.key) | {"Idempotency-Key": "p1"})
+    r = client.post(
+        "/v1/purchases",
+        json=purchase("A-1", ("PAMPERS-S3", 2, 2499), ("ARIEL-30", 1, 999)),
+        headers=auth(brand.key) | {"Idempotency-Key": "p1"},
+    )
     assert r.status_code == 200, r.text
     results = r.json()["results"]
     pledged = [x for x in results if x["outcome"] == "pledged"]
@@ -26,66 +28,79 @@ def test_pledge_cap_refund_settle_deliver(client: TestClient, db: Database, admi
     assert {x["outcome"] for x in results} == {"pledged", "no_rule"}
 
     # a replay returns the original answer and changes nothing
-    again = client.post("/v1/purchases", json=purchase("A-1", ("PAMPERS-S3", 2, 2499),
-                                                       ("ARIEL-30", 1, 999)),
-                        headers=auth(brand.key) | {"Idempotency-Key": "p1"})
+    again = client.post(
+        "/v1/purchases",
+        json=purchase("A-1", ("PAMPERS-S3", 2, 2499), ("ARIEL-30", 1, 999)),
+        headers=auth(brand.key) | {"Idempotency-Key": "p1"},
+    )
     assert again.json() == r.json()
     assert again.headers["Idempotent-Replayed"] == "true"
     # the same key with another body is a conflict
-    other = client.post("/v1/purchases", json=purchase("A-2", ("PAMPERS-S3", 1, 2499)),
-                        headers=auth(brand.key) | {"Idempotency-Key": "p1"})
+    other = client.post(
+        "/v1/purchases",
+        json=purchase("A-2", ("PAMPERS-S3", 1, 2499)),
+        headers=auth(brand.key) | {"Idempotency-Key": "p1"},
+    )
     assert other.status_code == 409
     assert other.headers["content-type"].startswith("application/problem+json")
     # the same order without a key is a business-level duplicate
-    dup = client.post("/v1/purchases", json=purchase("A-1", ("PAMPERS-S3", 2, 2499)),
-                      headers=auth(brand.key))
+    dup = client.post("/v1/purchases", json=purchase("A-1", ("PAMPERS-S3", 2, 2499)), headers=auth(brand.key))
     assert dup.json()["results"][0]["outcome"] == "duplicate"
 
     # the cap: 5 units in all, so 4 of these 4 + 2 cannot all count
-    r = client.post("/v1/purchases", json=purchase("A-3", ("PAMPERS-S4", 4, 2499)),
-                    headers=auth(brand.key))
+    r = client.post("/v1/purchases", json=purchase("A-3", ("PAMPERS-S4", 4, 2499)), headers=auth(brand.key))
     line = r.json()["results"][0]
     assert (line["outcome"], line["units"], line["capped"]) == ("pledged", 3, True)
-    r = client.post("/v1/purchases", json=purchase("A-4", ("PAMPERS-S4", 1, 2499)),
-                    headers=auth(brand.key))
+    r = client.post("/v1/purchases", json=purchase("A-4", ("PAMPERS-S4", 1, 2499)), headers=auth(brand.key))
     assert r.json()["results"][0]["outcome"] == "over_cap"
 
     # refund one pack of A-1
-    r = client.post("/v1/refunds", json={"order_id": "A-1", "refund_id": "R1",
-                                         "lines": [{"line_id": "1", "quantity": 1}]},
-                    headers=auth(brand.key))
+    r = client.post(
+        "/v1/refunds",
+        json={"order_id": "A-1", "refund_id": "R1", "lines": [{"line_id": "1", "quantity": 1}]},
+        headers=auth(brand.key),
+    )
     assert r.status_code == 200, r.text
     assert r.json()["results"][0]["units"] == 1
     # the same refund again reverses nothing more
-    r = client.post("/v1/refunds", json={"order_id": "A-1", "refund_id": "R1",
-                                         "lines": [{"line_id": "1", "quantity": 1}]},
-                    headers=auth(brand.key))
+    r = client.post(
+        "/v1/refunds",
+        json={"order_id": "A-1", "refund_id": "R1", "lines": [{"line_id": "1", "quantity": 1}]},
+        headers=auth(brand.key),
+    )
     assert r.json()["results"][0]["outcome"] == "duplicate"
 
     bal = client.get(f"/v1/campaigns/{cid}/balance").json()
     assert bal["pledged"] == {"units": 4, "money": {"amount": 120, "currency": "EUR"}}
 
     # payment reported by the brand, confirmed by the beneficiary
-    r = client.post(f"/v1/campaigns/{cid}/settlements",
-                    json={"amount": {"amount": 100, "currency": "EUR"},
-                          "external_reference": "SEPA-2026-0001",
-                          "paid_at": "2026-03-20T09:00:00Z"},
-                    headers=auth(brand.key))
+    r = client.post(
+        f"/v1/campaigns/{cid}/settlements",
+        json={
+            "amount": {"amount": 100, "currency": "EUR"},
+            "external_reference": "SEPA-2026-0001",
+            "paid_at": "2026-03-20T09:00:00Z",
+        },
+        headers=auth(brand.key),
+    )
     assert r.status_code == 201, r.text
     sid = r.json()["id"]
-    assert client.post(f"/v1/settlements/{sid}/confirm", json={},
-                       headers=auth(brand.key)).status_code == 403
-    r = client.post(f"/v1/settlements/{sid}/confirm", json={"note": "received"},
-                    headers=auth(ben.key))
+    assert client.post(f"/v1/settlements/{sid}/confirm", json={}, headers=auth(brand.key)).status_code == 403
+    r = client.post(f"/v1/settlements/{sid}/confirm", json={"note": "received"}, headers=auth(ben.key))
     assert r.status_code == 200
     assert r.json()["status"] == "confirmed"
-    assert client.post(f"/v1/settlements/{sid}/dispute", json={},
-                       headers=auth(ben.key)).status_code == 409
+    assert client.post(f"/v1/settlements/{sid}/dispute", json={}, headers=auth(ben.key)).status_code == 409
 
-    r = client.post(f"/v1/campaigns/{cid}/deliveries",
-                    json={"units": 3, "period_start": "2026-03-01", "period_end": "2026-03-31",
-                          "evidence_url": "https://ngo.example/reports/march"},
-                    headers=auth(ben.key))
+    r = client.post(
+        f"/v1/campaigns/{cid}/deliveries",
+        json={
+            "units": 3,
+            "period_start": "2026-03-01",
+            "period_end": "2026-03-31",
+            "evidence_url": "https://ngo.example/reports/march",
+        },
+        headers=auth(ben.key),
+    )
     assert r.status_code == 201, r.text
 
     bal = client.get(f"/v1/campaigns/{cid}/balance").json()

@@ -48,9 +48,16 @@ def test_db_purge_keeps_recent_answers(env: Path) -> None:
     db = Database(Settings())
     with db.write() as conn:
         for key, age in (("old", 30), ("new", 1)):
-            conn.execute(insert(idempotency_records).values(
-                scope="s", key=key, request_hash="h", status_code=200, response="{}",
-                created_at=utcnow() - timedelta(days=age)))
+            conn.execute(
+                insert(idempotency_records).values(
+                    scope="s",
+                    key=key,
+                    request_hash="h",
+                    status_code=200,
+                    response="{}",
+                    created_at=utcnow() - timedelta(days=age),
+                )
+            )
     r = runner.invoke(app, ["db", "purge"])
     assert r.exit_code == 0, r.output
     assert "purged 1 " in r.output

@@ -53,8 +53,14 @@ class World:
     woo_refunds: InMemoryWooRefunds
     line_items: SDKLineItems
 
-    def post(self, platform: str, delivery: Delivery, *,
-             headers: dict[str, str] | None = None, body: bytes | None = None) -> Response:
+    def post(
+        self,
+        platform: str,
+        delivery: Delivery,
+        *,
+        headers: dict[str, str] | None = None,
+        body: bytes | None = None,
+    ) -> Response:
         return self.client.post(
             f"/v1/connectors/{self.connections[platform]}/{platform}",
             content=delivery.body if body is None else body,
@@ -63,18 +69,22 @@ class World:
 
     def net_units(self) -> int:
         with self.db.read() as conn:
-            pledged = conn.execute(select(func.coalesce(func.sum(pledges.c.units), 0)).where(
-                pledges.c.campaign_id == self.campaign_id)).scalar()
+            pledged = conn.execute(
+                select(func.coalesce(func.sum(pledges.c.units), 0)).where(
+                    pledges.c.campaign_id == self.campaign_id
+                )
+            ).scalar()
             reversed_ = conn.execute(
                 select(func.coalesce(func.sum(pledge_reversals.c.units), 0))
-                .select_from(pledge_reversals.join(pledges,
-                                                   pledges.c.id == pledge_reversals.c.pledge_id))
-                .where(pledges.c.campaign_id == self.campaign_id)).scalar()
+                .select_from(pledge_reversals.join(pledges, pledges.c.id == pledge_reversals.c.pledge_id))
+                .where(pledges.c.campaign_id == self.campaign_id)
+            ).scalar()
         return int(pledged or 0) - int(reversed_ or 0)
 
     def status(self, platform: str) -> dict[str, Any]:
-        r = self.client.get(f"/v1/connectors/{self.connections[platform]}/status",
-                            headers=auth(self.brand.key))
+        r = self.client.get(
+            f"/v1/connectors/{self.connections[platform]}/status", headers=auth(self.brand.key)
+        )
         assert r.status_code == 200, r.text
         result: dict[str, Any] = r.json()
         return result
@@ -101,12 +111,17 @@ def world(client: TestClient, db: Database, admin_key: str) -> World:
         r = client.post("/v1/connectors", json=body, headers=auth(brand.key))
         assert r.status_code == 201, r.text
         connections[platform] = r.json()["id"]
-    r = client.put(f"/v1/connectors/{connections['retail']}/mappings", headers=auth(brand.key),
-                   json={"rules": [
-                       {"kind": "sku", "pattern": "PAMPERS-*", "campaign_id": campaign_id},
-                       {"kind": "sku", "pattern": "PG-*", "campaign_id": campaign_id},
-                       {"kind": "gtin", "pattern": "2000001003527", "sku": "PAMPERS-BABYDRY-S3-52"},
-                   ]})
+    r = client.put(
+        f"/v1/connectors/{connections['retail']}/mappings",
+        headers=auth(brand.key),
+        json={
+            "rules": [
+                {"kind": "sku", "pattern": "PAMPERS-*", "campaign_id": campaign_id},
+                {"kind": "sku", "pattern": "PG-*", "campaign_id": campaign_id},
+                {"kind": "gtin", "pattern": "2000001003527", "sku": "PAMPERS-BABYDRY-S3-52"},
+            ]
+        },
+    )
     assert r.status_code == 200, r.text
     woo = InMemoryWooRefunds({("4817", "4861"): woo_refund()})
     items = fixture_line_items({SESSION_ID: line_items_body()})

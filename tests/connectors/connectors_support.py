@@ -56,32 +56,38 @@ def line_items_body() -> str:
 
 
 def woo_refund() -> dict[str, object]:
-    value: dict[str, object] = json.loads((ASSETS / "woocommerce" / "refund_4861_api.json")
-                                          .read_bytes())
+    value: dict[str, object] = json.loads((ASSETS / "woocommerce" / "refund_4861_api.json").read_bytes())
     return value
 
 
-def restamp_stripe(delivery: Delivery, secret: str = STRIPE_SECRET,
-                   timestamp: int | None = None) -> Delivery:
+def restamp_stripe(delivery: Delivery, secret: str = STRIPE_SECRET, timestamp: int | None = None) -> Delivery:
     """Fixture Stripe headers are from 2026-03: sign the same bytes now, with the SDK."""
     import stripe
 
     header = stripe.WebhookSignature.generate_signature_header(
-        delivery.body.decode("utf-8"), secret, timestamp=timestamp)
+        delivery.body.decode("utf-8"), secret, timestamp=timestamp
+    )
     return Delivery(delivery.name, delivery.body, {**delivery.headers, "Stripe-Signature": header})
 
 
-def sign_shopify(body: bytes, topic: str, event_id: str, secret: str = SHOPIFY_SECRET,
-                 shop: str = SHOP) -> Delivery:
+def sign_shopify(
+    body: bytes, topic: str, event_id: str, secret: str = SHOPIFY_SECRET, shop: str = SHOP
+) -> Delivery:
     from wefirst.ingest.connectors.signatures import b64_hmac_sha256
 
-    return Delivery(topic, body, {
-        "Content-Type": "application/json", "X-Shopify-Topic": topic,
-        "X-Shopify-Hmac-Sha256": b64_hmac_sha256(secret, body), "X-Shopify-Shop-Domain": shop,
-        "X-Shopify-Event-Id": event_id, "X-Shopify-Webhook-Id": event_id + "-w",
-    })
+    return Delivery(
+        topic,
+        body,
+        {
+            "Content-Type": "application/json",
+            "X-Shopify-Topic": topic,
+            "X-Shopify-Hmac-Sha256": b64_hmac_sha256(secret, body),
+            "X-Shopify-Shop-Domain": shop,
+            "X-Shopify-Event-Id": event_id,
+            "X-Shopify-Webhook-Id": event_id + "-w",
+        },
+    )
 
 
 def sign_stripe(body: bytes, secret: str = STRIPE_SECRET) -> Delivery:
-    return restamp_stripe(Delivery("stripe", body, {"Content-Type": "application/json"}),
-                          secret)
+    return restamp_stripe(Delivery("stripe", body, {"Content-Type": "application/json"}), secret)

@@ -10,13 +10,13 @@ from wefirst.store.db import Database
 from factories import make_beneficiary, make_brand, make_campaign
 
 
-def test_replay_fixtures_feeds_every_platform(client: TestClient, db: Database,
-                                              admin_key: str) -> None:
+def test_replay_fixtures_feeds_every_platform(client: TestClient, db: Database, admin_key: str) -> None:
     client.app.state.settings.connectors_fake_remote = True  # type: ignore[attr-defined]
     brand = make_brand(client, db, admin_key, name="Doudou Diapers")
     ben = make_beneficiary(client, db, admin_key)
-    campaign = make_campaign(client, brand, ben.id, rules=[
-        {"kind": "per_unit", "sku_patterns": ["DOUDOU-*"], "units_per_item": 1}])
+    campaign = make_campaign(
+        client, brand, ben.id, rules=[{"kind": "per_unit", "sku_patterns": ["DOUDOU-*"], "units_per_item": 1}]
+    )
     result = replay_fixtures(client, brand_key=brand.key, campaign_id=campaign)
     status = result["status"]
     # Shopify: 2 packs, 1 refunded; the redelivery dropped, the test order ignored

@@ -32,8 +32,7 @@ from factories import auth
 
 def _deliveries(world: World) -> int:
     with world.db.read() as conn:
-        return int(conn.execute(select(func.count()).select_from(connector_deliveries)).scalar()
-                   or 0)
+        return int(conn.execute(select(func.count()).select_from(connector_deliveries)).scalar() or 0)
 
 
 # ------------------------------------------------------------------ Shopify
@@ -59,8 +58,11 @@ def test_shopify_order_then_refund(world: World) -> None:
     # the raw bytes are kept, and every counted line points at the delivery it came from
     with world.db.read() as conn:
         refs = {r.delivery_id for r in conn.execute(select(connector_lines.c.delivery_id))}
-        stored = conn.execute(select(connector_deliveries.c.id, connector_deliveries.c.body)
-                              .order_by(connector_deliveries.c.seq)).all()
+        stored = conn.execute(
+            select(connector_deliveries.c.id, connector_deliveries.c.body).order_by(
+                connector_deliveries.c.seq
+            )
+        ).all()
     assert refs == {stored[0].id}
     assert bytes(stored[0].body) == load("shopify/orders_create").body
     # the pledge and its reversal are in the transparency log like any other, with no order
@@ -115,8 +117,9 @@ def test_shopify_refund_before_order_is_held_then_applied(world: World) -> None:
 
 def test_shopify_cancel_and_refund_never_reverse_more_than_counted(world: World) -> None:
     order = json.loads(load("shopify/orders_create").body)
-    cancelled = json.dumps(order | {"cancelled_at": "2026-03-15T08:00:00+01:00",
-                                    "financial_status": "refunded"}).encode()
+    cancelled = json.dumps(
+        order | {"cancelled_at": "2026-03-15T08:00:00+01:00", "financial_status": "refunded"}
+    ).encode()
     world.post("shopify", load("shopify/orders_create"))
     world.post("shopify", sign_shopify(cancelled, "orders/cancelled", "cancel-1"))
     world.post("shopify", load("shopify/refunds_create"))
@@ -128,7 +131,7 @@ def test_shopify_bad_signature_is_401_and_stores_only_a_counter(world: World) ->
     delivery = load("shopify/orders_create")
     body = delivery.body
     for i in range(0, len(body), max(1, len(body) // 24)):
-        broken = body[:i] + bytes([body[i] ^ 0x20]) + body[i + 1:]
+        broken = body[:i] + bytes([body[i] ^ 0x20]) + body[i + 1 :]
         r = world.post("shopify", delivery, body=broken)
         assert r.status_code == 401, (i, r.text)
         assert r.headers["content-type"].startswith("application/problem+json")
@@ -136,8 +139,7 @@ def test_shopify_bad_signature_is_401_and_stores_only_a_counter(world: World) ->
     signature = delivery.headers["X-Shopify-Hmac-Sha256"]
     for i in range(len(signature)):
         flipped = "A" if signature[i] != "A" else "B"
-        headers = {**delivery.headers,
-                   "X-Shopify-Hmac-Sha256": signature[:i] + flipped + signature[i + 1:]}
+        headers = {**delivery.headers, "X-Shopify-Hmac-Sha256": signature[:i] + flipped + signature[i + 1 :]}
         assert world.post("shopify", delivery, headers=headers).status_code == 401
     missing = {k: v for k, v in delivery.headers.items() if k != "X-Shopify-Hmac-Sha256"}
     r = world.post("shopify", delivery, headers=missing)
@@ -151,38 +153,45 @@ def test_shopify_bad_signature_is_401_and_stores_only_a_counter(world: World) ->
 
 
 def test_shopify_malformed_body_is_400_with_the_field(world: World) -> None:
-    body = (b'{"id": 1, "currency": "EUR", "line_items": "nope", "test": false, '
-            b'"processed_at": "2026-03-14T10:21:07+01:00"}')
+    body = (
+        b'{"id": 1, "currency": "EUR", "line_items": "nope", "test": false, '
+        b'"processed_at": "2026-03-14T10:21:07+01:00"}'
+    )
     r = world.post("shopify", sign_shopify(body, "orders/create", "bad-1"))
     assert r.status_code == 400
     problem = r.json()
-    assert problem["errors"] == [{"field": "$.line_items",
-                                  "reason": "expected an array, got a string"}]
+    assert problem["errors"] == [{"field": "$.line_items", "reason": "expected an array, got a string"}]
     assert problem["status"] == 400
     assert _deliveries(world) == 0
     assert world.status("shopify")["deliveries"]["rejected_by_reason"] == {"malformed": 1}
 
 
 def test_other_shop_and_wrong_receiver_are_refused(world: World) -> None:
-    other = sign_shopify(load("shopify/orders_create").body, "orders/create", "e-1",
-                         shop="someone-else.myshopify.com")
+    other = sign_shopify(
+        load("shopify/orders_create").body, "orders/create", "e-1", shop="someone-else.myshopify.com"
+    )
     r = world.post("shopify", other)
     assert r.status_code == 400
     assert "someone-else" in r.json()["detail"]
     assert world.status("shopify")["deliveries"]["rejected_by_reason"] == {"account_mismatch": 1}
     delivery = load("shopify/orders_create")
-    r = world.client.post("/v1/connectors/con_doesnotexist/shopify", content=delivery.body,
-                          headers=delivery.headers)
+    r = world.client.post(
+        "/v1/connectors/con_doesnotexist/shopify", content=delivery.body, headers=delivery.headers
+    )
     assert r.status_code == 404
-    r = world.client.post(f"/v1/connectors/{world.connections['stripe']}/shopify",
-                          content=delivery.body, headers=delivery.headers)
+    r = world.client.post(
+        f"/v1/connectors/{world.connections['stripe']}/shopify",
+        content=delivery.body,
+        headers=delivery.headers,
+    )
     assert r.status_code == 404
 
 
 def test_secret_rotation_through_the_api(world: World) -> None:
     con = world.connections["shopify"]
-    r = world.client.post(f"/v1/connectors/{con}/secrets", json={"secret": "new-shopify-secret"},
-                          headers=auth(world.brand.key))
+    r = world.client.post(
+        f"/v1/connectors/{con}/secrets", json={"secret": "new-shopify-secret"}, headers=auth(world.brand.key)
+    )
     assert r.status_code == 201, r.text
     old_id, new_id = (s["id"] for s in r.json()["secrets"])
     assert "new-shopify-secret" not in r.text
@@ -191,36 +200,36 @@ def test_secret_rotation_through_the_api(world: World) -> None:
     assert world.post("shopify", sign_shopify(body, "orders/create", "a")).status_code == 200
     new = sign_shopify(body, "orders/paid", "b", secret="new-shopify-secret")
     assert world.post("shopify", new).status_code == 200
-    third = world.client.post(f"/v1/connectors/{con}/secrets", json={"secret": "third"},
-                              headers=auth(world.brand.key))
+    third = world.client.post(
+        f"/v1/connectors/{con}/secrets", json={"secret": "third"}, headers=auth(world.brand.key)
+    )
     assert third.status_code == 409
-    r = world.client.post(f"/v1/connectors/{con}/secrets/{old_id}/retire",
-                          headers=auth(world.brand.key))
+    r = world.client.post(f"/v1/connectors/{con}/secrets/{old_id}/retire", headers=auth(world.brand.key))
     assert r.status_code == 200, r.text
     assert [s["active"] for s in r.json()["secrets"]] == [False, True]
     assert r.json()["secrets"][1]["last_matched_at"] is not None
     old = sign_shopify(body, "orders/updated", "c")
     assert world.post("shopify", old).status_code == 401
-    last = world.client.post(f"/v1/connectors/{con}/secrets/{new_id}/retire",
-                             headers=auth(world.brand.key))
+    last = world.client.post(f"/v1/connectors/{con}/secrets/{new_id}/retire", headers=auth(world.brand.key))
     assert last.status_code == 409
 
 
-def test_connections_are_behind_the_tenant_wall(world: World, client: object,
-                                                admin_key: str) -> None:
+def test_connections_are_behind_the_tenant_wall(world: World, client: object, admin_key: str) -> None:
     from factories import make_brand
 
     other = make_brand(world.client, world.db, admin_key, name="Other")
     con = world.connections["shopify"]
     assert world.client.get(f"/v1/connectors/{con}", headers=auth(other.key)).status_code == 404
-    assert world.client.get(f"/v1/connectors/{con}/status",
-                            headers=auth(other.key)).status_code == 404
+    assert world.client.get(f"/v1/connectors/{con}/status", headers=auth(other.key)).status_code == 404
     listed = world.client.get("/v1/connectors", headers=auth(other.key)).json()["data"]
     assert listed == []
     mine = world.client.get(f"/v1/connectors/{con}", headers=auth(world.brand.key))
     assert mine.json()["webhook_url"] == f"http://testserver/v1/connectors/{con}/shopify"
-    taken = world.client.post("/v1/connectors", headers=auth(other.key), json={
-        "platform": "shopify", "account": SHOP, "secret": "x"})
+    taken = world.client.post(
+        "/v1/connectors",
+        headers=auth(other.key),
+        json={"platform": "shopify", "account": SHOP, "secret": "x"},
+    )
     assert taken.status_code == 409
 
 
@@ -229,8 +238,10 @@ def test_bad_connection_requests(world: World) -> None:
         ({"platform": "shopify", "account": "not a shop", "secret": "s"}, "account"),
         ({"platform": "shopify", "account": SHOP.replace("pg", "xx")}, "secret"),
         ({"platform": "woocommerce", "account": "ftp://x/", "secret": "s"}, "account"),
-        ({"platform": "stripe", "account": "acct_2", "secret": "s",
-          "credentials": {"password": "x"}}, "credentials"),
+        (
+            {"platform": "stripe", "account": "acct_2", "secret": "s", "credentials": {"password": "x"}},
+            "credentials",
+        ),
         ({"platform": "shopify", "account": SHOP, "secret": "s"}, "account"),  # taken
     ]
     for body, field in cases:
@@ -272,8 +283,10 @@ def test_woo_order_then_partial_refund_from_the_refunds_api(world: World) -> Non
     from wefirst.ingest.connectors.signatures import b64_hmac_sha256
 
     raw = json.dumps(body).encode()
-    headers = {**load("woocommerce/order_updated_partial_refund").headers,
-               "X-WC-Webhook-Signature": b64_hmac_sha256("wefirst-fixture-woo-secret", raw)}
+    headers = {
+        **load("woocommerce/order_updated_partial_refund").headers,
+        "X-WC-Webhook-Signature": b64_hmac_sha256("wefirst-fixture-woo-secret", raw),
+    }
     assert world.post("woocommerce", Delivery("u", raw, headers)).status_code == 200
     assert world.net_units() == 2
     assert world.woo_refunds.calls == [("4817", "4861")]
@@ -282,8 +295,7 @@ def test_woo_order_then_partial_refund_from_the_refunds_api(world: World) -> Non
 def test_woo_update_alone_counts_the_sale_and_the_refund(world: World) -> None:
     """Woo builds payloads at send time: the first delivery we get may already carry the
     refund. Sale and refund both count from it."""
-    assert world.post("woocommerce", load("woocommerce/order_updated_partial_refund")
-                      ).status_code == 200
+    assert world.post("woocommerce", load("woocommerce/order_updated_partial_refund")).status_code == 200
     assert world.net_units() == 2
     assert world.post("woocommerce", load("woocommerce/order_created")).status_code == 200
     assert world.net_units() == 2
@@ -305,11 +317,12 @@ def test_woo_refunds_api_down_counts_the_sale_and_retries_the_refund(world: Worl
     body["refunds"].append({"id": 4999, "reason": "", "total": "-1.00"})
     raw = json.dumps(body).encode()
     world.woo_refunds.refunds[("4817", "4999")] = {"id": 4999, "line_items": "?"}
-    headers = {**load("woocommerce/order_updated_partial_refund").headers,
-               "X-WC-Webhook-Signature": b64_hmac_sha256(WOO_SECRET, raw)}
+    headers = {
+        **load("woocommerce/order_updated_partial_refund").headers,
+        "X-WC-Webhook-Signature": b64_hmac_sha256(WOO_SECRET, raw),
+    }
     world.post("woocommerce", Delivery("bad-refund", raw, headers))
-    assert world.status("woocommerce")["deliveries"]["by_status"] == {"failed": 1,
-                                                                      "processed": 1}
+    assert world.status("woocommerce")["deliveries"]["by_status"] == {"failed": 1, "processed": 1}
     assert world.net_units() == 2
 
 
@@ -318,9 +331,12 @@ def test_woo_deleted_order_reverses_what_was_counted(world: World) -> None:
 
     world.post("woocommerce", load("woocommerce/order_created"))
     body = b'{"id":4817}'
-    headers = {**load("woocommerce/order_created").headers, "X-WC-Webhook-Topic": "order.deleted",
-               "X-WC-Webhook-Event": "deleted",
-               "X-WC-Webhook-Signature": b64_hmac_sha256("wefirst-fixture-woo-secret", body)}
+    headers = {
+        **load("woocommerce/order_created").headers,
+        "X-WC-Webhook-Topic": "order.deleted",
+        "X-WC-Webhook-Event": "deleted",
+        "X-WC-Webhook-Signature": b64_hmac_sha256("wefirst-fixture-woo-secret", body),
+    }
     assert world.post("woocommerce", Delivery("d", body, headers)).status_code == 200
     assert world.net_units() == 0
 
@@ -334,8 +350,12 @@ def test_stripe_checkout_line_items_then_partial_refund(world: World) -> None:
     assert world.net_units() == 2
     http = world.line_items.client._requestor._client  # type: ignore[attr-defined]
     assert http.requests == [
-        ("GET", "/v1/checkout/sessions/cs_live_b1Kw9EfIrStPaMpErSdEmO0a1NqR7sT4uV8wX2yZ3aB5cD6eF7gH8iJ"
-                "/line_items")]
+        (
+            "GET",
+            "/v1/checkout/sessions/cs_live_b1Kw9EfIrStPaMpErSdEmO0a1NqR7sT4uV8wX2yZ3aB5cD6eF7gH8iJ"
+            "/line_items",
+        )
+    ]
     r = world.post("stripe", restamp_stripe(load("stripe/charge_refunded")))
     assert r.status_code == 200, r.text
     assert world.net_units() == 1  # 24.99 € refunded = one PAMPERS pack
@@ -375,8 +395,6 @@ def test_stripe_stale_signature_and_test_mode(world: World) -> None:
     assert world.status("stripe")["deliveries"]["by_status"] == {"ignored": 1}
 
 
-
-
 def test_stripe_line_items_unavailable_retries_then_fails(world: World) -> None:
     event = json.loads(load("stripe/checkout_session_completed").body)
     event["id"] = "evt_unknown_session"
@@ -386,14 +404,14 @@ def test_stripe_line_items_unavailable_retries_then_fails(world: World) -> None:
     assert status == {"queued": 1}
     url = f"/v1/connectors/{world.connections['stripe']}/process"
     for _ in range(3):
-        assert world.client.post(url, headers=auth(world.brand.key)).json()["counts"] == {
-            "queued": 1}
-    assert world.client.post(url, headers=auth(world.brand.key)).json()["counts"] == {
-        "failed": 1}
+        assert world.client.post(url, headers=auth(world.brand.key)).json()["counts"] == {"queued": 1}
+    assert world.client.post(url, headers=auth(world.brand.key)).json()["counts"] == {"failed": 1}
     assert world.status("stripe")["deliveries"]["by_status"] == {"failed": 1}
-    day = world.client.get(f"/v1/connectors/{world.connections['stripe']}/reconciliation",
-                           params={"day": utcnow().date().isoformat()},
-                           headers=auth(world.brand.key)).json()
+    day = world.client.get(
+        f"/v1/connectors/{world.connections['stripe']}/reconciliation",
+        params={"day": utcnow().date().isoformat()},
+        headers=auth(world.brand.key),
+    ).json()
     (stuck,) = day["unprocessed_deliveries"]
     assert stuck["status"] == "failed"
     assert "gave up after 5 attempts" in stuck["note"]
@@ -407,18 +425,28 @@ def test_mapping_rules_are_validated(world: World, admin_key: str) -> None:
     ben = make_beneficiary(world.client, world.db, admin_key, name="Other NGO")
     foreign = make_campaign(world.client, other, ben.id)
     url = f"/v1/connectors/{world.connections['shopify']}/mappings"
-    r = world.client.put(url, headers=auth(world.brand.key), json={"rules": [
-        {"kind": "sku", "pattern": "PAMPERS-*", "campaign_id": foreign}]})
+    r = world.client.put(
+        url,
+        headers=auth(world.brand.key),
+        json={"rules": [{"kind": "sku", "pattern": "PAMPERS-*", "campaign_id": foreign}]},
+    )
     assert r.status_code == 422
     assert r.json()["errors"][0]["field"] == "rules[0].campaign_id"
-    r = world.client.put(url, headers=auth(world.brand.key), json={"rules": [
-        {"kind": "gtin", "pattern": "2000001003528", "sku": "X"}]})
+    r = world.client.put(
+        url,
+        headers=auth(world.brand.key),
+        json={"rules": [{"kind": "gtin", "pattern": "2000001003528", "sku": "X"}]},
+    )
     assert r.status_code == 422
-    r = world.client.put(url, headers=auth(world.brand.key), json={"rules": [
-        {"kind": "sku", "pattern": "PG-*", "campaign_id": world.campaign_id}]})
+    r = world.client.put(
+        url,
+        headers=auth(world.brand.key),
+        json={"rules": [{"kind": "sku", "pattern": "PG-*", "campaign_id": world.campaign_id}]},
+    )
     assert r.status_code == 200
-    assert r.json()["mappings"] == [{"kind": "sku", "pattern": "PG-*",
-                                     "campaign_id": world.campaign_id, "sku": None}]
+    assert r.json()["mappings"] == [
+        {"kind": "sku", "pattern": "PG-*", "campaign_id": world.campaign_id, "sku": None}
+    ]
     # only PG-* now counts for this shop: the PAMPERS packs are outside the mapping
     world.post("shopify", load("shopify/orders_create"))
     assert world.net_units() == 0

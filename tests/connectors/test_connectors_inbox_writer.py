@@ -27,20 +27,27 @@ def _connection(db: Database, box: SecretBox) -> str:
 
     with db.write() as conn:
         brand = service.create_brand(conn, BrandIn(name="Inbox"))
-        info = accounts.create_connection(conn, box, brand_id=brand["id"],
-                                          platform=Source.SHOPIFY, account=SHOP, name=None,
-                                          secret="inbox-secret", livemode=True)
+        info = accounts.create_connection(
+            conn,
+            box,
+            brand_id=brand["id"],
+            platform=Source.SHOPIFY,
+            account=SHOP,
+            name=None,
+            secret="inbox-secret",
+            livemode=True,
+        )
     return info.id
 
 
-def test_concurrent_receivers_share_commits_and_lose_nothing(db: Database,
-                                                             settings: Settings) -> None:
+def test_concurrent_receivers_share_commits_and_lose_nothing(db: Database, settings: Settings) -> None:
     box = SecretBox.from_settings(settings)
     connection_id = _connection(db, box)
     body = load("shopify/orders_create").body
     # 24 distinct events, each sent twice, from 12 threads at once
-    deliveries = [sign_shopify(body, "orders/create", f"evt-{i % 24}", secret="inbox-secret")
-                  for i in range(48)]
+    deliveries = [
+        sign_shopify(body, "orders/create", f"evt-{i % 24}", secret="inbox-secret") for i in range(48)
+    ]
     writer = inbox.InboxWriter(db)
     cache = inbox.ConnectionCache()
     results: list[inbox.Received] = []
@@ -49,9 +56,17 @@ def test_concurrent_receivers_share_commits_and_lose_nothing(db: Database,
     def send(chunk: list[int]) -> None:
         for i in chunk:
             d = deliveries[i]
-            got = inbox.receive(db, box, connection_id=connection_id, platform=Source.SHOPIFY,
-                                headers=d.headers, body=d.body, now=utcnow(), cache=cache,
-                                writer=writer)
+            got = inbox.receive(
+                db,
+                box,
+                connection_id=connection_id,
+                platform=Source.SHOPIFY,
+                headers=d.headers,
+                body=d.body,
+                now=utcnow(),
+                cache=cache,
+                writer=writer,
+            )
             with lock:
                 results.append(got)
 
@@ -77,10 +92,12 @@ def test_one_bad_item_fails_alone(db: Database, settings: Settings) -> None:
     connection_id = _connection(db, box)
     writer = inbox.InboxWriter(db)
     now = utcnow()
-    good = inbox.Pending(connection_id=connection_id, now=now, counters=["received"], key="k1",
-                         topic="t", body=b"{}")
-    bad = inbox.Pending(connection_id="con_missing", now=now, counters=["received"], key="k2",
-                        topic="t", body=b"{}")  # violates the foreign key
+    good = inbox.Pending(
+        connection_id=connection_id, now=now, counters=["received"], key="k1", topic="t", body=b"{}"
+    )
+    bad = inbox.Pending(
+        connection_id="con_missing", now=now, counters=["received"], key="k2", topic="t", body=b"{}"
+    )  # violates the foreign key
     writer._write([good, bad])  # one group, as the thread would form it
     assert good.result is not None
     assert good.result.status == "queued"
@@ -93,8 +110,9 @@ def test_one_bad_item_fails_alone(db: Database, settings: Settings) -> None:
 
 def test_submit_raises_the_items_error(db: Database) -> None:
     writer = inbox.InboxWriter(db)
-    bad = inbox.Pending(connection_id="con_missing", now=utcnow(), counters=[], key="k",
-                        topic="t", body=b"{}")
+    bad = inbox.Pending(
+        connection_id="con_missing", now=utcnow(), counters=[], key="k", topic="t", body=b"{}"
+    )
     with pytest.raises(IntegrityError):
         writer.submit(bad)
     writer.stop()

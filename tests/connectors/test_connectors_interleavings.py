@@ -39,12 +39,14 @@ Step = tuple[str, str]  # ("deliver", event name) or ("process", "")
 
 def _net(db: Database, prefix: str) -> int:
     with db.read() as conn:
-        plg = conn.execute(select(func.coalesce(func.sum(pledges.c.units), 0))
-                           .where(pledges.c.line_key.startswith(prefix))).scalar()
+        plg = conn.execute(
+            select(func.coalesce(func.sum(pledges.c.units), 0)).where(pledges.c.line_key.startswith(prefix))
+        ).scalar()
         rev = conn.execute(
             select(func.coalesce(func.sum(pledge_reversals.c.units), 0))
             .select_from(pledge_reversals.join(pledges, pledges.c.id == pledge_reversals.c.pledge_id))
-            .where(pledges.c.line_key.startswith(prefix))).scalar()
+            .where(pledges.c.line_key.startswith(prefix))
+        ).scalar()
     return int(plg or 0) - int(rev or 0)
 
 
@@ -65,9 +67,15 @@ def _schedules(names: list[str]) -> st.SearchStrategy[list[Step]]:
     return build()
 
 
-def _run(db: Database, box: SecretBox, remotes: processing.RemotesFactory, connection_id: str,
-         platform: Source, bodies: Mapping[str, tuple[bytes, dict[str, str]]],
-         steps: list[Step]) -> None:
+def _run(
+    db: Database,
+    box: SecretBox,
+    remotes: processing.RemotesFactory,
+    connection_id: str,
+    platform: Source,
+    bodies: Mapping[str, tuple[bytes, dict[str, str]]],
+    steps: list[Step],
+) -> None:
     for kind, name in steps:
         if kind == "process":
             processing.process_pending(db, box, remotes, connection_id=connection_id)
@@ -75,8 +83,9 @@ def _run(db: Database, box: SecretBox, remotes: processing.RemotesFactory, conne
         body, headers = bodies[name]
         if platform is Source.STRIPE:  # fresh timestamp for every (re)delivery
             headers = sign_stripe(body, secret=headers["secret"]).headers
-        inbox.receive(db, box, connection_id=connection_id, platform=platform, headers=headers,
-                      body=body, now=utcnow())
+        inbox.receive(
+            db, box, connection_id=connection_id, platform=platform, headers=headers, body=body, now=utcnow()
+        )
 
 
 @pytest.fixture
@@ -89,12 +98,20 @@ def brand_id(client: TestClient, db: Database, admin_key: str) -> str:
     return brand.id
 
 
-def _connection(db: Database, box: SecretBox, brand_id: str, platform: Source, account: str,
-                secret: str) -> ConnectionInfo:
+def _connection(
+    db: Database, box: SecretBox, brand_id: str, platform: Source, account: str, secret: str
+) -> ConnectionInfo:
     with db.write() as conn:
-        return accounts.create_connection(conn, box, brand_id=brand_id, platform=platform,
-                                          account=account, name=None, secret=secret,
-                                          livemode=True)
+        return accounts.create_connection(
+            conn,
+            box,
+            brand_id=brand_id,
+            platform=platform,
+            account=account,
+            name=None,
+            secret=secret,
+            livemode=True,
+        )
 
 
 SHOPIFY_FACTS = ["create_paid", "paid", "refund_1", "refund_2", "cancel"]
@@ -106,8 +123,7 @@ def _shopify_bodies(shop: str, secret: str) -> dict[str, tuple[bytes, dict[str, 
     refund_2 = json.loads(json.dumps(refund))
     refund_2["id"] = 1029384756999
     refund_2["refund_line_items"][0]["id"] = 612345678999
-    cancelled = order | {"cancelled_at": "2026-03-16T10:00:00+01:00",
-                         "financial_status": "refunded"}
+    cancelled = order | {"cancelled_at": "2026-03-16T10:00:00+01:00", "financial_status": "refunded"}
     facts = {
         "create_paid": ("orders/create", order),
         "paid": ("orders/paid", order | {"financial_status": "paid"}),
@@ -130,17 +146,24 @@ def _shopify_model(facts: set[str]) -> int:
     return counted - min(counted, refunded)
 
 
-@settings(max_examples=15, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(steps=_schedules(SHOPIFY_FACTS))
 def test_shopify_any_interleaving_gives_the_model_pledges(
-    brand_id: str, db: Database, settings: Settings, steps: list[Step],
+    brand_id: str,
+    db: Database,
+    settings: Settings,
+    steps: list[Step],
 ) -> None:
     box = SecretBox.from_settings(settings)
     shop = f"prop-{next(_counter)}-{id(steps)}.myshopify.com"
     info = _connection(db, box, brand_id, Source.SHOPIFY, shop, "prop-secret")
-    _run(db, box, processing.live_remotes, info.id, Source.SHOPIFY,
-         _shopify_bodies(shop, "prop-secret"), steps)
+    _run(
+        db, box, processing.live_remotes, info.id, Source.SHOPIFY, _shopify_bodies(shop, "prop-secret"), steps
+    )
     facts = {name for kind, name in steps if kind == "deliver"}
     assert _net(db, f"shopify:{shop}:") == _shopify_model(facts), steps
     # and the connector's own counters agree with the ledger
@@ -173,11 +196,17 @@ def _stripe_model(facts: set[str]) -> int:
     return 2 - refunded
 
 
-@settings(max_examples=8, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(steps=_schedules(STRIPE_FACTS))
 def test_stripe_any_interleaving_of_cumulative_refunds(
-    brand_id: str, db: Database, settings: Settings, steps: list[Step],
+    brand_id: str,
+    db: Database,
+    settings: Settings,
+    steps: list[Step],
 ) -> None:
     box = SecretBox.from_settings(settings)
     account = f"acct_prop{next(_counter)}x{id(steps)}"
@@ -190,4 +219,3 @@ def test_stripe_any_interleaving_of_cumulative_refunds(
     _run(db, box, remotes, info.id, Source.STRIPE, _stripe_bodies("whsec_prop"), steps)
     facts = {name for kind, name in steps if kind == "deliver"}
     assert _net(db, f"stripe:{account}:") == _stripe_model(facts), steps
-

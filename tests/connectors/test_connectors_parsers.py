@@ -33,8 +33,9 @@ def _bytes(value: Any) -> bytes:
 
 
 def test_shopify_paid_order_create_counts_every_line() -> None:
-    parsed = shopify.parse(load("shopify/orders_create").body, topic="orders/create",
-                           shop=SHOP, raw_ref="dlv_1")
+    parsed = shopify.parse(
+        load("shopify/orders_create").body, topic="orders/create", shop=SHOP, raw_ref="dlv_1"
+    )
     assert parsed.source is Source.SHOPIFY
     assert not parsed.is_test
     assert parsed.ignored is None
@@ -54,12 +55,14 @@ def test_shopify_paid_order_create_counts_every_line() -> None:
 
 
 def test_shopify_test_order_is_flagged_by_body_or_header() -> None:
-    parsed = shopify.parse(load("shopify/orders_create_test_order").body,
-                           topic="orders/create", shop=SHOP, raw_ref="r")
+    parsed = shopify.parse(
+        load("shopify/orders_create_test_order").body, topic="orders/create", shop=SHOP, raw_ref="r"
+    )
     assert parsed.is_test
     assert all(s.is_test for s in parsed.sales)
-    live = shopify.parse(load("shopify/orders_create").body, topic="orders/create", shop=SHOP,
-                         raw_ref="r", test_header=True)
+    live = shopify.parse(
+        load("shopify/orders_create").body, topic="orders/create", shop=SHOP, raw_ref="r", test_header=True
+    )
     assert live.is_test
 
 
@@ -72,14 +75,17 @@ def test_shopify_unpaid_create_waits_for_orders_paid() -> None:
     paid = shopify.parse(_bytes(order), topic="orders/paid", shop=SHOP, raw_ref="r")
     assert len(paid.sales) == 3
     # the same business keys either way: the pair counts once
-    paid_create = shopify.parse(load("shopify/orders_create").body, topic="orders/create",
-                                shop=SHOP, raw_ref="r")
+    paid_create = shopify.parse(
+        load("shopify/orders_create").body, topic="orders/create", shop=SHOP, raw_ref="r"
+    )
     assert [s.line_key for s in paid.sales] == [s.line_key for s in paid_create.sales]
 
 
 def test_shopify_cancelled_order_is_a_cancellation_not_a_sale() -> None:
     order = _json("shopify/orders_create") | {
-        "cancelled_at": "2026-03-15T08:00:00+01:00", "financial_status": "refunded"}
+        "cancelled_at": "2026-03-15T08:00:00+01:00",
+        "financial_status": "refunded",
+    }
     parsed = shopify.parse(_bytes(order), topic="orders/cancelled", shop=SHOP, raw_ref="r")
     assert parsed.sales == ()
     assert parsed.cancellation is not None
@@ -88,8 +94,9 @@ def test_shopify_cancelled_order_is_a_cancellation_not_a_sale() -> None:
 
 
 def test_shopify_refund_reverses_the_refunded_line() -> None:
-    parsed = shopify.parse(load("shopify/refunds_create").body, topic="refunds/create",
-                           shop=SHOP, raw_ref="r")
+    parsed = shopify.parse(
+        load("shopify/refunds_create").body, topic="refunds/create", shop=SHOP, raw_ref="r"
+    )
     assert parsed.order_ref == "6104829372541"
     (line,) = parsed.reversals
     assert line.line_key == f"shopify:{SHOP}:refund:1029384756123:612345678901"
@@ -106,8 +113,9 @@ def test_shopify_amount_only_refund_reverses_nothing() -> None:
 
 
 def test_shopify_unused_topic_is_acknowledged_and_ignored() -> None:
-    parsed = shopify.parse(load("shopify/orders_create").body, topic="orders/fulfilled",
-                           shop=SHOP, raw_ref="r")
+    parsed = shopify.parse(
+        load("shopify/orders_create").body, topic="orders/fulfilled", shop=SHOP, raw_ref="r"
+    )
     assert parsed.sales == ()
     assert parsed.ignored is not None
 
@@ -160,8 +168,15 @@ def test_shopify_malformed_orders(path: tuple[Any, ...], value: Any, field: str)
 
 @pytest.mark.parametrize(
     ("body", "reason"),
-    [(b"", "not JSON"), (b"[1]", "an array"), (b"\xff{}", "UTF-8"), (b'{"id": NaN}', "NaN"),
-     (b'{"a":1', "not JSON"), (b"null", "null"), (b"[" * 100_000, "")],
+    [
+        (b"", "not JSON"),
+        (b"[1]", "an array"),
+        (b"\xff{}", "UTF-8"),
+        (b'{"id": NaN}', "NaN"),
+        (b'{"a":1', "not JSON"),
+        (b"null", "null"),
+        (b"[" * 100_000, ""),
+    ],
 )
 def test_unreadable_bodies(body: bytes, reason: str) -> None:
     with pytest.raises(MalformedPayload) as err:
@@ -190,8 +205,7 @@ def test_shopify_malformed_refunds(path: tuple[Any, ...], value: Any, field: str
 
 
 def _woo(name: str, topic: str) -> woocommerce.ParsedDelivery:
-    return woocommerce.parse(load(name).body, topic=topic, source=WOO, raw_ref="r",
-                             received_at=NOW)
+    return woocommerce.parse(load(name).body, topic=topic, source=WOO, raw_ref="r", received_at=NOW)
 
 
 def test_woo_processing_order_counts_its_lines_in_utc() -> None:
@@ -215,8 +229,7 @@ def test_woo_update_with_refund_asks_for_the_refund_and_keeps_the_sale_keys() ->
 
 def test_woo_refund_object_gives_negative_units_on_the_refunded_line() -> None:
     refund = json.loads((ASSETS / "woocommerce" / "refund_4861_api.json").read_bytes())
-    (line,) = woocommerce.parse_refund(refund, source=WOO, order_id="4817", raw_ref="r",
-                                       currency="EUR")
+    (line,) = woocommerce.parse_refund(refund, source=WOO, order_id="4817", raw_ref="r", currency="EUR")
     assert line.line_key == f"woo:{WOO}:refund:4861:396"
     assert line.target_line_key == f"woo:{WOO}:4817:391"
     assert (line.quantity_delta, line.unit_price_minor) == (-1, 1950)
@@ -227,16 +240,13 @@ def test_woo_refund_without_meta_falls_back_to_a_unique_product_match() -> None:
     refund = json.loads((ASSETS / "woocommerce" / "refund_4861_api.json").read_bytes())
     refund["line_items"][0]["meta_data"] = []
     known = _woo("woocommerce/order_created", "order.created").sales
-    (line,) = woocommerce.parse_refund(refund, source=WOO, order_id="4817", raw_ref="r",
-                                       known_lines=known)
+    (line,) = woocommerce.parse_refund(refund, source=WOO, order_id="4817", raw_ref="r", known_lines=known)
     assert line.target_line_key == f"woo:{WOO}:4817:391"
     ambiguous = known + tuple(
-        type(s)(**{**{f: getattr(s, f) for f in s.__slots__}, "line_ref": "999"})
-        for s in known[:1]
+        type(s)(**{**{f: getattr(s, f) for f in s.__slots__}, "line_ref": "999"}) for s in known[:1]
     )
     with pytest.raises(MalformedPayload, match="several order lines"):
-        woocommerce.parse_refund(refund, source=WOO, order_id="4817", raw_ref="r",
-                                 known_lines=ambiguous)
+        woocommerce.parse_refund(refund, source=WOO, order_id="4817", raw_ref="r", known_lines=ambiguous)
     with pytest.raises(MalformedPayload, match="no order line"):
         woocommerce.parse_refund(refund, source=WOO, order_id="4817", raw_ref="r")
 
@@ -263,21 +273,28 @@ def test_woo_malformed_refund_objects(path: tuple[Any, ...], value: Any, match: 
 def test_woo_void_statuses_cancel_and_pending_waits() -> None:
     order = _json("woocommerce/order_created")
     for status in ("cancelled", "refunded", "failed"):
-        parsed = woocommerce.parse(_bytes(order | {"status": status}), topic="order.updated",
-                                   source=WOO, raw_ref="r", received_at=NOW)
+        parsed = woocommerce.parse(
+            _bytes(order | {"status": status}),
+            topic="order.updated",
+            source=WOO,
+            raw_ref="r",
+            received_at=NOW,
+        )
         assert parsed.sales == ()
         assert parsed.cancellation is not None
         assert parsed.cancellation.key_prefix == f"woo:{WOO}:cancel:4817"
-    pending = woocommerce.parse(_bytes(order | {"status": "pending"}), topic="order.created",
-                                source=WOO, raw_ref="r", received_at=NOW)
+    pending = woocommerce.parse(
+        _bytes(order | {"status": "pending"}), topic="order.created", source=WOO, raw_ref="r", received_at=NOW
+    )
     assert pending.sales == ()
     assert pending.cancellation is None
     assert pending.ignored
 
 
 def test_woo_deleted_body_is_just_an_id() -> None:
-    parsed = woocommerce.parse(b'{"id":4817}', topic="order.deleted", source=WOO, raw_ref="r",
-                               received_at=NOW)
+    parsed = woocommerce.parse(
+        b'{"id":4817}', topic="order.deleted", source=WOO, raw_ref="r", received_at=NOW
+    )
     assert parsed.cancellation is not None
     assert parsed.order_ref == "4817"
     with pytest.raises(MalformedPayload, match=r"\$\.id"):
@@ -297,8 +314,9 @@ def test_woo_deleted_body_is_just_an_id() -> None:
 def test_woo_malformed_orders(path: tuple[Any, ...], value: Any, field: str) -> None:
     order = _json("woocommerce/order_updated_partial_refund")
     with pytest.raises(MalformedPayload) as err:
-        woocommerce.parse(_bytes(_set(order, path, value)), topic="order.updated", source=WOO,
-                          raw_ref="r", received_at=NOW)
+        woocommerce.parse(
+            _bytes(_set(order, path, value)), topic="order.updated", source=WOO, raw_ref="r", received_at=NOW
+        )
     assert err.value.field == field
 
 
@@ -321,8 +339,7 @@ def test_stripe_checkout_completed_asks_for_line_items_then_counts_them() -> Non
     body = (ASSETS / "stripe" / "checkout_session_line_items.json").read_text("utf-8")
     client = fixture_line_items({session: body})
     items = client.list_line_items(session)
-    lines = stripe_events.checkout_lines(parsed.checkout, items, account=ACCOUNT, is_test=False,
-                                         raw_ref="r")
+    lines = stripe_events.checkout_lines(parsed.checkout, items, account=ACCOUNT, is_test=False, raw_ref="r")
     assert [(s.sku, s.quantity_delta, s.unit_price_minor, s.currency) for s in lines] == [
         ("PAMPERS-BABYDRY-S3-52", 2, 2499, "EUR"),
         ("PG-PURIFIER-OF-WATER-240", 1, 3990, "EUR"),
@@ -336,11 +353,13 @@ def test_stripe_line_items_malformed() -> None:
     parsed = _stripe(load("stripe/checkout_session_completed").body)
     assert parsed.checkout is not None
     with pytest.raises(MalformedPayload, match="quantity"):
-        stripe_events.checkout_lines(parsed.checkout, [{"id": "li_1", "quantity": 0}],
-                                     account=ACCOUNT, is_test=False, raw_ref="r")
+        stripe_events.checkout_lines(
+            parsed.checkout, [{"id": "li_1", "quantity": 0}], account=ACCOUNT, is_test=False, raw_ref="r"
+        )
     with pytest.raises(MalformedPayload, match="price"):
-        stripe_events.checkout_lines(parsed.checkout, [{"id": "li_1", "quantity": 1}],
-                                     account=ACCOUNT, is_test=False, raw_ref="r")
+        stripe_events.checkout_lines(
+            parsed.checkout, [{"id": "li_1", "quantity": 1}], account=ACCOUNT, is_test=False, raw_ref="r"
+        )
 
 
 def test_stripe_unpaid_and_test_mode_sessions() -> None:
@@ -392,12 +411,25 @@ def test_stripe_malformed_events(path: tuple[Any, ...], value: Any, match: str) 
 
 
 def _intent(metadata: dict[str, str], livemode: bool = True) -> bytes:
-    return _bytes({
-        "id": "evt_pi", "object": "event", "type": "payment_intent.succeeded",
-        "livemode": livemode, "created": 1773498729,
-        "data": {"object": {"id": "pi_1", "object": "payment_intent", "amount_received": 8988,
-                            "currency": "eur", "created": 1773498700, "metadata": metadata}},
-    })
+    return _bytes(
+        {
+            "id": "evt_pi",
+            "object": "event",
+            "type": "payment_intent.succeeded",
+            "livemode": livemode,
+            "created": 1773498729,
+            "data": {
+                "object": {
+                    "id": "pi_1",
+                    "object": "payment_intent",
+                    "amount_received": 8988,
+                    "currency": "eur",
+                    "created": 1773498700,
+                    "metadata": metadata,
+                }
+            },
+        }
+    )
 
 
 def test_payment_intent_counts_only_metadata_skus() -> None:

@@ -23,9 +23,12 @@ PAMPERS_SOLD = 148 + 97 + 211 + 164  # the PG purifier rows are mapped but match
 
 
 def _upload(world: World, raw: bytes, **params: str) -> tuple[int, dict[str, object]]:
-    r = world.client.post(f"/v1/connectors/{world.connections['retail']}/sales-reports",
-                          content=raw, params=params,
-                          headers=auth(world.brand.key) | {"Content-Type": "text/csv"})
+    r = world.client.post(
+        f"/v1/connectors/{world.connections['retail']}/sales-reports",
+        content=raw,
+        params=params,
+        headers=auth(world.brand.key) | {"Content-Type": "text/csv"},
+    )
     body: dict[str, object] = r.json()
     return r.status_code, body
 
@@ -40,8 +43,11 @@ def test_fixture_report_pledges_and_holds_its_unmatched_return(world: World) -> 
     # Marseille returned one pack more than it sold, and nothing was counted there before:
     # the return waits for a later report instead of eating another store's pledges.
     assert world.status("retail")["held_reversals"] == 1
-    later = REPORT.replace(b"RETAILCO-FR-2026-W11", b"RETAILCO-FR-2026-W12").replace(
-        b"2026-03-09,2026-03-15", b"2026-03-16,2026-03-22").replace(b",-1,", b",5,")
+    later = (
+        REPORT.replace(b"RETAILCO-FR-2026-W11", b"RETAILCO-FR-2026-W12")
+        .replace(b"2026-03-09,2026-03-15", b"2026-03-16,2026-03-22")
+        .replace(b",-1,", b",5,")
+    )
     status, body = _upload(world, later)
     assert status == 201, body
     assert world.net_units() == 2 * PAMPERS_SOLD + 5 - 1
@@ -63,8 +69,11 @@ def test_same_report_twice_changes_nothing_and_other_bytes_conflict(world: World
 def test_a_correction_supersedes_the_old_report(world: World) -> None:
     assert _upload(world, REPORT)[0] == 201
     header, *rows = REPORT.decode().splitlines()
-    fixed = [r.replace("RETAILCO-FR-2026-W11,", "RETAILCO-FR-2026-W11-v2,", 1) + ",RETAILCO-FR-2026-W11"
-             for r in rows if ",148," not in r]
+    fixed = [
+        r.replace("RETAILCO-FR-2026-W11,", "RETAILCO-FR-2026-W11-v2,", 1) + ",RETAILCO-FR-2026-W11"
+        for r in rows
+        if ",148," not in r
+    ]
     raw = "\n".join([header + ",supersedes_report_id", *fixed]).encode()
     status, body = _upload(world, raw)
     assert status == 201, body
@@ -91,8 +100,7 @@ def test_report_for_another_retailer_is_refused(world: World) -> None:
     assert "not this connection's" in str(body["errors"])
 
 
-def test_sales_import_cli_with_progress_and_rejects(world: World, settings: Settings,
-                                                    tmp_path: Path) -> None:
+def test_sales_import_cli_with_progress_and_rejects(world: World, settings: Settings, tmp_path: Path) -> None:
     bad = REPORT.replace(b",164,", b",many,")
     path = tmp_path / "week11.csv"
     path.write_bytes(bad)
@@ -128,37 +136,53 @@ def test_queue_drained_by_the_cli_and_status_shown(world: World, settings: Setti
     assert world.connections["shopify"] in shown.output
 
 
-def test_reconciliation_flags_unpledged_orders_and_orphan_pledges(world: World,
-                                                                  settings: Settings) -> None:
+def test_reconciliation_flags_unpledged_orders_and_orphan_pledges(world: World, settings: Settings) -> None:
     world.post("shopify", load("shopify/orders_create"))
-    ariel_only = (b'{"id":77,"test":false,"currency":"EUR","financial_status":"paid",'
-                  b'"processed_at":"2026-03-14T12:00:00+01:00","line_items":[{"id":1,'
-                  b'"sku":"ARIEL-PODS-ALLIN1-30","quantity":1,"price":"12.49"}]}')
+    ariel_only = (
+        b'{"id":77,"test":false,"currency":"EUR","financial_status":"paid",'
+        b'"processed_at":"2026-03-14T12:00:00+01:00","line_items":[{"id":1,'
+        b'"sku":"ARIEL-PODS-ALLIN1-30","quantity":1,"price":"12.49"}]}'
+    )
     world.post("shopify", sign_shopify(ariel_only, "orders/create", "ariel-1"))
     # a pledge carrying this shop's key prefix that no delivery explains
     orphan_key = "shopify:pg-brandstore-demo.myshopify.com:999:1"
     with world.db.write() as conn:
-        events.apply_purchase(conn, brand_id=world.brand.id, purchase=events.PurchaseIn(
-            order_id="999", currency="EUR", occurred_at=utcnow().replace(2026, 3, 14),
-            lines=[events.LineIn("PAMPERS-X", 1, 100, "1", business_key(orphan_key))],
-            source="shopify"))
-    r = world.client.get(f"/v1/connectors/{world.connections['shopify']}/reconciliation",
-                         params={"day": "2026-03-14"}, headers=auth(world.brand.key))
+        events.apply_purchase(
+            conn,
+            brand_id=world.brand.id,
+            purchase=events.PurchaseIn(
+                order_id="999",
+                currency="EUR",
+                occurred_at=utcnow().replace(2026, 3, 14),
+                lines=[events.LineIn("PAMPERS-X", 1, 100, "1", business_key(orphan_key))],
+                source="shopify",
+            ),
+        )
+    r = world.client.get(
+        f"/v1/connectors/{world.connections['shopify']}/reconciliation",
+        params={"day": "2026-03-14"},
+        headers=auth(world.brand.key),
+    )
     assert r.status_code == 200, r.text
     result = r.json()
     assert result["orders_seen"] == 2
     assert result["ok"] is False
-    assert result["orders_without_pledges"] == [
-        {"order_ref": "77", "lines": 1, "outcomes": ["no_rule"]}]
+    assert result["orders_without_pledges"] == [{"order_ref": "77", "lines": 1, "outcomes": ["no_rule"]}]
     assert [p["line_key"] for p in result["pledges_without_orders"]] == [orphan_key]
     assert result["unprocessed_deliveries"] == []
     env = {"WEFIRST_DATABASE_URL": settings.database_url, "WEFIRST_SECRET_KEY": settings.secret_key}
-    cli = CliRunner().invoke(cli_app, ["connectors", "reconcile", "--day", "2026-03-14",
-                                       "--connection", world.connections["shopify"]], env=env)
+    cli = CliRunner().invoke(
+        cli_app,
+        ["connectors", "reconcile", "--day", "2026-03-14", "--connection", world.connections["shopify"]],
+        env=env,
+    )
     assert cli.exit_code == 3, cli.output
     assert "flagged" in cli.output
-    quiet = world.client.get(f"/v1/connectors/{world.connections['shopify']}/reconciliation",
-                             params={"day": "2026-03-13"}, headers=auth(world.brand.key))
+    quiet = world.client.get(
+        f"/v1/connectors/{world.connections['shopify']}/reconciliation",
+        params={"day": "2026-03-13"},
+        headers=auth(world.brand.key),
+    )
     assert quiet.json()["ok"] is True
 
 
@@ -170,9 +194,13 @@ def test_unreadable_reports_are_422(world: World, raw: bytes) -> None:
 
 
 def test_reconciliation_day_out_of_range_is_422(world: World) -> None:
-    r = world.client.get(f"/v1/connectors/{world.connections['shopify']}/reconciliation",
-                         params={"day": "9999-12-31"}, headers=auth(world.brand.key))
+    r = world.client.get(
+        f"/v1/connectors/{world.connections['shopify']}/reconciliation",
+        params={"day": "9999-12-31"},
+        headers=auth(world.brand.key),
+    )
     assert r.status_code == 422
-    r = world.client.post(f"/v1/connectors/{world.connections['shopify']}/secrets/"
-                          f"{2**40}/retire", headers=auth(world.brand.key))
+    r = world.client.post(
+        f"/v1/connectors/{world.connections['shopify']}/secrets/{2**40}/retire", headers=auth(world.brand.key)
+    )
     assert r.status_code == 422

@@ -132,13 +132,9 @@ def test_stripe_header_generated_by_the_sdk_is_accepted_now() -> None:
 
 def test_stripe_tolerance_rejects_old_timestamps_only() -> None:
     now = 1_800_000_000
-    fresh = stripe.WebhookSignature.generate_signature_header(
-        STRIPE_BODY, STRIPE_SECRET, timestamp=now - 300
-    )
+    fresh = stripe.WebhookSignature.generate_signature_header(STRIPE_BODY, STRIPE_SECRET, timestamp=now - 300)
     assert verify_stripe(STRIPE_BODY.encode(), fresh, [STRIPE_SECRET], now=now) == 0
-    stale = stripe.WebhookSignature.generate_signature_header(
-        STRIPE_BODY, STRIPE_SECRET, timestamp=now - 301
-    )
+    stale = stripe.WebhookSignature.generate_signature_header(STRIPE_BODY, STRIPE_SECRET, timestamp=now - 301)
     with pytest.raises(SignatureRejected) as err:
         verify_stripe(STRIPE_BODY.encode(), stale, [STRIPE_SECRET], now=now)
     assert err.value.reason == "stale_timestamp"
@@ -178,8 +174,18 @@ def test_stripe_rolled_secret_sends_two_v1_and_either_may_match() -> None:
 
 @pytest.mark.parametrize(
     "header",
-    ["", "garbage", "t=,v1=00", "t=abc,v1=00", "v1=00", "t=1773498730", "t=1,t=2,v1=00",
-     "t=1773498730,v0=00", "t=¹,v1=00", "t=-5,v1=00"],
+    [
+        "",
+        "garbage",
+        "t=,v1=00",
+        "t=abc,v1=00",
+        "v1=00",
+        "t=1773498730",
+        "t=1,t=2,v1=00",
+        "t=1773498730,v0=00",
+        "t=¹,v1=00",
+        "t=-5,v1=00",
+    ],
 )
 def test_stripe_malformed_headers(header: str) -> None:
     with pytest.raises(SignatureRejected) as err:

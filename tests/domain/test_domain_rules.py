@@ -34,10 +34,29 @@ from wefirst.domain.rules import (
 
 
 def campaign(rules: tuple[object, ...], cost: int = 30, match_bps: int = 0) -> Campaign:
-    unit = ImpactUnit("iu_x", 1, {"en": UnitLabel("dose", "doses")}, Money(cost, "EUR"),
-                      "price list", date(2026, 1, 1), "funds")
-    return Campaign("cmp_x", "brd_x", "ben_x", "c", "EUR", datetime(2026, 1, 1, tzinfo=UTC), None,
-                    CampaignStatus.active, rules, unit, Caps(), match_bps)  # type: ignore[arg-type]
+    unit = ImpactUnit(
+        "iu_x",
+        1,
+        {"en": UnitLabel("dose", "doses")},
+        Money(cost, "EUR"),
+        "price list",
+        date(2026, 1, 1),
+        "funds",
+    )
+    return Campaign(
+        "cmp_x",
+        "brd_x",
+        "ben_x",
+        "c",
+        "EUR",
+        datetime(2026, 1, 1, tzinfo=UTC),
+        None,
+        CampaignStatus.active,
+        rules,
+        unit,
+        Caps(),
+        match_bps,
+    )  # type: ignore[arg-type]
 
 
 lines = st.lists(st.tuples(st.integers(1, 50), st.integers(1, 100_000)), min_size=1, max_size=60)
@@ -65,8 +84,7 @@ def test_percent_of_sale_sum_of_pledges_equals_rule_on_total(
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.integers(1, 20), min_size=1, max_size=80), st.integers(1, 5),
-       st.integers(0, 15_000))
+@given(st.lists(st.integers(1, 20), min_size=1, max_size=80), st.integers(1, 5), st.integers(0, 15_000))
 def test_per_unit_with_matching_never_drifts(qtys: list[int], per_item: int, match: int) -> None:
     c = campaign((PerUnitRule(("P-*",), per_item),), match_bps=match)
     carry = Carry()
@@ -106,10 +124,16 @@ def test_reversals_never_exceed_what_was_counted(total: int, qty: int, parts: li
         assert reversed_total == total  # reversing every item returns exactly the pledge
 
 
-@given(st.integers(0, 1000), st.integers(0, 1000), st.one_of(st.none(), st.integers(-5, 500)),
-       st.one_of(st.none(), st.integers(-5, 500)), st.one_of(st.none(), st.integers(-5, 20_000)))
-def test_caps_never_exceeded(units: int, money: int, room_u: int | None, room_d: int | None,
-                             room_m: int | None) -> None:
+@given(
+    st.integers(0, 1000),
+    st.integers(0, 1000),
+    st.one_of(st.none(), st.integers(-5, 500)),
+    st.one_of(st.none(), st.integers(-5, 500)),
+    st.one_of(st.none(), st.integers(-5, 20_000)),
+)
+def test_caps_never_exceeded(
+    units: int, money: int, room_u: int | None, room_d: int | None, room_m: int | None
+) -> None:
     out = apply_caps(Draft(units, units * 30, "per_unit"), CapRoom(room_u, room_d, room_m), 30)
     assert 0 <= out.units <= units
     for room in (room_u, room_d):
@@ -135,8 +159,10 @@ def test_money_rejects_floats_and_unknown_currencies() -> None:
     assert Money(-2499, "EUR").format() == "-24.99 EUR"
 
 
-@given(st.lists(st.text(alphabet="AB-*?[]!1", min_size=1, max_size=6), min_size=1, max_size=3),
-       st.text(alphabet="AB-1", max_size=8))
+@given(
+    st.lists(st.text(alphabet="AB-*?[]!1", min_size=1, max_size=6), min_size=1, max_size=3),
+    st.text(alphabet="AB-1", max_size=8),
+)
 def test_compiled_sku_patterns_agree_with_fnmatch(patterns: list[str], sku: str) -> None:
     import fnmatch
 

@@ -22,9 +22,7 @@ def order(order_id: str, qty: int = 1) -> events.PurchaseIn:
     return events.PurchaseIn(order_id, "EUR", WHEN, [events.LineIn("PAMPERS-1", qty, 100, "1")])
 
 
-def test_batch_dedupes_within_and_across_batches(
-    client: TestClient, db: Database, admin_key: str
-) -> None:
+def test_batch_dedupes_within_and_across_batches(client: TestClient, db: Database, admin_key: str) -> None:
     brand = make_brand(client, db, admin_key)
     ben = make_beneficiary(client, db, admin_key)
     cid = make_campaign(client, brand, ben.id, caps={"total_units": 10})
@@ -34,11 +32,17 @@ def test_batch_dedupes_within_and_across_batches(
         batch = events.Batch(conn)
         purchases = [order("A", 2), order("B", 3), order("B", 3), order("C", 9)]
         batch.prefetch_purchases(brand.id, purchases)
-        outcomes = [events.apply_purchase(conn, brand_id=brand.id, purchase=p, batch=batch)[0]
-                    for p in purchases]
+        outcomes = [
+            events.apply_purchase(conn, brand_id=brand.id, purchase=p, batch=batch)[0] for p in purchases
+        ]
         # a refund inside the same batch sees the buffered pledge of B
-        refund = events.apply_refund(conn, brand_id=brand.id, now=WHEN, batch=batch,
-                                     refund=events.RefundIn("B", "R1", [events.RefundLineIn("1", 1)]))
+        refund = events.apply_refund(
+            conn,
+            brand_id=brand.id,
+            now=WHEN,
+            batch=batch,
+            refund=events.RefundIn("B", "R1", [events.RefundLineIn("1", 1)]),
+        )
         batch.flush()
     assert [o.outcome for o in outcomes] == ["duplicate", "pledged", "duplicate", "pledged"]
     assert outcomes[3].capped

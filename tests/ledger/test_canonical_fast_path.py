@@ -10,12 +10,12 @@ from hypothesis import strategies as st
 
 from wefirst.tlog.queue import _fast_jcs, canonical
 
-leaves = st.one_of(st.none(), st.booleans(), st.integers(-(2**53) + 1, 2**53 - 1),
-                   st.text(max_size=20))
+leaves = st.one_of(st.none(), st.booleans(), st.integers(-(2**53) + 1, 2**53 - 1), st.text(max_size=20))
 plain = st.recursive(
     leaves,
-    lambda inner: st.one_of(st.lists(inner, max_size=4),
-                            st.dictionaries(st.text(max_size=8), inner, max_size=4)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=20,
 )
 
@@ -32,5 +32,5 @@ def test_out_of_range_and_floats_use_the_reference() -> None:
     assert _fast_jcs({"n": 2**60}) is None
     assert _fast_jcs({"x": 1.5}) is None
     assert _fast_jcs({"k\u00e9": 1}) is None
-    entry = {"v": 1, "kind": "pledge", "note": "é\n\u2028\"", "n": [1, True, None]}
+    entry = {"v": 1, "kind": "pledge", "note": 'é\n\u2028"', "n": [1, True, None]}
     assert canonical(entry) == rfc8785.dumps(entry)

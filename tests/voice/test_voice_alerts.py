@@ -92,10 +92,14 @@ def event(at: datetime) -> AlertEvent:
 
 
 def test_body_is_compact_stable_json() -> None:
-    ev = AlertEvent("evt_1", "voice.episode.started", datetime(2026, 3, 14, tzinfo=UTC),
-                    {"b": "é", "a": 1})
-    assert ev.body() == ('{"created":"2026-03-14T00:00:00Z","data":{"a":1,"b":"é"},'
-                         '"id":"evt_1","type":"voice.episode.started"}').encode()
+    ev = AlertEvent("evt_1", "voice.episode.started", datetime(2026, 3, 14, tzinfo=UTC), {"b": "é", "a": 1})
+    assert (
+        ev.body()
+        == (
+            '{"created":"2026-03-14T00:00:00Z","data":{"a":1,"b":"é"},'
+            '"id":"evt_1","type":"voice.episode.started"}'
+        ).encode()
+    )
 
 
 def test_retries_against_a_local_receiver_that_verifies_signatures() -> None:
@@ -107,8 +111,7 @@ def test_retries_against_a_local_receiver_that_verifies_signatures() -> None:
     verified: list[int] = []
 
     def receiver(req: Recorded) -> tuple[int, dict[str, str], bytes]:
-        ts = verify_header([SECRET], req.headers.get(SIGNATURE_HEADER), req.body,
-                           now=clock().timestamp())
+        ts = verify_header([SECRET], req.headers.get(SIGNATURE_HEADER), req.body, now=clock().timestamp())
         verified.append(ts)
         return answers.pop(0), {}, b""
 
@@ -133,9 +136,11 @@ def test_retries_against_a_local_receiver_that_verifies_signatures() -> None:
     assert len(bodies) == 1
     assert json.loads(bodies.pop())["type"] == "voice.episode.started"
     assert [(a.attempt, a.ok, a.error) for a in log] == [
-        (1, False, "HTTP 503"), (2, False, "HTTP 500"), (3, True, None)]
-    assert verified == [int(start.timestamp()), int(start.timestamp()) + 10,
-                        int(start.timestamp()) + 30]
+        (1, False, "HTTP 503"),
+        (2, False, "HTTP 500"),
+        (3, True, None),
+    ]
+    assert verified == [int(start.timestamp()), int(start.timestamp()) + 10, int(start.timestamp()) + 30]
     assert log[0].next_at == start + timedelta(seconds=10)
     assert log[2].next_at is None
 
@@ -165,8 +170,10 @@ def test_memory_transport_is_the_fake_for_other_areas() -> None:
     transport = MemoryTransport(statuses=[500])
     clock = Clock(datetime(2026, 3, 14, tzinfo=UTC))
     dispatcher = Dispatcher(transport, clock)
-    endpoints = [Endpoint("h1", "b", "http://a.example/x", ("s1",)),
-                 Endpoint("h2", "b", "http://b.example/x", ("s2",))]
+    endpoints = [
+        Endpoint("h1", "b", "http://a.example/x", ("s1",)),
+        Endpoint("h2", "b", "http://b.example/x", ("s2",)),
+    ]
     attempts = dispatcher.submit(event(clock()), endpoints)
     assert [a.ok for a in attempts] == [False, True]
     url, body, headers = transport.sent[1]

@@ -17,11 +17,19 @@ from wefirst.voice.detector import Episode, SamplePost
 from factories import auth, make_brand
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
-SETTINGS = {"names": ["Acme", "Acmé Corp"], "aliases": ["ACME Inc"], "handles": ["@acme"],
-            "hashtags": ["#acmefail"], "exclusions": ["acme corner"],
-            "sources": {"mastodon": [{"server": "https://mastodon.example", "hashtags": ["acme"]}],
-                        "bluesky": True, "rss": ["https://blog.example/feed"]},
-            "detector": {"alpha": 0.0001, "cooldown_hours": 3}}
+SETTINGS = {
+    "names": ["Acme", "Acmé Corp"],
+    "aliases": ["ACME Inc"],
+    "handles": ["@acme"],
+    "hashtags": ["#acmefail"],
+    "exclusions": ["acme corner"],
+    "sources": {
+        "mastodon": [{"server": "https://mastodon.example", "hashtags": ["acme"]}],
+        "bluesky": True,
+        "rss": ["https://blog.example/feed"],
+    },
+    "detector": {"alpha": 0.0001, "cooldown_hours": 3},
+}
 
 
 def test_settings_need_the_brands_own_key(client: TestClient, db: Database, admin_key: str) -> None:
@@ -38,23 +46,26 @@ def test_settings_need_the_brands_own_key(client: TestClient, db: Database, admi
     assert r.status_code == 200, r.text
     got = client.get(url, headers=auth(admin_key)).json()
     assert got["names"] == ["Acme", "Acmé Corp"]
-    assert got["detector"] == {"alpha": 0.0001,
-                                                                       "cooldown_hours": 3}
+    assert got["detector"] == {"alpha": 0.0001, "cooldown_hours": 3}
     assert got["sources"]["mastodon"][0]["hashtags"] == ["acme"]
     missing = client.get("/v1/brands/brd_nope/voice/settings", headers=auth(admin_key))
     assert missing.status_code == 404
     assert missing.headers["content-type"].startswith("application/problem+json")
 
 
-def test_bad_settings_are_422_and_change_nothing(
-    client: TestClient, db: Database, admin_key: str
-) -> None:
+def test_bad_settings_are_422_and_change_nothing(client: TestClient, db: Database, admin_key: str) -> None:
     acme = make_brand(client, db, admin_key, "Acme")
     url = f"/v1/brands/{acme.id}/voice/settings"
     client.put(url, json=SETTINGS, headers=auth(acme.key))
-    for bad in ({"names": [""]}, {"names": ["x" * 101]}, {"colour": "red"},
-                {"detector": {"alpha": 0.5}}, {"detector": {"min_count": 0}},
-                {"sources": {"rss": ["ftp://x"]}}, {"names": "Acme"}):
+    for bad in (
+        {"names": [""]},
+        {"names": ["x" * 101]},
+        {"colour": "red"},
+        {"detector": {"alpha": 0.5}},
+        {"detector": {"min_count": 0}},
+        {"sources": {"rss": ["ftp://x"]}},
+        {"names": "Acme"},
+    ):
         r = client.put(url, json=bad, headers=auth(acme.key))
         assert r.status_code == 422, (bad, r.text)
         assert r.json()["errors"], r.text
@@ -64,18 +75,19 @@ def test_bad_settings_are_422_and_change_nothing(
 def test_alert_endpoints_lifecycle(client: TestClient, db: Database, admin_key: str) -> None:
     acme = make_brand(client, db, admin_key, "Acme")
     base = f"/v1/brands/{acme.id}/voice/alert-endpoints"
-    r = client.post(base, json={"url": "https://hooks.example/acme"},
-                    headers={**auth(acme.key), "Idempotency-Key": "k1"})
+    r = client.post(
+        base, json={"url": "https://hooks.example/acme"}, headers={**auth(acme.key), "Idempotency-Key": "k1"}
+    )
     assert r.status_code == 201
     assert r.json()["secret"].startswith("whsec_")
-    again = client.post(base, json={"url": "https://hooks.example/acme"},
-                        headers={**auth(acme.key), "Idempotency-Key": "k1"})
+    again = client.post(
+        base, json={"url": "https://hooks.example/acme"}, headers={**auth(acme.key), "Idempotency-Key": "k1"}
+    )
     assert again.json()["id"] == r.json()["id"]  # replayed, not a second endpoint
     listed = client.get(base, headers=auth(acme.key)).json()["data"]
     assert [e["id"] for e in listed] == [r.json()["id"]]
     assert "secret" not in listed[0]
-    assert client.post(base, json={"url": "javascript:alert(1)"},
-                       headers=auth(acme.key)).status_code == 422
+    assert client.post(base, json={"url": "javascript:alert(1)"}, headers=auth(acme.key)).status_code == 422
     assert client.delete(f"{base}/{r.json()['id']}", headers=auth(acme.key)).status_code == 204
     assert client.get(base, headers=auth(acme.key)).json()["data"][0]["active"] is False
     assert client.delete(f"{base}/hook_nope", headers=auth(acme.key)).status_code == 404
@@ -87,13 +99,15 @@ def test_public_series_by_hour_day_polarity_language(
     acme = make_brand(client, db, admin_key, "Acme")
     client.put(f"/v1/brands/{acme.id}/voice/settings", json=SETTINGS, headers=auth(acme.key))
     svc = service.VoiceService(db, settings, detect_language=lang, sentiment=KeywordSentiment())
-    svc.ingest([
-        post(1, "Acme awful", T0),
-        post(2, "thanks Acme", T0 + timedelta(minutes=10)),
-        replace(post(3, "le Acme est nul", T0 + timedelta(hours=1)), language=None),
-        post(4, "#acmefail again", T0 + timedelta(days=1)),
-        post(5, "nothing here", T0),
-    ])
+    svc.ingest(
+        [
+            post(1, "Acme awful", T0),
+            post(2, "thanks Acme", T0 + timedelta(minutes=10)),
+            replace(post(3, "le Acme est nul", T0 + timedelta(hours=1)), language=None),
+            post(4, "#acmefail again", T0 + timedelta(days=1)),
+            post(5, "nothing here", T0),
+        ]
+    )
     base = f"/v1/brands/{acme.id}/voice/series"
     hourly = client.get(base).json()
     assert hourly["granularity"] == "hour"
@@ -105,9 +119,12 @@ def test_public_series_by_hour_day_polarity_language(
     ]
     daily = client.get(base, params={"granularity": "day", "by": "language"}).json()
     assert [(p["t"], p["counts"]) for p in daily["data"]] == [
-        ("2026-03-02T00:00:00Z", {"en": 2, "fr": 1}), ("2026-03-03T00:00:00Z", {"en": 1})]
-    window = client.get(base, params={"by": "none", "start": "2026-03-02T10:00:00Z",
-                                      "end": "2026-03-03T00:00:00Z"}).json()
+        ("2026-03-02T00:00:00Z", {"en": 2, "fr": 1}),
+        ("2026-03-03T00:00:00Z", {"en": 1}),
+    ]
+    window = client.get(
+        base, params={"by": "none", "start": "2026-03-02T10:00:00Z", "end": "2026-03-03T00:00:00Z"}
+    ).json()
     assert [(p["t"], p["total"]) for p in window["data"]] == [("2026-03-02T10:00:00Z", 1)]
     assert client.get(base, params={"granularity": "week"}).status_code == 422
     assert client.get("/v1/brands/brd_nope/voice/series").status_code == 404
@@ -116,23 +133,32 @@ def test_public_series_by_hour_day_polarity_language(
 def _episode(i: int, brand_id: str, polarity: str = "negative", ended: bool = True) -> Episode:
     start = T0 + timedelta(days=i)
     return Episode(
-        key=f"{brand_id}:{polarity}:{start.isoformat()}", brand_id=brand_id, polarity=polarity,
-        start=start, detected_at=start + timedelta(minutes=20), peak_hour=start,
-        peak_count=40, peak_expected=4.0, posts=70, expected=9.0,
+        key=f"{brand_id}:{polarity}:{start.isoformat()}",
+        brand_id=brand_id,
+        polarity=polarity,
+        start=start,
+        detected_at=start + timedelta(minutes=20),
+        peak_hour=start,
+        peak_count=40,
+        peak_expected=4.0,
+        posts=70,
+        expected=9.0,
         end=start + timedelta(hours=3) if ended else None,
-        top_terms=(("refund", 30),), top_reasons=(("Lost Luggage", 12),),
+        top_terms=(("refund", 30),),
+        top_reasons=(("Lost Luggage", 12),),
         samples=(SamplePost("https://m.example/1", "@dana_k@m.example worst, cc @acme", start, 3),),
     )
 
 
-def test_public_episodes_pagination_and_atom(
-    client: TestClient, db: Database, admin_key: str
-) -> None:
+def test_public_episodes_pagination_and_atom(client: TestClient, db: Database, admin_key: str) -> None:
     acme = make_brand(client, db, admin_key, "Acme & Co")
     with db.write() as conn:
         for i in range(5):
-            service.upsert_episode(conn, _episode(i, acme.id, "negative" if i % 2 else "positive",
-                                                  ended=i < 4), T0 + timedelta(days=i, hours=4))
+            service.upsert_episode(
+                conn,
+                _episode(i, acme.id, "negative" if i % 2 else "positive", ended=i < 4),
+                T0 + timedelta(days=i, hours=4),
+            )
     base = f"/v1/brands/{acme.id}/voice/episodes"
     page1 = client.get(base, params={"limit": 2}).json()
     assert page1["has_more"] is True

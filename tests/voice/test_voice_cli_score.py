@@ -58,10 +58,8 @@ def test_score_adds_three_columns(tmp_path: Path) -> None:
 
 
 def test_score_uses_a_given_language_column(tmp_path: Path) -> None:
-    src = _write(tmp_path / "p.csv", ["text", "lang"], [("great, thanks", "en"),
-                                                         ("super, merci", "")])
-    result = runner.invoke(app, ["score", str(src), "--text-column", "text",
-                                 "--language-column", "lang"])
+    src = _write(tmp_path / "p.csv", ["text", "lang"], [("great, thanks", "en"), ("super, merci", "")])
+    result = runner.invoke(app, ["score", str(src), "--text-column", "text", "--language-column", "lang"])
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert rows[0]["language"] == "en"
@@ -115,31 +113,56 @@ def test_score_missing_file_and_bad_model(tmp_path: Path) -> None:
 def test_train_then_score_with_the_model(tmp_path: Path) -> None:
     src = _labelled(tmp_path / "labelled.csv")
     out = tmp_path / "mine.json.gz"
-    result = runner.invoke(app, ["train", str(src), "--text-column", "body",
-                                 "--label-column", "label", "--out", str(out),
-                                 "--holdout", "0.3"])
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            str(src),
+            "--text-column",
+            "body",
+            "--label-column",
+            "label",
+            "--out",
+            str(out),
+            "--holdout",
+            "0.3",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "macro-F1" in result.stdout
     assert "model written to" in result.stderr
     model = load_model(out)
     assert model.labels == LABELS
     assert model.metadata["trained_on"] == "labelled.csv"
-    posts = _write(tmp_path / "new.csv", ["text"], [("thank you, great job",),
-                                                    ("awful, refund me",)])
-    result = runner.invoke(app, ["score", str(posts), "--text-column", "text",
-                                 "--model", str(out)])
+    posts = _write(tmp_path / "new.csv", ["text"], [("thank you, great job",), ("awful, refund me",)])
+    result = runner.invoke(app, ["score", str(posts), "--text-column", "text", "--model", str(out)])
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert [r["sentiment"] for r in rows] == ["positive", "negative"]
 
 
 def test_train_two_labels_and_no_holdout(tmp_path: Path) -> None:
-    rows = [(str(i), f"great stuff {i}" if i % 2 else f"terrible stuff {i}",
-             "Positive" if i % 2 else "NEGATIVE") for i in range(12)]
+    rows = [
+        (str(i), f"great stuff {i}" if i % 2 else f"terrible stuff {i}", "Positive" if i % 2 else "NEGATIVE")
+        for i in range(12)
+    ]
     src = _write(tmp_path / "two.csv", ["id", "text", "y"], rows)
     out = tmp_path / "two.json"
-    result = runner.invoke(app, ["train", str(src), "--text-column", "text", "--label-column",
-                                 "y", "--out", str(out), "--holdout", "0"])
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            str(src),
+            "--text-column",
+            "text",
+            "--label-column",
+            "y",
+            "--out",
+            str(out),
+            "--holdout",
+            "0",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "skipped" in result.stdout
     assert load_model(out).labels == ("negative", "positive")
@@ -174,8 +197,9 @@ def test_train_bad_labels_write_nothing(tmp_path: Path, labels: list[str], messa
     rows = [(f"post number {i}", labels[i % 3]) for i in range(12)]
     src = _write(tmp_path / "l.csv", ["text", "label"], rows)
     out = tmp_path / "m.json"
-    result = runner.invoke(app, ["train", str(src), "--text-column", "text", "--label-column",
-                                 "label", "--out", str(out)])
+    result = runner.invoke(
+        app, ["train", str(src), "--text-column", "text", "--label-column", "label", "--out", str(out)]
+    )
     assert result.exit_code == 2
     assert message in result.stderr
     assert "column 'label'" in result.stderr
@@ -185,7 +209,18 @@ def test_train_bad_labels_write_nothing(tmp_path: Path, labels: list[str], messa
 
 def test_train_refuses_a_missing_output_folder(tmp_path: Path) -> None:
     src = _labelled(tmp_path / "l.csv")
-    result = runner.invoke(app, ["train", str(src), "--text-column", "body", "--label-column",
-                                 "label", "--out", str(tmp_path / "no" / "m.json")])
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            str(src),
+            "--text-column",
+            "body",
+            "--label-column",
+            "label",
+            "--out",
+            str(tmp_path / "no" / "m.json"),
+        ],
+    )
     assert result.exit_code == 2
     assert "does not exist" in result.stderr

@@ -33,8 +33,13 @@ def diurnal(hour: int) -> float:
     return 0.5 + 7.5 * max(0.0, math.sin(math.pi * (hour - 6) / 16)) if 6 <= hour <= 22 else 0.5
 
 
-def feed(det: MobilizationDetector, hours: int, rng: random.Random,
-         surge: dict[int, int] | None = None, brand: str = "acme") -> list[DetectorEvent]:
+def feed(
+    det: MobilizationDetector,
+    hours: int,
+    rng: random.Random,
+    surge: dict[int, int] | None = None,
+    brand: str = "acme",
+) -> list[DetectorEvent]:
     events: list[DetectorEvent] = []
     surge = surge or {}
     n = 0
@@ -48,8 +53,11 @@ def feed(det: MobilizationDetector, hours: int, rng: random.Random,
                 n += 1
                 at = start + timedelta(seconds=rng.randrange(3600))
                 text = "refund scandal outrage" if polarity == "negative" and h in surge else "ok"
-                events += det.observe(Observation(brand, polarity, at, f"p{n}-{i}", text,
-                                                  "Lost Luggage" if h in surge else None, i))
+                events += det.observe(
+                    Observation(
+                        brand, polarity, at, f"p{n}-{i}", text, "Lost Luggage" if h in surge else None, i
+                    )
+                )
     events += det.advance(T0 + timedelta(hours=hours + 6))
     return events
 
@@ -57,14 +65,23 @@ def feed(det: MobilizationDetector, hours: int, rng: random.Random,
 def test_nb_threshold_matches_a_brute_force_tail() -> None:
     for mu, phi, alpha in [(3.0, 0.0, 1e-3), (12.5, 0.2, 1e-4), (0.2, 0.0, 0.05), (80, 0.05, 1e-3)]:
         t = nb_threshold(mu, phi, alpha)
+
         # recompute the tail by summing the pmf directly
         def sf(k: int, mu: float = mu, phi: float = phi) -> float:
             if phi == 0:
                 return 1 - sum(math.exp(i * math.log(mu) - mu - math.lgamma(i + 1)) for i in range(k))
             r = 1 / phi
-            return 1 - sum(math.exp(math.lgamma(i + r) - math.lgamma(r) - math.lgamma(i + 1)
-                                    + r * math.log(r / (r + mu)) + i * math.log(mu / (r + mu)))
-                           for i in range(k))
+            return 1 - sum(
+                math.exp(
+                    math.lgamma(i + r)
+                    - math.lgamma(r)
+                    - math.lgamma(i + 1)
+                    + r * math.log(r / (r + mu))
+                    + i * math.log(mu / (r + mu))
+                )
+                for i in range(k)
+            )
+
         assert sf(t) < alpha <= sf(t - 1)
 
 
@@ -172,8 +189,9 @@ def _coverage_jump(det: MobilizationDetector) -> int:
             for polarity in mix:
                 n += 1
                 at = T0 + timedelta(hours=h, seconds=n % 3600)
-                started += sum(e.kind == "started" for e in det.observe(
-                    Observation("x", polarity, at, str(n))))
+                started += sum(
+                    e.kind == "started" for e in det.observe(Observation("x", polarity, at, str(n)))
+                )
     return started
 
 
@@ -183,10 +201,14 @@ def test_surges_of_every_polarity_are_not_mobilizations() -> None:
     reject it; the bare volume test flags it."""
     small = {"warmup_hours": 6, "min_posts": 20}
     assert _coverage_jump(MobilizationDetector(DetectorConfig(**small))) == 0
-    assert _coverage_jump(MobilizationDetector(
-        DetectorConfig(coverage_guard=None, share_alpha=0.01, **small))) == 0
-    assert _coverage_jump(MobilizationDetector(
-        DetectorConfig(coverage_guard=None, share_alpha=None, **small))) >= 1
+    assert (
+        _coverage_jump(MobilizationDetector(DetectorConfig(coverage_guard=None, share_alpha=0.01, **small)))
+        == 0
+    )
+    assert (
+        _coverage_jump(MobilizationDetector(DetectorConfig(coverage_guard=None, share_alpha=None, **small)))
+        >= 1
+    )
 
 
 def test_unwatched_polarity_and_unknown_brand() -> None:

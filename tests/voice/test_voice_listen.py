@@ -36,14 +36,18 @@ def test_listen_once_polls_mastodon_and_feeds(
         server.static("/api/v1/timelines/tag/pampers", TIMELINE, "application/json")
         server.static("/feed", RSS, "application/rss+xml", ETag='"1"')
         server.static("/atom", ATOM, "application/atom+xml")
-        sources = {"mastodon": [{"server": server.url, "hashtags": ["pampers"]}],
-                   "rss": [server.url + "/feed", server.url + "/atom"], "bluesky": False}
-        r = client.put(f"/v1/brands/{brand.id}/voice/settings", headers=auth(brand.key),
-                       json={"names": ["Pampers"], "hashtags": ["1pack1vaccine"],
-                             "sources": sources})
+        sources = {
+            "mastodon": [{"server": server.url, "hashtags": ["pampers"]}],
+            "rss": [server.url + "/feed", server.url + "/atom"],
+            "bluesky": False,
+        }
+        r = client.put(
+            f"/v1/brands/{brand.id}/voice/settings",
+            headers=auth(brand.key),
+            json={"names": ["Pampers"], "hashtags": ["1pack1vaccine"], "sources": sources},
+        )
         assert r.status_code == 200, r.text
-        svc = service.VoiceService(db, settings, detect_language=lang,
-                                   sentiment=KeywordSentiment())
+        svc = service.VoiceService(db, settings, detect_language=lang, sentiment=KeywordSentiment())
         stats = service.listen(db, settings, once=True, service=svc)
         again = service.listen(db, settings, once=True, service=svc)
     assert stats["posts"] == 3 + 3 + 1
@@ -61,8 +65,11 @@ def test_listen_streams_bluesky_and_applies_deletions(
     client: TestClient, db: Database, admin_key: str, settings: Settings
 ) -> None:
     brand = make_brand(client, db, admin_key, "Pampers")
-    client.put(f"/v1/brands/{brand.id}/voice/settings", headers=auth(brand.key),
-               json={"names": ["Pampers", "P&G"], "sources": {"bluesky": True}})
+    client.put(
+        f"/v1/brands/{brand.id}/voice/settings",
+        headers=auth(brand.key),
+        json={"names": ["Pampers", "P&G"], "sources": {"bluesky": True}},
+    )
     with fake_jetstream(JETSTREAM) as (url, paths):
         live = settings.model_copy(update={"voice_jetstream_url": url})
         svc = service.VoiceService(db, live, detect_language=lang, sentiment=KeywordSentiment())
@@ -81,23 +88,34 @@ SSE = (ASSETS / "mastodon" / "streaming_public.sse").read_bytes()
 
 
 def test_listen_streams_mastodon_with_a_token_from_the_environment(
-    client: TestClient, db: Database, admin_key: str, settings: Settings,
+    client: TestClient,
+    db: Database,
+    admin_key: str,
+    settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     brand = make_brand(client, db, admin_key, "Pampers")
     monkeypatch.setenv("TEST_MASTODON_TOKEN", "token-for-tests")
     with fake_http() as server:
         server.static("/api/v1/streaming/public", SSE, "text/event-stream")
-        r = client.put(f"/v1/brands/{brand.id}/voice/settings", headers=auth(brand.key), json={
-            "names": ["Pampers"],
-            "sources": {"mastodon": [{"server": server.url, "public": True,
-                                      "token_env": "TEST_MASTODON_TOKEN"}]}})
+        r = client.put(
+            f"/v1/brands/{brand.id}/voice/settings",
+            headers=auth(brand.key),
+            json={
+                "names": ["Pampers"],
+                "sources": {
+                    "mastodon": [{"server": server.url, "public": True, "token_env": "TEST_MASTODON_TOKEN"}]
+                },
+            },
+        )
         assert r.status_code == 200, r.text
-        bad = client.put(f"/v1/brands/{brand.id}/voice/settings", headers=auth(brand.key), json={
-            "sources": {"mastodon": [{"server": server.url, "token_env": "token-abc123"}]}})
+        bad = client.put(
+            f"/v1/brands/{brand.id}/voice/settings",
+            headers=auth(brand.key),
+            json={"sources": {"mastodon": [{"server": server.url, "token_env": "token-abc123"}]}},
+        )
         assert bad.status_code == 422  # a variable name, never the token itself
-        svc = service.VoiceService(db, settings, detect_language=lang,
-                                   sentiment=KeywordSentiment())
+        svc = service.VoiceService(db, settings, detect_language=lang, sentiment=KeywordSentiment())
         stats = service.listen(db, settings, duration=2.5, service=svc)
         streamed = [q for q in server.requests if q.path.startswith("/api/v1/streaming/public")]
     assert streamed

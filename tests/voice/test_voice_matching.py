@@ -5,8 +5,13 @@ import time
 from wefirst.voice.matching import BrandMatcher, BrandTerms, normalize
 
 BRANDS = [
-    BrandTerms("dove", names=["Dove"], handles=["Dove"], hashtags=["dovebeauty"],
-               exclusions=["mourning dove", "dove bird", "birdwatching", "colombe"]),
+    BrandTerms(
+        "dove",
+        names=["Dove"],
+        handles=["Dove"],
+        hashtags=["dovebeauty"],
+        exclusions=["mourning dove", "dove bird", "birdwatching", "colombe"],
+    ),
     BrandTerms("nestle", names=["Nestlé"], aliases=["Nestle Waters"], hashtags=["nestle"]),
     BrandTerms("pg", names=["P&G", "Procter & Gamble"], handles=["ProcterGamble"]),
     BrandTerms("va", names=["Virgin America"], handles=["VirginAmerica"]),
@@ -68,8 +73,10 @@ def test_empty_matcher_and_empty_terms() -> None:
 
 
 def test_one_regex_is_fast_for_many_brands() -> None:
-    many = [BrandTerms(f"b{i}", names=[f"brandname{i}", f"other brand {i}"],
-                       handles=[f"handle{i}"]) for i in range(2000)]
+    many = [
+        BrandTerms(f"b{i}", names=[f"brandname{i}", f"other brand {i}"], handles=[f"handle{i}"])
+        for i in range(2000)
+    ]
     matcher = BrandMatcher(many)
     text = "Just flew with brandname1999 and @handle7, never again, other brand 42! " * 3
     assert {m.brand_id for m in matcher.match(text)} == {"b1999", "b7", "b42"}

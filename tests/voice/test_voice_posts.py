@@ -34,8 +34,7 @@ def test_author_hash_is_salted_and_scoped_by_source() -> None:
         ("2015-02-24 11:35:52 -0800", datetime(2015, 2, 24, 19, 35, 52, tzinfo=UTC)),
         ("2026-03-14T14:47:22+01:00", datetime(2026, 3, 14, 13, 47, 22, tzinfo=UTC)),
         (0, datetime(1970, 1, 1, tzinfo=UTC)),
-        (datetime(2026, 1, 1, 1, tzinfo=timezone(timedelta(hours=1))),
-         datetime(2026, 1, 1, 0, tzinfo=UTC)),
+        (datetime(2026, 1, 1, 1, tzinfo=timezone(timedelta(hours=1))), datetime(2026, 1, 1, 0, tzinfo=UTC)),
     ],
 )
 def test_timestamps_become_utc(raw: object, expected: datetime) -> None:

@@ -27,20 +27,25 @@ from wefirst.voice.training import holdout_mask, metrics, split_key, validate_la
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "voice"
 
 TRAIN_TEXTS = [
-    "I love this, great service, thank you", "amazing crew, best flight ever",
-    "thanks so much, really helpful staff", "wonderful experience, highly recommend",
-    "terrible service, never again", "my bag is lost and nobody helps, awful",
-    "worst airline ever, delayed again", "rude staff and a dirty plane, disgusting",
-    "what time does boarding start?", "flight 22 leaves from gate B4",
-    "do you fly to Denver?", "is there wifi on board?",
+    "I love this, great service, thank you",
+    "amazing crew, best flight ever",
+    "thanks so much, really helpful staff",
+    "wonderful experience, highly recommend",
+    "terrible service, never again",
+    "my bag is lost and nobody helps, awful",
+    "worst airline ever, delayed again",
+    "rude staff and a dirty plane, disgusting",
+    "what time does boarding start?",
+    "flight 22 leaves from gate B4",
+    "do you fly to Denver?",
+    "is there wifi on board?",
 ]
 TRAIN_LABELS = ["positive"] * 4 + ["negative"] * 4 + ["neutral"] * 4
 
 
 @pytest.fixture(scope="module")
 def small_model() -> SentimentModel:
-    return train(TRAIN_TEXTS, TRAIN_LABELS, ["en"] * len(TRAIN_TEXTS),
-                 config=FeatureConfig(hash_bits=14))
+    return train(TRAIN_TEXTS, TRAIN_LABELS, ["en"] * len(TRAIN_TEXTS), config=FeatureConfig(hash_bits=14))
 
 
 # ------------------------------------------------------------------ the shipped model
@@ -94,7 +99,8 @@ def test_predict_output_shape_and_range() -> None:
 def test_negation_flips_the_default_model() -> None:
     model = load_default_model()
     (good, g), (not_good, ng) = model.predict(
-        ["the service was good", "the service was not good"], ["en", "en"])
+        ["the service was good", "the service was not good"], ["en", "en"]
+    )
     assert good == "positive"
     assert not_good != "positive"
     assert ng < g
@@ -130,8 +136,7 @@ def test_train_save_load_round_trip(small_model: SentimentModel, tmp_path: Path)
         small_model.save(path)
         loaded = load_model(path)
         assert loaded.predict(probe, langs) == before
-        assert np.array_equal(loaded.probabilities(probe, langs),
-                              small_model.probabilities(probe, langs))
+        assert np.array_equal(loaded.probabilities(probe, langs), small_model.probabilities(probe, langs))
         assert loaded.labels == small_model.labels
         assert loaded.config == small_model.config
     assert (tmp_path / "m.json.gz").read_bytes()[:2] == b"\x1f\x8b"
@@ -147,7 +152,8 @@ def test_two_label_model(tmp_path: Path) -> None:
     assert out[0][1] > 0 > out[1][1]
     model.save(tmp_path / "two.json")
     assert load_model(tmp_path / "two.json").predict(["thank you"], ["en"]) == model.predict(
-        ["thank you"], ["en"])
+        ["thank you"], ["en"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -186,12 +192,18 @@ def _doc(model: SentimentModel) -> dict[str, Any]:
         (lambda d: d.update(labels=["good", "bad", "ugly"]), "labels must be among"),
         (lambda d: d.update(intercept="!!notbase64"), "malformed"),
         (lambda d: d.update(coef_values=d["coef_values"][:-8]), "malformed|truncated|shape"),
-        (lambda d: d.update(coef_rows=base64.b64encode(
-            np.array([2**30], dtype="<i4").tobytes()).decode()), "malformed|out of range"),
+        (
+            lambda d: d.update(coef_rows=base64.b64encode(np.array([2**30], dtype="<i4").tobytes()).decode()),
+            "malformed|out of range",
+        ),
         (lambda d: d["config"].update(hash_bits=40), "hash_bits"),
         (lambda d: d["config"].update(unknown_option=1), "malformed"),
-        (lambda d: d.update(intercept=base64.b64encode(
-            np.array([np.nan, 0, 0], dtype="<f4").tobytes()).decode()), "NaN"),
+        (
+            lambda d: d.update(
+                intercept=base64.b64encode(np.array([np.nan, 0, 0], dtype="<f4").tobytes()).decode()
+            ),
+            "NaN",
+        ),
         (lambda d: d.update(metadata=[1, 2]), "metadata"),
     ],
 )
@@ -248,8 +260,7 @@ def test_metrics_known_values() -> None:
     pred = ["positive", "negative", "negative", "negative"]
     m = metrics(gold, pred)
     assert m["accuracy"] == 0.5
-    assert m["f1"] == {"negative": pytest.approx(0.5), "neutral": 0.0,
-                       "positive": pytest.approx(2 / 3)}
+    assert m["f1"] == {"negative": pytest.approx(0.5), "neutral": 0.0, "positive": pytest.approx(2 / 3)}
     assert m["macro_f1"] == pytest.approx((0.5 + 2 / 3) / 3)
 
 
@@ -285,9 +296,7 @@ FLOOR = {"en": 0.60, "fr": 0.55}
         ("fr_tweets_deft2017_dev.csv", "sentiment", "text", "fr"),
     ],
 )
-def test_default_model_quality_on_held_out_posts(
-    name: str, label: str, key: str, lang: str
-) -> None:
+def test_default_model_quality_on_held_out_posts(name: str, label: str, key: str, lang: str) -> None:
     """The README's bar for the shipped model: macro-F1 ≥ 0.60 in English and French, on the
     held-out part of our split (the default model never saw any of these posts)."""
     texts, gold = _read(name, "text", label, key)

@@ -53,8 +53,13 @@ def lang(text: str) -> str:
 
 
 def configure(client: TestClient, brand_id: str, key: str, **extra: object) -> None:
-    body = {"names": ["Acme"], "handles": ["acme"], "hashtags": ["acmefail"],
-            "exclusions": ["acme corner"], **extra}
+    body = {
+        "names": ["Acme"],
+        "handles": ["acme"],
+        "hashtags": ["acmefail"],
+        "exclusions": ["acme corner"],
+        **extra,
+    }
     r = client.put(f"/v1/brands/{brand_id}/voice/settings", json=body, headers=auth(key))
     assert r.status_code == 200, r.text
 
@@ -66,15 +71,22 @@ def write_csv(path: Path, surge_hour: int = 66) -> int:
     for h in range(84):
         at = T0 + timedelta(hours=h)
         k = 3 if 8 <= at.hour <= 20 else 1
-        texts = ["Acme is awful lately", "Acme delivered today", "thanks @acme"][: k] * 2
+        texts = ["Acme is awful lately", "Acme delivered today", "thanks @acme"][:k] * 2
         if h in (surge_hour, surge_hour + 1):
             texts += [f"worst service ever, Acme refund scandal #{i}" for i in range(30)]
         for i, text in enumerate(texts):
             n += 1
-            rows.append({"id": str(n), "text": text, "created_at": (at + timedelta(minutes=i)).isoformat(),
-                         "author": f"user{n % 17}"})
-    rows.append({"id": "x1", "text": "meet me at the Acme corner", "created_at": T0.isoformat(),
-                 "author": "z"})
+            rows.append(
+                {
+                    "id": str(n),
+                    "text": text,
+                    "created_at": (at + timedelta(minutes=i)).isoformat(),
+                    "author": f"user{n % 17}",
+                }
+            )
+    rows.append(
+        {"id": "x1", "text": "meet me at the Acme corner", "created_at": T0.isoformat(), "author": "z"}
+    )
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=["id", "text", "created_at", "author"])
         w.writeheader()
@@ -104,7 +116,10 @@ def test_import_is_idempotent_and_finds_the_surge(
     again = service.import_file(db, path, **cfg)  # type: ignore[arg-type]
     assert (again.new, again.episodes) == (0, 0)
     assert (count(db, voice_posts), count(db, voice_mentions), count(db, voice_episodes)) == (
-        posts, mentions, episodes)
+        posts,
+        mentions,
+        episodes,
+    )
 
     r = client.get(f"/v1/brands/{brand.id}/voice/episodes")
     assert r.status_code == 200
@@ -125,14 +140,21 @@ def test_import_reports_bad_rows_and_unknown_columns(
     configure(client, brand.id, brand.key)
     path = tmp_path / "bad.csv"
     path.write_text("text,created_at\nAcme ok,2026-03-01T00:00:00Z\nAcme,yesterday\n,2026-03-01\n")
-    report = service.import_file(db, path, settings=settings, detect_language=lang,
-                                 sentiment=KeywordSentiment(), progress=False)
+    report = service.import_file(
+        db, path, settings=settings, detect_language=lang, sentiment=KeywordSentiment(), progress=False
+    )
     assert report.new == 1
     assert [line for line, _ in report.errors] == [3, 4]
     with pytest.raises(ValueError, match="missing column"):
-        service.import_file(db, path, settings=settings, detect_language=lang,
-                            sentiment=KeywordSentiment(), progress=False,
-                            mapping=service.ColumnMapping(text="body"))
+        service.import_file(
+            db,
+            path,
+            settings=settings,
+            detect_language=lang,
+            sentiment=KeywordSentiment(),
+            progress=False,
+            mapping=service.ColumnMapping(text="body"),
+        )
 
 
 class SimClock:
@@ -144,8 +166,16 @@ class SimClock:
 
 
 def post(i: int, text: str, at: datetime) -> Post:
-    return Post("mastodon", f"https://m.example/s/{i}", f"a{i % 23}", text, at,
-                language="en", url=f"https://m.example/@x/{i}", engagement=Engagement(likes=i % 5))
+    return Post(
+        "mastodon",
+        f"https://m.example/s/{i}",
+        f"a{i % 23}",
+        text,
+        at,
+        language="en",
+        url=f"https://m.example/@x/{i}",
+        engagement=Engagement(likes=i % 5),
+    )
 
 
 def test_live_alert_arrives_within_a_minute_signed_and_retried(
@@ -157,19 +187,29 @@ def test_live_alert_arrives_within_a_minute_signed_and_retried(
     answers = [500, 200, 200]
     clock = SimClock(T0)
     with fake_http() as receiver:
+
         def hook(req: Recorded) -> tuple[int, dict[str, str], bytes]:
             received.append((clock(), req))
             return answers.pop(0), {}, b""
 
         receiver.route("/alerts", hook)
-        r = client.post(f"/v1/brands/{brand.id}/voice/alert-endpoints",
-                        json={"url": receiver.url + "/alerts"}, headers=auth(brand.key))
+        r = client.post(
+            f"/v1/brands/{brand.id}/voice/alert-endpoints",
+            json={"url": receiver.url + "/alerts"},
+            headers=auth(brand.key),
+        )
         assert r.status_code == 201
         secret = r.json()["secret"]
         transport = HttpxTransport()
-        svc = service.VoiceService(db, settings, detect_language=lang,
-                                   sentiment=KeywordSentiment(), clock=clock, transport=transport,
-                                   config=DetectorConfig(alpha=1e-3, warmup_hours=6, min_posts=10))
+        svc = service.VoiceService(
+            db,
+            settings,
+            detect_language=lang,
+            sentiment=KeywordSentiment(),
+            clock=clock,
+            transport=transport,
+            config=DetectorConfig(alpha=1e-3, warmup_hours=6, min_posts=10),
+        )
         i = 0
         surge_data_time = None
         for h in range(22):
@@ -188,8 +228,7 @@ def test_live_alert_arrives_within_a_minute_signed_and_retried(
         first_at, first = received[0]
         # the webhook left within a minute of the post that showed the episode
         assert first_at - surge_data_time < timedelta(minutes=1)
-        verify_header([secret], first.headers[SIGNATURE_HEADER], first.body,
-                      now=first_at.timestamp())
+        verify_header([secret], first.headers[SIGNATURE_HEADER], first.body, now=first_at.timestamp())
         assert first.headers["Wefirst-Event-Type"] == "voice.episode.started"
         # the receiver answered 500: the retry comes 10 s later, with a fresh signature
         clock.now += timedelta(seconds=10)
@@ -203,9 +242,15 @@ def test_live_alert_arrives_within_a_minute_signed_and_retried(
     r = client.get(f"/v1/brands/{brand.id}/voice/alert-attempts", headers=auth(brand.key))
     assert [a["attempt"] for a in r.json()["data"]] == [2, 1]
     # a restart replays recent history but never alerts the same episode twice
-    svc2 = service.VoiceService(db, settings, detect_language=lang, sentiment=KeywordSentiment(),
-                                clock=clock, transport=HttpxTransport(),
-                                config=DetectorConfig(alpha=1e-3, warmup_hours=6, min_posts=10))
+    svc2 = service.VoiceService(
+        db,
+        settings,
+        detect_language=lang,
+        sentiment=KeywordSentiment(),
+        clock=clock,
+        transport=HttpxTransport(),
+        config=DetectorConfig(alpha=1e-3, warmup_hours=6, min_posts=10),
+    )
     assert svc2.warm_up() > 0
     assert count(db, voice_alert_attempts) == 2
 
@@ -229,8 +274,15 @@ def test_airline_data_imports_as_is_for_airline_brands(
     client: TestClient, db: Database, admin_key: str, settings: Settings
 ) -> None:
     ids = service.ensure_airline_brands(db)
-    report = service.import_file(db, AIRLINE, settings=settings, use_source_labels=True,
-                                 detect_language=lang, sentiment=KeywordSentiment(), progress=False)
+    report = service.import_file(
+        db,
+        AIRLINE,
+        settings=settings,
+        use_source_labels=True,
+        detect_language=lang,
+        sentiment=KeywordSentiment(),
+        progress=False,
+    )
     assert report.preset == "airline"
     assert report.errors == []
     assert report.new == 10_270 - 114 - (report.posts - report.matched)
@@ -260,8 +312,9 @@ def test_demo_step_imports_the_airline_data_as_recent_posts(
     assert ctx.urls["Voice episodes (Atom)"].endswith("/voice/episodes.atom")
     assert count(db, voice_posts) == 10_270 - 114 - 4  # 4 tweets name no airline handle
     now = datetime.now(UTC)
-    series = client.get(f"/v1/brands/{ctx.ids['voice_United']}/voice/series",
-                        params={"granularity": "day"}).json()["data"]
+    series = client.get(
+        f"/v1/brands/{ctx.ids['voice_United']}/voice/series", params={"granularity": "day"}
+    ).json()["data"]
     last = datetime.fromisoformat(series[-1]["t"])
     assert now - timedelta(days=8) <= last <= now
     assert last.weekday() == datetime(2015, 2, 24).weekday()  # weekdays are kept
@@ -277,47 +330,71 @@ def test_pending_retries_survive_a_restart_and_deliveries_can_be_replayed(
     answers = [503, 200, 200]
     bodies: list[bytes] = []
     with fake_http() as receiver:
+
         def hook(req: Recorded) -> tuple[int, dict[str, str], bytes]:
             bodies.append(req.body)
             return answers.pop(0), {}, b""
 
         receiver.route("/alerts", hook)
-        secret = client.post(f"/v1/brands/{brand.id}/voice/alert-endpoints",
-                             json={"url": receiver.url + "/alerts"},
-                             headers=auth(brand.key)).json()["secret"]
-        first = service.VoiceService(db, settings, detect_language=lang,
-                                     sentiment=KeywordSentiment(), clock=clock)
-        episode = Episode(key=f"{brand.id}:negative:x", brand_id=brand.id, polarity="negative",
-                          start=T0, detected_at=T0, peak_hour=T0, peak_count=30,
-                          peak_expected=3.0, posts=30, expected=3.0)
+        secret = client.post(
+            f"/v1/brands/{brand.id}/voice/alert-endpoints",
+            json={"url": receiver.url + "/alerts"},
+            headers=auth(brand.key),
+        ).json()["secret"]
+        first = service.VoiceService(
+            db, settings, detect_language=lang, sentiment=KeywordSentiment(), clock=clock
+        )
+        episode = Episode(
+            key=f"{brand.id}:negative:x",
+            brand_id=brand.id,
+            polarity="negative",
+            start=T0,
+            detected_at=T0,
+            peak_hour=T0,
+            peak_count=30,
+            peak_expected=3.0,
+            posts=30,
+            expected=3.0,
+        )
         first.sink([DetectorEvent("started", episode)])
         first.sink([DetectorEvent("started", episode)])  # the same episode again: no 2nd alert
         assert len(bodies) == 1
         # the process stops before the retry; a new one resumes it from the attempt log
         clock.now = T0 + timedelta(seconds=10)
-        second = service.VoiceService(db, settings, detect_language=lang,
-                                      sentiment=KeywordSentiment(), clock=clock)
+        second = service.VoiceService(
+            db, settings, detect_language=lang, sentiment=KeywordSentiment(), clock=clock
+        )
         assert service.resume_pending(db, second.dispatcher) == 1
         second.tick()
         assert len(bodies) == 2
         assert bodies[1] == bodies[0]
         assert service.resume_pending(db, second.dispatcher) == 0  # delivered: nothing pending
-        log = client.get(f"/v1/brands/{brand.id}/voice/alert-attempts",
-                         headers=auth(brand.key)).json()["data"]
+        log = client.get(f"/v1/brands/{brand.id}/voice/alert-attempts", headers=auth(brand.key)).json()[
+            "data"
+        ]
         assert [(a["attempt"], a["ok"]) for a in log] == [(2, True), (1, False)]
         assert log[0]["delivery_id"] == log[1]["delivery_id"]
         replay = client.post(
             f"/v1/brands/{brand.id}/voice/alert-attempts/{log[0]['delivery_id']}/replay",
-            headers=auth(brand.key))
+            headers=auth(brand.key),
+        )
         assert replay.status_code == 200, replay.text
         assert replay.json()["ok"] is True
         assert replay.json()["delivery_id"] != log[0]["delivery_id"]
         other = make_brand(client, db, admin_key, "Other")
-        assert client.post(
-            f"/v1/brands/{brand.id}/voice/alert-attempts/{log[0]['delivery_id']}/replay",
-            headers=auth(other.key)).status_code == 403
-        assert client.post(f"/v1/brands/{brand.id}/voice/alert-attempts/dly_nope/replay",
-                           headers=auth(brand.key)).status_code == 404
+        assert (
+            client.post(
+                f"/v1/brands/{brand.id}/voice/alert-attempts/{log[0]['delivery_id']}/replay",
+                headers=auth(other.key),
+            ).status_code
+            == 403
+        )
+        assert (
+            client.post(
+                f"/v1/brands/{brand.id}/voice/alert-attempts/dly_nope/replay", headers=auth(brand.key)
+            ).status_code
+            == 404
+        )
     assert len(bodies) == 3
     assert bodies[2] == bodies[0]
     received = json.loads(bodies[0])

@@ -39,8 +39,10 @@ def test_csv_with_quoted_newlines_mapping_and_bad_rows(tmp_path: Path) -> None:
         '4,"said ""hi""",2026-03-14 11:00:00 +0100,dee\r\n',
         encoding="utf-8",
     )
-    mapping = ColumnMapping.from_options(ColumnMapping(), {
-        "id": "msg_id", "text": "body", "created_at": "when", "author": "who", "language": ""})
+    mapping = ColumnMapping.from_options(
+        ColumnMapping(),
+        {"id": "msg_id", "text": "body", "created_at": "when", "author": "who", "language": ""},
+    )
     read = read_file(path, SALT, mapping=mapping)
     assert [p.external_id for p in read.posts] == ["1", "4"]  # by time; ties keep file order
     assert read.posts[0].text == "line one\nline two, with comma"

@@ -32,8 +32,13 @@ def test_parse_fixture_statuses() -> None:
 
 def test_boost_counts_its_inner_status_and_private_posts_are_skipped() -> None:
     inner = json.loads(TIMELINE)[0]
-    wrapper = {"id": "9", "uri": "https://x.example/boost/9", "reblog": inner,
-               "created_at": "2026-03-15T00:00:00Z", "content": ""}
+    wrapper = {
+        "id": "9",
+        "uri": "https://x.example/boost/9",
+        "reblog": inner,
+        "created_at": "2026-03-15T00:00:00Z",
+        "content": "",
+    }
     boosted = parse_status(wrapper, SALT)
     assert boosted is not None
     assert boosted.external_id == inner["uri"]
@@ -42,8 +47,12 @@ def test_boost_counts_its_inner_status_and_private_posts_are_skipped() -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    [[], "x", {"content": "no uri", "created_at": "2026-03-14T00:00:00Z"},
-     {"uri": "u", "created_at": "not a date", "content": "x"}],
+    [
+        [],
+        "x",
+        {"content": "no uri", "created_at": "2026-03-14T00:00:00Z"},
+        {"uri": "u", "created_at": "not a date", "content": "x"},
+    ],
 )
 def test_bad_statuses_raise_the_parse_error(bad: object) -> None:
     with pytest.raises(PostParseError):

@@ -27,8 +27,7 @@ def test_rss_items_including_one_without_guid() -> None:
 
 
 def test_atom_entry() -> None:
-    [post] = parse_feed(ATOM, "https://dad-on-duty.example/atom.xml", SALT,
-                        "application/atom+xml")
+    [post] = parse_feed(ATOM, "https://dad-on-duty.example/atom.xml", SALT, "application/atom+xml")
     assert post.external_id == "tag:dad-on-duty.example,2026-03-14:/posts/nappies-vaccines"
     assert post.text.startswith("Nappies that fund vaccines")
     assert "Pampers" in post.text

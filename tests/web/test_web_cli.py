@@ -14,25 +14,58 @@ from wefirst.web import sessions
 from factories import make_brand
 
 
-def test_add_user_from_an_environment_password(client: TestClient, db: Database,
-                                               admin_key: str, settings: Settings,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_add_user_from_an_environment_password(
+    client: TestClient, db: Database, admin_key: str, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     brand = make_brand(client, db, admin_key)
     monkeypatch.setenv("WEFIRST_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("TEAM_PW", "a long enough password")
     runner = CliRunner()
-    result = runner.invoke(web_cli.app, ["add-user", "--email", "team@pampy.example",
-                                         "--role", "brand", "--owner", brand.id,
-                                         "--password-env", "TEAM_PW"])
+    result = runner.invoke(
+        web_cli.app,
+        [
+            "add-user",
+            "--email",
+            "team@pampy.example",
+            "--role",
+            "brand",
+            "--owner",
+            brand.id,
+            "--password-env",
+            "TEAM_PW",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "team@pampy.example (brand for" in result.output
     with db.read() as conn:
         assert sessions.check_password(conn, "team@pampy.example", "a long enough password")
-    again = runner.invoke(web_cli.app, ["add-user", "--email", "TEAM@pampy.example",
-                                        "--role", "brand", "--owner", brand.id,
-                                        "--no-password"])
+    again = runner.invoke(
+        web_cli.app,
+        [
+            "add-user",
+            "--email",
+            "TEAM@pampy.example",
+            "--role",
+            "brand",
+            "--owner",
+            brand.id,
+            "--no-password",
+        ],
+    )
     assert again.exit_code == 2
     assert "already exists" in again.output
-    unset = runner.invoke(web_cli.app, ["add-user", "--email", "x@pampy.example", "--role",
-                                        "brand", "--owner", brand.id, "--password-env", "NOPE"])
+    unset = runner.invoke(
+        web_cli.app,
+        [
+            "add-user",
+            "--email",
+            "x@pampy.example",
+            "--role",
+            "brand",
+            "--owner",
+            brand.id,
+            "--password-env",
+            "NOPE",
+        ],
+    )
     assert unset.exit_code != 0

@@ -19,8 +19,7 @@ from factories import auth, make_beneficiary, make_brand
 PASSWORD = "correct horse battery staple"
 
 
-def add_user(db: Database, email: str, role: str, owner: str | None,
-             password: str | None = PASSWORD) -> None:
+def add_user(db: Database, email: str, role: str, owner: str | None, password: str | None = PASSWORD) -> None:
     with db.write() as conn:
         sessions.create_user(conn, email, role, owner, password)
 
@@ -28,8 +27,9 @@ def add_user(db: Database, email: str, role: str, owner: str | None,
 def signed_in(app: FastAPI, email: str, password: str = PASSWORD) -> TestClient:
     web = TestClient(with_pages(app))
     token = csrf_of(web.get("/signin").text)
-    r = web.post("/signin", data={"email": email, "password": password, "csrf_token": token},
-                 follow_redirects=False)
+    r = web.post(
+        "/signin", data={"email": email, "password": password, "csrf_token": token}, follow_redirects=False
+    )
     assert r.status_code == 303, r.text
     assert r.headers["location"] == "/console"
     cookie = r.headers["set-cookie"]
@@ -38,18 +38,19 @@ def signed_in(app: FastAPI, email: str, password: str = PASSWORD) -> TestClient:
     return web
 
 
-def test_password_sign_in_and_wrong_password(app: FastAPI, client: TestClient, db: Database,
-                                             admin_key: str) -> None:
+def test_password_sign_in_and_wrong_password(
+    app: FastAPI, client: TestClient, db: Database, admin_key: str
+) -> None:
     brand = make_brand(client, db, admin_key)
     add_user(db, "Team@Pampy.example", "brand", brand.id)
     web = TestClient(with_pages(app))
     token = csrf_of(web.get("/signin").text)
-    bad = web.post("/signin", data={"email": "team@pampy.example", "password": "nope" * 4,
-                                    "csrf_token": token})
+    bad = web.post(
+        "/signin", data={"email": "team@pampy.example", "password": "nope" * 4, "csrf_token": token}
+    )
     assert bad.status_code == 401
     assert "Wrong email or password." in bad.text
-    unknown = web.post("/signin", data={"email": "who@x.example", "password": PASSWORD,
-                                        "csrf_token": token})
+    unknown = web.post("/signin", data={"email": "who@x.example", "password": PASSWORD, "csrf_token": token})
     assert unknown.status_code == 401
     web = signed_in(app, "team@pampy.example")
     console = web.get("/console/brand")
@@ -57,34 +58,43 @@ def test_password_sign_in_and_wrong_password(app: FastAPI, client: TestClient, d
     assert "Brand console — Pampy" in text_of(console.text)
 
 
-def test_forms_without_a_valid_csrf_token_are_refused(app: FastAPI, client: TestClient,
-                                                      db: Database, admin_key: str) -> None:
+def test_forms_without_a_valid_csrf_token_are_refused(
+    app: FastAPI, client: TestClient, db: Database, admin_key: str
+) -> None:
     brand = make_brand(client, db, admin_key)
     add_user(db, "team@pampy.example", "brand", brand.id)
     web = TestClient(with_pages(app))
     web.get("/signin")
     for token in ("", "forged", csrf_of(TestClient(with_pages(app)).get("/signin").text)):
-        r = web.post("/signin", data={"email": "team@pampy.example", "password": PASSWORD,
-                                      "csrf_token": token}, follow_redirects=False)
+        r = web.post(
+            "/signin",
+            data={"email": "team@pampy.example", "password": PASSWORD, "csrf_token": token},
+            follow_redirects=False,
+        )
         assert r.status_code == 403, token  # another browser's token does not fit this cookie
     # a signed-in session does not make a token-less POST acceptable either
     web = TestClient(with_pages(app))
     before = csrf_of(web.get("/signin").text)
-    r = web.post("/signin", data={"email": "team@pampy.example", "password": PASSWORD,
-                                  "csrf_token": before}, follow_redirects=False)
+    r = web.post(
+        "/signin",
+        data={"email": "team@pampy.example", "password": PASSWORD, "csrf_token": before},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     r = web.post("/console/brand/keys", data={"label": "x"})
     assert r.status_code == 403
     # nor one issued before signing in: tokens are bound to the session
     r = web.post("/console/brand/keys", data={"label": "x", "csrf_token": before})
     assert r.status_code == 403
-    r = web.post("/console/brand/keys", data={"label": "x",
-                                               "csrf_token": csrf_of(web.get("/console/brand").text)})
+    r = web.post(
+        "/console/brand/keys", data={"label": "x", "csrf_token": csrf_of(web.get("/console/brand").text)}
+    )
     assert r.status_code == 200
 
 
-def test_consoles_need_a_session_and_the_right_role(app: FastAPI, client: TestClient,
-                                                    db: Database, admin_key: str) -> None:
+def test_consoles_need_a_session_and_the_right_role(
+    app: FastAPI, client: TestClient, db: Database, admin_key: str
+) -> None:
     anonymous = TestClient(with_pages(app))
     for path in ("/console", "/console/brand", "/console/beneficiary", "/console/publisher"):
         r = anonymous.get(path, follow_redirects=False)
@@ -92,25 +102,36 @@ def test_consoles_need_a_session_and_the_right_role(app: FastAPI, client: TestCl
     ben = make_beneficiary(client, db, admin_key)
     add_user(db, "ngo@vfa.example", "beneficiary", ben.id)
     web = signed_in(app, "ngo@vfa.example")
-    assert web.get("/console", follow_redirects=False).headers["location"] == \
-        "/console/beneficiary"
+    assert web.get("/console", follow_redirects=False).headers["location"] == "/console/beneficiary"
     assert web.get("/console/brand").status_code == 403
 
 
-def test_brand_creates_and_edits_a_campaign(app: FastAPI, client: TestClient, db: Database,
-                                            admin_key: str) -> None:
+def test_brand_creates_and_edits_a_campaign(
+    app: FastAPI, client: TestClient, db: Database, admin_key: str
+) -> None:
     brand = make_brand(client, db, admin_key)
     ben = make_beneficiary(client, db, admin_key)
     add_user(db, "team@pampy.example", "brand", brand.id)
     web = signed_in(app, "team@pampy.example")
     page = web.get("/console/brand")
     form = {
-        "csrf_token": csrf_of(page.text), "name": "Water for clicks", "beneficiary_id": ben.id,
-        "currency": "EUR", "starts": "2026-01-01", "ends": "2026-12-31",
-        "unit_en_one": "day of water", "unit_en_many": "days of water",
-        "unit_fr_one": "jour d'eau", "unit_fr_many": "jours d'eau",
-        "cost": "0.25", "cost_source": "NGO budget 2026", "cost_date": "2026-01-10",
-        "rule_kind": "per_click", "rule_value": "1", "skus": "", "cap_total_units": "1000",
+        "csrf_token": csrf_of(page.text),
+        "name": "Water for clicks",
+        "beneficiary_id": ben.id,
+        "currency": "EUR",
+        "starts": "2026-01-01",
+        "ends": "2026-12-31",
+        "unit_en_one": "day of water",
+        "unit_en_many": "days of water",
+        "unit_fr_one": "jour d'eau",
+        "unit_fr_many": "jours d'eau",
+        "cost": "0.25",
+        "cost_source": "NGO budget 2026",
+        "cost_date": "2026-01-10",
+        "rule_kind": "per_click",
+        "rule_value": "1",
+        "skus": "",
+        "cap_total_units": "1000",
         "status": "active",
     }
     bad = web.post("/console/brand/campaigns", data={**form, "cost": "0.251"})
@@ -128,24 +149,38 @@ def test_brand_creates_and_edits_a_campaign(app: FastAPI, client: TestClient, db
 
     edit_page = web.get(created.headers["location"])
     assert "Saved." in edit_page.text
-    r = web.post(f"/console/brand/campaigns/{cid.group(1)}",
-                 data={"csrf_token": csrf_of(edit_page.text), "name": "Water for every click",
-                       "cap_total_units": "2000", "rule_kind": "per_click",
-                       "rule_value": "2"}, follow_redirects=False)
+    r = web.post(
+        f"/console/brand/campaigns/{cid.group(1)}",
+        data={
+            "csrf_token": csrf_of(edit_page.text),
+            "name": "Water for every click",
+            "cap_total_units": "2000",
+            "rule_kind": "per_click",
+            "rule_value": "2",
+        },
+        follow_redirects=False,
+    )
     assert r.status_code == 303
-    r = web.post(f"/console/brand/campaigns/{cid.group(1)}/status",
-                 data={"csrf_token": csrf_of(edit_page.text), "status": "paused"},
-                 follow_redirects=False)
+    r = web.post(
+        f"/console/brand/campaigns/{cid.group(1)}/status",
+        data={"csrf_token": csrf_of(edit_page.text), "status": "paused"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     api = client.get(f"/v1/campaigns/{cid.group(1)}", headers=auth(brand.key)).json()
     assert (api["name"], api["caps"]["total_units"], api["status"], api["version"]) == (
-        "Water for every click", 2000, "paused", 3)
+        "Water for every click",
+        2000,
+        "paused",
+        3,
+    )
     assert api["rules"] == [{"kind": "per_click", "units_per_click": 2}]
     assert "2 days of water" in api["disclosure"]["en"]
 
 
-def test_brand_cannot_touch_another_brands_campaign(app: FastAPI, client: TestClient,
-                                                    db: Database, admin_key: str) -> None:
+def test_brand_cannot_touch_another_brands_campaign(
+    app: FastAPI, client: TestClient, db: Database, admin_key: str
+) -> None:
     story = seed_story(client, db, admin_key)
     rival = make_brand(client, db, admin_key, name="Rival")
     add_user(db, "rival@rival.example", "brand", rival.id)
@@ -153,21 +188,23 @@ def test_brand_cannot_touch_another_brands_campaign(app: FastAPI, client: TestCl
     token = csrf_of(web.get("/console/brand").text)
     # the campaign is public, so the wall answers 403 (as the API does), not 404
     assert web.get(f"/console/brand/campaigns/{story.campaign_id}").status_code == 403
-    r = web.post(f"/console/brand/campaigns/{story.campaign_id}/status",
-                 data={"csrf_token": token, "status": "ended"})
+    r = web.post(
+        f"/console/brand/campaigns/{story.campaign_id}/status", data={"csrf_token": token, "status": "ended"}
+    )
     assert r.status_code == 403
     api = client.get(f"/v1/campaigns/{story.campaign_id}", headers=auth(story.brand.key))
     assert api.json()["status"] == "active"
 
 
-def test_api_keys_are_shown_once_and_revocable(app: FastAPI, client: TestClient, db: Database,
-                                               admin_key: str) -> None:
+def test_api_keys_are_shown_once_and_revocable(
+    app: FastAPI, client: TestClient, db: Database, admin_key: str
+) -> None:
     brand = make_brand(client, db, admin_key)
     add_user(db, "team@pampy.example", "brand", brand.id)
     web = signed_in(app, "team@pampy.example")
-    page = web.post("/console/brand/keys",
-                    data={"csrf_token": csrf_of(web.get("/console/brand").text),
-                          "label": "shop"})
+    page = web.post(
+        "/console/brand/keys", data={"csrf_token": csrf_of(web.get("/console/brand").text), "label": "shop"}
+    )
     assert page.status_code == 200
     assert page.headers["cache-control"] == "no-store"
     secret = re.search(r'<code id="new-key">(sk_live_brand_[\w-]+)</code>', page.text)
@@ -177,13 +214,13 @@ def test_api_keys_are_shown_once_and_revocable(app: FastAPI, client: TestClient,
     assert secret.group(1) not in again
     key_id = re.search(r"<td>shop</td>.*?/console/brand/keys/(key_\w+)/revoke", again, re.S)
     assert key_id
-    web.post(f"/console/brand/keys/{key_id.group(1)}/revoke",
-             data={"csrf_token": csrf_of(again)})
+    web.post(f"/console/brand/keys/{key_id.group(1)}/revoke", data={"csrf_token": csrf_of(again)})
     assert client.get("/v1/brands/" + brand.id, headers=auth(secret.group(1))).status_code == 401
 
 
-def test_beneficiary_confirms_disputes_and_reports(app: FastAPI, client: TestClient,
-                                                   db: Database, admin_key: str) -> None:
+def test_beneficiary_confirms_disputes_and_reports(
+    app: FastAPI, client: TestClient, db: Database, admin_key: str
+) -> None:
     story = seed_story(client, db, admin_key)
     add_user(db, "ngo@vfa.example", "beneficiary", story.beneficiary.id)
     web = signed_in(app, "ngo@vfa.example")
@@ -191,48 +228,65 @@ def test_beneficiary_confirms_disputes_and_reports(app: FastAPI, client: TestCli
     assert f'id="stl-{story.settlement_ids[1]}"' in page.text  # the one still awaiting
     assert f'id="stl-{story.settlement_ids[0]}"' not in page.text  # already confirmed
     token = csrf_of(page.text)
-    r = web.post(f"/console/beneficiary/settlements/{story.settlement_ids[1]}/dispute",
-                 data={"csrf_token": token, "note": "not on our statement"},
-                 follow_redirects=False)
+    r = web.post(
+        f"/console/beneficiary/settlements/{story.settlement_ids[1]}/dispute",
+        data={"csrf_token": token, "note": "not on our statement"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     api = client.get(f"/v1/settlements/{story.settlement_ids[1]}").json()
     assert (api["status"], api["decision_note"]) == ("disputed", "not on our statement")
     # deciding twice is refused and changes nothing
-    again = web.post(f"/console/beneficiary/settlements/{story.settlement_ids[1]}/confirm",
-                     data={"csrf_token": token})
+    again = web.post(
+        f"/console/beneficiary/settlements/{story.settlement_ids[1]}/confirm", data={"csrf_token": token}
+    )
     assert again.status_code == 409
-    bad = web.post("/console/beneficiary/deliveries",
-                   data={"csrf_token": token, "campaign_id": story.campaign_id, "units": "2",
-                         "period_start": "2026-04-01", "period_end": "2026-04-30",
-                         "evidence_url": "http://insecure.example/report"})
+    bad = web.post(
+        "/console/beneficiary/deliveries",
+        data={
+            "csrf_token": token,
+            "campaign_id": story.campaign_id,
+            "units": "2",
+            "period_start": "2026-04-01",
+            "period_end": "2026-04-30",
+            "evidence_url": "http://insecure.example/report",
+        },
+    )
     assert bad.status_code == 422
-    ok = web.post("/console/beneficiary/deliveries",
-                  data={"csrf_token": token, "campaign_id": story.campaign_id, "units": "2",
-                        "period_start": "2026-04-01", "period_end": "2026-04-30",
-                        "evidence_url": "https://vfa.example/april.pdf"},
-                  follow_redirects=False)
+    ok = web.post(
+        "/console/beneficiary/deliveries",
+        data={
+            "csrf_token": token,
+            "campaign_id": story.campaign_id,
+            "units": "2",
+            "period_start": "2026-04-01",
+            "period_end": "2026-04-30",
+            "evidence_url": "https://vfa.example/april.pdf",
+        },
+        follow_redirects=False,
+    )
     assert ok.status_code == 303
     balance = client.get(f"/v1/campaigns/{story.campaign_id}/balance").json()
     assert balance["delivered"]["units"] == 8
     assert balance["paid_disputed"]["amount"] == 90
 
 
-def test_other_beneficiary_cannot_decide(app: FastAPI, client: TestClient, db: Database,
-                                         admin_key: str) -> None:
+def test_other_beneficiary_cannot_decide(
+    app: FastAPI, client: TestClient, db: Database, admin_key: str
+) -> None:
     story = seed_story(client, db, admin_key)
     other = make_beneficiary(client, db, admin_key, name="Other NGO")
     add_user(db, "other@ngo.example", "beneficiary", other.id)
     web = signed_in(app, "other@ngo.example")
     token = csrf_of(web.get("/console/beneficiary").text)
-    r = web.post(f"/console/beneficiary/settlements/{story.settlement_ids[1]}/confirm",
-                 data={"csrf_token": token})
+    r = web.post(
+        f"/console/beneficiary/settlements/{story.settlement_ids[1]}/confirm", data={"csrf_token": token}
+    )
     assert r.status_code == 403
-    assert client.get(f"/v1/settlements/{story.settlement_ids[1]}").json()["status"] == \
-        "reported"
+    assert client.get(f"/v1/settlements/{story.settlement_ids[1]}").json()["status"] == "reported"
 
 
-def test_magic_link_signs_in_once(app: FastAPI, client: TestClient, db: Database,
-                                  admin_key: str) -> None:
+def test_magic_link_signs_in_once(app: FastAPI, client: TestClient, db: Database, admin_key: str) -> None:
     brand = make_brand(client, db, admin_key)
     add_user(db, "team@pampy.example", "brand", brand.id, password=None)
     mailer = MemoryMailer()
@@ -249,8 +303,7 @@ def test_magic_link_signs_in_once(app: FastAPI, client: TestClient, db: Database
     assert link
     landing = web.get(link.group(1))
     assert landing.headers["referrer-policy"] == "no-referrer"
-    r = web.post(link.group(1), data={"csrf_token": csrf_of(landing.text)},
-                 follow_redirects=False)
+    r = web.post(link.group(1), data={"csrf_token": csrf_of(landing.text)}, follow_redirects=False)
     assert (r.status_code, r.headers["location"]) == (303, "/console")
     assert web.get("/console/brand").status_code == 200
     second = TestClient(with_pages(app))
@@ -259,13 +312,15 @@ def test_magic_link_signs_in_once(app: FastAPI, client: TestClient, db: Database
     assert r.status_code == 400
     assert "invalid or has expired" in r.text
     # a password-less account cannot be entered with any password
-    r = second.post("/signin", data={"email": "team@pampy.example", "password": "",
-                                     "csrf_token": csrf_of(landing.text)})
+    r = second.post(
+        "/signin", data={"email": "team@pampy.example", "password": "", "csrf_token": csrf_of(landing.text)}
+    )
     assert r.status_code == 401
 
 
-def test_sign_out_ends_the_session_everywhere(app: FastAPI, client: TestClient, db: Database,
-                                              admin_key: str) -> None:
+def test_sign_out_ends_the_session_everywhere(
+    app: FastAPI, client: TestClient, db: Database, admin_key: str
+) -> None:
     brand = make_brand(client, db, admin_key)
     add_user(db, "team@pampy.example", "brand", brand.id)
     web = signed_in(app, "team@pampy.example")
@@ -277,31 +332,43 @@ def test_sign_out_ends_the_session_everywhere(app: FastAPI, client: TestClient, 
     assert replay.get("/console/brand", follow_redirects=False).status_code == 303
 
 
-def test_failed_sign_ins_are_throttled(app: FastAPI, client: TestClient, db: Database,
-                                       admin_key: str) -> None:
+def test_failed_sign_ins_are_throttled(
+    app: FastAPI, client: TestClient, db: Database, admin_key: str
+) -> None:
     app.state.settings.web_signin_attempts_per_hour = 3
     brand = make_brand(client, db, admin_key)
     add_user(db, "team@pampy.example", "brand", brand.id)
     web = TestClient(with_pages(app))
     token = csrf_of(web.get("/signin").text)
-    codes = [web.post("/signin", data={"email": "team@pampy.example", "password": "wrong" * 3,
-                                       "csrf_token": token}).status_code for _ in range(4)]
+    codes = [
+        web.post(
+            "/signin", data={"email": "team@pampy.example", "password": "wrong" * 3, "csrf_token": token}
+        ).status_code
+        for _ in range(4)
+    ]
     assert codes == [401, 401, 401, 429]
     # even the right password waits now
-    right = web.post("/signin", data={"email": "team@pampy.example", "password": PASSWORD,
-                                      "csrf_token": token}, follow_redirects=False)
+    right = web.post(
+        "/signin",
+        data={"email": "team@pampy.example", "password": PASSWORD, "csrf_token": token},
+        follow_redirects=False,
+    )
     assert right.status_code == 429
 
 
-@pytest.mark.parametrize(("email", "role", "owner", "password"), [
-    ("not-an-email", "brand", "brd_x", PASSWORD),
-    ("a@b.example", "wizard", "brd_x", PASSWORD),
-    ("a@b.example", "brand", None, PASSWORD),
-    ("a@b.example", "admin", "brd_x", PASSWORD),
-    ("a@b.example", "brand", "brd_x", "short"),
-])
-def test_bad_console_users_are_refused(db: Database, email: str, role: str, owner: str | None,
-                                       password: str) -> None:
+@pytest.mark.parametrize(
+    ("email", "role", "owner", "password"),
+    [
+        ("not-an-email", "brand", "brd_x", PASSWORD),
+        ("a@b.example", "wizard", "brd_x", PASSWORD),
+        ("a@b.example", "brand", None, PASSWORD),
+        ("a@b.example", "admin", "brd_x", PASSWORD),
+        ("a@b.example", "brand", "brd_x", "short"),
+    ],
+)
+def test_bad_console_users_are_refused(
+    db: Database, email: str, role: str, owner: str | None, password: str
+) -> None:
     from wefirst.errors import Invalid
 
     with pytest.raises(Invalid), db.write() as conn:
@@ -316,46 +383,57 @@ def test_emails_are_unique_case_insensitively(db: Database) -> None:
         add_user(db, "team@pampy.EXAMPLE", "admin", None)
 
 
-def test_brand_connects_a_shop_and_rotates_its_secret(app: FastAPI, client: TestClient,
-                                                      db: Database, admin_key: str) -> None:
+def test_brand_connects_a_shop_and_rotates_its_secret(
+    app: FastAPI, client: TestClient, db: Database, admin_key: str
+) -> None:
     brand = make_brand(client, db, admin_key)
     add_user(db, "team@pampy.example", "brand", brand.id)
     web = signed_in(app, "team@pampy.example")
     token = csrf_of(web.get("/console/brand").text)
-    missing = web.post("/console/brand/connectors",
-                       data={"csrf_token": token, "platform": "shopify",
-                             "account": "pampy.myshopify.com", "secret": ""})
+    missing = web.post(
+        "/console/brand/connectors",
+        data={"csrf_token": token, "platform": "shopify", "account": "pampy.myshopify.com", "secret": ""},
+    )
     assert missing.status_code == 422
     assert "webhook signing secret" in missing.text
-    r = web.post("/console/brand/connectors",
-                 data={"csrf_token": token, "platform": "shopify",
-                       "account": "pampy.myshopify.com", "secret": "first-secret"},
-                 follow_redirects=False)
+    r = web.post(
+        "/console/brand/connectors",
+        data={
+            "csrf_token": token,
+            "platform": "shopify",
+            "account": "pampy.myshopify.com",
+            "secret": "first-secret",
+        },
+        follow_redirects=False,
+    )
     assert r.status_code == 303, r.text
     [conn] = client.get("/v1/connectors", headers=auth(brand.key)).json()["data"]
     assert conn["account"] == "pampy.myshopify.com"
     page = web.get("/console/brand").text
     assert conn["webhook_url"] in page
     assert "first-secret" not in page
-    web.post(f"/console/brand/connectors/{conn['id']}/secrets",
-             data={"csrf_token": token, "secret": "second-secret"})
+    web.post(
+        f"/console/brand/connectors/{conn['id']}/secrets",
+        data={"csrf_token": token, "secret": "second-secret"},
+    )
     old = conn["secrets"][0]["id"]
-    web.post(f"/console/brand/connectors/{conn['id']}/secrets/{old}/retire",
-             data={"csrf_token": token})
+    web.post(f"/console/brand/connectors/{conn['id']}/secrets/{old}/retire", data={"csrf_token": token})
     after = client.get(f"/v1/connectors/{conn['id']}", headers=auth(brand.key)).json()
     assert [s["active"] for s in after["secrets"]] == [False, True]
     # another brand's console cannot touch this connection
     rival = make_brand(client, db, admin_key, name="Rival")
     add_user(db, "rival@rival.example", "brand", rival.id)
     other = signed_in(app, "rival@rival.example")
-    r = other.post(f"/console/brand/connectors/{conn['id']}/secrets",
-                   data={"csrf_token": csrf_of(other.get("/console/brand").text),
-                         "secret": "hijack"})
+    r = other.post(
+        f"/console/brand/connectors/{conn['id']}/secrets",
+        data={"csrf_token": csrf_of(other.get("/console/brand").text), "secret": "hijack"},
+    )
     assert r.status_code == 404
 
 
-def test_admin_acts_for_the_brand_named_in_the_address(app: FastAPI, client: TestClient,
-                                                       db: Database, admin_key: str) -> None:
+def test_admin_acts_for_the_brand_named_in_the_address(
+    app: FastAPI, client: TestClient, db: Database, admin_key: str
+) -> None:
     brand = make_brand(client, db, admin_key)
     add_user(db, "ops@wefirst.example", "admin", None)
     web = signed_in(app, "ops@wefirst.example")
@@ -363,7 +441,8 @@ def test_admin_acts_for_the_brand_named_in_the_address(app: FastAPI, client: Tes
     page = web.get(f"/console/brand?brand={brand.id}")
     assert page.status_code == 200
     assert f'action="/console/brand/keys?brand={brand.id}"' in page.text
-    r = web.post(f"/console/brand/keys?brand={brand.id}",
-                 data={"csrf_token": csrf_of(page.text), "label": "ops"})
+    r = web.post(
+        f"/console/brand/keys?brand={brand.id}", data={"csrf_token": csrf_of(page.text), "label": "ops"}
+    )
     assert r.status_code == 200
     assert re.search(r'<code id="new-key">sk_live_brand_', r.text)

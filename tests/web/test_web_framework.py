@@ -52,8 +52,7 @@ def client() -> TestClient:
         ("xx", None, "fr", "fr"),
     ],
 )
-def test_locale_negotiation(param: str | None, cookie: str | None, header: str | None,
-                            expected: str) -> None:
+def test_locale_negotiation(param: str | None, cookie: str | None, header: str | None, expected: str) -> None:
     assert negotiate(param, cookie, header) == expected
 
 
@@ -135,16 +134,22 @@ def test_language_switch_sticks(client: TestClient) -> None:
     assert page.cookies.get("wf_lang") == "fr"
     again = client.get("/verify")
     assert '<html lang="fr">' in again.text
-    assert client.get("/verify", headers={"Accept-Language": "en"}).headers[
-        "content-language"] == "fr"  # the explicit choice wins over the browser's
+    assert (
+        client.get("/verify", headers={"Accept-Language": "en"}).headers["content-language"] == "fr"
+    )  # the explicit choice wins over the browser's
 
 
 def test_static_files_and_traversal(client: TestClient) -> None:
     js = client.get("/static/verifier.js")
     assert js.status_code == 200
     assert js.headers["content-type"].startswith("text/javascript")
-    for bad in ("/static/../i18n.py", "/static/%2e%2e/i18n.py", "/static/nope.js",
-                "/static/", "/static/../templates/base.html"):
+    for bad in (
+        "/static/../i18n.py",
+        "/static/%2e%2e/i18n.py",
+        "/static/nope.js",
+        "/static/",
+        "/static/../templates/base.html",
+    ):
         assert client.get(bad).status_code == 404, bad
 
 
@@ -158,9 +163,14 @@ def test_receipt_page_for_unknown_secret(client: TestClient) -> None:
 
 def test_line_chart_is_valid_accessible_svg() -> None:
     svg = charts.line_chart(
-        [charts.Series("Pledged <all>", [(date(2026, 1, 1), 100), (date(2026, 1, 5), 900)]),
-         charts.Series("Paid", [(date(2026, 1, 3), 400)])],
-        title="Pledged & paid", desc="Totals", fmt=lambda v: f"€{v}", fmt_day=str,
+        [
+            charts.Series("Pledged <all>", [(date(2026, 1, 1), 100), (date(2026, 1, 5), 900)]),
+            charts.Series("Paid", [(date(2026, 1, 3), 400)]),
+        ],
+        title="Pledged & paid",
+        desc="Totals",
+        fmt=lambda v: f"€{v}",
+        fmt_day=str,
     )
     root = parse_svg(svg)
     ns = "{http://www.w3.org/2000/svg}"
@@ -181,8 +191,11 @@ def test_line_chart_is_valid_accessible_svg() -> None:
 def test_voice_chart_marks_episodes_and_negative_days() -> None:
     bars = [charts.DayBar(date(2026, 1, d), d * 10, 0.3 if d < 4 else -0.6) for d in range(1, 8)]
     svg = charts.voice_chart(
-        bars, [charts.Episode(date(2026, 1, 4), date(2026, 1, 6), "Backlash", "backlash")],
-        title="Voice", desc="Posts per day", fmt_day=str,
+        bars,
+        [charts.Episode(date(2026, 1, 4), date(2026, 1, 6), "Backlash", "backlash")],
+        title="Voice",
+        desc="Posts per day",
+        fmt_day=str,
     )
     root = parse_svg(svg)
     ns = "{http://www.w3.org/2000/svg}"
@@ -195,13 +208,16 @@ def test_voice_chart_marks_episodes_and_negative_days() -> None:
 
 
 def test_empty_charts_are_still_valid_svg() -> None:
-    for svg in (charts.line_chart([], title="t", desc="d", fmt=str, fmt_day=str),
-                charts.voice_chart([], [], title="t", desc="d", fmt_day=str)):
+    for svg in (
+        charts.line_chart([], title="t", desc="d", fmt=str, fmt_day=str),
+        charts.voice_chart([], [], title="t", desc="d", fmt_day=str),
+    ):
         assert parse_svg(svg).tag.endswith("svg")
 
 
-@pytest.mark.parametrize(("value", "top"), [(0, 1), (1, 1), (7, 10), (11, 20), (21, 25),
-                                            (26, 50), (51, 100), (120000, 200000)])
+@pytest.mark.parametrize(
+    ("value", "top"), [(0, 1), (1, 1), (7, 10), (11, 20), (21, 25), (26, 50), (51, 100), (120000, 200000)]
+)
 def test_nice_top(value: int, top: int) -> None:
     assert charts.nice_top(value) == top
 

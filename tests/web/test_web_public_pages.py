@@ -18,8 +18,9 @@ def pages_client(app: FastAPI) -> TestClient:
     return TestClient(with_pages(app))
 
 
-def test_home_lists_active_campaigns_with_impact(app: FastAPI, client: TestClient,
-                                                 db: Database, admin_key: str) -> None:
+def test_home_lists_active_campaigns_with_impact(
+    app: FastAPI, client: TestClient, db: Database, admin_key: str
+) -> None:
     story = seed_story(client, db, admin_key)
     web = pages_client(app)
     page = web.get("/")
@@ -34,8 +35,9 @@ def test_home_lists_active_campaigns_with_impact(app: FastAPI, client: TestClien
     assert "3,00 €" in fr
 
 
-def test_campaign_page_tells_the_whole_story(app: FastAPI, client: TestClient, db: Database,
-                                             admin_key: str) -> None:
+def test_campaign_page_tells_the_whole_story(
+    app: FastAPI, client: TestClient, db: Database, admin_key: str
+) -> None:
     story = seed_story(client, db, admin_key)
     web = pages_client(app)
     page = web.get(f"/campaigns/{story.campaign_id}")
@@ -50,8 +52,7 @@ def test_campaign_page_tells_the_whole_story(app: FastAPI, client: TestClient, d
     assert "confirmed — received" in text
     assert "reported" in text
     # delivery evidence is linked and never sends a referrer
-    assert ('href="https://example.org/report-march.pdf" rel="nofollow noopener noreferrer"'
-            in page.text)
+    assert 'href="https://example.org/report-march.pdf" rel="nofollow noopener noreferrer"' in page.text
     # the chart: three series with a table of the same data
     assert page.text.count('<polyline class="series') == 3
     assert "Mar 9, 2026" in text
@@ -60,8 +61,9 @@ def test_campaign_page_tells_the_whole_story(app: FastAPI, client: TestClient, d
         assert f"/campaigns/{story.campaign_id}/{link}" in page.text
 
 
-def test_unknown_and_draft_campaigns_are_not_found(app: FastAPI, client: TestClient,
-                                                   db: Database, admin_key: str) -> None:
+def test_unknown_and_draft_campaigns_are_not_found(
+    app: FastAPI, client: TestClient, db: Database, admin_key: str
+) -> None:
     from factories import make_beneficiary, make_brand, make_campaign
 
     web = pages_client(app)
@@ -76,8 +78,9 @@ def test_unknown_and_draft_campaigns_are_not_found(app: FastAPI, client: TestCli
     assert web.get(f"/campaigns/{draft}/live.json").status_code == 404
 
 
-def test_exports_carry_the_ledger_figures(app: FastAPI, client: TestClient, db: Database,
-                                          admin_key: str) -> None:
+def test_exports_carry_the_ledger_figures(
+    app: FastAPI, client: TestClient, db: Database, admin_key: str
+) -> None:
     story = seed_story(client, db, admin_key)
     web = pages_client(app)
     balance = web.get(f"/campaigns/{story.campaign_id}/balance.json")
@@ -108,23 +111,24 @@ def test_exports_carry_the_ledger_figures(app: FastAPI, client: TestClient, db: 
     assert web.get("/exports/balances.xml").status_code == 404
 
 
-def test_live_counters_answer_in_the_page_language(app: FastAPI, client: TestClient,
-                                                   db: Database, admin_key: str) -> None:
+def test_live_counters_answer_in_the_page_language(
+    app: FastAPI, client: TestClient, db: Database, admin_key: str
+) -> None:
     story = seed_story(client, db, admin_key)
     web = pages_client(app)
-    live = web.get(f"/campaigns/{story.campaign_id}/live.json",
-                   headers={"Accept-Language": "fr"}).json()
+    live = web.get(f"/campaigns/{story.campaign_id}/live.json", headers={"Accept-Language": "fr"}).json()
     assert live["pledged_units"] == "10 vaccins contre le tétanos"
     assert live["delivered_units"] == "6 vaccins contre le tétanos"
 
 
-def test_csv_cells_cannot_become_formulas(app: FastAPI, client: TestClient, db: Database,
-                                          admin_key: str) -> None:
+def test_csv_cells_cannot_become_formulas(
+    app: FastAPI, client: TestClient, db: Database, admin_key: str
+) -> None:
     from factories import make_beneficiary, make_brand, make_campaign
 
     brand = make_brand(client, db, admin_key)
     ben = make_beneficiary(client, db, admin_key)
-    make_campaign(client, brand, ben.id, name="=HYPERLINK(\"http://x\")")
+    make_campaign(client, brand, ben.id, name='=HYPERLINK("http://x")')
     body = pages_client(app).get("/exports/balances.csv").text
     assert "'=HYPERLINK" in body
     assert json.dumps("=HYPERLINK") not in body

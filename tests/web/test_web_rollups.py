@@ -15,8 +15,9 @@ from factories import auth, purchase
 
 
 @pytest.mark.parametrize("settle_seconds", [0, 10**9])
-def test_rollup_equals_the_ledger(client: TestClient, db: Database, admin_key: str,
-                                  settle_seconds: int, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rollup_equals_the_ledger(
+    client: TestClient, db: Database, admin_key: str, settle_seconds: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(queries, "SETTLE_SECONDS", settle_seconds)
     story = seed_story(client, db, admin_key)
     roll = queries.Rollups()
@@ -26,21 +27,24 @@ def test_rollup_equals_the_ledger(client: TestClient, db: Database, admin_key: s
             days = roll.days(conn, story.campaign_id)
             view = queries.campaign_view(conn, story.campaign_id)
             assert view is not None
-            assert queries.balance_from_days(view.row, days) == \
-                campaign_balance(conn, story.campaign_id)
+            assert queries.balance_from_days(view.row, days) == campaign_balance(conn, story.campaign_id)
         return days
 
     first = check()
     folded = roll._by_campaign[story.campaign_id].watermark
     assert (folded > 0) == (settle_seconds == 0)  # young rows are never folded
     # new pledges and a refund after the first view: only what is new is read
-    r = client.post("/v1/purchases", json=purchase("late-1", ("PAMPERS-S3", 4, 2499),
-                                                   when="2026-03-20T10:00:00Z"),
-                    headers=auth(story.brand.key))
+    r = client.post(
+        "/v1/purchases",
+        json=purchase("late-1", ("PAMPERS-S3", 4, 2499), when="2026-03-20T10:00:00Z"),
+        headers=auth(story.brand.key),
+    )
     assert r.status_code == 200
-    r = client.post("/v1/refunds", json={"order_id": "late-1", "refund_id": "R1",
-                                         "lines": [{"line_id": "1", "quantity": 1}]},
-                    headers=auth(story.brand.key))
+    r = client.post(
+        "/v1/refunds",
+        json={"order_id": "late-1", "refund_id": "R1", "lines": [{"line_id": "1", "quantity": 1}]},
+        headers=auth(story.brand.key),
+    )
     assert r.status_code == 200, r.text
     second = check()
     assert second != first

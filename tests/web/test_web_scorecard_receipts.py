@@ -16,9 +16,9 @@ from wefirst.settings import Settings
 from wefirst.store.db import Database
 
 
-def test_scorecard_shows_promises_voice_and_cases(app: FastAPI, client: TestClient,
-                                                  db: Database, admin_key: str,
-                                                  settings: Settings, tmp_path: Path) -> None:
+def test_scorecard_shows_promises_voice_and_cases(
+    app: FastAPI, client: TestClient, db: Database, admin_key: str, settings: Settings, tmp_path: Path
+) -> None:
     story = seed_story(client, db, admin_key)
     posts = seed_voice(client, db, settings, story.brand, tmp_path)
     open_case(client, story.brand.id, "Vaccines promised but not paid for")
@@ -58,8 +58,9 @@ def test_scorecard_shows_promises_voice_and_cases(app: FastAPI, client: TestClie
     assert web.get("/brands/brd_unknown/voice.csv").status_code == 404
 
 
-def test_lateness_is_the_age_of_the_oldest_unpaid_pledge(app: FastAPI, client: TestClient,
-                                                         db: Database, admin_key: str) -> None:
+def test_lateness_is_the_age_of_the_oldest_unpaid_pledge(
+    app: FastAPI, client: TestClient, db: Database, admin_key: str
+) -> None:
     from datetime import UTC, datetime
 
     story = seed_story(client, db, admin_key)
@@ -70,12 +71,15 @@ def test_lateness_is_the_age_of_the_oldest_unpaid_pledge(app: FastAPI, client: T
     expected = (datetime.now(UTC).date() - datetime(2026, 3, 3).date()).days
     assert campaign["oldest_unpaid_pledge_days"] == expected
     # funded 2, 7, 10 units; 6 delivered: the oldest undelivered unit was funded on March 3
-    assert campaign["oldest_undelivered_unit_days"] == \
-        (datetime.now(UTC).date() - datetime(2026, 3, 3).date()).days
+    assert (
+        campaign["oldest_undelivered_unit_days"]
+        == (datetime.now(UTC).date() - datetime(2026, 3, 3).date()).days
+    )
 
 
-def test_receipt_page_hands_the_browser_a_checkable_bundle(app: FastAPI, client: TestClient,
-                                                           db: Database, admin_key: str) -> None:
+def test_receipt_page_hands_the_browser_a_checkable_bundle(
+    app: FastAPI, client: TestClient, db: Database, admin_key: str
+) -> None:
     story = seed_story(client, db, admin_key)
     web = TestClient(with_pages(app))
     integrate_log(app)  # the app's background sequencer may have done it already

@@ -79,8 +79,7 @@ def test_consumer_sees_impact_and_verifies_a_receipt(
     verdict = page.locator("#verify-verdict[data-code=ok]")
     verdict.wait_for()
     assert "Verified: the entry is in the public log" in verdict.inner_text()
-    assert "The entry carries this receipt's commitment" in page.locator(
-        "#verify-result").inner_text()
+    assert "The entry carries this receipt's commitment" in page.locator("#verify-result").inner_text()
     clean(page, axe)
     shoot(page, "verifier")
 
@@ -102,8 +101,7 @@ def test_consumer_sees_impact_and_verifies_a_receipt(
     forged = json.dumps(entry, separators=(",", ":"), sort_keys=True)
     import base64
 
-    changed = {**genuine, "entry": forged,
-               "entry_b64": base64.b64encode(forged.encode()).decode()}
+    changed = {**genuine, "entry": forged, "entry_b64": base64.b64encode(forged.encode()).decode()}
     assert verdict_for(changed) == "changed_entry"
     assert "the log holds a different entry" in page.locator("#verify-verdict").inner_text()
     # only the readable text changed
@@ -111,14 +109,22 @@ def test_consumer_sees_impact_and_verifies_a_receipt(
     # proof of another tree
     assert verdict_for({**genuine, "tree_size": genuine["tree_size"] + 1}) == "other_tree"
     # the wrong key
-    assert verdict_for(genuine, key="log.example/golden+15cad01a+AQOhB7/zzhC+HXDdGOdLwJln5NYwm6UNXx3chmQSVTG4"
-                       ) == "wrong_key"
+    assert (
+        verdict_for(genuine, key="log.example/golden+15cad01a+AQOhB7/zzhC+HXDdGOdLwJln5NYwm6UNXx3chmQSVTG4")
+        == "wrong_key"
+    )
     assert problems == []
 
 
 def test_journalist_reads_a_scorecard_and_downloads_data(
-    app: FastAPI, client: TestClient, db: Database, admin_key: str, settings: Settings,
-    tmp_path: Path, new_page: Any, axe: Any
+    app: FastAPI,
+    client: TestClient,
+    db: Database,
+    admin_key: str,
+    settings: Settings,
+    tmp_path: Path,
+    new_page: Any,
+    axe: Any,
 ) -> None:
     story = seed_story(client, db, admin_key)
     seed_voice(client, db, settings, story.brand, tmp_path)
@@ -193,8 +199,7 @@ def test_beneficiary_confirms_a_payment_and_reports_a_delivery(
 ) -> None:
     story = seed_story(client, db, admin_key)
     with db.write() as conn:
-        sessions.create_user(conn, "ngo@vfa.example", "beneficiary", story.beneficiary.id,
-                             PASSWORD)
+        sessions.create_user(conn, "ngo@vfa.example", "beneficiary", story.beneficiary.id, PASSWORD)
     page = new_page()
     sign_in(page, "ngo@vfa.example")
     clean(page, axe)
@@ -218,8 +223,13 @@ def test_beneficiary_confirms_a_payment_and_reports_a_delivery(
 
 
 def test_publisher_gets_the_snippet_and_daily_figures(
-    app: FastAPI, client: TestClient, db: Database, admin_key: str, settings: Settings,
-    new_page: Any, axe: Any
+    app: FastAPI,
+    client: TestClient,
+    db: Database,
+    admin_key: str,
+    settings: Settings,
+    new_page: Any,
+    axe: Any,
 ) -> None:
     from tests.widget.widget_helpers import Clock, World, visitor_of
     from wefirst.widget.service import WidgetService
@@ -229,13 +239,23 @@ def test_publisher_gets_the_snippet_and_daily_figures(
     with TestClient(app, client=("203.0.113.7", 50000)) as widget_client:
         brand = make_brand(widget_client, db, admin_key, name="Aqua Claire")
         ben = make_beneficiary(widget_client, db, admin_key, name="Eau Pour Tous")
-        r = widget_client.post("/v1/publishers", json={
-            "name": "Le carnet de Camille", "domains": ["carnet-de-camille.fr"]})
+        r = widget_client.post(
+            "/v1/publishers", json={"name": "Le carnet de Camille", "domains": ["carnet-de-camille.fr"]}
+        )
         assert r.status_code == 201, r.text
         pub = r.json()
-        world = World(widget_client, db, admin_key, brand, "", pub["id"],
-                      pub["api_key"]["secret"], clock, app.state.widget,
-                      {"beneficiary_id": ben.id})
+        world = World(
+            widget_client,
+            db,
+            admin_key,
+            brand,
+            "",
+            pub["id"],
+            pub["api_key"]["secret"],
+            clock,
+            app.state.widget,
+            {"beneficiary_id": ben.id},
+        )
         world.campaign_id = world.new_campaign()
         for name in ("a", "b"):
             assert world.click(visitor_of(name)).status_code == 201  # counted
@@ -279,10 +299,11 @@ def test_live_counters_follow_new_pledges(
     page.goto(f"/campaigns/{story.campaign_id}")
     figure = page.locator("[data-key=pledged_units]")
     assert figure.inner_text() == "10 tetanus vaccines"
-    r = client.post("/v1/purchases", json=purchase("live-1", ("PAMPERS-S3", 4, 2499)),
-                    headers=auth(story.brand.key))
+    r = client.post(
+        "/v1/purchases", json=purchase("live-1", ("PAMPERS-S3", 4, 2499)), headers=auth(story.brand.key)
+    )
     assert r.status_code == 200
     page.evaluate("window.wefirstLive.refreshAll()")  # what the 15-second timer does
     page.wait_for_function(
-        "document.querySelector('[data-key=pledged_units]').textContent === "
-        "'14 tetanus vaccines'")
+        "document.querySelector('[data-key=pledged_units]').textContent === '14 tetanus vaccines'"
+    )

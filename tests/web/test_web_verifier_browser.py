@@ -91,8 +91,19 @@ def test_reference_reproduces_the_golden_vector() -> None:
     """The Python side of these tests must itself be right, or the browser checks mean little."""
     assert GOLDEN.verifier == GOLDEN_KEY
     assert GOLDEN.checkpoint(GOLDEN_ENTRIES) == GOLDEN_CHECKPOINT
-    rfc = [bytes.fromhex(h) for h in ("", "00", "10", "2021", "3031", "40414243",
-                                      "5051525354555657", "606162636465666768696a6b6c6d6e6f")]
+    rfc = [
+        bytes.fromhex(h)
+        for h in (
+            "",
+            "00",
+            "10",
+            "2021",
+            "3031",
+            "40414243",
+            "5051525354555657",
+            "606162636465666768696a6b6c6d6e6f",
+        )
+    ]
     assert mth(rfc).hex() == "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328"
 
 

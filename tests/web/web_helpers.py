@@ -38,27 +38,41 @@ def seed_story(client: TestClient, db: Database, admin_key: str) -> Story:
     ben = make_beneficiary(client, db, admin_key, name="Vaccines for All")
     cid = make_campaign(client, brand, ben.id)
     secret = ""
-    for i, (when, qty) in enumerate([("2026-03-01T10:00:00Z", 2), ("2026-03-03T10:00:00Z", 5),
-                                     ("2026-03-09T10:00:00Z", 3)]):
-        r = client.post("/v1/purchases", json=purchase(f"O-{i}", ("PAMPERS-S3", qty, 2499),
-                                                       when=when), headers=auth(brand.key))
+    for i, (when, qty) in enumerate(
+        [("2026-03-01T10:00:00Z", 2), ("2026-03-03T10:00:00Z", 5), ("2026-03-09T10:00:00Z", 3)]
+    ):
+        r = client.post(
+            "/v1/purchases",
+            json=purchase(f"O-{i}", ("PAMPERS-S3", qty, 2499), when=when),
+            headers=auth(brand.key),
+        )
         assert r.status_code == 200, r.text
         secret = secret or r.json()["results"][0]["receipt"]["secret"]
     sids = []
     for amount, ref in ((200, "SEPA-1"), (90, "SEPA-2")):
-        r = client.post(f"/v1/campaigns/{cid}/settlements",
-                        json={"amount": {"amount": amount, "currency": "EUR"},
-                              "external_reference": ref, "paid_at": "2026-03-10T09:00:00Z"},
-                        headers=auth(brand.key))
+        r = client.post(
+            f"/v1/campaigns/{cid}/settlements",
+            json={
+                "amount": {"amount": amount, "currency": "EUR"},
+                "external_reference": ref,
+                "paid_at": "2026-03-10T09:00:00Z",
+            },
+            headers=auth(brand.key),
+        )
         assert r.status_code == 201, r.text
         sids.append(r.json()["id"])
-    r = client.post(f"/v1/settlements/{sids[0]}/confirm", json={"note": "received"},
-                    headers=auth(ben.key))
+    r = client.post(f"/v1/settlements/{sids[0]}/confirm", json={"note": "received"}, headers=auth(ben.key))
     assert r.status_code == 200, r.text
-    r = client.post(f"/v1/campaigns/{cid}/deliveries",
-                    json={"units": 6, "period_start": "2026-03-01", "period_end": "2026-03-31",
-                          "evidence_url": "https://example.org/report-march.pdf"},
-                    headers=auth(ben.key))
+    r = client.post(
+        f"/v1/campaigns/{cid}/deliveries",
+        json={
+            "units": 6,
+            "period_start": "2026-03-01",
+            "period_end": "2026-03-31",
+            "evidence_url": "https://example.org/report-march.pdf",
+        },
+        headers=auth(ben.key),
+    )
     assert r.status_code == 201, r.text
     return Story(brand, ben, cid, secret, sids)
 
@@ -71,8 +85,7 @@ def csrf_of(html: str) -> str:
 
 def text_of(html: str) -> str:
     """Visible text, roughly: tags dropped, whitespace folded (for asserting on sentences)."""
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).replace("\u202f", " ").replace(
-        "\xa0", " ")
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).replace("\u202f", " ").replace("\xa0", " ")
 
 
 def any_of(*values: Any) -> Any:
@@ -96,8 +109,7 @@ class WordSentiment:
         return out
 
 
-def seed_voice(client: TestClient, db: Database, settings: Any, brand: Tenant,
-               tmp_path: Any) -> int:
+def seed_voice(client: TestClient, db: Database, settings: Any, brand: Tenant, tmp_path: Any) -> int:
     """Four days of posts about the brand ending yesterday, with a surge of complaints on the
     third day, imported through the voice service (matching, sentiment, detection)."""
     import csv as csv_module
@@ -105,46 +117,66 @@ def seed_voice(client: TestClient, db: Database, settings: Any, brand: Tenant,
 
     from wefirst.voice import service as voice_service
 
-    r = client.put(f"/v1/brands/{brand.id}/voice/settings",
-                   json={"names": ["Pampy"], "handles": ["pampy"], "hashtags": [],
-                         "detector": {"alpha": 0.001}},
-                   headers=auth(brand.key))
+    r = client.put(
+        f"/v1/brands/{brand.id}/voice/settings",
+        json={"names": ["Pampy"], "handles": ["pampy"], "hashtags": [], "detector": {"alpha": 0.001}},
+        headers=auth(brand.key),
+    )
     assert r.status_code == 200, r.text
-    start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - \
-        timedelta(days=4)
+    start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=4)
     rows, n = [], 0
     for h in range(84):
         at = start + timedelta(hours=h)
         day = 8 <= at.hour <= 20
-        texts = (["Pampy nappies are awful lately", "Pampy delivered today", "thanks @pampy"]
-                 if day else ["thanks @pampy for the vaccines"]) * 2
+        texts = (
+            ["Pampy nappies are awful lately", "Pampy delivered today", "thanks @pampy"]
+            if day
+            else ["thanks @pampy for the vaccines"]
+        ) * 2
         if h in (60, 61):
             texts += [f"worst service ever, Pampy vaccine scandal #{i}" for i in range(30)]
         for i, text in enumerate(texts):
             n += 1
-            rows.append({"id": str(n), "text": text,
-                         "created_at": (at + timedelta(minutes=i)).isoformat(),
-                         "author": f"user{n % 17}"})
+            rows.append(
+                {
+                    "id": str(n),
+                    "text": text,
+                    "created_at": (at + timedelta(minutes=i)).isoformat(),
+                    "author": f"user{n % 17}",
+                }
+            )
     path = tmp_path / "voice.csv"
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv_module.DictWriter(fh, fieldnames=["id", "text", "created_at", "author"])
         writer.writeheader()
         writer.writerows(rows)
-    report = voice_service.import_file(db, path, settings=settings,
-                                       detect_language=lambda _t: "en",
-                                       sentiment=WordSentiment(), progress=False)
+    report = voice_service.import_file(
+        db,
+        path,
+        settings=settings,
+        detect_language=lambda _t: "en",
+        sentiment=WordSentiment(),
+        progress=False,
+    )
     assert report.new == n
     return n
 
 
 def open_case(client: TestClient, brand_id: str, title: str) -> str:
-    r = client.post("/v1/cases", json={
-        "kind": "complaint", "brand_id": brand_id, "title": title,
-        "what_happened": "Every pack was meant to fund one vaccine; the ledger shows far fewer "
-                         "vaccines paid for than packs sold since March.",
-        "what_is_asked": "Pay for every promised vaccine and publish the transfers.",
-        "evidence": ["https://example.org/advert"], "category": "campaign_honesty",
-        "language": "en"})
+    r = client.post(
+        "/v1/cases",
+        json={
+            "kind": "complaint",
+            "brand_id": brand_id,
+            "title": title,
+            "what_happened": "Every pack was meant to fund one vaccine; the ledger shows far fewer "
+            "vaccines paid for than packs sold since March.",
+            "what_is_asked": "Pay for every promised vaccine and publish the transfers.",
+            "evidence": ["https://example.org/advert"],
+            "category": "campaign_honesty",
+            "language": "en",
+        },
+    )
     assert r.status_code == 201, r.text
     return str(r.json()["id"])
 

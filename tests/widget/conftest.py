@@ -35,18 +35,28 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def world(app: FastAPI, db: Database, settings: Settings, admin_key: str,
-          clock: Clock) -> Iterator[World]:
+def world(app: FastAPI, db: Database, settings: Settings, admin_key: str, clock: Clock) -> Iterator[World]:
     service = WidgetService.from_settings(db, settings, clock=clock)
     app.state.widget = service
     with TestClient(app, client=("203.0.113.7", 50000)) as client:
         brand = make_brand(client, db, admin_key, name="Aqua Claire")
         ben = make_beneficiary(client, db, admin_key, name="Eau Pour Tous")
-        r = client.post("/v1/publishers", json={
-            "name": "Carnet de Camille (tests)", "domains": ["carnet-de-camille.fr"]})
+        r = client.post(
+            "/v1/publishers", json={"name": "Carnet de Camille (tests)", "domains": ["carnet-de-camille.fr"]}
+        )
         assert r.status_code == 201, r.text
         pub = r.json()
-        w = World(client, db, admin_key, brand, "", pub["id"], pub["api_key"]["secret"], clock,
-                  service, {"beneficiary_id": ben.id})
+        w = World(
+            client,
+            db,
+            admin_key,
+            brand,
+            "",
+            pub["id"],
+            pub["api_key"]["secret"],
+            clock,
+            service,
+            {"beneficiary_id": ben.id},
+        )
         w.campaign_id = w.new_campaign()
         yield w

@@ -27,8 +27,7 @@ def test_state_shows_counter_words_and_a_challenge(world: World) -> None:
     assert body["campaign"]["state"] == "active"
     assert body["campaign"]["line"]["fr"] == "Chaque clic finance 1 jour d'eau potable"
     assert body["counter"]["units"] == 0
-    assert body["counter"]["label"]["fr"] == {"one": "jour d'eau potable",
-                                              "other": "jours d'eau potable"}
+    assert body["counter"]["label"]["fr"] == {"one": "jour d'eau potable", "other": "jours d'eau potable"}
     assert body["counted_today"] is False
     assert body["challenge"]["token"].startswith("w1.")
     assert body["challenge"]["pow_bits"] == 0
@@ -59,9 +58,11 @@ def test_click_counts_once_per_day_with_a_receipt(world: World) -> None:
     assert tomorrow.json()["counter"] == {"units": 2}
 
     with world.db.read() as conn:
-        rows = conn.execute(select(pledges.c.source, pledges.c.units, pledges.c.commitment)
-                            .where(pledges.c.campaign_id == world.campaign_id)
-                            .order_by(pledges.c.seq)).all()
+        rows = conn.execute(
+            select(pledges.c.source, pledges.c.units, pledges.c.commitment)
+            .where(pledges.c.campaign_id == world.campaign_id)
+            .order_by(pledges.c.seq)
+        ).all()
     assert [(r.source, r.units) for r in rows] == [("click", 1), ("click", 1)]
     assert rows[0].commitment == body["receipt"]["commitment"]
 
@@ -85,10 +86,19 @@ def test_bad_origin(world: World) -> None:
     assert refused.json()["decision"] == "bad_origin"
     assert refused.headers["access-control-allow-origin"] == "*"
     # Referer is the fallback when a browser sends no Origin.
-    r = world.client.post("/v1/widget/clicks", headers={
-        "Referer": BLOG + "/2026/11/gr20", "User-Agent": CHROME_UA,
-    }, json={"campaign": world.campaign_id, "publisher": world.publisher_id, "visitor": alice,
-             "challenge": token})
+    r = world.client.post(
+        "/v1/widget/clicks",
+        headers={
+            "Referer": BLOG + "/2026/11/gr20",
+            "User-Agent": CHROME_UA,
+        },
+        json={
+            "campaign": world.campaign_id,
+            "publisher": world.publisher_id,
+            "visitor": alice,
+            "challenge": token,
+        },
+    )
     world.clock.advance(1_000)
     assert _decision(r) != "bad_origin"
 
@@ -96,8 +106,10 @@ def test_bad_origin(world: World) -> None:
 def test_a_publisher_that_did_not_join_is_a_bad_origin(world: World) -> None:
     r = world.client.post("/v1/publishers", json={"name": "Other", "domains": ["other.example"]})
     other = r.json()["id"]
-    assert world.state(visitor_of("a"), publisher_id=other,
-                       origin="https://other.example").json()["decision"] == "bad_origin"
+    assert (
+        world.state(visitor_of("a"), publisher_id=other, origin="https://other.example").json()["decision"]
+        == "bad_origin"
+    )
 
 
 def test_automation(world: World) -> None:
@@ -134,15 +146,14 @@ def test_bad_challenges(world: World) -> None:
 def test_paused_and_ended_campaigns(world: World) -> None:
     alice = visitor_of("alice")
     brand = auth(world.brand.key)
-    r = world.client.post(f"/v1/campaigns/{world.campaign_id}/status", json={"status": "paused"},
-                          headers=brand)
+    r = world.client.post(
+        f"/v1/campaigns/{world.campaign_id}/status", json={"status": "paused"}, headers=brand
+    )
     assert r.status_code == 200, r.text
     assert world.state(alice).json()["campaign"]["state"] == "paused"
     r = world.click(alice)
-    assert (r.status_code, _decision(r), r.json()["detail"]) == (409, "campaign_inactive",
-                                                                  "paused")
-    world.client.post(f"/v1/campaigns/{world.campaign_id}/status", json={"status": "ended"},
-                      headers=brand)
+    assert (r.status_code, _decision(r), r.json()["detail"]) == (409, "campaign_inactive", "paused")
+    world.client.post(f"/v1/campaigns/{world.campaign_id}/status", json={"status": "ended"}, headers=brand)
     assert world.state(alice).json()["campaign"]["state"] == "ended"
 
 
@@ -196,8 +207,11 @@ def test_rate_limited_per_network(world: World) -> None:
 
 
 def test_proof_of_work(world: World) -> None:
-    r = world.client.put(f"/v1/widget/campaigns/{world.campaign_id}/settings",
-                         json={"pow_bits": 10}, headers=auth(world.brand.key))
+    r = world.client.put(
+        f"/v1/widget/campaigns/{world.campaign_id}/settings",
+        json={"pow_bits": 10},
+        headers=auth(world.brand.key),
+    )
     assert r.status_code == 200, r.text
     alice = visitor_of("alice")
     challenge = world.state(alice).json()["challenge"]
@@ -225,35 +239,50 @@ def test_every_reason_lands_in_the_fraud_report(world: World) -> None:
     expect.append(("rate_limited", world.click(a)))
     expect.append(("counted", world.click(c, campaign_id=capped)))
     expect.append(("cap_reached", world.click(b, campaign_id=capped)))
-    world.client.post(f"/v1/campaigns/{world.campaign_id}/status", json={"status": "paused"},
-                      headers=auth(world.brand.key))
+    world.client.post(
+        f"/v1/campaigns/{world.campaign_id}/status", json={"status": "paused"}, headers=auth(world.brand.key)
+    )
     expect.append(("campaign_inactive", world.click(c)))
     assert [_decision(r) for _, r in expect] == [reason for reason, _ in expect]
 
     def report(cid: str) -> dict[str, Any]:
-        r = world.client.get(f"/v1/widget/campaigns/{cid}/fraud-report",
-                             params={"from": "2026-11-18", "to": "2026-11-18"},
-                             headers=auth(world.brand.key))
+        r = world.client.get(
+            f"/v1/widget/campaigns/{cid}/fraud-report",
+            params={"from": "2026-11-18", "to": "2026-11-18"},
+            headers=auth(world.brand.key),
+        )
         assert r.status_code == 200, r.text
         return dict(r.json())
 
     main, cap = report(world.campaign_id), report(capped)
     assert main["by_reason"] == {
-        "counted": 1, "duplicate": 5, "rate_limited": 1, "bad_origin": 1, "bad_challenge": 1,
-        "automated": 2, "campaign_inactive": 1, "cap_reached": 0,
+        "counted": 1,
+        "duplicate": 5,
+        "rate_limited": 1,
+        "bad_origin": 1,
+        "bad_challenge": 1,
+        "automated": 2,
+        "campaign_inactive": 1,
+        "cap_reached": 0,
     }
     assert main["details"]["automated"] == {"missing_challenge": 1, "too_fast": 1}
     assert main["attempts"] == 12
     assert main["refused"] == 11
-    assert main["by_day"] == [{"day": "2026-11-18", **{
-        k: v for k, v in main["by_reason"].items() if v}}]
+    assert main["by_day"] == [{"day": "2026-11-18", **{k: v for k, v in main["by_reason"].items() if v}}]
     assert main["by_publisher"][0]["publisher_id"] == world.publisher_id
     assert cap["by_reason"]["cap_reached"] == 1
     assert cap["by_reason"]["counted"] == 1
-    every = {k for k, v in main["by_reason"].items() if v} | {
-        k for k, v in cap["by_reason"].items() if v}
-    assert every == {"counted", "duplicate", "rate_limited", "bad_origin", "bad_challenge",
-                     "automated", "campaign_inactive", "cap_reached"}
+    every = {k for k, v in main["by_reason"].items() if v} | {k for k, v in cap["by_reason"].items() if v}
+    assert every == {
+        "counted",
+        "duplicate",
+        "rate_limited",
+        "bad_origin",
+        "bad_challenge",
+        "automated",
+        "campaign_inactive",
+        "cap_reached",
+    }
     assert cap["attempts"] == 2
 
 
@@ -266,29 +295,42 @@ def test_fraud_report_is_the_brands_alone(world: World) -> None:
 
     other = make_brand(world.client, world.db, world.admin_key, name="Other brand")
     assert world.client.get(url, headers=auth(other.key)).status_code == 403
-    r = world.client.put(f"/v1/widget/campaigns/{world.campaign_id}/settings",
-                         json={"pow_bits": 30}, headers=auth(world.brand.key))
+    r = world.client.put(
+        f"/v1/widget/campaigns/{world.campaign_id}/settings",
+        json={"pow_bits": 30},
+        headers=auth(world.brand.key),
+    )
     assert r.status_code == 422
 
 
 def test_cors_only_on_the_widget_endpoints(world: World) -> None:
-    pre = world.client.options("/v1/widget/clicks", headers={
-        "Origin": BLOG, "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "content-type"})
+    pre = world.client.options(
+        "/v1/widget/clicks",
+        headers={
+            "Origin": BLOG,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
     assert pre.status_code == 204
     assert pre.headers["access-control-allow-origin"] == "*"
     assert "POST" in pre.headers["access-control-allow-methods"]
     assert pre.headers["access-control-allow-headers"] == "Content-Type"
     assert "access-control-allow-credentials" not in pre.headers
-    state_pre = world.client.options(f"/v1/widget/campaigns/{world.campaign_id}/state",
-                                     headers={"Origin": BLOG})
+    state_pre = world.client.options(
+        f"/v1/widget/campaigns/{world.campaign_id}/state", headers={"Origin": BLOG}
+    )
     assert state_pre.headers["access-control-allow-origin"] == "*"
-    for path in ("/v1/campaigns", f"/v1/widget/campaigns/{world.campaign_id}/fraud-report",
-                 f"/v1/publishers/{world.publisher_id}"):
+    for path in (
+        "/v1/campaigns",
+        f"/v1/widget/campaigns/{world.campaign_id}/fraud-report",
+        f"/v1/publishers/{world.publisher_id}",
+    ):
         r = world.client.get(path, headers={"Origin": BLOG, **auth(world.admin_key)})
         assert "access-control-allow-origin" not in r.headers, path
-    bad = world.client.post("/v1/widget/clicks", headers={"Origin": BLOG},
-                            json={"campaign": world.campaign_id})
+    bad = world.client.post(
+        "/v1/widget/clicks", headers={"Origin": BLOG}, json={"campaign": world.campaign_id}
+    )
     assert bad.status_code == 422
     assert bad.headers["access-control-allow-origin"] == "*"
     unknown = world.state(visitor_of("a"), campaign_id="cmp_" + "0" * 26)
@@ -334,20 +376,32 @@ def test_simultaneous_clicks_from_two_processes_count_once(world: World) -> None
 
     from wefirst.widget.service import ClickRequest, WidgetService
 
-    other = WidgetService(world.db, world.service.config, "test-secret-" + "x" * 32,
-                          clock=world.clock)
+    other = WidgetService(world.db, world.service.config, "test-secret-" + "x" * 32, clock=world.clock)
     alice = visitor_of("alice")
     tokens = [world.state(alice).json()["challenge"]["token"] for _ in range(8)]
     world.clock.advance(1_000)
     results: list[str] = []
 
     def click(service: WidgetService, token: str) -> None:
-        r = service.click(ClickRequest(world.campaign_id, world.publisher_id, alice, token, None,
-                                       BLOG, None, CHROME_UA, "198.51.100.9"))
+        r = service.click(
+            ClickRequest(
+                world.campaign_id,
+                world.publisher_id,
+                alice,
+                token,
+                None,
+                BLOG,
+                None,
+                CHROME_UA,
+                "198.51.100.9",
+            )
+        )
         results.append(r.reason.value)
 
-    threads = [threading.Thread(target=click, args=(svc, t))
-               for svc, t in zip([world.service, other] * 4, tokens, strict=True)]
+    threads = [
+        threading.Thread(target=click, args=(svc, t))
+        for svc, t in zip([world.service, other] * 4, tokens, strict=True)
+    ]
     for t in threads:
         t.start()
     for t in threads:

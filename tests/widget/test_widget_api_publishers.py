@@ -13,9 +13,13 @@ from wefirst.settings import Settings
 
 
 def test_signup_returns_a_publisher_key_once(world: World) -> None:
-    r = world.client.post("/v1/publishers", json={
-        "name": "Mon blog", "domains": ["https://Mon-Blog.example/", "*.mon-blog.example",
-                                        "mon-blog.example"]})
+    r = world.client.post(
+        "/v1/publishers",
+        json={
+            "name": "Mon blog",
+            "domains": ["https://Mon-Blog.example/", "*.mon-blog.example", "mon-blog.example"],
+        },
+    )
     assert r.status_code == 201, r.text
     body = r.json()
     assert body["id"].startswith("pub_")
@@ -23,16 +27,19 @@ def test_signup_returns_a_publisher_key_once(world: World) -> None:
     assert body["campaigns"] == []
     assert body["api_key"]["role"] == "publisher"
     assert body["api_key"]["secret"].startswith("sk_live_publisher_")
-    me = world.client.get(f"/v1/publishers/{body['id']}",
-                          headers=auth(body["api_key"]["secret"]))
+    me = world.client.get(f"/v1/publishers/{body['id']}", headers=auth(body["api_key"]["secret"]))
     assert me.status_code == 200
     assert "api_key" not in me.json()
 
 
 @pytest.mark.parametrize(
     ("domains", "field"),
-    [([], "domains"), (["not a domain"], "domains[0]"),
-     (["ok.example", "ftp://x.example"], "domains[1]"), (["*.com"], "domains[0]")],
+    [
+        ([], "domains"),
+        (["not a domain"], "domains[0]"),
+        (["ok.example", "ftp://x.example"], "domains[1]"),
+        (["*.com"], "domains[0]"),
+    ],
 )
 def test_signup_refuses_bad_domains(world: World, domains: list[str], field: str) -> None:
     r = world.client.post("/v1/publishers", json={"name": "X", "domains": domains})
@@ -46,8 +53,7 @@ def test_signup_can_be_closed(app: FastAPI, settings: Settings, admin_key: str) 
     with TestClient(app) as client:
         body = {"name": "X", "domains": ["x.example"]}
         assert client.post("/v1/publishers", json=body).status_code == 403
-        assert client.post("/v1/publishers", json=body,
-                           headers=auth(admin_key)).status_code == 201
+        assert client.post("/v1/publishers", json=body, headers=auth(admin_key)).status_code == 201
 
 
 def test_join_rules(world: World) -> None:
@@ -59,8 +65,9 @@ def test_join_rules(world: World) -> None:
     ben = world.extra["beneficiary_id"]
     from tests.factories import campaign_body
 
-    no_click = world.client.post("/v1/campaigns", json=campaign_body(ben),
-                                 headers=auth(world.brand.key)).json()["id"]
+    no_click = world.client.post(
+        "/v1/campaigns", json=campaign_body(ben), headers=auth(world.brand.key)
+    ).json()["id"]
     r = world.client.post(url, json={"campaign_id": no_click}, headers=key)
     assert r.status_code == 409
     assert "per-click" in r.json()["detail"]
@@ -74,18 +81,22 @@ def test_join_rules(world: World) -> None:
 
 
 def test_snippet(world: World) -> None:
-    r = world.client.get(f"/v1/publishers/{world.publisher_id}/snippet",
-                         params={"campaign_id": world.campaign_id, "lang": "fr"},
-                         headers=auth(world.publisher_key))
+    r = world.client.get(
+        f"/v1/publishers/{world.publisher_id}/snippet",
+        params={"campaign_id": world.campaign_id, "lang": "fr"},
+        headers=auth(world.publisher_key),
+    )
     assert r.status_code == 200, r.text
     assert r.json()["html"] == (
         '<script src="http://testserver/static/widget.js" '
         f'data-campaign="{world.campaign_id}" data-publisher="{world.publisher_id}" '
         'data-lang="fr" async></script>'
     )
-    other = world.client.get(f"/v1/publishers/{world.publisher_id}/snippet",
-                             params={"campaign_id": "cmp_" + "1" * 26},
-                             headers=auth(world.publisher_key))
+    other = world.client.get(
+        f"/v1/publishers/{world.publisher_id}/snippet",
+        params={"campaign_id": "cmp_" + "1" * 26},
+        headers=auth(world.publisher_key),
+    )
     assert other.status_code == 409
 
 
@@ -103,8 +114,11 @@ def test_stats_per_day_for_the_own_site_only(world: World) -> None:
     world.clock.advance(DAY_MS)
     world.click(visitor_of("a"))
     key = auth(world.publisher_key)
-    r = world.client.get(f"/v1/publishers/{world.publisher_id}/stats",
-                         params={"from": "2026-11-01", "to": "2026-11-30"}, headers=key)
+    r = world.client.get(
+        f"/v1/publishers/{world.publisher_id}/stats",
+        params={"from": "2026-11-01", "to": "2026-11-30"},
+        headers=key,
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["data"] == [
@@ -118,14 +132,15 @@ def test_stats_per_day_for_the_own_site_only(world: World) -> None:
     for path in ("", "/stats", f"/snippet?campaign_id={world.campaign_id}"):
         r = world.client.get(f"/v1/publishers/{world.publisher_id}{path}", headers=other_key)
         assert r.status_code == 404, path
-    r = world.client.patch(f"/v1/publishers/{world.publisher_id}", json={"name": "pwned"},
-                           headers=other_key)
+    r = world.client.patch(f"/v1/publishers/{world.publisher_id}", json={"name": "pwned"}, headers=other_key)
     assert r.status_code == 404
-    r = world.client.get(f"/v1/publishers/{world.publisher_id}/stats",
-                         headers=auth(world.brand.key))
+    r = world.client.get(f"/v1/publishers/{world.publisher_id}/stats", headers=auth(world.brand.key))
     assert r.status_code == 403
-    bad = world.client.get(f"/v1/publishers/{world.publisher_id}/stats",
-                           params={"from": "2026-11-30", "to": "2026-11-01"}, headers=key)
+    bad = world.client.get(
+        f"/v1/publishers/{world.publisher_id}/stats",
+        params={"from": "2026-11-30", "to": "2026-11-01"},
+        headers=key,
+    )
     assert bad.status_code == 422
 
 

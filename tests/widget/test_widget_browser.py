@@ -48,9 +48,14 @@ class Live:
 
 def _campaign(conn: Any, brand_id: str, ben_id: str, name: str, **extra: Any) -> str:
     body = {
-        "name": name, "beneficiary_id": ben_id, "currency": "EUR",
-        "starts_at": "2026-01-01T00:00:00Z", "impact_unit": water_unit(),
-        "rules": [{"kind": "per_click", "units_per_click": 1}], "status": "active", **extra,
+        "name": name,
+        "beneficiary_id": ben_id,
+        "currency": "EUR",
+        "starts_at": "2026-01-01T00:00:00Z",
+        "impact_unit": water_unit(),
+        "rules": [{"kind": "per_click", "units_per_click": 1}],
+        "status": "active",
+        **extra,
     }
     return str(create_campaign(conn, brand_id, CampaignIn.model_validate(body))["id"])
 
@@ -62,8 +67,12 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     tmp = tmp_path_factory.mktemp("widget-browser")
     port = free_port()
     api = f"http://127.0.0.1:{port}"
-    settings = Settings(database_url=f"sqlite:///{tmp / 'w.db'}", base_url=api,
-                        secret_key="browser-test-" + "k" * 32, data_dir=tmp)
+    settings = Settings(
+        database_url=f"sqlite:///{tmp / 'w.db'}",
+        base_url=api,
+        secret_key="browser-test-" + "k" * 32,
+        data_dir=tmp,
+    )
     db = Database(settings)
     migrate.upgrade(db)
     with db.write() as conn:
@@ -82,13 +91,26 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
             pubs.join_campaign(conn, pub["id"], cid)
         set_status(conn, ids["paused"], "paused")
         apply_click(conn, ClickIn(ids["capped"], "someone", datetime.now(UTC)))
-        pubs.set_widget_settings(conn, ids["pow"], pow_bits=12, texts={
-            "line": {"fr": "Chaque clic envoie une journée d'eau potable"}})
-        pubs.set_widget_settings(conn, ids["main"], pow_bits=0, texts={
-            "line": {"fr": "Chaque clic envoie une journée d'eau potable",
-                     "en": "Every click sends a day of clean drinking water"},
-            "counter": {"fr": {"one": "jour d'eau potable envoyé",
-                               "other": "jours d'eau potable envoyés"}}})
+        pubs.set_widget_settings(
+            conn,
+            ids["pow"],
+            pow_bits=12,
+            texts={"line": {"fr": "Chaque clic envoie une journée d'eau potable"}},
+        )
+        pubs.set_widget_settings(
+            conn,
+            ids["main"],
+            pow_bits=0,
+            texts={
+                "line": {
+                    "fr": "Chaque clic envoie une journée d'eau potable",
+                    "en": "Every click sends a day of clean drinking water",
+                },
+                "counter": {
+                    "fr": {"one": "jour d'eau potable envoyé", "other": "jours d'eau potable envoyés"}
+                },
+            },
+        )
     app = create_app(settings, db=db)
     with LiveServer(app, port):
         blog = demo_blog.serve(api, ids["main"], pub["id"], host="127.0.0.2")
@@ -111,8 +133,9 @@ def browser(live: Live) -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(user_agent=DESKTOP_USER_AGENT, locale="fr-FR",
-                                  viewport={"width": 900, "height": 760})
+    context = browser.new_context(
+        user_agent=DESKTOP_USER_AGENT, locale="fr-FR", viewport={"width": 900, "height": 760}
+    )
     p = context.new_page()
     yield p
     context.close()
@@ -120,18 +143,22 @@ def page(browser: Any) -> Iterator[Any]:
 
 def _pledges(live: Live, campaign: str) -> int:
     with live.db.read() as conn:
-        return int(conn.execute(select(func.count()).select_from(pledges)
-                                .where(pledges.c.campaign_id == campaign)).scalar_one())
+        return int(
+            conn.execute(
+                select(func.count()).select_from(pledges).where(pledges.c.campaign_id == campaign)
+            ).scalar_one()
+        )
 
 
 def _wait_state(page: Any, state: str) -> None:
     try:
-        page.wait_for_selector(f"{WIDGET}[data-state={state}]", state="attached",
-                               timeout=15_000)
+        page.wait_for_selector(f"{WIDGET}[data-state={state}]", state="attached", timeout=15_000)
     except Exception:
-        found = page.evaluate("() => Array.from(document.querySelectorAll('.wefirst-widget'))"
-                              ".map(e => e.getAttribute('data-state') + ' ' +"
-                              " e.shadowRoot.textContent)")
+        found = page.evaluate(
+            "() => Array.from(document.querySelectorAll('.wefirst-widget'))"
+            ".map(e => e.getAttribute('data-state') + ' ' +"
+            " e.shadowRoot.textContent)"
+        )
         raise AssertionError(f"widget not in state {state}: {found}") from None
 
 
@@ -209,7 +236,8 @@ def test_keyboard_activation(live: Live, page: Any) -> None:
             break
     assert focused == "BUTTON:Je clique pour donner"
     outline = page.evaluate(
-        "() => getComputedStyle(document.activeElement.shadowRoot.activeElement).outlineStyle")
+        "() => getComputedStyle(document.activeElement.shadowRoot.activeElement).outlineStyle"
+    )
     assert outline == "solid"
     page.keyboard.press("Enter")
     _wait_state(page, "thanks")
@@ -277,8 +305,7 @@ def test_english_and_host_css_isolation(live: Live, page: Any) -> None:
     assert page.locator(f"{WIDGET} section").get_attribute("lang") == "en"
     assert "days of clean water" in page.locator(f"{WIDGET} p.c").inner_text()
     # The page styles every button hot pink in Georgia; the widget must not change.
-    style = button.evaluate("b => [getComputedStyle(b).backgroundColor, "
-                            "getComputedStyle(b).fontFamily]")
+    style = button.evaluate("b => [getComputedStyle(b).backgroundColor, getComputedStyle(b).fontFamily]")
     assert style[0] == "rgb(11, 87, 164)"
     assert "Georgia" not in style[1]
 
@@ -312,8 +339,7 @@ def test_reduced_motion_and_accessibility(live: Live, browser: Any) -> None:
         p = context.new_page()
         p.goto(live.blog)
         _wait_state(p, "ready")
-        duration = p.locator(f"{WIDGET} button").evaluate(
-            "b => getComputedStyle(b).transitionDuration")
+        duration = p.locator(f"{WIDGET} button").evaluate("b => getComputedStyle(b).transitionDuration")
         assert duration in ("0s", "0s, 0s")
         if not AXE.exists():
             pytest.skip("axe-core is missing (npm ci at the repository root)")
@@ -321,7 +347,8 @@ def test_reduced_motion_and_accessibility(live: Live, browser: Any) -> None:
         violations = p.evaluate(
             "async () => (await axe.run(document.querySelector('.wefirst-widget'),"
             " {resultTypes: ['violations']})).violations"
-            ".map(v => ({id: v.id, impact: v.impact}))")
+            ".map(v => ({id: v.id, impact: v.impact}))"
+        )
         assert [v for v in violations if v["impact"] in ("serious", "critical")] == []
     finally:
         context.close()

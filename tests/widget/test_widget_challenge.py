@@ -53,8 +53,7 @@ def _failure(signer: ChallengeSigner, token: str | None, **kw: object) -> Challe
 
 def test_valid_token_verifies_and_carries_its_binding(signer: ChallengeSigner) -> None:
     token = _issue(signer)
-    claims = signer.verify(token, campaign_id="cmp_1", publisher_id="pub_1", visitor=V,
-                           now_ms=T0 + 1_000)
+    claims = signer.verify(token, campaign_id="cmp_1", publisher_id="pub_1", visitor=V, now_ms=T0 + 1_000)
     assert (claims.campaign_id, claims.publisher_id, claims.visitor) == ("cmp_1", "pub_1", V)
     assert claims.issued_ms == T0
     assert len(claims.nonce) >= 20
@@ -62,8 +61,9 @@ def test_valid_token_verifies_and_carries_its_binding(signer: ChallengeSigner) -
 
 def test_each_token_has_its_own_nonce(signer: ChallengeSigner) -> None:
     nonces = {
-        signer.verify(_issue(signer), campaign_id="cmp_1", publisher_id="pub_1", visitor=V,
-                      now_ms=T0 + 1_000).nonce
+        signer.verify(
+            _issue(signer), campaign_id="cmp_1", publisher_id="pub_1", visitor=V, now_ms=T0 + 1_000
+        ).nonce
         for _ in range(20)
     }
     assert len(nonces) == 20
@@ -92,9 +92,7 @@ def test_tampered_claims_are_a_signature_failure(signer: ChallengeSigner) -> Non
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     claims["c"] = "cmp_2"
     forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
-    assert _failure(signer, f"{version}.{forged}.{mac}", campaign_id="cmp_2") is (
-        ChallengeFailure.SIGNATURE
-    )
+    assert _failure(signer, f"{version}.{forged}.{mac}", campaign_id="cmp_2") is (ChallengeFailure.SIGNATURE)
 
 
 @pytest.mark.parametrize(
@@ -107,8 +105,7 @@ def test_binding(signer: ChallengeSigner, field: str, value: str) -> None:
 
 def test_expiry_and_future(signer: ChallengeSigner) -> None:
     token = _issue(signer)
-    signer.verify(token, campaign_id="cmp_1", publisher_id="pub_1", visitor=V,
-                  now_ms=T0 + 60_000)
+    signer.verify(token, campaign_id="cmp_1", publisher_id="pub_1", visitor=V, now_ms=T0 + 60_000)
     assert _failure(signer, token, now_ms=T0 + 60_001) is ChallengeFailure.EXPIRED
     assert _failure(signer, token, now_ms=T0 - CLOCK_SKEW_MS - 1) is ChallengeFailure.FUTURE
 
@@ -124,8 +121,9 @@ def test_proof_of_work_is_required_when_asked(signer: ChallengeSigner) -> None:
     assert _failure(signer, token) is ChallengeFailure.POW
     assert _failure(signer, token, pow_nonce="not-a-number") is ChallengeFailure.POW
     nonce = solve(token, 8)
-    claims = signer.verify(token, campaign_id="cmp_1", publisher_id="pub_1", visitor=V,
-                           now_ms=T0 + 1_000, pow_nonce=nonce)
+    claims = signer.verify(
+        token, campaign_id="cmp_1", publisher_id="pub_1", visitor=V, now_ms=T0 + 1_000, pow_nonce=nonce
+    )
     assert claims.pow_bits == 8
     wrong = next(str(n) for n in range(10_000) if not pow_ok(token, str(n), 8))
     assert _failure(signer, token, pow_nonce=wrong) is ChallengeFailure.POW
@@ -145,8 +143,13 @@ def test_signer_rejects_weak_configuration() -> None:
 
 @pytest.mark.parametrize(
     ("digest", "bits"),
-    [(b"\xff" + bytes(31), 0), (b"\x00\x80" + bytes(30), 8), (b"\x00\x01" + bytes(30), 15),
-     (b"\x0f" + bytes(31), 4), (bytes(32), 256)],
+    [
+        (b"\xff" + bytes(31), 0),
+        (b"\x00\x80" + bytes(30), 8),
+        (b"\x00\x01" + bytes(30), 15),
+        (b"\x0f" + bytes(31), 4),
+        (bytes(32), 256),
+    ],
 )
 def test_leading_zero_bits(digest: bytes, bits: int) -> None:
     assert leading_zero_bits(digest) == bits

@@ -20,9 +20,11 @@ def test_serves_the_french_page_with_the_snippet(world: World) -> None:
         assert blog.url.startswith("http://127.0.0.2:")
         page = httpx.get(blog.url).text
         assert '<html lang="fr">' in page
-        assert (f'<script src="http://127.0.0.1:8000/static/widget.js" '
-                f'data-campaign="{world.campaign_id}" data-publisher="{world.publisher_id}" '
-                f'async></script>') in page
+        assert (
+            f'<script src="http://127.0.0.1:8000/static/widget.js" '
+            f'data-campaign="{world.campaign_id}" data-publisher="{world.publisher_id}" '
+            f"async></script>"
+        ) in page
         english = httpx.get(blog.url, params={"lang": "en", "campaign": '"><img src=x>'}).text
         assert 'data-lang="en" async' in english
         assert "<img" not in english
@@ -33,8 +35,9 @@ def test_serves_the_french_page_with_the_snippet(world: World) -> None:
 
 def test_start_demo_blog_registers_once_and_prints_the_url(world: World) -> None:
     printed: list[str] = []
-    first = demo_blog.start_demo_blog(world.db, "http://127.0.0.1:8000", world.campaign_id,
-                                      port=0, echo=printed.append)
+    first = demo_blog.start_demo_blog(
+        world.db, "http://127.0.0.1:8000", world.campaign_id, port=0, echo=printed.append
+    )
     try:
         page = httpx.get(first.url).text
     finally:
@@ -54,8 +57,13 @@ def test_start_demo_blog_registers_once_and_prints_the_url(world: World) -> None
 
 def test_demo_step_serves_the_blog_and_seeds_real_decisions(world: World, settings: Settings) -> None:
     """With the wall clock (the demo's), so the campaign's dates must include today."""
-    ctx = SimpleNamespace(db=world.db, settings=settings, base_url="http://127.0.0.1:8000",
-                          ids={"water": world.campaign_id}, urls={})
+    ctx = SimpleNamespace(
+        db=world.db,
+        settings=settings,
+        base_url="http://127.0.0.1:8000",
+        ids={"water": world.campaign_id},
+        urls={},
+    )
     try:
         demo_step(ctx, port=0)
         blog_url = ctx.urls["Sample blog (widget, second origin)"]

@@ -25,8 +25,19 @@ def test_normalize(raw: str, stored: str) -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    ["", "   ", "ftp://example.org", "https://user:pw@example.org", "example.org/path",
-     "-bad.example", "exa mple.org", "*.org", "999.1.1.1", "a@b.c", "javascript:alert(1)"],
+    [
+        "",
+        "   ",
+        "ftp://example.org",
+        "https://user:pw@example.org",
+        "example.org/path",
+        "-bad.example",
+        "exa mple.org",
+        "*.org",
+        "999.1.1.1",
+        "a@b.c",
+        "javascript:alert(1)",
+    ],
 )
 def test_normalize_refuses(raw: str) -> None:
     with pytest.raises(DomainError):

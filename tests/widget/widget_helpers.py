@@ -18,8 +18,7 @@ from wefirst.store.db import Database
 from wefirst.widget.service import WidgetService
 
 CHROME_UA = (
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/131.0.0.0 Safari/537.36"
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 )
 BLOG = "https://carnet-de-camille.fr"
 DAY_MS = 86_400_000
@@ -28,8 +27,10 @@ T0 = 1_795_000_000_000  # 2026-11-18T11:06:40Z, inside the campaign's dates
 
 def water_unit() -> dict[str, Any]:
     return {
-        "labels": {"en": {"singular": "day of clean water", "plural": "days of clean water"},
-                   "fr": {"singular": "jour d'eau potable", "plural": "jours d'eau potable"}},
+        "labels": {
+            "en": {"singular": "day of clean water", "plural": "days of clean water"},
+            "fr": {"singular": "jour d'eau potable", "plural": "jours d'eau potable"},
+        },
         "cost_per_unit": {"amount": 5, "currency": "EUR"},
         "cost_source": "Water NGO 2026 cost sheet",
         "cost_date": "2026-01-15",
@@ -66,20 +67,32 @@ class World:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def new_campaign(self, **overrides: Any) -> str:
-        body = campaign_body(self.extra["beneficiary_id"], name="Un clic = une journée d'eau",
-                             impact_unit=water_unit(),
-                             rules=[{"kind": "per_click", "units_per_click": 1}])
+        body = campaign_body(
+            self.extra["beneficiary_id"],
+            name="Un clic = une journée d'eau",
+            impact_unit=water_unit(),
+            rules=[{"kind": "per_click", "units_per_click": 1}],
+        )
         body.update(overrides)
         r = self.client.post("/v1/campaigns", json=body, headers=auth(self.brand.key))
         assert r.status_code == 201, r.text
         cid = str(r.json()["id"])
-        r = self.client.post(f"/v1/publishers/{self.publisher_id}/campaigns",
-                             json={"campaign_id": cid}, headers=auth(self.publisher_key))
+        r = self.client.post(
+            f"/v1/publishers/{self.publisher_id}/campaigns",
+            json={"campaign_id": cid},
+            headers=auth(self.publisher_key),
+        )
         assert r.status_code == 200, r.text
         return cid
 
-    def state(self, visitor: str, *, campaign_id: str | None = None, origin: str | None = BLOG,
-              publisher_id: str | None = None) -> Any:
+    def state(
+        self,
+        visitor: str,
+        *,
+        campaign_id: str | None = None,
+        origin: str | None = BLOG,
+        publisher_id: str | None = None,
+    ) -> Any:
         headers = {"Origin": origin} if origin else {}
         return self.client.get(
             f"/v1/widget/campaigns/{campaign_id or self.campaign_id}/state",
@@ -87,9 +100,18 @@ class World:
             headers=headers,
         )
 
-    def click(self, visitor: str, *, token: str | None = None, campaign_id: str | None = None,
-              origin: str | None = BLOG, ua: str | None = CHROME_UA, wait_ms: int = 1_000,
-              pow_nonce: str | None = None, fetch: bool = True) -> Any:
+    def click(
+        self,
+        visitor: str,
+        *,
+        token: str | None = None,
+        campaign_id: str | None = None,
+        origin: str | None = BLOG,
+        ua: str | None = CHROME_UA,
+        wait_ms: int = 1_000,
+        pow_nonce: str | None = None,
+        fetch: bool = True,
+    ) -> Any:
         """What the widget does: fetch a challenge, let a person's reaction time pass, click."""
         cid = campaign_id or self.campaign_id
         if token is None and fetch:
@@ -100,13 +122,15 @@ class World:
         headers = {"Origin": origin} if origin else {}
         if ua is not None:
             headers["User-Agent"] = ua
-        body: dict[str, Any] = {"campaign": cid, "publisher": self.publisher_id,
-                                "visitor": visitor, "challenge": token}
+        body: dict[str, Any] = {
+            "campaign": cid,
+            "publisher": self.publisher_id,
+            "visitor": visitor,
+            "challenge": token,
+        }
         if pow_nonce is not None:
             body["pow"] = pow_nonce
         return self.client.post("/v1/widget/clicks", json=body, headers=headers)
-
-
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -46,10 +46,8 @@ ROUTERS = [
 
 # Start/stop hooks of background workers (sequencer, webhook processors, alert senders).
 # Each is called with the app; areas append theirs here.
-STARTUP: list[Callable[[FastAPI], None]] = [tlog_sequencer.start, connector_worker.start,
-                                            web_warmup.start]
-SHUTDOWN: list[Callable[[FastAPI], None]] = [tlog_sequencer.stop, connector_worker.stop,
-                                             web_warmup.stop]
+STARTUP: list[Callable[[FastAPI], None]] = [tlog_sequencer.start, connector_worker.start, web_warmup.start]
+SHUTDOWN: list[Callable[[FastAPI], None]] = [tlog_sequencer.stop, connector_worker.stop, web_warmup.stop]
 
 
 @asynccontextmanager
@@ -83,11 +81,14 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
-    @app.get("/metrics", tags=["operations"], response_class=Response,
-             responses={200: {"content": {"text/plain": {}}}})
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        response_class=Response,
+        responses={200: {"content": {"text/plain": {}}}},
+    )
     def metrics() -> Response:
-        return Response(generate_latest(app.state.metrics.registry),
-                        media_type=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     for router in ROUTERS:
         app.include_router(router)
@@ -125,9 +126,17 @@ class Observe:
             m: Metrics = scope["app"].state.metrics
             m.requests.labels(scope["method"], name, str(status)).inc()
             m.latency.labels(scope["method"], name).observe(elapsed)
-            log.info("request", extra={"fields": {
-                "method": scope["method"], "route": name, "status": status,
-                "ms": round(elapsed * 1000, 2)}})
+            log.info(
+                "request",
+                extra={
+                    "fields": {
+                        "method": scope["method"],
+                        "route": name,
+                        "status": status,
+                        "ms": round(elapsed * 1000, 2),
+                    }
+                },
+            )
 
 
 def queue_depths(db: Database) -> dict[str, Callable[[], int]]:
@@ -140,14 +149,19 @@ def queue_depths(db: Database) -> dict[str, Callable[[], int]]:
         def count() -> int:
             t = metadata.tables[table]
             with db.read() as conn:
-                return int(conn.execute(
-                    select(func.count()).select_from(t).where(t.c[column].is_(None))
-                ).scalar_one())
+                return int(
+                    conn.execute(
+                        select(func.count()).select_from(t).where(t.c[column].is_(None))
+                    ).scalar_one()
+                )
+
         return count
 
     depths = {"tlog": pending("tlog_entries", "idx")}
-    if "connector_deliveries" in metadata.tables and \
-            "processed_at" in metadata.tables["connector_deliveries"].c:
+    if (
+        "connector_deliveries" in metadata.tables
+        and "processed_at" in metadata.tables["connector_deliveries"].c
+    ):
         depths["connector_deliveries"] = pending("connector_deliveries", "processed_at")
     return depths
 

@@ -35,8 +35,10 @@ def can_see(actor: Actor | None, row: Any) -> bool:
         return True
     if actor is None:
         return False
-    return actor.is_admin or (actor.role == "brand" and actor.owner_id == row.brand_id) or (
-        actor.role == "beneficiary" and actor.owner_id == row.beneficiary_id
+    return (
+        actor.is_admin
+        or (actor.role == "brand" and actor.owner_id == row.brand_id)
+        or (actor.role == "beneficiary" and actor.owner_id == row.beneficiary_id)
     )
 
 
@@ -56,15 +58,21 @@ def owned(conn: Connection, actor: Actor, campaign_id: str) -> service.Loaded:
 
 @router.post("/campaigns", status_code=201)
 def create_campaign(
-    request: Request, data: CampaignIn, actor: ActorDep, db: DbDep, body: RawBody,
+    request: Request,
+    data: CampaignIn,
+    actor: ActorDep,
+    db: DbDep,
+    body: RawBody,
     idempotency_key: IdempotencyKey = None,
     brand_id: Annotated[str | None, Query(description="Admins only: the brand.")] = None,
 ) -> JSONResponse:
     require(actor, "brand")
     if actor.role == "brand":
         if brand_id not in (None, actor.owner_id):
-            raise Invalid("brand_id: a brand key creates campaigns for its own brand only",
-                          [FieldError("brand_id", "not your brand")])
+            raise Invalid(
+                "brand_id: a brand key creates campaigns for its own brand only",
+                [FieldError("brand_id", "not your brand")],
+            )
         brand_id = actor.owner_id
     if brand_id is None:
         raise Invalid("brand_id: required for admin keys", [FieldError("brand_id", "required")])
@@ -79,7 +87,8 @@ def create_campaign(
 
 @router.get("/campaigns")
 def list_campaigns(
-    actor: OptionalActorDep, db: DbDep,
+    actor: OptionalActorDep,
+    db: DbDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     starting_after: str | None = None,
     brand_id: str | None = None,
@@ -90,13 +99,16 @@ def list_campaigns(
         own = actor is not None and actor.role == "brand"
         scope_brand = actor.owner_id if own and actor is not None else brand_id
         rows, has_more = service.list_campaigns(
-            conn, brand_id=scope_brand, livemode=None if own else True, limit=limit,
-            starting_after=starting_after, status=status,
+            conn,
+            brand_id=scope_brand,
+            livemode=None if own else True,
+            limit=limit,
+            starting_after=starting_after,
+            status=status,
         )
         rows = [r for r in rows if can_see(actor, r)]
         data = [service.campaign_json(conn, r.id) for r in rows]
-    return {"data": data, "has_more": has_more,
-            "next_cursor": rows[-1].id if has_more and rows else None}
+    return {"data": data, "has_more": has_more, "next_cursor": rows[-1].id if has_more and rows else None}
 
 
 @router.get("/campaigns/{campaign_id}")
@@ -108,8 +120,13 @@ def get_campaign(campaign_id: str, actor: OptionalActorDep, db: DbDep) -> dict[s
 
 @router.patch("/campaigns/{campaign_id}")
 def patch_campaign(
-    request: Request, campaign_id: str, patch: CampaignPatch, actor: ActorDep, db: DbDep,
-    body: RawBody, idempotency_key: IdempotencyKey = None,
+    request: Request,
+    campaign_id: str,
+    patch: CampaignPatch,
+    actor: ActorDep,
+    db: DbDep,
+    body: RawBody,
+    idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     def work(conn: Connection) -> tuple[int, Any]:
         owned(conn, actor, campaign_id)
@@ -120,8 +137,13 @@ def patch_campaign(
 
 @router.post("/campaigns/{campaign_id}/status")
 def set_status(
-    request: Request, campaign_id: str, data: StatusIn, actor: ActorDep, db: DbDep,
-    body: RawBody, idempotency_key: IdempotencyKey = None,
+    request: Request,
+    campaign_id: str,
+    data: StatusIn,
+    actor: ActorDep,
+    db: DbDep,
+    body: RawBody,
+    idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     def work(conn: Connection) -> tuple[int, Any]:
         owned(conn, actor, campaign_id)
@@ -142,10 +164,13 @@ def get_balance(campaign_id: str, actor: OptionalActorDep, db: DbDep) -> dict[st
 
 def settlement_json(row: Any) -> dict[str, Any]:
     return {
-        "id": row.id, "campaign_id": row.campaign_id,
+        "id": row.id,
+        "campaign_id": row.campaign_id,
         "amount": {"amount": row.amount, "currency": row.currency},
-        "external_reference": row.external_reference, "paid_at": rfc3339(row.paid_at),
-        "reported_at": rfc3339(row.reported_at), "status": row.status,
+        "external_reference": row.external_reference,
+        "paid_at": rfc3339(row.paid_at),
+        "reported_at": rfc3339(row.reported_at),
+        "status": row.status,
         "decided_at": rfc3339(row.decided_at) if row.decided_at else None,
         "decision_note": row.decision_note,
     }
@@ -153,9 +178,13 @@ def settlement_json(row: Any) -> dict[str, Any]:
 
 def delivery_json(row: Any) -> dict[str, Any]:
     return {
-        "id": row.id, "campaign_id": row.campaign_id, "units": row.units,
-        "period_start": row.period_start.isoformat(), "period_end": row.period_end.isoformat(),
-        "evidence_url": row.evidence_url, "note": row.note,
+        "id": row.id,
+        "campaign_id": row.campaign_id,
+        "units": row.units,
+        "period_start": row.period_start.isoformat(),
+        "period_end": row.period_end.isoformat(),
+        "evidence_url": row.evidence_url,
+        "note": row.note,
         "reported_at": rfc3339(row.reported_at),
     }
 
@@ -164,8 +193,9 @@ def delivery_json(row: Any) -> dict[str, Any]:
 def list_settlements(campaign_id: str, actor: OptionalActorDep, db: DbDep) -> dict[str, Any]:
     with db.read() as conn:
         visible(conn, actor, campaign_id)
-        rows = conn.execute(select(settlements).where(settlements.c.campaign_id == campaign_id)
-                            .order_by(settlements.c.seq)).all()
+        rows = conn.execute(
+            select(settlements).where(settlements.c.campaign_id == campaign_id).order_by(settlements.c.seq)
+        ).all()
     return {"data": [settlement_json(r) for r in rows], "has_more": False, "next_cursor": None}
 
 
@@ -173,6 +203,7 @@ def list_settlements(campaign_id: str, actor: OptionalActorDep, db: DbDep) -> di
 def list_deliveries(campaign_id: str, actor: OptionalActorDep, db: DbDep) -> dict[str, Any]:
     with db.read() as conn:
         visible(conn, actor, campaign_id)
-        rows = conn.execute(select(deliveries).where(deliveries.c.campaign_id == campaign_id)
-                            .order_by(deliveries.c.seq)).all()
+        rows = conn.execute(
+            select(deliveries).where(deliveries.c.campaign_id == campaign_id).order_by(deliveries.c.seq)
+        ).all()
     return {"data": [delivery_json(r) for r in rows], "has_more": False, "next_cursor": None}

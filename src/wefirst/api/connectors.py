@@ -57,52 +57,72 @@ def inbox_writer(request: Request) -> inbox.InboxWriter:
 
 def remotes_for(request: Request) -> processing.RemotesFactory:
     """Tests and the demo may put a factory on `app.state.connector_remotes`."""
-    factory: processing.RemotesFactory | None = getattr(
-        request.app.state, "connector_remotes", None)
+    factory: processing.RemotesFactory | None = getattr(request.app.state, "connector_remotes", None)
     return factory or processing.remotes_from_settings(request.app.state.settings)
 
 
 # ------------------------------------------------------------------ receivers
 
 
-def _receive(request: Request, background: BackgroundTasks, db: Database, body: bytes,
-             connection_id: str, platform: Source) -> JSONResponse:
+def _receive(
+    request: Request,
+    background: BackgroundTasks,
+    db: Database,
+    body: bytes,
+    connection_id: str,
+    platform: Source,
+) -> JSONResponse:
     settings: Settings = request.app.state.settings
     box = secret_box(request)
     received = inbox.receive(
-        db, box, connection_id=connection_id, platform=platform, headers=request.headers,
-        body=body, now=utcnow(), stripe_tolerance=settings.connectors_stripe_tolerance_seconds,
-        cache=connection_cache(request), writer=inbox_writer(request))
+        db,
+        box,
+        connection_id=connection_id,
+        platform=platform,
+        headers=request.headers,
+        body=body,
+        now=utcnow(),
+        stripe_tolerance=settings.connectors_stripe_tolerance_seconds,
+        cache=connection_cache(request),
+        writer=inbox_writer(request),
+    )
     if received.status == "ping":
         return JSONResponse({"received": True, "ping": True}, status_code=200)
-    if received.status == "queued" and received.delivery_id and \
-            settings.connectors_process_after_ack:
-        background.add_task(processing.process_delivery, db, box, remotes_for(request),
-                            received.delivery_id)
-    return JSONResponse({"received": True, "status": received.status,
-                         "delivery_id": received.delivery_id, "topic": received.topic},
-                        status_code=200)
+    if received.status == "queued" and received.delivery_id and settings.connectors_process_after_ack:
+        background.add_task(processing.process_delivery, db, box, remotes_for(request), received.delivery_id)
+    return JSONResponse(
+        {
+            "received": True,
+            "status": received.status,
+            "delivery_id": received.delivery_id,
+            "topic": received.topic,
+        },
+        status_code=200,
+    )
 
 
 @router.post("/connectors/{connection_id}/shopify", include_in_schema=True)
-def receive_shopify(connection_id: str, request: Request, background: BackgroundTasks,
-                    db: DbDep, body: RawBody) -> JSONResponse:
+def receive_shopify(
+    connection_id: str, request: Request, background: BackgroundTasks, db: DbDep, body: RawBody
+) -> JSONResponse:
     """Shopify webhooks (orders/create|paid|cancelled|updated, refunds/create), signed with
     `X-Shopify-Hmac-Sha256`. Answers 200 once the raw delivery is stored."""
     return _receive(request, background, db, body, connection_id, Source.SHOPIFY)
 
 
 @router.post("/connectors/{connection_id}/woocommerce")
-def receive_woocommerce(connection_id: str, request: Request, background: BackgroundTasks,
-                        db: DbDep, body: RawBody) -> JSONResponse:
+def receive_woocommerce(
+    connection_id: str, request: Request, background: BackgroundTasks, db: DbDep, body: RawBody
+) -> JSONResponse:
     """WooCommerce webhooks (order.created|updated|deleted), signed with
     `X-WC-Webhook-Signature`; the unsigned activation ping gets a plain 200."""
     return _receive(request, background, db, body, connection_id, Source.WOOCOMMERCE)
 
 
 @router.post("/connectors/{connection_id}/stripe")
-def receive_stripe(connection_id: str, request: Request, background: BackgroundTasks,
-                   db: DbDep, body: RawBody) -> JSONResponse:
+def receive_stripe(
+    connection_id: str, request: Request, background: BackgroundTasks, db: DbDep, body: RawBody
+) -> JSONResponse:
     """Stripe events (checkout.session.completed, payment_intent.succeeded, charge.refunded),
     signed with `Stripe-Signature` (5 minutes tolerance)."""
     return _receive(request, background, db, body, connection_id, Source.STRIPE)
@@ -113,16 +133,27 @@ def receive_stripe(connection_id: str, request: Request, background: BackgroundT
 
 class ConnectionBody(Strict):
     platform: Platform
-    account: Annotated[str, Field(min_length=1, max_length=300, description=(
-        "Shopify shop domain, WooCommerce site URL (as in X-WC-Webhook-Source), Stripe account "
-        "id, or retailer code."))]
+    account: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=300,
+            description=(
+                "Shopify shop domain, WooCommerce site URL (as in X-WC-Webhook-Source), Stripe account "
+                "id, or retailer code."
+            ),
+        ),
+    ]
     brand_id: str | None = Field(None, description="Admins only; a brand key uses its own.")
     name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     secret: Annotated[str, Field(min_length=1, max_length=500)] | None = Field(
-        None, description="The webhook signing secret. Stored encrypted; never returned.")
+        None, description="The webhook signing secret. Stored encrypted; never returned."
+    )
     credentials: dict[str, Annotated[str, Field(min_length=1, max_length=500)]] | None = Field(
-        None, description="Read-only API credentials for call-backs: Stripe {api_key}, "
-        "WooCommerce {consumer_key, consumer_secret}. Stored encrypted; never returned.")
+        None,
+        description="Read-only API credentials for call-backs: Stripe {api_key}, "
+        "WooCommerce {consumer_key, consumer_secret}. Stored encrypted; never returned.",
+    )
 
 
 class SecretBody(Strict):
@@ -142,8 +173,10 @@ class MappingsBody(Strict):
 
 def _owned(conn: Connection, actor: Actor, connection_id: str) -> ConnectionInfo:
     info = accounts.get_connection(conn, connection_id)
-    hide_unless(actor.is_admin or (actor.role == "brand" and actor.owner_id == info.brand_id),
-                f"connection {connection_id}")
+    hide_unless(
+        actor.is_admin or (actor.role == "brand" and actor.owner_id == info.brand_id),
+        f"connection {connection_id}",
+    )
     return info
 
 
@@ -160,45 +193,68 @@ def _brand_for(actor: Actor, brand_id: str | None) -> str:
 
 
 @router.post("/connectors", status_code=201)
-def create_connection(request: Request, data: ConnectionBody, actor: ActorDep, db: DbDep,
-                      body: RawBody, idempotency_key: IdempotencyKey = None) -> JSONResponse:
+def create_connection(
+    request: Request,
+    data: ConnectionBody,
+    actor: ActorDep,
+    db: DbDep,
+    body: RawBody,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
     brand_id = _brand_for(actor, data.brand_id)
     box = secret_box(request)
     base_url = request.app.state.settings.base_url
 
     def work(conn: Connection) -> tuple[int, Any]:
         info = accounts.create_connection(
-            conn, box, brand_id=brand_id, platform=Source(data.platform), account=data.account,
-            name=data.name, secret=data.secret, livemode=actor.livemode,
-            credentials=data.credentials)
+            conn,
+            box,
+            brand_id=brand_id,
+            platform=Source(data.platform),
+            account=data.account,
+            name=data.name,
+            secret=data.secret,
+            livemode=actor.livemode,
+            credentials=data.credentials,
+        )
         return 201, accounts.connection_json(conn, info, base_url)
 
     return idempotent_post(request, db, actor, body, idempotency_key, work)
 
 
 @router.get("/connectors")
-def list_connections(request: Request, actor: ActorDep, db: DbDep,
-                     brand_id: str | None = None) -> dict[str, Any]:
+def list_connections(
+    request: Request, actor: ActorDep, db: DbDep, brand_id: str | None = None
+) -> dict[str, Any]:
     require(actor, "brand")
     owner = brand_id if actor.is_admin else actor.owner_id
     base_url = request.app.state.settings.base_url
     with db.read() as conn:
         rows = accounts.list_connections(conn, owner)
-        return {"data": [accounts.connection_json(conn, i, base_url) for i in rows],
-                "has_more": False, "next_cursor": None}
+        return {
+            "data": [accounts.connection_json(conn, i, base_url) for i in rows],
+            "has_more": False,
+            "next_cursor": None,
+        }
 
 
 @router.get("/connectors/{connection_id}")
-def get_connection(connection_id: str, request: Request, actor: ActorDep,
-                   db: DbDep) -> dict[str, Any]:
+def get_connection(connection_id: str, request: Request, actor: ActorDep, db: DbDep) -> dict[str, Any]:
     with db.read() as conn:
         info = _owned(conn, actor, connection_id)
         return accounts.connection_json(conn, info, request.app.state.settings.base_url)
 
 
 @router.post("/connectors/{connection_id}/secrets", status_code=201)
-def add_secret(connection_id: str, request: Request, data: SecretBody, actor: ActorDep,
-               db: DbDep, body: RawBody, idempotency_key: IdempotencyKey = None) -> JSONResponse:
+def add_secret(
+    connection_id: str,
+    request: Request,
+    data: SecretBody,
+    actor: ActorDep,
+    db: DbDep,
+    body: RawBody,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
     """Start a rotation: both secrets verify until the old one is retired."""
     box = secret_box(request)
     base_url = request.app.state.settings.base_url
@@ -216,9 +272,15 @@ SecretId = Annotated[int, Path(ge=1, le=2**31 - 1, description="From the connect
 
 
 @router.post("/connectors/{connection_id}/secrets/{secret_id}/retire")
-def retire_secret(connection_id: str, secret_id: SecretId, request: Request, actor: ActorDep,
-                  db: DbDep, body: RawBody,
-                  idempotency_key: IdempotencyKey = None) -> JSONResponse:
+def retire_secret(
+    connection_id: str,
+    secret_id: SecretId,
+    request: Request,
+    actor: ActorDep,
+    db: DbDep,
+    body: RawBody,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
     base_url = request.app.state.settings.base_url
 
     def work(conn: Connection) -> tuple[int, Any]:
@@ -231,11 +293,11 @@ def retire_secret(connection_id: str, secret_id: SecretId, request: Request, act
 
 
 @router.put("/connectors/{connection_id}/mappings")
-def put_mappings(connection_id: str, request: Request, data: MappingsBody, actor: ActorDep,
-                 db: DbDep) -> dict[str, Any]:
+def put_mappings(
+    connection_id: str, request: Request, data: MappingsBody, actor: ActorDep, db: DbDep
+) -> dict[str, Any]:
     """Replace the product → campaign rules (first match wins)."""
-    rules = [MappingRule(MappingKind(r.kind), r.pattern, r.campaign_id, r.sku)
-             for r in data.rules]
+    rules = [MappingRule(MappingKind(r.kind), r.pattern, r.campaign_id, r.sku) for r in data.rules]
     with db.write() as conn:
         info = _owned(conn, actor, connection_id)
         accounts.set_mappings(conn, info, rules)
@@ -250,8 +312,9 @@ def get_status(connection_id: str, actor: ActorDep, db: DbDep) -> dict[str, Any]
 
 
 @router.get("/connectors/{connection_id}/reconciliation")
-def get_reconciliation(connection_id: str, actor: ActorDep, db: DbDep,
-                       day: date | None = None) -> dict[str, Any]:
+def get_reconciliation(
+    connection_id: str, actor: ActorDep, db: DbDep, day: date | None = None
+) -> dict[str, Any]:
     """Orders seen without pledges and pledges without orders for one UTC day (default:
     yesterday). Running it again replaces that day's stored result."""
     now = utcnow()
@@ -261,32 +324,39 @@ def get_reconciliation(connection_id: str, actor: ActorDep, db: DbDep,
 
 
 @router.post("/connectors/{connection_id}/process")
-def process_now(connection_id: str, request: Request, actor: ActorDep,
-                db: DbDep) -> dict[str, Any]:
+def process_now(connection_id: str, request: Request, actor: ActorDep, db: DbDep) -> dict[str, Any]:
     """Process this connection's queued deliveries now (also done after each ack)."""
     with db.read() as conn:
         _owned(conn, actor, connection_id)
-    summary = processing.process_pending(db, secret_box(request), remotes_for(request),
-                                         connection_id=connection_id)
+    summary = processing.process_pending(
+        db, secret_box(request), remotes_for(request), connection_id=connection_id
+    )
     return {"object": "process_result", "counts": summary.counts}
 
 
-@router.post("/connectors/{connection_id}/sales-reports", status_code=201,
-             openapi_extra={"requestBody": {"content": {"text/csv": {}}, "required": True}})
+@router.post(
+    "/connectors/{connection_id}/sales-reports",
+    status_code=201,
+    openapi_extra={"requestBody": {"content": {"text/csv": {}}, "required": True}},
+)
 def upload_sales_report(
-    connection_id: str, actor: ActorDep, db: DbDep, body: RawBody,
-    skip_bad_rows: Annotated[bool, Query(description="Import the good rows; the answer "
-                                                     "carries the rejected ones as CSV.")] = False,
+    connection_id: str,
+    actor: ActorDep,
+    db: DbDep,
+    body: RawBody,
+    skip_bad_rows: Annotated[
+        bool, Query(description="Import the good rows; the answer carries the rejected ones as CSV.")
+    ] = False,
 ) -> JSONResponse:
     """The retailer CSV (spec: one report per file). 201 imported; 200 when the same bytes
     were already imported; 409 for the same report id with different content; 422 lists every
     bad row (nothing imported) unless `skip_bad_rows`."""
     with db.read() as conn:
         _owned(conn, actor, connection_id)
-    result = reports.import_report(db, connection_id=connection_id, raw=body,
-                                   skip_bad_rows=skip_bad_rows, now=utcnow())
-    payload: dict[str, Any] = {"object": "sales_report_import", "status": result.status,
-                               **result.summary}
+    result = reports.import_report(
+        db, connection_id=connection_id, raw=body, skip_bad_rows=skip_bad_rows, now=utcnow()
+    )
+    payload: dict[str, Any] = {"object": "sales_report_import", "status": result.status, **result.summary}
     if skip_bad_rows and result.report.errors:
         payload["rejects_csv"] = result.report.rejects_csv()
     return JSONResponse(payload, status_code=201 if result.status == "imported" else 200)

@@ -50,7 +50,8 @@ def _actor(request: Request, db: Database, token: str) -> Actor:
 
 
 def current_actor(
-    request: Request, db: DbDep,
+    request: Request,
+    db: DbDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Actor:
     token = _bearer(authorization)
@@ -60,7 +61,8 @@ def current_actor(
 
 
 def optional_actor(
-    request: Request, db: DbDep,
+    request: Request,
+    db: DbDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Actor | None:
     token = _bearer(authorization)
@@ -100,5 +102,4 @@ IdempotencyKey = Annotated[
 
 def page(rows: list[Any], has_more: bool, render: Any) -> dict[str, Any]:
     data = [render(r) for r in rows]
-    return {"data": data, "has_more": has_more,
-            "next_cursor": rows[-1].id if has_more and rows else None}
+    return {"data": data, "has_more": has_more, "next_cursor": rows[-1].id if has_more and rows else None}

@@ -54,8 +54,15 @@ class PurchaseBody(Strict):
 class ClickBody(Strict):
     campaign_id: Text
     publisher_id: Text | None = None
-    visitor: Annotated[str, Field(min_length=16, max_length=128, pattern=r"^[A-Za-z0-9_\-]+$",
-                                  description="A pseudonymous visitor commitment.")]
+    visitor: Annotated[
+        str,
+        Field(
+            min_length=16,
+            max_length=128,
+            pattern=r"^[A-Za-z0-9_\-]+$",
+            description="A pseudonymous visitor commitment.",
+        ),
+    ]
 
 
 class RefundLineBody(Strict):
@@ -81,8 +88,9 @@ def _sending_brand(actor: Actor, what: str) -> str:
     """Sales events belong to one brand: its own key sends them (an admin key has no brand)."""
     require(actor, "brand")
     if actor.owner_id is None:
-        raise Invalid(f"{what} are sent with the brand's key",
-                      [FieldError("Authorization", "use a brand key")])
+        raise Invalid(
+            f"{what} are sent with the brand's key", [FieldError("Authorization", "use a brand key")]
+        )
     return actor.owner_id
 
 
@@ -93,32 +101,47 @@ def _metrics(request: Request) -> Metrics:
 
 @router.post("/purchases")
 def post_purchase(
-    request: Request, data: PurchaseBody, actor: ActorDep, db: DbDep, body: RawBody,
+    request: Request,
+    data: PurchaseBody,
+    actor: ActorDep,
+    db: DbDep,
+    body: RawBody,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     brand_id = _sending_brand(actor, "purchases")
     base_url = request.app.state.settings.base_url
     purchase = events.PurchaseIn(
-        order_id=data.order_id, currency=data.currency, occurred_at=data.occurred_at,
-        lines=[events.LineIn(line.sku, line.quantity, line.unit_price.amount,
-                             line.line_id or str(i + 1)) for i, line in enumerate(data.lines)],
-        campaign_id=data.campaign_id, test=data.test,
+        order_id=data.order_id,
+        currency=data.currency,
+        occurred_at=data.occurred_at,
+        lines=[
+            events.LineIn(line.sku, line.quantity, line.unit_price.amount, line.line_id or str(i + 1))
+            for i, line in enumerate(data.lines)
+        ],
+        campaign_id=data.campaign_id,
+        test=data.test,
     )
 
     def work(conn: Connection) -> tuple[int, Any]:
-        results = events.apply_purchase(conn, brand_id=brand_id, purchase=purchase,
-                                        livemode=actor.livemode)
+        results = events.apply_purchase(conn, brand_id=brand_id, purchase=purchase, livemode=actor.livemode)
         _metrics(request).count_outcomes("purchase", [r.outcome for r in results])
-        return 200, {"object": "purchase_result", "order_id": data.order_id,
-                     "results": [r.as_json(base_url) for r in results],
-                     "summary": events.outcomes_summary(results)}
+        return 200, {
+            "object": "purchase_result",
+            "order_id": data.order_id,
+            "results": [r.as_json(base_url) for r in results],
+            "summary": events.outcomes_summary(results),
+        }
 
     return idempotent_post(request, db, actor, body, idempotency_key, work)
 
 
 @router.post("/clicks")
 def post_click(
-    request: Request, data: ClickBody, actor: ActorDep, db: DbDep, body: RawBody,
+    request: Request,
+    data: ClickBody,
+    actor: ActorDep,
+    db: DbDep,
+    body: RawBody,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Server-to-server click intake (the widget has its own, fraud-checked endpoint)."""
@@ -132,9 +155,15 @@ def post_click(
         else:
             require(actor, "brand", owner=loaded.row.brand_id)
         publisher = actor.owner_id if actor.role == "publisher" else data.publisher_id
-        result = events.apply_click(conn, events.ClickIn(
-            campaign_id=data.campaign_id, visitor=data.visitor, occurred_at=utcnow(),
-            publisher_id=publisher))
+        result = events.apply_click(
+            conn,
+            events.ClickIn(
+                campaign_id=data.campaign_id,
+                visitor=data.visitor,
+                occurred_at=utcnow(),
+                publisher_id=publisher,
+            ),
+        )
         _metrics(request).count_outcomes("click", [result.outcome])
         return 200, {"object": "click_result", **result.as_json(base_url)}
 
@@ -143,7 +172,11 @@ def post_click(
 
 @router.post("/refunds")
 def post_refund(
-    request: Request, data: RefundBody, actor: ActorDep, db: DbDep, body: RawBody,
+    request: Request,
+    data: RefundBody,
+    actor: ActorDep,
+    db: DbDep,
+    body: RawBody,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     brand_id = _sending_brand(actor, "refunds")
@@ -151,17 +184,23 @@ def post_refund(
         order_id=data.order_id,
         refund_id=data.refund_id or idempotency_key or "rfd_" + secrets.token_hex(12),
         lines=[events.RefundLineIn(line.line_id, line.quantity) for line in data.lines],
-        reason=data.reason, occurred_at=data.occurred_at,
+        reason=data.reason,
+        occurred_at=data.occurred_at,
     )
 
     def work(conn: Connection) -> tuple[int, Any]:
         if not events.order_known(conn, brand_id, data.order_id):
-            raise Invalid(f"order_id: no pledge was made for order {data.order_id}",
-                          [FieldError("order_id", "unknown order")])
+            raise Invalid(
+                f"order_id: no pledge was made for order {data.order_id}",
+                [FieldError("order_id", "unknown order")],
+            )
         results = events.apply_refund(conn, brand_id=brand_id, refund=refund, now=utcnow())
         _metrics(request).count_outcomes("refund", [r.outcome for r in results])
-        return 200, {"object": "refund_result", "order_id": data.order_id,
-                     "refund_id": refund.refund_id,
-                     "results": [r.as_json() for r in results]}
+        return 200, {
+            "object": "refund_result",
+            "order_id": data.order_id,
+            "refund_id": refund.refund_id,
+            "results": [r.as_json() for r in results],
+        }
 
     return idempotent_post(request, db, actor, body, idempotency_key, work)

@@ -25,7 +25,11 @@ class KeyIn(Strict):
 
 @router.post("/keys", status_code=201)
 def post_key(
-    request: Request, data: KeyIn, actor: ActorDep, db: DbDep, body: RawBody,
+    request: Request,
+    data: KeyIn,
+    actor: ActorDep,
+    db: DbDep,
+    body: RawBody,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     require(actor, "admin")

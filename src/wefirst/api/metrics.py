@@ -16,8 +16,7 @@ class QueueDepths(Collector):
         self.sources: dict[str, Callable[[], int]] = {}
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        family = GaugeMetricFamily("wefirst_queue_depth", "Items waiting in a queue",
-                                   labels=["queue"])
+        family = GaugeMetricFamily("wefirst_queue_depth", "Items waiting in a queue", labels=["queue"])
         for name, fn in sorted(self.sources.items()):
             try:
                 family.add_metric([name], fn())
@@ -30,16 +29,22 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "wefirst_http_requests", "HTTP requests", ["method", "route", "status"],
+            "wefirst_http_requests",
+            "HTTP requests",
+            ["method", "route", "status"],
             registry=self.registry,
         )
         self.latency = Histogram(
-            "wefirst_http_request_seconds", "HTTP request latency", ["method", "route"],
+            "wefirst_http_request_seconds",
+            "HTTP request latency",
+            ["method", "route"],
             registry=self.registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
         )
         self.events = Counter(
-            "wefirst_events", "Events applied, by kind and outcome", ["kind", "outcome"],
+            "wefirst_events",
+            "Events applied, by kind and outcome",
+            ["kind", "outcome"],
             registry=self.registry,
         )
         self.queues = QueueDepths()

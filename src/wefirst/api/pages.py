@@ -16,6 +16,13 @@ from wefirst.web import (
 )
 
 router = APIRouter(include_in_schema=False)
-for _module in (routes_public, routes_scorecard, routes_exports, routes_verify, routes_signin,
-                routes_console, routes_static):
+for _module in (
+    routes_public,
+    routes_scorecard,
+    routes_exports,
+    routes_verify,
+    routes_signin,
+    routes_console,
+    routes_static,
+):
     router.include_router(_module.router)

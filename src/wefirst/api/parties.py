@@ -23,13 +23,22 @@ Limit = Annotated[int, Query(ge=1, le=100)]
 
 @router.post("/brands", status_code=201)
 def create_brand(
-    request: Request, data: BrandIn, actor: ActorDep, db: DbDep, body: RawBody,
+    request: Request,
+    data: BrandIn,
+    actor: ActorDep,
+    db: DbDep,
+    body: RawBody,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     require(actor, "admin")
-    return idempotent_post(request, db, actor, body, idempotency_key,
-                           lambda conn: (201, service.create_brand(conn, data,
-                                                                   livemode=actor.livemode)))
+    return idempotent_post(
+        request,
+        db,
+        actor,
+        body,
+        idempotency_key,
+        lambda conn: (201, service.create_brand(conn, data, livemode=actor.livemode)),
+    )
 
 
 @router.get("/brands/{brand_id}")
@@ -53,8 +62,9 @@ def _list(db: DbDep, table: Any, limit: int, starting_after: str | None) -> dict
         if starting_after:
             seq = conn.execute(select(table.c.seq).where(table.c.id == starting_after)).scalar()
             if seq is None:
-                raise Invalid("starting_after: unknown cursor",
-                              [FieldError("starting_after", "unknown cursor")])
+                raise Invalid(
+                    "starting_after: unknown cursor", [FieldError("starting_after", "unknown cursor")]
+                )
             query = query.where(table.c.seq > seq)
         rows = conn.execute(query.order_by(table.c.seq).limit(limit + 1)).all()
     return page(list(rows[:limit]), len(rows) > limit, service.party_json)
@@ -70,13 +80,22 @@ def list_brands(
 
 @router.post("/beneficiaries", status_code=201)
 def create_beneficiary(
-    request: Request, data: BeneficiaryIn, actor: ActorDep, db: DbDep, body: RawBody,
+    request: Request,
+    data: BeneficiaryIn,
+    actor: ActorDep,
+    db: DbDep,
+    body: RawBody,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     require(actor, "admin")
-    return idempotent_post(request, db, actor, body, idempotency_key,
-                           lambda conn: (201, service.create_beneficiary(
-                               conn, data, livemode=actor.livemode)))
+    return idempotent_post(
+        request,
+        db,
+        actor,
+        body,
+        idempotency_key,
+        lambda conn: (201, service.create_beneficiary(conn, data, livemode=actor.livemode)),
+    )
 
 
 @router.get("/beneficiaries/{beneficiary_id}")

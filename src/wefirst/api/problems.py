@@ -48,8 +48,9 @@ def _field_error(e: Any) -> FieldError:
 
 def problem_response(exc: WefirstError, request: Request) -> JSONResponse:
     headers = {"Retry-After": str(exc.extra["retry_after"])} if "retry_after" in exc.extra else None
-    return JSONResponse(exc.problem(request.url.path), status_code=exc.status,
-                        media_type=PROBLEM, headers=headers)
+    return JSONResponse(
+        exc.problem(request.url.path), status_code=exc.status, media_type=PROBLEM, headers=headers
+    )
 
 
 def install(app: FastAPI) -> None:
@@ -72,7 +73,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         titles = {404: "Not found", 405: "Method not allowed"}
-        body = {"type": "about:blank", "title": titles.get(exc.status_code, "HTTP error"),
-                "status": exc.status_code, "detail": str(exc.detail), "instance": request.url.path}
-        return JSONResponse(body, status_code=exc.status_code, media_type=PROBLEM,
-                            headers=getattr(exc, "headers", None))
+        body = {
+            "type": "about:blank",
+            "title": titles.get(exc.status_code, "HTTP error"),
+            "status": exc.status_code,
+            "detail": str(exc.detail),
+            "instance": request.url.path,
+        }
+        return JSONResponse(
+            body, status_code=exc.status_code, media_type=PROBLEM, headers=getattr(exc, "headers", None)
+        )

@@ -39,9 +39,7 @@ class PublisherIn(Strict):
 
 class PublisherPatch(Strict):
     name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-    domains: Annotated[list[Domain], Field(min_length=1, max_length=pubs.MAX_DOMAINS)] | None = (
-        None
-    )
+    domains: Annotated[list[Domain], Field(min_length=1, max_length=pubs.MAX_DOMAINS)] | None = None
 
 
 class JoinIn(Strict):
@@ -60,8 +58,13 @@ def _own(actor: Actor, publisher_id: str) -> None:
 
 @router.post("", status_code=201)
 def post_publisher(
-    request: Request, data: PublisherIn, actor: OptionalActorDep, db: DbDep,
-    settings: SettingsDep, body: RawBody, idempotency_key: IdempotencyKey = None,
+    request: Request,
+    data: PublisherIn,
+    actor: OptionalActorDep,
+    db: DbDep,
+    settings: SettingsDep,
+    body: RawBody,
+    idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Registers a publisher and returns its API key once (`api_key.secret`). Open to anyone
     unless `WEFIRST_WIDGET_OPEN_PUBLISHER_SIGNUP=false`, then admin only."""
@@ -72,8 +75,7 @@ def post_publisher(
     livemode = True if actor is None else actor.livemode
 
     def work(conn: Connection) -> tuple[int, Any]:
-        pub = pubs.create_publisher(conn, name=data.name, domains=data.domains,
-                                    livemode=livemode)
+        pub = pubs.create_publisher(conn, name=data.name, domains=data.domains, livemode=livemode)
         secret, record = create_key(conn, "publisher", pub["id"], label=f"{data.name} (signup)")
         return 201, {**pub, "api_key": {**record, "secret": secret}}
 
@@ -88,9 +90,7 @@ def get_publisher(publisher_id: str, actor: ActorDep, db: DbDep) -> dict[str, An
 
 
 @router.patch("/{publisher_id}")
-def patch_publisher(
-    publisher_id: str, data: PublisherPatch, actor: ActorDep, db: DbDep
-) -> dict[str, Any]:
+def patch_publisher(publisher_id: str, data: PublisherPatch, actor: ActorDep, db: DbDep) -> dict[str, Any]:
     _own(actor, publisher_id)
     with db.write() as conn:
         return pubs.update_publisher(conn, publisher_id, name=data.name, domains=data.domains)
@@ -113,20 +113,24 @@ def delete_join(publisher_id: str, campaign_id: str, actor: ActorDep, db: DbDep)
 
 @router.get("/{publisher_id}/snippet")
 def get_snippet(
-    publisher_id: str, actor: ActorDep, db: DbDep, settings: SettingsDep,
+    publisher_id: str,
+    actor: ActorDep,
+    db: DbDep,
+    settings: SettingsDep,
     campaign_id: Annotated[str, Query(max_length=40)],
     lang: Literal["fr", "en"] | None = None,
 ) -> dict[str, Any]:
     """The `<script>` tag to paste into the blog's pages."""
     _own(actor, publisher_id)
     with db.read() as conn:
-        return pubs.snippet(conn, publisher_id, campaign_id, base_url=settings.base_url,
-                            lang=lang)
+        return pubs.snippet(conn, publisher_id, campaign_id, base_url=settings.base_url, lang=lang)
 
 
 @router.get("/{publisher_id}/stats")
 def get_stats(
-    publisher_id: str, actor: ActorDep, db: DbDep,
+    publisher_id: str,
+    actor: ActorDep,
+    db: DbDep,
     start: Annotated[date | None, Query(alias="from")] = None,
     end: Annotated[date | None, Query(alias="to")] = None,
 ) -> dict[str, Any]:

@@ -26,8 +26,9 @@ router = APIRouter(prefix="/v1", tags=["settlements and deliveries"])
 
 class SettlementIn(Strict):
     amount: MoneyIn
-    external_reference: Annotated[str, Field(min_length=1, max_length=200,
-                                             description="Bank transfer or receipt reference.")]
+    external_reference: Annotated[
+        str, Field(min_length=1, max_length=200, description="Bank transfer or receipt reference.")
+    ]
     paid_at: AwareDatetime
 
 
@@ -51,23 +52,35 @@ class DeliveryIn(Strict):
 
 @router.post("/campaigns/{campaign_id}/settlements", status_code=201)
 def report_settlement(
-    request: Request, campaign_id: str, data: SettlementIn, actor: ActorDep, db: DbDep,
-    body: RawBody, idempotency_key: IdempotencyKey = None,
+    request: Request,
+    campaign_id: str,
+    data: SettlementIn,
+    actor: ActorDep,
+    db: DbDep,
+    body: RawBody,
+    idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     def work(conn: Connection) -> tuple[int, Any]:
         loaded = owned(conn, actor, campaign_id)
         c = loaded.campaign
         if data.amount.currency != c.currency:
-            raise Invalid(f"amount.currency: the campaign is in {c.currency}",
-                          [FieldError("amount.currency", f"must be {c.currency}")])
+            raise Invalid(
+                f"amount.currency: the campaign is in {c.currency}",
+                [FieldError("amount.currency", f"must be {c.currency}")],
+            )
         if data.amount.amount <= 0:
-            raise Invalid("amount.amount: must be positive",
-                          [FieldError("amount.amount", "must be positive")])
+            raise Invalid(
+                "amount.amount: must be positive", [FieldError("amount.amount", "must be positive")]
+            )
         if data.paid_at > utcnow():
             raise Invalid("paid_at: is in the future", [FieldError("paid_at", "in the future")])
-        sid = ledger.report_settlement(conn, c, amount=data.amount.amount,
-                                       external_reference=data.external_reference,
-                                       paid_at=data.paid_at)
+        sid = ledger.report_settlement(
+            conn,
+            c,
+            amount=data.amount.amount,
+            external_reference=data.external_reference,
+            paid_at=data.paid_at,
+        )
         row = conn.execute(select(settlements).where(settlements.c.id == sid)).one()
         return 201, settlement_json(row)
 
@@ -90,16 +103,28 @@ def get_settlement(settlement_id: str, actor: OptionalActorDep, db: DbDep) -> di
 
 
 def _decide(
-    request: Request, settlement_id: str, data: DecisionIn, actor: Any, db: Any, body: bytes,
-    key: str | None, confirmed: bool,
+    request: Request,
+    settlement_id: str,
+    data: DecisionIn,
+    actor: Any,
+    db: Any,
+    body: bytes,
+    key: str | None,
+    confirmed: bool,
 ) -> JSONResponse:
     def work(conn: Connection) -> tuple[int, Any]:
         row = _settlement(conn, settlement_id)
         loaded = service.load_campaign(conn, row.campaign_id)
         require(actor, "beneficiary", owner=loaded.row.beneficiary_id)
-        ledger.decide_settlement(conn, settlement_id=row.id, campaign_id=row.campaign_id,
-                                 currency=row.currency, amount=row.amount, confirmed=confirmed,
-                                 note=data.note)
+        ledger.decide_settlement(
+            conn,
+            settlement_id=row.id,
+            campaign_id=row.campaign_id,
+            currency=row.currency,
+            amount=row.amount,
+            confirmed=confirmed,
+            note=data.note,
+        )
         return 200, settlement_json(_settlement(conn, settlement_id))
 
     return idempotent_post(request, db, actor, body, key, work)
@@ -107,8 +132,13 @@ def _decide(
 
 @router.post("/settlements/{settlement_id}/confirm")
 def confirm_settlement(
-    request: Request, settlement_id: str, data: DecisionIn, actor: ActorDep, db: DbDep,
-    body: RawBody, idempotency_key: IdempotencyKey = None,
+    request: Request,
+    settlement_id: str,
+    data: DecisionIn,
+    actor: ActorDep,
+    db: DbDep,
+    body: RawBody,
+    idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """The beneficiary confirms it received the money."""
     return _decide(request, settlement_id, data, actor, db, body, idempotency_key, True)
@@ -116,8 +146,13 @@ def confirm_settlement(
 
 @router.post("/settlements/{settlement_id}/dispute")
 def dispute_settlement(
-    request: Request, settlement_id: str, data: DecisionIn, actor: ActorDep, db: DbDep,
-    body: RawBody, idempotency_key: IdempotencyKey = None,
+    request: Request,
+    settlement_id: str,
+    data: DecisionIn,
+    actor: ActorDep,
+    db: DbDep,
+    body: RawBody,
+    idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """The beneficiary says it did not receive this payment (or not this amount)."""
     return _decide(request, settlement_id, data, actor, db, body, idempotency_key, False)
@@ -125,16 +160,26 @@ def dispute_settlement(
 
 @router.post("/campaigns/{campaign_id}/deliveries", status_code=201)
 def report_delivery(
-    request: Request, campaign_id: str, data: DeliveryIn, actor: ActorDep, db: DbDep,
-    body: RawBody, idempotency_key: IdempotencyKey = None,
+    request: Request,
+    campaign_id: str,
+    data: DeliveryIn,
+    actor: ActorDep,
+    db: DbDep,
+    body: RawBody,
+    idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     def work(conn: Connection) -> tuple[int, Any]:
         loaded = visible(conn, actor, campaign_id)
         require(actor, "beneficiary", owner=loaded.row.beneficiary_id)
-        did = ledger.report_delivery(conn, loaded.campaign, units=data.units,
-                                     period_start=data.period_start,
-                                     period_end=data.period_end,
-                                     evidence_url=data.evidence_url, note=data.note)
+        did = ledger.report_delivery(
+            conn,
+            loaded.campaign,
+            units=data.units,
+            period_start=data.period_start,
+            period_end=data.period_end,
+            evidence_url=data.evidence_url,
+            note=data.note,
+        )
         row = conn.execute(select(deliveries).where(deliveries.c.id == did)).one()
         return 201, delivery_json(row)
 

@@ -30,8 +30,7 @@ class _Strict(BaseModel):
 
 class MastodonSourceIn(_Strict):
     server: Url
-    hashtags: Annotated[list[Annotated[str, Field(pattern=r"^#?\w{1,100}$")]],
-                        Field(max_length=50)] = []
+    hashtags: Annotated[list[Annotated[str, Field(pattern=r"^#?\w{1,100}$")]], Field(max_length=50)] = []
     public: bool = False
     #: stream instead of polling: the NAME of the environment variable of `wefirst voice listen`
     #: that holds a user token (streaming needs one since Mastodon 4.2); never the token itself
@@ -80,9 +79,7 @@ def get_settings(brand_id: str, actor: ActorDep, db: DbDep) -> dict[str, Any]:
 
 
 @router.put("/settings")
-def put_settings(
-    brand_id: str, data: VoiceSettingsIn, actor: ActorDep, db: DbDep
-) -> dict[str, Any]:
+def put_settings(brand_id: str, data: VoiceSettingsIn, actor: ActorDep, db: DbDep) -> dict[str, Any]:
     """Replace the brand's names, aliases, handles, hashtags, exclusion terms, live sources and
     detector sensitivity. A running `wefirst voice listen` picks the change up at its next poll;
     imports use it at once."""
@@ -95,8 +92,13 @@ def put_settings(
 
 @router.post("/alert-endpoints", status_code=201)
 def create_alert_endpoint(
-    request: Request, brand_id: str, data: EndpointIn, actor: ActorDep, db: DbDep,
-    body: RawBody, idempotency_key: IdempotencyKey = None,
+    request: Request,
+    brand_id: str,
+    data: EndpointIn,
+    actor: ActorDep,
+    db: DbDep,
+    body: RawBody,
+    idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Register a webhook URL. The answer holds the signing secret, shown this once."""
     _own(actor, brand_id)
@@ -111,8 +113,7 @@ def create_alert_endpoint(
 def list_alert_endpoints(brand_id: str, actor: ActorDep, db: DbDep) -> dict[str, Any]:
     _own(actor, brand_id)
     with db.read() as conn:
-        return {"data": service.list_endpoints(conn, brand_id), "has_more": False,
-                "next_cursor": None}
+        return {"data": service.list_endpoints(conn, brand_id), "has_more": False, "next_cursor": None}
 
 
 @router.delete("/alert-endpoints/{endpoint_id}", status_code=204)
@@ -125,14 +126,15 @@ def delete_alert_endpoint(brand_id: str, endpoint_id: str, actor: ActorDep, db: 
 
 @router.get("/alert-attempts")
 def list_alert_attempts(
-    brand_id: str, actor: ActorDep, db: DbDep,
+    brand_id: str,
+    actor: ActorDep,
+    db: DbDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
     """Every delivery attempt of the brand's alerts, newest first (status, error, retry time)."""
     _own(actor, brand_id)
     with db.read() as conn:
-        return {"data": service.list_attempts(conn, brand_id, limit), "has_more": False,
-                "next_cursor": None}
+        return {"data": service.list_attempts(conn, brand_id, limit), "has_more": False, "next_cursor": None}
 
 
 @router.post("/alert-attempts/{delivery_id}/replay")
@@ -143,8 +145,7 @@ def replay_alert(
     _own(actor, brand_id)
     transport = service.default_transport(settings)
     try:
-        return service.replay_delivery(db, service.alert_dispatcher(db, transport), brand_id,
-                                       delivery_id)
+        return service.replay_delivery(db, service.alert_dispatcher(db, transport), brand_id, delivery_id)
     finally:
         close = getattr(transport, "close", None)
         if close is not None:
@@ -153,7 +154,8 @@ def replay_alert(
 
 @router.get("/series")
 def get_series(
-    brand_id: str, db: DbDep,
+    brand_id: str,
+    db: DbDep,
     granularity: Literal["hour", "day"] = "hour",
     by: Literal["polarity", "language", "none"] = "polarity",
     start: datetime | None = None,
@@ -161,13 +163,15 @@ def get_series(
 ) -> dict[str, Any]:
     """Public: posts mentioning the brand per hour or day, by polarity or language."""
     with db.read() as conn:
-        return service.series(conn, brand_id, granularity=granularity,
-                              by=None if by == "none" else by, start=start, end=end)
+        return service.series(
+            conn, brand_id, granularity=granularity, by=None if by == "none" else by, start=start, end=end
+        )
 
 
 @router.get("/episodes")
 def list_episodes(
-    brand_id: str, db: DbDep,
+    brand_id: str,
+    db: DbDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     starting_after: str | None = None,
     polarity: Literal["negative", "positive"] | None = None,
@@ -175,14 +179,19 @@ def list_episodes(
     """Public: the brand's mobilization episodes (backlash = negative, praise = positive),
     newest first."""
     with db.read() as conn:
-        rows, has_more = service.list_episodes(conn, brand_id, limit=limit,
-                                               starting_after=starting_after, polarity=polarity)
-    return {"data": [service.episode_json(r) for r in rows], "has_more": has_more,
-            "next_cursor": rows[-1].id if has_more and rows else None}
+        rows, has_more = service.list_episodes(
+            conn, brand_id, limit=limit, starting_after=starting_after, polarity=polarity
+        )
+    return {
+        "data": [service.episode_json(r) for r in rows],
+        "has_more": has_more,
+        "next_cursor": rows[-1].id if has_more and rows else None,
+    }
 
 
-@router.get("/episodes.atom", response_class=Response,
-            responses={200: {"content": {"application/atom+xml": {}}}})
+@router.get(
+    "/episodes.atom", response_class=Response, responses={200: {"content": {"application/atom+xml": {}}}}
+)
 def episodes_atom(brand_id: str, db: DbDep, settings: SettingsDep) -> Response:
     """Public Atom feed of the brand's episodes (for feed readers and newsrooms)."""
     with db.read() as conn:
@@ -191,19 +200,27 @@ def episodes_atom(brand_id: str, db: DbDep, settings: SettingsDep) -> Response:
     base = settings.base_url.rstrip("/")
     episodes = [
         FeedEpisode(
-            id=r.id, polarity=r.polarity, start=as_utc(r.start),
-            end=as_utc(r.end) if r.end else None, peak_hour=as_utc(r.peak_hour),
-            peak_count=r.peak_count, peak_expected=r.peak_expected, posts=r.posts,
-            expected=r.expected, updated=as_utc(r.updated_at),
+            id=r.id,
+            polarity=r.polarity,
+            start=as_utc(r.start),
+            end=as_utc(r.end) if r.end else None,
+            peak_hour=as_utc(r.peak_hour),
+            peak_count=r.peak_count,
+            peak_expected=r.peak_expected,
+            posts=r.posts,
+            expected=r.expected,
+            updated=as_utc(r.updated_at),
             top_terms=[t for t, _ in r.top_terms][:8],
             top_reasons=[x for x, _ in r.top_reasons][:3],
         )
         for r in rows
     ]
     xml = episodes_feed(
-        brand_id=brand_id, brand_name=name,
+        brand_id=brand_id,
+        brand_name=name,
         feed_url=f"{base}/v1/brands/{brand_id}/voice/episodes.atom",
-        html_url=f"{base}/v1/brands/{brand_id}/voice/episodes", episodes=episodes,
+        html_url=f"{base}/v1/brands/{brand_id}/voice/episodes",
+        episodes=episodes,
     )
     return Response(xml, media_type="application/atom+xml")
 

@@ -112,8 +112,11 @@ def get_state(
 ) -> JSONResponse:
     """What the widget shows (campaign state, counter, words) and a fresh signed challenge."""
     body = widget_service(request).state(
-        campaign_id=campaign_id, publisher_id=publisher, visitor=visitor,
-        origin=request.headers.get("origin"), referer=request.headers.get("referer"),
+        campaign_id=campaign_id,
+        publisher_id=publisher,
+        visitor=visitor,
+        origin=request.headers.get("origin"),
+        referer=request.headers.get("referer"),
     )
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
@@ -130,17 +133,19 @@ class ClickIn(Strict):
 async def post_click(request: Request, data: ClickIn) -> JSONResponse:
     """One reader's click. The answer always names the decision; refusals are problem details
     with `decision` set, so the widget and the fraud report speak the same words."""
-    result = await widget_service(request).click_async(ClickRequest(
-        campaign_id=data.campaign,
-        publisher_id=data.publisher,
-        visitor=data.visitor,
-        challenge=data.challenge,
-        pow_nonce=data.pow,
-        origin=request.headers.get("origin"),
-        referer=request.headers.get("referer"),
-        user_agent=request.headers.get("user-agent"),
-        client_ip=request.client.host if request.client else None,
-    ))
+    result = await widget_service(request).click_async(
+        ClickRequest(
+            campaign_id=data.campaign,
+            publisher_id=data.publisher,
+            visitor=data.visitor,
+            challenge=data.challenge,
+            pow_nonce=data.pow,
+            origin=request.headers.get("origin"),
+            referer=request.headers.get("referer"),
+            user_agent=request.headers.get("user-agent"),
+            client_ip=request.client.host if request.client else None,
+        )
+    )
     status = _STATUS[result.reason]
     body = result.as_json()
     if status >= 400:
@@ -153,8 +158,7 @@ async def post_click(request: Request, data: ClickIn) -> JSONResponse:
             **body,
         }
         headers = {"Retry-After": "60"} if result.reason is Reason.RATE_LIMITED else None
-        return JSONResponse(body, status_code=status, media_type="application/problem+json",
-                            headers=headers)
+        return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
     return JSONResponse(body, status_code=status)
 
 
@@ -170,7 +174,9 @@ def _range(start: date | None, end: date | None) -> tuple[date, date]:
 
 @private.get("/campaigns/{campaign_id}/fraud-report")
 def get_fraud_report(
-    campaign_id: str, actor: ActorDep, db: DbDep,
+    campaign_id: str,
+    actor: ActorDep,
+    db: DbDep,
     start: Annotated[date | None, Query(alias="from")] = None,
     end: Annotated[date | None, Query(alias="to")] = None,
 ) -> dict[str, Any]:

@@ -50,9 +50,7 @@ def _check_owner(conn: Connection, role: Role, owner_id: str | None) -> bool:
     if role == "brand":
         row = conn.execute(select(brands.c.livemode).where(brands.c.id == owner_id)).first()
     elif role == "beneficiary":
-        row = conn.execute(
-            select(beneficiaries.c.livemode).where(beneficiaries.c.id == owner_id)
-        ).first()
+        row = conn.execute(select(beneficiaries.c.livemode).where(beneficiaries.c.id == owner_id)).first()
     else:
         from wefirst.store.schema import metadata
 
@@ -66,7 +64,11 @@ def _check_owner(conn: Connection, role: Role, owner_id: str | None) -> bool:
 
 
 def create_key(
-    conn: Connection, role: Role, owner_id: str | None = None, *, label: str | None = None,
+    conn: Connection,
+    role: Role,
+    owner_id: str | None = None,
+    *,
+    label: str | None = None,
     livemode: bool | None = None,
 ) -> tuple[str, dict[str, object]]:
     """Returns the secret (shown once) and the stored record."""
@@ -77,12 +79,27 @@ def create_key(
     secret = f"sk_{'live' if mode else 'test'}_{role}_{secrets.token_urlsafe(24)}"
     key_id = new_id("key")
     now = utcnow()
-    conn.execute(insert(api_keys).values(
-        id=key_id, key_hash=digest(secret), hint=secret[-4:], role=role, owner_id=owner_id,
-        livemode=mode, label=label, created_at=now,
-    ))
-    return secret, {"id": key_id, "role": role, "owner_id": owner_id, "livemode": mode,
-                    "label": label, "hint": secret[-4:], "created_at": rfc3339(now)}
+    conn.execute(
+        insert(api_keys).values(
+            id=key_id,
+            key_hash=digest(secret),
+            hint=secret[-4:],
+            role=role,
+            owner_id=owner_id,
+            livemode=mode,
+            label=label,
+            created_at=now,
+        )
+    )
+    return secret, {
+        "id": key_id,
+        "role": role,
+        "owner_id": owner_id,
+        "livemode": mode,
+        "label": label,
+        "hint": secret[-4:],
+        "created_at": rfc3339(now),
+    }
 
 
 def authenticate(conn: Connection, secret: str) -> Actor:
@@ -103,7 +120,8 @@ def touch(conn: Connection, key_id: str) -> None:
 
 def revoke(conn: Connection, key_id: str) -> None:
     result = conn.execute(
-        update(api_keys).where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+        update(api_keys)
+        .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
     if result.rowcount != 1:

@@ -36,9 +36,7 @@ def impact_unit(unit_id: str, version: int, d: dict[str, Any]) -> ImpactUnit:
         cost_source=d["cost_source"],
         cost_date=date.fromisoformat(d["cost_date"]),
         mode=d.get("mode", "funds"),
-        outcome=Outcome(outcome["units_per_outcome"], _labels(outcome["labels"]))
-        if outcome
-        else None,
+        outcome=Outcome(outcome["units_per_outcome"], _labels(outcome["labels"])) if outcome else None,
     )
 
 

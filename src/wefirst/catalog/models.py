@@ -146,9 +146,11 @@ def check_campaign_shape(c: CampaignIn) -> None:
         raise ValueError(f"currency: unsupported currency {c.currency}")
     if c.ends_at is not None and c.ends_at <= c.starts_at:
         raise ValueError("ends_at: must be after starts_at")
-    for label, m in (("impact_unit.cost_per_unit", c.impact_unit.cost_per_unit),
-                     ("caps.total_money", c.caps.total_money),
-                     ("guaranteed_minimum", c.guaranteed_minimum)):
+    for label, m in (
+        ("impact_unit.cost_per_unit", c.impact_unit.cost_per_unit),
+        ("caps.total_money", c.caps.total_money),
+        ("guaranteed_minimum", c.guaranteed_minimum),
+    ):
         if m is not None and m.currency != c.currency:
             raise ValueError(f"{label}.currency: must be the campaign currency {c.currency}")
     kinds = [r.kind for r in c.rules]

@@ -38,17 +38,24 @@ def create_brand(conn: Connection, data: BrandIn, *, livemode: bool = True) -> d
     now = utcnow()
     conn.execute(
         insert(brands).values(
-            id=brand_id, name=data.name, website=data.website, livemode=livemode,
-            order_salt=secrets.token_bytes(32), created_at=now,
+            id=brand_id,
+            name=data.name,
+            website=data.website,
+            livemode=livemode,
+            order_salt=secrets.token_bytes(32),
+            created_at=now,
         )
     )
-    return {"id": brand_id, "name": data.name, "website": data.website, "livemode": livemode,
-            "created_at": rfc3339(now)}
+    return {
+        "id": brand_id,
+        "name": data.name,
+        "website": data.website,
+        "livemode": livemode,
+        "created_at": rfc3339(now),
+    }
 
 
-def create_beneficiary(
-    conn: Connection, data: BeneficiaryIn, *, livemode: bool = True
-) -> dict[str, Any]:
+def create_beneficiary(conn: Connection, data: BeneficiaryIn, *, livemode: bool = True) -> dict[str, Any]:
     ben_id = new_id("ben")
     now = utcnow()
     conn.execute(
@@ -56,13 +63,23 @@ def create_beneficiary(
             id=ben_id, name=data.name, website=data.website, livemode=livemode, created_at=now
         )
     )
-    return {"id": ben_id, "name": data.name, "website": data.website, "livemode": livemode,
-            "created_at": rfc3339(now)}
+    return {
+        "id": ben_id,
+        "name": data.name,
+        "website": data.website,
+        "livemode": livemode,
+        "created_at": rfc3339(now),
+    }
 
 
 def party_json(row: Any) -> dict[str, Any]:
-    return {"id": row.id, "name": row.name, "website": row.website, "livemode": row.livemode,
-            "created_at": rfc3339(row.created_at)}
+    return {
+        "id": row.id,
+        "name": row.name,
+        "website": row.website,
+        "livemode": row.livemode,
+        "created_at": rfc3339(row.created_at),
+    }
 
 
 def get_brand(conn: Connection, brand_id: str) -> Row[Any]:
@@ -86,8 +103,11 @@ def _unit_json(unit_id: str, version: int, d: dict[str, Any]) -> dict[str, Any]:
 def _insert_unit(conn: Connection, unit_id: str, version: int, ben_id: str, u: ImpactUnitIn) -> None:
     conn.execute(
         insert(impact_units).values(
-            id=unit_id, version=version, beneficiary_id=ben_id,
-            definition=u.model_dump(mode="json"), created_at=utcnow(),
+            id=unit_id,
+            version=version,
+            beneficiary_id=ben_id,
+            definition=u.model_dump(mode="json"),
+            created_at=utcnow(),
         )
     )
 
@@ -97,31 +117,54 @@ def create_campaign(
 ) -> dict[str, Any]:
     ben = get_beneficiary(conn, data.beneficiary_id)
     if ben.livemode != livemode:
-        raise Invalid("beneficiary_id: belongs to the other mode (test/live)",
-                      [FieldError("beneficiary_id", "test and live data never mix")])
+        raise Invalid(
+            "beneficiary_id: belongs to the other mode (test/live)",
+            [FieldError("beneficiary_id", "test and live data never mix")],
+        )
     campaign_id, unit_id = new_id("cmp"), new_id("iu")
     now = utcnow()
     _insert_unit(conn, unit_id, 1, data.beneficiary_id, data.impact_unit)
     definition = data.model_dump(mode="json", exclude={"impact_unit", "status"})
     conn.execute(
         insert(campaigns).values(
-            id=campaign_id, brand_id=brand_id, beneficiary_id=data.beneficiary_id,
-            impact_unit_id=unit_id, impact_unit_version=1, status=data.status,
-            livemode=livemode, version=1, definition=definition, created_at=now, updated_at=now,
+            id=campaign_id,
+            brand_id=brand_id,
+            beneficiary_id=data.beneficiary_id,
+            impact_unit_id=unit_id,
+            impact_unit_version=1,
+            status=data.status,
+            livemode=livemode,
+            version=1,
+            definition=definition,
+            created_at=now,
+            updated_at=now,
         )
     )
     conn.execute(
         insert(campaign_counters).values(
-            campaign_id=campaign_id, net_units=0, net_money=0, units_rem=0, money_rem=0,
+            campaign_id=campaign_id,
+            net_units=0,
+            net_money=0,
+            units_rem=0,
+            money_rem=0,
             pct_money_rem=0,
         )
     )
-    enqueue(conn, {
-        "v": 1, "kind": "campaign_defined", "campaign": campaign_id, "at": rfc3339(now),
-        "brand": brand_id, "beneficiary": data.beneficiary_id, "version": 1,
-        "status": data.status, "definition": definition,
-        "impact_unit": _unit_json(unit_id, 1, data.impact_unit.model_dump(mode="json")),
-    })
+    enqueue(
+        conn,
+        {
+            "v": 1,
+            "kind": "campaign_defined",
+            "campaign": campaign_id,
+            "at": rfc3339(now),
+            "brand": brand_id,
+            "beneficiary": data.beneficiary_id,
+            "version": 1,
+            "status": data.status,
+            "definition": definition,
+            "impact_unit": _unit_json(unit_id, 1, data.impact_unit.model_dump(mode="json")),
+        },
+    )
     return campaign_json(conn, campaign_id)
 
 
@@ -162,8 +205,7 @@ def campaign_json(conn: Connection, campaign_id: str, loaded: Loaded | None = No
         "livemode": row.livemode,
         "version": row.version,
         **row.definition,
-        "impact_unit": _unit_json(row.impact_unit_id, row.impact_unit_version,
-                                  loaded.unit_definition),
+        "impact_unit": _unit_json(row.impact_unit_id, row.impact_unit_version, loaded.unit_definition),
         "disclosure": {lang: disclosure(c, brand.name, ben.name, lang) for lang in ("en", "fr")},
         "created_at": rfc3339(row.created_at),
         "updated_at": rfc3339(row.updated_at),
@@ -171,8 +213,13 @@ def campaign_json(conn: Connection, campaign_id: str, loaded: Loaded | None = No
 
 
 def list_campaigns(
-    conn: Connection, *, brand_id: str | None, livemode: bool | None, limit: int,
-    starting_after: str | None, status: str | None = None,
+    conn: Connection,
+    *,
+    brand_id: str | None,
+    livemode: bool | None,
+    limit: int,
+    starting_after: str | None,
+    status: str | None = None,
 ) -> tuple[list[Row[Any]], bool]:
     query = select(campaigns)
     if brand_id is not None:
@@ -182,12 +229,11 @@ def list_campaigns(
     if status is not None:
         query = query.where(campaigns.c.status == status)
     if starting_after:
-        seq = conn.execute(
-            select(campaigns.c.seq).where(campaigns.c.id == starting_after)
-        ).scalar()
+        seq = conn.execute(select(campaigns.c.seq).where(campaigns.c.id == starting_after)).scalar()
         if seq is None:
-            raise Invalid("starting_after: no such campaign",
-                          [FieldError("starting_after", "unknown cursor")])
+            raise Invalid(
+                "starting_after: no such campaign", [FieldError("starting_after", "unknown cursor")]
+            )
         query = query.where(campaigns.c.seq > seq)
     rows = conn.execute(query.order_by(campaigns.c.seq).limit(limit + 1)).all()
     return list(rows[:limit]), len(rows) > limit
@@ -198,13 +244,20 @@ def _change(conn: Connection, loaded: Loaded, values: dict[str, Any], changed: d
     now = utcnow()
     version = row.version + 1
     conn.execute(
-        update(campaigns).where(campaigns.c.id == row.id)
-        .values(version=version, updated_at=now, **values)
+        update(campaigns).where(campaigns.c.id == row.id).values(version=version, updated_at=now, **values)
     )
-    enqueue(conn, {
-        "v": 1, "kind": "campaign_changed", "campaign": row.id, "at": rfc3339(now),
-        "brand": row.brand_id, "version": version, "changes": changed,
-    })
+    enqueue(
+        conn,
+        {
+            "v": 1,
+            "kind": "campaign_changed",
+            "campaign": row.id,
+            "at": rfc3339(now),
+            "brand": row.brand_id,
+            "version": version,
+            "changes": changed,
+        },
+    )
 
 
 def set_status(conn: Connection, campaign_id: str, status: str) -> dict[str, Any]:
@@ -214,8 +267,10 @@ def set_status(conn: Connection, campaign_id: str, status: str) -> dict[str, Any
     if target == current:
         return campaign_json(conn, campaign_id)
     if target not in STATUS_TRANSITIONS[current]:
-        raise Conflict(f"a {current} campaign cannot become {target}",
-                       [FieldError("status", f"not allowed from {current}")])
+        raise Conflict(
+            f"a {current} campaign cannot become {target}",
+            [FieldError("status", f"not allowed from {current}")],
+        )
     _change(conn, loaded, {"status": target.value}, {"status": target.value})
     return campaign_json(conn, campaign_id)
 
@@ -235,9 +290,7 @@ def patch_campaign(conn: Connection, campaign_id: str, patch: CampaignPatch) -> 
         check_campaign_shape(check)
     except ValueError as exc:
         raise Invalid(f"the changed campaign would be invalid: {exc}") from None
-    values: dict[str, Any] = {
-        "definition": check.model_dump(mode="json", exclude={"impact_unit", "status"})
-    }
+    values: dict[str, Any] = {"definition": check.model_dump(mode="json", exclude={"impact_unit", "status"})}
     if patch.impact_unit is not None:
         new_version = row.impact_unit_version + 1
         _insert_unit(conn, row.impact_unit_id, new_version, row.beneficiary_id, patch.impact_unit)

@@ -45,7 +45,7 @@ class UnitLabel:
 
 @dataclass(frozen=True)
 class Outcome:
-    """"3 doses protect 1 child": `units_per_outcome`=3 and the outcome's labels."""
+    """ "3 doses protect 1 child": `units_per_outcome`=3 and the outcome's labels."""
 
     units_per_outcome: int
     labels: dict[str, UnitLabel]

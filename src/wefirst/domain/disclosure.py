@@ -49,23 +49,35 @@ def _rule_sentence(c: Campaign, rule: Rule, brand: str, lang: str) -> str:
     if isinstance(rule, PerUnitRule):
         skus = ", ".join(rule.sku_patterns)
         if lang == "en":
-            return (f"For each eligible product bought ({skus}), {brand} {verb} "
-                    f"{_units(c, rule.units_per_item, lang)} (valued at {cost} each).")
-        return (f"Pour chaque produit éligible acheté ({skus}), {brand} {verb} "
-                f"{_units(c, rule.units_per_item, lang)} (valeur : {cost} l'unité).")
+            return (
+                f"For each eligible product bought ({skus}), {brand} {verb} "
+                f"{_units(c, rule.units_per_item, lang)} (valued at {cost} each)."
+            )
+        return (
+            f"Pour chaque produit éligible acheté ({skus}), {brand} {verb} "
+            f"{_units(c, rule.units_per_item, lang)} (valeur : {cost} l'unité)."
+        )
     if isinstance(rule, PerClickRule):
         if lang == "en":
-            return (f"For each counted click, {brand} {verb} {_units(c, rule.units_per_click, lang)}"
-                    f" (valued at {cost} each); one click per person per day is counted.")
-        return (f"Pour chaque clic compté, {brand} {verb} {_units(c, rule.units_per_click, lang)}"
-                f" (valeur : {cost} l'unité) ; un clic par personne et par jour est compté.")
+            return (
+                f"For each counted click, {brand} {verb} {_units(c, rule.units_per_click, lang)}"
+                f" (valued at {cost} each); one click per person per day is counted."
+            )
+        return (
+            f"Pour chaque clic compté, {brand} {verb} {_units(c, rule.units_per_click, lang)}"
+            f" (valeur : {cost} l'unité) ; un clic par personne et par jour est compté."
+        )
     if isinstance(rule, PercentOfSaleRule):
         pct = format_decimal(rule.basis_points / 100, locale=_LOCALE[lang])
         if lang == "en":
-            return (f"{brand} gives {pct}% of the price of each eligible purchase "
-                    f"(before tax), which {verb} {c.unit.label(lang, 2)} at {cost} each.")
-        return (f"{brand} reverse {pct} % du prix de chaque achat éligible (hors taxes), "
-                f"ce qui {verb} des {c.unit.label(lang, 2)} à {cost} l'unité.")
+            return (
+                f"{brand} gives {pct}% of the price of each eligible purchase "
+                f"(before tax), which {verb} {c.unit.label(lang, 2)} at {cost} each."
+            )
+        return (
+            f"{brand} reverse {pct} % du prix de chaque achat éligible (hors taxes), "
+            f"ce qui {verb} des {c.unit.label(lang, 2)} à {cost} l'unité."
+        )
     assert isinstance(rule, PerOrderRule)
     if lang == "en":
         return f"For each order, {brand} {verb} {_units(c, rule.units_per_order, lang)}."
@@ -80,15 +92,20 @@ def disclosure(c: Campaign, brand: str, beneficiary: str, lang: str) -> str:
     start = format_date(c.starts_at.date(), format="long", locale=_LOCALE[lang])
     if c.ends_at is not None:
         end = format_date(c.ends_at.date(), format="long", locale=_LOCALE[lang])
-        parts.append(f"Campaign runs from {start} to {end}." if lang == "en"
-                     else f"Campagne du {start} au {end}.")
+        parts.append(
+            f"Campaign runs from {start} to {end}." if lang == "en" else f"Campagne du {start} au {end}."
+        )
     else:
-        parts.append(f"Campaign runs from {start} until further notice." if lang == "en"
-                     else f"Campagne à partir du {start}, jusqu'à nouvel ordre.")
+        parts.append(
+            f"Campaign runs from {start} until further notice."
+            if lang == "en"
+            else f"Campagne à partir du {start}, jusqu'à nouvel ordre."
+        )
     if c.match_bps:
         pct = format_decimal(c.match_bps / 100, locale=_LOCALE[lang])
-        parts.append(f"Every pledge is matched at {pct}%." if lang == "en"
-                     else f"Chaque don est abondé à {pct} %.")
+        parts.append(
+            f"Every pledge is matched at {pct}%." if lang == "en" else f"Chaque don est abondé à {pct} %."
+        )
     caps = []
     if c.caps.total_units is not None:
         caps.append(_units(c, c.caps.total_units, lang))
@@ -96,21 +113,28 @@ def disclosure(c: Campaign, brand: str, beneficiary: str, lang: str) -> str:
         caps.append(money_text(c.caps.total_money, c.currency, lang))
     if caps:
         joined = (" or " if lang == "en" else " ou ").join(caps)
-        parts.append(f"Donations stop at {joined}." if lang == "en"
-                     else f"Les dons s'arrêtent à {joined}.")
+        parts.append(f"Donations stop at {joined}." if lang == "en" else f"Les dons s'arrêtent à {joined}.")
     if c.caps.units_per_day is not None:
-        parts.append(f"At most {_units(c, c.caps.units_per_day, lang)} per day."
-                     if lang == "en" else f"Au plus {_units(c, c.caps.units_per_day, lang)} par jour.")
+        parts.append(
+            f"At most {_units(c, c.caps.units_per_day, lang)} per day."
+            if lang == "en"
+            else f"Au plus {_units(c, c.caps.units_per_day, lang)} par jour."
+        )
     if c.guaranteed_minimum:
         m = money_text(c.guaranteed_minimum, c.currency, lang)
-        parts.append(f"{brand} guarantees a minimum donation of {m}, whatever the sales."
-                     if lang == "en" else
-                     f"{brand} garantit un don minimum de {m}, quelles que soient les ventes.")
+        parts.append(
+            f"{brand} guarantees a minimum donation of {m}, whatever the sales."
+            if lang == "en"
+            else f"{brand} garantit un don minimum de {m}, quelles que soient les ventes."
+        )
     if c.unit.outcome is not None:
         o = c.unit.outcome
         ol = (o.labels.get(lang) or o.labels["en"]).singular
         parts.append(f"{_units(c, o.units_per_outcome, lang)} = 1 {ol}.")
     parts.append(f"Beneficiary: {beneficiary}." if lang == "en" else f"Bénéficiaire : {beneficiary}.")
-    parts.append(f"Cost basis: {c.unit.cost_source}, {c.unit.cost_date.isoformat()}." if lang == "en"
-                 else f"Base de coût : {c.unit.cost_source}, {c.unit.cost_date.isoformat()}.")
+    parts.append(
+        f"Cost basis: {c.unit.cost_source}, {c.unit.cost_date.isoformat()}."
+        if lang == "en"
+        else f"Base de coût : {c.unit.cost_source}, {c.unit.cost_date.isoformat()}."
+    )
     return " ".join(parts)

@@ -7,8 +7,31 @@ import secrets
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower-case, no i/l/o/u
 
 PREFIXES = frozenset(
-    {"brd", "ben", "cmp", "iu", "pur", "clk", "rfd", "plg", "txn", "stl", "dlv", "key", "pub",
-     "con", "cas", "dly", "evt", "usr", "ans", "sup", "rpt", "ep", "hook"}
+    {
+        "brd",
+        "ben",
+        "cmp",
+        "iu",
+        "pur",
+        "clk",
+        "rfd",
+        "plg",
+        "txn",
+        "stl",
+        "dlv",
+        "key",
+        "pub",
+        "con",
+        "cas",
+        "dly",
+        "evt",
+        "usr",
+        "ans",
+        "sup",
+        "rpt",
+        "ep",
+        "hook",
+    }
 )
 
 

@@ -6,11 +6,48 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 # Minor-unit exponents that differ from 2 (ISO 4217); everything else listed uses 2.
-_EXPONENTS: dict[str, int] = {"JPY": 0, "KRW": 0, "CLP": 0, "ISK": 0, "XOF": 0, "XAF": 0,
-                              "KWD": 3, "BHD": 3, "TND": 3, "JOD": 3, "OMR": 3}
+_EXPONENTS: dict[str, int] = {
+    "JPY": 0,
+    "KRW": 0,
+    "CLP": 0,
+    "ISK": 0,
+    "XOF": 0,
+    "XAF": 0,
+    "KWD": 3,
+    "BHD": 3,
+    "TND": 3,
+    "JOD": 3,
+    "OMR": 3,
+}
 CURRENCIES = frozenset(
-    {"EUR", "USD", "GBP", "CHF", "CAD", "AUD", "NZD", "SEK", "NOK", "DKK", "PLN", "CZK", "HUF",
-     "RON", "BGN", "MXN", "BRL", "ZAR", "INR", "SGD", "HKD", "CNY", "MAD", "TRY", "ILS", "AED"}
+    {
+        "EUR",
+        "USD",
+        "GBP",
+        "CHF",
+        "CAD",
+        "AUD",
+        "NZD",
+        "SEK",
+        "NOK",
+        "DKK",
+        "PLN",
+        "CZK",
+        "HUF",
+        "RON",
+        "BGN",
+        "MXN",
+        "BRL",
+        "ZAR",
+        "INR",
+        "SGD",
+        "HKD",
+        "CNY",
+        "MAD",
+        "TRY",
+        "ILS",
+        "AED",
+    }
     | set(_EXPONENTS)
 )
 

@@ -58,9 +58,7 @@ def _money_based(line_total: int, bps: int, campaign: Campaign, carry: Carry) ->
     money, rem = divmod(numerator, MONEY_DEN)
     cost = campaign.unit.cost_per_unit.amount
     units, pct_rem = divmod(carry.pct_money_rem + money, cost) if cost > 0 else (0, 0)
-    return Draft(units, money, "percent_of_sale"), replace(
-        carry, money_rem=rem, pct_money_rem=pct_rem
-    )
+    return Draft(units, money, "percent_of_sale"), replace(carry, money_rem=rem, pct_money_rem=pct_rem)
 
 
 def pledge_for_line(campaign: Campaign, line: PurchaseLine, carry: Carry) -> tuple[Draft | None, Carry]:
@@ -105,8 +103,8 @@ def apply_caps(draft: Draft, room: CapRoom, cost_per_unit: int) -> Draft:
     unit_limit = min((x for x in (room.units, room.day_units) if x is not None), default=None)
     if unit_limit is not None and units > unit_limit:
         units = max(unit_limit, 0)
-        money = min(money, units * cost_per_unit) if draft.rule == "percent_of_sale" else (
-            units * cost_per_unit
+        money = (
+            min(money, units * cost_per_unit) if draft.rule == "percent_of_sale" else (units * cost_per_unit)
         )
     if room.money is not None and money > room.money:
         money = max(room.money, 0)

@@ -43,7 +43,13 @@ from wefirst.store.tables_core import (
 )
 
 Outcome = Literal[
-    "pledged", "carried", "inactive", "over_cap", "no_rule", "duplicate", "test",
+    "pledged",
+    "carried",
+    "inactive",
+    "over_cap",
+    "no_rule",
+    "duplicate",
+    "test",
     "currency_mismatch",
 ]
 
@@ -106,9 +112,7 @@ class EventOutcome:
         if self.line_id is not None:
             out["line_id"] = self.line_id
         out["units"] = self.units
-        out["money"] = (
-            {"amount": self.money, "currency": self.currency} if self.currency else None
-        )
+        out["money"] = {"amount": self.money, "currency": self.currency} if self.currency else None
         out["pledge_id"] = self.pledge_id
         out["capped"] = self.capped
         if self.receipt is not None:
@@ -250,19 +254,26 @@ def _save(conn: Connection, st: _CampaignState) -> None:
     conn.execute(
         update(campaign_counters)
         .where(campaign_counters.c.campaign_id == st.campaign.id)
-        .values(net_units=st.net_units, net_money=st.net_money, units_rem=st.carry.units_rem,
-                money_rem=st.carry.money_rem, pct_money_rem=st.carry.pct_money_rem)
+        .values(
+            net_units=st.net_units,
+            net_money=st.net_money,
+            units_rem=st.carry.units_rem,
+            money_rem=st.carry.money_rem,
+            pct_money_rem=st.carry.pct_money_rem,
+        )
     )
     for day in st.dirty_days:
         updated = conn.execute(
             update(campaign_day_units)
-            .where(campaign_day_units.c.campaign_id == st.campaign.id,
-                   campaign_day_units.c.day == day)
+            .where(campaign_day_units.c.campaign_id == st.campaign.id, campaign_day_units.c.day == day)
             .values(units=st.day_units[day])
         )
         if updated.rowcount == 0:
-            conn.execute(insert(campaign_day_units).values(
-                campaign_id=st.campaign.id, day=day, units=st.day_units[day]))
+            conn.execute(
+                insert(campaign_day_units).values(
+                    campaign_id=st.campaign.id, day=day, units=st.day_units[day]
+                )
+            )
     st.dirty_days.clear()
 
 
@@ -317,8 +328,15 @@ def _spend(
     st.day_units[day] = batch.day_units(st, day) + capped.units
     st.dirty_days.add(day)
     return EventOutcome(
-        "pledged", c.id, line_id, capped.units, capped.money, c.currency, rec.id,
-        capped=(capped.units, capped.money) != (draft.units, draft.money), receipt=receipt,
+        "pledged",
+        c.id,
+        line_id,
+        capped.units,
+        capped.money,
+        c.currency,
+        rec.id,
+        capped=(capped.units, capped.money) != (draft.units, draft.money),
+        receipt=receipt,
     )
 
 
@@ -492,18 +510,24 @@ class ReversalOutcome:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "outcome": self.outcome, "line_id": self.line_id, "campaign_id": self.campaign_id,
-            "pledge_id": self.pledge_id, "units": self.units,
+            "outcome": self.outcome,
+            "line_id": self.line_id,
+            "campaign_id": self.campaign_id,
+            "pledge_id": self.pledge_id,
+            "units": self.units,
             "money": {"amount": self.money, "currency": self.currency} if self.currency else None,
         }
 
 
 def _pledges_for(conn: Connection, brand_id: str, line_key: str) -> list[Row[Any]]:
-    return list(conn.execute(
-        select(pledges).join(campaigns, campaigns.c.id == pledges.c.campaign_id)
-        .where(pledges.c.line_key == line_key, campaigns.c.brand_id == brand_id)
-        .order_by(pledges.c.campaign_id)
-    ))
+    return list(
+        conn.execute(
+            select(pledges)
+            .join(campaigns, campaigns.c.id == pledges.c.campaign_id)
+            .where(pledges.c.line_key == line_key, campaigns.c.brand_id == brand_id)
+            .order_by(pledges.c.campaign_id)
+        )
+    )
 
 
 def _reversed_so_far(batch: Batch, pledge_id: str) -> tuple[int, int, int]:
@@ -521,9 +545,7 @@ def _reversed_so_far(batch: Batch, pledge_id: str) -> tuple[int, int, int]:
 def order_known(conn: Connection, brand_id: str, order_id: str) -> bool:
     brand = get_brand(conn, brand_id)
     ohash = order_hash(brand.order_salt, order_id)
-    return conn.execute(
-        select(pledges.c.id).where(pledges.c.order_hash == ohash)
-    ).first() is not None
+    return conn.execute(select(pledges.c.id).where(pledges.c.order_hash == ohash)).first() is not None
 
 
 def _reverse(

@@ -70,8 +70,7 @@ def _lookup(conn: Connection, scope: str, key: str, fingerprint: str) -> StoredR
         return None
     if row.request_hash != fingerprint:
         raise Conflict(
-            "this Idempotency-Key was already used with a different request; "
-            "use a new key for a new request"
+            "this Idempotency-Key was already used with a different request; use a new key for a new request"
         )
     return StoredResponse(row.status_code, json.loads(row.response), True)
 
@@ -145,7 +144,5 @@ def run_idempotent(
 
 def purge_expired(conn: Connection, retention_days: int) -> int:
     cutoff = utcnow() - timedelta(days=retention_days)
-    result = conn.execute(
-        delete(idempotency_records).where(idempotency_records.c.created_at < cutoff)
-    )
+    result = conn.execute(delete(idempotency_records).where(idempotency_records.c.created_at < cutoff))
     return int(result.rowcount or 0)

@@ -106,9 +106,12 @@ def campaign_balance(conn: Connection, campaign_id: str) -> Balance | None:
 
 def brand_balance(conn: Connection, brand_id: str) -> dict[str, Any]:
     """Totals per currency over a brand's campaigns (units of different kinds are not added)."""
-    ids = [r[0] for r in conn.execute(
-        select(campaigns.c.id).where(campaigns.c.brand_id == brand_id).order_by(campaigns.c.seq)
-    )]
+    ids = [
+        r[0]
+        for r in conn.execute(
+            select(campaigns.c.id).where(campaigns.c.brand_id == brand_id).order_by(campaigns.c.seq)
+        )
+    ]
     per_campaign = campaign_balances(conn, ids)
     totals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for b in per_campaign:

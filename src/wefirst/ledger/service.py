@@ -103,8 +103,13 @@ def record_pledge(
 ) -> PledgeRecord:
     pledge_id = new_id("plg")
     entry: dict[str, Any] = {
-        "pledge": pledge_id, "brand": campaign.brand_id, "beneficiary": campaign.beneficiary_id,
-        "source": source, "rule": rule, "quantity": quantity, "units": units,
+        "pledge": pledge_id,
+        "brand": campaign.brand_id,
+        "beneficiary": campaign.beneficiary_id,
+        "source": source,
+        "rule": rule,
+        "quantity": quantity,
+        "units": units,
         "money": _money(money, campaign.currency),
         "unit": {"id": campaign.unit.id, "version": campaign.unit.version},
     }
@@ -197,14 +202,23 @@ def record_reversal(
 
 
 def report_settlement(
-    conn: Connection, campaign: Campaign, *, amount: int, external_reference: str,
+    conn: Connection,
+    campaign: Campaign,
+    *,
+    amount: int,
+    external_reference: str,
     paid_at: datetime,
 ) -> str:
     settlement_id = new_id("stl")
     conn.execute(
         insert(settlements).values(
-            id=settlement_id, campaign_id=campaign.id, amount=amount, currency=campaign.currency,
-            external_reference=external_reference, paid_at=paid_at, reported_at=utcnow(),
+            id=settlement_id,
+            campaign_id=campaign.id,
+            amount=amount,
+            currency=campaign.currency,
+            external_reference=external_reference,
+            paid_at=paid_at,
+            reported_at=utcnow(),
             status="reported",
         )
     )
@@ -227,8 +241,14 @@ def report_settlement(
 
 
 def decide_settlement(
-    conn: Connection, *, settlement_id: str, campaign_id: str, currency: str, amount: int,
-    confirmed: bool, note: str | None,
+    conn: Connection,
+    *,
+    settlement_id: str,
+    campaign_id: str,
+    currency: str,
+    amount: int,
+    confirmed: bool,
+    note: str | None,
 ) -> None:
     """The beneficiary's word on a reported payment. The row's status is a projection; the
     ledger transaction is the record."""
@@ -259,21 +279,36 @@ def decide_settlement(
 
 
 def report_delivery(
-    conn: Connection, campaign: Campaign, *, units: int, period_start: date, period_end: date,
-    evidence_url: str, note: str | None,
+    conn: Connection,
+    campaign: Campaign,
+    *,
+    units: int,
+    period_start: date,
+    period_end: date,
+    evidence_url: str,
+    note: str | None,
 ) -> str:
     delivery_id = new_id("dlv")
     now = utcnow()
     conn.execute(
         insert(deliveries).values(
-            id=delivery_id, campaign_id=campaign.id, units=units, period_start=period_start,
-            period_end=period_end, evidence_url=evidence_url, note=note, reported_at=now,
+            id=delivery_id,
+            campaign_id=campaign.id,
+            units=units,
+            period_start=period_start,
+            period_end=period_end,
+            evidence_url=evidence_url,
+            note=note,
+            reported_at=now,
         )
     )
     entry: dict[str, Any] = {
-        "delivery": delivery_id, "beneficiary": campaign.beneficiary_id, "units": units,
+        "delivery": delivery_id,
+        "beneficiary": campaign.beneficiary_id,
+        "units": units,
         "unit": {"id": campaign.unit.id, "version": campaign.unit.version},
-        "period_start": period_start.isoformat(), "period_end": period_end.isoformat(),
+        "period_start": period_start.isoformat(),
+        "period_end": period_end.isoformat(),
         "evidence_url": evidence_url,
     }
     write_transaction(

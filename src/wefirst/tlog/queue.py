@@ -93,9 +93,7 @@ def enqueue(conn: Connection, entry: Mapping[str, Any], *, commitment: str | Non
     return int(pk[0])
 
 
-def enqueue_many(
-    conn: Connection, entries: list[tuple[Mapping[str, Any], str | None]]
-) -> None:
+def enqueue_many(conn: Connection, entries: list[tuple[Mapping[str, Any], str | None]]) -> None:
     """Bulk form of `enqueue` for batched intake: one multi-row INSERT, order preserved."""
     if not entries:
         return
@@ -104,6 +102,5 @@ def enqueue_many(
     for entry, commitment in entries:
         if commitment is not None and not _COMMITMENT.fullmatch(commitment):
             raise LogFormatError("commitment must be 64 lowercase hex digits (SHA-256)")
-        rows.append({"data": canonical(entry), "commitment": commitment, "created_at": now,
-                     "idx": None})
+        rows.append({"data": canonical(entry), "commitment": commitment, "created_at": now, "idx": None})
     conn.execute(insert(tlog_entries), rows)

@@ -214,7 +214,11 @@ class Dispatcher:
         return self.run_due()
 
     def schedule(
-        self, event: AlertEvent, endpoint: Endpoint, delivery_id: str, attempts_made: int,
+        self,
+        event: AlertEvent,
+        endpoint: Endpoint,
+        delivery_id: str,
+        attempts_made: int,
         due: datetime,
     ) -> None:
         """Put back a delivery that was pending when a process stopped (resumed from the log)."""
@@ -262,8 +266,6 @@ class Dispatcher:
             ok = False
             error = f"{type(exc).__name__}: {exc}"[:500]
         next_at = None if ok or number >= self.max_attempts else now + backoff(number)
-        attempt = Attempt(
-            p.delivery_id, p.endpoint.id, p.event.id, number, now, status, error, ok, next_at
-        )
+        attempt = Attempt(p.delivery_id, p.endpoint.id, p.event.id, number, now, status, error, ok, next_at)
         self.record(attempt)
         return attempt

@@ -200,12 +200,16 @@ def train(
             config, c = held_model.config, float(held_model.metadata["C"])
             pred = held_model.predict([texts[i] for i in test_rows], [langs[i] for i in test_rows])
             report = metrics([labels[i] for i in test_rows], [p for p, _ in pred])
-            progress.update(step, total=1, completed=1,
-                            description=f"held-out check: fitted on {len(fit_rows)} rows")
+            progress.update(
+                step, total=1, completed=1, description=f"held-out check: fitted on {len(fit_rows)} rows"
+            )
         else:
             step = progress.add_task("choosing settings", total=None)
             config, c, _trials = select(
-                texts, labels, langs, char_ngrams=char_ngrams,
+                texts,
+                labels,
+                langs,
+                char_ngrams=char_ngrams,
                 progress=_reporter(progress, step),
             )
             progress.update(step, total=1, completed=1)

@@ -217,8 +217,7 @@ def binom_sf(k: int, n: int, p: float) -> float:
 
 _TOKEN = re.compile(r"(?<![@#\w])[^\W\d_][\w'’-]{2,}")
 _URL = re.compile(r"https?://\S+|www\.\S+")
-_STOP_TEXT = (
-    """the and for you your are was were with that this have has had not but all can will just
+_STOP_TEXT = """the and for you your are was were with that this have has had not but all can will just
     get got from they them their our out what when who why how its it's i'm im don't can't
     been being would could should there here about into than then too very more most some any
     one two now also amp http https via yes no did does doing done she her him his hers we us
@@ -226,7 +225,6 @@ _STOP_TEXT = (
     les des une est pas pour que qui dans sur avec mais par plus son ses aux ont été etre être
     cette ces nous vous ils elles leur leurs tout tous fait faire comme bien très sans sont
     mes tes moi toi lui elle jai c'est qu'il n'est d'un d'une"""
-)
 STOPWORDS = frozenset(_STOP_TEXT.split())
 
 
@@ -468,8 +466,7 @@ class MobilizationDetector:
             c = s.count
             elevated = c >= s.end_threshold and c > s.mu
             if s.episode is not None:
-                ep = replace(s.episode, posts=s.episode.posts + c,
-                             expected=s.episode.expected + s.mu)
+                ep = replace(s.episode, posts=s.episode.posts + c, expected=s.episode.expected + s.mu)
                 if c > ep.peak_count or ep.peak_hour == hour:
                     ep = replace(ep, peak_hour=hour, peak_count=c, peak_expected=s.mu)
                 s.episode = ep
@@ -511,9 +508,7 @@ class MobilizationDetector:
             brand.terms_bg = Counter(dict(brand.terms_bg.most_common(25_000)))
         return events
 
-    def _learn(
-        self, s: _Stream, cfg: DetectorConfig, hour: datetime, c: int, total: int
-    ) -> None:
+    def _learn(self, s: _Stream, cfg: DetectorConfig, hour: datetime, c: int, total: int) -> None:
         s.hours_seen += 1
         s.posts_seen += c
         if s.hours_warm < 0:
@@ -568,9 +563,7 @@ class MobilizationDetector:
 
     # ---------------------------------------------------------------- episodes
 
-    def _start(
-        self, brand_id: str, brand: _Brand, s: _Stream, at: datetime
-    ) -> DetectorEvent:
+    def _start(self, brand_id: str, brand: _Brand, s: _Stream, at: datetime) -> DetectorEvent:
         assert brand.hour is not None
         start = s.elevated_since or brand.hour
         run_posts = s.run_posts if s.elevated_since else 0

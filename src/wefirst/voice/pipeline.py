@@ -21,9 +21,7 @@ UNDETERMINED = "und"
 
 
 class SentimentPredictor(Protocol):
-    def predict(
-        self, texts: Sequence[str], languages: Sequence[str]
-    ) -> list[tuple[str, float]]: ...
+    def predict(self, texts: Sequence[str], languages: Sequence[str]) -> list[tuple[str, float]]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +126,8 @@ class Pipeline:
             for p, _ in matched
         ]
         need = [
-            i for i, (p, _) in enumerate(matched)
+            i
+            for i, (p, _) in enumerate(matched)
             if not (self.use_source_labels and p.source_label in POLARITIES)
         ]
         scores: dict[int, tuple[str, float]] = {}

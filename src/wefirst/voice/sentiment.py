@@ -217,11 +217,16 @@ def lexicon(lang: str) -> Lexicon:
     if lang == "en":
         return Lexicon(_read_lexicon("lexicon_en.txt"), _EN_NEGATORS, _EN_BOOSTERS)
     if lang == "fr":
-        return Lexicon(_read_lexicon("lexicon_fr.txt", "lexicon_fr_fixes.txt"), _FR_NEGATORS,
-                       _FR_BOOSTERS, _read_adjectives("lexicon_fr_adjectives.txt"))
+        return Lexicon(
+            _read_lexicon("lexicon_fr.txt", "lexicon_fr_fixes.txt"),
+            _FR_NEGATORS,
+            _FR_BOOSTERS,
+            _read_adjectives("lexicon_fr_adjectives.txt"),
+        )
     en, fr = lexicon("en"), lexicon("fr")
-    return Lexicon({**en.valence, **fr.valence}, en.negators | fr.negators,
-                   en.boosters | fr.boosters, fr.adjectives)
+    return Lexicon(
+        {**en.valence, **fr.valence}, en.negators | fr.negators, en.boosters | fr.boosters, fr.adjectives
+    )
 
 
 # --------------------------------------------------------------------------- features
@@ -393,14 +398,14 @@ def hashed_blocks(texts: Sequence[str], languages: Sequence[str], config: Featur
     hasher = _hasher(config.n_hashed)
     return Blocks(
         sp.csr_matrix(hasher.transform(words), dtype=np.float64),
-        sp.csr_matrix(hasher.transform(chars), dtype=np.float64)
-        if config.char_ngrams is not None else None,
+        sp.csr_matrix(hasher.transform(chars), dtype=np.float64) if config.char_ngrams is not None else None,
         np.asarray(dense_rows, dtype=np.float64) if config.lexicon_features else None,
     )
 
 
-def assemble(blocks: Blocks, config: FeatureConfig,
-             idf: npt.NDArray[np.float32] | None = None) -> sp.csr_matrix:
+def assemble(
+    blocks: Blocks, config: FeatureConfig, idf: npt.NDArray[np.float32] | None = None
+) -> sp.csr_matrix:
     """Weighted, normalised design matrix from ``hashed_blocks`` output."""
     x = _l2_rows(blocks.words, idf)
     if blocks.chars is not None:
@@ -464,8 +469,9 @@ class SentimentModel:
             raise SentimentModelError("model weights contain NaN or infinity")
         if self.config.idf != (self.idf is not None):
             raise SentimentModelError("IDF weights present without idf=true, or missing")
-        if self.idf is not None and (self.idf.shape != (self.config.n_hashed,)
-                                     or not np.isfinite(self.idf).all()):
+        if self.idf is not None and (
+            self.idf.shape != (self.config.n_hashed,) or not np.isfinite(self.idf).all()
+        ):
             raise SentimentModelError("IDF weights do not match the feature space")
 
     def probabilities(
@@ -567,15 +573,17 @@ class SentimentModel:
 def _idf_json(idf: FloatArray) -> dict[str, Any]:
     default = float(idf.max())  # columns never seen in training share the largest weight
     rows = np.flatnonzero(idf != np.float32(default)).astype("<i4")
-    return {"idf_default": default, "idf_rows": _b64(rows),
-            "idf_values": _b64(np.ascontiguousarray(idf[rows], dtype="<f4"))}
+    return {
+        "idf_default": default,
+        "idf_rows": _b64(rows),
+        "idf_values": _b64(np.ascontiguousarray(idf[rows], dtype="<f4")),
+    }
 
 
 def _idf_from_json(doc: dict[str, Any], config: FeatureConfig) -> FloatArray:
     rows = _unb64(doc["idf_rows"], "<i4")
     values = _unb64(doc["idf_values"], "<f4")
-    if len(rows) != len(values) or (rows.size and (rows.min() < 0
-                                                    or rows.max() >= config.n_hashed)):
+    if len(rows) != len(values) or (rows.size and (rows.min() < 0 or rows.max() >= config.n_hashed)):
         raise SentimentModelError("IDF index out of range")
     idf = np.full(config.n_hashed, float(doc["idf_default"]), dtype=np.float32)
     idf[rows] = values
@@ -661,8 +669,7 @@ def train(
             from wefirst.voice.language import detect
 
             languages = [detect(t) for t in texts]
-        config, c, trials = select(texts, clean, languages, char_ngrams=char_ngrams,
-                                   progress=progress)
+        config, c, trials = select(texts, clean, languages, char_ngrams=char_ngrams, progress=progress)
         meta["selection"] = trials
     return fit(
         texts,

@@ -86,11 +86,20 @@ def _brand_exists(conn: Connection, brand_id: str) -> Any:
 
 def settings_json(brand_id: str, row: Any | None) -> dict[str, Any]:
     if row is None:
-        return {"brand_id": brand_id, **{f: [] for f in LIST_FIELDS},
-                "sources": {"mastodon": [], "bluesky": False, "rss": []},
-                "detector": {}, "updated_at": None}
-    return {"brand_id": brand_id, **{f: list(row._mapping[f]) for f in LIST_FIELDS},
-            "sources": row.sources, "detector": row.detector, "updated_at": rfc3339(row.updated_at)}
+        return {
+            "brand_id": brand_id,
+            **{f: [] for f in LIST_FIELDS},
+            "sources": {"mastodon": [], "bluesky": False, "rss": []},
+            "detector": {},
+            "updated_at": None,
+        }
+    return {
+        "brand_id": brand_id,
+        **{f: list(row._mapping[f]) for f in LIST_FIELDS},
+        "sources": row.sources,
+        "detector": row.detector,
+        "updated_at": rfc3339(row.updated_at),
+    }
 
 
 def get_voice_settings(conn: Connection, brand_id: str) -> dict[str, Any]:
@@ -117,21 +126,19 @@ def put_voice_settings(conn: Connection, brand_id: str, data: Mapping[str, Any])
         select(voice_brand_settings.c.brand_id).where(voice_brand_settings.c.brand_id == brand_id)
     ).first()
     if exists:
-        conn.execute(update(voice_brand_settings)
-                     .where(voice_brand_settings.c.brand_id == brand_id)
-                     .values(**values, updated_at=now))
+        conn.execute(
+            update(voice_brand_settings)
+            .where(voice_brand_settings.c.brand_id == brand_id)
+            .values(**values, updated_at=now)
+        )
     else:
-        conn.execute(insert(voice_brand_settings).values(brand_id=brand_id, **values,
-                                                         updated_at=now))
+        conn.execute(insert(voice_brand_settings).values(brand_id=brand_id, **values, updated_at=now))
     return get_voice_settings(conn, brand_id)
 
 
 def load_brand_terms(conn: Connection) -> list[BrandTerms]:
     rows = conn.execute(select(voice_brand_settings)).all()
-    return [
-        BrandTerms(r.brand_id, r.names, r.aliases, r.handles, r.hashtags, r.exclusions)
-        for r in rows
-    ]
+    return [BrandTerms(r.brand_id, r.names, r.aliases, r.handles, r.hashtags, r.exclusions) for r in rows]
 
 
 def detector_overrides(conn: Connection) -> dict[str, dict[str, Any]]:
@@ -143,8 +150,13 @@ def detector_overrides(conn: Connection) -> dict[str, dict[str, Any]]:
 
 
 def endpoint_json(row: Any, secret: str | None = None) -> dict[str, Any]:
-    out = {"id": row.id, "brand_id": row.brand_id, "url": row.url, "active": row.active,
-           "created_at": rfc3339(row.created_at)}
+    out = {
+        "id": row.id,
+        "brand_id": row.brand_id,
+        "url": row.url,
+        "active": row.active,
+        "created_at": rfc3339(row.created_at),
+    }
     if secret is not None:
         out["secret"] = secret  # shown once
     return out
@@ -154,47 +166,69 @@ def create_endpoint(conn: Connection, brand_id: str, url: str) -> dict[str, Any]
     _brand_exists(conn, brand_id)
     secret = "whsec_" + secrets.token_urlsafe(32)
     endpoint_id = new_id("hook")
-    conn.execute(insert(voice_alert_endpoints).values(
-        id=endpoint_id, brand_id=brand_id, url=url, secret=secret, active=True,
-        created_at=utcnow()))
-    row = conn.execute(select(voice_alert_endpoints)
-                       .where(voice_alert_endpoints.c.id == endpoint_id)).one()
+    conn.execute(
+        insert(voice_alert_endpoints).values(
+            id=endpoint_id, brand_id=brand_id, url=url, secret=secret, active=True, created_at=utcnow()
+        )
+    )
+    row = conn.execute(select(voice_alert_endpoints).where(voice_alert_endpoints.c.id == endpoint_id)).one()
     return endpoint_json(row, secret)
 
 
 def list_endpoints(conn: Connection, brand_id: str) -> list[dict[str, Any]]:
-    rows = conn.execute(select(voice_alert_endpoints)
-                        .where(voice_alert_endpoints.c.brand_id == brand_id)
-                        .order_by(voice_alert_endpoints.c.seq)).all()
+    rows = conn.execute(
+        select(voice_alert_endpoints)
+        .where(voice_alert_endpoints.c.brand_id == brand_id)
+        .order_by(voice_alert_endpoints.c.seq)
+    ).all()
     return [endpoint_json(r) for r in rows]
 
 
 def delete_endpoint(conn: Connection, brand_id: str, endpoint_id: str) -> None:
-    done = conn.execute(update(voice_alert_endpoints)
-                        .where(voice_alert_endpoints.c.id == endpoint_id,
-                               voice_alert_endpoints.c.brand_id == brand_id)
-                        .values(active=False))
+    done = conn.execute(
+        update(voice_alert_endpoints)
+        .where(voice_alert_endpoints.c.id == endpoint_id, voice_alert_endpoints.c.brand_id == brand_id)
+        .values(active=False)
+    )
     if done.rowcount == 0:
         raise NotFound(f"alert endpoint {endpoint_id} does not exist")
 
 
 def active_endpoints(conn: Connection, brand_id: str) -> list[Endpoint]:
-    rows = conn.execute(select(voice_alert_endpoints)
-                        .where(voice_alert_endpoints.c.brand_id == brand_id,
-                               voice_alert_endpoints.c.active.is_(True))).all()
+    rows = conn.execute(
+        select(voice_alert_endpoints).where(
+            voice_alert_endpoints.c.brand_id == brand_id, voice_alert_endpoints.c.active.is_(True)
+        )
+    ).all()
     return [Endpoint(r.id, r.brand_id, r.url, (r.secret,)) for r in rows]
 
 
 def list_attempts(conn: Connection, brand_id: str, limit: int = 100) -> list[dict[str, Any]]:
     j = voice_alert_attempts.join(
-        voice_alert_endpoints, voice_alert_endpoints.c.id == voice_alert_attempts.c.endpoint_id)
-    rows = conn.execute(select(voice_alert_attempts).select_from(j)
-                        .where(voice_alert_endpoints.c.brand_id == brand_id)
-                        .order_by(voice_alert_attempts.c.seq.desc()).limit(limit)).all()
-    return [{"delivery_id": r.delivery_id, "endpoint_id": r.endpoint_id, "event_id": r.event_id,
-             "event_type": r.event_type, "attempt": r.attempt,
-             "attempted_at": rfc3339(r.attempted_at), "status": r.status, "error": r.error,
-             "ok": r.ok, "next_at": rfc3339(r.next_at) if r.next_at else None} for r in rows]
+        voice_alert_endpoints, voice_alert_endpoints.c.id == voice_alert_attempts.c.endpoint_id
+    )
+    rows = conn.execute(
+        select(voice_alert_attempts)
+        .select_from(j)
+        .where(voice_alert_endpoints.c.brand_id == brand_id)
+        .order_by(voice_alert_attempts.c.seq.desc())
+        .limit(limit)
+    ).all()
+    return [
+        {
+            "delivery_id": r.delivery_id,
+            "endpoint_id": r.endpoint_id,
+            "event_id": r.event_id,
+            "event_type": r.event_type,
+            "attempt": r.attempt,
+            "attempted_at": rfc3339(r.attempted_at),
+            "status": r.status,
+            "error": r.error,
+            "ok": r.ok,
+            "next_at": rfc3339(r.next_at) if r.next_at else None,
+        }
+        for r in rows
+    ]
 
 
 # --------------------------------------------------------------------------- storage
@@ -226,10 +260,15 @@ class DbPostStore:
                 conn.execute(insert(voice_posts), rows)
                 seqs = _seqs(conn, [(r["source"], r["external_id"]) for r in rows])
                 mentions = [
-                    {"post_seq": seqs[a.post.key], "brand_id": m.brand_id,
-                     "hour": floor_hour(a.post.created_at), "language": a.language,
-                     "polarity": a.sentiment}
-                    for a, is_new in zip(items, fresh, strict=True) if is_new
+                    {
+                        "post_seq": seqs[a.post.key],
+                        "brand_id": m.brand_id,
+                        "hour": floor_hour(a.post.created_at),
+                        "language": a.language,
+                        "polarity": a.sentiment,
+                    }
+                    for a, is_new in zip(items, fresh, strict=True)
+                    if is_new
                     for m in a.matches
                 ]
                 if mentions:
@@ -240,18 +279,27 @@ class DbPostStore:
 def _post_row(a: Analysed, now: datetime) -> dict[str, Any]:
     p = a.post
     return {
-        "source": p.source, "external_id": p.external_id[:500], "author_hash": p.author_hash,
-        "text": p.text, "language": a.language[:8], "created_at": p.created_at,
-        "url": (p.url or None) and p.url[:1000], "replies": p.engagement.replies,
-        "reposts": p.engagement.reposts, "likes": p.engagement.likes,
-        "sentiment": a.sentiment, "sentiment_score": a.score,
-        "reason": p.reason[:64] if p.reason else None, "hidden": False, "ingested_at": now,
+        "source": p.source,
+        "external_id": p.external_id[:500],
+        "author_hash": p.author_hash,
+        "text": p.text,
+        "language": a.language[:8],
+        "created_at": p.created_at,
+        "url": (p.url or None) and p.url[:1000],
+        "replies": p.engagement.replies,
+        "reposts": p.engagement.reposts,
+        "likes": p.engagement.likes,
+        "sentiment": a.sentiment,
+        "sentiment_score": a.score,
+        "reason": p.reason[:64] if p.reason else None,
+        "hidden": False,
+        "ingested_at": now,
     }
 
 
 def _chunks(items: Sequence[Any], n: int = 400) -> Iterable[Sequence[Any]]:
     for i in range(0, len(items), n):
-        yield items[i:i + n]
+        yield items[i : i + n]
 
 
 def _existing_keys(conn: Connection, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
@@ -261,9 +309,11 @@ def _existing_keys(conn: Connection, keys: Sequence[tuple[str, str]]) -> set[tup
         by_source[source].append(ext[:500])
     for source, exts in by_source.items():
         for chunk in _chunks(sorted(set(exts))):
-            rows = conn.execute(select(voice_posts.c.external_id)
-                                .where(voice_posts.c.source == source,
-                                       voice_posts.c.external_id.in_(chunk)))
+            rows = conn.execute(
+                select(voice_posts.c.external_id).where(
+                    voice_posts.c.source == source, voice_posts.c.external_id.in_(chunk)
+                )
+            )
             found.update((source, r.external_id) for r in rows)
     return found
 
@@ -275,9 +325,11 @@ def _seqs(conn: Connection, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, 
         by_source[source].append(ext)
     for source, exts in by_source.items():
         for chunk in _chunks(exts):
-            rows = conn.execute(select(voice_posts.c.seq, voice_posts.c.external_id)
-                                .where(voice_posts.c.source == source,
-                                       voice_posts.c.external_id.in_(chunk)))
+            rows = conn.execute(
+                select(voice_posts.c.seq, voice_posts.c.external_id).where(
+                    voice_posts.c.source == source, voice_posts.c.external_id.in_(chunk)
+                )
+            )
             out.update({(source, r.external_id): r.seq for r in rows})
     return out
 
@@ -299,25 +351,30 @@ def hide(db: Database, deletion: Deletion) -> int:
 
 
 def _sample_json(s: Any) -> dict[str, Any]:
-    return {"ref": s.ref, "text": s.text, "created_at": rfc3339(s.created_at),
-            "engagement": s.engagement}
+    return {"ref": s.ref, "text": s.text, "created_at": rfc3339(s.created_at), "engagement": s.engagement}
 
 
 def upsert_episode(conn: Connection, ep: Episode, now: datetime) -> Any:
     values = {
-        "brand_id": ep.brand_id, "polarity": ep.polarity,
-        "status": "ended" if ep.end else "open", "start": ep.start,
-        "detected_at": ep.detected_at, "end": ep.end, "peak_hour": ep.peak_hour,
-        "peak_count": ep.peak_count, "peak_expected": round(ep.peak_expected, 3),
-        "posts": ep.posts, "expected": round(ep.expected, 3),
+        "brand_id": ep.brand_id,
+        "polarity": ep.polarity,
+        "status": "ended" if ep.end else "open",
+        "start": ep.start,
+        "detected_at": ep.detected_at,
+        "end": ep.end,
+        "peak_hour": ep.peak_hour,
+        "peak_count": ep.peak_count,
+        "peak_expected": round(ep.peak_expected, 3),
+        "posts": ep.posts,
+        "expected": round(ep.expected, 3),
         "top_terms": [[t, c] for t, c in ep.top_terms],
         "top_reasons": [[r, c] for r, c in ep.top_reasons],
-        "samples": [_sample_json(s) for s in ep.samples], "updated_at": now,
+        "samples": [_sample_json(s) for s in ep.samples],
+        "updated_at": now,
     }
     row = conn.execute(select(voice_episodes).where(voice_episodes.c.key == ep.key)).first()
     if row is None:
-        conn.execute(insert(voice_episodes).values(id=new_id("ep"), key=ep.key, alerted={},
-                                                   **values))
+        conn.execute(insert(voice_episodes).values(id=new_id("ep"), key=ep.key, alerted={}, **values))
     else:
         if not ep.samples:  # an update without new evidence keeps the evidence it had
             for k in ("top_terms", "top_reasons", "samples"):
@@ -338,12 +395,20 @@ def mask_mentions(text: str) -> str:
 def episode_json(row: Any) -> dict[str, Any]:
     ratio = row.peak_count / max(row.peak_expected, 0.5)
     return {
-        "id": row.id, "brand_id": row.brand_id, "polarity": row.polarity,
-        "kind": "backlash" if row.polarity == "negative" else "praise", "status": row.status,
-        "start": rfc3339(row.start), "detected_at": rfc3339(row.detected_at),
-        "end": rfc3339(row.end) if row.end else None, "peak_hour": rfc3339(row.peak_hour),
-        "peak_count": row.peak_count, "peak_expected": row.peak_expected,
-        "peak_ratio": round(ratio, 2), "posts": row.posts, "expected": row.expected,
+        "id": row.id,
+        "brand_id": row.brand_id,
+        "polarity": row.polarity,
+        "kind": "backlash" if row.polarity == "negative" else "praise",
+        "status": row.status,
+        "start": rfc3339(row.start),
+        "detected_at": rfc3339(row.detected_at),
+        "end": rfc3339(row.end) if row.end else None,
+        "peak_hour": rfc3339(row.peak_hour),
+        "peak_count": row.peak_count,
+        "peak_expected": row.peak_expected,
+        "peak_ratio": round(ratio, 2),
+        "posts": row.posts,
+        "expected": row.expected,
         "excess": round(max(row.posts - row.expected, 0.0), 1),
         "top_terms": [{"term": t, "posts": c} for t, c in row.top_terms],
         "top_reasons": [{"reason": r, "posts": c} for r, c in row.top_reasons],
@@ -355,9 +420,7 @@ def episode_json(row: Any) -> dict[str, Any]:
 class EpisodeSink:
     """Detector events → episode rows → signed alerts (once per episode start and end)."""
 
-    def __init__(
-        self, db: Database, dispatcher: Dispatcher | None, clock: Clock, max_age: timedelta
-    ) -> None:
+    def __init__(self, db: Database, dispatcher: Dispatcher | None, clock: Clock, max_age: timedelta) -> None:
         self.db = db
         self.dispatcher = dispatcher
         self.clock = clock
@@ -384,12 +447,14 @@ class EpisodeSink:
                     continue
                 endpoints = active_endpoints(conn, row.brand_id)
                 alerted[kind] = rfc3339(now)
-                conn.execute(update(voice_episodes).where(voice_episodes.c.id == row.id)
-                             .values(alerted=alerted))
+                conn.execute(
+                    update(voice_episodes).where(voice_episodes.c.id == row.id).values(alerted=alerted)
+                )
                 if endpoints:
                     body = {"episode": episode_json(row)}
-                    outgoing.append((AlertEvent(new_id("evt"), f"voice.episode.{kind}", now,
-                                                body), endpoints))
+                    outgoing.append(
+                        (AlertEvent(new_id("evt"), f"voice.episode.{kind}", now, body), endpoints)
+                    )
         if self.dispatcher is not None:
             for alert, endpoints in outgoing:
                 self.dispatcher.submit(alert, endpoints)
@@ -398,17 +463,27 @@ class EpisodeSink:
 def attempt_recorder(db: Database) -> Callable[[Attempt], None]:
     def record(a: Attempt) -> None:
         with db.write() as conn:
-            conn.execute(insert(voice_alert_attempts).values(
-                delivery_id=a.delivery_id, endpoint_id=a.endpoint_id, event_id=a.event_id,
-                event_type=_event_types.get(a.event_id, "voice.episode"),
-                body=_bodies.get(a.event_id, ""), attempt=a.attempt, attempted_at=a.at,
-                status=a.status, error=a.error, ok=a.ok, next_at=a.next_at))
+            conn.execute(
+                insert(voice_alert_attempts).values(
+                    delivery_id=a.delivery_id,
+                    endpoint_id=a.endpoint_id,
+                    event_id=a.event_id,
+                    event_type=_event_types.get(a.event_id, "voice.episode"),
+                    body=_bodies.get(a.event_id, ""),
+                    attempt=a.attempt,
+                    attempted_at=a.at,
+                    status=a.status,
+                    error=a.error,
+                    ok=a.ok,
+                    next_at=a.next_at,
+                )
+            )
+
     return record
 
 
 def _endpoint(conn: Connection, endpoint_id: str) -> Endpoint | None:
-    row = conn.execute(select(voice_alert_endpoints)
-                       .where(voice_alert_endpoints.c.id == endpoint_id)).first()
+    row = conn.execute(select(voice_alert_endpoints).where(voice_alert_endpoints.c.id == endpoint_id)).first()
     if row is None or not row.active:
         return None
     return Endpoint(row.id, row.brand_id, row.url, (row.secret,))
@@ -418,13 +493,13 @@ def resume_pending(db: Database, dispatcher: Dispatcher) -> int:
     """Re-queue deliveries whose last logged attempt failed and had a retry planned (the
     retry schedule survives a restart of `listen`)."""
     a = voice_alert_attempts
-    latest = (select(a.c.delivery_id, func.max(a.c.attempt).label("n"))
-              .group_by(a.c.delivery_id).subquery())
+    latest = select(a.c.delivery_id, func.max(a.c.attempt).label("n")).group_by(a.c.delivery_id).subquery()
     with db.read() as conn:
         rows = conn.execute(
-            select(a).join(latest, and_(a.c.delivery_id == latest.c.delivery_id,
-                                        a.c.attempt == latest.c.n))
-            .where(a.c.ok.is_(False), a.c.next_at.is_not(None))).all()
+            select(a)
+            .join(latest, and_(a.c.delivery_id == latest.c.delivery_id, a.c.attempt == latest.c.n))
+            .where(a.c.ok.is_(False), a.c.next_at.is_not(None))
+        ).all()
         resumed = 0
         for r in rows:
             endpoint = _endpoint(conn, r.endpoint_id)
@@ -438,24 +513,29 @@ def resume_pending(db: Database, dispatcher: Dispatcher) -> int:
     return resumed
 
 
-def replay_delivery(
-    db: Database, dispatcher: Dispatcher, brand_id: str, delivery_id: str
-) -> dict[str, Any]:
+def replay_delivery(db: Database, dispatcher: Dispatcher, brand_id: str, delivery_id: str) -> dict[str, Any]:
     """Send a logged delivery again now (the brand's "replay" button), freshly signed, as a
     new delivery of the same event; every attempt is logged like the first ones."""
     a = voice_alert_attempts
     with db.read() as conn:
-        row = conn.execute(select(a).where(a.c.delivery_id == delivery_id)
-                           .order_by(a.c.attempt.desc())).first()
+        row = conn.execute(
+            select(a).where(a.c.delivery_id == delivery_id).order_by(a.c.attempt.desc())
+        ).first()
         endpoint = _endpoint(conn, row.endpoint_id) if row is not None else None
     if row is None or endpoint is None or endpoint.brand_id != brand_id:
         raise NotFound(f"delivery {delivery_id} does not exist (or its endpoint was removed)")
     event = AlertEvent.from_body(row.body)
     [attempt] = dispatcher.submit(event, [endpoint])
-    return {"delivery_id": attempt.delivery_id, "event_id": attempt.event_id,
-            "attempt": attempt.attempt, "ok": attempt.ok, "status": attempt.status,
-            "error": attempt.error, "attempted_at": rfc3339(attempt.at),
-            "next_at": rfc3339(attempt.next_at) if attempt.next_at else None}
+    return {
+        "delivery_id": attempt.delivery_id,
+        "event_id": attempt.event_id,
+        "attempt": attempt.attempt,
+        "ok": attempt.ok,
+        "status": attempt.status,
+        "error": attempt.error,
+        "attempted_at": rfc3339(attempt.at),
+        "next_at": rfc3339(attempt.next_at) if attempt.next_at else None,
+    }
 
 
 # the body and type of each event, for the attempt log (bounded: recent events only)
@@ -479,8 +559,9 @@ def default_transport(settings: Settings) -> Transport:
 
 def alert_dispatcher(db: Database, transport: Transport, clock: Clock = utcnow) -> Dispatcher:
     """A dispatcher whose every attempt lands in `voice_alert_attempts`."""
-    return _LoggingDispatcher(transport, clock, record=attempt_recorder(db),
-                              new_delivery_id=lambda: new_id("dly"))
+    return _LoggingDispatcher(
+        transport, clock, record=attempt_recorder(db), new_delivery_id=lambda: new_id("dly")
+    )
 
 
 # --------------------------------------------------------------------------- the service
@@ -519,8 +600,9 @@ class VoiceService:
         if self.transport is None:
             self.transport = default_transport(self.settings)
         self.dispatcher = alert_dispatcher(self.db, self.transport, self.clock)
-        self.sink = EpisodeSink(self.db, self.dispatcher, self.clock,
-                                timedelta(seconds=self.settings.voice_alert_max_age_seconds))
+        self.sink = EpisodeSink(
+            self.db, self.dispatcher, self.clock, timedelta(seconds=self.settings.voice_alert_max_age_seconds)
+        )
         self.pipeline = Pipeline(
             BrandMatcher([]),
             self.detect_language or default_language_detector(),
@@ -538,8 +620,9 @@ class VoiceService:
     def new_detector(self) -> MobilizationDetector:
         base = self.detector_config()
         overrides = {b: replace(base, **o) for b, o in self.overrides.items()}
-        return MobilizationDetector(base, drop_terms=self.pipeline.matcher.brand_terms(),
-                                    brand_configs=overrides)
+        return MobilizationDetector(
+            base, drop_terms=self.pipeline.matcher.brand_terms(), brand_configs=overrides
+        )
 
     def reload_brands(self) -> list[BrandTerms]:
         with self.db.read() as conn:
@@ -558,8 +641,11 @@ class VoiceService:
         """Pick up brands' new settings (names, handles, sensitivity) while listening, keeping
         the detector's learned baselines; True when something changed."""
         with self.db.read() as conn:
-            stamp = conn.execute(select(func.count(), func.max(voice_brand_settings.c.updated_at))
-                                 .select_from(voice_brand_settings)).one()
+            stamp = conn.execute(
+                select(func.count(), func.max(voice_brand_settings.c.updated_at)).select_from(
+                    voice_brand_settings
+                )
+            ).one()
         key = (int(stamp[0]), str(stamp[1]))
         if key == self._stamp:
             return False
@@ -572,7 +658,8 @@ class VoiceService:
             base = self.detector_config()
             self.pipeline.detector.configure(
                 {b: replace(base, **o) for b, o in self.overrides.items()},
-                self.pipeline.matcher.brand_terms())
+                self.pipeline.matcher.brand_terms(),
+            )
         return True
 
     def ingest(self, posts: Iterable[Post]) -> BatchResult:
@@ -618,9 +705,12 @@ class VoiceService:
             self.sink(events)
         with self.db.write() as conn:
             stale = [
-                r.id for r in conn.execute(
-                    select(voice_episodes.c.id, voice_episodes.c.key, voice_episodes.c.alerted)
-                    .where(voice_episodes.c.brand_id.in_(ids)))
+                r.id
+                for r in conn.execute(
+                    select(voice_episodes.c.id, voice_episodes.c.key, voice_episodes.c.alerted).where(
+                        voice_episodes.c.brand_id.in_(ids)
+                    )
+                )
                 if r.key not in self.sink.keys_seen and not r.alerted
             ]
             if stale:
@@ -633,8 +723,16 @@ def _stored_observations(
 ) -> Iterable[Observation]:
     p, m = voice_posts, voice_mentions
     query = (
-        select(m.c.brand_id, m.c.polarity, p.c.created_at, p.c.text, p.c.reason, p.c.url,
-               p.c.external_id, (p.c.likes + p.c.reposts + p.c.replies).label("eng"))
+        select(
+            m.c.brand_id,
+            m.c.polarity,
+            p.c.created_at,
+            p.c.text,
+            p.c.reason,
+            p.c.url,
+            p.c.external_id,
+            (p.c.likes + p.c.reposts + p.c.replies).label("eng"),
+        )
         .select_from(m.join(p, p.c.seq == m.c.post_seq))
         .where(p.c.hidden.is_(False))
         .order_by(p.c.created_at, p.c.seq)
@@ -646,8 +744,15 @@ def _stored_observations(
     with db.read() as conn:
         rows = conn.execute(query).all()
     for r in rows:
-        yield Observation(r.brand_id, r.polarity, as_utc(r.created_at), r.url or r.external_id,
-                          r.text, r.reason, int(r.eng or 0))
+        yield Observation(
+            r.brand_id,
+            r.polarity,
+            as_utc(r.created_at),
+            r.url or r.external_id,
+            r.text,
+            r.reason,
+            int(r.eng or 0),
+        )
 
 
 # --------------------------------------------------------------------------- import
@@ -666,8 +771,11 @@ class ImportReport:
     brands: list[str]
 
     def as_dict(self) -> dict[str, Any]:
-        return {**self.__dict__, "errors": [list(e) for e in self.errors[:50]],
-                "error_count": len(self.errors)}
+        return {
+            **self.__dict__,
+            "errors": [list(e) for e in self.errors[:50]],
+            "error_count": len(self.errors),
+        }
 
 
 def import_file(
@@ -699,15 +807,21 @@ def import_file(
         weeks = (as_utc(shift_to) - read.posts[-1].created_at) // timedelta(days=7)
         delta = timedelta(days=7 * weeks)
         read.posts = [replace(p, created_at=p.created_at + delta) for p in read.posts]
-    service = VoiceService(db, settings, detect_language=detect_language, sentiment=sentiment,
-                           clock=clock, use_source_labels=use_source_labels)
+    service = VoiceService(
+        db,
+        settings,
+        detect_language=detect_language,
+        sentiment=sentiment,
+        clock=clock,
+        use_source_labels=use_source_labels,
+    )
     service.pipeline.detector = None  # batch path: detection runs once, after storage
     total = BatchResult()
     touched: set[str] = set()
 
     def run_batches(advance: Callable[[int], None]) -> None:
         for i in range(0, len(read.posts), batch_size):
-            chunk = read.posts[i:i + batch_size]
+            chunk = read.posts[i : i + batch_size]
             seen, analysed = service.pipeline.analyse(chunk)
             fresh = service.pipeline.store.save(analysed)
             total.seen += seen
@@ -721,8 +835,13 @@ def import_file(
     if progress:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-        with Progress("[progress.description]{task.description}", BarColumn(),
-                      MofNCompleteColumn(), TimeRemainingColumn(), transient=False) as bar:
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            transient=False,
+        ) as bar:
             task = bar.add_task(f"importing {path.name}", total=len(read.posts))
             run_batches(lambda n: bar.advance(task, n))
     else:
@@ -730,10 +849,15 @@ def import_file(
     events = service.rebuild(touched) if touched else []
     service.close()
     return ImportReport(
-        path=str(path), preset=read.preset, rows=read.rows, posts=len(read.posts),
-        matched=total.matched, new=total.new,
+        path=str(path),
+        preset=read.preset,
+        rows=read.rows,
+        posts=len(read.posts),
+        matched=total.matched,
+        new=total.new,
         errors=[(e.line, e.reason) for e in read.errors],
-        episodes=len({e.episode.key for e in events}), brands=sorted(touched),
+        episodes=len({e.episode.key for e in events}),
+        brands=sorted(touched),
     )
 
 
@@ -759,10 +883,13 @@ def series(
     cols: list[Any] = [m.c.hour]
     if by:
         cols.append(m.c[by])
-    query = (select(*cols, func.count().label("n"))
-             .select_from(m.join(p, p.c.seq == m.c.post_seq))
-             .where(m.c.brand_id == brand_id, p.c.hidden.is_(False))
-             .group_by(*cols).order_by(m.c.hour))
+    query = (
+        select(*cols, func.count().label("n"))
+        .select_from(m.join(p, p.c.seq == m.c.post_seq))
+        .where(m.c.brand_id == brand_id, p.c.hidden.is_(False))
+        .group_by(*cols)
+        .order_by(m.c.hour)
+    )
     if start is not None:
         query = query.where(m.c.hour >= floor_hour(start))
     if end is not None:
@@ -775,13 +902,16 @@ def series(
         key = str(row[1]) if by else "all"
         slot = buckets.setdefault(t, {})
         slot[key] = slot.get(key, 0) + int(row.n)
-    points = [{"t": rfc3339(t), "counts": c, "total": sum(c.values())}
-              for t, c in sorted(buckets.items())]
+    points = [{"t": rfc3339(t), "counts": c, "total": sum(c.values())} for t, c in sorted(buckets.items())]
     return {"brand_id": brand_id, "granularity": granularity, "by": by, "data": points}
 
 
 def list_episodes(
-    conn: Connection, brand_id: str, *, limit: int = 50, starting_after: str | None = None,
+    conn: Connection,
+    brand_id: str,
+    *,
+    limit: int = 50,
+    starting_after: str | None = None,
     polarity: str | None = None,
 ) -> tuple[list[Any], bool]:
     _brand_exists(conn, brand_id)
@@ -790,20 +920,24 @@ def list_episodes(
     if polarity:
         query = query.where(e.c.polarity == polarity)
     if starting_after:
-        anchor = conn.execute(select(e.c.start, e.c.seq).where(e.c.id == starting_after,
-                                                               e.c.brand_id == brand_id)).first()
+        anchor = conn.execute(
+            select(e.c.start, e.c.seq).where(e.c.id == starting_after, e.c.brand_id == brand_id)
+        ).first()
         if anchor is None:
-            raise Invalid("starting_after is not an episode of this brand",
-                          [FieldError("starting_after", "unknown id")])
+            raise Invalid(
+                "starting_after is not an episode of this brand", [FieldError("starting_after", "unknown id")]
+            )
         query = query.where(
-            (e.c.start < anchor.start) | and_(e.c.start == anchor.start, e.c.seq < anchor.seq))
+            (e.c.start < anchor.start) | and_(e.c.start == anchor.start, e.c.seq < anchor.seq)
+        )
     rows = list(conn.execute(query.order_by(e.c.start.desc(), e.c.seq.desc()).limit(limit + 1)))
     return rows[:limit], len(rows) > limit
 
 
 def get_episode(conn: Connection, brand_id: str, episode_id: str) -> Any:
-    row = conn.execute(select(voice_episodes).where(voice_episodes.c.id == episode_id,
-                                                    voice_episodes.c.brand_id == brand_id)).first()
+    row = conn.execute(
+        select(voice_episodes).where(voice_episodes.c.id == episode_id, voice_episodes.c.brand_id == brand_id)
+    ).first()
     if row is None:
         raise NotFound(f"episode {episode_id} does not exist")
     return row
@@ -813,36 +947,57 @@ def brand_name(conn: Connection, brand_id: str) -> str:
     return str(_brand_exists(conn, brand_id).name)
 
 
-
-
 # --------------------------------------------------------------------------- demo data
 
 #: The six airlines of the shared airline data set (the README's "Delta" rows are @JetBlue).
 #: Handles are what the tweets address; names alone ("United", "American") are too ambiguous.
 AIRLINES: dict[str, dict[str, Any]] = {
-    "United": {"brand": "United Airlines", "website": "https://www.united.com",
-               "names": ["United Airlines"], "handles": ["united"],
-               "hashtags": ["unitedairlines", "flyunited"]},
-    "US Airways": {"brand": "US Airways", "website": "https://www.usairways.com",
-                   "names": ["US Airways", "USAirways"], "handles": ["USAirways"],
-                   "hashtags": ["usairways"]},
-    "American": {"brand": "American Airlines", "website": "https://www.aa.com",
-                 "names": ["American Airlines"], "handles": ["AmericanAir"],
-                 "hashtags": ["americanairlines"]},
-    "Southwest": {"brand": "Southwest Airlines", "website": "https://www.southwest.com",
-                  "names": ["Southwest Airlines"], "handles": ["SouthwestAir"],
-                  "hashtags": ["southwestair", "southwestairlines"]},
-    "JetBlue": {"brand": "JetBlue", "website": "https://www.jetblue.com",
-                "names": ["JetBlue", "Jet Blue"], "handles": ["JetBlue"], "hashtags": ["jetblue"]},
-    "Virgin America": {"brand": "Virgin America", "website": "https://www.virginamerica.com",
-                       "names": ["Virgin America"], "handles": ["VirginAmerica"],
-                       "hashtags": ["virginamerica"]},
+    "United": {
+        "brand": "United Airlines",
+        "website": "https://www.united.com",
+        "names": ["United Airlines"],
+        "handles": ["united"],
+        "hashtags": ["unitedairlines", "flyunited"],
+    },
+    "US Airways": {
+        "brand": "US Airways",
+        "website": "https://www.usairways.com",
+        "names": ["US Airways", "USAirways"],
+        "handles": ["USAirways"],
+        "hashtags": ["usairways"],
+    },
+    "American": {
+        "brand": "American Airlines",
+        "website": "https://www.aa.com",
+        "names": ["American Airlines"],
+        "handles": ["AmericanAir"],
+        "hashtags": ["americanairlines"],
+    },
+    "Southwest": {
+        "brand": "Southwest Airlines",
+        "website": "https://www.southwest.com",
+        "names": ["Southwest Airlines"],
+        "handles": ["SouthwestAir"],
+        "hashtags": ["southwestair", "southwestairlines"],
+    },
+    "JetBlue": {
+        "brand": "JetBlue",
+        "website": "https://www.jetblue.com",
+        "names": ["JetBlue", "Jet Blue"],
+        "handles": ["JetBlue"],
+        "hashtags": ["jetblue"],
+    },
+    "Virgin America": {
+        "brand": "Virgin America",
+        "website": "https://www.virginamerica.com",
+        "names": ["Virgin America"],
+        "handles": ["VirginAmerica"],
+        "hashtags": ["virginamerica"],
+    },
 }
 
 
-def ensure_airline_brands(
-    db: Database, detector: Mapping[str, Any] | None = None
-) -> dict[str, str]:
+def ensure_airline_brands(db: Database, detector: Mapping[str, Any] | None = None) -> dict[str, str]:
     """Create (once) the airline brands and their voice settings; {airline: brand_id}.
 
     For the demo and the detection evaluation on ``../shared/data/voice/airline_*.csv``."""
@@ -853,10 +1008,16 @@ def ensure_airline_brands(
     with db.write() as conn:
         for airline, spec in AIRLINES.items():
             row = conn.execute(select(brands.c.id).where(brands.c.name == spec["brand"])).first()
-            brand_id = (row.id if row else
-                        create_brand(conn, BrandIn(name=spec["brand"], website=spec["website"]))["id"])
-            put_voice_settings(conn, brand_id, {**{k: spec.get(k, []) for k in LIST_FIELDS},
-                                                "detector": dict(detector or {})})
+            brand_id = (
+                row.id
+                if row
+                else create_brand(conn, BrandIn(name=spec["brand"], website=spec["website"]))["id"]
+            )
+            put_voice_settings(
+                conn,
+                brand_id,
+                {**{k: spec.get(k, []) for k in LIST_FIELDS}, "detector": dict(detector or {})},
+            )
             out[airline] = brand_id
     return out
 
@@ -932,10 +1093,13 @@ def listen(
             if console is not None:
                 console.print(f"mastodon {server}: ${token_env} is not set; not streaming")
             continue
-        streamer = MastodonSource(server, salt, hashtags=list(tags), public=public,
-                                  access_token=token)
-        threading.Thread(target=_mastodon_worker, args=(streamer, inbox, stop), daemon=True,
-                         name=f"voice-mastodon-{server}").start()
+        streamer = MastodonSource(server, salt, hashtags=list(tags), public=public, access_token=token)
+        threading.Thread(
+            target=_mastodon_worker,
+            args=(streamer, inbox, stop),
+            daemon=True,
+            name=f"voice-mastodon-{server}",
+        ).start()
     if sources["bluesky"] and not once:
         threading.Thread(
             target=_bluesky_worker, args=(settings, salt, inbox, stop), daemon=True, name="voice-jetstream"
@@ -1033,8 +1197,9 @@ def _bluesky_worker(settings: Settings, salt: bytes, inbox: Any, stop: Any) -> N
     asyncio.run(consume())
 
 
-DEMO_DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "voice" / (
-    "airline_tweets_2015_dev.csv")
+DEMO_DATA = (
+    Path(__file__).resolve().parents[3].parent / "shared" / "data" / "voice" / ("airline_tweets_2015_dev.csv")
+)
 
 
 def demo_step(ctx: Any) -> None:

@@ -125,8 +125,9 @@ def select(
     tell candidates apart, one 20 % split above. Falls back to the first candidate when the data
     is too small to compare."""
     say = progress or (lambda _msg: None)
-    candidates = [(name, cfg if char_ngrams else replace(cfg, char_ngrams=None), c)
-                  for name, cfg, c in CANDIDATES]
+    candidates = [
+        (name, cfg if char_ngrams else replace(cfg, char_ngrams=None), c) for name, cfg, c in CANDIDATES
+    ]
     n_folds = 3 if len(texts) <= CV_MAX_ROWS else 1
     keys = [split_key(t, "wefirst-voice-select") for t in texts]
     folds = []
@@ -145,9 +146,16 @@ def select(
         scores = []
         for k, (fit_rows, val) in enumerate(folds):
             say(f"trying {name} ({k + 1}/{len(folds)})")
-            model = fit([texts[i] for i in fit_rows], [labels[i] for i in fit_rows],
-                        [languages[i] for i in fit_rows], config=cfg, c=c,
-                        class_weight="balanced", progress=None, metadata={})
+            model = fit(
+                [texts[i] for i in fit_rows],
+                [labels[i] for i in fit_rows],
+                [languages[i] for i in fit_rows],
+                config=cfg,
+                c=c,
+                class_weight="balanced",
+                progress=None,
+                metadata={},
+            )
             pred = model.predict([texts[i] for i in val], [languages[i] for i in val])
             scores.append(metrics([labels[i] for i in val], [p for p, _ in pred])["macro_f1"])
         score = sum(scores) / len(scores)

@@ -80,8 +80,12 @@ def nice_top(value: int) -> int:
     return int(10 * magnitude)  # pragma: no cover - the loop always returns
 
 
-def _axis(frame: _Frame, fmt: Callable[[int], str], fmt_day: Callable[[date], str],
-          x_of: Callable[[date], float] | None = None) -> list[str]:
+def _axis(
+    frame: _Frame,
+    fmt: Callable[[int], str],
+    fmt_day: Callable[[date], str],
+    x_of: Callable[[date], float] | None = None,
+) -> list[str]:
     parts: list[str] = []
     for tick in frame.ticks:
         y = frame.y(tick)
@@ -98,8 +102,7 @@ def _axis(frame: _Frame, fmt: Callable[[int], str], fmt_day: Callable[[date], st
             x = frame.x(day)
             anchor = "start" if i == 0 else "end" if day == frame.last else "middle"
         parts.append(
-            f'<text x="{x:.1f}" y="{base + 18}" text-anchor="{anchor}">'
-            f"{escape(fmt_day(day))}</text>"
+            f'<text x="{x:.1f}" y="{base + 18}" text-anchor="{anchor}">{escape(fmt_day(day))}</text>'
         )
     return parts
 

@@ -33,10 +33,16 @@ async def read_form(request: Request) -> dict[str, str]:
 
 def csrf_refused(request: Request) -> Response:
     tr = translator(request)
-    return render(request, "message.html", {
-        "heading": tr.gettext("The form expired; please try again."),
-        "message": None, "back": request.headers.get("referer", "/"),
-    }, status=403)
+    return render(
+        request,
+        "message.html",
+        {
+            "heading": tr.gettext("The form expired; please try again."),
+            "message": None,
+            "back": request.headers.get("referer", "/"),
+        },
+        status=403,
+    )
 
 
 async def in_thread(fn: Callable[..., T], *args: Any) -> T:

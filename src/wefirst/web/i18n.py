@@ -38,8 +38,7 @@ FR: dict[str, str] = {
     "French": "Français",
     "Open data": "Données ouvertes",
     "wefirst: promises you can check": "wefirst : des promesses vérifiables",
-    "Every pledge, payment and delivery is recorded in a public, append-only log.":
-        "Chaque promesse, paiement et livraison est inscrit dans un journal public en ajout seul.",
+    "Every pledge, payment and delivery is recorded in a public, append-only log.": "Chaque promesse, paiement et livraison est inscrit dans un journal public en ajout seul.",
     # home
     "Active campaigns": "Campagnes en cours",
     "No active campaign yet.": "Aucune campagne en cours pour l’instant.",
@@ -87,36 +86,31 @@ FR: dict[str, str] = {
     # verifier
     "Verify a receipt in your browser": "Vérifier un reçu dans votre navigateur",
     "Your browser checks, by itself, that the entry is in the public log and that the log's "
-    "checkpoint is signed by the published key. Nothing you paste is sent to the server.":
-        "Votre navigateur vérifie lui-même que l’entrée figure dans le journal public et que le "
-        "point de contrôle du journal est signé par la clé publiée. Rien de ce que vous collez "
-        "n’est envoyé au serveur.",
+    "checkpoint is signed by the published key. Nothing you paste is sent to the server.": "Votre navigateur vérifie lui-même que l’entrée figure dans le journal public et que le "
+    "point de contrôle du journal est signé par la clé publiée. Rien de ce que vous collez "
+    "n’est envoyé au serveur.",
     "Receipt": "Reçu",
     "Paste the receipt (JSON) you were given.": "Collez le reçu (JSON) que vous avez reçu.",
     "Published log key": "Clé publiée du journal",
     "Verify": "Vérifier",
     "This check needs JavaScript: it runs in your browser so that you do not have to trust "
-    "this server. You can also check the receipt with the command-line tool.":
-        "Cette vérification nécessite JavaScript : elle s’exécute dans votre navigateur pour "
-        "que vous n’ayez pas à faire confiance à ce serveur. Vous pouvez aussi vérifier le reçu "
-        "avec l’outil en ligne de commande.",
+    "this server. You can also check the receipt with the command-line tool.": "Cette vérification nécessite JavaScript : elle s’exécute dans votre navigateur pour "
+    "que vous n’ayez pas à faire confiance à ce serveur. Vous pouvez aussi vérifier le reçu "
+    "avec l’outil en ligne de commande.",
     "Your receipt": "Votre reçu",
     "Unknown receipt": "Reçu inconnu",
     "No counted click or purchase has this receipt. It may not be in the log yet: "
-    "entries are added within seconds.":
-        "Aucun clic ni achat comptabilisé ne correspond à ce reçu. Il n’est peut-être pas "
-        "encore dans le journal : les entrées y sont ajoutées en quelques secondes.",
+    "entries are added within seconds.": "Aucun clic ni achat comptabilisé ne correspond à ce reçu. Il n’est peut-être pas "
+    "encore dans le journal : les entrées y sont ajoutées en quelques secondes.",
     "Result": "Résultat",
     "What the entry says": "Ce que dit l’entrée",
     "Bars: posts per day. Hatched orange: more negative than positive posts that day; blue: "
-    "otherwise. Shaded bands: mobilization episodes.":
-        "Barres : publications par jour. Orange hachuré : plus de publications négatives que "
-        "positives ce jour-là ; bleu : sinon. Bandes colorées : épisodes de mobilisation.",
+    "otherwise. Shaded bands: mobilization episodes.": "Barres : publications par jour. Orange hachuré : plus de publications négatives que "
+    "positives ce jour-là ; bleu : sinon. Bandes colorées : épisodes de mobilisation.",
     "Counted, not yet in the log": "Compté, pas encore dans le journal",
     "Your click or purchase is recorded; the log adds it within seconds. Reload this page in a "
-    "moment.":
-        "Votre clic ou achat est enregistré ; le journal l’ajoute en quelques secondes. "
-        "Rechargez cette page dans un instant.",
+    "moment.": "Votre clic ou achat est enregistré ; le journal l’ajoute en quelques secondes. "
+    "Rechargez cette page dans un instant.",
     # scorecard
     "Promise-keeping per campaign": "Promesses tenues par campagne",
     "Campaign": "Campagne",
@@ -150,10 +144,8 @@ FR: dict[str, str] = {
     "Send me a sign-in link": "M’envoyer un lien de connexion",
     "Or receive a one-time link by email": "Ou recevez un lien à usage unique par courriel",
     "Wrong email or password.": "Courriel ou mot de passe incorrect.",
-    "If this address has an account, a sign-in link is on its way.":
-        "Si cette adresse a un compte, un lien de connexion est en route.",
-    "This sign-in link is invalid or has expired.":
-        "Ce lien de connexion est invalide ou a expiré.",
+    "If this address has an account, a sign-in link is on its way.": "Si cette adresse a un compte, un lien de connexion est en route.",
+    "This sign-in link is invalid or has expired.": "Ce lien de connexion est invalide ou a expiré.",
     "The form expired; please try again.": "Le formulaire a expiré ; veuillez réessayer.",
     "Brand console": "Console de la marque",
     "Beneficiary console": "Console du bénéficiaire",
@@ -166,8 +158,7 @@ FR: dict[str, str] = {
     "Edit": "Modifier",
     "API keys": "Clés d’API",
     "Create a key": "Créer une clé",
-    "Copy this key now: it is shown only once.":
-        "Copiez cette clé maintenant : elle n’est affichée qu’une fois.",
+    "Copy this key now: it is shown only once.": "Copiez cette clé maintenant : elle n’est affichée qu’une fois.",
     "Connector secrets": "Secrets des connecteurs",
     "Fraud report": "Rapport de fraude",
     "Alerts": "Alertes",
@@ -196,10 +187,8 @@ FR: dict[str, str] = {
     "Cost per unit": "Coût unitaire",
     "Cost source": "Source du coût",
     "Cost date": "Date du coût",
-    "Units per purchase, click or order (or basis points)":
-        "Unités par achat, clic ou commande (ou points de base)",
-    "Product codes (SKU patterns, comma-separated)":
-        "Codes produits (motifs de SKU, séparés par des virgules)",
+    "Units per purchase, click or order (or basis points)": "Unités par achat, clic ou commande (ou points de base)",
+    "Product codes (SKU patterns, comma-separated)": "Codes produits (motifs de SKU, séparés par des virgules)",
     "Cap per day": "Plafond par jour",
     "revoked": "révoquée",
     "active": "active",
@@ -208,10 +197,9 @@ FR: dict[str, str] = {
     "draft": "brouillon",
     "Revoke": "Révoquer",
     "Shops sign their webhooks with a secret; wefirst stores it encrypted and never shows it "
-    "again. Add the new secret before retiring the old one: both verify during the change.":
-        "Les boutiques signent leurs webhooks avec un secret ; wefirst le garde chiffré et ne "
-        "le montre plus jamais. Ajoutez le nouveau secret avant de retirer l’ancien : les deux "
-        "sont acceptés pendant le changement.",
+    "again. Add the new secret before retiring the old one: both verify during the change.": "Les boutiques signent leurs webhooks avec un secret ; wefirst le garde chiffré et ne "
+    "le montre plus jamais. Ajoutez le nouveau secret avant de retirer l’ancien : les deux "
+    "sont acceptés pendant le changement.",
     "Webhook address": "Adresse du webhook",
     "Sales reports": "Relevés de ventes",
     "Fingerprint": "Empreinte",

@@ -73,15 +73,15 @@ class Rollups:
     def _read(self, conn: Connection, campaign_id: str, after: int) -> list[Any]:
         """Rows one by one: only for the young tail, which is small."""
         t, p = ledger_transactions, ledger_postings
-        return list(conn.execute(
-            select(t.c.seq, t.c.occurred_at, p.c.account, p.c.amount)
-            .join(p, p.c.txn_id == t.c.id)
-            .where(t.c.campaign_id == campaign_id, t.c.seq > after,
-                   p.c.account.in_(SERIES_ACCOUNTS))
-        ))
+        return list(
+            conn.execute(
+                select(t.c.seq, t.c.occurred_at, p.c.account, p.c.amount)
+                .join(p, p.c.txn_id == t.c.id)
+                .where(t.c.campaign_id == campaign_id, t.c.seq > after, p.c.account.in_(SERIES_ACCOUNTS))
+            )
+        )
 
-    def _aggregate(self, conn: Connection, campaign_id: str, after: int,
-                   before: int | None) -> list[Any]:
+    def _aggregate(self, conn: Connection, campaign_id: str, after: int, before: int | None) -> list[Any]:
         """Sums per day and account of the transactions in (after, before), added up by the
         database: a campaign's first view reads its whole ledger, and only ~1,000 rows come
         back instead of one per posting."""
@@ -91,11 +91,14 @@ class Rollups:
         else:  # SQLite keeps UTC times as ISO text
             day = func.substr(t.c.occurred_at, 1, 10)
         query = (
-            select(day.label("day"), p.c.account, func.sum(p.c.amount).label("total"),
-                   func.max(t.c.seq).label("top"))
+            select(
+                day.label("day"),
+                p.c.account,
+                func.sum(p.c.amount).label("total"),
+                func.max(t.c.seq).label("top"),
+            )
             .join(p, p.c.txn_id == t.c.id)
-            .where(t.c.campaign_id == campaign_id, t.c.seq > after,
-                   p.c.account.in_(SERIES_ACCOUNTS))
+            .where(t.c.campaign_id == campaign_id, t.c.seq > after, p.c.account.in_(SERIES_ACCOUNTS))
             .group_by(day, p.c.account)
         )
         if before is not None:
@@ -111,17 +114,18 @@ class Rollups:
             settled_before = utcnow() - timedelta(seconds=SETTLE_SECONDS)
             # fold into the cache only what precedes the first transaction still too young
             first_young = conn.execute(
-                select(func.min(t.c.seq)).where(t.c.campaign_id == campaign_id,
-                                                t.c.seq > rolled.watermark,
-                                                t.c.created_at >= settled_before)
+                select(func.min(t.c.seq)).where(
+                    t.c.campaign_id == campaign_id,
+                    t.c.seq > rolled.watermark,
+                    t.c.created_at >= settled_before,
+                )
             ).scalar()
             for row in self._aggregate(conn, campaign_id, rolled.watermark, first_young):
                 day = rolled.days.setdefault(_day(row.day), {})
                 day[row.account] = day.get(row.account, 0) + int(row.total)
                 rolled.watermark = max(rolled.watermark, int(row.top))
             merged = {d: dict(s) for d, s in rolled.days.items()}
-            tail = [] if first_young is None else self._read(conn, campaign_id,
-                                                              int(first_young) - 1)
+            tail = [] if first_young is None else self._read(conn, campaign_id, int(first_young) - 1)
         for r in tail:
             day = merged.setdefault(_day(r.occurred_at), {})
             day[r.account] = day.get(r.account, 0) + int(r.amount)
@@ -167,8 +171,11 @@ def cumulative(days: DaySums) -> list[SeriesPoint]:
     for d in sorted(days):
         s = days[d]
         pledged += s.get(accounts.COMMITMENTS, 0)
-        paid -= (s.get(accounts.PAID_UNCONFIRMED, 0) + s.get(accounts.PAID_CONFIRMED, 0)
-                 + s.get(accounts.PAID_DISPUTED, 0))
+        paid -= (
+            s.get(accounts.PAID_UNCONFIRMED, 0)
+            + s.get(accounts.PAID_CONFIRMED, 0)
+            + s.get(accounts.PAID_DISPUTED, 0)
+        )
         confirmed -= s.get(accounts.PAID_CONFIRMED, 0)
         delivered -= s.get(accounts.DELIVERED, 0)
         points.append(SeriesPoint(d, pledged, paid, confirmed, delivered))
@@ -180,8 +187,7 @@ def month_ends(points: list[SeriesPoint], most: int = 31) -> list[SeriesPoint]:
     the last day of each month (and the latest day)."""
     if len(points) <= most:
         return points
-    out = [p for p, nxt in pairwise(points)
-           if (p.day.year, p.day.month) != (nxt.day.year, nxt.day.month)]
+    out = [p for p, nxt in pairwise(points) if (p.day.year, p.day.month) != (nxt.day.year, nxt.day.month)]
     return [*out, points[-1]]
 
 
@@ -213,8 +219,9 @@ class CampaignView:
 def _views(conn: Connection, query: Any) -> list[CampaignView]:
     c, b, n, u = campaigns, brands, beneficiaries, impact_units
     rows = conn.execute(
-        query.add_columns(b.c.name.label("brand_name"), n.c.name.label("ben_name"),
-                          u.c.definition.label("unit_def"))
+        query.add_columns(
+            b.c.name.label("brand_name"), n.c.name.label("ben_name"), u.c.definition.label("unit_def")
+        )
         .join(b, b.c.id == c.c.brand_id)
         .join(n, n.c.id == c.c.beneficiary_id)
         .join(u, (u.c.id == c.c.impact_unit_id) & (u.c.version == c.c.impact_unit_version))
@@ -223,9 +230,12 @@ def _views(conn: Connection, query: Any) -> list[CampaignView]:
 
 
 def active_campaigns(conn: Connection, limit: int = 24) -> list[CampaignView]:
-    query = (select(campaigns).where(campaigns.c.status == "active",
-                                     campaigns.c.livemode.is_(True))
-             .order_by(campaigns.c.seq.desc()).limit(limit))
+    query = (
+        select(campaigns)
+        .where(campaigns.c.status == "active", campaigns.c.livemode.is_(True))
+        .order_by(campaigns.c.seq.desc())
+        .limit(limit)
+    )
     return _views(conn, query)
 
 
@@ -247,24 +257,31 @@ def campaign_view(conn: Connection, campaign_id: str) -> CampaignView | None:
 
 
 def all_brands(conn: Connection) -> list[Any]:
-    return list(conn.execute(
-        select(brands.c.id, brands.c.name).where(brands.c.livemode.is_(True))
-        .order_by(brands.c.name)
-    ))
+    return list(
+        conn.execute(
+            select(brands.c.id, brands.c.name).where(brands.c.livemode.is_(True)).order_by(brands.c.name)
+        )
+    )
 
 
 def settlement_rows(conn: Connection, campaign_id: str) -> list[Any]:
-    return list(conn.execute(
-        select(settlements).where(settlements.c.campaign_id == campaign_id)
-        .order_by(settlements.c.paid_at.desc(), settlements.c.seq.desc())
-    ))
+    return list(
+        conn.execute(
+            select(settlements)
+            .where(settlements.c.campaign_id == campaign_id)
+            .order_by(settlements.c.paid_at.desc(), settlements.c.seq.desc())
+        )
+    )
 
 
 def delivery_rows(conn: Connection, campaign_id: str) -> list[Any]:
-    return list(conn.execute(
-        select(deliveries).where(deliveries.c.campaign_id == campaign_id)
-        .order_by(deliveries.c.period_end.desc(), deliveries.c.seq.desc())
-    ))
+    return list(
+        conn.execute(
+            select(deliveries)
+            .where(deliveries.c.campaign_id == campaign_id)
+            .order_by(deliveries.c.period_end.desc(), deliveries.c.seq.desc())
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -276,15 +293,15 @@ class LogRow:
     text: str
 
 
-def latest_entries(conn: Connection, campaign_id: str, limit: int = 10,
-                   scan: int = 5000) -> list[LogRow]:
+def latest_entries(conn: Connection, campaign_id: str, limit: int = 10, scan: int = 5000) -> list[LogRow]:
     """The newest published entries of one campaign, looked for among the newest `scan`
     entries of the log (a bounded cost whatever the log's size; older ones are in the
     export)."""
     rows = conn.execute(
         select(tlog_entries.c.idx, tlog_entries.c.data)
         .where(tlog_entries.c.idx.is_not(None))
-        .order_by(tlog_entries.c.idx.desc()).limit(scan)
+        .order_by(tlog_entries.c.idx.desc())
+        .limit(scan)
     )
     needle = f'"campaign":"{campaign_id}"'.encode()
     out: list[LogRow] = []
@@ -294,8 +311,9 @@ def latest_entries(conn: Connection, campaign_id: str, limit: int = 10,
         if needle not in raw:
             continue
         entry = json.loads(raw)
-        out.append(LogRow(int(idx), str(entry.get("kind", "")), str(entry.get("at", "")), entry,
-                          raw.decode("utf-8")))
+        out.append(
+            LogRow(int(idx), str(entry.get("kind", "")), str(entry.get("at", "")), entry, raw.decode("utf-8"))
+        )
         if len(out) >= limit:
             break
     return out

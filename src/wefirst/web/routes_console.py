@@ -64,8 +64,12 @@ def _refusal(request: Request, exc: Exception) -> Response:
     tr = translator(request)
     status = exc.status if isinstance(exc, WefirstError) else 400
     detail = exc.detail if isinstance(exc, WefirstError) else str(exc)
-    return render(request, "message.html", {"heading": tr.gettext("Console"), "message": detail,
-                                            "back": "/console"}, status=status)
+    return render(
+        request,
+        "message.html",
+        {"heading": tr.gettext("Console"), "message": detail, "back": "/console"},
+        status=status,
+    )
 
 
 @router.get("/console")
@@ -79,8 +83,7 @@ def console_home(request: Request) -> Response:
 
 
 # --- brand ---------------------------------------------------------------------------------
-def _brand_context(conn: Connection, request: Request, user: sessions.WebUser,
-                   owner: str) -> dict[str, Any]:
+def _brand_context(conn: Connection, request: Request, user: sessions.WebUser, owner: str) -> dict[str, Any]:
     brand = catalog.get_brand(conn, owner)
     views = queries.brand_campaigns(conn, owner, public=False)
     roll = queries.rollups(request.app.state)
@@ -89,24 +92,37 @@ def _brand_context(conn: Connection, request: Request, user: sessions.WebUser,
         bal = queries.balance_from_days(view.row, roll.days(conn, view.id))
         rows.append({"view": view, "balance": bal})
     keys = conn.execute(
-        select(api_keys).where(api_keys.c.owner_id == owner, api_keys.c.role == "brand")
+        select(api_keys)
+        .where(api_keys.c.owner_id == owner, api_keys.c.role == "brand")
         .order_by(api_keys.c.seq)
     ).all()
-    bens = conn.execute(select(beneficiaries.c.id, beneficiaries.c.name)
-                        .where(beneficiaries.c.livemode.is_(True))
-                        .order_by(beneficiaries.c.name)).all()
-    return {"brand": brand, "rows": rows, "keys": keys, "beneficiaries": bens,
-            "currencies": sorted(CURRENCIES), "rule_kinds": RULE_KINDS,
-            "connections": _connections(conn, request, owner), "platforms": PLATFORMS,
-            "alerts": _alerts(conn, owner), "episodes": _episodes(conn, owner)}
+    bens = conn.execute(
+        select(beneficiaries.c.id, beneficiaries.c.name)
+        .where(beneficiaries.c.livemode.is_(True))
+        .order_by(beneficiaries.c.name)
+    ).all()
+    return {
+        "brand": brand,
+        "rows": rows,
+        "keys": keys,
+        "beneficiaries": bens,
+        "currencies": sorted(CURRENCIES),
+        "rule_kinds": RULE_KINDS,
+        "connections": _connections(conn, request, owner),
+        "platforms": PLATFORMS,
+        "alerts": _alerts(conn, owner),
+        "episodes": _episodes(conn, owner),
+    }
 
 
 def _connections(conn: Connection, request: Request, owner: str) -> list[dict[str, Any]]:
     from wefirst.ingest.connectors import accounts as connector_accounts
 
     base = request.app.state.settings.base_url
-    return [connector_accounts.connection_json(conn, info, base)
-            for info in connector_accounts.list_connections(conn, owner)]
+    return [
+        connector_accounts.connection_json(conn, info, base)
+        for info in connector_accounts.list_connections(conn, owner)
+    ]
 
 
 def _alerts(conn: Connection, owner: str) -> list[dict[str, Any]]:
@@ -139,9 +155,14 @@ def _owner_for(user: sessions.WebUser, request: Request) -> str:
     return user.owner_id
 
 
-def _brand_page(request: Request, *, errors: dict[str, str] | None = None,
-                form: dict[str, str] | None = None, secret: str | None = None,
-                status: int = 200) -> Response:
+def _brand_page(
+    request: Request,
+    *,
+    errors: dict[str, str] | None = None,
+    form: dict[str, str] | None = None,
+    secret: str | None = None,
+    status: int = 200,
+) -> Response:
     with request.app.state.db.read() as conn:
         try:
             user = _gate(request, conn, "brand")
@@ -149,10 +170,16 @@ def _brand_page(request: Request, *, errors: dict[str, str] | None = None,
             context = _brand_context(conn, request, user, owner)
         except (NeedsSignIn, WefirstError) as exc:
             return _refusal(request, exc)
-    context.update({"errors": errors or {}, "form": form or {}, "new_secret": secret,
-                    "saved": request.query_params.get("saved") == "1",
-                    # admins act for the brand named in the query; keep it on every form
-                    "brand_q": f"?{urlencode({'brand': owner})}" if user.role == "admin" else ""})
+    context.update(
+        {
+            "errors": errors or {},
+            "form": form or {},
+            "new_secret": secret,
+            "saved": request.query_params.get("saved") == "1",
+            # admins act for the brand named in the query; keep it on every form
+            "brand_q": f"?{urlencode({'brand': owner})}" if user.role == "admin" else "",
+        }
+    )
     return render(request, "console_brand.html", context, user=user, status=status)
 
 
@@ -194,10 +221,19 @@ def rule_body(form: dict[str, str]) -> dict[str, Any]:
 
 def rule_fields(rule: dict[str, Any]) -> dict[str, str]:
     """The form fields that show an existing rule (the inverse of rule_body)."""
-    value = next((rule[k] for k in ("units_per_item", "units_per_click", "units_per_order",
-                                    "basis_points") if k in rule), "")
-    return {"rule_kind": str(rule.get("kind", "")), "rule_value": str(value),
-            "skus": ", ".join(rule.get("sku_patterns", []))}
+    value = next(
+        (
+            rule[k]
+            for k in ("units_per_item", "units_per_click", "units_per_order", "basis_points")
+            if k in rule
+        ),
+        "",
+    )
+    return {
+        "rule_kind": str(rule.get("kind", "")),
+        "rule_value": str(value),
+        "skus": ", ".join(rule.get("sku_patterns", [])),
+    }
 
 
 def campaign_body(form: dict[str, str]) -> dict[str, Any]:
@@ -208,21 +244,27 @@ def campaign_body(form: dict[str, str]) -> dict[str, Any]:
     except MoneyError as exc:
         raise Invalid(f"cost: {exc}", [FieldError("cost", str(exc))]) from None
     rule = rule_body(form)
-    labels = {"en": {"singular": form.get("unit_en_one", ""),
-                     "plural": form.get("unit_en_many", "")}}
+    labels = {"en": {"singular": form.get("unit_en_one", ""), "plural": form.get("unit_en_many", "")}}
     if blank(form.get("unit_fr_one")) and blank(form.get("unit_fr_many")):
         labels["fr"] = {"singular": form["unit_fr_one"], "plural": form["unit_fr_many"]}
-    caps = {k: v for k, v in (("total_units", _int(form, "cap_total_units")),
-                              ("units_per_day", _int(form, "cap_units_per_day")))
-            if v is not None}
+    caps = {
+        k: v
+        for k, v in (
+            ("total_units", _int(form, "cap_total_units")),
+            ("units_per_day", _int(form, "cap_units_per_day")),
+        )
+        if v is not None
+    }
     body: dict[str, Any] = {
         "name": form.get("name", ""),
         "beneficiary_id": form.get("beneficiary_id", ""),
         "currency": currency,
         "starts_at": f"{form.get('starts', '')}T00:00:00Z",
         "impact_unit": {
-            "labels": labels, "cost_per_unit": {"amount": cost, "currency": currency},
-            "cost_source": form.get("cost_source", ""), "cost_date": form.get("cost_date", ""),
+            "labels": labels,
+            "cost_per_unit": {"amount": cost, "currency": currency},
+            "cost_source": form.get("cost_source", ""),
+            "cost_date": form.get("cost_date", ""),
             "mode": form.get("mode", "funds"),
         },
         "rules": [rule],
@@ -255,12 +297,14 @@ async def create_campaign(request: Request) -> Response:
     except (NeedsSignIn, Forbidden) as exc:
         return _refusal(request, exc)
     except (WefirstError, ValidationError) as exc:
-        return await in_thread(partial(_brand_page, request, errors=error_messages(exc),
-                                       form=form, status=422))
+        return await in_thread(
+            partial(_brand_page, request, errors=error_messages(exc), form=form, status=422)
+        )
 
 
-def _campaign_page(request: Request, campaign_id: str, *, errors: dict[str, str] | None = None,
-                   status: int = 200) -> Response:
+def _campaign_page(
+    request: Request, campaign_id: str, *, errors: dict[str, str] | None = None, status: int = 200
+) -> Response:
     with request.app.state.db.read() as conn:
         try:
             user = _gate(request, conn, "brand")
@@ -269,13 +313,21 @@ def _campaign_page(request: Request, campaign_id: str, *, errors: dict[str, str]
             fraud = _fraud(conn, campaign_id)
         except (NeedsSignIn, WefirstError) as exc:
             return _refusal(request, exc)
-    return render(request, "console_campaign.html", {
-        "c": details, "fraud": fraud, "errors": errors or {},
-        "rule": rule_fields(details["rules"][0]) if details.get("rules") else {},
-        "rule_kinds": RULE_KINDS,
-        "saved": request.query_params.get("saved") == "1",
-        "next_status": [s for s in ("active", "paused", "ended") if s != details["status"]],
-    }, user=user, status=status)
+    return render(
+        request,
+        "console_campaign.html",
+        {
+            "c": details,
+            "fraud": fraud,
+            "errors": errors or {},
+            "rule": rule_fields(details["rules"][0]) if details.get("rules") else {},
+            "rule_kinds": RULE_KINDS,
+            "saved": request.query_params.get("saved") == "1",
+            "next_status": [s for s in ("active", "paused", "ended") if s != details["status"]],
+        },
+        user=user,
+        status=status,
+    )
 
 
 def _fraud(conn: Connection, campaign_id: str) -> dict[str, Any] | None:
@@ -284,8 +336,7 @@ def _fraud(conn: Connection, campaign_id: str) -> dict[str, Any] | None:
     except ImportError:  # the widget area is optional
         return None
     end = utcnow().date()
-    report: dict[str, Any] = fraud_report(conn, campaign_id, start=end - timedelta(days=29),
-                                          end=end)
+    report: dict[str, Any] = fraud_report(conn, campaign_id, start=end - timedelta(days=29), end=end)
     return report
 
 
@@ -294,8 +345,9 @@ def brand_campaign(request: Request, campaign_id: str) -> Response:
     return _campaign_page(request, campaign_id)
 
 
-async def _brand_write(request: Request, campaign_id: str,
-                       action: Callable[[Connection, dict[str, str]], None]) -> Response:
+async def _brand_write(
+    request: Request, campaign_id: str, action: Callable[[Connection, dict[str, str]], None]
+) -> Response:
     try:
         form = await read_form(request)
     except CsrfRefused:
@@ -313,8 +365,9 @@ async def _brand_write(request: Request, campaign_id: str,
     except (NeedsSignIn, Forbidden, NotFound) as exc:
         return _refusal(request, exc)
     except (WefirstError, ValidationError) as exc:
-        return await in_thread(partial(_campaign_page, request, campaign_id,
-                                       errors=error_messages(exc), status=422))
+        return await in_thread(
+            partial(_campaign_page, request, campaign_id, errors=error_messages(exc), status=422)
+        )
 
 
 @router.post("/console/brand/campaigns/{campaign_id}")
@@ -325,9 +378,14 @@ async def edit_campaign(request: Request, campaign_id: str) -> Response:
             patch["name"] = form["name"].strip()
         if blank(form.get("ends")):
             patch["ends_at"] = f"{form['ends']}T00:00:00Z"
-        caps = {k: v for k, v in (("total_units", _int(form, "cap_total_units")),
-                                  ("units_per_day", _int(form, "cap_units_per_day")))
-                if v is not None}
+        caps = {
+            k: v
+            for k, v in (
+                ("total_units", _int(form, "cap_total_units")),
+                ("units_per_day", _int(form, "cap_units_per_day")),
+            )
+            if v is not None
+        }
         if caps:
             patch["caps"] = caps
         if blank(form.get("rule_value")):
@@ -360,8 +418,7 @@ async def create_key(request: Request) -> Response:
             user = _gate(request, conn, "brand")
             owner = _owner_for(user, request)
             require(user.actor(), "brand", owner=owner)
-            secret, _ = api_keys_service.create_key(conn, "brand", owner,
-                                                    label=blank(form.get("label")))
+            secret, _ = api_keys_service.create_key(conn, "brand", owner, label=blank(form.get("label")))
         return secret
 
     try:
@@ -397,8 +454,9 @@ async def revoke_key(request: Request, key_id: str) -> Response:
         return _refusal(request, exc)
 
 
-async def _connector_write(request: Request,
-                           action: Callable[[Connection, str, dict[str, str]], None]) -> Response:
+async def _connector_write(
+    request: Request, action: Callable[[Connection, str, dict[str, str]], None]
+) -> Response:
     """A connector change for the signed-in brand, through the connectors area's own
     functions (secrets are stored encrypted and never shown again)."""
     try:
@@ -419,8 +477,9 @@ async def _connector_write(request: Request,
     except (NeedsSignIn, Forbidden, NotFound) as exc:
         return _refusal(request, exc)
     except (WefirstError, ValidationError) as exc:
-        return await in_thread(partial(_brand_page, request, errors=error_messages(exc),
-                                       form=form, status=422))
+        return await in_thread(
+            partial(_brand_page, request, errors=error_messages(exc), form=form, status=422)
+        )
 
 
 def _owned_connection(conn: Connection, owner: str, connection_id: str) -> Any:
@@ -443,9 +502,16 @@ async def create_connection(request: Request) -> Response:
         if platform not in PLATFORMS:
             raise Invalid("platform: unknown", [FieldError("platform", "choose a platform")])
         connector_accounts.create_connection(
-            conn, secret_box(request), brand_id=owner, platform=Source(platform),
-            account=form.get("account", "").strip(), name=blank(form.get("name")),
-            secret=blank(form.get("secret")), livemode=True, credentials=None)
+            conn,
+            secret_box(request),
+            brand_id=owner,
+            platform=Source(platform),
+            account=form.get("account", "").strip(),
+            name=blank(form.get("name")),
+            secret=blank(form.get("secret")),
+            livemode=True,
+            credentials=None,
+        )
 
     return await _connector_write(request, action)
 
@@ -464,8 +530,7 @@ async def add_connector_secret(request: Request, connection_id: str) -> Response
 
 
 @router.post("/console/brand/connectors/{connection_id}/secrets/{secret_id}/retire")
-async def retire_connector_secret(request: Request, connection_id: str,
-                                  secret_id: int) -> Response:
+async def retire_connector_secret(request: Request, connection_id: str, secret_id: int) -> Response:
     from wefirst.api.connectors import connection_cache
     from wefirst.ingest.connectors import accounts as connector_accounts
 
@@ -478,8 +543,13 @@ async def retire_connector_secret(request: Request, connection_id: str,
 
 
 # --- beneficiary ---------------------------------------------------------------------------
-def _beneficiary_page(request: Request, *, errors: dict[str, str] | None = None,
-                      form: dict[str, str] | None = None, status: int = 200) -> Response:
+def _beneficiary_page(
+    request: Request,
+    *,
+    errors: dict[str, str] | None = None,
+    form: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
     with request.app.state.db.read() as conn:
         try:
             user = _gate(request, conn, "beneficiary")
@@ -488,23 +558,33 @@ def _beneficiary_page(request: Request, *, errors: dict[str, str] | None = None,
             ben = catalog.get_beneficiary(conn, user.owner_id)
             views = queries.beneficiary_campaigns(conn, user.owner_id)
             roll = queries.rollups(request.app.state)
-            rows = [{"view": v, "balance": queries.balance_from_days(v.row, roll.days(conn, v.id))}
-                    for v in views]
+            rows = [
+                {"view": v, "balance": queries.balance_from_days(v.row, roll.days(conn, v.id))} for v in views
+            ]
             pending = conn.execute(
                 select(settlements, campaigns.c.definition, brands.c.name.label("brand_name"))
                 .join(campaigns, campaigns.c.id == settlements.c.campaign_id)
                 .join(brands, brands.c.id == campaigns.c.brand_id)
-                .where(campaigns.c.beneficiary_id == user.owner_id,
-                       settlements.c.status == "reported")
+                .where(campaigns.c.beneficiary_id == user.owner_id, settlements.c.status == "reported")
                 .order_by(settlements.c.paid_at)
             ).all()
         except (NeedsSignIn, WefirstError) as exc:
             return _refusal(request, exc)
-    return render(request, "console_beneficiary.html", {
-        "ben": ben, "rows": rows, "pending": pending, "errors": errors or {},
-        "form": form or {}, "saved": request.query_params.get("saved") == "1",
-        "today": utcnow().date().isoformat(),
-    }, user=user, status=status)
+    return render(
+        request,
+        "console_beneficiary.html",
+        {
+            "ben": ben,
+            "rows": rows,
+            "pending": pending,
+            "errors": errors or {},
+            "form": form or {},
+            "saved": request.query_params.get("saved") == "1",
+            "today": utcnow().date().isoformat(),
+        },
+        user=user,
+        status=status,
+    )
 
 
 @router.get("/console/beneficiary")
@@ -524,16 +604,21 @@ async def decide(request: Request, settlement_id: str, decision: str) -> Respons
     def work() -> Response:
         with request.app.state.db.write() as conn:
             user = _gate(request, conn, "beneficiary")
-            row = conn.execute(select(settlements).where(settlements.c.id == settlement_id)
-                               ).first()
+            row = conn.execute(select(settlements).where(settlements.c.id == settlement_id)).first()
             if row is None:
                 raise NotFound(f"settlement {settlement_id} does not exist")
             loaded = catalog.load_campaign(conn, row.campaign_id)
             require(user.actor(), "beneficiary", owner=loaded.row.beneficiary_id)
             data = DecisionIn.model_validate({"note": blank(form.get("note"))})
-            ledger.decide_settlement(conn, settlement_id=row.id, campaign_id=row.campaign_id,
-                                     currency=row.currency, amount=row.amount,
-                                     confirmed=decision == "confirm", note=data.note)
+            ledger.decide_settlement(
+                conn,
+                settlement_id=row.id,
+                campaign_id=row.campaign_id,
+                currency=row.currency,
+                amount=row.amount,
+                confirmed=decision == "confirm",
+                note=data.note,
+            )
         return redirect(request, "/console/beneficiary?saved=1")
 
     try:
@@ -541,8 +626,7 @@ async def decide(request: Request, settlement_id: str, decision: str) -> Respons
     except (NeedsSignIn, Forbidden, NotFound) as exc:
         return _refusal(request, exc)
     except (WefirstError, ValidationError) as exc:
-        return await in_thread(partial(_beneficiary_page, request,
-                                       errors=error_messages(exc), status=409))
+        return await in_thread(partial(_beneficiary_page, request, errors=error_messages(exc), status=409))
 
 
 @router.post("/console/beneficiary/deliveries")
@@ -557,16 +641,24 @@ async def report_delivery(request: Request) -> Response:
             user = _gate(request, conn, "beneficiary")
             loaded = visible(conn, user.actor(), form.get("campaign_id", ""))
             require(user.actor(), "beneficiary", owner=loaded.row.beneficiary_id)
-            data = DeliveryIn.model_validate({
-                "units": _int(form, "units", required=True),
-                "period_start": form.get("period_start", ""),
-                "period_end": form.get("period_end", ""),
-                "evidence_url": form.get("evidence_url", "").strip(),
-                "note": blank(form.get("note")),
-            })
-            ledger.report_delivery(conn, loaded.campaign, units=data.units,
-                                   period_start=data.period_start, period_end=data.period_end,
-                                   evidence_url=data.evidence_url, note=data.note)
+            data = DeliveryIn.model_validate(
+                {
+                    "units": _int(form, "units", required=True),
+                    "period_start": form.get("period_start", ""),
+                    "period_end": form.get("period_end", ""),
+                    "evidence_url": form.get("evidence_url", "").strip(),
+                    "note": blank(form.get("note")),
+                }
+            )
+            ledger.report_delivery(
+                conn,
+                loaded.campaign,
+                units=data.units,
+                period_start=data.period_start,
+                period_end=data.period_end,
+                evidence_url=data.evidence_url,
+                note=data.note,
+            )
         return redirect(request, "/console/beneficiary?saved=1")
 
     try:
@@ -574,8 +666,9 @@ async def report_delivery(request: Request) -> Response:
     except (NeedsSignIn, Forbidden) as exc:
         return _refusal(request, exc)
     except (WefirstError, ValidationError) as exc:
-        return await in_thread(partial(_beneficiary_page, request,
-                                       errors=error_messages(exc), form=form, status=422))
+        return await in_thread(
+            partial(_beneficiary_page, request, errors=error_messages(exc), form=form, status=422)
+        )
 
 
 # --- publisher -----------------------------------------------------------------------------
@@ -594,14 +687,16 @@ def publisher_console(request: Request) -> Response:
             snippets = []
             for cid in pub["campaigns"]:
                 view = queries.campaign_view(conn, cid)
-                snippets.append({
-                    "view": view,
-                    "html": pubs.snippet(conn, user.owner_id, cid, base_url=settings.base_url,
-                                         lang=tr.locale)["html"],
-                })
+                snippets.append(
+                    {
+                        "view": view,
+                        "html": pubs.snippet(
+                            conn, user.owner_id, cid, base_url=settings.base_url, lang=tr.locale
+                        )["html"],
+                    }
+                )
             end = utcnow().date()
-            stats = pubs.daily_stats(conn, user.owner_id, start=end - timedelta(days=29),
-                                     end=end)
+            stats = pubs.daily_stats(conn, user.owner_id, start=end - timedelta(days=29), end=end)
         except (NeedsSignIn, WefirstError) as exc:
             return _refusal(request, exc)
     per_day: dict[date, int] = {}
@@ -609,11 +704,22 @@ def publisher_console(request: Request) -> Response:
         d = date.fromisoformat(row["day"])
         per_day[d] = per_day.get(d, 0) + int(row["clicks"])
     chart = charts.voice_chart(
-        [charts.DayBar(d, n) for d, n in sorted(per_day.items())], [],
+        [charts.DayBar(d, n) for d, n in sorted(per_day.items())],
+        [],
         title=tr.gettext("Clicks and impact per day"),
         desc=f"{tr.gettext('Clicks')}: {tr.number(stats['totals']['clicks'])}",
-        fmt_day=tr.date, fmt=tr.number, chart_id="clicks",
+        fmt_day=tr.date,
+        fmt=tr.number,
+        chart_id="clicks",
     )
-    return render(request, "console_publisher.html", {
-        "pub": pub, "snippets": snippets, "stats": stats, "chart": chart,
-    }, user=user)
+    return render(
+        request,
+        "console_publisher.html",
+        {
+            "pub": pub,
+            "snippets": snippets,
+            "stats": stats,
+            "chart": chart,
+        },
+        user=user,
+    )

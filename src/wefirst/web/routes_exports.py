@@ -23,9 +23,21 @@ from wefirst.web.security import apply_security_headers
 router = APIRouter(include_in_schema=False)
 
 BALANCE_FIELDS = [
-    "campaign_id", "campaign_name", "brand_id", "beneficiary_id", "status", "currency",
-    "pledged_units", "pledged_amount", "guaranteed_minimum", "owed", "paid_reported",
-    "paid_confirmed", "paid_disputed", "paid_awaiting_confirmation", "delivered_units",
+    "campaign_id",
+    "campaign_name",
+    "brand_id",
+    "beneficiary_id",
+    "status",
+    "currency",
+    "pledged_units",
+    "pledged_amount",
+    "guaranteed_minimum",
+    "owed",
+    "paid_reported",
+    "paid_confirmed",
+    "paid_disputed",
+    "paid_awaiting_confirmation",
+    "delivered_units",
 ]
 SERIES_FIELDS = ["date", "currency", "pledged", "paid", "confirmed", "delivered_units"]
 LOG_FIELDS = ["index", "kind", "campaign", "at", "entry"]
@@ -34,8 +46,7 @@ MAX_LOG_ROWS = 100_000
 
 def _csv(fields: list[str], rows: Iterable[dict[str, Any]]) -> Iterator[str]:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=fields, extrasaction="ignore",
-                            lineterminator="\r\n")
+    writer = csv.DictWriter(buffer, fieldnames=fields, extrasaction="ignore", lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
         writer.writerow({k: _cell(row.get(k)) for k in fields})
@@ -62,8 +73,9 @@ def _json_array(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
     yield "]\n"
 
 
-def _send(request: Request, fmt: str, name: str, fields: list[str],
-          rows: Iterable[dict[str, Any]]) -> Response:
+def _send(
+    request: Request, fmt: str, name: str, fields: list[str], rows: Iterable[dict[str, Any]]
+) -> Response:
     if fmt == "csv":
         body: Iterator[str] = _csv(fields, rows)
         media = "text/csv; charset=utf-8"
@@ -78,12 +90,18 @@ def _send(request: Request, fmt: str, name: str, fields: list[str],
 
 def balance_row(view: queries.CampaignView, balance: Any) -> dict[str, Any]:
     return {
-        "campaign_id": view.id, "campaign_name": view.row.definition.get("name"),
-        "brand_id": view.row.brand_id, "beneficiary_id": view.row.beneficiary_id,
-        "status": view.row.status, "currency": balance.currency,
-        "pledged_units": balance.pledged_units, "pledged_amount": balance.pledged_money,
-        "guaranteed_minimum": balance.guaranteed_minimum, "owed": balance.owed,
-        "paid_reported": balance.paid_reported, "paid_confirmed": balance.paid_confirmed,
+        "campaign_id": view.id,
+        "campaign_name": view.row.definition.get("name"),
+        "brand_id": view.row.brand_id,
+        "beneficiary_id": view.row.beneficiary_id,
+        "status": view.row.status,
+        "currency": balance.currency,
+        "pledged_units": balance.pledged_units,
+        "pledged_amount": balance.pledged_money,
+        "guaranteed_minimum": balance.guaranteed_minimum,
+        "owed": balance.owed,
+        "paid_reported": balance.paid_reported,
+        "paid_confirmed": balance.paid_confirmed,
         "paid_disputed": balance.paid_disputed,
         "paid_awaiting_confirmation": balance.paid_unconfirmed,
         "delivered_units": balance.delivered_units,
@@ -128,15 +146,24 @@ def campaign_series_export(request: Request, campaign_id: str, fmt: str) -> Resp
         if fmt not in ("csv", "json") or view is None or not _public(view):
             return not_found(request)
         points = queries.cumulative(queries.rollups(state).days(conn, campaign_id))
-    rows = [{"date": p.day.isoformat(), "currency": view.currency, "pledged": p.pledged,
-             "paid": p.paid, "confirmed": p.confirmed, "delivered_units": p.delivered_units}
-            for p in points]
+    rows = [
+        {
+            "date": p.day.isoformat(),
+            "currency": view.currency,
+            "pledged": p.pledged,
+            "paid": p.paid,
+            "confirmed": p.confirmed,
+            "delivered_units": p.delivered_units,
+        }
+        for p in points
+    ]
     return _send(request, fmt, f"{campaign_id}-series", SERIES_FIELDS, rows)
 
 
 @router.get("/exports/log.{fmt}")
-def log_export(request: Request, fmt: str, campaign: str | None = None, after: int = -1,
-               limit: int = 10_000) -> Response:
+def log_export(
+    request: Request, fmt: str, campaign: str | None = None, after: int = -1, limit: int = 10_000
+) -> Response:
     """Published entries in log order, `after` an index, at most `limit` (≤ 100,000) rows
     scanned; `campaign` keeps one campaign's entries. The bytes of `entry` are the exact
     canonical JSON that was hashed."""
@@ -151,7 +178,8 @@ def log_export(request: Request, fmt: str, campaign: str | None = None, after: i
             result = conn.execute(
                 select(tlog_entries.c.idx, tlog_entries.c.data)
                 .where(tlog_entries.c.idx.is_not(None), tlog_entries.c.idx > after)
-                .order_by(tlog_entries.c.idx).limit(limit)
+                .order_by(tlog_entries.c.idx)
+                .limit(limit)
             )
             for row in result:
                 raw = bytes(row.data)
@@ -159,8 +187,12 @@ def log_export(request: Request, fmt: str, campaign: str | None = None, after: i
                     continue
                 entry = json.loads(raw)
                 text = raw.decode("utf-8")
-                yield {"index": int(row.idx), "kind": entry.get("kind"),
-                       "campaign": entry.get("campaign"), "at": entry.get("at"),
-                       "entry": text if fmt == "csv" else entry}
+                yield {
+                    "index": int(row.idx),
+                    "kind": entry.get("kind"),
+                    "campaign": entry.get("campaign"),
+                    "at": entry.get("at"),
+                    "entry": text if fmt == "csv" else entry,
+                }
 
     return _send(request, fmt, "log-entries", LOG_FIELDS, rows())

@@ -25,16 +25,26 @@ def impact_figures(view: queries.CampaignView, balance: Any, tr: Translator) -> 
     """The four numbers a promise is judged by, as label/value pairs (also fed to live.js)."""
     lang = tr.locale
     return [
-        {"key": "pledged_units", "label": tr.gettext("Pledged"),
-         "value": f"{tr.number(balance.pledged_units)} "
-                  f"{view.unit_label(lang, balance.pledged_units)}"},
-        {"key": "pledged_money", "label": tr.gettext("Amount"),
-         "value": tr.money(balance.pledged_money, balance.currency)},
-        {"key": "paid_confirmed", "label": tr.gettext("Paid") + " (" + tr.gettext("confirmed")
-         + ")", "value": tr.money(balance.paid_confirmed, balance.currency)},
-        {"key": "delivered_units", "label": tr.gettext("Delivered"),
-         "value": f"{tr.number(balance.delivered_units)} "
-                  f"{view.unit_label(lang, balance.delivered_units)}"},
+        {
+            "key": "pledged_units",
+            "label": tr.gettext("Pledged"),
+            "value": f"{tr.number(balance.pledged_units)} {view.unit_label(lang, balance.pledged_units)}",
+        },
+        {
+            "key": "pledged_money",
+            "label": tr.gettext("Amount"),
+            "value": tr.money(balance.pledged_money, balance.currency),
+        },
+        {
+            "key": "paid_confirmed",
+            "label": tr.gettext("Paid") + " (" + tr.gettext("confirmed") + ")",
+            "value": tr.money(balance.paid_confirmed, balance.currency),
+        },
+        {
+            "key": "delivered_units",
+            "label": tr.gettext("Delivered"),
+            "value": f"{tr.number(balance.delivered_units)} {view.unit_label(lang, balance.delivered_units)}",
+        },
     ]
 
 
@@ -65,12 +75,18 @@ def _chart(view: queries.CampaignView, points: list[queries.SeriesPoint], tr: Tr
     last = points[-1] if points else None
     desc = ""
     if last is not None:
-        desc = (f"{tr.gettext('Pledged')}: {tr.money(last.pledged, cur)}; "
-                f"{tr.gettext('Paid')}: {tr.money(last.paid, cur)}; "
-                f"{tr.gettext('Delivered')}: {tr.money(last.delivered_units * cost, cur)}.")
+        desc = (
+            f"{tr.gettext('Pledged')}: {tr.money(last.pledged, cur)}; "
+            f"{tr.gettext('Paid')}: {tr.money(last.paid, cur)}; "
+            f"{tr.gettext('Delivered')}: {tr.money(last.delivered_units * cost, cur)}."
+        )
     return charts.line_chart(
-        series, title=tr.gettext("Pledged, paid and delivered over time"), desc=desc,
-        fmt=lambda v: tr.money(v, cur), fmt_day=tr.date, chart_id="ppd",
+        series,
+        title=tr.gettext("Pledged, paid and delivered over time"),
+        desc=desc,
+        fmt=lambda v: tr.money(v, cur),
+        fmt_day=tr.date,
+        chart_id="ppd",
     )
 
 
@@ -82,8 +98,9 @@ def campaign_page(request: Request, campaign_id: str) -> Response:
         view = queries.campaign_view(conn, campaign_id)
         if view is None or view.row.status == "draft" or not view.row.livemode:
             return not_found(request)
-        promise = disclosure(load_campaign(conn, campaign_id).campaign, view.brand_name,
-                             view.beneficiary_name, tr.locale)
+        promise = disclosure(
+            load_campaign(conn, campaign_id).campaign, view.brand_name, view.beneficiary_name, tr.locale
+        )
         days = queries.rollups(state).days(conn, campaign_id)
         balance = queries.balance_from_days(view.row, days)
         points = queries.cumulative(days)

@@ -49,9 +49,12 @@ class Promise:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "campaign_id": self.view.id, "name": self.view.row.definition.get("name"),
-            "status": self.view.row.status, "currency": self.balance.currency,
-            "owed": self.balance.owed, "paid_confirmed": self.balance.paid_confirmed,
+            "campaign_id": self.view.id,
+            "name": self.view.row.definition.get("name"),
+            "status": self.view.row.status,
+            "currency": self.balance.currency,
+            "owed": self.balance.owed,
+            "paid_confirmed": self.balance.paid_confirmed,
             "pledged_units": self.balance.pledged_units,
             "delivered_units": self.balance.delivered_units,
             "oldest_unpaid_pledge_days": self.unpaid_days,
@@ -80,13 +83,16 @@ def promises(conn: Connection, state: Any, brand_id: str) -> list[Promise]:
         for d in sorted(days):  # cumulative funded units, for the delivery age
             funded += days[d].get(accounts.FUNDED, 0)
             funded_points.append(queries.SeriesPoint(d, funded, 0, 0, 0))
-        out.append(Promise(
-            view=view, balance=balance,
-            paid_share=(balance.paid_confirmed, balance.owed),
-            delivered_share=(balance.delivered_units, balance.pledged_units),
-            unpaid_days=_age(points, balance.paid_confirmed, "pledged", today),
-            undelivered_days=_age(funded_points, balance.delivered_units, "pledged", today),
-        ))
+        out.append(
+            Promise(
+                view=view,
+                balance=balance,
+                paid_share=(balance.paid_confirmed, balance.owed),
+                delivered_share=(balance.delivered_units, balance.pledged_units),
+                unpaid_days=_age(points, balance.paid_confirmed, "pledged", today),
+                undelivered_days=_age(funded_points, balance.delivered_units, "pledged", today),
+            )
+        )
     return out
 
 
@@ -108,11 +114,14 @@ class VoiceDay:
 
     def as_json(self) -> dict[str, Any]:
         net = self.net
-        return {"date": self.day.isoformat(), "posts": self.total,
-                "positive": self.counts.get("positive", 0),
-                "negative": self.counts.get("negative", 0),
-                "neutral": self.counts.get("neutral", 0),
-                "net_sentiment": None if net is None else round(net, 3)}
+        return {
+            "date": self.day.isoformat(),
+            "posts": self.total,
+            "positive": self.counts.get("positive", 0),
+            "negative": self.counts.get("negative", 0),
+            "neutral": self.counts.get("neutral", 0),
+            "net_sentiment": None if net is None else round(net, 3),
+        }
 
 
 class VoiceCache:
@@ -134,10 +143,8 @@ class VoiceCache:
         if hit is not None and now - hit[0] < VOICE_TTL:
             return hit[1]
         start = datetime.now(UTC) - timedelta(days=VOICE_DAYS)
-        data = voice_service.series(conn, brand_id, granularity="day", by="polarity",
-                                    start=start)
-        days = [VoiceDay(date.fromisoformat(p["t"][:10]), dict(p["counts"]))
-                for p in data["data"]]
+        data = voice_service.series(conn, brand_id, granularity="day", by="polarity", start=start)
+        days = [VoiceDay(date.fromisoformat(p["t"][:10]), dict(p["counts"])) for p in data["data"]]
         with self._lock:
             self._items[brand_id] = (now, days)
         return days
@@ -152,8 +159,7 @@ def voice_cache(state: Any) -> VoiceCache:
     return made
 
 
-def voice(conn: Connection, state: Any,
-          brand_id: str) -> tuple[list[VoiceDay], list[dict[str, Any]]]:
+def voice(conn: Connection, state: Any, brand_id: str) -> tuple[list[VoiceDay], list[dict[str, Any]]]:
     """Posts per day over the last VOICE_DAYS days, and the brand's latest episodes."""
     from wefirst.voice import service as voice_service
 
@@ -169,16 +175,16 @@ def open_cases(conn: Connection, brand_id: str) -> list[dict[str, Any]]:
     except ImportError:  # pragma: no cover
         return []
     rows = conn.execute(
-        select(cases).where(cases.c.brand_id == brand_id, cases.c.hidden.is_(False),
-                            cases.c.state == "open")
-        .order_by(cases.c.opened_at.desc()).limit(50)
+        select(cases)
+        .where(cases.c.brand_id == brand_id, cases.c.hidden.is_(False), cases.c.state == "open")
+        .order_by(cases.c.opened_at.desc())
+        .limit(50)
     ).all()
     return [case_summary(r) for r in rows]
 
 
 def _brand(conn: Connection, brand_id: str) -> Any:
-    row = conn.execute(select(brands).where(brands.c.id == brand_id,
-                                            brands.c.livemode.is_(True))).first()
+    row = conn.execute(select(brands).where(brands.c.id == brand_id, brands.c.livemode.is_(True))).first()
     if row is None:
         raise NotFound(f"brand {brand_id} does not exist")
     return row
@@ -194,10 +200,14 @@ def _voice_chart(days: list[VoiceDay], episodes: list[dict[str, Any]], tr: Trans
         marks.append(charts.Episode(start, end, tr.gettext(ep["kind"]), ep["kind"]))
     total = sum(d.total for d in days)
     return charts.voice_chart(
-        bars, marks, title=tr.gettext("Posts and sentiment per day"),
+        bars,
+        marks,
+        title=tr.gettext("Posts and sentiment per day"),
         desc=f"{tr.gettext('Posts')}: {tr.number(total)}; "
-             f"{tr.gettext('Mobilization episodes')}: {tr.number(len(episodes))}.",
-        fmt_day=tr.date, fmt=tr.number, chart_id="voice",
+        f"{tr.gettext('Mobilization episodes')}: {tr.number(len(episodes))}.",
+        fmt_day=tr.date,
+        fmt=tr.number,
+        chart_id="voice",
     )
 
 
@@ -214,11 +224,20 @@ def scorecard(request: Request, brand_id: str) -> Response:
         days, episodes = voice(conn, state, brand_id)
         cases_open = open_cases(conn, brand_id)
         user = current_user(request, conn)
-    return render(request, "scorecard.html", {
-        "brand": brand, "promises": kept, "days": days, "episodes": episodes,
-        "chart": _voice_chart(days, episodes, tr), "cases": cases_open,
-        "samples": [s for ep in episodes for s in ep.get("samples", [])][:6],
-    }, user=user)
+    return render(
+        request,
+        "scorecard.html",
+        {
+            "brand": brand,
+            "promises": kept,
+            "days": days,
+            "episodes": episodes,
+            "chart": _voice_chart(days, episodes, tr),
+            "cases": cases_open,
+            "samples": [s for ep in episodes for s in ep.get("samples", [])][:6],
+        },
+        user=user,
+    )
 
 
 @router.get("/brands/{brand_id}/voice.{fmt}")
@@ -245,10 +264,13 @@ def scorecard_json(request: Request, brand_id: str) -> Response:
         kept = promises(conn, state, brand_id)
         days, episodes = voice(conn, state, brand_id)
         cases_open = open_cases(conn, brand_id)
-    body = {"brand_id": brand.id, "name": brand.name,
-            "campaigns": [p.as_json() for p in kept],
-            "voice": [d.as_json() for d in days], "episodes": episodes,
-            "open_cases": cases_open}
-    headers = {**OPEN,
-               "Content-Disposition": f'attachment; filename="{brand_id}-scorecard.json"'}
+    body = {
+        "brand_id": brand.id,
+        "name": brand.name,
+        "campaigns": [p.as_json() for p in kept],
+        "voice": [d.as_json() for d in days],
+        "episodes": episodes,
+        "open_cases": cases_open,
+    }
+    headers = {**OPEN, "Content-Disposition": f'attachment; filename="{brand_id}-scorecard.json"'}
     return apply_security_headers(JSONResponse(body, headers=headers), request)

@@ -18,10 +18,15 @@ from wefirst.web.templating import codec, render, translator
 router = APIRouter(include_in_schema=False)
 
 
-def _signin_page(request: Request, *, error: str | None = None, notice: str | None = None,
-                 email: str = "", status: int = 200) -> Response:
-    return render(request, "signin.html", {"error": error, "notice": notice, "email": email},
-                  status=status)
+def _signin_page(
+    request: Request,
+    *,
+    error: str | None = None,
+    notice: str | None = None,
+    email: str = "",
+    status: int = 200,
+) -> Response:
+    return render(request, "signin.html", {"error": error, "notice": notice, "email": email}, status=status)
 
 
 @router.get("/signin")
@@ -47,8 +52,7 @@ async def signin(request: Request) -> Response:
     email = form.get("email", "").strip().lower()
     limiter = sessions.throttle(request)
     if limiter.blocked(email):
-        return _signin_page(request, error=tr.gettext("Wrong email or password."), email=email,
-                            status=429)
+        return _signin_page(request, error=tr.gettext("Wrong email or password."), email=email, status=429)
 
     def check() -> sessions.WebUser | None:
         with request.app.state.db.read() as conn:
@@ -57,8 +61,7 @@ async def signin(request: Request) -> Response:
     user = await in_thread(check)
     if user is None:
         limiter.failed(email)
-        return _signin_page(request, error=tr.gettext("Wrong email or password."), email=email,
-                            status=401)
+        return _signin_page(request, error=tr.gettext("Wrong email or password."), email=email, status=401)
     return await in_thread(_login, request, user)
 
 
@@ -90,16 +93,15 @@ async def send_link(request: Request) -> Response:
         base = str(request.app.state.settings.base_url).rstrip("/")
         link = f"{base}/signin/link/{token}"
         minutes = int(request.app.state.settings.web_magic_link_minutes)
-        body = (f"{tr.gettext('Sign in')}: {link}\n\n"
-                f"({minutes} min, 1×)\n")
+        body = f"{tr.gettext('Sign in')}: {link}\n\n({minutes} min, 1×)\n"
         # Same answer either way: the page never says whether an account exists.
         with contextlib.suppress(MailError):
-            mailer(request).send(Mail(to=user.email, subject="wefirst: " + tr.gettext("Sign in"),
-                                      body=body))
+            mailer(request).send(Mail(to=user.email, subject="wefirst: " + tr.gettext("Sign in"), body=body))
 
     await in_thread(work)
-    return _signin_page(request, notice=tr.gettext(
-        "If this address has an account, a sign-in link is on its way."))
+    return _signin_page(
+        request, notice=tr.gettext("If this address has an account, a sign-in link is on its way.")
+    )
 
 
 @router.get("/signin/link/{token}")
@@ -124,8 +126,9 @@ async def redeem_link(request: Request, token: str) -> Response:
     user = await in_thread(work)
     if user is None:
         tr = translator(request)
-        return _signin_page(request, error=tr.gettext(
-            "This sign-in link is invalid or has expired."), status=400)
+        return _signin_page(
+            request, error=tr.gettext("This sign-in link is invalid or has expired."), status=400
+        )
     return await in_thread(_login, request, user)
 
 

@@ -72,9 +72,7 @@ def receipt_page(request: Request, secret: str) -> Response:
     return response
 
 
-def _summary(
-    bundle: dict[str, Any], _: Any, money: Any, number: Any
-) -> list[tuple[str, str]]:
+def _summary(bundle: dict[str, Any], _: Any, money: Any, number: Any) -> list[tuple[str, str]]:
     """What the entry says, in words, next to the raw JSON the verifier checks."""
     try:
         entry = json.loads(bundle["entry"])

@@ -137,8 +137,7 @@ class SessionCodec:
             return False
         if not isinstance(raw, list) or len(raw) != 2 or not all(isinstance(x, str) for x in raw):
             return False
-        return hmac.compare_digest(raw[0], cookie) and hmac.compare_digest(
-            raw[1], _session_tag(request))
+        return hmac.compare_digest(raw[0], cookie) and hmac.compare_digest(raw[1], _session_tag(request))
 
     @staticmethod
     def set_csrf_cookie(response: Response, request: Request, value: str) -> None:

@@ -61,26 +61,37 @@ def normalize_email(email: str) -> str:
     return value
 
 
-def create_user(conn: Connection, email: str, role: str, owner_id: str | None,
-                password: str | None = None) -> WebUser:
+def create_user(
+    conn: Connection, email: str, role: str, owner_id: str | None, password: str | None = None
+) -> WebUser:
     if role not in CONSOLE_ROLES:
-        raise Invalid(f"role must be one of {', '.join(CONSOLE_ROLES)}",
-                      [FieldError("role", "unknown role")])
+        raise Invalid(f"role must be one of {', '.join(CONSOLE_ROLES)}", [FieldError("role", "unknown role")])
     if (role == "admin") != (owner_id is None):
-        raise Invalid("admins have no owner; every other console user has exactly one",
-                      [FieldError("owner_id", "required for this role")])
+        raise Invalid(
+            "admins have no owner; every other console user has exactly one",
+            [FieldError("owner_id", "required for this role")],
+        )
     if password is not None and len(password) < 12:
-        raise Invalid("password: at least 12 characters",
-                      [FieldError("password", "too short (12 characters minimum)")])
+        raise Invalid(
+            "password: at least 12 characters", [FieldError("password", "too short (12 characters minimum)")]
+        )
     address = normalize_email(email)
     if conn.execute(select(web_users.c.id).where(web_users.c.email == address)).first():
-        raise Conflict("a console user with this e-mail already exists",
-                       [FieldError("email", "already registered")])
+        raise Conflict(
+            "a console user with this e-mail already exists", [FieldError("email", "already registered")]
+        )
     user_id = new_id("usr")
-    conn.execute(insert(web_users).values(
-        id=user_id, email=address, role=role, owner_id=owner_id, session_epoch=0,
-        password_hash=_HASHER.hash(password) if password else None, created_at=utcnow(),
-    ))
+    conn.execute(
+        insert(web_users).values(
+            id=user_id,
+            email=address,
+            role=role,
+            owner_id=owner_id,
+            session_epoch=0,
+            password_hash=_HASHER.hash(password) if password else None,
+            created_at=utcnow(),
+        )
+    )
     return WebUser(user_id, address, role, owner_id, 0)
 
 
@@ -147,13 +158,13 @@ def check_password(conn: Connection, email: str, password: str) -> WebUser | Non
 
 
 def record_login(conn: Connection, user: WebUser) -> None:
-    conn.execute(update(web_users).where(web_users.c.id == user.id)
-                 .values(last_login_at=utcnow()))
+    conn.execute(update(web_users).where(web_users.c.id == user.id).values(last_login_at=utcnow()))
 
 
 def end_all_sessions(conn: Connection, user_id: str) -> None:
-    conn.execute(update(web_users).where(web_users.c.id == user_id)
-                 .values(session_epoch=web_users.c.session_epoch + 1))
+    conn.execute(
+        update(web_users).where(web_users.c.id == user_id).values(session_epoch=web_users.c.session_epoch + 1)
+    )
 
 
 def issue_magic_link(conn: Connection, request: Request, user: WebUser) -> str:
@@ -161,10 +172,14 @@ def issue_magic_link(conn: Connection, request: Request, user: WebUser) -> str:
     works once."""
     nonce = secrets.token_urlsafe(24)
     minutes = int(request.app.state.settings.web_magic_link_minutes)
-    conn.execute(insert(web_magic_links).values(
-        nonce_hash=hashlib.sha256(nonce.encode()).hexdigest(), user_id=user.id,
-        expires_at=utcnow() + timedelta(minutes=minutes), used_at=None,
-    ))
+    conn.execute(
+        insert(web_magic_links).values(
+            nonce_hash=hashlib.sha256(nonce.encode()).hexdigest(),
+            user_id=user.id,
+            expires_at=utcnow() + timedelta(minutes=minutes),
+            used_at=None,
+        )
+    )
     return codec(request).dump_magic(user.id, nonce)
 
 
@@ -175,8 +190,7 @@ def redeem_magic_link(conn: Connection, request: Request, token: str) -> WebUser
         return None
     user_id, nonce = found
     digest = hashlib.sha256(nonce.encode()).hexdigest()
-    row = conn.execute(select(web_magic_links).where(web_magic_links.c.nonce_hash == digest)
-                       ).first()
+    row = conn.execute(select(web_magic_links).where(web_magic_links.c.nonce_hash == digest)).first()
     if row is None or row.user_id != user_id or row.used_at is not None:
         return None
     if as_utc(row.expires_at) < utcnow():

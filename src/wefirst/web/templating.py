@@ -98,6 +98,4 @@ def render(
 def remember_locale(request: Request, response: Response) -> None:
     chosen = request.query_params.get("lang", "").lower()[:2]
     if chosen in LOCALES and request.cookies.get(LANG_COOKIE) != chosen:
-        response.set_cookie(
-            LANG_COOKIE, chosen, max_age=365 * 86400, samesite="lax", path="/", httponly=True
-        )
+        response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 86400, samesite="lax", path="/", httponly=True)

@@ -22,8 +22,7 @@ from wefirst.widget.service import ClickRequest, WidgetService
 BLOG_HOST = "127.0.0.2"
 BLOG_PORT = 8001
 DEMO_UA = (
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/131.0.0.0 Safari/537.36"
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 )
 _running: list[DemoBlog] = []
 
@@ -34,8 +33,11 @@ def _click_campaign(ctx: Any) -> str | None:
     if found:
         return str(found)
     with ctx.db.read() as conn:
-        for row in conn.execute(select(campaigns.c.id, campaigns.c.definition)
-                                .where(campaigns.c.status == "active").order_by(campaigns.c.seq)):
+        for row in conn.execute(
+            select(campaigns.c.id, campaigns.c.definition)
+            .where(campaigns.c.status == "active")
+            .order_by(campaigns.c.seq)
+        ):
             if any(r.get("kind") == "per_click" for r in row.definition.get("rules", [])):
                 return str(row.id)
     return None
@@ -46,31 +48,55 @@ def serve_blog(ctx: Any, *, port: int = BLOG_PORT) -> DemoBlog | None:
     if campaign_id is None:
         return None
     try:
-        blog = start_demo_blog(ctx.db, ctx.base_url, campaign_id, host=BLOG_HOST, port=port,
-                               echo=lambda _line: None)
+        blog = start_demo_blog(
+            ctx.db, ctx.base_url, campaign_id, host=BLOG_HOST, port=port, echo=lambda _line: None
+        )
     except OSError:  # port taken (another demo running): any free port will do
-        blog = start_demo_blog(ctx.db, ctx.base_url, campaign_id, host=BLOG_HOST, port=0,
-                               echo=lambda _line: None)
+        blog = start_demo_blog(
+            ctx.db, ctx.base_url, campaign_id, host=BLOG_HOST, port=0, echo=lambda _line: None
+        )
     _running.append(blog)
     ctx.urls["Sample blog (widget, second origin)"] = blog.url
     ctx.ids["publisher"] = blog.publisher_id
     return blog
 
 
-def seed_clicks(ctx: Any, campaign_id: str, publisher_id: str, blog_origin: str,
-                counted: int = 24) -> dict[str, int]:
+def seed_clicks(
+    ctx: Any, campaign_id: str, publisher_id: str, blog_origin: str, counted: int = 24
+) -> dict[str, int]:
     """Real decisions through the widget service: readers who clicked, one who clicked twice,
     a copy of the widget on another site, a script without a challenge, a replayed challenge."""
     service = WidgetService.from_settings(ctx.db, ctx.settings)
     outcomes: dict[str, int] = {}
 
-    def click(visitor: str, *, origin: str = blog_origin, fresh: bool = True,
-              token: str | None = None, ua: str = DEMO_UA) -> str | None:
+    def click(
+        visitor: str,
+        *,
+        origin: str = blog_origin,
+        fresh: bool = True,
+        token: str | None = None,
+        ua: str = DEMO_UA,
+    ) -> str | None:
         if fresh and token is None:
-            token = service.signer.issue(campaign_id=campaign_id, publisher_id=publisher_id,
-                                         visitor=visitor, now_ms=service.clock() - 2_000)
-        result = service.click(ClickRequest(campaign_id, publisher_id, visitor, token, None,
-                                            origin, None, ua, f"192.0.2.{len(outcomes) + 1}"))
+            token = service.signer.issue(
+                campaign_id=campaign_id,
+                publisher_id=publisher_id,
+                visitor=visitor,
+                now_ms=service.clock() - 2_000,
+            )
+        result = service.click(
+            ClickRequest(
+                campaign_id,
+                publisher_id,
+                visitor,
+                token,
+                None,
+                origin,
+                None,
+                ua,
+                f"192.0.2.{len(outcomes) + 1}",
+            )
+        )
         outcomes[result.reason.value] = outcomes.get(result.reason.value, 0) + 1
         return token
 
@@ -98,13 +124,20 @@ def demo_step(ctx: Any, *, port: int = BLOG_PORT) -> None:
     campaign_id = _click_campaign(ctx)
     assert campaign_id is not None
     with ctx.db.write() as conn:
-        pubs.set_widget_settings(conn, campaign_id, pow_bits=0, texts={
-            "line": {"fr": "Chaque clic envoie une journée d'eau potable",
-                     "en": "Every click sends a day of clean drinking water"},
-            "counter": {"fr": {"one": "jour d'eau potable envoyé",
-                               "other": "jours d'eau potable envoyés"},
-                        "en": {"one": "day of clean water sent",
-                               "other": "days of clean water sent"}},
-        })
+        pubs.set_widget_settings(
+            conn,
+            campaign_id,
+            pow_bits=0,
+            texts={
+                "line": {
+                    "fr": "Chaque clic envoie une journée d'eau potable",
+                    "en": "Every click sends a day of clean drinking water",
+                },
+                "counter": {
+                    "fr": {"one": "jour d'eau potable envoyé", "other": "jours d'eau potable envoyés"},
+                    "en": {"one": "day of clean water sent", "other": "days of clean water sent"},
+                },
+            },
+        )
     seed_clicks(ctx, campaign_id, blog.publisher_id, blog.url.rstrip("/"))
     ctx.urls["Fraud report (API)"] = f"{ctx.base_url}/v1/widget/campaigns/{campaign_id}/fraud-report"

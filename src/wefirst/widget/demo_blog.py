@@ -29,9 +29,7 @@ PAGE = Path(__file__).resolve().parents[1] / "web" / "static" / "demo-blog" / "i
 DEMO_PUBLISHER_NAME = "Le carnet de Camille"
 
 
-def render_page(
-    api_origin: str, campaign_id: str, publisher_id: str, *, lang: str | None = None
-) -> bytes:
+def render_page(api_origin: str, campaign_id: str, publisher_id: str, *, lang: str | None = None) -> bytes:
     html = PAGE.read_text(encoding="utf-8")
     html = (
         html.replace("{{API_ORIGIN}}", escape(api_origin.rstrip("/")))
@@ -58,7 +56,11 @@ class DemoBlog:
 
 
 def serve(
-    api_origin: str, campaign_id: str, publisher_id: str, *, host: str = "127.0.0.2",
+    api_origin: str,
+    campaign_id: str,
+    publisher_id: str,
+    *,
+    host: str = "127.0.0.2",
     port: int = 0,
 ) -> DemoBlog:
     """Serves the page at `/` in a background thread. `/?campaign=cmp_…&lang=en` shows another
@@ -93,8 +95,7 @@ def serve(
     server = ThreadingHTTPServer((host, port), Handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name="demo-blog", daemon=True)
-    blog = DemoBlog(f"http://{host}:{server.server_address[1]}/", server, thread, campaign_id,
-                    publisher_id)
+    blog = DemoBlog(f"http://{host}:{server.server_address[1]}/", server, thread, campaign_id, publisher_id)
     thread.start()
     return blog
 
@@ -103,9 +104,7 @@ def ensure_demo_publisher(db: Database, campaign_id: str, domain: str) -> str:
     """The blog's publisher record, registered for `domain` and joined to the campaign (reused
     when the demo runs again on the same database)."""
     with db.write() as conn:
-        row = conn.execute(
-            select(publishers.c.id).where(publishers.c.name == DEMO_PUBLISHER_NAME)
-        ).first()
+        row = conn.execute(select(publishers.c.id).where(publishers.c.name == DEMO_PUBLISHER_NAME)).first()
         if row is None:
             pub = pubs.create_publisher(conn, name=DEMO_PUBLISHER_NAME, domains=[domain])
             publisher_id = str(pub["id"])
@@ -113,23 +112,25 @@ def ensure_demo_publisher(db: Database, campaign_id: str, domain: str) -> str:
             publisher_id = str(row.id)
             current = pubs.get_publisher(conn, publisher_id)
             if domain not in current["domains"]:
-                pubs.update_publisher(conn, publisher_id, name=None,
-                                      domains=[*current["domains"], domain])
+                pubs.update_publisher(conn, publisher_id, name=None, domains=[*current["domains"], domain])
         pubs.join_campaign(conn, publisher_id, campaign_id)
     return publisher_id
 
 
 def start_demo_blog(
-    db: Database, api_origin: str, campaign_id: str, *, host: str = "127.0.0.2",
-    port: int = 8001, echo: Callable[[str], None] = print,
+    db: Database,
+    api_origin: str,
+    campaign_id: str,
+    *,
+    host: str = "127.0.0.2",
+    port: int = 8001,
+    echo: Callable[[str], None] = print,
 ) -> DemoBlog:
     """Serves the blog, registers the demo publisher for its `host:port` and prints its URL
     (`port=0` picks a free port)."""
     blog = serve(api_origin, campaign_id, "", host=host, port=port)
     try:
-        blog.publisher_id = ensure_demo_publisher(
-            db, campaign_id, f"{host}:{blog.server.server_address[1]}"
-        )
+        blog.publisher_id = ensure_demo_publisher(db, campaign_id, f"{host}:{blog.server.server_address[1]}")
     except Exception:
         blog.stop()
         raise

@@ -33,8 +33,7 @@ MAX_STATS_DAYS = 366
 
 def clean_domains(raw: list[str]) -> list[str]:
     if not raw:
-        raise Invalid("domains: register at least one domain",
-                      [FieldError("domains", "empty")])
+        raise Invalid("domains: register at least one domain", [FieldError("domains", "empty")])
     if len(raw) > MAX_DOMAINS:
         raise Invalid(f"domains: at most {MAX_DOMAINS}", [FieldError("domains", "too many")])
     out: list[str] = []
@@ -53,11 +52,14 @@ def clean_domains(raw: list[str]) -> list[str]:
 
 
 def publisher_json(conn: Connection, row: Any) -> dict[str, Any]:
-    joined = [r.campaign_id for r in conn.execute(
-        select(publisher_campaigns.c.campaign_id)
-        .where(publisher_campaigns.c.publisher_id == row.id)
-        .order_by(publisher_campaigns.c.joined_at, publisher_campaigns.c.campaign_id)
-    )]
+    joined = [
+        r.campaign_id
+        for r in conn.execute(
+            select(publisher_campaigns.c.campaign_id)
+            .where(publisher_campaigns.c.publisher_id == row.id)
+            .order_by(publisher_campaigns.c.joined_at, publisher_campaigns.c.campaign_id)
+        )
+    ]
     return {
         "id": row.id,
         "name": row.name,
@@ -75,9 +77,16 @@ def create_publisher(
     cleaned = clean_domains(domains)
     pub_id = new_id("pub")
     now = utcnow()
-    conn.execute(insert(publishers).values(
-        id=pub_id, name=name, domains=cleaned, livemode=livemode, created_at=now, updated_at=now,
-    ))
+    conn.execute(
+        insert(publishers).values(
+            id=pub_id,
+            name=name,
+            domains=cleaned,
+            livemode=livemode,
+            created_at=now,
+            updated_at=now,
+        )
+    )
     return get_publisher(conn, pub_id)
 
 
@@ -114,42 +123,58 @@ def join_campaign(conn: Connection, publisher_id: str, campaign_id: str) -> dict
     if loaded.row.livemode != pub.livemode:
         raise NotFound(f"campaign {campaign_id} does not exist")
     if c.status in (CampaignStatus.ended, CampaignStatus.draft):
-        raise Conflict(f"a {c.status.value} campaign cannot be joined",
-                       [FieldError("campaign_id", f"campaign is {c.status.value}")])
+        raise Conflict(
+            f"a {c.status.value} campaign cannot be joined",
+            [FieldError("campaign_id", f"campaign is {c.status.value}")],
+        )
     if units_per_click(c) is None:
-        raise Conflict("this campaign has no per-click rule, so a widget would fund nothing",
-                       [FieldError("campaign_id", "no per_click rule")])
-    exists = conn.execute(select(publisher_campaigns.c.campaign_id).where(
-        publisher_campaigns.c.publisher_id == publisher_id,
-        publisher_campaigns.c.campaign_id == campaign_id,
-    )).first()
+        raise Conflict(
+            "this campaign has no per-click rule, so a widget would fund nothing",
+            [FieldError("campaign_id", "no per_click rule")],
+        )
+    exists = conn.execute(
+        select(publisher_campaigns.c.campaign_id).where(
+            publisher_campaigns.c.publisher_id == publisher_id,
+            publisher_campaigns.c.campaign_id == campaign_id,
+        )
+    ).first()
     if exists is None:
-        conn.execute(insert(publisher_campaigns).values(
-            publisher_id=publisher_id, campaign_id=campaign_id, joined_at=utcnow()))
+        conn.execute(
+            insert(publisher_campaigns).values(
+                publisher_id=publisher_id, campaign_id=campaign_id, joined_at=utcnow()
+            )
+        )
     return get_publisher(conn, publisher_id)
 
 
 def leave_campaign(conn: Connection, publisher_id: str, campaign_id: str) -> dict[str, Any]:
     _row(conn, publisher_id)
-    gone = conn.execute(delete(publisher_campaigns).where(
-        publisher_campaigns.c.publisher_id == publisher_id,
-        publisher_campaigns.c.campaign_id == campaign_id,
-    ))
+    gone = conn.execute(
+        delete(publisher_campaigns).where(
+            publisher_campaigns.c.publisher_id == publisher_id,
+            publisher_campaigns.c.campaign_id == campaign_id,
+        )
+    )
     if gone.rowcount == 0:
         raise NotFound(f"publisher {publisher_id} has not joined campaign {campaign_id}")
     return get_publisher(conn, publisher_id)
 
 
 def snippet(
-    conn: Connection, publisher_id: str, campaign_id: str, *, base_url: str,
+    conn: Connection,
+    publisher_id: str,
+    campaign_id: str,
+    *,
+    base_url: str,
     lang: str | None = None,
 ) -> dict[str, Any]:
     """The one tag a blogger pastes. Only for joined campaigns, so a pasted snippet works."""
     pub = get_publisher(conn, publisher_id)
     if campaign_id not in pub["campaigns"]:
-        raise Conflict(f"join campaign {campaign_id} first (POST "
-                       f"/v1/publishers/{publisher_id}/campaigns)",
-                       [FieldError("campaign_id", "not joined")])
+        raise Conflict(
+            f"join campaign {campaign_id} first (POST /v1/publishers/{publisher_id}/campaigns)",
+            [FieldError("campaign_id", "not joined")],
+        )
     if lang is not None and lang not in LANGS:
         raise Invalid("lang: fr or en", [FieldError("lang", "unsupported language")])
     base = base_url.rstrip("/")
@@ -161,39 +186,42 @@ def snippet(
     if lang:
         attrs.append(f'data-lang="{lang}"')
     html = "<script " + " ".join(attrs) + " async></script>"
-    return {"publisher_id": publisher_id, "campaign_id": campaign_id, "html": html,
-            "domains": pub["domains"]}
+    return {"publisher_id": publisher_id, "campaign_id": campaign_id, "html": html, "domains": pub["domains"]}
 
 
-def daily_stats(
-    conn: Connection, publisher_id: str, *, start: date, end: date
-) -> dict[str, Any]:
+def daily_stats(conn: Connection, publisher_id: str, *, start: date, end: date) -> dict[str, Any]:
     """Counted clicks and impact per day and campaign, for this publisher's site only."""
     _row(conn, publisher_id)
     if end < start:
         raise Invalid("to: must not be before from", [FieldError("to", "before from")])
     if (end - start) > timedelta(days=MAX_STATS_DAYS):
-        raise Invalid(f"at most {MAX_STATS_DAYS} days per request",
-                      [FieldError("from", "range too long")])
+        raise Invalid(f"at most {MAX_STATS_DAYS} days per request", [FieldError("from", "range too long")])
     rows = conn.execute(
-        select(widget_decisions.c.day, widget_decisions.c.campaign_id,
-               func.count().label("clicks"), func.sum(widget_decisions.c.units).label("units"))
-        .where(widget_decisions.c.publisher_id == publisher_id,
-               widget_decisions.c.day >= start.isoformat(),
-               widget_decisions.c.day <= end.isoformat(),
-               widget_decisions.c.reason == Reason.COUNTED.value)
+        select(
+            widget_decisions.c.day,
+            widget_decisions.c.campaign_id,
+            func.count().label("clicks"),
+            func.sum(widget_decisions.c.units).label("units"),
+        )
+        .where(
+            widget_decisions.c.publisher_id == publisher_id,
+            widget_decisions.c.day >= start.isoformat(),
+            widget_decisions.c.day <= end.isoformat(),
+            widget_decisions.c.reason == Reason.COUNTED.value,
+        )
         .group_by(widget_decisions.c.day, widget_decisions.c.campaign_id)
         .order_by(widget_decisions.c.day, widget_decisions.c.campaign_id)
     ).all()
-    data = [{"day": r.day, "campaign_id": r.campaign_id, "clicks": int(r.clicks),
-             "units": int(r.units or 0)} for r in rows]
+    data = [
+        {"day": r.day, "campaign_id": r.campaign_id, "clicks": int(r.clicks), "units": int(r.units or 0)}
+        for r in rows
+    ]
     return {
         "publisher_id": publisher_id,
         "from": start.isoformat(),
         "to": end.isoformat(),
         "data": data,
-        "totals": {"clicks": sum(d["clicks"] for d in data),
-                   "units": sum(d["units"] for d in data)},
+        "totals": {"clicks": sum(d["clicks"] for d in data), "units": sum(d["units"] for d in data)},
     }
 
 
@@ -202,8 +230,7 @@ def fraud_report(conn: Connection, campaign_id: str, *, start: date, end: date) 
     a brand checks when a campaign's click numbers look wrong."""
     load_campaign(conn, campaign_id)
     if end < start or (end - start) > timedelta(days=MAX_STATS_DAYS):
-        raise Invalid("from/to: a range of at most a year, from before to",
-                      [FieldError("from", "bad range")])
+        raise Invalid("from/to: a range of at most a year, from before to", [FieldError("from", "bad range")])
     where = (
         widget_decisions.c.campaign_id == campaign_id,
         widget_decisions.c.day >= start.isoformat(),
@@ -213,22 +240,24 @@ def fraud_report(conn: Connection, campaign_id: str, *, start: date, end: date) 
     details: dict[str, dict[str, int]] = {}
     for r in conn.execute(
         select(widget_decisions.c.reason, widget_decisions.c.detail, func.count().label("n"))
-        .where(*where).group_by(widget_decisions.c.reason, widget_decisions.c.detail)
+        .where(*where)
+        .group_by(widget_decisions.c.reason, widget_decisions.c.detail)
     ):
         by_reason[r.reason] = by_reason.get(r.reason, 0) + int(r.n)
         details.setdefault(r.reason, {})[r.detail] = int(r.n)
     per_day: dict[str, dict[str, int]] = {}
     for r in conn.execute(
         select(widget_decisions.c.day, widget_decisions.c.reason, func.count().label("n"))
-        .where(*where).group_by(widget_decisions.c.day, widget_decisions.c.reason)
+        .where(*where)
+        .group_by(widget_decisions.c.day, widget_decisions.c.reason)
         .order_by(widget_decisions.c.day)
     ):
         per_day.setdefault(r.day, {})[r.reason] = int(r.n)
     per_publisher: dict[str, dict[str, int]] = {}
     for r in conn.execute(
-        select(widget_decisions.c.publisher_id, widget_decisions.c.reason,
-               func.count().label("n"))
-        .where(*where).group_by(widget_decisions.c.publisher_id, widget_decisions.c.reason)
+        select(widget_decisions.c.publisher_id, widget_decisions.c.reason, func.count().label("n"))
+        .where(*where)
+        .group_by(widget_decisions.c.publisher_id, widget_decisions.c.reason)
         .order_by(widget_decisions.c.publisher_id)
     ):
         per_publisher.setdefault(r.publisher_id, {})[r.reason] = int(r.n)
@@ -250,12 +279,17 @@ def fraud_report(conn: Connection, campaign_id: str, *, start: date, end: date) 
 
 def widget_settings(conn: Connection, campaign_id: str) -> dict[str, Any]:
     load_campaign(conn, campaign_id)
-    row = conn.execute(select(widget_campaign_settings).where(
-        widget_campaign_settings.c.campaign_id == campaign_id)).first()
+    row = conn.execute(
+        select(widget_campaign_settings).where(widget_campaign_settings.c.campaign_id == campaign_id)
+    ).first()
     if row is None:
         return {"campaign_id": campaign_id, "pow_bits": 0, "texts": {}}
-    return {"campaign_id": campaign_id, "pow_bits": row.pow_bits, "texts": row.texts,
-            "updated_at": rfc3339(row.updated_at)}
+    return {
+        "campaign_id": campaign_id,
+        "pow_bits": row.pow_bits,
+        "texts": row.texts,
+        "updated_at": rfc3339(row.updated_at),
+    }
 
 
 def set_widget_settings(
@@ -265,13 +299,15 @@ def set_widget_settings(
     current = widget_settings(conn, campaign_id)
     bits = current["pow_bits"] if pow_bits is None else pow_bits
     if not 0 <= bits <= MAX_BITS:
-        raise Invalid(f"pow_bits: between 0 and {MAX_BITS}",
-                      [FieldError("pow_bits", "out of range")])
+        raise Invalid(f"pow_bits: between 0 and {MAX_BITS}", [FieldError("pow_bits", "out of range")])
     new_texts = current["texts"] if texts is None else texts
     values = {"pow_bits": bits, "texts": new_texts, "updated_at": utcnow()}
     if "updated_at" in current:
-        conn.execute(update(widget_campaign_settings)
-                     .where(widget_campaign_settings.c.campaign_id == campaign_id).values(**values))
+        conn.execute(
+            update(widget_campaign_settings)
+            .where(widget_campaign_settings.c.campaign_id == campaign_id)
+            .values(**values)
+        )
     else:
         conn.execute(insert(widget_campaign_settings).values(campaign_id=campaign_id, **values))
     return widget_settings(conn, campaign_id)

@@ -139,8 +139,11 @@ _SNAPSHOT = text(
     FROM campaigns c JOIN campaign_counters cc ON cc.campaign_id = c.id
     WHERE c.id = :c
     """
-).bindparams(bindparam("day_date", type_=Date), bindparam("since", type_=BigInteger),
-             bindparam("day_start", type_=BigInteger))
+).bindparams(
+    bindparam("day_date", type_=Date),
+    bindparam("since", type_=BigInteger),
+    bindparam("day_start", type_=BigInteger),
+)
 _IGNORE: dict[tuple[str, str], Any] = {}
 _INSERT_DECISION = insert(widget_decisions)
 
@@ -169,9 +172,7 @@ class WidgetService:
         self.db = db
         self.config = config
         self.clock = clock
-        self.signer = ChallengeSigner(
-            derive_key(secret), config.challenge_ttl_ms, config.min_click_delay_ms
-        )
+        self.signer = ChallengeSigner(derive_key(secret), config.challenge_ttl_ms, config.min_click_delay_ms)
         self._salts: dict[str, bytes] = {}
         self._last_sweep_ms = 0
         self.writer: GroupWriter[ClickResult] = GroupWriter(db)
@@ -192,12 +193,10 @@ class WidgetService:
             return cached
         with self.db.write() as conn:
             _insert_ignore(conn, widget_salts, {"day": day, "salt": secrets.token_bytes(32)})
-            salt = bytes(conn.execute(
-                select(widget_salts.c.salt).where(widget_salts.c.day == day)
-            ).scalar_one())
-            yesterday = (datetime.strptime(day, "%Y-%m-%d") - timedelta(days=1)).strftime(
-                "%Y-%m-%d"
+            salt = bytes(
+                conn.execute(select(widget_salts.c.salt).where(widget_salts.c.day == day)).scalar_one()
             )
+            yesterday = (datetime.strptime(day, "%Y-%m-%d") - timedelta(days=1)).strftime("%Y-%m-%d")
             conn.execute(delete(widget_salts).where(widget_salts.c.day < yesterday))
         self._salts = {day: salt}
         return salt
@@ -279,12 +278,19 @@ class WidgetService:
 
     # -- state ---------------------------------------------------------------------------------
     def state(
-        self, *, campaign_id: str, publisher_id: str, visitor: str, origin: str | None,
+        self,
+        *,
+        campaign_id: str,
+        publisher_id: str,
+        visitor: str,
+        origin: str | None,
         referer: str | None,
     ) -> dict[str, Any]:
         if not valid_visitor(visitor):
-            raise Invalid("visitor: must be 64 lower-case hex characters (a SHA-256 commitment)",
-                          [FieldError("visitor", "not a hex SHA-256")])
+            raise Invalid(
+                "visitor: must be 64 lower-case hex characters (a SHA-256 commitment)",
+                [FieldError("visitor", "not a hex SHA-256")],
+            )
         now_ms = self.clock()
         day = utc_day(now_ms)
         salt = self.salt(day)
@@ -313,8 +319,11 @@ class WidgetService:
             "counted_today": counted >= self.config.limits.clicks_per_visitor_per_day,
             "challenge": {
                 "token": self.signer.issue(
-                    campaign_id=campaign_id, publisher_id=publisher_id, visitor=visitor,
-                    now_ms=now_ms, pow_bits=pow_bits,
+                    campaign_id=campaign_id,
+                    publisher_id=publisher_id,
+                    visitor=visitor,
+                    now_ms=now_ms,
+                    pow_bits=pow_bits,
                 ),
                 "ttl_ms": self.signer.ttl_ms,
                 "min_delay_ms": self.signer.min_delay_ms,
@@ -387,29 +396,43 @@ class WidgetService:
                 "net_key": net,
                 "pledge_id": result.pledge_id,
                 "units": result.units,
-            }
+            },
         )
         self._sweep(conn, now_ms)
         return result
 
-    def _check_challenge(
-        self, conn: Connection, req: ClickRequest, now_ms: int
-    ) -> ChallengeFailure | None:
+    def _check_challenge(self, conn: Connection, req: ClickRequest, now_ms: int) -> ChallengeFailure | None:
         try:
             claims = self.signer.verify(
-                req.challenge, campaign_id=req.campaign_id, publisher_id=req.publisher_id,
-                visitor=req.visitor, now_ms=now_ms, pow_nonce=req.pow_nonce,
+                req.challenge,
+                campaign_id=req.campaign_id,
+                publisher_id=req.publisher_id,
+                visitor=req.visitor,
+                now_ms=now_ms,
+                pow_nonce=req.pow_nonce,
             )
         except ChallengeError as exc:
             return exc.failure
-        fresh = _insert_ignore(conn, widget_nonces, {
-            "nonce": claims.nonce, "expires_ms": claims.issued_ms + self.signer.ttl_ms,
-        })
+        fresh = _insert_ignore(
+            conn,
+            widget_nonces,
+            {
+                "nonce": claims.nonce,
+                "expires_ms": claims.issued_ms + self.signer.ttl_ms,
+            },
+        )
         return None if fresh else ChallengeFailure.REPLAYED
 
     def _count(
-        self, tx: Tx, req: ClickRequest, verdict: Verdict, facts: ClickFacts,
-        day: str, vkey: str | None, now_ms: int, units_before: int,
+        self,
+        tx: Tx,
+        req: ClickRequest,
+        verdict: Verdict,
+        facts: ClickFacts,
+        day: str,
+        vkey: str | None,
+        now_ms: int,
+        units_before: int,
     ) -> ClickResult:
         conn = tx.conn
         if verdict.reason is not Reason.COUNTED:
@@ -421,23 +444,28 @@ class WidgetService:
         if not _insert_ignore(conn, widget_click_slots, slot_key):
             return ClickResult(Reason.DUPLICATE, "concurrent_click", units_before)
         engine = tx.engine_batch()
-        outcome: EventOutcome = apply_click(conn, ClickIn(
-            campaign_id=req.campaign_id,
-            visitor=vkey,
-            occurred_at=datetime.fromtimestamp(now_ms / 1000, UTC),
-            publisher_id=req.publisher_id,
-            dedupe_key=f"{vkey}:{day}:{slot}",
-        ), batch=engine)
+        outcome: EventOutcome = apply_click(
+            conn,
+            ClickIn(
+                campaign_id=req.campaign_id,
+                visitor=vkey,
+                occurred_at=datetime.fromtimestamp(now_ms / 1000, UTC),
+                publisher_id=req.publisher_id,
+                dedupe_key=f"{vkey}:{day}:{slot}",
+            ),
+            batch=engine,
+        )
         # The engine's counters are ahead of the table until the batch is flushed.
         live = engine.states.get(req.campaign_id)
         if live is not None:
             units_before = live.net_units - outcome.units
-        reason, detail = _ENGINE_OUTCOME.get(outcome.outcome, (Reason.CAMPAIGN_INACTIVE,
-                                                               outcome.outcome))
+        reason, detail = _ENGINE_OUTCOME.get(outcome.outcome, (Reason.CAMPAIGN_INACTIVE, outcome.outcome))
         if reason is not Reason.COUNTED:
-            conn.execute(delete(widget_click_slots).where(
-                *(getattr(widget_click_slots.c, k) == v for k, v in slot_key.items())
-            ))
+            conn.execute(
+                delete(widget_click_slots).where(
+                    *(getattr(widget_click_slots.c, k) == v for k, v in slot_key.items())
+                )
+            )
             return ClickResult(reason, detail, units_before)
         receipt = None
         if outcome.receipt is not None:
@@ -448,8 +476,12 @@ class WidgetService:
                 "url": f"{base}/receipts/{outcome.receipt.secret}",
             }
         return ClickResult(
-            Reason.COUNTED, detail, units_before + outcome.units, outcome.units,
-            outcome.pledge_id, receipt,
+            Reason.COUNTED,
+            detail,
+            units_before + outcome.units,
+            outcome.units,
+            outcome.pledge_id,
+            receipt,
         )
 
     def _sweep(self, conn: Connection, now_ms: int) -> None:
@@ -478,4 +510,3 @@ def _as_date(day: str) -> date:
 
 def _day_start_ms(day: str) -> int:
     return int(datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC).timestamp() * 1000)
-

@@ -20,9 +20,7 @@ def campaign_state(
 ) -> CampaignState:
     if campaign.status is CampaignStatus.paused:
         return CampaignState.PAUSED
-    if campaign.status is CampaignStatus.ended or (
-        campaign.ends_at is not None and now >= campaign.ends_at
-    ):
+    if campaign.status is CampaignStatus.ended or (campaign.ends_at is not None and now >= campaign.ends_at):
         return CampaignState.ENDED
     if campaign.status is not CampaignStatus.active or now < campaign.starts_at:
         return CampaignState.NOT_STARTED
@@ -53,9 +51,7 @@ def default_texts(campaign: Campaign) -> dict[str, Any]:
             "fr": f"Chaque clic finance {per_click} {labels['fr'].for_count(per_click)}",
             "en": f"Every click funds {per_click} {labels['en'].for_count(per_click)}",
         },
-        "counter": {
-            lang: {"one": labels[lang].singular, "other": labels[lang].plural} for lang in LANGS
-        },
+        "counter": {lang: {"one": labels[lang].singular, "other": labels[lang].plural} for lang in LANGS},
     }
 
 

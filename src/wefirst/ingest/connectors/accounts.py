@@ -52,8 +52,9 @@ class ConnectionInfo:
 
 
 def _info(row: Row[Any]) -> ConnectionInfo:
-    return ConnectionInfo(row.id, row.brand_id, Source(row.platform), row.account, row.name,
-                          bool(row.livemode), row.status)
+    return ConnectionInfo(
+        row.id, row.brand_id, Source(row.platform), row.account, row.name, bool(row.livemode), row.status
+    )
 
 
 def normalise_account(platform: Source, account: str) -> str:
@@ -67,11 +68,11 @@ def normalise_account(platform: Source, account: str) -> str:
         if not value.endswith("/"):
             value += "/"
         if not _SITE.match(value):
-            raise invalid("account", "the site URL WooCommerce sends in X-WC-Webhook-Source, "
-                                     "e.g. https://shop.example/")
+            raise invalid(
+                "account", "the site URL WooCommerce sends in X-WC-Webhook-Source, e.g. https://shop.example/"
+            )
     elif not _CODE.match(value):
-        raise invalid("account", "letters, digits, '_', '.' and '-' (a Stripe acct_… id or a "
-                                 "retailer code)")
+        raise invalid("account", "letters, digits, '_', '.' and '-' (a Stripe acct_… id or a retailer code)")
     return value
 
 
@@ -92,21 +93,31 @@ def create_connection(
     account = normalise_account(platform, account)
     if platform in WEBHOOK_PLATFORMS and not secret:
         raise invalid("secret", f"a {platform} connection needs its webhook signing secret")
-    taken = conn.execute(select(connector_connections.c.id).where(
-        connector_connections.c.platform == platform.value,
-        connector_connections.c.account == account,
-        connector_connections.c.livemode == livemode,
-    )).first()
+    taken = conn.execute(
+        select(connector_connections.c.id).where(
+            connector_connections.c.platform == platform.value,
+            connector_connections.c.account == account,
+            connector_connections.c.livemode == livemode,
+        )
+    ).first()
     if taken is not None:
         raise Conflict(f"{account} is already connected", [FieldError("account", "taken")])
     connection_id = new_id("con")
     now = utcnow()
-    conn.execute(insert(connector_connections).values(
-        id=connection_id, brand_id=brand_id, platform=platform.value, account=account,
-        name=name or account, livemode=livemode, status="active",
-        credentials=_seal_credentials(box, connection_id, platform, credentials),
-        created_at=now, updated_at=now,
-    ))
+    conn.execute(
+        insert(connector_connections).values(
+            id=connection_id,
+            brand_id=brand_id,
+            platform=platform.value,
+            account=account,
+            name=name or account,
+            livemode=livemode,
+            status="active",
+            credentials=_seal_credentials(box, connection_id, platform, credentials),
+            created_at=now,
+            updated_at=now,
+        )
+    )
     if secret:
         add_secret(conn, box, connection_id, secret)
     return get_connection(conn, connection_id)
@@ -143,8 +154,7 @@ def get_connection(conn: Connection, connection_id: str) -> ConnectionInfo:
 
 def credentials_blob(conn: Connection, connection_id: str) -> bytes | None:
     blob: bytes | None = conn.execute(
-        select(connector_connections.c.credentials)
-        .where(connector_connections.c.id == connection_id)
+        select(connector_connections.c.credentials).where(connector_connections.c.id == connection_id)
     ).scalar()
     return blob
 
@@ -161,15 +171,21 @@ def add_secret(conn: Connection, box: SecretBox, connection_id: str, secret: str
         raise invalid("secret", "1 to 500 characters, no surrounding spaces")
     active = _active_rows(conn, connection_id)
     if len(active) >= MAX_ACTIVE_SECRETS:
-        raise Conflict("two secrets are already active; retire the old one first",
-                       [FieldError("secret", "retire one of the active secrets first")])
+        raise Conflict(
+            "two secrets are already active; retire the old one first",
+            [FieldError("secret", "retire one of the active secrets first")],
+        )
     fp = box.fingerprint(secret)
     if any(r.fingerprint == fp for r in active):
         raise Conflict("this secret is already active", [FieldError("secret", "already active")])
-    result = conn.execute(insert(connector_secrets).values(
-        connection_id=connection_id, ciphertext=box.seal(secret, bound_to=connection_id),
-        fingerprint=fp, created_at=utcnow(),
-    ))
+    result = conn.execute(
+        insert(connector_secrets).values(
+            connection_id=connection_id,
+            ciphertext=box.seal(secret, bound_to=connection_id),
+            fingerprint=fp,
+            created_at=utcnow(),
+        )
+    )
     pk = result.inserted_primary_key
     assert pk is not None
     return int(pk[0])
@@ -181,84 +197,113 @@ def retire_secret(conn: Connection, connection_id: str, secret_id: int) -> None:
         raise NotFound(f"no active secret {secret_id} on {connection_id}")
     if len(active) == 1:
         raise Conflict("this is the only active secret; add the new one before retiring it")
-    conn.execute(update(connector_secrets).where(connector_secrets.c.seq == secret_id)
-                 .values(retired_at=utcnow()))
+    conn.execute(
+        update(connector_secrets).where(connector_secrets.c.seq == secret_id).values(retired_at=utcnow())
+    )
 
 
 def _active_rows(conn: Connection, connection_id: str) -> list[Row[Any]]:
-    return list(conn.execute(
-        select(connector_secrets)
-        .where(connector_secrets.c.connection_id == connection_id,
-               connector_secrets.c.retired_at.is_(None))
-        .order_by(connector_secrets.c.seq)
-    ))
+    return list(
+        conn.execute(
+            select(connector_secrets)
+            .where(
+                connector_secrets.c.connection_id == connection_id, connector_secrets.c.retired_at.is_(None)
+            )
+            .order_by(connector_secrets.c.seq)
+        )
+    )
 
 
 def active_secrets(conn: Connection, box: SecretBox, connection_id: str) -> list[tuple[int, str]]:
     """(secret id, plaintext) of the active secrets, oldest first."""
-    return [(r.seq, box.open(r.ciphertext, bound_to=connection_id))
-            for r in _active_rows(conn, connection_id)]
+    return [
+        (r.seq, box.open(r.ciphertext, bound_to=connection_id)) for r in _active_rows(conn, connection_id)
+    ]
 
 
 def mark_secret_matched(conn: Connection, secret_id: int, when: datetime) -> None:
-    conn.execute(update(connector_secrets).where(connector_secrets.c.seq == secret_id)
-                 .values(last_matched_at=when))
+    conn.execute(
+        update(connector_secrets).where(connector_secrets.c.seq == secret_id).values(last_matched_at=when)
+    )
 
 
-def set_mappings(
-    conn: Connection, connection: ConnectionInfo, rules: Sequence[MappingRule]
-) -> None:
+def set_mappings(conn: Connection, connection: ConnectionInfo, rules: Sequence[MappingRule]) -> None:
     """Replace the rules as a whole: order matters (first match wins), so a partial edit
     would be ambiguous."""
     for i, rule in enumerate(rules):
         if rule.campaign_id is None:
             continue
-        owner = conn.execute(select(campaigns.c.brand_id, campaigns.c.livemode)
-                             .where(campaigns.c.id == rule.campaign_id)).first()
+        owner = conn.execute(
+            select(campaigns.c.brand_id, campaigns.c.livemode).where(campaigns.c.id == rule.campaign_id)
+        ).first()
         if owner is None or owner.brand_id != connection.brand_id:
-            raise Invalid(f"rules[{i}].campaign_id: no such campaign for this brand",
-                          [FieldError(f"rules[{i}].campaign_id", "unknown campaign")])
+            raise Invalid(
+                f"rules[{i}].campaign_id: no such campaign for this brand",
+                [FieldError(f"rules[{i}].campaign_id", "unknown campaign")],
+            )
         if bool(owner.livemode) != connection.livemode:
-            raise Invalid(f"rules[{i}].campaign_id: live and test data never mix",
-                          [FieldError(f"rules[{i}].campaign_id", "other mode")])
-    conn.execute(connector_mappings.delete()
-                 .where(connector_mappings.c.connection_id == connection.id))
+            raise Invalid(
+                f"rules[{i}].campaign_id: live and test data never mix",
+                [FieldError(f"rules[{i}].campaign_id", "other mode")],
+            )
+    conn.execute(connector_mappings.delete().where(connector_mappings.c.connection_id == connection.id))
     for i, rule in enumerate(rules):
-        conn.execute(insert(connector_mappings).values(
-            connection_id=connection.id, position=i, kind=rule.kind.value, pattern=rule.pattern,
-            campaign_id=rule.campaign_id, sku=rule.sku,
-        ))
+        conn.execute(
+            insert(connector_mappings).values(
+                connection_id=connection.id,
+                position=i,
+                kind=rule.kind.value,
+                pattern=rule.pattern,
+                campaign_id=rule.campaign_id,
+                sku=rule.sku,
+            )
+        )
 
 
 def mapping_for(conn: Connection, connection_id: str) -> ProductMapping:
     rows = conn.execute(
-        select(connector_mappings).where(connector_mappings.c.connection_id == connection_id)
+        select(connector_mappings)
+        .where(connector_mappings.c.connection_id == connection_id)
         .order_by(connector_mappings.c.position)
     )
-    return ProductMapping.of([MappingRule(MappingKind(r.kind), r.pattern, r.campaign_id, r.sku)
-                              for r in rows])
+    return ProductMapping.of(
+        [MappingRule(MappingKind(r.kind), r.pattern, r.campaign_id, r.sku) for r in rows]
+    )
 
 
 def connection_json(conn: Connection, info: ConnectionInfo, base_url: str) -> dict[str, Any]:
     """Never includes a secret or credential, only fingerprints and dates."""
     secrets = conn.execute(
-        select(connector_secrets).where(connector_secrets.c.connection_id == info.id)
+        select(connector_secrets)
+        .where(connector_secrets.c.connection_id == info.id)
         .order_by(connector_secrets.c.seq)
     )
     blob = credentials_blob(conn, info.id)
     base = base_url.rstrip("/")
     body: dict[str, Any] = {
-        "object": "connection", "id": info.id, "brand_id": info.brand_id,
-        "platform": info.platform.value, "account": info.account, "name": info.name,
-        "livemode": info.livemode, "status": info.status,
-        "secrets": [{
-            "id": s.seq, "fingerprint": s.fingerprint, "created_at": rfc3339(s.created_at),
-            "last_matched_at": rfc3339(s.last_matched_at) if s.last_matched_at else None,
-            "active": s.retired_at is None,
-        } for s in secrets],
+        "object": "connection",
+        "id": info.id,
+        "brand_id": info.brand_id,
+        "platform": info.platform.value,
+        "account": info.account,
+        "name": info.name,
+        "livemode": info.livemode,
+        "status": info.status,
+        "secrets": [
+            {
+                "id": s.seq,
+                "fingerprint": s.fingerprint,
+                "created_at": rfc3339(s.created_at),
+                "last_matched_at": rfc3339(s.last_matched_at) if s.last_matched_at else None,
+                "active": s.retired_at is None,
+            }
+            for s in secrets
+        ],
         "has_credentials": blob is not None,
-        "mappings": [{"kind": r.kind.value, "pattern": r.pattern, "campaign_id": r.campaign_id,
-                      "sku": r.sku} for r in mapping_for(conn, info.id).rules],
+        "mappings": [
+            {"kind": r.kind.value, "pattern": r.pattern, "campaign_id": r.campaign_id, "sku": r.sku}
+            for r in mapping_for(conn, info.id).rules
+        ],
     }
     if info.platform in WEBHOOK_PLATFORMS:
         body["webhook_url"] = f"{base}/v1/connectors/{info.id}/{info.platform.value}"

@@ -57,39 +57,62 @@ def process(
     """Process queued webhook deliveries into pledges (the API also does it after each ack)."""
     with _database() as (settings, db):
         summary = processing.process_pending(
-            db, SecretBox.from_settings(settings), processing.remotes_from_settings(settings),
-            connection_id=connection, limit=limit)
+            db,
+            SecretBox.from_settings(settings),
+            processing.remotes_from_settings(settings),
+            connection_id=connection,
+            limit=limit,
+        )
     counts = ", ".join(f"{k}: {v}" for k, v in sorted(summary.counts.items())) or "nothing queued"
     out.print(f"processed {summary.total} deliveries ({counts})")
 
 
 @connectors_app.command("status")
 def status(
-    connection: Annotated[str | None, typer.Argument(help="A connection id; all by default.")]
-    = None,
+    connection: Annotated[str | None, typer.Argument(help="A connection id; all by default.")] = None,
 ) -> None:
     """Deliveries received, verified and rejected (by reason); units counted and reversed."""
     with _database() as (_, db), db.read() as conn:
-        infos = ([accounts.get_connection(conn, connection)] if connection
-                 else accounts.list_connections(conn, None))
+        infos = (
+            [accounts.get_connection(conn, connection)]
+            if connection
+            else accounts.list_connections(conn, None)
+        )
         figures = [reconcile.status(conn, info) for info in infos]
     if not figures:
         out.print("no connections yet (create one with POST /v1/connectors)")
         return
     table = Table(title="connectors")
-    for column in ("connection", "platform", "received", "verified", "dup", "rejected",
-                   "queued", "failed", "units counted", "reversed", "pledged", "unpledged"):
-        table.add_column(column, justify="left" if column in ("connection", "platform")
-                         else "right")
+    for column in (
+        "connection",
+        "platform",
+        "received",
+        "verified",
+        "dup",
+        "rejected",
+        "queued",
+        "failed",
+        "units counted",
+        "reversed",
+        "pledged",
+        "unpledged",
+    ):
+        table.add_column(column, justify="left" if column in ("connection", "platform") else "right")
     for info, f in zip(infos, figures, strict=True):
         d = f["deliveries"]
         rejected = ", ".join(f"{k} {v}" for k, v in d["rejected_by_reason"].items())
         table.add_row(
-            f"{info.id}\n{info.account}", info.platform.value, str(d["received"]),
-            str(d["verified"]), str(d["duplicates"]),
+            f"{info.id}\n{info.account}",
+            info.platform.value,
+            str(d["received"]),
+            str(d["verified"]),
+            str(d["duplicates"]),
             f"{d['rejected']}" + (f" ({rejected})" if rejected else ""),
-            str(d["by_status"].get("queued", 0)), str(d["by_status"].get("failed", 0)),
-            str(f["units"]["counted"]), str(f["units"]["reversed"]), str(f["pledged_units"]),
+            str(d["by_status"].get("queued", 0)),
+            str(d["by_status"].get("failed", 0)),
+            str(f["units"]["counted"]),
+            str(f["units"]["reversed"]),
+            str(f["pledged_units"]),
             str(f["reversed_units"]),
         )
     out.print(table)
@@ -97,8 +120,7 @@ def status(
 
 @connectors_app.command("reconcile")
 def reconcile_cmd(
-    day: Annotated[str | None, typer.Option(help="UTC day YYYY-MM-DD; default yesterday.")]
-    = None,
+    day: Annotated[str | None, typer.Option(help="UTC day YYYY-MM-DD; default yesterday.")] = None,
     connection: Annotated[str | None, typer.Option(help="Only this connection.")] = None,
 ) -> None:
     """The daily check: orders seen without pledges, pledges without orders, stuck
@@ -111,15 +133,19 @@ def reconcile_cmd(
         return
     flagged = 0
     with _database() as (_, db), db.write() as conn:
-        infos = ([accounts.get_connection(conn, connection)] if connection
-                 else accounts.list_connections(conn, None))
+        infos = (
+            [accounts.get_connection(conn, connection)]
+            if connection
+            else accounts.list_connections(conn, None)
+        )
         for info in infos:
             result = reconcile.reconcile_day(conn, info, when, now)
             mark = "[green]ok[/]" if result["ok"] else "[bold red]flagged[/]"
-            out.print(f"{info.id} {info.platform.value} {info.account} {when}: {mark} "
-                      f"({result['orders_seen']} orders seen)")
-            for name in ("orders_without_pledges", "pledges_without_orders",
-                         "unprocessed_deliveries"):
+            out.print(
+                f"{info.id} {info.platform.value} {info.account} {when}: {mark} "
+                f"({result['orders_seen']} orders seen)"
+            )
+            for name in ("orders_without_pledges", "pledges_without_orders", "unprocessed_deliveries"):
                 for item in result[name]:
                     out.print(f"  {name}: {item}")
             flagged += 0 if result["ok"] else 1
@@ -139,16 +165,21 @@ def _retailer_of(raw: bytes) -> str | None:
 
 @sales_app.command("import")
 def sales_import(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True,
-                                         help="The report CSV (spec section 7).")],
-    connection: Annotated[str | None, typer.Option(
-        help="The retailer connection (con_…); default: the one whose code is in the file.")]
-    = None,
-    skip_bad_rows: Annotated[bool, typer.Option(
-        "--skip-bad-rows", help="Import the good rows and write the bad ones to a file.")]
-    = False,
-    rejects: Annotated[Path | None, typer.Option(
-        help="Where --skip-bad-rows writes rejected rows; default FILE.rejects.csv.")] = None,
+    file: Annotated[
+        Path,
+        typer.Argument(exists=True, dir_okay=False, readable=True, help="The report CSV (spec section 7)."),
+    ],
+    connection: Annotated[
+        str | None,
+        typer.Option(help="The retailer connection (con_…); default: the one whose code is in the file."),
+    ] = None,
+    skip_bad_rows: Annotated[
+        bool, typer.Option("--skip-bad-rows", help="Import the good rows and write the bad ones to a file.")
+    ] = False,
+    rejects: Annotated[
+        Path | None,
+        typer.Option(help="Where --skip-bad-rows writes rejected rows; default FILE.rejects.csv."),
+    ] = None,
 ) -> None:
     """Validate the whole report, then count it: every bad row is listed with its line."""
     raw = file.read_bytes()
@@ -156,38 +187,55 @@ def sales_import(
         if connection is None:
             retailer = _retailer_of(raw)
             with db.read() as conn:
-                found = [i for i in accounts.list_connections(conn, None)
-                         if i.platform is Source.RETAIL and i.account == retailer]
+                found = [
+                    i
+                    for i in accounts.list_connections(conn, None)
+                    if i.platform is Source.RETAIL and i.account == retailer
+                ]
             if len(found) != 1:
-                _fail(f"no single retailer connection for {retailer!r} ({len(found)} found)",
-                      "pass --connection con_…")
+                _fail(
+                    f"no single retailer connection for {retailer!r} ({len(found)} found)",
+                    "pass --connection con_…",
+                )
             connection = found[0].id
-        with Progress(TextColumn("{task.description}"), BarColumn(),
-                      TextColumn("{task.completed}/{task.total} rows"), TimeElapsedColumn(),
-                      console=err, transient=False) as bar:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total} rows"),
+            TimeElapsedColumn(),
+            console=err,
+            transient=False,
+        ) as bar:
             task = bar.add_task(f"importing {file.name}", total=None)
 
             def progress(stage: str, done: int, total: int) -> None:
-                bar.update(task, description=f"{stage} {file.name}", completed=done,
-                           total=total or done)
+                bar.update(task, description=f"{stage} {file.name}", completed=done, total=total or done)
 
             try:
-                result = reports.import_report(db, connection_id=connection, raw=raw,
-                                               skip_bad_rows=skip_bad_rows, now=utcnow(),
-                                               progress=progress)
+                result = reports.import_report(
+                    db,
+                    connection_id=connection,
+                    raw=raw,
+                    skip_bad_rows=skip_bad_rows,
+                    now=utcnow(),
+                    progress=progress,
+                )
             except WefirstError as exc:
                 bar.stop()
                 _print_problem(exc)
                 raise typer.Exit(2) from None
     summary = result.summary
     if result.status == "unchanged":
-        out.print(f"report {summary['report_id']} was already imported with the same content: "
-                  "nothing changed")
+        out.print(
+            f"report {summary['report_id']} was already imported with the same content: nothing changed"
+        )
         return
-    out.print(f"imported report {summary['report_id']} ({summary['retailer']}): "
-              f"{summary['rows']} rows, {summary['units_sold']} units sold, "
-              f"{summary['units_returned']} returned; pledged {summary['pledged_units']} "
-              f"impact unit(s), reversed {summary['reversed_units']}")
+    out.print(
+        f"imported report {summary['report_id']} ({summary['retailer']}): "
+        f"{summary['rows']} rows, {summary['units_sold']} units sold, "
+        f"{summary['units_returned']} returned; pledged {summary['pledged_units']} "
+        f"impact unit(s), reversed {summary['reversed_units']}"
+    )
     for item in summary["unknown_products"]:
         out.print(f"  line {item['line']}: {item['reason']} (not imported)")
     if skip_bad_rows and result.report.errors:

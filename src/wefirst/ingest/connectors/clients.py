@@ -88,8 +88,9 @@ def fixture_line_items(responses: Mapping[str, str]) -> SDKLineItems:
 class HTTPWooRefunds:
     """`GET /wp-json/wc/v3/orders/<id>/refunds/<refund_id>` with a read-only consumer key."""
 
-    def __init__(self, site: str, consumer_key: str, consumer_secret: str,
-                 client: httpx.Client | None = None) -> None:
+    def __init__(
+        self, site: str, consumer_key: str, consumer_secret: str, client: httpx.Client | None = None
+    ) -> None:
         self.site = site.rstrip("/")
         self.auth = (consumer_key, consumer_secret)
         self.client = client or httpx.Client(timeout=10.0, follow_redirects=False)

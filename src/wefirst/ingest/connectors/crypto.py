@@ -40,8 +40,7 @@ class SecretBox:
             except binascii.Error as exc:
                 raise ValueError("WEFIRST_CONNECTORS_ENCRYPTION_KEY is not base64") from exc
             return cls(key)
-        hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                    info=b"wefirst connectors secrets v1")
+        hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"wefirst connectors secrets v1")
         return cls(hkdf.derive(settings.secret_key.encode("utf-8")))
 
     def seal(self, plaintext: str, *, bound_to: str) -> bytes:

@@ -21,10 +21,17 @@ import stripe
 from wefirst.ingest.connectors.signatures import b64_hmac_sha256
 
 _RENAMES = (
-    ("P&G Purifier", "Clairo Purifier"), ("P&G", "Clairo"), ("PG-PURIFIER", "CLAIRO-PURIFIER"),
-    ("pg-purifier", "clairo-purifier"), ("pg-brandstore-demo", "doudou-demo"),
-    ("pg-demo", "doudou"), ("PAMPERS", "DOUDOU"), ("Pampers", "Doudou"), ("pampers", "doudou"),
-    ("ARIEL", "LESSIVE"), ("Ariel", "Lessive"),
+    ("P&G Purifier", "Clairo Purifier"),
+    ("P&G", "Clairo"),
+    ("PG-PURIFIER", "CLAIRO-PURIFIER"),
+    ("pg-purifier", "clairo-purifier"),
+    ("pg-brandstore-demo", "doudou-demo"),
+    ("pg-demo", "doudou"),
+    ("PAMPERS", "DOUDOU"),
+    ("Pampers", "Doudou"),
+    ("pampers", "doudou"),
+    ("ARIEL", "LESSIVE"),
+    ("Ariel", "Lessive"),
 )
 SHOP = "doudou-demo.myshopify.com"
 WOO_SITE = "https://boutique.doudou.example/"
@@ -53,8 +60,7 @@ def _ok(r: httpx.Response, *expected: int) -> dict[str, Any]:
 
 def _iso(dt: datetime, offset_hours: int = 0) -> str:
     local = dt.astimezone(UTC) + timedelta(hours=offset_hours)
-    return local.strftime("%Y-%m-%dT%H:%M:%S") + (f"+{offset_hours:02d}:00" if offset_hours
-                                                  else "")
+    return local.strftime("%Y-%m-%dT%H:%M:%S") + (f"+{offset_hours:02d}:00" if offset_hours else "")
 
 
 def _php_json(doc: Any) -> bytes:
@@ -73,8 +79,10 @@ def _shopify(now: datetime) -> dict[str, bytes]:
     for key in ("created_at", "processed_at"):
         refund[key] = _iso(now - timedelta(days=2), 1)
     compact = {"separators": (",", ":"), "ensure_ascii": False}
-    return {name: json.dumps(doc, **compact).encode()  # type: ignore[arg-type]
-            for name, doc in (("order", order), ("test", test), ("refund", refund))}
+    return {
+        name: json.dumps(doc, **compact).encode()  # type: ignore[arg-type]
+        for name, doc in (("order", order), ("test", test), ("refund", refund))
+    }
 
 
 def _woo(now: datetime) -> dict[str, bytes]:
@@ -98,8 +106,10 @@ def _stripe(now: datetime) -> dict[str, bytes]:
     session["data"]["object"]["expires_at"] = sold + 86_400
     refund["created"] = int((now - timedelta(days=1)).timestamp())
     refund["data"]["object"]["created"] = sold
-    return {"session": json.dumps(session, indent=2).encode(),
-            "refund": json.dumps(refund, indent=2).encode()}
+    return {
+        "session": json.dumps(session, indent=2).encode(),
+        "refund": json.dumps(refund, indent=2).encode(),
+    }
 
 
 def _report(now: datetime) -> bytes:
@@ -131,58 +141,96 @@ def replay_fixtures(
     auth = {"Authorization": f"Bearer {brand_key}"}
     keys = {p: f"demo-{p}-" + secrets.token_urlsafe(18) for p in ("shopify", "woocommerce")}
     keys["stripe"] = "whsec_" + secrets.token_urlsafe(24)
-    specs = {"shopify": SHOP, "woocommerce": WOO_SITE, "stripe": STRIPE_ACCOUNT,
-             "retail": RETAILER}
+    specs = {"shopify": SHOP, "woocommerce": WOO_SITE, "stripe": STRIPE_ACCOUNT, "retail": RETAILER}
     ids: dict[str, str] = {}
     for platform, account in specs.items():
-        body: dict[str, Any] = {"platform": platform, "account": account,
-                                "name": f"Doudou demo {platform}"}
+        body: dict[str, Any] = {"platform": platform, "account": account, "name": f"Doudou demo {platform}"}
         if platform in keys:
             body["secret"] = keys[platform]
         ids[platform] = _ok(http.post("/v1/connectors", json=body, headers=auth), 201)["id"]
-    _ok(http.put(f"/v1/connectors/{ids['retail']}/mappings", headers=auth, json={"rules": [
-        {"kind": "sku", "pattern": "DOUDOU-*", "campaign_id": campaign_id}]}))
+    _ok(
+        http.put(
+            f"/v1/connectors/{ids['retail']}/mappings",
+            headers=auth,
+            json={"rules": [{"kind": "sku", "pattern": "DOUDOU-*", "campaign_id": campaign_id}]},
+        )
+    )
 
     def shopify(body: bytes, topic: str, event: str) -> None:
-        _ok(http.post(f"/v1/connectors/{ids['shopify']}/shopify", content=body, headers={
-            "Content-Type": "application/json", "X-Shopify-Topic": topic,
-            "X-Shopify-Shop-Domain": SHOP, "X-Shopify-API-Version": "2026-01",
-            "X-Shopify-Event-Id": event, "X-Shopify-Webhook-Id": secrets.token_hex(8),
-            "X-Shopify-Hmac-Sha256": b64_hmac_sha256(keys["shopify"], body)}))
+        _ok(
+            http.post(
+                f"/v1/connectors/{ids['shopify']}/shopify",
+                content=body,
+                headers={
+                    "Content-Type": "application/json",
+                    "X-Shopify-Topic": topic,
+                    "X-Shopify-Shop-Domain": SHOP,
+                    "X-Shopify-API-Version": "2026-01",
+                    "X-Shopify-Event-Id": event,
+                    "X-Shopify-Webhook-Id": secrets.token_hex(8),
+                    "X-Shopify-Hmac-Sha256": b64_hmac_sha256(keys["shopify"], body),
+                },
+            )
+        )
 
     def woo(body: bytes, topic: str) -> None:
-        _ok(http.post(f"/v1/connectors/{ids['woocommerce']}/woocommerce", content=body, headers={
-            "Content-Type": "application/json", "X-WC-Webhook-Source": WOO_SITE,
-            "X-WC-Webhook-Topic": topic, "X-WC-Webhook-Resource": "order",
-            "X-WC-Webhook-Event": topic.split(".")[1], "X-WC-Webhook-ID": "12",
-            "X-WC-Webhook-Delivery-ID": secrets.token_hex(16),
-            "X-WC-Webhook-Signature": b64_hmac_sha256(keys["woocommerce"], body)}))
+        _ok(
+            http.post(
+                f"/v1/connectors/{ids['woocommerce']}/woocommerce",
+                content=body,
+                headers={
+                    "Content-Type": "application/json",
+                    "X-WC-Webhook-Source": WOO_SITE,
+                    "X-WC-Webhook-Topic": topic,
+                    "X-WC-Webhook-Resource": "order",
+                    "X-WC-Webhook-Event": topic.split(".")[1],
+                    "X-WC-Webhook-ID": "12",
+                    "X-WC-Webhook-Delivery-ID": secrets.token_hex(16),
+                    "X-WC-Webhook-Signature": b64_hmac_sha256(keys["woocommerce"], body),
+                },
+            )
+        )
 
     def stripe_event(body: bytes) -> None:
         header = stripe.WebhookSignature.generate_signature_header(body.decode(), keys["stripe"])
-        _ok(http.post(f"/v1/connectors/{ids['stripe']}/stripe", content=body, headers={
-            "Content-Type": "application/json; charset=utf-8", "Stripe-Signature": header}))
+        _ok(
+            http.post(
+                f"/v1/connectors/{ids['stripe']}/stripe",
+                content=body,
+                headers={"Content-Type": "application/json; charset=utf-8", "Stripe-Signature": header},
+            )
+        )
 
     s = _shopify(now)
     shopify(s["order"], "orders/create", "demo-evt-order")
     shopify(s["order"], "orders/create", "demo-evt-order")  # a redelivery: dropped
     shopify(s["test"], "orders/create", "demo-evt-test")  # a test order: never pledges
     shopify(s["refund"], "refunds/create", "demo-evt-refund")
-    _ok(http.post(f"/v1/connectors/{ids['woocommerce']}/woocommerce", content=b"webhook_id=12",
-                  headers={"Content-Type": "application/x-www-form-urlencoded"}))
+    _ok(
+        http.post(
+            f"/v1/connectors/{ids['woocommerce']}/woocommerce",
+            content=b"webhook_id=12",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+    )
     w = _woo(now)
     woo(w["created"], "order.created")
     woo(w["updated"], "order.updated")
     st = _stripe(now)
     stripe_event(st["session"])
     stripe_event(st["refund"])
-    report = _ok(http.post(f"/v1/connectors/{ids['retail']}/sales-reports", content=_report(now),
-                           headers={**auth, "Content-Type": "text/csv"}), 201)
+    report = _ok(
+        http.post(
+            f"/v1/connectors/{ids['retail']}/sales-reports",
+            content=_report(now),
+            headers={**auth, "Content-Type": "text/csv"},
+        ),
+        201,
+    )
     statuses: dict[str, Any] = {}
     for platform, connection_id in ids.items():
         _ok(http.post(f"/v1/connectors/{connection_id}/process", headers=auth))
-        statuses[platform] = _ok(http.get(f"/v1/connectors/{connection_id}/status",
-                                          headers=auth))
+        statuses[platform] = _ok(http.get(f"/v1/connectors/{connection_id}/status", headers=auth))
     return {"connections": ids, "status": statuses, "sales_report": report}
 
 
@@ -192,8 +240,6 @@ def demo_step(ctx: Any) -> None:
     Turns on the bundled call-back recordings on the running app's settings object (the demo
     has no network), then replays into the vaccine campaign of the diaper brand."""
     ctx.settings.connectors_fake_remote = True
-    result = replay_fixtures(ctx.base_url, brand_key=ctx.keys["brand1"],
-                             campaign_id=ctx.ids["vaccine"])
+    result = replay_fixtures(ctx.base_url, brand_key=ctx.keys["brand1"], campaign_id=ctx.ids["vaccine"])
     ctx.ids.update({f"connection_{p}": cid for p, cid in result["connections"].items()})
-    ctx.urls["Shopify receiver"] = (
-        f"{ctx.base_url}/v1/connectors/{result['connections']['shopify']}/shopify")
+    ctx.urls["Shopify receiver"] = f"{ctx.base_url}/v1/connectors/{result['connections']['shopify']}/shopify"

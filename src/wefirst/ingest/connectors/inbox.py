@@ -82,9 +82,14 @@ def _load_entry(db: Database, box: SecretBox, connection_id: str, now: float) ->
     with db.read() as conn:
         info = accounts.get_connection(conn, connection_id)
         secrets = accounts.active_secrets(conn, box, connection_id)
-        touched = {r.seq: r.last_matched_at for r in conn.execute(
-            select(connector_secrets.c.seq, connector_secrets.c.last_matched_at)
-            .where(connector_secrets.c.connection_id == connection_id))}
+        touched = {
+            r.seq: r.last_matched_at
+            for r in conn.execute(
+                select(connector_secrets.c.seq, connector_secrets.c.last_matched_at).where(
+                    connector_secrets.c.connection_id == connection_id
+                )
+            )
+        }
     return _Entry(info, secrets, touched, now)
 
 
@@ -99,21 +104,21 @@ def lower(headers: Mapping[str, str]) -> dict[str, str]:
     return {k.lower(): v for k, v in headers.items()}
 
 
-def bump(conn: Connection, connection_id: str, names: Sequence[str], now: datetime,
-         by: int = 1) -> None:
+def bump(conn: Connection, connection_id: str, names: Sequence[str], now: datetime, by: int = 1) -> None:
     """Per-connection counters for the reconciliation view, as one upsert each."""
     dialect = conn.dialect.name
     for name in names:
-        values: dict[str, Any] = {"connection_id": connection_id, "name": name, "count": by,
-                                  "last_at": now}
+        values: dict[str, Any] = {"connection_id": connection_id, "name": name, "count": by, "last_at": now}
         if dialect == "postgresql":
             stmt: Any = pg_insert(connector_counters).values(**values)
         else:
             stmt = sqlite_insert(connector_counters).values(**values)
-        conn.execute(stmt.on_conflict_do_update(
-            index_elements=["connection_id", "name"],
-            set_={"count": connector_counters.c.count + by, "last_at": now},
-        ))
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["connection_id", "name"],
+                set_={"count": connector_counters.c.count + by, "last_at": now},
+            )
+        )
 
 
 def is_woo_ping(headers: Headers, body: bytes) -> bool:
@@ -125,7 +130,11 @@ def is_woo_ping(headers: Headers, body: bytes) -> bool:
 
 
 def parse_delivery(
-    platform: Source, account: str, headers: Headers, body: bytes, raw_ref: str,
+    platform: Source,
+    account: str,
+    headers: Headers,
+    body: bytes,
+    raw_ref: str,
     received_at: datetime,
 ) -> ParsedDelivery:
     """Header checks plus the pure parser: shared by the receiver (to answer 400 at once)
@@ -136,8 +145,7 @@ def parse_delivery(
             raise MalformedPayload("X-Shopify-Topic", "header is missing")
         shop = (headers.get("x-shopify-shop-domain") or "").lower()
         if shop != account:
-            raise AccountMismatch(f"delivery for shop {shop or '(none)'!r}, "
-                                  f"this connection is {account!r}")
+            raise AccountMismatch(f"delivery for shop {shop or '(none)'!r}, this connection is {account!r}")
         test = (headers.get("x-shopify-test") or "").lower() == "true"
         return shopify.parse(body, topic=topic, shop=shop, raw_ref=raw_ref, test_header=test)
     if platform is Source.WOOCOMMERCE:
@@ -146,10 +154,10 @@ def parse_delivery(
             raise MalformedPayload("X-WC-Webhook-Topic", "header is missing")
         source = headers.get("x-wc-webhook-source") or ""
         if source != account:
-            raise AccountMismatch(f"delivery from site {source or '(none)'!r}, "
-                                  f"this connection is {account!r}")
-        return woocommerce.parse(body, topic=topic, source=source, raw_ref=raw_ref,
-                                 received_at=received_at)
+            raise AccountMismatch(
+                f"delivery from site {source or '(none)'!r}, this connection is {account!r}"
+            )
+        return woocommerce.parse(body, topic=topic, source=source, raw_ref=raw_ref, received_at=received_at)
     if platform is Source.STRIPE:
         return stripe_events.parse(body, account=account, raw_ref=raw_ref)
     raise NotFound(f"{platform} has no webhook receiver")
@@ -182,8 +190,9 @@ def receive(
     writer: InboxWriter | None = None,
 ) -> Received:
     headers = lower(headers)
-    entry = (cache.get(db, box, connection_id) if cache is not None
-             else _load_entry(db, box, connection_id, 0.0))
+    entry = (
+        cache.get(db, box, connection_id) if cache is not None else _load_entry(db, box, connection_id, 0.0)
+    )
     info, secrets, touched = entry.info, entry.secrets, entry.touched
     if info.platform is not platform or info.status != "active":
         raise NotFound(f"connection {connection_id} has no active {platform} receiver")
@@ -192,19 +201,18 @@ def receive(
     plain = [s for _, s in secrets]
     try:
         if platform is Source.STRIPE:
-            matched = verify_stripe(body, headers.get("stripe-signature"), plain,
-                                    tolerance=stripe_tolerance, now=now.timestamp())
+            matched = verify_stripe(
+                body, headers.get("stripe-signature"), plain, tolerance=stripe_tolerance, now=now.timestamp()
+            )
         else:
-            name = ("x-shopify-hmac-sha256" if platform is Source.SHOPIFY
-                    else "x-wc-webhook-signature")
+            name = "x-shopify-hmac-sha256" if platform is Source.SHOPIFY else "x-wc-webhook-signature"
             matched = verify_base64_hmac(body, headers.get(name), plain)
         parsed = parse_delivery(platform, info.account, headers, body, "pending", now)
     except SignatureRejected as exc:
         _count(db, writer, connection_id, ["received", f"rejected:{exc.reason}"], now)
         raise
     except (MalformedPayload, AccountMismatch) as exc:
-        _count(db, writer, connection_id, ["received", "verified", f"rejected:{exc.reason}"],
-               now)
+        _count(db, writer, connection_id, ["received", "verified", f"rejected:{exc.reason}"], now)
         raise
     except WefirstError:
         raise
@@ -253,10 +261,12 @@ def store_many(conn: Connection, items: Sequence[Pending]) -> None:
             wanted.setdefault(item.connection_id, set()).add(item.key)
     existing: dict[tuple[str, str], str] = {}
     for connection_id, keys in wanted.items():
-        for row in conn.execute(select(connector_deliveries.c.delivery_key,
-                                       connector_deliveries.c.id).where(
+        for row in conn.execute(
+            select(connector_deliveries.c.delivery_key, connector_deliveries.c.id).where(
                 connector_deliveries.c.connection_id == connection_id,
-                connector_deliveries.c.delivery_key.in_(sorted(keys)))):
+                connector_deliveries.c.delivery_key.in_(sorted(keys)),
+            )
+        ):
             existing[(connection_id, row.delivery_key)] = row.id
     rows: list[dict[str, Any]] = []
     counts: dict[tuple[str, str], int] = {}
@@ -271,11 +281,19 @@ def store_many(conn: Connection, items: Sequence[Pending]) -> None:
             else:
                 delivery_id = new_id("dlv")
                 existing[(item.connection_id, item.key)] = delivery_id
-                rows.append({
-                    "id": delivery_id, "connection_id": item.connection_id,
-                    "topic": item.topic, "delivery_key": item.key, "headers": item.headers,
-                    "body": item.body, "received_at": item.now, "status": "queued",
-                    "attempts": 0})
+                rows.append(
+                    {
+                        "id": delivery_id,
+                        "connection_id": item.connection_id,
+                        "topic": item.topic,
+                        "delivery_key": item.key,
+                        "headers": item.headers,
+                        "body": item.body,
+                        "received_at": item.now,
+                        "status": "queued",
+                        "attempts": 0,
+                    }
+                )
                 item.result = Received("queued", delivery_id, item.topic)
             if item.touch_secret is not None:
                 accounts.mark_secret_matched(conn, item.touch_secret, item.now)
@@ -298,9 +316,12 @@ def _submit(db: Database, writer: InboxWriter | None, item: Pending) -> Received
         # Only a concurrent copy of the same delivery winning the insert is a duplicate;
         # anything else must fail the request, never be acknowledged as stored.
         with db.read() as conn:
-            found = conn.execute(select(connector_deliveries.c.id).where(
-                connector_deliveries.c.connection_id == item.connection_id,
-                connector_deliveries.c.delivery_key == item.key)).first()
+            found = conn.execute(
+                select(connector_deliveries.c.id).where(
+                    connector_deliveries.c.connection_id == item.connection_id,
+                    connector_deliveries.c.delivery_key == item.key,
+                )
+            ).first()
         if item.body is None or found is None:
             raise
         with db.write() as conn:
@@ -341,8 +362,7 @@ class InboxWriter:
     def _ensure_started(self) -> None:
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="connector-inbox",
-                                                daemon=True)
+                self._thread = threading.Thread(target=self._run, name="connector-inbox", daemon=True)
                 self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -388,6 +408,7 @@ class InboxWriter:
                 item.done.set()
 
 
-def _count(db: Database, writer: InboxWriter | None, connection_id: str, names: Sequence[str],
-           now: datetime) -> None:
+def _count(
+    db: Database, writer: InboxWriter | None, connection_id: str, names: Sequence[str], now: datetime
+) -> None:
     _submit(db, writer, Pending(connection_id=connection_id, now=now, counters=list(names)))

@@ -61,8 +61,9 @@ def live_remotes(info: ConnectionInfo, credentials: Mapping[str, str]) -> Remote
     if info.platform is Source.STRIPE and credentials.get("api_key"):
         out.stripe = SDKLineItems(stripe.StripeClient(credentials["api_key"]))
     if info.platform is Source.WOOCOMMERCE and credentials.get("consumer_key"):
-        out.woo = HTTPWooRefunds(info.account, credentials["consumer_key"],
-                                 credentials.get("consumer_secret", ""))
+        out.woo = HTTPWooRefunds(
+            info.account, credentials["consumer_key"], credentials.get("consumer_secret", "")
+        )
     return out
 
 
@@ -120,14 +121,12 @@ def process_pending(
         ids = [r.id for r in conn.execute(query.order_by(connector_deliveries.c.seq).limit(limit))]
     summary = ProcessSummary()
     for i in range(0, len(ids), max(1, group)):
-        for status in _process_group(db, box, remotes, ids[i:i + max(1, group)]):
+        for status in _process_group(db, box, remotes, ids[i : i + max(1, group)]):
             summary.add(status)
     return summary
 
 
-def process_delivery(
-    db: Database, box: SecretBox, remotes: RemotesFactory, delivery_id: str
-) -> str:
+def process_delivery(db: Database, box: SecretBox, remotes: RemotesFactory, delivery_id: str) -> str:
     """Returns the delivery's new status: processed, ignored, queued (retry later), failed,
     or skipped (someone else got there first)."""
     return _process_group(db, box, remotes, [delivery_id])[0]
@@ -163,31 +162,40 @@ class _Plan:
 def _load_many(db: Database, box: SecretBox, ids: list[str]) -> dict[str, _Loaded]:
     out: dict[str, _Loaded] = {}
     with db.read() as conn:
-        rows = conn.execute(select(connector_deliveries).where(
-            connector_deliveries.c.id.in_(ids), connector_deliveries.c.status == "queued")).all()
+        rows = conn.execute(
+            select(connector_deliveries).where(
+                connector_deliveries.c.id.in_(ids), connector_deliveries.c.status == "queued"
+            )
+        ).all()
         per_connection: dict[str, tuple[ConnectionInfo, ProductMapping, dict[str, str]]] = {}
         for row in rows:
             if row.connection_id not in per_connection:
                 info = accounts.get_connection(conn, row.connection_id)
                 per_connection[row.connection_id] = (
-                    info, accounts.mapping_for(conn, info.id),
-                    accounts.open_credentials(box, info.id,
-                                              accounts.credentials_blob(conn, info.id)))
+                    info,
+                    accounts.mapping_for(conn, info.id),
+                    accounts.open_credentials(box, info.id, accounts.credentials_blob(conn, info.id)),
+                )
             info, mapping, credentials = per_connection[row.connection_id]
-            out[row.id] = _Loaded(info=info, mapping=mapping, credentials=credentials,
-                                  headers=dict(row.headers), body=bytes(row.body),
-                                  received_at=as_utc(row.received_at))
+            out[row.id] = _Loaded(
+                info=info,
+                mapping=mapping,
+                credentials=credentials,
+                headers=dict(row.headers),
+                body=bytes(row.body),
+                received_at=as_utc(row.received_at),
+            )
     return out
 
 
-def _plan(db: Database, remotes: RemotesFactory, delivery_id: str,
-          loaded: _Loaded | None) -> _Plan:
+def _plan(db: Database, remotes: RemotesFactory, delivery_id: str, loaded: _Loaded | None) -> _Plan:
     if loaded is None:
         return _Plan(delivery_id, "skipped")
     info = loaded.info
     try:
-        parsed = parse_delivery(info.platform, info.account, loaded.headers, loaded.body,
-                                delivery_id, loaded.received_at)
+        parsed = parse_delivery(
+            info.platform, info.account, loaded.headers, loaded.body, delivery_id, loaded.received_at
+        )
     except (MalformedPayload, AccountMismatch) as exc:
         return _Plan(delivery_id, "failed", exc.detail)
     if parsed.is_test:
@@ -195,18 +203,26 @@ def _plan(db: Database, remotes: RemotesFactory, delivery_id: str,
     try:
         sales, reversals, fetched = _call_back(db, info, loaded, parsed, remotes, delivery_id)
     except PartialCallBackError as exc:
-        return _Plan(delivery_id, "apply", loaded=loaded, parsed=parsed, sales=exc.sales,
-                     reversals=exc.reversals, fetched=exc.fetched, retry_note=str(exc))
+        return _Plan(
+            delivery_id,
+            "apply",
+            loaded=loaded,
+            parsed=parsed,
+            sales=exc.sales,
+            reversals=exc.reversals,
+            fetched=exc.fetched,
+            retry_note=str(exc),
+        )
     except RemoteUnavailableError as exc:
         return _Plan(delivery_id, "retry", str(exc))
     except MalformedPayload as exc:
         return _Plan(delivery_id, "failed", f"platform answer: {exc.detail}")
-    return _Plan(delivery_id, "apply", loaded=loaded, parsed=parsed, sales=sales,
-                 reversals=reversals, fetched=fetched)
+    return _Plan(
+        delivery_id, "apply", loaded=loaded, parsed=parsed, sales=sales, reversals=reversals, fetched=fetched
+    )
 
 
-def _process_group(db: Database, box: SecretBox, remotes: RemotesFactory,
-                   ids: list[str]) -> list[str]:
+def _process_group(db: Database, box: SecretBox, remotes: RemotesFactory, ids: list[str]) -> list[str]:
     loaded = _load_many(db, box, ids)
     plans = [_plan(db, remotes, i, loaded.get(i)) for i in ids]
     if all(p.action == "skipped" for p in plans):
@@ -233,11 +249,15 @@ class _Unit:
 def _commit_plan(conn: Connection, plan: _Plan, now: datetime, unit: _Unit) -> str:
     if plan.action == "skipped":
         return "skipped"
-    row = conn.execute(update(connector_deliveries).where(
-        connector_deliveries.c.id == plan.delivery_id,
-        connector_deliveries.c.status == "queued",
-    ).values(attempts=connector_deliveries.c.attempts + 1)
-        .returning(connector_deliveries.c.attempts)).first()
+    row = conn.execute(
+        update(connector_deliveries)
+        .where(
+            connector_deliveries.c.id == plan.delivery_id,
+            connector_deliveries.c.status == "queued",
+        )
+        .values(attempts=connector_deliveries.c.attempts + 1)
+        .returning(connector_deliveries.c.attempts)
+    ).first()
     if row is None:
         return "skipped"  # another worker processed it meanwhile
     if plan.action in ("failed", "ignored"):
@@ -249,55 +269,73 @@ def _commit_plan(conn: Connection, plan: _Plan, now: datetime, unit: _Unit) -> s
     info, parsed = plan.loaded.info, plan.parsed
     savepoint = conn.begin_nested()
     try:
-        report = apply_parsed(conn, info, plan.loaded.mapping, parsed, plan.sales,
-                              plan.reversals, delivery_id=plan.delivery_id, now=now,
-                              batch=unit.batch)
+        report = apply_parsed(
+            conn,
+            info,
+            plan.loaded.mapping,
+            parsed,
+            plan.sales,
+            plan.reversals,
+            delivery_id=plan.delivery_id,
+            now=now,
+            batch=unit.batch,
+        )
         for ref in plan.fetched:
-            conn.execute(insert(connector_fetched).values(
-                connection_id=info.id, ref=ref, fetched_at=now))
+            conn.execute(insert(connector_fetched).values(connection_id=info.id, ref=ref, fetched_at=now))
         unit.batch.flush()
         savepoint.commit()
     except Exception as exc:  # keep the worker alive; the delivery stays queued
         savepoint.rollback()
         unit.reset()
         log.exception("connector delivery %s failed", plan.delivery_id)
-        return _retry_in(conn, plan.delivery_id, int(row.attempts),
-                         f"{type(exc).__name__}: {exc}", now)
+        return _retry_in(conn, plan.delivery_id, int(row.attempts), f"{type(exc).__name__}: {exc}", now)
     if plan.retry_note is not None:
-        return _retry_in(conn, plan.delivery_id, int(row.attempts),
-                         f"applied in part ({_note(report)}); waiting: {plan.retry_note}", now)
-    touched = report.new_lines or report.new_reversals or parsed.cancellation \
-        or parsed.amount_refunds
+        return _retry_in(
+            conn,
+            plan.delivery_id,
+            int(row.attempts),
+            f"applied in part ({_note(report)}); waiting: {plan.retry_note}",
+            now,
+        )
+    touched = report.new_lines or report.new_reversals or parsed.cancellation or parsed.amount_refunds
     status = "processed" if touched or not parsed.ignored else "ignored"
     note = (parsed.ignored or "") if status == "ignored" else _note(report)
     return _set(conn, plan.delivery_id, status, note, now)
 
 
 def _set(conn: Connection, delivery_id: str, status: str, note: str, now: datetime) -> str:
-    conn.execute(update(connector_deliveries).where(connector_deliveries.c.id == delivery_id)
-                 .values(status=status, note=note[:2000], processed_at=now))
+    conn.execute(
+        update(connector_deliveries)
+        .where(connector_deliveries.c.id == delivery_id)
+        .values(status=status, note=note[:2000], processed_at=now)
+    )
     return status
 
 
-def _retry_in(conn: Connection, delivery_id: str, attempts: int, note: str,
-              now: datetime) -> str:
+def _retry_in(conn: Connection, delivery_id: str, attempts: int, note: str, now: datetime) -> str:
     if attempts >= MAX_ATTEMPTS:
-        return _set(conn, delivery_id, "failed", f"gave up after {attempts} attempts: {note}",
-                    now)
-    conn.execute(update(connector_deliveries).where(connector_deliveries.c.id == delivery_id)
-                 .values(note=note[:2000]))
+        return _set(conn, delivery_id, "failed", f"gave up after {attempts} attempts: {note}", now)
+    conn.execute(
+        update(connector_deliveries).where(connector_deliveries.c.id == delivery_id).values(note=note[:2000])
+    )
     return "queued"
 
 
 def _note(report: state.ApplyReport) -> str:
-    return (f"{report.new_lines} new line(s), {report.duplicate_lines} already seen, "
-            f"{report.new_reversals} reversal(s); pledged {report.pledged_units} unit(s), "
-            f"reversed {report.reversed_units}")
+    return (
+        f"{report.new_lines} new line(s), {report.duplicate_lines} already seen, "
+        f"{report.new_reversals} reversal(s); pledged {report.pledged_units} unit(s), "
+        f"reversed {report.reversed_units}"
+    )
 
 
 def _call_back(
-    db: Database, info: ConnectionInfo, loaded: _Loaded, parsed: ParsedDelivery,
-    remotes: RemotesFactory, delivery_id: str,
+    db: Database,
+    info: ConnectionInfo,
+    loaded: _Loaded,
+    parsed: ParsedDelivery,
+    remotes: RemotesFactory,
+    delivery_id: str,
 ) -> tuple[list[NormalisedLine], list[NormalisedLine], list[str]]:
     sales = list(parsed.sales)
     reversals = list(parsed.reversals)
@@ -305,41 +343,63 @@ def _call_back(
     if parsed.checkout is not None:
         prefix = stripe_events.sale_key(info.account, parsed.checkout.session_id, "")
         with db.read() as conn:
-            known = conn.execute(select(connector_lines.c.seq).where(
-                connector_lines.c.connection_id == info.id,
-                connector_lines.c.line_key.startswith(prefix, autoescape=True))).first()
+            known = conn.execute(
+                select(connector_lines.c.seq).where(
+                    connector_lines.c.connection_id == info.id,
+                    connector_lines.c.line_key.startswith(prefix, autoescape=True),
+                )
+            ).first()
         if known is None:
             client = remotes(info, loaded.credentials).stripe
             if client is None:
-                raise RemoteUnavailableError("no Stripe API key on this connection: add one "
-                                             "so Checkout line items can be read")
+                raise RemoteUnavailableError(
+                    "no Stripe API key on this connection: add one so Checkout line items can be read"
+                )
             items = client.list_line_items(parsed.checkout.session_id)
-            sales = list(stripe_events.checkout_lines(
-                parsed.checkout, items, account=info.account, is_test=parsed.is_test,
-                raw_ref=delivery_id))
+            sales = list(
+                stripe_events.checkout_lines(
+                    parsed.checkout, items, account=info.account, is_test=parsed.is_test, raw_ref=delivery_id
+                )
+            )
     if parsed.refund_ids_to_fetch and parsed.order_ref is not None:
         order_id = parsed.order_ref
         refs = {f"woo-refund:{order_id}:{rid}": rid for rid in parsed.refund_ids_to_fetch}
         with db.read() as conn:
-            done = {r.ref for r in conn.execute(select(connector_fetched.c.ref).where(
-                connector_fetched.c.connection_id == info.id,
-                connector_fetched.c.ref.in_(list(refs))))}
+            done = {
+                r.ref
+                for r in conn.execute(
+                    select(connector_fetched.c.ref).where(
+                        connector_fetched.c.connection_id == info.id, connector_fetched.c.ref.in_(list(refs))
+                    )
+                )
+            }
         todo = [ref for ref in refs if ref not in done]
         if todo:
             woo = remotes(info, loaded.credentials).woo
             if woo is None:
-                raise PartialCallBackError("no WooCommerce consumer key on this connection: "
-                                           "add one so refunded quantities can be read",
-                                           sales, reversals, fetched)
+                raise PartialCallBackError(
+                    "no WooCommerce consumer key on this connection: "
+                    "add one so refunded quantities can be read",
+                    sales,
+                    reversals,
+                    fetched,
+                )
             currency = parsed.known_lines[0].currency if parsed.known_lines else None
             for ref in todo:
                 try:
                     refund = woo.get_refund(order_id, refs[ref])
                 except RemoteUnavailableError as exc:
                     raise PartialCallBackError(str(exc), sales, reversals, fetched) from exc
-                reversals.extend(woocommerce.parse_refund(
-                    refund, source=info.account, order_id=order_id, raw_ref=delivery_id,
-                    known_lines=parsed.known_lines, currency=currency))
+                reversals.extend(
+                    woocommerce.parse_refund(
+                        refund,
+                        source=info.account,
+                        order_id=order_id,
+                        raw_ref=delivery_id,
+                        known_lines=parsed.known_lines,
+                        currency=currency,
+                    )
+                )
                 fetched.append(ref)
     return sales, reversals, fetched
 
@@ -349,8 +409,9 @@ class PartialCallBackError(RemoteUnavailableError):
     refunds already read) can be applied now; the delivery stays queued for the rest, and
     applying it again later is harmless because every fact is idempotent."""
 
-    def __init__(self, message: str, sales: list[NormalisedLine],
-                 reversals: list[NormalisedLine], fetched: list[str]) -> None:
+    def __init__(
+        self, message: str, sales: list[NormalisedLine], reversals: list[NormalisedLine], fetched: list[str]
+    ) -> None:
         super().__init__(message)
         self.sales = sales
         self.reversals = reversals
@@ -377,13 +438,19 @@ def apply_parsed(
     orders: set[str] = set()
     if parsed.order_ref is not None:
         orders.add(parsed.order_ref)
-    state.ensure_orders(conn, info.id, [*orders, *(line.order_ref for line in sales),
-                                        *(line.order_ref for line in reversals)], now)
-    orders |= state.record_sales(conn, info, mapping, sales, delivery_id=delivery_id,
-                                 report=report, on_line=on_line, batch=batch)
+    state.ensure_orders(
+        conn,
+        info.id,
+        [*orders, *(line.order_ref for line in sales), *(line.order_ref for line in reversals)],
+        now,
+    )
+    orders |= state.record_sales(
+        conn, info, mapping, sales, delivery_id=delivery_id, report=report, on_line=on_line, batch=batch
+    )
     kind = "return" if info.platform is Source.RETAIL else "refund"
-    orders |= state.record_reversals(conn, info.id, reversals, kind=kind,
-                                     delivery_id=delivery_id, report=report)
+    orders |= state.record_reversals(
+        conn, info.id, reversals, kind=kind, delivery_id=delivery_id, report=report
+    )
     cancel_new = False
     if parsed.cancellation is not None:
         cancel_new = state.record_cancellation(conn, info.id, parsed.cancellation, now)
@@ -392,7 +459,16 @@ def apply_parsed(
         state.record_amount_refund(conn, info.id, refund, now)
         orders.add(refund.order_ref)
     for order_ref in sorted(orders):
-        state.settle(conn, info, order_ref, delivery_id=delivery_id, now=now, report=report,
-                     cancel_new=cancel_new and parsed.cancellation is not None
-                     and order_ref == parsed.cancellation.order_ref, batch=batch)
+        state.settle(
+            conn,
+            info,
+            order_ref,
+            delivery_id=delivery_id,
+            now=now,
+            report=report,
+            cancel_new=cancel_new
+            and parsed.cancellation is not None
+            and order_ref == parsed.cancellation.order_ref,
+            batch=batch,
+        )
     return report

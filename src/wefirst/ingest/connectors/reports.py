@@ -54,18 +54,26 @@ def _when(row: SalesRow) -> datetime:
     return datetime.combine(row.period_end, time(12), UTC)
 
 
-def _lines(report: SalesReport, account: str, delivery_id: str) -> tuple[
-        list[NormalisedLine], list[NormalisedLine]]:
+def _lines(
+    report: SalesReport, account: str, delivery_id: str
+) -> tuple[list[NormalisedLine], list[NormalisedLine]]:
     sales: list[NormalisedLine] = []
     returns: list[NormalisedLine] = []
     for row in report.rows:
         if row.quantity == 0:
             continue
         line = NormalisedLine(
-            source=Source.RETAIL, account=account, external_id=report.report_id,
-            line_key=row.line_key(account, report.report_id), sku=row.sku,
-            quantity_delta=row.quantity, unit_price_minor=None, currency=None,
-            occurred_at=_when(row), is_test=False, raw_ref=delivery_id,
+            source=Source.RETAIL,
+            account=account,
+            external_id=report.report_id,
+            line_key=row.line_key(account, report.report_id),
+            sku=row.sku,
+            quantity_delta=row.quantity,
+            unit_price_minor=None,
+            currency=None,
+            occurred_at=_when(row),
+            is_test=False,
+            raw_ref=delivery_id,
             order_ref=pool(account, row.store, row.sku),
             line_ref=f"{report.report_id}:{row.period_start}:{row.period_end}",
             product=ProductRef(sku=row.sku),
@@ -94,27 +102,41 @@ def import_report(
         progress("validated", checked, checked)
     report.raise_if_invalid(skip_bad_rows=skip_bad_rows)
     with db.write() as conn:
-        previous = conn.execute(select(connector_reports).where(
-            connector_reports.c.connection_id == info.id,
-            connector_reports.c.report_id == report.report_id)).first()
+        previous = conn.execute(
+            select(connector_reports).where(
+                connector_reports.c.connection_id == info.id,
+                connector_reports.c.report_id == report.report_id,
+            )
+        ).first()
         if previous is not None:
             if previous.sha256 == report.sha256:
                 return ImportResult("unchanged", report, dict(previous.summary))
             raise SalesReportConflict(
                 f"report {report.report_id} was already imported with different content; "
-                "send a correction as a new report_id with supersedes_report_id")
+                "send a correction as a new report_id with supersedes_report_id"
+            )
         delivery_id = new_id("dlv")
-        conn.execute(insert(connector_deliveries).values(
-            id=delivery_id, connection_id=info.id, topic="sales_report",
-            delivery_key=f"report:{report.report_id}"[:300], headers={}, body=raw,
-            received_at=now, status="processed", attempts=1, processed_at=now,
-        ))
+        conn.execute(
+            insert(connector_deliveries).values(
+                id=delivery_id,
+                connection_id=info.id,
+                topic="sales_report",
+                delivery_key=f"report:{report.report_id}"[:300],
+                headers={},
+                body=raw,
+                received_at=now,
+                status="processed",
+                attempts=1,
+                processed_at=now,
+            )
+        )
         superseded = state.ApplyReport()
         if report.supersedes_report_id:
             _supersede(conn, info, report.supersedes_report_id, now, superseded)
         sales, returns = _lines(report, info.account, delivery_id)
-        parsed = ParsedDelivery(source=Source.RETAIL, account=info.account, topic="sales_report",
-                                is_test=False, occurred_at=now)
+        parsed = ParsedDelivery(
+            source=Source.RETAIL, account=info.account, topic="sales_report", is_test=False, occurred_at=now
+        )
         total = len(sales)
 
         def on_line(done: int) -> None:
@@ -122,58 +144,108 @@ def import_report(
                 progress("importing", done, total)
 
         unit = events.Batch(conn)  # one unit of work for the whole report
-        applied = apply_parsed(conn, info, mapping, parsed, sales, returns,
-                               delivery_id=delivery_id, now=now, on_line=on_line, batch=unit)
+        applied = apply_parsed(
+            conn,
+            info,
+            mapping,
+            parsed,
+            sales,
+            returns,
+            delivery_id=delivery_id,
+            now=now,
+            on_line=on_line,
+            batch=unit,
+        )
         unit.flush()
         summary: dict[str, Any] = {
-            "report_id": report.report_id, "retailer": report.retailer,
-            "rows": len(report.rows), "units_sold": sum(s.quantity_delta for s in sales),
+            "report_id": report.report_id,
+            "retailer": report.retailer,
+            "rows": len(report.rows),
+            "units_sold": sum(s.quantity_delta for s in sales),
             "units_returned": -sum(r.quantity_delta for r in returns),
             "skipped_rows": [{"line": e.line, "reason": e.reason} for e in report.errors],
             "unknown_products": [{"line": u.line, "reason": u.reason} for u in report.unknown],
             **applied.as_json(),
             "superseded_units_reversed": superseded.reversed_units,
         }
-        conn.execute(insert(connector_reports).values(
-            connection_id=info.id, report_id=report.report_id, sha256=report.sha256,
-            supersedes_report_id=report.supersedes_report_id, rows=len(report.rows),
-            summary=summary, delivery_id=delivery_id, imported_at=now))
-        conn.execute(update(connector_deliveries).where(connector_deliveries.c.id == delivery_id)
-                     .values(note=f"{len(report.rows)} row(s) imported"))
+        conn.execute(
+            insert(connector_reports).values(
+                connection_id=info.id,
+                report_id=report.report_id,
+                sha256=report.sha256,
+                supersedes_report_id=report.supersedes_report_id,
+                rows=len(report.rows),
+                summary=summary,
+                delivery_id=delivery_id,
+                imported_at=now,
+            )
+        )
+        conn.execute(
+            update(connector_deliveries)
+            .where(connector_deliveries.c.id == delivery_id)
+            .values(note=f"{len(report.rows)} row(s) imported")
+        )
     if progress:
         progress("imported", len(report.rows), len(report.rows))
     return ImportResult("imported", report, summary)
 
 
 def _supersede(
-    conn: Connection, info: accounts.ConnectionInfo, old_report_id: str, now: datetime,
+    conn: Connection,
+    info: accounts.ConnectionInfo,
+    old_report_id: str,
+    now: datetime,
     report: state.ApplyReport,
 ) -> None:
     """A correction replaces the old report: its counted rows are reversed in full and its
     returns still waiting for units are closed. (Returns already applied stay applied: the
     correction's own rows are the truth from here on.)"""
-    old = conn.execute(select(connector_reports.c.delivery_id).where(
-        connector_reports.c.connection_id == info.id,
-        connector_reports.c.report_id == old_report_id)).first()
+    old = conn.execute(
+        select(connector_reports.c.delivery_id).where(
+            connector_reports.c.connection_id == info.id, connector_reports.c.report_id == old_report_id
+        )
+    ).first()
     if old is None:
-        raise Invalid(f"supersedes_report_id: report {old_report_id} was never imported",
-                      [FieldError("supersedes_report_id", "unknown report")])
-    rows = conn.execute(select(connector_lines).where(
-        connector_lines.c.connection_id == info.id,
-        connector_lines.c.delivery_id == old.delivery_id)).all()
+        raise Invalid(
+            f"supersedes_report_id: report {old_report_id} was never imported",
+            [FieldError("supersedes_report_id", "unknown report")],
+        )
+    rows = conn.execute(
+        select(connector_lines).where(
+            connector_lines.c.connection_id == info.id, connector_lines.c.delivery_id == old.delivery_id
+        )
+    ).all()
     for line in rows:
         key = f"supersede:{old_report_id}:{line.line_key}"
-        if conn.execute(select(connector_reversals.c.seq).where(
-                connector_reversals.c.connection_id == info.id,
-                connector_reversals.c.reversal_key == key)).first() is None:
-            conn.execute(insert(connector_reversals).values(
-                connection_id=info.id, reversal_key=key, order_ref=line.order_ref,
-                target_line_key=line.line_key, kind="cancel", requested=None, applied=0,
-                occurred_at=line.occurred_at, delivery_id=old.delivery_id))
-    conn.execute(update(connector_reversals).where(
-        connector_reversals.c.connection_id == info.id,
-        connector_reversals.c.delivery_id == old.delivery_id,
-        connector_reversals.c.kind == "return",
-    ).values(requested=connector_reversals.c.applied))
+        if (
+            conn.execute(
+                select(connector_reversals.c.seq).where(
+                    connector_reversals.c.connection_id == info.id, connector_reversals.c.reversal_key == key
+                )
+            ).first()
+            is None
+        ):
+            conn.execute(
+                insert(connector_reversals).values(
+                    connection_id=info.id,
+                    reversal_key=key,
+                    order_ref=line.order_ref,
+                    target_line_key=line.line_key,
+                    kind="cancel",
+                    requested=None,
+                    applied=0,
+                    occurred_at=line.occurred_at,
+                    delivery_id=old.delivery_id,
+                )
+            )
+    conn.execute(
+        update(connector_reversals)
+        .where(
+            connector_reversals.c.connection_id == info.id,
+            connector_reversals.c.delivery_id == old.delivery_id,
+            connector_reversals.c.kind == "return",
+        )
+        .values(requested=connector_reversals.c.applied)
+    )
     for pool_ref in sorted({line.order_ref for line in rows}):
         state.settle(conn, info, pool_ref, delivery_id=old.delivery_id, now=now, report=report)

@@ -100,9 +100,7 @@ def _file_error(reason: str, sha: str) -> SalesReport:
     return SalesReport("", "", None, sha, (), (), (), (RowProblem(1, reason),))
 
 
-def validate(
-    raw: bytes, catalog: ProductCatalog, *, expected_retailer: str | None = None
-) -> SalesReport:
+def validate(raw: bytes, catalog: ProductCatalog, *, expected_retailer: str | None = None) -> SalesReport:
     sha = hashlib.sha256(raw).hexdigest()
     try:
         text = raw.decode("utf-8")
@@ -211,8 +209,16 @@ class _Validator:
             reasons.append(f"duplicates line {self.seen[key]} (same store, sku and period)")
             return None
         self.seen[key] = line
-        return SalesRow(line, store, values.get("store_name") or None, sku,
-                        values.get("gtin") or None, quantity, start, end)
+        return SalesRow(
+            line,
+            store,
+            values.get("store_name") or None,
+            sku,
+            values.get("gtin") or None,
+            quantity,
+            start,
+            end,
+        )
 
     def _same_report(self, values: dict[str, str], reasons: list[str]) -> None:
         report_id, retailer = values["report_id"], values["retailer"]
@@ -224,8 +230,7 @@ class _Validator:
         elif self.report_id is None:
             self.report_id, self.supersedes = report_id, supersedes
         elif report_id != self.report_id:
-            reasons.append(f"report_id {report_id!r} differs from {self.report_id!r}: "
-                           "one report per file")
+            reasons.append(f"report_id {report_id!r} differs from {self.report_id!r}: one report per file")
         elif supersedes != self.supersedes:
             reasons.append("supersedes_report_id differs between rows")
         if supersedes is not None and supersedes == report_id:
@@ -233,8 +238,7 @@ class _Validator:
         if not retailer:
             reasons.append("retailer is empty")
         elif self.expected_retailer is not None and retailer != self.expected_retailer:
-            reasons.append(f"retailer {retailer!r} is not this connection's "
-                           f"{self.expected_retailer!r}")
+            reasons.append(f"retailer {retailer!r} is not this connection's {self.expected_retailer!r}")
         elif self.retailer is None:
             self.retailer = retailer
         elif retailer != self.retailer:
@@ -254,8 +258,7 @@ class _Validator:
                 return None
             gtin_sku = self.catalog.sku_for_gtin(normalise(gtin))
         if sku is not None and gtin_sku is not None and sku != gtin_sku:
-            reasons.append(f"sku {sku!r} and gtin {gtin} name different products "
-                           f"(the gtin is {gtin_sku!r})")
+            reasons.append(f"sku {sku!r} and gtin {gtin} name different products (the gtin is {gtin_sku!r})")
             return None
         resolved = sku or gtin_sku
         if resolved is None or not self.catalog.sku_known(resolved):

@@ -57,17 +57,22 @@ def _when(body: p.JsonObject, *keys: str) -> datetime:
     raise MalformedPayload(f"$.{keys[0]}", "is missing")
 
 
-def _order(
-    body: p.JsonObject, *, topic: str, shop: str, raw_ref: str, test_header: bool
-) -> ParsedDelivery:
+def _order(body: p.JsonObject, *, topic: str, shop: str, raw_ref: str, test_header: bool) -> ParsedDelivery:
     order_id = p.ident(body, "id", "$")
     is_test = p.boolean(body, "test", "$", default=False) or test_header
     currency = p.currency(body, "currency", "$")
     status = p.opt_string(body, "financial_status", "$")
     occurred_at = _when(body, "processed_at", "created_at")
     lines = sale_lines(
-        body, source=Source.SHOPIFY, account=shop, order_id=order_id, currency=currency,
-        occurred_at=occurred_at, is_test=is_test, raw_ref=raw_ref, line_key=sale_key,
+        body,
+        source=Source.SHOPIFY,
+        account=shop,
+        order_id=order_id,
+        currency=currency,
+        occurred_at=occurred_at,
+        is_test=is_test,
+        raw_ref=raw_ref,
+        line_key=sale_key,
         variant_field="variant_id",
     )
     cancelled = topic == "orders/cancelled" or body.get("cancelled_at") is not None
@@ -100,8 +105,7 @@ def _refund(body: p.JsonObject, *, shop: str, raw_ref: str, test_header: bool) -
     occurred_at = _when(body, "created_at", "processed_at")
     transactions = p.objects(body, "transactions", "$", required=False)
     is_test = test_header or any(
-        p.boolean(t, "test", f"$.transactions[{i}]", default=False)
-        for i, t in enumerate(transactions)
+        p.boolean(t, "test", f"$.transactions[{i}]", default=False) for i, t in enumerate(transactions)
     )
     reversals: list[NormalisedLine] = []
     for i, rli in enumerate(p.objects(body, "refund_line_items", "$", required=False)):

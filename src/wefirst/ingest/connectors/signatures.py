@@ -115,7 +115,5 @@ def verify_stripe(
         raise SignatureRejected("bad_signature", "no v1 signature matches the body")
     current = time.time() if now is None else now
     if tolerance is not None and timestamp < current - tolerance:
-        raise SignatureRejected(
-            "stale_timestamp", f"signature timestamp is more than {tolerance} s old"
-        )
+        raise SignatureRejected("stale_timestamp", f"signature timestamp is more than {tolerance} s old")
     return matched

@@ -64,21 +64,33 @@ class ApplyReport:
     outcomes: dict[str, int] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
-        return {"new_lines": self.new_lines, "duplicate_lines": self.duplicate_lines,
-                "new_reversals": self.new_reversals, "pledged_units": self.pledged_units,
-                "reversed_units": self.reversed_units, "outcomes": self.outcomes}
+        return {
+            "new_lines": self.new_lines,
+            "duplicate_lines": self.duplicate_lines,
+            "new_reversals": self.new_reversals,
+            "pledged_units": self.pledged_units,
+            "reversed_units": self.reversed_units,
+            "outcomes": self.outcomes,
+        }
 
 
-def ensure_orders(conn: Connection, connection_id: str, order_refs: Iterable[str],
-                  now: datetime) -> None:
+def ensure_orders(conn: Connection, connection_id: str, order_refs: Iterable[str], now: datetime) -> None:
     refs = sorted(set(order_refs))
     if not refs:
         return
-    known = {r.order_ref for r in conn.execute(select(connector_orders.c.order_ref).where(
-        connector_orders.c.connection_id == connection_id,
-        connector_orders.c.order_ref.in_(refs)))}
-    missing = [{"connection_id": connection_id, "order_ref": ref, "first_seen_at": now}
-               for ref in refs if ref not in known]
+    known = {
+        r.order_ref
+        for r in conn.execute(
+            select(connector_orders.c.order_ref).where(
+                connector_orders.c.connection_id == connection_id, connector_orders.c.order_ref.in_(refs)
+            )
+        )
+    }
+    missing = [
+        {"connection_id": connection_id, "order_ref": ref, "first_seen_at": now}
+        for ref in refs
+        if ref not in known
+    ]
     if missing:
         conn.execute(insert(connector_orders), missing)
 
@@ -106,10 +118,16 @@ def record_sales(
     hold thousands of lines."""
     fresh: list[tuple[NormalisedLine, Resolved]] = []
     for start in range(0, len(lines), _CHUNK):
-        chunk = lines[start:start + _CHUNK]
-        seen = {r.line_key for r in conn.execute(select(connector_lines.c.line_key).where(
-            connector_lines.c.connection_id == info.id,
-            connector_lines.c.line_key.in_([line.line_key for line in chunk])))}
+        chunk = lines[start : start + _CHUNK]
+        seen = {
+            r.line_key
+            for r in conn.execute(
+                select(connector_lines.c.line_key).where(
+                    connector_lines.c.connection_id == info.id,
+                    connector_lines.c.line_key.in_([line.line_key for line in chunk]),
+                )
+            )
+        }
         rows: list[dict[str, Any]] = []
         for offset, line in enumerate(chunk):
             position = start + offset
@@ -120,15 +138,26 @@ def record_sales(
                 continue
             seen.add(line.line_key)
             resolved = mapping.resolve(line.product, line.sku)
-            rows.append({
-                "connection_id": info.id, "line_key": line.line_key,
-                "order_ref": line.order_ref, "line_ref": line.line_ref, "position": position,
-                "sku": resolved.sku, "campaign_id": resolved.campaign_id,
-                "quantity": line.quantity_delta, "reversed": 0,
-                "unit_price": line.unit_price_minor, "currency": line.currency,
-                "occurred_at": line.occurred_at, "outcome": "unmapped", "pledged_units": 0,
-                "reversed_units": 0, "delivery_id": delivery_id,
-            })
+            rows.append(
+                {
+                    "connection_id": info.id,
+                    "line_key": line.line_key,
+                    "order_ref": line.order_ref,
+                    "line_ref": line.line_ref,
+                    "position": position,
+                    "sku": resolved.sku,
+                    "campaign_id": resolved.campaign_id,
+                    "quantity": line.quantity_delta,
+                    "reversed": 0,
+                    "unit_price": line.unit_price_minor,
+                    "currency": line.currency,
+                    "occurred_at": line.occurred_at,
+                    "outcome": "unmapped",
+                    "pledged_units": 0,
+                    "reversed_units": 0,
+                    "delivery_id": delivery_id,
+                }
+            )
             report.new_lines += 1
             if resolved.mapped and resolved.sku:
                 fresh.append((line, resolved))
@@ -144,8 +173,7 @@ def _currency(conn: Connection, campaign_id: str | None, line: NormalisedLine) -
     if line.currency:
         return line.currency
     if campaign_id is not None:
-        value = conn.execute(select(campaigns.c.definition)
-                             .where(campaigns.c.id == campaign_id)).scalar()
+        value = conn.execute(select(campaigns.c.definition).where(campaigns.c.id == campaign_id)).scalar()
         if isinstance(value, dict) and isinstance(value.get("currency"), str):
             return str(value["currency"])
     return "EUR"  # retail reports carry units, not money; per-unit rules ignore it
@@ -161,21 +189,29 @@ def _pledge(
     groups: dict[tuple[str, str | None, datetime], list[tuple[NormalisedLine, Resolved]]] = {}
     for line, resolved in fresh:
         groups.setdefault((line.order_ref, resolved.campaign_id, line.occurred_at), []).append(
-            (line, resolved))
+            (line, resolved)
+        )
     for (order_ref, campaign_id, occurred_at), members in groups.items():
         purchase = events.PurchaseIn(
             order_id=order_ref,
             currency=_currency(conn, campaign_id, members[0][0]),
             occurred_at=occurred_at,
-            lines=[events.LineIn(sku=resolved.sku or "", quantity=line.quantity_delta,
-                                 unit_price=line.unit_price_minor or 0, line_id=line.line_ref,
-                                 line_key=business_key(line.line_key))
-                   for line, resolved in members],
+            lines=[
+                events.LineIn(
+                    sku=resolved.sku or "",
+                    quantity=line.quantity_delta,
+                    unit_price=line.unit_price_minor or 0,
+                    line_id=line.line_ref,
+                    line_key=business_key(line.line_key),
+                )
+                for line, resolved in members
+            ],
             campaign_id=campaign_id,
             source=info.platform.value,
         )
-        results = events.apply_purchase(conn, brand_id=info.brand_id, purchase=purchase,
-                                        livemode=info.livemode, batch=batch)
+        results = events.apply_purchase(
+            conn, brand_id=info.brand_id, purchase=purchase, livemode=info.livemode, batch=batch
+        )
         updates: list[dict[str, Any]] = []
         for line, _ in members:
             mine = [r for r in results if r.line_id == line.line_ref]
@@ -185,34 +221,54 @@ def _pledge(
             report.outcomes[outcome] = report.outcomes.get(outcome, 0) + 1
             report.pledged_units += units
             updates.append({"k": line.line_key, "o": outcome, "u": units})
-        conn.execute(update(connector_lines).where(
-            connector_lines.c.connection_id == info.id,
-            connector_lines.c.line_key == bindparam("k"),
-        ).values(outcome=bindparam("o"), pledged_units=bindparam("u")), updates)
+        conn.execute(
+            update(connector_lines)
+            .where(
+                connector_lines.c.connection_id == info.id,
+                connector_lines.c.line_key == bindparam("k"),
+            )
+            .values(outcome=bindparam("o"), pledged_units=bindparam("u")),
+            updates,
+        )
 
 
 def record_reversals(
-    conn: Connection, connection_id: str, lines: Iterable[NormalisedLine], *, kind: str,
-    delivery_id: str, report: ApplyReport,
+    conn: Connection,
+    connection_id: str,
+    lines: Iterable[NormalisedLine],
+    *,
+    kind: str,
+    delivery_id: str,
+    report: ApplyReport,
 ) -> set[str]:
     orders: set[str] = set()
     for line in lines:
         orders.add(line.order_ref)
         if _reversal_row(conn, connection_id, line.line_key) is not None:
             continue
-        conn.execute(insert(connector_reversals).values(
-            connection_id=connection_id, reversal_key=line.line_key, order_ref=line.order_ref,
-            target_line_key=line.target_line_key, kind=kind, requested=-line.quantity_delta,
-            applied=0, occurred_at=line.occurred_at, delivery_id=delivery_id,
-        ))
+        conn.execute(
+            insert(connector_reversals).values(
+                connection_id=connection_id,
+                reversal_key=line.line_key,
+                order_ref=line.order_ref,
+                target_line_key=line.target_line_key,
+                kind=kind,
+                requested=-line.quantity_delta,
+                applied=0,
+                occurred_at=line.occurred_at,
+                delivery_id=delivery_id,
+            )
+        )
         report.new_reversals += 1
     return orders
 
 
 def _reversal_row(conn: Connection, connection_id: str, key: str) -> Row[Any] | None:
-    return conn.execute(select(connector_reversals).where(
-        connector_reversals.c.connection_id == connection_id,
-        connector_reversals.c.reversal_key == key)).first()
+    return conn.execute(
+        select(connector_reversals).where(
+            connector_reversals.c.connection_id == connection_id, connector_reversals.c.reversal_key == key
+        )
+    ).first()
 
 
 def record_cancellation(
@@ -220,64 +276,111 @@ def record_cancellation(
 ) -> bool:
     """True when this is the first time the order is seen cancelled."""
     ensure_order(conn, connection_id, cancel.order_ref, now)
-    result = conn.execute(update(connector_orders).where(
-        connector_orders.c.connection_id == connection_id,
-        connector_orders.c.order_ref == cancel.order_ref,
-        connector_orders.c.cancel_key.is_(None),
-    ).values(cancel_key=cancel.key_prefix, cancelled_at=cancel.occurred_at))
+    result = conn.execute(
+        update(connector_orders)
+        .where(
+            connector_orders.c.connection_id == connection_id,
+            connector_orders.c.order_ref == cancel.order_ref,
+            connector_orders.c.cancel_key.is_(None),
+        )
+        .values(cancel_key=cancel.key_prefix, cancelled_at=cancel.occurred_at)
+    )
     return result.rowcount > 0
 
 
-def record_amount_refund(conn: Connection, connection_id: str, refund: AmountRefund,
-                         now: datetime) -> None:
+def record_amount_refund(conn: Connection, connection_id: str, refund: AmountRefund, now: datetime) -> None:
     """Keep the largest cumulative amount seen: Stripe's `amount_refunded` only grows."""
     ensure_order(conn, connection_id, refund.order_ref, now)
-    row = conn.execute(select(connector_amount_refunds).where(
-        connector_amount_refunds.c.connection_id == connection_id,
-        connector_amount_refunds.c.charge_id == refund.charge_id)).first()
-    if row is None:
-        conn.execute(insert(connector_amount_refunds).values(
-            connection_id=connection_id, charge_id=refund.charge_id, order_ref=refund.order_ref,
-            reversal_key=refund.reversal_key, cumulative=refund.cumulative_minor,
-            amount=refund.charge_amount_minor, fully_refunded=refund.fully_refunded,
-            occurred_at=refund.occurred_at))
-    elif refund.cumulative_minor > row.cumulative or (refund.fully_refunded
-                                                      and not row.fully_refunded):
-        conn.execute(update(connector_amount_refunds).where(
+    row = conn.execute(
+        select(connector_amount_refunds).where(
             connector_amount_refunds.c.connection_id == connection_id,
             connector_amount_refunds.c.charge_id == refund.charge_id,
-        ).values(cumulative=max(row.cumulative, refund.cumulative_minor),
-                 fully_refunded=row.fully_refunded or refund.fully_refunded,
-                 occurred_at=refund.occurred_at))
+        )
+    ).first()
+    if row is None:
+        conn.execute(
+            insert(connector_amount_refunds).values(
+                connection_id=connection_id,
+                charge_id=refund.charge_id,
+                order_ref=refund.order_ref,
+                reversal_key=refund.reversal_key,
+                cumulative=refund.cumulative_minor,
+                amount=refund.charge_amount_minor,
+                fully_refunded=refund.fully_refunded,
+                occurred_at=refund.occurred_at,
+            )
+        )
+    elif refund.cumulative_minor > row.cumulative or (refund.fully_refunded and not row.fully_refunded):
+        conn.execute(
+            update(connector_amount_refunds)
+            .where(
+                connector_amount_refunds.c.connection_id == connection_id,
+                connector_amount_refunds.c.charge_id == refund.charge_id,
+            )
+            .values(
+                cumulative=max(row.cumulative, refund.cumulative_minor),
+                fully_refunded=row.fully_refunded or refund.fully_refunded,
+                occurred_at=refund.occurred_at,
+            )
+        )
 
 
 def settle(
-    conn: Connection, info: ConnectionInfo, order_ref: str, *, delivery_id: str, now: datetime,
-    report: ApplyReport, cancel_new: bool = False, batch: events.Batch | None = None,
+    conn: Connection,
+    info: ConnectionInfo,
+    order_ref: str,
+    *,
+    delivery_id: str,
+    now: datetime,
+    report: ApplyReport,
+    cancel_new: bool = False,
+    batch: events.Batch | None = None,
 ) -> None:
     if not _has_reversals(conn, info.id, order_ref):
         return  # the common case, a sale with nothing against it: one query
-    lines = list(conn.execute(select(connector_lines).where(
-        connector_lines.c.connection_id == info.id, connector_lines.c.order_ref == order_ref,
-    ).order_by(connector_lines.c.position, connector_lines.c.seq)))
-    order = conn.execute(select(connector_orders).where(
-        connector_orders.c.connection_id == info.id,
-        connector_orders.c.order_ref == order_ref)).first()
+    lines = list(
+        conn.execute(
+            select(connector_lines)
+            .where(
+                connector_lines.c.connection_id == info.id,
+                connector_lines.c.order_ref == order_ref,
+            )
+            .order_by(connector_lines.c.position, connector_lines.c.seq)
+        )
+    )
+    order = conn.execute(
+        select(connector_orders).where(
+            connector_orders.c.connection_id == info.id, connector_orders.c.order_ref == order_ref
+        )
+    ).first()
     _derive_amount_rows(conn, info.id, order_ref, lines, delivery_id)
     if order is not None and order.cancel_key:
         for line in lines:
             key = f"{order.cancel_key}:{line.line_ref}"
             if _reversal_row(conn, info.id, key) is None:
-                conn.execute(insert(connector_reversals).values(
-                    connection_id=info.id, reversal_key=key, order_ref=order_ref,
-                    target_line_key=line.line_key, kind="cancel", requested=None, applied=0,
-                    occurred_at=order.cancelled_at or now, delivery_id=delivery_id))
+                conn.execute(
+                    insert(connector_reversals).values(
+                        connection_id=info.id,
+                        reversal_key=key,
+                        order_ref=order_ref,
+                        target_line_key=line.line_key,
+                        kind="cancel",
+                        requested=None,
+                        applied=0,
+                        occurred_at=order.cancelled_at or now,
+                        delivery_id=delivery_id,
+                    )
+                )
     capacity = {line.line_key: line.quantity - line.reversed for line in lines}
     by_key = {line.line_key: line for line in lines}
-    rows = conn.execute(select(connector_reversals).where(
-        connector_reversals.c.connection_id == info.id,
-        connector_reversals.c.order_ref == order_ref,
-    ).order_by(connector_reversals.c.seq)).all()
+    rows = conn.execute(
+        select(connector_reversals)
+        .where(
+            connector_reversals.c.connection_id == info.id,
+            connector_reversals.c.order_ref == order_ref,
+        )
+        .order_by(connector_reversals.c.seq)
+    ).all()
     took_any = False
     for row in rows:
         want = None if row.requested is None else row.requested - row.applied
@@ -300,78 +403,134 @@ def settle(
         _apply_reversal(conn, info, order_ref, row, takes, now, report, batch)
     if order is not None and order.cancel_key and (cancel_new or took_any):
         # the order-level pledge (a per-order rule) is reversed by the cancellation itself
-        events.apply_refund(conn, brand_id=info.brand_id, now=now, batch=batch,
-                            refund=events.RefundIn(
-                                order_id=order_ref, refund_id=_refund_id(order.cancel_key, 0),
-                                lines=[], reason="cancel", occurred_at=order.cancelled_at))
+        events.apply_refund(
+            conn,
+            brand_id=info.brand_id,
+            now=now,
+            batch=batch,
+            refund=events.RefundIn(
+                order_id=order_ref,
+                refund_id=_refund_id(order.cancel_key, 0),
+                lines=[],
+                reason="cancel",
+                occurred_at=order.cancelled_at,
+            ),
+        )
 
 
 def _has_reversals(conn: Connection, connection_id: str, order_ref: str) -> bool:
     """Whether any refund, cancellation or Stripe amount refund concerns the order."""
-    reversal = exists().where(connector_reversals.c.connection_id == connection_id,
-                              connector_reversals.c.order_ref == order_ref)
-    amount = exists().where(connector_amount_refunds.c.connection_id == connection_id,
-                            connector_amount_refunds.c.order_ref == order_ref)
-    cancelled = exists().where(connector_orders.c.connection_id == connection_id,
-                               connector_orders.c.order_ref == order_ref,
-                               connector_orders.c.cancel_key.is_not(None))
+    reversal = exists().where(
+        connector_reversals.c.connection_id == connection_id, connector_reversals.c.order_ref == order_ref
+    )
+    amount = exists().where(
+        connector_amount_refunds.c.connection_id == connection_id,
+        connector_amount_refunds.c.order_ref == order_ref,
+    )
+    cancelled = exists().where(
+        connector_orders.c.connection_id == connection_id,
+        connector_orders.c.order_ref == order_ref,
+        connector_orders.c.cancel_key.is_not(None),
+    )
     return bool(conn.execute(select(reversal | amount | cancelled)).scalar())
 
 
 def _derive_amount_rows(
-    conn: Connection, connection_id: str, order_ref: str, lines: Sequence[Row[Any]],
+    conn: Connection,
+    connection_id: str,
+    order_ref: str,
+    lines: Sequence[Row[Any]],
     delivery_id: str,
 ) -> None:
     """Stripe refunds are money: turn the largest cumulative amount into units per line
     (`units_for_refund`), as targeted reversal rows whose request only ever grows."""
-    refunds = conn.execute(select(connector_amount_refunds).where(
-        connector_amount_refunds.c.connection_id == connection_id,
-        connector_amount_refunds.c.order_ref == order_ref)).all()
+    refunds = conn.execute(
+        select(connector_amount_refunds).where(
+            connector_amount_refunds.c.connection_id == connection_id,
+            connector_amount_refunds.c.order_ref == order_ref,
+        )
+    ).all()
     for refund in refunds:
-        units = units_for_refund([(ln.line_key, ln.quantity, ln.unit_price) for ln in lines],
-                                 refund.cumulative, bool(refund.fully_refunded))
+        units = units_for_refund(
+            [(ln.line_key, ln.quantity, ln.unit_price) for ln in lines],
+            refund.cumulative,
+            bool(refund.fully_refunded),
+        )
         for line in lines:
             want = units.get(line.line_key, 0)
             key = f"{refund.reversal_key}:{line.line_ref}"
             row = _reversal_row(conn, connection_id, key)
             if row is None and want > 0:
-                conn.execute(insert(connector_reversals).values(
-                    connection_id=connection_id, reversal_key=key, order_ref=order_ref,
-                    target_line_key=line.line_key, kind="amount", requested=want, applied=0,
-                    occurred_at=refund.occurred_at, delivery_id=delivery_id))
+                conn.execute(
+                    insert(connector_reversals).values(
+                        connection_id=connection_id,
+                        reversal_key=key,
+                        order_ref=order_ref,
+                        target_line_key=line.line_key,
+                        kind="amount",
+                        requested=want,
+                        applied=0,
+                        occurred_at=refund.occurred_at,
+                        delivery_id=delivery_id,
+                    )
+                )
             elif row is not None and want > (row.requested or 0):
-                conn.execute(update(connector_reversals).where(
-                    connector_reversals.c.seq == row.seq).values(requested=want))
+                conn.execute(
+                    update(connector_reversals)
+                    .where(connector_reversals.c.seq == row.seq)
+                    .values(requested=want)
+                )
 
 
 def _apply_reversal(
-    conn: Connection, info: ConnectionInfo, order_ref: str, row: Row[Any],
-    takes: Sequence[tuple[Row[Any], int]], now: datetime, report: ApplyReport,
+    conn: Connection,
+    info: ConnectionInfo,
+    order_ref: str,
+    row: Row[Any],
+    takes: Sequence[tuple[Row[Any], int]],
+    now: datetime,
+    report: ApplyReport,
     batch: events.Batch | None,
 ) -> None:
     total = sum(take for _, take in takes)
-    conn.execute(update(connector_reversals).where(connector_reversals.c.seq == row.seq)
-                 .values(applied=row.applied + total))
+    conn.execute(
+        update(connector_reversals)
+        .where(connector_reversals.c.seq == row.seq)
+        .values(applied=row.applied + total)
+    )
     for line, take in takes:
-        conn.execute(update(connector_lines).where(connector_lines.c.seq == line.seq)
-                     .values(reversed=connector_lines.c.reversed + take))
+        conn.execute(
+            update(connector_lines)
+            .where(connector_lines.c.seq == line.seq)
+            .values(reversed=connector_lines.c.reversed + take)
+        )
     pledged = [(line, take) for line, take in takes if line.outcome == "pledged"]
     if not pledged:
         return
-    results = events.apply_refund(conn, brand_id=info.brand_id, now=now, batch=batch,
-                                  refund=events.RefundIn(
-        order_id=order_ref,
-        refund_id=_refund_id(row.reversal_key, row.applied + total),
-        lines=[events.RefundLineIn(line_id=line.line_ref, quantity=take,
-                                   line_key=business_key(line.line_key))
-               for line, take in pledged],
-        reason="cancel" if row.kind == "cancel" else "refund",
-        occurred_at=row.occurred_at,
-    ))
+    results = events.apply_refund(
+        conn,
+        brand_id=info.brand_id,
+        now=now,
+        batch=batch,
+        refund=events.RefundIn(
+            order_id=order_ref,
+            refund_id=_refund_id(row.reversal_key, row.applied + total),
+            lines=[
+                events.RefundLineIn(
+                    line_id=line.line_ref, quantity=take, line_key=business_key(line.line_key)
+                )
+                for line, take in pledged
+            ],
+            reason="cancel" if row.kind == "cancel" else "refund",
+            occurred_at=row.occurred_at,
+        ),
+    )
     for line, _ in pledged:
-        units = sum(r.units for r in results
-                    if r.line_id == line.line_ref and r.outcome == "reversed")
+        units = sum(r.units for r in results if r.line_id == line.line_ref and r.outcome == "reversed")
         report.reversed_units += units
         if units:
-            conn.execute(update(connector_lines).where(connector_lines.c.seq == line.seq)
-                         .values(reversed_units=connector_lines.c.reversed_units + units))
+            conn.execute(
+                update(connector_lines)
+                .where(connector_lines.c.seq == line.seq)
+                .values(reversed_units=connector_lines.c.reversed_units + units)
+            )

@@ -22,9 +22,7 @@ from wefirst.ingest.connectors.records import (
     Source,
 )
 
-CHECKOUT_TYPES = frozenset(
-    {"checkout.session.completed", "checkout.session.async_payment_succeeded"}
-)
+CHECKOUT_TYPES = frozenset({"checkout.session.completed", "checkout.session.async_payment_succeeded"})
 ITEMS_METADATA_KEY = "wefirst_items"
 """[wefirst proposal] `SKU:QTY[:UNIT_AMOUNT]` entries separated by commas, e.g.
 `PAMPERS-BABYDRY-S3-52:2:2499,PG-PURIFIER-OF-WATER-240:1`."""
@@ -60,8 +58,9 @@ def parse(raw_body: bytes, *, account: str, raw_ref: str) -> ParsedDelivery:
         status = p.string(obj, "payment_status", path)
         order_ref = _intent_id(obj, path) or session_id
         if kind == "checkout.session.completed" and status == "unpaid":
-            return ParsedDelivery(**base, order_ref=order_ref,
-                                  ignored="unpaid session: counted on async_payment_succeeded")
+            return ParsedDelivery(
+                **base, order_ref=order_ref, ignored="unpaid session: counted on async_payment_succeeded"
+            )
         fetch = CheckoutToFetch(
             session_id=session_id,
             order_ref=order_ref,
@@ -114,8 +113,9 @@ def _payment_intent(
     metadata = p.string_map(obj, "metadata", path)
     spec = metadata.get(ITEMS_METADATA_KEY)
     if not spec:
-        return ParsedDelivery(**base, order_ref=intent_id,
-                              ignored="no wefirst_items metadata (Checkout counts the session)")
+        return ParsedDelivery(
+            **base, order_ref=intent_id, ignored="no wefirst_items metadata (Checkout counts the session)"
+        )
     currency = p.currency(obj, "currency", path)
     lines: list[NormalisedLine] = []
     for n, entry in enumerate(spec.split(",")):

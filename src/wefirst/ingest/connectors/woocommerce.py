@@ -36,9 +36,7 @@ def cancel_prefix(source: str, order_id: str) -> str:
     return f"woo:{source}:cancel:{order_id}"
 
 
-def parse(
-    raw_body: bytes, *, topic: str, source: str, raw_ref: str, received_at: datetime
-) -> ParsedDelivery:
+def parse(raw_body: bytes, *, topic: str, source: str, raw_ref: str, received_at: datetime) -> ParsedDelivery:
     """Parse a verified delivery; `source` is `X-WC-Webhook-Source`, the tenant key."""
     body = p.load_object(raw_body)
     if topic == DELETED_TOPIC:
@@ -70,8 +68,9 @@ def _order(body: p.JsonObject, *, topic: str, source: str, raw_ref: str) -> Pars
     currency = p.currency(body, "currency", "$")
     key = "date_paid_gmt" if body.get("date_paid_gmt") else "date_created_gmt"
     occurred_at = p.timestamp(body, key, "$", naive_is_utc=True)
-    lines = order_lines(body, source=source, order_id=order_id, currency=currency,
-                        occurred_at=occurred_at, raw_ref=raw_ref)
+    lines = order_lines(
+        body, source=source, order_id=order_id, currency=currency, occurred_at=occurred_at, raw_ref=raw_ref
+    )
     refund_ids = tuple(
         p.ident(r, "id", f"$.refunds[{i}]")
         for i, r in enumerate(p.objects(body, "refunds", "$", required=False))
@@ -114,8 +113,15 @@ def order_lines(
     raw_ref: str,
 ) -> tuple[NormalisedLine, ...]:
     return sale_lines(
-        body, source=Source.WOOCOMMERCE, account=source, order_id=order_id, currency=currency,
-        occurred_at=occurred_at, is_test=False, raw_ref=raw_ref, line_key=sale_key,
+        body,
+        source=Source.WOOCOMMERCE,
+        account=source,
+        order_id=order_id,
+        currency=currency,
+        occurred_at=occurred_at,
+        is_test=False,
+        raw_ref=raw_ref,
+        line_key=sale_key,
         variant_field="variation_id",
     )
 

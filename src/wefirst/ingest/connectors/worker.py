@@ -43,10 +43,10 @@ class Sweeper:
         if box is None:
             box = SecretBox.from_settings(state.settings)
             state.connectors_box = box
-        factory = getattr(state, "connector_remotes", None) or \
-            processing.remotes_from_settings(state.settings)
-        return processing.process_pending(state.db, box, factory, limit=200,
-                                          received_before=utcnow() - GRACE)
+        factory = getattr(state, "connector_remotes", None) or processing.remotes_from_settings(
+            state.settings
+        )
+        return processing.process_pending(state.db, box, factory, limit=200, received_before=utcnow() - GRACE)
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):

@@ -50,9 +50,7 @@ def parse_status(status: Mapping[str, Any], salt: bytes) -> Post | None:
     account = status.get("account")
     acct = account.get("acct") if isinstance(account, Mapping) else None
     language = status.get("language")
-    tags = tuple(
-        str(t["name"]) for t in status.get("tags") or () if isinstance(t, Mapping) and t.get("name")
-    )
+    tags = tuple(str(t["name"]) for t in status.get("tags") or () if isinstance(t, Mapping) and t.get("name"))
     url = status.get("url")
     return Post(
         source=SOURCE,
@@ -110,9 +108,7 @@ class MastodonSource:
     def _timelines(self) -> list[tuple[str, Callable[..., Any]]]:
         calls: list[tuple[str, Callable[..., Any]]] = []
         for tag in self.hashtags:
-            calls.append(
-                (f"tag:{tag}", lambda tag=tag, **kw: self.client.timeline_hashtag(tag, **kw))
-            )
+            calls.append((f"tag:{tag}", lambda tag=tag, **kw: self.client.timeline_hashtag(tag, **kw)))
         if self.public:
             calls.append(("public", lambda **kw: self.client.timeline_public(**kw)))
         return calls

@@ -98,7 +98,8 @@ class FeedFetcher:
     ) -> None:
         self.salt = salt
         self.client = client or httpx.Client(
-            timeout=httpx.Timeout(timeout), follow_redirects=True,
+            timeout=httpx.Timeout(timeout),
+            follow_redirects=True,
             headers={"User-Agent": "wefirst-voice/1 (+https://wefirst.org)"},
         )
         self.max_bytes = max_bytes
