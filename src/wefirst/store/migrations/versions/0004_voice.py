@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_voice"
-down_revision = "0001_core"
+down_revision = "0003_connectors"
 branch_labels = None
 depends_on = None
 
@@ -29,9 +29,7 @@ def upgrade() -> None:
         sa.Column("sources", sa.JSON(), nullable=False),
         sa.Column("detector", sa.JSON(), nullable=False),
         sa.Column("updated_at", TZ, nullable=False),
-        sa.ForeignKeyConstraint(
-            ["brand_id"], ["brands.id"], name="fk_voice_brand_settings_brand_id_brands"
-        ),
+        sa.ForeignKeyConstraint(["brand_id"], ["brands.id"], name="fk_voice_brand_settings_brand_id_brands"),
         sa.PrimaryKeyConstraint("brand_id", name="pk_voice_brand_settings"),
     )
     op.create_table(
@@ -53,9 +51,7 @@ def upgrade() -> None:
         sa.Column("hidden", sa.Boolean(), nullable=False),
         sa.Column("ingested_at", TZ, nullable=False),
         sa.PrimaryKeyConstraint("seq", name="pk_voice_posts"),
-        sa.UniqueConstraint(
-            "source", "external_id", name="uq_voice_posts_source_external_id"
-        ),
+        sa.UniqueConstraint("source", "external_id", name="uq_voice_posts_source_external_id"),
     )
     op.create_index("ix_voice_posts_author_hash", "voice_posts", ["author_hash"])
     op.create_table(
@@ -106,15 +102,11 @@ def upgrade() -> None:
         sa.Column("secret", sa.String(100), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_at", TZ, nullable=False),
-        sa.ForeignKeyConstraint(
-            ["brand_id"], ["brands.id"], name="fk_voice_alert_endpoints_brand_id_brands"
-        ),
+        sa.ForeignKeyConstraint(["brand_id"], ["brands.id"], name="fk_voice_alert_endpoints_brand_id_brands"),
         sa.PrimaryKeyConstraint("seq", name="pk_voice_alert_endpoints"),
         sa.UniqueConstraint("id", name="uq_voice_alert_endpoints_id"),
     )
-    op.create_index(
-        "ix_voice_alert_endpoints_brand_id", "voice_alert_endpoints", ["brand_id"]
-    )
+    op.create_index("ix_voice_alert_endpoints_brand_id", "voice_alert_endpoints", ["brand_id"])
     op.create_table(
         "voice_alert_attempts",
         sa.Column("seq", sa.Integer(), autoincrement=True, nullable=False),
@@ -131,12 +123,8 @@ def upgrade() -> None:
         sa.Column("next_at", TZ, nullable=True),
         sa.PrimaryKeyConstraint("seq", name="pk_voice_alert_attempts"),
     )
-    op.create_index(
-        "ix_voice_alert_attempts_delivery_id", "voice_alert_attempts", ["delivery_id"]
-    )
-    op.create_index(
-        "ix_voice_alert_attempts_endpoint_id", "voice_alert_attempts", ["endpoint_id"]
-    )
+    op.create_index("ix_voice_alert_attempts_delivery_id", "voice_alert_attempts", ["delivery_id"])
+    op.create_index("ix_voice_alert_attempts_endpoint_id", "voice_alert_attempts", ["endpoint_id"])
 
 
 def downgrade() -> None:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_widget"
-down_revision = "0001_core"
+down_revision = "0004_voice"
 branch_labels = None
 depends_on = None
 
@@ -34,11 +34,13 @@ def upgrade() -> None:
         sa.Column("campaign_id", sa.String(40), nullable=False),
         sa.Column("joined_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["publisher_id"], ["publishers.id"],
+            ["publisher_id"],
+            ["publishers.id"],
             name="fk_publisher_campaigns_publisher_id_publishers",
         ),
         sa.ForeignKeyConstraint(
-            ["campaign_id"], ["campaigns.id"],
+            ["campaign_id"],
+            ["campaigns.id"],
             name="fk_publisher_campaigns_campaign_id_campaigns",
         ),
         sa.PrimaryKeyConstraint("publisher_id", "campaign_id", name="pk_publisher_campaigns"),
@@ -50,7 +52,8 @@ def upgrade() -> None:
         sa.Column("texts", sa.JSON(), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["campaign_id"], ["campaigns.id"],
+            ["campaign_id"],
+            ["campaigns.id"],
             name="fk_widget_campaign_settings_campaign_id_campaigns",
         ),
         sa.PrimaryKeyConstraint("campaign_id", name="pk_widget_campaign_settings"),
@@ -74,9 +77,7 @@ def upgrade() -> None:
         sa.Column("day", sa.String(10), nullable=False),
         sa.Column("visitor_key", sa.String(32), nullable=False),
         sa.Column("slot", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint(
-            "campaign_id", "day", "visitor_key", "slot", name="pk_widget_click_slots"
-        ),
+        sa.PrimaryKeyConstraint("campaign_id", "day", "visitor_key", "slot", name="pk_widget_click_slots"),
     )
     op.create_table(
         "widget_decisions",
@@ -98,12 +99,8 @@ def upgrade() -> None:
         "widget_decisions",
         ["campaign_id", "day", "reason"],
     )
-    op.create_index(
-        "ix_widget_decisions_publisher_day", "widget_decisions", ["publisher_id", "day"]
-    )
-    op.create_index(
-        "ix_widget_decisions_visitor_at", "widget_decisions", ["visitor_key", "at_ms"]
-    )
+    op.create_index("ix_widget_decisions_publisher_day", "widget_decisions", ["publisher_id", "day"])
+    op.create_index("ix_widget_decisions_visitor_at", "widget_decisions", ["visitor_key", "at_ms"])
     op.create_index("ix_widget_decisions_net_at", "widget_decisions", ["net_key", "at_ms"])
 
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_cases"
-down_revision = "0001_core"
+down_revision = "0005_widget"
 branch_labels = None
 depends_on = None
 

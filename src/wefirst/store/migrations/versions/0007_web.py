@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_web"
-down_revision = "0001_core"
+down_revision = "0006_cases"
 branch_labels = None
 depends_on = None
 
