@@ -9,24 +9,33 @@ from wefirst.tlog.errors import LogFormatError
 from wefirst.tlog.note import Signer, generate_signer, parse_signer_key
 
 
-def write_new_key(path: str | os.PathLike[str], name: str) -> Signer:
-    """Create a fresh key at ``path`` (never overwriting one): O_EXCL and mode 0600 from the
+def write_secret_line(path: str | os.PathLike[str], line: str) -> None:
+    """Create a key file at ``path`` (never overwriting one): O_EXCL and mode 0600 from the
     first byte, so the seed is never readable by others even briefly."""
-    signer = generate_signer(name)
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as fh:
-        fh.write(signer.private_key_string + "\n")
+        fh.write(line + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def write_new_key(path: str | os.PathLike[str], name: str) -> Signer:
+    signer = generate_signer(name)
+    write_secret_line(path, signer.private_key_string)
     return signer
 
 
-def load_key(path: str | os.PathLike[str]) -> Signer:
+def read_key_text(path: str | os.PathLike[str]) -> str:
     try:
-        text = Path(path).read_text(encoding="ascii")
+        return Path(path).read_text(encoding="ascii")
     except UnicodeDecodeError:
         raise LogFormatError(f"{path}: signer key file is not ASCII") from None
-    return parse_signer_key(text)
+
+
+def load_key(path: str | os.PathLike[str]) -> Signer:
+    return parse_signer_key(read_key_text(path))
 
 
 def load_or_create(path: str | os.PathLike[str], origin: str) -> Signer:

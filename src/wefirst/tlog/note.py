@@ -58,8 +58,10 @@ def check_name(name: str) -> None:
         raise LogFormatError(f"key name {name!r} contains a control character")
 
 
-def key_id(name: str, public_key: bytes) -> bytes:
-    material = name.encode("utf-8") + b"\n" + bytes([ALG_ED25519]) + public_key
+def key_id(name: str, public_key: bytes, alg: int = ALG_ED25519) -> bytes:
+    """SHA-256(name || "\\n" || signature type || public key)[:4]; the type byte keeps a key
+    used for checkpoints (0x01) apart from the same key used for cosignatures (0x04)."""
+    material = name.encode("utf-8") + b"\n" + bytes([alg]) + public_key
     return hashlib.sha256(material).digest()[:4]
 
 
@@ -116,7 +118,7 @@ def generate_signer(name: str) -> Signer:
     return Signer(name, seed)
 
 
-def _split_key(text: str, parts: int, what: str) -> list[str]:
+def split_key(text: str, parts: int, what: str) -> list[str]:
     # The base64 part may itself hold '+': split on the first (parts - 1) separators only.
     fields = text.split("+", parts - 1)
     if len(fields) != parts:
@@ -124,22 +126,23 @@ def _split_key(text: str, parts: int, what: str) -> list[str]:
     return fields
 
 
-def _decode_key_material(name: str, hex_id: str, b64: str, what: str) -> bytes:
+def decode_key_material(name: str, hex_id: str, b64: str, what: str, alg: int = ALG_ED25519) -> bytes:
+    """The 32 key bytes after the algorithm byte of a verifier or signer key string."""
     check_name(name)
     if not _HEX_ID.fullmatch(hex_id):
         raise LogFormatError(f"{what}: key id {hex_id!r} is not 8 lowercase hex digits")
     raw = b64decode_strict(b64, f"{what} key material")
     if len(raw) != 33:
         raise LogFormatError(f"{what}: key material is {len(raw)} bytes, expected 33")
-    if raw[0] != ALG_ED25519:
-        raise LogFormatError(f"{what}: unsupported algorithm byte 0x{raw[0]:02x} (only Ed25519)")
+    if raw[0] != alg:
+        raise LogFormatError(f"{what}: algorithm byte 0x{raw[0]:02x}, expected 0x{alg:02x}")
     return raw[1:]
 
 
 def parse_verifier_key(text: str) -> Verifier:
     text = text.strip()
-    name, hex_id, b64 = _split_key(text, 3, "verifier key")
-    pub = _decode_key_material(name, hex_id, b64, "verifier key")
+    name, hex_id, b64 = split_key(text, 3, "verifier key")
+    pub = decode_key_material(name, hex_id, b64, "verifier key")
     try:
         Ed25519PublicKey.from_public_bytes(pub)
     except ValueError:
@@ -151,11 +154,11 @@ def parse_verifier_key(text: str) -> Verifier:
 
 def parse_signer_key(text: str) -> Signer:
     text = text.strip()
-    fields = _split_key(text, 5, "signer key")
+    fields = split_key(text, 5, "signer key")
     if fields[0] != "PRIVATE" or fields[1] != "KEY":
         raise LogFormatError("signer key: must start with PRIVATE+KEY+")
     name, hex_id, b64 = fields[2], fields[3], fields[4]
-    seed = _decode_key_material(name, hex_id, b64, "signer key")
+    seed = decode_key_material(name, hex_id, b64, "signer key")
     signer = Signer(name, seed)
     if signer.key_id.hex() != hex_id:
         raise LogFormatError(f"signer key: key id {hex_id} does not match the key")

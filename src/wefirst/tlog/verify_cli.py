@@ -11,17 +11,21 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
 
+from wefirst.tlog import misbehaviour
 from wefirst.tlog.audit import audit_tiles
 from wefirst.tlog.balances import BalanceDeriver, EntryProblem, compare
-from wefirst.tlog.checkpoint import SignedCheckpoint, open_checkpoint
+from wefirst.tlog.checkpoint import SignedCheckpoint, open_checkpoint, parse_signed_checkpoint
 from wefirst.tlog.errors import LogFormatError, NotFoundError, PendingError, VerificationError
 from wefirst.tlog.hashing import leaf_hash
 from wefirst.tlog.note import Verifier, parse_verifier_key
+from wefirst.tlog.policy import Policy, WitnessReport, parse_policy, require_quorum
 from wefirst.tlog.proofs import (
     consistency_proof,
     tree_root,
@@ -64,6 +68,15 @@ KeyOpt = Annotated[
     ),
 ]
 KeyFileOpt = Annotated[Path | None, typer.Option("--key-file", help="File holding the verifier key line.")]
+PolicyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--policy",
+        envvar="WEFIRST_LOG_POLICY",
+        help="Trust policy (a file, or its text with ';' between lines): the log key, the witnesses "
+        "and how many must cosign. Replaces --key; get it from somewhere other than the log's host.",
+    ),
+]
 ApiOpt = Annotated[
     str | None,
     typer.Option(
@@ -95,6 +108,70 @@ def reporting() -> Iterator[None]:
         fail(EXIT_UNAVAILABLE, str(e))
 
 
+@dataclass(frozen=True)
+class Trust:
+    """What the user told us to trust: one log key, or a policy (log keys and witnesses)."""
+
+    key: Verifier | None
+    policy: Policy | None
+
+    def verifier_for(self, origin: str) -> Verifier:
+        if self.policy is not None:
+            return self.policy.log_for(origin).verifier
+        assert self.key is not None
+        return self.key
+
+    def open(self, data: bytes | str) -> SignedCheckpoint:
+        """Parse, pick the trusted key for the checkpoint's origin, check the log's signature."""
+        origin = parse_signed_checkpoint(data).checkpoint.origin
+        return open_checkpoint(data, self.verifier_for(origin))
+
+    def witnessed(self, signed: SignedCheckpoint) -> WitnessReport | None:
+        """With a policy: the quorum of valid cosignatures, or VerificationError naming who is
+        missing. Without one: None (nothing is checked, and the output says so)."""
+        if self.policy is None:
+            return None
+        report = require_quorum(self.policy, signed.note, int(time.time()))
+        policy = self.policy
+        seen = ", ".join(
+            f"{name} ({policy.witnesses[name].verifier.name}) at {_when(ts)}"
+            for name, ts in report.valid.items()
+        )
+        typer.echo(f"witnessed: {seen or 'no cosignature needed'}; quorum {report.quorum} met")
+        for name in report.stale:
+            age = int(time.time()) - report.valid[name]
+            typer.echo(
+                f"warning: the cosignature of {name} is {age} s old (policy max-age {policy.max_age} s): "
+                "that witness may be cut off from the log",
+                err=True,
+            )
+        return report
+
+
+def _when(ts: int) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def load_policy(value: str) -> Policy:
+    path = Path(value)
+    if "\n" not in value and ";" not in value and path.is_file():
+        try:
+            return parse_policy(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError:
+            raise LogFormatError(f"{path} is not a UTF-8 text file") from None
+    return parse_policy(value)
+
+
+def resolve_trust(
+    source: LogSource | None, key: str | None, key_file: Path | None, policy: str | None
+) -> Trust:
+    if policy is not None:
+        if key or key_file:
+            fail(EXIT_USAGE, "--policy already names the log key: pass either --policy or --key")
+        return Trust(None, load_policy(policy))
+    return Trust(resolve_key(source, key, key_file), None)
+
+
 def resolve_key(source: LogSource | None, key: str | None, key_file: Path | None) -> Verifier:
     if key:
         return parse_verifier_key(key)
@@ -117,39 +194,59 @@ def resolve_key(source: LogSource | None, key: str | None, key_file: Path | None
     return verifier
 
 
-def current_checkpoint(source: LogSource, verifier: Verifier) -> SignedCheckpoint:
-    return open_checkpoint(source.require("checkpoint"), verifier)
+def current_checkpoint(source: LogSource, trust: Trust) -> SignedCheckpoint:
+    return trust.open(source.require("checkpoint"))
 
 
-def prove_consistent(source: LogSource, old: SignedCheckpoint, new: SignedCheckpoint) -> None:
-    """The new checkpoint extends the old one, proven from the new tree's published tiles."""
+def report_misbehaviour(m: misbehaviour.Misbehaviour) -> NoReturn:
+    """Both signed checkpoints on stdout (the evidence), the reason as the failure."""
+    typer.echo(m.render(), nl=False)
+    raise VerificationError(m.reason)
+
+
+def prove_consistent(
+    source: LogSource,
+    old: SignedCheckpoint,
+    new: SignedCheckpoint,
+    old_label: str = "earlier checkpoint",
+    new_label: str = "current checkpoint",
+) -> None:
+    """The new checkpoint extends the old one, proven from the new tree's published tiles. Two
+    roots for one size, or a smaller size after a larger one, is reported as misbehaviour with
+    both checkpoints printed."""
+    found = misbehaviour.compare(old, new, old_label, new_label)
+    if found is not None:
+        report_misbehaviour(found)
     o, n = old.checkpoint, new.checkpoint
-    if n.size < o.size:
-        raise VerificationError(
-            f"the log shrank: current size {n.size} is below the earlier checkpoint's {o.size}"
-        )
     proof = consistency_proof(TileHashReader(source.fetch, n.size), o.size, n.size)
     try:
         verify_consistency(o.size, n.size, o.root, n.root, proof)
     except VerificationError as e:
-        raise VerificationError(
-            f"fork: the checkpoint of size {o.size} is not a prefix of the current log (size {n.size}): {e}"
-        ) from None
+        report_misbehaviour(misbehaviour.inconsistent(old, new, old_label, new_label, f"fork: {e}"))
 
 
 @app.command("checkpoint")
-def checkpoint_cmd(log: LogOpt = DEFAULT_LOG, key: KeyOpt = None, key_file: KeyFileOpt = None) -> None:
-    """Check the current checkpoint's format and signature, and that the published tiles
-    lead to its root."""
+def checkpoint_cmd(
+    log: LogOpt = DEFAULT_LOG, key: KeyOpt = None, key_file: KeyFileOpt = None, policy: PolicyOpt = None
+) -> None:
+    """Check the current checkpoint's format and signature (and, with --policy, its witness
+    cosignatures), and that the published tiles lead to its root."""
     with reporting(), LogSource(log) as source:
-        verifier = resolve_key(source, key, key_file)
-        signed = current_checkpoint(source, verifier)
+        trust = resolve_trust(source, key, key_file, policy)
+        signed = current_checkpoint(source, trust)
         cp = signed.checkpoint
+        verifier = trust.verifier_for(cp.origin)
         if tree_root(TileHashReader(source.fetch, cp.size), cp.size) != cp.root:
             raise VerificationError(f"the published tiles do not lead to the signed root of size {cp.size}")
+        report = trust.witnessed(signed)
         typer.echo(f"OK: checkpoint of {cp.origin} signed by {verifier.key_string}")
         typer.echo(f"size {cp.size}, root {cp.root.hex()}")
-        others = [s.name for s in signed.note.signatures if s.name != verifier.name]
+        checked = (
+            {trust.policy.witnesses[n].verifier.name for n in report.valid}
+            if report and trust.policy
+            else set()
+        )
+        others = [s.name for s in signed.note.signatures if s.name != verifier.name and s.name not in checked]
         if others:
             typer.echo(f"other signature lines (not checked): {', '.join(others)}")
 
@@ -184,6 +281,7 @@ def receipt_cmd(
     log: LogOpt = DEFAULT_LOG,
     key: KeyOpt = None,
     key_file: KeyFileOpt = None,
+    policy: PolicyOpt = None,
     api: ApiOpt = None,
     secret: Annotated[
         str | None, typer.Option("--secret", help="Also check the entry is this secret's.")
@@ -193,18 +291,19 @@ def receipt_cmd(
     ] = False,
 ) -> None:
     """Check that a receipt's entry is in the log: its inclusion proof against the signed
-    checkpoint, the commitment to the secret, and that the current log extends it."""
+    checkpoint, the commitment to the secret, that the current log extends it and, with
+    --policy, that enough witnesses cosigned (the receipt's checkpoint, or offline only that)."""
     with reporting():
-        if offline and not (key or key_file):
-            raise NotFoundError("--offline needs the verifier key: pass --key or --key-file")
+        if offline and not (key or key_file or policy):
+            raise NotFoundError("--offline needs the verifier key: pass --key, --key-file or --policy")
         source = None if offline else LogSource(log)
         try:
             api_root = api or api_base_for(log)
             data, from_secret = _load_receipt(source, what, api_root)
             secret = secret or from_secret
             receipt = parse_receipt(data)
-            verifier = resolve_key(source, key, key_file)
-            signed = open_checkpoint(receipt.checkpoint, verifier)
+            trust = resolve_trust(source, key, key_file, policy)
+            signed = trust.open(receipt.checkpoint)
             cp = signed.checkpoint
             if receipt.tree_size is not None and receipt.tree_size != cp.size:
                 raise VerificationError(
@@ -222,6 +321,13 @@ def receipt_cmd(
                     raise VerificationError(
                         f"the entry does not carry this secret's commitment (expected {expected})"
                     )
+            witness_problem: VerificationError | None = None
+            try:
+                trust.witnessed(signed)
+            except VerificationError as e:
+                if source is None:
+                    raise
+                witness_problem = e
             typer.echo(
                 f"OK: entry {receipt.index} is in {cp.origin} under the signed checkpoint of size {cp.size}"
             )
@@ -231,10 +337,16 @@ def receipt_cmd(
                 )
             if secret is not None:
                 typer.echo("the entry carries this receipt secret's commitment")
-            if source is not None and not offline:
-                current = current_checkpoint(source, verifier)
-                prove_consistent(source, signed, current)
+            if source is not None:
+                current = current_checkpoint(source, trust)
+                prove_consistent(
+                    source, signed, current, "the receipt's checkpoint", "the log's current checkpoint"
+                )
                 typer.echo(f"the current log (size {current.checkpoint.size}) extends that checkpoint")
+                if witness_problem is not None:
+                    # The entry is in the receipt's tree, which the witnessed current tree extends.
+                    typer.echo(f"the receipt's checkpoint is not witnessed yet: {witness_problem}")
+                    trust.witnessed(current)
         finally:
             if source is not None:
                 source.close()
@@ -246,17 +358,115 @@ def consistency_cmd(
     log: LogOpt = DEFAULT_LOG,
     key: KeyOpt = None,
     key_file: KeyFileOpt = None,
+    policy: PolicyOpt = None,
 ) -> None:
-    """Check that the log only grew since OLD_CHECKPOINT: same history, nothing removed."""
+    """Check that the log only grew since OLD_CHECKPOINT: same history, nothing removed. Two
+    roots for one size, or a smaller size now, is printed as proof of misbehaviour."""
     with reporting(), LogSource(log) as source:
-        verifier = resolve_key(source, key, key_file)
-        old = open_checkpoint(old_checkpoint.read_bytes(), verifier)
-        new = current_checkpoint(source, verifier)
-        prove_consistent(source, old, new)
+        trust = resolve_trust(source, key, key_file, policy)
+        old = trust.open(old_checkpoint.read_bytes())
+        new = current_checkpoint(source, trust)
+        prove_consistent(source, old, new, f"{old_checkpoint} (kept earlier)", "the log's current checkpoint")
+        trust.witnessed(new)
         typer.echo(
             f"OK: {new.checkpoint.origin} grew from {old.checkpoint.size} to "
             f"{new.checkpoint.size} entries and kept every earlier one"
         )
+
+
+def _evidence_records(where: str) -> list[Any]:
+    """Every record a witness publishes at <url>/evidence (all pages), or a saved JSON file."""
+    if not where.startswith(("http://", "https://")):
+        try:
+            data = json.loads(Path(where).read_bytes())
+        except ValueError:
+            raise LogFormatError(f"{where} is not JSON") from None
+        records = data.get("evidence") if isinstance(data, dict) else None
+        if not isinstance(records, list):
+            raise LogFormatError(f'{where}: expected {{"evidence": [...]}}')
+        return records
+    out: list[Any] = []
+    with LogSource(where) as probe:
+        after = 0
+        while True:
+            body = probe.get_url(f"{where.rstrip('/')}/evidence?after={after}&limit=100")
+            if body is None:
+                raise NotFoundError(f"{where} publishes no /evidence")
+            try:
+                page = json.loads(body).get("evidence")
+            except (ValueError, AttributeError):
+                raise LogFormatError(f"{where}/evidence is not the witness evidence JSON") from None
+            if not isinstance(page, list) or not page:
+                return out
+            out.extend(page)
+            last = page[-1].get("id") if isinstance(page[-1], dict) else None
+            if not isinstance(last, int) or last <= after:
+                return out
+            after = last
+
+
+@app.command("evidence")
+def evidence_cmd(
+    witness: Annotated[
+        str, typer.Argument(help="A witness URL (reads <url>/evidence) or a saved evidence JSON file.")
+    ],
+    log: Annotated[
+        str | None,
+        typer.Option("--log", help="The log, to test refused consistency proofs against its own tree."),
+    ] = None,
+    key: KeyOpt = None,
+    key_file: KeyFileOpt = None,
+    policy: PolicyOpt = None,
+) -> None:
+    """Check a witness's evidence of refused checkpoints: two checkpoints validly signed by the
+    log's key for one size with different roots prove it showed two histories (exit 1, both
+    printed). Records whose checkpoints are not both signed by the trusted key prove nothing."""
+    with reporting():
+        source = LogSource(log) if log else None
+        try:
+            trust = resolve_trust(source, key, key_file, policy)
+            records = _evidence_records(witness)
+            found = 0
+            for i, rec in enumerate(records):
+                where = f"record {rec.get('id', i) if isinstance(rec, dict) else i}"
+                try:
+                    if not isinstance(rec, dict):
+                        raise LogFormatError("not a JSON object")
+                    first = trust.open(str(rec.get("cosigned_checkpoint")))
+                    second = trust.open(str(rec.get("submitted_checkpoint")))
+                except (LogFormatError, VerificationError) as e:
+                    typer.echo(
+                        f"{where}: proves nothing (not two checkpoints signed by the trusted key: {e})"
+                    )
+                    continue
+                labels = ("checkpoint the witness had cosigned", "checkpoint the witness refused")
+                m = misbehaviour.compare(first, second, *labels)
+                if m is None and first.checkpoint.size != second.checkpoint.size and source is not None:
+                    small, large = sorted((first, second), key=lambda c: c.checkpoint.size)
+                    s, n = small.checkpoint, large.checkpoint
+                    try:
+                        proof = consistency_proof(TileHashReader(source.fetch, n.size), s.size, n.size)
+                        verify_consistency(s.size, n.size, s.root, n.root, proof)
+                    except (VerificationError, LogFormatError, NotFoundError) as e:
+                        m = misbehaviour.inconsistent(small, large, *labels, str(e))
+                if m is not None:
+                    found += 1
+                    typer.echo(m.render(), nl=False)
+                elif first.checkpoint.size != second.checkpoint.size and source is None:
+                    typer.echo(
+                        f"{where}: the witness refused a consistency proof from size {first.checkpoint.size} "
+                        f"to {second.checkpoint.size}; pass --log to test it against the log's tree"
+                    )
+                else:
+                    typer.echo(
+                        f"{where}: both checkpoints belong to one history (a bad submission, not a fork)"
+                    )
+            if found:
+                fail(EXIT_FAILED, f"{found} of {len(records)} evidence records prove that the log misbehaved")
+            typer.echo(f"OK: no proof of misbehaviour in {len(records)} evidence records")
+        finally:
+            if source is not None:
+                source.close()
 
 
 def _balance_fetcher(source: LogSource, api: str) -> Callable[[str], Any]:
@@ -277,6 +487,7 @@ def audit_cmd(
     log: LogOpt = DEFAULT_LOG,
     key: KeyOpt = None,
     key_file: KeyFileOpt = None,
+    policy: PolicyOpt = None,
     api: ApiOpt = None,
     no_balances: Annotated[
         bool, typer.Option("--no-balances", help="Check the tree only, not the balances.")
@@ -285,8 +496,10 @@ def audit_cmd(
     """Download every tile and bundle, recompute every hash and the signed root, re-derive
     every campaign's balances from the entries and compare them with the API."""
     with reporting(), LogSource(log) as source:
-        verifier = resolve_key(source, key, key_file)
-        signed = current_checkpoint(source, verifier)
+        trust = resolve_trust(source, key, key_file, policy)
+        signed = current_checkpoint(source, trust)
+        trust.witnessed(signed)
+        verifier = trust.verifier_for(signed.checkpoint.origin)
         deriver = BalanceDeriver()
         started = time.perf_counter()
 
