@@ -25,11 +25,12 @@ from pathlib import Path
 from wefirst.settings import Settings
 from wefirst.store import migrate
 from wefirst.store.db import Database
+from wefirst.voice.airlines import AIRLINES
 from wefirst.voice.detector import MobilizationDetector
 from wefirst.voice.matching import BrandMatcher, BrandTerms
 from wefirst.voice.pipeline import Analysed, Pipeline
+from wefirst.voice.post_store import DbPostStore
 from wefirst.voice.posts import Post
-from wefirst.voice.service import AIRLINES, DbPostStore
 from wefirst.voice.sources.files import PRESETS, read_file
 
 REPO = Path(__file__).resolve().parents[1]

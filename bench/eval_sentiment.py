@@ -7,7 +7,7 @@ out of train (what we used while choosing settings). Systems:
 
 - ``vader``: vaderSentiment, compound ≥ 0.05 positive, ≤ -0.05 negative (English only);
 - ``default``: the model shipped in the package (trained on none of this data);
-- ``trainer``: ``wefirst.voice.sentiment.train`` fitted on the train part (what
+- ``trainer``: ``wefirst.voice.training.train`` fitted on the train part (what
   ``wefirst voice train`` does), with the settings in ``TRAINER_SETTINGS``.
 
 Run: ``.venv/bin/python bench/eval_sentiment.py [--split test|tune] [--json OUT]``.
@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from wefirst.voice.sentiment import load_default_model, load_model, train
-from wefirst.voice.training import holdout_mask, metrics
+from wefirst.voice.sentiment import load_default_model, load_model
+from wefirst.voice.training import holdout_mask, metrics, train
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "voice"
 TEST_FRACTION = 0.3

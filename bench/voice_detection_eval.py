@@ -20,10 +20,10 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from wefirst.voice.airlines import AIRLINES
 from wefirst.voice.detector import DetectorConfig, Episode, MobilizationDetector, Observation
 from wefirst.voice.matching import BrandMatcher, BrandTerms
 from wefirst.voice.posts import Post
-from wefirst.voice.service import AIRLINES
 from wefirst.voice.sources.files import read_file
 
 REPO = Path(__file__).resolve().parents[1]

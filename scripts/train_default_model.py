@@ -18,7 +18,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from wefirst.voice.sentiment import DEFAULT_MODEL_FILE, LABELS, FeatureConfig, train
+from wefirst.voice.sentiment import DEFAULT_MODEL_FILE, LABELS, FeatureConfig
+from wefirst.voice.training import train
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ROOT / "src" / "wefirst" / "voice" / "models"
@@ -26,24 +27,57 @@ CORPUS = MODELS / "corpus"
 
 BRANDS = {
     "en": [
-        "@SkyLineAir", "@NorthwindAir", "@FlyHorizon", "@BlueJetAir", "@MegaMart", "@ShopRight",
-        "@CityBank", "@TelcoOne", "@QuickParcel", "@BurgerBarn", "@CafeRoast", "@TechNova",
-        "@RideShareCo", "@GreenGrocer", "@HotelStay", "@StreamFlix", "Acme Airlines",
-        "Horizon Air", "MegaMart", "CityBank", "TelcoOne", "QuickParcel", "TechNova",
+        "@SkyLineAir",
+        "@NorthwindAir",
+        "@FlyHorizon",
+        "@BlueJetAir",
+        "@MegaMart",
+        "@ShopRight",
+        "@CityBank",
+        "@TelcoOne",
+        "@QuickParcel",
+        "@BurgerBarn",
+        "@CafeRoast",
+        "@TechNova",
+        "@RideShareCo",
+        "@GreenGrocer",
+        "@HotelStay",
+        "@StreamFlix",
+        "Acme Airlines",
+        "Horizon Air",
+        "MegaMart",
+        "CityBank",
+        "TelcoOne",
+        "QuickParcel",
+        "TechNova",
     ],
     "fr": [
-        "@AirHexagone", "@RailFrance", "@SuperMarcheU", "@BanqueDuNord", "@TelecomPlus",
-        "@ColisExpress", "@EnergieVerte", "@BoulangerieMax", "@ModeParis", "@VeloCity",
-        "@EauClaire", "@AutoLion", "Air Hexagone", "Rail France", "Télécom Plus",
-        "Énergie Verte", "la mairie", "le ministère", "@user",
+        "@AirHexagone",
+        "@RailFrance",
+        "@SuperMarcheU",
+        "@BanqueDuNord",
+        "@TelecomPlus",
+        "@ColisExpress",
+        "@EnergieVerte",
+        "@BoulangerieMax",
+        "@ModeParis",
+        "@VeloCity",
+        "@EauClaire",
+        "@AutoLion",
+        "Air Hexagone",
+        "Rail France",
+        "Télécom Plus",
+        "Énergie Verte",
+        "la mairie",
+        "le ministère",
+        "@user",
     ],
 }
 HASHTAGS = {
     "en": ["#travel", "#customerservice", "#news", "#flying", "#shopping", "#tech"],
     "fr": ["#ecologie", "#climat", "#energie", "#politique", "#transport", "#conso"],
 }
-EMOJI = {"negative": ["😡", "🙄", "😤", "👎"], "positive": ["😊", "👍", "🙏", "❤️"],
-         "neutral": []}
+EMOJI = {"negative": ["😡", "🙄", "😤", "👎"], "positive": ["😊", "👍", "🙏", "❤️"], "neutral": []}
 COPIES = 4
 
 
@@ -106,16 +140,23 @@ def main(argv: list[str] | None = None) -> int:
     # than French neutrals, which would otherwise tilt French posts towards positive.
     cells = Counter(zip(langs, labels, strict=True))
     weights = [len(texts) / (len(cells) * cells[cell]) for cell in zip(langs, labels, strict=True)]
-    model = train(texts, labels, langs, config=config, c=args.c, class_weight=None,
-                  sample_weight=weights, metadata={
-        "name": "wefirst default sentiment",
-        "trained_on": "project-authored corpus (src/wefirst/voice/models/corpus), "
-                      "VADER and vaderSentiment-fr lexicons (MIT)",
-        "languages": ["en", "fr"],
-    })
+    model = train(
+        texts,
+        labels,
+        langs,
+        config=config,
+        c=args.c,
+        class_weight=None,
+        sample_weight=weights,
+        metadata={
+            "name": "wefirst default sentiment",
+            "trained_on": "project-authored corpus (src/wefirst/voice/models/corpus), "
+            "VADER and vaderSentiment-fr lexicons (MIT)",
+            "languages": ["en", "fr"],
+        },
+    )
     model.save(args.out)
-    print(f"{len(texts)} posts -> {args.out} in {time.perf_counter() - started:.1f}s",
-          file=sys.stderr)
+    print(f"{len(texts)} posts -> {args.out} in {time.perf_counter() - started:.1f}s", file=sys.stderr)
     return 0
 
 

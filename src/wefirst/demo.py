@@ -64,7 +64,7 @@ def extra_steps() -> list[tuple[str, Callable[[DemoContext], None]]]:
     """Each area's demo step, run once after the core seed, with the server running."""
     from wefirst.cases.demo import demo_step as cases_step
     from wefirst.ingest.connectors.demo import demo_step as connectors_step
-    from wefirst.voice.service import demo_step as voice_step
+    from wefirst.voice.demo import demo_step as voice_step
     from wefirst.widget.demo import demo_step as widget_step
 
     return [

@@ -11,7 +11,8 @@ from test_voice_service import KeywordSentiment, lang, post
 
 from wefirst.settings import Settings
 from wefirst.store.db import Database
-from wefirst.voice import service
+from wefirst.voice import episodes as voice_episodes
+from wefirst.voice import service as voice_service
 from wefirst.voice.detector import Episode, SamplePost
 
 from factories import auth, make_brand
@@ -98,7 +99,7 @@ def test_public_series_by_hour_day_polarity_language(
 ) -> None:
     acme = make_brand(client, db, admin_key, "Acme")
     client.put(f"/v1/brands/{acme.id}/voice/settings", json=SETTINGS, headers=auth(acme.key))
-    svc = service.VoiceService(db, settings, detect_language=lang, sentiment=KeywordSentiment())
+    svc = voice_service.VoiceService(db, settings, detect_language=lang, sentiment=KeywordSentiment())
     svc.ingest(
         [
             post(1, "Acme awful", T0),
@@ -154,7 +155,7 @@ def test_public_episodes_pagination_and_atom(client: TestClient, db: Database, a
     acme = make_brand(client, db, admin_key, "Acme & Co")
     with db.write() as conn:
         for i in range(5):
-            service.upsert_episode(
+            voice_episodes.upsert_episode(
                 conn,
                 _episode(i, acme.id, "negative" if i % 2 else "positive", ended=i < 4),
                 T0 + timedelta(days=i, hours=4),

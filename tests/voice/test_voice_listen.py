@@ -12,7 +12,8 @@ from voice_fakes import ASSETS, fake_http, fake_jetstream
 from wefirst.settings import Settings
 from wefirst.store.db import Database
 from wefirst.store.tables_voice import voice_posts
-from wefirst.voice import service
+from wefirst.voice import listen as voice_listen
+from wefirst.voice import service as voice_service
 
 from factories import auth, make_brand
 
@@ -47,9 +48,9 @@ def test_listen_once_polls_mastodon_and_feeds(
             json={"names": ["Pampers"], "hashtags": ["1pack1vaccine"], "sources": sources},
         )
         assert r.status_code == 200, r.text
-        svc = service.VoiceService(db, settings, detect_language=lang, sentiment=KeywordSentiment())
-        stats = service.listen(db, settings, once=True, service=svc)
-        again = service.listen(db, settings, once=True, service=svc)
+        svc = voice_service.VoiceService(db, settings, detect_language=lang, sentiment=KeywordSentiment())
+        stats = voice_listen.listen(db, settings, once=True, service=svc)
+        again = voice_listen.listen(db, settings, once=True, service=svc)
     assert stats["posts"] == 3 + 3 + 1
     assert stats["errors"] == 0
     # two of three Mastodon statuses, two of three RSS items and the Atom entry name Pampers
@@ -72,8 +73,8 @@ def test_listen_streams_bluesky_and_applies_deletions(
     )
     with fake_jetstream(JETSTREAM) as (url, paths):
         live = settings.model_copy(update={"voice_jetstream_url": url})
-        svc = service.VoiceService(db, live, detect_language=lang, sentiment=KeywordSentiment())
-        stats = service.listen(db, live, duration=2.5, service=svc)
+        svc = voice_service.VoiceService(db, live, detect_language=lang, sentiment=KeywordSentiment())
+        stats = voice_listen.listen(db, live, duration=2.5, service=svc)
     assert paths
     assert "wantedCollections=app.bsky.feed.post" in paths[0]
     keys = stored(db)
@@ -115,8 +116,8 @@ def test_listen_streams_mastodon_with_a_token_from_the_environment(
             json={"sources": {"mastodon": [{"server": server.url, "token_env": "token-abc123"}]}},
         )
         assert bad.status_code == 422  # a variable name, never the token itself
-        svc = service.VoiceService(db, settings, detect_language=lang, sentiment=KeywordSentiment())
-        stats = service.listen(db, settings, duration=2.5, service=svc)
+        svc = voice_service.VoiceService(db, settings, detect_language=lang, sentiment=KeywordSentiment())
+        stats = voice_listen.listen(db, settings, duration=2.5, service=svc)
         streamed = [q for q in server.requests if q.path.startswith("/api/v1/streaming/public")]
     assert streamed
     assert streamed[0].headers["Authorization"] == "Bearer token-for-tests"

@@ -20,9 +20,8 @@ from wefirst.voice.sentiment import (
     featurize,
     load_default_model,
     load_model,
-    train,
 )
-from wefirst.voice.training import holdout_mask, metrics, split_key, validate_labels
+from wefirst.voice.training import holdout_mask, metrics, split_key, train, validate_labels
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "voice"
 

@@ -17,10 +17,16 @@ from voice_fakes import Recorded, fake_http
 from wefirst.settings import Settings
 from wefirst.store.db import Database
 from wefirst.store.tables_voice import voice_alert_attempts, voice_episodes, voice_mentions, voice_posts
-from wefirst.voice import service
+from wefirst.voice import airlines as voice_airlines
+from wefirst.voice import alert_log as voice_alert_log
+from wefirst.voice import demo as voice_demo
+from wefirst.voice import importing as voice_importing
+from wefirst.voice import post_store as voice_post_store
+from wefirst.voice import service as voice_service
 from wefirst.voice.alerts import SIGNATURE_HEADER, HttpxTransport, verify_header
 from wefirst.voice.detector import DetectorConfig
 from wefirst.voice.posts import Deletion, Engagement, Post
+from wefirst.voice.sources.files import ColumnMapping
 
 from factories import auth, make_brand
 
@@ -108,12 +114,12 @@ def test_import_is_idempotent_and_finds_the_surge(
     n = write_csv(path)
     model = KeywordSentiment()
     cfg = {"settings": settings, "detect_language": lang, "sentiment": model, "progress": False}
-    first = service.import_file(db, path, **cfg)  # type: ignore[arg-type]
+    first = voice_importing.import_file(db, path, **cfg)  # type: ignore[arg-type]
     assert (first.rows, first.matched, first.new) == (n + 1, n, n)  # "Acme corner" excluded
     assert first.brands == [brand.id]
     assert first.episodes >= 1
     posts, mentions, episodes = count(db, voice_posts), count(db, voice_mentions), count(db, voice_episodes)
-    again = service.import_file(db, path, **cfg)  # type: ignore[arg-type]
+    again = voice_importing.import_file(db, path, **cfg)  # type: ignore[arg-type]
     assert (again.new, again.episodes) == (0, 0)
     assert (count(db, voice_posts), count(db, voice_mentions), count(db, voice_episodes)) == (
         posts,
@@ -140,20 +146,20 @@ def test_import_reports_bad_rows_and_unknown_columns(
     configure(client, brand.id, brand.key)
     path = tmp_path / "bad.csv"
     path.write_text("text,created_at\nAcme ok,2026-03-01T00:00:00Z\nAcme,yesterday\n,2026-03-01\n")
-    report = service.import_file(
+    report = voice_importing.import_file(
         db, path, settings=settings, detect_language=lang, sentiment=KeywordSentiment(), progress=False
     )
     assert report.new == 1
     assert [line for line, _ in report.errors] == [3, 4]
     with pytest.raises(ValueError, match="missing column"):
-        service.import_file(
+        voice_importing.import_file(
             db,
             path,
             settings=settings,
             detect_language=lang,
             sentiment=KeywordSentiment(),
             progress=False,
-            mapping=service.ColumnMapping(text="body"),
+            mapping=ColumnMapping(text="body"),
         )
 
 
@@ -201,7 +207,7 @@ def test_live_alert_arrives_within_a_minute_signed_and_retried(
         assert r.status_code == 201
         secret = r.json()["secret"]
         transport = HttpxTransport()
-        svc = service.VoiceService(
+        svc = voice_service.VoiceService(
             db,
             settings,
             detect_language=lang,
@@ -242,7 +248,7 @@ def test_live_alert_arrives_within_a_minute_signed_and_retried(
     r = client.get(f"/v1/brands/{brand.id}/voice/alert-attempts", headers=auth(brand.key))
     assert [a["attempt"] for a in r.json()["data"]] == [2, 1]
     # a restart replays recent history but never alerts the same episode twice
-    svc2 = service.VoiceService(
+    svc2 = voice_service.VoiceService(
         db,
         settings,
         detect_language=lang,
@@ -260,11 +266,11 @@ def test_deletions_hide_posts_from_the_series(
 ) -> None:
     brand = make_brand(client, db, admin_key, "Acme")
     configure(client, brand.id, brand.key)
-    svc = service.VoiceService(db, settings, detect_language=lang, sentiment=KeywordSentiment())
+    svc = voice_service.VoiceService(db, settings, detect_language=lang, sentiment=KeywordSentiment())
     svc.ingest([post(1, "Acme awful", T0), post(2, "thanks Acme", T0 + timedelta(minutes=5))])
-    assert service.hide(db, Deletion("mastodon", external_id="https://m.example/s/1")) == 1
-    assert service.hide(db, Deletion("mastodon", author_hash="a2")) == 1
-    assert service.hide(db, Deletion("mastodon")) == 0
+    assert voice_post_store.hide(db, Deletion("mastodon", external_id="https://m.example/s/1")) == 1
+    assert voice_post_store.hide(db, Deletion("mastodon", author_hash="a2")) == 1
+    assert voice_post_store.hide(db, Deletion("mastodon")) == 0
     r = client.get(f"/v1/brands/{brand.id}/voice/series")
     assert r.json()["data"] == []
 
@@ -273,8 +279,8 @@ def test_deletions_hide_posts_from_the_series(
 def test_airline_data_imports_as_is_for_airline_brands(
     client: TestClient, db: Database, admin_key: str, settings: Settings
 ) -> None:
-    ids = service.ensure_airline_brands(db)
-    report = service.import_file(
+    ids = voice_airlines.ensure_airline_brands(db)
+    report = voice_importing.import_file(
         db,
         AIRLINE,
         settings=settings,
@@ -303,12 +309,12 @@ def test_demo_step_imports_the_airline_data_as_recent_posts(
 ) -> None:
     from types import SimpleNamespace
 
-    monkeypatch.setattr(service, "default_sentiment", lambda: KeywordSentiment())
-    monkeypatch.setattr(service, "default_language_detector", lambda: lang)
+    monkeypatch.setattr(voice_service, "default_sentiment", lambda: KeywordSentiment())
+    monkeypatch.setattr(voice_service, "default_language_detector", lambda: lang)
     ctx = SimpleNamespace(db=db, settings=settings, base_url="http://demo", ids={}, urls={})
-    service.demo_step(ctx)
-    service.demo_step(ctx)  # a second demo run adds nothing
-    assert set(ctx.ids) == {f"voice_{a}" for a in service.AIRLINES}
+    voice_demo.demo_step(ctx)
+    voice_demo.demo_step(ctx)  # a second demo run adds nothing
+    assert set(ctx.ids) == {f"voice_{a}" for a in voice_airlines.AIRLINES}
     assert ctx.urls["Voice episodes (Atom)"].endswith("/voice/episodes.atom")
     assert count(db, voice_posts) == 10_270 - 114 - 4  # 4 tweets name no airline handle
     now = datetime.now(UTC)
@@ -341,7 +347,7 @@ def test_pending_retries_survive_a_restart_and_deliveries_can_be_replayed(
             json={"url": receiver.url + "/alerts"},
             headers=auth(brand.key),
         ).json()["secret"]
-        first = service.VoiceService(
+        first = voice_service.VoiceService(
             db, settings, detect_language=lang, sentiment=KeywordSentiment(), clock=clock
         )
         episode = Episode(
@@ -361,14 +367,14 @@ def test_pending_retries_survive_a_restart_and_deliveries_can_be_replayed(
         assert len(bodies) == 1
         # the process stops before the retry; a new one resumes it from the attempt log
         clock.now = T0 + timedelta(seconds=10)
-        second = service.VoiceService(
+        second = voice_service.VoiceService(
             db, settings, detect_language=lang, sentiment=KeywordSentiment(), clock=clock
         )
-        assert service.resume_pending(db, second.dispatcher) == 1
+        assert voice_alert_log.resume_pending(db, second.dispatcher) == 1
         second.tick()
         assert len(bodies) == 2
         assert bodies[1] == bodies[0]
-        assert service.resume_pending(db, second.dispatcher) == 0  # delivered: nothing pending
+        assert voice_alert_log.resume_pending(db, second.dispatcher) == 0  # delivered: nothing pending
         log = client.get(f"/v1/brands/{brand.id}/voice/alert-attempts", headers=auth(brand.key)).json()[
             "data"
         ]
@@ -408,7 +414,7 @@ def test_refresh_picks_up_new_settings_and_keeps_the_detector(
 ) -> None:
     brand = make_brand(client, db, admin_key, "Acme")
     configure(client, brand.id, brand.key)
-    svc = service.VoiceService(db, settings, detect_language=lang, sentiment=KeywordSentiment())
+    svc = voice_service.VoiceService(db, settings, detect_language=lang, sentiment=KeywordSentiment())
     svc.refresh()
     assert svc.refresh() is False  # nothing changed
     detector = svc.pipeline.detector

@@ -115,7 +115,7 @@ def seed_voice(client: TestClient, db: Database, settings: Any, brand: Tenant, t
     import csv as csv_module
     from datetime import UTC, datetime, timedelta
 
-    from wefirst.voice import service as voice_service
+    from wefirst.voice import importing as voice_importing
 
     r = client.put(
         f"/v1/brands/{brand.id}/voice/settings",
@@ -150,7 +150,7 @@ def seed_voice(client: TestClient, db: Database, settings: Any, brand: Tenant, t
         writer = csv_module.DictWriter(fh, fieldnames=["id", "text", "created_at", "author"])
         writer.writeheader()
         writer.writerows(rows)
-    report = voice_service.import_file(
+    report = voice_importing.import_file(
         db,
         path,
         settings=settings,

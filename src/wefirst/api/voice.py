@@ -14,7 +14,11 @@ from sqlalchemy import Connection
 from wefirst.api.deps import ActorDep, DbDep, IdempotencyKey, RawBody, SettingsDep, require
 from wefirst.api.writes import idempotent_post
 from wefirst.domain.clock import as_utc
-from wefirst.voice import service
+from wefirst.voice import alert_endpoints as voice_alert_endpoints
+from wefirst.voice import alert_log as voice_alert_log
+from wefirst.voice import brand_settings as voice_brand_settings
+from wefirst.voice import episodes as voice_episodes
+from wefirst.voice import series as voice_series
 from wefirst.voice.atom import FeedEpisode, episodes_feed
 
 router = APIRouter(prefix="/v1/brands/{brand_id}/voice", tags=["voice"])
@@ -75,7 +79,7 @@ def _own(actor: Any, brand_id: str) -> None:
 def get_settings(brand_id: str, actor: ActorDep, db: DbDep) -> dict[str, Any]:
     _own(actor, brand_id)
     with db.read() as conn:
-        return service.get_voice_settings(conn, brand_id)
+        return voice_brand_settings.get_voice_settings(conn, brand_id)
 
 
 @router.put("/settings")
@@ -87,7 +91,7 @@ def put_settings(brand_id: str, data: VoiceSettingsIn, actor: ActorDep, db: DbDe
     payload = data.model_dump()
     payload["detector"] = {k: v for k, v in payload["detector"].items() if v is not None}
     with db.write() as conn:
-        return service.put_voice_settings(conn, brand_id, payload)
+        return voice_brand_settings.put_voice_settings(conn, brand_id, payload)
 
 
 @router.post("/alert-endpoints", status_code=201)
@@ -104,7 +108,7 @@ def create_alert_endpoint(
     _own(actor, brand_id)
 
     def work(conn: Connection) -> tuple[int, Any]:
-        return 201, service.create_endpoint(conn, brand_id, data.url)
+        return 201, voice_alert_endpoints.create_endpoint(conn, brand_id, data.url)
 
     return idempotent_post(request, db, actor, body, idempotency_key, work)
 
@@ -113,14 +117,18 @@ def create_alert_endpoint(
 def list_alert_endpoints(brand_id: str, actor: ActorDep, db: DbDep) -> dict[str, Any]:
     _own(actor, brand_id)
     with db.read() as conn:
-        return {"data": service.list_endpoints(conn, brand_id), "has_more": False, "next_cursor": None}
+        return {
+            "data": voice_alert_endpoints.list_endpoints(conn, brand_id),
+            "has_more": False,
+            "next_cursor": None,
+        }
 
 
 @router.delete("/alert-endpoints/{endpoint_id}", status_code=204)
 def delete_alert_endpoint(brand_id: str, endpoint_id: str, actor: ActorDep, db: DbDep) -> Response:
     _own(actor, brand_id)
     with db.write() as conn:
-        service.delete_endpoint(conn, brand_id, endpoint_id)
+        voice_alert_endpoints.delete_endpoint(conn, brand_id, endpoint_id)
     return Response(status_code=204)
 
 
@@ -134,7 +142,11 @@ def list_alert_attempts(
     """Every delivery attempt of the brand's alerts, newest first (status, error, retry time)."""
     _own(actor, brand_id)
     with db.read() as conn:
-        return {"data": service.list_attempts(conn, brand_id, limit), "has_more": False, "next_cursor": None}
+        return {
+            "data": voice_alert_log.list_attempts(conn, brand_id, limit),
+            "has_more": False,
+            "next_cursor": None,
+        }
 
 
 @router.post("/alert-attempts/{delivery_id}/replay")
@@ -143,9 +155,11 @@ def replay_alert(
 ) -> dict[str, Any]:
     """Send a logged alert delivery again now, freshly signed; returns the new attempt."""
     _own(actor, brand_id)
-    transport = service.default_transport(settings)
+    transport = voice_alert_log.default_transport(settings)
     try:
-        return service.replay_delivery(db, service.alert_dispatcher(db, transport), brand_id, delivery_id)
+        return voice_alert_log.replay_delivery(
+            db, voice_alert_log.alert_dispatcher(db, transport), brand_id, delivery_id
+        )
     finally:
         close = getattr(transport, "close", None)
         if close is not None:
@@ -163,7 +177,7 @@ def get_series(
 ) -> dict[str, Any]:
     """Public: posts mentioning the brand per hour or day, by polarity or language."""
     with db.read() as conn:
-        return service.series(
+        return voice_series.series(
             conn, brand_id, granularity=granularity, by=None if by == "none" else by, start=start, end=end
         )
 
@@ -179,11 +193,11 @@ def list_episodes(
     """Public: the brand's mobilization episodes (backlash = negative, praise = positive),
     newest first."""
     with db.read() as conn:
-        rows, has_more = service.list_episodes(
+        rows, has_more = voice_episodes.list_episodes(
             conn, brand_id, limit=limit, starting_after=starting_after, polarity=polarity
         )
     return {
-        "data": [service.episode_json(r) for r in rows],
+        "data": [voice_episodes.episode_json(r) for r in rows],
         "has_more": has_more,
         "next_cursor": rows[-1].id if has_more and rows else None,
     }
@@ -195,8 +209,8 @@ def list_episodes(
 def episodes_atom(brand_id: str, db: DbDep, settings: SettingsDep) -> Response:
     """Public Atom feed of the brand's episodes (for feed readers and newsrooms)."""
     with db.read() as conn:
-        name = service.brand_name(conn, brand_id)
-        rows, _ = service.list_episodes(conn, brand_id, limit=50)
+        name = voice_brand_settings.brand_name(conn, brand_id)
+        rows, _ = voice_episodes.list_episodes(conn, brand_id, limit=50)
     base = settings.base_url.rstrip("/")
     episodes = [
         FeedEpisode(
@@ -228,4 +242,4 @@ def episodes_atom(brand_id: str, db: DbDep, settings: SettingsDep) -> Response:
 @router.get("/episodes/{episode_id}")
 def get_episode(brand_id: str, episode_id: str, db: DbDep) -> dict[str, Any]:
     with db.read() as conn:
-        return service.episode_json(service.get_episode(conn, brand_id, episode_id))
+        return voice_episodes.episode_json(voice_episodes.get_episode(conn, brand_id, episode_id))

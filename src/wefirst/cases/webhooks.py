@@ -16,20 +16,16 @@ from wefirst.domain.clock import utcnow
 from wefirst.domain.ids import new_id
 from wefirst.settings import Settings
 from wefirst.store.db import Database
-from wefirst.voice import service as voice_service
-from wefirst.voice.alerts import AlertEvent, Dispatcher, HttpxTransport, MemoryTransport, Transport
+from wefirst.voice.alert_endpoints import active_endpoints
+from wefirst.voice.alert_log import alert_dispatcher, default_transport
+from wefirst.voice.alerts import AlertEvent, Dispatcher, Transport
 
 log = logging.getLogger("wefirst.cases")
 
 
 def make_dispatcher(db: Database, settings: Settings, transport: Transport | None = None) -> Dispatcher:
-    chosen = transport or (
-        MemoryTransport() if settings.voice_alert_transport == "memory" else HttpxTransport()
-    )
-    # The voice area's dispatcher subclass records each attempt's event type and body.
-    return voice_service._LoggingDispatcher(
-        chosen, utcnow, record=voice_service.attempt_recorder(db), new_delivery_id=lambda: new_id("dly")
-    )
+    # The voice area's dispatcher records each attempt's event type and body.
+    return alert_dispatcher(db, transport or default_transport(settings), utcnow)
 
 
 def publish(
@@ -38,7 +34,7 @@ def publish(
     """Submit one event to the brand's active endpoints; returns how many were tried."""
     try:
         with db.read() as conn:
-            endpoints = voice_service.active_endpoints(conn, brand_id)
+            endpoints = active_endpoints(conn, brand_id)
         dispatcher.run_due()
         if not endpoints:
             return 0

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+
+#: What code that must be testable against a simulated time takes instead of calling utcnow.
+Clock = Callable[[], datetime]
 
 
 def utcnow() -> datetime:

@@ -139,8 +139,8 @@ def train(
     """
     from wefirst.voice.language import detect
     from wefirst.voice.sentiment import SentimentModelError
-    from wefirst.voice.sentiment import train as fit
     from wefirst.voice.training import holdout_mask, metrics, select, validate_labels
+    from wefirst.voice.training import train as fit
 
     if out.exists() and out.is_dir():
         _fail(f"{out} is a directory; --out needs a file name such as model.json.gz")
@@ -274,7 +274,8 @@ def _print_report(report: dict[str, object] | None, holdout: float) -> None:
 
 
 # --------------------------------------------------------------------------- listening side
-# `import`, `listen` and `report` (voice/service.py does the work; these only parse and print)
+# `import`, `listen` and `report` (voice/importing.py, listen.py, series.py do the work;
+# these only parse and print)
 
 from wefirst.settings import Settings  # noqa: E402 (the listening side's block)
 from wefirst.store.db import Database  # noqa: E402
@@ -329,7 +330,8 @@ def import_(
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
     """Import posts for every brand with voice settings. Re-importing a file adds nothing."""
-    from wefirst.voice import service
+    from wefirst.voice import airlines as voice_airlines
+    from wefirst.voice import importing as voice_importing
     from wefirst.voice.sources.files import PRESETS, ColumnMapping
 
     if not file.exists():
@@ -346,8 +348,8 @@ def import_(
     settings, db = _database()
     try:
         if airline_brands:
-            service.ensure_airline_brands(db)
-        report = service.import_file(
+            voice_airlines.ensure_airline_brands(db)
+        report = voice_importing.import_file(
             db,
             file,
             settings=settings,
@@ -376,11 +378,11 @@ def listen(
     duration: Annotated[float | None, typer.Option(help="Stop after this many seconds.")] = None,
 ) -> None:
     """Run the live sources in every brand's settings (Mastodon, Bluesky, RSS) and alert."""
-    from wefirst.voice import service
+    from wefirst.voice import listen as voice_listen
 
     settings, db = _database()
     try:
-        stats = service.listen(db, settings, once=once, duration=duration, console=Console())
+        stats = voice_listen.listen(db, settings, once=once, duration=duration, console=Console())
     finally:
         db.dispose()
     Console().print(f"listened: {stats}")
@@ -395,7 +397,8 @@ def report(
     from sqlalchemy import select
 
     from wefirst.store.tables_core import brands
-    from wefirst.voice import service
+    from wefirst.voice import episodes as voice_episodes
+    from wefirst.voice import series as voice_series
 
     _settings, db = _database()
     out = Console()
@@ -406,9 +409,9 @@ def report(
             ).first()
             if row is None:
                 _fail(f"no brand {brand!r}", "use a brand id (brd_…) or its exact name")
-            hourly = service.series(conn, row.id, granularity="hour", by="polarity")["data"]
-            langs = service.series(conn, row.id, granularity="day", by="language")["data"]
-            episodes, _ = service.list_episodes(conn, row.id, limit=20)
+            hourly = voice_series.series(conn, row.id, granularity="hour", by="polarity")["data"]
+            langs = voice_series.series(conn, row.id, granularity="day", by="language")["data"]
+            episodes, _ = voice_episodes.list_episodes(conn, row.id, limit=20)
     finally:
         db.dispose()
     out.print(f"[bold]{row.name}[/] ({row.id})")
@@ -446,7 +449,7 @@ def report(
     table = Table(title=f"episodes ({len(episodes)})")
     for col in ("kind", "start", "peak", "end", "posts vs expected", "top terms"):
         table.add_column(col)
-    for e in (service.episode_json(r) for r in episodes):
+    for e in (voice_episodes.episode_json(r) for r in episodes):
         table.add_row(
             e["kind"],
             e["start"][5:16].replace("T", " "),

@@ -176,6 +176,49 @@ def _fit_idf(blocks: Blocks) -> npt.NDArray[np.float32]:
     return idf
 
 
+def train(
+    texts: Sequence[str],
+    labels: Sequence[str],
+    languages: Sequence[str] | None = None,
+    *,
+    config: FeatureConfig | None = None,
+    c: float = 4.0,
+    class_weight: str | None = "balanced",
+    progress: Callable[[str], None] | None = None,
+    metadata: dict[str, Any] | None = None,
+    auto: bool = False,
+    char_ngrams: bool = True,
+    sample_weight: Sequence[float] | None = None,
+) -> SentimentModel:
+    """Fit a model on labelled posts (labels among ``LABELS``; two or three of them).
+
+    With ``auto=True`` the feature settings and C are chosen on an inner validation split
+    (``CANDIDATES``), and ``config``/``c`` are ignored.
+    """
+    meta = dict(metadata or {})
+    if auto:
+        if len(texts) != len(labels):
+            raise SentimentModelError("texts and labels must have the same length")
+        clean = validate_labels(labels)
+        if languages is None:
+            from wefirst.voice.language import detect
+
+            languages = [detect(t) for t in texts]
+        config, c, trials = select(texts, clean, languages, char_ngrams=char_ngrams, progress=progress)
+        meta["selection"] = trials
+    return fit(
+        texts,
+        labels,
+        languages,
+        config=config or FeatureConfig(),
+        c=c,
+        class_weight=class_weight,
+        progress=progress,
+        metadata=meta,
+        sample_weight=sample_weight,
+    )
+
+
 # --------------------------------------------------------------------------- evaluation
 
 

@@ -126,17 +126,17 @@ def _connections(conn: Connection, request: Request, owner: str) -> list[dict[st
 
 
 def _alerts(conn: Connection, owner: str) -> list[dict[str, Any]]:
-    from wefirst.voice import service as voice_service
+    from wefirst.voice import alert_log as voice_alert_log
 
-    attempts: list[dict[str, Any]] = voice_service.list_attempts(conn, owner, limit=20)
+    attempts: list[dict[str, Any]] = voice_alert_log.list_attempts(conn, owner, limit=20)
     return attempts
 
 
 def _episodes(conn: Connection, owner: str) -> list[dict[str, Any]]:
-    from wefirst.voice import service as voice_service
+    from wefirst.voice import episodes as voice_episodes
 
-    rows, _ = voice_service.list_episodes(conn, owner, limit=5)
-    return [voice_service.episode_json(r) for r in rows]
+    rows, _ = voice_episodes.list_episodes(conn, owner, limit=5)
+    return [voice_episodes.episode_json(r) for r in rows]
 
 
 def _brand_url(user: sessions.WebUser, owner: str, anchor: str = "") -> str:

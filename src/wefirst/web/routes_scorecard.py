@@ -135,7 +135,7 @@ class VoiceCache:
         self._items: dict[str, tuple[float, list[VoiceDay]]] = {}
 
     def days(self, conn: Connection, brand_id: str) -> list[VoiceDay]:
-        from wefirst.voice import service as voice_service
+        from wefirst.voice import series as voice_series
 
         now = time.monotonic()
         with self._lock:
@@ -143,7 +143,7 @@ class VoiceCache:
         if hit is not None and now - hit[0] < VOICE_TTL:
             return hit[1]
         start = datetime.now(UTC) - timedelta(days=VOICE_DAYS)
-        data = voice_service.series(conn, brand_id, granularity="day", by="polarity", start=start)
+        data = voice_series.series(conn, brand_id, granularity="day", by="polarity", start=start)
         days = [VoiceDay(date.fromisoformat(p["t"][:10]), dict(p["counts"])) for p in data["data"]]
         with self._lock:
             self._items[brand_id] = (now, days)
@@ -161,11 +161,11 @@ def voice_cache(state: Any) -> VoiceCache:
 
 def voice(conn: Connection, state: Any, brand_id: str) -> tuple[list[VoiceDay], list[dict[str, Any]]]:
     """Posts per day over the last VOICE_DAYS days, and the brand's latest episodes."""
-    from wefirst.voice import service as voice_service
+    from wefirst.voice import episodes as voice_episodes
 
     days = voice_cache(state).days(conn, brand_id)
-    rows, _ = voice_service.list_episodes(conn, brand_id, limit=10)
-    return days, [voice_service.episode_json(r) for r in rows]
+    rows, _ = voice_episodes.list_episodes(conn, brand_id, limit=10)
+    return days, [voice_episodes.episode_json(r) for r in rows]
 
 
 def open_cases(conn: Connection, brand_id: str) -> list[dict[str, Any]]:

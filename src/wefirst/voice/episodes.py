@@ -1,0 +1,167 @@
+"""Mobilization episodes in the database, their public JSON, and the sink that turns detector
+events into episode rows and signed alerts."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, and_, insert, select, update
+
+from wefirst.domain.clock import Clock, rfc3339
+from wefirst.domain.ids import new_id
+from wefirst.errors import FieldError, Invalid, NotFound
+from wefirst.store.db import Database
+from wefirst.store.tables_voice import voice_episodes
+from wefirst.voice.alert_endpoints import active_endpoints
+from wefirst.voice.alerts import AlertEvent, Dispatcher, Endpoint
+from wefirst.voice.brand_settings import brand_exists
+from wefirst.voice.detector import DetectorEvent, Episode
+
+
+def _sample_json(s: Any) -> dict[str, Any]:
+    return {"ref": s.ref, "text": s.text, "created_at": rfc3339(s.created_at), "engagement": s.engagement}
+
+
+def upsert_episode(conn: Connection, ep: Episode, now: datetime) -> Any:
+    values = {
+        "brand_id": ep.brand_id,
+        "polarity": ep.polarity,
+        "status": "ended" if ep.end else "open",
+        "start": ep.start,
+        "detected_at": ep.detected_at,
+        "end": ep.end,
+        "peak_hour": ep.peak_hour,
+        "peak_count": ep.peak_count,
+        "peak_expected": round(ep.peak_expected, 3),
+        "posts": ep.posts,
+        "expected": round(ep.expected, 3),
+        "top_terms": [[t, c] for t, c in ep.top_terms],
+        "top_reasons": [[r, c] for r, c in ep.top_reasons],
+        "samples": [_sample_json(s) for s in ep.samples],
+        "updated_at": now,
+    }
+    row = conn.execute(select(voice_episodes).where(voice_episodes.c.key == ep.key)).first()
+    if row is None:
+        conn.execute(insert(voice_episodes).values(id=new_id("ep"), key=ep.key, alerted={}, **values))
+    else:
+        if not ep.samples:  # an update without new evidence keeps the evidence it had
+            for k in ("top_terms", "top_reasons", "samples"):
+                values.pop(k)
+        conn.execute(update(voice_episodes).where(voice_episodes.c.key == ep.key).values(**values))
+    return conn.execute(select(voice_episodes).where(voice_episodes.c.key == ep.key)).one()
+
+
+_MENTION = re.compile(r"(?<![\w@])@[\w.]+(?:@[\w.-]+)?")
+
+
+def mask_mentions(text: str) -> str:
+    """Sample posts are public evidence, but the people they @mention did not write them:
+    their handles are masked in what we republish (the link to the original remains)."""
+    return _MENTION.sub("@…", text)
+
+
+def episode_json(row: Any) -> dict[str, Any]:
+    ratio = row.peak_count / max(row.peak_expected, 0.5)
+    return {
+        "id": row.id,
+        "brand_id": row.brand_id,
+        "polarity": row.polarity,
+        "kind": "backlash" if row.polarity == "negative" else "praise",
+        "status": row.status,
+        "start": rfc3339(row.start),
+        "detected_at": rfc3339(row.detected_at),
+        "end": rfc3339(row.end) if row.end else None,
+        "peak_hour": rfc3339(row.peak_hour),
+        "peak_count": row.peak_count,
+        "peak_expected": row.peak_expected,
+        "peak_ratio": round(ratio, 2),
+        "posts": row.posts,
+        "expected": row.expected,
+        "excess": round(max(row.posts - row.expected, 0.0), 1),
+        "top_terms": [{"term": t, "posts": c} for t, c in row.top_terms],
+        "top_reasons": [{"reason": r, "posts": c} for r, c in row.top_reasons],
+        "samples": [{**x, "text": mask_mentions(str(x.get("text", "")))} for x in row.samples],
+        "updated_at": rfc3339(row.updated_at),
+    }
+
+
+class EpisodeSink:
+    """Detector events → episode rows → signed alerts (once per episode start and end)."""
+
+    def __init__(self, db: Database, dispatcher: Dispatcher | None, clock: Clock, max_age: timedelta) -> None:
+        self.db = db
+        self.dispatcher = dispatcher
+        self.clock = clock
+        self.max_age = max_age
+        self.keys_seen: set[str] = set()
+
+    def __call__(self, events: list[DetectorEvent]) -> None:
+        now = self.clock()
+        outgoing: list[tuple[AlertEvent, list[Endpoint]]] = []
+        with self.db.write() as conn:
+            for event in events:
+                self.keys_seen.add(event.episode.key)
+                row = upsert_episode(conn, event.episode, now)
+                if self.dispatcher is None or event.kind == "updated":
+                    continue
+                alerted = dict(row.alerted or {})
+                kind = event.kind
+                if kind in alerted:
+                    continue
+                when = event.episode.detected_at if kind == "started" else event.episode.end
+                if when is None or now - when > self.max_age:
+                    continue  # history (an import): stored, not paged
+                if kind == "ended" and "started" not in alerted:
+                    continue
+                endpoints = active_endpoints(conn, row.brand_id)
+                alerted[kind] = rfc3339(now)
+                conn.execute(
+                    update(voice_episodes).where(voice_episodes.c.id == row.id).values(alerted=alerted)
+                )
+                if endpoints:
+                    body = {"episode": episode_json(row)}
+                    outgoing.append(
+                        (AlertEvent(new_id("evt"), f"voice.episode.{kind}", now, body), endpoints)
+                    )
+        if self.dispatcher is not None:
+            for alert, endpoints in outgoing:
+                self.dispatcher.submit(alert, endpoints)
+
+
+def list_episodes(
+    conn: Connection,
+    brand_id: str,
+    *,
+    limit: int = 50,
+    starting_after: str | None = None,
+    polarity: str | None = None,
+) -> tuple[list[Any], bool]:
+    brand_exists(conn, brand_id)
+    e = voice_episodes
+    query = select(e).where(e.c.brand_id == brand_id)
+    if polarity:
+        query = query.where(e.c.polarity == polarity)
+    if starting_after:
+        anchor = conn.execute(
+            select(e.c.start, e.c.seq).where(e.c.id == starting_after, e.c.brand_id == brand_id)
+        ).first()
+        if anchor is None:
+            raise Invalid(
+                "starting_after is not an episode of this brand", [FieldError("starting_after", "unknown id")]
+            )
+        query = query.where(
+            (e.c.start < anchor.start) | and_(e.c.start == anchor.start, e.c.seq < anchor.seq)
+        )
+    rows = list(conn.execute(query.order_by(e.c.start.desc(), e.c.seq.desc()).limit(limit + 1)))
+    return rows[:limit], len(rows) > limit
+
+
+def get_episode(conn: Connection, brand_id: str, episode_id: str) -> Any:
+    row = conn.execute(
+        select(voice_episodes).where(voice_episodes.c.id == episode_id, voice_episodes.c.brand_id == brand_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"episode {episode_id} does not exist")
+    return row
