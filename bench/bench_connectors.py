@@ -9,11 +9,11 @@ campaign) with a distinct order id and line ids each, signed with the connection
   checks, durable insert of the raw delivery and counters, one transaction per delivery
   (what happens before the 2xx; HTTP framing excluded);
 - acknowledged, concurrent: the same from many threads at once through the group-commit
-  `InboxWriter` the API uses (each receiver still waits for its own commit);
+  writer the API uses (`store.groupcommit`) (each receiver still waits for its own commit);
 - acknowledged over HTTP: the same through the ASGI app with FastAPI's TestClient, one request
   at a time (adds routing, problem handling and the in-process HTTP client);
 - processed: `process_pending` — re-parse, per-line counters, pledge through
-  `ingest.events.apply_purchase` (ledger + log queue), one transaction per delivery.
+  `pledges.engine.apply_purchase` (ledger + log queue), one transaction per delivery.
 
     .venv/bin/python bench/bench_connectors.py [--deliveries 1000] [--pg URL | --no-pg]
 """
@@ -49,6 +49,7 @@ from wefirst.ingest.connectors.signatures import b64_hmac_sha256, verify_base64_
 from wefirst.settings import Settings
 from wefirst.store import migrate
 from wefirst.store.db import Database
+from wefirst.store.groupcommit import GroupCommit
 
 FIXTURE = Path(__file__).resolve().parents[1] / "tests/assets/connectors/shopify/orders_create.json"
 SECRET = "bench-shopify-secret-" + "x" * 24
@@ -206,16 +207,16 @@ def run(
                 assert got.status == "queued"
 
         ack.append(rate(n, receive_all, f"{name}/ack"))
-        # the same, from `threads` concurrent receivers sharing commits (InboxWriter)
+        # the same, from `threads` concurrent receivers sharing commits (the group-commit writer)
         con_c, shop_c = connection(db, box, brand_id)
         batch_c = deliveries(n, shop_c)
-        writer = inbox.InboxWriter(db)
+        writer = GroupCommit(db, name="connector-inbox", max_group=256)
         cache_c = inbox.ConnectionCache()
 
         def receive_concurrently(
             b: list[tuple[bytes, dict[str, str]]] = batch_c,
             c: str = con_c,
-            w: inbox.InboxWriter = writer,
+            w: GroupCommit = writer,
             k: inbox.ConnectionCache = cache_c,
         ) -> None:
             def worker(part: list[tuple[bytes, dict[str, str]]]) -> None:

@@ -27,12 +27,14 @@ from rich.table import Table
 from sqlalchemy import Column, Integer, MetaData, String, create_engine, insert, text
 from sqlalchemy import Table as SaTable
 
-from wefirst.api.events import PurchaseBody
 from wefirst.auth.keys import create_key
 from wefirst.catalog import service
 from wefirst.catalog.models import BeneficiaryIn, BrandIn, CampaignIn
-from wefirst.ingest import events
 from wefirst.ingest.idempotency import Pending, apply_once, request_fingerprint
+from wefirst.ingest.payloads import PurchaseBody
+from wefirst.pledges import engine
+from wefirst.pledges.batch import Batch
+from wefirst.pledges.model import LineIn, PurchaseIn
 from wefirst.settings import Settings
 from wefirst.store import migrate
 from wefirst.store.db import Database
@@ -94,31 +96,28 @@ def bodies(n: int, tag: str) -> list[bytes]:
     ]
 
 
-def parse(body: bytes) -> events.PurchaseIn:
+def parse(body: bytes) -> PurchaseIn:
     """Validation, as the API does it (pydantic model of the request body)."""
     data = PurchaseBody.model_validate_json(body)
-    return events.PurchaseIn(
+    return PurchaseIn(
         order_id=data.order_id,
         currency=data.currency,
         occurred_at=data.occurred_at,
-        lines=[
-            events.LineIn(x.sku, x.quantity, x.unit_price.amount, str(i + 1))
-            for i, x in enumerate(data.lines)
-        ],
+        lines=[LineIn(x.sku, x.quantity, x.unit_price.amount, str(i + 1)) for i, x in enumerate(data.lines)],
     )
 
 
 def full_event(
     conn: Any,
-    batch: events.Batch,
+    batch: Batch,
     pending: Pending,
     brand_id: str,
     body: bytes,
     key: str,
-    purchase: events.PurchaseIn,
+    purchase: PurchaseIn,
 ) -> None:
     def work(c: Any) -> tuple[int, Any]:
-        results = events.apply_purchase(c, brand_id=brand_id, purchase=purchase, batch=batch)
+        results = engine.apply_purchase(c, brand_id=brand_id, purchase=purchase, batch=batch)
         return 200, {"results": [r.as_json("http://bench") for r in results]}
 
     apply_once(
@@ -137,7 +136,7 @@ def run_full(db: Database, brand_id: str, n: int, batch: int) -> float:
     start = time.perf_counter()
     for i in range(0, n, batch):
         with db.write() as conn:
-            unit_of_work, pending = events.Batch(conn), Pending()
+            unit_of_work, pending = Batch(conn), Pending()
             chunk = payload[i : i + batch]
             keys = [f"{tag}-{i + j}" for j in range(len(chunk))]
             parsed = [parse(body) for body in chunk]

@@ -68,6 +68,10 @@ def serve(
         workers=workers,
         log_config=None,
         timeout_graceful_shutdown=20,
+        # uvicorn kills a worker that does not answer its health check within this time and
+        # starts another: at its 5 s default, on a busy host, a worker still importing the app
+        # is killed before it ever serves, forever.
+        timeout_worker_healthcheck=60,
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
     )

@@ -18,7 +18,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from wefirst.ingest.events import order_hash
+from wefirst.pledges.model import order_hash
 from wefirst.store.db import Database
 from wefirst.store.tables_core import brands, pledges
 

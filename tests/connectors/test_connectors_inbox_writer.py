@@ -17,6 +17,7 @@ from wefirst.ingest.connectors.crypto import SecretBox
 from wefirst.ingest.connectors.records import Source
 from wefirst.settings import Settings
 from wefirst.store.db import Database
+from wefirst.store.groupcommit import GroupCommit, Tx
 from wefirst.store.tables_connectors import connector_counters, connector_deliveries
 from wefirst.store.tables_core import brands
 
@@ -48,7 +49,7 @@ def test_concurrent_receivers_share_commits_and_lose_nothing(db: Database, setti
     deliveries = [
         sign_shopify(body, "orders/create", f"evt-{i % 24}", secret="inbox-secret") for i in range(48)
     ]
-    writer = inbox.InboxWriter(db)
+    writer = GroupCommit(db, name="connector-inbox", max_group=256)
     cache = inbox.ConnectionCache()
     results: list[inbox.Received] = []
     lock = threading.Lock()
@@ -88,9 +89,11 @@ def test_concurrent_receivers_share_commits_and_lose_nothing(db: Database, setti
 
 
 def test_one_bad_item_fails_alone(db: Database, settings: Settings) -> None:
+    """Two receivers in one group, one of them with a delivery the database refuses: the good
+    one is stored and acknowledged, the bad one gets the error, nothing else changes."""
     box = SecretBox.from_settings(settings)
     connection_id = _connection(db, box)
-    writer = inbox.InboxWriter(db)
+    writer = GroupCommit(db, name="connector-inbox")
     now = utcnow()
     good = inbox.Pending(
         connection_id=connection_id, now=now, counters=["received"], key="k1", topic="t", body=b"{}"
@@ -98,21 +101,33 @@ def test_one_bad_item_fails_alone(db: Database, settings: Settings) -> None:
     bad = inbox.Pending(
         connection_id="con_missing", now=now, counters=["received"], key="k2", topic="t", body=b"{}"
     )  # violates the foreign key
-    writer._write([good, bad])  # one group, as the thread would form it
+    entered, release = threading.Event(), threading.Event()
+
+    def hold(tx: Tx) -> None:  # holds the writer until both deliveries wait: they form one group
+        entered.set()
+        release.wait(10)
+
+    held = writer.enqueue(hold)
+    assert entered.wait(10)
+    futures = [writer.enqueue(lambda tx, i=item: tx.part(inbox.Deliveries).add(i)) for item in (good, bad)]
+    release.set()
+    held.result(10)
+    assert futures[0].result(10) is good
     assert good.result is not None
     assert good.result.status == "queued"
-    assert isinstance(bad.error, IntegrityError)
-    assert bad.result is None
+    with pytest.raises(IntegrityError):
+        futures[1].result(10)
+    writer.stop()
     with db.read() as conn:
         assert conn.execute(select(func.count()).select_from(connector_deliveries)).scalar() == 1
         assert conn.execute(select(func.count()).select_from(brands)).scalar() == 1
 
 
 def test_submit_raises_the_items_error(db: Database) -> None:
-    writer = inbox.InboxWriter(db)
+    writer = GroupCommit(db, name="connector-inbox")
     bad = inbox.Pending(
         connection_id="con_missing", now=utcnow(), counters=[], key="k", topic="t", body=b"{}"
     )
     with pytest.raises(IntegrityError):
-        writer.submit(bad)
+        inbox._submit(db, writer, bad)
     writer.stop()

@@ -12,8 +12,9 @@ from typer.testing import CliRunner
 
 from wefirst.cli import app as cli_app
 from wefirst.domain.clock import utcnow
-from wefirst.ingest import events
 from wefirst.ingest.connectors.state import business_key
+from wefirst.pledges import engine
+from wefirst.pledges.model import LineIn, PurchaseIn
 from wefirst.settings import Settings
 
 from factories import auth
@@ -147,14 +148,14 @@ def test_reconciliation_flags_unpledged_orders_and_orphan_pledges(world: World, 
     # a pledge carrying this shop's key prefix that no delivery explains
     orphan_key = "shopify:pg-brandstore-demo.myshopify.com:999:1"
     with world.db.write() as conn:
-        events.apply_purchase(
+        engine.apply_purchase(
             conn,
             brand_id=world.brand.id,
-            purchase=events.PurchaseIn(
+            purchase=PurchaseIn(
                 order_id="999",
                 currency="EUR",
                 occurred_at=utcnow().replace(2026, 3, 14),
-                lines=[events.LineIn("PAMPERS-X", 1, 100, "1", business_key(orphan_key))],
+                lines=[LineIn("PAMPERS-X", 1, 100, "1", business_key(orphan_key))],
                 source="shopify",
             ),
         )

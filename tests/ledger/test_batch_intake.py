@@ -8,9 +8,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from wefirst.errors import Conflict
-from wefirst.ingest import events
 from wefirst.ingest.idempotency import Pending, apply_once
 from wefirst.ledger.balances import campaign_balance
+from wefirst.pledges import engine
+from wefirst.pledges.batch import Batch
+from wefirst.pledges.model import LineIn, PurchaseIn, RefundIn, RefundLineIn
 from wefirst.store.db import Database
 
 from factories import make_beneficiary, make_brand, make_campaign
@@ -18,8 +20,8 @@ from factories import make_beneficiary, make_brand, make_campaign
 WHEN = datetime(2026, 3, 14, 10, tzinfo=UTC)
 
 
-def order(order_id: str, qty: int = 1) -> events.PurchaseIn:
-    return events.PurchaseIn(order_id, "EUR", WHEN, [events.LineIn("PAMPERS-1", qty, 100, "1")])
+def order(order_id: str, qty: int = 1) -> PurchaseIn:
+    return PurchaseIn(order_id, "EUR", WHEN, [LineIn("PAMPERS-1", qty, 100, "1")])
 
 
 def test_batch_dedupes_within_and_across_batches(client: TestClient, db: Database, admin_key: str) -> None:
@@ -27,21 +29,21 @@ def test_batch_dedupes_within_and_across_batches(client: TestClient, db: Databas
     ben = make_beneficiary(client, db, admin_key)
     cid = make_campaign(client, brand, ben.id, caps={"total_units": 10})
     with db.write() as conn:
-        events.apply_purchase(conn, brand_id=brand.id, purchase=order("A", 2))
+        engine.apply_purchase(conn, brand_id=brand.id, purchase=order("A", 2))
     with db.write() as conn:
-        batch = events.Batch(conn)
+        batch = Batch(conn)
         purchases = [order("A", 2), order("B", 3), order("B", 3), order("C", 9)]
         batch.prefetch_purchases(brand.id, purchases)
         outcomes = [
-            events.apply_purchase(conn, brand_id=brand.id, purchase=p, batch=batch)[0] for p in purchases
+            engine.apply_purchase(conn, brand_id=brand.id, purchase=p, batch=batch)[0] for p in purchases
         ]
         # a refund inside the same batch sees the buffered pledge of B
-        refund = events.apply_refund(
+        refund = engine.apply_refund(
             conn,
             brand_id=brand.id,
             now=WHEN,
             batch=batch,
-            refund=events.RefundIn("B", "R1", [events.RefundLineIn("1", 1)]),
+            refund=RefundIn("B", "R1", [RefundLineIn("1", 1)]),
         )
         batch.flush()
     assert [o.outcome for o in outcomes] == ["duplicate", "pledged", "duplicate", "pledged"]

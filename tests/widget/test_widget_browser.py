@@ -19,7 +19,8 @@ from tests.widget.widget_helpers import LiveServer, free_port, water_unit
 from wefirst.api.app import create_app
 from wefirst.catalog.models import BeneficiaryIn, BrandIn, CampaignIn
 from wefirst.catalog.service import create_beneficiary, create_brand, create_campaign, set_status
-from wefirst.ingest.events import ClickIn, apply_click
+from wefirst.pledges.engine import apply_click
+from wefirst.pledges.model import ClickIn
 from wefirst.settings import Settings
 from wefirst.store import migrate
 from wefirst.store.db import Database

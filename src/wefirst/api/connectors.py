@@ -24,6 +24,7 @@ from wefirst.ingest.connectors.mapping import MappingKind, MappingRule
 from wefirst.ingest.connectors.records import Source
 from wefirst.settings import Settings
 from wefirst.store.db import Database
+from wefirst.store.groupcommit import GroupCommit
 
 router = APIRouter(prefix="/v1", tags=["connectors"])
 
@@ -46,11 +47,11 @@ def connection_cache(request: Request) -> inbox.ConnectionCache:
     return cache
 
 
-def inbox_writer(request: Request) -> inbox.InboxWriter:
+def inbox_writer(request: Request) -> GroupCommit:
     """One group-commit writer per app (started on first use, stopped at shutdown)."""
-    writer: inbox.InboxWriter | None = getattr(request.app.state, "connectors_writer", None)
+    writer: GroupCommit | None = getattr(request.app.state, "connectors_writer", None)
     if writer is None:
-        writer = inbox.InboxWriter(request.app.state.db)
+        writer = GroupCommit(request.app.state.db, name="connector-inbox", max_group=256)
         request.app.state.connectors_writer = writer
     return writer
 

@@ -20,13 +20,15 @@ from typing import Any
 
 from sqlalchemy import BigInteger, Connection, Date, bindparam, delete, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
-from starlette.concurrency import run_in_threadpool
 
 from wefirst.catalog.service import Loaded, load_campaign
 from wefirst.errors import FieldError, Forbidden, Invalid, NotFound
-from wefirst.ingest.events import ClickIn, EventOutcome, apply_click
+from wefirst.pledges.batch import Batch
+from wefirst.pledges.engine import apply_click
+from wefirst.pledges.model import ClickIn, EventOutcome
 from wefirst.settings import Settings
 from wefirst.store.db import Database
+from wefirst.store.groupcommit import GroupCommit, Tx
 from wefirst.store.tables_widget import (
     widget_campaign_settings,
     widget_click_slots,
@@ -46,7 +48,6 @@ from wefirst.widget.hashing import network_key, utc_day, visitor_key
 from wefirst.widget.origins import origin_allowed
 from wefirst.widget.reasons import Reason
 from wefirst.widget.status import campaign_state, merged_texts
-from wefirst.widget.writer import GroupWriter, Tx
 
 MINUTE_MS = 60_000
 _ENGINE_OUTCOME: dict[str, tuple[Reason, str]] = {
@@ -175,7 +176,7 @@ class WidgetService:
         self.signer = ChallengeSigner(derive_key(secret), config.challenge_ttl_ms, config.min_click_delay_ms)
         self._salts: dict[str, bytes] = {}
         self._last_sweep_ms = 0
-        self.writer: GroupWriter[ClickResult] = GroupWriter(db)
+        self.writer = GroupCommit(db, name="widget-writer")
         self._campaigns: dict[tuple[str, int], Loaded] = {}
 
     @classmethod
@@ -341,7 +342,7 @@ class WidgetService:
         day = utc_day(self.clock())
         salt = self._salts.get(day)
         if salt is None:  # once a day: the salt may need its own write transaction
-            salt = await run_in_threadpool(self.salt, day)
+            salt = await asyncio.to_thread(self.salt, day)
         return await asyncio.wrap_future(self._enqueue(req, salt))
 
     def _enqueue(self, req: ClickRequest, salt: bytes) -> Future[ClickResult]:
@@ -443,7 +444,7 @@ class WidgetService:
         slot_key = {"campaign_id": req.campaign_id, "day": day, "visitor_key": vkey, "slot": slot}
         if not _insert_ignore(conn, widget_click_slots, slot_key):
             return ClickResult(Reason.DUPLICATE, "concurrent_click", units_before)
-        engine = tx.engine_batch()
+        engine = tx.part(Batch)
         outcome: EventOutcome = apply_click(
             conn,
             ClickIn(

@@ -7,7 +7,6 @@ queue is swept by `process_pending`. A bad signature stores nothing but a counte
 from __future__ import annotations
 
 import hashlib
-import queue
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -29,6 +28,7 @@ from wefirst.ingest.connectors.errors import AccountMismatch, MalformedPayload, 
 from wefirst.ingest.connectors.records import ParsedDelivery, Source
 from wefirst.ingest.connectors.signatures import verify_base64_hmac, verify_stripe
 from wefirst.store.db import Database
+from wefirst.store.groupcommit import GroupCommit
 from wefirst.store.tables_connectors import (
     connector_counters,
     connector_deliveries,
@@ -187,7 +187,7 @@ def receive(
     now: datetime,
     stripe_tolerance: int | None = 300,
     cache: ConnectionCache | None = None,
-    writer: InboxWriter | None = None,
+    writer: GroupCommit | None = None,
 ) -> Received:
     headers = lower(headers)
     entry = (
@@ -248,8 +248,6 @@ class Pending:
     body: bytes | None = None
     touch_secret: int | None = None
     result: Received | None = None
-    error: BaseException | None = None
-    done: threading.Event = field(default_factory=threading.Event)
 
 
 def store_many(conn: Connection, items: Sequence[Pending]) -> None:
@@ -306,12 +304,31 @@ def store_many(conn: Connection, items: Sequence[Pending]) -> None:
         bump(conn, connection_id, [name], last[connection_id], by=n)
 
 
-def _submit(db: Database, writer: InboxWriter | None, item: Pending) -> Received:
-    if writer is not None:
-        return writer.submit(item)
+class Deliveries:
+    """The deliveries of one group-commit group, stored together before its commit: one
+    look-up for duplicates and one multi-row insert however many receivers are waiting."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.items: list[Pending] = []
+
+    def add(self, item: Pending) -> Pending:
+        self.items.append(item)
+        return item
+
+    def flush(self) -> None:
+        store_many(self.conn, self.items)
+
+
+def _submit(db: Database, writer: GroupCommit | None, item: Pending) -> Received:
+    """Stored before the answer: through the shared writer (every receiver still waits for
+    the commit of its own group), or in a transaction of its own."""
     try:
-        with db.write() as conn:
-            store_many(conn, [item])
+        if writer is not None:
+            writer.submit(lambda tx: tx.part(Deliveries).add(item), timeout=30.0)
+        else:
+            with db.write() as conn:
+                store_many(conn, [item])
     except IntegrityError:
         # Only a concurrent copy of the same delivery winning the insert is a duplicate;
         # anything else must fail the request, never be acknowledged as stored.
@@ -331,84 +348,7 @@ def _submit(db: Database, writer: InboxWriter | None, item: Pending) -> Received
     return item.result or Received("queued", None)
 
 
-class InboxWriter:
-    """Group commit for acknowledgements: concurrent receivers hand their delivery to one
-    writer thread, which stores everything waiting in one transaction and wakes them all.
-
-    Every receiver still waits for *its* commit before answering 2xx, so nothing
-    acknowledged is lost; the disk's commit rate is shared by many deliveries instead of
-    being spent on each. If a group fails, its items are retried one by one so one bad item
-    cannot fail the others."""
-
-    def __init__(self, db: Database, max_group: int = 256) -> None:
-        self.db = db
-        self.max_group = max_group
-        self._queue: queue.Queue[Pending | None] = queue.Queue()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-        self.groups = 0
-        self.items = 0
-
-    def submit(self, item: Pending, timeout: float = 30.0) -> Received:
-        self._ensure_started()
-        self._queue.put(item)
-        if not item.done.wait(timeout):
-            raise TimeoutError("the delivery inbox did not answer in time")
-        if item.error is not None:
-            raise item.error
-        assert item.result is not None or item.body is None
-        return item.result or Received("queued", None)
-
-    def _ensure_started(self) -> None:
-        with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="connector-inbox", daemon=True)
-                self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        with self._lock:
-            thread = self._thread
-        if thread is not None and thread.is_alive():
-            self._queue.put(None)
-            thread.join(timeout)
-
-    def _run(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is None:
-                return
-            group = [first]
-            while len(group) < self.max_group:
-                try:
-                    nxt = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if nxt is None:
-                    self._write(group)
-                    return
-                group.append(nxt)
-            self._write(group)
-
-    def _write(self, group: list[Pending]) -> None:
-        try:
-            with self.db.write() as conn:
-                store_many(conn, group)
-            self.groups += 1
-            self.items += len(group)
-        except Exception:
-            for item in group:
-                item.result = None
-                try:
-                    item.result = _submit(self.db, None, item)
-                except Exception as exc:  # handed to the waiting receiver
-                    item.result = None
-                    item.error = exc
-        finally:
-            for item in group:
-                item.done.set()
-
-
 def _count(
-    db: Database, writer: InboxWriter | None, connection_id: str, names: Sequence[str], now: datetime
+    db: Database, writer: GroupCommit | None, connection_id: str, names: Sequence[str], now: datetime
 ) -> None:
     _submit(db, writer, Pending(connection_id=connection_id, now=now, counters=list(names)))

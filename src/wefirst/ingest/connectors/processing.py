@@ -16,7 +16,6 @@ import stripe
 from sqlalchemy import Connection, insert, select, update
 
 from wefirst.domain.clock import as_utc, utcnow
-from wefirst.ingest import events
 from wefirst.ingest.connectors import accounts, state, stripe_events, woocommerce
 from wefirst.ingest.connectors._payload import load_object
 from wefirst.ingest.connectors.accounts import ConnectionInfo
@@ -34,6 +33,7 @@ from wefirst.ingest.connectors.errors import AccountMismatch, MalformedPayload
 from wefirst.ingest.connectors.inbox import parse_delivery
 from wefirst.ingest.connectors.mapping import ProductMapping
 from wefirst.ingest.connectors.records import NormalisedLine, ParsedDelivery, Source
+from wefirst.pledges.batch import Batch
 from wefirst.settings import Settings
 from wefirst.store.db import Database
 from wefirst.store.tables_connectors import (
@@ -234,16 +234,16 @@ def _process_group(db: Database, box: SecretBox, remotes: RemotesFactory, ids: l
 
 
 class _Unit:
-    """The lead's `events.Batch` shared by a group's deliveries (campaigns, brand and locked
+    """The lead's `Batch` shared by a group's deliveries (campaigns, brand and locked
     counters read once). After a delivery's savepoint is rolled back its in-memory counters
     are wrong, so it is replaced by a fresh one."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self.batch = events.Batch(conn)
+        self.batch = Batch(conn)
 
     def reset(self) -> None:
-        self.batch = events.Batch(self.conn)
+        self.batch = Batch(self.conn)
 
 
 def _commit_plan(conn: Connection, plan: _Plan, now: datetime, unit: _Unit) -> str:
@@ -429,7 +429,7 @@ def apply_parsed(
     delivery_id: str,
     now: datetime,
     on_line: Callable[[int], None] | None = None,
-    batch: events.Batch | None = None,
+    batch: Batch | None = None,
 ) -> state.ApplyReport:
     """Record the delivery's facts and settle the orders they touch. With `batch`, ledger
     writes are buffered in the caller's unit of work (flushed before any reversal reads

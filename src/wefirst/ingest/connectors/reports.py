@@ -16,7 +16,6 @@ from sqlalchemy import Connection, insert, select, update
 
 from wefirst.domain.ids import new_id
 from wefirst.errors import FieldError, Invalid, NotFound
-from wefirst.ingest import events
 from wefirst.ingest.connectors import accounts, state
 from wefirst.ingest.connectors.errors import SalesReportConflict
 from wefirst.ingest.connectors.processing import apply_parsed
@@ -27,6 +26,7 @@ from wefirst.ingest.connectors.records import (
     Source,
 )
 from wefirst.ingest.connectors.sales_report import SalesReport, SalesRow, validate
+from wefirst.pledges.batch import Batch
 from wefirst.store.db import Database
 from wefirst.store.tables_connectors import (
     connector_deliveries,
@@ -143,7 +143,7 @@ def import_report(
             if progress is not None and (done % 500 == 0 or done == total):
                 progress("importing", done, total)
 
-        unit = events.Batch(conn)  # one unit of work for the whole report
+        unit = Batch(conn)  # one unit of work for the whole report
         applied = apply_parsed(
             conn,
             info,

@@ -6,7 +6,7 @@ what its line counted and has not yet reversed. Because settling only looks at t
 facts, the final pledges do not depend on the order in which the facts arrived, and a refund
 that comes before its order simply waits (it has no line to take from yet).
 
-Pledges and reversals are made only through `wefirst.ingest.events`, in the caller's
+Pledges and reversals are made only through `wefirst.pledges.engine`, in the caller's
 transaction, with business line keys so that the ledger's own uniqueness backs ours up."""
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, exists, insert, select, update
 
-from wefirst.ingest import events
 from wefirst.ingest.connectors.accounts import ConnectionInfo
 from wefirst.ingest.connectors.mapping import ProductMapping, Resolved
 from wefirst.ingest.connectors.records import (
@@ -28,6 +27,9 @@ from wefirst.ingest.connectors.records import (
     OrderCancellation,
 )
 from wefirst.ingest.connectors.stripe_events import units_for_refund
+from wefirst.pledges import engine
+from wefirst.pledges.batch import Batch
+from wefirst.pledges.model import LineIn, PurchaseIn, RefundIn, RefundLineIn
 from wefirst.store.tables_connectors import (
     connector_amount_refunds,
     connector_lines,
@@ -111,7 +113,7 @@ def record_sales(
     delivery_id: str,
     report: ApplyReport,
     on_line: Callable[[int], None] | None = None,
-    batch: events.Batch | None = None,
+    batch: Batch | None = None,
 ) -> set[str]:
     """Insert the lines not seen before and pledge them; returns the orders touched.
     Set-based (one look-up and one multi-row insert per chunk), since a retailer report can
@@ -184,7 +186,7 @@ def _pledge(
     info: ConnectionInfo,
     fresh: Sequence[tuple[NormalisedLine, Resolved]],
     report: ApplyReport,
-    batch: events.Batch | None,
+    batch: Batch | None,
 ) -> None:
     groups: dict[tuple[str, str | None, datetime], list[tuple[NormalisedLine, Resolved]]] = {}
     for line, resolved in fresh:
@@ -192,12 +194,12 @@ def _pledge(
             (line, resolved)
         )
     for (order_ref, campaign_id, occurred_at), members in groups.items():
-        purchase = events.PurchaseIn(
+        purchase = PurchaseIn(
             order_id=order_ref,
             currency=_currency(conn, campaign_id, members[0][0]),
             occurred_at=occurred_at,
             lines=[
-                events.LineIn(
+                LineIn(
                     sku=resolved.sku or "",
                     quantity=line.quantity_delta,
                     unit_price=line.unit_price_minor or 0,
@@ -209,7 +211,7 @@ def _pledge(
             campaign_id=campaign_id,
             source=info.platform.value,
         )
-        results = events.apply_purchase(
+        results = engine.apply_purchase(
             conn, brand_id=info.brand_id, purchase=purchase, livemode=info.livemode, batch=batch
         )
         updates: list[dict[str, Any]] = []
@@ -334,7 +336,7 @@ def settle(
     now: datetime,
     report: ApplyReport,
     cancel_new: bool = False,
-    batch: events.Batch | None = None,
+    batch: Batch | None = None,
 ) -> None:
     if not _has_reversals(conn, info.id, order_ref):
         return  # the common case, a sale with nothing against it: one query
@@ -403,12 +405,12 @@ def settle(
         _apply_reversal(conn, info, order_ref, row, takes, now, report, batch)
     if order is not None and order.cancel_key and (cancel_new or took_any):
         # the order-level pledge (a per-order rule) is reversed by the cancellation itself
-        events.apply_refund(
+        engine.apply_refund(
             conn,
             brand_id=info.brand_id,
             now=now,
             batch=batch,
-            refund=events.RefundIn(
+            refund=RefundIn(
                 order_id=order_ref,
                 refund_id=_refund_id(order.cancel_key, 0),
                 lines=[],
@@ -490,7 +492,7 @@ def _apply_reversal(
     takes: Sequence[tuple[Row[Any], int]],
     now: datetime,
     report: ApplyReport,
-    batch: events.Batch | None,
+    batch: Batch | None,
 ) -> None:
     total = sum(take for _, take in takes)
     conn.execute(
@@ -507,18 +509,16 @@ def _apply_reversal(
     pledged = [(line, take) for line, take in takes if line.outcome == "pledged"]
     if not pledged:
         return
-    results = events.apply_refund(
+    results = engine.apply_refund(
         conn,
         brand_id=info.brand_id,
         now=now,
         batch=batch,
-        refund=events.RefundIn(
+        refund=RefundIn(
             order_id=order_ref,
             refund_id=_refund_id(row.reversal_key, row.applied + total),
             lines=[
-                events.RefundLineIn(
-                    line_id=line.line_ref, quantity=take, line_key=business_key(line.line_key)
-                )
+                RefundLineIn(line_id=line.line_ref, quantity=take, line_key=business_key(line.line_key))
                 for line, take in pledged
             ],
             reason="cancel" if row.kind == "cancel" else "refund",

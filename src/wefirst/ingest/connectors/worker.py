@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from wefirst.domain.clock import utcnow
 from wefirst.ingest.connectors import processing
 from wefirst.ingest.connectors.crypto import SecretBox
-from wefirst.ingest.connectors.inbox import InboxWriter
+from wefirst.store.groupcommit import GroupCommit
 
 log = logging.getLogger("wefirst.connectors")
 GRACE = timedelta(seconds=30)
@@ -74,6 +74,6 @@ def stop(app: FastAPI) -> None:
         sweeper.stop()
         app.state.connector_sweeper = None
     writer = getattr(app.state, "connectors_writer", None)
-    if isinstance(writer, InboxWriter):
+    if isinstance(writer, GroupCommit):
         writer.stop()
         app.state.connectors_writer = None

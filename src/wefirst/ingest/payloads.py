@@ -1,0 +1,95 @@
+"""The API's event bodies (purchases, clicks, refunds) and their translation into the pledge
+engine's inputs. Validation happens here, at the edge, so the engine only sees values that
+already make sense; errors name the field (RFC 9457 through the API's one handler)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, Field, model_validator
+
+from wefirst.catalog.models import Currency, MoneyIn, Strict
+from wefirst.pledges.model import LineIn, PurchaseIn, RefundIn, RefundLineIn
+
+Text = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class PurchaseLineBody(Strict):
+    line_id: Text | None = Field(None, description="Your line id; default: its position, 1-based.")
+    sku: Text
+    quantity: Annotated[int, Field(ge=1, le=100_000)]
+    unit_price: MoneyIn
+
+
+class PurchaseBody(Strict):
+    order_id: Text
+    currency: Currency
+    occurred_at: AwareDatetime
+    lines: Annotated[list[PurchaseLineBody], Field(min_length=1, max_length=500)]
+    campaign_id: str | None = None
+    test: bool = False
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PurchaseBody:
+        ids = [line.line_id or str(i + 1) for i, line in enumerate(self.lines)]
+        if len(set(ids)) != len(ids):
+            raise ValueError("lines: line ids must be unique within an order")
+        for line in self.lines:
+            if line.unit_price.currency != self.currency:
+                raise ValueError("lines: every unit_price.currency must equal the order currency")
+        return self
+
+    def to_purchase(self) -> PurchaseIn:
+        return PurchaseIn(
+            order_id=self.order_id,
+            currency=self.currency,
+            occurred_at=self.occurred_at,
+            lines=[
+                LineIn(line.sku, line.quantity, line.unit_price.amount, line.line_id or str(i + 1))
+                for i, line in enumerate(self.lines)
+            ],
+            campaign_id=self.campaign_id,
+            test=self.test,
+        )
+
+
+class ClickBody(Strict):
+    campaign_id: Text
+    publisher_id: Text | None = None
+    visitor: Annotated[
+        str,
+        Field(
+            min_length=16,
+            max_length=128,
+            pattern=r"^[A-Za-z0-9_\-]+$",
+            description="A pseudonymous visitor commitment.",
+        ),
+    ]
+
+
+class RefundLineBody(Strict):
+    line_id: Text
+    quantity: Annotated[int, Field(ge=1, le=100_000)]
+
+
+class RefundBody(Strict):
+    order_id: Text
+    refund_id: Text | None = None
+    reason: Literal["refund", "cancel"] = "refund"
+    lines: Annotated[list[RefundLineBody], Field(max_length=500, default_factory=list)]
+    occurred_at: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> RefundBody:
+        if not self.lines and self.reason != "cancel":
+            raise ValueError("lines: a refund needs lines (or reason 'cancel' for a whole order)")
+        return self
+
+    def to_refund(self, refund_id: str) -> RefundIn:
+        return RefundIn(
+            order_id=self.order_id,
+            refund_id=refund_id,
+            lines=[RefundLineIn(line.line_id, line.quantity) for line in self.lines],
+            reason=self.reason,
+            occurred_at=self.occurred_at,
+        )

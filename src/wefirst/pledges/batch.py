@@ -1,0 +1,175 @@
+"""The pledge engine's unit of work: one per database transaction.
+
+Why a unit of work: a purchase, a click or a group of them touches the same few rows (the
+brand, the campaign definitions, the campaign's counter row); reading them once per
+transaction and writing ledger rows with one multi-row INSERT per table is what makes bulk
+intake and the group-commit writers cheap. The counter rows read here are locked until the
+transaction ends, which is what keeps caps exact (`engine.py` says how)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, Row, bindparam, insert, select, update
+
+from wefirst.catalog.service import Loaded, get_brand, load_campaign
+from wefirst.domain.campaigns import Campaign
+from wefirst.domain.rules import Carry
+from wefirst.ledger.writer import BufferedWriter
+from wefirst.pledges.model import PurchaseIn, order_hash
+from wefirst.store.tables_core import campaign_counters, campaign_day_units, campaigns, pledges
+
+
+@dataclass
+class CampaignState:
+    """The locked counter row of one campaign while a batch is applied."""
+
+    loaded: Loaded
+    carry: Carry
+    net_units: int
+    net_money: int
+    day_units: dict[date, int] = field(default_factory=dict)
+    dirty_days: set[date] = field(default_factory=set)
+
+    @property
+    def campaign(self) -> Campaign:
+        return self.loaded.campaign
+
+
+_EXISTS = select(pledges.c.id).where(
+    pledges.c.campaign_id == bindparam("c"), pledges.c.line_key == bindparam("k")
+)
+_DAY_UNITS = select(campaign_day_units.c.units).where(
+    campaign_day_units.c.campaign_id == bindparam("c"), campaign_day_units.c.day == bindparam("d")
+)
+_LOCK = select(campaign_counters).where(campaign_counters.c.campaign_id == bindparam("c")).with_for_update()
+
+
+class Batch:
+    """One unit of work inside one database transaction.
+
+    Campaign definitions, brands and locked counter rows are read once per batch; ledger rows
+    and log entries are buffered and written with one multi-row INSERT per table at `flush`.
+    A single API request is a batch of one; bulk intake (reports, group-commit writers,
+    benchmarks) passes a bigger one."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.writer = BufferedWriter()
+        self._brands: dict[str, Row[Any]] = {}
+        self._brand_campaigns: dict[tuple[str, bool, str | None], list[str]] = {}
+        self._loaded: dict[str, Loaded] = {}
+        self.states: dict[str, CampaignState] = {}
+        self._new_keys: set[tuple[str, str]] = set()
+        self._absent: set[tuple[str, str]] = set()
+        # reversals made in this batch and not yet visible in the table
+        self.reversal_keys: set[str] = set()
+        self.reversed: dict[str, tuple[int, int, int]] = {}
+
+    def brand(self, brand_id: str) -> Row[Any]:
+        if brand_id not in self._brands:
+            self._brands[brand_id] = get_brand(self.conn, brand_id)
+        return self._brands[brand_id]
+
+    def campaign(self, campaign_id: str) -> Loaded:
+        if campaign_id not in self._loaded:
+            self._loaded[campaign_id] = load_campaign(self.conn, campaign_id)
+        return self._loaded[campaign_id]
+
+    def brand_campaigns(self, brand_id: str, livemode: bool, only: str | None) -> list[Loaded]:
+        key = (brand_id, livemode, only)
+        if key not in self._brand_campaigns:
+            query = select(campaigns.c.id).where(
+                campaigns.c.brand_id == brand_id,
+                campaigns.c.livemode == livemode,
+                campaigns.c.status != "draft",
+            )
+            if only is not None:
+                query = query.where(campaigns.c.id == only)
+            # one lock order everywhere: no deadlock between concurrent batches
+            self._brand_campaigns[key] = sorted(r[0] for r in self.conn.execute(query))
+        return [self.campaign(cid) for cid in self._brand_campaigns[key]]
+
+    def lock(self, loaded: Loaded) -> CampaignState:
+        cid = loaded.campaign.id
+        if cid not in self.states:
+            row = self.conn.execute(_LOCK, {"c": cid}).one()
+            self.states[cid] = CampaignState(
+                loaded,
+                Carry(row.units_rem, row.money_rem, row.pct_money_rem),
+                row.net_units,
+                row.net_money,
+            )
+        return self.states[cid]
+
+    def day_units(self, st: CampaignState, day: date) -> int:
+        if day not in st.day_units:
+            found = self.conn.execute(_DAY_UNITS, {"c": st.campaign.id, "d": day}).scalar()
+            st.day_units[day] = int(found or 0)
+        return st.day_units[day]
+
+    def exists(self, campaign_id: str, line_key: str) -> bool:
+        if (campaign_id, line_key) in self._new_keys:
+            return True
+        if (campaign_id, line_key) in self._absent:
+            return False
+        return self.conn.execute(_EXISTS, {"c": campaign_id, "k": line_key}).first() is not None
+
+    def prefetch_purchases(self, brand_id: str, purchases: list[PurchaseIn], livemode: bool = True) -> None:
+        """One query instead of one per line: which of these orders' line keys already hold
+        a pledge. Bulk intake calls this before applying the purchases one by one."""
+        salt = self.brand(brand_id).order_salt
+        keys = {
+            line.line_key or f"{order_hash(salt, p.order_id)}:{line.line_id}"
+            for p in purchases
+            for line in p.lines
+        }
+        ids = [c.campaign.id for c in self.brand_campaigns(brand_id, livemode, None)]
+        if not keys or not ids:
+            return
+        found = {
+            (r[0], r[1])
+            for r in self.conn.execute(
+                select(pledges.c.campaign_id, pledges.c.line_key).where(
+                    pledges.c.campaign_id.in_(ids), pledges.c.line_key.in_(keys)
+                )
+            )
+        }
+        self._absent |= {(cid, k) for cid in ids for k in keys} - found
+
+    def claim(self, campaign_id: str, line_key: str) -> None:
+        self._new_keys.add((campaign_id, line_key))
+
+    def flush(self) -> None:
+        self.writer.flush(self.conn)
+        for st in self.states.values():
+            _save(self.conn, st)
+
+
+def _save(conn: Connection, st: CampaignState) -> None:
+    conn.execute(
+        update(campaign_counters)
+        .where(campaign_counters.c.campaign_id == st.campaign.id)
+        .values(
+            net_units=st.net_units,
+            net_money=st.net_money,
+            units_rem=st.carry.units_rem,
+            money_rem=st.carry.money_rem,
+            pct_money_rem=st.carry.pct_money_rem,
+        )
+    )
+    for day in st.dirty_days:
+        updated = conn.execute(
+            update(campaign_day_units)
+            .where(campaign_day_units.c.campaign_id == st.campaign.id, campaign_day_units.c.day == day)
+            .values(units=st.day_units[day])
+        )
+        if updated.rowcount == 0:
+            conn.execute(
+                insert(campaign_day_units).values(
+                    campaign_id=st.campaign.id, day=day, units=st.day_units[day]
+                )
+            )
+    st.dirty_days.clear()

@@ -1,0 +1,384 @@
+"""The pledge engine: purchases, clicks and refunds become pledges and reversals.
+
+This is the product's centre; everything a brand promises is counted here and only here
+(connectors, the widget and the API call these functions; none of them writes ledger rows).
+What it guarantees, and where each guarantee is tested:
+
+- **Exactly once per line key.** A pledge is unique on (campaign, line key) and a reversal on
+  its reversal key, checked after the campaign's counter row is locked (a row lock on
+  PostgreSQL, `BEGIN IMMEDIATE` on SQLite), so a replay and a concurrent duplicate both come
+  back as `duplicate`. Tests: `tests/pledges/test_pledges_engine.py::test_a_line_key_pledges_once*`,
+  `tests/ledger/test_batch_intake.py`, `tests/api/test_api_concurrency.py`.
+- **Caps are never exceeded.** The room left (total units, units per day, money) is read and
+  spent under the same lock, and a draft is clamped by `domain.rules.apply_caps`. Tests:
+  `tests/domain/test_domain_rules.py::test_caps_never_exceeded` (property),
+  `tests/pledges/test_pledges_engine.py::test_caps_hold_inside_one_batch`,
+  `tests/api/test_api_concurrency.py::test_cap_is_exact_with_two_server_processes`.
+- **Remainders are carried.** Fractions of a unit or of a cent are kept in the campaign's
+  counter row (`Carry`) and count toward the next event, so the sum of pledges equals the rule
+  applied to the total. Tests: `tests/domain/test_domain_rules.py::test_per_unit_with_matching*`
+  and `::test_percent_of_sale_sum*` (properties),
+  `tests/pledges/test_pledges_engine.py::test_remainders_carry_across_events`.
+- **Reversals never exceed what was counted.** A refund takes back the cumulative-floored share
+  of the refunded quantity, bounded by the quantity still counted. Tests:
+  `tests/domain/test_domain_rules.py::test_reversals_never_exceed_what_was_counted` (property),
+  `tests/pledges/test_pledges_engine.py::test_refunds_never_reverse_more_than_was_counted`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Row, func, select
+
+from wefirst.catalog.service import get_brand
+from wefirst.domain.clock import as_utc
+from wefirst.domain.rules import (
+    CapRoom,
+    Carry,
+    Draft,
+    PurchaseLine,
+    apply_caps,
+    pledge_for_click,
+    pledge_for_line,
+    pledge_for_order,
+    reversal_share,
+)
+from wefirst.errors import NotFound
+from wefirst.ledger.service import record_pledge, record_reversal
+from wefirst.pledges.batch import Batch, CampaignState
+from wefirst.pledges.model import (
+    ClickIn,
+    EventOutcome,
+    Outcome,
+    PurchaseIn,
+    RefundIn,
+    RefundLineIn,
+    ReversalOutcome,
+    new_receipt,
+    order_hash,
+)
+from wefirst.store.tables_core import campaigns, pledge_reversals, pledges
+
+T = TypeVar("T")
+
+
+def _room(batch: Batch, st: CampaignState, day: date) -> CapRoom:
+    caps = st.campaign.caps
+    return CapRoom(
+        units=None if caps.total_units is None else caps.total_units - st.net_units,
+        day_units=None if caps.units_per_day is None else caps.units_per_day - batch.day_units(st, day),
+        money=None if caps.total_money is None else caps.total_money - st.net_money,
+    )
+
+
+def _spend(
+    batch: Batch,
+    st: CampaignState,
+    draft: Draft,
+    carry: Carry,
+    *,
+    line_key: str,
+    source: str,
+    quantity: int,
+    occurred_at: datetime,
+    line_id: str | None,
+    sku: str | None,
+    order_hash_: str | None,
+) -> EventOutcome:
+    c = st.campaign
+    day = as_utc(occurred_at).date()
+    capped = apply_caps(draft, _room(batch, st, day), c.unit.cost_per_unit.amount)
+    st.carry = carry
+    if capped.units <= 0 and capped.money <= 0:
+        outcome: Outcome = "over_cap" if (draft.units > 0 or draft.money > 0) else "carried"
+        return EventOutcome(outcome, c.id, line_id, currency=c.currency)
+    receipt = new_receipt()
+    rec = record_pledge(
+        batch.writer,
+        c,
+        units=capped.units,
+        money=capped.money,
+        rule=draft.rule,
+        line_key=line_key,
+        source=source,
+        quantity=quantity,
+        occurred_at=occurred_at,
+        sku=sku,
+        order_hash=order_hash_,
+        commitment=receipt.commitment,
+    )
+    batch.claim(c.id, line_key)
+    st.net_units += capped.units
+    st.net_money += capped.money
+    st.day_units[day] = batch.day_units(st, day) + capped.units
+    st.dirty_days.add(day)
+    return EventOutcome(
+        "pledged",
+        c.id,
+        line_id,
+        capped.units,
+        capped.money,
+        c.currency,
+        rec.id,
+        capped=(capped.units, capped.money) != (draft.units, draft.money),
+        receipt=receipt,
+    )
+
+
+def _run(conn: Connection, batch: Batch | None, fn: Callable[[Batch], T]) -> T:
+    """Run `fn(batch)`; a batch made here is flushed here."""
+    own = batch is None
+    b = batch or Batch(conn)
+    result = fn(b)
+    if own:
+        b.flush()
+    return result
+
+
+def apply_purchase(
+    conn: Connection,
+    *,
+    brand_id: str,
+    purchase: PurchaseIn,
+    livemode: bool = True,
+    batch: Batch | None = None,
+) -> list[EventOutcome]:
+    return _run(conn, batch, lambda b: _apply_purchase(b, brand_id, purchase, livemode))
+
+
+def _apply_purchase(batch: Batch, brand_id: str, purchase: PurchaseIn, livemode: bool) -> list[EventOutcome]:
+    brand = batch.brand(brand_id)
+    if purchase.campaign_id is not None:
+        loaded = batch.campaign(purchase.campaign_id)
+        if loaded.row.brand_id != brand_id:
+            raise NotFound(f"campaign {purchase.campaign_id} does not exist")
+    ohash = order_hash(brand.order_salt, purchase.order_id)
+    if purchase.test:
+        return [EventOutcome("test", None, line.line_id) for line in purchase.lines]
+    results: list[EventOutcome] = []
+    matched: set[str] = set()
+    when = as_utc(purchase.occurred_at)
+    for loaded in batch.brand_campaigns(brand_id, livemode, purchase.campaign_id):
+        c = loaded.campaign
+        for line in purchase.lines:
+            item = PurchaseLine(line.sku, line.quantity, line.unit_price)
+            probe, _ = pledge_for_line(c, item, Carry())
+            if probe is None:
+                continue
+            matched.add(line.line_id)
+            if probe.rule == "percent_of_sale" and purchase.currency != c.currency:
+                results.append(EventOutcome("currency_mismatch", c.id, line.line_id))
+                continue
+            if not c.is_open_at(when):
+                results.append(EventOutcome("inactive", c.id, line.line_id))
+                continue
+            st = batch.lock(loaded)
+            key = line.line_key or f"{ohash}:{line.line_id}"
+            if batch.exists(c.id, key):
+                results.append(EventOutcome("duplicate", c.id, line.line_id))
+                continue
+            draft, carry = pledge_for_line(c, item, st.carry)
+            assert draft is not None
+            results.append(
+                _spend(
+                    batch,
+                    st,
+                    draft,
+                    carry,
+                    line_key=key,
+                    source=purchase.source,
+                    quantity=line.quantity,
+                    occurred_at=when,
+                    line_id=line.line_id,
+                    sku=line.sku,
+                    order_hash_=ohash,
+                )
+            )
+        if pledge_for_order(c, Carry())[0] is not None and c.is_open_at(when):
+            st = batch.lock(loaded)
+            key = f"{ohash}:order"
+            if batch.exists(c.id, key):
+                results.append(EventOutcome("duplicate", c.id, None))
+            else:
+                order_draft, carry = pledge_for_order(c, st.carry)
+                assert order_draft is not None
+                results.append(
+                    _spend(
+                        batch,
+                        st,
+                        order_draft,
+                        carry,
+                        line_key=key,
+                        source=purchase.source,
+                        quantity=1,
+                        occurred_at=when,
+                        line_id=None,
+                        sku=None,
+                        order_hash_=ohash,
+                    )
+                )
+    for line in purchase.lines:
+        if line.line_id not in matched:
+            results.append(EventOutcome("no_rule", None, line.line_id))
+    return results
+
+
+def apply_click(conn: Connection, click: ClickIn, batch: Batch | None = None) -> EventOutcome:
+    return _run(conn, batch, lambda b: _apply_click(b, click))
+
+
+def _apply_click(batch: Batch, click: ClickIn) -> EventOutcome:
+    loaded = batch.campaign(click.campaign_id)
+    c = loaded.campaign
+    when = as_utc(click.occurred_at)
+    if pledge_for_click(c, Carry())[0] is None:
+        return EventOutcome("no_rule", c.id)
+    if not c.is_open_at(when):
+        return EventOutcome("inactive", c.id)
+    st = batch.lock(loaded)
+    key = "click:" + (click.dedupe_key or f"{click.visitor}:{when.date().isoformat()}")
+    if batch.exists(c.id, key):
+        return EventOutcome("duplicate", c.id)
+    draft, carry = pledge_for_click(c, st.carry)
+    assert draft is not None
+    return _spend(
+        batch,
+        st,
+        draft,
+        carry,
+        line_key=key,
+        source="click",
+        quantity=1,
+        occurred_at=when,
+        line_id=None,
+        sku=None,
+        order_hash_=None,
+    )
+
+
+def _pledges_for(conn: Connection, brand_id: str, line_key: str) -> list[Row[Any]]:
+    return list(
+        conn.execute(
+            select(pledges)
+            .join(campaigns, campaigns.c.id == pledges.c.campaign_id)
+            .where(pledges.c.line_key == line_key, campaigns.c.brand_id == brand_id)
+            .order_by(pledges.c.campaign_id)
+        )
+    )
+
+
+def _reversed_so_far(batch: Batch, pledge_id: str) -> tuple[int, int, int]:
+    row = batch.conn.execute(
+        select(
+            func.coalesce(func.sum(pledge_reversals.c.quantity), 0),
+            func.coalesce(func.sum(pledge_reversals.c.units), 0),
+            func.coalesce(func.sum(pledge_reversals.c.money), 0),
+        ).where(pledge_reversals.c.pledge_id == pledge_id)
+    ).one()
+    bq, bu, bm = batch.reversed.get(pledge_id, (0, 0, 0))
+    return int(row[0]) + bq, int(row[1]) + bu, int(row[2]) + bm
+
+
+def order_known(conn: Connection, brand_id: str, order_id: str) -> bool:
+    brand = get_brand(conn, brand_id)
+    ohash = order_hash(brand.order_salt, order_id)
+    return conn.execute(select(pledges.c.id).where(pledges.c.order_hash == ohash)).first() is not None
+
+
+def _reverse(
+    batch: Batch,
+    p: Row[Any],
+    *,
+    quantity: int,
+    reversal_key: str,
+    reason: str,
+    when: datetime,
+    line_id: str,
+) -> ReversalOutcome:
+    conn = batch.conn
+    if (
+        reversal_key in batch.reversal_keys
+        or conn.execute(
+            select(pledge_reversals.c.seq).where(pledge_reversals.c.reversal_key == reversal_key)
+        ).first()
+    ):
+        return ReversalOutcome("duplicate", line_id, p.campaign_id, p.id)
+    st = batch.lock(batch.campaign(p.campaign_id))
+    rq, _ru, _rm = _reversed_so_far(batch, p.id)
+    units = reversal_share(p.units, p.quantity, rq, quantity)
+    money = reversal_share(p.money, p.quantity, rq, quantity)
+    qty = min(quantity, p.quantity - rq)
+    if qty <= 0:
+        return ReversalOutcome("nothing_to_reverse", line_id, p.campaign_id, p.id)
+    record_reversal(
+        batch.writer,
+        campaign_id=p.campaign_id,
+        currency=p.currency,
+        pledge_id=p.id,
+        reversal_key=reversal_key,
+        quantity=qty,
+        units=units,
+        money=money,
+        reason=reason,
+        occurred_at=when,
+    )
+    batch.reversal_keys.add(reversal_key)
+    bq, bu, bm = batch.reversed.get(p.id, (0, 0, 0))
+    batch.reversed[p.id] = (bq + qty, bu + units, bm + money)
+    st.net_units -= units
+    st.net_money -= money
+    day = as_utc(p.occurred_at).date()
+    st.day_units[day] = batch.day_units(st, day) - units
+    st.dirty_days.add(day)
+    return ReversalOutcome("reversed", line_id, p.campaign_id, p.id, units, money, p.currency)
+
+
+def apply_refund(
+    conn: Connection,
+    *,
+    brand_id: str,
+    refund: RefundIn,
+    now: datetime,
+    batch: Batch | None = None,
+) -> list[ReversalOutcome]:
+    """Reverse what the refunded quantities pledged; never more than was counted."""
+    return _run(conn, batch, lambda b: _apply_refund(b, brand_id, refund, now))
+
+
+def _apply_refund(batch: Batch, brand_id: str, refund: RefundIn, now: datetime) -> list[ReversalOutcome]:
+    batch.writer.flush(batch.conn)  # pledges and reversals buffered so far become visible
+    batch.reversed.clear()
+    conn = batch.conn
+    ohash = order_hash(batch.brand(brand_id).order_salt, refund.order_id)
+    when = as_utc(refund.occurred_at or now)
+    work: list[tuple[Row[Any] | None, RefundLineIn | None, str]] = []
+    for refund_line in refund.lines:
+        key = refund_line.line_key or f"{ohash}:{refund_line.line_id}"
+        found = _pledges_for(conn, brand_id, key)
+        work += [(p, refund_line, key) for p in found] or [(None, refund_line, key)]
+    if refund.reason == "cancel":
+        work += [(p, None, "order") for p in _pledges_for(conn, brand_id, f"{ohash}:order")]
+    # lock campaigns in one global order before touching any of them
+    for cid in sorted({p.campaign_id for p, _, _ in work if p is not None}):
+        batch.lock(batch.campaign(cid))
+    results: list[ReversalOutcome] = []
+    for p, line, key in work:
+        line_id = line.line_id if line is not None else "order"
+        if p is None:
+            results.append(ReversalOutcome("not_found", line_id))
+            continue
+        results.append(
+            _reverse(
+                batch,
+                p,
+                quantity=line.quantity if line is not None else 1,
+                when=when,
+                reason=refund.reason if line is not None else "cancel",
+                reversal_key=f"{refund.refund_id}:{key}:{p.id}",
+                line_id=line_id,
+            )
+        )
+    return results
