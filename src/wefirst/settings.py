@@ -67,6 +67,26 @@ class Settings(BaseSettings):
     tlog_sequencer: bool = Field(
         True, description="Run the sequencer thread in the API process (one wins the lock)."
     )
+    tlog_witnesses: str = Field(
+        "",
+        description="Witnesses that cosign the log's checkpoints: '<witness key> <url>' per line "
+        "(or separated by ';'); the key is the witness's name+id+base64(0x04‖key) line.",
+    )
+    tlog_witness_quorum: int = Field(
+        0,
+        ge=0,
+        description="k in the trust policy the deployment publishes (k of the witnesses must "
+        "cosign); 0 means all of them.",
+    )
+    tlog_witness_submitter: bool = Field(
+        True, description="Run the witness submitter thread in the API process (one wins the lock)."
+    )
+    tlog_witness_timeout_seconds: float = Field(
+        10.0, gt=0, description="Longest the submitter waits for one witness's answer."
+    )
+    tlog_witness_max_backoff_seconds: float = Field(
+        60.0, gt=0, description="Longest pause between retries to a witness that keeps failing."
+    )
 
     # widget
     widget_clicks_per_visitor_per_day: int = Field(

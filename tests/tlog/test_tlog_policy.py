@@ -35,7 +35,7 @@ def policy(k: int, *, max_age: int | None = None) -> str:
 def test_two_of_two_needs_both_and_names_the_missing_witness() -> None:
     p = parse_policy(policy(2))
     assert require_quorum(p, parse_note(cosigned(W1, W2)), NOW).ok
-    with pytest.raises(VerificationError, match=r"no cosignature from w2 \(watchdog.example/w\)"):
+    with pytest.raises(VerificationError, match=r"no cosignature from watchdog\.example/w$"):
         require_quorum(p, parse_note(cosigned(W1)), NOW)
 
 
@@ -45,23 +45,23 @@ def test_one_of_two_passes_with_either() -> None:
         report = require_quorum(p, parse_note(cosigned(signer)), NOW)
         assert report.ok
         assert len(report.valid) == 1
-    with pytest.raises(VerificationError, match="no cosignature from w1"):
+    with pytest.raises(VerificationError, match=r"no cosignature from charity\.example/w"):
         require_quorum(p, parse_note(cosigned(W3)), NOW)
 
 
 def test_cosignatures_of_unknown_witnesses_do_not_count() -> None:
     report = check_witnesses(parse_policy(policy(1)), parse_note(cosigned(W3)), NOW)
     assert not report.ok
-    assert report.missing == ["w1", "w2"]
+    assert report.missing == ["charity.example/w", "watchdog.example/w"]
 
 
 def test_future_timestamps_do_not_count_and_stale_ones_are_reported() -> None:
     p = parse_policy(policy(1, max_age=3600))
-    with pytest.raises(VerificationError, match="in the future from w1"):
+    with pytest.raises(VerificationError, match=r"in the future from charity\.example/w"):
         require_quorum(p, parse_note(cosigned(W1, at=NOW + 3600)), NOW)
     report = require_quorum(p, parse_note(cosigned(W1, at=NOW - 7200)), NOW)
     assert report.ok
-    assert report.stale == ["w1"]
+    assert report.stale == ["charity.example/w"]
 
 
 def test_a_known_witness_line_that_does_not_verify_rejects_the_note() -> None:

@@ -68,12 +68,12 @@ def test_two_of_two_passes_with_both_and_names_the_missing_one(site: Path) -> No
     publish(site, W1, W2)
     code, out = run("checkpoint", "--log", str(site / "log"), "--policy", policy(2))
     assert code == 0, out
-    assert "witnessed: w1 (charity.example/w)" in out
+    assert "witnessed: charity.example/w at " in out
     assert "quorum 2 of 2" in out
     publish(site, W1)
     code, out = run("checkpoint", "--log", str(site / "log"), "--policy", policy(2))
     assert code == 1
-    assert "no cosignature from w2 (watchdog.example/w)" in out
+    assert "no cosignature from watchdog.example/w" in out
     code, out = run("checkpoint", "--log", str(site / "log"), "--policy", policy(1))
     assert code == 0, out
 
@@ -122,7 +122,7 @@ def test_offline_receipt_needs_its_checkpoint_witnessed(site: Path) -> None:
     assert code == 0, out
     code, out = run("receipt", str(path), "--offline", "--policy", policy(2))
     assert code == 1
-    assert "no cosignature from w2" in out
+    assert "no cosignature from watchdog.example/w" in out
 
 
 def test_online_receipt_is_witnessed_through_the_current_checkpoint(site: Path) -> None:
@@ -132,7 +132,7 @@ def test_online_receipt_is_witnessed_through_the_current_checkpoint(site: Path) 
     code, out = run("receipt", str(path), "--log", str(site / "log"), "--policy", policy(2))
     assert code == 0, out
     assert "not witnessed yet" in out
-    assert "quorum 2 of 2 (w1, w2) met" in out
+    assert "quorum 2 of 2 (charity.example/w, watchdog.example/w) met" in out
     publish(site)
     code, out = run("receipt", str(path), "--log", str(site / "log"), "--policy", policy(2))
     assert code == 1

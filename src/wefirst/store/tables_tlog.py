@@ -58,3 +58,29 @@ tlog_tiles = Table(
     Column("path", String(80), primary_key=True),
     Column("data", LargeBinary, nullable=False),
 )
+
+# Witnessing (docs/witnessing.md). One row per configured witness, keyed by its verifier key:
+# the size it last cosigned (as far as the submitter knows) and the state of the retries.
+tlog_witness_state = Table(
+    "tlog_witness_state",
+    metadata,
+    Column("witness", String(300), primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("size", BigInteger, nullable=True),  # None until the witness has told us
+    Column("failures", Integer, nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Cosignature lines received for each checkpoint, appended once and never changed: the served
+# checkpoint and receipts carry them after the log's own signature line.
+tlog_cosignatures = Table(
+    "tlog_cosignatures",
+    metadata,
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("witness", String(300), primary_key=True),
+    Column("line", Text, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)

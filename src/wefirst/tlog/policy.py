@@ -156,10 +156,15 @@ def parse_policy(text: str) -> Policy:
 
 
 def simple_policy(log_key: str, witness_keys: list[str], k: int, *, max_age: int | None = None) -> str:
-    """The usual policy text: one log, n witnesses named w1…wn, a group needing k of them."""
+    """The usual policy text: one log, n witnesses (named after their keys), k of them needed."""
     lines = [f"log {log_key}"]
-    names = [f"w{i + 1}" for i in range(len(witness_keys))]
-    lines += [f"witness {n} {key}" for n, key in zip(names, witness_keys, strict=True)]
+    names: list[str] = []
+    for key in witness_keys:
+        name = parse_cosigner_key(key).name
+        while name in names or name in ("none", "witnesses"):
+            name += "_"
+        names.append(name)
+        lines.append(f"witness {name} {key}")
     if witness_keys and k > 0:
         lines.append(f"group witnesses {k} {' '.join(names)}")
         lines.append("quorum witnesses")
@@ -226,4 +231,5 @@ def require_quorum(policy: Policy, note: Note, now: int) -> WitnessReport:
 
 
 def _named(policy: Policy, name: str) -> str:
-    return f"{name} ({policy.witnesses[name].verifier.name})"
+    key_name = policy.witnesses[name].verifier.name
+    return name if name == key_name else f"{name} ({key_name})"

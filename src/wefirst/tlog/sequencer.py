@@ -41,10 +41,11 @@ from wefirst.tlog.tilestore import CHECKPOINT_PATH
 log = logging.getLogger("wefirst.tlog.sequencer")
 
 
-def advisory_key(schema: str) -> int:
-    """A 63-bit advisory-lock key per schema: advisory locks are database-wide, and two
-    deployments (or two test sessions) in different schemas must not block each other."""
-    digest = hashlib.sha256(f"wefirst.tlog.sequencer:{schema}".encode()).digest()
+def advisory_key(schema: str, role: str = "sequencer") -> int:
+    """A 63-bit advisory-lock key per schema and role: advisory locks are database-wide, and two
+    deployments (or two test sessions) in different schemas must not block each other, nor the
+    sequencer and the witness submitter (each has its own single runner)."""
+    digest = hashlib.sha256(f"wefirst.tlog.{role}:{schema}".encode()).digest()
     return int.from_bytes(digest[:8], "big") >> 1
 
 
@@ -63,8 +64,9 @@ class SequencerLock(Protocol):
 class PgAdvisoryLock:
     """Session-level advisory lock held on its own connection for as long as we sequence."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, role: str = "sequencer") -> None:
         self.db = db
+        self.role = role
         self.conn: Connection | None = None
         self.key = 0
 
@@ -72,7 +74,7 @@ class PgAdvisoryLock:
         if self.conn is None:
             self.conn = self.db.engine.connect()
         schema = self.conn.execute(text("SELECT current_schema()")).scalar()
-        self.key = advisory_key(str(schema))
+        self.key = advisory_key(str(schema), self.role)
         lock = text("SELECT pg_try_advisory_lock(:k)")
         got = bool(self.conn.execute(lock, {"k": self.key}).scalar())
         self.conn.commit()
@@ -150,13 +152,15 @@ class ThreadLock:
             self._lock.release()
 
 
-def lock_for(db: Database) -> SequencerLock:
+def lock_for(db: Database, role: str = "sequencer") -> SequencerLock:
+    """The single-runner lock for ``role`` ("sequencer", "witness"): one holder across
+    processes and hosts."""
     if not db.is_sqlite:
-        return PgAdvisoryLock(db)
+        return PgAdvisoryLock(db, role)
     database = make_url(db.url).database
     if not database or database == ":memory:":
         return ThreadLock()
-    return FileLock(os.path.abspath(database) + ".tlog-sequencer.lock")
+    return FileLock(os.path.abspath(database) + f".tlog-{role}.lock")
 
 
 @dataclass

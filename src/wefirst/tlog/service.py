@@ -20,6 +20,7 @@ from wefirst.settings import Settings
 from wefirst.store.db import Database
 from wefirst.store.tables_tlog import tlog_checkpoints, tlog_entries
 from wefirst.tlog.checkpoint import Checkpoint, sign_checkpoint
+from wefirst.tlog.cosignatures import lines_for, with_lines, witness_rows
 from wefirst.tlog.dbstore import DbTileStore
 from wefirst.tlog.errors import LogFormatError, VerificationError
 from wefirst.tlog.hashing import EMPTY_HASH
@@ -29,6 +30,7 @@ from wefirst.tlog.proofs import inclusion_proof
 from wefirst.tlog.reader import TileCache, TileHashReader
 from wefirst.tlog.receipts import bundle
 from wefirst.tlog.tilestore import CHECKPOINT_PATH, KEY_PATH, DirectoryTileStore, TileStore
+from wefirst.tlog.witness_config import parse_witness_endpoints
 
 
 def _sqlite_read_engine(url: str) -> Engine | None:
@@ -89,6 +91,13 @@ def latest_checkpoint(conn: Connection) -> StoredCheckpoint | None:
     return None if row is None else StoredCheckpoint(int(row.size), bytes(row.root), row.note)
 
 
+def checkpoint_at(conn: Connection, size: int) -> StoredCheckpoint | None:
+    row = conn.execute(
+        select(tlog_checkpoints.c.root, tlog_checkpoints.c.note).where(tlog_checkpoints.c.size == size)
+    ).first()
+    return None if row is None else StoredCheckpoint(size, bytes(row.root), row.note)
+
+
 def record_checkpoint(conn: Connection, size: int, root: bytes, note: str) -> bool:
     """Store a signed checkpoint; False if it was already there (a replayed batch). Any other
     root for a known size, or a size below the latest, means two writers: refuse."""
@@ -114,6 +123,7 @@ class LogService:
         self.db = db
         self.signer = load_signer(settings)
         self.origin = self.signer.name
+        self.witnesses = parse_witness_endpoints(settings.tlog_witnesses)
         self.store: TileStore
         if settings.tlog_tile_dir is not None:
             self.store = DirectoryTileStore(settings.tlog_tile_dir)
@@ -169,11 +179,25 @@ class LogService:
             self._initialised = True
 
     def checkpoint(self) -> StoredCheckpoint:
+        """The latest checkpoint as served: the log's signed note followed by the witnesses'
+        cosignature lines collected for it so far."""
         self.ensure_initialised()
         with self.read() as conn:
             latest = latest_checkpoint(conn)
-        assert latest is not None
-        return latest
+            assert latest is not None
+            if not self.witnesses:
+                return latest
+            lines = lines_for(conn, [latest.size])[latest.size]
+        return StoredCheckpoint(latest.size, latest.root, with_lines(latest.note, lines))
+
+    def publish_cosigned(self, size: int) -> None:
+        """A directory log's public ``checkpoint`` file gains the new cosignature lines, if
+        ``size`` is still the latest (the store never lets the file go back to a smaller size)."""
+        if self.is_db_store:
+            return
+        cp = self.checkpoint()
+        if cp.size == size:
+            self.store.put_many({CHECKPOINT_PATH: cp.note.encode()})
 
     def tile(self, path: str) -> bytes | None:
         data = self.cache.get(path)
@@ -205,23 +229,43 @@ class LogService:
             latest = latest_checkpoint(conn)
             if row.idx is None or latest is None or row.idx >= latest.size:
                 return {"status": "pending", "commitment": commitment}
+            chosen, lines = self._best_witnessed(conn, latest, int(row.idx))
 
             def fetch(path: str) -> bytes | None:
                 if isinstance(self.store, DbTileStore):
                     return DbTileStore.get_in(conn, path)
                 return self.store.get(path)
 
-            reader = CachedHashReader(TileHashReader(fetch, latest.size, self.cache), self.subtree_cache)
-            proof = inclusion_proof(reader, int(row.idx), latest.size)
+            reader = CachedHashReader(TileHashReader(fetch, chosen.size, self.cache), self.subtree_cache)
+            proof = inclusion_proof(reader, int(row.idx), chosen.size)
         return bundle(
             entry=bytes(row.data),
             index=int(row.idx),
             proof=proof,
-            checkpoint=latest.note,
-            tree_size=latest.size,
+            checkpoint=with_lines(chosen.note, lines),
+            tree_size=chosen.size,
             commitment=commitment,
             log_url=f"{self.settings.base_url.rstrip('/')}/log",
         )
+
+    def _best_witnessed(
+        self, conn: Connection, latest: StoredCheckpoint, index: int
+    ) -> tuple[StoredCheckpoint, list[str]]:
+        """The checkpoint a receipt should carry: among the latest and the ones each witness
+        last cosigned that cover the entry, the one with the most cosignatures (the newest on
+        a tie). Just after a batch the latest has none yet, while the previous one has all."""
+        if not self.witnesses:
+            return latest, []
+        sizes = {latest.size}
+        sizes |= {
+            r.size for r in witness_rows(conn).values() if r.size is not None and index < r.size < latest.size
+        }
+        lines = lines_for(conn, sizes)
+        for size in sorted(sizes, key=lambda s: (len(lines[s]), s), reverse=True):
+            cp = latest if size == latest.size else checkpoint_at(conn, size)
+            if cp is not None:
+                return cp, lines[size]
+        return latest, lines[latest.size]
 
 
 class CachedHashReader:

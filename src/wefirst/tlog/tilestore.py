@@ -10,13 +10,15 @@ one entry per batch would keep up to 255 partial copies of every tile."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Protocol
 
-from wefirst.tlog.errors import LogFormatError
+from wefirst.tlog.checkpoint import parse_signed_checkpoint
+from wefirst.tlog.errors import LogFormatError, TlogError
 from wefirst.tlog.tiles import parse_tile_path
 
 CHECKPOINT_PATH = "checkpoint"
@@ -51,6 +53,15 @@ def ordered(items: Mapping[str, bytes]) -> list[tuple[str, bytes]]:
     """Tiles and bundles first, the checkpoint last, so a reader never sees a checkpoint whose
     tiles are missing."""
     return sorted(items.items(), key=lambda kv: kv[0] == CHECKPOINT_PATH)
+
+
+def _rank(checkpoint: bytes) -> tuple[int, int]:
+    """(size, signature lines) of a checkpoint file; a malformed file ranks below anything."""
+    try:
+        signed = parse_signed_checkpoint(checkpoint)
+    except TlogError:
+        return (-1, 0)
+    return (signed.checkpoint.size, len(signed.note.signatures))
 
 
 class MemoryTileStore:
@@ -98,7 +109,20 @@ class DirectoryTileStore:
         self._write(tiles)
         if CHECKPOINT_PATH in items:
             # Only once every tile is durable may the checkpoint that needs them appear.
-            self._write({CHECKPOINT_PATH: items[CHECKPOINT_PATH]})
+            self._publish_checkpoint(items[CHECKPOINT_PATH])
+
+    def _publish_checkpoint(self, data: bytes) -> None:
+        """The public checkpoint never goes back: two writers (the sequencer with a new size,
+        the witness submitter adding cosignatures to the current one) take a lock, and a
+        smaller size, or the same size with fewer signature lines, does not replace the file."""
+        with open(self.root / ".checkpoint.lock", "ab") as lock:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+            try:
+                current = self.get(CHECKPOINT_PATH)
+                if current is None or _rank(data) >= _rank(current):
+                    self._write({CHECKPOINT_PATH: data})
+            finally:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
 
     def _write(self, items: Mapping[str, bytes]) -> None:
         touched_dirs: set[Path] = set()

@@ -133,10 +133,7 @@ class Trust:
             return None
         report = require_quorum(self.policy, signed.note, int(time.time()))
         policy = self.policy
-        seen = ", ".join(
-            f"{name} ({policy.witnesses[name].verifier.name}) at {_when(ts)}"
-            for name, ts in report.valid.items()
-        )
+        seen = ", ".join(f"{name} at {_when(ts)}" for name, ts in report.valid.items())
         typer.echo(f"witnessed: {seen or 'no cosignature needed'}; quorum {report.quorum} met")
         for name in report.stale:
             age = int(time.time()) - report.valid[name]

@@ -92,6 +92,12 @@ FR: dict[str, str] = {
     "Receipt": "Reçu",
     "Paste the receipt (JSON) you were given.": "Collez le reçu (JSON) que vous avez reçu.",
     "Published log key": "Clé publiée du journal",
+    "Trust policy (optional)": "Politique de confiance (facultatif)",
+    "Paste a trust policy you got from someone you trust (a charity, a watchdog), or open this "
+    "page with #policy=… in its address. It then replaces the key above and requires the "
+    "witnesses it names.": "Collez une politique de confiance obtenue auprès de quelqu’un en qui vous avez "
+    "confiance (une association, un observatoire), ou ouvrez cette page avec #policy=… dans "
+    "son adresse. Elle remplace alors la clé ci-dessus et exige les témoins qu’elle nomme.",
     "Verify": "Vérifier",
     "This check needs JavaScript: it runs in your browser so that you do not have to trust "
     "this server. You can also check the receipt with the command-line tool.": "Cette vérification nécessite JavaScript : elle s’exécute dans votre navigateur pour "

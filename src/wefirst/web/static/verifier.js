@@ -11,9 +11,14 @@
  *   4. the entry hashes (RFC 6962: SHA-256(0x00 || entry)) through the inclusion proof to the
  *      signed root, for the given index and the checkpoint's tree size;
  *   5. optionally, the entry's "commitment" is SHA-256 of the receipt secret (the receipt is
- *      yours), and the log's own level-0 tile holds the same leaf hash (the entry is unchanged).
+ *      yours), and the log's own level-0 tile holds the same leaf hash (the entry is unchanged);
+ *   6. with a trust policy (pasted, or from the URL fragment #policy=…, never fetched from the
+ *      server it judges), the log key comes from the policy and at least the policy's quorum of
+ *      witnesses cosigned the checkpoint (C2SP tlog-cosignature, cosignature/v1: Ed25519 over
+ *      "cosignature/v1\ntime <t>\n" + checkpoint body, key ID with type byte 0x04).
  *
- * Formats: /work/shared/TLOG.md (C2SP tlog-checkpoint, signed-note, tlog-tiles; RFC 9162).
+ * Formats: /work/shared/TLOG.md and docs/tlog.md (C2SP tlog-checkpoint, signed-note, tlog-tiles,
+ * tlog-cosignature; RFC 9162). Policy syntax: docs/witnessing.md (Sigsum policy, vkeys).
  */
 (function () {
   "use strict";
@@ -43,7 +48,13 @@
       commitment_ok: "The entry carries this receipt's commitment",
       passed: "Verified: the entry is in the public log at index {index}, under a checkpoint of size {size} signed by {name}.",
       failed: "Verification failed.",
-      crypto: "This browser cannot check Ed25519 signatures (WebCrypto); use a recent browser or the command-line verifier."
+      crypto: "This browser cannot check Ed25519 signatures (WebCrypto); use a recent browser or the command-line verifier.",
+      policy_format: "The trust policy is not valid: ",
+      policy_log: "The trust policy does not name the log \u201c{origin}\u201d.",
+      witness_bad: "The cosignature of witness {name} does not verify: the checkpoint or the cosignature was changed.",
+      witness_quorum: "Not enough witnesses cosigned this checkpoint ({quorum}): missing {missing}.",
+      witness_ok: "Cosigned by {names} ({quorum})",
+      witness_stale: "The cosignature of {name} is {age} old, more than the policy allows ({max}): that witness may be cut off from the log."
     },
     fr: {
       key_format: "La clé publiée n\u2019est pas une clé de vérification valide (attendu : nom+idclé+base64).",
@@ -67,7 +78,13 @@
       commitment_ok: "L\u2019entrée porte l\u2019engagement de ce reçu",
       passed: "Vérifié : l\u2019entrée figure dans le journal public à l\u2019index {index}, sous un point de contrôle de taille {size} signé par {name}.",
       failed: "Échec de la vérification.",
-      crypto: "Ce navigateur ne sait pas vérifier les signatures Ed25519 (WebCrypto) ; utilisez un navigateur récent ou l\u2019outil en ligne de commande."
+      crypto: "Ce navigateur ne sait pas vérifier les signatures Ed25519 (WebCrypto) ; utilisez un navigateur récent ou l\u2019outil en ligne de commande.",
+      policy_format: "La politique de confiance n\u2019est pas valide : ",
+      policy_log: "La politique de confiance ne nomme pas le journal « {origin} ».",
+      witness_bad: "La cosignature du témoin {name} ne se vérifie pas : le point de contrôle ou la cosignature a été modifié.",
+      witness_quorum: "Trop peu de témoins ont cosigné ce point de contrôle ({quorum}) : il manque {missing}.",
+      witness_ok: "Cosigné par {names} ({quorum})",
+      witness_stale: "La cosignature de {name} date de {age}, plus que la politique ne l\u2019autorise ({max}) : ce témoin est peut-être coupé du journal."
     }
   };
 
@@ -137,7 +154,8 @@
   function nodeHash(l, r) { return sha256(concat(new Uint8Array([1]), l, r)); }
 
   /* ---- verifier key ----------------------------------------------------------------------- */
-  async function parseVerifierKey(text) {
+  async function parseVerifierKey(text, alg) {
+    alg = alg || 1;
     text = (text || "").trim();
     var first = text.indexOf("+");
     var second = first < 0 ? -1 : text.indexOf("+", first + 1);
@@ -147,7 +165,7 @@
     try { raw = b64decode(text.slice(second + 1)); } catch (e) {
       throw new VerifyError("key_format", msg("key_format"));
     }
-    if (!/^[0-9a-f]{8}$/.test(idHex) || raw.length !== 33 || raw[0] !== 1 || /\s/.test(name)) {
+    if (!/^[0-9a-f]{8}$/.test(idHex) || raw.length !== 33 || raw[0] !== alg || /\s/.test(name)) {
       throw new VerifyError("key_format", msg("key_format"));
     }
     var digest = await sha256(concat(enc.encode(name), new Uint8Array([10]), raw));
@@ -208,6 +226,100 @@
       }
     }
     throw new VerifyError("bad_signature", msg("bad_sig"));
+  }
+
+  /* ---- trust policy (Sigsum policy syntax with note verifier keys) ----------------------- */
+  async function parsePolicy(text) {
+    var logs = [], witnesses = {}, groups = {}, quorum = null, maxAge = null;
+    function defined(n) { return n === "none" || witnesses[n] || groups[n]; }
+    function bad(why) { throw new VerifyError("policy_format", msg("policy_format") + why); }
+    var lines = String(text || "").replace(/;/g, "\n").split("\n");
+    for (var i = 0; i < lines.length; i++) {
+      var line = lines[i].split("#")[0].trim();
+      if (!line) continue;
+      var w = line.split(/\s+/), kind = w[0], args = w.slice(1);
+      if (kind === "log") {
+        if (args.length < 1 || args.length > 2) bad("line " + (i + 1) + ": log <key> [url]");
+        try { logs.push(await parseVerifierKey(args[0], 1)); } catch (e) { bad("line " + (i + 1) + ": bad log key"); }
+      } else if (kind === "witness") {
+        if (args.length < 2 || args.length > 3 || defined(args[0])) bad("line " + (i + 1) + ": witness <name> <key> [url]");
+        try { witnesses[args[0]] = await parseVerifierKey(args[1], 4); } catch (e) { bad("line " + (i + 1) + ": bad witness key"); }
+      } else if (kind === "group") {
+        if (args.length < 3 || defined(args[0])) bad("line " + (i + 1) + ": group <name> <k|any|all> <member>...");
+        var members = args.slice(2);
+        members.forEach(function (m) { if (m === "none" || !defined(m)) bad("line " + (i + 1) + ": unknown member " + m); });
+        var k = args[1] === "any" ? 1 : args[1] === "all" ? members.length : Number(args[1]);
+        if (!Number.isInteger(k) || k < 1 || k > members.length) bad("line " + (i + 1) + ": bad threshold");
+        groups[args[0]] = { k: k, members: members };
+      } else if (kind === "quorum") {
+        if (quorum !== null || args.length !== 1 || !defined(args[0])) bad("line " + (i + 1) + ": quorum <name>");
+        quorum = args[0];
+      } else if (kind === "max-age") {
+        if (args.length !== 1 || !/^[1-9][0-9]*$/.test(args[0])) bad("line " + (i + 1) + ": max-age <seconds>");
+        maxAge = Number(args[0]);
+      } else {
+        bad("line " + (i + 1) + ": unknown keyword " + kind);
+      }
+    }
+    if (!logs.length) bad("no log line");
+    if (quorum === null) bad("no quorum line");
+    return { logs: logs, witnesses: witnesses, groups: groups, quorum: quorum, maxAge: maxAge };
+  }
+
+  function satisfied(policy, name, present) {
+    if (name === "none") return true;
+    if (policy.witnesses[name]) return !!present[name];
+    var g = policy.groups[name], n = 0;
+    g.members.forEach(function (m) { if (satisfied(policy, m, present)) n++; });
+    return n >= g.k;
+  }
+
+  function describeQuorum(policy) {
+    if (policy.quorum === "none") return "0";
+    if (policy.witnesses[policy.quorum]) return policy.quorum;
+    var g = policy.groups[policy.quorum];
+    return g.k + "/" + g.members.length;
+  }
+
+  function age(seconds) {
+    if (seconds < 7200) return Math.round(seconds / 60) + " min";
+    if (seconds < 172800) return Math.round(seconds / 3600) + " h";
+    return Math.round(seconds / 86400) + " d";
+  }
+
+  /* C2SP tlog-cosignature: key ID || u64 big-endian timestamp || Ed25519 signature over
+   * "cosignature/v1\ntime <timestamp>\n" + the checkpoint body. */
+  async function checkCosignatures(cp, policy, now) {
+    var present = {}, missing = [], stale = [];
+    var names = Object.keys(policy.witnesses);
+    for (var i = 0; i < names.length; i++) {
+      var name = names[i], key = policy.witnesses[name];
+      var lines = cp.sigs.filter(function (s) { return s.name === key.name && equal(s.id, key.id); });
+      if (!lines.length) { missing.push(name); continue; }
+      var cryptoKey;
+      try {
+        cryptoKey = await crypto.subtle.importKey("raw", key.pub, { name: "Ed25519" }, false, ["verify"]);
+      } catch (e) {
+        throw new VerifyError("crypto", msg("crypto"));
+      }
+      for (var j = 0; j < lines.length; j++) {
+        var sig = lines[j].sig;
+        var hi = 0, lo = 0;
+        if (sig.length === 72) {
+          hi = ((sig[0] << 24) >>> 0) + (sig[1] << 16) + (sig[2] << 8) + sig[3];
+          lo = ((sig[4] << 24) >>> 0) + (sig[5] << 16) + (sig[6] << 8) + sig[7];
+        }
+        var ts = hi * 4294967296 + lo;
+        var good = sig.length === 72 && hi < 2097152 && await crypto.subtle.verify(
+          { name: "Ed25519" }, cryptoKey, sig.slice(8),
+          enc.encode("cosignature/v1\ntime " + ts + "\n" + cp.body));
+        if (!good) throw new VerifyError("witness_bad", msg("witness_bad", { name: name }));
+        if (ts <= now + 60 && (present[name] === undefined || ts > present[name])) present[name] = ts;
+      }
+      if (present[name] === undefined) missing.push(name);
+      else if (policy.maxAge !== null && now - present[name] > policy.maxAge) stale.push(name);
+    }
+    return { present: present, missing: missing, stale: stale, ok: satisfied(policy, policy.quorum, present) };
   }
 
   /* ---- inclusion proof (RFC 9162 section 2.1.3.2) --------------------------------------- */
@@ -323,10 +435,18 @@
     function pass(code, text) { checks.push({ code: code, ok: true, text: text }); }
     try {
       if (!window.crypto || !crypto.subtle) throw new VerifyError("crypto", msg("crypto"));
-      var key = await parseVerifierKey(keyText);
-      pass("key", msg("key_ok"));
+      var policy = options.policy && String(options.policy).trim() ? await parsePolicy(options.policy) : null;
       var receipt = parseReceipt(receiptInput);
       var cp = parseCheckpoint(receipt.checkpoint);
+      var key;
+      if (policy) {
+        /* The policy names the log key: the key shown by the server is not used. */
+        key = policy.logs.filter(function (k) { return k.name === cp.origin; })[0];
+        if (!key) throw new VerifyError("policy_log", msg("policy_log", { origin: cp.origin }));
+      } else {
+        key = await parseVerifierKey(keyText);
+      }
+      pass("key", msg("key_ok"));
       await checkSignature(cp, key);
       pass("signature", msg("sig_ok"));
       if (cp.origin !== key.name) throw new VerifyError("origin", msg("origin", { origin: cp.origin, name: key.name }));
@@ -351,6 +471,19 @@
         throw new VerifyError("root_mismatch", msg("root_mismatch"));
       }
       pass("inclusion", msg("inclusion_ok"));
+      if (policy) {
+        var now = options.now !== undefined ? options.now : Math.floor(Date.now() / 1000);
+        var w = await checkCosignatures(cp, policy, now);
+        var quorum = describeQuorum(policy);
+        if (!w.ok) {
+          throw new VerifyError("witness_quorum", msg("witness_quorum", { quorum: quorum, missing: w.missing.join(", ") }));
+        }
+        pass("witnesses", msg("witness_ok", { names: Object.keys(w.present).join(", ") || "\u2014", quorum: quorum }));
+        w.stale.forEach(function (name) {
+          checks.push({ code: "stale", ok: true, warn: true, text: msg("witness_stale", {
+            name: name, age: age(now - w.present[name]), max: age(policy.maxAge) }) });
+        });
+      }
       if (options.secret) {
         var commitment = hex(await sha256(enc.encode(options.secret)));
         var parsed = null;
@@ -381,7 +514,7 @@
     var list = document.createElement("ul");
     result.checks.forEach(function (c) {
       var li = document.createElement("li");
-      li.textContent = (c.ok ? "\u2714 " : "\u2718 ") + c.text;
+      li.textContent = (c.warn ? "\u26a0 " : c.ok ? "\u2714 " : "\u2718 ") + c.text;
       list.appendChild(li);
     });
     out.appendChild(list);
@@ -392,14 +525,27 @@
     var run = async function () {
       var receipt = form.querySelector("[name=receipt]").value;
       var key = form.querySelector("[name=key]").value;
+      var policyField = form.querySelector("[name=policy]");
       out.textContent = "\u2026";
       var result = await verifyReceipt(receipt, key, {
         secret: form.getAttribute("data-secret") || null,
-        logUrl: form.getAttribute("data-log-url") || null
+        logUrl: form.getAttribute("data-log-url") || null,
+        policy: policyField ? policyField.value : null
       });
       show(out, result);
       form.setAttribute("data-verified", result.ok ? "ok" : "failed");
     };
+    /* A policy can come in the link itself (#policy=…): the fragment never reaches the server. */
+    var policyField = form.querySelector("[name=policy]");
+    function policyFromFragment() {
+      var fragment = /(?:^#|&)policy=([^&]*)/.exec(window.location.hash || "");
+      if (policyField && fragment) {
+        /* "+" stays "+": verifier keys contain it. */
+        try { policyField.value = decodeURIComponent(fragment[1]); } catch (e) { /* left as it was */ }
+      }
+    }
+    policyFromFragment();
+    window.addEventListener("hashchange", policyFromFragment);
     form.addEventListener("submit", function (event) { event.preventDefault(); run(); });
     /* The button stays disabled without JavaScript so that nothing pasted is ever submitted. */
     Array.prototype.forEach.call(form.querySelectorAll("[data-needs-js]"), function (b) {
@@ -412,6 +558,7 @@
     verifyReceipt: verifyReceipt,
     parseVerifierKey: parseVerifierKey,
     parseCheckpoint: parseCheckpoint,
+    parsePolicy: parsePolicy,
     proofLength: proofLength,
     tilePath: tilePath
   };
