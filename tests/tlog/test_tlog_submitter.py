@@ -332,9 +332,7 @@ def test_random_interleavings_converge(
     """Growth, witness restarts, lost submitter state (409s) and outages in any order: once the
     witnesses are reachable, both end up cosigning the latest checkpoint, every stored
     cosignature verifies, and no witness ever moved backwards."""
-    from conftest import _empty_tables
-
-    _empty_tables(db)  # hypothesis runs many examples inside one test's fixtures
+    _empty_log_tables(db)  # hypothesis runs many examples inside one test's fixtures
     tmp = tmp_path_factory.mktemp("interleave")
     configured = f"{W1.verifier.key_string} http://w1.test;{W2.verifier.key_string} http://w2.test"
     service = LogService(settings.model_copy(update={"tlog_witnesses": configured}), db)
@@ -373,6 +371,22 @@ def test_random_interleavings_converge(
     for w in ws.by_host.values():
         assert {s.origin: s.size for s in w.state.logs()}[service.origin] == size
         w.state.close()
+
+
+def _empty_log_tables(db: Database) -> None:
+    from sqlalchemy import delete
+
+    from wefirst.store.tables_tlog import (
+        tlog_checkpoints,
+        tlog_cosignatures,
+        tlog_entries,
+        tlog_tiles,
+        tlog_witness_state,
+    )
+
+    with db.write() as conn:
+        for table in (tlog_cosignatures, tlog_witness_state, tlog_tiles, tlog_checkpoints, tlog_entries):
+            conn.execute(delete(table))
 
 
 def _clear_backoff(service: LogService) -> None:
