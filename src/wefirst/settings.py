@@ -98,8 +98,8 @@ class Settings(BaseSettings):
     widget_network_attempts_per_minute: int = Field(
         120,
         ge=1,
-        description="Click attempts per minute from one network (IPv4 address or "
-        "IPv6 /64), across campaigns; the address is only ever used hashed with a daily salt.",
+        description="Click attempts per minute from one network (IPv4 /24 or "
+        "IPv6 /48), across campaigns; the address is only ever used hashed with a daily salt.",
     )
     widget_network_counted_per_day: int = Field(
         500, ge=1, description="Counted clicks per campaign per day from one network."
@@ -117,6 +117,12 @@ class Settings(BaseSettings):
         True,
         description="Anyone may register as a publisher (POST /v1/publishers without a "
         "key); when false only an admin key can.",
+    )
+    widget_publisher_signups_per_network_per_day: int = Field(
+        5,
+        ge=1,
+        description="Open publisher sign-ups (without a key) one network (IPv4 /24, IPv6 /48) "
+        "may make per day: each is a new publisher key and a new source of clicks.",
     )
 
     # connectors
@@ -222,6 +228,12 @@ class Settings(BaseSettings):
     )
     web_signin_attempts_per_hour: int = Field(
         20, ge=1, description="Failed console sign-ins one e-mail address may make per hour."
+    )
+    web_signin_attempts_per_network_per_hour: int = Field(
+        100,
+        ge=1,
+        description="Failed console sign-ins one network (IPv4 /24, IPv6 /48) may make per hour, "
+        "whatever addresses it tries (password spraying).",
     )
 
     @property

@@ -18,13 +18,13 @@ from wefirst.store.tables_cases import (
     case_brand_contacts,
     case_commitments,
     case_moderation_log,
-    case_rate_events,
     case_reports,
     case_supporters,
     case_verdicts,
     cases,
 )
 from wefirst.store.tables_core import idempotency_records
+from wefirst.store.tables_shared import rate_limit_hits
 from wefirst.store.tables_tlog import tlog_entries
 
 from factories import Tenant, auth, make_beneficiary, make_brand, make_campaign, purchase
@@ -38,7 +38,7 @@ TABLES = [
     case_verdicts,
     case_reports,
     case_moderation_log,
-    case_rate_events,
+    rate_limit_hits,
     case_brand_contacts,
     tlog_entries,
     idempotency_records,

@@ -1,13 +1,10 @@
 import pytest
 
 from wefirst.cases.identity import (
-    BadEmailError,
     BadTokenError,
     email_hash,
     network_hash,
-    network_of,
     new_opener_token,
-    normalise_email,
     read_token,
     read_verification,
     sign_token,
@@ -17,45 +14,6 @@ from wefirst.cases.identity import (
 )
 
 
-@pytest.mark.parametrize(
-    ("raw", "norm"),
-    [
-        ("  Alice@Example.ORG ", "alice@example.org"),
-        ("alice+cases@example.org", "alice@example.org"),
-        ("A.Li.Ce+x@googlemail.com", "alice@gmail.com"),
-        ("a.lice@example.org", "a.lice@example.org"),
-        ("bob@exämple.de", "bob@xn--exmple-cua.de"),
-    ],
-)
-def test_normalise_email(raw: str, norm: str) -> None:
-    assert normalise_email(raw) == norm
-
-
-@pytest.mark.parametrize(
-    "raw",
-    [
-        "",
-        "no-at-sign",
-        "two@@example.org",
-        "a@b@example.org",
-        "a@localhost",
-        "a@example",
-        "a b@example.org",
-        ".a@example.org",
-        "a..b@example.org",
-        "+tag@example.org",
-        "a@-bad-.org",
-        "a@1.2.3.4",
-        "<script>@example.org",
-        "x" * 65 + "@example.org",
-        "a@" + "b" * 250 + ".org",
-    ],
-)
-def test_unusable_addresses_are_refused(raw: str) -> None:
-    with pytest.raises(BadEmailError):
-        normalise_email(raw)
-
-
 def test_email_hash_counts_one_person_once_and_depends_on_secret() -> None:
     assert email_hash("s", "Alice+1@example.org") == email_hash("s", "alice@EXAMPLE.org")
     assert email_hash("s", "alice@example.org") != email_hash("s", "bob@example.org")
@@ -63,10 +21,6 @@ def test_email_hash_counts_one_person_once_and_depends_on_secret() -> None:
 
 
 def test_networks() -> None:
-    assert network_of("203.0.113.77") == "203.0.113.0/24"
-    assert network_of("::ffff:203.0.113.9") == "203.0.113.0/24"
-    assert network_of("2001:db8:1234:5678::1") == "2001:db8:1234::/48"
-    assert network_of("garbage") == "unknown"
     assert network_hash("s", "203.0.113.1") == network_hash("s", "203.0.113.254")
     assert network_hash("s", "203.0.113.1") != network_hash("s", "203.0.114.1")
 

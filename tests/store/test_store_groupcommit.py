@@ -15,13 +15,13 @@ from sqlalchemy import Connection, event, insert, select
 from wefirst.errors import NotFound
 from wefirst.store.db import Database
 from wefirst.store.groupcommit import GroupCommit, Tx
-from wefirst.store.tables_widget import widget_salts
+from wefirst.store.tables_shared import pseudonym_salts
 
 
 def _put(day: str) -> Callable[[Tx], str]:
     def work(tx: Tx) -> str:
         tx.writing()
-        tx.conn.execute(insert(widget_salts).values(day=day, salt=b"s" * 32))
+        tx.conn.execute(insert(pseudonym_salts).values(day=day, salt=b"s" * 32))
         return day
 
     return work
@@ -29,7 +29,7 @@ def _put(day: str) -> Callable[[Tx], str]:
 
 def _days(db: Database) -> list[str]:
     with db.read() as conn:
-        return sorted(conn.execute(select(widget_salts.c.day)).scalars())
+        return sorted(conn.execute(select(pseudonym_salts.c.day)).scalars())
 
 
 def _outcome(future: Future[Any]) -> object:
@@ -133,7 +133,7 @@ def test_a_poison_item_after_writing_fails_alone_and_leaves_nothing(
 ) -> None:
     def broken(tx: Tx) -> str:
         tx.writing()
-        tx.conn.execute(insert(widget_salts).values(day="2026-02-09", salt=b"x" * 32))
+        tx.conn.execute(insert(pseudonym_salts).values(day="2026-02-09", salt=b"x" * 32))
         raise RuntimeError("bug after a write")
 
     got = _one_group(writer, [_put("2026-02-01"), broken, _put("2026-02-02")])
@@ -164,7 +164,7 @@ class _Days:
 
     def flush(self) -> None:
         if self.days:
-            self.conn.execute(insert(widget_salts), [{"day": d, "salt": b"p" * 32} for d in self.days])
+            self.conn.execute(insert(pseudonym_salts), [{"day": d, "salt": b"p" * 32} for d in self.days])
 
 
 def _add(day: str) -> Callable[[Tx], str]:

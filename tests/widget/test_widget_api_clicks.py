@@ -10,7 +10,8 @@ from sqlalchemy import select, text
 from tests.factories import auth
 from tests.widget.widget_helpers import BLOG, CHROME_UA, World, visitor_of
 from wefirst.store.tables_core import pledges
-from wefirst.store.tables_widget import widget_decisions, widget_salts
+from wefirst.store.tables_shared import pseudonym_salts
+from wefirst.store.tables_widget import widget_decisions
 from wefirst.widget.pow import solve
 
 DAY_MS = 86_400_000
@@ -363,7 +364,7 @@ def test_salts_rotate_and_old_ones_are_deleted(world: World) -> None:
         world.clock.advance(DAY_MS)
         world.click(visitor_of("alice"))
     with world.db.read() as conn:
-        days = conn.execute(select(widget_salts.c.day).order_by(widget_salts.c.day)).scalars()
+        days = conn.execute(select(pseudonym_salts.c.day).order_by(pseudonym_salts.c.day)).scalars()
         assert list(days) == ["2026-11-20", "2026-11-21"]
         keys = conn.execute(select(widget_decisions.c.net_key)).scalars().all()
     assert len(set(keys)) == 4

@@ -6,10 +6,13 @@ from __future__ import annotations
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
 from tests.factories import auth
 from tests.widget.widget_helpers import DAY_MS, World, visitor_of
 from wefirst.settings import Settings
+from wefirst.store.db import Database
+from wefirst.store.tables_widget import publishers
 
 
 def test_signup_returns_a_publisher_key_once(world: World) -> None:
@@ -154,3 +157,31 @@ def test_patch_domains(world: World) -> None:
     assert world.state(visitor_of("a"), origin="https://nouveau-carnet.fr").status_code == 200
     assert world.client.patch(url, json={}, headers=key).status_code == 422
     assert world.client.patch(url, json={"domains": []}, headers=key).status_code == 422
+
+
+def test_open_signup_is_limited_per_network(
+    app: FastAPI, settings: Settings, db: Database, admin_key: str
+) -> None:
+    """Before: each anonymous POST /v1/publishers returned a new live key, without limit."""
+    settings.widget_publisher_signups_per_network_per_day = 2
+    body = {"name": "Spam", "domains": ["spam.example"]}
+
+    def signup(ip: str, headers: dict[str, str] | None = None) -> int:
+        with TestClient(app, client=(ip, 40000)) as c:
+            return c.post("/v1/publishers", json=body, headers=headers or {}).status_code
+
+    assert [signup("203.0.113.1"), signup("203.0.113.2")] == [201, 201]
+    with TestClient(app, client=("203.0.113.3", 40000)) as c:
+        refused = c.post("/v1/publishers", json=body)
+        assert refused.status_code == 429
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert 0 < int(refused.headers["Retry-After"]) <= 86400
+    assert publisher_count(db) == 2  # the refused request created nothing
+    assert signup("2001:db8:5::1") == 201  # another network has its own budget
+    assert signup("203.0.113.4", auth(admin_key)) == 201  # an admin is not limited
+    assert publisher_count(db) == 4
+
+
+def publisher_count(db: Database) -> int:
+    with db.read() as conn:
+        return int(conn.execute(select(func.count()).select_from(publishers)).scalar_one())

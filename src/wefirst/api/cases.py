@@ -29,10 +29,8 @@ from wefirst.api.writes import idempotent_post
 from wefirst.auth.keys import Actor
 from wefirst.cases import confirm_pages, feeds, moderation, service, supporters, views, webhooks
 from wefirst.cases.identity import (
-    BadEmailError,
     BadTokenError,
     network_hash,
-    normalise_email,
     read_token,
     token_hash,
 )
@@ -43,6 +41,7 @@ from wefirst.cases.states import State
 from wefirst.cases.sweep import run_sweep
 from wefirst.catalog.models import Strict
 from wefirst.domain.clock import rfc3339, utcnow
+from wefirst.emails import BadEmailError, mailbox
 from wefirst.errors import NotFound, WefirstError, invalid
 from wefirst.ingest.idempotency import request_fingerprint, run_idempotent
 from wefirst.mail import Mail, Mailer, MailError, make_mailer
@@ -619,7 +618,7 @@ def set_contact(brand_id: str, data: ContactIn, actor: ActorDep, db: DbDep) -> d
     """Where case alerts are e-mailed; visible to the brand and admins only."""
     require(actor, "brand", owner=brand_id)
     try:
-        normalise_email(data.alert_email)
+        mailbox(data.alert_email)
     except BadEmailError as exc:
         raise invalid("alert_email", str(exc)) from None
     with db.write() as conn:

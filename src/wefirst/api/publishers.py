@@ -25,6 +25,9 @@ from wefirst.auth.keys import Actor, create_key
 from wefirst.catalog.models import Strict
 from wefirst.domain.clock import utcnow
 from wefirst.errors import Forbidden, NotFound
+from wefirst.pseudonyms import network_key, server_key
+from wefirst.ratelimit import Limit, take
+from wefirst.settings import Settings
 from wefirst.widget import publishers as pubs
 
 router = APIRouter(prefix="/v1/publishers", tags=["publishers"])
@@ -44,6 +47,12 @@ class PublisherPatch(Strict):
 
 class JoinIn(Strict):
     campaign_id: Annotated[str, Field(max_length=40)]
+
+
+def signup_limit(settings: Settings, client_host: str | None) -> Limit:
+    net = network_key(server_key(settings.secret_key), "publishers.signup.net", client_host)
+    per_day = settings.widget_publisher_signups_per_network_per_day
+    return Limit("publishers.signup.net", net, per_day, timedelta(days=1), "your network")
 
 
 def _own(actor: Actor, publisher_id: str) -> None:
@@ -75,6 +84,8 @@ def post_publisher(
     livemode = True if actor is None else actor.livemode
 
     def work(conn: Connection) -> tuple[int, Any]:
+        if actor is None:
+            take(conn, [signup_limit(settings, request.client.host if request.client else None)], utcnow())
         pub = pubs.create_publisher(conn, name=data.name, domains=data.domains, livemode=livemode)
         secret, record = create_key(conn, "publisher", pub["id"], label=f"{data.name} (signup)")
         return 201, {**pub, "api_key": {**record, "secret": secret}}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +11,7 @@ from sqlalchemy import Connection
 
 from wefirst.auth.keys import Actor
 from wefirst.ingest.idempotency import request_fingerprint, run_idempotent
+from wefirst.pseudonyms import keyed_hash, server_key
 from wefirst.store.db import Database
 
 
@@ -21,7 +20,7 @@ def _anonymous_scope(request: Request) -> str:
     kept only as a keyed hash."""
     secret: str = request.app.state.settings.secret_key
     host = request.client.host if request.client else "unknown"
-    return "anon:" + hmac.new(secret.encode(), host.encode(), hashlib.sha256).hexdigest()[:40]
+    return "anon:" + keyed_hash(server_key(secret), "idempotency.anon", host)[:40]
 
 
 def idempotent_post(

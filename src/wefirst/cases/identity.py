@@ -3,78 +3,31 @@ hash of their normalised address; rate limits key on hashed addresses and networ
 opener proves authorship with a secret token only its hash of which is stored; e-mailed
 verification links carry a signed, expiring token.
 
-Keyed (HMAC) rather than plain hashes, so a leaked table cannot be reversed by hashing a
-list of known addresses or every IPv4 network."""
+The keyed hash and the network policy are the shared ones (`wefirst.pseudonyms`), the
+address's normal form the shared one (`wefirst.emails.person_key`)."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
-import re
 import secrets
 from typing import Final
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-_LOCAL: Final = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}$")
-_LABEL: Final = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
-_GMAIL: Final = frozenset({"gmail.com", "googlemail.com"})
-
-
-class BadEmailError(ValueError):
-    """The text is not an address we can send a verification link to."""
-
-
-def normalise_email(raw: str) -> str:
-    """The canonical form used to count a person once: lower case, `+tag` removed, and for
-    Gmail the dots too (Gmail ignores them, so they would be free extra identities)."""
-    addr = raw.strip()
-    if len(addr) > 254 or addr.count("@") != 1:
-        raise BadEmailError("an e-mail address has exactly one @ and at most 254 characters")
-    local, domain = addr.rsplit("@", 1)
-    domain = domain.lower().rstrip(".")
-    if not _LOCAL.match(local) or local.startswith(".") or local.endswith(".") or ".." in local:
-        raise BadEmailError("the part before @ is not valid")
-    try:
-        domain = domain.encode("idna").decode("ascii")
-    except UnicodeError:
-        raise BadEmailError("the domain is not valid") from None
-    labels = domain.split(".")
-    if len(labels) < 2 or not all(_LABEL.match(lb) for lb in labels) or labels[-1].isdigit():
-        raise BadEmailError("the domain is not valid")
-    local = local.lower().split("+", 1)[0]
-    if not local:
-        raise BadEmailError("the part before @ is not valid")
-    if domain in _GMAIL:
-        local, domain = local.replace(".", ""), "gmail.com"
-    return f"{local}@{domain}"
-
-
-def _keyed(secret: str, purpose: str, value: str) -> str:
-    return hmac.new(secret.encode(), f"{purpose}\x00{value}".encode(), hashlib.sha256).hexdigest()
+from wefirst.emails import person_key
+from wefirst.pseudonyms import keyed_hash, network_key, server_key
 
 
 def email_hash(secret: str, raw: str) -> str:
-    """Raises `BadEmailError` for unusable input."""
-    return _keyed(secret, "cases.email", normalise_email(raw))
-
-
-def network_of(ip: str) -> str:
-    """The network a rate limit applies to: IPv4 /24, IPv6 /48 (one site's allocation), so
-    rotating addresses inside one home or data-centre block does not buy more signatures."""
-    try:
-        addr = ipaddress.ip_address(ip.strip())
-    except ValueError:
-        return "unknown"
-    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped:
-        addr = addr.ipv4_mapped
-    prefix = 24 if addr.version == 4 else 48
-    return str(ipaddress.ip_network(f"{addr}/{prefix}", strict=False))
+    """One person, one key: the keyed hash of `emails.person_key`. Raises `BadEmailError` for
+    unusable input."""
+    return keyed_hash(server_key(secret), "cases.email", person_key(raw))
 
 
 def network_hash(secret: str, ip: str) -> str:
-    return _keyed(secret, "cases.net", network_of(ip))
+    """The caller's network (`pseudonyms.network_of`), as the key of the cases' rate limits."""
+    return network_key(server_key(secret), "cases.net", ip)
 
 
 def new_opener_token() -> str:

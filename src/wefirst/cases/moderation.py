@@ -16,17 +16,18 @@ from sqlalchemy import Connection, insert, select, update
 
 from wefirst.auth.keys import Actor
 from wefirst.cases import logentries
-from wefirst.cases.ratelimit import Limit, check_and_record
 from wefirst.cases.rules import CaseRuleError
 from wefirst.cases.service import get_case, rule_error
 from wefirst.cases.text import check_text
 from wefirst.domain.clock import rfc3339
 from wefirst.domain.ids import new_id
 from wefirst.errors import Conflict, Forbidden, NotFound, invalid
+from wefirst.ratelimit import Limit, take
 from wefirst.settings import Settings
 from wefirst.store.tables_cases import case_moderation_log, case_reports, cases
 from wefirst.tlog.queue import enqueue
 
+_NET = "your network"
 MODERATOR_ROLES = frozenset({"admin", "moderator"})
 
 
@@ -69,12 +70,10 @@ def report_case(
     except ValueError:
         raise invalid("reason", "must be one of: " + ", ".join(r.value for r in ReportReason)) from None
     note_v = _text("note", note, min_len=0, max_len=2000) if note.strip() else ""
-    check_and_record(
-        conn,
-        "report",
-        [Limit("n:" + network_hash, settings.cases_report_limit_per_network, "your network")],
-        timedelta(minutes=settings.cases_rate_window_minutes),
-        now,
+    window = timedelta(minutes=settings.cases_rate_window_minutes)
+    per_network = settings.cases_report_limit_per_network
+    take(
+        conn, [Limit("cases.report", network_hash, per_network, window, "your network")], now, action="report"
     )
     report_id = new_id("rpt")
     conn.execute(

@@ -21,7 +21,6 @@ from wefirst.cases.duplicates import Fingerprint, find_duplicates
 from wefirst.cases.identity import new_opener_token, token_hash, token_matches
 from wefirst.cases.messages import message
 from wefirst.cases.model import CaseDraft, Kind
-from wefirst.cases.ratelimit import Limit, check_and_record
 from wefirst.cases.rules import CaseRuleError, Problem, TransitionError
 from wefirst.cases.states import Action, State, is_overdue, next_state
 from wefirst.cases.text import check_text
@@ -29,6 +28,7 @@ from wefirst.domain.clock import as_utc
 from wefirst.domain.ids import new_id
 from wefirst.errors import Conflict, FieldError, Forbidden, Invalid, NotFound, invalid
 from wefirst.mail import Mail
+from wefirst.ratelimit import Limit, take
 from wefirst.settings import Settings
 from wefirst.store.tables_cases import (
     case_answers,
@@ -130,12 +130,11 @@ def open_case(
         )
 
     window = timedelta(minutes=settings.cases_rate_window_minutes)
-    check_and_record(
+    take(
         conn,
-        "open",
-        [Limit("n:" + network_hash, settings.cases_open_limit_per_network, "your network")],
-        window,
+        [Limit("cases.open", network_hash, settings.cases_open_limit_per_network, window, "your network")],
         now,
+        action="open",
     )
     case_id = new_id("cas")
     token = new_opener_token()

@@ -13,7 +13,6 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from wefirst.cases import logentries, notify
 from wefirst.cases.identity import (
-    BadEmailError,
     BadTokenError,
     email_hash,
     read_token,
@@ -21,13 +20,14 @@ from wefirst.cases.identity import (
     sign_token,
     sign_verification,
 )
-from wefirst.cases.ratelimit import Limit, check_and_record
 from wefirst.cases.service import get_case
 from wefirst.cases.signals_pure import crossed_milestones
 from wefirst.cases.states import State, can_cosign
 from wefirst.domain.ids import new_id
+from wefirst.emails import BadEmailError
 from wefirst.errors import Conflict, Invalid, NotFound, invalid
 from wefirst.mail import Mail
+from wefirst.ratelimit import Limit, take
 from wefirst.settings import Settings
 from wefirst.store.tables_cases import case_supporters, cases
 from wefirst.tlog.queue import enqueue
@@ -38,6 +38,20 @@ class CosignRequested:
     case_id: str
     status: str  # "pending" (mail sent) | "counted" (already verified: nothing sent)
     mails: list[Mail]
+
+
+def _limits(action: str, settings: Settings, ehash: str, network_hash: str) -> list[Limit]:
+    """Per address and per network: one person cannot flood a case, nor can one network
+    with many addresses."""
+    window = timedelta(minutes=settings.cases_rate_window_minutes)
+    per_address, per_network = (
+        settings.cases_cosign_limit_per_address,
+        settings.cases_cosign_limit_per_network,
+    )
+    return [
+        Limit(f"cases.{action}.email", ehash, per_address, window, "this e-mail address"),
+        Limit(f"cases.{action}.net", network_hash, per_network, window, "your network"),
+    ]
 
 
 def _hash_or_invalid(settings: Settings, email: str) -> str:
@@ -75,17 +89,7 @@ def request_cosign(
         )
     ).first()
     # Limits count every request, counted or not, so their behaviour reveals nothing.
-    window = timedelta(minutes=settings.cases_rate_window_minutes)
-    check_and_record(
-        conn,
-        "cosign",
-        [
-            Limit("e:" + ehash, settings.cases_cosign_limit_per_address, "this e-mail address"),
-            Limit("n:" + network_hash, settings.cases_cosign_limit_per_network, "your network"),
-        ],
-        window,
-        now,
-    )
+    take(conn, _limits("cosign", settings, ehash, network_hash), now, action="cosign")
     if existing is not None and existing.status == "verified":
         # Counted already: nothing to send. The edge answers exactly as for a new
         # signature, so nobody learns whether some address has signed this case.
@@ -185,17 +189,7 @@ def request_erasure(
     """Mails an erasure link to the address if it signed anything. The answer to the asker
     is the same either way, so this cannot be used to learn who signed what."""
     ehash = _hash_or_invalid(settings, email)
-    window = timedelta(minutes=settings.cases_rate_window_minutes)
-    check_and_record(
-        conn,
-        "erase",
-        [
-            Limit("e:" + ehash, settings.cases_cosign_limit_per_address, "this e-mail address"),
-            Limit("n:" + network_hash, settings.cases_cosign_limit_per_network, "your network"),
-        ],
-        window,
-        now,
-    )
+    take(conn, _limits("erase", settings, ehash, network_hash), now, action="erase")
     known = conn.execute(
         select(case_supporters.c.id).where(
             case_supporters.c.email_hash == ehash, case_supporters.c.email.is_not(None)

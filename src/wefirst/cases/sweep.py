@@ -5,11 +5,12 @@ rate-limit events no window can see any more."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import Connection
 
-from wefirst.cases import ratelimit, service, supporters
+from wefirst import ratelimit
+from wefirst.cases import service, supporters
 from wefirst.settings import Settings
 
 
@@ -30,5 +31,5 @@ class Swept:
 def run_sweep(conn: Connection, settings: Settings, now: datetime) -> Swept:
     marked = service.sweep_unanswered(conn, settings, now)
     purged = supporters.purge_unconfirmed(conn, settings, now)
-    pruned = ratelimit.prune(conn, now - timedelta(minutes=settings.cases_rate_window_minutes))
+    pruned = ratelimit.prune(conn, now)
     return Swept(marked, purged, pruned)

@@ -24,13 +24,14 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def upgrade(db: Database) -> None:
-    """Bring the schema to the one head of the linear chain."""
+def upgrade(db: Database, target: str = "head") -> None:
+    """Bring the schema to the one head of the linear chain (or to `target`, for tests that
+    need the schema as an older release left it)."""
     cfg = alembic_config(db.url)
     with db.engine.begin() as conn:
         _collapse_old_heads(conn, ScriptDirectory.from_config(cfg))
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+        command.upgrade(cfg, target)
 
 
 def heads() -> list[str]:

@@ -131,16 +131,6 @@ case_moderation_log = Table(
     Column("at", DateTime(timezone=True), nullable=False),
 )
 
-case_rate_events = Table(
-    "case_rate_events",
-    metadata,
-    Column("seq", Integer, primary_key=True, autoincrement=True),
-    Column("action", String(16), nullable=False),
-    Column("key_hash", String(72), nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
-    Index("ix_case_rate_events_lookup", "action", "key_hash", "at"),
-)
-
 case_brand_contacts = Table(
     "case_brand_contacts",
     metadata,

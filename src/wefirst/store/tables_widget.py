@@ -2,8 +2,8 @@
 
 `widget_decisions` is the one history of click attempts: the fraud report, the publisher's
 per-day figures and the rate limits all read it, so counting and reporting cannot disagree.
-It holds no address or visitor id, only keys salted with a per-day salt (`widget_salts`) that is
-deleted after the next day. `widget_click_slots` makes "n counted clicks per visitor per day" a
+It holds no address or visitor id, only keys salted with a per-day salt (`pseudonyms.DailySalts`)
+that is deleted after the next day. `widget_click_slots` makes "n counted clicks per visitor per day" a
 unique constraint, so concurrent clicks cannot both count on PostgreSQL either.
 """
 
@@ -18,7 +18,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     String,
     Table,
 )
@@ -54,13 +53,6 @@ widget_campaign_settings = Table(
     Column("pow_bits", Integer, nullable=False, default=0),
     Column("texts", JSON, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
-)
-
-widget_salts = Table(
-    "widget_salts",
-    metadata,
-    Column("day", String(10), primary_key=True),
-    Column("salt", LargeBinary(32), nullable=False),
 )
 
 widget_nonces = Table(

@@ -1,4 +1,5 @@
-"""Atom feed (RFC 4287) of a brand's mobilization episodes, for journalists' feed readers.
+"""The Atom feed (written by `wefirst.atom`) of a brand's mobilization episodes, for
+journalists' feed readers.
 
 An entry's id is a ``tag:`` URI built from the episode id, so it never changes when the episode
 is updated (feed readers then update the entry instead of showing a new one), and ``updated``
@@ -9,10 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from xml.etree import ElementTree as ET
+from datetime import datetime
 
-ATOM_NS = "http://www.w3.org/2005/Atom"
+from wefirst import atom
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,10 +31,6 @@ class FeedEpisode:
     top_reasons: Sequence[str] = ()
 
 
-def _ts(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 def _title(brand_name: str, ep: FeedEpisode) -> str:
     kind = "Backlash against" if ep.polarity == "negative" else "Wave of praise for"
     state = "ongoing" if ep.end is None else "ended"
@@ -44,8 +40,8 @@ def _title(brand_name: str, ep: FeedEpisode) -> str:
 
 def _summary(ep: FeedEpisode) -> str:
     parts = [
-        f"Started {_ts(ep.start)}",
-        f"ended {_ts(ep.end)}" if ep.end else "still open",
+        f"Started {atom.timestamp(ep.start)}",
+        f"ended {atom.timestamp(ep.end)}" if ep.end else "still open",
         f"{ep.posts} posts against {ep.expected:.1f} expected",
     ]
     text = "; ".join(parts) + "."
@@ -66,32 +62,25 @@ def episodes_feed(
     authority: str = "wefirst.org",
 ) -> bytes:
     """Serialise the feed; ``episodes`` newest first. An empty feed is valid Atom too."""
-    ET.register_namespace("", ATOM_NS)
-
-    def el(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-        node = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", attrs)
-        if text is not None:
-            node.text = text
-        return node
-
-    feed = ET.Element(f"{{{ATOM_NS}}}feed")
-    el(feed, "id", f"tag:{authority},2026:voice/{brand_id}")
-    el(feed, "title", f"{brand_name}: mobilization episodes")
-    updated = max((e.updated for e in episodes), default=datetime(2026, 1, 1, tzinfo=UTC))
-    el(feed, "updated", _ts(updated))
-    el(feed, "link", rel="self", href=feed_url, type="application/atom+xml")
-    el(feed, "link", rel="alternate", href=html_url)
-    author = el(feed, "author")
-    el(author, "name", "wefirst voice")
-    el(feed, "generator", "wefirst")
-    for ep in episodes:
-        entry = el(feed, "entry")
-        el(entry, "id", f"tag:{authority},2026:voice/{brand_id}/{ep.id}")
-        el(entry, "title", _title(brand_name, ep))
-        el(entry, "updated", _ts(ep.updated))
-        el(entry, "published", _ts(ep.start))
-        el(entry, "link", rel="alternate", href=f"{html_url.rstrip('/')}/{ep.id}")
-        el(entry, "category", term=ep.polarity)
-        el(entry, "summary", _summary(ep))
-    out: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
-    return out
+    entries = [
+        atom.Entry(
+            id=f"tag:{authority},2026:voice/{brand_id}/{ep.id}",
+            title=_title(brand_name, ep),
+            updated=ep.updated,
+            published=ep.start,
+            links=[atom.Link(f"{html_url.rstrip('/')}/{ep.id}")],
+            categories=[ep.polarity],
+            summary=_summary(ep),
+        )
+        for ep in episodes
+    ]
+    return atom.render(
+        atom.Feed(
+            id=f"tag:{authority},2026:voice/{brand_id}",
+            title=f"{brand_name}: mobilization episodes",
+            self_url=feed_url,
+            alternate_url=html_url,
+            author="wefirst voice",
+            entries=entries,
+        )
+    )

@@ -5,17 +5,30 @@ single-use link up."""
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
+from datetime import datetime
 
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from wefirst import ratelimit
+from wefirst.domain.clock import utcnow
+from wefirst.errors import TooManyRequests
 from wefirst.mail import Mail, Mailer, MailError, make_mailer
 from wefirst.web import sessions
 from wefirst.web.forms import CsrfRefused, csrf_refused, in_thread, read_form, redirect
 from wefirst.web.templating import codec, render, translator
 
 router = APIRouter(include_in_schema=False)
+
+
+@dataclass(frozen=True)
+class Spent:
+    """The sign-in budgets one attempt took, and when (to give them back)."""
+
+    limits: list[ratelimit.Limit]
+    at: datetime
 
 
 def _signin_page(
@@ -34,8 +47,11 @@ def signin_form(request: Request) -> Response:
     return _signin_page(request)
 
 
-def _login(request: Request, user: sessions.WebUser) -> Response:
+def _login(request: Request, user: sessions.WebUser, spent: Spent | None = None) -> Response:
     with request.app.state.db.write() as conn:
+        if spent is not None:  # the owner's right password: its attempt was no guess
+            for lim in spent.limits:
+                ratelimit.give_back(conn, lim, spent.at)
         sessions.record_login(conn, user)
     response = redirect(request, "/console")
     codec(request).set_session(response, request, sessions.session_for(user))
@@ -50,8 +66,24 @@ async def signin(request: Request) -> Response:
         return csrf_refused(request)
     tr = translator(request)
     email = form.get("email", "").strip().lower()
-    limiter = sessions.throttle(request)
-    if limiter.blocked(email):
+    spent = Spent(
+        sessions.signin_limits(
+            request.app.state.settings, email, request.client.host if request.client else None
+        ),
+        utcnow(),
+    )
+
+    def spend() -> bool:
+        """Every attempt spends its budget BEFORE the password is checked, so concurrent
+        guesses cannot all slip past one last free slot; the right password gives it back."""
+        try:
+            with request.app.state.db.write() as conn:
+                ratelimit.take(conn, spent.limits, spent.at, action="sign-in")
+        except TooManyRequests:
+            return False
+        return True
+
+    if not await in_thread(spend):
         return _signin_page(request, error=tr.gettext("Wrong email or password."), email=email, status=429)
 
     def check() -> sessions.WebUser | None:
@@ -60,9 +92,8 @@ async def signin(request: Request) -> Response:
 
     user = await in_thread(check)
     if user is None:
-        limiter.failed(email)
         return _signin_page(request, error=tr.gettext("Wrong email or password."), email=email, status=401)
-    return await in_thread(_login, request, user)
+    return await in_thread(_login, request, user, spent)
 
 
 def mailer(request: Request) -> Mailer:

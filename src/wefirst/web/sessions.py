@@ -8,10 +8,7 @@ console page checks that tenant wall through the same `Actor` the API uses."""
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
-import threading
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -24,13 +21,16 @@ from starlette.requests import Request
 from wefirst.auth.keys import Actor
 from wefirst.domain.clock import as_utc, utcnow
 from wefirst.domain.ids import new_id
+from wefirst.emails import BadEmailError, mailbox
 from wefirst.errors import Conflict, FieldError, Invalid
+from wefirst.pseudonyms import keyed_hash, network_key, server_key
+from wefirst.ratelimit import Limit
+from wefirst.settings import Settings
 from wefirst.store.tables_web import web_magic_links, web_users
 from wefirst.web.security import SESSION_COOKIE, WebSession
 from wefirst.web.templating import codec
 
 CONSOLE_ROLES = ("brand", "beneficiary", "publisher", "admin")
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,63}$")
 _HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
 # A hash of a random password, verified when the e-mail is unknown so that the answer takes
 # the same time whether or not an account exists.
@@ -55,10 +55,11 @@ def _user(row: Any) -> WebUser:
 
 
 def normalize_email(email: str) -> str:
-    value = email.strip().lower()
-    if not _EMAIL.fullmatch(value):
-        raise Invalid("email: not an e-mail address", [FieldError("email", "not an address")])
-    return value
+    """The login identity (`emails.mailbox`), or a 422 naming the field."""
+    try:
+        return mailbox(email)
+    except BadEmailError as exc:
+        raise Invalid(f"email: {exc}", [FieldError("email", str(exc))]) from None
 
 
 def create_user(
@@ -109,35 +110,28 @@ def user_by_email(conn: Connection, email: str) -> WebUser | None:
     return _user(row) if row else None
 
 
-class Throttle:
-    """Failed sign-ins per e-mail address per hour, in this process. A guess costs an argon2
-    verification already; this caps how many a single address can take."""
-
-    def __init__(self, per_hour: int) -> None:
-        self.per_hour = per_hour
-        self._fails: dict[str, list[float]] = {}
-        self._lock = threading.Lock()
-
-    def blocked(self, key: str) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            recent = [t for t in self._fails.get(key, []) if now - t < 3600]
-            self._fails[key] = recent
-            return len(recent) >= self.per_hour
-
-    def failed(self, key: str) -> None:
-        with self._lock:
-            self._fails.setdefault(key, []).append(time.monotonic())
-
-
-def throttle(request: Request) -> Throttle:
-    state = request.app.state
-    existing = getattr(state, "web_throttle", None)
-    if isinstance(existing, Throttle):
-        return existing
-    made = Throttle(int(state.settings.web_signin_attempts_per_hour))
-    state.web_throttle = made
-    return made
+def signin_limits(settings: Settings, email: str, client_host: str | None) -> list[Limit]:
+    """Failed password sign-ins per address and per network per hour, in the shared database
+    limiter (every process and host counts together). A guess costs an argon2 verification
+    already; these cap how many one address, or one network spraying many, can take."""
+    key = server_key(settings.secret_key)
+    hour = timedelta(hours=1)
+    return [
+        Limit(
+            "signin.email",
+            keyed_hash(key, "signin.email", email.strip().lower()),
+            settings.web_signin_attempts_per_hour,
+            hour,
+            "this address",
+        ),
+        Limit(
+            "signin.net",
+            network_key(key, "signin.net", client_host),
+            settings.web_signin_attempts_per_network_per_hour,
+            hour,
+            "your network",
+        ),
+    ]
 
 
 def check_password(conn: Connection, email: str, password: str) -> WebUser | None:

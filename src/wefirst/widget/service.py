@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import secrets
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, Connection, Date, bindparam, delete, insert, select, text
@@ -26,6 +25,7 @@ from wefirst.errors import FieldError, Forbidden, Invalid, NotFound
 from wefirst.pledges.batch import Batch
 from wefirst.pledges.engine import apply_click
 from wefirst.pledges.model import ClickIn, EventOutcome
+from wefirst.pseudonyms import DailySalts, utc_day
 from wefirst.settings import Settings
 from wefirst.store.db import Database
 from wefirst.store.groupcommit import GroupCommit, Tx
@@ -34,7 +34,6 @@ from wefirst.store.tables_widget import (
     widget_click_slots,
     widget_decisions,
     widget_nonces,
-    widget_salts,
 )
 from wefirst.widget.challenge import (
     ChallengeError,
@@ -44,7 +43,7 @@ from wefirst.widget.challenge import (
     valid_visitor,
 )
 from wefirst.widget.fraud import CampaignState, ClickFacts, Limits, Verdict, assess
-from wefirst.widget.hashing import network_key, utc_day, visitor_key
+from wefirst.widget.hashing import net_key, visitor_key
 from wefirst.widget.origins import origin_allowed
 from wefirst.widget.reasons import Reason
 from wefirst.widget.status import campaign_state, merged_texts
@@ -174,7 +173,7 @@ class WidgetService:
         self.config = config
         self.clock = clock
         self.signer = ChallengeSigner(derive_key(secret), config.challenge_ttl_ms, config.min_click_delay_ms)
-        self._salts: dict[str, bytes] = {}
+        self.salts = DailySalts(db)
         self._last_sweep_ms = 0
         self.writer = GroupCommit(db, name="widget-writer")
         self._campaigns: dict[tuple[str, int], Loaded] = {}
@@ -185,22 +184,8 @@ class WidgetService:
     ) -> WidgetService:
         return cls(db, WidgetConfig.from_settings(settings), settings.secret_key, clock)
 
-    # -- salts ---------------------------------------------------------------------------------
     def salt(self, day: str) -> bytes:
-        """Today's random salt, shared by every process through the database; salts older than
-        yesterday are deleted so old keys can never be linked back to an address."""
-        cached = self._salts.get(day)
-        if cached is not None:
-            return cached
-        with self.db.write() as conn:
-            _insert_ignore(conn, widget_salts, {"day": day, "salt": secrets.token_bytes(32)})
-            salt = bytes(
-                conn.execute(select(widget_salts.c.salt).where(widget_salts.c.day == day)).scalar_one()
-            )
-            yesterday = (datetime.strptime(day, "%Y-%m-%d") - timedelta(days=1)).strftime("%Y-%m-%d")
-            conn.execute(delete(widget_salts).where(widget_salts.c.day < yesterday))
-        self._salts = {day: salt}
-        return salt
+        return self.salts.salt(day)
 
     # -- lookups -------------------------------------------------------------------------------
     def _snapshot(
@@ -340,7 +325,7 @@ class WidgetService:
     async def click_async(self, req: ClickRequest) -> ClickResult:
         """The same, for the event loop: no worker thread is held while the click waits."""
         day = utc_day(self.clock())
-        salt = self._salts.get(day)
+        salt = self.salts.cached(day)
         if salt is None:  # once a day: the salt may need its own write transaction
             salt = await asyncio.to_thread(self.salt, day)
         return await asyncio.wrap_future(self._enqueue(req, salt))
@@ -348,9 +333,9 @@ class WidgetService:
     def _enqueue(self, req: ClickRequest, salt: bytes) -> Future[ClickResult]:
         now_ms = self.clock()
         day = utc_day(now_ms)
-        if day not in self._salts:  # midnight passed between the salt and now
+        if self.salts.cached(day) is None:  # midnight passed between the salt and now
             salt = self.salt(day)
-        net = network_key(salt, req.client_ip)
+        net = net_key(salt, req.client_ip)
         vkey = None
         if valid_visitor(req.visitor):
             vkey = visitor_key(salt, req.campaign_id, req.visitor)
