@@ -66,5 +66,7 @@ def test_daily_salts_are_shared_and_old_ones_deleted(db: Database) -> None:
     assert tuesday != monday
     two.salt("2026-03-04")
     with db.read() as conn:
-        days = list(conn.execute(select(pseudonym_salts.c.day).order_by(pseudonym_salts.c.day)).scalars())
+        days: list[str] = list(
+            conn.execute(select(pseudonym_salts.c.day).order_by(pseudonym_salts.c.day)).scalars()
+        )
     assert days == ["2026-03-03", "2026-03-04"]  # Monday's is gone: its keys cannot be linked

@@ -7,5 +7,6 @@ from wefirst.store import tables_shared as tables_shared
 from wefirst.store import tables_tlog as tables_tlog
 from wefirst.store import tables_voice as tables_voice
 from wefirst.store import tables_web as tables_web
+from wefirst.store import tables_webhooks as tables_webhooks
 from wefirst.store import tables_widget as tables_widget
 from wefirst.store.meta import metadata as metadata

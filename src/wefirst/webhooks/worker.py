@@ -1,0 +1,108 @@
+"""The background sender: claims due deliveries, signs and posts each through the transport,
+records the attempt. Runs as a thread of the app (and of `wefirst voice listen`); any number of
+them may run on any number of hosts, since a delivery is leased to one worker at a time.
+
+A request never waits on a remote: areas only queue (`outbox.enqueue`), then `wake()` the
+worker of their process so a fresh alert leaves within milliseconds instead of the idle poll."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import socket
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from wefirst.domain.clock import utcnow
+from wefirst.store.db import Database
+from wefirst.webhooks import endpoints, outbox, signing
+from wefirst.webhooks.transport import Transport
+
+log = logging.getLogger("wefirst.webhooks")
+
+
+class WebhookWorker:
+    def __init__(
+        self,
+        db: Database,
+        transport: Transport,
+        *,
+        max_attempts: int = 30,
+        timeout: float = 10.0,
+        batch: int = 10,
+        idle_seconds: float = 1.0,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.db = db
+        self.transport = transport
+        self.max_attempts = max_attempts
+        self.timeout = timeout
+        self.batch = batch
+        self.idle_seconds = idle_seconds
+        self.clock = clock
+        # Longer than the worst case of one batch, so a live worker never loses its lease.
+        self.lease = timedelta(seconds=timeout * batch + 60)
+        self.owner = f"{socket.gethostname()[:30]}:{os.getpid()}:{secrets.token_hex(4)}"
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run_once(self) -> int:
+        """Send what is due now; returns how many deliveries were attempted or dropped."""
+        with self.db.write() as conn:
+            claimed = outbox.claim(conn, self.owner, self.clock(), self.lease, self.batch)
+        for item in claimed:
+            now = self.clock()
+            with self.db.read() as conn:
+                target = endpoints.signing(conn, item.endpoint_id, now)
+            if target is None:
+                with self.db.write() as conn:
+                    outbox.drop(conn, item)
+                continue
+            body = item.body.encode()
+            headers = signing.headers(item.event_id, int(now.timestamp()), body, target.secrets)
+            outcome = self.transport.post(target.url, body, headers, self.timeout)
+            with self.db.write() as conn:
+                outbox.finish(conn, item, self.owner, outcome, self.clock(), self.max_attempts)
+        return len(claimed)
+
+    def run_until_idle(self, rounds: int = 100) -> int:
+        """Send everything due now (tests, CLI); returns how many were handled."""
+        done = 0
+        for _ in range(rounds):
+            n = self.run_once()
+            if n == 0:
+                break
+            done += n
+        return done
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="webhook-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        self.transport.close()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                handled = self.run_once()
+            except Exception:  # the sender must outlive a database hiccup
+                log.exception("webhook worker round failed")
+                handled = 0
+            if handled == 0:
+                self._wake.wait(self.idle_seconds)
+                self._wake.clear()
