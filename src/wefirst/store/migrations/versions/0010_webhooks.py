@@ -1,8 +1,8 @@
 """webhooks: one outgoing-webhook package for every area (endpoints, durable deliveries with
 leases, attempts with an error category)
 
-Revision ID: 0009_webhooks
-Revises: 0008_shared_limits_salts
+Revision ID: 0010_webhooks
+Revises: 0009_shared_limits_salts
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_webhooks"
-down_revision = "0008_shared_limits_salts"
+revision = "0010_webhooks"
+down_revision = "0009_shared_limits_salts"
 branch_labels = None
 depends_on = None
 
