@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import functools
 import hashlib
 import os
 import random
@@ -164,10 +165,11 @@ def bench_integrate(args: argparse.Namespace) -> None:
                     ],
                 )
             t, c = time.perf_counter(), time.process_time()
+            tiles = DbTileStore(db)
             with db.write() as conn:
-                result = compute(lambda p: DbTileStore.get_in(conn, p), 0, entries)
+                result = compute(functools.partial(tiles.get_in, conn), 0, entries)
                 note = sign_checkpoint(Checkpoint(service.origin, result.size, result.root), service.signer)
-                DbTileStore.write(conn, result.items)
+                tiles.write(conn, result.items)
                 record_checkpoint(conn, result.size, result.root, note)
             dt, dc = time.perf_counter() - t, time.process_time() - c
             engine = "SQLite" if db.is_sqlite else "PostgreSQL"
@@ -209,7 +211,7 @@ def seed_log(db: Database, service: LogService, n: int, *, with_rows: bool) -> N
         note = sign_checkpoint(Checkpoint(service.origin, result.size, result.root), service.signer)
         if isinstance(service.store, DbTileStore):
             with db.write() as conn:
-                DbTileStore.write(conn, result.items)
+                service.store.write(conn, result.items)
         else:
             service.store.put_many({**result.items, "checkpoint": note.encode()})
         with db.write() as conn:

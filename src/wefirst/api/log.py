@@ -6,6 +6,7 @@ cached forever; the checkpoint and partial tiles get a short cache."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -30,8 +31,9 @@ OPEN = {"Access-Control-Allow-Origin": "*"}  # verifiers in any browser page may
     responses={200: {"content": {"text/plain": {}}, "description": "C2SP signed checkpoint."}},
 )
 def get_checkpoint(request: Request) -> Response:
-    """The latest signed tree head (C2SP tlog-checkpoint in a signed note)."""
-    cp = service_for(request.app).checkpoint()
+    """The latest signed tree head (C2SP tlog-checkpoint in a signed note) of the first log;
+    after a key rotation, its final one (the current log is then under /log/<n>/)."""
+    cp = service_for(request.app).checkpoint(1)
     return Response(cp.note, media_type=TEXT, headers={"Cache-Control": SHORT, **OPEN})
 
 
@@ -42,7 +44,7 @@ def get_checkpoint(request: Request) -> Response:
 )
 def get_key(request: Request) -> Response:
     """The verifier key line (`<origin>+<key id>+<base64 key>`) to check checkpoints with."""
-    key = service_for(request.app).signer.verifier.key_string
+    key = service_for(request.app).key_of(1) or ""
     return Response(key + "\n", media_type=TEXT, headers={"Cache-Control": "public, max-age=3600", **OPEN})
 
 
@@ -56,19 +58,67 @@ def get_key(request: Request) -> Response:
 )
 def get_tile(request: Request, path: str) -> Response:
     """Hash tiles `tile/<L>/<N>[.p/<W>]` and entry bundles `tile/entries/<N>[.p/<W>]`."""
-    full_path = "tile/" + path
+    return _tile_response(service_for(request.app).tile, "tile/" + path, 1)
+
+
+def _tile_response(read: Callable[[str, int], bytes | None], full_path: str, number: int) -> Response:
+    prefix = "/log/" if number == 1 else f"/log/{number}/"
     try:
         tile = parse_tile_path(full_path)
     except LogFormatError:
-        raise NotFound(f"/log/{full_path} is not a tile path") from None
-    data = service_for(request.app).tile(full_path)
+        raise NotFound(f"{prefix}{full_path} is not a tile path") from None
+    data = read(full_path, number)
     if data is None:
-        raise NotFound(f"/log/{full_path} is not published")
+        raise NotFound(f"{prefix}{full_path} is not published")
     return Response(
         data,
         media_type="application/octet-stream",
         headers={"Cache-Control": IMMUTABLE if tile.is_full else SHORT, **OPEN},
     )
+
+
+@router.get(
+    "/log/{number}/checkpoint",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}}, 404: {"description": "No such log."}},
+)
+def get_later_checkpoint(request: Request, number: int) -> Response:
+    """After a key rotation (docs/tlog.md) log 2, 3, … is served under /log/<n>/, with the same
+    layout; /log/ keeps the first log, frozen at its final checkpoint."""
+    service = service_for(request.app)
+    if number < 2 or service.generation(number) is None:
+        raise NotFound(f"/log/{number}/ is not a log of this deployment")
+    cp = service.checkpoint(number)
+    return Response(cp.note, media_type=TEXT, headers={"Cache-Control": SHORT, **OPEN})
+
+
+@router.get(
+    "/log/{number}/key",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}}, 404: {"description": "No such log."}},
+)
+def get_later_key(request: Request, number: int) -> Response:
+    """The verifier key line of log <n>."""
+    key = service_for(request.app).key_of(number) if number >= 2 else None
+    if key is None:
+        raise NotFound(f"/log/{number}/ is not a log of this deployment")
+    return Response(key + "\n", media_type=TEXT, headers={"Cache-Control": "public, max-age=3600", **OPEN})
+
+
+@router.get(
+    "/log/{number}/tile/{path:path}",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/octet-stream": {}}, "description": "Tile or bundle."},
+        404: {"description": "Not published."},
+    },
+)
+def get_later_tile(request: Request, number: int, path: str) -> Response:
+    """Tiles and bundles of log <n>, as under /log/tile/."""
+    service = service_for(request.app)
+    if number < 2 or service.generation(number) is None:
+        raise NotFound(f"/log/{number}/ is not a log of this deployment")
+    return _tile_response(service.tile, "tile/" + path, number)
 
 
 @router.get(

@@ -84,3 +84,18 @@ tlog_cosignatures = Table(
     Column("timestamp", BigInteger, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
+
+# Key rotation (docs/tlog.md): every log after the first, in order. A log never changes key;
+# rotating starts the next one (new origin, new key) whose entry 0 is a handover signed by the
+# previous key. Entries keep one global index across logs: log N's entry i has index base + i,
+# and its checkpoints and cosignatures are stored under the global size base + size.
+tlog_logs = Table(
+    "tlog_logs",
+    metadata,
+    Column("generation", Integer, primary_key=True, autoincrement=False),
+    Column("origin", String(300), nullable=False, unique=True),
+    Column("key", Text, nullable=False),  # the verifier key line
+    Column("key_path", Text, nullable=False),  # where the signer key file lives
+    Column("base", BigInteger, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)

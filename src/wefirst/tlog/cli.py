@@ -91,3 +91,43 @@ def integrate_cmd(
             lock.release()
     finally:
         db.dispose()
+
+
+@app.command("rotate")
+def rotate_cmd(
+    key_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--key-out", help="Where to write the new log's signer key (default data_dir/tlog-<n>.key)."
+        ),
+    ] = None,
+) -> None:
+    """Retire the log's key: the log gets a final entry naming its successor, and a new log
+    (origin + "/<n>", new key) starts with a handover signed by the old key. Stop every server
+    first; then tell the witnesses to follow the new key."""
+    from wefirst.settings import Settings
+    from wefirst.store.db import Database
+    from wefirst.tlog.rotation import rotate
+    from wefirst.tlog.service import LogService
+
+    settings = Settings()
+    db = Database(settings)
+    try:
+        service = LogService(settings, db)
+        out = key_out or settings.data_dir / f"tlog-{service.current.number + 1}.key"
+        try:
+            done = rotate(service, out)
+        except FileExistsError:
+            typer.echo(f"FAIL: {out} exists; refusing to overwrite a signer key", err=True)
+            raise typer.Exit(1) from None
+        except TlogError as e:
+            typer.echo(f"FAIL: {e}", err=True)
+            raise typer.Exit(1) from None
+    finally:
+        db.dispose()
+    typer.echo(f"{done.old_origin} ended at size {done.old_final_size} (its last entry names the next log)")
+    typer.echo(f"log {done.number}: {done.origin}, served under /log/{done.number}/, key in {out}")
+    typer.echo(done.key)
+    typer.echo(
+        "Next: restart the servers; ask each witness to run: wefirst witness follow '" + done.key + "'"
+    )

@@ -20,26 +20,29 @@ ENTRIES_PREFIX = "tile/entries/"
 
 
 class DbTileStore:
-    def __init__(self, db: Database) -> None:
+    """The tiles of one log. Logs after a key rotation (docs/tlog.md) keep theirs under the
+    path prefix ``<n>/`` and read their bundles from the global entry indexes ``base + i``."""
+
+    def __init__(self, db: Database, prefix: str = "", base: int = 0) -> None:
         self.db = db
+        self.prefix = prefix
+        self.base = base
 
     def get(self, path: str) -> bytes | None:
         with self.db.read() as conn:
             return self.get_in(conn, path)
 
-    @staticmethod
-    def get_in(conn: Connection, path: str) -> bytes | None:
+    def get_in(self, conn: Connection, path: str) -> bytes | None:
         if path.startswith(ENTRIES_PREFIX):
-            return _bundle(conn, path)
-        data = conn.execute(select(tlog_tiles.c.data).where(tlog_tiles.c.path == path)).scalar()
+            return _bundle(conn, path, self.base)
+        data = conn.execute(select(tlog_tiles.c.data).where(tlog_tiles.c.path == self.prefix + path)).scalar()
         return None if data is None else bytes(data)
 
     def put_many(self, items: Mapping[str, bytes]) -> None:
         with self.db.write() as conn:
             self.write(conn, items)
 
-    @staticmethod
-    def write(conn: Connection, items: Mapping[str, bytes]) -> None:
+    def write(self, conn: Connection, items: Mapping[str, bytes]) -> None:
         """Write hash tiles in the caller's transaction, so tiles and their checkpoint commit
         together. Rewriting a path stores the same bytes again (integration is deterministic).
         Bundles are skipped: they are derived from the indexed entries."""
@@ -48,24 +51,26 @@ class DbTileStore:
             check_path(p)
         if not paths:
             return
-        for i in range(0, len(paths), 500):
-            conn.execute(delete(tlog_tiles).where(tlog_tiles.c.path.in_(paths[i : i + 500])))
-        conn.execute(insert(tlog_tiles), [{"path": p, "data": items[p]} for p in paths])
+        stored = [self.prefix + p for p in paths]
+        for i in range(0, len(stored), 500):
+            conn.execute(delete(tlog_tiles).where(tlog_tiles.c.path.in_(stored[i : i + 500])))
+        conn.execute(insert(tlog_tiles), [{"path": self.prefix + p, "data": items[p]} for p in paths])
         for p in paths:
             prefix = partial_prefix(p)
             if prefix is not None:
                 # A range, not LIKE: it uses the primary key on both engines ("0" follows "/").
-                upper = prefix[:-1] + "0"
-                conn.execute(delete(tlog_tiles).where(tlog_tiles.c.path >= prefix, tlog_tiles.c.path < upper))
+                lower = self.prefix + prefix
+                upper = lower[:-1] + "0"
+                conn.execute(delete(tlog_tiles).where(tlog_tiles.c.path >= lower, tlog_tiles.c.path < upper))
 
 
-def _bundle(conn: Connection, path: str) -> bytes | None:
+def _bundle(conn: Connection, path: str, base: int) -> bytes | None:
     """The bundle from the entries holding its indexes; None unless all of them exist."""
     try:
         tile = parse_tile_path(path)
     except LogFormatError:
         return None
-    first = tile.n * TILE_WIDTH
+    first = base + tile.n * TILE_WIDTH
     rows = conn.execute(
         select(tlog_entries.c.idx, tlog_entries.c.data)
         .where(tlog_entries.c.idx >= first, tlog_entries.c.idx < first + tile.width)

@@ -36,7 +36,7 @@ from wefirst.tlog.dbstore import DbTileStore
 from wefirst.tlog.errors import TlogError
 from wefirst.tlog.integrate import compute
 from wefirst.tlog.service import LogService, latest_checkpoint, record_checkpoint
-from wefirst.tlog.tilestore import CHECKPOINT_PATH
+from wefirst.tlog.tilestore import CHECKPOINT_PATH, TileStore
 
 log = logging.getLogger("wefirst.tlog.sequencer")
 
@@ -223,10 +223,15 @@ def integrate_batch(service: LogService, batch_size: int, *, crash_after: str = 
 
     Database tile store: claim, tiles, bundles and checkpoint are one transaction. Directory
     store: the claim commits first, then the files are written, then the checkpoint row, and
-    only then the public ``checkpoint`` file (publication follows the durable record)."""
+    only then the public ``checkpoint`` file (publication follows the durable record).
+
+    Indexes and stored sizes are global (they continue across key rotations); the tree of the
+    current log starts at ``service.base``, so its own size is ``stored size - base``."""
     service.ensure_initialised()
     db = service.db
-    if isinstance(service.store, DbTileStore):
+    base = service.base
+    store = service.store
+    if isinstance(store, DbTileStore):
         with db.write() as conn:
             latest = latest_checkpoint(conn)
             size = latest.size if latest else 0
@@ -234,32 +239,38 @@ def integrate_batch(service: LogService, batch_size: int, *, crash_after: str = 
             if not entries:
                 return BatchResult(size, 0, False)
             _maybe_crash(crash_after, "claim")
-            result = compute(lambda path: DbTileStore.get_in(conn, path), size, entries)
+            result = compute(lambda path: store.get_in(conn, path), size - base, entries)
             note = sign_checkpoint(Checkpoint(service.origin, result.size, result.root), service.signer)
-            DbTileStore.write(conn, result.items)
+            store.write(conn, result.items)
             _maybe_crash(crash_after, "tiles")
-            record_checkpoint(conn, result.size, result.root, note)
+            record_checkpoint(conn, base + result.size, result.root, note)
         _maybe_crash(crash_after, "checkpoint")
-        return BatchResult(result.size, len(entries), recovered)
+        return BatchResult(base + result.size, len(entries), recovered)
 
     with db.write() as conn:
         latest = latest_checkpoint(conn)
         size = latest.size if latest else 0
         entries, recovered = _claim(conn, size, batch_size)
-    if latest is not None and service.store.get(CHECKPOINT_PATH) != latest.note.encode():
-        service.store.put_many({CHECKPOINT_PATH: latest.note.encode()})  # republish after a crash
+    if latest is not None and not _published(store, latest.note):
+        store.put_many({CHECKPOINT_PATH: latest.note.encode()})  # republish after a crash
     if not entries:
         return BatchResult(size, 0, False)
     _maybe_crash(crash_after, "claim")
-    result = compute(service.store.get, size, entries)
+    result = compute(store.get, size - base, entries)
     note = sign_checkpoint(Checkpoint(service.origin, result.size, result.root), service.signer)
-    service.store.put_many(result.items)
+    store.put_many(result.items)
     _maybe_crash(crash_after, "tiles")
     with db.write() as conn:
-        record_checkpoint(conn, result.size, result.root, note)
+        record_checkpoint(conn, base + result.size, result.root, note)
     _maybe_crash(crash_after, "checkpoint")
-    service.store.put_many({CHECKPOINT_PATH: note.encode()})
-    return BatchResult(result.size, len(entries), recovered)
+    store.put_many({CHECKPOINT_PATH: note.encode()})
+    return BatchResult(base + result.size, len(entries), recovered)
+
+
+def _published(store: TileStore, note: str) -> bool:
+    """The public checkpoint file holds this checkpoint (maybe with cosignature lines after it)."""
+    current = store.get(CHECKPOINT_PATH)
+    return current is not None and current.decode("utf-8", "replace").startswith(note)
 
 
 def _maybe_crash(crash_after: str, step: str) -> None:

@@ -23,6 +23,7 @@ from wefirst.tlog.checkpoint import Checkpoint, sign_checkpoint
 from wefirst.tlog.cosignatures import lines_for, with_lines, witness_rows
 from wefirst.tlog.dbstore import DbTileStore
 from wefirst.tlog.errors import LogFormatError, VerificationError
+from wefirst.tlog.generations import Generation, load_generations
 from wefirst.tlog.hashing import EMPTY_HASH
 from wefirst.tlog.keys import load_key, load_or_create
 from wefirst.tlog.note import Signer
@@ -73,6 +74,9 @@ def load_signer(settings: Settings) -> Signer:
 
 @dataclass(frozen=True)
 class StoredCheckpoint:
+    """A row of tlog_checkpoints: ``size`` is the stored (global) size, which is the log's own
+    size for the first log and ``base + size`` for the logs after a key rotation."""
+
     size: int
     root: bytes
     note: str
@@ -116,24 +120,57 @@ def record_checkpoint(conn: Connection, size: int, root: bytes, note: str) -> bo
 
 
 class LogService:
-    """One per app: owns the signer, the tile store and a shared cache of immutable tiles."""
+    """One per app: owns the current log's signer and tile store, serves the logs that came
+    before it (key rotation, docs/tlog.md) read-only, and shares caches of immutable tiles."""
 
     def __init__(self, settings: Settings, db: Database) -> None:
         self.settings = settings
         self.db = db
-        self.signer = load_signer(settings)
-        self.origin = self.signer.name
-        self.witnesses = parse_witness_endpoints(settings.tlog_witnesses)
-        self.store: TileStore
-        if settings.tlog_tile_dir is not None:
-            self.store = DirectoryTileStore(settings.tlog_tile_dir)
+        with db.read() as conn:
+            self.generations = load_generations(conn, origin_for(settings))
+        self.current = self.generations[-1]
+        if len(self.generations) == 1:
+            self.signer = load_signer(settings)
         else:
-            self.store = DbTileStore(db)
-        self.cache = TileCache(8192)
+            assert self.current.key_path is not None
+            self.signer = load_key(self.current.key_path)
+            if self.signer.verifier != self.current.key:
+                raise LogFormatError(f"{self.current.key_path} is not the key of log {self.current.origin}")
+        self.origin = self.signer.name
+        self.base = self.current.base
+        self.witnesses = parse_witness_endpoints(settings.tlog_witnesses)
+        self.store = self.store_for(self.current)
+        self._caches: dict[int, TileCache] = {}
+        self._subtrees: dict[int, dict[tuple[int, int], bytes]] = {}
+        self.cache = self.cache_for(self.current)
         self._read_engine = _sqlite_read_engine(db.url) if db.is_sqlite else None
-        self.subtree_cache: dict[tuple[int, int], bytes] = {}
         self._init_lock = threading.Lock()
         self._initialised = False
+
+    def store_for(self, gen: Generation) -> TileStore:
+        if self.settings.tlog_tile_dir is not None:
+            return DirectoryTileStore(self.settings.tlog_tile_dir / gen.prefix)
+        return DbTileStore(self.db, gen.prefix, gen.base)
+
+    def cache_for(self, gen: Generation) -> TileCache:
+        """Tile paths repeat from one log to the next: each log has its own cache."""
+        cache = self._caches.get(gen.number)
+        if cache is None:
+            cache = self._caches[gen.number] = TileCache(8192 if gen.is_current else 1024)
+        return cache
+
+    def generation(self, number: int) -> Generation | None:
+        return next((g for g in self.generations if g.number == number), None)
+
+    def key_of(self, number: int) -> str | None:
+        """The verifier key line of log ``number`` (the current one's is the signer's)."""
+        gen = self.generation(number)
+        if gen is None:
+            return None
+        return (gen.key or self.signer.verifier).key_string
+
+    def log_url(self, gen: Generation) -> str:
+        return f"{self.settings.base_url.rstrip('/')}/log" + (f"/{gen.number}" if gen.number > 1 else "")
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -178,43 +215,51 @@ class LogService:
                 self.store.put_many({KEY_PATH: (self.signer.verifier.key_string + "\n").encode()})
             self._initialised = True
 
-    def checkpoint(self) -> StoredCheckpoint:
-        """The latest checkpoint as served: the log's signed note followed by the witnesses'
-        cosignature lines collected for it so far."""
+    def checkpoint(self, number: int | None = None) -> StoredCheckpoint:
+        """A log's checkpoint as served (the current log's latest, or an earlier log's final
+        one): the signed note followed by the witnesses' cosignature lines collected for it.
+        ``size`` is the log's own size, as in the note."""
+        gen = self.current if number is None else self.generation(number)
+        if gen is None:
+            raise LookupError(f"no log number {number}")
         self.ensure_initialised()
         with self.read() as conn:
-            latest = latest_checkpoint(conn)
-            assert latest is not None
-            if not self.witnesses:
-                return latest
-            lines = lines_for(conn, [latest.size])[latest.size]
-        return StoredCheckpoint(latest.size, latest.root, with_lines(latest.note, lines))
+            stored = latest_checkpoint(conn) if gen.end is None else checkpoint_at(conn, gen.end)
+            assert stored is not None
+            lines = lines_for(conn, [stored.size])[stored.size]
+        return StoredCheckpoint(stored.size - gen.base, stored.root, with_lines(stored.note, lines))
 
-    def publish_cosigned(self, size: int) -> None:
+    def publish_cosigned(self, stored_size: int) -> None:
         """A directory log's public ``checkpoint`` file gains the new cosignature lines, if
-        ``size`` is still the latest (the store never lets the file go back to a smaller size)."""
+        ``stored_size`` is still the latest (the store never lets the file go back)."""
         if self.is_db_store:
             return
         cp = self.checkpoint()
-        if cp.size == size:
+        if cp.size + self.base == stored_size:
             self.store.put_many({CHECKPOINT_PATH: cp.note.encode()})
 
-    def tile(self, path: str) -> bytes | None:
-        data = self.cache.get(path)
+    def tile(self, path: str, number: int | None = None) -> bytes | None:
+        gen = self.current if number is None else self.generation(number)
+        if gen is None:
+            return None
+        cache = self.cache_for(gen)
+        data = cache.get(path)
         if data is None:
-            if isinstance(self.store, DbTileStore):
+            store = self.store if gen is self.current else self.store_for(gen)
+            if isinstance(store, DbTileStore):
                 with self.read() as conn:
-                    data = DbTileStore.get_in(conn, path)
+                    data = store.get_in(conn, path)
             else:
-                data = self.store.get(path)
+                data = store.get(path)
             if data is not None:
-                self.cache.put(path, data)
+                cache.put(path, data)
         return data
 
     def receipt(self, commitment: str) -> dict[str, Any] | None:
         """The receipt JSON for the first entry filed under this commitment; status "pending"
         until a signed checkpoint covers it; None if no entry carries it. One database
-        connection serves the lookup and any tile the caches miss."""
+        connection serves the lookup and any tile the caches miss. An entry of an earlier log
+        (before a key rotation) is proven against that log's final checkpoint."""
         with self.read() as conn:
             # No ORDER BY ... LIMIT here: PostgreSQL may then walk the primary key instead of
             # using the commitment index. A commitment names one entry, rarely a few.
@@ -229,23 +274,33 @@ class LogService:
             latest = latest_checkpoint(conn)
             if row.idx is None or latest is None or row.idx >= latest.size:
                 return {"status": "pending", "commitment": commitment}
-            chosen, lines = self._best_witnessed(conn, latest, int(row.idx))
+            index = int(row.idx)
+            gen = next(g for g in self.generations if g.covers(index))
+            if gen.end is None:
+                chosen, lines = self._best_witnessed(conn, latest, index)
+            else:
+                final = checkpoint_at(conn, gen.end)
+                assert final is not None
+                chosen, lines = final, lines_for(conn, [gen.end])[gen.end]
+            store = self.store if gen is self.current else self.store_for(gen)
 
             def fetch(path: str) -> bytes | None:
-                if isinstance(self.store, DbTileStore):
-                    return DbTileStore.get_in(conn, path)
-                return self.store.get(path)
+                if isinstance(store, DbTileStore):
+                    return store.get_in(conn, path)
+                return store.get(path)
 
-            reader = CachedHashReader(TileHashReader(fetch, chosen.size, self.cache), self.subtree_cache)
-            proof = inclusion_proof(reader, int(row.idx), chosen.size)
+            size = chosen.size - gen.base
+            subtrees = self._subtrees.setdefault(gen.number, {})
+            reader = CachedHashReader(TileHashReader(fetch, size, self.cache_for(gen)), subtrees)
+            proof = inclusion_proof(reader, index - gen.base, size)
         return bundle(
             entry=bytes(row.data),
-            index=int(row.idx),
+            index=index - gen.base,
             proof=proof,
             checkpoint=with_lines(chosen.note, lines),
-            tree_size=chosen.size,
+            tree_size=size,
             commitment=commitment,
-            log_url=f"{self.settings.base_url.rstrip('/')}/log",
+            log_url=self.log_url(gen),
         )
 
     def _best_witnessed(
@@ -253,12 +308,15 @@ class LogService:
     ) -> tuple[StoredCheckpoint, list[str]]:
         """The checkpoint a receipt should carry: among the latest and the ones each witness
         last cosigned that cover the entry, the one with the most cosignatures (the newest on
-        a tie). Just after a batch the latest has none yet, while the previous one has all."""
+        a tie). Just after a batch the latest has none yet, while the previous one has all.
+        Sizes here are stored (global) sizes; witnesses count in the current log's own."""
         if not self.witnesses:
             return latest, []
         sizes = {latest.size}
         sizes |= {
-            r.size for r in witness_rows(conn).values() if r.size is not None and index < r.size < latest.size
+            self.base + r.size
+            for r in witness_rows(conn).values()
+            if r.size is not None and index < self.base + r.size < latest.size
         }
         lines = lines_for(conn, sizes)
         for size in sorted(sizes, key=lambda s: (len(lines[s]), s), reverse=True):

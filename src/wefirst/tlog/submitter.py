@@ -161,45 +161,55 @@ class WitnessSubmitter:
         row = row or WitnessRow(witness.key, witness.url, None, 0, None, None, now)
         if row.next_attempt_at is not None and now < row.next_attempt_at:
             return Round((row.next_attempt_at - now).total_seconds())
-        if have and row.size == latest.size:
+        size = latest.size - self.service.base  # the current log's own size (as in the note)
+        if have and row.size == size:
             return Round(self.idle_poll)
         old = row.size or 0
-        if old > latest.size:
+        if old > size:
             return self._failed(
-                db, row, f"the witness has cosigned size {old}, beyond this log's latest {latest.size}: "
+                db, row, f"the witness has cosigned size {old}, beyond this log's latest {size}: "
                 "another copy of this log's key is signing, or this database was restored from a backup",
                 alarm=True,
             )  # fmt: skip
-        reader = TileHashReader(self.service.tile, latest.size, self.service.cache)
-        proof = consistency_proof(reader, old, latest.size) if old else []
+        reader = TileHashReader(self.service.tile, size, self.service.cache)
+        proof = consistency_proof(reader, old, size) if old else []
         body = build_request(old, proof, latest.note)
         try:
             status, content = _post(http, witness.add_checkpoint_url, body)
         except httpx.HTTPError as e:
             return self._failed(db, row, f"unreachable: {type(e).__name__}: {e}")
         if status == 200:
-            return self._cosigned(db, witness, row, latest.size, latest.note, content)
+            return self._cosigned(db, witness, row, latest.size, size, latest.note, content)
         if status == 409:
             try:
-                size = parse_size_body(content)
+                known = parse_size_body(content)
             except LogFormatError as e:
                 return self._failed(db, row, f"409 with a bad body: {e}")
-            if size == old or size > latest.size:
+            if known == old or known > size:
                 return self._failed(
-                    db, row, f"the witness holds a different tree: it answered 409 with size {size} to a "
-                    f"request from size {old} for this log's size {latest.size} (split view, or a "
+                    db, row, f"the witness holds a different tree: it answered 409 with size {known} to a "
+                    f"request from size {old} for this log's size {size} (split view, or a "
                     "restored database)",
                     alarm=True,
                 )  # fmt: skip
-            log.info("witness %s is at size %d; resuming from there", witness.verifier.name, size)
-            self._save(db, WitnessRow(row.witness, witness.url, size, row.failures, None, None, now))
+            log.info("witness %s is at size %d; resuming from there", witness.verifier.name, known)
+            self._save(db, WitnessRow(row.witness, witness.url, known, row.failures, None, None, now))
             return Round(0, busy=True)
         excerpt = content[:300].decode("utf-8", "replace").strip()
         return self._failed(db, row, f"HTTP {status}: {excerpt}", alarm=status in (403, 422))
 
     def _cosigned(
-        self, db: Database, witness: WitnessEndpoint, row: WitnessRow, size: int, note: str, content: bytes
+        self,
+        db: Database,
+        witness: WitnessEndpoint,
+        row: WitnessRow,
+        stored_size: int,
+        size: int,
+        note: str,
+        content: bytes,
     ) -> Round:
+        """Keep the cosignature under the checkpoint's stored size; the witness's state counts
+        in the log's own size."""
         text = parse_signed_checkpoint(note).note.text
         try:
             sigs = [s for s in parse_response(content, text) if witness.verifier.matches(s)]
@@ -213,9 +223,9 @@ class WitnessSubmitter:
         line = f"{SIG_PREFIX}{sig.name} {b64encode(sig.key_id + sig.signature)}\n"
         now = datetime.now(UTC)
         with db.write() as conn:
-            add_cosignature(conn, size, witness.key, line, stamps[best])
+            add_cosignature(conn, stored_size, witness.key, line, stamps[best])
             save_witness_row(conn, WitnessRow(row.witness, witness.url, size, 0, None, None, now))
-        self.service.publish_cosigned(size)
+        self.service.publish_cosigned(stored_size)
         return Round(0, busy=True)
 
     def _failed(self, db: Database, row: WitnessRow, error: str, *, alarm: bool = False) -> Round:
@@ -257,9 +267,10 @@ class WitnessLag(Collector):
     """Per witness, read when /metrics is scraped: the size it last cosigned, how many entries
     and seconds it is behind the latest checkpoint, and its consecutive failures."""
 
-    def __init__(self, db: Database, witnesses: list[WitnessEndpoint]) -> None:
+    def __init__(self, db: Database, witnesses: list[WitnessEndpoint], base: int = 0) -> None:
         self.db = db
         self.witnesses = witnesses
+        self.base = base  # the current log's first global index (key rotation)
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         size = GaugeMetricFamily(
@@ -281,11 +292,11 @@ class WitnessLag(Collector):
             with self.db.read() as conn:
                 latest = latest_checkpoint(conn)
                 rows = witness_rows(conn)
-                top = latest.size if latest else 0
+                top = latest.size - self.base if latest else 0
                 for w in self.witnesses:
                     row = rows.get(w.key)
                     cosigned = row.size if row and row.size is not None else 0
-                    behind = oldest_checkpoint_after(conn, cosigned) if cosigned < top else None
+                    behind = oldest_checkpoint_after(conn, self.base + cosigned) if cosigned < top else None
                     name = w.verifier.name
                     size.add_metric([name], cosigned)
                     entries.add_metric([name], max(0, top - cosigned))

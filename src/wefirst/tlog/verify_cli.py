@@ -11,8 +11,6 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -21,11 +19,10 @@ import typer
 from wefirst.tlog import misbehaviour
 from wefirst.tlog.audit import audit_tiles
 from wefirst.tlog.balances import BalanceDeriver, EntryProblem, compare
-from wefirst.tlog.checkpoint import SignedCheckpoint, open_checkpoint, parse_signed_checkpoint
+from wefirst.tlog.checkpoint import SignedCheckpoint
 from wefirst.tlog.errors import LogFormatError, NotFoundError, PendingError, VerificationError
 from wefirst.tlog.hashing import leaf_hash
 from wefirst.tlog.note import Verifier, parse_verifier_key
-from wefirst.tlog.policy import Policy, WitnessReport, parse_policy, require_quorum
 from wefirst.tlog.proofs import (
     consistency_proof,
     tree_root,
@@ -35,6 +32,7 @@ from wefirst.tlog.proofs import (
 from wefirst.tlog.reader import TileHashReader
 from wefirst.tlog.receipts import commitment_of, parse_receipt
 from wefirst.tlog.source import LogSource, SourceUnavailable, api_base_for
+from wefirst.tlog.trust import Trust, load_policy, successor_of
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -108,57 +106,6 @@ def reporting() -> Iterator[None]:
         fail(EXIT_UNAVAILABLE, str(e))
 
 
-@dataclass(frozen=True)
-class Trust:
-    """What the user told us to trust: one log key, or a policy (log keys and witnesses)."""
-
-    key: Verifier | None
-    policy: Policy | None
-
-    def verifier_for(self, origin: str) -> Verifier:
-        if self.policy is not None:
-            return self.policy.log_for(origin).verifier
-        assert self.key is not None
-        return self.key
-
-    def open(self, data: bytes | str) -> SignedCheckpoint:
-        """Parse, pick the trusted key for the checkpoint's origin, check the log's signature."""
-        origin = parse_signed_checkpoint(data).checkpoint.origin
-        return open_checkpoint(data, self.verifier_for(origin))
-
-    def witnessed(self, signed: SignedCheckpoint) -> WitnessReport | None:
-        """With a policy: the quorum of valid cosignatures, or VerificationError naming who is
-        missing. Without one: None (nothing is checked, and the output says so)."""
-        if self.policy is None:
-            return None
-        report = require_quorum(self.policy, signed.note, int(time.time()))
-        policy = self.policy
-        seen = ", ".join(f"{name} at {_when(ts)}" for name, ts in report.valid.items())
-        typer.echo(f"witnessed: {seen or 'no cosignature needed'}; quorum {report.quorum} met")
-        for name in report.stale:
-            age = int(time.time()) - report.valid[name]
-            typer.echo(
-                f"warning: the cosignature of {name} is {age} s old (policy max-age {policy.max_age} s): "
-                "that witness may be cut off from the log",
-                err=True,
-            )
-        return report
-
-
-def _when(ts: int) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def load_policy(value: str) -> Policy:
-    path = Path(value)
-    if "\n" not in value and ";" not in value and path.is_file():
-        try:
-            return parse_policy(path.read_text(encoding="utf-8"))
-        except UnicodeDecodeError:
-            raise LogFormatError(f"{path} is not a UTF-8 text file") from None
-    return parse_policy(value)
-
-
 def resolve_trust(
     source: LogSource | None, key: str | None, key_file: Path | None, policy: str | None
 ) -> Trust:
@@ -192,7 +139,7 @@ def resolve_key(source: LogSource | None, key: str | None, key_file: Path | None
 
 
 def current_checkpoint(source: LogSource, trust: Trust) -> SignedCheckpoint:
-    return trust.open(source.require("checkpoint"))
+    return trust.open(source.require("checkpoint"), source)
 
 
 def report_misbehaviour(m: misbehaviour.Misbehaviour) -> NoReturn:
@@ -238,6 +185,12 @@ def checkpoint_cmd(
         report = trust.witnessed(signed)
         typer.echo(f"OK: checkpoint of {cp.origin} signed by {verifier.key_string}")
         typer.echo(f"size {cp.size}, root {cp.root.hex()}")
+        successor = successor_of(source, cp.size)
+        if successor is not None:
+            typer.echo(
+                f"this log has ended (key rotation): it continues as {successor.get('next_origin')} "
+                f"with key {successor.get('next_key')}"
+            )
         checked = (
             {trust.policy.witnesses[n].verifier.name for n in report.valid}
             if report and trust.policy
@@ -300,7 +253,7 @@ def receipt_cmd(
             secret = secret or from_secret
             receipt = parse_receipt(data)
             trust = resolve_trust(source, key, key_file, policy)
-            signed = trust.open(receipt.checkpoint)
+            signed = trust.open(receipt.checkpoint, source)
             cp = signed.checkpoint
             if receipt.tree_size is not None and receipt.tree_size != cp.size:
                 raise VerificationError(
@@ -363,6 +316,11 @@ def consistency_cmd(
         trust = resolve_trust(source, key, key_file, policy)
         old = trust.open(old_checkpoint.read_bytes())
         new = current_checkpoint(source, trust)
+        if old.checkpoint.origin != new.checkpoint.origin:
+            raise VerificationError(
+                f"{old_checkpoint} is a checkpoint of {old.checkpoint.origin}, the log at --log is "
+                f"{new.checkpoint.origin}: check it against its own log"
+            )
         prove_consistent(source, old, new, f"{old_checkpoint} (kept earlier)", "the log's current checkpoint")
         trust.witnessed(new)
         typer.echo(
