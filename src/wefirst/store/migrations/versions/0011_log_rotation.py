@@ -1,7 +1,7 @@
 """tlog: the logs that followed the first one after key rotations
 
-Revision ID: 0009_log_rotation
-Revises: 0008_witnessing
+Revision ID: 0011_log_rotation
+Revises: 0010_webhooks
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_log_rotation"
-down_revision = "0008_witnessing"
+revision = "0011_log_rotation"
+down_revision = "0010_webhooks"
 branch_labels = None
 depends_on = None
 
