@@ -78,6 +78,9 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         base_url="http://testserver",
         secret_key="test-secret-" + "x" * 32,
         data_dir=tmp_path,
+        # Tests drive webhook workers themselves (often on simulated clocks); the tests of the
+        # app's own worker turn it on.
+        webhooks_worker=False,
     )
 
 

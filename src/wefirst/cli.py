@@ -15,6 +15,7 @@ from wefirst.tlog import cli as tlog_cli
 from wefirst.tlog import verify_cli
 from wefirst.voice import cli as voice_cli
 from wefirst.web import cli as web_cli
+from wefirst.webhooks import cli as webhooks_cli
 from wefirst.witness import cli as witness_cli
 
 app = typer.Typer(no_args_is_help=True, help="wefirst: brands' social promises, real and checkable.")
@@ -30,6 +31,7 @@ app.add_typer(cases_cli.app, name="cases")
 app.add_typer(web_cli.app, name="web")
 app.add_typer(voice_cli.app, name="voice")
 app.add_typer(witness_cli.app, name="witness")
+app.add_typer(webhooks_cli.app, name="webhooks")
 
 err = Console(stderr=True)
 

@@ -161,8 +161,22 @@ class Settings(BaseSettings):
         description="Mobilization sensitivity: per-hour false-alarm probability per brand and "
         "polarity (docs/voice-detection.md). Lower = fewer, larger episodes.",
     )
-    voice_alert_transport: str = Field(
-        "http", description="`http` sends alert webhooks; `memory` keeps them in-process (tests)."
+    webhooks_worker: bool = Field(
+        True,
+        description="Send webhooks from a background thread of every API process (deliveries "
+        "are leased, so any number may run); off: run `wefirst webhooks work` somewhere instead.",
+    )
+    webhooks_transport: str = Field(
+        "http", description="`http` sends webhooks; `memory` keeps them in-process (tests, demo)."
+    )
+    webhooks_max_attempts: int = Field(
+        30,
+        ge=1,
+        description="Attempts per webhook delivery (10 s doubling to 1 h between them: about a day) "
+        "before it is marked failed; a failed delivery can still be replayed.",
+    )
+    webhooks_timeout_seconds: float = Field(
+        10.0, gt=0, le=60, description="How long one webhook attempt may take, answer included."
     )
     voice_alert_max_age_seconds: int = Field(
         3600,

@@ -16,17 +16,19 @@ from voice_fakes import Recorded, fake_http
 
 from wefirst.settings import Settings
 from wefirst.store.db import Database
-from wefirst.store.tables_voice import voice_alert_attempts, voice_episodes, voice_mentions, voice_posts
+from wefirst.store.tables_voice import voice_episodes, voice_mentions, voice_posts
+from wefirst.store.tables_webhooks import webhook_attempts, webhook_deliveries
 from wefirst.voice import airlines as voice_airlines
-from wefirst.voice import alert_log as voice_alert_log
 from wefirst.voice import demo as voice_demo
 from wefirst.voice import importing as voice_importing
 from wefirst.voice import post_store as voice_post_store
 from wefirst.voice import service as voice_service
-from wefirst.voice.alerts import SIGNATURE_HEADER, HttpxTransport, verify_header
 from wefirst.voice.detector import DetectorConfig
 from wefirst.voice.posts import Deletion, Engagement, Post
 from wefirst.voice.sources.files import ColumnMapping
+from wefirst.webhooks import signing
+from wefirst.webhooks.transport import HttpTransport
+from wefirst.webhooks.worker import WebhookWorker
 
 from factories import auth, make_brand
 
@@ -206,14 +208,15 @@ def test_live_alert_arrives_within_a_minute_signed_and_retried(
         )
         assert r.status_code == 201
         secret = r.json()["secret"]
-        transport = HttpxTransport()
+        # the process's webhook worker, on the same simulated clock, woken by the service
+        sender = WebhookWorker(db, HttpTransport(), clock=clock)
         svc = voice_service.VoiceService(
             db,
             settings,
             detect_language=lang,
             sentiment=KeywordSentiment(),
             clock=clock,
-            transport=transport,
+            on_alert=lambda: sender.run_until_idle(),
             config=DetectorConfig(alpha=1e-3, warmup_hours=6, min_posts=10),
         )
         i = 0
@@ -234,16 +237,20 @@ def test_live_alert_arrives_within_a_minute_signed_and_retried(
         first_at, first = received[0]
         # the webhook left within a minute of the post that showed the episode
         assert first_at - surge_data_time < timedelta(minutes=1)
-        verify_header([secret], first.headers[SIGNATURE_HEADER], first.body, now=first_at.timestamp())
-        assert first.headers["Wefirst-Event-Type"] == "voice.episode.started"
+        headers = {k.lower(): v for k, v in first.headers.items()}
+        signing.verify(secret, headers, first.body, now=first_at.timestamp())
+        assert json.loads(first.body)["type"] == "voice.episode.started"
         # the receiver answered 500: the retry comes 10 s later, with a fresh signature
-        clock.now += timedelta(seconds=10)
-        svc.tick()
+        clock.now += timedelta(seconds=9)
+        assert sender.run_once() == 0
+        clock.now += timedelta(seconds=1)
+        assert sender.run_once() == 1
         assert len(received) == 2
         assert received[1][1].body == first.body
-        transport.close()
+        assert received[1][1].headers["webhook-id"] == first.headers["webhook-id"]
+        sender.stop()
     with db.read() as conn:
-        attempts = conn.execute(select(voice_alert_attempts).order_by(voice_alert_attempts.c.seq)).all()
+        attempts = conn.execute(select(webhook_attempts).order_by(webhook_attempts.c.seq)).all()
     assert [(a.attempt, a.ok, a.status) for a in attempts] == [(1, False, 500), (2, True, 200)]
     r = client.get(f"/v1/brands/{brand.id}/voice/alert-attempts", headers=auth(brand.key))
     assert [a["attempt"] for a in r.json()["data"]] == [2, 1]
@@ -254,11 +261,10 @@ def test_live_alert_arrives_within_a_minute_signed_and_retried(
         detect_language=lang,
         sentiment=KeywordSentiment(),
         clock=clock,
-        transport=HttpxTransport(),
         config=DetectorConfig(alpha=1e-3, warmup_hours=6, min_posts=10),
     )
     assert svc2.warm_up() > 0
-    assert count(db, voice_alert_attempts) == 2
+    assert count(db, webhook_deliveries) == 1  # nothing queued again
 
 
 def test_deletions_hide_posts_from_the_series(
@@ -347,8 +353,14 @@ def test_pending_retries_survive_a_restart_and_deliveries_can_be_replayed(
             json={"url": receiver.url + "/alerts"},
             headers=auth(brand.key),
         ).json()["secret"]
+        dying = WebhookWorker(db, HttpTransport(), clock=clock)
         first = voice_service.VoiceService(
-            db, settings, detect_language=lang, sentiment=KeywordSentiment(), clock=clock
+            db,
+            settings,
+            detect_language=lang,
+            sentiment=KeywordSentiment(),
+            clock=clock,
+            on_alert=lambda: dying.run_until_idle(),
         )
         episode = Episode(
             key=f"{brand.id}:negative:x",
@@ -365,16 +377,14 @@ def test_pending_retries_survive_a_restart_and_deliveries_can_be_replayed(
         first.sink([DetectorEvent("started", episode)])
         first.sink([DetectorEvent("started", episode)])  # the same episode again: no 2nd alert
         assert len(bodies) == 1
-        # the process stops before the retry; a new one resumes it from the attempt log
+        dying.stop()
+        # the process stops before the retry; another process's worker sends it from the queue
         clock.now = T0 + timedelta(seconds=10)
-        second = voice_service.VoiceService(
-            db, settings, detect_language=lang, sentiment=KeywordSentiment(), clock=clock
-        )
-        assert voice_alert_log.resume_pending(db, second.dispatcher) == 1
-        second.tick()
+        second = WebhookWorker(db, HttpTransport(), clock=clock)
+        assert second.run_until_idle() == 1
         assert len(bodies) == 2
         assert bodies[1] == bodies[0]
-        assert voice_alert_log.resume_pending(db, second.dispatcher) == 0  # delivered: nothing pending
+        assert second.run_until_idle() == 0  # delivered: nothing pending
         log = client.get(f"/v1/brands/{brand.id}/voice/alert-attempts", headers=auth(brand.key)).json()[
             "data"
         ]
@@ -384,9 +394,12 @@ def test_pending_retries_survive_a_restart_and_deliveries_can_be_replayed(
             f"/v1/brands/{brand.id}/voice/alert-attempts/{log[0]['delivery_id']}/replay",
             headers=auth(brand.key),
         )
-        assert replay.status_code == 200, replay.text
-        assert replay.json()["ok"] is True
+        assert replay.status_code == 202, replay.text
+        assert replay.json()["state"] == "pending"  # queued: the request never waits on the receiver
         assert replay.json()["delivery_id"] != log[0]["delivery_id"]
+        assert len(bodies) == 2
+        clock.now = datetime.now(UTC)  # the replay was queued at the API's (real) time
+        assert second.run_until_idle() == 1
         other = make_brand(client, db, admin_key, "Other")
         assert (
             client.post(
@@ -401,6 +414,7 @@ def test_pending_retries_survive_a_restart_and_deliveries_can_be_replayed(
             ).status_code
             == 404
         )
+        second.stop()
     assert len(bodies) == 3
     assert bodies[2] == bodies[0]
     received = json.loads(bodies[0])

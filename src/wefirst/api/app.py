@@ -26,6 +26,7 @@ from wefirst.settings import Settings
 from wefirst.store.db import Database
 from wefirst.tlog import sequencer as tlog_sequencer
 from wefirst.web import warmup as web_warmup
+from wefirst.webhooks import worker as webhook_worker
 
 log = logging.getLogger("wefirst.http")
 
@@ -44,10 +45,37 @@ ROUTERS = [
     pages.router,  # HTML pages last: its /static/{path} route is a catch-all
 ]
 
+
 # Start/stop hooks of background workers (sequencer, webhook processors, alert senders).
 # Each is called with the app; areas append theirs here.
-STARTUP: list[Callable[[FastAPI], None]] = [tlog_sequencer.start, connector_worker.start, web_warmup.start]
-SHUTDOWN: list[Callable[[FastAPI], None]] = [tlog_sequencer.stop, connector_worker.stop, web_warmup.stop]
+def start_webhooks(app: FastAPI) -> None:
+    """The webhook worker of this process (any number may run: deliveries are leased)."""
+    if not app.state.settings.webhooks_worker or getattr(app.state, "webhook_worker", None) is not None:
+        return  # off, or the same app served twice (tests do): one worker, stopped once
+    worker = webhook_worker.from_settings(app.state.db, app.state.settings)
+    worker.start()
+    app.state.webhook_worker = worker
+
+
+def stop_webhooks(app: FastAPI) -> None:
+    worker = getattr(app.state, "webhook_worker", None)
+    if worker is not None:
+        worker.stop()
+        app.state.webhook_worker = None
+
+
+STARTUP: list[Callable[[FastAPI], None]] = [
+    tlog_sequencer.start,
+    connector_worker.start,
+    web_warmup.start,
+    start_webhooks,
+]
+SHUTDOWN: list[Callable[[FastAPI], None]] = [
+    tlog_sequencer.stop,
+    connector_worker.stop,
+    web_warmup.stop,
+    stop_webhooks,
+]
 
 
 @asynccontextmanager

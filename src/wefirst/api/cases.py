@@ -4,7 +4,6 @@ thin: each runs one service function in one write transaction and sends mail aft
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
@@ -75,17 +74,11 @@ def mailer_for(request: Request) -> Mailer:
     return mailer
 
 
-def alert_brand(request: Request, brand_id: str, event_type: str, case_id: str) -> None:
-    """After commit: `case.*` webhook to the brand's alert endpoints (best effort)."""
-    state = request.app.state
-    dispatcher = getattr(state, "case_alerts", None)
-    if dispatcher is None:
-        dispatcher = state.case_alerts = webhooks.make_dispatcher(state.db, state.settings)
-    with state.db.read() as conn:
-        row = service.get_case(conn, case_id)
-    webhooks.publish(
-        dispatcher, state.db, brand_id, event_type, webhooks.case_event_data(state.settings, row), utcnow()
-    )
+def wake_webhooks(request: Request) -> None:
+    """After commit: the `case.*` webhooks queued with the change leave now, from the worker."""
+    worker = getattr(request.app.state, "webhook_worker", None)
+    if worker is not None:
+        worker.wake()
 
 
 def client_network(request: Request, settings: Settings) -> str:
@@ -219,7 +212,9 @@ def open_case(
             now=now,
         )
         mails.extend(opened.mails)
-        out = views.case_json(conn, service.get_case(conn, opened.case_id), now=now)
+        row = service.get_case(conn, opened.case_id)
+        webhooks.publish(conn, settings, row, "case.opened", now)
+        out = views.case_json(conn, row, now=now)
         out["opener_token"] = opened.opener_token
         return 201, out
 
@@ -228,7 +223,7 @@ def open_case(
     response = _public_post(request, db, f"cases:{net}", body, idempotency_key, work)
     if "Idempotent-Replayed" not in response.headers:
         send_all(request, mails, required=False)
-        alert_brand(request, data.brand_id, "case.opened", json.loads(bytes(response.body))["id"])
+        wake_webhooks(request)
     return response
 
 
@@ -399,11 +394,12 @@ def answer(
             commitments=[service.CommitmentIn(c.text, c.due_on) for c in data.commitments],
             now=now,
         )
-        return 201, views.case_json(conn, service.get_case(conn, case_id), now=now)
+        row = service.get_case(conn, case_id)
+        webhooks.publish(conn, request.app.state.settings, row, "case.answered", now)
+        return 201, views.case_json(conn, row, now=now)
 
     response = idempotent_post(request, db, actor, body, idempotency_key, work)
-    if response.status_code == 201 and "Idempotent-Replayed" not in response.headers and actor.owner_id:
-        alert_brand(request, actor.owner_id, "case.answered", case_id)
+    wake_webhooks(request)
     return response
 
 
@@ -643,8 +639,5 @@ def sweep(request: Request, actor: ActorDep, db: DbDep, settings: SettingsDep) -
     require(actor, "admin")
     with db.write() as conn:
         swept = run_sweep(conn, settings, utcnow())
-        marked = swept.marked
-        brands_of = {r.id: r.brand_id for r in conn.execute(select(cases).where(cases.c.id.in_(marked)))}
-    for case_id in marked:
-        alert_brand(request, brands_of[case_id], "case.overdue", case_id)
+    wake_webhooks(request)
     return swept.as_json()

@@ -13,13 +13,13 @@ from sqlalchemy import Connection
 
 from wefirst.api.deps import ActorDep, DbDep, IdempotencyKey, RawBody, SettingsDep, require
 from wefirst.api.writes import idempotent_post
-from wefirst.domain.clock import as_utc
-from wefirst.voice import alert_endpoints as voice_alert_endpoints
-from wefirst.voice import alert_log as voice_alert_log
+from wefirst.domain.clock import as_utc, utcnow
 from wefirst.voice import brand_settings as voice_brand_settings
 from wefirst.voice import episodes as voice_episodes
 from wefirst.voice import series as voice_series
 from wefirst.voice.atom import FeedEpisode, episodes_feed
+from wefirst.webhooks import endpoints as webhook_endpoints
+from wefirst.webhooks import outbox
 
 router = APIRouter(prefix="/v1/brands/{brand_id}/voice", tags=["voice"])
 
@@ -104,11 +104,13 @@ def create_alert_endpoint(
     body: RawBody,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    """Register a webhook URL. The answer holds the signing secret, shown this once."""
+    """Register a webhook URL for every event of the brand (voice and cases; docs/webhooks.md).
+    The answer holds the signing secret (`whsec_…`), shown this once."""
     _own(actor, brand_id)
 
     def work(conn: Connection) -> tuple[int, Any]:
-        return 201, voice_alert_endpoints.create_endpoint(conn, brand_id, data.url)
+        voice_brand_settings.brand_exists(conn, brand_id)
+        return 201, webhook_endpoints.create(conn, brand_id, data.url, utcnow())
 
     return idempotent_post(request, db, actor, body, idempotency_key, work)
 
@@ -118,7 +120,7 @@ def list_alert_endpoints(brand_id: str, actor: ActorDep, db: DbDep) -> dict[str,
     _own(actor, brand_id)
     with db.read() as conn:
         return {
-            "data": voice_alert_endpoints.list_endpoints(conn, brand_id),
+            "data": webhook_endpoints.listed(conn, brand_id),
             "has_more": False,
             "next_cursor": None,
         }
@@ -128,8 +130,17 @@ def list_alert_endpoints(brand_id: str, actor: ActorDep, db: DbDep) -> dict[str,
 def delete_alert_endpoint(brand_id: str, endpoint_id: str, actor: ActorDep, db: DbDep) -> Response:
     _own(actor, brand_id)
     with db.write() as conn:
-        voice_alert_endpoints.delete_endpoint(conn, brand_id, endpoint_id)
+        webhook_endpoints.deactivate(conn, brand_id, endpoint_id)
     return Response(status_code=204)
+
+
+@router.post("/alert-endpoints/{endpoint_id}/rotate-secret")
+def rotate_alert_secret(brand_id: str, endpoint_id: str, actor: ActorDep, db: DbDep) -> dict[str, Any]:
+    """A new signing secret, shown this once; the old one keeps signing beside it for 24 hours
+    so the receiver can switch without losing a delivery."""
+    _own(actor, brand_id)
+    with db.write() as conn:
+        return webhook_endpoints.rotate(conn, brand_id, endpoint_id, utcnow())
 
 
 @router.get("/alert-attempts")
@@ -143,27 +154,38 @@ def list_alert_attempts(
     _own(actor, brand_id)
     with db.read() as conn:
         return {
-            "data": voice_alert_log.list_attempts(conn, brand_id, limit),
+            "data": outbox.attempts(conn, brand_id, limit),
             "has_more": False,
             "next_cursor": None,
         }
 
 
-@router.post("/alert-attempts/{delivery_id}/replay")
-def replay_alert(
-    brand_id: str, delivery_id: str, actor: ActorDep, db: DbDep, settings: SettingsDep
+@router.get("/alert-deliveries")
+def list_alert_deliveries(
+    brand_id: str,
+    actor: ActorDep,
+    db: DbDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
-    """Send a logged alert delivery again now, freshly signed; returns the new attempt."""
+    """Every delivery of the brand's webhooks, newest first: pending, delivered or failed."""
     _own(actor, brand_id)
-    transport = voice_alert_log.default_transport(settings)
-    try:
-        return voice_alert_log.replay_delivery(
-            db, voice_alert_log.alert_dispatcher(db, transport), brand_id, delivery_id
-        )
-    finally:
-        close = getattr(transport, "close", None)
-        if close is not None:
-            close()
+    with db.read() as conn:
+        return {"data": outbox.deliveries(conn, brand_id, limit), "has_more": False, "next_cursor": None}
+
+
+@router.post("/alert-attempts/{delivery_id}/replay", status_code=202)
+def replay_alert(
+    request: Request, brand_id: str, delivery_id: str, actor: ActorDep, db: DbDep
+) -> dict[str, Any]:
+    """Queue a delivery's event again for its endpoint (same `webhook-id`); the webhook worker
+    sends it within moments. Answers 202 with the new delivery, never waiting on the receiver."""
+    _own(actor, brand_id)
+    with db.write() as conn:
+        queued = outbox.replay(conn, brand_id, delivery_id, utcnow())
+    worker = getattr(request.app.state, "webhook_worker", None)
+    if worker is not None:
+        worker.wake()
+    return queued
 
 
 @router.get("/series")

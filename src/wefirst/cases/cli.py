@@ -15,7 +15,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from wefirst.auth.keys import Actor
-from wefirst.cases import moderation, service, supporters, views, webhooks
+from wefirst.cases import moderation, service, supporters, views
 from wefirst.cases.sweep import run_sweep
 from wefirst.domain.clock import utcnow
 from wefirst.errors import WefirstError
@@ -56,18 +56,6 @@ def sweep() -> None:
         with db.write() as conn:
             swept = run_sweep(conn, settings, utcnow())
         marked = swept.marked
-        dispatcher = webhooks.make_dispatcher(db, settings)
-        for case_id in marked:
-            with db.read() as conn:
-                row = service.get_case(conn, case_id)
-            webhooks.publish(
-                dispatcher,
-                db,
-                row.brand_id,
-                "case.overdue",
-                webhooks.case_event_data(settings, row),
-                utcnow(),
-            )
     out.print(f"{len(marked)} case(s) marked unanswered")
     out.print(f"{swept.purged_unconfirmed} expired unconfirmed co-sign request(s) forgotten")
     for case_id in marked:

@@ -1,6 +1,6 @@
 """The periodic pass (`wefirst cases sweep` from cron, or `POST /v1/cases/sweep`): mark
-overdue complaints unanswered, forget unconfirmed co-sign requests whose link expired, and drop
-rate-limit events no window can see any more."""
+overdue complaints unanswered (queueing `case.overdue` webhooks), forget unconfirmed co-sign
+requests whose link expired, and drop rate-limit events no window can see any more."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from wefirst import ratelimit
-from wefirst.cases import service, supporters
+from wefirst.cases import service, supporters, webhooks
 from wefirst.settings import Settings
 
 
@@ -30,6 +30,8 @@ class Swept:
 
 def run_sweep(conn: Connection, settings: Settings, now: datetime) -> Swept:
     marked = service.sweep_unanswered(conn, settings, now)
+    for case_id in marked:  # the brand hears of it in the same transaction
+        webhooks.publish(conn, settings, service.get_case(conn, case_id), "case.overdue", now)
     purged = supporters.purge_unconfirmed(conn, settings, now)
     pruned = ratelimit.prune(conn, now)
     return Swept(marked, purged, pruned)

@@ -1,6 +1,5 @@
 """Voice tables: each brand's listening settings, the posts that mention a brand, one row per
-(post, brand) mention for the series, mobilization episodes, alert endpoints and every alert
-delivery attempt.
+(post, brand) mention for the series, mobilization episodes (their alerts are webhooks: `tables_webhooks`).
 
 Only posts that mention a configured brand are stored; authors only as a salted hash.
 `voice_posts` is unique on (source, external_id): that is what makes imports idempotent.
@@ -99,34 +98,4 @@ voice_episodes = Table(
     Column("alerted", JSON, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Index("ix_voice_episodes_brand_start", "brand_id", "start"),
-)
-
-voice_alert_endpoints = Table(
-    "voice_alert_endpoints",
-    metadata,
-    Column("seq", Integer, primary_key=True, autoincrement=True),
-    Column("id", String(ID), nullable=False, unique=True),
-    Column("brand_id", String(ID), ForeignKey("brands.id"), nullable=False, index=True),
-    Column("url", String(1000), nullable=False),
-    #: the signing secret; the receiver holds a copy to verify. Shown once at creation.
-    Column("secret", String(100), nullable=False),
-    Column("active", Boolean, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-)
-
-voice_alert_attempts = Table(
-    "voice_alert_attempts",
-    metadata,
-    Column("seq", Integer, primary_key=True, autoincrement=True),
-    Column("delivery_id", String(ID), nullable=False, index=True),
-    Column("endpoint_id", String(ID), nullable=False, index=True),
-    Column("event_id", String(ID), nullable=False),
-    Column("event_type", String(40), nullable=False),
-    Column("body", Text, nullable=False),
-    Column("attempt", Integer, nullable=False),
-    Column("attempted_at", DateTime(timezone=True), nullable=False),
-    Column("status", Integer),
-    Column("error", String(500)),
-    Column("ok", Boolean, nullable=False),
-    Column("next_at", DateTime(timezone=True)),
 )

@@ -4,6 +4,7 @@ events into episode rows and signed alerts."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,10 +15,9 @@ from wefirst.domain.ids import new_id
 from wefirst.errors import FieldError, Invalid, NotFound
 from wefirst.store.db import Database
 from wefirst.store.tables_voice import voice_episodes
-from wefirst.voice.alert_endpoints import active_endpoints
-from wefirst.voice.alerts import AlertEvent, Dispatcher, Endpoint
 from wefirst.voice.brand_settings import brand_exists
 from wefirst.voice.detector import DetectorEvent, Episode
+from wefirst.webhooks import outbox
 
 
 def _sample_json(s: Any) -> dict[str, Any]:
@@ -88,23 +88,31 @@ def episode_json(row: Any) -> dict[str, Any]:
 
 
 class EpisodeSink:
-    """Detector events → episode rows → signed alerts (once per episode start and end)."""
+    """Detector events → episode rows → webhooks (once per episode start and end), queued in
+    the same transaction as the episode row, so an alert is never lost nor sent twice."""
 
-    def __init__(self, db: Database, dispatcher: Dispatcher | None, clock: Clock, max_age: timedelta) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        max_age: timedelta,
+        on_queued: Callable[[], None] | None = None,
+    ) -> None:
         self.db = db
-        self.dispatcher = dispatcher
         self.clock = clock
         self.max_age = max_age
+        #: called after a commit that queued alerts (wakes the webhook worker)
+        self.on_queued = on_queued
         self.keys_seen: set[str] = set()
 
     def __call__(self, events: list[DetectorEvent]) -> None:
         now = self.clock()
-        outgoing: list[tuple[AlertEvent, list[Endpoint]]] = []
+        queued = 0
         with self.db.write() as conn:
             for event in events:
                 self.keys_seen.add(event.episode.key)
                 row = upsert_episode(conn, event.episode, now)
-                if self.dispatcher is None or event.kind == "updated":
+                if event.kind == "updated":
                     continue
                 alerted = dict(row.alerted or {})
                 kind = event.kind
@@ -115,19 +123,14 @@ class EpisodeSink:
                     continue  # history (an import): stored, not paged
                 if kind == "ended" and "started" not in alerted:
                     continue
-                endpoints = active_endpoints(conn, row.brand_id)
                 alerted[kind] = rfc3339(now)
                 conn.execute(
                     update(voice_episodes).where(voice_episodes.c.id == row.id).values(alerted=alerted)
                 )
-                if endpoints:
-                    body = {"episode": episode_json(row)}
-                    outgoing.append(
-                        (AlertEvent(new_id("evt"), f"voice.episode.{kind}", now, body), endpoints)
-                    )
-        if self.dispatcher is not None:
-            for alert, endpoints in outgoing:
-                self.dispatcher.submit(alert, endpoints)
+                body = {"episode": episode_json(row)}
+                queued += len(outbox.enqueue(conn, row.brand_id, f"voice.episode.{kind}", body, now))
+        if queued and self.on_queued is not None:
+            self.on_queued()
 
 
 def list_episodes(

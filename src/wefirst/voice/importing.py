@@ -107,7 +107,6 @@ def import_file(
     else:
         run_batches(lambda _n: None)
     events = service.rebuild(touched) if touched else []
-    service.close()
     return ImportReport(
         path=str(path),
         preset=read.preset,

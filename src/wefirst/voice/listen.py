@@ -10,10 +10,10 @@ from sqlalchemy import Connection, select
 from wefirst.settings import Settings
 from wefirst.store.db import Database
 from wefirst.store.tables_voice import voice_brand_settings
-from wefirst.voice.alert_log import resume_pending
 from wefirst.voice.post_store import author_salt, hide
 from wefirst.voice.posts import Deletion, Post
 from wefirst.voice.service import VoiceService
+from wefirst.webhooks import worker as webhook_worker
 
 
 def live_sources(conn: Connection) -> dict[str, Any]:
@@ -63,9 +63,13 @@ def listen(
     from wefirst.voice.sources.mastodon import MastodonSource
     from wefirst.voice.sources.rss import FeedFetcher
 
+    # This process sends the alerts it raises (and any other due webhook: workers share the
+    # queue through leases), so listening needs no API server beside it.
+    sender = webhook_worker.from_settings(db, settings)
     svc = service or VoiceService(db, settings)
+    svc.sink.on_queued = sender.wake
+    sender.start()
     svc.warm_up()
-    resume_pending(db, svc.dispatcher)
     salt = author_salt(settings)
     with db.read() as conn:
         sources = live_sources(conn)
@@ -156,8 +160,8 @@ def listen(
     finally:
         stop.set()
         feeds.close()
-        if service is None:
-            svc.close()
+        sender.run_until_idle()  # what is due now leaves before the process does
+        sender.stop()
     return stats
 
 

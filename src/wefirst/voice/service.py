@@ -22,8 +22,6 @@ from wefirst.domain.clock import Clock, utcnow
 from wefirst.settings import Settings
 from wefirst.store.db import Database
 from wefirst.store.tables_voice import voice_brand_settings, voice_episodes
-from wefirst.voice.alert_log import alert_dispatcher, default_transport
-from wefirst.voice.alerts import Dispatcher, Transport
 from wefirst.voice.brand_settings import detector_overrides, load_brand_terms
 from wefirst.voice.detector import DetectorConfig, DetectorEvent, MobilizationDetector
 from wefirst.voice.episodes import EpisodeSink
@@ -55,22 +53,18 @@ class VoiceService:
     detect_language: Callable[[str], str] | None = None
     sentiment: SentimentPredictor | None = None
     clock: Clock = utcnow
-    transport: Transport | None = None
+    #: called after alerts were queued (the process's webhook worker `wake`)
+    on_alert: Callable[[], None] | None = None
     use_source_labels: bool = False
     config: DetectorConfig | None = None
     pipeline: Pipeline = field(init=False)
     overrides: dict[str, dict[str, Any]] = field(init=False, default_factory=dict)
     _stamp: tuple[int, str] | None = field(init=False, default=None)
-    dispatcher: Dispatcher = field(init=False)
     sink: EpisodeSink = field(init=False)
 
     def __post_init__(self) -> None:
-        if self.transport is None:
-            self.transport = default_transport(self.settings)
-        self.dispatcher = alert_dispatcher(self.db, self.transport, self.clock)
-        self.sink = EpisodeSink(
-            self.db, self.dispatcher, self.clock, timedelta(seconds=self.settings.voice_alert_max_age_seconds)
-        )
+        max_age = timedelta(seconds=self.settings.voice_alert_max_age_seconds)
+        self.sink = EpisodeSink(self.db, self.clock, max_age, self.on_alert)
         self.pipeline = Pipeline(
             BrandMatcher([]),
             self.detect_language or default_language_detector(),
@@ -99,11 +93,6 @@ class VoiceService:
         self.pipeline.matcher = BrandMatcher(terms)
         self.pipeline.detector = self.new_detector()
         return terms
-
-    def close(self) -> None:
-        close = getattr(self.transport, "close", None)
-        if close is not None:
-            close()
 
     def refresh(self) -> bool:
         """Pick up brands' new settings (names, handles, sensitivity) while listening, keeping
@@ -134,9 +123,7 @@ class VoiceService:
         return self.pipeline.process(posts)
 
     def tick(self) -> list[DetectorEvent]:
-        events = self.pipeline.tick(self.clock())
-        self.dispatcher.run_due()
-        return events
+        return self.pipeline.tick(self.clock())
 
     def warm_up(self, days: int = WARM_UP_DAYS) -> int:
         """Replay recent stored mentions through a fresh detector (start of `listen`)."""

@@ -126,10 +126,9 @@ def _connections(conn: Connection, request: Request, owner: str) -> list[dict[st
 
 
 def _alerts(conn: Connection, owner: str) -> list[dict[str, Any]]:
-    from wefirst.voice import alert_log as voice_alert_log
+    from wefirst.webhooks import outbox
 
-    attempts: list[dict[str, Any]] = voice_alert_log.list_attempts(conn, owner, limit=20)
-    return attempts
+    return outbox.attempts(conn, owner, limit=20)
 
 
 def _episodes(conn: Connection, owner: str) -> list[dict[str, Any]]:

@@ -16,9 +16,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from wefirst.domain.clock import utcnow
+from wefirst.settings import Settings
 from wefirst.store.db import Database
 from wefirst.webhooks import endpoints, outbox, signing
-from wefirst.webhooks.transport import Transport
+from wefirst.webhooks.transport import HttpTransport, MemoryTransport, Transport
 
 log = logging.getLogger("wefirst.webhooks")
 
@@ -106,3 +107,14 @@ class WebhookWorker:
             if handled == 0:
                 self._wake.wait(self.idle_seconds)
                 self._wake.clear()
+
+
+def from_settings(db: Database, settings: Settings) -> WebhookWorker:
+    """The worker as configured (`WEFIRST_WEBHOOKS_*`); not started."""
+    transport: Transport = MemoryTransport() if settings.webhooks_transport == "memory" else HttpTransport()
+    return WebhookWorker(
+        db,
+        transport,
+        max_attempts=settings.webhooks_max_attempts,
+        timeout=settings.webhooks_timeout_seconds,
+    )
