@@ -38,7 +38,7 @@ def test_a_database_with_the_old_area_heads_upgrades_to_the_one_head(tmp_path: P
 
 
 def test_voice_alert_endpoints_and_pending_retries_move_to_webhooks(tmp_path: Path) -> None:
-    """0010: brands keep their endpoints and random secrets (re-encoded for the Standard
+    """0011: brands keep their endpoints and random secrets (re-encoded for the Standard
     Webhooks libraries), and a retry that was pending under the old scheme is still sent."""
     import base64
     import secrets
@@ -50,7 +50,7 @@ def test_voice_alert_endpoints_and_pending_retries_move_to_webhooks(tmp_path: Pa
     old_secret = "whsec_" + secrets.token_urlsafe(32)
     at = datetime(2026, 3, 1, 12, tzinfo=UTC)
     try:
-        migrate.upgrade(db, "0009_webhooks")
+        migrate.upgrade(db, "0010_webhooks")
         with db.engine.begin() as conn:
             conn.execute(
                 text(
