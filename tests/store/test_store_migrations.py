@@ -38,7 +38,7 @@ def test_a_database_with_the_old_area_heads_upgrades_to_the_one_head(tmp_path: P
 
 
 def test_voice_alert_endpoints_and_pending_retries_move_to_webhooks(tmp_path: Path) -> None:
-    """0011: brands keep their endpoints and random secrets (re-encoded for the Standard
+    """0012: brands keep their endpoints and random secrets (re-encoded for the Standard
     Webhooks libraries), and a retry that was pending under the old scheme is still sent."""
     import base64
     import secrets

@@ -3,8 +3,8 @@ endpoints (their random secrets re-encoded in standard base64, the same bytes), 
 whose last attempt planned a retry become pending deliveries, delivered and given-up ones keep
 their state; the old per-attempt log (with raw error texts) is dropped
 
-Revision ID: 0011_alerts_on_webhooks
-Revises: 0010_webhooks
+Revision ID: 0012_alerts_on_webhooks
+Revises: 0011_log_rotation
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import binascii
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_alerts_on_webhooks"
-down_revision = "0010_webhooks"
+revision = "0012_alerts_on_webhooks"
+down_revision = "0011_log_rotation"
 branch_labels = None
 depends_on = None
 
