@@ -446,3 +446,42 @@ def test_admin_acts_for_the_brand_named_in_the_address(
     )
     assert r.status_code == 200
     assert re.search(r'<code id="new-key">sk_live_brand_', r.text)
+
+
+@pytest.mark.parametrize(
+    ("platform", "account", "secret", "address"),
+    [
+        ("shopify", "pampy.myshopify.com", "s1", "/shopify"),
+        ("woocommerce", "https://shop.pampy.example/", "s2", "/woocommerce"),
+        ("stripe", "acct_pampy", "s3", "/stripe"),
+        ("retail", "pampy-retail-01", "", "/sales-reports"),
+    ],
+)
+def test_brand_console_shows_every_kind_of_connection(
+    app: FastAPI,
+    client: TestClient,
+    db: Database,
+    admin_key: str,
+    platform: str,
+    account: str,
+    secret: str,
+    address: str,
+) -> None:
+    """The demo's first sign-in was a 500: the page read a webhook address on a retailer
+    connection, which has a sales-report address instead."""
+    brand = make_brand(client, db, admin_key)
+    add_user(db, "team@pampy.example", "brand", brand.id)
+    web = signed_in(app, "team@pampy.example")
+    token = csrf_of(web.get("/console/brand").text)
+    r = web.post(
+        "/console/brand/connectors",
+        data={"csrf_token": token, "platform": platform, "account": account, "secret": secret},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    page = web.get("/console/brand")
+    assert page.status_code == 200, page.text
+    [conn] = client.get("/v1/connectors", headers=auth(brand.key)).json()["data"]
+    url = conn.get("webhook_url") or conn["sales_report_url"]
+    assert url.endswith(f"/v1/connectors/{conn['id']}{address}")
+    assert url in page.text
