@@ -25,6 +25,7 @@ from wefirst.ingest.connectors import worker as connector_worker
 from wefirst.settings import Settings
 from wefirst.store.db import Database
 from wefirst.tlog import sequencer as tlog_sequencer
+from wefirst.tlog import submitter as witness_submitter
 from wefirst.web import warmup as web_warmup
 from wefirst.webhooks import worker as webhook_worker
 
@@ -66,12 +67,14 @@ def stop_webhooks(app: FastAPI) -> None:
 
 STARTUP: list[Callable[[FastAPI], None]] = [
     tlog_sequencer.start,
+    witness_submitter.start,  # after the sequencer: it wakes the submitter after each batch
     connector_worker.start,
     web_warmup.start,
     start_webhooks,
 ]
 SHUTDOWN: list[Callable[[FastAPI], None]] = [
     tlog_sequencer.stop,
+    witness_submitter.stop,
     connector_worker.stop,
     web_warmup.stop,
     stop_webhooks,

@@ -22,6 +22,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Any, Protocol
 
@@ -289,6 +290,9 @@ class Sequencer:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.is_leader = False
+        # Called after each batch that signed a new checkpoint (the witness submitter's wake):
+        # a callable that only sets a flag, so integration never waits on what it starts.
+        self.after_checkpoint: list[Callable[[], None]] = []
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="tlog-sequencer", daemon=True)
@@ -318,6 +322,9 @@ class Sequencer:
                 done = 0
                 if has_work(self.service.db):
                     done = integrate_batch(self.service, self.batch_size).integrated
+                if done:
+                    for notify in self.after_checkpoint:
+                        notify()
                 if done < self.batch_size:
                     self._stop.wait(max(0.0, self.wait - (time.monotonic() - started)))
             except Exception:

@@ -1,0 +1,308 @@
+"""Two witnesses as separate processes (`wefirst-witness serve`) beside a real `wefirst serve`
+process, on the test database (SQLite, or PostgreSQL with WEFIRST_TEST_DATABASE_URL): the
+server's own submitter gets every checkpoint cosigned by both and serves the lines with
+/log/checkpoint; with one witness down the other keeps cosigning, so a 2-of-2 policy fails naming
+the missing witness while 1-of-2 passes; a forged fork made with the log's key is refused by both
+witnesses and proven by `wefirst verify`; kill -9 of the server and of a witness while
+submissions run loses nothing and no witness ever cosigns a smaller size after a larger one.
+
+Entries are queued straight into the database (the queue the ledger writes to); everything
+after that — sequencing, submission, serving — is the server's own background work."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from server_process import ServerProcess, start_server
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from wefirst.settings import Settings
+from wefirst.store.db import Database
+from wefirst.store.tables_tlog import tlog_cosignatures, tlog_entries
+from wefirst.tlog import verify_cli
+from wefirst.tlog.checkpoint import Checkpoint, SignedCheckpoint, parse_signed_checkpoint, sign_checkpoint
+from wefirst.tlog.cosignature import CosignatureVerifier, parse_cosigner_key
+from wefirst.tlog.keys import load_key
+from wefirst.tlog.note import parse_note
+from wefirst.tlog.policy import simple_policy
+from wefirst.tlog.queue import enqueue
+from wefirst.tlog.service import LogService, key_path_for
+from wefirst.tlog.witness_protocol import build_request
+
+from witness_process import WitnessProcess, free_port, start_witness
+
+pytestmark = pytest.mark.slow
+
+runner = CliRunner()
+NAMES = ("charity.example/witness", "watchdog.example/witness")
+DEADLINE = 90.0  # seconds; generous for a busy 2-core CI machine, never a fixed sleep
+
+
+def wait_for(what: str, check: Callable[[], object], timeout: float = DEADLINE) -> object:
+    """Poll ``check`` until it returns something true; fail naming ``what`` at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            value = check()
+        except httpx.HTTPError:
+            value = None
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+class Deployment:
+    """A server process and two witness processes that follow its log, each restartable on its
+    own port (the server's WEFIRST_TLOG_WITNESSES names those URLs)."""
+
+    def __init__(self, tmp: Path, settings: Settings, db: Database, database_url: str) -> None:
+        self.tmp = tmp
+        self.db = db
+        service = LogService(settings, db)  # creates the log's key in the data dir
+        self.origin = service.origin
+        self.log_key = service.signer.verifier.key_string
+        self.signer = load_key(key_path_for(settings))
+        self.witnesses: dict[str, WitnessProcess] = {}
+        self.verifiers: dict[str, CosignatureVerifier] = {}
+        for name in NAMES:
+            self.start_witness(name, free_port())
+        configured = "\n".join(f"{w.key} {w.url}" for w in self.witnesses.values())
+        self.env = {
+            "WEFIRST_DATABASE_URL": database_url,
+            "WEFIRST_DATA_DIR": str(settings.data_dir),
+            "WEFIRST_BASE_URL": settings.base_url,
+            "WEFIRST_TLOG_WITNESSES": configured,
+            "WEFIRST_TLOG_WITNESS_MAX_BACKOFF_SECONDS": "1",
+            "WEFIRST_TLOG_BATCH_WAIT_MS": "50",
+            "WEFIRST_WEBHOOKS_WORKER": "false",
+        }
+        self.server: ServerProcess = start_server(self.env, log=tmp / "server.log")
+        self.queued = 0
+
+    def start_witness(self, name: str, port: int) -> WitnessProcess:
+        directory = self.tmp / name.split(".")[0]
+        w = start_witness(directory, name=name, follow=[self.log_key], port=port)
+        self.witnesses[name] = w
+        self.verifiers[name] = parse_cosigner_key(w.key)
+        return w
+
+    def restart_witness(self, name: str) -> WitnessProcess:
+        old = self.witnesses[name]
+        old.kill()
+        return self.start_witness(name, old.port)
+
+    def restart_server(self) -> None:
+        self.server.kill()
+        self.server = start_server(self.env, port=self.server.port, log=self.tmp / "server.log")
+
+    def close(self) -> None:
+        self.server.kill()
+        for w in self.witnesses.values():
+            w.kill()
+
+    @property
+    def log_url(self) -> str:
+        return f"{self.server.url}/log"
+
+    def grow(self, count: int) -> int:
+        """Queue ``count`` entries; returns the log size once they are all integrated."""
+        with self.db.write() as conn:
+            for _ in range(count):
+                enqueue(conn, {"v": 1, "kind": "note", "campaign": "cmp_w", "n": self.queued})
+                self.queued += 1
+        return self.queued
+
+    def served(self) -> tuple[SignedCheckpoint, set[str]]:
+        """The served checkpoint and the names of the witnesses whose valid lines it carries."""
+        text = httpx.get(f"{self.log_url}/checkpoint", timeout=5).text
+        signed = parse_signed_checkpoint(text)
+        note = parse_note(text)
+        names = set()
+        for name, verifier in self.verifiers.items():
+            for sig in note.signatures:
+                if verifier.matches(sig):
+                    verifier.verify(note.text, sig)  # raises if a line does not verify
+                    names.add(name)
+        return signed, names
+
+    def wait_cosigned(self, size: int, names: tuple[str, ...] = NAMES) -> SignedCheckpoint:
+        """Wait until the served checkpoint is of ``size`` and carries these witnesses' lines."""
+
+        def check() -> SignedCheckpoint | None:
+            signed, present = self.served()
+            return signed if signed.checkpoint.size == size and set(names) <= present else None
+
+        found = wait_for(f"size {size} cosigned by {', '.join(names)}", check)
+        assert isinstance(found, SignedCheckpoint)
+        return found
+
+    def witness_size(self, name: str) -> int:
+        return int(httpx.get(self.witnesses[name].url + "/", timeout=5).json()["logs"][0]["size"])
+
+    def policy(self, k: int) -> str:
+        return simple_policy(self.log_key, [self.witnesses[n].key for n in NAMES], k)
+
+    def stored_cosignatures(self) -> dict[str, list[tuple[int, int]]]:
+        """(size, timestamp) of every cosignature the server kept, per witness name."""
+        by_key = {w.key: name for name, w in self.witnesses.items()}
+        out: dict[str, list[tuple[int, int]]] = {n: [] for n in NAMES}
+        with self.db.read() as conn:
+            rows = conn.execute(
+                select(tlog_cosignatures.c.witness, tlog_cosignatures.c.size, tlog_cosignatures.c.timestamp)
+            ).all()
+        for witness, size, ts in rows:
+            out[by_key[witness]].append((int(size), int(ts)))
+        return out
+
+
+@pytest.fixture
+def deployment(tmp_path: Path, settings: Settings, db: Database, database_url: str) -> Iterator[Deployment]:
+    d = Deployment(tmp_path, settings, db, database_url)
+    try:
+        yield d
+    finally:
+        d.close()
+
+
+def verify(*args: str) -> tuple[int, str]:
+    result = runner.invoke(verify_cli.app, list(args))
+    return result.exit_code, result.output
+
+
+def metric(base: str, name: str, witness: str) -> float | None:
+    text = httpx.get(base + "/metrics", timeout=5).text
+    m = re.search(rf'^{name}{{witness="{re.escape(witness)}"}} (\S+)$', text, re.M)
+    return float(m.group(1)) if m else None
+
+
+def test_both_cosign_one_down_keeps_cosigning_and_a_forged_fork_is_refused_and_proven(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    d = deployment
+    charity, watchdog = NAMES
+    # Every checkpoint, as the log grows, gets both cosignatures on /log/checkpoint.
+    sizes = []
+    for count in (3, 1, 5):
+        size = d.grow(count)
+        d.wait_cosigned(size)
+        sizes.append(size)
+    kept = d.stored_cosignatures()
+    for name in NAMES:
+        assert set(sizes) <= {size for size, _ in kept[name]}, name
+    code, out = verify("checkpoint", "--log", d.log_url, "--policy", d.policy(2))
+    assert code == 0, out
+    assert "quorum 2 of 2" in out
+    assert metric(d.server.url, "wefirst_witness_lag_entries", charity) == 0.0
+    assert metric(d.server.url, "wefirst_witness_cosigned_size", watchdog) == sizes[-1]
+
+    # One witness down: the other keeps cosigning; 2 of 2 fails naming it, 1 of 2 passes.
+    d.witnesses[watchdog].kill()
+    size = d.grow(4)
+    signed = d.wait_cosigned(size, (charity,))
+    assert d.served()[1] == {charity}
+    code, out = verify("checkpoint", "--log", d.log_url, "--policy", d.policy(2))
+    assert code == 1, out
+    assert f"no cosignature from {watchdog}" in out
+    code, out = verify("checkpoint", "--log", d.log_url, "--policy", d.policy(1))
+    assert code == 0, out
+    lag, failures = "wefirst_witness_lag_entries", "wefirst_witness_failures"
+    wait_for("the lag metric", lambda: (metric(d.server.url, lag, watchdog) or 0) >= 4)
+    wait_for("failures counted", lambda: (metric(d.server.url, failures, watchdog) or 0) >= 1)
+
+    # Back up on its port: it catches up (a proof from the size it last cosigned).
+    d.start_witness(watchdog, d.witnesses[watchdog].port)
+    signed = d.wait_cosigned(size)
+
+    # A forged fork: the log's key signs a second checkpoint of the cosigned size with another
+    # root, and a larger one that claims to extend it. Both witnesses refuse both and keep them.
+    cp = signed.checkpoint
+    same_size = sign_checkpoint(Checkpoint(cp.origin, cp.size, bytes(32)), d.signer)
+    larger = sign_checkpoint(Checkpoint(cp.origin, cp.size + 3, bytes(range(32))), d.signer)
+    for name in NAMES:
+        url = d.witnesses[name].url + "/add-checkpoint"
+        r = httpx.post(url, content=build_request(cp.size, [], same_size), timeout=10)
+        assert r.status_code == 409, (name, r.status_code, r.text)
+        assert r.text == f"{cp.size}\n"
+        r = httpx.post(url, content=build_request(cp.size, [bytes(32)] * 3, larger), timeout=10)
+        assert r.status_code == 422, (name, r.status_code, r.text)
+        assert d.witness_size(name) == cp.size  # nothing changed
+        code, out = verify("evidence", d.witnesses[name].url, "--log", d.log_url, "--policy", d.policy(2))
+        assert code == 1, out
+        assert "2 of 2 evidence records prove that the log misbehaved" in out
+        assert same_size.split("\n\n")[0] in out
+        assert signed.note.text.rstrip("\n") in out
+    # A reader who kept the forged checkpoint catches the fork against the served log.
+    forged = tmp_path / "forged.checkpoint"
+    forged.write_text(same_size)
+    code, out = verify("consistency", str(forged), "--log", d.log_url, "--policy", d.policy(1))
+    assert code == 1, out
+    assert same_size.split("\n\n")[0] in out
+
+    # The real log goes on being cosigned by both.
+    d.wait_cosigned(d.grow(2))
+
+
+def test_kill_9_of_server_and_witness_mid_submission_loses_nothing_and_never_cosigns_out_of_order(
+    deployment: Deployment,
+) -> None:
+    """Entries stream in all along; the server and each witness are SIGKILLed while the server
+    submits. After each restart every witness remembers at least what the server kept from it;
+    at the end every entry is in the log, both witnesses cosigned the final size, and for each
+    witness a larger size never carries an earlier timestamp."""
+    d = deployment
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def stream() -> None:
+        try:
+            while not stop.is_set():
+                d.grow(1 + d.queued % 5)
+                stop.wait(0.02)
+        except BaseException as e:  # reported by the test thread
+            errors.append(e)
+
+    def cosigned_beyond(size: int) -> Callable[[], bool]:
+        def check() -> bool:
+            kept = d.stored_cosignatures()
+            return all(any(s > size for s, _ in kept[n]) for n in NAMES)
+
+        return check
+
+    grower = threading.Thread(target=stream, daemon=True)
+    grower.start()
+    try:
+        high = 0
+        for victim in ("server", NAMES[0], "server", NAMES[1]):
+            wait_for(f"cosignatures beyond size {high}", cosigned_beyond(high))
+            if victim == "server":
+                d.restart_server()
+            else:
+                d.restart_witness(victim)
+            kept = d.stored_cosignatures()
+            for name in NAMES:
+                largest = max(s for s, _ in kept[name])
+                assert d.witness_size(name) >= largest, f"{name} forgot a size it cosigned"
+            high = max(s for rows in kept.values() for s, _ in rows)
+    finally:
+        stop.set()
+        grower.join(30)
+    assert not errors, errors
+    final = d.queued
+    d.wait_cosigned(final)
+    with d.db.read() as conn:
+        assert conn.execute(select(func.count()).select_from(tlog_entries)).scalar_one() == final
+    for name in NAMES:
+        assert d.witness_size(name) == final
+        pairs = sorted(d.stored_cosignatures()[name])
+        stamps = [ts for _, ts in pairs]
+        assert stamps == sorted(stamps), f"{name} cosigned a larger size with an earlier timestamp: {pairs}"
+    code, out = verify("checkpoint", "--log", d.log_url, "--policy", d.policy(2))
+    assert code == 0, out
