@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -44,6 +43,7 @@ from wefirst.tlog.submitter import WitnessSubmitter
 from wefirst.tlog.tilestore import MemoryTileStore
 from wefirst.tlog.witness_protocol import build_request
 from wefirst.witness.add_checkpoint import Witness
+from wefirst.witness.process import WitnessProcess, start_witness
 from wefirst.witness.state import WitnessState
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -122,9 +122,9 @@ def bench_add_checkpoint(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "witness.key").write_text(WITNESS.private_key_string + "\n")
         os.chmod(Path(tmp) / "witness.key", 0o600)
-        proc, url, _key = start_witness(Path(tmp), WITNESS.name, LOG.verifier.key_string)
+        witness_proc = start_witness(Path(tmp), name=WITNESS.name, follow=[LOG.verifier.key_string])
         try:
-            with httpx.Client(base_url=url, timeout=30) as http:
+            with httpx.Client(base_url=witness_proc.url, timeout=30) as http:
                 times = []
                 wall0 = time.perf_counter()
                 for body in bodies:
@@ -139,8 +139,7 @@ def bench_add_checkpoint(args: argparse.Namespace) -> None:
                 f"p50 {pct(times, 0.5) * 1e3:.2f} ms, p99 {pct(times, 0.99) * 1e3:.2f} ms"
             )
         finally:
-            proc.terminate()
-            proc.wait(10)
+            witness_proc.stop()
 
 
 def bench_cosign_latency(args: argparse.Namespace) -> None:
@@ -150,14 +149,12 @@ def bench_cosign_latency(args: argparse.Namespace) -> None:
         settings, db = fresh_db(args.database_url, tmp)
         service = LogService(settings, db)
         service.ensure_initialised()
-        procs, keys = [], []
+        procs: list[WitnessProcess] = []
         try:
             for name in ("w1", "w2"):
-                proc, url, key = start_witness(
-                    tmp / name, f"bench.example/{name}", service.signer.verifier.key_string
-                )
-                procs.append(proc)
-                keys.append(f"{key} {url}")
+                follow = [service.signer.verifier.key_string]
+                procs.append(start_witness(tmp / name, name=f"bench.example/{name}", follow=follow))
+            keys = [f"{p.key} {p.url}" for p in procs]
             configured = settings.model_copy(update={"tlog_witnesses": "\n".join(keys)})
             service = LogService(configured, db)
             sub = WitnessSubmitter(service, service.witnesses, timeout=10, max_backoff=1.0, idle_poll=5.0)
@@ -198,43 +195,13 @@ def bench_cosign_latency(args: argparse.Namespace) -> None:
             sub.stop()
         finally:
             for p in procs:
-                p.terminate()
-                p.wait(10)
+                p.stop()
             db.dispose()
     ms = [x * 1e3 for x in latencies]
     print(
         f"checkpoint -> 2 of 2 cosignatures stored ({args.rounds} checkpoints, {db.url.split(':')[0]}): "
         f"median {statistics.median(ms):.1f} ms, p90 {pct(ms, 0.9):.1f} ms, max {max(ms):.1f} ms"
     )
-
-
-def start_witness(directory: Path, name: str, follow: str) -> tuple[subprocess.Popen[bytes], str, str]:
-    """`wefirst-witness serve` as its own process, as a charity runs it."""
-    port = _free_port()
-    script = Path(sys.executable).parent / "wefirst-witness"
-    args = ["serve", "--dir", str(directory), "--name", name, "--follow", follow, "--port", str(port)]
-    proc = subprocess.Popen([str(script), *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    return proc, url, _wait_up(url)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_up(url: str) -> str:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            return str(httpx.get(url + "/", timeout=2).json()["key"])
-        except httpx.HTTPError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
 
 
 def main() -> None:

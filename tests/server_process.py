@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from witness_process import free_port
+from wefirst.witness.process import free_port
 
 
 @dataclass

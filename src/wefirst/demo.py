@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import uvicorn
@@ -23,12 +24,15 @@ from rich.console import Console
 from rich.progress import Progress
 from sqlalchemy import func, select
 
+from wefirst import demo_witness
 from wefirst.api.app import create_app
 from wefirst.auth.keys import create_key
 from wefirst.settings import Settings
 from wefirst.store import migrate
 from wefirst.store.db import Database
 from wefirst.store.tables_core import brands
+from wefirst.tlog.errors import TlogError
+from wefirst.witness.process import WitnessProcess
 
 console = Console(soft_wrap=True)  # URLs must stay whole for copy and paste
 
@@ -324,37 +328,44 @@ def run(host: str, port: int, serve: bool = True, scale: float = 1.0) -> None:
     with db.write() as conn:
         admin_key, _ = create_key(conn, "admin", label="demo admin")
         fresh = conn.execute(select(func.count()).select_from(brands)).scalar_one() == 0
+    witness: WitnessProcess | None = None
+    try:
+        settings, witness = demo_witness.start(settings, db)
+    except (RuntimeError, OSError, TlogError) as e:
+        console.print(f"[yellow]The demo's witness did not start ({e}); the log runs unwitnessed.[/]")
     app = create_app(settings, db=db)
     server = _Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        time.sleep(0.05)
-    ctx = DemoContext(settings, db, base, admin_key)
-    with httpx.Client(base_url=base, timeout=30) as http:
-        if fresh:
-            console.print("[bold]Seeding the demo[/] (two campaigns, a realistic stream)…")
-            seed(ctx, http, scale)
-            for name, step in extra_steps():
-                console.print(f"  {name}…")
-                step(ctx)
-        else:
-            from wefirst.widget.demo import serve_blog
-
-            console.print("Existing demo database found; reusing it (delete wefirst.db to start afresh).")
-            serve_blog(ctx)
-    console.print(f"\n[bold green]wefirst demo running at {base}/[/]  (home page)")
-    console.print(f"  API docs:        {base}/docs")
-    console.print(f"  Campaigns (API): {base}/v1/campaigns")
-    for label, url in ctx.urls.items():
-        console.print(f"  {label + ':':<16} {url}")
-    console.print(f"  Admin API key:   {admin_key}")
-    console.print("Press Ctrl-C to stop.")
     from wefirst.widget.demo import stop_blogs
 
     try:
+        thread.start()
+        for _ in range(200):
+            if server.started:
+                break
+            time.sleep(0.05)
+        ctx = DemoContext(settings, db, base, admin_key)
+        with httpx.Client(base_url=base, timeout=30) as http:
+            if fresh:
+                console.print("[bold]Seeding the demo[/] (two campaigns, a realistic stream)…")
+                seed(ctx, http, scale)
+                for name, step in extra_steps():
+                    console.print(f"  {name}…")
+                    step(ctx)
+            else:
+                from wefirst.widget.demo import serve_blog
+
+                console.print("Existing demo database found; reusing it (delete wefirst.db to start afresh).")
+                serve_blog(ctx)
+        console.print(f"\n[bold green]wefirst demo running at {base}/[/]  (home page)")
+        console.print(f"  API docs:        {base}/docs")
+        console.print(f"  Campaigns (API): {base}/v1/campaigns")
+        for label, url in ctx.urls.items():
+            console.print(f"  {label + ':':<16} {url}")
+        console.print(f"  Admin API key:   {admin_key}")
+        if witness is not None:
+            print_witness(ctx, witness)
+        console.print("Press Ctrl-C to stop.")
         while serve and thread.is_alive():
             thread.join(0.5)
     except KeyboardInterrupt:
@@ -363,3 +374,30 @@ def run(host: str, port: int, serve: bool = True, scale: float = 1.0) -> None:
         server.should_exit = True
         thread.join(10)
         stop_blogs()
+        if witness is not None:
+            witness.stop()
+
+
+def print_witness(ctx: DemoContext, witness: WitnessProcess) -> None:
+    """The witness's key in the note format and the demo's trust policy, once the latest
+    checkpoint carries the witness's cosignature."""
+    base = ctx.base_url
+    size = demo_witness.wait_cosigned(ctx.db, witness.key)
+    _plain(f"  Witness:         {witness.url}/ (its own process; key and state in {witness.directory})")
+    _plain(f"  Witness key:     {witness.key}")
+    if size is None:
+        _plain("  Checkpoint:      not cosigned yet (the witness is slow to answer)")
+    else:
+        _plain(f"  Checkpoint:      {base}/log/checkpoint (size {size}, cosigned by the witness)")
+    policy = demo_witness.policy(ctx.settings, ctx.db)
+    if policy is None:
+        return
+    _plain("Trust policy (a default: check each key with its owner before you rely on it):")
+    for line in policy.splitlines():
+        _plain(f"  {line}")
+    _plain(f"  Verify with it:  {base}/verify#policy={quote(policy, safe='')}")
+
+
+def _plain(text: str) -> None:
+    """Keys and URLs as they are: no markup, no highlighting, never wrapped."""
+    console.print(text, markup=False, highlight=False)

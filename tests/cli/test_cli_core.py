@@ -130,7 +130,63 @@ def test_demo_seeds_through_the_api(env: Path) -> None:
         sources = {row[0] for row in conn.execute(select(pledges.c.source).distinct())}
     db.dispose()
     assert {"shopify", "woocommerce", "stripe"} <= sources, sources
+    witness_key = demo_is_witnessed(r.output, env)
     # the data is kept for the next run, which reuses it instead of seeding twice
     r = runner.invoke(app, ["demo", "--no-serve", "--port", str(port)])
     assert r.exit_code == 0, r.output
     assert "reusing it" in r.output
+    assert demo_is_witnessed(r.output, env) == witness_key  # the witness keeps its key and state
+
+
+def demo_is_witnessed(output: str, data_dir: Path) -> str:
+    """The demo ran a witness as its own process and printed its key (note format) and the
+    trust policy; the demo's latest checkpoint, as /log/checkpoint serves it, meets that policy;
+    the witness process is gone once the demo exited. Returns the witness key."""
+    import hashlib
+    import re
+    import time
+    from urllib.parse import unquote
+
+    import httpx
+
+    from wefirst.settings import Settings
+    from wefirst.store.db import Database
+    from wefirst.tlog.checkpoint import open_checkpoint
+    from wefirst.tlog.cosignature import parse_cosigner_key
+    from wefirst.tlog.cosignatures import lines_for, with_lines
+    from wefirst.tlog.note import b64decode_strict, parse_note
+    from wefirst.tlog.policy import parse_policy, require_quorum
+    from wefirst.tlog.service import latest_checkpoint
+
+    key = re.search(r"Witness key: +(\S+)", output)
+    assert key is not None, output
+    name, key_id, encoded = key.group(1).split("+")
+    assert name == "witness.wefirst-demo.example"
+    raw = b64decode_strict(encoded, "witness key")
+    assert raw[0] == 0x04  # signature type 0x04 (cosignature/v1), then the Ed25519 key
+    assert len(raw) == 33
+    assert key_id == hashlib.sha256(name.encode() + b"\n" + raw).digest()[:4].hex()
+    parse_cosigner_key(key.group(1))
+    policy = output.split("Trust policy", 1)[1].split("Verify with it:", 1)[0].split("\n", 1)[1]
+    policy = "\n".join(line.strip() for line in policy.splitlines()) + "\n"
+    assert f"witness {name} {key.group(1)}" in policy
+    fragment = re.search(r"/verify#policy=(\S+)", output)
+    assert fragment is not None
+    assert unquote(fragment.group(1)).strip() == policy.strip()
+    db = Database(Settings())
+    with db.read() as conn:
+        latest = latest_checkpoint(conn)
+        assert latest is not None
+        served = with_lines(latest.note, lines_for(conn, [latest.size])[latest.size])
+    db.dispose()
+    assert f"(size {latest.size}, cosigned by the witness)" in output
+    trust = parse_policy(policy)
+    open_checkpoint(served, trust.logs[0].verifier)  # the log's own signature
+    report = require_quorum(trust, parse_note(served), int(time.time()))  # raises, naming who is missing
+    assert list(report.valid) == [name], report
+    url = re.search(r"Witness: +(http://\S+?)/ ", output)
+    assert url is not None
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(url.group(1) + "/", timeout=2)
+    assert (data_dir / "demo-witness" / "witness.db").exists()
+    return key.group(1)

@@ -35,8 +35,7 @@ from wefirst.tlog.policy import simple_policy
 from wefirst.tlog.queue import enqueue
 from wefirst.tlog.service import LogService, key_path_for
 from wefirst.tlog.witness_protocol import build_request
-
-from witness_process import WitnessProcess, free_port, start_witness
+from wefirst.witness.process import WitnessProcess, free_port, start_witness
 
 pytestmark = pytest.mark.slow
 

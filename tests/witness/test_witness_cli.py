@@ -17,9 +17,9 @@ from typer.testing import CliRunner
 from wefirst.tlog.cosignature import parse_cosigner_key
 from wefirst.tlog.note import parse_note
 from wefirst.witness.cli import app
+from wefirst.witness.process import start_witness
 
 from growing_log import LOG_SIGNER, GrowingLog
-from witness_process import start_witness
 
 runner = CliRunner()
 LOG_KEY = LOG_SIGNER.verifier.key_string

@@ -31,7 +31,7 @@ from wefirst.tlog.proofs import inclusion_proof
 from wefirst.tlog.reader import TileCache, TileHashReader
 from wefirst.tlog.receipts import bundle
 from wefirst.tlog.tilestore import CHECKPOINT_PATH, KEY_PATH, DirectoryTileStore, TileStore
-from wefirst.tlog.witness_config import parse_witness_endpoints
+from wefirst.tlog.witness_config import parse_witness_endpoints, published_policy
 
 
 def _sqlite_read_engine(url: str) -> Engine | None:
@@ -168,6 +168,15 @@ class LogService:
         if gen is None:
             return None
         return (gen.key or self.signer.verifier).key_string
+
+    def published_policy(self) -> str | None:
+        """The trust policy this deployment shows as a copyable default (its current log key,
+        its witnesses, k = WEFIRST_TLOG_WITNESS_QUORUM), or None without witnesses. A reader
+        should check each key elsewhere: a policy served by the host it judges proves nothing."""
+        if not self.witnesses:
+            return None
+        key = self.signer.verifier.key_string
+        return published_policy(key, self.witnesses, self.settings.tlog_witness_quorum)
 
     def log_url(self, gen: Generation) -> str:
         return f"{self.settings.base_url.rstrip('/')}/log" + (f"/{gen.number}" if gen.number > 1 else "")
