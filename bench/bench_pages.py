@@ -115,6 +115,7 @@ def seed(db: Any, entries: int, posts: int, rng: random.Random) -> dict[str, Any
                     "campaign_id": cid,
                     "ref_id": plg,
                     "occurred_at": at,
+                    "received_at": at,
                     "created_at": at,
                 }
             )
@@ -145,6 +146,7 @@ def seed(db: Any, entries: int, posts: int, rng: random.Random) -> dict[str, Any
                     "commitment": commitment,
                     "txn_id": txn,
                     "occurred_at": at,
+                    "received_at": at,
                     "created_at": at,
                 }
             )

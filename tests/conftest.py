@@ -24,6 +24,8 @@ from wefirst.store import migrate
 from wefirst.store.db import Database
 from wefirst.store.schema import metadata
 
+from factories import HISTORY_WINDOW_HOURS
+
 PG_URL = os.environ.get("WEFIRST_TEST_DATABASE_URL")
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -81,6 +83,9 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         # Tests drive webhook workers themselves (often on simulated clocks); the tests of the
         # app's own worker turn it on.
         webhooks_worker=False,
+        # The shared fixtures replay a history dated March 2026 through the API; the claim
+        # window itself is tested at its default in tests/api/test_api_claims.py.
+        claims_max_age_hours=HISTORY_WINDOW_HOURS,
     )
 
 

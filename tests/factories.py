@@ -10,6 +10,10 @@ from fastapi.testclient import TestClient
 from wefirst.auth.keys import create_key
 from wefirst.store.db import Database
 
+HISTORY_WINDOW_HOURS = 24 * 365 * 3
+"""The claim window (settings.claims_max_age_hours) the shared fixtures run with: they replay a
+history dated March 2026 through the API. tests/api/test_api_claims.py tests the default."""
+
 
 def auth(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}

@@ -34,6 +34,9 @@ from wefirst.store.tables_core import brands
 from wefirst.tlog.errors import TlogError
 from wefirst.witness.process import WitnessProcess
 
+DEMO_HISTORY_HOURS = 24 * 62
+"""The replayed history is sixty days long (`seed`)."""
+
 console = Console(soft_wrap=True)  # URLs must stay whole for copy and paste
 
 
@@ -323,6 +326,11 @@ class _Server(uvicorn.Server):
 def run(host: str, port: int, serve: bool = True, scale: float = 1.0) -> None:
     base = f"http://{host}:{port}"
     settings = Settings(base_url=base) if Settings().base_url == "http://127.0.0.1:8000" else Settings()
+    # The demo replays sixty days of sales through the API as if they had been sent on time:
+    # its server accepts claims that old (a real deployment refuses them after 72 h).
+    settings = settings.model_copy(
+        update={"claims_max_age_hours": max(settings.claims_max_age_hours, DEMO_HISTORY_HOURS)}
+    )
     db = Database(settings)
     migrate.upgrade(db)
     with db.write() as conn:

@@ -39,6 +39,23 @@ class Settings(BaseSettings):
         "Rate limits per network need the real client address.",
     )
 
+    # claims
+    claims_max_age_hours: int = Field(
+        72,
+        ge=1,
+        description="Purchases and refunds claiming a time older than this (against the time "
+        "they were received) are refused: a back-dated sale would fill past days' caps and "
+        "rewrite history. Sales reports are exempt (their period is the claim), and so are "
+        "connector redeliveries of an order already known.",
+    )
+    claims_clock_skew_seconds: int = Field(
+        60,
+        ge=0,
+        le=600,
+        description="How far ahead of ours a sender's clock may run; any later claimed time "
+        "is in the future and refused.",
+    )
+
     # tlog
     tlog_origin: str | None = Field(
         None,

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 
 from wefirst.store.db import Database
 
-from factories import auth, make_beneficiary, make_brand, make_campaign, purchase
+from factories import HISTORY_WINDOW_HOURS, auth, make_beneficiary, make_brand, make_campaign, purchase
 
 CAP = 40
 ORDERS = 100
@@ -53,6 +53,7 @@ def test_cap_is_exact_with_two_server_processes(
         "WEFIRST_LOG_JSON": "true",
         "WEFIRST_DATA_DIR": str(tmp_path),
         "WEFIRST_BASE_URL": "http://testserver",
+        "WEFIRST_CLAIMS_MAX_AGE_HOURS": str(HISTORY_WINDOW_HOURS),
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "wefirst.cli", "serve", "--workers", "2", "--port", str(port)],

@@ -22,7 +22,7 @@ from wefirst.pledges.model import order_hash
 from wefirst.store.db import Database
 from wefirst.store.tables_core import brands, pledges
 
-from factories import auth, make_beneficiary, make_brand, make_campaign, purchase
+from factories import HISTORY_WINDOW_HOURS, auth, make_beneficiary, make_brand, make_campaign, purchase
 
 
 @pytest.mark.slow
@@ -40,6 +40,7 @@ def test_sigterm_finishes_in_flight_writes(
         "WEFIRST_DATABASE_URL": database_url,
         "WEFIRST_DATA_DIR": str(tmp_path),
         "WEFIRST_BASE_URL": "http://testserver",
+        "WEFIRST_CLAIMS_MAX_AGE_HOURS": str(HISTORY_WINDOW_HOURS),
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "wefirst.cli", "serve", "--port", str(port)],

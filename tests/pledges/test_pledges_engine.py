@@ -20,7 +20,8 @@ WHEN = datetime(2026, 3, 14, 10, tzinfo=UTC)
 
 
 def _order(order_id: str, qty: int = 1, when: datetime = WHEN, sku: str = "PAMPERS-1") -> PurchaseIn:
-    return PurchaseIn(order_id, "EUR", when, [LineIn(sku, qty, 100, "1")])
+    """A purchase received when it says it happened (day caps count the received day)."""
+    return PurchaseIn(order_id, "EUR", when, [LineIn(sku, qty, 100, "1")], received_at=when)
 
 
 def _buy(db: Database, brand: Tenant, p: PurchaseIn) -> EventOutcome:

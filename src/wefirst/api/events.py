@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -14,6 +15,7 @@ from wefirst.api.deps import ActorDep, DbDep, IdempotencyKey, RawBody, require
 from wefirst.api.metrics import Metrics
 from wefirst.api.writes import idempotent_post
 from wefirst.auth.keys import Actor
+from wefirst.domain.claims import ClaimWindow, claim_refusal
 from wefirst.domain.clock import utcnow
 from wefirst.errors import FieldError, Invalid
 from wefirst.ingest.payloads import ClickBody, PurchaseBody, RefundBody
@@ -33,6 +35,17 @@ def _sending_brand(actor: Actor, what: str) -> str:
     return actor.owner_id
 
 
+def _claimed_time(request: Request, claimed: datetime | None, received: datetime) -> None:
+    """Refuse a claimed `occurred_at` outside the window around its receipt (domain/claims.py)."""
+    if claimed is None:
+        return
+    s = request.app.state.settings
+    window = ClaimWindow.of(s.claims_max_age_hours, s.claims_clock_skew_seconds)
+    why = claim_refusal(claimed, received, window)
+    if why is not None:
+        raise Invalid(f"occurred_at: {why}", [FieldError("occurred_at", why)])
+
+
 def _metrics(request: Request) -> Metrics:
     m: Metrics = request.app.state.metrics
     return m
@@ -49,9 +62,11 @@ def post_purchase(
 ) -> JSONResponse:
     brand_id = _sending_brand(actor, "purchases")
     base_url = request.app.state.settings.base_url
-    purchase = data.to_purchase()
+    received = utcnow()
+    purchase = data.to_purchase(received)
 
     def work(conn: Connection) -> tuple[int, Any]:
+        _claimed_time(request, data.occurred_at, received)  # inside: a replay answers as before
         results = engine.apply_purchase(conn, brand_id=brand_id, purchase=purchase, livemode=actor.livemode)
         _metrics(request).count_outcomes("purchase", [r.outcome for r in results])
         return 200, {
@@ -109,15 +124,17 @@ def post_refund(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     brand_id = _sending_brand(actor, "refunds")
-    refund = data.to_refund(data.refund_id or idempotency_key or "rfd_" + secrets.token_hex(12))
+    received = utcnow()
+    refund = data.to_refund(data.refund_id or idempotency_key or "rfd_" + secrets.token_hex(12), received)
 
     def work(conn: Connection) -> tuple[int, Any]:
+        _claimed_time(request, data.occurred_at, received)
         if not engine.order_known(conn, brand_id, data.order_id):
             raise Invalid(
                 f"order_id: no pledge was made for order {data.order_id}",
                 [FieldError("order_id", "unknown order")],
             )
-        results = engine.apply_refund(conn, brand_id=brand_id, refund=refund, now=utcnow())
+        results = engine.apply_refund(conn, brand_id=brand_id, refund=refund, now=received)
         _metrics(request).count_outcomes("refund", [r.outcome for r in results])
         return 200, {
             "object": "refund_result",

@@ -4,6 +4,7 @@ already make sense; errors name the field (RFC 9457 through the API's one handle
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, model_validator
@@ -39,7 +40,7 @@ class PurchaseBody(Strict):
                 raise ValueError("lines: every unit_price.currency must equal the order currency")
         return self
 
-    def to_purchase(self) -> PurchaseIn:
+    def to_purchase(self, received_at: datetime) -> PurchaseIn:
         return PurchaseIn(
             order_id=self.order_id,
             currency=self.currency,
@@ -50,6 +51,7 @@ class PurchaseBody(Strict):
             ],
             campaign_id=self.campaign_id,
             test=self.test,
+            received_at=received_at,
         )
 
 
@@ -85,11 +87,12 @@ class RefundBody(Strict):
             raise ValueError("lines: a refund needs lines (or reason 'cancel' for a whole order)")
         return self
 
-    def to_refund(self, refund_id: str) -> RefundIn:
+    def to_refund(self, refund_id: str, received_at: datetime) -> RefundIn:
         return RefundIn(
             order_id=self.order_id,
             refund_id=refund_id,
             lines=[RefundLineIn(line.line_id, line.quantity) for line in self.lines],
             reason=self.reason,
             occurred_at=self.occurred_at,
+            received_at=received_at,
         )

@@ -41,10 +41,14 @@ def write_transaction(
     postings: list[Posting],
     entry: dict[str, Any],
     commitment: str | None = None,
+    received_at: datetime | None = None,
 ) -> str:
+    """One balanced transaction and its log entry. The entry carries both times: `at` is what
+    the event claims, `received` is when wefirst heard of it (default: now)."""
     if not accounts.is_balanced(postings):
         raise AssertionError(f"unbalanced {kind} transaction")  # a bug, never user input
     txn_id = new_id("txn")
+    received = received_at or utcnow()
     w.add(
         ledger_transactions,
         [
@@ -54,6 +58,7 @@ def write_transaction(
                 "campaign_id": campaign_id,
                 "ref_id": ref_id,
                 "occurred_at": occurred_at,
+                "received_at": received,
                 "created_at": utcnow(),
             }
         ],
@@ -72,7 +77,15 @@ def write_transaction(
         ],
     )
     w.log(
-        {"v": 1, "kind": kind, "txn": txn_id, "campaign": campaign_id, "at": rfc3339(occurred_at), **entry},
+        {
+            "v": 1,
+            "kind": kind,
+            "txn": txn_id,
+            "campaign": campaign_id,
+            "at": rfc3339(occurred_at),
+            "received": rfc3339(received),
+            **entry,
+        },
         commitment,
     )
     return txn_id
@@ -97,6 +110,7 @@ def record_pledge(
     source: str,
     quantity: int,
     occurred_at: datetime,
+    received_at: datetime,
     sku: str | None = None,
     order_hash: str | None = None,
     commitment: str | None = None,
@@ -128,6 +142,7 @@ def record_pledge(
         postings=accounts.pledge(campaign.currency, money, units),
         entry=entry,
         commitment=commitment,
+        received_at=received_at,
     )
     w.add(
         pledges,
@@ -148,6 +163,7 @@ def record_pledge(
                 "commitment": commitment,
                 "txn_id": txn_id,
                 "occurred_at": occurred_at,
+                "received_at": received_at,
                 "created_at": utcnow(),
             }
         ],
@@ -167,6 +183,7 @@ def record_reversal(
     money: int,
     reason: str,
     occurred_at: datetime,
+    received_at: datetime | None = None,
 ) -> str:
     txn_id = write_transaction(
         w,
@@ -182,6 +199,7 @@ def record_reversal(
             "units": units,
             "money": _money(money, currency),
         },
+        received_at=received_at,
     )
     w.add(
         pledge_reversals,

@@ -19,6 +19,9 @@ What it guarantees, and where each guarantee is tested:
   applied to the total. Tests: `tests/domain/test_domain_rules.py::test_per_unit_with_matching*`
   and `::test_percent_of_sale_sum*` (properties),
   `tests/pledges/test_pledges_engine.py::test_remainders_carry_across_events`.
+- **Day caps count the day an event was received**, not the day it claims: a sender cannot
+  fill a past day's cap by back-dating. Both times are recorded and logged (`at`, `received`).
+  Tests: `tests/api/test_api_claims.py`.
 - **Reversals never exceed what was counted.** A refund takes back the cumulative-floored share
   of the refunded quantity, bounded by the quantity still counted. Tests:
   `tests/domain/test_domain_rules.py::test_reversals_never_exceed_what_was_counted` (property),
@@ -34,7 +37,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Row, func, select
 
 from wefirst.catalog.service import get_brand
-from wefirst.domain.clock import as_utc
+from wefirst.domain.clock import as_utc, utcnow
 from wefirst.domain.rules import (
     CapRoom,
     Carry,
@@ -84,12 +87,13 @@ def _spend(
     source: str,
     quantity: int,
     occurred_at: datetime,
+    received_at: datetime,
     line_id: str | None,
     sku: str | None,
     order_hash_: str | None,
 ) -> EventOutcome:
     c = st.campaign
-    day = as_utc(occurred_at).date()
+    day = received_at.date()
     capped = apply_caps(draft, _room(batch, st, day), c.unit.cost_per_unit.amount)
     st.carry = carry
     if capped.units <= 0 and capped.money <= 0:
@@ -106,6 +110,7 @@ def _spend(
         source=source,
         quantity=quantity,
         occurred_at=occurred_at,
+        received_at=received_at,
         sku=sku,
         order_hash=order_hash_,
         commitment=receipt.commitment,
@@ -126,6 +131,11 @@ def _spend(
         capped=(capped.units, capped.money) != (draft.units, draft.money),
         receipt=receipt,
     )
+
+
+def _received(at: datetime | None) -> datetime:
+    """When wefirst heard of the event: given by intake that queued it, else now."""
+    return as_utc(at) if at is not None else utcnow()
 
 
 def _run(conn: Connection, batch: Batch | None, fn: Callable[[Batch], T]) -> T:
@@ -161,6 +171,7 @@ def _apply_purchase(batch: Batch, brand_id: str, purchase: PurchaseIn, livemode:
     results: list[EventOutcome] = []
     matched: set[str] = set()
     when = as_utc(purchase.occurred_at)
+    received = _received(purchase.received_at)
     for loaded in batch.brand_campaigns(brand_id, livemode, purchase.campaign_id):
         c = loaded.campaign
         for line in purchase.lines:
@@ -192,6 +203,7 @@ def _apply_purchase(batch: Batch, brand_id: str, purchase: PurchaseIn, livemode:
                     source=purchase.source,
                     quantity=line.quantity,
                     occurred_at=when,
+                    received_at=received,
                     line_id=line.line_id,
                     sku=line.sku,
                     order_hash_=ohash,
@@ -215,6 +227,7 @@ def _apply_purchase(batch: Batch, brand_id: str, purchase: PurchaseIn, livemode:
                         source=purchase.source,
                         quantity=1,
                         occurred_at=when,
+                        received_at=received,
                         line_id=None,
                         sku=None,
                         order_hash_=ohash,
@@ -253,6 +266,7 @@ def _apply_click(batch: Batch, click: ClickIn) -> EventOutcome:
         source="click",
         quantity=1,
         occurred_at=when,
+        received_at=_received(click.received_at),
         line_id=None,
         sku=None,
         order_hash_=None,
@@ -296,6 +310,7 @@ def _reverse(
     reversal_key: str,
     reason: str,
     when: datetime,
+    received: datetime,
     line_id: str,
 ) -> ReversalOutcome:
     conn = batch.conn
@@ -324,13 +339,14 @@ def _reverse(
         money=money,
         reason=reason,
         occurred_at=when,
+        received_at=received,
     )
     batch.reversal_keys.add(reversal_key)
     bq, bu, bm = batch.reversed.get(p.id, (0, 0, 0))
     batch.reversed[p.id] = (bq + qty, bu + units, bm + money)
     st.net_units -= units
     st.net_money -= money
-    day = as_utc(p.occurred_at).date()
+    day = as_utc(p.received_at).date()  # the day whose cap the pledge was counted on
     st.day_units[day] = batch.day_units(st, day) - units
     st.dirty_days.add(day)
     return ReversalOutcome("reversed", line_id, p.campaign_id, p.id, units, money, p.currency)
@@ -354,6 +370,7 @@ def _apply_refund(batch: Batch, brand_id: str, refund: RefundIn, now: datetime) 
     conn = batch.conn
     ohash = order_hash(batch.brand(brand_id).order_salt, refund.order_id)
     when = as_utc(refund.occurred_at or now)
+    received = as_utc(refund.received_at or now)
     work: list[tuple[Row[Any] | None, RefundLineIn | None, str]] = []
     for refund_line in refund.lines:
         key = refund_line.line_key or f"{ohash}:{refund_line.line_id}"
@@ -376,6 +393,7 @@ def _apply_refund(batch: Batch, brand_id: str, refund: RefundIn, now: datetime) 
                 p,
                 quantity=line.quantity if line is not None else 1,
                 when=when,
+                received=received,
                 reason=refund.reason if line is not None else "cancel",
                 reversal_key=f"{refund.refund_id}:{key}:{p.id}",
                 line_id=line_id,

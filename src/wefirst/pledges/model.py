@@ -64,6 +64,7 @@ class PurchaseIn:
     campaign_id: str | None = None
     test: bool = False
     source: str = "api"
+    received_at: datetime | None = None  # when wefirst heard of it; default: now
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ class ClickIn:
     occurred_at: datetime
     publisher_id: str | None = None
     dedupe_key: str | None = None  # default: one click per visitor per UTC day
+    received_at: datetime | None = None  # default: now
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,7 @@ class RefundIn:
     lines: list[RefundLineIn]
     reason: Literal["refund", "cancel"] = "refund"
     occurred_at: datetime | None = None
+    received_at: datetime | None = None  # default: now
 
 
 @dataclass(frozen=True)

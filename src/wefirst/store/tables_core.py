@@ -133,6 +133,7 @@ ledger_transactions = Table(
     Column("campaign_id", String(ID), ForeignKey("campaigns.id"), nullable=False, index=True),
     Column("ref_id", String(ID), nullable=False),
     Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
@@ -167,6 +168,8 @@ pledges = Table(
     Column("commitment", String(64), index=True),
     Column("txn_id", String(ID), nullable=False),
     Column("occurred_at", DateTime(timezone=True), nullable=False),
+    # when wefirst heard of it: the day whose cap it counted on (occurred_at is the claim)
+    Column("received_at", DateTime(timezone=True), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("campaign_id", "line_key", name="uq_pledges_campaign_line"),
 )
