@@ -48,6 +48,7 @@ def demo_site(data_dir: Path) -> Iterator[DemoSite]:
         secret_key="demo-secret-" + "x" * 32,
         data_dir=data_dir,
         webhooks_worker=False,
+        claims_max_age_hours=demo.DEMO_HISTORY_HOURS,  # as `wefirst demo` runs its server
     )
     db = Database(settings)
     migrate.upgrade(db)
