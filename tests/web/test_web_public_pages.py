@@ -4,14 +4,20 @@ must be the ledger's figures, in their language."""
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
+import re
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from web_helpers import seed_story, text_of, with_pages
 
+from wefirst.api.app import create_app
+from wefirst.settings import Settings
 from wefirst.store.db import Database
+from wefirst.tlog.cosignature import CosignatureSigner
+from wefirst.tlog.policy import parse_policy
 
 
 def pages_client(app: FastAPI) -> TestClient:
@@ -132,3 +138,41 @@ def test_csv_cells_cannot_become_formulas(
     body = pages_client(app).get("/exports/balances.csv").text
     assert "'=HYPERLINK" in body
     assert json.dumps("=HYPERLINK") not in body
+
+
+def test_campaign_page_offers_the_trust_policy_only_as_text_to_copy(
+    settings: Settings, db: Database, admin_key: str
+) -> None:
+    """With witnesses configured, the campaign page shows the deployment's policy (log key,
+    witnesses, k) in a read-only box to copy and check elsewhere; the verifier page never
+    fills its policy box from the server. Without witnesses there is no such section."""
+    w1 = CosignatureSigner("charity.example/w", bytes(range(10, 42))).verifier.key_string
+    w2 = CosignatureSigner("watchdog.example/w", bytes(range(50, 82))).verifier.key_string
+    witnessed = settings.model_copy(
+        update={
+            "tlog_witnesses": f"{w1} https://w1.example\n{w2} https://w2.example/",
+            "tlog_witness_quorum": 1,
+            "tlog_witness_submitter": False,
+        }
+    )
+    app = create_app(witnessed, db=db)
+    with TestClient(app) as api:
+        story = seed_story(api, db, admin_key)
+        web = pages_client(app)
+        page = web.get(f"/campaigns/{story.campaign_id}")
+        assert page.status_code == 200, page.text
+        box = re.search(r'<textarea id="trust-policy"([^>]*)>(.*?)</textarea>', page.text, re.S)
+        assert box is not None
+        assert "readonly" in box.group(1)
+        policy = parse_policy(html.unescape(box.group(2)))
+        log_key = web.get("/log/key").text.strip()
+        assert [lg.verifier.key_string for lg in policy.logs] == [log_key]
+        assert sorted(w.verifier.key_string for w in policy.witnesses.values()) == sorted([w1, w2])
+        assert "group witnesses 1 charity.example/w watchdog.example/w" in html.unescape(box.group(2))
+        assert "Check each key with the witness operators themselves" in text_of(page.text)
+        assert "Vérifiez chaque clé" in text_of(web.get(f"/campaigns/{story.campaign_id}?lang=fr").text)
+        verifier = web.get("/verify").text
+        assert re.search(r'<textarea id="policy"[^>]*></textarea>', verifier), "never pre-filled"
+    plain = pages_client(create_app(settings, db=db)).get(f"/campaigns/{story.campaign_id}")
+    assert plain.status_code == 200
+    assert "trust-policy" not in plain.text

@@ -93,6 +93,17 @@ FR: dict[str, str] = {
     "Paste the receipt (JSON) you were given.": "Collez le reçu (JSON) que vous avez reçu.",
     "Published log key": "Clé publiée du journal",
     "Trust policy (optional)": "Politique de confiance (facultatif)",
+    "Check this log without trusting us": "Vérifiez ce journal sans nous faire confiance",
+    "Independent witnesses cosign this log, so it cannot show one history to you and another "
+    "to someone else. Below is the trust policy this site suggests: a default to copy, not a "
+    "proof. Check each key with the witness operators themselves, then paste the policy into "
+    "the verifier or give it to wefirst verify --policy.": "Des témoins indépendants cosignent ce "
+    "journal : il ne peut pas vous montrer une histoire et une autre à quelqu’un d’autre. "
+    "Voici la politique de confiance que ce site propose : un point de départ à copier, pas une "
+    "preuve. Vérifiez chaque clé auprès des opérateurs des témoins eux-mêmes, puis collez la "
+    "politique dans le vérificateur ou donnez-la à wefirst verify --policy.",
+    "Suggested trust policy": "Politique de confiance proposée",
+    "Open the verifier": "Ouvrir le vérificateur",
     "Paste a trust policy you got from someone you trust (a charity, a watchdog), or open this "
     "page with #policy=… in its address. It then replaces the key above and requires the "
     "witnesses it names.": "Collez une politique de confiance obtenue auprès de quelqu’un en qui vous avez "

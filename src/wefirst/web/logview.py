@@ -28,6 +28,17 @@ def published_key(request: Request) -> str | None:
     return key if isinstance(key, str) else None
 
 
+def published_policy(request: Request) -> str | None:
+    """The deployment's default trust policy (its log key and witnesses), or None without
+    witnesses. Pages show it only as text to copy and check elsewhere, never as what the
+    verifier uses (docs/witnessing.md, "Trust policy")."""
+    _ensure_service(request)
+    service = getattr(request.app.state, "tlog", None)
+    policy = getattr(service, "published_policy", None)
+    text = policy() if callable(policy) else None
+    return text if isinstance(text, str) else None
+
+
 def log_prefix(request: Request) -> str:
     """Where the static tlog-tiles layout is served (``<prefix>/checkpoint``)."""
     return "/log"

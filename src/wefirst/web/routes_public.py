@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 
 from wefirst.catalog.service import load_campaign
 from wefirst.domain.disclosure import disclosure
-from wefirst.web import charts, queries
+from wefirst.web import charts, logview, queries
 from wefirst.web.i18n import Translator
 from wefirst.web.routes_static import not_found
 from wefirst.web.security import apply_security_headers
@@ -116,6 +116,7 @@ def campaign_page(request: Request, campaign_id: str) -> Response:
             "entries": queries.latest_entries(conn, campaign_id),
         }
         user = current_user(request, conn)
+    context["trust_policy"] = logview.published_policy(request)
     return render(request, "campaign.html", context, user=user)
 
 
