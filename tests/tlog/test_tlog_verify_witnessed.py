@@ -5,6 +5,7 @@ after a larger one, a witness's evidence — printed with both signed checkpoint
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -203,3 +204,25 @@ def test_evidence_with_sizes_apart_is_decided_against_the_log_tree(site: Path) -
     code, out = run("evidence", str(fork), "--key", KEY, "--log", str(site / "log"))
     assert code == 1
     assert "does not prove" in out
+
+
+def test_cosignatures_older_than_the_policy_max_age_are_reported(site: Path) -> None:
+    """They still count (the log may simply be idle), but the reader is told that witness may be
+    cut off from the log; within max-age nothing is said."""
+    import time
+
+    cp_path = site / "log" / "checkpoint"
+    body, sigs = cp_path.read_text().split("\n\n")
+    own = next(line for line in sigs.splitlines() if line.startswith(f"— {ORIGIN} "))
+    now = int(time.time())
+    text = cosign(f"{body}\n\n{own}\n", W1, at=now - 3 * 86400)
+    cp_path.write_text(cosign(text, W2, at=now - 60))
+    aged = simple_policy(KEY, [W1.verifier.key_string, W2.verifier.key_string], 2, max_age=86400)
+    code, out = run("checkpoint", "--log", str(site / "log"), "--policy", aged)
+    assert code == 0, out
+    warned = r"warning: the cosignature of charity\.example/w is 2592\d\d s old \(policy max-age 86400 s\)"
+    assert re.search(warned, out), out
+    assert "cosignature of watchdog.example/w is" not in out
+    code, out = run("checkpoint", "--log", str(site / "log"), "--policy", policy(2))
+    assert code == 0, out
+    assert "warning" not in out
