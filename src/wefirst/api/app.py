@@ -10,12 +10,23 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Response
+from fastapi import Depends, FastAPI, Response
 from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from wefirst import __version__
-from wefirst.api import campaigns, events, keys, pages, parties, problems, publishers, settlements, widget
+from wefirst.api import (
+    campaigns,
+    deps,
+    events,
+    keys,
+    pages,
+    parties,
+    problems,
+    publishers,
+    settlements,
+    widget,
+)
 from wefirst.api import cases as cases_api
 from wefirst.api import connectors as connectors_api
 from wefirst.api import log as log_api
@@ -100,6 +111,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         version=__version__,
         summary="Brands' social promises, real and checkable.",
         lifespan=lifespan,
+        dependencies=[Depends(deps.plain_params)],
     )
     app.state.settings = settings
     app.state.db = db or Database(settings)

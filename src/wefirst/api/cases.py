@@ -5,7 +5,7 @@ thin: each runs one service function in one write transaction and sends mail aft
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -38,7 +38,7 @@ from wefirst.cases.rules import CaseRuleError
 from wefirst.cases.signals import cosign_series
 from wefirst.cases.states import State
 from wefirst.cases.sweep import run_sweep
-from wefirst.catalog.models import Strict
+from wefirst.catalog.models import Day, Strict
 from wefirst.domain.clock import rfc3339, utcnow
 from wefirst.emails import BadEmailError, mailbox
 from wefirst.errors import NotFound, WefirstError, invalid
@@ -134,7 +134,7 @@ class ErasureIn(CosignIn):
 
 class CommitmentBody(Strict):
     text: Annotated[str, Field(max_length=2000)]
-    due_on: date | None = None
+    due_on: Day | None = None
 
 
 class AnswerIn(Strict):

@@ -8,7 +8,8 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request
 
 from wefirst.auth.keys import LAST_USED_GRANULARITY, Actor, authenticate, touch
-from wefirst.errors import Forbidden, NotFound, Unauthorized
+from wefirst.errors import FieldError, Forbidden, Invalid, NotFound, Unauthorized
+from wefirst.plaintext import refused_in
 from wefirst.settings import Settings
 from wefirst.store.db import Database
 
@@ -67,6 +68,14 @@ def optional_actor(
 ) -> Actor | None:
     token = _bearer(authorization)
     return None if token is None else _actor(request, db, token)
+
+
+def plain_params(request: Request) -> None:
+    """Path and query parameters follow the one text rule of bodies (wefirst.plaintext): a
+    `%00` in an id reached PostgreSQL and answered 500. Runs before every route."""
+    for name, value in [*request.path_params.items(), *request.query_params.multi_items()]:
+        for field, why in refused_in(value, name):
+            raise Invalid(f"{field}: {why}", [FieldError(field, why)])
 
 
 ActorDep = Annotated[Actor, Depends(current_actor)]

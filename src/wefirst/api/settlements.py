@@ -3,19 +3,18 @@ disputes them and reports what it delivered."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import Field, model_validator
 from sqlalchemy import Connection, select
 
 from wefirst.api.campaigns import delivery_json, owned, settlement_json, visible
 from wefirst.api.deps import ActorDep, DbDep, IdempotencyKey, OptionalActorDep, RawBody, require
 from wefirst.api.writes import idempotent_post
 from wefirst.catalog import service
-from wefirst.catalog.models import MoneyIn, Strict
+from wefirst.catalog.models import Day, Instant, MoneyIn, Strict
 from wefirst.domain.clock import utcnow
 from wefirst.errors import FieldError, Invalid, NotFound
 from wefirst.ledger import service as ledger
@@ -29,7 +28,7 @@ class SettlementIn(Strict):
     external_reference: Annotated[
         str, Field(min_length=1, max_length=200, description="Bank transfer or receipt reference.")
     ]
-    paid_at: AwareDatetime
+    paid_at: Instant
 
 
 class DecisionIn(Strict):
@@ -38,8 +37,8 @@ class DecisionIn(Strict):
 
 class DeliveryIn(Strict):
     units: Annotated[int, Field(ge=1, le=10**12)]
-    period_start: date
-    period_end: date
+    period_start: Day
+    period_end: Day
     evidence_url: Annotated[str, Field(max_length=1000, pattern=r"^https://\S+$")]
     note: Annotated[str, Field(max_length=1000)] | None = None
 

@@ -8,11 +8,12 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy import Connection
 
 from wefirst.api.deps import ActorDep, DbDep, IdempotencyKey, RawBody, SettingsDep, require
 from wefirst.api.writes import idempotent_post
+from wefirst.catalog.models import Strict
 from wefirst.domain.clock import as_utc, utcnow
 from wefirst.voice import brand_settings as voice_brand_settings
 from wefirst.voice import episodes as voice_episodes
@@ -25,29 +26,26 @@ router = APIRouter(prefix="/v1/brands/{brand_id}/voice", tags=["voice"])
 
 Term = Annotated[str, Field(min_length=1, max_length=100)]
 Terms = Annotated[list[Term], Field(max_length=200)]
+Hashtag = Annotated[str, Field(pattern=r"^#?\w{1,100}$")]
 Url = Annotated[str, Field(max_length=1000, pattern=r"^https?://[^\s]+$")]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class MastodonSourceIn(_Strict):
+class MastodonSourceIn(Strict):
     server: Url
-    hashtags: Annotated[list[Annotated[str, Field(pattern=r"^#?\w{1,100}$")]], Field(max_length=50)] = []
+    hashtags: Annotated[list[Hashtag], Field(max_length=50)] = Field(default_factory=list)
     public: bool = False
     #: stream instead of polling: the NAME of the environment variable of `wefirst voice listen`
     #: that holds a user token (streaming needs one since Mastodon 4.2); never the token itself
     token_env: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]{0,63}$")] | None = None
 
 
-class SourcesIn(_Strict):
-    mastodon: Annotated[list[MastodonSourceIn], Field(max_length=20)] = []
+class SourcesIn(Strict):
+    mastodon: Annotated[list[MastodonSourceIn], Field(max_length=20)] = Field(default_factory=list)
     bluesky: bool = False
-    rss: Annotated[list[Url], Field(max_length=200)] = []
+    rss: Annotated[list[Url], Field(max_length=200)] = Field(default_factory=list)
 
 
-class DetectorIn(_Strict):
+class DetectorIn(Strict):
     """Sensitivity: ``alpha`` is the per-hour false-alarm probability (docs/voice-detection.md)."""
 
     alpha: Annotated[float, Field(gt=0, le=0.01)] | None = None
@@ -57,17 +55,17 @@ class DetectorIn(_Strict):
     share_alpha: Annotated[float, Field(gt=0, lt=1)] | None = None
 
 
-class VoiceSettingsIn(_Strict):
-    names: Terms = []
-    aliases: Terms = []
-    handles: Terms = []
-    hashtags: Terms = []
-    exclusions: Terms = []
+class VoiceSettingsIn(Strict):
+    names: Terms = Field(default_factory=list)
+    aliases: Terms = Field(default_factory=list)
+    handles: Terms = Field(default_factory=list)
+    hashtags: Terms = Field(default_factory=list)
+    exclusions: Terms = Field(default_factory=list)
     sources: SourcesIn = SourcesIn()
     detector: DetectorIn = DetectorIn()
 
 
-class EndpointIn(_Strict):
+class EndpointIn(Strict):
     url: Url
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from wefirst.domain.money import CURRENCIES
+from wefirst.plaintext import refused_in
 
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["EUR"])]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
@@ -15,8 +16,24 @@ Count = Annotated[int, Field(ge=1, le=1_000_000_000)]
 SkuPattern = Annotated[str, Field(min_length=1, max_length=100)]
 
 
+# Strict models still read dates and instants from their ISO text (JSON has no date type).
+Instant = Annotated[AwareDatetime, Field(strict=False)]
+Day = Annotated[date, Field(strict=False)]
+
+
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    """The base of every input shape: unknown fields refused, numbers and booleans only as
+    JSON numbers and booleans (`"1"` and `true` are not a quantity), and no control
+    characters in any text (wefirst.plaintext), each refusal naming its field."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
+
+    @model_validator(mode="after")
+    def _plain_text(self) -> Strict:
+        for name in type(self).model_fields:
+            for path, why in refused_in(getattr(self, name), name):
+                raise ValueError(f"{path}: {why}")
+        return self
 
 
 class MoneyIn(Strict):
@@ -59,7 +76,7 @@ class ImpactUnitIn(Strict):
     labels: dict[Literal["en", "fr"], UnitLabelIn]
     cost_per_unit: MoneyIn
     cost_source: Annotated[str, Field(min_length=1, max_length=300)]
-    cost_date: date
+    cost_date: Day
     mode: Literal["funds", "delivers"] = "funds"
     outcome: OutcomeIn | None = None
 
@@ -110,8 +127,8 @@ class CampaignIn(Strict):
     name: Name
     beneficiary_id: Annotated[str, Field(pattern=r"^ben_[0-9a-z]{26}$")]
     currency: Currency
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime | None = None
+    starts_at: Instant
+    ends_at: Instant | None = None
     impact_unit: ImpactUnitIn
     rules: Annotated[list[RuleIn], Field(min_length=1, max_length=10)]
     caps: CapsIn = CapsIn()
@@ -129,7 +146,7 @@ class CampaignPatch(Strict):
     """Changes that make a new campaign version (and a `campaign_changed` log entry)."""
 
     name: Name | None = None
-    ends_at: AwareDatetime | None = None
+    ends_at: Instant | None = None
     rules: Annotated[list[RuleIn], Field(min_length=1, max_length=10)] | None = None
     caps: CapsIn | None = None
     match_bps: Annotated[int, Field(ge=0, le=100_000)] | None = None

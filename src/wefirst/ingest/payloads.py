@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import Field, model_validator
 
-from wefirst.catalog.models import Currency, MoneyIn, Strict
+from wefirst.catalog.models import Currency, Instant, MoneyIn, Strict
 from wefirst.pledges.model import LineIn, PurchaseIn, RefundIn, RefundLineIn
 
 Text = Annotated[str, Field(min_length=1, max_length=200)]
@@ -25,7 +25,7 @@ class PurchaseLineBody(Strict):
 class PurchaseBody(Strict):
     order_id: Text
     currency: Currency
-    occurred_at: AwareDatetime
+    occurred_at: Instant
     lines: Annotated[list[PurchaseLineBody], Field(min_length=1, max_length=500)]
     campaign_id: str | None = None
     test: bool = False
@@ -79,7 +79,7 @@ class RefundBody(Strict):
     refund_id: Text | None = None
     reason: Literal["refund", "cancel"] = "refund"
     lines: Annotated[list[RefundLineBody], Field(max_length=500, default_factory=list)]
-    occurred_at: AwareDatetime | None = None
+    occurred_at: Instant | None = None
 
     @model_validator(mode="after")
     def _something(self) -> RefundBody:

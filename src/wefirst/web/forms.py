@@ -12,7 +12,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from wefirst.errors import WefirstError
+from wefirst.errors import FieldError, Invalid, WefirstError
+from wefirst.plaintext import refused_in
 from wefirst.web.security import CSRF_FIELD, apply_security_headers
 from wefirst.web.templating import codec, render, translator
 
@@ -28,6 +29,8 @@ async def read_form(request: Request) -> dict[str, str]:
     values = {k: v for k, v in form.items() if isinstance(v, str)}
     if not codec(request).csrf_valid(request, values.get(CSRF_FIELD)):
         raise CsrfRefused
+    for field, why in refused_in(values, ""):
+        raise Invalid(f"{field}: {why}", [FieldError(field, why)])
     return values
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from wefirst.domain.money import MoneyError, check_currency, exponent
 from wefirst.ingest.connectors.errors import MalformedPayload
+from wefirst.plaintext import first_refused, reason
 
 JsonObject = Mapping[str, Any]
 
@@ -112,12 +113,21 @@ def boolean(parent: JsonObject, key: str, path: str, *, default: bool | None = N
     return value
 
 
+def _plain(value: str, field: str) -> str:
+    """Platform text follows the one text rule (wefirst.plaintext): a NUL in a SKU otherwise
+    fails the insert on PostgreSQL in the background, after the delivery was acknowledged."""
+    ch = first_refused(value)
+    if ch is not None:
+        raise MalformedPayload(field, reason(ch))
+    return value
+
+
 def string(parent: JsonObject, key: str, path: str) -> str:
     value = _missing(parent, key, path)
     if not isinstance(value, str) or not value:
         got = "an empty string" if value == "" else _kind(value)
         raise MalformedPayload(f"{path}.{key}", f"expected a non-empty string, got {got}")
-    return value
+    return _plain(value, f"{path}.{key}")
 
 
 def opt_string(parent: JsonObject, key: str, path: str) -> str | None:
@@ -127,7 +137,7 @@ def opt_string(parent: JsonObject, key: str, path: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise MalformedPayload(f"{path}.{key}", f"expected a string, got {_kind(value)}")
-    return value
+    return _plain(value, f"{path}.{key}")
 
 
 def ident(parent: JsonObject, key: str, path: str) -> str:
@@ -137,7 +147,7 @@ def ident(parent: JsonObject, key: str, path: str) -> str:
         raise MalformedPayload(f"{path}.{key}", f"expected an id, got {_kind(value)}")
     if isinstance(value, int) and value < 0:
         raise MalformedPayload(f"{path}.{key}", "ids are never negative")
-    return str(value)
+    return _plain(str(value), f"{path}.{key}")
 
 
 def opt_ident(parent: JsonObject, key: str, path: str) -> str | None:
@@ -229,7 +239,7 @@ def string_map(parent: JsonObject, key: str, path: str) -> dict[str, str]:
     for k, v in value.items():
         if not isinstance(v, str):
             raise MalformedPayload(f"{path}.{key}.{k}", f"expected a string, got {_kind(v)}")
-        out[k] = v
+        out[_plain(k, f"{path}.{key}")] = _plain(v, f"{path}.{key}.{k}")
     return out
 
 

@@ -18,6 +18,7 @@ from typing import Protocol
 from wefirst.errors import FieldError
 from wefirst.ingest.connectors.errors import SalesReportInvalid
 from wefirst.ingest.connectors.gtin import gtin_problem, normalise
+from wefirst.plaintext import first_refused, reason
 
 REQUIRED = ("report_id", "retailer", "store", "quantity", "period_start", "period_end")
 OPTIONAL = ("store_name", "sku", "gtin", "supersedes_report_id")
@@ -107,6 +108,10 @@ def validate(raw: bytes, catalog: ProductCatalog, *, expected_retailer: str | No
     except UnicodeDecodeError as exc:
         return _file_error(f"file is not UTF-8 (byte {exc.start})", sha)
     text = text.removeprefix("\ufeff")  # spreadsheet exports add a BOM; harmless to drop
+    bad = first_refused(text)
+    if bad is not None:  # the one text rule (wefirst.plaintext); PostgreSQL stores no NUL
+        line = text.count("\n", 0, text.index(bad)) + 1
+        return _file_error(f"line {line}: {reason(bad)}", sha)
     try:
         records = list(_records(text))
     except csv.Error as exc:
