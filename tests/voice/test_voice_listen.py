@@ -3,7 +3,6 @@ Jetstream on a local websockets server. Nothing reaches a real service."""
 
 from __future__ import annotations
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from test_voice_service import KeywordSentiment, lang
@@ -88,15 +87,10 @@ def test_listen_streams_bluesky_and_applies_deletions(
 SSE = (ASSETS / "mastodon" / "streaming_public.sse").read_bytes()
 
 
-def test_listen_streams_mastodon_with_a_token_from_the_environment(
-    client: TestClient,
-    db: Database,
-    admin_key: str,
-    settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
+def test_listen_streams_mastodon_with_the_brands_sealed_token(
+    client: TestClient, db: Database, admin_key: str, settings: Settings
 ) -> None:
     brand = make_brand(client, db, admin_key, "Pampers")
-    monkeypatch.setenv("TEST_MASTODON_TOKEN", "token-for-tests")
     with fake_http() as server:
         server.static("/api/v1/streaming/public", SSE, "text/event-stream")
         r = client.put(
@@ -104,18 +98,12 @@ def test_listen_streams_mastodon_with_a_token_from_the_environment(
             headers=auth(brand.key),
             json={
                 "names": ["Pampers"],
-                "sources": {
-                    "mastodon": [{"server": server.url, "public": True, "token_env": "TEST_MASTODON_TOKEN"}]
-                },
+                "sources": {"mastodon": [{"server": server.url, "public": True, "token": "token-for-tests"}]},
             },
         )
         assert r.status_code == 200, r.text
-        bad = client.put(
-            f"/v1/brands/{brand.id}/voice/settings",
-            headers=auth(brand.key),
-            json={"sources": {"mastodon": [{"server": server.url, "token_env": "token-abc123"}]}},
-        )
-        assert bad.status_code == 422  # a variable name, never the token itself
+        assert r.json()["sources"]["mastodon"][0]["has_token"] is True
+        assert "token-for-tests" not in r.text
         svc = voice_service.VoiceService(db, settings, detect_language=lang, sentiment=KeywordSentiment())
         stats = voice_listen.listen(db, settings, duration=2.5, service=svc)
         streamed = [q for q in server.requests if q.path.startswith("/api/v1/streaming/public")]

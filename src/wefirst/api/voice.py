@@ -15,6 +15,7 @@ from wefirst.api.deps import ActorDep, DbDep, IdempotencyKey, RawBody, SettingsD
 from wefirst.api.writes import idempotent_post
 from wefirst.catalog.models import Strict
 from wefirst.domain.clock import as_utc, utcnow
+from wefirst.ingest.connectors.crypto import SecretBox
 from wefirst.voice import brand_settings as voice_brand_settings
 from wefirst.voice import episodes as voice_episodes
 from wefirst.voice import series as voice_series
@@ -34,9 +35,12 @@ class MastodonSourceIn(Strict):
     server: Url
     hashtags: Annotated[list[Hashtag], Field(max_length=50)] = Field(default_factory=list)
     public: bool = False
-    #: stream instead of polling: the NAME of the environment variable of `wefirst voice listen`
-    #: that holds a user token (streaming needs one since Mastodon 4.2); never the token itself
-    token_env: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]{0,63}$")] | None = None
+    #: stream instead of polling with the brand's own access token (streaming needs one since
+    #: Mastodon 4.2). Write-only: stored sealed, read back as `has_token`. Omitted: the token
+    #: already stored for this server is kept; null removes it.
+    token: Annotated[str, Field(min_length=1, max_length=500)] | None = None
+    #: read back by GET; accepted (and ignored) so a settings document round-trips
+    has_token: bool | None = None
 
 
 class SourcesIn(Strict):
@@ -81,15 +85,22 @@ def get_settings(brand_id: str, actor: ActorDep, db: DbDep) -> dict[str, Any]:
 
 
 @router.put("/settings")
-def put_settings(brand_id: str, data: VoiceSettingsIn, actor: ActorDep, db: DbDep) -> dict[str, Any]:
+def put_settings(
+    brand_id: str, data: VoiceSettingsIn, actor: ActorDep, db: DbDep, settings: SettingsDep
+) -> dict[str, Any]:
     """Replace the brand's names, aliases, handles, hashtags, exclusion terms, live sources and
     detector sensitivity. A running `wefirst voice listen` picks the change up at its next poll;
     imports use it at once."""
     _own(actor, brand_id)
     payload = data.model_dump()
     payload["detector"] = {k: v for k, v in payload["detector"].items() if v is not None}
+    for given, source in zip(payload["sources"]["mastodon"], data.sources.mastodon, strict=True):
+        given.pop("has_token", None)
+        if "token" not in source.model_fields_set:
+            given.pop("token")  # keep the token stored for this server
+    box = SecretBox.from_settings(settings)
     with db.write() as conn:
-        return voice_brand_settings.put_voice_settings(conn, brand_id, payload)
+        return voice_brand_settings.put_voice_settings(conn, brand_id, payload, box)
 
 
 @router.post("/alert-endpoints", status_code=201)

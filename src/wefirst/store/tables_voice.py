@@ -33,7 +33,7 @@ voice_brand_settings = Table(
     Column("handles", JSON, nullable=False),
     Column("hashtags", JSON, nullable=False),
     Column("exclusions", JSON, nullable=False),
-    #: live sources to listen to: {"mastodon": [{"server", "hashtags", "public"}],
+    #: live sources to listen to: {"mastodon": [{"server", "hashtags", "public", "token_sealed"?}],
     #: "bluesky": bool, "rss": [url, ...]}
     Column("sources", JSON, nullable=False),
     #: detector overrides (sensitivity): {"alpha": 1e-4, ...}

@@ -1,10 +1,17 @@
 """A brand's voice settings: the names, handles and hashtags that say a post is about it,
-its live sources and its detector sensitivity."""
+its live sources and its detector sensitivity.
+
+A Mastodon source may carry the brand's own access token (streaming needs one). It is sealed
+like connector secrets (AES-GCM, bound to the brand and the server), stored only sealed, and
+never returned. A brand never names what the server reads: the old `token_env` (the name of an
+environment variable of `wefirst voice listen`) let a brand send WEFIRST_SECRET_KEY, the
+database URL or the SMTP password as a Bearer token to a server of its choosing."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, insert, select, update
 
@@ -16,6 +23,59 @@ from wefirst.voice.detector import DetectorConfig
 from wefirst.voice.matching import BrandTerms
 
 LIST_FIELDS = ("names", "aliases", "handles", "hashtags", "exclusions")
+SEALED = "token_sealed"
+
+
+class Sealer(Protocol):
+    def seal(self, plaintext: str, *, bound_to: str) -> bytes: ...
+
+    def open(self, blob: bytes, *, bound_to: str) -> str: ...
+
+
+def token_binding(brand_id: str, server: str) -> str:
+    """Associated data of a sealed token: copied onto another brand or server, it does not open."""
+    return f"voice-mastodon-token:{brand_id}:{server}"
+
+
+def open_token(box: Sealer, brand_id: str, source: Mapping[str, Any]) -> str | None:
+    sealed = source.get(SEALED)
+    if not sealed:
+        return None
+    return box.open(base64.b64decode(sealed), bound_to=token_binding(brand_id, str(source["server"])))
+
+
+def _public_sources(sources: Mapping[str, Any]) -> dict[str, Any]:
+    """What the brand may read back: a sealed token shows as `has_token`, never in any form."""
+    out = dict(sources)
+    out["mastodon"] = [
+        {**{k: v for k, v in m.items() if k != SEALED}, "has_token": bool(m.get(SEALED))}
+        for m in sources.get("mastodon") or ()
+    ]
+    return out
+
+
+def _sealed_sources(
+    brand_id: str, given: Mapping[str, Any], before: Mapping[str, Any], box: Sealer | None
+) -> dict[str, Any]:
+    """Seal given tokens; a source given without a `token` key keeps the sealed token it had
+    for the same server; `"token": null` removes it."""
+    kept = {str(m["server"]): m.get(SEALED) for m in before.get("mastodon") or () if m.get(SEALED)}
+    out = dict(given)
+    mastodon = []
+    for m in given.get("mastodon") or ():
+        entry = {k: v for k, v in m.items() if k not in ("token", SEALED, "token_env")}
+        server = str(m["server"])
+        if "token" not in m:
+            if kept.get(server):
+                entry[SEALED] = kept[server]
+        elif m["token"]:
+            if box is None:
+                raise Invalid("tokens need the secret box", [FieldError("sources.mastodon", "unavailable")])
+            blob = box.seal(str(m["token"]), bound_to=token_binding(brand_id, server))
+            entry[SEALED] = base64.b64encode(blob).decode("ascii")
+        mastodon.append(entry)
+    out["mastodon"] = mastodon
+    return out
 
 
 def brand_exists(conn: Connection, brand_id: str) -> Any:
@@ -37,7 +97,7 @@ def settings_json(brand_id: str, row: Any | None) -> dict[str, Any]:
     return {
         "brand_id": brand_id,
         **{f: list(row._mapping[f]) for f in LIST_FIELDS},
-        "sources": row.sources,
+        "sources": _public_sources(row.sources or {}),
         "detector": row.detector,
         "updated_at": rfc3339(row.updated_at),
     }
@@ -51,11 +111,19 @@ def get_voice_settings(conn: Connection, brand_id: str) -> dict[str, Any]:
     return settings_json(brand_id, row)
 
 
-def put_voice_settings(conn: Connection, brand_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
-    """Replace a brand's voice settings (validated by the API model or the caller)."""
+def put_voice_settings(
+    conn: Connection, brand_id: str, data: Mapping[str, Any], box: Sealer | None = None
+) -> dict[str, Any]:
+    """Replace a brand's voice settings (validated by the API model or the caller); Mastodon
+    tokens are sealed with `box` (see the module docstring)."""
     brand_exists(conn, brand_id)
     values: dict[str, Any] = {f: [str(x) for x in data.get(f, [])] for f in LIST_FIELDS}
-    values["sources"] = dict(data.get("sources") or {"mastodon": [], "bluesky": False, "rss": []})
+    before = conn.execute(
+        select(voice_brand_settings.c.sources).where(voice_brand_settings.c.brand_id == brand_id)
+    ).scalar()
+    values["sources"] = _sealed_sources(
+        brand_id, data.get("sources") or {"mastodon": [], "bluesky": False, "rss": []}, before or {}, box
+    )
     values["detector"] = dict(data.get("detector") or {})
     if values["detector"]:
         try:

@@ -7,9 +7,11 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from wefirst.ingest.connectors.crypto import SecretBox, SecretBoxError
 from wefirst.settings import Settings
 from wefirst.store.db import Database
 from wefirst.store.tables_voice import voice_brand_settings
+from wefirst.voice.brand_settings import SEALED, open_token
 from wefirst.voice.post_store import author_salt, hide
 from wefirst.voice.posts import Deletion, Post
 from wefirst.voice.service import VoiceService
@@ -20,24 +22,24 @@ def live_sources(conn: Connection) -> dict[str, Any]:
     """The union of every brand's configured live sources (one connection per source, the
     matcher then assigns posts to brands)."""
     mastodon: dict[tuple[str, bool], set[str]] = defaultdict(set)
-    streams: set[tuple[str, bool, tuple[str, ...], str]] = set()
+    streams: list[tuple[str, bool, tuple[str, ...], str, dict[str, Any]]] = []
     rss: set[str] = set()
     bluesky = False
-    for row in conn.execute(select(voice_brand_settings.c.sources)):
+    for row in conn.execute(select(voice_brand_settings.c.brand_id, voice_brand_settings.c.sources)):
         src = row.sources or {}
         for m in src.get("mastodon") or ():
             tags = tuple(sorted(h.lstrip("#") for h in m.get("hashtags") or ()))
-            if m.get("token_env"):
-                # streaming needs a user token (Mastodon >= 4.2); the settings only name the
-                # environment variable that holds it, the token itself is never stored
-                streams.add((str(m["server"]), bool(m.get("public")), tags, str(m["token_env"])))
+            if m.get(SEALED):
+                # streaming needs a user token (Mastodon >= 4.2): the brand's own, stored sealed
+                # (voice/brand_settings.py); never anything of this process's environment
+                streams.append((str(m["server"]), bool(m.get("public")), tags, row.brand_id, dict(m)))
             else:
                 mastodon[(str(m["server"]), bool(m.get("public")))].update(tags)
         rss.update(src.get("rss") or ())
         bluesky = bluesky or bool(src.get("bluesky"))
     return {
         "mastodon": [(server, public, sorted(tags)) for (server, public), tags in sorted(mastodon.items())],
-        "mastodon_streams": sorted(streams),
+        "mastodon_streams": sorted(streams, key=lambda s: (s[0], s[3], s[2])),
         "rss": sorted(rss),
         "bluesky": bluesky,
     }
@@ -55,7 +57,6 @@ def listen(
     """`wefirst voice listen`: poll Mastodon timelines and RSS feeds every
     ``voice_poll_seconds``, stream Bluesky Jetstream in a thread, and push what arrives through
     the pipeline about once a second (a group commit, not one per post)."""
-    import os
     import queue
     import threading
     import time
@@ -81,12 +82,16 @@ def listen(
         for server, public, tags in sources["mastodon"]
     ]
     feeds = FeedFetcher(salt)
-    for server, public, tags, token_env in sources["mastodon_streams"]:
-        token = os.environ.get(token_env)
+    box = SecretBox.from_settings(settings)
+    for server, public, tags, brand_id, source in sources["mastodon_streams"]:
+        try:
+            token = open_token(box, brand_id, source)
+        except SecretBoxError:
+            token = None
         if token is None:
             stats["errors"] += 1
             if console is not None:
-                console.print(f"mastodon {server}: ${token_env} is not set; not streaming")
+                console.print(f"mastodon {server}: the stored token does not open; not streaming")
             continue
         streamer = MastodonSource(server, salt, hashtags=list(tags), public=public, access_token=token)
         threading.Thread(
