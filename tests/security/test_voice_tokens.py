@@ -105,7 +105,7 @@ def test_listen_never_sends_the_servers_environment(
 ) -> None:
     """The attack as filed, on a loopback listener: a settings row that still names
     WEFIRST_SECRET_KEY (as stored before the fix) makes `voice listen` send nothing of it."""
-    from voice_fakes import fake_http
+    from voice.voice_fakes import fake_http
 
     monkeypatch.setenv("WEFIRST_SECRET_KEY", OPERATOR_SECRET)
     brand = make_brand(client, db, admin_key)
@@ -130,10 +130,10 @@ def test_listen_never_sends_the_servers_environment(
 
 
 def test_migration_drops_environment_variable_names(tmp_path: Path) -> None:
-    """0013: stored `token_env` names are removed; the sources themselves stay (polling)."""
+    """0014: stored `token_env` names are removed; the sources themselves stay (polling)."""
     db = Database(Settings(database_url=f"sqlite:///{tmp_path / 'voice.db'}", data_dir=tmp_path))
     try:
-        migrate.upgrade(db, "0012_alerts_on_webhooks")
+        migrate.upgrade(db, "0013_received_at")
         sources = {
             "mastodon": [
                 {

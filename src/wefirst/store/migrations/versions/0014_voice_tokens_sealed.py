@@ -3,8 +3,8 @@
 Bearer token to its own server). The name is dropped from every stored source; such a source
 polls until its brand stores its own token (sealed) with PUT .../voice/settings.
 
-Revision ID: 0013_voice_tokens_sealed
-Revises: 0012_alerts_on_webhooks
+Revision ID: 0014_voice_tokens_sealed
+Revises: 0013_received_at
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013_voice_tokens_sealed"
-down_revision = "0012_alerts_on_webhooks"
+revision = "0014_voice_tokens_sealed"
+down_revision = "0013_received_at"
 branch_labels = None
 depends_on = None
 
