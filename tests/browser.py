@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from waiting import PATIENCE
+
 CHROMIUM = Path(os.environ.get("WEFIRST_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -40,6 +42,16 @@ def launch_browser(playwright: Any, **options: Any) -> Any:
     require_chromium()
     options.setdefault("headless", True)
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, **options)
+
+
+def new_context(browser: Any, **options: Any) -> Any:
+    """A browser context whose waits (selectors, navigation, ``wait_for_function``) last
+    ``PATIENCE``, not Playwright's 30 s: they return as soon as the page is ready, and only a
+    hang should fail them, not a busy machine."""
+    context = browser.new_context(**options)
+    context.set_default_timeout(PATIENCE * 1000)
+    context.set_default_navigation_timeout(PATIENCE * 1000)
+    return context
 
 
 _playwright: Any = None

@@ -15,6 +15,8 @@ from urllib.parse import quote
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, inspect, text
 
 from wefirst.api.app import create_app
@@ -25,6 +27,11 @@ from wefirst.store.db import Database
 from wefirst.store.schema import metadata
 
 from factories import HISTORY_WINDOW_HOURS
+
+# Hypothesis checks properties, not speed: its per-example deadline (200 ms) and its "too slow"
+# health check read the clock, and fail on a busy machine although the property holds.
+hypothesis_settings.register_profile("wefirst", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("wefirst")
 
 PG_URL = os.environ.get("WEFIRST_TEST_DATABASE_URL")
 REPO = Path(__file__).resolve().parents[1]

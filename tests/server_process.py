@@ -6,13 +6,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from wefirst.witness.process import free_port
+
+from waiting import PATIENCE, wait_for_http
 
 
 @dataclass
@@ -26,20 +25,20 @@ class ServerProcess:
         """SIGKILL (nothing is flushed, no shutdown hook runs), then reap it."""
         if self.proc.poll() is None:
             self.proc.kill()
-        self.proc.wait(20)
+        self.proc.wait(PATIENCE)
 
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
-                self.proc.wait(30)
+                self.proc.wait(PATIENCE)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
-                self.proc.wait(20)
+                self.proc.wait(PATIENCE)
 
 
 def start_server(
-    env: dict[str, str], *, port: int | None = None, log: Path | None = None, timeout: float = 90
+    env: dict[str, str], *, port: int | None = None, log: Path | None = None, timeout: float = PATIENCE
 ) -> ServerProcess:
     """``env``: the WEFIRST_* settings of this server (database, data dir, witnesses…);
     ``log``: a file its stderr is appended to (read it when a test fails)."""
@@ -53,14 +52,5 @@ def start_server(
             stderr=err,
         )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if httpx.get(url + "/healthz", timeout=2).status_code == 200:
-                return ServerProcess(proc, url, port, env)
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None:
-            raise AssertionError(f"the server exited with {proc.returncode} before it was ready")
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
+    wait_for_http(url + "/healthz", proc=proc, timeout=timeout)
+    return ServerProcess(proc, url, port, env)

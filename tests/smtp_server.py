@@ -15,7 +15,6 @@ import socket
 import ssl
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,6 +26,8 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from waiting import PATIENCE, wait_until
 
 
 @dataclass
@@ -115,16 +116,19 @@ class SmtpSink:
         with self._handler.lock:
             return list(self._handler.messages)
 
-    def wait_for(self, count: int, timeout: float = 5.0) -> list[Received]:
+    def wait_for(self, count: int, timeout: float = PATIENCE) -> list[Received]:
         """Messages once at least `count` arrived (delivery finishes after the client's QUIT
         on another thread, so a test must not read too early)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+
+        def arrived() -> list[Received] | None:
             got = self.messages
-            if len(got) >= count:
-                return got
-            time.sleep(0.01)
-        raise AssertionError(f"expected {count} messages, got {len(self.messages)}")
+            return got if len(got) >= count else None
+
+        return wait_until(
+            arrived,
+            timeout=timeout,
+            what=lambda: f"{count} messages (got {len(self.messages)})",
+        )
 
     def clear(self) -> None:
         with self._handler.lock:

@@ -8,7 +8,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from fastapi.testclient import TestClient
 from wefirst.store.db import Database
 
 from factories import HISTORY_WINDOW_HOURS, auth, make_beneficiary, make_brand, make_campaign, purchase
+from waiting import PATIENCE, wait_for_http
 
 CAP = 40
 ORDERS = 100
@@ -63,20 +63,10 @@ def test_cap_is_exact_with_two_server_processes(
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90  # two workers import the whole app on a busy box
-        while True:
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                pytest.fail("server did not start: " + proc.communicate()[1].decode()[-3000:])
-            time.sleep(0.2)
+        wait_for_http(base + "/healthz", proc=proc)
 
         def send(i: int) -> str:
-            with httpx.Client(base_url=base, timeout=30) as http:
+            with httpx.Client(base_url=base, timeout=PATIENCE) as http:
                 r = http.post(
                     "/v1/purchases", json=purchase(f"C-{i}", ("PAMPERS-1", 1, 100)), headers=auth(brand.key)
                 )
@@ -87,7 +77,7 @@ def test_cap_is_exact_with_two_server_processes(
             outcomes = list(pool.map(send, range(ORDERS)))
     finally:
         proc.terminate()
-        _, stderr = proc.communicate(timeout=30)
+        _, stderr = proc.communicate(timeout=PATIENCE)
     assert proc.returncode == 0, stderr.decode()[-2000:]
     _assert_exact(client, cid, outcomes)
 

@@ -10,7 +10,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import httpx
@@ -23,6 +22,7 @@ from wefirst.store.db import Database
 from wefirst.store.tables_core import brands, pledges
 
 from factories import HISTORY_WINDOW_HOURS, auth, make_beneficiary, make_brand, make_campaign, purchase
+from waiting import PATIENCE, wait_for_http, wait_until
 
 
 @pytest.mark.slow
@@ -49,22 +49,13 @@ def test_sigterm_finishes_in_flight_writes(
         stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        assert proc.poll() is None, "the server exited before it was ready"
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.1)
+    wait_for_http(base + "/healthz", proc=proc)
 
     acknowledged: list[str] = []
     lock = threading.Lock()
 
     def sender(worker: int) -> None:
-        with httpx.Client(base_url=base, timeout=10) as http:
+        with httpx.Client(base_url=base, timeout=PATIENCE) as http:
             for i in range(200):
                 order = f"S-{worker}-{i}"
                 try:
@@ -80,12 +71,16 @@ def test_sigterm_finishes_in_flight_writes(
     threads = [threading.Thread(target=sender, args=(w,)) for w in range(4)]
     for t in threads:
         t.start()
-    while len(acknowledged) < 20:
-        time.sleep(0.01)
+
+    def streaming() -> bool:
+        assert any(t.is_alive() for t in threads), "every sender stopped before 20 pledges"
+        return len(acknowledged) >= 20
+
+    wait_until(streaming, what="20 acknowledged pledges")
     proc.send_signal(signal.SIGTERM)
     for t in threads:
-        t.join(30)
-    _, stderr = proc.communicate(timeout=40)
+        t.join(PATIENCE)
+    _, stderr = proc.communicate(timeout=PATIENCE)
     log = stderr.decode()
     # uvicorn finishes in-flight requests, runs the app's shutdown, then re-raises the signal
     assert proc.returncode in (0, -signal.SIGTERM), log[-2000:]

@@ -21,6 +21,8 @@ from wefirst.store.groupcommit import GroupCommit, Tx
 from wefirst.store.tables_connectors import connector_counters, connector_deliveries
 from wefirst.store.tables_core import brands
 
+from waiting import PATIENCE
+
 
 def _connection(db: Database, box: SecretBox) -> str:
     from wefirst.catalog import service
@@ -105,10 +107,10 @@ def test_one_bad_item_fails_alone(db: Database, settings: Settings) -> None:
 
     def hold(tx: Tx) -> None:  # holds the writer until both deliveries wait: they form one group
         entered.set()
-        release.wait(10)
+        release.wait(PATIENCE)
 
     held = writer.enqueue(hold)
-    assert entered.wait(10)
+    assert entered.wait(PATIENCE)
     futures = [writer.enqueue(lambda tx, i=item: tx.part(inbox.Deliveries).add(i)) for item in (good, bad)]
     release.set()
     held.result(10)

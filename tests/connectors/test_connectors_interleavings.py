@@ -148,7 +148,6 @@ def _shopify_model(facts: set[str]) -> int:
 
 @settings(
     max_examples=15,
-    deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(steps=_schedules(SHOPIFY_FACTS))
@@ -198,7 +197,6 @@ def _stripe_model(facts: set[str]) -> int:
 
 @settings(
     max_examples=8,
-    deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(steps=_schedules(STRIPE_FACTS))

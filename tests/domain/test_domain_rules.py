@@ -62,7 +62,7 @@ def campaign(rules: tuple[object, ...], cost: int = 30, match_bps: int = 0) -> C
 lines = st.lists(st.tuples(st.integers(1, 50), st.integers(1, 100_000)), min_size=1, max_size=60)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(lines, st.integers(1, 10_000), st.integers(0, 20_000), st.integers(1, 5_000))
 def test_percent_of_sale_sum_of_pledges_equals_rule_on_total(
     items: list[tuple[int, int]], bps: int, match: int, cost: int
@@ -83,7 +83,7 @@ def test_percent_of_sale_sum_of_pledges_equals_rule_on_total(
     assert abs(total * bps * (10_000 + match) / MONEY_DEN - money) < 1
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(st.lists(st.integers(1, 20), min_size=1, max_size=80), st.integers(1, 5), st.integers(0, 15_000))
 def test_per_unit_with_matching_never_drifts(qtys: list[int], per_item: int, match: int) -> None:
     c = campaign((PerUnitRule(("P-*",), per_item),), match_bps=match)

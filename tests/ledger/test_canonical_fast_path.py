@@ -20,7 +20,7 @@ plain = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.dictionaries(st.text(max_size=8), plain, max_size=6))
 def test_fast_path_equals_reference(entry: dict[str, Any]) -> None:
     fast = _fast_jcs(entry)

@@ -17,6 +17,8 @@ from wefirst.store.db import Database
 from wefirst.store.groupcommit import GroupCommit, Tx
 from wefirst.store.tables_shared import pseudonym_salts
 
+from waiting import PATIENCE
+
 
 def _put(day: str) -> Callable[[Tx], str]:
     def work(tx: Tx) -> str:
@@ -50,13 +52,13 @@ class _Gate:
 
     def _hold(self, tx: Tx) -> str:
         self.entered.set()
-        self.open.wait(10)
+        self.open.wait(PATIENCE)
         return "gate"
 
 
 def _one_group(writer: GroupCommit, works: list[Callable[[Tx], Any]]) -> list[object]:
     gate = _Gate(writer)
-    assert gate.entered.wait(10)
+    assert gate.entered.wait(PATIENCE)
     futures = [writer.enqueue(w) for w in works]
     gate.open.set()
     gate.future.result(10)
@@ -76,15 +78,15 @@ def test_nobody_is_answered_before_the_commit(db: Database, writer: GroupCommit)
 
     def slow(tx: Tx) -> str:
         inside.set()
-        hold.wait(10)
+        hold.wait(PATIENCE)
         return "slow"
 
     gate = _Gate(writer)
-    assert gate.entered.wait(10)
+    assert gate.entered.wait(PATIENCE)
     first = writer.enqueue(_put("2026-05-01"))
     second = writer.enqueue(slow)
     gate.open.set()
-    assert inside.wait(10)
+    assert inside.wait(PATIENCE)
     # the first item's work is done and its row written, but the group is not committed
     assert not first.done()
     assert _days(db) == []
@@ -211,7 +213,7 @@ def test_the_thread_stops_when_idle_and_comes_back(db: Database) -> None:
 def test_stop_applies_what_is_queued_then_ends_the_thread(db: Database) -> None:
     writer = GroupCommit(db, idle_seconds=60)  # only `stop` can end it quickly
     gate = _Gate(writer)
-    assert gate.entered.wait(10)
+    assert gate.entered.wait(PATIENCE)
     futures = [writer.enqueue(_put(f"2026-09-0{i}")) for i in range(1, 4)]
     thread = writer._thread
     assert thread is not None

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +12,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlalchemy import text
 from typer.testing import CliRunner
 
@@ -29,6 +29,7 @@ from wefirst.tlog.receipts import parse_receipt
 from wefirst.tlog.sequencer import integrate_batch, service_for
 
 from factories import Tenant, auth, make_beneficiary, make_brand, make_campaign, purchase
+from waiting import wait_until
 
 
 @pytest.fixture
@@ -155,10 +156,12 @@ def test_background_sequencer_integrates_within_the_wait(
     client: TestClient, db: Database, admin_key: str
 ) -> None:
     _, secret, _ = story(client, db, admin_key)
-    deadline = time.monotonic() + 10
-    while (r := client.get(f"/v1/receipts/{secret}")).status_code == 202:
-        assert time.monotonic() < deadline, "the sequencer did not integrate the entry"
-        time.sleep(0.05)
+
+    def answered() -> Response | None:
+        r = client.get(f"/v1/receipts/{secret}")
+        return None if r.status_code == 202 else r  # 202: accepted, not yet in the log
+
+    r = wait_until(answered, what="the sequencer to integrate the entry")
     assert r.status_code == 200
 
 
@@ -172,10 +175,7 @@ def live(quiet_app: FastAPI) -> Iterator[str]:
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    wait_until(lambda: server.started, what="uvicorn to start")
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(10)

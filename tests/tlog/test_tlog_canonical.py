@@ -24,7 +24,7 @@ values = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(body=st.dictionaries(st.text(), values, max_size=6))
 def test_fast_path_is_byte_identical_to_rfc8785(body: dict[str, Any]) -> None:
     entry = {**body, "v": 1, "kind": "k"}

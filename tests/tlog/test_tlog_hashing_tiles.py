@@ -149,7 +149,7 @@ def test_bad_bundles_are_format_errors(data: bytes, expected: int | None) -> Non
         decode_bundle(data, expected)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(
     batches=st.lists(st.integers(min_value=0, max_value=300), min_size=1, max_size=8),
 )

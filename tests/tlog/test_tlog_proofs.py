@@ -61,7 +61,7 @@ def flip(h: bytes) -> bytes:
     return bytes([h[0] ^ 1]) + h[1:]
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=30)
 @given(
     batches=st.lists(st.integers(min_value=1, max_value=700), min_size=1, max_size=5),
     data=st.data(),

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import socket
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -34,6 +33,8 @@ from wefirst.tlog.receipts import commitment_of
 from wefirst.tlog.sequencer import integrate_batch, lock_for
 from wefirst.tlog.service import LogService
 from wefirst.tlog.tilestore import DirectoryTileStore
+
+from waiting import wait_until
 
 runner = CliRunner()
 
@@ -91,10 +92,7 @@ def serve(settings: Settings, db: Database) -> tuple[uvicorn.Server, threading.T
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
+    wait_until(lambda: server.started, what="uvicorn to start")
     return server, thread
 
 

@@ -6,7 +6,6 @@ receipts carrying the best-witnessed checkpoint, lag metrics, and random interle
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -33,6 +32,8 @@ from wefirst.tlog.witness_config import WitnessEndpoint, published_policy
 from wefirst.tlog.witness_protocol import build_request
 from wefirst.witness.add_checkpoint import Witness
 from wefirst.witness.state import WitnessState
+
+from waiting import wait_until
 
 W1 = CosignatureSigner("charity.example/w", bytes(range(10, 42)))
 W2 = CosignatureSigner("watchdog.example/w", bytes(range(50, 82)))
@@ -285,24 +286,18 @@ def test_one_submitter_runs_at_a_time(service: LogService, witnesses: Witnesses)
     a, b = submitter(service, witnesses), submitter(service, witnesses)
     try:
         a.start()
-        _wait(lambda: a.is_leader)
+        wait_until(lambda: a.is_leader, what="the first submitter to take the lock")
         b.start()
         grow(service, 0, 4)
         a.wake()
-        _wait(lambda: W2.name in served(service) and W1.name in served(service))
+        wait_until(
+            lambda: W2.name in served(service) and W1.name in served(service),
+            what="both witnesses' cosignatures to be served",
+        )
         assert not b.is_leader
     finally:
         a.stop()
         b.stop()
-
-
-def _wait(ok: Callable[[], bool], timeout: float = 30) -> None:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while not ok():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.01)
 
 
 def _rows(service: LogService) -> dict[str, WitnessRow]:
@@ -321,7 +316,7 @@ Step = st.one_of(
 
 
 @pytest.mark.slow
-@hsettings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@hsettings(max_examples=15, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(steps=st.lists(Step, min_size=1, max_size=14))
 def test_random_interleavings_converge(
     settings: Settings,

@@ -2,19 +2,25 @@
 right after a named step), then the log must still be consistent.
 
 usage: python tlog_crash_worker.py '<json>' with keys database_url, data_dir, tile_dir,
-mode ("step" | "loop"), crash_after, batch_size."""
+mode ("step" | "loop"), crash_after, batch_size, and optionally publish_delay: seconds the
+directory store waits before publishing the `checkpoint` file of a round that emptied the
+queue (a busy machine descheduling the leader between recording the checkpoint and publishing
+it; the test must wait for the publication instead of reading too early)."""
 
 from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from wefirst.settings import Settings
 from wefirst.store.db import Database
-from wefirst.tlog.sequencer import Sequencer, integrate_batch, lock_for
+from wefirst.tlog.sequencer import Sequencer, has_work, integrate_batch, lock_for
 from wefirst.tlog.service import LogService
+from wefirst.tlog.tilestore import CHECKPOINT_PATH
 
 
 def main() -> None:
@@ -33,14 +39,22 @@ def main() -> None:
         integrate_batch(service, args["batch_size"], crash_after=args["crash_after"])
         print("survived", flush=True)
         return
+    delay = float(args.get("publish_delay", 0))
+    if delay and not service.is_db_store:
+        put_many = service.store.put_many
+
+        def late_publication(items: Mapping[str, bytes]) -> None:
+            if CHECKPOINT_PATH in items and not has_work(db):
+                time.sleep(delay)
+            put_many(items)
+
+        service.store.put_many = late_publication  # type: ignore[method-assign]
     seq = Sequencer(service, batch_size=args["batch_size"], wait_ms=5)
     seq.start()
-    announced = False
-    while True:
-        if seq.is_leader and not announced:
-            print("leader", flush=True)
-            announced = True
+    while not seq.is_leader:  # a standby retries the lock about every second
         time.sleep(0.01)
+    print("leader", flush=True)
+    threading.Event().wait()  # sequence until killed
 
 
 if __name__ == "__main__":

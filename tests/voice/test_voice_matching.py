@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import statistics
 import time
 
 from wefirst.voice.matching import BrandMatcher, BrandTerms, normalize
@@ -72,16 +73,29 @@ def test_empty_matcher_and_empty_terms() -> None:
     assert BrandMatcher([BrandTerms("x", names=["", " "], handles=["@"])]).match("@ x") == []
 
 
-def test_one_regex_is_fast_for_many_brands() -> None:
-    many = [
-        BrandTerms(f"b{i}", names=[f"brandname{i}", f"other brand {i}"], handles=[f"handle{i}"])
-        for i in range(2000)
-    ]
-    matcher = BrandMatcher(many)
+def test_one_regex_costs_about_the_same_for_2000_brands_as_for_20() -> None:
+    """The matcher compiles every brand into one regex, so its cost per post barely grows with
+    the number of brands (one `re.search` per brand would make 2,000 brands ~100 times slower
+    than 20). Compared with a baseline measured in the same test, interleaved, so a busy
+    machine slows both sides alike; absolute figures are in bench/bench_voice_pipeline.py."""
+
+    def matcher(n: int) -> BrandMatcher:
+        return BrandMatcher(
+            [
+                BrandTerms(f"b{i}", names=[f"brandname{i}", f"other brand {i}"], handles=[f"handle{i}"])
+                for i in range(n)
+            ]
+        )
+
+    many, few = matcher(2000), matcher(20)
     text = "Just flew with brandname1999 and @handle7, never again, other brand 42! " * 3
-    assert {m.brand_id for m in matcher.match(text)} == {"b1999", "b7", "b42"}
-    start = time.perf_counter()
-    for _ in range(2000):
-        matcher.match(text)
-    per_post = (time.perf_counter() - start) / 2000
-    assert per_post < 200e-6  # 2,000 brands, 200 µs per post at most (measured ~20 µs)
+    assert {m.brand_id for m in many.match(text)} == {"b1999", "b7", "b42"}
+
+    def seconds(m: BrandMatcher) -> float:
+        start = time.perf_counter()
+        for _ in range(200):
+            m.match(text)
+        return time.perf_counter() - start
+
+    ratios = [seconds(many) / seconds(few) for _ in range(15)]
+    assert statistics.median(ratios) < 10  # measured ~1.6; a per-brand scan would be ~100+

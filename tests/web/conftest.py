@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import uvicorn
+
+from browser import new_context
+from waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
@@ -51,12 +53,12 @@ class LiveServer:
 
     def __enter__(self) -> LiveServer:
         self.thread.start()
-        deadline = time.monotonic() + 15
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.02)
+        wait_until(self._started, what="uvicorn to start")
         return self
+
+    def _started(self) -> bool:
+        assert self.thread.is_alive(), "uvicorn stopped before it started"
+        return bool(self.server.started)
 
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
@@ -110,7 +112,7 @@ def new_page(browser: Any, live: LiveServer) -> Iterator[Callable[..., Any]]:
 
     def make(**options: Any) -> Any:
         options.setdefault("locale", "en-GB")
-        context = browser.new_context(base_url=live.url, **options)
+        context = new_context(browser, base_url=live.url, **options)
         contexts.append(context)
         page = context.new_page()
         page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)

@@ -19,6 +19,8 @@ from fastapi import FastAPI
 from wefirst.api.pages import router as pages_router
 from wefirst.settings import Settings
 
+from browser import new_context
+
 pytestmark = pytest.mark.browser
 
 GOLDEN_KEY = "log.example/golden+15cad01a+AQOhB7/zzhC+HXDdGOdLwJln5NYwm6UNXx3chmQSVTG4"
@@ -114,7 +116,7 @@ def verifier_page(browser: Any, serve: Any) -> Iterator[Any]:
     app.state.signer = SimpleNamespace(verifier=SimpleNamespace(key_string=GOLDEN_KEY))
     app.include_router(pages_router)
     server = serve(app)
-    context = browser.new_context()
+    context = new_context(browser)
     page = context.new_page()
     page.goto(server.url + "/verify")
     yield page

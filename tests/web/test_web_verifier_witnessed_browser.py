@@ -22,6 +22,8 @@ from wefirst.settings import Settings
 from wefirst.tlog.cosignature import CosignatureSigner
 from wefirst.tlog.policy import simple_policy
 
+from browser import new_context
+
 pytestmark = pytest.mark.browser
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets" / "tlog"
@@ -50,7 +52,7 @@ def page(browser: Any, serve: Any) -> Iterator[Any]:
     app.state.signer = SimpleNamespace(verifier=SimpleNamespace(key_string=GOLDEN_KEY))
     app.include_router(pages_router)
     server = serve(app)
-    context = browser.new_context()
+    context = new_context(browser)
     p = context.new_page()
     p.goto(server.url + "/verify")
     p.server_url = server.url  # type: ignore[attr-defined]

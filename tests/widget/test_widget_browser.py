@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,7 +27,8 @@ from wefirst.store.tables_core import pledges
 from wefirst.widget import demo_blog
 from wefirst.widget import publishers as pubs
 
-from browser import DESKTOP_USER_AGENT, chromium
+from browser import DESKTOP_USER_AGENT, chromium, new_context
+from waiting import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -134,8 +134,8 @@ def browser(live: Live) -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(
-        user_agent=DESKTOP_USER_AGENT, locale="fr-FR", viewport={"width": 900, "height": 760}
+    context = new_context(
+        browser, user_agent=DESKTOP_USER_AGENT, locale="fr-FR", viewport={"width": 900, "height": 760}
     )
     p = context.new_page()
     yield p
@@ -153,7 +153,7 @@ def _pledges(live: Live, campaign: str) -> int:
 
 def _wait_state(page: Any, state: str) -> None:
     try:
-        page.wait_for_selector(f"{WIDGET}[data-state={state}]", state="attached", timeout=15_000)
+        page.wait_for_selector(f"{WIDGET}[data-state={state}]", state="attached")
     except Exception:
         found = page.evaluate(
             "() => Array.from(document.querySelectorAll('.wefirst-widget'))"
@@ -199,11 +199,14 @@ def test_renders_counts_once_and_not_twice_the_same_day(live: Live, page: Any) -
     # (the sequencer integrates the entry within a batch or two).
     proof = page.context.new_page()
     proof.goto(receipt.get_attribute("href"))
-    deadline = time.monotonic() + 20
-    while not proof.locator("#verify-verdict[data-code=ok]").count():
-        assert time.monotonic() < deadline, proof.content()[:2000]
-        proof.wait_for_timeout(300)
+
+    def verified() -> bool:
+        if proof.locator("#verify-verdict[data-code=ok]").count():
+            return True
         proof.reload()
+        return False
+
+    wait_until(verified, what=lambda: "the receipt page to verify: " + proof.content()[:2000])
     assert "Vérifié" in proof.locator("#verify-verdict").inner_text()  # the reader's fr-FR locale
     proof.screenshot(path=str(live.shots / "receipt-verified.png"))
     proof.close()
@@ -259,8 +262,7 @@ def test_the_counter_is_live(live: Live, page: Any) -> None:
     page.clock.run_for(61_000)
     page.wait_for_function(
         f"() => document.querySelector('.wefirst-widget').shadowRoot"
-        f".querySelector('.n').textContent.replace(',', '') === '{before + 3}'",
-        timeout=10_000,
+        f".querySelector('.n').textContent.replace(',', '') === '{before + 3}'"
     )
     assert page.locator(WIDGET).get_attribute("data-state") == "ready"
 
@@ -320,7 +322,7 @@ def test_proof_of_work_is_done_by_the_browser(live: Live, page: Any) -> None:
 
 
 def test_headless_user_agent_is_refused(live: Live, browser: Any) -> None:
-    context = browser.new_context(locale="fr-FR")  # Chromium's own "HeadlessChrome" UA
+    context = new_context(browser, locale="fr-FR")  # Chromium's own "HeadlessChrome" UA
     try:
         p = context.new_page()
         before = _pledges(live, live.campaigns["english"])
@@ -335,7 +337,7 @@ def test_headless_user_agent_is_refused(live: Live, browser: Any) -> None:
 
 
 def test_reduced_motion_and_accessibility(live: Live, browser: Any) -> None:
-    context = browser.new_context(user_agent=DESKTOP_USER_AGENT, reduced_motion="reduce")
+    context = new_context(browser, user_agent=DESKTOP_USER_AGENT, reduced_motion="reduce")
     try:
         p = context.new_page()
         p.goto(live.blog)

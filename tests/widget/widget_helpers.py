@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import socket
 import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +15,8 @@ from fastapi.testclient import TestClient
 from tests.factories import Tenant, auth, campaign_body
 from wefirst.store.db import Database
 from wefirst.widget.service import WidgetService
+
+from waiting import wait_until
 
 CHROME_UA = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
@@ -151,12 +152,12 @@ class LiveServer:
 
     def __enter__(self) -> LiveServer:
         self.thread.start()
-        deadline = time.monotonic() + 15
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.02)
+        wait_until(self._started, what="uvicorn to start")
         return self
+
+    def _started(self) -> bool:
+        assert self.thread.is_alive(), "uvicorn stopped before it started"
+        return bool(self.server.started)
 
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True

@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from server_process import ServerProcess, start_server
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
@@ -37,25 +35,26 @@ from wefirst.tlog.service import LogService, key_path_for
 from wefirst.tlog.witness_protocol import build_request
 from wefirst.witness.process import WitnessProcess, free_port, start_witness
 
+from server_process import ServerProcess, start_server
+from waiting import PATIENCE, wait_until
+
 pytestmark = pytest.mark.slow
 
 runner = CliRunner()
 NAMES = ("charity.example/witness", "watchdog.example/witness")
-DEADLINE = 90.0  # seconds; generous for a busy 2-core CI machine, never a fixed sleep
 
 
-def wait_for(what: str, check: Callable[[], object], timeout: float = DEADLINE) -> object:
-    """Poll ``check`` until it returns something true; fail naming ``what`` at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
+def wait_for(what: str, check: Callable[[], object], timeout: float = PATIENCE) -> object:
+    """``wait_until`` for checks that read a process that may be restarting (an HTTP error
+    counts as "not yet")."""
+
+    def answered() -> object:
         try:
-            value = check()
+            return check()
         except httpx.HTTPError:
-            value = None
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
+            return None
+
+    return wait_until(answered, timeout=timeout, what=what)
 
 
 class Deployment:
@@ -88,7 +87,7 @@ class Deployment:
 
     def start_witness(self, name: str, port: int) -> WitnessProcess:
         directory = self.tmp / name.split(".")[0]
-        w = start_witness(directory, name=name, follow=[self.log_key], port=port)
+        w = start_witness(directory, name=name, follow=[self.log_key], port=port, timeout=PATIENCE)
         self.witnesses[name] = w
         self.verifiers[name] = parse_cosigner_key(w.key)
         return w

@@ -20,6 +20,7 @@ from wefirst.witness.cli import app
 from wefirst.witness.process import start_witness
 
 from growing_log import LOG_SIGNER, GrowingLog
+from waiting import PATIENCE
 
 runner = CliRunner()
 LOG_KEY = LOG_SIGNER.verifier.key_string
@@ -100,7 +101,7 @@ def test_kill_9_mid_submission_loses_nothing_and_never_cosigns_out_of_order(tmp_
     non-decreasing sizes."""
     log = GrowingLog()
     cosigned: list[tuple[int, int]] = []  # (timestamp, size) of every 200
-    w = start_witness(tmp_path, name="charity.example/w", follow=[LOG_KEY])
+    w = start_witness(tmp_path, name="charity.example/w", follow=[LOG_KEY], timeout=PATIENCE)
     verifier = parse_cosigner_key(w.key)
     known = 0
     for _round in range(3):
@@ -134,7 +135,7 @@ def test_kill_9_mid_submission_loses_nothing_and_never_cosigns_out_of_order(tmp_
         stop.set()
         t.join(30)
         largest_answered = max(size for _, size in cosigned)
-        w = start_witness(tmp_path, name="charity.example/w", follow=[LOG_KEY])
+        w = start_witness(tmp_path, name="charity.example/w", follow=[LOG_KEY], timeout=PATIENCE)
         remembered = int(httpx.get(w.url + "/").json()["logs"][0]["size"])
         assert remembered >= largest_answered
         known = remembered
