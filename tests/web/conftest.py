@@ -3,17 +3,14 @@ the whole session (starting a browser costs about a second; tests open fresh con
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
+from web_helpers import LiveServer
 
 from browser import new_context
-from waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
@@ -35,34 +32,6 @@ def browser() -> Iterator[Any]:
 
     with chromium() as b:
         yield b
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class LiveServer:
-    def __init__(self, app: Any, lifespan: str = "off") -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan=lifespan)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> LiveServer:
-        self.thread.start()
-        wait_until(self._started, what="uvicorn to start")
-        return self
-
-    def _started(self) -> bool:
-        assert self.thread.is_alive(), "uvicorn stopped before it started"
-        return bool(self.server.started)
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
 
 
 @pytest.fixture(scope="session")

@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from conftest import LiveServer
-from web_helpers import with_pages
+from web_helpers import LiveServer, with_pages
 
 from wefirst import demo
 from wefirst.api.app import create_app

@@ -123,8 +123,10 @@ def test_live_counters_answer_in_the_page_language(
     story = seed_story(client, db, admin_key)
     web = pages_client(app)
     live = web.get(f"/campaigns/{story.campaign_id}/live.json", headers={"Accept-Language": "fr"}).json()
-    assert live["pledged_units"] == "10 vaccins contre le tétanos"
-    assert live["delivered_units"] == "6 vaccins contre le tétanos"
+    assert live["pledged_units"] == "10 vaccins contre le tétanos (3,00\u00a0€)"
+    assert live["delivered_units"] == "6 sur 10 vaccins contre le tétanos"
+    assert live["paid_confirmed"] == "2,00\u00a0€ sur 3,00\u00a0€ (66,7\u00a0%)"
+    assert live["standing"] == "En attente de confirmation"
 
 
 def test_csv_cells_cannot_become_formulas(

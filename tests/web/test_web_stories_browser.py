@@ -298,12 +298,12 @@ def test_live_counters_follow_new_pledges(
     page = new_page()
     page.goto(f"/campaigns/{story.campaign_id}")
     figure = page.locator("[data-key=pledged_units]")
-    assert figure.inner_text() == "10 tetanus vaccines"
+    assert figure.inner_text() == "10 tetanus vaccines (€3.00)"
     r = client.post(
         "/v1/purchases", json=purchase("live-1", ("PAMPERS-S3", 4, 2499)), headers=auth(story.brand.key)
     )
     assert r.status_code == 200
     page.evaluate("window.wefirstLive.refreshAll()")  # what the 15-second timer does
     page.wait_for_function(
-        "document.querySelector('[data-key=pledged_units]').textContent === '14 tetanus vaccines'"
+        "document.querySelector('[data-key=pledged_units]').textContent === '14 tetanus vaccines (€4.20)'"
     )

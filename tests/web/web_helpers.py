@@ -5,9 +5,12 @@ way brands and beneficiaries make them."""
 from __future__ import annotations
 
 import re
+import socket
+import threading
 from dataclasses import dataclass
 from typing import Any
 
+import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -15,6 +18,7 @@ from wefirst.api import pages
 from wefirst.store.db import Database
 
 from factories import Tenant, auth, make_beneficiary, make_brand, make_campaign, purchase
+from waiting import wait_until
 
 
 def with_pages(app: FastAPI) -> FastAPI:
@@ -187,3 +191,31 @@ def integrate_log(app: FastAPI) -> int:
 
     result = integrate_batch(service_for(app), 10_000)
     return int(getattr(result, "size", 0))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class LiveServer:
+    def __init__(self, app: Any, lifespan: str = "off") -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan=lifespan)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        wait_until(self._started, what="uvicorn to start")
+        return self
+
+    def _started(self) -> bool:
+        assert self.thread.is_alive(), "uvicorn stopped before it started"
+        return bool(self.server.started)
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)

@@ -96,7 +96,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
             conn,
             ids["pow"],
             pow_bits=12,
-            texts={"line": {"fr": "Chaque clic envoie une journée d'eau potable"}},
+            texts={"line": {"fr": "Chaque clic finance une journée d'eau potable"}},
         )
         pubs.set_widget_settings(
             conn,
@@ -104,12 +104,10 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
             pow_bits=0,
             texts={
                 "line": {
-                    "fr": "Chaque clic envoie une journée d'eau potable",
-                    "en": "Every click sends a day of clean drinking water",
+                    "fr": "Chaque clic finance une journée d'eau potable",
+                    "en": "Every click funds a day of clean drinking water",
                 },
-                "counter": {
-                    "fr": {"one": "jour d'eau potable envoyé", "other": "jours d'eau potable envoyés"}
-                },
+                "counter": {"fr": {"one": "jour d'eau potable", "other": "jours d'eau potable"}},
             },
         )
     app = create_app(settings, db=db)
@@ -169,11 +167,12 @@ def test_renders_counts_once_and_not_twice_the_same_day(live: Live, page: Any) -
     _wait_state(page, "ready")
     widget = page.locator(WIDGET)
     assert widget.locator("section[role=region]").get_attribute("aria-label") == "Don par clic"
-    assert widget.locator(".l").inner_text() == "Chaque clic envoie une journée d'eau potable"
+    assert widget.locator(".l").inner_text() == "Chaque clic finance une journée d'eau potable"
     counter = widget.locator("p.c")
     assert counter.get_attribute("aria-live") == "polite"
-    label = "jour d'eau potable envoyé" if before < 2 else "jours d'eau potable envoyés"
-    assert counter.inner_text().replace("\u202f", " ") == f"{before} {label}"  # French: 0 is one
+    label = "jour d'eau potable" if before < 2 else "jours d'eau potable"
+    # what is counted is promised, and the widget says so (never "envoyé" for a pledge)
+    assert counter.inner_text().replace("\u202f", " ") == f"Promis à ce jour\u00a0: {before} {label}"
     page.locator(WIDGET).screenshot(path=str(live.shots / "widget-ready.png"))
 
     # A second tab of the same reader, opened before the click.

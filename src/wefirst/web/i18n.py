@@ -8,6 +8,7 @@ ask for has its French line."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -236,9 +237,51 @@ FR: dict[str, str] = {
     "refused": "refusés",
     "Reference": "Référence",
     "Note": "Note",
+    # the verdict on a promise (web/verdicts.py)
+    "Is the promise kept?": "La promesse est-elle tenue ?",
+    "Verdict": "Verdict",
+    "Promised": "Promis",
+    "Owed": "Dû",
+    "Paid and confirmed": "Versé et confirmé",
+    "Awaiting confirmation": "En attente de confirmation",
+    "Disputed": "Contesté",
+    "Late": "En retard",
+    "On track": "En bonne voie",
+    "Kept": "Tenue",
+    "Nothing promised yet": "Rien de promis pour l’instant",
+    "Reported paid": "Versement déclaré",
+    "Delivered (at cost)": "Livré (au coût unitaire)",
+    "Promised, paid and delivered over time": "Promis, versé et livré au fil du temps",
+    "{n} of {total}": "{n} sur {total}",
+    "{paid} of {owed} ({share})": "{paid} sur {owed} ({share})",
+    "{amount} (guaranteed minimum)": "{amount} (minimum garanti)",
+    "Nothing has been promised yet: no eligible purchase or click so far.": "Rien n’a encore été promis : aucun achat ni clic éligible jusqu’ici.",
+    "Late: {amount} was due on {date} and is not reported paid.": "En retard : {amount} étaient dus le {date} et aucun versement n’est déclaré.",
+    "Awaiting confirmation: {brand} reports paying {amount}; {beneficiary} has not confirmed it yet.": "En attente de confirmation : {brand} déclare avoir versé {amount} ; {beneficiary} ne l’a pas encore confirmé.",
+    "Kept: {owed} paid and confirmed, {units} delivered.": "Tenue : {owed} versés et confirmés, {units} livrés.",
+    "On track: {paid} of {owed} owed is paid and confirmed.": "En bonne voie : {paid} sur {owed} dus sont versés et confirmés.",
+    "Next payment due on {date}.": "Prochain versement dû le {date}.",
+    "The campaign states no payment schedule: everything owed counts as due {days} days after the campaign ends.": "La campagne n’indique pas d’échéancier : tout ce qui est dû est exigible {days} jours après la fin de la campagne.",
+    "Payment schedule: everything owed is due {days} days after the campaign ends.": "Échéancier : tout ce qui est dû est à verser {days} jours après la fin de la campagne.",
+    "Payment schedule: each month's pledges are due {days} days after the month ends.": "Échéancier : les promesses de chaque mois sont à verser {days} jours après la fin du mois.",
+    "Payment schedule: each quarter's pledges are due {days} days after the quarter ends.": "Échéancier : les promesses de chaque trimestre sont à verser {days} jours après la fin du trimestre.",
+    "Paid and confirmed, of what is owed": "Versé et confirmé, sur ce qui est dû",
+    "Delivered, of what is owed": "Livré, sur ce qui est dû",
+    "{amount} late since {date}": "{amount} en retard depuis le {date}",
+    "Oldest pledge not yet paid: {days} days": "Plus ancienne promesse non versée : {days} jours",
 }
 
-_CATALOGS: dict[str, dict[str, str]] = {"en": {}, "fr": FR}
+
+def french_typography(text: str) -> str:
+    """A no-break space before : ; ? ! and inside « », as French typography wants, so a
+    line never starts with a lone colon (the catalogue is written with plain spaces)."""
+    return re.sub(r" ([:;?!»])", "\u00a0\\1", text).replace("« ", "«\u00a0")
+
+
+_CATALOGS: dict[str, dict[str, str]] = {
+    "en": {},
+    "fr": {key: french_typography(value) for key, value in FR.items()},
+}
 
 
 def negotiate(param: str | None, cookie: str | None, accept_language: str | None) -> str:
@@ -274,6 +317,11 @@ class Translator:
 
     def gettext(self, message: str) -> str:
         return _CATALOGS.get(self.locale, {}).get(message, message)
+
+    @property
+    def colon(self) -> str:
+        """ ":" in English, " :" (no-break space first) in French typography."""
+        return "\u00a0:" if self.locale == "fr" else ":"
 
     def number(self, value: int | Decimal) -> str:
         return format_decimal(value, locale=self.locale)

@@ -23,6 +23,7 @@ from sqlalchemy import Connection, func, select
 from wefirst.domain.clock import utcnow
 from wefirst.ledger import accounts
 from wefirst.ledger.balances import Balance, balance_from_sums
+from wefirst.ledger.verdict import Verdict, verdict
 from wefirst.store.tables_core import (
     beneficiaries,
     brands,
@@ -163,13 +164,20 @@ class SeriesPoint:
     delivered_units: int
 
 
-def cumulative(days: DaySums) -> list[SeriesPoint]:
+def starts_on(row: Any) -> date:
+    return _day(row.definition["starts_at"])
+
+
+def cumulative(days: DaySums, since: date | None = None) -> list[SeriesPoint]:
     """Running totals per day: pledged money, paid (reported, any state) and confirmed money,
-    delivered units. Signs follow the ledger (credits are negative)."""
+    delivered units. Signs follow the ledger (credits are negative). Nothing is plotted before
+    `since` (the campaign's start): anything dated earlier is folded into that first day, so
+    the totals still match the figures."""
     points: list[SeriesPoint] = []
     pledged = paid = confirmed = delivered = 0
-    for d in sorted(days):
-        s = days[d]
+    for raw_day in sorted(days):
+        s = days[raw_day]
+        d = raw_day if since is None else max(raw_day, since)
         pledged += s.get(accounts.COMMITMENTS, 0)
         paid -= (
             s.get(accounts.PAID_UNCONFIRMED, 0)
@@ -178,8 +186,25 @@ def cumulative(days: DaySums) -> list[SeriesPoint]:
         )
         confirmed -= s.get(accounts.PAID_CONFIRMED, 0)
         delivered -= s.get(accounts.DELIVERED, 0)
+        if points and points[-1].day == d:
+            points.pop()
         points.append(SeriesPoint(d, pledged, paid, confirmed, delivered))
     return points
+
+
+def promise(view: CampaignView, days: DaySums, today: date | None = None) -> tuple[Balance, Verdict]:
+    """The balance and the verdict every page shows for one campaign (ledger/verdict.py)."""
+    balance = balance_from_days(view.row, days)
+    points = cumulative(days, starts_on(view.row))
+    found = verdict(
+        balance,
+        [(p.day, p.pledged) for p in points],
+        definition=view.row.definition,
+        unit_cost=view.unit_cost,
+        today=today or utcnow().date(),
+        ended=view.row.status == "ended",
+    )
+    return balance, found
 
 
 def month_ends(points: list[SeriesPoint], most: int = 31) -> list[SeriesPoint]:

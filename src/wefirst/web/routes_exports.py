@@ -15,6 +15,7 @@ from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from wefirst.ledger.verdict import Verdict
 from wefirst.store.tables_tlog import tlog_entries
 from wefirst.web import queries
 from wefirst.web.routes_static import not_found
@@ -37,7 +38,12 @@ BALANCE_FIELDS = [
     "paid_confirmed",
     "paid_disputed",
     "paid_awaiting_confirmation",
+    "owed_units",
     "delivered_units",
+    "standing",
+    "due",
+    "late",
+    "late_since",
 ]
 SERIES_FIELDS = ["date", "currency", "pledged", "paid", "confirmed", "delivered_units"]
 LOG_FIELDS = ["index", "kind", "campaign", "at", "entry"]
@@ -88,7 +94,9 @@ def _send(
     return apply_security_headers(response, request)
 
 
-def balance_row(view: queries.CampaignView, balance: Any) -> dict[str, Any]:
+def balance_row(view: queries.CampaignView, balance: Any, verdict: Verdict) -> dict[str, Any]:
+    """One campaign's figures with its verdict: the same reading as every page (owed is the
+    denominator; "late" by the payment schedule, ledger/verdict.py)."""
     return {
         "campaign_id": view.id,
         "campaign_name": view.row.definition.get("name"),
@@ -104,7 +112,12 @@ def balance_row(view: queries.CampaignView, balance: Any) -> dict[str, Any]:
         "paid_confirmed": balance.paid_confirmed,
         "paid_disputed": balance.paid_disputed,
         "paid_awaiting_confirmation": balance.paid_unconfirmed,
+        "owed_units": verdict.owed_units,
         "delivered_units": balance.delivered_units,
+        "standing": verdict.standing.value,
+        "due": verdict.due,
+        "late": verdict.late_amount,
+        "late_since": verdict.late_since.isoformat() if verdict.late_since else None,
     }
 
 
@@ -122,7 +135,7 @@ def balances_export(request: Request, fmt: str) -> Response:
         for b in queries.all_brands(conn):
             for view in queries.brand_campaigns(conn, b.id):
                 days = queries.rollups(state).days(conn, view.id)
-                rows.append(balance_row(view, queries.balance_from_days(view.row, days)))
+                rows.append(balance_row(view, *queries.promise(view, days)))
     return _send(request, fmt, "campaign-balances", BALANCE_FIELDS, rows)
 
 
@@ -134,7 +147,7 @@ def campaign_balance_export(request: Request, campaign_id: str, fmt: str) -> Res
         if fmt not in ("csv", "json") or view is None or not _public(view):
             return not_found(request)
         days = queries.rollups(state).days(conn, campaign_id)
-        row = balance_row(view, queries.balance_from_days(view.row, days))
+        row = balance_row(view, *queries.promise(view, days))
     return _send(request, fmt, f"{campaign_id}-balance", BALANCE_FIELDS, [row])
 
 
@@ -145,7 +158,9 @@ def campaign_series_export(request: Request, campaign_id: str, fmt: str) -> Resp
         view = queries.campaign_view(conn, campaign_id)
         if fmt not in ("csv", "json") or view is None or not _public(view):
             return not_found(request)
-        points = queries.cumulative(queries.rollups(state).days(conn, campaign_id))
+        points = queries.cumulative(
+            queries.rollups(state).days(conn, campaign_id), queries.starts_on(view.row)
+        )
     rows = [
         {
             "date": p.day.isoformat(),

@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 
 from wefirst.catalog.service import load_campaign
 from wefirst.domain.disclosure import disclosure
-from wefirst.web import charts, logview, queries
+from wefirst.web import charts, logview, queries, verdicts
 from wefirst.web.i18n import Translator
 from wefirst.web.routes_static import not_found
 from wefirst.web.security import apply_security_headers
@@ -19,33 +19,6 @@ from wefirst.web.sessions import current_user
 from wefirst.web.templating import render, translator
 
 router = APIRouter(include_in_schema=False)
-
-
-def impact_figures(view: queries.CampaignView, balance: Any, tr: Translator) -> list[dict[str, str]]:
-    """The four numbers a promise is judged by, as label/value pairs (also fed to live.js)."""
-    lang = tr.locale
-    return [
-        {
-            "key": "pledged_units",
-            "label": tr.gettext("Pledged"),
-            "value": f"{tr.number(balance.pledged_units)} {view.unit_label(lang, balance.pledged_units)}",
-        },
-        {
-            "key": "pledged_money",
-            "label": tr.gettext("Amount"),
-            "value": tr.money(balance.pledged_money, balance.currency),
-        },
-        {
-            "key": "paid_confirmed",
-            "label": tr.gettext("Paid") + " (" + tr.gettext("confirmed") + ")",
-            "value": tr.money(balance.paid_confirmed, balance.currency),
-        },
-        {
-            "key": "delivered_units",
-            "label": tr.gettext("Delivered"),
-            "value": f"{tr.number(balance.delivered_units)} {view.unit_label(lang, balance.delivered_units)}",
-        },
-    ]
 
 
 @router.get("/")
@@ -57,8 +30,8 @@ def home(request: Request) -> Response:
         roll = queries.rollups(state)
         cards = []
         for view in views:
-            balance = queries.balance_from_days(view.row, roll.days(conn, view.id))
-            cards.append({"view": view, "figures": impact_figures(view, balance, tr)})
+            balance, found = queries.promise(view, roll.days(conn, view.id))
+            cards.append({"view": view, **verdicts.as_context(view, balance, found, tr)})
         brand_list = queries.all_brands(conn)
         user = current_user(request, conn)
     return render(request, "home.html", {"cards": cards, "brands": brand_list}, user=user)
@@ -68,21 +41,21 @@ def _chart(view: queries.CampaignView, points: list[queries.SeriesPoint], tr: Tr
     cur = view.currency
     cost = view.unit_cost
     series = [
-        charts.Series(tr.gettext("Pledged"), [(p.day, p.pledged) for p in points]),
-        charts.Series(tr.gettext("Paid"), [(p.day, p.paid) for p in points]),
-        charts.Series(tr.gettext("Delivered"), [(p.day, p.delivered_units * cost) for p in points]),
+        charts.Series(tr.gettext("Promised"), [(p.day, p.pledged) for p in points]),
+        charts.Series(tr.gettext("Paid and confirmed"), [(p.day, p.confirmed) for p in points]),
+        charts.Series(tr.gettext("Delivered (at cost)"), [(p.day, p.delivered_units * cost) for p in points]),
     ]
     last = points[-1] if points else None
     desc = ""
     if last is not None:
         desc = (
-            f"{tr.gettext('Pledged')}: {tr.money(last.pledged, cur)}; "
-            f"{tr.gettext('Paid')}: {tr.money(last.paid, cur)}; "
-            f"{tr.gettext('Delivered')}: {tr.money(last.delivered_units * cost, cur)}."
+            f"{tr.gettext('Promised')}{tr.colon} {tr.money(last.pledged, cur)}, "
+            f"{tr.gettext('Paid and confirmed')}{tr.colon} {tr.money(last.confirmed, cur)}, "
+            f"{tr.gettext('Delivered (at cost)')}{tr.colon} {tr.money(last.delivered_units * cost, cur)}."
         )
     return charts.line_chart(
         series,
-        title=tr.gettext("Pledged, paid and delivered over time"),
+        title=tr.gettext("Promised, paid and delivered over time"),
         desc=desc,
         fmt=lambda v: tr.money(v, cur),
         fmt_day=tr.date,
@@ -102,13 +75,13 @@ def campaign_page(request: Request, campaign_id: str) -> Response:
             load_campaign(conn, campaign_id).campaign, view.brand_name, view.beneficiary_name, tr.locale
         )
         days = queries.rollups(state).days(conn, campaign_id)
-        balance = queries.balance_from_days(view.row, days)
-        points = queries.cumulative(days)
+        balance, found = queries.promise(view, days)
+        points = queries.cumulative(days, queries.starts_on(view.row))
         context = {
             "view": view,
             "promise": promise,
             "balance": balance,
-            "figures": impact_figures(view, balance, tr),
+            **verdicts.as_context(view, balance, found, tr),
             "chart": _chart(view, points, tr),
             "points": queries.month_ends(points),
             "settlements": queries.settlement_rows(conn, campaign_id),
@@ -129,8 +102,8 @@ def campaign_live(request: Request, campaign_id: str) -> Response:
         view = queries.campaign_view(conn, campaign_id)
         if view is None or view.row.status == "draft" or not view.row.livemode:
             return not_found(request)
-        balance = queries.balance_from_days(view.row, queries.rollups(state).days(conn, view.id))
-    body = {f["key"]: f["value"] for f in impact_figures(view, balance, tr)}
+        balance, found = queries.promise(view, queries.rollups(state).days(conn, view.id))
+    body = {f["key"]: f["value"] for f in verdicts.figures(view, balance, found, tr)}
     response = JSONResponse(body, headers={"Cache-Control": "no-cache"})
     return apply_security_headers(response, request)
 

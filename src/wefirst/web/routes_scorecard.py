@@ -22,8 +22,9 @@ from starlette.responses import JSONResponse, Response
 from wefirst.domain.clock import as_utc, utcnow
 from wefirst.errors import NotFound
 from wefirst.ledger import accounts
+from wefirst.ledger.verdict import Verdict
 from wefirst.store.tables_core import brands
-from wefirst.web import charts, queries
+from wefirst.web import charts, queries, verdicts
 from wefirst.web.i18n import Translator
 from wefirst.web.routes_exports import _send
 from wefirst.web.routes_static import not_found
@@ -42,10 +43,17 @@ VOICE_FIELDS = ["date", "posts", "positive", "negative", "neutral", "net_sentime
 class Promise:
     view: queries.CampaignView
     balance: Any
-    paid_share: tuple[int, int]  # confirmed paid, owed
-    delivered_share: tuple[int, int]  # delivered units, pledged units
+    verdict: Verdict  # the same reading as the campaign page, the widget and the exports
     unpaid_days: int | None  # age of the oldest pledge not covered by confirmed payments
     undelivered_days: int | None  # age of the oldest funded unit not yet delivered
+
+    @property
+    def paid_share(self) -> tuple[int, int]:  # confirmed paid, owed
+        return self.verdict.paid_share
+
+    @property
+    def delivered_share(self) -> tuple[int, int]:  # delivered units, owed units
+        return self.verdict.delivered_share
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -56,9 +64,11 @@ class Promise:
             "owed": self.balance.owed,
             "paid_confirmed": self.balance.paid_confirmed,
             "pledged_units": self.balance.pledged_units,
+            "owed_units": self.verdict.owed_units,
             "delivered_units": self.balance.delivered_units,
             "oldest_unpaid_pledge_days": self.unpaid_days,
             "oldest_undelivered_unit_days": self.undelivered_days,
+            "verdict": self.verdict.as_json(),
         }
 
 
@@ -76,7 +86,7 @@ def promises(conn: Connection, state: Any, brand_id: str) -> list[Promise]:
     roll = queries.rollups(state)
     for view in queries.brand_campaigns(conn, brand_id):
         days = roll.days(conn, view.id)
-        balance = queries.balance_from_days(view.row, days)
+        balance, found = queries.promise(view, days, today)
         points = queries.cumulative(days)
         funded = 0
         funded_points = []
@@ -87,8 +97,7 @@ def promises(conn: Connection, state: Any, brand_id: str) -> list[Promise]:
             Promise(
                 view=view,
                 balance=balance,
-                paid_share=(balance.paid_confirmed, balance.owed),
-                delivered_share=(balance.delivered_units, balance.pledged_units),
+                verdict=found,
                 unpaid_days=_age(points, balance.paid_confirmed, "pledged", today),
                 undelivered_days=_age(funded_points, balance.delivered_units, "pledged", today),
             )
@@ -230,6 +239,7 @@ def scorecard(request: Request, brand_id: str) -> Response:
         {
             "brand": brand,
             "promises": kept,
+            "verdicts": {p.view.id: verdicts.as_context(p.view, p.balance, p.verdict, tr) for p in kept},
             "days": days,
             "episodes": episodes,
             "chart": _voice_chart(days, episodes, tr),

@@ -79,6 +79,7 @@ def render(
         "user": user,
         "switch": {code: switch_url(request, code) for code in LOCALES},
         "language_name": tr.language_name,
+        "colon": tr.colon,
         "path": request.url.path,
         **tr.functions,
     }

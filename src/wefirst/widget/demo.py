@@ -128,14 +128,12 @@ def demo_step(ctx: Any, *, port: int = BLOG_PORT) -> None:
             conn,
             campaign_id,
             pow_bits=0,
+            # the counter shows what is promised, so its words never say "sent" (the widget
+            # puts "Promised so far:" before the count)
             texts={
                 "line": {
-                    "fr": "Chaque clic envoie une journée d'eau potable",
-                    "en": "Every click sends a day of clean drinking water",
-                },
-                "counter": {
-                    "fr": {"one": "jour d'eau potable envoyé", "other": "jours d'eau potable envoyés"},
-                    "en": {"one": "day of clean water sent", "other": "days of clean water sent"},
+                    "fr": "Chaque clic finance une journée d'eau potable",
+                    "en": "Every click funds a day of clean drinking water",
                 },
             },
         )

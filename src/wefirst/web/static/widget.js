@@ -25,6 +25,7 @@
       refused: "Votre clic n’a pas pu être compté. Rechargez la page et réessayez.",
       error: "Service momentanément indisponible. Réessayez plus tard.",
       verify: "Les dons sont publiés dans un registre public vérifiable.",
+      promised: "Promis à ce jour\u00a0:",
       by: "wefirst"
     },
     en: {
@@ -44,6 +45,7 @@
       refused: "Your click could not be counted. Reload the page and try again.",
       error: "Service temporarily unavailable. Please try again later.",
       verify: "Donations are published in a public, verifiable log.",
+      promised: "Promised so far:",
       by: "wefirst"
     }
   };
@@ -208,6 +210,8 @@
     var counter = el("p", { "class": "c", "aria-live": "polite", "aria-atomic": "true" });
     var num = el("span", { "class": "n" });
     var label = el("span", { "class": "u" });
+    // The count is what the brand has promised, not what was delivered: the words say so.
+    counter.appendChild(el("span", { "class": "p" }, t.promised)); counter.appendChild(D.createTextNode(" "));
     counter.appendChild(num); counter.appendChild(D.createTextNode(" ")); counter.appendChild(label);
     var button = el("button", { type: "button" }, t.button);
     var status = el("p", { "class": "s", role: "status", "aria-live": "polite" });
