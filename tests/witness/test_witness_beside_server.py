@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -57,11 +58,60 @@ def wait_for(what: str, check: Callable[[], object], timeout: float = PATIENCE) 
     return wait_until(answered, timeout=timeout, what=what)
 
 
+class KillSwitchProxy:
+    """Passes the server's requests to one witness and the answers back. Armed, it kills the
+    server with SIGKILL once the witness has answered 200, before the answer reaches the
+    server: the witness has cosigned and stored a size the server never learns of."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+        self.armed = threading.Event()
+        self.fired = threading.Event()
+        self.victim: Callable[[], None] = lambda: None
+        self.statuses: list[int] = []
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                try:
+                    r = httpx.post(proxy.target + self.path, content=body, timeout=30)
+                except httpx.HTTPError:
+                    self.close_connection = True
+                    return  # the witness is down: so is the connection
+                proxy.statuses.append(r.status_code)
+                if r.status_code == 200 and proxy.armed.is_set():
+                    proxy.armed.clear()
+                    proxy.victim()
+                    proxy.fired.set()
+                    self.close_connection = True
+                    return
+                self.send_response(r.status_code)
+                self.send_header("Content-Type", r.headers["content-type"])
+                self.send_header("Content-Length", str(len(r.content)))
+                self.end_headers()
+                self.wfile.write(r.content)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
 class Deployment:
     """A server process and two witness processes that follow its log, each restartable on its
-    own port (the server's WEFIRST_TLOG_WITNESSES names those URLs)."""
+    own port (the server's WEFIRST_TLOG_WITNESSES names those URLs, or with ``proxied`` the
+    URLs of a KillSwitchProxy in front of each)."""
 
-    def __init__(self, tmp: Path, settings: Settings, db: Database, database_url: str) -> None:
+    def __init__(
+        self, tmp: Path, settings: Settings, db: Database, database_url: str, *, proxied: bool = False
+    ) -> None:
         self.tmp = tmp
         self.db = db
         service = LogService(settings, db)  # creates the log's key in the data dir
@@ -70,9 +120,13 @@ class Deployment:
         self.signer = load_key(key_path_for(settings))
         self.witnesses: dict[str, WitnessProcess] = {}
         self.verifiers: dict[str, CosignatureVerifier] = {}
+        self.proxies: dict[str, KillSwitchProxy] = {}
         for name in NAMES:
-            self.start_witness(name, free_port())
-        configured = "\n".join(f"{w.key} {w.url}" for w in self.witnesses.values())
+            w = self.start_witness(name, free_port())
+            if proxied:
+                self.proxies[name] = KillSwitchProxy(w.url)
+        urls = {n: (self.proxies[n].url if n in self.proxies else w.url) for n, w in self.witnesses.items()}
+        configured = "\n".join(f"{w.key} {urls[n]}" for n, w in self.witnesses.items())
         self.env = {
             "WEFIRST_DATABASE_URL": database_url,
             "WEFIRST_DATA_DIR": str(settings.data_dir),
@@ -105,6 +159,8 @@ class Deployment:
         self.server.kill()
         for w in self.witnesses.values():
             w.kill()
+        for p in self.proxies.values():
+            p.close()
 
     @property
     def log_url(self) -> str:
@@ -304,3 +360,35 @@ def test_kill_9_of_server_and_witness_mid_submission_loses_nothing_and_never_cos
         assert stamps == sorted(stamps), f"{name} cosigned a larger size with an earlier timestamp: {pairs}"
     code, out = verify("checkpoint", "--log", d.log_url, "--policy", d.policy(2))
     assert code == 0, out
+
+
+def test_kill_9_of_the_server_after_the_witness_cosigned_loses_nothing(
+    tmp_path: Path, settings: Settings, db: Database, database_url: str
+) -> None:
+    """The exact moment that matters: the witness has cosigned and durably stored size n, and
+    the server dies (SIGKILL) before the answer arrives. After a restart the server learns the
+    witness's size from a 409, resumes from there, gets size n cosigned again and serves it with
+    both lines; the witness never went back and its timestamps grow with the sizes."""
+    d = Deployment(tmp_path, settings, db, database_url, proxied=True)
+    try:
+        charity = NAMES[0]
+        proxy = d.proxies[charity]
+        d.wait_cosigned(d.grow(3))
+        proxy.victim = d.server.kill
+        proxy.armed.set()
+        size = d.grow(2)
+        wait_for("the kill after the witness's answer", proxy.fired.is_set)
+        assert d.witness_size(charity) == size  # the witness stored it …
+        assert size not in {s for s, _ in d.stored_cosignatures()[charity]}  # … the server never heard
+        proxy.statuses.clear()
+        d.server = start_server(d.env, port=d.server.port, log=tmp_path / "server.log")
+        d.wait_cosigned(size)
+        assert 409 in proxy.statuses, proxy.statuses  # told the witness's size, it resumed from there
+        assert d.witness_size(charity) == size
+        pairs = sorted(d.stored_cosignatures()[charity])
+        assert [s for s, _ in pairs][-1] == size
+        assert [ts for _, ts in pairs] == sorted(ts for _, ts in pairs)
+        code, out = verify("checkpoint", "--log", d.log_url, "--policy", d.policy(2))
+        assert code == 0, out
+    finally:
+        d.close()
