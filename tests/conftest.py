@@ -93,6 +93,10 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         # The shared fixtures replay a history dated March 2026 through the API; the claim
         # window itself is tested at its default in tests/api/test_api_claims.py.
         claims_max_age_hours=HISTORY_WINDOW_HOURS,
+        # Their receivers (webhooks, feeds, Mastodon fakes) listen on loopback over http; the
+        # outbound guard's own tests (tests/security) use the production defaults.
+        outbound_allowed_networks="127.0.0.0/8,::1/128",
+        outbound_https_only=False,
     )
 
 

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi.testclient import TestClient
 
 from wefirst.auth.keys import create_key
+from wefirst.outbound import OutboundPolicy
 from wefirst.store.db import Database
 
 HISTORY_WINDOW_HOURS = 24 * 365 * 3
 """The claim window (settings.claims_max_age_hours) the shared fixtures run with: they replay a
 history dated March 2026 through the API. tests/api/test_api_claims.py tests the default."""
+
+
+def loopback_policy() -> OutboundPolicy:
+    """The outbound guard as tests need it: their receivers listen on loopback over http."""
+    return OutboundPolicy(
+        allowed_networks=(ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128")),
+        https_only=False,
+    )
 
 
 def auth(key: str) -> dict[str, str]:

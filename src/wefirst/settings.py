@@ -56,6 +56,20 @@ class Settings(BaseSettings):
         "is in the future and refused.",
     )
 
+    # outbound (wefirst.outbound: every request to an address a brand chose)
+    outbound_allowed_networks: str = Field(
+        "",
+        description="Comma-separated CIDR ranges of non-public addresses that webhooks, feeds, "
+        "Mastodon servers and shop call-backs may reach (on-premise receivers, e.g. "
+        "10.20.0.0/16). Empty: only public addresses; loopback, private, link-local and "
+        "IPv6-private targets are refused.",
+    )
+    outbound_https_only: bool = Field(
+        True,
+        description="Outgoing requests to addresses a brand chose must use https (WooCommerce "
+        "call-backs send Basic auth). Off only for development and tests.",
+    )
+
     # tlog
     tlog_origin: str | None = Field(
         None,

@@ -23,7 +23,7 @@ from wefirst.webhooks import endpoints, outbox, signing
 from wefirst.webhooks.transport import Category, HttpTransport, MemoryTransport, Outcome
 from wefirst.webhooks.worker import WebhookWorker
 
-from factories import make_brand
+from factories import loopback_policy, make_brand
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -300,7 +300,7 @@ def test_http_transport_outcomes(receiver: _Server) -> None:
     secret = signing.new_secret()
     body = b'{"type":"case.opened"}'
     headers = signing.headers("evt_1", int(datetime.now(UTC).timestamp()), body, [secret])
-    transport = HttpTransport()
+    transport = HttpTransport(loopback_policy())
     try:
         ok = transport.post(f"{base}/hook", body, headers, timeout=5)
         assert (ok.category, ok.status) == (Category.OK, 204)

@@ -30,7 +30,7 @@ from wefirst.webhooks import signing
 from wefirst.webhooks.transport import HttpTransport
 from wefirst.webhooks.worker import WebhookWorker
 
-from factories import auth, make_brand
+from factories import auth, loopback_policy, make_brand
 
 AIRLINE = Path(__file__).resolve().parents[3] / "shared" / "data" / "voice" / "airline_tweets_2015_dev.csv"
 T0 = datetime(2026, 3, 2, tzinfo=UTC)
@@ -209,7 +209,7 @@ def test_live_alert_arrives_within_a_minute_signed_and_retried(
         assert r.status_code == 201
         secret = r.json()["secret"]
         # the process's webhook worker, on the same simulated clock, woken by the service
-        sender = WebhookWorker(db, HttpTransport(), clock=clock)
+        sender = WebhookWorker(db, HttpTransport(loopback_policy()), clock=clock)
         svc = voice_service.VoiceService(
             db,
             settings,
@@ -353,7 +353,7 @@ def test_pending_retries_survive_a_restart_and_deliveries_can_be_replayed(
             json={"url": receiver.url + "/alerts"},
             headers=auth(brand.key),
         ).json()["secret"]
-        dying = WebhookWorker(db, HttpTransport(), clock=clock)
+        dying = WebhookWorker(db, HttpTransport(loopback_policy()), clock=clock)
         first = voice_service.VoiceService(
             db,
             settings,
@@ -380,7 +380,7 @@ def test_pending_retries_survive_a_restart_and_deliveries_can_be_replayed(
         dying.stop()
         # the process stops before the retry; another process's worker sends it from the queue
         clock.now = T0 + timedelta(seconds=10)
-        second = WebhookWorker(db, HttpTransport(), clock=clock)
+        second = WebhookWorker(db, HttpTransport(loopback_policy()), clock=clock)
         assert second.run_until_idle() == 1
         assert len(bodies) == 2
         assert bodies[1] == bodies[0]

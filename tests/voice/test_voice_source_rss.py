@@ -7,6 +7,8 @@ from voice_fakes import ASSETS, Recorded, fake_http
 
 from wefirst.voice.sources.rss import FeedFetcher, parse_feed
 
+from factories import loopback_policy
+
 SALT = b"salt"
 RSS = (ASSETS / "rss" / "blog_parents_rss2.xml").read_bytes()
 ATOM = (ASSETS / "rss" / "dad_on_duty_atom.xml").read_bytes()
@@ -60,7 +62,7 @@ def test_fetcher_uses_etag_and_survives_errors() -> None:
     with fake_http() as server:
         server.route("/feed", feed)
         server.route("/broken", lambda _r: (500, {}, b"oops"))
-        fetcher = FeedFetcher(SALT, timeout=2)
+        fetcher = FeedFetcher(SALT, timeout=2, policy=loopback_policy())
         assert len(fetcher.fetch(server.url + "/feed")) == 3
         assert fetcher.fetch(server.url + "/feed") == []
         state = fetcher.states[server.url + "/feed"]

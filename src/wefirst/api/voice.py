@@ -15,7 +15,10 @@ from wefirst.api.deps import ActorDep, DbDep, IdempotencyKey, RawBody, SettingsD
 from wefirst.api.writes import idempotent_post
 from wefirst.catalog.models import Strict
 from wefirst.domain.clock import as_utc, utcnow
+from wefirst.errors import FieldError, Invalid
 from wefirst.ingest.connectors.crypto import SecretBox
+from wefirst.outbound import OutboundPolicy
+from wefirst.settings import Settings
 from wefirst.voice import brand_settings as voice_brand_settings
 from wefirst.voice import episodes as voice_episodes
 from wefirst.voice import series as voice_series
@@ -73,6 +76,14 @@ class EndpointIn(Strict):
     url: Url
 
 
+def refuse_unreachable(settings: Settings, urls: list[tuple[str, str]]) -> None:
+    """Early answers from the outbound guard (the guard itself decides again at send time)."""
+    policy = OutboundPolicy.from_settings(settings)
+    problems = [FieldError(field, why) for field, url in urls if (why := policy.refused_at_registration(url))]
+    if problems:
+        raise Invalid("; ".join(f"{p.field}: {p.reason}" for p in problems), problems)
+
+
 def _own(actor: Any, brand_id: str) -> None:
     require(actor, "brand", owner=brand_id)
 
@@ -92,6 +103,11 @@ def put_settings(
     detector sensitivity. A running `wefirst voice listen` picks the change up at its next poll;
     imports use it at once."""
     _own(actor, brand_id)
+    refuse_unreachable(
+        settings,
+        [(f"sources.mastodon[{i}].server", m.server) for i, m in enumerate(data.sources.mastodon)]
+        + [(f"sources.rss[{i}]", url) for i, url in enumerate(data.sources.rss)],
+    )
     payload = data.model_dump()
     payload["detector"] = {k: v for k, v in payload["detector"].items() if v is not None}
     for given, source in zip(payload["sources"]["mastodon"], data.sources.mastodon, strict=True):
@@ -111,11 +127,13 @@ def create_alert_endpoint(
     actor: ActorDep,
     db: DbDep,
     body: RawBody,
+    settings: SettingsDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Register a webhook URL for every event of the brand (voice and cases; docs/webhooks.md).
     The answer holds the signing secret (`whsec_…`), shown this once."""
     _own(actor, brand_id)
+    refuse_unreachable(settings, [("url", data.url)])
 
     def work(conn: Connection) -> tuple[int, Any]:
         voice_brand_settings.brand_exists(conn, brand_id)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+import httpx
 from sqlalchemy import Connection, select
 
 from wefirst.ingest.connectors.crypto import SecretBox, SecretBoxError
+from wefirst.outbound import OutboundPolicy
 from wefirst.settings import Settings
 from wefirst.store.db import Database
 from wefirst.store.tables_voice import voice_brand_settings
@@ -68,6 +70,7 @@ def listen(
     # queue through leases), so listening needs no API server beside it.
     sender = webhook_worker.from_settings(db, settings)
     svc = service or VoiceService(db, settings)
+    stats = {"posts": 0, "matched": 0, "new": 0, "deletions": 0, "events": 0, "errors": 0}
     svc.sink.on_queued = sender.wake
     sender.start()
     svc.warm_up()
@@ -76,14 +79,31 @@ def listen(
         sources = live_sources(conn)
     inbox: queue.Queue[Post | Deletion] = queue.Queue()
     stop = threading.Event()
-    stats = {"posts": 0, "matched": 0, "new": 0, "deletions": 0, "events": 0, "errors": 0}
+    policy = OutboundPolicy.from_settings(settings)
+
+    def reachable(server: str) -> bool:
+        """Mastodon.py makes its own requests: its servers are checked before use (a name
+        that later resolves elsewhere is not caught here; feeds and webhooks connect to the
+        checked address)."""
+        try:
+            policy.check_url(server)
+        except httpx.HTTPError:
+            stats["errors"] += 1
+            if console is not None:
+                console.print(f"mastodon {server}: refused by the outbound guard", highlight=False)
+            return False
+        return True
+
     mastodons = [
         MastodonSource(server, salt, hashtags=tags, public=public)
         for server, public, tags in sources["mastodon"]
+        if reachable(server)
     ]
-    feeds = FeedFetcher(salt)
+    feeds = FeedFetcher(salt, policy=policy)
     box = SecretBox.from_settings(settings)
     for server, public, tags, brand_id, source in sources["mastodon_streams"]:
+        if not reachable(server):
+            continue
         try:
             token = open_token(box, brand_id, source)
         except SecretBoxError:
@@ -111,7 +131,7 @@ def listen(
                 fresh = live_sources(conn)
             known = {(m.api_base_url, m.public, tuple(m.hashtags)) for m in mastodons}
             for server, public, tags in fresh["mastodon"]:
-                if (server.rstrip("/"), public, tuple(tags)) not in known:
+                if (server.rstrip("/"), public, tuple(tags)) not in known and reachable(server):
                     mastodons.append(MastodonSource(server, salt, hashtags=tags, public=public))
             sources["rss"] = fresh["rss"]
         for source in mastodons:

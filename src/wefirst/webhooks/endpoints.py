@@ -8,15 +8,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from wefirst.domain.clock import as_utc, rfc3339
 from wefirst.domain.ids import new_id
-from wefirst.errors import NotFound
+from wefirst.errors import Conflict, FieldError, NotFound
 from wefirst.store.tables_webhooks import webhook_endpoints
 from wefirst.webhooks.signing import new_secret
 
 ROTATION_GRACE = timedelta(hours=24)
+#: Active endpoints per brand: each one is an outgoing request per event and a retry schedule.
+MAX_ENDPOINTS_PER_BRAND = 10
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,15 @@ def _json(row: Any, secret: str | None = None) -> dict[str, Any]:
 
 
 def create(conn: Connection, brand_id: str, url: str, now: datetime) -> dict[str, Any]:
+    e = webhook_endpoints.c
+    active = conn.execute(
+        select(func.count()).select_from(webhook_endpoints).where(e.brand_id == brand_id, e.active.is_(True))
+    ).scalar_one()
+    if active >= MAX_ENDPOINTS_PER_BRAND:
+        raise Conflict(
+            f"a brand has at most {MAX_ENDPOINTS_PER_BRAND} active webhook endpoints; delete one first",
+            [FieldError("url", "too many endpoints")],
+        )
     secret = new_secret()
     endpoint_id = new_id("hook")
     conn.execute(

@@ -1,9 +1,10 @@
 """The one seam every outgoing webhook request goes through, and what an attempt's outcome is.
 
 `HttpTransport` posts without following redirects (a redirect is an answer, not a new target),
-bounds the whole exchange in time and reads at most `MAX_RESPONSE_BYTES` of the answer. An
-outbound guard for private addresses (issue 13) belongs here too, in `post`, so no other code
-path can skip it.
+bounds the whole exchange in time and reads at most `MAX_RESPONSE_BYTES` of the answer. Its
+client connects through the outbound guard (wefirst.outbound): a brand's endpoint on loopback
+or the operator's private network is refused (`Category.REFUSED`), and no other code path can
+skip it.
 
 Outcomes carry a *category*, never the exception's text: the text of a network error names
 internal hosts and addresses, and brands can read their attempts.
@@ -17,6 +18,8 @@ from enum import StrEnum
 from typing import Protocol
 
 import httpx
+
+from wefirst.outbound import OutboundPolicy, OutboundRefused
 
 MAX_RESPONSE_BYTES = 64 * 1024
 USER_AGENT = "wefirst-webhooks/1"
@@ -55,8 +58,10 @@ def _elapsed_ms(start: float) -> int:
 
 
 class HttpTransport:
-    def __init__(self) -> None:
-        self._client = httpx.Client(follow_redirects=False)
+    def __init__(self, policy: OutboundPolicy | None = None) -> None:
+        self._client = httpx.Client(
+            follow_redirects=False, transport=(policy or OutboundPolicy()).transport()
+        )
 
     def post(self, url: str, body: bytes, headers: dict[str, str], timeout: float) -> Outcome:
         start = time.monotonic()
@@ -73,6 +78,8 @@ class HttpTransport:
                 ok = 200 <= response.status_code < 300
                 category = Category.OK if ok else Category.HTTP_STATUS
                 return Outcome(category, response.status_code, _elapsed_ms(start))
+        except OutboundRefused:
+            return Outcome(Category.REFUSED, None, _elapsed_ms(start))
         except httpx.TimeoutException:
             return Outcome(Category.TIMEOUT, None, _elapsed_ms(start))
         except httpx.ConnectError as exc:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from wefirst.domain.clock import utcnow
+from wefirst.outbound import OutboundPolicy
 from wefirst.settings import Settings
 from wefirst.store.db import Database
 from wefirst.webhooks import endpoints, outbox, signing
@@ -111,7 +112,11 @@ class WebhookWorker:
 
 def from_settings(db: Database, settings: Settings) -> WebhookWorker:
     """The worker as configured (`WEFIRST_WEBHOOKS_*`); not started."""
-    transport: Transport = MemoryTransport() if settings.webhooks_transport == "memory" else HttpTransport()
+    transport: Transport = (
+        MemoryTransport()
+        if settings.webhooks_transport == "memory"
+        else HttpTransport(OutboundPolicy.from_settings(settings))
+    )
     return WebhookWorker(
         db,
         transport,

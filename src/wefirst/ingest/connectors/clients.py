@@ -16,6 +16,7 @@ import httpx
 import stripe
 
 from wefirst.ingest.connectors._payload import load_object
+from wefirst.outbound import OutboundPolicy
 
 
 class StripeLineItems(Protocol):
@@ -89,18 +90,25 @@ class HTTPWooRefunds:
     """`GET /wp-json/wc/v3/orders/<id>/refunds/<refund_id>` with a read-only consumer key."""
 
     def __init__(
-        self, site: str, consumer_key: str, consumer_secret: str, client: httpx.Client | None = None
+        self,
+        site: str,
+        consumer_key: str,
+        consumer_secret: str,
+        client: httpx.Client | None = None,
+        policy: OutboundPolicy | None = None,
     ) -> None:
         self.site = site.rstrip("/")
         self.auth = (consumer_key, consumer_secret)
-        self.client = client or httpx.Client(timeout=10.0, follow_redirects=False)
+        # the site is the brand's: Basic auth only over https, never to a private address
+        self.client = client or (policy or OutboundPolicy()).client(timeout=10.0)
 
     def get_refund(self, order_id: str, refund_id: str) -> Mapping[str, Any]:
         url = f"{self.site}/wp-json/wc/v3/orders/{order_id}/refunds/{refund_id}"
         try:
             response = self.client.get(url, auth=self.auth)
         except httpx.HTTPError as exc:
-            raise RemoteUnavailableError(f"WooCommerce refund {refund_id}: {exc}") from exc
+            # the category, never the exception's text (it names hosts and addresses)
+            raise RemoteUnavailableError(f"WooCommerce refund {refund_id}: {type(exc).__name__}") from exc
         if response.status_code != 200:
             status = response.status_code
             raise RemoteUnavailableError(f"WooCommerce refund {refund_id}: HTTP {status}")

@@ -33,6 +33,7 @@ from wefirst.ingest.connectors.errors import AccountMismatch, MalformedPayload
 from wefirst.ingest.connectors.inbox import parse_delivery
 from wefirst.ingest.connectors.mapping import ProductMapping
 from wefirst.ingest.connectors.records import NormalisedLine, ParsedDelivery, Source
+from wefirst.outbound import OutboundPolicy
 from wefirst.pledges.batch import Batch
 from wefirst.settings import Settings
 from wefirst.store.db import Database
@@ -55,14 +56,17 @@ class Remotes:
 RemotesFactory = Callable[[ConnectionInfo, Mapping[str, str]], Remotes]
 
 
-def live_remotes(info: ConnectionInfo, credentials: Mapping[str, str]) -> Remotes:
-    """Real clients from the connection's sealed credentials (none: call-backs wait)."""
+def live_remotes(
+    info: ConnectionInfo, credentials: Mapping[str, str], policy: OutboundPolicy | None = None
+) -> Remotes:
+    """Real clients from the connection's sealed credentials (none: call-backs wait). The
+    WooCommerce site is the brand's choice: its call-backs pass the outbound guard."""
     out = Remotes()
     if info.platform is Source.STRIPE and credentials.get("api_key"):
         out.stripe = SDKLineItems(stripe.StripeClient(credentials["api_key"]))
     if info.platform is Source.WOOCOMMERCE and credentials.get("consumer_key"):
         out.woo = HTTPWooRefunds(
-            info.account, credentials["consumer_key"], credentials.get("consumer_secret", "")
+            info.account, credentials["consumer_key"], credentials.get("consumer_secret", ""), policy=policy
         )
     return out
 
@@ -83,7 +87,10 @@ DEMO_SESSION_ID = "cs_live_b1Kw9EfIrStPaMpErSdEmO0a1NqR7sT4uV8wX2yZ3aB5cD6eF7gH8
 
 
 def remotes_from_settings(settings: Settings) -> RemotesFactory:
-    return demo_remotes if settings.connectors_fake_remote else live_remotes
+    if settings.connectors_fake_remote:
+        return demo_remotes
+    policy = OutboundPolicy.from_settings(settings)
+    return lambda info, credentials: live_remotes(info, credentials, policy)
 
 
 @dataclass

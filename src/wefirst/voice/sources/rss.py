@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import hashlib
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from wefirst.outbound import OutboundPolicy, OutboundRefused, TooLarge, TooSlow, read_bounded
 from wefirst.voice.posts import Engagement, Post, hash_author, html_to_text
 
 SOURCE = "rss"
@@ -95,13 +97,16 @@ class FeedFetcher:
         client: httpx.Client | None = None,
         timeout: float = 10.0,
         max_bytes: int = 5_000_000,
+        policy: OutboundPolicy | None = None,
     ) -> None:
         self.salt = salt
-        self.client = client or httpx.Client(
-            timeout=httpx.Timeout(timeout),
+        # feeds are URLs a brand chose: every request and redirect passes the outbound guard
+        self.client = client or (policy or OutboundPolicy()).client(
+            timeout=timeout,
             follow_redirects=True,
             headers={"User-Agent": "wefirst-voice/1 (+https://wefirst.org)"},
         )
+        self.timeout = timeout
         self.max_bytes = max_bytes
         self.states: dict[str, FeedState] = {}
 
@@ -114,25 +119,33 @@ class FeedFetcher:
             headers["If-None-Match"] = state.etag
         if state.last_modified:
             headers["If-Modified-Since"] = state.last_modified
+        deadline = time.monotonic() + 3 * self.timeout
         try:
-            response = self.client.get(url, headers=headers)
+            with self.client.stream("GET", url, headers=headers) as response:
+                if response.status_code == 304:
+                    state.not_modified += 1
+                    return []
+                if response.status_code != 200:
+                    state.errors.append(f"HTTP {response.status_code}")
+                    return []
+                content = read_bounded(response, max_bytes=self.max_bytes, deadline=deadline)
+        except OutboundRefused:
+            state.errors.append("refused")  # a category, never an internal address
+            return []
         except httpx.HTTPError as exc:
-            state.errors.append(f"{type(exc).__name__}: {exc}")
+            state.errors.append(type(exc).__name__)
             return []
-        if response.status_code == 304:
-            state.not_modified += 1
-            return []
-        if response.status_code != 200:
-            state.errors.append(f"HTTP {response.status_code}")
-            return []
-        if len(response.content) > self.max_bytes:
+        except TooLarge:
             state.errors.append("feed too large")
+            return []
+        except TooSlow:
+            state.errors.append("feed too slow")
             return []
         state.fetched += 1
         state.etag = response.headers.get("etag") or state.etag
         state.last_modified = response.headers.get("last-modified") or state.last_modified
         content_type = response.headers.get("content-type", "application/xml")
-        return parse_feed(response.content, url, self.salt, content_type)
+        return parse_feed(content, url, self.salt, content_type)
 
     def close(self) -> None:
         self.client.close()
