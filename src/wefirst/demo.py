@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import secrets
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -318,6 +319,11 @@ def replay(ctx: DemoContext, http: httpx.Client, start: datetime, now: datetime,
     _ok(http.post(f"/v1/settlements/{s3['id']}/confirm", json={}, headers=_h(keys["ngo2"], "demo-s3c")))
 
 
+def _stop_on_sigterm(_signum: int, _frame: object) -> None:
+    """SIGTERM ends the demo the way Ctrl-C does, so its witness process is stopped too."""
+    raise KeyboardInterrupt
+
+
 class _Server(uvicorn.Server):
     def install_signal_handlers(self) -> None:  # the main thread handles Ctrl-C
         pass
@@ -337,6 +343,9 @@ def run(host: str, port: int, serve: bool = True, scale: float = 1.0) -> None:
         admin_key, _ = create_key(conn, "admin", label="demo admin")
         fresh = conn.execute(select(func.count()).select_from(brands)).scalar_one() == 0
     witness: WitnessProcess | None = None
+    main = threading.current_thread() is threading.main_thread()
+    # `kill`, systemd, docker stop: the same as Ctrl-C (the witness process is stopped too).
+    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm) if main else None
     try:
         settings, witness = demo_witness.start(settings, db)
     except (RuntimeError, OSError, TlogError) as e:
@@ -384,6 +393,8 @@ def run(host: str, port: int, serve: bool = True, scale: float = 1.0) -> None:
         stop_blogs()
         if witness is not None:
             witness.stop()
+        if main:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
 def print_witness(ctx: DemoContext, witness: WitnessProcess) -> None:

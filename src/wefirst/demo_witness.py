@@ -34,7 +34,8 @@ def log_key(settings: Settings, db: Database) -> str:
 
 def start(settings: Settings, db: Database) -> tuple[Settings, WitnessProcess]:
     """Start the witness; returns the settings under which the server submits to it."""
-    witness = start_witness(settings.data_dir / DIRECTORY, name=NAME, follow=[log_key(settings, db)])
+    directory = settings.data_dir / DIRECTORY
+    witness = start_witness(directory, name=NAME, follow=[log_key(settings, db)], die_with_parent=True)
     lines = [line for line in (settings.tlog_witnesses.strip(), f"{witness.key} {witness.url}") if line]
     return settings.model_copy(update={"tlog_witnesses": "\n".join(lines)}), witness
 

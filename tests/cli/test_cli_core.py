@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -190,3 +191,71 @@ def demo_is_witnessed(output: str, data_dir: Path) -> str:
         httpx.get(url.group(1) + "/", timeout=2)
     assert (data_dir / "demo-witness" / "witness.db").exists()
     return key.group(1)
+
+
+@pytest.mark.slow
+def test_the_demo_stops_its_witness_when_it_is_stopped(env: Path) -> None:
+    """`wefirst demo` serving, as a user runs it, ended by SIGTERM (kill, systemd, docker
+    stop): it exits cleanly and its witness process is gone with it. Killed with SIGKILL (no
+    cleanup can run), it leaves no witness behind either (the kernel ends it)."""
+    import signal
+
+    import httpx
+
+    from waiting import wait_until
+
+    port = free_port()
+    proc, witness_url = _serve_demo(env, port)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(60) == 0, (env / "demo.out").read_text()
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(witness_url + "/", timeout=2)
+
+    proc, witness_url = _serve_demo(env, port)  # reuses the seeded database
+    proc.kill()
+    proc.wait(60)
+
+    def witness_gone() -> bool:
+        try:
+            httpx.get(witness_url + "/", timeout=2)
+        except httpx.HTTPError:
+            return True
+        return False
+
+    wait_until(witness_gone, what="the killed demo's witness to exit")
+
+
+def _serve_demo(env: Path, port: int) -> tuple[subprocess.Popen[bytes], str]:
+    """`wefirst demo` as its own process, once it printed its URLs; and its witness's URL."""
+    import os
+    import re
+    import sys
+
+    import httpx
+
+    from waiting import wait_until
+
+    out = env / "demo.out"
+    with open(out, "wb") as sink:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "wefirst.cli", "demo", "--port", str(port), "--scale", "0.01"],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "COLUMNS": "400"},
+        )
+
+    def ready() -> bool:
+        if proc.poll() is not None:
+            raise AssertionError(f"the demo exited with {proc.returncode}: {out.read_text()}")
+        return "Press Ctrl-C to stop." in out.read_text()
+
+    try:
+        wait_until(ready, what="the demo to seed and print its URLs")
+        found = re.search(r"Witness: +(http://\S+?)/ ", out.read_text())
+        assert found is not None, out.read_text()
+        assert httpx.get(found.group(1) + "/", timeout=5).status_code == 200
+    except BaseException:
+        proc.kill()
+        proc.wait(20)
+        raise
+    return proc, found.group(1)

@@ -62,15 +62,23 @@ def start_witness(
     port: int | None = None,
     stderr: IO[bytes] | int | None = subprocess.DEVNULL,
     timeout: float = 60,
+    die_with_parent: bool = False,
 ) -> WitnessProcess:
     """Serve the witness kept in ``directory`` (made on first use, under ``name``), following
-    the logs whose verifier keys are in ``follow``; returns once GET / answers."""
+    the logs whose verifier keys are in ``follow``; returns once GET / answers.
+
+    ``die_with_parent`` (Linux): the kernel sends the witness SIGTERM when the calling thread's
+    process dies, even by SIGKILL, so a killed demo leaves no witness behind. Call it from a
+    thread that lives as long as the witness should (the kernel watches that thread)."""
     port = port or free_port(host)
     args = [*command(), "serve", "--dir", str(directory), "--name", name, "--host", host, "--port", str(port)]
     for key in follow:
         args += ["--follow", key]
     # Our own console script with arguments as a list (no shell): nothing untrusted is run.
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=stderr, env={**os.environ})  # noqa: S603
+    preexec = _term_with_parent if die_with_parent and sys.platform == "linux" else None
+    proc = subprocess.Popen(  # noqa: S603
+        args, stdout=subprocess.DEVNULL, stderr=stderr, env={**os.environ}, preexec_fn=preexec
+    )
     url = f"http://{host}:{port}"
     deadline = time.monotonic() + timeout
     while True:
@@ -87,3 +95,12 @@ def start_witness(
             proc.wait(20)
             raise RuntimeError(f"the witness did not answer on {url} within {timeout:.0f} s")
         time.sleep(0.05)
+
+
+def _term_with_parent() -> None:
+    """In the child, before exec: prctl(PR_SET_PDEATHSIG, SIGTERM)."""
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
