@@ -172,16 +172,22 @@ def test_line_chart_is_valid_accessible_svg() -> None:
         fmt=lambda v: f"€{v}",
         fmt_day=str,
     )
-    root = parse_svg(svg)
+    # the chart, then its key as HTML (which wraps and keeps the page's text size on phones)
+    both = parse_svg(f"<div>{svg}</div>")
     ns = "{http://www.w3.org/2000/svg}"
+    root = both.find(f"{ns}svg")
+    assert root is not None
     assert root.get("role") == "img"
     assert root.find(f"{ns}title").text == "Pledged & paid"  # type: ignore[union-attr]
+    legend = both.find("ul")
+    assert legend is not None
+    assert legend.get("class") == "legend"
+    assert ["".join(li.itertext()).strip() for li in legend] == ["Pledged <all>", "Paid"]
     lines = root.findall(f"{ns}polyline")
     assert len(lines) == 2
     assert lines[0].get("stroke-dasharray") is None
     assert lines[1].get("stroke-dasharray")
     labels = [t.text for t in root.iter(f"{ns}text")]
-    assert "Pledged <all>" in labels  # escaped in the markup, intact once parsed
     assert "€1000" in labels  # nice top of 900
     # cumulative steps: y never goes up (SVG y grows downwards) for a growing total
     ys = [float(p.split(",")[1]) for p in lines[0].get("points", "").split()]

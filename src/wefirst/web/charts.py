@@ -16,9 +16,9 @@ from markupsafe import Markup, escape
 
 WIDTH = 640
 HEIGHT = 260
-LEFT = 84
+LEFT = 112  # room for money labels at the larger text size used on phones
 RIGHT = 20
-TOP = 34  # room for the legend above the plot
+TOP = 16  # the legend is HTML, under the chart
 BOTTOM = 40
 
 # Okabe-Ito palette (distinguishable with common colour-vision deficiencies); dashes differ too.
@@ -87,22 +87,25 @@ def _axis(
     x_of: Callable[[date], float] | None = None,
 ) -> list[str]:
     parts: list[str] = []
-    for tick in frame.ticks:
+    for t, tick in enumerate(frame.ticks):
         y = frame.y(tick)
+        mid = ' class="mid"' if t % 2 else ""  # phones (bigger text) keep every other label
         parts.append(
             f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" class="grid"/>'
-            f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{escape(fmt(tick))}</text>'
+            f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end"{mid}>{escape(fmt(tick))}</text>'
         )
     base = HEIGHT - BOTTOM
     parts.append(f'<line x1="{LEFT}" y1="{base}" x2="{WIDTH - RIGHT}" y2="{base}" class="axis"/>')
-    for i, day in enumerate(day_ticks(frame.first, frame.last)):
+    ticks = day_ticks(frame.first, frame.last)
+    for i, day in enumerate(ticks):
         if x_of is not None:  # bars: the label sits under its bar
             x, anchor = x_of(day), "middle"
         else:
             x = frame.x(day)
             anchor = "start" if i == 0 else "end" if day == frame.last else "middle"
+        mid = ' class="mid"' if 0 < i < len(ticks) - 1 else ""  # phones show the first and last day
         parts.append(
-            f'<text x="{x:.1f}" y="{base + 18}" text-anchor="{anchor}">{escape(fmt_day(day))}</text>'
+            f'<text x="{x:.1f}" y="{base + 20}" text-anchor="{anchor}"{mid}>{escape(fmt_day(day))}</text>'
         )
     return parts
 
@@ -165,15 +168,25 @@ def line_chart(
             f'<polyline class="series s{index}" fill="none" stroke="{colour}" stroke-width="2.5"'
             f'{dash_attr} points="{" ".join(coords)}"><title>{escape(s.label)}</title></polyline>'
         )
-        # legend entry, drawn with the same stroke so the key matches the line
-        lx = LEFT + index * 150
-        parts.append(
-            f'<line x1="{lx}" y1="12" x2="{lx + 28}" y2="12" stroke="{colour}" '
-            f'stroke-width="3"{dash_attr}/>'
-            f'<text x="{lx + 34}" y="16">{escape(s.label)}</text>'
-        )
     parts.append("</svg>")
+    parts.append(_legend(series))
     return _svg(parts)
+
+
+def _legend(series: Sequence[Series]) -> str:
+    """The key as HTML under the chart, each entry drawn with its line's own stroke: HTML text
+    wraps and keeps the page's font size on a phone, where text inside the scaled-down SVG
+    would shrink to a few pixels."""
+    items = []
+    for index, s in enumerate(series):
+        colour, dash = STYLES[index % len(STYLES)]
+        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+        items.append(
+            '<li><svg width="32" height="10" viewBox="0 0 32 10" aria-hidden="true" focusable="false">'
+            f'<line x1="0" y1="5" x2="32" y2="5" stroke="{colour}" stroke-width="3"{dash_attr}/></svg> '
+            f"{escape(s.label)}</li>"
+        )
+    return f'<ul class="legend">{"".join(items)}</ul>'
 
 
 def voice_chart(

@@ -269,6 +269,7 @@ FR: dict[str, str] = {
     "Delivered, of what is owed": "Livré, sur ce qui est dû",
     "{amount} late since {date}": "{amount} en retard depuis le {date}",
     "Oldest pledge not yet paid: {days} days": "Plus ancienne promesse non versée : {days} jours",
+    "Oldest pledge not yet paid: 1 day": "Plus ancienne promesse non versée : 1 jour",
 }
 
 
