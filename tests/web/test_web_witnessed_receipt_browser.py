@@ -6,7 +6,7 @@ passes."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -54,7 +54,7 @@ def check(page: Any, url: str, policy: str) -> tuple[str, str]:
 
 
 def test_a_real_receipt_meets_the_policy_copied_from_the_campaign_page(
-    deployment: Deployment, db: Database, admin_key: str, browser: Any
+    deployment: Deployment, db: Database, admin_key: str, browser: Any, axe: Callable[[Any], list[Any]]
 ) -> None:
     d = deployment
     charity, watchdog = NAMES
@@ -65,10 +65,13 @@ def test_a_real_receipt_meets_the_policy_copied_from_the_campaign_page(
         campaign = make_campaign(client, brand, ben.id)
         first = buy(api, brand.key, "W-1")
         d.wait_all_cosigned()
-        context = new_context(browser)
+        context = new_context(browser, viewport={"width": 390, "height": 844})  # a phone
         try:
             page = context.new_page()
             page.goto(f"{d.server.url}/campaigns/{campaign}")
+            assert axe(page) == []
+            wide = page.evaluate("document.documentElement.scrollWidth")
+            assert wide <= 390, f"the campaign page with its policy is {wide}px wide on a phone"
             copied = page.input_value("#trust-policy")
             assert copied == d.policy(2)  # the default: this log's key and both witnesses, all needed
             code, text = check(page, f"{d.server.url}/receipts/{first}", copied)
