@@ -16,6 +16,7 @@ from cases_kit import (
 from fastapi.testclient import TestClient
 
 from wefirst.mail import SmtpMailer
+from wefirst.services import replace, services_of
 from wefirst.store.db import Database
 
 from factories import auth, make_brand
@@ -226,19 +227,15 @@ def test_mail_server_down_then_back(
     brand = make_brand(client, db, admin_key)
     case_id = open_case(client, brand.id)["id"]
     app = client.app
-    good_port = app.state.settings.smtp_port  # type: ignore[attr-defined]
-    app.state.mailer = SmtpMailer(  # type: ignore[attr-defined]
-        app.state.settings.model_copy(update={"smtp_port": free_port()})  # type: ignore[attr-defined]
-    )
+    settings = services_of(app).settings
+    replace(app, mailer=SmtpMailer(settings.model_copy(update={"smtp_port": free_port()})))
     r = client.post(f"/v1/cases/{case_id}/cosign", json={"email": "late@example.org"})
     assert r.status_code == 503
     assert r.headers["content-type"].startswith("application/problem+json")
     assert "try again" in r.json()["detail"]
     assert client.get(f"/v1/cases/{case_id}").json()["cosigns"] == 0
 
-    app.state.mailer = SmtpMailer(  # type: ignore[attr-defined]
-        app.state.settings.model_copy(update={"smtp_port": good_port})  # type: ignore[attr-defined]
-    )
+    replace(app, mailer=SmtpMailer(settings))
     done = cosign_and_confirm(client, smtp_sink, case_id, "late@example.org")
     assert done["cosigns"] == 1
     assert counts(db)["case_supporters"] == 1

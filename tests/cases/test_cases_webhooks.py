@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from wefirst.api.app import create_app
+from wefirst.services import services_of
 from wefirst.settings import Settings
 from wefirst.store.db import Database
 from wefirst.store.tables_cases import cases
@@ -152,7 +153,7 @@ class Gated(MemoryTransport):
 def test_no_request_waits_on_a_silent_receiver(client: TestClient, db: Database, admin_key: str) -> None:
     """Before: POST /v1/cases (anonymous) delivered and retried every tenant's pending webhooks
     inside the request, so endpoints pointed at a silent host held case creation for everyone."""
-    worker = client.app.state.webhook_worker  # type: ignore[attr-defined]
+    worker = services_of(client.app).webhook_worker
     gated = Gated()
     worker.transport = gated
     brand = make_brand(client, db, admin_key)

@@ -28,6 +28,7 @@ from sqlalchemy import func, select
 from wefirst.ingest.connectors.accounts import ConnectionInfo
 from wefirst.ingest.connectors.clients import InMemoryWooRefunds, SDKLineItems, fixture_line_items
 from wefirst.ingest.connectors.processing import Remotes
+from wefirst.services import replace
 from wefirst.store.db import Database
 from wefirst.store.tables_core import pledge_reversals, pledges
 
@@ -129,5 +130,5 @@ def world(client: TestClient, db: Database, admin_key: str) -> World:
     def remotes(info: ConnectionInfo, credentials: Mapping[str, str]) -> Remotes:
         return Remotes(stripe=items, woo=woo)
 
-    client.app.state.connector_remotes = remotes  # type: ignore[attr-defined]
+    replace(client.app, connector_remotes=remotes)
     return World(client, db, brand, campaign_id, connections, woo, items)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from wefirst.ingest.connectors.demo import rename_for_demo, replay_fixtures
+from wefirst.services import services_of
 from wefirst.store.db import Database
 
 from factories import make_beneficiary, make_brand, make_campaign
 
 
 def test_replay_fixtures_feeds_every_platform(client: TestClient, db: Database, admin_key: str) -> None:
-    client.app.state.settings.connectors_fake_remote = True  # type: ignore[attr-defined]
+    services_of(client.app).settings.connectors_fake_remote = True
     brand = make_brand(client, db, admin_key, name="Doudou Diapers")
     ben = make_beneficiary(client, db, admin_key)
     campaign = make_campaign(

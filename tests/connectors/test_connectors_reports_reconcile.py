@@ -15,6 +15,7 @@ from wefirst.domain.clock import utcnow
 from wefirst.ingest.connectors.state import business_key
 from wefirst.pledges import engine
 from wefirst.pledges.model import LineIn, PurchaseIn
+from wefirst.services import services_of
 from wefirst.settings import Settings
 
 from factories import auth
@@ -122,7 +123,7 @@ def test_sales_import_cli_with_progress_and_rejects(world: World, settings: Sett
 
 
 def test_queue_drained_by_the_cli_and_status_shown(world: World, settings: Settings) -> None:
-    world.client.app.state.settings.connectors_process_after_ack = False  # type: ignore[attr-defined]
+    services_of(world.client.app).settings.connectors_process_after_ack = False
     assert world.post("shopify", load("shopify/orders_create")).status_code == 200
     assert world.net_units() == 0
     assert world.status("shopify")["deliveries"]["by_status"] == {"queued": 1}

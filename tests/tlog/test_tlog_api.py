@@ -17,6 +17,7 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from wefirst.api.app import create_app
+from wefirst.services import services_of
 from wefirst.settings import Settings
 from wefirst.store.db import Database
 from wefirst.tlog import verify_cli
@@ -26,7 +27,7 @@ from wefirst.tlog.note import parse_verifier_key
 from wefirst.tlog.proofs import verify_inclusion
 from wefirst.tlog.queue import enqueue
 from wefirst.tlog.receipts import parse_receipt
-from wefirst.tlog.sequencer import integrate_batch, service_for
+from wefirst.tlog.sequencer import integrate_batch
 
 from factories import Tenant, auth, make_beneficiary, make_brand, make_campaign, purchase
 from waiting import wait_until
@@ -45,7 +46,7 @@ def qclient(quiet_app: FastAPI) -> Iterator[TestClient]:
 
 
 def integrate_all(app: FastAPI) -> int:
-    service = service_for(app)
+    service = services_of(app).log
     while integrate_batch(service, 1000).integrated:
         pass
     return service.checkpoint().size
@@ -148,8 +149,8 @@ def test_receipt_pending_then_proven(
     verify_inclusion(leaf_hash(receipt.entry), receipt.index, cp.size, receipt.proof, cp.root)
     assert qclient.get("/v1/receipts/not-a-secret").status_code == 404
     assert qclient.get("/v1/receipts/" + "x" * 300).status_code == 404
-    # The web page finds the same bundle through app.state.receipt_finder.
-    assert quiet_app.state.receipt_finder(body["commitment"])["index"] == receipt.index
+    # The web page finds the same bundle through the same log service.
+    assert services_of(quiet_app).log.receipt(body["commitment"])["index"] == receipt.index
 
 
 def test_background_sequencer_integrates_within_the_wait(

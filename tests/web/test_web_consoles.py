@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from web_helpers import csrf_of, seed_story, text_of, with_pages
 
 from wefirst.mail import MemoryMailer
+from wefirst.services import replace, services_of
 from wefirst.store.db import Database
 from wefirst.web import sessions
 
@@ -290,7 +291,7 @@ def test_magic_link_signs_in_once(app: FastAPI, client: TestClient, db: Database
     brand = make_brand(client, db, admin_key)
     add_user(db, "team@pampy.example", "brand", brand.id, password=None)
     mailer = MemoryMailer()
-    app.state.mailer = mailer
+    replace(app, mailer=mailer)
     web = TestClient(with_pages(app))
     token = csrf_of(web.get("/signin").text)
     for email in ("team@pampy.example", "nobody@else.example"):
@@ -335,7 +336,7 @@ def test_sign_out_ends_the_session_everywhere(
 def test_failed_sign_ins_are_throttled(
     app: FastAPI, client: TestClient, db: Database, admin_key: str
 ) -> None:
-    app.state.settings.web_signin_attempts_per_hour = 3
+    services_of(app).settings.web_signin_attempts_per_hour = 3
     brand = make_brand(client, db, admin_key)
     add_user(db, "team@pampy.example", "brand", brand.id)
     web = TestClient(with_pages(app))

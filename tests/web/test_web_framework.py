@@ -7,18 +7,17 @@ import re
 import warnings
 import xml.etree.ElementTree as ET
 from datetime import date
-from types import SimpleNamespace
+from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
 
 with warnings.catch_warnings():
     # Starlette asks for its httpx fork; plain httpx still works for the test client.
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-from wefirst.api.pages import router as pages_router
-from wefirst.settings import Settings
+from web_helpers import pages_app
+
 from wefirst.web import charts
 from wefirst.web.i18n import FR, Translator, negotiate
 from wefirst.web.security import CSRF_COOKIE, SessionCodec, WebSession
@@ -30,12 +29,8 @@ def parse_svg(svg: object) -> ET.Element:
 
 
 @pytest.fixture
-def client() -> TestClient:
-    app = FastAPI()
-    app.state.settings = Settings(secret_key="framework-test")
-    app.state.signer = SimpleNamespace(verifier=SimpleNamespace(key_string="k+00000000+AA=="))
-    app.include_router(pages_router)
-    return TestClient(app)
+def client(tmp_path: Path) -> TestClient:
+    return TestClient(pages_app(tmp_path))
 
 
 @pytest.mark.parametrize(
@@ -118,10 +113,8 @@ def test_pages_carry_security_headers_and_a_strict_csp(client: TestClient) -> No
     assert "Secure" not in cookie
 
 
-def test_cookies_are_secure_over_https() -> None:
-    app = FastAPI()
-    app.state.settings = Settings(secret_key="framework-test")
-    app.include_router(pages_router)
+def test_cookies_are_secure_over_https(tmp_path: Path) -> None:
+    app = pages_app(tmp_path)
     response = TestClient(app, base_url="https://testserver").get("/verify")
     assert "Secure" in response.headers["set-cookie"]
     assert "max-age" in response.headers["strict-transport-security"]
@@ -228,12 +221,8 @@ def test_nice_top(value: int, top: int) -> None:
     assert charts.nice_top(value) == top
 
 
-def test_receipt_page_while_the_entry_awaits_the_log() -> None:
-    app = FastAPI()
-    app.state.settings = Settings(secret_key="framework-test")
-    app.state.signer = SimpleNamespace(verifier=SimpleNamespace(key_string="k+00000000+AA=="))
-    app.state.receipt_finder = lambda commitment: {"status": "pending", "commitment": commitment}
-    app.include_router(pages_router)
+def test_receipt_page_while_the_entry_awaits_the_log(tmp_path: Path) -> None:
+    app = pages_app(tmp_path, receipt=lambda commitment: {"status": "pending", "commitment": commitment})
     page = TestClient(app).get("/receipts/some-secret")
     assert page.status_code == 202
     assert "not yet in the log" in page.text

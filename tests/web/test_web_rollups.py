@@ -7,6 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 from web_helpers import seed_story
 
+from wefirst.ledger import rollups
 from wefirst.ledger.balances import campaign_balance
 from wefirst.store.db import Database
 from wefirst.web import queries
@@ -18,11 +19,11 @@ from factories import auth, purchase
 def test_rollup_equals_the_ledger(
     client: TestClient, db: Database, admin_key: str, settle_seconds: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(queries, "SETTLE_SECONDS", settle_seconds)
+    monkeypatch.setattr(rollups, "SETTLE_SECONDS", settle_seconds)
     story = seed_story(client, db, admin_key)
-    roll = queries.Rollups()
+    roll = rollups.Rollups()
 
-    def check() -> queries.DaySums:
+    def check() -> rollups.DaySums:
         with db.read() as conn:
             days = roll.days(conn, story.campaign_id)
             view = queries.campaign_view(conn, story.campaign_id)

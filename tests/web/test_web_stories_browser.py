@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from web_helpers import integrate_log, open_case, seed_story, seed_voice
 
+from wefirst.services import replace
 from wefirst.settings import Settings
 from wefirst.store.db import Database
 from wefirst.web import sessions
@@ -235,7 +236,7 @@ def test_publisher_gets_the_snippet_and_daily_figures(
     from wefirst.widget.service import WidgetService
 
     clock = Clock()
-    app.state.widget = WidgetService.from_settings(db, settings, clock=clock)
+    widget = replace(app, widget=WidgetService.from_settings(db, settings, clock=clock)).widget
     with TestClient(app, client=("203.0.113.7", 50000)) as widget_client:
         brand = make_brand(widget_client, db, admin_key, name="Aqua Claire")
         ben = make_beneficiary(widget_client, db, admin_key, name="Eau Pour Tous")
@@ -253,7 +254,7 @@ def test_publisher_gets_the_snippet_and_daily_figures(
             pub["id"],
             pub["api_key"]["secret"],
             clock,
-            app.state.widget,
+            widget,
             {"beneficiary_id": ben.id},
         )
         world.campaign_id = world.new_campaign()

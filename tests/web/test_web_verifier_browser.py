@@ -8,16 +8,12 @@ import base64
 import hashlib
 import json
 from collections.abc import Iterator
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from fastapi import FastAPI
-
-from wefirst.api.pages import router as pages_router
-from wefirst.settings import Settings
+from web_helpers import pages_app
 
 from browser import new_context
 
@@ -110,11 +106,8 @@ def test_reference_reproduces_the_golden_vector() -> None:
 
 
 @pytest.fixture(scope="module")
-def verifier_page(browser: Any, serve: Any) -> Iterator[Any]:
-    app = FastAPI()
-    app.state.settings = Settings(secret_key="test-secret")
-    app.state.signer = SimpleNamespace(verifier=SimpleNamespace(key_string=GOLDEN_KEY))
-    app.include_router(pages_router)
+def verifier_page(browser: Any, serve: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    app = pages_app(tmp_path_factory.mktemp("pages"), key=GOLDEN_KEY, secret="test-secret")
     server = serve(app)
     context = new_context(browser)
     page = context.new_page()

@@ -9,16 +9,13 @@ import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 from urllib.parse import quote
 
 import pytest
-from fastapi import FastAPI
 from test_web_verifier_browser import GOLDEN, GOLDEN_ENTRIES, GOLDEN_KEY, Log
+from web_helpers import pages_app
 
-from wefirst.api.pages import router as pages_router
-from wefirst.settings import Settings
 from wefirst.tlog.cosignature import CosignatureSigner
 from wefirst.tlog.policy import simple_policy
 
@@ -46,11 +43,8 @@ def policy(k: int, *, max_age: int | None = None) -> str:
 
 
 @pytest.fixture(scope="module")
-def page(browser: Any, serve: Any) -> Iterator[Any]:
-    app = FastAPI()
-    app.state.settings = Settings(secret_key="test-secret")
-    app.state.signer = SimpleNamespace(verifier=SimpleNamespace(key_string=GOLDEN_KEY))
-    app.include_router(pages_router)
+def page(browser: Any, serve: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    app = pages_app(tmp_path_factory.mktemp("pages"), key=GOLDEN_KEY, secret="test-secret")
     server = serve(app)
     context = new_context(browser)
     p = context.new_page()

@@ -7,7 +7,10 @@ from __future__ import annotations
 import re
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import uvicorn
@@ -19,6 +22,39 @@ from wefirst.store.db import Database
 
 from factories import Tenant, auth, make_beneficiary, make_brand, make_campaign, purchase
 from waiting import wait_until
+
+
+def pages_app(
+    data_dir: Path,
+    *,
+    key: str = "k+00000000+AA==",
+    receipt: Callable[[str], dict[str, Any] | None] = lambda commitment: None,
+    secret: str = "framework-test",  # noqa: S107 - a test server secret
+) -> FastAPI:
+    """The pages router alone, on services whose log is a stand-in serving `key` and `receipt`
+    (the verifier pages' tests bring their own golden log); no database is written."""
+    from wefirst.services import Services, attach
+    from wefirst.settings import Settings
+
+    settings = Settings(
+        secret_key=secret,
+        database_url=f"sqlite:///{data_dir / 'pages.db'}",
+        data_dir=data_dir,
+        tlog_sequencer=False,
+        webhooks_worker=False,
+        connectors_worker_interval_seconds=0,
+    )
+    log = SimpleNamespace(
+        signer=SimpleNamespace(verifier=SimpleNamespace(key_string=key)),
+        receipt=receipt,
+        published_policy=lambda: None,
+        ensure_initialised=lambda: None,
+        close=lambda: None,
+    )
+    app = FastAPI()
+    attach(app, Services.build(settings).replace(log=log))
+    app.include_router(pages.router)
+    return app
 
 
 def with_pages(app: FastAPI) -> FastAPI:
@@ -187,9 +223,10 @@ def open_case(client: TestClient, brand_id: str, title: str) -> str:
 
 def integrate_log(app: FastAPI) -> int:
     """Run the sequencer once, as the background worker would, so entries get their index."""
-    from wefirst.tlog.sequencer import integrate_batch, service_for
+    from wefirst.services import services_of
+    from wefirst.tlog.sequencer import integrate_batch
 
-    result = integrate_batch(service_for(app), 10_000)
+    result = integrate_batch(services_of(app).log, 10_000)
     return int(getattr(result, "size", 0))
 
 

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from tests.factories import make_beneficiary, make_brand
 from tests.widget.widget_helpers import Clock, World
+from wefirst.services import replace
 from wefirst.settings import Settings
 from wefirst.store.db import Database
 from wefirst.widget.service import WidgetService
@@ -37,7 +38,7 @@ def clock() -> Clock:
 @pytest.fixture
 def world(app: FastAPI, db: Database, settings: Settings, admin_key: str, clock: Clock) -> Iterator[World]:
     service = WidgetService.from_settings(db, settings, clock=clock)
-    app.state.widget = service
+    replace(app, widget=service)
     with TestClient(app, client=("203.0.113.7", 50000)) as client:
         brand = make_brand(client, db, admin_key, name="Aqua Claire")
         ben = make_beneficiary(client, db, admin_key, name="Eau Pour Tous")

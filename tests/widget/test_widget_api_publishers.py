@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from tests.factories import auth
 from tests.widget.widget_helpers import DAY_MS, World, visitor_of
+from wefirst.services import replace
 from wefirst.settings import Settings
 from wefirst.store.db import Database
 from wefirst.store.tables_widget import publishers
@@ -52,7 +53,7 @@ def test_signup_refuses_bad_domains(world: World, domains: list[str], field: str
 
 
 def test_signup_can_be_closed(app: FastAPI, settings: Settings, admin_key: str) -> None:
-    app.state.settings = settings.model_copy(update={"widget_open_publisher_signup": False})
+    replace(app, settings=settings.model_copy(update={"widget_open_publisher_signup": False}))
     with TestClient(app) as client:
         body = {"name": "X", "domains": ["x.example"]}
         assert client.post("/v1/publishers", json=body).status_code == 403

@@ -43,7 +43,8 @@ from wefirst.domain.clock import rfc3339, utcnow
 from wefirst.emails import BadEmailError, mailbox
 from wefirst.errors import NotFound, WefirstError, invalid
 from wefirst.ingest.idempotency import request_fingerprint, run_idempotent
-from wefirst.mail import Mail, Mailer, MailError, make_mailer
+from wefirst.mail import Mail, Mailer, MailError
+from wefirst.services import ServicesDep
 from wefirst.settings import Settings
 from wefirst.store.tables_cases import cases
 from wefirst.store.tables_core import brands
@@ -64,32 +65,14 @@ class MailUnavailable(WefirstError):
     slug = "mail-unavailable"
 
 
-def mailer_for(request: Request) -> Mailer:
-    """One mailer per app, made on first use (the in-memory fake must keep what it got)."""
-    state = request.app.state
-    mailer: Mailer | None = getattr(state, "mailer", None)
-    if mailer is None:
-        mailer = make_mailer(state.settings)
-        state.mailer = mailer
-    return mailer
-
-
-def wake_webhooks(request: Request) -> None:
-    """After commit: the `case.*` webhooks queued with the change leave now, from the worker."""
-    worker = getattr(request.app.state, "webhook_worker", None)
-    if worker is not None:
-        worker.wake()
-
-
 def client_network(request: Request, settings: Settings) -> str:
     host = request.client.host if request.client else "unknown"
     return network_hash(settings.secret_key, host)
 
 
-def send_all(request: Request, mails: list[Mail], *, required: bool) -> None:
+def send_all(mailer: Mailer, mails: list[Mail], *, required: bool) -> None:
     """After commit. A confirmation link that cannot be sent is the person's problem to
     know about (503, try again); a brand alert that fails is logged, the case stands."""
-    mailer = mailer_for(request)
     for mail in mails:
         try:
             mailer.send(mail)
@@ -175,6 +158,7 @@ def _limits(settings: Settings) -> CaseLimits:
 
 @router.post("/cases", status_code=201)
 def open_case(
+    services: ServicesDep,
     request: Request,
     data: CaseIn,
     db: DbDep,
@@ -222,8 +206,8 @@ def open_case(
     # replay another person's answer (and with it the opener token).
     response = _public_post(request, db, f"cases:{net}", body, idempotency_key, work)
     if "Idempotent-Replayed" not in response.headers:
-        send_all(request, mails, required=False)
-        wake_webhooks(request)
+        send_all(services.mailer, mails, required=False)
+        services.wake_webhooks()
     return response
 
 
@@ -272,7 +256,7 @@ def get_case(case_id: str, db: DbDep, actor: OptionalActorDep) -> dict[str, Any]
 
 @router.post("/cases/{case_id}/cosign", status_code=202)
 def cosign(
-    request: Request, case_id: str, data: CosignIn, db: DbDep, settings: SettingsDep
+    services: ServicesDep, request: Request, case_id: str, data: CosignIn, db: DbDep, settings: SettingsDep
 ) -> dict[str, Any]:
     """Ask to co-sign; nothing counts until the e-mailed link is confirmed. The answer is
     the same whether or not this address had signed before."""
@@ -295,7 +279,7 @@ def cosign(
             # finds the row the first one wrote and takes the "ask again" path.
             if attempt == 2:
                 raise
-    send_all(request, req.mails, required=True)
+    send_all(services.mailer, req.mails, required=True)
     return {
         "case_id": case_id,
         "status": "check_your_mail",
@@ -334,13 +318,15 @@ def cosign_confirm(request: Request, token: str, db: DbDep, settings: SettingsDe
 
 
 @router.post("/supporter-erasures", status_code=202)
-def request_erasure(request: Request, data: ErasureIn, db: DbDep, settings: SettingsDep) -> dict[str, Any]:
+def request_erasure(
+    services: ServicesDep, request: Request, data: ErasureIn, db: DbDep, settings: SettingsDep
+) -> dict[str, Any]:
     net = client_network(request, settings)
     with db.write() as conn:
         mails = supporters.request_erasure(
             conn, settings, email=data.email, language=data.language, network_hash=net, now=utcnow()
         )
-    send_all(request, mails, required=True)
+    send_all(services.mailer, mails, required=True)
     return {
         "status": "check_your_mail",
         "detail": "If this address co-signed any case, a link to erase it is on its way.",
@@ -375,6 +361,7 @@ def erasure_confirm(request: Request, token: str, db: DbDep, settings: SettingsD
 
 @router.post("/cases/{case_id}/answers", status_code=201)
 def answer(
+    services: ServicesDep,
     request: Request,
     case_id: str,
     data: AnswerIn,
@@ -395,11 +382,11 @@ def answer(
             now=now,
         )
         row = service.get_case(conn, case_id)
-        webhooks.publish(conn, request.app.state.settings, row, "case.answered", now)
+        webhooks.publish(conn, services.settings, row, "case.answered", now)
         return 201, views.case_json(conn, row, now=now)
 
     response = idempotent_post(request, db, actor, body, idempotency_key, work)
-    wake_webhooks(request)
+    services.wake_webhooks()
     return response
 
 
@@ -634,10 +621,12 @@ def get_contact(brand_id: str, actor: ActorDep, db: DbDep) -> dict[str, Any]:
 
 
 @router.post("/cases/sweep")
-def sweep(request: Request, actor: ActorDep, db: DbDep, settings: SettingsDep) -> dict[str, Any]:
+def sweep(
+    services: ServicesDep, request: Request, actor: ActorDep, db: DbDep, settings: SettingsDep
+) -> dict[str, Any]:
     """Admin: mark overdue complaints unanswered (also `wefirst cases sweep`, for cron)."""
     require(actor, "admin")
     with db.write() as conn:
         swept = run_sweep(conn, settings, utcnow())
-    wake_webhooks(request)
+    services.wake_webhooks()
     return swept.as_json()

@@ -19,53 +19,22 @@ from wefirst.domain.clock import utcnow
 from wefirst.errors import FieldError, Invalid
 from wefirst.ingest.connectors import accounts, inbox, processing, reconcile, reports
 from wefirst.ingest.connectors.accounts import ConnectionInfo
-from wefirst.ingest.connectors.crypto import SecretBox
 from wefirst.ingest.connectors.mapping import MappingKind, MappingRule
 from wefirst.ingest.connectors.records import Source
+from wefirst.services import Services, ServicesDep
 from wefirst.settings import Settings
 from wefirst.store.db import Database
-from wefirst.store.groupcommit import GroupCommit
 
 router = APIRouter(prefix="/v1", tags=["connectors"])
 
 Platform = Literal["shopify", "woocommerce", "stripe", "retail"]
 
 
-def secret_box(request: Request) -> SecretBox:
-    box: SecretBox | None = getattr(request.app.state, "connectors_box", None)
-    if box is None:
-        box = SecretBox.from_settings(request.app.state.settings)
-        request.app.state.connectors_box = box
-    return box
-
-
-def connection_cache(request: Request) -> inbox.ConnectionCache:
-    cache: inbox.ConnectionCache | None = getattr(request.app.state, "connectors_cache", None)
-    if cache is None:
-        cache = inbox.ConnectionCache()
-        request.app.state.connectors_cache = cache
-    return cache
-
-
-def inbox_writer(request: Request) -> GroupCommit:
-    """One group-commit writer per app (started on first use, stopped at shutdown)."""
-    writer: GroupCommit | None = getattr(request.app.state, "connectors_writer", None)
-    if writer is None:
-        writer = GroupCommit(request.app.state.db, name="connector-inbox", max_group=256)
-        request.app.state.connectors_writer = writer
-    return writer
-
-
-def remotes_for(request: Request) -> processing.RemotesFactory:
-    """Tests and the demo may put a factory on `app.state.connector_remotes`."""
-    factory: processing.RemotesFactory | None = getattr(request.app.state, "connector_remotes", None)
-    return factory or processing.remotes_from_settings(request.app.state.settings)
-
-
 # ------------------------------------------------------------------ receivers
 
 
 def _receive(
+    services: Services,
     request: Request,
     background: BackgroundTasks,
     db: Database,
@@ -73,8 +42,8 @@ def _receive(
     connection_id: str,
     platform: Source,
 ) -> JSONResponse:
-    settings: Settings = request.app.state.settings
-    box = secret_box(request)
+    settings: Settings = services.settings
+    box = services.secret_box
     received = inbox.receive(
         db,
         box,
@@ -84,13 +53,13 @@ def _receive(
         body=body,
         now=utcnow(),
         stripe_tolerance=settings.connectors_stripe_tolerance_seconds,
-        cache=connection_cache(request),
-        writer=inbox_writer(request),
+        cache=services.connections,
+        writer=services.inbox_writer,
     )
     if received.status == "ping":
         return JSONResponse({"received": True, "ping": True}, status_code=200)
     if received.status == "queued" and received.delivery_id and settings.connectors_process_after_ack:
-        background.add_task(processing.process_delivery, db, box, remotes_for(request), received.delivery_id)
+        background.add_task(processing.process_delivery, db, box, services.remotes(), received.delivery_id)
     return JSONResponse(
         {
             "received": True,
@@ -104,29 +73,44 @@ def _receive(
 
 @router.post("/connectors/{connection_id}/shopify", include_in_schema=True)
 def receive_shopify(
-    connection_id: str, request: Request, background: BackgroundTasks, db: DbDep, body: RawBody
+    services: ServicesDep,
+    connection_id: str,
+    request: Request,
+    background: BackgroundTasks,
+    db: DbDep,
+    body: RawBody,
 ) -> JSONResponse:
     """Shopify webhooks (orders/create|paid|cancelled|updated, refunds/create), signed with
     `X-Shopify-Hmac-Sha256`. Answers 200 once the raw delivery is stored."""
-    return _receive(request, background, db, body, connection_id, Source.SHOPIFY)
+    return _receive(services, request, background, db, body, connection_id, Source.SHOPIFY)
 
 
 @router.post("/connectors/{connection_id}/woocommerce")
 def receive_woocommerce(
-    connection_id: str, request: Request, background: BackgroundTasks, db: DbDep, body: RawBody
+    services: ServicesDep,
+    connection_id: str,
+    request: Request,
+    background: BackgroundTasks,
+    db: DbDep,
+    body: RawBody,
 ) -> JSONResponse:
     """WooCommerce webhooks (order.created|updated|deleted), signed with
     `X-WC-Webhook-Signature`; the unsigned activation ping gets a plain 200."""
-    return _receive(request, background, db, body, connection_id, Source.WOOCOMMERCE)
+    return _receive(services, request, background, db, body, connection_id, Source.WOOCOMMERCE)
 
 
 @router.post("/connectors/{connection_id}/stripe")
 def receive_stripe(
-    connection_id: str, request: Request, background: BackgroundTasks, db: DbDep, body: RawBody
+    services: ServicesDep,
+    connection_id: str,
+    request: Request,
+    background: BackgroundTasks,
+    db: DbDep,
+    body: RawBody,
 ) -> JSONResponse:
     """Stripe events (checkout.session.completed, payment_intent.succeeded, charge.refunded),
     signed with `Stripe-Signature` (5 minutes tolerance)."""
-    return _receive(request, background, db, body, connection_id, Source.STRIPE)
+    return _receive(services, request, background, db, body, connection_id, Source.STRIPE)
 
 
 # ------------------------------------------------------------------ management
@@ -195,6 +179,7 @@ def _brand_for(actor: Actor, brand_id: str | None) -> str:
 
 @router.post("/connectors", status_code=201)
 def create_connection(
+    services: ServicesDep,
     request: Request,
     data: ConnectionBody,
     actor: ActorDep,
@@ -203,8 +188,8 @@ def create_connection(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     brand_id = _brand_for(actor, data.brand_id)
-    box = secret_box(request)
-    base_url = request.app.state.settings.base_url
+    box = services.secret_box
+    base_url = services.settings.base_url
 
     def work(conn: Connection) -> tuple[int, Any]:
         info = accounts.create_connection(
@@ -225,11 +210,11 @@ def create_connection(
 
 @router.get("/connectors")
 def list_connections(
-    request: Request, actor: ActorDep, db: DbDep, brand_id: str | None = None
+    services: ServicesDep, request: Request, actor: ActorDep, db: DbDep, brand_id: str | None = None
 ) -> dict[str, Any]:
     require(actor, "brand")
     owner = brand_id if actor.is_admin else actor.owner_id
-    base_url = request.app.state.settings.base_url
+    base_url = services.settings.base_url
     with db.read() as conn:
         rows = accounts.list_connections(conn, owner)
         return {
@@ -240,14 +225,17 @@ def list_connections(
 
 
 @router.get("/connectors/{connection_id}")
-def get_connection(connection_id: str, request: Request, actor: ActorDep, db: DbDep) -> dict[str, Any]:
+def get_connection(
+    services: ServicesDep, connection_id: str, request: Request, actor: ActorDep, db: DbDep
+) -> dict[str, Any]:
     with db.read() as conn:
         info = _owned(conn, actor, connection_id)
-        return accounts.connection_json(conn, info, request.app.state.settings.base_url)
+        return accounts.connection_json(conn, info, services.settings.base_url)
 
 
 @router.post("/connectors/{connection_id}/secrets", status_code=201)
 def add_secret(
+    services: ServicesDep,
     connection_id: str,
     request: Request,
     data: SecretBody,
@@ -257,13 +245,13 @@ def add_secret(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Start a rotation: both secrets verify until the old one is retired."""
-    box = secret_box(request)
-    base_url = request.app.state.settings.base_url
+    box = services.secret_box
+    base_url = services.settings.base_url
 
     def work(conn: Connection) -> tuple[int, Any]:
         info = _owned(conn, actor, connection_id)
         accounts.add_secret(conn, box, info.id, data.secret)
-        connection_cache(request).forget(info.id)
+        services.connections.forget(info.id)
         return 201, accounts.connection_json(conn, info, base_url)
 
     return idempotent_post(request, db, actor, body, idempotency_key, work)
@@ -274,6 +262,7 @@ SecretId = Annotated[int, Path(ge=1, le=2**31 - 1, description="From the connect
 
 @router.post("/connectors/{connection_id}/secrets/{secret_id}/retire")
 def retire_secret(
+    services: ServicesDep,
     connection_id: str,
     secret_id: SecretId,
     request: Request,
@@ -282,12 +271,12 @@ def retire_secret(
     body: RawBody,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    base_url = request.app.state.settings.base_url
+    base_url = services.settings.base_url
 
     def work(conn: Connection) -> tuple[int, Any]:
         info = _owned(conn, actor, connection_id)
         accounts.retire_secret(conn, info.id, secret_id)
-        connection_cache(request).forget(info.id)
+        services.connections.forget(info.id)
         return 200, accounts.connection_json(conn, info, base_url)
 
     return idempotent_post(request, db, actor, body, idempotency_key, work)
@@ -295,14 +284,19 @@ def retire_secret(
 
 @router.put("/connectors/{connection_id}/mappings")
 def put_mappings(
-    connection_id: str, request: Request, data: MappingsBody, actor: ActorDep, db: DbDep
+    services: ServicesDep,
+    connection_id: str,
+    request: Request,
+    data: MappingsBody,
+    actor: ActorDep,
+    db: DbDep,
 ) -> dict[str, Any]:
     """Replace the product → campaign rules (first match wins)."""
     rules = [MappingRule(MappingKind(r.kind), r.pattern, r.campaign_id, r.sku) for r in data.rules]
     with db.write() as conn:
         info = _owned(conn, actor, connection_id)
         accounts.set_mappings(conn, info, rules)
-        return accounts.connection_json(conn, info, request.app.state.settings.base_url)
+        return accounts.connection_json(conn, info, services.settings.base_url)
 
 
 @router.get("/connectors/{connection_id}/status")
@@ -325,12 +319,14 @@ def get_reconciliation(
 
 
 @router.post("/connectors/{connection_id}/process")
-def process_now(connection_id: str, request: Request, actor: ActorDep, db: DbDep) -> dict[str, Any]:
+def process_now(
+    services: ServicesDep, connection_id: str, request: Request, actor: ActorDep, db: DbDep
+) -> dict[str, Any]:
     """Process this connection's queued deliveries now (also done after each ack)."""
     with db.read() as conn:
         _owned(conn, actor, connection_id)
     summary = processing.process_pending(
-        db, secret_box(request), remotes_for(request), connection_id=connection_id
+        db, services.secret_box, services.remotes(), connection_id=connection_id
     )
     return {"object": "process_result", "counts": summary.counts}
 

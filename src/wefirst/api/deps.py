@@ -10,18 +10,18 @@ from fastapi import Depends, Header, Request
 from wefirst.auth.keys import LAST_USED_GRANULARITY, Actor, authenticate, touch
 from wefirst.errors import FieldError, Forbidden, Invalid, NotFound, Unauthorized
 from wefirst.plaintext import refused_in
+from wefirst.services import Services, ServicesDep
 from wefirst.settings import Settings
 from wefirst.store.db import Database
 
 
-def get_db(request: Request) -> Database:
-    db: Database = request.app.state.db
-    return db
+async def get_db(services: ServicesDep) -> Database:
+    """The database of the app's services (a projection of `ServicesDep`, for brevity)."""
+    return services.db
 
 
-def get_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+async def get_settings(services: ServicesDep) -> Settings:
+    return services.settings
 
 
 DbDep = Annotated[Database, Depends(get_db)]
@@ -37,37 +37,35 @@ def _bearer(authorization: str | None) -> str | None:
     return token.strip()
 
 
-def _actor(request: Request, db: Database, token: str) -> Actor:
+def _actor(services: Services, token: str) -> Actor:
+    db = services.db
     with db.read() as conn:
         actor = authenticate(conn, token)
-    touched: dict[str, float] = request.app.state.key_touches
+    touched = services.key_touches
     now = time.monotonic()
     if now - touched.get(actor.key_id, -1e9) > LAST_USED_GRANULARITY.total_seconds():
         touched[actor.key_id] = now
         with db.write() as conn:
             touch(conn, actor.key_id)
-    request.state.actor = actor
     return actor
 
 
 def current_actor(
-    request: Request,
-    db: DbDep,
+    services: ServicesDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Actor:
     token = _bearer(authorization)
     if token is None:
         raise Unauthorized("this endpoint needs an API key: `Authorization: Bearer <key>`")
-    return _actor(request, db, token)
+    return _actor(services, token)
 
 
 def optional_actor(
-    request: Request,
-    db: DbDep,
+    services: ServicesDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Actor | None:
     token = _bearer(authorization)
-    return None if token is None else _actor(request, db, token)
+    return None if token is None else _actor(services, token)
 
 
 def plain_params(request: Request) -> None:

@@ -12,7 +12,6 @@ from sqlalchemy import Connection
 
 from wefirst.api.campaigns import visible
 from wefirst.api.deps import ActorDep, DbDep, IdempotencyKey, RawBody, require
-from wefirst.api.metrics import Metrics
 from wefirst.api.writes import idempotent_post
 from wefirst.auth.keys import Actor
 from wefirst.domain.claims import ClaimWindow, claim_refusal
@@ -21,6 +20,8 @@ from wefirst.errors import FieldError, Invalid
 from wefirst.ingest.payloads import ClickBody, PurchaseBody, RefundBody
 from wefirst.pledges import engine
 from wefirst.pledges.model import ClickIn, outcomes_summary
+from wefirst.services import ServicesDep
+from wefirst.settings import Settings
 
 router = APIRouter(prefix="/v1", tags=["events"])
 
@@ -35,24 +36,20 @@ def _sending_brand(actor: Actor, what: str) -> str:
     return actor.owner_id
 
 
-def _claimed_time(request: Request, claimed: datetime | None, received: datetime) -> None:
+def _claimed_time(settings: Settings, claimed: datetime | None, received: datetime) -> None:
     """Refuse a claimed `occurred_at` outside the window around its receipt (domain/claims.py)."""
     if claimed is None:
         return
-    s = request.app.state.settings
+    s = settings
     window = ClaimWindow.of(s.claims_max_age_hours, s.claims_clock_skew_seconds)
     why = claim_refusal(claimed, received, window)
     if why is not None:
         raise Invalid(f"occurred_at: {why}", [FieldError("occurred_at", why)])
 
 
-def _metrics(request: Request) -> Metrics:
-    m: Metrics = request.app.state.metrics
-    return m
-
-
 @router.post("/purchases")
 def post_purchase(
+    services: ServicesDep,
     request: Request,
     data: PurchaseBody,
     actor: ActorDep,
@@ -61,14 +58,14 @@ def post_purchase(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     brand_id = _sending_brand(actor, "purchases")
-    base_url = request.app.state.settings.base_url
+    base_url = services.settings.base_url
     received = utcnow()
     purchase = data.to_purchase(received)
 
     def work(conn: Connection) -> tuple[int, Any]:
-        _claimed_time(request, data.occurred_at, received)  # inside: a replay answers as before
+        _claimed_time(services.settings, data.occurred_at, received)  # inside: a replay answers as before
         results = engine.apply_purchase(conn, brand_id=brand_id, purchase=purchase, livemode=actor.livemode)
-        _metrics(request).count_outcomes("purchase", [r.outcome for r in results])
+        services.metrics.count_outcomes("purchase", [r.outcome for r in results])
         return 200, {
             "object": "purchase_result",
             "order_id": data.order_id,
@@ -81,6 +78,7 @@ def post_purchase(
 
 @router.post("/clicks")
 def post_click(
+    services: ServicesDep,
     request: Request,
     data: ClickBody,
     actor: ActorDep,
@@ -89,7 +87,7 @@ def post_click(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Server-to-server click intake (the widget has its own, fraud-checked endpoint)."""
-    base_url = request.app.state.settings.base_url
+    base_url = services.settings.base_url
 
     def work(conn: Connection) -> tuple[int, Any]:
         loaded = visible(conn, actor, data.campaign_id)
@@ -108,7 +106,7 @@ def post_click(
                 publisher_id=publisher,
             ),
         )
-        _metrics(request).count_outcomes("click", [result.outcome])
+        services.metrics.count_outcomes("click", [result.outcome])
         return 200, {"object": "click_result", **result.as_json(base_url)}
 
     return idempotent_post(request, db, actor, body, idempotency_key, work)
@@ -116,6 +114,7 @@ def post_click(
 
 @router.post("/refunds")
 def post_refund(
+    services: ServicesDep,
     request: Request,
     data: RefundBody,
     actor: ActorDep,
@@ -128,14 +127,14 @@ def post_refund(
     refund = data.to_refund(data.refund_id or idempotency_key or "rfd_" + secrets.token_hex(12), received)
 
     def work(conn: Connection) -> tuple[int, Any]:
-        _claimed_time(request, data.occurred_at, received)
+        _claimed_time(services.settings, data.occurred_at, received)
         if not engine.order_known(conn, brand_id, data.order_id):
             raise Invalid(
                 f"order_id: no pledge was made for order {data.order_id}",
                 [FieldError("order_id", "unknown order")],
             )
         results = engine.apply_refund(conn, brand_id=brand_id, refund=refund, now=received)
-        _metrics(request).count_outcomes("refund", [r.outcome for r in results])
+        services.metrics.count_outcomes("refund", [r.outcome for r in results])
         return 200, {
             "object": "refund_result",
             "order_id": data.order_id,

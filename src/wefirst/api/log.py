@@ -9,12 +9,12 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
 from wefirst.errors import NotFound
+from wefirst.services import ServicesDep
 from wefirst.tlog.errors import LogFormatError
-from wefirst.tlog.sequencer import service_for
 from wefirst.tlog.tiles import parse_tile_path
 
 router = APIRouter(tags=["transparency log"])
@@ -30,10 +30,10 @@ OPEN = {"Access-Control-Allow-Origin": "*"}  # verifiers in any browser page may
     response_class=Response,
     responses={200: {"content": {"text/plain": {}}, "description": "C2SP signed checkpoint."}},
 )
-def get_checkpoint(request: Request) -> Response:
+def get_checkpoint(services: ServicesDep) -> Response:
     """The latest signed tree head (C2SP tlog-checkpoint in a signed note) of the first log;
     after a key rotation, its final one (the current log is then under /log/<n>/)."""
-    cp = service_for(request.app).checkpoint(1)
+    cp = services.log.checkpoint(1)
     return Response(cp.note, media_type=TEXT, headers={"Cache-Control": SHORT, **OPEN})
 
 
@@ -42,9 +42,9 @@ def get_checkpoint(request: Request) -> Response:
     response_class=Response,
     responses={200: {"content": {"text/plain": {}}, "description": "Note verifier key."}},
 )
-def get_key(request: Request) -> Response:
+def get_key(services: ServicesDep) -> Response:
     """The verifier key line (`<origin>+<key id>+<base64 key>`) to check checkpoints with."""
-    key = service_for(request.app).key_of(1) or ""
+    key = services.log.key_of(1) or ""
     return Response(key + "\n", media_type=TEXT, headers={"Cache-Control": "public, max-age=3600", **OPEN})
 
 
@@ -56,9 +56,9 @@ def get_key(request: Request) -> Response:
         404: {"description": "Not published."},
     },
 )
-def get_tile(request: Request, path: str) -> Response:
+def get_tile(services: ServicesDep, path: str) -> Response:
     """Hash tiles `tile/<L>/<N>[.p/<W>]` and entry bundles `tile/entries/<N>[.p/<W>]`."""
-    return _tile_response(service_for(request.app).tile, "tile/" + path, 1)
+    return _tile_response(services.log.tile, "tile/" + path, 1)
 
 
 def _tile_response(read: Callable[[str, int], bytes | None], full_path: str, number: int) -> Response:
@@ -82,10 +82,10 @@ def _tile_response(read: Callable[[str, int], bytes | None], full_path: str, num
     response_class=Response,
     responses={200: {"content": {"text/plain": {}}}, 404: {"description": "No such log."}},
 )
-def get_later_checkpoint(request: Request, number: int) -> Response:
+def get_later_checkpoint(services: ServicesDep, number: int) -> Response:
     """After a key rotation (docs/tlog.md) log 2, 3, … is served under /log/<n>/, with the same
     layout; /log/ keeps the first log, frozen at its final checkpoint."""
-    service = service_for(request.app)
+    service = services.log
     if number < 2 or service.generation(number) is None:
         raise NotFound(f"/log/{number}/ is not a log of this deployment")
     cp = service.checkpoint(number)
@@ -97,9 +97,9 @@ def get_later_checkpoint(request: Request, number: int) -> Response:
     response_class=Response,
     responses={200: {"content": {"text/plain": {}}}, 404: {"description": "No such log."}},
 )
-def get_later_key(request: Request, number: int) -> Response:
+def get_later_key(services: ServicesDep, number: int) -> Response:
     """The verifier key line of log <n>."""
-    key = service_for(request.app).key_of(number) if number >= 2 else None
+    key = services.log.key_of(number) if number >= 2 else None
     if key is None:
         raise NotFound(f"/log/{number}/ is not a log of this deployment")
     return Response(key + "\n", media_type=TEXT, headers={"Cache-Control": "public, max-age=3600", **OPEN})
@@ -113,9 +113,9 @@ def get_later_key(request: Request, number: int) -> Response:
         404: {"description": "Not published."},
     },
 )
-def get_later_tile(request: Request, number: int, path: str) -> Response:
+def get_later_tile(services: ServicesDep, number: int, path: str) -> Response:
     """Tiles and bundles of log <n>, as under /log/tile/."""
-    service = service_for(request.app)
+    service = services.log
     if number < 2 or service.generation(number) is None:
         raise NotFound(f"/log/{number}/ is not a log of this deployment")
     return _tile_response(service.tile, "tile/" + path, number)
@@ -128,14 +128,14 @@ def get_later_tile(request: Request, number: int, path: str) -> Response:
         404: {"description": "No entry carries this secret's commitment."},
     },
 )
-def get_receipt(request: Request, secret: str) -> Any:
+def get_receipt(services: ServicesDep, secret: str) -> Any:
     """A consumer's proof: the entry (text, parsed, base64 bytes), its index, the inclusion
     proof (base64 hashes) and the signed checkpoint it leads to. The secret never leaves this
     request: entries are found by its SHA-256 commitment."""
     if not secret or len(secret) > 200:
         raise NotFound("no entry carries this receipt secret")
     commitment = hashlib.sha256(secret.encode("utf-8")).hexdigest()
-    receipt = service_for(request.app).receipt(commitment)
+    receipt = services.log.receipt(commitment)
     if receipt is None:
         raise NotFound("no entry carries this receipt secret")
     headers = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}

@@ -16,8 +16,8 @@ from wefirst.api.writes import idempotent_post
 from wefirst.catalog.models import Strict
 from wefirst.domain.clock import as_utc, utcnow
 from wefirst.errors import FieldError, Invalid
-from wefirst.ingest.connectors.crypto import SecretBox
 from wefirst.outbound import OutboundPolicy
+from wefirst.services import ServicesDep
 from wefirst.settings import Settings
 from wefirst.voice import brand_settings as voice_brand_settings
 from wefirst.voice import episodes as voice_episodes
@@ -97,7 +97,12 @@ def get_settings(brand_id: str, actor: ActorDep, db: DbDep) -> dict[str, Any]:
 
 @router.put("/settings")
 def put_settings(
-    brand_id: str, data: VoiceSettingsIn, actor: ActorDep, db: DbDep, settings: SettingsDep
+    services: ServicesDep,
+    brand_id: str,
+    data: VoiceSettingsIn,
+    actor: ActorDep,
+    db: DbDep,
+    settings: SettingsDep,
 ) -> dict[str, Any]:
     """Replace the brand's names, aliases, handles, hashtags, exclusion terms, live sources and
     detector sensitivity. A running `wefirst voice listen` picks the change up at its next poll;
@@ -114,9 +119,8 @@ def put_settings(
         given.pop("has_token", None)
         if "token" not in source.model_fields_set:
             given.pop("token")  # keep the token stored for this server
-    box = SecretBox.from_settings(settings)
     with db.write() as conn:
-        return voice_brand_settings.put_voice_settings(conn, brand_id, payload, box)
+        return voice_brand_settings.put_voice_settings(conn, brand_id, payload, services.secret_box)
 
 
 @router.post("/alert-endpoints", status_code=201)
@@ -202,16 +206,14 @@ def list_alert_deliveries(
 
 @router.post("/alert-attempts/{delivery_id}/replay", status_code=202)
 def replay_alert(
-    request: Request, brand_id: str, delivery_id: str, actor: ActorDep, db: DbDep
+    services: ServicesDep, request: Request, brand_id: str, delivery_id: str, actor: ActorDep, db: DbDep
 ) -> dict[str, Any]:
     """Queue a delivery's event again for its endpoint (same `webhook-id`); the webhook worker
     sends it within moments. Answers 202 with the new delivery, never waiting on the receiver."""
     _own(actor, brand_id)
     with db.write() as conn:
         queued = outbox.replay(conn, brand_id, delivery_id, utcnow())
-    worker = getattr(request.app.state, "webhook_worker", None)
-    if worker is not None:
-        worker.wake()
+    services.wake_webhooks()
     return queued
 
 

@@ -22,10 +22,11 @@ from wefirst.api.deps import ActorDep, DbDep, require
 from wefirst.catalog.models import Strict
 from wefirst.catalog.service import load_campaign
 from wefirst.domain.clock import utcnow
+from wefirst.services import ServicesDep
 from wefirst.widget import publishers as pubs
 from wefirst.widget.pow import MAX_BITS
 from wefirst.widget.reasons import Reason
-from wefirst.widget.service import ClickRequest, WidgetService
+from wefirst.widget.service import ClickRequest
 
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
@@ -87,16 +88,6 @@ public = APIRouter(prefix="/v1/widget", tags=["widget"], route_class=CorsRoute)
 private = APIRouter(prefix="/v1/widget", tags=["widget"])
 
 
-def widget_service(request: Request) -> WidgetService:
-    """One service per app (it caches the day's salt); made on first use."""
-    state = request.app.state
-    service: WidgetService | None = getattr(state, "widget", None)
-    if service is None:
-        service = WidgetService.from_settings(state.db, state.settings)
-        state.widget = service
-    return service
-
-
 @public.options("/campaigns/{campaign_id}/state", include_in_schema=False)
 @public.options("/clicks", include_in_schema=False)
 def preflight() -> Response:
@@ -105,13 +96,14 @@ def preflight() -> Response:
 
 @public.get("/campaigns/{campaign_id}/state")
 def get_state(
+    services: ServicesDep,
     request: Request,
     campaign_id: Annotated[str, Path(max_length=40)],
     publisher: Annotated[str, Query(max_length=40)],
     visitor: Annotated[str, Query(max_length=64)],
 ) -> JSONResponse:
     """What the widget shows (campaign state, counter, words) and a fresh signed challenge."""
-    body = widget_service(request).state(
+    body = services.widget.state(
         campaign_id=campaign_id,
         publisher_id=publisher,
         visitor=visitor,
@@ -130,10 +122,10 @@ class ClickIn(Strict):
 
 
 @public.post("/clicks", status_code=201)
-async def post_click(request: Request, data: ClickIn) -> JSONResponse:
+async def post_click(services: ServicesDep, request: Request, data: ClickIn) -> JSONResponse:
     """One reader's click. The answer always names the decision; refusals are problem details
     with `decision` set, so the widget and the fraud report speak the same words."""
-    result = await widget_service(request).click_async(
+    result = await services.widget.click_async(
         ClickRequest(
             campaign_id=data.campaign,
             publisher_id=data.publisher,

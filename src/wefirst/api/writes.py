@@ -12,13 +12,14 @@ from sqlalchemy import Connection
 from wefirst.auth.keys import Actor
 from wefirst.ingest.idempotency import request_fingerprint, run_idempotent
 from wefirst.pseudonyms import keyed_hash, server_key
+from wefirst.services import services_of
 from wefirst.store.db import Database
 
 
 def _anonymous_scope(request: Request) -> str:
     """Callers without a key never share replays: their keys are scoped to their address,
     kept only as a keyed hash."""
-    secret: str = request.app.state.settings.secret_key
+    secret = services_of(request.app).settings.secret_key
     host = request.client.host if request.client else "unknown"
     return "anon:" + keyed_hash(server_key(secret), "idempotency.anon", host)[:40]
 

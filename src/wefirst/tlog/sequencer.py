@@ -24,9 +24,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO, Any, Protocol
+from typing import IO, Protocol
 
-from fastapi import FastAPI
 from sqlalchemy import Connection, func, select, text
 from sqlalchemy.engine import make_url
 
@@ -295,6 +294,9 @@ class Sequencer:
         self.after_checkpoint: list[Callable[[], None]] = []
 
     def start(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="tlog-sequencer", daemon=True)
         self._thread.start()
 
@@ -302,6 +304,7 @@ class Sequencer:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
+            self._thread = None
         self.lock.release()
         self.is_leader = False
 
@@ -330,37 +333,3 @@ class Sequencer:
             except Exception:
                 log.exception("sequencer round failed; retrying")
                 self._stop.wait(1.0)
-
-
-def service_for(app: FastAPI) -> LogService:
-    """The app's LogService, made on first use (also without the lifespan, e.g. in tests)."""
-    service: Any = getattr(app.state, "tlog", None)
-    if service is None:
-        service = LogService(app.state.settings, app.state.db)
-        app.state.tlog = service
-        app.state.signer = service.signer
-        app.state.receipt_finder = service.receipt
-    assert isinstance(service, LogService)
-    return service
-
-
-def start(app: FastAPI) -> None:
-    service = service_for(app)
-    service.ensure_initialised()
-    settings = app.state.settings
-    if isinstance(getattr(app.state, "tlog_sequencer", None), Sequencer):
-        return  # the same app served twice (tests do): one sequencer, stopped once
-    if settings.tlog_sequencer:
-        seq = Sequencer(service, batch_size=settings.tlog_batch_size, wait_ms=settings.tlog_batch_wait_ms)
-        seq.start()
-        app.state.tlog_sequencer = seq
-
-
-def stop(app: FastAPI) -> None:
-    seq = getattr(app.state, "tlog_sequencer", None)
-    if isinstance(seq, Sequencer):
-        seq.stop()
-        app.state.tlog_sequencer = None
-    service = getattr(app.state, "tlog", None)
-    if isinstance(service, LogService):
-        service.close()

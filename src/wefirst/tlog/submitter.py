@@ -24,7 +24,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from fastapi import FastAPI
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -42,7 +41,7 @@ from wefirst.tlog.errors import LogFormatError, TlogError, VerificationError
 from wefirst.tlog.note import SIG_PREFIX, b64encode
 from wefirst.tlog.proofs import consistency_proof
 from wefirst.tlog.reader import TileHashReader
-from wefirst.tlog.sequencer import Sequencer, lock_for, service_for
+from wefirst.tlog.sequencer import lock_for
 from wefirst.tlog.service import LogService, latest_checkpoint
 from wefirst.tlog.witness_config import WitnessEndpoint
 from wefirst.tlog.witness_protocol import MAX_BODY, build_request, parse_response, parse_size_body
@@ -304,38 +303,3 @@ class WitnessLag(Collector):
                     seconds.add_metric([name], (now - behind).total_seconds() if behind else 0.0)
                     failures.add_metric([name], row.failures if row else 0)
         yield from (size, entries, seconds, failures)
-
-
-def start(app: FastAPI) -> None:
-    """The app's witness submitter (when witnesses are configured) and its lag metrics. Every
-    process shows the lag on /metrics; only the holder of the "witness" lock submits."""
-    service = service_for(app)
-    if not service.witnesses or isinstance(getattr(app.state, "witness_submitter", None), WitnessSubmitter):
-        return  # nothing to witness, or the same app served twice (tests do): one submitter
-    settings = app.state.settings
-    if not getattr(app.state, "witness_lag_registered", False):
-        app.state.metrics.registry.register(WitnessLag(service.db, service.witnesses, service.base))
-        app.state.witness_lag_registered = True
-    if not settings.tlog_witness_submitter:
-        return
-    sub = WitnessSubmitter(
-        service,
-        service.witnesses,
-        timeout=settings.tlog_witness_timeout_seconds,
-        max_backoff=settings.tlog_witness_max_backoff_seconds,
-    )
-    sub.start()
-    app.state.witness_submitter = sub
-    seq = getattr(app.state, "tlog_sequencer", None)
-    if isinstance(seq, Sequencer):
-        seq.after_checkpoint.append(sub.wake)
-
-
-def stop(app: FastAPI) -> None:
-    sub = getattr(app.state, "witness_submitter", None)
-    if isinstance(sub, WitnessSubmitter):
-        seq = getattr(app.state, "tlog_sequencer", None)
-        if isinstance(seq, Sequencer) and sub.wake in seq.after_checkpoint:
-            seq.after_checkpoint.remove(sub.wake)
-        sub.stop()
-        app.state.witness_submitter = None

@@ -1,20 +1,14 @@
 """Read models for the pages: campaign cards, per-day ledger series, the latest log entries of
 a campaign, settlements and deliveries. Writes go through the ledger and catalog services; this
-module only reads.
-
-The per-day series comes from a running roll-up kept per process: the ledger is append-only,
-so the sums of transactions up to a watermark never change, and a page view only reads the
-transactions after it. Rows younger than `SETTLE_SECONDS` are re-read on every view instead
-of being folded in, because on PostgreSQL a sequence number can become visible after a larger
-one (two writers committing out of order)."""
+module only reads. The per-day series comes from the ledger's roll-ups
+(`wefirst.ledger.rollups`, one per app on `Services.rollups`)."""
 
 from __future__ import annotations
 
 import json
-import threading
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date
 from itertools import pairwise
 from typing import Any
 
@@ -23,6 +17,7 @@ from sqlalchemy import Connection, func, select
 from wefirst.domain.clock import utcnow
 from wefirst.ledger import accounts
 from wefirst.ledger.balances import Balance, balance_from_sums
+from wefirst.ledger.rollups import DaySums, as_day
 from wefirst.ledger.verdict import Verdict, verdict
 from wefirst.store.tables_core import (
     beneficiaries,
@@ -30,116 +25,9 @@ from wefirst.store.tables_core import (
     campaigns,
     deliveries,
     impact_units,
-    ledger_postings,
-    ledger_transactions,
     settlements,
 )
 from wefirst.store.tables_tlog import tlog_entries
-
-SETTLE_SECONDS = 60
-SERIES_ACCOUNTS = (
-    accounts.COMMITMENTS,
-    accounts.FUNDED,
-    accounts.PAID_UNCONFIRMED,
-    accounts.PAID_CONFIRMED,
-    accounts.PAID_DISPUTED,
-    accounts.DELIVERED,
-)
-DaySums = dict[date, dict[str, int]]
-
-
-def _day(value: Any) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
-
-
-@dataclass
-class _Rolled:
-    watermark: int = 0
-    days: DaySums = field(default_factory=dict)
-
-
-class Rollups:
-    """Per-campaign daily sums of the ledger accounts the pages show, kept up to date
-    incrementally. One instance per app (`app.state.web_rollups`)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._by_campaign: dict[str, _Rolled] = {}
-        self._locks: dict[str, threading.Lock] = {}
-
-    def _read(self, conn: Connection, campaign_id: str, after: int) -> list[Any]:
-        """Rows one by one: only for the young tail, which is small."""
-        t, p = ledger_transactions, ledger_postings
-        return list(
-            conn.execute(
-                select(t.c.seq, t.c.occurred_at, p.c.account, p.c.amount)
-                .join(p, p.c.txn_id == t.c.id)
-                .where(t.c.campaign_id == campaign_id, t.c.seq > after, p.c.account.in_(SERIES_ACCOUNTS))
-            )
-        )
-
-    def _aggregate(self, conn: Connection, campaign_id: str, after: int, before: int | None) -> list[Any]:
-        """Sums per day and account of the transactions in (after, before), added up by the
-        database: a campaign's first view reads its whole ledger, and only ~1,000 rows come
-        back instead of one per posting."""
-        t, p = ledger_transactions, ledger_postings
-        if conn.dialect.name == "postgresql":
-            day: Any = func.to_char(func.timezone("UTC", t.c.occurred_at), "YYYY-MM-DD")
-        else:  # SQLite keeps UTC times as ISO text
-            day = func.substr(t.c.occurred_at, 1, 10)
-        query = (
-            select(
-                day.label("day"),
-                p.c.account,
-                func.sum(p.c.amount).label("total"),
-                func.max(t.c.seq).label("top"),
-            )
-            .join(p, p.c.txn_id == t.c.id)
-            .where(t.c.campaign_id == campaign_id, t.c.seq > after, p.c.account.in_(SERIES_ACCOUNTS))
-            .group_by(day, p.c.account)
-        )
-        if before is not None:
-            query = query.where(t.c.seq < before)
-        return list(conn.execute(query))
-
-    def days(self, conn: Connection, campaign_id: str) -> DaySums:
-        with self._lock:
-            rolled = self._by_campaign.setdefault(campaign_id, _Rolled())
-            lock = self._locks.setdefault(campaign_id, threading.Lock())
-        with lock:  # one reader per campaign folds; the others wait for its result
-            t = ledger_transactions
-            settled_before = utcnow() - timedelta(seconds=SETTLE_SECONDS)
-            # fold into the cache only what precedes the first transaction still too young
-            first_young = conn.execute(
-                select(func.min(t.c.seq)).where(
-                    t.c.campaign_id == campaign_id,
-                    t.c.seq > rolled.watermark,
-                    t.c.created_at >= settled_before,
-                )
-            ).scalar()
-            for row in self._aggregate(conn, campaign_id, rolled.watermark, first_young):
-                day = rolled.days.setdefault(_day(row.day), {})
-                day[row.account] = day.get(row.account, 0) + int(row.total)
-                rolled.watermark = max(rolled.watermark, int(row.top))
-            merged = {d: dict(s) for d, s in rolled.days.items()}
-            tail = [] if first_young is None else self._read(conn, campaign_id, int(first_young) - 1)
-        for r in tail:
-            day = merged.setdefault(_day(r.occurred_at), {})
-            day[r.account] = day.get(r.account, 0) + int(r.amount)
-        return merged
-
-
-def rollups(state: Any) -> Rollups:
-    existing = getattr(state, "web_rollups", None)
-    if isinstance(existing, Rollups):
-        return existing
-    made = Rollups()
-    state.web_rollups = made
-    return made
 
 
 def totals(days: DaySums) -> dict[str, int]:
@@ -165,7 +53,7 @@ class SeriesPoint:
 
 
 def starts_on(row: Any) -> date:
-    return _day(row.definition["starts_at"])
+    return as_day(row.definition["starts_at"])
 
 
 def cumulative(days: DaySums, since: date | None = None) -> list[SeriesPoint]:

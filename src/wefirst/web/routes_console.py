@@ -27,6 +27,7 @@ from wefirst.domain.clock import utcnow
 from wefirst.domain.money import CURRENCIES, Money, MoneyError
 from wefirst.errors import FieldError, Forbidden, Invalid, NotFound, WefirstError
 from wefirst.ledger import service as ledger
+from wefirst.services import services_of
 from wefirst.store.tables_core import api_keys, beneficiaries, brands, campaigns, settlements
 from wefirst.web import charts, queries, sessions
 from wefirst.web.forms import (
@@ -74,7 +75,7 @@ def _refusal(request: Request, exc: Exception) -> Response:
 
 @router.get("/console")
 def console_home(request: Request) -> Response:
-    with request.app.state.db.read() as conn:
+    with services_of(request.app).db.read() as conn:
         user = sessions.current_user(request, conn)
     if user is None:
         return redirect(request, "/signin")
@@ -86,7 +87,7 @@ def console_home(request: Request) -> Response:
 def _brand_context(conn: Connection, request: Request, user: sessions.WebUser, owner: str) -> dict[str, Any]:
     brand = catalog.get_brand(conn, owner)
     views = queries.brand_campaigns(conn, owner, public=False)
-    roll = queries.rollups(request.app.state)
+    roll = services_of(request.app).rollups
     rows = []
     for view in views:
         bal = queries.balance_from_days(view.row, roll.days(conn, view.id))
@@ -118,7 +119,7 @@ def _brand_context(conn: Connection, request: Request, user: sessions.WebUser, o
 def _connections(conn: Connection, request: Request, owner: str) -> list[dict[str, Any]]:
     from wefirst.ingest.connectors import accounts as connector_accounts
 
-    base = request.app.state.settings.base_url
+    base = services_of(request.app).settings.base_url
     return [
         connector_accounts.connection_json(conn, info, base)
         for info in connector_accounts.list_connections(conn, owner)
@@ -162,7 +163,7 @@ def _brand_page(
     secret: str | None = None,
     status: int = 200,
 ) -> Response:
-    with request.app.state.db.read() as conn:
+    with services_of(request.app).db.read() as conn:
         try:
             user = _gate(request, conn, "brand")
             owner = _owner_for(user, request)
@@ -283,7 +284,7 @@ async def create_campaign(request: Request) -> Response:
         return csrf_refused(request)
 
     def work() -> Response:
-        with request.app.state.db.write() as conn:
+        with services_of(request.app).db.write() as conn:
             user = _gate(request, conn, "brand")
             owner = _owner_for(user, request)
             require(user.actor(), "brand", owner=owner)
@@ -304,7 +305,7 @@ async def create_campaign(request: Request) -> Response:
 def _campaign_page(
     request: Request, campaign_id: str, *, errors: dict[str, str] | None = None, status: int = 200
 ) -> Response:
-    with request.app.state.db.read() as conn:
+    with services_of(request.app).db.read() as conn:
         try:
             user = _gate(request, conn, "brand")
             loaded = owned(conn, user.actor(), campaign_id)
@@ -353,7 +354,7 @@ async def _brand_write(
         return csrf_refused(request)
 
     def work() -> Response:
-        with request.app.state.db.write() as conn:
+        with services_of(request.app).db.write() as conn:
             user = _gate(request, conn, "brand")
             owned(conn, user.actor(), campaign_id)
             action(conn, form)
@@ -413,7 +414,7 @@ async def create_key(request: Request) -> Response:
         return csrf_refused(request)
 
     def work() -> str:
-        with request.app.state.db.write() as conn:
+        with services_of(request.app).db.write() as conn:
             user = _gate(request, conn, "brand")
             owner = _owner_for(user, request)
             require(user.actor(), "brand", owner=owner)
@@ -437,7 +438,7 @@ async def revoke_key(request: Request, key_id: str) -> Response:
         return csrf_refused(request)
 
     def work() -> Response:
-        with request.app.state.db.write() as conn:
+        with services_of(request.app).db.write() as conn:
             user = _gate(request, conn, "brand")
             owner = _owner_for(user, request)
             row = conn.execute(select(api_keys.c.owner_id).where(api_keys.c.id == key_id)).first()
@@ -464,7 +465,7 @@ async def _connector_write(
         return csrf_refused(request)
 
     def work() -> Response:
-        with request.app.state.db.write() as conn:
+        with services_of(request.app).db.write() as conn:
             user = _gate(request, conn, "brand")
             owner = _owner_for(user, request)
             require(user.actor(), "brand", owner=owner)
@@ -492,7 +493,6 @@ def _owned_connection(conn: Connection, owner: str, connection_id: str) -> Any:
 
 @router.post("/console/brand/connectors")
 async def create_connection(request: Request) -> Response:
-    from wefirst.api.connectors import secret_box
     from wefirst.ingest.connectors import accounts as connector_accounts
     from wefirst.ingest.connectors.records import Source
 
@@ -502,7 +502,7 @@ async def create_connection(request: Request) -> Response:
             raise Invalid("platform: unknown", [FieldError("platform", "choose a platform")])
         connector_accounts.create_connection(
             conn,
-            secret_box(request),
+            services_of(request.app).secret_box,
             brand_id=owner,
             platform=Source(platform),
             account=form.get("account", "").strip(),
@@ -517,26 +517,26 @@ async def create_connection(request: Request) -> Response:
 
 @router.post("/console/brand/connectors/{connection_id}/secrets")
 async def add_connector_secret(request: Request, connection_id: str) -> Response:
-    from wefirst.api.connectors import connection_cache, secret_box
     from wefirst.ingest.connectors import accounts as connector_accounts
 
     def action(conn: Connection, owner: str, form: dict[str, str]) -> None:
         info = _owned_connection(conn, owner, connection_id)
-        connector_accounts.add_secret(conn, secret_box(request), info.id, form.get("secret", ""))
-        connection_cache(request).forget(info.id)
+        connector_accounts.add_secret(
+            conn, services_of(request.app).secret_box, info.id, form.get("secret", "")
+        )
+        services_of(request.app).connections.forget(info.id)
 
     return await _connector_write(request, action)
 
 
 @router.post("/console/brand/connectors/{connection_id}/secrets/{secret_id}/retire")
 async def retire_connector_secret(request: Request, connection_id: str, secret_id: int) -> Response:
-    from wefirst.api.connectors import connection_cache
     from wefirst.ingest.connectors import accounts as connector_accounts
 
     def action(conn: Connection, owner: str, form: dict[str, str]) -> None:
         info = _owned_connection(conn, owner, connection_id)
         connector_accounts.retire_secret(conn, info.id, secret_id)
-        connection_cache(request).forget(info.id)
+        services_of(request.app).connections.forget(info.id)
 
     return await _connector_write(request, action)
 
@@ -549,14 +549,14 @@ def _beneficiary_page(
     form: dict[str, str] | None = None,
     status: int = 200,
 ) -> Response:
-    with request.app.state.db.read() as conn:
+    with services_of(request.app).db.read() as conn:
         try:
             user = _gate(request, conn, "beneficiary")
             if user.owner_id is None:
                 raise Invalid("admins use the API to act for a beneficiary")
             ben = catalog.get_beneficiary(conn, user.owner_id)
             views = queries.beneficiary_campaigns(conn, user.owner_id)
-            roll = queries.rollups(request.app.state)
+            roll = services_of(request.app).rollups
             rows = [
                 {"view": v, "balance": queries.balance_from_days(v.row, roll.days(conn, v.id))} for v in views
             ]
@@ -601,7 +601,7 @@ async def decide(request: Request, settlement_id: str, decision: str) -> Respons
         return _refusal(request, NotFound("no such action"))
 
     def work() -> Response:
-        with request.app.state.db.write() as conn:
+        with services_of(request.app).db.write() as conn:
             user = _gate(request, conn, "beneficiary")
             row = conn.execute(select(settlements).where(settlements.c.id == settlement_id)).first()
             if row is None:
@@ -636,7 +636,7 @@ async def report_delivery(request: Request) -> Response:
         return csrf_refused(request)
 
     def work() -> Response:
-        with request.app.state.db.write() as conn:
+        with services_of(request.app).db.write() as conn:
             user = _gate(request, conn, "beneficiary")
             loaded = visible(conn, user.actor(), form.get("campaign_id", ""))
             require(user.actor(), "beneficiary", owner=loaded.row.beneficiary_id)
@@ -676,8 +676,8 @@ def publisher_console(request: Request) -> Response:
     from wefirst.widget import publishers as pubs
 
     tr = translator(request)
-    settings = request.app.state.settings
-    with request.app.state.db.read() as conn:
+    settings = services_of(request.app).settings
+    with services_of(request.app).db.read() as conn:
         try:
             user = _gate(request, conn, "publisher")
             if user.owner_id is None:

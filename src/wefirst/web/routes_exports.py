@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from wefirst.ledger.verdict import Verdict
+from wefirst.services import ServicesDep
 from wefirst.store.tables_tlog import tlog_entries
 from wefirst.web import queries
 from wefirst.web.routes_static import not_found
@@ -126,41 +127,36 @@ def _public(view: queries.CampaignView | None) -> bool:
 
 
 @router.get("/exports/balances.{fmt}")
-def balances_export(request: Request, fmt: str) -> Response:
+def balances_export(services: ServicesDep, request: Request, fmt: str) -> Response:
     if fmt not in ("csv", "json"):
         return not_found(request)
-    state = request.app.state
-    with state.db.read() as conn:
+    with services.db.read() as conn:
         rows = []
         for b in queries.all_brands(conn):
             for view in queries.brand_campaigns(conn, b.id):
-                days = queries.rollups(state).days(conn, view.id)
+                days = services.rollups.days(conn, view.id)
                 rows.append(balance_row(view, *queries.promise(view, days)))
     return _send(request, fmt, "campaign-balances", BALANCE_FIELDS, rows)
 
 
 @router.get("/campaigns/{campaign_id}/balance.{fmt}")
-def campaign_balance_export(request: Request, campaign_id: str, fmt: str) -> Response:
-    state = request.app.state
-    with state.db.read() as conn:
+def campaign_balance_export(services: ServicesDep, request: Request, campaign_id: str, fmt: str) -> Response:
+    with services.db.read() as conn:
         view = queries.campaign_view(conn, campaign_id)
         if fmt not in ("csv", "json") or view is None or not _public(view):
             return not_found(request)
-        days = queries.rollups(state).days(conn, campaign_id)
+        days = services.rollups.days(conn, campaign_id)
         row = balance_row(view, *queries.promise(view, days))
     return _send(request, fmt, f"{campaign_id}-balance", BALANCE_FIELDS, [row])
 
 
 @router.get("/campaigns/{campaign_id}/series.{fmt}")
-def campaign_series_export(request: Request, campaign_id: str, fmt: str) -> Response:
-    state = request.app.state
-    with state.db.read() as conn:
+def campaign_series_export(services: ServicesDep, request: Request, campaign_id: str, fmt: str) -> Response:
+    with services.db.read() as conn:
         view = queries.campaign_view(conn, campaign_id)
         if fmt not in ("csv", "json") or view is None or not _public(view):
             return not_found(request)
-        points = queries.cumulative(
-            queries.rollups(state).days(conn, campaign_id), queries.starts_on(view.row)
-        )
+        points = queries.cumulative(services.rollups.days(conn, campaign_id), queries.starts_on(view.row))
     rows = [
         {
             "date": p.day.isoformat(),
@@ -177,7 +173,12 @@ def campaign_series_export(request: Request, campaign_id: str, fmt: str) -> Resp
 
 @router.get("/exports/log.{fmt}")
 def log_export(
-    request: Request, fmt: str, campaign: str | None = None, after: int = -1, limit: int = 10_000
+    services: ServicesDep,
+    request: Request,
+    fmt: str,
+    campaign: str | None = None,
+    after: int = -1,
+    limit: int = 10_000,
 ) -> Response:
     """Published entries in log order, `after` an index, at most `limit` (≤ 100,000) rows
     scanned; `campaign` keeps one campaign's entries. The bytes of `entry` are the exact
@@ -185,7 +186,7 @@ def log_export(
     if fmt not in ("csv", "json"):
         return not_found(request)
     limit = max(1, min(limit, MAX_LOG_ROWS))
-    db = request.app.state.db
+    db = services.db
     needle = f'"campaign":"{campaign}"'.encode() if campaign else None
 
     def rows() -> Iterator[dict[str, Any]]:

@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, Response
 
 from wefirst.catalog.service import load_campaign
 from wefirst.domain.disclosure import disclosure
+from wefirst.services import ServicesDep
 from wefirst.web import charts, logview, queries, verdicts
 from wefirst.web.i18n import Translator
 from wefirst.web.routes_static import not_found
@@ -22,12 +23,11 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/")
-def home(request: Request) -> Response:
+def home(services: ServicesDep, request: Request) -> Response:
     tr = translator(request)
-    state = request.app.state
-    with state.db.read() as conn:
+    with services.db.read() as conn:
         views = queries.active_campaigns(conn)
-        roll = queries.rollups(state)
+        roll = services.rollups
         cards = []
         for view in views:
             balance, found = queries.promise(view, roll.days(conn, view.id))
@@ -64,17 +64,16 @@ def _chart(view: queries.CampaignView, points: list[queries.SeriesPoint], tr: Tr
 
 
 @router.get("/campaigns/{campaign_id}")
-def campaign_page(request: Request, campaign_id: str) -> Response:
+def campaign_page(services: ServicesDep, request: Request, campaign_id: str) -> Response:
     tr = translator(request)
-    state = request.app.state
-    with state.db.read() as conn:
+    with services.db.read() as conn:
         view = queries.campaign_view(conn, campaign_id)
         if view is None or view.row.status == "draft" or not view.row.livemode:
             return not_found(request)
         promise = disclosure(
             load_campaign(conn, campaign_id).campaign, view.brand_name, view.beneficiary_name, tr.locale
         )
-        days = queries.rollups(state).days(conn, campaign_id)
+        days = services.rollups.days(conn, campaign_id)
         balance, found = queries.promise(view, days)
         points = queries.cumulative(days, queries.starts_on(view.row))
         context = {
@@ -94,23 +93,22 @@ def campaign_page(request: Request, campaign_id: str) -> Response:
 
 
 @router.get("/campaigns/{campaign_id}/live.json")
-def campaign_live(request: Request, campaign_id: str) -> Response:
+def campaign_live(services: ServicesDep, request: Request, campaign_id: str) -> Response:
     """What live.js polls: the same figures as the page, already formatted for its locale."""
     tr = translator(request)
-    state = request.app.state
-    with state.db.read() as conn:
+    with services.db.read() as conn:
         view = queries.campaign_view(conn, campaign_id)
         if view is None or view.row.status == "draft" or not view.row.livemode:
             return not_found(request)
-        balance, found = queries.promise(view, queries.rollups(state).days(conn, view.id))
+        balance, found = queries.promise(view, services.rollups.days(conn, view.id))
     body = {f["key"]: f["value"] for f in verdicts.figures(view, balance, found, tr)}
     response = JSONResponse(body, headers={"Cache-Control": "no-cache"})
     return apply_security_headers(response, request)
 
 
 @router.get("/data")
-def open_data(request: Request) -> Response:
-    with request.app.state.db.read() as conn:
+def open_data(services: ServicesDep, request: Request) -> Response:
+    with services.db.read() as conn:
         brand_list = queries.all_brands(conn)
         views = queries.active_campaigns(conn, limit=200)
         user = current_user(request, conn)

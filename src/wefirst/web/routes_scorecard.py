@@ -8,10 +8,8 @@ service; this module only arranges them."""
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from fastapi import APIRouter
@@ -22,8 +20,11 @@ from starlette.responses import JSONResponse, Response
 from wefirst.domain.clock import as_utc, utcnow
 from wefirst.errors import NotFound
 from wefirst.ledger import accounts
+from wefirst.ledger.rollups import Rollups
 from wefirst.ledger.verdict import Verdict
+from wefirst.services import ServicesDep
 from wefirst.store.tables_core import brands
+from wefirst.voice.daycache import VoiceCache, VoiceDay
 from wefirst.web import charts, queries, verdicts
 from wefirst.web.i18n import Translator
 from wefirst.web.routes_exports import _send
@@ -33,8 +34,6 @@ from wefirst.web.sessions import current_user
 from wefirst.web.templating import render, translator
 
 router = APIRouter(include_in_schema=False)
-VOICE_DAYS = 90
-VOICE_TTL = 60.0
 OPEN = {"Access-Control-Allow-Origin": "*"}
 VOICE_FIELDS = ["date", "posts", "positive", "negative", "neutral", "net_sentiment"]
 
@@ -80,10 +79,9 @@ def _age(points: list[queries.SeriesPoint], covered: int, attr: str, today: date
     return None
 
 
-def promises(conn: Connection, state: Any, brand_id: str) -> list[Promise]:
+def promises(conn: Connection, roll: Rollups, brand_id: str) -> list[Promise]:
     today = utcnow().date()
     out = []
-    roll = queries.rollups(state)
     for view in queries.brand_campaigns(conn, brand_id):
         days = roll.days(conn, view.id)
         balance, found = queries.promise(view, days, today)
@@ -105,74 +103,13 @@ def promises(conn: Connection, state: Any, brand_id: str) -> list[Promise]:
     return out
 
 
-@dataclass(frozen=True)
-class VoiceDay:
-    day: date
-    counts: dict[str, int]
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
-
-    @property
-    def net(self) -> float | None:
-        """(positive − negative) / all posts of the day, in [−1, 1]."""
-        if not self.total:
-            return None
-        return (self.counts.get("positive", 0) - self.counts.get("negative", 0)) / self.total
-
-    def as_json(self) -> dict[str, Any]:
-        net = self.net
-        return {
-            "date": self.day.isoformat(),
-            "posts": self.total,
-            "positive": self.counts.get("positive", 0),
-            "negative": self.counts.get("negative", 0),
-            "neutral": self.counts.get("neutral", 0),
-            "net_sentiment": None if net is None else round(net, 3),
-        }
-
-
-class VoiceCache:
-    """The per-day voice series of each brand, kept VOICE_TTL seconds per process: counting a
-    brand's posts of 90 days costs a scan of its mentions (about 0.2 s of CPU for 70,000
-    posts), and a daily chart does not need to be fresher than a minute. Episodes and cases,
-    which are small queries, are always read fresh."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._items: dict[str, tuple[float, list[VoiceDay]]] = {}
-
-    def days(self, conn: Connection, brand_id: str) -> list[VoiceDay]:
-        from wefirst.voice import series as voice_series
-
-        now = time.monotonic()
-        with self._lock:
-            hit = self._items.get(brand_id)
-        if hit is not None and now - hit[0] < VOICE_TTL:
-            return hit[1]
-        start = datetime.now(UTC) - timedelta(days=VOICE_DAYS)
-        data = voice_series.series(conn, brand_id, granularity="day", by="polarity", start=start)
-        days = [VoiceDay(date.fromisoformat(p["t"][:10]), dict(p["counts"])) for p in data["data"]]
-        with self._lock:
-            self._items[brand_id] = (now, days)
-        return days
-
-
-def voice_cache(state: Any) -> VoiceCache:
-    existing = getattr(state, "web_voice_cache", None)
-    if isinstance(existing, VoiceCache):
-        return existing
-    made = VoiceCache()
-    state.web_voice_cache = made
-    return made
-
-
-def voice(conn: Connection, state: Any, brand_id: str) -> tuple[list[VoiceDay], list[dict[str, Any]]]:
+def voice(
+    conn: Connection, voice_days: VoiceCache, brand_id: str
+) -> tuple[list[VoiceDay], list[dict[str, Any]]]:
     """Posts per day over the last VOICE_DAYS days, and the brand's latest episodes."""
     from wefirst.voice import episodes as voice_episodes
 
-    days = voice_cache(state).days(conn, brand_id)
+    days = voice_days.days(conn, brand_id)
     rows, _ = voice_episodes.list_episodes(conn, brand_id, limit=10)
     return days, [voice_episodes.episode_json(r) for r in rows]
 
@@ -221,16 +158,15 @@ def _voice_chart(days: list[VoiceDay], episodes: list[dict[str, Any]], tr: Trans
 
 
 @router.get("/brands/{brand_id}")
-def scorecard(request: Request, brand_id: str) -> Response:
+def scorecard(services: ServicesDep, request: Request, brand_id: str) -> Response:
     tr = translator(request)
-    state = request.app.state
-    with state.db.read() as conn:
+    with services.db.read() as conn:
         try:
             brand = _brand(conn, brand_id)
         except NotFound:
             return not_found(request)
-        kept = promises(conn, state, brand_id)
-        days, episodes = voice(conn, state, brand_id)
+        kept = promises(conn, services.rollups, brand_id)
+        days, episodes = voice(conn, services.voice_days, brand_id)
         cases_open = open_cases(conn, brand_id)
         user = current_user(request, conn)
     return render(
@@ -251,28 +187,27 @@ def scorecard(request: Request, brand_id: str) -> Response:
 
 
 @router.get("/brands/{brand_id}/voice.{fmt}")
-def voice_export(request: Request, brand_id: str, fmt: str) -> Response:
-    with request.app.state.db.read() as conn:
+def voice_export(services: ServicesDep, request: Request, brand_id: str, fmt: str) -> Response:
+    with services.db.read() as conn:
         try:
             _brand(conn, brand_id)
         except NotFound:
             return not_found(request)
         if fmt not in ("csv", "json"):
             return not_found(request)
-        days, _ = voice(conn, request.app.state, brand_id)
+        days, _ = voice(conn, services.voice_days, brand_id)
     return _send(request, fmt, f"{brand_id}-voice", VOICE_FIELDS, [d.as_json() for d in days])
 
 
 @router.get("/brands/{brand_id}/scorecard.json")
-def scorecard_json(request: Request, brand_id: str) -> Response:
-    state = request.app.state
-    with state.db.read() as conn:
+def scorecard_json(services: ServicesDep, request: Request, brand_id: str) -> Response:
+    with services.db.read() as conn:
         try:
             brand = _brand(conn, brand_id)
         except NotFound:
             return not_found(request)
-        kept = promises(conn, state, brand_id)
-        days, episodes = voice(conn, state, brand_id)
+        kept = promises(conn, services.rollups, brand_id)
+        days, episodes = voice(conn, services.voice_days, brand_id)
         cases_open = open_cases(conn, brand_id)
     body = {
         "brand_id": brand.id,

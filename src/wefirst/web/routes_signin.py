@@ -15,7 +15,8 @@ from starlette.responses import Response
 from wefirst import ratelimit
 from wefirst.domain.clock import utcnow
 from wefirst.errors import TooManyRequests
-from wefirst.mail import Mail, Mailer, MailError, make_mailer
+from wefirst.mail import Mail, MailError
+from wefirst.services import services_of
 from wefirst.web import sessions
 from wefirst.web.forms import CsrfRefused, csrf_refused, in_thread, read_form, redirect
 from wefirst.web.templating import codec, render, translator
@@ -48,7 +49,7 @@ def signin_form(request: Request) -> Response:
 
 
 def _login(request: Request, user: sessions.WebUser, spent: Spent | None = None) -> Response:
-    with request.app.state.db.write() as conn:
+    with services_of(request.app).db.write() as conn:
         if spent is not None:  # the owner's right password: its attempt was no guess
             for lim in spent.limits:
                 ratelimit.give_back(conn, lim, spent.at)
@@ -68,7 +69,7 @@ async def signin(request: Request) -> Response:
     email = form.get("email", "").strip().lower()
     spent = Spent(
         sessions.signin_limits(
-            request.app.state.settings, email, request.client.host if request.client else None
+            services_of(request.app).settings, email, request.client.host if request.client else None
         ),
         utcnow(),
     )
@@ -77,7 +78,7 @@ async def signin(request: Request) -> Response:
         """Every attempt spends its budget BEFORE the password is checked, so concurrent
         guesses cannot all slip past one last free slot; the right password gives it back."""
         try:
-            with request.app.state.db.write() as conn:
+            with services_of(request.app).db.write() as conn:
                 ratelimit.take(conn, spent.limits, spent.at, action="sign-in")
         except TooManyRequests:
             return False
@@ -87,23 +88,13 @@ async def signin(request: Request) -> Response:
         return _signin_page(request, error=tr.gettext("Wrong email or password."), email=email, status=429)
 
     def check() -> sessions.WebUser | None:
-        with request.app.state.db.read() as conn:
+        with services_of(request.app).db.read() as conn:
             return sessions.check_password(conn, email, form.get("password", ""))
 
     user = await in_thread(check)
     if user is None:
         return _signin_page(request, error=tr.gettext("Wrong email or password."), email=email, status=401)
     return await in_thread(_login, request, user, spent)
-
-
-def mailer(request: Request) -> Mailer:
-    state = request.app.state
-    found = getattr(state, "mailer", None)
-    if found is None:
-        found = make_mailer(state.settings)
-        state.mailer = found
-    made: Mailer = found
-    return made
 
 
 @router.post("/signin/link")
@@ -116,18 +107,20 @@ async def send_link(request: Request) -> Response:
     email = form.get("email", "")
 
     def work() -> None:
-        with request.app.state.db.write() as conn:
+        with services_of(request.app).db.write() as conn:
             user = sessions.user_by_email(conn, email)
             if user is None:
                 return
             token = sessions.issue_magic_link(conn, request, user)
-        base = str(request.app.state.settings.base_url).rstrip("/")
+        base = str(services_of(request.app).settings.base_url).rstrip("/")
         link = f"{base}/signin/link/{token}"
-        minutes = int(request.app.state.settings.web_magic_link_minutes)
+        minutes = int(services_of(request.app).settings.web_magic_link_minutes)
         body = f"{tr.gettext('Sign in')}: {link}\n\n({minutes} min, 1×)\n"
         # Same answer either way: the page never says whether an account exists.
         with contextlib.suppress(MailError):
-            mailer(request).send(Mail(to=user.email, subject="wefirst: " + tr.gettext("Sign in"), body=body))
+            services_of(request.app).mailer.send(
+                Mail(to=user.email, subject="wefirst: " + tr.gettext("Sign in"), body=body)
+            )
 
     await in_thread(work)
     return _signin_page(
@@ -151,7 +144,7 @@ async def redeem_link(request: Request, token: str) -> Response:
         return csrf_refused(request)
 
     def work() -> sessions.WebUser | None:
-        with request.app.state.db.write() as conn:
+        with services_of(request.app).db.write() as conn:
             return sessions.redeem_magic_link(conn, request, token)
 
     user = await in_thread(work)
@@ -171,7 +164,7 @@ async def signout(request: Request) -> Response:
         return csrf_refused(request)
 
     def work() -> None:
-        with request.app.state.db.write() as conn:
+        with services_of(request.app).db.write() as conn:
             user = sessions.current_user(request, conn)
             if user is not None:
                 sessions.end_all_sessions(conn, user.id)

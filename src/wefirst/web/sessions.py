@@ -25,6 +25,7 @@ from wefirst.emails import BadEmailError, mailbox
 from wefirst.errors import Conflict, FieldError, Invalid
 from wefirst.pseudonyms import keyed_hash, network_key, server_key
 from wefirst.ratelimit import Limit
+from wefirst.services import services_of
 from wefirst.settings import Settings
 from wefirst.store.tables_web import web_magic_links, web_users
 from wefirst.web.security import SESSION_COOKIE, WebSession
@@ -165,7 +166,7 @@ def issue_magic_link(conn: Connection, request: Request, user: WebUser) -> str:
     """A signed token naming the user and a nonce; the nonce's hash is stored so the link
     works once."""
     nonce = secrets.token_urlsafe(24)
-    minutes = int(request.app.state.settings.web_magic_link_minutes)
+    minutes = int(services_of(request.app).settings.web_magic_link_minutes)
     conn.execute(
         insert(web_magic_links).values(
             nonce_hash=hashlib.sha256(nonce.encode()).hexdigest(),
@@ -178,7 +179,7 @@ def issue_magic_link(conn: Connection, request: Request, user: WebUser) -> str:
 
 
 def redeem_magic_link(conn: Connection, request: Request, token: str) -> WebUser | None:
-    minutes = int(request.app.state.settings.web_magic_link_minutes)
+    minutes = int(services_of(request.app).settings.web_magic_link_minutes)
     found = codec(request).load_magic(token, max_age=minutes * 60)
     if found is None:
         return None

@@ -3,6 +3,7 @@ for its forms, and the security headers, so that no page can forget any of them.
 
 from __future__ import annotations
 
+import functools
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from wefirst.services import services_of
 from wefirst.web.i18n import LANG_COOKIE, LOCALES, Translator, negotiate
 from wefirst.web.security import SessionCodec, apply_security_headers
 
@@ -45,14 +47,14 @@ def translator(request: Request) -> Translator:
 
 
 def codec(request: Request) -> SessionCodec:
-    """One codec per app, keyed by the server secret in the app's settings."""
-    state = request.app.state
-    existing = getattr(state, "web_codec", None)
-    if isinstance(existing, SessionCodec):
-        return existing
-    made = SessionCodec(str(state.settings.secret_key))
-    state.web_codec = made
-    return made
+    """The session codec keyed by the server secret in the app's settings."""
+    return _codec_for(str(services_of(request.app).settings.secret_key))
+
+
+@functools.lru_cache(maxsize=8)
+def _codec_for(secret: str) -> SessionCodec:
+    """Deriving the keys costs a little: one codec per secret (tests run apps with several)."""
+    return SessionCodec(secret)
 
 
 def switch_url(request: Request, lang: str) -> str:

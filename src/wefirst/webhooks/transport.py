@@ -66,6 +66,8 @@ class HttpTransport:
     def post(self, url: str, body: bytes, headers: dict[str, str], timeout: float) -> Outcome:
         start = time.monotonic()
         sent = {"content-type": "application/json", "user-agent": USER_AGENT, **headers}
+        if self._client.is_closed:  # the app was served again after a shutdown
+            self._client = httpx.Client(follow_redirects=False)
         try:
             with self._client.stream("POST", url, content=body, headers=sent, timeout=timeout) as response:
                 size = 0

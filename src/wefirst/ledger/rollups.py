@@ -1,0 +1,167 @@
+"""Per-campaign daily sums of the ledger accounts the pages show, kept per process and
+updated incrementally: the ledger is append-only, so the sums of transactions up to a
+watermark never change, and a page view only reads the transactions after it. Rows younger
+than `SETTLE_SECONDS` are re-read on every view instead of being folded in, because on
+PostgreSQL a sequence number can become visible after a larger one (two writers committing
+out of order).
+
+`Warmup` fills the roll-ups in the background when the app starts: a campaign's first view
+otherwise reads its whole ledger (seconds for half a million pledges, see
+docs/benchmarks.md), and the first visitor after a deploy should not wait for it. A view that
+arrives while its campaign is warming waits for that work instead of repeating it."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from wefirst.domain.clock import utcnow
+from wefirst.ledger import accounts
+from wefirst.store.db import Database
+from wefirst.store.tables_core import campaigns, ledger_postings, ledger_transactions
+
+log = logging.getLogger("wefirst.ledger.rollups")
+
+SETTLE_SECONDS = 60
+SERIES_ACCOUNTS = (
+    accounts.COMMITMENTS,
+    accounts.FUNDED,
+    accounts.PAID_UNCONFIRMED,
+    accounts.PAID_CONFIRMED,
+    accounts.PAID_DISPUTED,
+    accounts.DELIVERED,
+)
+DaySums = dict[date, dict[str, int]]
+
+
+def as_day(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+@dataclass
+class _Rolled:
+    watermark: int = 0
+    days: DaySums = field(default_factory=dict)
+
+
+class Rollups:
+    """Per-campaign daily sums of the ledger accounts the pages show, kept up to date
+    incrementally. One instance per app (`Services.rollups`)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_campaign: dict[str, _Rolled] = {}
+        self._locks: dict[str, threading.Lock] = {}
+
+    def _read(self, conn: Connection, campaign_id: str, after: int) -> list[Any]:
+        """Rows one by one: only for the young tail, which is small."""
+        t, p = ledger_transactions, ledger_postings
+        return list(
+            conn.execute(
+                select(t.c.seq, t.c.occurred_at, p.c.account, p.c.amount)
+                .join(p, p.c.txn_id == t.c.id)
+                .where(t.c.campaign_id == campaign_id, t.c.seq > after, p.c.account.in_(SERIES_ACCOUNTS))
+            )
+        )
+
+    def _aggregate(self, conn: Connection, campaign_id: str, after: int, before: int | None) -> list[Any]:
+        """Sums per day and account of the transactions in (after, before), added up by the
+        database: a campaign's first view reads its whole ledger, and only ~1,000 rows come
+        back instead of one per posting."""
+        t, p = ledger_transactions, ledger_postings
+        if conn.dialect.name == "postgresql":
+            day: Any = func.to_char(func.timezone("UTC", t.c.occurred_at), "YYYY-MM-DD")
+        else:  # SQLite keeps UTC times as ISO text
+            day = func.substr(t.c.occurred_at, 1, 10)
+        query = (
+            select(
+                day.label("day"),
+                p.c.account,
+                func.sum(p.c.amount).label("total"),
+                func.max(t.c.seq).label("top"),
+            )
+            .join(p, p.c.txn_id == t.c.id)
+            .where(t.c.campaign_id == campaign_id, t.c.seq > after, p.c.account.in_(SERIES_ACCOUNTS))
+            .group_by(day, p.c.account)
+        )
+        if before is not None:
+            query = query.where(t.c.seq < before)
+        return list(conn.execute(query))
+
+    def days(self, conn: Connection, campaign_id: str) -> DaySums:
+        with self._lock:
+            rolled = self._by_campaign.setdefault(campaign_id, _Rolled())
+            lock = self._locks.setdefault(campaign_id, threading.Lock())
+        with lock:  # one reader per campaign folds; the others wait for its result
+            t = ledger_transactions
+            settled_before = utcnow() - timedelta(seconds=SETTLE_SECONDS)
+            # fold into the cache only what precedes the first transaction still too young
+            first_young = conn.execute(
+                select(func.min(t.c.seq)).where(
+                    t.c.campaign_id == campaign_id,
+                    t.c.seq > rolled.watermark,
+                    t.c.created_at >= settled_before,
+                )
+            ).scalar()
+            for row in self._aggregate(conn, campaign_id, rolled.watermark, first_young):
+                day = rolled.days.setdefault(as_day(row.day), {})
+                day[row.account] = day.get(row.account, 0) + int(row.total)
+                rolled.watermark = max(rolled.watermark, int(row.top))
+            merged = {d: dict(s) for d, s in rolled.days.items()}
+            tail = [] if first_young is None else self._read(conn, campaign_id, int(first_young) - 1)
+        for r in tail:
+            day = merged.setdefault(as_day(r.occurred_at), {})
+            day[r.account] = day.get(r.account, 0) + int(r.amount)
+        return merged
+
+
+class Warmup:
+    """Background thread that rolls up the newest active campaigns once, at start."""
+
+    def __init__(self, db: Database, rollups: Rollups, limit: int = 1000) -> None:
+        self.db = db
+        self.rollups = rollups
+        self.limit = limit
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="wefirst-rollup-warmup", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _run(self) -> None:
+        try:
+            with self.db.read() as conn:
+                ids: list[str] = list(
+                    conn.execute(
+                        select(campaigns.c.id)
+                        .where(campaigns.c.status == "active", campaigns.c.livemode.is_(True))
+                        .order_by(campaigns.c.seq.desc())
+                        .limit(self.limit)
+                    ).scalars()
+                )
+            for campaign_id in ids:
+                if self._stop.is_set():
+                    return
+                with self.db.read() as conn:
+                    self.rollups.days(conn, campaign_id)
+        except Exception:  # a failed warm-up only means slower first views
+            log.warning("page roll-up warm-up stopped", exc_info=True)
