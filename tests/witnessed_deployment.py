@@ -136,10 +136,14 @@ class Deployment:
         }
         self.server: ServerProcess = start_server(self.env, log=tmp / "server.log")
         self.queued = 0
+        self.log_number = 1
 
-    def start_witness(self, name: str, port: int) -> WitnessProcess:
+    def start_witness(self, name: str, port: int, also_follow: tuple[str, ...] = ()) -> WitnessProcess:
+        """Start (or restart, keeping its folder) a witness; ``also_follow``: more log keys, as
+        its operator adds with `wefirst witness follow` (say after a key rotation)."""
         directory = self.tmp / name.split(".")[0]
-        w = start_witness(directory, name=name, follow=[self.log_key], port=port, timeout=PATIENCE)
+        follow = [self.log_key, *also_follow]
+        w = start_witness(directory, name=name, follow=follow, port=port, timeout=PATIENCE)
         self.witnesses[name] = w
         self.verifiers[name] = parse_cosigner_key(w.key)
         return w
@@ -162,7 +166,8 @@ class Deployment:
 
     @property
     def log_url(self) -> str:
-        return f"{self.server.url}/log"
+        """The current log: /log, or /log/<n> after key rotations (``log_number``)."""
+        return f"{self.server.url}/log" + (f"/{self.log_number}" if self.log_number > 1 else "")
 
     def grow(self, count: int) -> int:
         """Queue ``count`` entries; returns the log size once they are all integrated."""

@@ -19,12 +19,15 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import func, select
+from typer.testing import CliRunner
 from witnessed_deployment import NAMES, Deployment, verify, wait_for
 
 from wefirst.settings import Settings
 from wefirst.store.db import Database
 from wefirst.store.tables_tlog import tlog_entries
+from wefirst.tlog import cli as log_cli
 from wefirst.tlog.checkpoint import Checkpoint, sign_checkpoint
+from wefirst.tlog.policy import simple_policy
 from wefirst.tlog.witness_protocol import build_request
 
 from server_process import start_server
@@ -202,3 +205,43 @@ def test_kill_9_of_the_server_after_the_witness_cosigned_loses_nothing(
         assert code == 0, out
     finally:
         d.close()
+
+
+def test_a_rotated_log_is_witnessed_by_each_witness_once_it_follows_the_new_key(
+    deployment: Deployment,
+) -> None:
+    """The rotation drill with real witnesses: servers stopped, `wefirst log rotate`, servers
+    restarted. A witness that does not follow the new key yet refuses it (404) and the submitter
+    backs off; one that follows it cosigns the new log from its first checkpoint; when both do,
+    the new log meets a 2-of-2 policy for its new key."""
+    d = deployment
+    charity, watchdog = NAMES
+    d.wait_cosigned(d.grow(3))
+    d.server.stop()
+    result = CliRunner().invoke(log_cli.app, ["rotate"], env=d.env)
+    assert result.exit_code == 0, result.output
+    found = re.search(r"wefirst witness follow '([^']+)'", result.output)
+    assert found is not None, result.output
+    new_key = found.group(1)
+
+    d.witnesses[charity].kill()
+    d.start_witness(charity, d.witnesses[charity].port, also_follow=(new_key,))
+    d.server = start_server(d.env, port=d.server.port, log=d.tmp / "server.log")
+    d.log_number = 2
+    d.grow(2)
+    d.wait_cosigned(3, (charity,))  # the handover and two entries, cosigned by the witness that follows
+    failures = "wefirst_witness_failures"
+    wait_for("the refusal counted", lambda: (metric(d.server.url, failures, watchdog) or 0) >= 1)
+    new_policy = simple_policy(new_key, [d.witnesses[n].key for n in NAMES], 2)
+    code, out = verify("checkpoint", "--log", d.log_url, "--policy", new_policy)
+    assert code == 1, out
+    assert f"no cosignature from {watchdog}" in out
+
+    d.witnesses[watchdog].kill()
+    d.start_witness(watchdog, d.witnesses[watchdog].port, also_follow=(new_key,))
+    d.wait_cosigned(3)
+    code, out = verify("checkpoint", "--log", d.log_url, "--policy", new_policy)
+    assert code == 0, out
+    # The old log, frozen, is still served under its own key; each witness kept it apart.
+    logs = httpx.get(d.witnesses[charity].url + "/", timeout=5).json()["logs"]
+    assert {lg["origin"]: lg["size"] for lg in logs} == {d.origin: 3, f"{d.origin}/2": 3}
