@@ -34,6 +34,10 @@ hypothesis_settings.register_profile("wefirst", deadline=None, suppress_health_c
 hypothesis_settings.load_profile("wefirst")
 
 PG_URL = os.environ.get("WEFIRST_TEST_DATABASE_URL")
+# Servers and workers the tests start (as processes too) run with test secrets and http base
+# URLs: development mode lets them start past the production checklist, which its own tests
+# (tests/security/test_production_checklist.py) run with development off.
+os.environ.setdefault("WEFIRST_DEVELOPMENT", "true")
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 

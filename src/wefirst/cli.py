@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from wefirst.cases import cli as cases_cli
+from wefirst.checklist import check_at_start
 from wefirst.ingest.connectors import cli as connectors_cli
 from wefirst.settings import Settings
 from wefirst.tlog import cli as tlog_cli
@@ -55,6 +56,7 @@ def serve(
     from wefirst.api.app import configure_logging
 
     settings = Settings()
+    check_at_start(settings, "wefirst serve")
     if workers > 1 and settings.is_sqlite:
         fail(
             "several workers need a database server; SQLite is for one process",

@@ -27,6 +27,12 @@ class Settings(BaseSettings):
         "dev-insecure-change-me",
         description="Server secret for HMACs (order-id salts, tokens, sessions). Set in production.",
     )
+    development: bool = Field(
+        False,
+        description="Development mode: `serve`, `voice listen` and `webhooks work` start even "
+        "when the production checklist (docs/deploy.md) finds unsafe settings, with a warning "
+        "naming each. Never in production.",
+    )
     data_dir: Path = Field(Path("."), description="Folder for generated files (signer key, tile directory).")
     idempotency_retention_days: int = Field(
         21, description="How long stored responses to Idempotency-Key requests are replayed."

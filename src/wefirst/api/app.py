@@ -141,8 +141,13 @@ class Observe:
 
 
 def create_app_from_env() -> FastAPI:
-    """Entry point for `uvicorn --factory` worker processes."""
-    return create_app(Settings())
+    """Entry point for `uvicorn --factory` worker processes: they check the production
+    checklist too (uvicorn may be started without `wefirst serve`)."""
+    from wefirst.checklist import require_safe
+
+    settings = Settings()
+    require_safe(settings, "the wefirst API worker")
+    return create_app(settings)
 
 
 class JsonFormatter(logging.Formatter):

@@ -378,8 +378,10 @@ def listen(
     duration: Annotated[float | None, typer.Option(help="Stop after this many seconds.")] = None,
 ) -> None:
     """Run the live sources in every brand's settings (Mastodon, Bluesky, RSS) and alert."""
+    from wefirst.checklist import check_at_start
     from wefirst.voice import listen as voice_listen
 
+    check_at_start(Settings(), "wefirst voice listen")
     settings, db = _database()
     try:
         stats = voice_listen.listen(db, settings, once=once, duration=duration, console=Console())

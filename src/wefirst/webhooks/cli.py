@@ -83,7 +83,10 @@ def work() -> None:
     import signal
     import threading
 
+    from wefirst.checklist import check_at_start
+
     with _db() as (settings, db):
+        check_at_start(settings, "wefirst webhooks work")
         worker = webhook_worker.from_settings(db, settings)
         done = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: done.set())
