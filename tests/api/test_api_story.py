@@ -106,6 +106,6 @@ def test_pledge_cap_refund_settle_deliver(client: TestClient, db: Database, admi
     bal = client.get(f"/v1/campaigns/{cid}/balance").json()
     assert bal["paid_reported"]["amount"] == 100
     assert bal["paid_confirmed"]["amount"] == 100
-    assert bal["delivered"] == {"units": 3}
+    assert bal["delivered"] == {"units": 3, "beyond_pledges_units": 0}
     assert bal["gaps"]["unpaid"]["amount"] == 20
     assert bal["gaps"]["undelivered_units"] == 1

@@ -64,9 +64,11 @@ def test_brand_keys_cannot_cross_walls(client: TestClient, db: Database, admin_k
             "amount": {"amount": 10, "currency": "EUR"},
             "external_reference": "x",
             "paid_at": "2026-03-01T00:00:00Z",
+            "beyond_owed_reason": "an advance (this campaign owes less so far)",
         },
         headers=auth(a.key),
     )
+    assert r.status_code == 201, r.text
     sid = r.json()["id"]
     assert (
         client.post(f"/v1/settlements/{sid}/confirm", json={}, headers=auth(other_ben.key)).status_code == 403

@@ -22,7 +22,7 @@ from wefirst.auth.keys import Actor
 from wefirst.catalog import service
 from wefirst.catalog.models import CampaignIn, CampaignPatch, StatusIn
 from wefirst.domain.clock import rfc3339
-from wefirst.errors import FieldError, Invalid
+from wefirst.errors import FieldError, Forbidden, Invalid
 from wefirst.ledger.balances import campaign_balance
 from wefirst.store.tables_core import deliveries, settlements
 
@@ -48,11 +48,21 @@ def visible(conn: Connection, actor: Actor | None, campaign_id: str) -> service.
     return loaded
 
 
+def same_mode(actor: Actor, row: Any) -> None:
+    """Test-mode keys change test campaigns only, live keys live ones: a test key handed to a
+    developer must not pause, edit or settle the brand's real promise."""
+    if not actor.is_admin and actor.livemode != bool(row.livemode):
+        mode = "test-mode" if not actor.livemode else "live"
+        target = "live" if row.livemode else "test-mode"
+        raise Forbidden(f"a {mode} key cannot change a {target} campaign")
+
+
 def owned(conn: Connection, actor: Actor, campaign_id: str) -> service.Loaded:
-    """The brand that runs the campaign (or an admin)."""
+    """The brand that runs the campaign (or an admin), with a key of the campaign's mode."""
     loaded = service.load_campaign(conn, campaign_id)
     hide_unless(can_see(actor, loaded.row), f"campaign {campaign_id}")
     require(actor, "brand", owner=loaded.row.brand_id)
+    same_mode(actor, loaded.row)
     return loaded
 
 
@@ -173,6 +183,20 @@ def settlement_json(row: Any) -> dict[str, Any]:
         "status": row.status,
         "decided_at": rfc3339(row.decided_at) if row.decided_at else None,
         "decision_note": row.decision_note,
+        "confirmed_amount": (
+            {"amount": row.confirmed_amount, "currency": row.currency}
+            if row.confirmed_amount is not None
+            else None
+        ),
+        "bank_reference": row.bank_reference,
+        "beyond_owed": (
+            {
+                "amount": {"amount": row.beyond_owed_amount, "currency": row.currency},
+                "reason": row.beyond_owed_reason,
+            }
+            if row.beyond_owed_amount
+            else None
+        ),
     }
 
 
@@ -186,6 +210,11 @@ def delivery_json(row: Any) -> dict[str, Any]:
         "evidence_url": row.evidence_url,
         "note": row.note,
         "reported_at": rfc3339(row.reported_at),
+        "beyond_funded": (
+            {"units": row.beyond_funded_units, "reason": row.beyond_funded_reason}
+            if row.beyond_funded_units
+            else None
+        ),
     }
 
 

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import Field, model_validator
 from sqlalchemy import Connection, select
 
-from wefirst.api.campaigns import delivery_json, owned, settlement_json, visible
+from wefirst.api.campaigns import delivery_json, owned, same_mode, settlement_json, visible
 from wefirst.api.deps import ActorDep, DbDep, IdempotencyKey, OptionalActorDep, RawBody, require
 from wefirst.api.writes import idempotent_post
 from wefirst.catalog import service
@@ -23,16 +23,30 @@ from wefirst.store.tables_core import deliveries, settlements
 router = APIRouter(prefix="/v1", tags=["settlements and deliveries"])
 
 
+Reason = Annotated[str, Field(min_length=3, max_length=500)]
+
+
 class SettlementIn(Strict):
     amount: MoneyIn
     external_reference: Annotated[
         str, Field(min_length=1, max_length=200, description="Bank transfer or receipt reference.")
     ]
     paid_at: Instant
+    beyond_owed_reason: Reason | None = Field(
+        None, description="Why a payment exceeds what is still owed; required when it does."
+    )
 
 
 class DecisionIn(Strict):
-    note: Annotated[str, Field(max_length=1000)] | None = None
+    note: Annotated[str, Field(max_length=1000)] | None = Field(
+        None, description="Required to dispute: what is missing or wrong."
+    )
+    amount: MoneyIn | None = Field(
+        None, description="To confirm part of the payment: the amount received (default: all of it)."
+    )
+    bank_reference: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
+        None, description="The bank statement line the confirmation is read from (required for a part)."
+    )
 
 
 class DeliveryIn(Strict):
@@ -41,6 +55,11 @@ class DeliveryIn(Strict):
     period_end: Day
     evidence_url: Annotated[str, Field(max_length=1000, pattern=r"^https://\S+$")]
     note: Annotated[str, Field(max_length=1000)] | None = None
+    beyond_funded_reason: Reason | None = Field(
+        None,
+        description="Why units beyond what this campaign's pledges fund were delivered (who funded "
+        "them); required when they are.",
+    )
 
     @model_validator(mode="after")
     def _period(self) -> DeliveryIn:
@@ -79,6 +98,7 @@ def report_settlement(
             amount=data.amount.amount,
             external_reference=data.external_reference,
             paid_at=data.paid_at,
+            beyond_owed_reason=data.beyond_owed_reason,
         )
         row = conn.execute(select(settlements).where(settlements.c.id == sid)).one()
         return 201, settlement_json(row)
@@ -115,6 +135,12 @@ def _decide(
         row = _settlement(conn, settlement_id)
         loaded = service.load_campaign(conn, row.campaign_id)
         require(actor, "beneficiary", owner=loaded.row.beneficiary_id)
+        same_mode(actor, loaded.row)
+        if data.amount is not None and data.amount.currency != row.currency:
+            raise Invalid(
+                f"amount.currency: the payment is in {row.currency}",
+                [FieldError("amount.currency", f"must be {row.currency}")],
+            )
         ledger.decide_settlement(
             conn,
             settlement_id=row.id,
@@ -123,6 +149,8 @@ def _decide(
             amount=row.amount,
             confirmed=confirmed,
             note=data.note,
+            received_amount=data.amount.amount if (confirmed and data.amount is not None) else None,
+            bank_reference=data.bank_reference,
         )
         return 200, settlement_json(_settlement(conn, settlement_id))
 
@@ -170,6 +198,7 @@ def report_delivery(
     def work(conn: Connection) -> tuple[int, Any]:
         loaded = visible(conn, actor, campaign_id)
         require(actor, "beneficiary", owner=loaded.row.beneficiary_id)
+        same_mode(actor, loaded.row)
         did = ledger.report_delivery(
             conn,
             loaded.campaign,
@@ -178,6 +207,7 @@ def report_delivery(
             period_end=data.period_end,
             evidence_url=data.evidence_url,
             note=data.note,
+            beyond_funded_reason=data.beyond_funded_reason,
         )
         row = conn.execute(select(deliveries).where(deliveries.c.id == did)).one()
         return 201, delivery_json(row)

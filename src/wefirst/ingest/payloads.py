@@ -95,4 +95,5 @@ class RefundBody(Strict):
             reason=self.reason,
             occurred_at=self.occurred_at,
             received_at=received_at,
+            whole_order=self.reason == "cancel" and not self.lines,
         )

@@ -17,6 +17,10 @@ PAID_DISPUTED = "beneficiary:paid_disputed"
 FUNDED = "impact:funded"  # units promised (debit)
 TO_DELIVER = "impact:to_deliver"
 DELIVERED = "impact:delivered"
+# Units a beneficiary delivered beyond what this campaign's pledges fund, acknowledged with a
+# reason: kept apart so a share delivered can never read over 100 %.
+FUNDED_OTHERWISE = "impact:funded_otherwise"
+DELIVERED_BEYOND = "impact:delivered_beyond"
 
 
 @dataclass(frozen=True)
@@ -52,8 +56,11 @@ def settlement_disputed(currency: str, money: int) -> list[Posting]:
     return _pair(PAID_UNCONFIRMED, PAID_DISPUTED, currency, money)
 
 
-def delivery_reported(units: int) -> list[Posting]:
-    return _pair(TO_DELIVER, DELIVERED, UNITS, units)
+def delivery_reported(units: int, beyond: int = 0) -> list[Posting]:
+    """`units` delivered in all, of which `beyond` exceed what the pledges fund."""
+    return _pair(TO_DELIVER, DELIVERED, UNITS, units - beyond) + _pair(
+        FUNDED_OTHERWISE, DELIVERED_BEYOND, UNITS, beyond
+    )
 
 
 def is_balanced(postings: list[Posting]) -> bool:

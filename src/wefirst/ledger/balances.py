@@ -22,8 +22,14 @@ class Balance:
     paid_unconfirmed: int
     paid_confirmed: int
     paid_disputed: int
-    delivered_units: int
+    delivered_units: int  # within what the pledges fund
     guaranteed_minimum: int
+    delivered_beyond_units: int = 0  # acknowledged as funded otherwise
+
+    @property
+    def paid_beyond_owed(self) -> int:
+        """Payments (reported, not disputed) above what is owed, acknowledged with a reason."""
+        return max(self.paid_unconfirmed + self.paid_confirmed - self.owed, 0)
 
     @property
     def paid_reported(self) -> int:
@@ -47,7 +53,8 @@ class Balance:
             "paid_confirmed": m(self.paid_confirmed),
             "paid_disputed": m(self.paid_disputed),
             "paid_awaiting_confirmation": m(self.paid_unconfirmed),
-            "delivered": {"units": self.delivered_units},
+            "paid_beyond_owed": m(self.paid_beyond_owed),
+            "delivered": {"units": self.delivered_units, "beyond_pledges_units": self.delivered_beyond_units},
             "gaps": {
                 "unpaid": m(max(self.owed - self.paid_confirmed, 0)),
                 "unreported": m(max(self.owed - self.paid_reported, 0)),
@@ -87,6 +94,7 @@ def balance_from_sums(row: Any, sums: dict[str, int]) -> Balance:
         paid_disputed=-sums.get(accounts.PAID_DISPUTED, 0),
         delivered_units=-sums.get(accounts.DELIVERED, 0),
         guaranteed_minimum=gmin,
+        delivered_beyond_units=-sums.get(accounts.DELIVERED_BEYOND, 0),
     )
 
 

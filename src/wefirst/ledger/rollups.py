@@ -35,6 +35,7 @@ SERIES_ACCOUNTS = (
     accounts.PAID_CONFIRMED,
     accounts.PAID_DISPUTED,
     accounts.DELIVERED,
+    accounts.DELIVERED_BEYOND,
 )
 DaySums = dict[date, dict[str, int]]
 

@@ -8,16 +8,19 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, update
+from sqlalchemy import Connection, insert, select, update
 
 from wefirst.domain.campaigns import Campaign
 from wefirst.domain.clock import rfc3339, utcnow
 from wefirst.domain.ids import new_id
-from wefirst.errors import Conflict
+from wefirst.errors import Conflict, invalid
 from wefirst.ledger import accounts
 from wefirst.ledger.accounts import Posting
+from wefirst.ledger.balances import Balance, campaign_balance
+from wefirst.ledger.verdict import owed_units
 from wefirst.ledger.writer import DirectWriter, Writer
 from wefirst.store.tables_core import (
+    campaign_counters,
     deliveries,
     ledger_postings,
     ledger_transactions,
@@ -219,6 +222,19 @@ def record_reversal(
     return txn_id
 
 
+def _locked_balance(conn: Connection, campaign_id: str) -> Balance:
+    """The campaign's balance, read under its counter row's lock so that two concurrent claims
+    cannot both fit in the same room."""
+    conn.execute(
+        select(campaign_counters.c.campaign_id)
+        .where(campaign_counters.c.campaign_id == campaign_id)
+        .with_for_update()
+    ).first()
+    balance = campaign_balance(conn, campaign_id)
+    assert balance is not None
+    return balance
+
+
 def report_settlement(
     conn: Connection,
     campaign: Campaign,
@@ -226,7 +242,20 @@ def report_settlement(
     amount: int,
     external_reference: str,
     paid_at: datetime,
+    beyond_owed_reason: str | None = None,
 ) -> str:
+    """A payment the brand reports. What exceeds what is still owed (pledges or the guaranteed
+    minimum, less payments reported and not disputed) needs a reason, and is shown apart."""
+    balance = _locked_balance(conn, campaign.id)
+    room = max(balance.owed - balance.paid_unconfirmed - balance.paid_confirmed, 0)
+    beyond = max(amount - room, 0)
+    if beyond and not beyond_owed_reason:
+        raise invalid(
+            "amount.amount",
+            f"{beyond} {campaign.currency} minor units beyond the {room} still owed; a payment above "
+            "what is owed needs beyond_owed_reason (it is then shown as paid beyond what is owed)",
+        )
+    reason = beyond_owed_reason if beyond else None
     settlement_id = new_id("stl")
     conn.execute(
         insert(settlements).values(
@@ -238,8 +267,19 @@ def report_settlement(
             paid_at=paid_at,
             reported_at=utcnow(),
             status="reported",
+            beyond_owed_amount=beyond,
+            beyond_owed_reason=reason,
         )
     )
+    entry: dict[str, Any] = {
+        "settlement": settlement_id,
+        "brand": campaign.brand_id,
+        "beneficiary": campaign.beneficiary_id,
+        "money": _money(amount, campaign.currency),
+        "external_reference": external_reference,
+    }
+    if beyond:
+        entry["beyond_owed"] = {"money": _money(beyond, campaign.currency), "reason": reason}
     write_transaction(
         DirectWriter(conn),
         kind="settlement_reported",
@@ -247,13 +287,7 @@ def report_settlement(
         ref_id=settlement_id,
         occurred_at=paid_at,
         postings=accounts.settlement_reported(campaign.currency, amount),
-        entry={
-            "settlement": settlement_id,
-            "brand": campaign.brand_id,
-            "beneficiary": campaign.beneficiary_id,
-            "money": _money(amount, campaign.currency),
-            "external_reference": external_reference,
-        },
+        entry=entry,
     )
     return settlement_id
 
@@ -267,33 +301,66 @@ def decide_settlement(
     amount: int,
     confirmed: bool,
     note: str | None,
+    received_amount: int | None = None,
+    bank_reference: str | None = None,
 ) -> None:
-    """The beneficiary's word on a reported payment. The row's status is a projection; the
-    ledger transaction is the record."""
+    """The beneficiary's word on a reported payment. A dispute says why. A confirmation may
+    be of part of the amount (`received_amount`, with the bank's reference): that part is
+    confirmed and the rest disputed, as two log entries. The row's status is a projection;
+    the ledger transactions are the record."""
     now = utcnow()
-    status = "confirmed" if confirmed else "disputed"
+    decided = conn.execute(select(settlements.c.status).where(settlements.c.id == settlement_id)).scalar()
+    if decided != "reported":
+        raise Conflict(f"settlement {settlement_id} was already confirmed or disputed")
+    if not confirmed and not (note and note.strip()):
+        raise invalid("note", "a dispute says why (what is missing or wrong), for the brand and the public")
+    received = amount if (not confirmed or received_amount is None) else received_amount
+    if confirmed and not 0 < received <= amount:
+        raise invalid("amount.amount", f"must be between 1 and the {amount} minor units reported")
+    partial = confirmed and received < amount
+    if partial and not bank_reference:
+        raise invalid(
+            "bank_reference", "a partial confirmation names the bank statement line it is read from"
+        )
+    status = ("partially_confirmed" if partial else "confirmed") if confirmed else "disputed"
     result = conn.execute(
         update(settlements)
         .where(settlements.c.id == settlement_id, settlements.c.status == "reported")
-        .values(status=status, decided_at=now, decision_note=note)
+        .values(
+            status=status,
+            decided_at=now,
+            decision_note=note,
+            confirmed_amount=received if confirmed else None,
+            bank_reference=bank_reference,
+        )
     )
     if result.rowcount != 1:
         raise Conflict(f"settlement {settlement_id} was already confirmed or disputed")
-    postings = (accounts.settlement_confirmed if confirmed else accounts.settlement_disputed)(
-        currency, amount
-    )
-    entry: dict[str, Any] = {"settlement": settlement_id, "money": _money(amount, currency)}
-    if note:
-        entry["note"] = note
-    write_transaction(
-        DirectWriter(conn),
-        kind=f"settlement_{status}",
-        campaign_id=campaign_id,
-        ref_id=settlement_id,
-        occurred_at=now,
-        postings=postings,
-        entry=entry,
-    )
+    parts: list[tuple[str, int, str | None]] = []
+    if confirmed:
+        parts.append(("settlement_confirmed", received, None if partial else note))
+    if partial:
+        parts.append(("settlement_disputed", amount - received, note or f"received {received} of {amount}"))
+    if not confirmed:
+        parts.append(("settlement_disputed", amount, note))
+    for kind, part, why in parts:
+        postings = (
+            accounts.settlement_confirmed if kind == "settlement_confirmed" else accounts.settlement_disputed
+        )(currency, part)
+        entry: dict[str, Any] = {"settlement": settlement_id, "money": _money(part, currency)}
+        if why:
+            entry["note"] = why
+        if bank_reference and kind == "settlement_confirmed":
+            entry["bank_reference"] = bank_reference
+        write_transaction(
+            DirectWriter(conn),
+            kind=kind,
+            campaign_id=campaign_id,
+            ref_id=settlement_id,
+            occurred_at=now,
+            postings=postings,
+            entry=entry,
+        )
 
 
 def report_delivery(
@@ -305,9 +372,28 @@ def report_delivery(
     period_end: date,
     evidence_url: str,
     note: str | None,
+    beyond_funded_reason: str | None = None,
 ) -> str:
-    delivery_id = new_id("dlv")
+    """Units the beneficiary delivered over a period that has begun and ended. Units beyond
+    what this campaign's pledges fund and are not yet delivered need a reason and are kept
+    apart ("delivered beyond this campaign's pledges: funded otherwise")."""
     now = utcnow()
+    today = now.date()
+    if period_start > today:
+        raise invalid("period_start", "is in the future: report a delivery once it has happened")
+    if period_end > today:
+        raise invalid("period_end", "is in the future: report a delivery once its period has ended")
+    balance = _locked_balance(conn, campaign.id)
+    room = max(owed_units(balance, campaign.unit.cost_per_unit.amount) - balance.delivered_units, 0)
+    beyond = max(units - room, 0)
+    if beyond and not beyond_funded_reason:
+        raise invalid(
+            "units",
+            f"{beyond} units beyond the {room} this campaign's pledges fund and are not yet delivered; "
+            "units delivered beyond them need beyond_funded_reason (they are then shown as funded otherwise)",
+        )
+    reason = beyond_funded_reason if beyond else None
+    delivery_id = new_id("dlv")
     conn.execute(
         insert(deliveries).values(
             id=delivery_id,
@@ -318,6 +404,8 @@ def report_delivery(
             evidence_url=evidence_url,
             note=note,
             reported_at=now,
+            beyond_funded_units=beyond,
+            beyond_funded_reason=reason,
         )
     )
     entry: dict[str, Any] = {
@@ -329,13 +417,15 @@ def report_delivery(
         "period_end": period_end.isoformat(),
         "evidence_url": evidence_url,
     }
+    if beyond:
+        entry["beyond_funded"] = {"units": beyond, "reason": reason}
     write_transaction(
         DirectWriter(conn),
         kind="delivery_reported",
         campaign_id=campaign.id,
         ref_id=delivery_id,
         occurred_at=now,
-        postings=accounts.delivery_reported(units),
+        postings=accounts.delivery_reported(units, beyond),
         entry=entry,
     )
     return delivery_id

@@ -133,11 +133,14 @@ class Verdict:
 
     @property
     def paid_share(self) -> tuple[int, int]:
-        return self.paid_confirmed, self.owed
+        """Never over 100 %: a payment above what is owed is shown apart (`paid_beyond_owed`)."""
+        return min(self.paid_confirmed, self.owed), self.owed
 
     @property
     def delivered_share(self) -> tuple[int, int]:
-        return self.delivered_units, self.owed_units
+        """Never over 100 %: units beyond the pledges are shown apart (funded otherwise), and a
+        refund after a delivery can leave more delivered than is still owed."""
+        return min(self.delivered_units, self.owed_units), self.owed_units
 
     def as_json(self) -> dict[str, Any]:
         def m(amount: int) -> dict[str, Any]:

@@ -284,6 +284,22 @@ def _pledges_for(conn: Connection, brand_id: str, line_key: str) -> list[Row[Any
     )
 
 
+def _order_line_pledges(conn: Connection, brand_id: str, ohash: str) -> list[Row[Any]]:
+    """Every per-line pledge of one order (not its order-level pledge), in a stable order."""
+    return list(
+        conn.execute(
+            select(pledges)
+            .join(campaigns, campaigns.c.id == pledges.c.campaign_id)
+            .where(
+                pledges.c.order_hash == ohash,
+                campaigns.c.brand_id == brand_id,
+                pledges.c.line_key != f"{ohash}:order",
+            )
+            .order_by(pledges.c.campaign_id, pledges.c.seq)
+        )
+    )
+
+
 def _reversed_so_far(batch: Batch, pledge_id: str) -> tuple[int, int, int]:
     row = batch.conn.execute(
         select(
@@ -376,6 +392,10 @@ def _apply_refund(batch: Batch, brand_id: str, refund: RefundIn, now: datetime) 
         key = refund_line.line_key or f"{ohash}:{refund_line.line_id}"
         found = _pledges_for(conn, brand_id, key)
         work += [(p, refund_line, key) for p in found] or [(None, refund_line, key)]
+    if refund.whole_order:
+        for whole in _order_line_pledges(conn, brand_id, ohash):
+            line_id = whole.line_key.removeprefix(f"{ohash}:")
+            work.append((whole, RefundLineIn(line_id, whole.quantity, whole.line_key), whole.line_key))
     if refund.reason == "cancel":
         work += [(p, None, "order") for p in _pledges_for(conn, brand_id, f"{ohash}:order")]
     # lock campaigns in one global order before touching any of them

@@ -92,6 +92,8 @@ class RefundIn:
     reason: Literal["refund", "cancel"] = "refund"
     occurred_at: datetime | None = None
     received_at: datetime | None = None  # default: now
+    # a cancellation with no lines: every line of the order is reversed in full
+    whole_order: bool = False
 
 
 @dataclass(frozen=True)

@@ -199,9 +199,15 @@ settlements = Table(
     Column("external_reference", String(200), nullable=False),
     Column("paid_at", DateTime(timezone=True), nullable=False),
     Column("reported_at", DateTime(timezone=True), nullable=False),
-    Column("status", String(16), nullable=False),
+    Column("status", String(24), nullable=False),
     Column("decided_at", DateTime(timezone=True)),
     Column("decision_note", String(1000)),
+    # paid above what was owed, acknowledged by the brand with a reason
+    Column("beyond_owed_amount", BigInteger, nullable=False, server_default="0"),
+    Column("beyond_owed_reason", String(500)),
+    # a partial confirmation: what the beneficiary received, and its bank's reference
+    Column("confirmed_amount", BigInteger),
+    Column("bank_reference", String(200)),
 )
 
 deliveries = Table(
@@ -216,4 +222,7 @@ deliveries = Table(
     Column("evidence_url", String(1000), nullable=False),
     Column("note", String(1000)),
     Column("reported_at", DateTime(timezone=True), nullable=False),
+    # delivered beyond what this campaign's pledges fund, acknowledged with a reason
+    Column("beyond_funded_units", BigInteger, nullable=False, server_default="0"),
+    Column("beyond_funded_reason", String(500)),
 )

@@ -25,6 +25,7 @@ class DerivedBalance:
     paid_confirmed: int = 0
     paid_disputed: int = 0
     delivered_units: int = 0
+    delivered_beyond_units: int = 0
     currencies: set[str] = field(default_factory=set)
     entries: int = 0
 
@@ -36,7 +37,11 @@ class DerivedBalance:
             "paid_confirmed.amount": self.paid_confirmed,
             "paid_disputed.amount": self.paid_disputed,
             "delivered.units": self.delivered_units,
+            "delivered.beyond_pledges_units": self.delivered_beyond_units,
         }
+
+
+OPTIONAL_FIGURES = {"delivered.beyond_pledges_units"}
 
 
 class EntryProblem(Exception):
@@ -89,7 +94,13 @@ class BalanceDeriver:
             else:
                 b.paid_disputed += amount
         elif kind == "delivery_reported":
-            b.delivered_units += _int(entry, "units")
+            beyond = entry.get("beyond_funded")
+            extra = _int(beyond, "units") if isinstance(beyond, Mapping) else 0
+            units = _int(entry, "units")
+            if extra > units:
+                raise EntryProblem('"beyond_funded.units" must not exceed "units"')
+            b.delivered_units += units - extra
+            b.delivered_beyond_units += extra
 
 
 def published_figures(balance: Mapping[str, Any]) -> tuple[dict[str, int | None], set[str]]:
@@ -106,6 +117,8 @@ def published_figures(balance: Mapping[str, Any]) -> tuple[dict[str, int | None]
     figures: dict[str, int | None] = {}
     for name in DerivedBalance("").figures():
         value = dig(*name.split("."))
+        if value is None and name in OPTIONAL_FIGURES:
+            value = 0  # a server from before the figure existed publishes none: it has none
         figures[name] = value if isinstance(value, int) and not isinstance(value, bool) else None
     currencies = set()
     for path in (

@@ -134,6 +134,7 @@ FR: dict[str, str] = {
     "Campaign": "Campagne",
     "Share paid and confirmed": "Part versée et confirmée",
     "Share delivered": "Part livrée",
+    "delivered beyond this campaign's pledges: funded otherwise": "livrées au-delà des promesses de cette campagne : financées autrement",
     "Days late": "Jours de retard",
     "Public voice": "Voix publique",
     "Posts per day": "Publications par jour",

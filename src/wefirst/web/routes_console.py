@@ -647,6 +647,7 @@ async def report_delivery(request: Request) -> Response:
                     "period_end": form.get("period_end", ""),
                     "evidence_url": form.get("evidence_url", "").strip(),
                     "note": blank(form.get("note")),
+                    "beyond_funded_reason": blank(form.get("beyond_funded_reason")),
                 }
             )
             ledger.report_delivery(
@@ -657,6 +658,7 @@ async def report_delivery(request: Request) -> Response:
                 period_end=data.period_end,
                 evidence_url=data.evidence_url,
                 note=data.note,
+                beyond_funded_reason=data.beyond_funded_reason,
             )
         return redirect(request, "/console/beneficiary?saved=1")
 

@@ -65,6 +65,7 @@ class Promise:
             "pledged_units": self.balance.pledged_units,
             "owed_units": self.verdict.owed_units,
             "delivered_units": self.balance.delivered_units,
+            "delivered_beyond_pledges_units": self.balance.delivered_beyond_units,
             "oldest_unpaid_pledge_days": self.unpaid_days,
             "oldest_undelivered_unit_days": self.undelivered_days,
             "verdict": self.verdict.as_json(),
