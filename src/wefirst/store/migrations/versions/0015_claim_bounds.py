@@ -1,8 +1,8 @@
 """ledger: acknowledged excess (deliveries beyond pledges, payments beyond what is owed) and
 partial confirmations of a payment with the beneficiary's bank reference
 
-Revision ID: 0014_claim_bounds
-Revises: 0013_received_at
+Revision ID: 0015_claim_bounds
+Revises: 0014_voice_tokens_sealed
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014_claim_bounds"
-down_revision = "0013_received_at"
+revision = "0015_claim_bounds"
+down_revision = "0014_voice_tokens_sealed"
 branch_labels = None
 depends_on = None
 
