@@ -264,11 +264,15 @@ def replay(ctx: DemoContext, http: httpx.Client, start: datetime, now: datetime,
             )
             progress.advance(task)
     vaccine, water = ctx.ids["vaccine"], ctx.ids["water"]
+    # Payments and deliveries stay within what the replayed stream owes (a smaller --scale owes
+    # less): anything beyond would need a stated reason, as it would for a real brand.
+    owed1 = _ok(http.get(f"/v1/campaigns/{vaccine}/balance"))
+    owed2 = _ok(http.get(f"/v1/campaigns/{water}/balance"))
     s1 = _ok(
         http.post(
             f"/v1/campaigns/{vaccine}/settlements",
             json={
-                "amount": {"amount": 15_000, "currency": "EUR"},
+                "amount": {"amount": min(15_000, owed1["owed"]["amount"] * 6 // 10), "currency": "EUR"},
                 "external_reference": "SEPA-DEMO-0001",
                 "paid_at": (now - timedelta(days=20)).isoformat(),
             },
@@ -286,7 +290,7 @@ def replay(ctx: DemoContext, http: httpx.Client, start: datetime, now: datetime,
         http.post(
             f"/v1/campaigns/{vaccine}/settlements",
             json={
-                "amount": {"amount": 6_000, "currency": "EUR"},
+                "amount": {"amount": min(6_000, owed1["owed"]["amount"] * 2 // 10), "currency": "EUR"},
                 "external_reference": "SEPA-DEMO-0002",
                 "paid_at": (now - timedelta(days=2)).isoformat(),
             },
@@ -297,7 +301,7 @@ def replay(ctx: DemoContext, http: httpx.Client, start: datetime, now: datetime,
         http.post(
             f"/v1/campaigns/{vaccine}/deliveries",
             json={
-                "units": 300,
+                "units": min(300, owed1["pledged"]["units"] // 2),
                 "period_start": (now - timedelta(days=40)).date().isoformat(),
                 "period_end": (now - timedelta(days=10)).date().isoformat(),
                 "evidence_url": "https://vwb.example/reports/demo-batch-1",
@@ -309,7 +313,7 @@ def replay(ctx: DemoContext, http: httpx.Client, start: datetime, now: datetime,
         http.post(
             f"/v1/campaigns/{water}/settlements",
             json={
-                "amount": {"amount": 1_000, "currency": "EUR"},
+                "amount": {"amount": min(1_000, owed2["owed"]["amount"] // 2), "currency": "EUR"},
                 "external_reference": "SEPA-DEMO-0003",
                 "paid_at": (now - timedelta(days=5)).isoformat(),
             },

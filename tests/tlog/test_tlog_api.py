@@ -3,6 +3,7 @@ background sequencer, and `wefirst verify` against a live loopback server."""
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from wefirst.api.app import create_app
+from wefirst.auth.keys import create_key
 from wefirst.services import services_of
 from wefirst.settings import Settings
 from wefirst.store.db import Database
@@ -217,3 +219,105 @@ def test_verify_commands_against_the_live_server(
     r = verify("audit", "--log", log, "--key", key)
     assert r.exit_code == 1
     assert f"MISMATCH {cid}: pledged.units: log 2, API 4" in r.output
+
+
+def _entries_for(db: Database, campaign_id: str) -> list[dict[str, Any]]:
+    with db.read() as conn:
+        rows = conn.execute(text("SELECT data FROM tlog_entries ORDER BY id")).scalars().all()
+    found = [json.loads(bytes(r)) for r in rows]
+    return [e for e in found if e.get("campaign") == campaign_id]
+
+
+def _test_mode(db: Database, qclient: TestClient) -> tuple[Tenant, str]:
+    """A test-mode brand (with its key) and a test-mode beneficiary, made by a test admin key."""
+    with db.write() as conn:
+        test_admin, _ = create_key(conn, "admin", livemode=False)
+    brand = qclient.post("/v1/brands", json={"name": "Sandbox brand"}, headers=auth(test_admin)).json()
+    ben = qclient.post("/v1/beneficiaries", json={"name": "Sandbox NGO"}, headers=auth(test_admin)).json()
+    assert (brand["livemode"], ben["livemode"]) == (False, False)
+    with db.write() as conn:
+        key, _ = create_key(conn, "brand", brand["id"])
+    return Tenant(brand["id"], key), ben["id"]
+
+
+def test_drafts_and_test_mode_stay_out_of_the_log_and_public_figures(
+    qclient: TestClient, db: Database, admin_key: str
+) -> None:
+    """Issue 12: the public brand balance listed draft and test-mode campaigns, and the public
+    log carried a draft's full definition."""
+    brand = make_brand(qclient, db, admin_key)
+    ben = make_beneficiary(qclient, db, admin_key)
+    live = make_campaign(qclient, brand, ben.id)
+    draft = make_campaign(qclient, brand, ben.id, status="draft", name="Secret spring launch")
+    test_brand, test_ben = _test_mode(db, qclient)
+    sandbox = make_campaign(qclient, test_brand, test_ben)
+    r = qclient.post(
+        "/v1/purchases", json=purchase("T-1", ("PAMPERS-S3", 2, 2499)), headers=auth(test_brand.key)
+    )
+    assert r.json()["results"][0]["outcome"] == "pledged", r.text
+    assert qclient.get(f"/v1/brands/{test_brand.id}/balance").json()["campaigns"] == []
+
+    listed = {c["campaign_id"] for c in qclient.get(f"/v1/brands/{brand.id}/balance").json()["campaigns"]}
+    assert listed == {live}
+    assert _entries_for(db, draft) == []
+    assert _entries_for(db, sandbox) == []
+    with db.read() as conn:
+        everything = b"".join(bytes(r) for r in conn.execute(text("SELECT data FROM tlog_entries")).scalars())
+    assert b"Secret spring launch" not in everything
+
+    # first activation puts the definition in the log, once
+    r = qclient.post(f"/v1/campaigns/{draft}/status", json={"status": "active"}, headers=auth(brand.key))
+    assert r.status_code == 200, r.text
+    [defined] = _entries_for(db, draft)
+    assert defined["kind"] == "campaign_defined"
+    assert defined["status"] == "active"
+    assert defined["definition"]["name"] == "Secret spring launch"
+    assert draft in {
+        c["campaign_id"] for c in qclient.get(f"/v1/brands/{brand.id}/balance").json()["campaigns"]
+    }
+
+
+def test_verify_audit_passes_on_an_honest_instance_with_drafts_test_mode_paused_and_ended(
+    live: str, qclient: TestClient, db: Database, admin_key: str, quiet_app: FastAPI
+) -> None:
+    brand = make_brand(qclient, db, admin_key)
+    ben = make_beneficiary(qclient, db, admin_key)
+    active = make_campaign(qclient, brand, ben.id, name="Active")
+    paused = make_campaign(
+        qclient,
+        brand,
+        ben.id,
+        name="Paused",
+        rules=[{"kind": "per_unit", "sku_patterns": ["PAUSE-*"], "units_per_item": 1}],
+    )
+    ended = make_campaign(
+        qclient,
+        brand,
+        ben.id,
+        name="Ended",
+        rules=[{"kind": "per_unit", "sku_patterns": ["END-*"], "units_per_item": 1}],
+    )
+    make_campaign(qclient, brand, ben.id, status="draft", name="Draft")
+    draft_then_patched = make_campaign(qclient, brand, ben.id, status="draft", name="Draft 2")
+    r = qclient.patch(
+        f"/v1/campaigns/{draft_then_patched}", json={"name": "Draft 2b"}, headers=auth(brand.key)
+    )
+    assert r.status_code == 200, r.text
+    test_brand, test_ben = _test_mode(db, qclient)
+    make_campaign(qclient, test_brand, test_ben)
+    for order, sku in (("A-1", "PAMPERS-S3"), ("P-1", "PAUSE-1"), ("E-1", "END-1")):
+        r = qclient.post("/v1/purchases", json=purchase(order, (sku, 2, 2499)), headers=auth(brand.key))
+        assert r.status_code == 200, r.text
+    r = qclient.post(
+        "/v1/purchases", json=purchase("T-1", ("PAMPERS-S3", 2, 2499)), headers=auth(test_brand.key)
+    )
+    assert r.json()["results"][0]["outcome"] == "pledged", r.text
+    for cid, status in ((paused, "paused"), (ended, "ended")):
+        r = qclient.post(f"/v1/campaigns/{cid}/status", json={"status": status}, headers=auth(brand.key))
+        assert r.status_code == 200, r.text
+    assert active
+    integrate_all(quiet_app)
+    key = qclient.get("/log/key").text.strip()
+    r = verify("audit", "--log", f"{live}/log", "--key", key)
+    assert r.exit_code == 0, r.output
+    assert "balances of 3 campaigns match the log" in r.output

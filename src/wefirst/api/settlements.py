@@ -151,6 +151,7 @@ def _decide(
             note=data.note,
             received_amount=data.amount.amount if (confirmed and data.amount is not None) else None,
             bank_reference=data.bank_reference,
+            public=loaded.campaign.public,
         )
         return 200, settlement_json(_settlement(conn, settlement_id))
 

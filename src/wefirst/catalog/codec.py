@@ -82,5 +82,6 @@ def campaign(row: Any, unit: ImpactUnit) -> Campaign:
             total_money=total_money["amount"] if total_money else None,
         ),
         match_bps=d.get("match_bps", 0),
+        livemode=bool(row.livemode),
         guaranteed_minimum=gmin["amount"] if gmin else None,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, insert, select, update
@@ -150,22 +151,30 @@ def create_campaign(
             pct_money_rem=0,
         )
     )
+    if livemode and data.status != CampaignStatus.draft:
+        _log_definition(conn, load_campaign(conn, campaign_id), now)
+    return campaign_json(conn, campaign_id)
+
+
+def _log_definition(conn: Connection, loaded: Loaded, now: datetime) -> None:
+    """The whole definition enters the public log when the campaign first becomes public
+    (created active, or a draft activated): drafts and test-mode campaigns never appear."""
+    row = loaded.row
     enqueue(
         conn,
         {
             "v": 1,
             "kind": "campaign_defined",
-            "campaign": campaign_id,
+            "campaign": row.id,
             "at": rfc3339(now),
-            "brand": brand_id,
-            "beneficiary": data.beneficiary_id,
-            "version": 1,
-            "status": data.status,
-            "definition": definition,
-            "impact_unit": _unit_json(unit_id, 1, data.impact_unit.model_dump(mode="json")),
+            "brand": row.brand_id,
+            "beneficiary": row.beneficiary_id,
+            "version": row.version,
+            "status": row.status,
+            "definition": row.definition,
+            "impact_unit": _unit_json(row.impact_unit_id, row.impact_unit_version, loaded.unit_definition),
         },
     )
-    return campaign_json(conn, campaign_id)
 
 
 @dataclass(frozen=True)
@@ -246,6 +255,8 @@ def _change(conn: Connection, loaded: Loaded, values: dict[str, Any], changed: d
     conn.execute(
         update(campaigns).where(campaigns.c.id == row.id).values(version=version, updated_at=now, **values)
     )
+    if not loaded.campaign.public:
+        return  # a draft or a test-mode campaign: the brand's private work
     enqueue(
         conn,
         {
@@ -272,6 +283,8 @@ def set_status(conn: Connection, campaign_id: str, status: str) -> dict[str, Any
             [FieldError("status", f"not allowed from {current}")],
         )
     _change(conn, loaded, {"status": target.value}, {"status": target.value})
+    if current == CampaignStatus.draft and target == CampaignStatus.active and loaded.row.livemode:
+        _log_definition(conn, load_campaign(conn, campaign_id), utcnow())
     return campaign_json(conn, campaign_id)
 
 

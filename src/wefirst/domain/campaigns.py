@@ -133,6 +133,14 @@ class Campaign:
     unit: ImpactUnit
     caps: Caps = field(default_factory=Caps)
     match_bps: int = 0  # extra pledged by a matching partner: 10000 = doubles every pledge
+    livemode: bool = True  # test-mode campaigns never reach the public log
+
+    @property
+    def public(self) -> bool:
+        """Whether its ledger and definition belong in the public log and figures: live, and
+        activated at least once (a draft is the brand's private work)."""
+        return self.livemode and self.status != CampaignStatus.draft
+
     guaranteed_minimum: int | None = None  # minor units the brand pays whatever the sales
 
     def is_open_at(self, when: datetime) -> bool:

@@ -113,11 +113,19 @@ def campaign_balance(conn: Connection, campaign_id: str) -> Balance | None:
 
 
 def brand_balance(conn: Connection, brand_id: str) -> dict[str, Any]:
-    """Totals per currency over a brand's campaigns (units of different kinds are not added)."""
+    """Public totals per currency over a brand's live, non-draft campaigns (units of different
+    kinds are not added)."""
     ids = [
         r[0]
         for r in conn.execute(
-            select(campaigns.c.id).where(campaigns.c.brand_id == brand_id).order_by(campaigns.c.seq)
+            select(campaigns.c.id)
+            .where(
+                campaigns.c.brand_id == brand_id,
+                # public figures: live campaigns that have been activated (never drafts or tests)
+                campaigns.c.livemode.is_(True),
+                campaigns.c.status != "draft",
+            )
+            .order_by(campaigns.c.seq)
         )
     ]
     per_campaign = campaign_balances(conn, ids)

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from wefirst.domain.campaigns import Campaign
+from wefirst.domain.campaigns import Campaign, CampaignStatus
 from wefirst.domain.clock import rfc3339, utcnow
 from wefirst.domain.ids import new_id
 from wefirst.errors import Conflict, invalid
@@ -45,6 +45,7 @@ def write_transaction(
     entry: dict[str, Any],
     commitment: str | None = None,
     received_at: datetime | None = None,
+    public: bool = True,
 ) -> str:
     """One balanced transaction and its log entry. The entry carries both times: `at` is what
     the event claims, `received` is when wefirst heard of it (default: now)."""
@@ -79,6 +80,8 @@ def write_transaction(
             for p in postings
         ],
     )
+    if not public:
+        return txn_id  # a test-mode campaign (drafts hold no ledger entries): never logged
     w.log(
         {
             "v": 1,
@@ -146,6 +149,7 @@ def record_pledge(
         entry=entry,
         commitment=commitment,
         received_at=received_at,
+        public=campaign.public,
     )
     w.add(
         pledges,
@@ -187,6 +191,7 @@ def record_reversal(
     reason: str,
     occurred_at: datetime,
     received_at: datetime | None = None,
+    public: bool = True,
 ) -> str:
     txn_id = write_transaction(
         w,
@@ -203,6 +208,7 @@ def record_reversal(
             "money": _money(money, currency),
         },
         received_at=received_at,
+        public=public,
     )
     w.add(
         pledge_reversals,
@@ -220,6 +226,15 @@ def record_reversal(
         ],
     )
     return txn_id
+
+
+def _not_a_draft(campaign: Campaign) -> None:
+    """A draft has promised nothing yet: nothing can be paid or delivered against it (and it
+    is not public, so its ledger would be missing from the log once it is)."""
+    if campaign.status == CampaignStatus.draft:
+        raise Conflict(
+            f"campaign {campaign.id} is a draft: activate it before recording payments or deliveries"
+        )
 
 
 def _locked_balance(conn: Connection, campaign_id: str) -> Balance:
@@ -246,6 +261,7 @@ def report_settlement(
 ) -> str:
     """A payment the brand reports. What exceeds what is still owed (pledges or the guaranteed
     minimum, less payments reported and not disputed) needs a reason, and is shown apart."""
+    _not_a_draft(campaign)
     balance = _locked_balance(conn, campaign.id)
     room = max(balance.owed - balance.paid_unconfirmed - balance.paid_confirmed, 0)
     beyond = max(amount - room, 0)
@@ -288,6 +304,7 @@ def report_settlement(
         occurred_at=paid_at,
         postings=accounts.settlement_reported(campaign.currency, amount),
         entry=entry,
+        public=campaign.public,
     )
     return settlement_id
 
@@ -303,6 +320,7 @@ def decide_settlement(
     note: str | None,
     received_amount: int | None = None,
     bank_reference: str | None = None,
+    public: bool = True,
 ) -> None:
     """The beneficiary's word on a reported payment. A dispute says why. A confirmation may
     be of part of the amount (`received_amount`, with the bank's reference): that part is
@@ -360,6 +378,7 @@ def decide_settlement(
             occurred_at=now,
             postings=postings,
             entry=entry,
+            public=public,
         )
 
 
@@ -383,6 +402,7 @@ def report_delivery(
         raise invalid("period_start", "is in the future: report a delivery once it has happened")
     if period_end > today:
         raise invalid("period_end", "is in the future: report a delivery once its period has ended")
+    _not_a_draft(campaign)
     balance = _locked_balance(conn, campaign.id)
     room = max(owed_units(balance, campaign.unit.cost_per_unit.amount) - balance.delivered_units, 0)
     beyond = max(units - room, 0)
@@ -427,5 +447,6 @@ def report_delivery(
         occurred_at=now,
         postings=accounts.delivery_reported(units, beyond),
         entry=entry,
+        public=campaign.public,
     )
     return delivery_id

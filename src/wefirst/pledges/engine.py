@@ -356,6 +356,7 @@ def _reverse(
         reason=reason,
         occurred_at=when,
         received_at=received,
+        public=st.campaign.public,
     )
     batch.reversal_keys.add(reversal_key)
     bq, bu, bm = batch.reversed.get(p.id, (0, 0, 0))

@@ -134,6 +134,8 @@ FR: dict[str, str] = {
     "Campaign": "Campagne",
     "Share paid and confirmed": "Part versée et confirmée",
     "Share delivered": "Part livrée",
+    "If more units were delivered than this campaign's pledges fund: who funded the rest": "Si plus "
+    "d’unités ont été livrées que n’en financent les promesses de cette campagne : qui a financé le reste",
     "delivered beyond this campaign's pledges: funded otherwise": "livrées au-delà des promesses de cette campagne : financées autrement",
     "Days late": "Jours de retard",
     "Public voice": "Voix publique",

@@ -617,6 +617,7 @@ async def decide(request: Request, settlement_id: str, decision: str) -> Respons
                 amount=row.amount,
                 confirmed=decision == "confirm",
                 note=data.note,
+                public=loaded.campaign.public,
             )
         return redirect(request, "/console/beneficiary?saved=1")
 
