@@ -37,6 +37,17 @@ class Settings(BaseSettings):
     idempotency_retention_days: int = Field(
         21, description="How long stored responses to Idempotency-Key requests are replayed."
     )
+    max_body_bytes: int = Field(
+        1_048_576,
+        ge=1024,
+        description="Largest request body accepted (JSON, forms, shop webhooks); larger ones get "
+        "413 before being read. Set your proxy's limit (nginx client_max_body_size) at least as high.",
+    )
+    max_report_body_bytes: int = Field(
+        20 * 1_048_576,
+        ge=1024,
+        description="Largest retailer sales report (CSV) accepted by POST .../sales-reports.",
+    )
     db_pool_size: int = Field(5, description="Connections per process in the PostgreSQL pool.")
     log_json: bool = Field(True, description="Structured JSON logs on stderr.")
     forwarded_allow_ips: str = Field(

@@ -32,6 +32,7 @@ from wefirst.api import cases as cases_api
 from wefirst.api import connectors as connectors_api
 from wefirst.api import log as log_api
 from wefirst.api import voice as voice_api
+from wefirst.api.bodylimit import LARGER, BodyLimit
 from wefirst.metrics import Metrics
 from wefirst.services import Services, ServicesDep, attach, services_of
 from wefirst.settings import Settings
@@ -93,6 +94,11 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     for router in ROUTERS:
         app.include_router(router)
 
+    app.add_middleware(
+        BodyLimit,
+        default=settings.max_body_bytes,
+        larger={suffix: getattr(settings, name) for suffix, name in LARGER.items()},
+    )
     app.add_middleware(Observe, metrics=services.metrics)
     return app
 

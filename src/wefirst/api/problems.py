@@ -72,7 +72,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        titles = {404: "Not found", 405: "Method not allowed"}
+        titles = {404: "Not found", 405: "Method not allowed", 413: "Content too large"}
         body = {
             "type": "about:blank",
             "title": titles.get(exc.status_code, "HTTP error"),
