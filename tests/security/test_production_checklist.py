@@ -12,13 +12,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO
 from typer.testing import CliRunner
 
 from wefirst.api.app import create_app_from_env
 from wefirst.checklist import DEFAULT_SECRET_KEY, UnsafeSettings, problems
 from wefirst.cli import app
 from wefirst.settings import Settings
+
+REPO = Path(__file__).resolve().parents[2]
 
 SAFE = {
     "WEFIRST_DEVELOPMENT": "false",
