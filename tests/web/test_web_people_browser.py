@@ -12,10 +12,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from demo_site import DemoSite, demo_site
 
 from browser import new_context
+from waiting import wait_until
 
 pytestmark = pytest.mark.browser
 SHOTS = os.environ.get("WEFIRST_SCREENSHOTS")
@@ -46,6 +48,11 @@ class Visit:
         response = self.page.goto(path)
         assert response is not None, path
         assert response.status == 200, (path, response.status)
+        return self.check(shot)
+
+    def check(self, shot: str | None = None) -> Any:
+        """axe, sideways scrolling and (optionally) a screenshot of the page as it is now."""
+        path = self.page.url
         violations = self.axe(self.page)
         assert violations == [], f"{path} at {self.width}px: {violations}"
         wide = self.page.evaluate("document.documentElement.scrollWidth")
@@ -104,3 +111,51 @@ def test_promise_pages_give_one_verdict_and_fit_a_phone(
     assert water.locator("[data-key=standing]").count() == 1
     card = v.open(f"/brands/{ids['brand1']}", "scorecard")
     assert card.locator(".verdict-word").count() >= 1
+
+
+def demo_purchase(site: DemoSite, order: str) -> str:
+    """A purchase of two Doudou packs through the brand's API key, as a shop would send it;
+    returns the receipt code the shopper gets, once the log has the entry."""
+    from datetime import UTC, datetime
+
+    body = {
+        "order_id": order,
+        "currency": "EUR",
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "lines": [
+            {"sku": "DOUDOU-BABYDRY-S3-52", "quantity": 2, "unit_price": {"amount": 2499, "currency": "EUR"}}
+        ],
+    }
+    headers = {"Authorization": f"Bearer {site.ctx.keys['brand1']}"}
+    r = httpx.post(f"{site.url}/v1/purchases", json=body, headers=headers, timeout=30)
+    assert r.status_code == 200, r.text
+    secret = str(r.json()["results"][0]["receipt"]["secret"])
+    wait_until(
+        lambda: httpx.get(f"{site.url}/v1/receipts/{secret}", timeout=30).status_code == 200,
+        what="the purchase's entry in the log",
+    )
+    return secret
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("locale", ["en-GB", "fr-FR"])
+def test_a_receipt_code_pasted_in_verify_tells_its_story_then_proves_it(
+    visit: Any, site: DemoSite, width: int, locale: str
+) -> None:
+    secret = demo_purchase(site, f"PEOPLE-{width}-{locale}")
+    v = visit(width, locale)
+    page = v.open("/verify", "verify")
+    page.fill("#receipt", secret)
+    page.click("#verify-form button[type=submit]")
+    page.wait_for_url(f"**/receipts/{secret}")
+    headline = page.locator("#receipt-headline").inner_text()
+    if locale == "fr-FR":
+        assert (
+            "Votre achat a financé 2 vaccins contre le tétanos\u00a0: une promesse de Doudou Diapers"
+            in headline
+        )
+    else:
+        assert "Your purchase funded 2 tetanus vaccines, promised by Doudou Diapers to Vaccines" in headline
+    page.locator("#verify-verdict[data-code=ok]").wait_for()
+    assert page.locator("a", has_text="1 pack = 1 tetanus vaccine").count() == 1
+    v.check("receipt")

@@ -34,6 +34,7 @@ def pages_app(
     """The pages router alone, on services whose log is a stand-in serving `key` and `receipt`
     (the verifier pages' tests bring their own golden log); no database is written."""
     from wefirst.services import Services, attach
+    from wefirst.store import migrate
     from wefirst.settings import Settings
 
     settings = Settings(
@@ -52,7 +53,9 @@ def pages_app(
         close=lambda: None,
     )
     app = FastAPI()
-    attach(app, Services.build(settings).replace(log=log))
+    services = Services.build(settings).replace(log=log)
+    migrate.upgrade(services.db)  # receipt pages read the pledge behind a receipt
+    attach(app, services)
     app.include_router(pages.router)
     return app
 

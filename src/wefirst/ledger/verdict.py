@@ -112,6 +112,20 @@ def schedule(
     return out
 
 
+def due_for(day: date, terms: PaymentTerms, end: date | None) -> date | None:
+    """When a pledge made on `day` must be paid: `within_days` after its month or quarter ends
+    (or after the campaign ends, if sooner), else after the campaign ends; None for an
+    open-ended campaign without a schedule."""
+    final = end + timedelta(days=terms.within_days) if end is not None else None
+    if terms.period == "campaign":
+        return final
+    ends = _period_ends(day, date(day.year + 1, 12, 31), terms.period)
+    period_end = ends[0] if ends else None
+    if period_end is None or (end is not None and period_end >= end):
+        return final
+    return period_end + timedelta(days=terms.within_days)
+
+
 @dataclass(frozen=True)
 class Verdict:
     standing: Standing

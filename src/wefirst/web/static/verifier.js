@@ -546,10 +546,13 @@
     }
     policyFromFragment();
     window.addEventListener("hashchange", policyFromFragment);
-    form.addEventListener("submit", function (event) { event.preventDefault(); run(); });
-    /* The button stays disabled without JavaScript so that nothing pasted is ever submitted. */
-    Array.prototype.forEach.call(form.querySelectorAll("[data-needs-js]"), function (b) {
-      b.disabled = false;
+    form.addEventListener("submit", function (event) {
+      /* A receipt JSON is checked here and never sent. A receipt's code (rcpt_…) or link goes
+       * to its receipt page, which needs the server to find the entry: the form submits. */
+      var text = form.querySelector("[name=receipt]").value.trim();
+      if (text.charAt(0) !== "{") return;
+      event.preventDefault();
+      run();
     });
     if (form.hasAttribute("data-autorun")) run();
   }
