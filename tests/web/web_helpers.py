@@ -32,10 +32,10 @@ def pages_app(
     secret: str = "framework-test",  # noqa: S107 - a test server secret
 ) -> FastAPI:
     """The pages router alone, on services whose log is a stand-in serving `key` and `receipt`
-    (the verifier pages' tests bring their own golden log); no database is written."""
+    (the verifier pages' tests bring their own golden log), on a migrated, empty database."""
     from wefirst.services import Services, attach
-    from wefirst.store import migrate
     from wefirst.settings import Settings
+    from wefirst.store import migrate
 
     settings = Settings(
         secret_key=secret,
