@@ -60,6 +60,7 @@ class Witnesses:
         self.tmp = tmp
         self.service = service
         self.down: set[str] = set()
+        self.lose_answers: set[str] = set()  # the witness answers, the answer never arrives
         self.requests: list[tuple[str, int]] = []  # (witness host, status)
         self.by_host = {"w1.test": self._make("w1", W1), "w2.test": self._make("w2", W2)}
 
@@ -79,6 +80,8 @@ class Witnesses:
         assert request.url.path == "/add-checkpoint"
         answer = self.by_host[host].add_checkpoint(request.content)
         self.requests.append((host, answer.status))
+        if host in self.lose_answers:
+            raise httpx.ReadError("connection reset after the witness answered", request=request)
         return httpx.Response(
             answer.status, content=answer.body, headers={"Content-Type": answer.content_type}
         )
@@ -312,6 +315,9 @@ Step = st.one_of(
     st.tuples(st.just("forget"), st.sampled_from(["w1.test", "w2.test"])),  # submitter state lost → 409
     st.tuples(st.just("down"), st.sampled_from(["w1.test", "w2.test"])),
     st.tuples(st.just("up"), st.sampled_from(["w1.test", "w2.test"])),
+    # the witness cosigns and stores, the answer is lost (a reset, or the server killed)
+    st.tuples(st.just("lose-answer"), st.sampled_from(["w1.test", "w2.test"])),
+    st.tuples(st.just("restart-submitter"), st.just("")),  # a new server process
 )
 
 
@@ -324,9 +330,10 @@ def test_random_interleavings_converge(
     tmp_path_factory: pytest.TempPathFactory,
     steps: list[tuple[str, object]],
 ) -> None:
-    """Growth, witness restarts, lost submitter state (409s) and outages in any order: once the
-    witnesses are reachable, both end up cosigning the latest checkpoint, every stored
-    cosignature verifies, and no witness ever moved backwards."""
+    """Growth, witness restarts, lost submitter state (409s), answers lost after the witness
+    stored its cosignature, submitter restarts and outages in any order: once the witnesses are
+    reachable, both end up cosigning the latest checkpoint, every stored cosignature verifies,
+    and no witness ever moved backwards."""
     _empty_log_tables(db)  # hypothesis runs many examples inside one test's fixtures
     tmp = tmp_path_factory.mktemp("interleave")
     configured = f"{W1.verifier.key_string} http://w1.test;{W2.verifier.key_string} http://w2.test"
@@ -339,13 +346,19 @@ def test_random_interleavings_converge(
         if step == "grow":
             grow(service, size, int(str(arg)))
             size += int(str(arg))
-        elif step == "submit":
+        elif step in ("submit", "lose-answer"):
             endpoint = service.witnesses[0 if arg == "w1.test" else 1]
             _clear_backoff(service)
+            if step == "lose-answer":
+                ws.lose_answers.add(str(arg))
             with httpx.Client(transport=sub.transport) as http:
                 for _ in range(6):
                     if not sub.submit_once(endpoint, http).busy:
                         break
+            ws.lose_answers.clear()
+        elif step == "restart-submitter":
+            service = LogService(service.settings, db)
+            sub = submitter(service, ws, max_backoff=0.001)
         elif step == "restart-witness":
             ws.restart(str(arg))
         elif step == "forget":
