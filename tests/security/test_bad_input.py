@@ -170,6 +170,7 @@ def test_tab_and_newlines_stay_allowed_in_text(loud: TestClient, world: World) -
             "amount": {"amount": 100, "currency": "EUR"},
             "external_reference": "wire\t2026\r\nline two",
             "paid_at": "2026-03-01T00:00:00Z",
+            "beyond_owed_reason": "an advance\non next quarter",
         },
         headers=auth(world.brand.key),
     )
@@ -264,6 +265,7 @@ def test_dates_still_read_from_iso_text(loud: TestClient, world: World) -> None:
             "period_start": "2026-02-01",
             "period_end": "2026-02-28",
             "evidence_url": "https://ngo.example/report",
+            "beyond_funded_reason": "funded by another donor",
         },
         headers=auth(world.ben.key),
     )
