@@ -78,6 +78,10 @@ def serve(
         timeout_worker_healthcheck=60,
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
+        # uvicorn's access log writes client addresses and full paths, and paths carry receipt
+        # secrets, magic-link, co-sign and erasure tokens: the app's own request log (route
+        # templates, status, time; no address) replaces it
+        access_log=False,
     )
 
 

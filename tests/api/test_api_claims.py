@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from wefirst.ingest.idempotency import replayable
 from wefirst.settings import Settings
 from wefirst.store.db import Database
 from wefirst.store.tables_core import campaign_day_units, pledges
@@ -177,4 +178,4 @@ def test_a_replay_of_an_accepted_purchase_answers_as_before(
     again = client.post("/v1/purchases", json=body, headers=h)
     assert again.status_code == 200
     assert again.headers.get("Idempotent-Replayed") == "true"
-    assert again.json() == first.json()
+    assert again.json() == replayable(first.json())  # receipt secrets are shown once

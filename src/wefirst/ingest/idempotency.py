@@ -1,6 +1,10 @@
 """Stripe-style idempotency keys: the first response to a key is stored with the work it
 describes, in the same transaction, and replayed afterwards; the same key with another body is
-a conflict. Failed requests store nothing (they changed nothing), so they may be retried."""
+a conflict. Failed requests store nothing (they changed nothing), so they may be retried.
+
+Secrets shown once (new API keys, `whsec_` signing secrets, opener tokens, receipt secrets and
+the links that carry them) are never stored for replays: a replay answers with `NOT_REPLAYED`
+in their place (issue 13, finding 7: records kept them in clear for 21 days)."""
 
 from __future__ import annotations
 
@@ -20,6 +24,39 @@ from wefirst.store.db import Database
 from wefirst.store.tables_core import idempotency_records
 
 MAX_KEY_LENGTH = 255
+#: Response fields whose value is a secret shown once.
+SECRET_FIELDS = frozenset({"secret", "opener_token"})
+NOT_REPLAYED = "(shown once; not kept for replays)"
+
+
+def _secrets_in(body: Any) -> set[str]:
+    found: set[str] = set()
+    if isinstance(body, dict):
+        for k, v in body.items():
+            if k in SECRET_FIELDS and isinstance(v, str) and v:
+                found.add(v)
+            else:
+                found |= _secrets_in(v)
+    elif isinstance(body, list):
+        for v in body:
+            found |= _secrets_in(v)
+    return found
+
+
+def _without(body: Any, secrets: set[str]) -> Any:
+    if isinstance(body, dict):
+        return {k: _without(v, secrets) for k, v in body.items()}
+    if isinstance(body, list):
+        return [_without(v, secrets) for v in body]
+    if isinstance(body, str) and any(s in body for s in secrets):
+        return NOT_REPLAYED  # the secret itself, or a link that carries it
+    return body
+
+
+def replayable(body: Any) -> Any:
+    """`body` as it may be stored for replays: every secret shown once replaced."""
+    secrets = _secrets_in(body)
+    return _without(body, secrets) if secrets else body
 
 
 @dataclass(frozen=True)
@@ -101,7 +138,7 @@ def apply_once(
         "key": key,
         "request_hash": fingerprint,
         "status_code": status,
-        "response": json.dumps(body, separators=(",", ":")),
+        "response": json.dumps(replayable(body), separators=(",", ":")),
         "created_at": utcnow(),
     }
     if pending is None:

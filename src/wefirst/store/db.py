@@ -5,11 +5,12 @@ up instead of failing half-way; PostgreSQL gets a pool and row locks where caps 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 
 from wefirst.settings import Settings
 
@@ -36,6 +37,19 @@ def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
     return engine
 
 
+def _private_sqlite_file(url: str) -> None:
+    """The database holds e-mail addresses, sealed secrets and hashes: it is created (or
+    tightened) 0600 before SQLite opens it; SQLite gives its -wal and -shm files the same mode."""
+    path = make_url(url).database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    os.close(fd)
+    for p in (path, path + "-wal", path + "-shm"):
+        if os.path.exists(p) and os.stat(p).st_mode & 0o077:
+            os.chmod(p, 0o600)
+
+
 class Database:
     """Owns the engines. Built once per app (or CLI command) from settings."""
 
@@ -43,6 +57,7 @@ class Database:
         self.url = settings.database_url
         self.is_sqlite = self.url.startswith("sqlite")
         if self.is_sqlite:
+            _private_sqlite_file(self.url)
             self.engine = _sqlite_engine(self.url, immediate=True)
             self._read_engine = _sqlite_engine(self.url, immediate=False)
         else:
