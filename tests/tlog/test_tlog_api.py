@@ -321,3 +321,51 @@ def test_verify_audit_passes_on_an_honest_instance_with_drafts_test_mode_paused_
     r = verify("audit", "--log", f"{live}/log", "--key", key)
     assert r.exit_code == 0, r.output
     assert "balances of 3 campaigns match the log" in r.output
+
+
+def test_a_publishers_counted_clicks_are_re_derived_from_the_log(
+    live: str, qclient: TestClient, db: Database, admin_key: str, quiet_app: FastAPI
+) -> None:
+    """Issue 12: click entries carried no publisher, so a blogger could not prove their readers'
+    clicks. Now each click entry names the publisher; `wefirst verify publisher` re-derives the
+    counts from the re-hashed log and checks the public publisher page against them."""
+    brand = make_brand(qclient, db, admin_key)
+    ben = make_beneficiary(qclient, db, admin_key)
+    cid = make_campaign(qclient, brand, ben.id, rules=[{"kind": "per_click", "units_per_click": 1}])
+    pubs = []
+    for name in ("Blog A", "Blog B"):
+        r = qclient.post(
+            "/v1/publishers", json={"name": name, "domains": ["blog.example"]}, headers=auth(admin_key)
+        )
+        assert r.status_code == 201, r.text
+        pub = Tenant(r.json()["id"], r.json()["api_key"]["secret"])
+        r = qclient.post(
+            f"/v1/publishers/{pub.id}/campaigns", json={"campaign_id": cid}, headers=auth(pub.key)
+        )
+        assert r.status_code == 200, r.text
+        pubs.append(pub)
+    a, b = pubs
+    for who, visitor in (
+        (a, "visitor-one-aaaaaaaa"),
+        (a, "visitor-two-aaaaaaaa"),
+        (a, "visitor-one-aaaaaaaa"),
+        (b, "visitor-three-aaaaaa"),
+    ):
+        r = qclient.post("/v1/clicks", json={"campaign_id": cid, "visitor": visitor}, headers=auth(who.key))
+        assert r.status_code == 200, r.text
+    integrate_all(quiet_app)
+    clicks = [e for e in _entries_for(db, cid) if e["kind"] == "pledge"]
+    assert sorted(e["publisher"] for e in clicks) == sorted([a.id, a.id, b.id])
+
+    page = qclient.get(f"/publishers/{a.id}.json").json()
+    assert page["campaigns"] == [{"campaign": cid, "clicks": 2, "units": 2}]
+    html = qclient.get(f"/publishers/{a.id}")
+    assert html.status_code == 200
+    assert f"wefirst verify publisher {a.id}" in html.text
+    assert qclient.get("/publishers/pub_unknown").status_code == 404
+
+    key = qclient.get("/log/key").text.strip()
+    r = verify("publisher", a.id, "--log", f"{live}/log", "--key", key)
+    assert r.exit_code == 0, r.output
+    assert f"{cid}: 2 counted clicks, 2 units" in r.output
+    assert f"OK: the public page of {a.id} matches the log" in r.output

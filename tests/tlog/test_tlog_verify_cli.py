@@ -170,10 +170,46 @@ def test_receipt_file_verifies_and_checks_commitment(site: Path) -> None:
 
     receipt["entry_b64"] = None
     receipt["entry"] = data.decode().replace('"units":2', '"units":3')
+    del receipt["entry_json"]
     path.write_text(json.dumps(receipt))
     code, out = run("receipt", str(path), "--log", str(site / "log"), "--key", KEY, "--offline")
     assert code == 1
     assert "does not lead to the signed root" in out
+
+
+def test_offline_receipt_whose_readable_entry_differs_from_the_signed_bytes_fails(site: Path) -> None:
+    """Issue 12: the readable `entry` said 20 units while the proven bytes said 2, and the CLI
+    said OK (the browser verifier caught it)."""
+    store = DirectoryTileStore(site / "log", fsync=False)
+    entries = ledger_entries()
+    size, index = len(entries), 42
+    data = rfc8785.dumps(entries[index])
+    assert b'"units":2' in data
+    proof = inclusion_proof(TileHashReader(store.get, size), index, size)
+    honest = bundle(
+        entry=data,
+        index=index,
+        proof=proof,
+        checkpoint=(site / "log" / "checkpoint").read_text(),
+        tree_size=size,
+        commitment=entries[index]["commitment"],
+        log_url="/log",
+    )
+    path = site / "receipt.json"
+    args = ("receipt", str(path), "--log", str(site / "log"), "--key", KEY, "--offline")
+    path.write_text(json.dumps(honest))
+    code, out = run(*args)
+    assert code == 0, out
+    inflated_text = data.decode().replace('"units":2', '"units":20')
+    for field, value in (
+        ("entry", inflated_text),
+        ("entry_json", json.loads(inflated_text)),
+        ("commitment", "0" * 64),
+    ):
+        path.write_text(json.dumps({**honest, field: value}))
+        code, out = run(*args)
+        assert code == 1, (field, out)
+        assert "differs from the" in out
 
 
 def test_receipt_secret_commitment_is_sha256_hex() -> None:

@@ -120,6 +120,7 @@ def record_pledge(
     sku: str | None = None,
     order_hash: str | None = None,
     commitment: str | None = None,
+    publisher: str | None = None,
 ) -> PledgeRecord:
     pledge_id = new_id("plg")
     entry: dict[str, Any] = {
@@ -139,6 +140,8 @@ def record_pledge(
         entry["order_hash"] = order_hash
     if commitment is not None:
         entry["commitment"] = commitment
+    if publisher is not None:
+        entry["publisher"] = publisher  # a blogger can prove their readers' clicks from the log
     txn_id = write_transaction(
         w,
         kind="pledge",

@@ -91,6 +91,7 @@ def _spend(
     line_id: str | None,
     sku: str | None,
     order_hash_: str | None,
+    publisher: str | None = None,
 ) -> EventOutcome:
     c = st.campaign
     day = received_at.date()
@@ -114,6 +115,7 @@ def _spend(
         sku=sku,
         order_hash=order_hash_,
         commitment=receipt.commitment,
+        publisher=publisher,
     )
     batch.claim(c.id, line_key)
     st.net_units += capped.units
@@ -270,6 +272,7 @@ def _apply_click(batch: Batch, click: ClickIn) -> EventOutcome:
         line_id=None,
         sku=None,
         order_hash_=None,
+        publisher=click.publisher_id,
     )
 
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from wefirst.tlog.errors import LogFormatError, PendingError
+from wefirst.tlog.errors import LogFormatError, PendingError, VerificationError
 from wefirst.tlog.hashing import HASH_SIZE
 from wefirst.tlog.note import b64encode
 
@@ -82,6 +82,25 @@ def _hash(text: object, i: int) -> bytes:
     return raw
 
 
+def _readable_matches_signed(obj: Mapping[str, Any], signed: bytes) -> None:
+    """A receipt carries its entry three ways; only the exact bytes are proven. A person reads
+    `entry` or `entry_json` (and `commitment`), so each must say exactly what the proven bytes
+    say, or the receipt could show 20 units while proving 2 (the browser verifier checks the
+    same)."""
+    try:
+        proven = json.loads(signed)
+    except (ValueError, UnicodeDecodeError):
+        raise VerificationError("the proven entry bytes are not JSON") from None
+    text = obj.get("entry")
+    if text is not None and (not isinstance(text, str) or text.encode("utf-8") != signed):
+        raise VerificationError("the readable entry differs from the proven entry bytes (entry_b64)")
+    if "entry_json" in obj and obj["entry_json"] != proven:
+        raise VerificationError("entry_json differs from the proven entry bytes")
+    commitment = obj.get("commitment")
+    if commitment is not None and (not isinstance(proven, dict) or proven.get("commitment") != commitment):
+        raise VerificationError("the receipt's commitment differs from the one in the proven entry")
+
+
 def parse_receipt(data: bytes | str | Mapping[str, Any]) -> Receipt:
     if isinstance(data, Mapping):
         obj: Any = data
@@ -105,6 +124,7 @@ def parse_receipt(data: bytes | str | Mapping[str, Any]) -> Receipt:
         entry = obj["entry"].encode("utf-8")
     else:
         raise LogFormatError("receipt has no entry (entry_b64 or entry)")
+    _readable_matches_signed(obj, entry)
     index = obj.get("index")
     if not isinstance(index, int) or isinstance(index, bool) or index < 0:
         raise LogFormatError("receipt index is missing or not a non-negative integer")

@@ -29,6 +29,8 @@ from wefirst.tlog.proofs import (
     verify_consistency,
     verify_inclusion,
 )
+from wefirst.tlog.publishers import PublisherClicks
+from wefirst.tlog.publishers import compare as compare_publisher
 from wefirst.tlog.reader import TileHashReader
 from wefirst.tlog.receipts import commitment_of, parse_receipt
 from wefirst.tlog.source import LogSource, SourceUnavailable, api_base_for
@@ -502,6 +504,64 @@ def audit_cmd(
                 f"{mismatches} of {len(deriver.campaigns)} campaigns differ from the log",
             )
         typer.echo(f"OK: balances of {len(deriver.campaigns)} campaigns match the log")
+
+
+@app.command("publisher")
+def publisher_cmd(
+    publisher: Annotated[str, typer.Argument(help="The publisher id (pub_…).")],
+    log: LogOpt = DEFAULT_LOG,
+    key: KeyOpt = None,
+    key_file: KeyFileOpt = None,
+    policy: PolicyOpt = None,
+    api: ApiOpt = None,
+) -> None:
+    """Re-derive a publisher's counted clicks from the log alone (every tile and bundle is
+    re-hashed against the signed checkpoint, as in `audit`), per campaign, and compare them
+    with the deployment's public publisher page."""
+    with reporting(), LogSource(log) as source:
+        trust = resolve_trust(source, key, key_file, policy)
+        signed = current_checkpoint(source, trust)
+        trust.witnessed(signed)
+        derived = PublisherClicks(publisher)
+
+        def on_entry(index: int, data: bytes) -> None:
+            try:
+                entry = json.loads(data)
+            except ValueError:
+                raise VerificationError(f"entry {index} is not JSON") from None
+            if isinstance(entry, dict):
+                derived.add(entry)
+
+        report = audit_tiles(source.fetch, signed, on_entry)
+        typer.echo(f"OK: {report.size} entries re-hashed against the signed checkpoint")
+        for row in derived.as_json()["campaigns"]:
+            typer.echo(f"{row['campaign']}: {row['clicks']} counted clicks, {row['units']} units")
+        total = derived.total
+        typer.echo(f"{publisher}: {total.clicks} counted clicks, {total.units} units in all")
+        api_root = api or api_base_for(log)
+        if api_root is None:
+            typer.echo("page not compared: pass --api URL for a directory log")
+            return
+        data = source.get_url(f"{api_root.rstrip('/')}/publishers/{publisher}.json")
+        if data is None:
+            fail(EXIT_FAILED, f"the deployment has no public page for {publisher}")
+        try:
+            page = json.loads(data)
+        except ValueError:
+            raise LogFormatError(f"the page of {publisher} is not JSON") from None
+        if not isinstance(page, dict):
+            raise LogFormatError(f"the page of {publisher} is not a JSON object")
+        problems = compare_publisher(derived, page)
+        if page.get("log_size") != report.size:
+            typer.echo(f"the page counted {page.get('log_size')} entries, the checkpoint has {report.size}")
+            if problems:
+                typer.echo("differences (the log grew in between; run again):\n" + "\n".join(problems))
+            return
+        if problems:
+            for p in problems:
+                typer.echo(f"MISMATCH {p}", err=True)
+            fail(EXIT_FAILED, f"the page of {publisher} differs from the log")
+        typer.echo(f"OK: the public page of {publisher} matches the log")
 
 
 if __name__ == "__main__":  # `python -m wefirst.tlog.verify_cli`: the verifier alone, light

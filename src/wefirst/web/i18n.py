@@ -136,6 +136,15 @@ FR: dict[str, str] = {
     "Share delivered": "Part livrée",
     "If more units were delivered than this campaign's pledges fund: who funded the rest": "Si plus "
     "d’unités ont été livrées que n’en financent les promesses de cette campagne : qui a financé le reste",
+    "Publisher": "Éditeur",
+    "Clicks counted for this publisher's readers, re-derived from the entries of the public log "
+    "(each click entry names the publisher).": "Clics comptés pour les lecteurs de cet éditeur, "
+    "recalculés à partir des entrées du journal public (chaque entrée de clic nomme l’éditeur).",
+    "Counted clicks": "Clics comptés",
+    "Total": "Total",
+    "No counted click yet.": "Aucun clic compté pour l’instant.",
+    "Derived from the first {n} log entries. Check it yourself:": "Calculé à partir des {n} premières "
+    "entrées du journal. Vérifiez vous-même :",
     "delivered beyond this campaign's pledges: funded otherwise": "livrées au-delà des promesses de cette campagne : financées autrement",
     "Days late": "Jours de retard",
     "Public voice": "Voix publique",

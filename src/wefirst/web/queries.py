@@ -28,6 +28,7 @@ from wefirst.store.tables_core import (
     settlements,
 )
 from wefirst.store.tables_tlog import tlog_entries
+from wefirst.tlog.publishers import PublisherClicks
 
 
 def totals(days: DaySums) -> dict[str, int]:
@@ -230,6 +231,31 @@ def latest_entries(conn: Connection, campaign_id: str, limit: int = 10, scan: in
         if len(out) >= limit:
             break
     return out
+
+
+def publisher_clicks(conn: Connection, publisher_id: str, chunk: int = 5000) -> PublisherClicks:
+    """A publisher's counted clicks re-derived from the published entries themselves (the
+    bytes the log serves), not from the ledger tables: the same count `wefirst verify
+    publisher` makes from the downloaded log. Reads the whole log in chunks; only entries that
+    name the publisher, and reversals, are parsed."""
+    derived = PublisherClicks(publisher_id)
+    needle = f'"publisher":"{publisher_id}"'.encode()
+    reversal = b'"kind":"pledge_reversal"'
+    after = -1
+    while True:
+        rows = conn.execute(
+            select(tlog_entries.c.idx, tlog_entries.c.data)
+            .where(tlog_entries.c.idx.is_not(None), tlog_entries.c.idx > after)
+            .order_by(tlog_entries.c.idx)
+            .limit(chunk)
+        ).all()
+        for row in rows:
+            raw = bytes(row.data)
+            if needle in raw or reversal in raw:
+                derived.add(json.loads(raw))
+        if len(rows) < chunk:
+            return derived
+        after = int(rows[-1].idx)
 
 
 def log_size(conn: Connection) -> int:

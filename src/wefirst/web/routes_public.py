@@ -6,12 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
+from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from wefirst.catalog.service import load_campaign
 from wefirst.domain.disclosure import disclosure
 from wefirst.services import ServicesDep
+from wefirst.store.tables_widget import publishers
 from wefirst.web import charts, logview, queries, verdicts
 from wefirst.web.i18n import Translator
 from wefirst.web.routes_static import not_found
@@ -104,6 +106,48 @@ def campaign_live(services: ServicesDep, request: Request, campaign_id: str) -> 
     body = {f["key"]: f["value"] for f in verdicts.figures(view, balance, found, tr)}
     response = JSONResponse(body, headers={"Cache-Control": "no-cache"})
     return apply_security_headers(response, request)
+
+
+def _public_publisher(conn: Any, publisher_id: str) -> bool:
+    row = conn.execute(select(publishers.c.livemode).where(publishers.c.id == publisher_id)).first()
+    return row is not None and bool(row.livemode)
+
+
+@router.get("/publishers/{publisher_id}.json")
+def publisher_clicks_json(services: ServicesDep, request: Request, publisher_id: str) -> Response:
+    """A publisher's counted clicks per campaign, derived from the log's entries."""
+    with services.db.read() as conn:
+        if not _public_publisher(conn, publisher_id):
+            return not_found(request)
+        derived = queries.publisher_clicks(conn, publisher_id)
+        size = queries.log_size(conn)
+    body = {**derived.as_json(), "log_size": size}
+    response = JSONResponse(body, headers={"Cache-Control": "no-cache", "Access-Control-Allow-Origin": "*"})
+    return apply_security_headers(response, request)
+
+
+@router.get("/publishers/{publisher_id}")
+def publisher_page(services: ServicesDep, request: Request, publisher_id: str) -> Response:
+    with services.db.read() as conn:
+        if not _public_publisher(conn, publisher_id):
+            return not_found(request)
+        derived = queries.publisher_clicks(conn, publisher_id)
+        size = queries.log_size(conn)
+        names = {cid: (queries.campaign_view(conn, cid)) for cid in derived.campaigns}
+        user = current_user(request, conn)
+    rows = [
+        {"id": cid, "name": view.row.definition.get("name", cid) if view else cid, **vars(c)}
+        for cid, c in sorted(derived.campaigns.items())
+        for view in [names[cid]]
+    ]
+    context = {
+        "publisher_id": publisher_id,
+        "rows": rows,
+        "total": derived.total,
+        "log_size": size,
+        "log_url": f"{services.settings.base_url.rstrip('/')}/log",
+    }
+    return render(request, "publisher.html", context, user=user)
 
 
 @router.get("/data")
