@@ -19,9 +19,11 @@ from wefirst.domain.clock import utcnow
 from wefirst.errors import FieldError, Invalid
 from wefirst.ingest.payloads import ClickBody, PurchaseBody, RefundBody
 from wefirst.pledges import engine
-from wefirst.pledges.model import ClickIn, outcomes_summary
+from wefirst.pledges.model import outcomes_summary
 from wefirst.services import ServicesDep
 from wefirst.settings import Settings
+from wefirst.widget.api_clicks import ApiClick, record_api_click, require_joined
+from wefirst.widget.service import WidgetConfig
 
 router = APIRouter(prefix="/v1", tags=["events"])
 
@@ -86,28 +88,46 @@ def post_click(
     body: RawBody,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    """Server-to-server click intake (the widget has its own, fraud-checked endpoint)."""
-    base_url = services.settings.base_url
+    """Server-to-server click intake: a brand's own servers, or a publisher for a campaign it
+    joined; per-key limits and a fraud-report row for every attempt (widget/api_clicks.py).
+    Readers' clicks on blogs go through the widget's own, challenge-checked endpoint."""
+    settings = services.settings
 
     def work(conn: Connection) -> tuple[int, Any]:
         loaded = visible(conn, actor, data.campaign_id)
         if actor.role == "publisher":
             if data.publisher_id not in (None, actor.owner_id):
                 raise Invalid("publisher_id: not yours", [FieldError("publisher_id", "not yours")])
+            assert actor.owner_id is not None
+            require_joined(conn, actor.owner_id, data.campaign_id)
+            publisher = actor.owner_id
         else:
             require(actor, "brand", owner=loaded.row.brand_id)
-        publisher = actor.owner_id if actor.role == "publisher" else data.publisher_id
-        result = engine.apply_click(
+            if data.publisher_id is not None:
+                # only the widget (or the publisher itself) counts a click for a publisher
+                raise Invalid(
+                    "publisher_id: a brand's server cannot count a click for a publisher",
+                    [FieldError("publisher_id", "omit it: publishers' clicks come from the widget")],
+                )
+            publisher = None
+        decided = record_api_click(
             conn,
-            ClickIn(
-                campaign_id=data.campaign_id,
-                visitor=data.visitor,
-                occurred_at=utcnow(),
-                publisher_id=publisher,
-            ),
+            ApiClick(data.campaign_id, data.visitor, actor.key_id, publisher, loaded.row.brand_id),
+            secret=settings.secret_key,
+            limits=WidgetConfig.from_settings(settings).limits,
+            now=utcnow(),
         )
-        services.metrics.count_outcomes("click", [result.outcome])
-        return 200, {"object": "click_result", **result.as_json(base_url)}
+        result = decided.outcome
+        services.metrics.count_outcomes("click", [result.outcome if result else decided.reason.value])
+        if result is None:
+            return 200, {
+                "object": "click_result",
+                "outcome": decided.reason.value,
+                "detail": decided.detail,
+                "campaign_id": data.campaign_id,
+                "units": 0,
+            }
+        return 200, {"object": "click_result", **result.as_json(settings.base_url)}
 
     return idempotent_post(request, db, actor, body, idempotency_key, work)
 

@@ -1,0 +1,124 @@
+"""Clicks sent server to server (`POST /v1/clicks`): a brand's own servers, or a publisher for a
+campaign it joined. They cannot carry the widget's challenge, origin or proof of work, so they
+get what applies to them: the joining rule, per-key rate limits for publishers (one API key
+counts as one network; a brand's own server is not limited, it answers for its own money), the
+engine's one-click-per-visitor-per-day, and one `widget_decisions` row per attempt, so they add
+up in the campaign's fraud report with the widget's clicks.
+
+Why: an open publisher key could count a pledge for any public campaign, for any visitor
+string, with no limit and no trace (issue 12: 20 of 20 requests pledged)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import ColumnElement, Connection, func, insert, select
+
+from wefirst.errors import Forbidden
+from wefirst.pledges.engine import apply_click
+from wefirst.pledges.model import ClickIn, EventOutcome
+from wefirst.pseudonyms import keyed_hash, server_key, utc_day
+from wefirst.store.tables_widget import KEY, publisher_campaigns, widget_decisions
+from wefirst.widget.fraud import Limits
+from wefirst.widget.reasons import Reason
+
+_ENGINE = {
+    "pledged": (Reason.COUNTED, "ok"),
+    "duplicate": (Reason.DUPLICATE, "already_counted_today"),
+    "over_cap": (Reason.CAP_REACHED, "cap_reached"),
+}
+
+
+@dataclass(frozen=True)
+class ApiClick:
+    campaign_id: str
+    visitor: str
+    key_id: str  # the API key that sent it: its own "network" for the limits
+    publisher_id: str | None
+    brand_id: str
+
+
+@dataclass(frozen=True)
+class ApiClickResult:
+    reason: Reason
+    detail: str
+    outcome: EventOutcome | None  # None when refused before the engine
+
+
+def require_joined(conn: Connection, publisher_id: str, campaign_id: str) -> None:
+    joined = conn.execute(
+        select(publisher_campaigns.c.campaign_id).where(
+            publisher_campaigns.c.publisher_id == publisher_id,
+            publisher_campaigns.c.campaign_id == campaign_id,
+        )
+    ).first()
+    if joined is None:
+        raise Forbidden(
+            f"publisher {publisher_id} has not joined campaign {campaign_id}: "
+            f"POST /v1/publishers/{publisher_id}/campaigns first"
+        )
+
+
+def _count(conn: Connection, *conditions: ColumnElement[bool]) -> int:
+    return int(
+        conn.execute(select(func.count()).select_from(widget_decisions).where(*conditions)).scalar() or 0
+    )
+
+
+def record_api_click(
+    conn: Connection, click: ApiClick, *, secret: str, limits: Limits, now: datetime
+) -> ApiClickResult:
+    """Decide, apply and record one server-to-server click in the caller's transaction."""
+    key = server_key(secret)
+    net = keyed_hash(key, "clicks.api.key", click.key_id)[:KEY]
+    visitor = keyed_hash(key, "clicks.api.visitor", f"{click.campaign_id}:{click.visitor}")[:KEY]
+    now_ms = int(now.timestamp() * 1000)
+    day = utc_day(now_ms)
+    day_start = int(datetime.fromisoformat(day).replace(tzinfo=UTC).timestamp() * 1000)
+    d = widget_decisions.c
+    outcome: EventOutcome | None = None
+    limited = click.publisher_id is not None  # a brand's own server answers for its own money
+    if (
+        limited
+        and _count(conn, d.net_key == net, d.at_ms > now_ms - 60_000) >= limits.network_attempts_per_minute
+    ):
+        reason, detail = Reason.RATE_LIMITED, "api_key"
+    elif limited and (
+        _count(
+            conn,
+            d.net_key == net,
+            d.campaign_id == click.campaign_id,
+            d.at_ms >= day_start,
+            d.reason == "counted",
+        )
+        >= limits.network_counted_per_day
+    ):
+        reason, detail = Reason.RATE_LIMITED, "api_key_daily"
+    else:
+        outcome = apply_click(
+            conn,
+            ClickIn(
+                campaign_id=click.campaign_id,
+                visitor=visitor,
+                occurred_at=now,
+                publisher_id=click.publisher_id,
+                received_at=now,
+            ),
+        )
+        reason, detail = _ENGINE.get(outcome.outcome, (Reason.CAMPAIGN_INACTIVE, outcome.outcome))
+    conn.execute(
+        insert(widget_decisions).values(
+            campaign_id=click.campaign_id,
+            publisher_id=(click.publisher_id or click.brand_id)[:40],
+            day=day,
+            at_ms=now_ms,
+            reason=reason.value,
+            detail=detail,
+            visitor_key=visitor,
+            net_key=net,
+            pledge_id=outcome.pledge_id if outcome is not None else None,
+            units=outcome.units if outcome is not None else 0,
+        )
+    )
+    return ApiClickResult(reason, detail, outcome)
