@@ -16,7 +16,7 @@ PROBLEM = "application/problem+json"
 
 
 # Tags of discriminated unions appear in pydantic's error locations; users never typed them.
-UNION_TAGS = frozenset({"per_unit", "per_click", "percent_of_sale", "per_order"})
+UNION_TAGS = frozenset({"per_unit", "per_click", "percent_of_sale", "per_order", "per_social_action"})
 _CROSS_FIELD = re.compile(r"^Value error, ([A-Za-z_][\w\[\]\.]*): (.+)$", re.S)
 
 

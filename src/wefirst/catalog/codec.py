@@ -15,11 +15,13 @@ from wefirst.domain.campaigns import (
     PercentOfSaleRule,
     PerClickRule,
     PerOrderRule,
+    PerSocialActionRule,
     PerUnitRule,
     Rule,
     UnitLabel,
 )
 from wefirst.domain.money import Money
+from wefirst.domain.social import AccountCriteria
 
 
 def _labels(raw: dict[str, Any]) -> dict[str, UnitLabel]:
@@ -50,6 +52,16 @@ def rule(d: dict[str, Any]) -> Rule:
         return PercentOfSaleRule(d["basis_points"], tuple(d.get("sku_patterns") or ["*"]))
     if kind == "per_order":
         return PerOrderRule(d["units_per_order"])
+    if kind == "per_social_action":
+        return PerSocialActionRule(
+            action=d["action"],
+            network=d["network"],
+            target=d["target"],
+            units_per_action=d["units_per_action"],
+            cap_units=d.get("cap_units"),
+            period=d.get("period", "campaign"),
+            criteria=AccountCriteria(**(d.get("criteria") or {})),
+        )
     raise ValueError(f"unknown rule kind {kind!r}")
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from wefirst.domain.money import CURRENCIES
+from wefirst.domain.social import normalize_target
 from wefirst.plaintext import refused_in
 
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["EUR"])]
@@ -111,8 +113,46 @@ class PerOrderRuleIn(Strict):
     units_per_order: Count
 
 
+class AccountCriteriaIn(Strict):
+    """Who may count (domain/social.py says which attack each criterion bounds)."""
+
+    min_account_age_days: Annotated[int, Field(ge=0, le=3650)] = 30
+    min_posts: Annotated[int, Field(ge=0, le=1_000_000)] = 5
+    allow_bots: bool = False
+    burst_window_hours: Annotated[int, Field(ge=1, le=24 * 365)] = 24
+    burst_max: Annotated[int, Field(ge=1, le=1_000_000)] = 20
+
+
+class PerSocialActionRuleIn(Strict):
+    kind: Literal["per_social_action"]
+    action: Literal["like", "repost", "quote", "reply", "hashtag_post"]
+    network: Literal["bluesky", "mastodon"]
+    target: Annotated[str, Field(min_length=2, max_length=500)]
+    units_per_action: Count
+    cap_units: Count | None = None
+    period: Literal["campaign", "day"] = "campaign"
+    criteria: AccountCriteriaIn = AccountCriteriaIn()
+
+    @model_validator(mode="after")
+    def _target(self) -> PerSocialActionRuleIn:
+        t = self.target
+        if self.action == "hashtag_post":
+            if not re.fullmatch(r"#?\w{1,100}", t):
+                raise ValueError("target: a hashtag (letters, digits, _), e.g. #DoudouVaccins")
+        elif self.network == "bluesky" and not (
+            re.fullmatch(r"at://did:[a-z]+:[A-Za-z0-9._:%-]+/app\.bsky\.feed\.post/[A-Za-z0-9._~-]+", t)
+            or re.fullmatch(r"https://bsky\.app/profile/[^/\s]+/post/[A-Za-z0-9._~-]+", t)
+        ):
+            raise ValueError(
+                "target: a Bluesky post AT-URI (at://did:…/app.bsky.feed.post/…) or bsky.app URL"
+            )
+        elif self.network == "mastodon" and not re.fullmatch(r"https://[^/\s]+/\S+", t):
+            raise ValueError("target: a Mastodon post URL (https://instance/@user/123…)")
+        return self
+
+
 RuleIn = Annotated[
-    PerUnitRuleIn | PerClickRuleIn | PercentOfSaleRuleIn | PerOrderRuleIn,
+    PerUnitRuleIn | PerClickRuleIn | PercentOfSaleRuleIn | PerOrderRuleIn | PerSocialActionRuleIn,
     Field(discriminator="kind"),
 ]
 
@@ -170,6 +210,13 @@ def check_campaign_shape(c: CampaignIn) -> None:
     ):
         if m is not None and m.currency != c.currency:
             raise ValueError(f"{label}.currency: must be the campaign currency {c.currency}")
-    kinds = [r.kind for r in c.rules]
+    kinds = [r.kind for r in c.rules if r.kind != "per_social_action"]
     if len(set(kinds)) != len(kinds):
         raise ValueError("rules: at most one rule of each kind")
+    social = [
+        (r.network, r.action, normalize_target(r.action, r.target))
+        for r in c.rules
+        if isinstance(r, PerSocialActionRuleIn)
+    ]
+    if len(set(social)) != len(social):
+        raise ValueError("rules: at most one per_social_action rule per network, action and target")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -14,6 +15,12 @@ from enum import StrEnum
 from typing import Literal
 
 from wefirst.domain.money import Money
+from wefirst.domain.social import (
+    AccountCriteria,
+    SocialActionKind,
+    SocialNetwork,
+    normalize_target,
+)
 
 MAX_BPS = 10_000
 
@@ -98,7 +105,36 @@ class PerOrderRule:
     kind: Literal["per_order"] = "per_order"
 
 
-Rule = PerUnitRule | PerClickRule | PercentOfSaleRule | PerOrderRule
+@dataclass(frozen=True)
+class PerSocialActionRule:
+    """Units per public action (like, repost, quote, reply, hashtag post) on one network,
+    counted once per account per rule — per campaign, or per UTC day when `period` is "day".
+    `cap_units` bounds what this rule alone may pledge (the campaign's caps apply too)."""
+
+    action: SocialActionKind
+    network: SocialNetwork
+    target: str  # a post URL or AT-URI, or a hashtag for "hashtag_post"
+    units_per_action: int
+    cap_units: int | None = None
+    period: Literal["campaign", "day"] = "campaign"
+    criteria: AccountCriteria = field(default_factory=AccountCriteria)
+    kind: Literal["per_social_action"] = "per_social_action"
+
+    @property
+    def key(self) -> str:
+        """Stable across edits of other rules: what the rule counts, not its position."""
+        what = f"{self.network} {self.action} {normalize_target(self.action, self.target)}"
+        return hashlib.sha256(what.encode()).hexdigest()[:16]
+
+    def matches(self, network: str, action: str, target: str) -> bool:
+        return (
+            network == self.network
+            and action == self.action
+            and normalize_target(self.action, target) == normalize_target(self.action, self.target)
+        )
+
+
+Rule = PerUnitRule | PerClickRule | PercentOfSaleRule | PerOrderRule | PerSocialActionRule
 
 
 @functools.lru_cache(maxsize=1024)

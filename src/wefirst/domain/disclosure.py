@@ -15,6 +15,7 @@ from wefirst.domain.campaigns import (
     PercentOfSaleRule,
     PerClickRule,
     PerOrderRule,
+    PerSocialActionRule,
     PerUnitRule,
     Rule,
 )
@@ -78,10 +79,89 @@ def _rule_sentence(c: Campaign, rule: Rule, brand: str, lang: str) -> str:
             f"{brand} reverse {pct} % du prix de chaque achat éligible (hors taxes), "
             f"ce qui {verb} des {c.unit.label(lang, 2)} à {cost} l'unité."
         )
+    if isinstance(rule, PerSocialActionRule):
+        return _social_sentence(c, rule, brand, lang)
     assert isinstance(rule, PerOrderRule)
     if lang == "en":
         return f"For each order, {brand} {verb} {_units(c, rule.units_per_order, lang)}."
     return f"Pour chaque commande, {brand} {verb} {_units(c, rule.units_per_order, lang)}."
+
+
+_NETWORK = {"bluesky": "Bluesky", "mastodon": "Mastodon"}
+_SOCIAL_WHAT = {
+    "en": {
+        "like": "like of the post {t}",
+        "repost": "repost (boost) of the post {t}",
+        "quote": "quote of the post {t}",
+        "reply": "reply to the post {t}",
+        "hashtag_post": "original post with #{t}",
+    },
+    "fr": {
+        "like": "« j'aime » sur la publication {t}",
+        "repost": "repartage (boost) de la publication {t}",
+        "quote": "citation de la publication {t}",
+        "reply": "réponse à la publication {t}",
+        "hashtag_post": "publication originale avec #{t}",
+    },
+}
+_SOCIAL_WITHDRAWN = {
+    "en": {
+        "like": "likes undone",
+        "repost": "reposts deleted",
+        "quote": "quotes deleted",
+        "reply": "replies deleted",
+        "hashtag_post": "posts deleted",
+    },
+    "fr": {
+        "like": "« j'aime » retirés",
+        "repost": "repartages supprimés",
+        "quote": "citations supprimées",
+        "reply": "réponses supprimées",
+        "hashtag_post": "publications supprimées",
+    },
+}
+
+
+def _social_sentence(c: Campaign, rule: PerSocialActionRule, brand: str, lang: str) -> str:
+    """Exactly what counts and what does not: the criteria are the engine's own settings."""
+    cost = money_text(c.unit.cost_per_unit.amount, c.currency, lang)
+    verb = _verb(c, lang)
+    net = _NETWORK[rule.network]
+    target = rule.target.strip().removeprefix("#") if rule.action == "hashtag_post" else rule.target
+    what = _SOCIAL_WHAT[lang][rule.action].format(t=target)
+    k = rule.criteria
+    units = _units(c, rule.units_per_action, lang)
+    if lang == "en":
+        per = "per account per day" if rule.period == "day" else "per account for the whole campaign"
+        bots = "" if k.allow_bots else ", not flagged as bots"
+        out = (
+            f"For each public {what} on {net}, {brand} {verb} {units} (valued at {cost} each). "
+            f"Counted: one {rule.action.replace('_', ' ')} {per}, from accounts"
+            f" at least {number_text(k.min_account_age_days, lang)} days old with at least"
+            f" {number_text(k.min_posts, lang)} posts{bots}; at most {number_text(k.burst_max, lang)}"
+            f" accounts created within {number_text(k.burst_window_hours, lang)} hours of each other."
+            f" Not counted: other networks or posts, actions outside the campaign's window,"
+            f" {_SOCIAL_WITHDRAWN[lang][rule.action]} before settlement, accounts that fail these criteria."
+        )
+        if rule.cap_units is not None:
+            out += f" This rule gives at most {_units(c, rule.cap_units, lang)}."
+        return out
+    per = "par compte et par jour" if rule.period == "day" else "par compte pour toute la campagne"
+    bots = "" if k.allow_bots else ", non signalés comme robots"
+    out = (
+        f"Pour chaque {what} sur {net}, {brand} {verb} {units} (valeur : {cost} l'unité). "
+        f"Compté : une action {per}, venant de comptes âgés d'au moins"
+        f" {number_text(k.min_account_age_days, lang)} jours avec au moins"
+        f" {number_text(k.min_posts, lang)} publications{bots} ; au plus"
+        f" {number_text(k.burst_max, lang)} comptes créés à moins de"
+        f" {number_text(k.burst_window_hours, lang)} heures d'intervalle."
+        f" Non compté : autres réseaux ou publications, actions hors de la période de la campagne,"
+        f" {_SOCIAL_WITHDRAWN[lang][rule.action]} avant le versement,"
+        " comptes ne remplissant pas ces critères."
+    )
+    if rule.cap_units is not None:
+        out += f" Cette règle donne au plus {_units(c, rule.cap_units, lang)}."
+    return out
 
 
 def disclosure(c: Campaign, brand: str, beneficiary: str, lang: str) -> str:

@@ -15,6 +15,7 @@ from wefirst.domain.campaigns import (
     PercentOfSaleRule,
     PerClickRule,
     PerOrderRule,
+    PerSocialActionRule,
     PerUnitRule,
 )
 
@@ -85,6 +86,19 @@ def pledge_for_click(campaign: Campaign, carry: Carry) -> tuple[Draft | None, Ca
         if isinstance(rule, PerClickRule):
             return _unit_based(rule.units_per_click, campaign, carry, rule.kind)
     return None, carry
+
+
+def pledge_for_social(campaign: Campaign, rule: PerSocialActionRule, carry: Carry) -> tuple[Draft, Carry]:
+    """One counted public action under `rule` (matching and criteria are decided before)."""
+    return _unit_based(rule.units_per_action, campaign, carry, rule.kind)
+
+
+def social_rule_room(room: CapRoom, rule_cap: int | None, rule_net_units: int) -> CapRoom:
+    """The campaign's room narrowed by a social rule's own cap (units it may still pledge)."""
+    if rule_cap is None:
+        return room
+    left = rule_cap - rule_net_units
+    return replace(room, units=left if room.units is None else min(room.units, left))
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ RULE_KINDS = {
     "per_click": "Per click",
     "per_order": "Per order",
     "percent_of_sale": "Share of the sale",
+    "per_social_action": "Per public social action",
 }
 
 
