@@ -159,3 +159,36 @@ def test_a_receipt_code_pasted_in_verify_tells_its_story_then_proves_it(
     page.locator("#verify-verdict[data-code=ok]").wait_for()
     assert page.locator("a", has_text="1 pack = 1 tetanus vaccine").count() == 1
     v.check("receipt")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("locale", ["en-GB", "fr-FR"])
+def test_public_pages_for_every_party_fit_a_phone(
+    visit: Any, site: DemoSite, width: int, locale: str
+) -> None:
+    v = visit(width, locale)
+    ids = site.ctx.ids
+    campaigns = v.open("/campaigns", "campaigns")
+    assert campaigns.locator(".card").count() == 2
+    v.open("/brands", "brands")
+    v.open("/beneficiaries", "beneficiaries")
+    charity = v.open(f"/beneficiaries/{ids['ngo1']}", "beneficiary")
+    assert charity.locator("a[href='https://vwb.example/reports/demo-batch-1']").count() == 1
+    log = v.open("/log", "log")
+    assert log.locator(".log-entries li").count() > 10
+    log.fill("#find", "3")
+    log.click("form.search button[type=submit]")
+    log.wait_for_url("**/log?before=4#entry-3")
+    v.check()
+
+
+def test_the_api_reference_works_offline(visit: Any, site: DemoSite) -> None:
+    """Swagger UI comes from this server (the site's CSP forbids a CDN): it renders with every
+    request on the same origin and no CSP violation."""
+    v = visit(1280)
+    outside: list[str] = []
+    v.page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(site.url) else None)
+    v.page.goto("/docs")
+    v.page.locator(".swagger-ui .info .title").wait_for()
+    assert "wefirst" in v.page.locator(".swagger-ui .info .title").inner_text()
+    assert outside == []

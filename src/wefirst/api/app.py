@@ -74,6 +74,9 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         summary="Brands' social promises, real and checkable.",
         lifespan=lifespan,
         dependencies=[Depends(deps.plain_params)],
+        # /docs and /redoc are pages of ours (web/routes_docs.py): assets from the package, no CDN
+        docs_url=None,
+        redoc_url=None,
     )
     attach(app, services)
     problems.install(app)

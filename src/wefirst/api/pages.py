@@ -7,7 +7,10 @@ from fastapi import APIRouter
 
 from wefirst.web import (
     routes_console,
+    routes_directory,
+    routes_docs,
     routes_exports,
+    routes_log,
     routes_public,
     routes_scorecard,
     routes_signin,
@@ -18,9 +21,12 @@ from wefirst.web import (
 router = APIRouter(include_in_schema=False)
 for _module in (
     routes_public,
+    routes_directory,
     routes_scorecard,
     routes_exports,
     routes_verify,
+    routes_log,
+    routes_docs,
     routes_signin,
     routes_console,
     routes_static,

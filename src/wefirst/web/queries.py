@@ -261,3 +261,89 @@ def publisher_clicks(conn: Connection, publisher_id: str, chunk: int = 5000) -> 
 def log_size(conn: Connection) -> int:
     value = conn.execute(select(func.max(tlog_entries.c.idx))).scalar()
     return 0 if value is None else int(value) + 1
+
+
+def public_campaigns(conn: Connection, *, status: str | None = None, limit: int = 500) -> list[CampaignView]:
+    """Campaigns anyone may read (never drafts or test mode), the running ones first."""
+    query = select(campaigns).where(campaigns.c.status != "draft", campaigns.c.livemode.is_(True))
+    if status is not None:
+        query = query.where(campaigns.c.status == status)
+    views = _views(conn, query.order_by(campaigns.c.seq.desc()).limit(limit))
+    order = {"active": 0, "paused": 1, "ended": 2}
+    return sorted(views, key=lambda v: order.get(str(v.row.status), 3))
+
+
+def brand_directory(conn: Connection) -> list[Any]:
+    """Live brands with how many public campaigns each runs."""
+    public = (campaigns.c.status != "draft") & campaigns.c.livemode.is_(True)
+    count = func.count(campaigns.c.id).filter(public)
+    return list(
+        conn.execute(
+            select(brands.c.id, brands.c.name, brands.c.website, count.label("campaigns"))
+            .outerjoin(campaigns, campaigns.c.brand_id == brands.c.id)
+            .where(brands.c.livemode.is_(True))
+            .group_by(brands.c.id, brands.c.name, brands.c.website)
+            .order_by(brands.c.name)
+        )
+    )
+
+
+def beneficiary_directory(conn: Connection) -> list[Any]:
+    public = (campaigns.c.status != "draft") & campaigns.c.livemode.is_(True)
+    count = func.count(campaigns.c.id).filter(public)
+    return list(
+        conn.execute(
+            select(
+                beneficiaries.c.id, beneficiaries.c.name, beneficiaries.c.website, count.label("campaigns")
+            )
+            .outerjoin(campaigns, campaigns.c.beneficiary_id == beneficiaries.c.id)
+            .where(beneficiaries.c.livemode.is_(True))
+            .group_by(beneficiaries.c.id, beneficiaries.c.name, beneficiaries.c.website)
+            .order_by(beneficiaries.c.name)
+        )
+    )
+
+
+def beneficiary_row(conn: Connection, ben_id: str) -> Any | None:
+    return conn.execute(
+        select(beneficiaries).where(beneficiaries.c.id == ben_id, beneficiaries.c.livemode.is_(True))
+    ).first()
+
+
+def public_beneficiary_campaigns(conn: Connection, ben_id: str) -> list[CampaignView]:
+    query = select(campaigns).where(
+        campaigns.c.beneficiary_id == ben_id, campaigns.c.status != "draft", campaigns.c.livemode.is_(True)
+    )
+    return _views(conn, query.order_by(campaigns.c.seq))
+
+
+def settlements_of(conn: Connection, campaign_ids: list[str], limit: int = 200) -> list[Any]:
+    """Payments to a beneficiary across its campaigns, newest first, with the brand's name."""
+    if not campaign_ids:
+        return []
+    s = settlements
+    return list(
+        conn.execute(
+            select(s, brands.c.name.label("brand_name"), campaigns.c.definition.label("definition"))
+            .join(campaigns, campaigns.c.id == s.c.campaign_id)
+            .join(brands, brands.c.id == campaigns.c.brand_id)
+            .where(s.c.campaign_id.in_(campaign_ids))
+            .order_by(s.c.paid_at.desc(), s.c.seq.desc())
+            .limit(limit)
+        )
+    )
+
+
+def deliveries_of(conn: Connection, campaign_ids: list[str], limit: int = 200) -> list[Any]:
+    if not campaign_ids:
+        return []
+    d = deliveries
+    return list(
+        conn.execute(
+            select(d, campaigns.c.definition.label("definition"))
+            .join(campaigns, campaigns.c.id == d.c.campaign_id)
+            .where(d.c.campaign_id.in_(campaign_ids))
+            .order_by(d.c.period_end.desc(), d.c.seq.desc())
+            .limit(limit)
+        )
+    )

@@ -84,6 +84,7 @@ def campaign_page(services: ServicesDep, request: Request, campaign_id: str) -> 
             "balance": balance,
             **verdicts.as_context(view, balance, found, tr),
             "chart": _chart(view, points, tr),
+            "og_description": f"{verdicts.headline(view, found, tr)} {promise}"[:300],
             "points": queries.month_ends(points),
             "settlements": queries.settlement_rows(conn, campaign_id),
             "deliveries": queries.delivery_rows(conn, campaign_id),

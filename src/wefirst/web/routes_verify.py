@@ -104,6 +104,8 @@ def _receipt_page(
         with services_of(request.app).db.read() as conn:
             story = receipt_story.story_for(conn, commitment)
     context = _verify_context(request, tr.gettext("Your receipt"))
+    # a receipt's address holds its secret: a share preview points at the verifier instead
+    context["og_url"] = services_of(request.app).settings.base_url.rstrip("/") + "/verify"
     if story is not None:
         context["story"] = {
             "headline": receipt_story.headline(story, tr),

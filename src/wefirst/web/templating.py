@@ -82,6 +82,9 @@ def render(
         "switch": {code: switch_url(request, code) for code in LOCALES},
         "language_name": tr.language_name,
         "colon": tr.colon,
+        # share previews (Open Graph): pages may set og_description; the address is absolute
+        "og_description": None,
+        "og_url": services_of(request.app).settings.base_url.rstrip("/") + request.url.path,
         "path": request.url.path,
         **tr.functions,
     }
