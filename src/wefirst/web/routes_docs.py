@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import fastapi_offline
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
@@ -17,7 +16,16 @@ from wefirst.web.routes_static import not_found
 from wefirst.web.security import apply_security_headers
 
 router = APIRouter(include_in_schema=False)
-ASSETS = Path(fastapi_offline.__file__).parent / "static"
+
+
+def assets_dir() -> Path:
+    """The viewer's files inside the installed `fastapi-offline` package (imported here, not at
+    start-up, so an environment not yet updated loses only this page)."""
+    import fastapi_offline
+
+    return Path(fastapi_offline.__file__).parent / "static"
+
+
 _FILES = {
     "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
     "swagger-ui.css": "text/css; charset=utf-8",
@@ -64,6 +72,6 @@ def asset(request: Request, name: str) -> Response:
     media = _FILES.get(name)
     if media is None:
         return not_found(request)
-    response = FileResponse(ASSETS / name, media_type=media)
+    response = FileResponse(assets_dir() / name, media_type=media)
     response.headers["Cache-Control"] = "public, max-age=86400"
     return apply_security_headers(response, request)
