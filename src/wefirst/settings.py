@@ -50,6 +50,16 @@ class Settings(BaseSettings):
     )
     db_pool_size: int = Field(5, description="Connections per process in the PostgreSQL pool.")
     log_json: bool = Field(True, description="Structured JSON logs on stderr.")
+    cookie_secure: bool | None = Field(
+        None,
+        description="Mark session and CSRF cookies Secure (and send HSTS). Unset: on unless "
+        "base_url is http://, whatever the proxy headers say.",
+    )
+    metrics_key: str | None = Field(
+        None,
+        description="When set, GET /metrics needs `Authorization: Bearer <this key>` (the "
+        "Prometheus scraper's bearer_token); unset, /metrics is public.",
+    )
     forwarded_allow_ips: str = Field(
         "127.0.0.1",
         description="Reverse proxies trusted for X-Forwarded-For/Proto (comma-separated, or *). "

@@ -4,14 +4,15 @@ like with different settings in one process."""
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Response
+from fastapi import Depends, FastAPI, Header, Response
 from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -33,6 +34,7 @@ from wefirst.api import connectors as connectors_api
 from wefirst.api import log as log_api
 from wefirst.api import voice as voice_api
 from wefirst.api.bodylimit import LARGER, BodyLimit
+from wefirst.errors import Unauthorized
 from wefirst.metrics import Metrics
 from wefirst.services import Services, ServicesDep, attach, services_of
 from wefirst.settings import Settings
@@ -91,7 +93,11 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         response_class=Response,
         responses={200: {"content": {"text/plain": {}}}},
     )
-    def metrics(services: ServicesDep) -> Response:
+    def metrics(services: ServicesDep, authorization: Annotated[str | None, Header()] = None) -> Response:
+        """Prometheus metrics; with the `metrics_key` setting, only for its bearer."""
+        key = services.settings.metrics_key
+        if key and not hmac.compare_digest((authorization or "").encode(), f"Bearer {key}".encode()):
+            raise Unauthorized("/metrics needs `Authorization: Bearer <metrics key>`")
         return Response(generate_latest(services.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     for router in ROUTERS:

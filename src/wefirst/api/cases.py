@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 from pydantic import AwareDatetime, Field
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
@@ -294,7 +294,7 @@ def cosign_preview(request: Request, token: str, db: DbDep, settings: SettingsDe
         preview = supporters.preview_cosign(conn, settings, token)
     if wants_html(request):
         lang: Lang = "fr" if preview["language"] == "fr" else "en"
-        return HTMLResponse(confirm_pages.cosign_form(lang, preview["title"], request.url.path))
+        return confirm_pages.response(confirm_pages.cosign_form(lang, preview["title"], request.url.path))
     return JSONResponse(preview)
 
 
@@ -305,7 +305,7 @@ def cosign_confirm(request: Request, token: str, db: DbDep, settings: SettingsDe
         lang_row = supporters.preview_cosign(conn, settings, token)
     if wants_html(request) or "form" in request.headers.get("content-type", ""):
         lang: Lang = "fr" if lang_row["language"] == "fr" else "en"
-        return HTMLResponse(confirm_pages.cosign_result(lang, done.newly_counted, done.cosigns))
+        return confirm_pages.response(confirm_pages.cosign_result(lang, done.newly_counted, done.cosigns))
     return JSONResponse(
         {
             "case_id": done.case_id,
@@ -342,7 +342,7 @@ def erasure_preview(request: Request, token: str, settings: SettingsDep) -> Resp
     lang: Lang = "fr" if request.query_params.get("lang") == "fr" else "en"
     if wants_html(request):
         action = request.url.path + ("?lang=fr" if lang == "fr" else "")
-        return HTMLResponse(confirm_pages.erase_form(lang, action))
+        return confirm_pages.response(confirm_pages.erase_form(lang, action))
     return JSONResponse({"status": "valid", "action": "POST this URL to erase the address"})
 
 
@@ -352,7 +352,7 @@ def erasure_confirm(request: Request, token: str, db: DbDep, settings: SettingsD
         count = supporters.confirm_erasure(conn, settings, token, utcnow())
     if wants_html(request) or "form" in request.headers.get("content-type", ""):
         lang: Lang = "fr" if request.query_params.get("lang") == "fr" else "en"
-        return HTMLResponse(confirm_pages.erase_result(lang, count))
+        return confirm_pages.response(confirm_pages.erase_result(lang, count))
     return JSONResponse({"erased": count})
 
 

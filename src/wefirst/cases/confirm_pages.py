@@ -8,6 +8,8 @@ from __future__ import annotations
 from html import escape
 from typing import Final
 
+from fastapi.responses import HTMLResponse
+
 from wefirst.cases.messages import Lang
 
 _TEXT: Final[dict[str, dict[Lang, str]]] = {
@@ -39,6 +41,22 @@ _TEXT: Final[dict[str, dict[Lang, str]]] = {
     },
     "hidden": {"en": "(hidden by moderation)", "fr": "(masqué par la modération)"},
 }
+
+
+# The pages carry a token in their URL: never framed (clickjacking a co-sign or an erasure),
+# never sent as a Referer, never cached; only their own inline style and form.
+HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+
+
+def response(page: str) -> HTMLResponse:
+    return HTMLResponse(page, headers=HEADERS)
 
 
 def _page(lang: Lang, title: str, inner: str) -> str:

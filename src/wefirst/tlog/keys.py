@@ -35,6 +35,12 @@ def read_key_text(path: str | os.PathLike[str]) -> str:
 
 
 def load_key(path: str | os.PathLike[str]) -> Signer:
+    """Refuse a key file that others can read: whoever reads the seed can sign as the log."""
+    mode = os.stat(path).st_mode
+    if mode & 0o077:
+        raise LogFormatError(
+            f"{path}: signer key file is readable by others (mode {mode & 0o777:o}); chmod 600 it"
+        )
     return parse_signer_key(read_key_text(path))
 
 

@@ -57,7 +57,17 @@ def apply_security_headers(response: Response, request: Request) -> Response:
 
 
 def is_https(request: Request) -> bool:
-    return request.url.scheme == "https"
+    """Whether cookies get `Secure` (and pages HSTS): the `cookie_secure` setting, by default
+    on unless base_url is http, so it no longer depends on the proxy trust settings passing
+    X-Forwarded-Proto through (issue 13, finding 11)."""
+    if request.url.scheme == "https":
+        return True
+    from wefirst.services import services_of
+
+    settings = services_of(request.app).settings
+    if settings.cookie_secure is not None:
+        return settings.cookie_secure
+    return not settings.base_url.startswith("http://")
 
 
 def _session_tag(request: Request) -> str:
