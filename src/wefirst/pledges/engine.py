@@ -92,15 +92,20 @@ def _spend(
     sku: str | None,
     order_hash_: str | None,
     publisher: str | None = None,
+    narrow: Callable[[CapRoom], CapRoom] | None = None,
+    commitment: str | None = None,
 ) -> EventOutcome:
+    """Pledge `draft` within the caps. `narrow` tightens the room (a rule's own cap); a given
+    `commitment` (a public action's) is logged instead of a new receipt's."""
     c = st.campaign
     day = received_at.date()
-    capped = apply_caps(draft, _room(batch, st, day), c.unit.cost_per_unit.amount)
+    room = _room(batch, st, day)
+    capped = apply_caps(draft, narrow(room) if narrow else room, c.unit.cost_per_unit.amount)
     st.carry = carry
     if capped.units <= 0 and capped.money <= 0:
         outcome: Outcome = "over_cap" if (draft.units > 0 or draft.money > 0) else "carried"
         return EventOutcome(outcome, c.id, line_id, currency=c.currency)
-    receipt = new_receipt()
+    receipt = new_receipt() if commitment is None else None
     rec = record_pledge(
         batch.writer,
         c,
@@ -114,7 +119,7 @@ def _spend(
         received_at=received_at,
         sku=sku,
         order_hash=order_hash_,
-        commitment=receipt.commitment,
+        commitment=receipt.commitment if receipt is not None else commitment,
         publisher=publisher,
     )
     batch.claim(c.id, line_key)

@@ -1,0 +1,321 @@
+"""Public social actions become pledges, once per account per rule, through the pledge engine.
+
+Sources (`wefirst.social.sources`) turn what a network says into `SocialAction` values; this
+module decides and records, in the caller's transaction:
+
+- **Idempotent.** One `social_actions` row per (campaign, rule, action commitment): a backfill
+  or a repeated poll that sees the same action again changes nothing (`duplicate`, no row).
+- **Once per account per rule.** The pledge's line key is the rule's key and a hash of the
+  account (plus the UTC day for `period="day"`), and pledges are unique on (campaign, line
+  key) under the campaign's counter lock (engine.py): a second action of the same account —
+  a re-like after an un-like included — is recorded as `duplicate` and pledges nothing.
+- **Criteria before pledging.** `domain.social.assess_account`; every refusal is a row with
+  its reason: the campaign's fraud report (`social_report`).
+- **Caps.** The campaign's caps and the rule's own `cap_units` (`domain.rules.social_rule_room`).
+- **Withdrawn before settlement → reversed.** `retract_social_action` reverses the pledge of
+  an un-liked/deleted action unless a settlement was reported after it was pledged (then the
+  pledge was paid for and stays, `kept_settled`).
+- **Checkable.** The pledge's log entry carries the action's commitment (SHA-256 of its public
+  URI), never a handle; `social_status` answers "did my share count?" from the commitment."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal, TypeVar
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from wefirst.domain.campaigns import PerSocialActionRule
+from wefirst.domain.clock import as_utc, utcnow
+from wefirst.domain.rules import pledge_for_social, social_rule_room
+from wefirst.domain.social import SocialAction, account_key, action_commitment, assess_account
+from wefirst.pledges.batch import Batch
+from wefirst.pledges.engine import _reverse, _spend
+from wefirst.store.tables_core import pledges, settlements
+from wefirst.store.tables_social import social_actions
+
+T = TypeVar("T")
+
+SocialOutcomeKind = Literal["counted", "refused", "duplicate", "over_cap", "carried", "no_rule", "inactive"]
+
+
+@dataclass(frozen=True)
+class SocialOutcome:
+    outcome: SocialOutcomeKind
+    commitment: str
+    reason: str | None = None
+    units: int = 0
+    pledge_id: str | None = None
+
+
+def _run(conn: Connection, batch: Batch | None, fn: Callable[[Batch], T]) -> T:
+    own = batch is None
+    b = batch or Batch(conn)
+    result = fn(b)
+    if own:
+        b.flush()
+    return result
+
+
+def matching_rule(rules: tuple[Any, ...], a: SocialAction) -> PerSocialActionRule | None:
+    for r in rules:
+        if isinstance(r, PerSocialActionRule) and r.matches(a.network, a.action, a.target):
+            return r
+    return None
+
+
+def apply_social_action(
+    conn: Connection,
+    campaign_id: str,
+    action: SocialAction,
+    *,
+    received_at: datetime | None = None,
+    batch: Batch | None = None,
+) -> SocialOutcome:
+    return _run(conn, batch, lambda b: _apply(b, campaign_id, action, received_at))
+
+
+def _record(
+    batch: Batch,
+    campaign_id: str,
+    rule: PerSocialActionRule,
+    a: SocialAction,
+    commitment: str,
+    received: datetime,
+    outcome: str,
+    *,
+    reason: str | None = None,
+    units: int = 0,
+    pledge_id: str | None = None,
+) -> None:
+    batch.conn.execute(
+        insert(social_actions).values(
+            campaign_id=campaign_id,
+            rule_key=rule.key,
+            commitment=commitment,
+            network=a.network,
+            action=a.action,
+            outcome=outcome,
+            reason=reason,
+            account_created_at=a.account.created_at if outcome == "counted" else None,
+            units=units,
+            pledge_id=pledge_id,
+            occurred_at=as_utc(a.occurred_at),
+            received_at=received,
+        )
+    )
+
+
+def _counted(campaign_id: str, rule: PerSocialActionRule) -> Any:
+    return (
+        social_actions.c.campaign_id == campaign_id,
+        social_actions.c.rule_key == rule.key,
+        social_actions.c.outcome == "counted",
+    )
+
+
+def _apply(batch: Batch, campaign_id: str, a: SocialAction, received_at: datetime | None) -> SocialOutcome:
+    conn = batch.conn
+    loaded = batch.campaign(campaign_id)
+    c = loaded.campaign
+    commitment = action_commitment(a)
+    rule = matching_rule(c.rules, a)
+    if rule is None:
+        return SocialOutcome("no_rule", commitment)
+    when = as_utc(a.occurred_at)
+    if not c.is_open_at(when):
+        return SocialOutcome("inactive", commitment)
+    received = as_utc(received_at) if received_at is not None else utcnow()
+    st = batch.lock(loaded)
+    seen = conn.execute(
+        select(social_actions.c.outcome).where(
+            social_actions.c.campaign_id == campaign_id,
+            social_actions.c.rule_key == rule.key,
+            social_actions.c.commitment == commitment,
+        )
+    ).first()
+    if seen is not None:
+        return SocialOutcome("duplicate", commitment)
+    key = f"social:{rule.key}:{account_key(a.network, a.account.uri)}"
+    if rule.period == "day":
+        key += f":{when.date().isoformat()}"
+    if batch.exists(campaign_id, key):
+        _record(batch, campaign_id, rule, a, commitment, received, "duplicate")
+        return SocialOutcome("duplicate", commitment)
+    near: list[datetime] = []
+    if a.account.created_at is not None:
+        w = timedelta(hours=rule.criteria.burst_window_hours)
+        born = as_utc(a.account.created_at)
+        near = [
+            as_utc(r[0])
+            for r in conn.execute(
+                select(social_actions.c.account_created_at).where(
+                    *_counted(campaign_id, rule),
+                    social_actions.c.account_created_at > born - w,
+                    social_actions.c.account_created_at < born + w,
+                )
+            )
+        ]
+    refusal = assess_account(rule.criteria, a.account, when, near)
+    if refusal is not None:
+        _record(batch, campaign_id, rule, a, commitment, received, "refused", reason=refusal)
+        return SocialOutcome("refused", commitment, refusal)
+    rule_units = int(
+        conn.execute(
+            select(func.coalesce(func.sum(social_actions.c.units), 0)).where(*_counted(campaign_id, rule))
+        ).scalar_one()
+    )
+    draft, carry = pledge_for_social(c, rule, st.carry)
+    out = _spend(
+        batch,
+        st,
+        draft,
+        carry,
+        line_key=key,
+        source=a.network,
+        quantity=1,
+        occurred_at=when,
+        received_at=received,
+        line_id=None,
+        sku=None,
+        order_hash_=None,
+        narrow=lambda room: social_rule_room(room, rule.cap_units, rule_units),
+        commitment=commitment,
+    )
+    if out.outcome != "pledged":
+        kind: SocialOutcomeKind = "over_cap" if out.outcome == "over_cap" else "carried"
+        _record(batch, campaign_id, rule, a, commitment, received, kind)
+        return SocialOutcome(kind, commitment)
+    _record(
+        batch, campaign_id, rule, a, commitment, received, "counted", units=out.units, pledge_id=out.pledge_id
+    )
+    return SocialOutcome("counted", commitment, units=out.units, pledge_id=out.pledge_id)
+
+
+RetractOutcome = Literal["reversed", "kept_settled", "not_counted"]
+
+
+def retract_social_action(
+    conn: Connection,
+    campaign_id: str,
+    commitment: str,
+    *,
+    at: datetime,
+    received_at: datetime | None = None,
+    batch: Batch | None = None,
+) -> RetractOutcome:
+    """An action seen counted was withdrawn (un-like, deleted repost or post)."""
+    return _run(conn, batch, lambda b: _retract(b, campaign_id, commitment, at, received_at))
+
+
+def _retract(
+    batch: Batch, campaign_id: str, commitment: str, at: datetime, received_at: datetime | None
+) -> RetractOutcome:
+    conn = batch.conn
+    batch.writer.flush(conn)  # the pledge may still be buffered in this batch
+    batch.lock(batch.campaign(campaign_id))
+    row = conn.execute(
+        select(social_actions).where(
+            social_actions.c.campaign_id == campaign_id,
+            social_actions.c.commitment == commitment,
+            social_actions.c.outcome == "counted",
+        )
+    ).first()
+    if row is None or row.pledge_id is None:
+        return "not_counted"
+    p = conn.execute(select(pledges).where(pledges.c.id == row.pledge_id)).one()
+    settled = conn.execute(
+        select(settlements.c.id).where(
+            settlements.c.campaign_id == campaign_id, settlements.c.reported_at >= p.received_at
+        )
+    ).first()
+    if settled is not None:
+        return "kept_settled"
+    received = as_utc(received_at) if received_at is not None else utcnow()
+    _reverse(
+        batch,
+        p,
+        quantity=1,
+        reversal_key=f"social-retract:{p.id}",
+        reason="retracted",
+        when=as_utc(at),
+        received=received,
+        line_id="social",
+    )
+    conn.execute(update(social_actions).where(social_actions.c.seq == row.seq).values(outcome="reversed"))
+    return "reversed"
+
+
+def counted_commitments(conn: Connection, campaign_id: str, rule_key: str) -> set[str]:
+    """Commitments counted (and not reversed) under one rule: what a poll compares with the
+    network's current list to find withdrawn actions."""
+    return {
+        r[0]
+        for r in conn.execute(
+            select(social_actions.c.commitment).where(
+                social_actions.c.campaign_id == campaign_id,
+                social_actions.c.rule_key == rule_key,
+                social_actions.c.outcome == "counted",
+            )
+        )
+    }
+
+
+def social_report(conn: Connection, campaign_id: str) -> dict[str, Any]:
+    """The social tally and fraud report: per rule, what counted, what was reversed, and each
+    refusal reason with its count (no handle or name anywhere)."""
+    rows: Sequence[Any] = conn.execute(
+        select(
+            social_actions.c.rule_key,
+            social_actions.c.network,
+            social_actions.c.action,
+            social_actions.c.outcome,
+            social_actions.c.reason,
+            func.count(),
+            func.coalesce(func.sum(social_actions.c.units), 0),
+        )
+        .where(social_actions.c.campaign_id == campaign_id)
+        .group_by(
+            social_actions.c.rule_key,
+            social_actions.c.network,
+            social_actions.c.action,
+            social_actions.c.outcome,
+            social_actions.c.reason,
+        )
+    ).all()
+    rules: dict[str, dict[str, Any]] = {}
+    for key, network, action, outcome, reason, n, units in rows:
+        r = rules.setdefault(
+            key,
+            {"rule_key": key, "network": network, "action": action, "counted": 0, "units": 0,
+             "reversed": 0, "duplicate": 0, "over_cap": 0, "refused": {}},
+        )  # fmt: skip
+        if outcome == "refused":
+            r["refused"][reason] = r["refused"].get(reason, 0) + int(n)
+        elif outcome in ("counted", "reversed", "duplicate", "over_cap"):
+            r[outcome] += int(n)
+            if outcome == "counted":
+                r["units"] += int(units)
+    return {"campaign_id": campaign_id, "rules": sorted(rules.values(), key=lambda r: r["rule_key"])}
+
+
+def social_status(conn: Connection, campaign_id: str, commitment: str) -> dict[str, Any] | None:
+    """What happened to one action, found by its commitment ("did my share count?")."""
+    row = conn.execute(
+        select(social_actions).where(
+            social_actions.c.campaign_id == campaign_id, social_actions.c.commitment == commitment
+        )
+    ).first()
+    if row is None:
+        return None
+    return {
+        "commitment": commitment,
+        "outcome": row.outcome,
+        "reason": row.reason,
+        "units": row.units,
+        "pledge_id": row.pledge_id,
+        "network": row.network,
+        "action": row.action,
+    }
