@@ -4,11 +4,11 @@ batching, both tile stores, receipts, and real processes killed with SIGKILL mid
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import IO
 
 import pytest
 from sqlalchemy import func, select
@@ -24,7 +24,7 @@ from wefirst.tlog.proofs import consistency_proof, verify_consistency, verify_in
 from wefirst.tlog.queue import canonical, enqueue
 from wefirst.tlog.reader import TileHashReader
 from wefirst.tlog.receipts import commitment_of, parse_receipt
-from wefirst.tlog.sequencer import _claim, integrate_batch, lock_for
+from wefirst.tlog.sequencer import FileLock, _claim, integrate_batch, lock_for
 from wefirst.tlog.service import LogService, latest_checkpoint, origin_for
 from wefirst.tlog.tiles import bundles_for_size, tiles_for_size
 from wefirst.tlog.tilestore import MemoryTileStore
@@ -150,13 +150,21 @@ def test_recovery_finishes_a_claimed_batch_with_identical_bytes(service: LogServ
     check_log(service, 305)
 
 
-def _run_worker(args: dict[str, object]) -> subprocess.Popen[str]:
+def _run_worker(args: dict[str, object], stderr: IO[bytes] | int = subprocess.PIPE) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, str(WORKER), json.dumps(args)],
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=stderr,
         text=True,
     )
+
+
+def _kill(proc: subprocess.Popen[str]) -> None:
+    """SIGKILL, reap, and close the pipe the test read "leader" from."""
+    proc.kill()
+    proc.wait(PATIENCE)
+    assert proc.stdout is not None
+    proc.stdout.close()
 
 
 def _worker_args(service: LogService, **kw: object) -> dict[str, object]:
@@ -183,7 +191,7 @@ def test_kill_9_after_each_step(service: LogService, step: str) -> None:
 
 
 @pytest.mark.slow
-def test_kill_9_at_random_moments_and_takeover(service: LogService) -> None:
+def test_kill_9_at_random_moments_and_takeover(service: LogService, tmp_path: Path) -> None:
     """Two real sequencer processes; the leader is killed while it integrates, twice;
     a standby takes the lock over and the log stays consistent throughout.
 
@@ -194,7 +202,9 @@ def test_kill_9_at_random_moments_and_takeover(service: LogService) -> None:
     total = 0
     killed_mid_run = 0
     worker = _worker_args(service, mode="loop", batch_size=5, publish_delay=1)
-    procs = [_run_worker(worker) for _ in range(2)]
+    log = tmp_path / "workers.log"  # their stderr: a pipe nobody reads could fill and block them
+    with log.open("ab") as err:
+        procs = [_run_worker(worker, err) for _ in range(2)]
     try:
         for round_ in range(2):
             before = total
@@ -205,20 +215,22 @@ def test_kill_9_at_random_moments_and_takeover(service: LogService) -> None:
             kill_after = before + 100 * round_
             wait_until(lambda a=kill_after: _size(service) > a, what=f"the log to pass {kill_after}")
             size_at_kill = _size(service)
-            os.kill(leader.pid, signal.SIGKILL)
-            leader.wait(PATIENCE)
+            _kill(leader)
             killed_mid_run += size_at_kill < total
             assert sum(_is_leader(p) for p in procs if p is not leader) <= 1
             procs.remove(leader)
-            procs.append(_run_worker(worker))
+            with log.open("ab") as err:
+                procs.append(_run_worker(worker, err))
         wait_until(
             lambda: _settled(service, total),
-            what=lambda: f"size {total} recorded and published (recorded: {_size(service)})",
+            what=lambda: (
+                f"size {total} recorded and published (recorded: {_size(service)}); "
+                f"workers' stderr: {log.read_text()[-2000:]}"
+            ),
         )
     finally:
         for p in procs:
-            p.kill()
-            p.wait(PATIENCE)
+            _kill(p)
     assert killed_mid_run >= 1
     check_log(service, total)
 
@@ -273,6 +285,22 @@ def test_only_one_lock_holder(db: Database) -> None:
     finally:
         a.release()
         b.release()
+
+
+def test_a_standby_holds_no_open_file_between_tries(tmp_path: Path) -> None:
+    """Before: a FileLock that lost kept its file open until garbage collection (a
+    ResourceWarning per standby and per busy `wefirst log integrate --once`)."""
+    path = str(tmp_path / "x.tlog-sequencer.lock")
+    holder, standby = FileLock(path), FileLock(path)
+    try:
+        assert holder.acquire()
+        assert not standby.acquire()
+        assert standby.fh is None
+        assert not standby.still_held()
+    finally:
+        holder.release()
+    assert standby.acquire()
+    standby.release()
 
 
 def test_tiles_table_keeps_no_superseded_partials(service: LogService) -> None:

@@ -4,18 +4,12 @@ templates, signed sessions and CSRF tokens, security headers, static files, SVG 
 from __future__ import annotations
 
 import re
-import warnings
 import xml.etree.ElementTree as ET
 from datetime import date
 from pathlib import Path
 
 import pytest
-
-with warnings.catch_warnings():
-    # Starlette asks for its httpx fork; plain httpx still works for the test client.
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
-
+from fastapi.testclient import TestClient
 from web_helpers import pages_app
 
 from wefirst.web import charts

@@ -69,14 +69,14 @@ def _sums(conn: Connection, campaign_ids: list[str]) -> dict[str, dict[str, int]
         select(
             ledger_postings.c.campaign_id,
             ledger_postings.c.account,
-            func.sum(ledger_postings.c.amount),
+            func.sum(ledger_postings.c.amount).label("total"),
         )
         .where(ledger_postings.c.campaign_id.in_(campaign_ids))
         .group_by(ledger_postings.c.campaign_id, ledger_postings.c.account)
     )
     out: dict[str, dict[str, int]] = defaultdict(dict)
-    for cid, account, total in rows.tuples():
-        out[str(cid)][str(account)] = int(total or 0)
+    for row in rows:
+        out[str(row.campaign_id)][str(row.account)] = int(row.total or 0)
     return out
 
 

@@ -119,6 +119,8 @@ class FileLock:
         try:
             fcntl.flock(self.fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            self.fh.close()  # a standby retries later; holding the file open in between holds nothing
+            self.fh = None
             return False
         return True
 

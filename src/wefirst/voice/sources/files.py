@@ -11,9 +11,10 @@ import csv
 import hashlib
 import json
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from wefirst.voice.posts import (
     Engagement,
@@ -158,25 +159,18 @@ def row_to_post(row: Mapping[str, Any], mapping: ColumnMapping, salt: bytes) -> 
     )
 
 
-def _rows(path: Path) -> tuple[list[str], Iterator[tuple[int, Mapping[str, Any]]]]:
+Rows = Iterator[tuple[int, Mapping[str, Any]]]
+
+
+@contextmanager
+def _rows(path: Path) -> Iterator[tuple[list[str], Rows]]:
+    """The header (the first JSON object's keys for JSONL) and the rows with their line
+    numbers; the file is closed when the block ends, also when the caller gives up early
+    (a missing column) before reading any row."""
     if path.suffix.lower() in (".jsonl", ".ndjson"):
-        handle = path.open(encoding="utf-8")
-
-        def gen_json() -> Iterator[tuple[int, Mapping[str, Any]]]:
-            with handle:
-                for lineno, line in enumerate(handle, 1):
-                    if not line.strip():
-                        continue
-                    try:
-                        obj = json.loads(line)
-                    except ValueError:
-                        yield lineno, {"__error__": "line is not JSON"}
-                        continue
-                    yield lineno, obj if isinstance(obj, dict) else {"__error__": "not an object"}
-
-        first: list[str] = []
-        with path.open(encoding="utf-8") as peek:
-            for line in peek:
+        with path.open(encoding="utf-8") as handle:
+            first: list[str] = []
+            for line in handle:
                 if line.strip():
                     try:
                         obj = json.loads(line)
@@ -184,44 +178,56 @@ def _rows(path: Path) -> tuple[list[str], Iterator[tuple[int, Mapping[str, Any]]
                     except ValueError:
                         first = []
                     break
-        return first, gen_json()
-    handle = path.open(encoding="utf-8-sig", newline="")
-    reader = csv.DictReader(handle)
-    header = list(reader.fieldnames or [])
+            handle.seek(0)
+            yield first, _json_rows(handle)
+        return
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        yield list(reader.fieldnames or []), _csv_rows(reader)
 
-    def gen_csv() -> Iterator[tuple[int, Mapping[str, Any]]]:
-        with handle:
-            start = reader.line_num + 1
-            for row in reader:
-                yield start, row  # the line the row starts on (quoted newlines span lines)
-                start = reader.line_num + 1
 
-    return header, gen_csv()
+def _json_rows(handle: TextIO) -> Rows:
+    for lineno, line in enumerate(handle, 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            yield lineno, {"__error__": "line is not JSON"}
+            continue
+        yield lineno, obj if isinstance(obj, dict) else {"__error__": "not an object"}
+
+
+def _csv_rows(reader: csv.DictReader[str]) -> Rows:
+    start = reader.line_num + 1
+    for row in reader:
+        yield start, row  # the line the row starts on (quoted newlines span lines)
+        start = reader.line_num + 1
 
 
 def read_file(
     path: Path, salt: bytes, mapping: ColumnMapping | None = None, preset: str | None = None
 ) -> FileRead:
     """Read every row; posts come back sorted by time (the detector wants time order)."""
-    header, rows = _rows(path)
-    name = preset or detect_preset(header)
-    if name not in PRESETS:
-        raise ValueError(f"unknown preset {name!r}; known: {', '.join(PRESETS)}")
-    chosen = mapping or PRESETS[name]
-    missing = [c for c in (chosen.text, chosen.created_at) if header and c not in header]
-    if missing:
-        raise ValueError(
-            f"{path.name}: missing column(s) {', '.join(missing)}; header is {', '.join(header)}"
-        )
-    result = FileRead(preset=name if mapping is None else "custom")
-    for lineno, row in rows:
-        result.rows += 1
-        if "__error__" in row:
-            result.errors.append(RowError(lineno, str(row["__error__"])))
-            continue
-        try:
-            result.posts.append(row_to_post(row, chosen, salt))
-        except PostParseError as exc:
-            result.errors.append(RowError(lineno, str(exc)))
-    result.posts.sort(key=lambda p: p.created_at)
-    return result
+    with _rows(path) as (header, rows):
+        name = preset or detect_preset(header)
+        if name not in PRESETS:
+            raise ValueError(f"unknown preset {name!r}; known: {', '.join(PRESETS)}")
+        chosen = mapping or PRESETS[name]
+        missing = [c for c in (chosen.text, chosen.created_at) if header and c not in header]
+        if missing:
+            raise ValueError(
+                f"{path.name}: missing column(s) {', '.join(missing)}; header is {', '.join(header)}"
+            )
+        result = FileRead(preset=name if mapping is None else "custom")
+        for lineno, row in rows:
+            result.rows += 1
+            if "__error__" in row:
+                result.errors.append(RowError(lineno, str(row["__error__"])))
+                continue
+            try:
+                result.posts.append(row_to_post(row, chosen, salt))
+            except PostParseError as exc:
+                result.errors.append(RowError(lineno, str(exc)))
+        result.posts.sort(key=lambda p: p.created_at)
+        return result
