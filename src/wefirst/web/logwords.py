@@ -32,16 +32,16 @@ class Names:
             str(e.get("brand") or e.get("brand_id")) for e in entries if e.get("brand") or e.get("brand_id")
         }
         ben_ids = {str(e["beneficiary"]) for e in entries if isinstance(e.get("beneficiary"), str)}
-        found_brands: dict[str, str] = dict(
-            conn.execute(select(brands.c.id, brands.c.name).where(brands.c.id.in_(brand_ids))).tuples().all()
-        )
-        found_bens: dict[str, str] = dict(
-            conn.execute(
+        found_brands: dict[str, str] = {
+            str(r.id): str(r.name)
+            for r in conn.execute(select(brands.c.id, brands.c.name).where(brands.c.id.in_(brand_ids)))
+        }
+        found_bens: dict[str, str] = {
+            str(r.id): str(r.name)
+            for r in conn.execute(
                 select(beneficiaries.c.id, beneficiaries.c.name).where(beneficiaries.c.id.in_(ben_ids))
             )
-            .tuples()
-            .all()
-        )
+        }
         for view in views.values():
             if view is not None:
                 found_brands.setdefault(str(view.row.brand_id), view.brand_name)
