@@ -1,0 +1,105 @@
+"""One poll of a campaign's social rules: fetch each rule's current actions from its network
+(outside any transaction), then pledge them through the engine in one batch per rule, and
+reverse what was counted but is no longer there (un-liked, boost deleted).
+
+Withdrawals are only inferred from a *complete* list (Mastodon favourited_by/reblogged_by,
+Bluesky getLikes/getRepostedBy read to their last page); a failed or partial fetch counts
+nothing and reverses nothing for that rule. Hashtag posts are never inferred withdrawn here
+(a timeline is read forward only)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import httpx
+
+from wefirst.catalog.service import load_campaign
+from wefirst.domain.campaigns import PerSocialActionRule
+from wefirst.domain.social import SocialAction, action_commitment
+from wefirst.pledges.batch import Batch
+from wefirst.pledges.social import apply_social_action, counted_commitments, retract_social_action
+from wefirst.social.sources import (
+    BSKY_APPVIEW,
+    SourceError,
+    bluesky_actions,
+    mastodon_actions,
+    mastodon_hashtag,
+)
+from wefirst.store.db import Database
+
+
+@dataclass
+class PollResult:
+    outcomes: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    seen: list[SocialAction] = field(default_factory=list)
+
+    def add(self, outcome: str) -> None:
+        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+
+
+def fetch_rule(
+    client: httpx.Client,
+    rule: PerSocialActionRule,
+    now: datetime,
+    *,
+    mastodon_instance: str | None = None,
+    bsky_base: str = BSKY_APPVIEW,
+) -> tuple[list[SocialAction], bool]:
+    """The rule's current actions, and whether the list is complete (withdrawals inferable)."""
+    if rule.network == "mastodon" and rule.action == "hashtag_post":
+        if mastodon_instance is None:
+            raise SourceError("hashtag_post on Mastodon: pass the instance to read (--mastodon-instance)")
+        return list(mastodon_hashtag(client, mastodon_instance, rule)), False
+    if rule.network == "mastodon":
+        return list(mastodon_actions(client, rule, now)), True
+    return list(bluesky_actions(client, rule, now, bsky_base)), True
+
+
+def apply_actions(
+    db: Database, campaign_id: str, rule: PerSocialActionRule, actions: Iterable[SocialAction],
+    *, complete: bool, now: datetime, result: PollResult,
+) -> None:  # fmt: skip
+    """Pledge (and reverse) in one transaction, one engine batch: the group commit of a poll."""
+    actions = list(actions)
+    with db.write() as conn:
+        batch = Batch(conn)
+        for a in actions:
+            result.add(apply_social_action(conn, campaign_id, a, received_at=now, batch=batch).outcome)
+        batch.flush()
+        if complete:
+            current = {action_commitment(a) for a in actions}
+            for gone in sorted(counted_commitments(conn, campaign_id, rule.key) - current):
+                result.add(retract_social_action(conn, campaign_id, gone, at=now, received_at=now))
+
+
+def poll_campaign(
+    db: Database,
+    campaign_id: str,
+    client: httpx.Client,
+    now: datetime,
+    *,
+    mastodon_instance: str | None = None,
+    bsky_base: str = BSKY_APPVIEW,
+    on_rule: Callable[[PerSocialActionRule], None] | None = None,
+) -> PollResult:
+    with db.read() as conn:
+        campaign = load_campaign(conn, campaign_id).campaign
+    result = PollResult()
+    for rule in campaign.rules:
+        if not isinstance(rule, PerSocialActionRule):
+            continue
+        if on_rule is not None:
+            on_rule(rule)
+        try:
+            actions, complete = fetch_rule(
+                client, rule, now, mastodon_instance=mastodon_instance, bsky_base=bsky_base
+            )
+        except (SourceError, httpx.HTTPError) as exc:
+            result.errors.append(f"{rule.network} {rule.action} {rule.target}: {exc}")
+            continue
+        result.seen.extend(actions)
+        apply_actions(db, campaign_id, rule, actions, complete=complete, now=now, result=result)
+    return result

@@ -1,0 +1,205 @@
+"""Who liked, boosted or posted: read from the networks' public APIs, through the outbound guard.
+
+- **Mastodon** (any instance): `GET /api/v1/statuses/:id/favourited_by` and `…/reblogged_by`
+  (Account lists, paginated by the `Link` header's `rel="next"`), `GET /api/v1/timelines/tag/:tag`
+  (Statuses, same pagination; boosts skipped: an original post counts). Account fields used:
+  `url`, `created_at`, `statuses_count`, `bot`.
+- **Bluesky** AppView (`https://public.api.bsky.app/xrpc/`): `app.bsky.feed.getLikes` and
+  `app.bsky.feed.getRepostedBy` (cursor pagination), then `app.bsky.actor.getProfiles` (the
+  batched `getProfile`, 25 actors a call) for `createdAt`, `postsCount` and self-labels (`bot`).
+
+A like or boost has no public URI these lists return, so its commitment is over
+`<account> <action> <target>` (domain/social.py); a stream (Jetstream) gives the same values,
+so a backfill after downtime meets what the stream counted as `duplicate`.
+
+The `httpx.Client` is given: `OutboundPolicy.client` in production, so every request (each
+page, each redirect) is checked — tests give the same guard over a fake network's transport."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from wefirst.domain.campaigns import PerSocialActionRule
+from wefirst.domain.social import Account, SocialAction
+from wefirst.voice.posts import PostParseError, parse_timestamp
+
+MAX_PAGES = 500  # a bound on one poll: 500 pages of 80 accounts
+BSKY_APPVIEW = "https://public.api.bsky.app"
+
+
+class SourceError(Exception):
+    """The network answered something we cannot read; the poll stops this rule, counts nothing."""
+
+
+def _json(r: httpx.Response) -> Any:
+    if r.status_code != 200:
+        raise SourceError(f"{r.request.url.path}: HTTP {r.status_code}")
+    try:
+        return r.json()
+    except ValueError as exc:
+        raise SourceError(f"{r.request.url.path}: not JSON") from exc
+
+
+def _when(v: Any) -> datetime | None:
+    try:
+        return parse_timestamp(v) if v else None
+    except PostParseError:  # unknown: refused as no_profile, never guessed
+        return None
+
+
+def mastodon_account(a: Mapping[str, Any]) -> Account:
+    url = a.get("url") or a.get("uri")
+    if not isinstance(url, str) or not url:
+        raise SourceError("account without url")
+    posts = a.get("statuses_count")
+    return Account(
+        uri=url,
+        created_at=_when(a.get("created_at")),
+        posts=posts if isinstance(posts, int) else 0,
+        bot=a.get("bot") is True,
+    )
+
+
+def mastodon_status_ref(target: str) -> tuple[str, str]:
+    """https://instance/@user/123 → ("https://instance", "123")."""
+    parts = urlsplit(target)
+    sid = parts.path.rstrip("/").rsplit("/", 1)[-1]
+    if parts.scheme != "https" or not parts.netloc or not sid.isdigit():
+        raise SourceError("target: not a Mastodon status URL https://instance/@user/<id>")
+    return f"https://{parts.netloc}", sid
+
+
+def _mastodon_pages(client: httpx.Client, url: str, params: dict[str, Any]) -> Iterator[list[Any]]:
+    next_url: str | None = url
+    first = True
+    for _ in range(MAX_PAGES):
+        if next_url is None:
+            return
+        r = client.get(next_url, params=params if first else None)
+        first = False
+        page = _json(r)
+        if not isinstance(page, list):
+            raise SourceError("expected a JSON array")
+        yield page
+        nxt = r.links.get("next")
+        next_url = nxt.get("url") if nxt else None
+        if not page:
+            return
+    if next_url is not None:
+        raise SourceError(f"more than {MAX_PAGES} pages: list not read to its end")
+
+
+def mastodon_actions(client: httpx.Client, rule: PerSocialActionRule, at: datetime) -> Iterator[SocialAction]:
+    """Every current action under `rule`. Favourites and boosts carry no time of their own in
+    these lists: `at` (the poll's time) stands for when they were seen."""
+    if rule.action in ("like", "repost"):
+        base, sid = mastodon_status_ref(rule.target)
+        path = "favourited_by" if rule.action == "like" else "reblogged_by"
+        for page in _mastodon_pages(client, f"{base}/api/v1/statuses/{sid}/{path}", {"limit": 80}):
+            for acc in page:
+                if isinstance(acc, Mapping):
+                    yield SocialAction("mastodon", rule.action, rule.target, mastodon_account(acc), at)
+        return
+    if rule.action == "hashtag_post":
+        raise SourceError("hashtag_post on Mastodon needs the instance: use mastodon_hashtag")
+    raise SourceError(f"{rule.action} on Mastodon is not polled yet")
+
+
+def mastodon_hashtag(
+    client: httpx.Client, instance: str, rule: PerSocialActionRule, since: datetime | None = None
+) -> Iterator[SocialAction]:
+    """Original public posts with the rule's hashtag on one instance (newest first, stopping at
+    `since`)."""
+    tag = rule.target.strip().removeprefix("#")
+    url = f"{instance.rstrip('/')}/api/v1/timelines/tag/{tag}"
+    for page in _mastodon_pages(client, url, {"limit": 40}):
+        for st in page:
+            if not isinstance(st, Mapping) or st.get("reblog"):
+                continue
+            if st.get("visibility", "public") not in ("public", "unlisted"):
+                continue
+            created = _when(st.get("created_at"))
+            uri = st.get("uri")
+            acc = st.get("account")
+            if created is None or not isinstance(uri, str) or not isinstance(acc, Mapping):
+                continue
+            if since is not None and created < since:
+                return
+            yield SocialAction(
+                "mastodon", "hashtag_post", rule.target, mastodon_account(acc), created, uri=uri
+            )
+
+
+def _bsky_pages(
+    client: httpx.Client, base: str, method: str, params: dict[str, Any], key: str
+) -> Iterator[Any]:
+    cursor: str | None = None
+    for _ in range(MAX_PAGES):
+        q = {**params, "limit": 100}
+        if cursor:
+            q["cursor"] = cursor
+        body = _json(client.get(f"{base}/xrpc/{method}", params=q))
+        items = body.get(key) if isinstance(body, Mapping) else None
+        if not isinstance(items, list):
+            raise SourceError(f"{method}: no {key} list")
+        yield from items
+        cursor = body.get("cursor")
+        if not cursor or not items:
+            return
+    raise SourceError(f"{method}: more than {MAX_PAGES} pages: list not read to its end")
+
+
+def bluesky_profiles(client: httpx.Client, dids: list[str], base: str = BSKY_APPVIEW) -> dict[str, Account]:
+    out: dict[str, Account] = {}
+    for i in range(0, len(dids), 25):
+        body = _json(
+            client.get(f"{base}/xrpc/app.bsky.actor.getProfiles", params={"actors": dids[i : i + 25]})
+        )
+        for p in body.get("profiles") or () if isinstance(body, Mapping) else ():
+            if not isinstance(p, Mapping) or not isinstance(p.get("did"), str):
+                continue
+            labels = {lab.get("val") for lab in p.get("labels") or () if isinstance(lab, Mapping)}
+            posts = p.get("postsCount")
+            out[p["did"]] = Account(
+                uri=p["did"],
+                created_at=_when(p.get("createdAt")),
+                posts=posts if isinstance(posts, int) else 0,
+                bot="bot" in labels,
+            )
+    return out
+
+
+def bluesky_actions(
+    client: httpx.Client, rule: PerSocialActionRule, at: datetime, base: str = BSKY_APPVIEW
+) -> Iterator[SocialAction]:
+    """Every current like or repost of the rule's post (an AT-URI), with each actor's profile."""
+    if not rule.target.startswith("at://"):
+        raise SourceError("target: Bluesky backfill needs the post's AT-URI")
+    if rule.action == "like":
+        items = [
+            (x.get("actor", {}).get("did"), _when(x.get("createdAt")))
+            for x in _bsky_pages(client, base, "app.bsky.feed.getLikes", {"uri": rule.target}, "likes")
+            if isinstance(x, Mapping)
+        ]
+    elif rule.action == "repost":
+        items = [
+            (x.get("did"), None)
+            for x in _bsky_pages(
+                client, base, "app.bsky.feed.getRepostedBy", {"uri": rule.target}, "repostedBy"
+            )
+            if isinstance(x, Mapping)
+        ]
+    else:
+        raise SourceError(f"{rule.action} on Bluesky is not backfilled yet")
+    dids = sorted({d for d, _ in items if isinstance(d, str)})
+    profiles = bluesky_profiles(client, dids, base)
+    for did, when in items:
+        if not isinstance(did, str):
+            continue
+        account = profiles.get(did) or Account(did, None, 0)
+        yield SocialAction("bluesky", rule.action, rule.target, account, when or at)
