@@ -4,13 +4,27 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint venv clean bench
+.PHONY: demo test lint venv clean bench lock audit
 
-$(STAMP): pyproject.toml
+# Installs exactly the locked, hashed versions (requirements.lock); pyproject.toml keeps the
+# compatible ranges for people who use wefirst as a library. `make lock` refreshes the lock.
+LOCK := requirements.lock
+
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet "pip-tools>=7.4,<8"
+	$(BIN)/pip-compile --quiet --generate-hashes --extra dev --strip-extras \
+	  --no-emit-index-url --no-emit-find-links --output-file $(LOCK) pyproject.toml
+
+# Known vulnerabilities in the lock (pip-audit); skips with a message where offline.
+audit: $(STAMP)
+	PY=$(BIN)/python scripts/audit.sh
 
 # axe-core for the accessibility checks of the browser tests (the demo does not need npm).
 NODE_STAMP := node_modules/.installed
