@@ -38,7 +38,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import create_engine, text
 
-from wefirst.api.app import create_app
+from wefirst.app import create_app
 from wefirst.catalog import service
 from wefirst.catalog.models import BeneficiaryIn, BrandIn, CampaignIn
 from wefirst.domain.clock import utcnow

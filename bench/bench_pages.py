@@ -283,7 +283,7 @@ def serve_child(folder: str, port: int) -> None:
     """The server process: the real app, wrapped for Server-Timing, one uvicorn worker."""
     import uvicorn
 
-    from wefirst.api.app import create_app
+    from wefirst.app import create_app
 
     app = Timed(create_app(bench_settings(Path(folder))))
     uvicorn.run(app, host=HOST, port=port, log_level="warning", lifespan="off", access_log=False)

@@ -271,7 +271,7 @@ def bench_proofs(args: argparse.Namespace) -> None:
                 sys.executable,
                 "-m",
                 "uvicorn",
-                "wefirst.api.app:create_app_from_env",
+                "wefirst.app:create_app_from_env",
                 "--factory",
                 "--host",
                 "127.0.0.1",

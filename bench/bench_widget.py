@@ -41,7 +41,7 @@ UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chr
 def widget_app() -> Any:
     """The real app, plus the bare endpoint mounted inside it: that line of the table shows
     what the app's own middleware (metrics, request log) costs before any widget logic."""
-    from wefirst.api.app import create_app_from_env
+    from wefirst.app import create_app_from_env
 
     app = create_app_from_env()
     for route in bare_app().routes:

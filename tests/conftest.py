@@ -19,7 +19,7 @@ from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, inspect, text
 
-from wefirst.api.app import create_app
+from wefirst.app import create_app
 from wefirst.auth.keys import create_key
 from wefirst.settings import Settings
 from wefirst.store import migrate

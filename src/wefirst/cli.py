@@ -53,7 +53,7 @@ def serve(
     """Run the API (and pages) with uvicorn. Several workers need PostgreSQL."""
     import uvicorn
 
-    from wefirst.api.app import configure_logging
+    from wefirst.app import configure_logging
 
     settings = Settings()
     check_at_start(settings, "wefirst serve")
@@ -65,7 +65,7 @@ def serve(
     _upgrade(settings)
     configure_logging(settings.log_json)
     uvicorn.run(
-        "wefirst.api.app:create_app_from_env",
+        "wefirst.app:create_app_from_env",
         factory=True,
         host=host,
         port=port,

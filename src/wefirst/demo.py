@@ -26,7 +26,7 @@ from rich.progress import Progress
 from sqlalchemy import func, select
 
 from wefirst import demo_witness
-from wefirst.api.app import create_app
+from wefirst.app import create_app
 from wefirst.auth.keys import create_key
 from wefirst.settings import Settings
 from wefirst.store import migrate

@@ -16,7 +16,7 @@ from cases_kit import open_case
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from wefirst.api.app import create_app
+from wefirst.app import create_app
 from wefirst.services import services_of
 from wefirst.settings import Settings
 from wefirst.store.db import Database

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from wefirst.api.app import JsonFormatter
+from wefirst.app import JsonFormatter
 from wefirst.cli import app
 from wefirst.settings_doc import render
 

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from voice.voice_fakes import fake_http
 
-from wefirst.api.app import create_app
+from wefirst.app import create_app
 from wefirst.ingest.connectors.clients import HTTPWooRefunds, RemoteUnavailableError
 from wefirst.outbound import OutboundPolicy, OutboundRefused, TooLarge, TooSlow, read_bounded
 from wefirst.settings import Settings

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from wefirst.api.app import create_app_from_env
+from wefirst.app import create_app_from_env
 from wefirst.checklist import DEFAULT_SECRET_KEY, UnsafeSettings, problems
 from wefirst.cli import app
 from wefirst.settings import Settings

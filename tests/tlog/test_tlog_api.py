@@ -17,7 +17,7 @@ from httpx import Response
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from wefirst.api.app import create_app
+from wefirst.app import create_app
 from wefirst.auth.keys import create_key
 from wefirst.services import services_of
 from wefirst.settings import Settings

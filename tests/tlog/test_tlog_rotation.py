@@ -17,7 +17,7 @@ import uvicorn
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from wefirst.api.app import create_app
+from wefirst.app import create_app
 from wefirst.settings import Settings
 from wefirst.store.db import Database
 from wefirst.store.tables_tlog import tlog_witness_state

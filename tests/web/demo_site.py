@@ -14,7 +14,7 @@ import httpx
 from web_helpers import LiveServer, with_pages
 
 from wefirst import demo
-from wefirst.api.app import create_app
+from wefirst.app import create_app
 from wefirst.auth.keys import create_key
 from wefirst.settings import Settings
 from wefirst.store import migrate

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from web_helpers import seed_story, text_of, with_pages
 
-from wefirst.api.app import create_app
+from wefirst.app import create_app
 from wefirst.settings import Settings
 from wefirst.store.db import Database
 from wefirst.tlog.cosignature import CosignatureSigner

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from test_web_consoles import PASSWORD, add_user
 from web_helpers import csrf_of, with_pages
 
-from wefirst.api.app import create_app
+from wefirst.app import create_app
 from wefirst.settings import Settings
 from wefirst.store.db import Database
 

@@ -17,8 +17,8 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from wefirst.api import pages
 from wefirst.store.db import Database
+from wefirst.web import pages
 
 from factories import Tenant, auth, make_beneficiary, make_brand, make_campaign, purchase
 from waiting import wait_until
@@ -61,7 +61,7 @@ def pages_app(
 
 
 def with_pages(app: FastAPI) -> FastAPI:
-    """The app from create_app, plus the pages router when api/app.py does not list it yet."""
+    """The app from create_app, plus the pages router when wefirst/app.py does not list it yet."""
     if not any(getattr(r, "path", None) == "/verify" for r in app.routes):
         app.include_router(pages.router)
     return app

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.widget.widget_helpers import LiveServer, free_port, water_unit
-from wefirst.api.app import create_app
+from wefirst.app import create_app
 from wefirst.catalog.models import BeneficiaryIn, BrandIn, CampaignIn
 from wefirst.catalog.service import create_beneficiary, create_brand, create_campaign, set_status
 from wefirst.pledges.engine import apply_click

@@ -8,62 +8,17 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Connection, select
 
-from wefirst.api.deps import (
-    ActorDep,
-    DbDep,
-    IdempotencyKey,
-    OptionalActorDep,
-    RawBody,
-    hide_unless,
-    require,
-)
+from wefirst.api.deps import ActorDep, DbDep, IdempotencyKey, OptionalActorDep, RawBody
 from wefirst.api.writes import idempotent_post
-from wefirst.auth.keys import Actor
+from wefirst.auth.walls import can_see, owned, require, visible
 from wefirst.catalog import service
 from wefirst.catalog.models import CampaignIn, CampaignPatch, StatusIn
 from wefirst.domain.clock import rfc3339
-from wefirst.errors import FieldError, Forbidden, Invalid
+from wefirst.errors import FieldError, Invalid
 from wefirst.ledger.balances import campaign_balance
 from wefirst.store.tables_core import deliveries, settlements
 
 router = APIRouter(prefix="/v1", tags=["campaigns"])
-
-
-def can_see(actor: Actor | None, row: Any) -> bool:
-    """Live, non-draft campaigns are public; drafts and test data only to owners."""
-    if row.status != "draft" and row.livemode:
-        return True
-    if actor is None:
-        return False
-    return (
-        actor.is_admin
-        or (actor.role == "brand" and actor.owner_id == row.brand_id)
-        or (actor.role == "beneficiary" and actor.owner_id == row.beneficiary_id)
-    )
-
-
-def visible(conn: Connection, actor: Actor | None, campaign_id: str) -> service.Loaded:
-    loaded = service.load_campaign(conn, campaign_id)
-    hide_unless(can_see(actor, loaded.row), f"campaign {campaign_id}")
-    return loaded
-
-
-def same_mode(actor: Actor, row: Any) -> None:
-    """Test-mode keys change test campaigns only, live keys live ones: a test key handed to a
-    developer must not pause, edit or settle the brand's real promise."""
-    if not actor.is_admin and actor.livemode != bool(row.livemode):
-        mode = "test-mode" if not actor.livemode else "live"
-        target = "live" if row.livemode else "test-mode"
-        raise Forbidden(f"a {mode} key cannot change a {target} campaign")
-
-
-def owned(conn: Connection, actor: Actor, campaign_id: str) -> service.Loaded:
-    """The brand that runs the campaign (or an admin), with a key of the campaign's mode."""
-    loaded = service.load_campaign(conn, campaign_id)
-    hide_unless(can_see(actor, loaded.row), f"campaign {campaign_id}")
-    require(actor, "brand", owner=loaded.row.brand_id)
-    same_mode(actor, loaded.row)
-    return loaded
 
 
 @router.post("/campaigns", status_code=201)

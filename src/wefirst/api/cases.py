@@ -14,18 +14,10 @@ from pydantic import AwareDatetime, Field
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 
-from wefirst.api.deps import (
-    ActorDep,
-    DbDep,
-    IdempotencyKey,
-    OptionalActorDep,
-    RawBody,
-    SettingsDep,
-    page,
-    require,
-)
+from wefirst.api.deps import ActorDep, DbDep, IdempotencyKey, OptionalActorDep, RawBody, SettingsDep, page
 from wefirst.api.writes import idempotent_post
 from wefirst.auth.keys import Actor
+from wefirst.auth.walls import require
 from wefirst.cases import confirm_pages, feeds, moderation, service, supporters, views, webhooks
 from wefirst.cases.identity import (
     BadTokenError,

@@ -11,9 +11,10 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 from sqlalchemy import Connection
 
-from wefirst.api.deps import ActorDep, DbDep, IdempotencyKey, RawBody, hide_unless, require
+from wefirst.api.deps import ActorDep, DbDep, IdempotencyKey, RawBody
 from wefirst.api.writes import idempotent_post
 from wefirst.auth.keys import Actor
+from wefirst.auth.walls import hide_unless, require
 from wefirst.catalog.models import Strict
 from wefirst.domain.clock import utcnow
 from wefirst.errors import FieldError, Invalid

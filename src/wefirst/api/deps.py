@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request
 
 from wefirst.auth.keys import LAST_USED_GRANULARITY, Actor, authenticate, touch
-from wefirst.errors import FieldError, Forbidden, Invalid, NotFound, Unauthorized
+from wefirst.errors import FieldError, Invalid, Unauthorized
 from wefirst.plaintext import refused_in
 from wefirst.services import Services, ServicesDep
 from wefirst.settings import Settings
@@ -78,22 +78,6 @@ def plain_params(request: Request) -> None:
 
 ActorDep = Annotated[Actor, Depends(current_actor)]
 OptionalActorDep = Annotated[Actor | None, Depends(optional_actor)]
-
-
-def require(actor: Actor, *roles: str, owner: str | None = None) -> None:
-    """Admins pass every wall; others need one of `roles` and, when given, to own `owner`."""
-    if actor.is_admin:
-        return
-    if actor.role not in roles:
-        raise Forbidden(f"a {actor.role} key cannot do this (needs: {', '.join(roles)})")
-    if owner is not None and actor.owner_id != owner:
-        raise Forbidden("this key cannot see or change another tenant's data")
-
-
-def hide_unless(visible: bool, what: str) -> None:
-    """Across a tenant wall, answer 404 rather than confirm that something exists."""
-    if not visible:
-        raise NotFound(f"{what} does not exist")
 
 
 async def raw_body(request: Request) -> bytes:

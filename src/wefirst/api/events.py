@@ -10,10 +10,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Connection
 
-from wefirst.api.campaigns import visible
-from wefirst.api.deps import ActorDep, DbDep, IdempotencyKey, RawBody, require
+from wefirst.api.deps import ActorDep, DbDep, IdempotencyKey, RawBody
 from wefirst.api.writes import idempotent_post
 from wefirst.auth.keys import Actor
+from wefirst.auth.walls import require, visible
 from wefirst.domain.claims import ClaimWindow, claim_refusal
 from wefirst.domain.clock import utcnow
 from wefirst.errors import FieldError, Invalid

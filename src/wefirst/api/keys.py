@@ -9,9 +9,10 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 from sqlalchemy import Connection
 
-from wefirst.api.deps import ActorDep, DbDep, IdempotencyKey, RawBody, require
+from wefirst.api.deps import ActorDep, DbDep, IdempotencyKey, RawBody
 from wefirst.api.writes import idempotent_post
 from wefirst.auth.keys import Role, create_key, revoke
+from wefirst.auth.walls import require
 from wefirst.catalog.models import Strict
 
 router = APIRouter(prefix="/v1", tags=["keys"])

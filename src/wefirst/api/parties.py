@@ -8,8 +8,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
-from wefirst.api.deps import ActorDep, DbDep, IdempotencyKey, RawBody, page, require
+from wefirst.api.deps import ActorDep, DbDep, IdempotencyKey, RawBody, page
 from wefirst.api.writes import idempotent_post
+from wefirst.auth.walls import require
 from wefirst.catalog import service
 from wefirst.catalog.models import BeneficiaryIn, BrandIn
 from wefirst.errors import FieldError, Invalid

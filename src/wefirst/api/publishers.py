@@ -11,17 +11,10 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 from sqlalchemy import Connection
 
-from wefirst.api.deps import (
-    ActorDep,
-    DbDep,
-    IdempotencyKey,
-    OptionalActorDep,
-    RawBody,
-    SettingsDep,
-    require,
-)
+from wefirst.api.deps import ActorDep, DbDep, IdempotencyKey, OptionalActorDep, RawBody, SettingsDep
 from wefirst.api.writes import idempotent_post
 from wefirst.auth.keys import Actor, create_key
+from wefirst.auth.walls import require
 from wefirst.catalog.models import Strict
 from wefirst.domain.clock import utcnow
 from wefirst.errors import Forbidden, NotFound

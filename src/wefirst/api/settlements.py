@@ -3,69 +3,24 @@ disputes them and reports what it delivered."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import Field, model_validator
 from sqlalchemy import Connection, select
 
-from wefirst.api.campaigns import delivery_json, owned, same_mode, settlement_json, visible
-from wefirst.api.deps import ActorDep, DbDep, IdempotencyKey, OptionalActorDep, RawBody, require
+from wefirst.api.campaigns import delivery_json, settlement_json
+from wefirst.api.deps import ActorDep, DbDep, IdempotencyKey, OptionalActorDep, RawBody
 from wefirst.api.writes import idempotent_post
+from wefirst.auth.walls import owned, require, same_mode, visible
 from wefirst.catalog import service
-from wefirst.catalog.models import Day, Instant, MoneyIn, Strict
 from wefirst.domain.clock import utcnow
 from wefirst.errors import FieldError, Invalid, NotFound
 from wefirst.ledger import service as ledger
+from wefirst.ledger.models import DecisionIn, DeliveryIn, SettlementIn
 from wefirst.store.tables_core import deliveries, settlements
 
 router = APIRouter(prefix="/v1", tags=["settlements and deliveries"])
-
-
-Reason = Annotated[str, Field(min_length=3, max_length=500)]
-
-
-class SettlementIn(Strict):
-    amount: MoneyIn
-    external_reference: Annotated[
-        str, Field(min_length=1, max_length=200, description="Bank transfer or receipt reference.")
-    ]
-    paid_at: Instant
-    beyond_owed_reason: Reason | None = Field(
-        None, description="Why a payment exceeds what is still owed; required when it does."
-    )
-
-
-class DecisionIn(Strict):
-    note: Annotated[str, Field(max_length=1000)] | None = Field(
-        None, description="Required to dispute: what is missing or wrong."
-    )
-    amount: MoneyIn | None = Field(
-        None, description="To confirm part of the payment: the amount received (default: all of it)."
-    )
-    bank_reference: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
-        None, description="The bank statement line the confirmation is read from (required for a part)."
-    )
-
-
-class DeliveryIn(Strict):
-    units: Annotated[int, Field(ge=1, le=10**12)]
-    period_start: Day
-    period_end: Day
-    evidence_url: Annotated[str, Field(max_length=1000, pattern=r"^https://\S+$")]
-    note: Annotated[str, Field(max_length=1000)] | None = None
-    beyond_funded_reason: Reason | None = Field(
-        None,
-        description="Why units beyond what this campaign's pledges fund were delivered (who funded "
-        "them); required when they are.",
-    )
-
-    @model_validator(mode="after")
-    def _period(self) -> DeliveryIn:
-        if self.period_end < self.period_start:
-            raise ValueError("period_end: must not be before period_start")
-        return self
 
 
 @router.post("/campaigns/{campaign_id}/settlements", status_code=201)

@@ -11,8 +11,9 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 from sqlalchemy import Connection
 
-from wefirst.api.deps import ActorDep, DbDep, IdempotencyKey, RawBody, SettingsDep, require
+from wefirst.api.deps import ActorDep, DbDep, IdempotencyKey, RawBody, SettingsDep
 from wefirst.api.writes import idempotent_post
+from wefirst.auth.walls import require
 from wefirst.catalog.models import Strict
 from wefirst.domain.clock import as_utc, utcnow
 from wefirst.errors import FieldError, Invalid

@@ -18,7 +18,8 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import Field
 
-from wefirst.api.deps import ActorDep, DbDep, require
+from wefirst.api.deps import ActorDep, DbDep
+from wefirst.auth.walls import require
 from wefirst.catalog.models import Strict
 from wefirst.catalog.service import load_campaign
 from wefirst.domain.clock import utcnow

@@ -17,16 +17,15 @@ from sqlalchemy import Connection, select
 from starlette.requests import Request
 from starlette.responses import Response
 
-from wefirst.api.campaigns import owned, visible
-from wefirst.api.deps import require
-from wefirst.api.settlements import DecisionIn, DeliveryIn
 from wefirst.auth import keys as api_keys_service
+from wefirst.auth.walls import owned, require, visible
 from wefirst.catalog import service as catalog
 from wefirst.catalog.models import CampaignIn, CampaignPatch, StatusIn
 from wefirst.domain.clock import utcnow
 from wefirst.domain.money import CURRENCIES, Money, MoneyError
 from wefirst.errors import FieldError, Forbidden, Invalid, NotFound, WefirstError
 from wefirst.ledger import service as ledger
+from wefirst.ledger.models import DecisionIn, DeliveryIn
 from wefirst.services import services_of
 from wefirst.store.tables_core import api_keys, beneficiaries, brands, campaigns, settlements
 from wefirst.web import charts, queries, sessions

@@ -22,7 +22,6 @@ from wefirst.api import (
     deps,
     events,
     keys,
-    pages,
     parties,
     problems,
     publishers,
@@ -39,6 +38,7 @@ from wefirst.metrics import Metrics
 from wefirst.services import Services, ServicesDep, attach, services_of
 from wefirst.settings import Settings
 from wefirst.store.db import Database
+from wefirst.web import pages
 
 log = logging.getLogger("wefirst.http")
 

@@ -1,5 +1,5 @@
 """The public pages and consoles (HTML, served next to the JSON API). One router that gathers
-the page routers in `wefirst.web.routes_*`; registered in `api/app.py` ROUTERS."""
+the page routers in `wefirst.web.routes_*`; registered in `wefirst.app` ROUTERS."""
 
 from __future__ import annotations
 
