@@ -1,0 +1,164 @@
+"""The shape of the code, checked from its import graph (scripts/import_graph.py reads the
+source with `ast`): every unit of src/wefirst (a package or a top-level module) has a layer,
+imports only from its own layer or below, the graph between units has no cycle, the web
+framework stays in the edges, and docs/ARCHITECTURE.md shows the graph as it is."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _load_script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("import_graph", REPO / "scripts" / "import_graph.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["import_graph"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+ig = _load_script()
+
+# The allowed layers, lowest first. A unit may import units of its own layer or of a lower one,
+# never of a higher one. New packages must be placed here (the test below insists).
+LAYERS: dict[str, int] = {
+    # 0 - pure rules, no I/O
+    "domain": 0,
+    # 1 - the shelf every area may use: settings, errors, text and mail rules, metrics
+    "wefirst": 1,  # the package itself (__version__)
+    "settings": 1,
+    "settings_doc": 1,
+    "errors": 1,
+    "plaintext": 1,
+    "outbound": 1,
+    "emails": 1,
+    "atom": 1,
+    "mail": 1,
+    "metrics": 1,
+    "checklist": 1,
+    # 2 - the database and what is shared on it
+    "store": 2,
+    "pseudonyms": 2,
+    "ratelimit": 2,
+    # 3 - the areas (an area may use another area; the graph stays acyclic)
+    "tlog": 3,
+    "witness": 3,
+    "catalog": 3,
+    "auth": 3,
+    "ledger": 3,
+    "webhooks": 3,
+    "pledges": 3,
+    "ingest": 3,
+    "widget": 3,
+    "voice": 3,
+    "cases": 3,
+    # 4 - the app's services container (wiring only)
+    "services": 4,
+    # 5 - the HTTP edges: JSON API and HTML pages, which never import each other
+    "api": 5,
+    "web": 5,
+    # 6 - entry points
+    "app": 6,
+    "cli": 6,
+    "demo": 6,
+    "demo_witness": 6,
+}
+
+# Who may import fastapi/starlette: the edges, the app factory, the services container (for its
+# one dependency, ServicesDep), and the standalone witness's own small server.
+FRAMEWORK_ALLOWED_UNITS = {"api", "web", "app", "services"}
+FRAMEWORK_ALLOWED_MODULES = {"wefirst.witness.app"}
+
+
+@pytest.fixture(scope="module")
+def graph() -> dict[str, set[str]]:
+    return ig.unit_graph()
+
+
+def test_every_unit_has_a_layer(graph: dict[str, set[str]]) -> None:
+    assert sorted(set(graph) - set(LAYERS)) == [], "place new packages in LAYERS"
+    assert sorted(set(LAYERS) - set(graph)) == [], "LAYERS names a unit that no longer exists"
+
+
+def test_no_upward_arrow(graph: dict[str, set[str]]) -> None:
+    upward = [
+        f"{src} (layer {LAYERS[src]}) -> {dst} (layer {LAYERS[dst]})"
+        for src, dsts in sorted(graph.items())
+        for dst in sorted(dsts)
+        if LAYERS[dst] > LAYERS[src]
+    ]
+    assert upward == []
+
+
+def test_no_cycle_between_units(graph: dict[str, set[str]]) -> None:
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    cycles: list[list[str]] = []
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                cycles.append([*path[path.index(nxt) :], nxt])
+            elif nxt not in state:
+                visit(nxt, [*path, nxt])
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node, [node])
+    assert cycles == []
+
+
+def test_the_api_and_the_pages_do_not_import_each_other(graph: dict[str, set[str]]) -> None:
+    assert "api" not in graph["web"]
+    assert "web" not in graph["api"]
+
+
+def test_no_web_framework_below_the_edges() -> None:
+    found = {
+        module: names
+        for module, names in ig.framework_imports().items()
+        if ig.unit_of(module) not in FRAMEWORK_ALLOWED_UNITS and module not in FRAMEWORK_ALLOWED_MODULES
+    }
+    assert found == {}
+
+
+def test_the_checks_see_a_violation(tmp_path: Path) -> None:
+    """The graph reader finds relative imports, imports inside functions and framework imports
+    (a checker that sees nothing would pass every test above)."""
+    pkg = tmp_path / "wefirst"
+    (pkg / "tlog").mkdir(parents=True)
+    (pkg / "web").mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "tlog" / "__init__.py").write_text("")
+    (pkg / "web" / "__init__.py").write_text("")
+    (pkg / "tlog" / "bad.py").write_text(
+        "from ..web import pages\n\ndef f():\n    from fastapi import FastAPI\n    return FastAPI\n"
+    )
+    assert ig.unit_graph(pkg)["tlog"] == {"web"}
+    assert ig.framework_imports(pkg) == {"wefirst.tlog.bad": ["fastapi"]}
+
+
+def test_the_doc_shows_the_graph_as_it_is(graph: dict[str, set[str]]) -> None:
+    text = (REPO / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    assert ig.current_block(text) == ig.render(graph), "run: python scripts/import_graph.py --write"
+
+
+def test_the_doc_names_every_package_and_only_those() -> None:
+    """Each package under src/wefirst has its line in the layout, and each package the layout
+    names exists."""
+    text = (REPO / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    layout = text.split("## Layout", 1)[1].split("\n## ", 1)[0]
+    named = set(re.findall(r"^\s{2}([a-z_]+)/\s", layout, flags=re.M))
+    packages = {p.parent.name for p in ig.SRC.glob("*/__init__.py")}
+    assert sorted(packages - named) == [], "add a line per package to the Layout of ARCHITECTURE.md"
+    assert sorted(named - packages) == [], "the Layout names a package that does not exist"
