@@ -61,6 +61,7 @@ LAYERS: dict[str, int] = {
     "widget": 3,
     "voice": 3,
     "cases": 3,
+    "social": 3,
     # 4 - the app's services container (wiring only)
     "services": 4,
     # 5 - the HTTP edges: JSON API and HTML pages, which never import each other

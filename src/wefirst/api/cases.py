@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import AwareDatetime, Field
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
@@ -75,6 +75,11 @@ def send_all(mailer: Mailer, mails: list[Mail], *, required: bool) -> None:
                     "the confirmation e-mail could not be sent; nothing is counted yet, "
                     "please try again in a few minutes"
                 ) from None
+
+
+def _page_response(page: str) -> HTMLResponse:
+    """A confirmation page, with the headers its token in the URL calls for."""
+    return HTMLResponse(page, headers=confirm_pages.HEADERS)
 
 
 def wants_html(request: Request) -> bool:
@@ -286,7 +291,7 @@ def cosign_preview(request: Request, token: str, db: DbDep, settings: SettingsDe
         preview = supporters.preview_cosign(conn, settings, token)
     if wants_html(request):
         lang: Lang = "fr" if preview["language"] == "fr" else "en"
-        return confirm_pages.response(confirm_pages.cosign_form(lang, preview["title"], request.url.path))
+        return _page_response(confirm_pages.cosign_form(lang, preview["title"], request.url.path))
     return JSONResponse(preview)
 
 
@@ -297,7 +302,7 @@ def cosign_confirm(request: Request, token: str, db: DbDep, settings: SettingsDe
         lang_row = supporters.preview_cosign(conn, settings, token)
     if wants_html(request) or "form" in request.headers.get("content-type", ""):
         lang: Lang = "fr" if lang_row["language"] == "fr" else "en"
-        return confirm_pages.response(confirm_pages.cosign_result(lang, done.newly_counted, done.cosigns))
+        return _page_response(confirm_pages.cosign_result(lang, done.newly_counted, done.cosigns))
     return JSONResponse(
         {
             "case_id": done.case_id,
@@ -334,7 +339,7 @@ def erasure_preview(request: Request, token: str, settings: SettingsDep) -> Resp
     lang: Lang = "fr" if request.query_params.get("lang") == "fr" else "en"
     if wants_html(request):
         action = request.url.path + ("?lang=fr" if lang == "fr" else "")
-        return confirm_pages.response(confirm_pages.erase_form(lang, action))
+        return _page_response(confirm_pages.erase_form(lang, action))
     return JSONResponse({"status": "valid", "action": "POST this URL to erase the address"})
 
 
@@ -344,7 +349,7 @@ def erasure_confirm(request: Request, token: str, db: DbDep, settings: SettingsD
         count = supporters.confirm_erasure(conn, settings, token, utcnow())
     if wants_html(request) or "form" in request.headers.get("content-type", ""):
         lang: Lang = "fr" if request.query_params.get("lang") == "fr" else "en"
-        return confirm_pages.response(confirm_pages.erase_result(lang, count))
+        return _page_response(confirm_pages.erase_result(lang, count))
     return JSONResponse({"erased": count})
 
 

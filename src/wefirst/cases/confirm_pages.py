@@ -8,8 +8,6 @@ from __future__ import annotations
 from html import escape
 from typing import Final
 
-from fastapi.responses import HTMLResponse
-
 from wefirst.cases.messages import Lang
 
 _TEXT: Final[dict[str, dict[Lang, str]]] = {
@@ -53,10 +51,6 @@ HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-store",
 }
-
-
-def response(page: str) -> HTMLResponse:
-    return HTMLResponse(page, headers=HEADERS)
 
 
 def _page(lang: Lang, title: str, inner: str) -> str:
