@@ -12,6 +12,7 @@ from wefirst.cases import cli as cases_cli
 from wefirst.checklist import check_at_start
 from wefirst.ingest.connectors import cli as connectors_cli
 from wefirst.settings import Settings
+from wefirst.social import cli as social_cli
 from wefirst.tlog import cli as tlog_cli
 from wefirst.tlog import verify_cli
 from wefirst.voice import cli as voice_cli
@@ -33,6 +34,7 @@ app.add_typer(web_cli.app, name="web")
 app.add_typer(voice_cli.app, name="voice")
 app.add_typer(witness_cli.app, name="witness")
 app.add_typer(webhooks_cli.app, name="webhooks")
+app.add_typer(social_cli.app, name="social")
 
 err = Console(stderr=True)
 

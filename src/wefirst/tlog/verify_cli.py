@@ -33,6 +33,8 @@ from wefirst.tlog.publishers import PublisherClicks
 from wefirst.tlog.publishers import compare as compare_publisher
 from wefirst.tlog.reader import TileHashReader
 from wefirst.tlog.receipts import commitment_of, parse_receipt
+from wefirst.tlog.social import SocialTally, action_from_json
+from wefirst.tlog.social import compare as compare_social
 from wefirst.tlog.source import LogSource, SourceUnavailable, api_base_for
 from wefirst.tlog.trust import Trust, load_policy, successor_of
 
@@ -562,6 +564,55 @@ def publisher_cmd(
                 typer.echo(f"MISMATCH {p}", err=True)
             fail(EXIT_FAILED, f"the page of {publisher} differs from the log")
         typer.echo(f"OK: the public page of {publisher} matches the log")
+
+
+@app.command("social")
+def social_cmd(
+    campaign: Annotated[str, typer.Argument(help="The campaign id (cmp_…).")],
+    export: Annotated[
+        Path,
+        typer.Option(
+            "--export",
+            help="The networks' public lists saved as JSON lines (wefirst social poll --save-export).",
+        ),
+    ],
+    log: LogOpt = DEFAULT_LOG,
+    key: KeyOpt = None,
+    key_file: KeyFileOpt = None,
+    policy: PolicyOpt = None,
+) -> None:
+    """Re-derive a campaign's counted social actions from the log alone (every tile re-hashed
+    against the signed checkpoint, as in `audit`), recompute each exported action's commitment,
+    and print the differences: an action the log counts that no network shows fails."""
+    try:
+        lines = [ln for ln in export.read_text(encoding="utf-8").splitlines() if ln.strip()]
+        seen = [action_from_json(json.loads(ln)) for ln in lines]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        fail(EXIT_FAILED, f"cannot read the export {export}: {exc} (one JSON action per line)")
+    with reporting(), LogSource(log) as source:
+        trust = resolve_trust(source, key, key_file, policy)
+        signed = current_checkpoint(source, trust)
+        trust.witnessed(signed)
+        tally = SocialTally(campaign)
+
+        def on_entry(index: int, data: bytes) -> None:
+            try:
+                entry = json.loads(data)
+            except ValueError:
+                raise VerificationError(f"entry {index} is not JSON") from None
+            if isinstance(entry, dict):
+                tally.add(entry)
+
+        report = audit_tiles(source.fetch, signed, on_entry)
+        typer.echo(f"OK: {report.size} entries re-hashed against the signed checkpoint")
+        typer.echo(f"{campaign}: {len(tally.counted)} counted social actions, {tally.units} units in the log")
+        diff = compare_social(tally, seen)
+        typer.echo(f"{len(seen)} actions in the export; {diff.seen_not_counted} of them not counted")
+        for c in diff.counted_not_seen:
+            typer.echo(f"MISMATCH counted in the log, not on the networks: {c}", err=True)
+        if not diff.ok:
+            fail(EXIT_FAILED, f"{len(diff.counted_not_seen)} counted actions are not on the networks")
+        typer.echo("OK: every counted action is on the networks")
 
 
 if __name__ == "__main__":  # `python -m wefirst.tlog.verify_cli`: the verifier alone, light

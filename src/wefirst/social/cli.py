@@ -1,0 +1,75 @@
+"""`wefirst social`: poll a campaign's social rules into pledges, and show its social tally
+and fraud report (refusals by reason; no handle or name)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from wefirst.domain.clock import utcnow
+from wefirst.errors import WefirstError
+from wefirst.outbound import OutboundPolicy
+from wefirst.pledges.social import social_report
+from wefirst.settings import Settings
+from wefirst.social.poll import poll_campaign
+from wefirst.social.sources import BSKY_APPVIEW
+from wefirst.store.db import Database
+from wefirst.tlog.social import action_to_json
+
+app = typer.Typer(
+    no_args_is_help=True, help="Pledges per public social action (likes, reposts, hashtag posts)."
+)
+err = Console(stderr=True)
+
+
+@app.command("poll")
+def poll_cmd(
+    campaign: Annotated[str, typer.Argument(help="The campaign id (cmp_…).")],
+    mastodon_instance: Annotated[
+        str | None, typer.Option(help="Instance whose hashtag timeline to read, e.g. https://mastodon.social")
+    ] = None,
+    bsky_appview: Annotated[str, typer.Option(help="Bluesky AppView base URL.")] = BSKY_APPVIEW,
+    save_export: Annotated[
+        Path | None,
+        typer.Option(help="Append what the networks showed (JSON lines) for `wefirst verify social`."),
+    ] = None,
+) -> None:
+    """Read each social rule's current actions (through the outbound guard), pledge new ones,
+    refuse those failing the criteria, reverse withdrawn ones; print what happened."""
+    settings = Settings()
+    db = Database(settings)
+    try:
+        with OutboundPolicy.from_settings(settings).client(timeout=15.0) as http:
+            result = poll_campaign(
+                db, campaign, http, utcnow(), mastodon_instance=mastodon_instance, bsky_base=bsky_appview,
+                on_rule=lambda r: err.print(f"polling {r.network} {r.action} {r.target}"),
+            )  # fmt: skip
+    except WefirstError as exc:
+        err.print(f"[bold red]error:[/] {exc.detail}")
+        raise typer.Exit(2) from None
+    finally:
+        db.dispose()
+    if save_export is not None:
+        with save_export.open("a", encoding="utf-8") as f:
+            f.writelines(action_to_json(a) + "\n" for a in result.seen)
+    typer.echo(json.dumps(result.outcomes, sort_keys=True))
+    for e in result.errors:
+        err.print(f"[yellow]not polled:[/] {e}")
+    if result.errors:
+        raise typer.Exit(1)
+
+
+@app.command("report")
+def report_cmd(campaign: Annotated[str, typer.Argument(help="The campaign id (cmp_…).")]) -> None:
+    """The campaign's social tally and fraud report, as JSON."""
+    settings = Settings()
+    db = Database(settings)
+    try:
+        with db.read() as conn:
+            typer.echo(json.dumps(social_report(conn, campaign), indent=2, sort_keys=True))
+    finally:
+        db.dispose()
