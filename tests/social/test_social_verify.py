@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from wefirst.api.app import create_app
+from wefirst.app import create_app
 from wefirst.domain.social import action_commitment
 from wefirst.outbound import OutboundPolicy
 from wefirst.services import services_of
