@@ -51,6 +51,25 @@ RULE_KINDS = {
     "per_social_action": "Per public social action",
 }
 
+CASE_KINDS = {"complaint": "Complaint", "praise": "Praise"}
+CASE_STATES = {
+    "open": "Open, awaiting the brand's answer",
+    "answered": "Answered by the brand",
+    "resolved": "Resolved",
+    "not_accepted": "Answer not accepted",
+}
+CASE_CATEGORIES = {
+    "campaign_honesty": "Honesty of a campaign",
+    "environment": "Environment",
+    "health": "Health",
+    "labour": "Working conditions",
+    "other": "Other",
+}
+CASE_VERDICTS = {
+    "accepted": "The opener accepted this answer",
+    "not_accepted": "The opener did not accept this answer",
+}
+
 
 def _label(table: dict[str, str], code: str | None, tr: Translator) -> str:
     return tr.gettext(table.get(code or "", "Other"))
@@ -70,3 +89,19 @@ def refund_reason(code: str | None, tr: Translator) -> str:
 
 def rule_kind(code: str | None, tr: Translator) -> str:
     return _label(RULE_KINDS, code, tr)
+
+
+def case_kind(code: str | None, tr: Translator) -> str:
+    return _label(CASE_KINDS, code, tr)
+
+
+def case_state(code: str | None, tr: Translator) -> str:
+    return _label(CASE_STATES, code, tr)
+
+
+def case_category(code: str | None, tr: Translator) -> str:
+    return _label(CASE_CATEGORIES, code, tr)
+
+
+def case_verdict(code: str | None, tr: Translator) -> str:
+    return _label(CASE_VERDICTS, code, tr)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from wefirst.web import (
+    routes_cases,
     routes_console,
     routes_directory,
     routes_docs,
@@ -22,6 +23,7 @@ router = APIRouter(include_in_schema=False)
 for _module in (
     routes_public,
     routes_directory,
+    routes_cases,
     routes_scorecard,
     routes_exports,
     routes_verify,

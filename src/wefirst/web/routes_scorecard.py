@@ -17,6 +17,7 @@ from sqlalchemy import Connection, select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from wefirst.cases.service import brand_case_summary
 from wefirst.domain.clock import as_utc, utcnow
 from wefirst.errors import NotFound
 from wefirst.ledger import accounts
@@ -25,7 +26,7 @@ from wefirst.ledger.verdict import Verdict
 from wefirst.services import ServicesDep
 from wefirst.store.tables_core import brands
 from wefirst.voice.daycache import VoiceCache, VoiceDay
-from wefirst.web import charts, queries, verdicts
+from wefirst.web import charts, labels, queries, verdicts
 from wefirst.web.i18n import Translator
 from wefirst.web.routes_exports import _send
 from wefirst.web.routes_static import not_found
@@ -115,19 +116,65 @@ def voice(
     return days, [voice_episodes.episode_json(r) for r in rows]
 
 
-def open_cases(conn: Connection, brand_id: str) -> list[dict[str, Any]]:
-    try:
-        from wefirst.cases.views import case_summary
-        from wefirst.store.tables_cases import cases
-    except ImportError:  # pragma: no cover
-        return []
+def brand_cases(conn: Connection, brand_id: str) -> list[dict[str, Any]]:
+    """Every case a brand faced that moderation did not hide, newest first: open ones, and
+    answered, resolved and praise ones with their outcome (an answered case must not vanish
+    from the record)."""
+    from wefirst.cases.views import case_summary
+    from wefirst.store.tables_cases import cases
+
     rows = conn.execute(
         select(cases)
-        .where(cases.c.brand_id == brand_id, cases.c.hidden.is_(False), cases.c.state == "open")
+        .where(cases.c.brand_id == brand_id, cases.c.hidden.is_(False))
         .order_by(cases.c.opened_at.desc())
-        .limit(50)
+        .limit(100)
     ).all()
     return [case_summary(r) for r in rows]
+
+
+def summary(brand: Any, kept: list[Promise], case_counts: dict[str, Any], tr: Translator) -> str:
+    """One paragraph a journalist can quote: money paid against money owed (one currency at
+    a time), and what became of the cases."""
+    parts: list[str] = []
+    by_currency: dict[str, list[int]] = {}
+    for p in kept:
+        owed_paid = by_currency.setdefault(p.balance.currency, [0, 0])
+        owed_paid[0] += p.verdict.owed
+        owed_paid[1] += p.verdict.paid_confirmed
+    late = sum(1 for p in kept if p.verdict.late_amount)
+    for currency, (owed, paid) in sorted(by_currency.items()):
+        parts.append(
+            tr.gettext(
+                "{brand} owes {owed} across its campaigns; {paid} ({share}) is paid and confirmed."
+            ).format(
+                brand=brand.name,
+                owed=tr.money(owed, currency),
+                paid=tr.money(paid, currency),
+                share=tr.percent(paid, owed),
+            )
+        )
+    if late:
+        parts.append(tr.gettext("Campaigns with a late payment: {n}.").format(n=tr.number(late)))
+    c = case_counts["complaints"]
+    complaints = sum(c[s] for s in ("open", "answered", "resolved", "not_accepted"))
+    if complaints:
+        parts.append(
+            tr.gettext(
+                "Complaints: {n}; answered: {answered}; left unanswered past the deadline: {late}."
+            ).format(
+                n=tr.number(complaints),
+                answered=tr.number(c["answered"] + c["resolved"] + c["not_accepted"]),
+                late=tr.number(c["unanswered"]),
+            )
+        )
+    praise = sum(case_counts["praise"].values())
+    if praise:
+        parts.append(tr.gettext("Praise cases: {n}.").format(n=tr.number(praise)))
+    if not parts:
+        return tr.gettext("{brand} has made no public promise and faced no case yet.").format(
+            brand=brand.name
+        )
+    return " ".join(parts)
 
 
 def _brand(conn: Connection, brand_id: str) -> Any:
@@ -168,8 +215,18 @@ def scorecard(services: ServicesDep, request: Request, brand_id: str) -> Respons
             return not_found(request)
         kept = promises(conn, services.rollups, brand_id)
         days, episodes = voice(conn, services.voice_days, brand_id)
-        cases_open = open_cases(conn, brand_id)
+        faced = brand_cases(conn, brand_id)
+        counts = brand_case_summary(conn, brand_id)
         user = current_user(request, conn)
+    tr_cases = [
+        {
+            **c,
+            "kind_label": labels.case_kind(c["kind"], tr),
+            "state_label": labels.case_state(c["state"], tr),
+            "opened": date.fromisoformat(c["opened_at"][:10]),
+        }
+        for c in faced
+    ]
     return render(
         request,
         "scorecard.html",
@@ -180,7 +237,9 @@ def scorecard(services: ServicesDep, request: Request, brand_id: str) -> Respons
             "days": days,
             "episodes": episodes,
             "chart": _voice_chart(days, episodes, tr),
-            "cases": cases_open,
+            "cases": tr_cases,
+            "summary": summary(brand, kept, counts, tr),
+            "og_description": summary(brand, kept, counts, tr)[:300],
             "samples": [s for ep in episodes for s in ep.get("samples", [])][:6],
         },
         user=user,
@@ -209,14 +268,15 @@ def scorecard_json(services: ServicesDep, request: Request, brand_id: str) -> Re
             return not_found(request)
         kept = promises(conn, services.rollups, brand_id)
         days, episodes = voice(conn, services.voice_days, brand_id)
-        cases_open = open_cases(conn, brand_id)
+        faced = brand_cases(conn, brand_id)
     body = {
         "brand_id": brand.id,
         "name": brand.name,
         "campaigns": [p.as_json() for p in kept],
         "voice": [d.as_json() for d in days],
         "episodes": episodes,
-        "open_cases": cases_open,
+        "open_cases": [c for c in faced if c["state"] == "open"],
+        "cases": faced,
     }
     headers = {**OPEN, "Content-Disposition": f'attachment; filename="{brand_id}-scorecard.json"'}
     return apply_security_headers(JSONResponse(body, headers=headers), request)
