@@ -1,0 +1,95 @@
+"""The public social tally and "did my share count?" by commitment: what anyone may see (no
+account named), what a draft hides, and bad input refused naming the field."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from fastapi.testclient import TestClient
+
+from wefirst.outbound import OutboundPolicy
+from wefirst.social.fakenet import FakeNetwork
+from wefirst.social.poll import poll_campaign
+from wefirst.store.db import Database
+
+from factories import auth, make_beneficiary, make_brand, make_campaign
+from waiting import wait_until
+
+NOW = datetime(2026, 3, 14, 10, tzinfo=UTC)
+POST = "https://masto.example/@pampy/111"
+RULE = {
+    "kind": "per_social_action",
+    "action": "like",
+    "network": "mastodon",
+    "target": POST,
+    "units_per_action": 3,
+}
+
+
+def _http(net: FakeNetwork) -> httpx.Client:
+    policy = OutboundPolicy(resolver=lambda host, port: ["93.184.216.34"])
+    return httpx.Client(transport=policy.transport(httpx.MockTransport(net.handle)))
+
+
+def _net() -> FakeNetwork:
+    net = FakeNetwork(now=NOW)
+    net.account("lea", NOW - timedelta(days=900), 300)
+    net.account("robot", NOW - timedelta(days=900), 300, bot=True)
+    net.favourites["111"] = ["lea", "robot"]
+    return net
+
+
+def _commitment(net: FakeNetwork, name: str) -> str:
+    """What the page computes in the browser from the profile URL a person pastes."""
+    return hashlib.sha256(f"{net.mastodon_url(name)} like {POST}".encode()).hexdigest()
+
+
+def test_did_my_share_count(client: TestClient, db: Database, admin_key: str) -> None:
+    brand = make_brand(client, db, admin_key)
+    ben = make_beneficiary(client, db, admin_key)
+    cid = make_campaign(client, brand, ben.id, rules=[RULE])
+    net = _net()
+    assert poll_campaign(db, cid, _http(net), NOW).outcomes == {"counted": 1, "refused": 1}
+
+    tally = client.get(f"/v1/campaigns/{cid}/social").json()
+    assert tally["rules"][0]["counted"] == 1
+    assert tally["rules"][0]["units"] == 3
+    assert tally["rules"][0]["refused"] == {"bot": 1}
+    assert "lea" not in json.dumps(tally)
+
+    url = f"/v1/campaigns/{cid}/social/check"
+    r = client.get(url, params={"commitment": _commitment(net, "robot")})
+    assert r.status_code == 200
+    assert (r.json()["outcome"], r.json()["reason"], r.json()["proof"]) == ("refused", "bot", None)
+
+    def proven() -> bool:
+        p = client.get(url, params={"commitment": _commitment(net, "lea")}).json()["proof"]
+        return p is not None and p["status"] != "pending"
+
+    wait_until(proven, what="the counted like's entry to be in a signed checkpoint")
+    body = client.get(url, params={"commitment": _commitment(net, "lea")}).json()
+    assert (body["outcome"], body["units"]) == ("counted", 3)
+    assert json.loads(body["proof"]["entry"])["commitment"] == _commitment(net, "lea")
+
+    r = client.get(url, params={"commitment": hashlib.sha256(b"someone else").hexdigest()})
+    assert r.status_code == 404
+    for bad in ("", "xyz", "A" * 64):
+        r = client.get(url, params={"commitment": bad})
+        assert r.status_code == 422, r.text
+        assert r.json()["errors"][0]["field"] == "commitment"
+
+
+def test_a_drafts_social_tally_is_the_brands_alone(client: TestClient, db: Database, admin_key: str) -> None:
+    brand = make_brand(client, db, admin_key)
+    other = make_brand(client, db, admin_key, name="Other")
+    ben = make_beneficiary(client, db, admin_key)
+    cid = make_campaign(client, brand, ben.id, rules=[RULE], status="draft")
+    c = _commitment(_net(), "lea")
+    for headers in ({}, auth(other.key)):
+        assert client.get(f"/v1/campaigns/{cid}/social", headers=headers).status_code == 404
+        r = client.get(f"/v1/campaigns/{cid}/social/check", params={"commitment": c}, headers=headers)
+        assert r.status_code == 404
+    assert client.get(f"/v1/campaigns/{cid}/social", headers=auth(brand.key)).status_code == 200
