@@ -20,6 +20,8 @@ web_users = Table(
     Column("session_epoch", Integer, nullable=False, default=0),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("last_login_at", DateTime(timezone=True)),
+    #: set by `wefirst web disable-user`: no sign-in of any kind, no session
+    Column("disabled_at", DateTime(timezone=True)),
 )
 
 web_magic_links = Table(

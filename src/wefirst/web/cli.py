@@ -5,9 +5,11 @@ from the command line, so it does not end up in shell history."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
+from sqlalchemy import Connection
 
 from wefirst.errors import WefirstError
 from wefirst.settings import Settings
@@ -55,3 +57,60 @@ def add_user(
     finally:
         db.dispose()
     typer.echo(f"{user.id} {user.email} ({user.role}{' for ' + owner if owner else ''})")
+
+
+def _run(what: str, work: Callable[[Connection], str]) -> None:
+    db = Database(Settings())
+    try:
+        with db.write() as conn:
+            user_id = work(conn)
+    except WefirstError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        db.dispose()
+    typer.echo(f"{user_id}: {what}")
+
+
+Email = Annotated[str, typer.Option(help="The console user's sign-in e-mail address.")]
+
+
+@app.command("disable-user")
+def disable_user(email: Email) -> None:
+    """No sign-in of any kind any more (password or e-mailed link); every session ends."""
+    _run("disabled; sessions ended", lambda conn: sessions.disable_user(conn, email))
+
+
+@app.command("enable-user")
+def enable_user(email: Email) -> None:
+    """Allow a disabled user to sign in again."""
+    _run("enabled", lambda conn: sessions.enable_user(conn, email))
+
+
+@app.command("end-sessions")
+def end_sessions(email: Email) -> None:
+    """Sign the user out everywhere (every browser's session ends)."""
+    _run("sessions ended", lambda conn: sessions.end_sessions(conn, email))
+
+
+@app.command("reset-password")
+def reset_password(
+    email: Email,
+    password_env: Annotated[
+        str | None, typer.Option(help="Name of an environment variable holding the new password.")
+    ] = None,
+    no_password: Annotated[bool, typer.Option(help="Remove the password: e-mailed links only.")] = False,
+) -> None:
+    """Set a new password (prompted, or from --password-env); every session ends and pending
+    sign-in links stop working."""
+    password: str | None = None
+    if not no_password:
+        if password_env:
+            password = os.environ.get(password_env)
+            if not password:
+                raise typer.BadParameter(f"${password_env} is empty or unset")
+        else:
+            password = typer.prompt(
+                "New password (12+ characters)", hide_input=True, confirmation_prompt=True
+            )
+    _run("password reset; sessions ended", lambda conn: sessions.reset_password(conn, email, password))

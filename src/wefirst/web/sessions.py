@@ -22,7 +22,7 @@ from wefirst.auth.keys import Actor
 from wefirst.domain.clock import as_utc, utcnow
 from wefirst.domain.ids import new_id
 from wefirst.emails import BadEmailError, mailbox
-from wefirst.errors import Conflict, FieldError, Invalid
+from wefirst.errors import Conflict, FieldError, Invalid, NotFound
 from wefirst.pseudonyms import keyed_hash, network_key, server_key
 from wefirst.ratelimit import Limit
 from wefirst.services import services_of
@@ -77,6 +77,8 @@ def create_user(
         raise Invalid(
             "password: at least 12 characters", [FieldError("password", "too short (12 characters minimum)")]
         )
+    if owner_id is not None:
+        _check_owner(conn, role, owner_id)
     address = normalize_email(email)
     if conn.execute(select(web_users.c.id).where(web_users.c.email == address)).first():
         raise Conflict(
@@ -97,9 +99,24 @@ def create_user(
     return WebUser(user_id, address, role, owner_id, 0)
 
 
+def _check_owner(conn: Connection, role: str, owner_id: str) -> None:
+    """The owner exists and is of the role's kind: a brand user acts for a brand, never for a
+    publisher id typed by mistake (which would open another tenant's console)."""
+    from wefirst.store.tables_core import beneficiaries, brands
+    from wefirst.store.tables_widget import publishers
+
+    table = {"brand": brands, "beneficiary": beneficiaries, "publisher": publishers}.get(role)
+    if table is None or conn.execute(select(table.c.id).where(table.c.id == owner_id)).first() is None:
+        raise Invalid(
+            f"owner_id: no {role} {owner_id}",
+            [FieldError("owner_id", f"must be the id of an existing {role}")],
+        )
+
+
 def get_user(conn: Connection, user_id: str) -> WebUser | None:
+    """The user, unless disabled (a disabled user has no session and no way to sign in)."""
     row = conn.execute(select(web_users).where(web_users.c.id == user_id)).first()
-    return _user(row) if row else None
+    return _user(row) if row is not None and row.disabled_at is None else None
 
 
 def user_by_email(conn: Connection, email: str) -> WebUser | None:
@@ -108,7 +125,63 @@ def user_by_email(conn: Connection, email: str) -> WebUser | None:
     except Invalid:
         return None
     row = conn.execute(select(web_users).where(web_users.c.email == address)).first()
-    return _user(row) if row else None
+    return _user(row) if row is not None and row.disabled_at is None else None
+
+
+def _require(conn: Connection, email: str) -> Any:
+    row = conn.execute(select(web_users).where(web_users.c.email == normalize_email(email))).first()
+    if row is None:
+        raise NotFound(f"no console user with the e-mail {email}", [FieldError("email", "unknown")])
+    return row
+
+
+def disable_user(conn: Connection, email: str) -> str:
+    """No sign-in of any kind any more, every session ended, pending magic links void."""
+    row = _require(conn, email)
+    conn.execute(
+        update(web_users)
+        .where(web_users.c.id == row.id)
+        .values(disabled_at=utcnow(), session_epoch=web_users.c.session_epoch + 1)
+    )
+    _void_links(conn, row.id)
+    return str(row.id)
+
+
+def enable_user(conn: Connection, email: str) -> str:
+    row = _require(conn, email)
+    conn.execute(update(web_users).where(web_users.c.id == row.id).values(disabled_at=None))
+    return str(row.id)
+
+
+def reset_password(conn: Connection, email: str, password: str | None) -> str:
+    """A new password (None: magic links only); every session ends, pending links are void."""
+    if password is not None and len(password) < 12:
+        raise Invalid("password: at least 12 characters", [FieldError("password", "too short")])
+    row = _require(conn, email)
+    conn.execute(
+        update(web_users)
+        .where(web_users.c.id == row.id)
+        .values(
+            password_hash=_HASHER.hash(password) if password else None,
+            session_epoch=web_users.c.session_epoch + 1,
+        )
+    )
+    _void_links(conn, row.id)
+    return str(row.id)
+
+
+def end_sessions(conn: Connection, email: str) -> str:
+    row = _require(conn, email)
+    end_all_sessions(conn, row.id)
+    return str(row.id)
+
+
+def _void_links(conn: Connection, user_id: str) -> None:
+    conn.execute(
+        update(web_magic_links)
+        .where(web_magic_links.c.user_id == user_id, web_magic_links.c.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
 
 
 def signin_limits(settings: Settings, email: str, client_host: str | None) -> list[Limit]:
@@ -147,7 +220,7 @@ def check_password(conn: Connection, email: str, password: str) -> WebUser | Non
         _HASHER.verify(stored or _DUMMY_HASH, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return None
-    if row is None or stored is None:
+    if row is None or stored is None or row.disabled_at is not None:
         return None
     return _user(row)
 
@@ -167,6 +240,7 @@ def issue_magic_link(conn: Connection, request: Request, user: WebUser) -> str:
     works once."""
     nonce = secrets.token_urlsafe(24)
     minutes = int(services_of(request.app).settings.web_magic_link_minutes)
+    _void_links(conn, user.id)  # a newer link replaces every older one
     conn.execute(
         insert(web_magic_links).values(
             nonce_hash=hashlib.sha256(nonce.encode()).hexdigest(),
