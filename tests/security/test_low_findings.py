@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from wefirst.api.app import create_app
+from wefirst.app import create_app
 from wefirst.cases.identity import sign_token
 from wefirst.settings import Settings
 from wefirst.store.db import Database
