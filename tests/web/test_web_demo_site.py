@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import httpx
@@ -34,3 +35,65 @@ def test_every_sign_in_the_demo_prints_opens_its_console(site: DemoSite, email: 
     assert page.status_code == 200, page.text[-2000:]
     assert page.url.path == console
     web.close()
+
+
+IDS = re.compile(r"\b(?:cmp|brd|ben|cas|pub|con|plg|stl|dlv|txn|ans|sup|rcpt)_[0-9A-Za-z_-]{6,}")
+# snake_case codes are never words; in French pages, neither are these English code words
+CODES = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
+ENGLISH_CODES = re.compile(
+    r"\b(?:paused|ended|draft|pledge|reported|confirmed|disputed|refund|cancel|complaint|praise|backlash"
+    r"|answered|resolved|open|per_click|status)\b"
+)
+
+
+def visible_text(html: str) -> str:
+    """What a person reads: no tags, attributes, scripts, code blocks or form values."""
+    # what people wrote (a case's story, an answer) is theirs, in their language
+    html = re.sub(r'<p class="story-text".*?</p>', " ", html, flags=re.S)
+    for hidden in (
+        r"<script.*?</script>",
+        r"<style.*?</style>",
+        r"<code.*?</code>",
+        r"<textarea.*?</textarea>",
+        r"<head>.*?</head>",
+    ):
+        html = re.sub(hidden, " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def demo_pages(site: DemoSite) -> list[str]:
+    ids = site.ctx.ids
+    pages = [
+        "/",
+        "/campaigns",
+        "/brands",
+        "/beneficiaries",
+        "/cases",
+        "/log",
+        "/verify",
+        "/data",
+        "/cases/new",
+    ]
+    pages += [f"/campaigns/{ids[k]}" for k in ("vaccine", "water")]
+    pages += [f"/brands/{ids[k]}" for k in ("brand1", "brand2")]
+    pages += [f"/beneficiaries/{ids[k]}" for k in ("ngo1", "ngo2")]
+    pages += [f"/cases/{ids[k]}" for k in ("case_gap", "case_praise", "case_unanswered")]
+    return pages
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_people_never_see_ids_or_raw_codes(site: DemoSite, lang: str) -> None:
+    """Every public page of the demo, in both languages: ids live only in addresses, and every
+    state, kind and reason is said in words (the French pages in French)."""
+    found: dict[str, list[str]] = {}
+    with httpx.Client(base_url=site.url, timeout=30) as web:
+        for path in demo_pages(site):
+            r = web.get(path, params={"lang": lang})
+            assert r.status_code == 200, (path, r.status_code)
+            text = visible_text(r.text)
+            hits = IDS.findall(text) + CODES.findall(text)
+            if lang == "fr":
+                hits += ENGLISH_CODES.findall(text)
+            if hits:
+                found[path] = sorted(set(hits))
+    assert found == {}, found

@@ -99,8 +99,10 @@ def test_receipt_page_hands_the_browser_a_checkable_bundle(
     assert f'value="{key}"' in page.text
     # and the campaign page now lists the campaign's latest log entries
     campaign = text_of(web.get(f"/campaigns/{story.campaign_id}").text)
-    assert "settlement_confirmed" in campaign
-    assert "delivery_reported" in campaign
+    # in words, with the recorded JSON beside them
+    assert "Vaccines for All confirmed receiving €2.00." in campaign
+    assert "Vaccines for All reported delivering 6 tetanus vaccines." in campaign
+    assert "settlement_confirmed" in campaign  # inside the recorded JSON only
     entries = web.get(f"/exports/log.json?campaign={story.campaign_id}").json()
     assert [e["kind"] for e in entries][:4] == ["campaign_defined", "pledge", "pledge", "pledge"]
     assert all(e["campaign"] == story.campaign_id for e in entries)

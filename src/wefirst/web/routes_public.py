@@ -3,6 +3,7 @@ one page per campaign, and the open-data index."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter
@@ -14,7 +15,7 @@ from wefirst.catalog.service import load_campaign
 from wefirst.domain.disclosure import disclosure
 from wefirst.services import ServicesDep
 from wefirst.store.tables_widget import publishers
-from wefirst.web import charts, logview, queries, verdicts
+from wefirst.web import charts, labels, logview, logwords, queries, verdicts
 from wefirst.web.i18n import Translator
 from wefirst.web.routes_static import not_found
 from wefirst.web.security import apply_security_headers
@@ -65,6 +66,28 @@ def _chart(view: queries.CampaignView, points: list[queries.SeriesPoint], tr: Tr
     )
 
 
+def _entries(conn: Any, rows: list[queries.LogRow], tr: Translator) -> list[dict[str, Any]]:
+    """The campaign's latest log entries in words, with the recorded JSON beside them."""
+    names = logwords.Names.for_entries(conn, [r.entry for r in rows])
+    return [
+        {
+            "index": r.index,
+            "kind": labels.log_kind(r.kind, tr),
+            "at": _day(r.at),
+            "words": logwords.describe(r.entry, names, tr),
+            "text": r.text,
+        }
+        for r in rows
+    ]
+
+
+def _day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+
+
 @router.get("/campaigns/{campaign_id}")
 def campaign_page(services: ServicesDep, request: Request, campaign_id: str) -> Response:
     tr = translator(request)
@@ -88,7 +111,7 @@ def campaign_page(services: ServicesDep, request: Request, campaign_id: str) -> 
             "points": queries.month_ends(points),
             "settlements": queries.settlement_rows(conn, campaign_id),
             "deliveries": queries.delivery_rows(conn, campaign_id),
-            "entries": queries.latest_entries(conn, campaign_id),
+            "entries": _entries(conn, queries.latest_entries(conn, campaign_id), tr),
         }
         user = current_user(request, conn)
     context["trust_policy"] = logview.published_policy(request)
