@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 
 from wefirst.api.deps import DbDep, OptionalActorDep
 from wefirst.auth.walls import visible
-from wefirst.errors import NotFound, invalid
+from wefirst.errors import invalid
 from wefirst.pledges.social import social_report, social_status
 from wefirst.services import ServicesDep
 
@@ -28,10 +28,7 @@ def get_social(campaign_id: str, actor: OptionalActorDep, db: DbDep) -> dict[str
         return social_report(conn, campaign_id)
 
 
-@router.get(
-    "/campaigns/{campaign_id}/social/check",
-    responses={404: {"description": "No action with this commitment was seen for this campaign."}},
-)
+@router.get("/campaigns/{campaign_id}/social/check")
 def check_social(
     campaign_id: str,
     actor: OptionalActorDep,
@@ -40,16 +37,16 @@ def check_social(
     commitment: Annotated[str, Query(max_length=64)] = "",
 ) -> Any:
     """What happened to one action — counted (with its log proof), refused and why, a
-    duplicate of the account's earlier action, over a cap, or reversed — by its commitment."""
+    duplicate of the account's earlier action, over a cap, reversed, or `not_seen` — by its
+    commitment."""
     if not _HEX64.match(commitment):
         raise invalid("commitment", "64 lowercase hex characters: SHA-256 of the action's public URI")
     with db.read() as conn:
         loaded = visible(conn, actor, campaign_id)
         status = social_status(conn, campaign_id, commitment)
-    if status is None:
-        raise NotFound(
-            "no action with this commitment was seen for this campaign (not yet polled, or another post)"
-        )
+    if status is None:  # an answer, not an error: "not seen (yet)" is what the person needs to know
+        body = {"commitment": commitment, "campaign_id": campaign_id, "outcome": "not_seen", "proof": None}
+        return JSONResponse(body, headers={"Cache-Control": "no-store"})
     proof = None
     if status["pledge_id"] is not None and loaded.campaign.public:
         proof = services.log.receipt(commitment)

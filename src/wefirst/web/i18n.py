@@ -454,6 +454,12 @@ FR: dict[str, str] = {
     "Choose one of this brand's campaigns, or none.": "Choisissez une campagne de cette marque, ou aucune.",
     "Too many cases were opened from your network just now; try again in an hour.": "Trop de dossiers ont été ouverts depuis votre réseau ; réessayez dans une heure.",
     "The case could not be opened.": "Le dossier n’a pas pu être ouvert.",
+    # social actions (issue 16)
+    "Did my share count?": "Mon partage a-t-il compté ?",
+    "Paste the address of your profile (for a like or a boost on Mastodon), your Bluesky DID (for a like or a repost on Bluesky), or your post's address (for a post with the hashtag). Your browser computes the SHA-256 commitment the log carries; only that commitment is sent, never the address.": "Collez l’adresse de votre profil (pour un « j’aime » ou un boost sur Mastodon), votre DID Bluesky (pour un « j’aime » ou un repartage sur Bluesky), ou l’adresse de votre publication (pour une publication avec le hashtag). Votre navigateur calcule l’engagement SHA-256 que porte le journal ; seul cet engagement est envoyé, jamais l’adresse.",
+    "Your profile, DID or post": "Votre profil, DID ou publication",
+    "Check": "Vérifier",
+    "This check runs in your browser and needs JavaScript; wefirst verify social does the same from a terminal.": "Cette vérification s’exécute dans votre navigateur et demande JavaScript ; wefirst verify social fait de même depuis un terminal.",
 }
 
 
