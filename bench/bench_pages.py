@@ -247,6 +247,8 @@ def seed(db: Any, entries: int, posts: int, rng: random.Random) -> dict[str, Any
     seeded_posts = time.perf_counter() - t1
     return {
         "brand": brand_ids[0],
+        "ben": ben,
+        "late_receipt": f"bench-{entries - 2 if entries % 2 == 0 else entries - 1}",
         "campaign": big,
         "small": campaigns[1],
         "seed_log_s": seeded_log,
@@ -411,6 +413,11 @@ def main() -> None:
         "campaign, 2.6% of the log": f"/campaigns/{seeded['small']}",
         "brand scorecard (70% of the posts)": f"/brands/{seeded['brand']}",
         "home (20 active campaigns)": "/",
+        "campaigns index (20)": "/campaigns",
+        "beneficiary page (20 campaigns, 8 payments, 8 deliveries)": f"/beneficiaries/{seeded['ben']}",
+        "log explorer (newest 50 entries in words)": "/log",
+        "receipt of the last pledge in the 50% campaign": f"/receipts/{seeded['late_receipt']}",
+        "cases index": "/cases",
     }
     rows = []
     try:
@@ -468,7 +475,19 @@ def reused(db: Any) -> dict[str, Any]:
             .order_by(func.count().desc())
             .limit(1)
         ).first()
-    return {"campaign": ids[0], "small": ids[1], "brand": brand.brand_id if brand else ""}
+    from wefirst.store.tables_core import beneficiaries, pledges
+
+    with db.read() as conn:
+        ben = conn.execute(select(beneficiaries.c.id)).scalar()
+        total = conn.execute(select(func.count()).select_from(pledges)).scalar_one()
+    last_even = total - 2 if total % 2 == 0 else total - 1
+    return {
+        "campaign": ids[0],
+        "small": ids[1],
+        "brand": brand.brand_id if brand else "",
+        "ben": ben,
+        "late_receipt": f"bench-{last_even}",
+    }
 
 
 if __name__ == "__main__":

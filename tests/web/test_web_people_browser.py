@@ -63,7 +63,7 @@ class Visit:
         if SHOTS and shot:
             Path(SHOTS).mkdir(parents=True, exist_ok=True)
             name = f"{shot}-{self.width}{'' if self.lang == 'en' else '-' + self.lang}.png"
-            self.page.screenshot(path=str(Path(SHOTS) / name), full_page=True)
+            self.page.screenshot(path=str(Path(SHOTS) / name))  # the first screen: small files
         return self.page
 
     def close(self) -> None:
