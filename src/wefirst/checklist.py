@@ -100,6 +100,14 @@ def problems(settings: Settings) -> list[Unsafe]:
                 "WEFIRST_CONNECTORS_FAKE_REMOTE=false, WEFIRST_WEBHOOKS_TRANSPORT=http",
             )
         )
+    if settings.demo_outbox:
+        out.append(
+            Unsafe(
+                "WEFIRST_DEMO_OUTBOX",
+                "is on: /demo/outbox would show every sign-in and co-sign link to anyone",
+                "WEFIRST_DEMO_OUTBOX=false",
+            )
+        )
     return out
 
 

@@ -338,8 +338,12 @@ def run(host: str, port: int, serve: bool = True, scale: float = 1.0) -> None:
     settings = Settings(base_url=base) if Settings().base_url == "http://127.0.0.1:8000" else Settings()
     # The demo replays sixty days of sales through the API as if they had been sent on time:
     # its server accepts claims that old (a real deployment refuses them after 72 h).
+    # Its mails stay in memory and show at /demo/outbox, so sign-in and co-sign links work.
     settings = settings.model_copy(
-        update={"claims_max_age_hours": max(settings.claims_max_age_hours, DEMO_HISTORY_HOURS)}
+        update={
+            "claims_max_age_hours": max(settings.claims_max_age_hours, DEMO_HISTORY_HOURS),
+            "demo_outbox": settings.mail_backend == "memory",
+        }
     )
     db = Database(settings)
     migrate.upgrade(db)
@@ -380,6 +384,8 @@ def run(host: str, port: int, serve: bool = True, scale: float = 1.0) -> None:
                 serve_blog(ctx)
         console.print(f"\n[bold green]wefirst demo running at {base}/[/]  (home page)")
         console.print(f"  API docs:        {base}/docs")
+        if settings.demo_outbox:
+            console.print(f"  Mail outbox:     {base}/demo/outbox  (sign-in and co-sign links)")
         console.print(f"  Campaigns (API): {base}/v1/campaigns")
         for label, url in ctx.urls.items():
             console.print(f"  {label + ':':<16} {url}")

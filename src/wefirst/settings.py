@@ -287,6 +287,11 @@ class Settings(BaseSettings):
     mail_from: str = Field(
         "wefirst <no-reply@wefirst.invalid>", description="From header of outgoing e-mail."
     )
+    demo_outbox: bool = Field(
+        False,
+        description="Show the mails kept by the `memory` backend at /demo/outbox, so the demo's "
+        "sign-in and co-sign links can be followed (demo only: the page shows everyone's links).",
+    )
     smtp_host: str = Field("127.0.0.1", description="SMTP server host.")
     smtp_port: int = Field(25, description="SMTP server port (587 for submission).")
     smtp_starttls: bool = Field(False, description="Upgrade the connection with STARTTLS.")

@@ -47,6 +47,7 @@ def demo_site(data_dir: Path) -> Iterator[DemoSite]:
         secret_key="demo-secret-" + "x" * 32,
         data_dir=data_dir,
         webhooks_worker=False,
+        demo_outbox=True,  # as `wefirst demo` runs with the memory mailer
         claims_max_age_hours=demo.DEMO_HISTORY_HOURS,  # as `wefirst demo` runs its server
     )
     db = Database(settings)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -97,3 +98,27 @@ def test_people_never_see_ids_or_raw_codes(site: DemoSite, lang: str) -> None:
             if hits:
                 found[path] = sorted(set(hits))
     assert found == {}, found
+
+
+def test_the_demo_outbox_lets_a_co_sign_finish(site: DemoSite) -> None:
+    """The demo's mails cannot reach anyone: its outbox page shows them, so the co-sign link
+    can be followed and the signature counts."""
+    case = site.ctx.ids["case_unanswered"]
+    with httpx.Client(base_url=site.url, timeout=30) as web:
+        before = web.get(f"/v1/cases/{case}").json()["cosigns"]
+        token = csrf_of(web.get(f"/cases/{case}").text)
+        r = web.post(f"/cases/{case}/cosign", data={"csrf_token": token, "email": "visitor@example.org"})
+        assert r.status_code == 303, r.text
+        outbox = web.get("/demo/outbox")
+        assert outbox.status_code == 200
+        link = re.search(r'href="' + re.escape(site.url) + r'(/v1/cosign-confirmations/[^"]+)"', outbox.text)
+        assert link is not None, outbox.text[-2000:]
+        assert web.post(link.group(1)).status_code == 200
+        assert web.get(f"/v1/cases/{case}").json()["cosigns"] == before + 1
+
+
+def test_the_outbox_is_off_unless_the_demo_turns_it_on(client: Any, app: Any) -> None:
+    from fastapi.testclient import TestClient
+    from web_helpers import with_pages
+
+    assert TestClient(with_pages(app)).get("/demo/outbox").status_code == 404

@@ -460,6 +460,10 @@ FR: dict[str, str] = {
     "Your profile, DID or post": "Votre profil, DID ou publication",
     "Check": "Vérifier",
     "This check runs in your browser and needs JavaScript; wefirst verify social does the same from a terminal.": "Cette vérification s’exécute dans votre navigateur et demande JavaScript ; wefirst verify social fait de même depuis un terminal.",
+    "Demo outbox": "Boîte d’envoi de la démo",
+    "Demo only: the mails this demo would have sent, newest first, so you can follow their links. A real deployment sends them and has no such page.": "Démo uniquement : les courriels que cette démo aurait envoyés, les plus récents d’abord, pour que vous puissiez suivre leurs liens. Un vrai déploiement les envoie et n’a pas cette page.",
+    "To": "À",
+    "No mail sent yet.": "Aucun courriel envoyé pour l’instant.",
 }
 
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from wefirst.web import (
     routes_cases,
     routes_console,
+    routes_demo,
     routes_directory,
     routes_docs,
     routes_exports,
@@ -31,6 +32,7 @@ for _module in (
     routes_docs,
     routes_signin,
     routes_console,
+    routes_demo,
     routes_static,
 ):
     router.include_router(_module.router)
