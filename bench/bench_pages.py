@@ -354,7 +354,8 @@ def http_times(base: str, path: str, n: int) -> dict[str, Any]:
                 first = time.perf_counter()
                 body = r.read()
                 end = time.perf_counter()
-            assert r.status_code == 200, (path, r.status_code)
+            # a receipt whose entry awaits its checkpoint answers 202, with its story told
+            assert r.status_code in (200, 202), (path, r.status_code)
             ttfb.append(first - t)
             full.append(end - t)
             server.append(float(r.headers["server-timing"].split("dur=")[1]) / 1000)

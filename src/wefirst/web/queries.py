@@ -18,7 +18,7 @@ from wefirst.domain.clock import utcnow
 from wefirst.ledger import accounts
 from wefirst.ledger.balances import Balance, balance_from_sums
 from wefirst.ledger.rollups import DaySums, as_day
-from wefirst.ledger.verdict import Verdict, verdict
+from wefirst.ledger.verdict import Verdict, payment_terms, verdict
 from wefirst.store.tables_core import (
     beneficiaries,
     brands,
@@ -84,10 +84,14 @@ def cumulative(days: DaySums, since: date | None = None) -> list[SeriesPoint]:
 def promise(view: CampaignView, days: DaySums, today: date | None = None) -> tuple[Balance, Verdict]:
     """The balance and the verdict every page shows for one campaign (ledger/verdict.py)."""
     balance = balance_from_days(view.row, days)
-    points = cumulative(days, starts_on(view.row))
+    # the running pledges only matter to a schedule by month or quarter; without one (the
+    # common case) everything falls due at the end, and the day-by-day walk is skipped
+    by_day: list[tuple[date, int]] = []
+    if payment_terms(view.row.definition).period != "campaign":
+        by_day = [(p.day, p.pledged) for p in cumulative(days, starts_on(view.row))]
     found = verdict(
         balance,
-        [(p.day, p.pledged) for p in points],
+        by_day,
         definition=view.row.definition,
         unit_cost=view.unit_cost,
         today=today or utcnow().date(),
