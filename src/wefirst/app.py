@@ -31,6 +31,7 @@ from wefirst.api import (
 from wefirst.api import cases as cases_api
 from wefirst.api import connectors as connectors_api
 from wefirst.api import log as log_api
+from wefirst.api import moderation as moderation_api
 from wefirst.api import social as social_api
 from wefirst.api import voice as voice_api
 from wefirst.api.bodylimit import LARGER, BodyLimit
@@ -52,6 +53,7 @@ ROUTERS = [
     keys.router,
     publishers.router,
     cases_api.router,
+    moderation_api.router,
     log_api.router,
     social_api.router,
     voice_api.router,

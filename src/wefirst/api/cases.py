@@ -1,11 +1,11 @@
 """Accountability cases: open, read, co-sign (with e-mailed confirmation), answer (the
-brand), accept or not (the opener, with its secret token), report and moderate. Routes are
+brand), accept or not (the opener, with its secret token). Reports and moderation are in
+api/moderation.py. Routes are
 thin: each runs one service function in one write transaction and sends mail after commit."""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -16,7 +16,6 @@ from sqlalchemy.exc import IntegrityError
 
 from wefirst.api.deps import ActorDep, DbDep, IdempotencyKey, OptionalActorDep, RawBody, SettingsDep, page
 from wefirst.api.writes import idempotent_post
-from wefirst.auth.keys import Actor
 from wefirst.auth.walls import require
 from wefirst.cases import confirm_pages, feeds, moderation, service, supporters, views, webhooks
 from wefirst.cases.identity import (
@@ -128,20 +127,6 @@ class VerdictIn(Strict):
     note: Annotated[str, Field(max_length=5000)] = ""
 
 
-class ReportIn(Strict):
-    reason: str
-    note: Annotated[str, Field(max_length=5000)] = ""
-
-
-class HideIn(Strict):
-    public_reason: Annotated[str, Field(max_length=2000)]
-    report_id: Annotated[str, Field(max_length=40)] | None = None
-
-
-class ReasonIn(Strict):
-    public_reason: Annotated[str, Field(max_length=2000)]
-
-
 class ContactIn(Strict):
     alert_email: Annotated[str, Field(min_length=3, max_length=320)]
 
@@ -201,7 +186,7 @@ def open_case(
 
     # Anonymous callers share no key scope: keyed by network so one person's key can never
     # replay another person's answer (and with it the opener token).
-    response = _public_post(request, db, f"cases:{net}", body, idempotency_key, work)
+    response = public_post(request, db, f"cases:{net}", body, idempotency_key, work)
     if "Idempotent-Replayed" not in response.headers:
         send_all(services.mailer, mails, required=False)
         services.wake_webhooks()
@@ -387,7 +372,7 @@ def answer(
     return response
 
 
-def _public_post(
+def public_post(
     request: Request, db: DbDep, scope: str, body: bytes, key: str | None, work: Any
 ) -> JSONResponse:
     """An anonymous POST, exactly once per Idempotency-Key within `scope` (never shared
@@ -412,7 +397,7 @@ def _verdict(
         return 200, views.case_json(conn, service.get_case(conn, case_id), now=now)
 
     scope = "opener:" + token_hash(data.opener_token)[:50]
-    return _public_post(request, db, scope, body, key, work)
+    return public_post(request, db, scope, body, key, work)
 
 
 @router.post("/cases/{case_id}/accept")
@@ -439,99 +424,6 @@ def reject(
 ) -> JSONResponse:
     """The opener does not accept the answer; the brand may answer again."""
     return _verdict(request, case_id, data, db, body, idempotency_key, False)
-
-
-# ---- moderation ------------------------------------------------------------------------
-
-
-@router.post("/cases/{case_id}/reports", status_code=201)
-def report(
-    request: Request,
-    case_id: str,
-    data: ReportIn,
-    db: DbDep,
-    settings: SettingsDep,
-    body: RawBody,
-    idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
-    net = client_network(request, settings)
-
-    def work(conn: Connection) -> tuple[int, Any]:
-        report_id = moderation.report_case(
-            conn, settings, case_id, reason=data.reason, note=data.note, network_hash=net, now=utcnow()
-        )
-        return 201, {"id": report_id, "case_id": case_id, "status": "open"}
-
-    return _public_post(request, db, f"reports:{net}", body, idempotency_key, work)
-
-
-@router.get("/moderation/reports")
-def reports_queue(
-    actor: ActorDep,
-    db: DbDep,
-    status: Literal["open", "actioned", "dismissed"] = "open",
-    limit: Limit = 50,
-    starting_after: str | None = None,
-) -> dict[str, Any]:
-    with db.read() as conn:
-        rows, more = moderation.list_reports(
-            conn, actor, status=status, limit=limit, starting_after=starting_after
-        )
-    return page(rows, more, moderation.report_json)
-
-
-def _moderate(
-    request: Request, actor: Actor, db: DbDep, body: bytes, key: str | None, act: Any, case_id: str
-) -> JSONResponse:
-    moderation.require_moderator(actor)
-
-    def work(conn: Connection) -> tuple[int, Any]:
-        now = utcnow()
-        act(conn, now)
-        return 200, views.case_json(conn, service.get_case(conn, case_id), now=now, moderator=True)
-
-    return idempotent_post(request, db, actor, body, key, work)
-
-
-@router.post("/cases/{case_id}/hide")
-def hide(
-    request: Request,
-    case_id: str,
-    data: HideIn,
-    actor: ActorDep,
-    db: DbDep,
-    body: RawBody,
-    idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
-    def act(conn: Connection, now: datetime) -> None:
-        moderation.hide_case(
-            conn, actor, case_id, public_reason=data.public_reason, report_id=data.report_id, now=now
-        )
-
-    return _moderate(request, actor, db, body, idempotency_key, act, case_id)
-
-
-@router.post("/cases/{case_id}/restore")
-def restore(
-    request: Request,
-    case_id: str,
-    data: ReasonIn,
-    actor: ActorDep,
-    db: DbDep,
-    body: RawBody,
-    idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
-    def act(conn: Connection, now: datetime) -> None:
-        moderation.restore_case(conn, actor, case_id, public_reason=data.public_reason, now=now)
-
-    return _moderate(request, actor, db, body, idempotency_key, act, case_id)
-
-
-@router.post("/moderation/reports/{report_id}/dismiss")
-def dismiss(report_id: str, data: ReasonIn, actor: ActorDep, db: DbDep) -> dict[str, Any]:
-    with db.write() as conn:
-        moderation.dismiss_report(conn, actor, report_id, public_reason=data.public_reason, now=utcnow())
-        return moderation.report_json(moderation.get_report(conn, report_id))
 
 
 # ---- brand-level views and settings ----------------------------------------------------

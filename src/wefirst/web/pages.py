@@ -6,8 +6,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from wefirst.web import (
+    console,
+    console_beneficiary,
+    console_brand,
+    console_publisher,
     routes_cases,
-    routes_console,
     routes_demo,
     routes_directory,
     routes_docs,
@@ -31,8 +34,11 @@ for _module in (
     routes_log,
     routes_docs,
     routes_signin,
-    routes_console,
     routes_demo,
+    console,
+    console_brand,
+    console_beneficiary,
+    console_publisher,
     routes_static,
 ):
     router.include_router(_module.router)
