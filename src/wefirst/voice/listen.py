@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import queue
+import threading
+import time
 from collections import defaultdict
 from typing import Any
 
@@ -17,6 +20,8 @@ from wefirst.voice.brand_settings import SEALED, open_token
 from wefirst.voice.post_store import author_salt, hide
 from wefirst.voice.posts import Deletion, Post
 from wefirst.voice.service import VoiceService
+from wefirst.voice.sources.mastodon import MastodonSource
+from wefirst.voice.sources.rss import FeedFetcher
 from wefirst.webhooks import worker as webhook_worker
 
 
@@ -59,135 +64,153 @@ def listen(
     """`wefirst voice listen`: poll Mastodon timelines and RSS feeds every
     ``voice_poll_seconds``, stream Bluesky Jetstream in a thread, and push what arrives through
     the pipeline about once a second (a group commit, not one per post)."""
-    import queue
-    import threading
-    import time
+    return Listener(db, settings, console=console, service=service).run(once=once, duration=duration)
 
-    from wefirst.voice.sources.mastodon import MastodonSource
-    from wefirst.voice.sources.rss import FeedFetcher
 
-    # This process sends the alerts it raises (and any other due webhook: workers share the
-    # queue through leases), so listening needs no API server beside it.
-    sender = webhook_worker.from_settings(db, settings)
-    svc = service or VoiceService(db, settings)
-    stats = {"posts": 0, "matched": 0, "new": 0, "deletions": 0, "events": 0, "errors": 0}
-    svc.sink.on_queued = sender.wake
-    sender.start()
-    svc.warm_up()
-    salt = author_salt(settings)
-    with db.read() as conn:
-        sources = live_sources(conn)
-    inbox: queue.Queue[Post | Deletion] = queue.Queue()
-    stop = threading.Event()
-    policy = OutboundPolicy.from_settings(settings)
+class Listener:
+    """One run of `wefirst voice listen`: its sources, the inbox their threads fill, and the
+    counts it reports. This process sends the alerts it raises (and any other due webhook:
+    workers share the queue through leases), so listening needs no API server beside it."""
 
-    def reachable(server: str) -> bool:
+    def __init__(
+        self, db: Database, settings: Settings, *, console: Any = None, service: VoiceService | None = None
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.console = console
+        self.sender = webhook_worker.from_settings(db, settings)
+        self.svc = service or VoiceService(db, settings)
+        self.stats = {"posts": 0, "matched": 0, "new": 0, "deletions": 0, "events": 0, "errors": 0}
+        self.salt = author_salt(settings)
+        self.inbox: queue.Queue[Post | Deletion] = queue.Queue()
+        self.stop = threading.Event()
+        self.policy = OutboundPolicy.from_settings(settings)
+        self.mastodons: list[MastodonSource] = []
+        self.feeds = FeedFetcher(self.salt, policy=self.policy)
+        self.rss: list[str] = []
+
+    def say(self, message: str) -> None:
+        if self.console is not None:
+            self.console.print(message, highlight=False)
+
+    def reachable(self, server: str) -> bool:
         """Mastodon.py makes its own requests: its servers are checked before use (a name
         that later resolves elsewhere is not caught here; feeds and webhooks connect to the
         checked address)."""
         try:
-            policy.check_url(server)
+            self.policy.check_url(server)
         except httpx.HTTPError:
-            stats["errors"] += 1
-            if console is not None:
-                console.print(f"mastodon {server}: refused by the outbound guard", highlight=False)
+            self.stats["errors"] += 1
+            self.say(f"mastodon {server}: refused by the outbound guard")
             return False
         return True
 
-    mastodons = [
-        MastodonSource(server, salt, hashtags=tags, public=public)
-        for server, public, tags in sources["mastodon"]
-        if reachable(server)
-    ]
-    feeds = FeedFetcher(salt, policy=policy)
-    box = SecretBox.from_settings(settings)
-    for server, public, tags, brand_id, source in sources["mastodon_streams"]:
-        if not reachable(server):
-            continue
+    def run(self, *, once: bool = False, duration: float | None = None) -> dict[str, int]:
+        self.svc.sink.on_queued = self.sender.wake
+        self.sender.start()
+        self.svc.warm_up()
+        with self.db.read() as conn:
+            sources = live_sources(conn)
+        self.rss = sources["rss"]
+        self.mastodons = [
+            MastodonSource(server, self.salt, hashtags=tags, public=public)
+            for server, public, tags in sources["mastodon"]
+            if self.reachable(server)
+        ]
+        self.start_streams(sources["mastodon_streams"])
+        if sources["bluesky"] and not once:
+            threading.Thread(
+                target=_bluesky_worker,
+                args=(self.settings, self.salt, self.inbox, self.stop),
+                daemon=True,
+                name="voice-jetstream",
+            ).start()
+        started = time.monotonic()
+        next_poll = 0.0
         try:
-            token = open_token(box, brand_id, source)
-        except SecretBoxError:
-            token = None
-        if token is None:
-            stats["errors"] += 1
-            if console is not None:
-                console.print(f"mastodon {server}: the stored token does not open; not streaming")
-            continue
-        streamer = MastodonSource(server, salt, hashtags=list(tags), public=public, access_token=token)
-        threading.Thread(
-            target=_mastodon_worker,
-            args=(streamer, inbox, stop),
-            daemon=True,
-            name=f"voice-mastodon-{server}",
-        ).start()
-    if sources["bluesky"] and not once:
-        threading.Thread(
-            target=_bluesky_worker, args=(settings, salt, inbox, stop), daemon=True, name="voice-jetstream"
-        ).start()
+            while True:
+                now = time.monotonic()
+                if now >= next_poll:
+                    self.poll()
+                    next_poll = now + self.settings.voice_poll_seconds
+                self.drain()
+                if once or (duration is not None and now - started >= duration):
+                    break
+                time.sleep(1.0)
+        finally:
+            self.stop.set()
+            self.feeds.close()
+            self.sender.run_until_idle()  # what is due now leaves before the process does
+            self.sender.stop()
+        return self.stats
 
-    def poll() -> None:
-        if svc.refresh():  # a brand changed its settings: new terms, maybe new sources
-            with db.read() as conn:
+    def start_streams(self, streams: list[tuple[str, bool, tuple[str, ...], str, dict[str, Any]]]) -> None:
+        """One streaming thread per Mastodon source that carries the brand's own sealed token."""
+        box = SecretBox.from_settings(self.settings)
+        for server, public, tags, brand_id, source in streams:
+            if not self.reachable(server):
+                continue
+            try:
+                token = open_token(box, brand_id, source)
+            except SecretBoxError:
+                token = None
+            if token is None:
+                self.stats["errors"] += 1
+                self.say(f"mastodon {server}: the stored token does not open; not streaming")
+                continue
+            streamer = MastodonSource(
+                server, self.salt, hashtags=list(tags), public=public, access_token=token
+            )
+            threading.Thread(
+                target=_mastodon_worker,
+                args=(streamer, self.inbox, self.stop),
+                daemon=True,
+                name=f"voice-mastodon-{server}",
+            ).start()
+
+    def poll(self) -> None:
+        if self.svc.refresh():  # a brand changed its settings: new terms, maybe new sources
+            with self.db.read() as conn:
                 fresh = live_sources(conn)
-            known = {(m.api_base_url, m.public, tuple(m.hashtags)) for m in mastodons}
+            known = {(m.api_base_url, m.public, tuple(m.hashtags)) for m in self.mastodons}
             for server, public, tags in fresh["mastodon"]:
-                if (server.rstrip("/"), public, tuple(tags)) not in known and reachable(server):
-                    mastodons.append(MastodonSource(server, salt, hashtags=tags, public=public))
-            sources["rss"] = fresh["rss"]
-        for source in mastodons:
+                if (server.rstrip("/"), public, tuple(tags)) not in known and self.reachable(server):
+                    self.mastodons.append(MastodonSource(server, self.salt, hashtags=tags, public=public))
+            self.rss = fresh["rss"]
+        for source in self.mastodons:
             try:
                 for p in source.poll():
-                    inbox.put(p)
+                    self.inbox.put(p)
             except Exception as exc:  # a server down must not stop the others
-                stats["errors"] += 1
-                if console is not None:
-                    console.print(f"mastodon {source.api_base_url}: {exc}", highlight=False)
-        for url in sources["rss"]:
-            for p in feeds.fetch(url):
-                inbox.put(p)
+                self.stats["errors"] += 1
+                self.say(f"mastodon {source.api_base_url}: {exc}")
+        for url in self.rss:
+            for p in self.feeds.fetch(url):
+                self.inbox.put(p)
 
-    def flush(batch: list[Post]) -> None:
+    def flush(self, batch: list[Post]) -> None:
         if batch:
-            result = svc.ingest(batch)
-            stats["posts"] += result.seen
-            stats["matched"] += result.matched
-            stats["new"] += result.new
-            stats["events"] += len(result.events)
+            result = self.svc.ingest(batch)
+            self.stats["posts"] += result.seen
+            self.stats["matched"] += result.matched
+            self.stats["new"] += result.new
+            self.stats["events"] += len(result.events)
             batch.clear()
 
-    def drain() -> None:
+    def drain(self) -> None:
         batch: list[Post] = []
         while True:
             try:
-                item = inbox.get_nowait()
+                item = self.inbox.get_nowait()
             except queue.Empty:
                 break
             if isinstance(item, Deletion):
-                flush(batch)  # a delete may concern a post of this very batch
-                stats["deletions"] += hide(db, item)
+                self.flush(batch)  # a delete may concern a post of this very batch
+                self.stats["deletions"] += hide(self.db, item)
             else:
                 batch.append(item)
-        flush(batch)
-        stats["events"] += len(svc.tick())
-
-    started = time.monotonic()
-    next_poll = 0.0
-    try:
-        while True:
-            now = time.monotonic()
-            if now >= next_poll:
-                poll()
-                next_poll = now + settings.voice_poll_seconds
-            drain()
-            if once or (duration is not None and now - started >= duration):
-                break
-            time.sleep(1.0)
-    finally:
-        stop.set()
-        feeds.close()
-        sender.run_until_idle()  # what is due now leaves before the process does
-        sender.stop()
-    return stats
+        self.flush(batch)
+        self.stats["events"] += len(self.svc.tick())
 
 
 def _mastodon_worker(source: Any, inbox: Any, stop: Any) -> None:
