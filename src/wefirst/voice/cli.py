@@ -10,7 +10,7 @@ import csv
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -138,30 +138,13 @@ def train(
     training rows; the held-out rows are only used for the metrics printed at the end.
     """
     from wefirst.voice.language import detect
-    from wefirst.voice.sentiment import SentimentModelError
-    from wefirst.voice.training import holdout_mask, metrics, select, validate_labels
     from wefirst.voice.training import train as fit
 
     if out.exists() and out.is_dir():
         _fail(f"{out} is a directory; --out needs a file name such as model.json.gz")
     if not out.parent.exists():
         _fail(f"folder {out.parent} does not exist")
-    rows_iter = _open_csv(file)
-    columns, first = _header(file, rows_iter)
-    _need_columns(
-        file,
-        columns,
-        {"--text-column": text_column, "--label-column": label_column, "--language-column": language_column},
-    )
-    try:
-        rows = [first, *rows_iter] if first is not None else []
-    except (UnicodeDecodeError, csv.Error) as exc:
-        _fail(f"{file}: unreadable row ({exc})")
-    texts = [r.get(text_column) or "" for r in rows]
-    try:
-        labels = validate_labels([r.get(label_column) or "" for r in rows])
-    except SentimentModelError as exc:
-        _fail(f"{file}, column {label_column!r}: {exc}")
+    rows, texts, labels = _labelled_rows(file, text_column, label_column, language_column)
 
     with Progress(
         SpinnerColumn(),
@@ -181,38 +164,7 @@ def train(
                 progress.update(task, completed=len(langs))
         progress.update(task, completed=len(rows))
 
-        held = holdout_mask(texts, holdout) if holdout > 0 else [False] * len(rows)
-        fit_rows = [i for i, h in enumerate(held) if not h]
-        test_rows = [i for i, h in enumerate(held) if h]
-        report = None
-        if test_rows and _enough([labels[i] for i in fit_rows], set(labels)):
-            step = progress.add_task(
-                f"fitting on {len(fit_rows)} rows, {len(test_rows)} held out", total=None
-            )
-            held_model = fit(
-                [texts[i] for i in fit_rows],
-                [labels[i] for i in fit_rows],
-                [langs[i] for i in fit_rows],
-                auto=True,
-                char_ngrams=char_ngrams,
-                progress=_reporter(progress, step),
-            )
-            config, c = held_model.config, float(held_model.metadata["C"])
-            pred = held_model.predict([texts[i] for i in test_rows], [langs[i] for i in test_rows])
-            report = metrics([labels[i] for i in test_rows], [p for p, _ in pred])
-            progress.update(
-                step, total=1, completed=1, description=f"held-out check: fitted on {len(fit_rows)} rows"
-            )
-        else:
-            step = progress.add_task("choosing settings", total=None)
-            config, c, _trials = select(
-                texts,
-                labels,
-                langs,
-                char_ngrams=char_ngrams,
-                progress=_reporter(progress, step),
-            )
-            progress.update(step, total=1, completed=1)
+        config, c, report = _choose_settings(progress, texts, labels, langs, holdout, char_ngrams)
         step = progress.add_task(f"fitting the final model on all {len(rows)} rows", total=None)
         model = fit(
             texts,
@@ -238,6 +190,74 @@ def train(
         f"`wefirst voice score FILE.csv --text-column COL --model {out}`",
         highlight=False,
     )
+
+
+def _choose_settings(
+    progress: Progress,
+    texts: list[str],
+    labels: list[str],
+    langs: list[str],
+    holdout: float,
+    char_ngrams: bool,
+) -> tuple[Any, float, dict[str, Any] | None]:
+    """Feature settings and regularisation for the final model, and the held-out metrics: fitted
+    on the rows not held out and checked on the others, or (too few rows to hold any out)
+    chosen on a validation split without metrics."""
+    from wefirst.voice.training import holdout_mask, metrics, select
+    from wefirst.voice.training import train as fit
+
+    held = holdout_mask(texts, holdout) if holdout > 0 else [False] * len(texts)
+    fit_rows = [i for i, h in enumerate(held) if not h]
+    test_rows = [i for i, h in enumerate(held) if h]
+    if test_rows and _enough([labels[i] for i in fit_rows], set(labels)):
+        step = progress.add_task(f"fitting on {len(fit_rows)} rows, {len(test_rows)} held out", total=None)
+        held_model = fit(
+            [texts[i] for i in fit_rows],
+            [labels[i] for i in fit_rows],
+            [langs[i] for i in fit_rows],
+            auto=True,
+            char_ngrams=char_ngrams,
+            progress=_reporter(progress, step),
+        )
+        pred = held_model.predict([texts[i] for i in test_rows], [langs[i] for i in test_rows])
+        report = metrics([labels[i] for i in test_rows], [p for p, _ in pred])
+        progress.update(
+            step, total=1, completed=1, description=f"held-out check: fitted on {len(fit_rows)} rows"
+        )
+        return held_model.config, float(held_model.metadata["C"]), report
+    step = progress.add_task("choosing settings", total=None)
+    config, c, _trials = select(
+        texts, labels, langs, char_ngrams=char_ngrams, progress=_reporter(progress, step)
+    )
+    progress.update(step, total=1, completed=1)
+    return config, c, None
+
+
+def _labelled_rows(
+    file: Path, text_column: str, label_column: str, language_column: str | None
+) -> tuple[list[dict[str, str]], list[str], list[str]]:
+    """The rows of a labelled CSV, their texts and their checked labels; a bad file or column
+    ends the command with a message naming it."""
+    from wefirst.voice.sentiment import SentimentModelError
+    from wefirst.voice.training import validate_labels
+
+    rows_iter = _open_csv(file)
+    columns, first = _header(file, rows_iter)
+    _need_columns(
+        file,
+        columns,
+        {"--text-column": text_column, "--label-column": label_column, "--language-column": language_column},
+    )
+    try:
+        rows = [first, *rows_iter] if first is not None else []
+    except (UnicodeDecodeError, csv.Error) as exc:
+        _fail(f"{file}: unreadable row ({exc})")
+    texts = [r.get(text_column) or "" for r in rows]
+    try:
+        labels = validate_labels([r.get(label_column) or "" for r in rows])
+    except SentimentModelError as exc:
+        _fail(f"{file}, column {label_column!r}: {exc}")
+    return rows, texts, labels
 
 
 def _reporter(progress: Progress, task: TaskID) -> Callable[[str], None]:
