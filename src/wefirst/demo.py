@@ -72,6 +72,7 @@ def extra_steps() -> list[tuple[str, Callable[[DemoContext], None]]]:
     """Each area's demo step, run once after the core seed, with the server running."""
     from wefirst.cases.demo import demo_step as cases_step
     from wefirst.ingest.connectors.demo import demo_step as connectors_step
+    from wefirst.social.demo import demo_step as social_step
     from wefirst.voice.demo import demo_step as voice_step
     from wefirst.widget.demo import demo_step as widget_step
 
@@ -81,6 +82,7 @@ def extra_steps() -> list[tuple[str, Callable[[DemoContext], None]]]:
         ("widget: a French sample blog on a second origin", widget_step),
         ("voice: airline posts from ../shared/data/voice when present", voice_step),
         ("accountability cases", cases_step),
+        ("social: a share campaign on a fake Mastodon and Bluesky, with a burst of shares", social_step),
     ]
 
 

@@ -119,6 +119,8 @@ def test_demo_seeds_through_the_api(env: Path) -> None:
     assert "/v1/cases/cas_" in r.output  # the cases area seeded its stories
     assert "Sample blog" in r.output  # the widget's blog on a second origin
     assert "/signin" in r.output
+    # the social campaign (issue 16): a burst of shares on the fake network, farms refused
+    assert "70 shares counted, refused: 4 bot, 13 burst, 7 too_young" in r.output
     # the shop connectors' deliveries went through the real receivers into pledges
     from sqlalchemy import select
 
