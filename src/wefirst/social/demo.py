@@ -7,7 +7,7 @@ their reason in the fraud report."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Any
 
 import httpx
 
@@ -15,9 +15,6 @@ from wefirst.outbound import OutboundPolicy
 from wefirst.pledges.social import social_report
 from wefirst.social.fakenet import FakeNetwork
 from wefirst.social.poll import poll_campaign
-
-if TYPE_CHECKING:
-    from wefirst.demo import DemoContext
 
 MASTODON_POST = "https://masto.example/@doudou/111"
 BSKY_POST = "at://did:plc:doudoubrand0000000000000/app.bsky.feed.post/3ldoudoupost1"
@@ -36,7 +33,8 @@ def fake_network(now: datetime) -> FakeNetwork:
     return net
 
 
-def demo_step(ctx: DemoContext) -> None:
+def demo_step(ctx: Any) -> None:
+    """`ctx` is the demo's DemoContext (typed Any: social sits below the demo's layer)."""
     crit = {"min_account_age_days": 30, "min_posts": 5, "burst_window_hours": 24, "burst_max": 5}
     rules = [
         {"kind": "per_social_action", "action": "like", "network": "mastodon", "target": MASTODON_POST,
