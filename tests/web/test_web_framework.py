@@ -53,7 +53,9 @@ def test_numbers_money_and_dates_follow_the_locale() -> None:
     assert fr.number(1234567).replace("\u202f", " ") == "1 234 567"
     assert en.percent(1, 3) == "33.3%"
     assert en.percent(1, 0) == "—"
-    assert fr.date(date(2026, 11, 26)) == "26 nov. 2026"
+    assert fr.date(date(2026, 11, 26)) == "26 novembre 2026"
+    assert fr.date(date(2026, 12, 1)) == "1er décembre 2026"  # French ordinal
+    assert fr.date(date(2026, 12, 11)) == "11 décembre 2026"
     assert en.date(date(2026, 11, 26)) == "Nov 26, 2026"
 
 
