@@ -534,7 +534,7 @@ class Translator:
         return format_percent(share.normalize(), locale=self.locale, decimal_quantization=False)
 
     def date(self, value: date | datetime | None) -> str:
-        """"Nov 26, 2026"; in French the month in full and the first of the month as an
+        """ "Nov 26, 2026"; in French the month in full and the first of the month as an
         ordinal, as French typography wants ("1er décembre 2026", "26 novembre 2026")."""
         if value is None:
             return "—"
