@@ -306,6 +306,18 @@ class Settings(BaseSettings):
     web_signin_attempts_per_hour: int = Field(
         20, ge=1, description="Failed console sign-ins one e-mail address may make per hour."
     )
+    web_signin_attempts_overall_per_hour: int = Field(
+        2000,
+        ge=1,
+        description="Failed console sign-ins per hour across the whole site, whatever the "
+        "address or network (a distributed spray); the e-mailed link still works meanwhile.",
+    )
+    web_magic_links_per_address_per_hour: int = Field(
+        5, ge=1, description="Sign-in links one e-mail address may be sent per hour."
+    )
+    web_magic_links_per_network_per_hour: int = Field(
+        30, ge=1, description="Sign-in link requests one network (IPv4 /24, IPv6 /48) may make per hour."
+    )
     web_signin_attempts_per_network_per_hour: int = Field(
         100,
         ge=1,

@@ -7,8 +7,10 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from fastapi import APIRouter
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -105,27 +107,38 @@ async def send_link(request: Request) -> Response:
         return csrf_refused(request)
     tr = translator(request)
     email = form.get("email", "")
+    settings = services_of(request.app).settings
+    limits = sessions.magic_link_limits(settings, email, request.client.host if request.client else None)
 
-    def work() -> None:
+    def work() -> Mail | None:
+        """Throttled per address and network whether or not the account exists (the answer
+        is the same either way); the mail itself leaves after the answer, so the time taken
+        does not say whether an account exists either."""
         with services_of(request.app).db.write() as conn:
+            try:
+                ratelimit.take(conn, limits, utcnow(), action="sign-in link")
+            except TooManyRequests:
+                return None
             user = sessions.user_by_email(conn, email)
             if user is None:
-                return
+                return None
             token = sessions.issue_magic_link(conn, request, user)
-        base = str(services_of(request.app).settings.base_url).rstrip("/")
-        link = f"{base}/signin/link/{token}"
-        minutes = int(services_of(request.app).settings.web_magic_link_minutes)
-        body = f"{tr.gettext('Sign in')}: {link}\n\n({minutes} min, 1×)\n"
-        # Same answer either way: the page never says whether an account exists.
-        with contextlib.suppress(MailError):
-            services_of(request.app).mailer.send(
-                Mail(to=user.email, subject="wefirst: " + tr.gettext("Sign in"), body=body)
-            )
+        link = f"{str(settings.base_url).rstrip('/')}/signin/link/{token}"
+        body = f"{tr.gettext('Sign in')}: {link}\n\n({int(settings.web_magic_link_minutes)} min, 1×)\n"
+        return Mail(to=user.email, subject="wefirst: " + tr.gettext("Sign in"), body=body)
 
-    await in_thread(work)
-    return _signin_page(
+    mail = await in_thread(work)
+    response = _signin_page(
         request, notice=tr.gettext("If this address has an account, a sign-in link is on its way.")
     )
+    if mail is not None:
+        response.background = BackgroundTask(_send_quietly, services_of(request.app).mailer, mail)
+    return response
+
+
+def _send_quietly(mailer: Any, mail: Mail) -> None:
+    with contextlib.suppress(MailError):
+        mailer.send(mail)
 
 
 @router.get("/signin/link/{token}")

@@ -205,6 +205,31 @@ def signin_limits(settings: Settings, email: str, client_host: str | None) -> li
             hour,
             "your network",
         ),
+        Limit("signin.all", "all", settings.web_signin_attempts_overall_per_hour, hour, "this site"),
+    ]
+
+
+def magic_link_limits(settings: Settings, email: str, client_host: str | None) -> list[Limit]:
+    """Sign-in link requests per address and per network per hour: each one is an e-mail sent
+    to someone, so without these anyone could flood an inbox (or our mail server). Separate
+    from the password budgets, so a password lockout never locks the owner out of the link."""
+    key = server_key(settings.secret_key)
+    hour = timedelta(hours=1)
+    return [
+        Limit(
+            "signin.link.email",
+            keyed_hash(key, "signin.link.email", email.strip().lower()),
+            settings.web_magic_links_per_address_per_hour,
+            hour,
+            "this address",
+        ),
+        Limit(
+            "signin.link.net",
+            network_key(key, "signin.link.net", client_host),
+            settings.web_magic_links_per_network_per_hour,
+            hour,
+            "your network",
+        ),
     ]
 
 
