@@ -295,7 +295,7 @@ FR: dict[str, str] = {
     "Awaiting payment.": "En attente de versement.",
     "Delivered between {start} and {end}.": "Livré entre le {start} et le {end}.",
     "Not delivered yet.": "Pas encore livré.",
-    "A campaign's payments and deliveries are matched to its promises in the order the promises were made.": "Les versements et livraisons d’une campagne sont rapprochés de ses promesses dans l’ordre où elles ont été faites.",
+    "A campaign's payments and deliveries are matched to its promises day by day, in the order the promises were made.": "Les versements et livraisons d’une campagne sont rapprochés de ses promesses jour après jour, dans l’ordre où elles ont été faites.",
     "The proof, for those who want it": "La preuve, pour qui veut la vérifier",
     "With JavaScript on, your browser checks by itself that the entry is in the public log and that the log's checkpoint is signed by the published key; a pasted receipt JSON is then never sent to the server.": "Avec JavaScript, votre navigateur vérifie lui-même que l’entrée figure dans le journal public et que le point de contrôle du journal est signé par la clé publiée ; un reçu JSON collé n’est alors jamais envoyé au serveur.",
     "The proof check needs JavaScript: it runs in your browser so that you do not have to trust this server. Without it, this form still tells you what a receipt funded. You can also check the receipt with the command-line tool.": "La vérification de la preuve nécessite JavaScript : elle s’exécute dans votre navigateur pour que vous n’ayez pas à faire confiance à ce serveur. Sans lui, ce formulaire vous dit quand même ce qu’un reçu a financé. Vous pouvez aussi vérifier le reçu avec l’outil en ligne de commande.",

@@ -3,9 +3,9 @@ whom to whom, and where that promise stands — paid (and confirmed), delivered,
 with the proof below for those who want it.
 
 Payments and deliveries are pooled per campaign, so they are matched to pledges in the order
-the pledges were made (first in, first covered): a pledge is paid once the confirmed payments
-add up to every pledge up to and including it, and delivered once the delivered units do.
-The page says so. This module reads; it never writes."""
+the pledges were made, day by day (first in, first covered): a pledge is paid once the
+confirmed payments add up to everything pledged up to the end of its day, and delivered once
+the delivered units do. The page says so. This module reads; it never writes."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ from urllib.parse import unquote, urlsplit
 from sqlalchemy import Connection, func, select
 
 from wefirst.domain.clock import as_utc
+from wefirst.ledger import accounts
+from wefirst.ledger.rollups import Rollups
 from wefirst.ledger.verdict import due_for, payment_terms
 from wefirst.store.tables_core import deliveries, ledger_transactions, pledge_reversals, pledges, settlements
 from wefirst.web.i18n import Translator
@@ -112,7 +114,7 @@ def _day(value: Any) -> date:
     return as_utc(value).date() if isinstance(value, datetime) else date.fromisoformat(str(value)[:10])
 
 
-def story_for(conn: Connection, commitment: str) -> Story | None:
+def story_for(conn: Connection, rollups: Rollups, commitment: str) -> Story | None:
     p = conn.execute(select(pledges).where(pledges.c.commitment == commitment)).first()
     if p is None:
         return None
@@ -129,19 +131,15 @@ def story_for(conn: Connection, commitment: str) -> Story | None:
         .select_from(r.join(ledger_transactions, ledger_transactions.c.id == r.c.txn_id))
         .where(r.c.pledge_id == p.id)
     ).one()
-    # what must be covered before this pledge is: every pledge up to it, net of refunds
-    before = pledges.c.campaign_id == p.campaign_id, pledges.c.seq <= p.seq
-    made = conn.execute(
-        select(
-            func.coalesce(func.sum(pledges.c.money), 0), func.coalesce(func.sum(pledges.c.units), 0)
-        ).where(*before)
-    ).one()
-    back = conn.execute(
-        select(func.coalesce(func.sum(r.c.money), 0), func.coalesce(func.sum(r.c.units), 0))
-        .select_from(r.join(pledges, pledges.c.id == r.c.pledge_id))
-        .where(*before)
-    ).one()
-    need_money, need_units = int(made[0]) - int(back[0]), int(made[1]) - int(back[1])
+    # What must be covered before this pledge is: everything pledged up to the end of its
+    # day, net of refunds recorded by then, read from the pages' per-day roll-up (a sum over
+    # the campaign's pledges would cost ~100 ms for a campaign of 100,000 of them).
+    made_day = _day(p.occurred_at)
+    need_money = need_units = 0
+    for day, sums in rollups.days(conn, p.campaign_id).items():
+        if day <= made_day:
+            need_money += sums.get(accounts.COMMITMENTS, 0)
+            need_units += sums.get(accounts.FUNDED, 0)
     paid = conn.execute(
         select(settlements.c.paid_at, settlements.c.amount, settlements.c.status)
         .where(settlements.c.campaign_id == p.campaign_id, settlements.c.status != "disputed")
@@ -160,7 +158,7 @@ def story_for(conn: Connection, commitment: str) -> Story | None:
     delivered = _first_covering(need_units, ((d, int(d.units)) for d in rows)) if need_units > 0 else None
     definition = view.row.definition
     end = definition.get("ends_at")
-    made_on = _day(p.occurred_at)
+    made_on = made_day
     return Story(
         view=view,
         source=str(p.source),

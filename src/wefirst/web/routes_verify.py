@@ -101,8 +101,9 @@ def _receipt_page(
         bundle = None
     story = None
     if commitment is not None and (bundle is not None or pending):  # unknown to the log: no pledge
-        with services_of(request.app).db.read() as conn:
-            story = receipt_story.story_for(conn, commitment)
+        services = services_of(request.app)
+        with services.db.read() as conn:
+            story = receipt_story.story_for(conn, services.rollups, commitment)
     context = _verify_context(request, tr.gettext("Your receipt"))
     # a receipt's address holds its secret: a share preview points at the verifier instead
     context["og_url"] = services_of(request.app).settings.base_url.rstrip("/") + "/verify"
