@@ -43,9 +43,9 @@ from wefirst.catalog import service
 from wefirst.catalog.models import BeneficiaryIn, BrandIn, CampaignIn
 from wefirst.domain.clock import utcnow
 from wefirst.ingest.connectors import accounts, inbox, processing
-from wefirst.ingest.connectors.crypto import SecretBox
 from wefirst.ingest.connectors.records import Source
 from wefirst.ingest.connectors.signatures import b64_hmac_sha256, verify_base64_hmac
+from wefirst.secretbox import SecretBox
 from wefirst.settings import Settings
 from wefirst.store import migrate
 from wefirst.store.db import Database

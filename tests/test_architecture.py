@@ -45,6 +45,7 @@ LAYERS: dict[str, int] = {
     "mail": 1,
     "metrics": 1,
     "checklist": 1,
+    "secretbox": 1,
     # 2 - the database and what is shared on it
     "store": 2,
     "pseudonyms": 2,

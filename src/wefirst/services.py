@@ -23,12 +23,12 @@ from sqlalchemy import func, select
 from starlette.requests import Request
 
 from wefirst.ingest.connectors import processing
-from wefirst.ingest.connectors.crypto import SecretBox
 from wefirst.ingest.connectors.inbox import ConnectionCache
 from wefirst.ingest.connectors.worker import Sweeper
 from wefirst.ledger.rollups import Rollups, Warmup
 from wefirst.mail import Mailer, make_mailer
 from wefirst.metrics import Metrics
+from wefirst.secretbox import SecretBox
 from wefirst.settings import Settings
 from wefirst.store.db import Database
 from wefirst.store.groupcommit import GroupCommit

@@ -13,8 +13,8 @@ from sqlalchemy.exc import IntegrityError
 
 from wefirst.domain.clock import utcnow
 from wefirst.ingest.connectors import accounts, inbox
-from wefirst.ingest.connectors.crypto import SecretBox
 from wefirst.ingest.connectors.records import Source
+from wefirst.secretbox import SecretBox
 from wefirst.settings import Settings
 from wefirst.store.db import Database
 from wefirst.store.groupcommit import GroupCommit, Tx

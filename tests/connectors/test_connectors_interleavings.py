@@ -22,10 +22,10 @@ from wefirst.domain.clock import utcnow
 from wefirst.ingest.connectors import accounts, inbox, processing
 from wefirst.ingest.connectors.accounts import ConnectionInfo
 from wefirst.ingest.connectors.clients import fixture_line_items
-from wefirst.ingest.connectors.crypto import SecretBox
 from wefirst.ingest.connectors.processing import Remotes
 from wefirst.ingest.connectors.reconcile import status
 from wefirst.ingest.connectors.records import Source
+from wefirst.secretbox import SecretBox
 from wefirst.settings import Settings
 from wefirst.store.db import Database
 from wefirst.store.tables_core import pledge_reversals, pledges

@@ -88,7 +88,7 @@ def test_a_sealed_token_copied_to_another_brand_does_not_open(
             .where(voice_brand_settings.c.brand_id == thief.id)
             .values(sources=forged)
         )
-    from wefirst.ingest.connectors.crypto import SecretBox, SecretBoxError
+    from wefirst.secretbox import SecretBox, SecretBoxError
     from wefirst.voice.brand_settings import open_token
 
     box = SecretBox.from_settings(settings)

@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 from sqlalchemy import Connection, select
 
-from wefirst.ingest.connectors.crypto import SecretBox, SecretBoxError
 from wefirst.outbound import OutboundPolicy
+from wefirst.secretbox import SecretBox, SecretBoxError
 from wefirst.settings import Settings
 from wefirst.store.db import Database
 from wefirst.store.tables_voice import voice_brand_settings

@@ -19,9 +19,9 @@ from sqlalchemy import Connection, Row, insert, select, update
 from wefirst.domain.clock import rfc3339, utcnow
 from wefirst.domain.ids import new_id
 from wefirst.errors import Conflict, FieldError, Invalid, NotFound, invalid
-from wefirst.ingest.connectors.crypto import SecretBox
 from wefirst.ingest.connectors.mapping import MappingKind, MappingRule, ProductMapping
 from wefirst.ingest.connectors.records import Source
+from wefirst.secretbox import SecretBox
 from wefirst.store.tables_connectors import (
     connector_connections,
     connector_mappings,

@@ -21,8 +21,8 @@ from rich.table import Table
 from wefirst.domain.clock import utcnow
 from wefirst.errors import WefirstError
 from wefirst.ingest.connectors import accounts, processing, reconcile, reports
-from wefirst.ingest.connectors.crypto import SecretBox
 from wefirst.ingest.connectors.records import Source
+from wefirst.secretbox import SecretBox
 from wefirst.settings import Settings
 from wefirst.store.db import Database
 

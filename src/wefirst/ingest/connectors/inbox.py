@@ -23,10 +23,10 @@ from wefirst.domain.clock import as_utc
 from wefirst.domain.ids import new_id
 from wefirst.errors import NotFound, WefirstError
 from wefirst.ingest.connectors import accounts, shopify, stripe_events, woocommerce
-from wefirst.ingest.connectors.crypto import SecretBox
 from wefirst.ingest.connectors.errors import AccountMismatch, MalformedPayload, SignatureRejected
 from wefirst.ingest.connectors.records import ParsedDelivery, Source
 from wefirst.ingest.connectors.signatures import verify_base64_hmac, verify_stripe
+from wefirst.secretbox import SecretBox
 from wefirst.store.db import Database
 from wefirst.store.groupcommit import GroupCommit
 from wefirst.store.tables_connectors import (

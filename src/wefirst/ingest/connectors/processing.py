@@ -28,13 +28,13 @@ from wefirst.ingest.connectors.clients import (
     WooRefunds,
     fixture_line_items,
 )
-from wefirst.ingest.connectors.crypto import SecretBox
 from wefirst.ingest.connectors.errors import AccountMismatch, MalformedPayload
 from wefirst.ingest.connectors.inbox import parse_delivery
 from wefirst.ingest.connectors.mapping import ProductMapping
 from wefirst.ingest.connectors.records import NormalisedLine, ParsedDelivery, Source
 from wefirst.outbound import OutboundPolicy
 from wefirst.pledges.batch import Batch
+from wefirst.secretbox import SecretBox
 from wefirst.settings import Settings
 from wefirst.store.db import Database
 from wefirst.store.tables_connectors import (

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from wefirst.domain.clock import utcnow
 from wefirst.ingest.connectors import processing
-from wefirst.ingest.connectors.crypto import SecretBox
+from wefirst.secretbox import SecretBox
 from wefirst.store.db import Database
 
 log = logging.getLogger("wefirst.connectors")

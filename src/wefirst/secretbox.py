@@ -1,7 +1,9 @@
-"""Signing secrets and platform API keys encrypted at rest (AES-256-GCM).
+"""Secrets encrypted at rest (AES-256-GCM): connectors' signing secrets and platform API keys,
+and the brands' own voice source tokens. One box per app (`Services.secret_box`).
 
-A database dump alone must not let anyone forge deliveries for a brand's shop. The connection
-id is the associated data, so a ciphertext copied onto another connection does not decrypt."""
+A database dump alone must not let anyone forge deliveries for a brand's shop. What a secret
+belongs to (a connection id, a brand and source) is the associated data, so a ciphertext copied
+onto another row does not decrypt."""
 
 from __future__ import annotations
 
