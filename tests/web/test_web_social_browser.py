@@ -47,6 +47,9 @@ def test_did_my_share_count_in_the_browser(
     wait_until(proven, what="the social tally")
     page = new_page()
     page.goto(f"/campaigns/{cid}")
+    tally = page.inner_text("#social-check table")
+    assert "Mastodon" in tally
+    assert "like" in tally
     page.fill("#social-url", net.mastodon_url("lea") + "/")
     page.click("#social-form button")
     page.locator("#social-result", has_text="Counted: 2 unit(s)").wait_for()

@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 
 from wefirst.catalog.service import load_campaign
 from wefirst.domain.disclosure import disclosure
+from wefirst.pledges.social import social_report
 from wefirst.services import ServicesDep
 from wefirst.store.tables_widget import publishers
 from wefirst.web import charts, labels, logview, logwords, queries, verdicts
@@ -112,6 +113,7 @@ def campaign_page(services: ServicesDep, request: Request, campaign_id: str) -> 
             "settlements": queries.settlement_rows(conn, campaign_id),
             "deliveries": queries.delivery_rows(conn, campaign_id),
             "entries": _entries(conn, queries.latest_entries(conn, campaign_id), tr),
+            "social": social_report(conn, campaign_id)["rules"],
         }
         user = current_user(request, conn)
     context["trust_policy"] = logview.published_policy(request)
