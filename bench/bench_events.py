@@ -18,6 +18,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -213,9 +214,9 @@ def main() -> None:
             db, brand_id = setup(url)
             for mode, n, batch in (("batch", args.events, args.batch), ("one-by-one", args.one_by_one, 1)):
                 before = total_rows(db)
-                full = median_of(args.repeats, lambda d=db, k=brand_id, n=n, b=batch: run_full(d, k, n, b))
+                full = median_of(args.repeats, partial(run_full, db, brand_id, n, batch))
                 per_event = (total_rows(db) - before) / (n * args.repeats)
-                base = median_of(args.repeats, lambda d=db, n=n, b=batch: run_raw(d, n, b))
+                base = median_of(args.repeats, partial(run_raw, db, n, batch))
                 table.add_row(
                     name,
                     f"{mode} ({batch}/txn)",

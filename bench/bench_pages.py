@@ -99,7 +99,10 @@ def seed(db: Any, entries: int, posts: int, rng: random.Random) -> dict[str, Any
     done = 0
     while done < entries:
         n = min(chunk, entries - done)
-        txns, posts_rows, pledge_rows, log_rows = [], [], [], []
+        txns: list[Any] = []
+        posts_rows: list[Any] = []
+        pledge_rows: list[Any] = []
+        log_rows: list[Any] = []
         for k in range(n):
             i = done + k
             cid = big if i % 2 == 0 else campaigns[1 + (i // 2) % 19]

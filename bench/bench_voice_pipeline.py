@@ -28,7 +28,7 @@ from wefirst.store.db import Database
 from wefirst.voice.airlines import AIRLINES
 from wefirst.voice.detector import MobilizationDetector
 from wefirst.voice.matching import BrandMatcher, BrandTerms
-from wefirst.voice.pipeline import Analysed, Pipeline
+from wefirst.voice.pipeline import Analysed, Pipeline, SentimentPredictor
 from wefirst.voice.post_store import DbPostStore
 from wefirst.voice.posts import Post
 from wefirst.voice.sources.files import PRESETS, read_file
@@ -99,7 +99,9 @@ def run_parse_store(path: Path, db: Database, batch: int) -> int:
     return len(posts)
 
 
-def run_pipeline(path: Path, db: Database, batch: int, detect: Callable[[str], str], model: object) -> int:
+def run_pipeline(
+    path: Path, db: Database, batch: int, detect: Callable[[str], str], model: SentimentPredictor
+) -> int:
     matcher = BrandMatcher(
         BrandTerms(n, s["names"], (), s["handles"], s["hashtags"]) for n, s in AIRLINES.items()
     )
@@ -107,7 +109,7 @@ def run_pipeline(path: Path, db: Database, batch: int, detect: Callable[[str], s
         matcher,
         detect,
         model,
-        DbPostStore(db),  # type: ignore[arg-type]
+        DbPostStore(db),
         MobilizationDetector(drop_terms=matcher.brand_terms()),
     )
     posts = parse(path)

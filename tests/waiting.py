@@ -25,7 +25,7 @@ PATIENCE = 120.0
 
 
 def wait_until(
-    condition: Callable[[], T],
+    condition: Callable[[], T | None],
     *,
     timeout: float = PATIENCE,
     what: str | Callable[[], str] = "the condition",

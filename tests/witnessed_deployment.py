@@ -222,8 +222,8 @@ class Deployment:
             rows = conn.execute(
                 select(tlog_cosignatures.c.witness, tlog_cosignatures.c.size, tlog_cosignatures.c.timestamp)
             ).all()
-        for witness, size, ts in rows:
-            out[by_key[witness]].append((int(size), int(ts)))
+        for r in rows:
+            out[by_key[r.witness]].append((int(r.size), int(r.timestamp)))
         return out
 
 

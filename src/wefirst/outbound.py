@@ -54,8 +54,8 @@ class OutboundPolicy:
         return cls(allowed_networks=nets, https_only=settings.outbound_https_only)
 
     def allows_address(self, address: Address) -> bool:
-        if address.version == 6 and address.ipv4_mapped is not None:  # type: ignore[union-attr]
-            address = address.ipv4_mapped  # type: ignore[union-attr]
+        if address.version == 6 and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
         if any(address in net for net in self.allowed_networks):
             return True
         return address.is_global and not address.is_multicast

@@ -122,6 +122,7 @@ def test_settlement_and_delivery_validation(client: TestClient, db: Database, ad
     ben = make_beneficiary(client, db, admin_key)
     cid = make_campaign(client, brand, ben.id)
     before = counts(db)
+    body: dict[str, Any]
     for body in (
         {
             "amount": {"amount": 10, "currency": "USD"},

@@ -155,7 +155,7 @@ def test_the_log_records_both_the_claimed_and_the_received_time(
     assert r.status_code == 200, r.text
     commitment = r.json()["results"][0]["receipt"]["commitment"]
     with db.read() as conn:
-        data = conn.execute(
+        data: bytes = conn.execute(
             select(tlog_entries.c.data).where(tlog_entries.c.commitment == commitment)
         ).scalar_one()
         row = conn.execute(select(pledges.c.occurred_at, pledges.c.received_at)).one()

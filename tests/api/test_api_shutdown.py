@@ -86,8 +86,8 @@ def test_sigterm_finishes_in_flight_writes(
     assert proc.returncode in (0, -signal.SIGTERM), log[-2000:]
     assert "Application shutdown complete." in log
     with db.read() as conn:
-        stored = set(conn.execute(select(pledges.c.line_key)).scalars())
-        salt = conn.execute(select(brands.c.order_salt).where(brands.c.id == brand.id)).scalar_one()
+        stored: set[str] = set(conn.execute(select(pledges.c.line_key)).scalars())
+        salt: bytes = conn.execute(select(brands.c.order_salt).where(brands.c.id == brand.id)).scalar_one()
     assert len(acknowledged) >= 20
     missing = [o for o in acknowledged if f"{order_hash(salt, o)}:1" not in stored]
     assert missing == []

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from starlette.types import ASGIApp
 
 from wefirst.store.db import Database
 from wefirst.store.tables_cases import (
@@ -141,7 +141,7 @@ def brand_with_gap(client: TestClient, db: Database, admin_key: str) -> tuple[Te
 
 
 @contextmanager
-def client_from(app: FastAPI, ip: str) -> Iterator[TestClient]:
+def client_from(app: ASGIApp, ip: str) -> Iterator[TestClient]:
     """A client the app sees at address `ip`. Deliberately not entered with `with TestClient`:
     that would run the app's lifespan (its background workers) once per client."""
     c = TestClient(app, client=(ip, 40000))

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from cases_kit import case_body, case_log, client_from, cosign_and_confirm, open_case, snapshot, token_from
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
@@ -19,6 +18,15 @@ from wefirst.settings import Settings
 from wefirst.store.db import Database
 from wefirst.store.tables_cases import case_supporters
 
+from cases.cases_kit import (
+    case_body,
+    case_log,
+    client_from,
+    cosign_and_confirm,
+    open_case,
+    snapshot,
+    token_from,
+)
 from factories import auth, make_beneficiary, make_brand, make_campaign
 from smtp_server import SmtpSink
 
@@ -149,7 +157,7 @@ def test_forged_expired_or_cross_purpose_links(
     problem(client.post(f"/v1/supporter-erasures/{token}"), 422)
     # a link signed by another server's secret
     with db.read() as conn:
-        sup_id = conn.execute(select(case_supporters.c.id)).scalar_one()
+        sup_id: str = conn.execute(select(case_supporters.c.id)).scalar_one()
     forged = sign_verification("another-secret", sup_id)
     problem(client.post(f"/v1/cosign-confirmations/{forged}"), 422)
     assert snapshot(db) == before

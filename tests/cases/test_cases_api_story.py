@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import json
 
-from cases_kit import (
+from fastapi.testclient import TestClient
+
+from wefirst.mail import SmtpMailer
+from wefirst.services import replace, services_of
+from wefirst.store.db import Database
+
+from cases.cases_kit import (
     brand_with_gap,
     case_log,
     cosign_and_confirm,
@@ -13,12 +19,6 @@ from cases_kit import (
     open_case,
     token_from,
 )
-from fastapi.testclient import TestClient
-
-from wefirst.mail import SmtpMailer
-from wefirst.services import replace, services_of
-from wefirst.store.db import Database
-
 from factories import auth, make_brand
 from smtp_server import SmtpSink, free_port
 

@@ -6,7 +6,6 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from cases_kit import case_log, cosign_and_confirm, open_case
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from typer.testing import CliRunner
@@ -16,6 +15,7 @@ from wefirst.settings import Settings
 from wefirst.store.db import Database
 from wefirst.store.tables_cases import case_moderation_log, case_supporters, cases
 
+from cases.cases_kit import case_log, cosign_and_confirm, open_case
 from factories import make_brand
 from smtp_server import SmtpSink
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
-from cases_kit import brand_with_gap, case_log
 from fastapi.testclient import TestClient
 
 from wefirst.cases import demo
 from wefirst.settings import Settings
 from wefirst.store.db import Database
 
+from cases.cases_kit import brand_with_gap, case_log
 from factories import make_brand
 
 

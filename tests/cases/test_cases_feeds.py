@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import feedparser
-from cases_kit import open_case
 from fastapi.testclient import TestClient
 
 from wefirst.store.db import Database
 
+from cases.cases_kit import open_case
 from factories import auth, make_brand
 
 

@@ -9,7 +9,7 @@ from wefirst.cases.messages import CATALOGUE, message
 def test_every_message_exists_in_both_languages_with_the_same_placeholders(code: str) -> None:
     entry = CATALOGUE[code]
     assert set(entry) == {"en", "fr"}
-    fields = [set(re.findall(r"\{(\w+)", entry[lang])) for lang in ("en", "fr")]
+    fields = [set(re.findall(r"\{(\w+)", text)) for text in (entry["en"], entry["fr"])]
     assert fields[0] == fields[1]
     assert entry["en"] != entry["fr"] or code.startswith("state_")
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import hashlib
 
-from cases_kit import case_log, open_case
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from wefirst.store.db import Database
 from wefirst.store.tables_cases import case_moderation_log
 
+from cases.cases_kit import case_log, open_case
 from factories import auth, make_brand
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from cases_kit import case_log, cosign_and_confirm, open_case
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -17,6 +16,7 @@ from wefirst.settings import Settings
 from wefirst.store.db import Database
 from wefirst.store.tables_cases import case_supporters
 
+from cases.cases_kit import case_log, cosign_and_confirm, open_case
 from factories import auth, make_brand
 from smtp_server import SmtpSink
 

@@ -3,13 +3,13 @@ part only, and a refused request changes nothing."""
 
 from __future__ import annotations
 
-from cases_kit import case_body, client_from, open_case, snapshot
 from fastapi.testclient import TestClient
 
 from wefirst.auth.keys import create_key
 from wefirst.ingest.idempotency import NOT_REPLAYED
 from wefirst.store.db import Database
 
+from cases.cases_kit import case_body, client_from, open_case, snapshot
 from factories import auth, make_beneficiary, make_brand
 from smtp_server import SmtpSink
 

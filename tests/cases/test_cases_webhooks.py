@@ -12,7 +12,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from cases_kit import open_case
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
@@ -24,6 +23,7 @@ from wefirst.store.tables_cases import cases
 from wefirst.webhooks import signing
 from wefirst.webhooks.transport import MemoryTransport, Outcome
 
+from cases.cases_kit import open_case
 from factories import auth, make_brand
 from waiting import PATIENCE, wait_until
 
@@ -154,6 +154,7 @@ def test_no_request_waits_on_a_silent_receiver(client: TestClient, db: Database,
     """Before: POST /v1/cases (anonymous) delivered and retried every tenant's pending webhooks
     inside the request, so endpoints pointed at a silent host held case creation for everyone."""
     worker = services_of(client.app).webhook_worker
+    assert worker is not None
     gated = Gated()
     worker.transport = gated
     brand = make_brand(client, db, admin_key)

@@ -7,6 +7,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+from httpx import Response
+from sqlalchemy import func, select
+
+from wefirst.ingest.connectors.clients import InMemoryWooRefunds, SDKLineItems
+from wefirst.store.db import Database
+from wefirst.store.tables_core import pledge_reversals, pledges
+
+from factories import Tenant, auth
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets" / "connectors"
 
@@ -91,3 +102,54 @@ def sign_shopify(
 
 def sign_stripe(body: bytes, secret: str = STRIPE_SECRET) -> Delivery:
     return restamp_stripe(Delivery("stripe", body, {"Content-Type": "application/json"}), secret)
+
+
+@dataclass
+class World:
+    """A brand with a PAMPERS-* campaign (1 vaccine per pack) and one connection per
+    platform, signed with the fixture secrets; call-backs served from the fixtures."""
+
+    client: TestClient
+    db: Database
+    brand: Tenant
+    campaign_id: str
+    connections: dict[str, str]
+    woo_refunds: InMemoryWooRefunds
+    line_items: SDKLineItems
+
+    def post(
+        self,
+        platform: str,
+        delivery: Delivery,
+        *,
+        headers: dict[str, str] | None = None,
+        body: bytes | None = None,
+    ) -> Response:
+        r: Response = self.client.post(
+            f"/v1/connectors/{self.connections[platform]}/{platform}",
+            content=delivery.body if body is None else body,
+            headers=delivery.headers if headers is None else headers,
+        )
+        return r
+
+    def net_units(self) -> int:
+        with self.db.read() as conn:
+            pledged = conn.execute(
+                select(func.coalesce(func.sum(pledges.c.units), 0)).where(
+                    pledges.c.campaign_id == self.campaign_id
+                )
+            ).scalar()
+            reversed_ = conn.execute(
+                select(func.coalesce(func.sum(pledge_reversals.c.units), 0))
+                .select_from(pledge_reversals.join(pledges, pledges.c.id == pledge_reversals.c.pledge_id))
+                .where(pledges.c.campaign_id == self.campaign_id)
+            ).scalar()
+        return int(pledged or 0) - int(reversed_ or 0)
+
+    def status(self, platform: str) -> dict[str, Any]:
+        r = self.client.get(
+            f"/v1/connectors/{self.connections[platform]}/status", headers=auth(self.brand.key)
+        )
+        assert r.status_code == 200, r.text
+        result: dict[str, Any] = r.json()
+        return result

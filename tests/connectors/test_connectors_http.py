@@ -5,20 +5,8 @@ on redelivery, and reversing on refunds, whatever order they come in."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
-from conftest import World
-from connectors_support import (
-    SHOP,
-    SHOPIFY_SECRET,
-    WOO_SECRET,
-    WOO_SITE,
-    Delivery,
-    load,
-    restamp_stripe,
-    sign_shopify,
-    sign_stripe,
-    woo_refund,
-)
 from sqlalchemy import func, select
 
 from wefirst.domain.clock import utcnow
@@ -27,6 +15,19 @@ from wefirst.store.tables_connectors import connector_deliveries, connector_line
 from wefirst.store.tables_core import pledges
 from wefirst.store.tables_tlog import tlog_entries
 
+from connectors.connectors_support import (
+    SHOP,
+    SHOPIFY_SECRET,
+    WOO_SECRET,
+    WOO_SITE,
+    Delivery,
+    World,
+    load,
+    restamp_stripe,
+    sign_shopify,
+    sign_stripe,
+    woo_refund,
+)
 from factories import auth
 
 
@@ -348,7 +349,7 @@ def test_stripe_checkout_line_items_then_partial_refund(world: World) -> None:
     r = world.post("stripe", restamp_stripe(load("stripe/checkout_session_completed")))
     assert r.status_code == 200, r.text
     assert world.net_units() == 2
-    http = world.line_items.client._requestor._client  # type: ignore[attr-defined]
+    http: Any = world.line_items.client._requestor._client
     assert http.requests == [
         (
             "GET",

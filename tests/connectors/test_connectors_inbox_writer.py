@@ -5,9 +5,9 @@ item failing alone."""
 from __future__ import annotations
 
 import threading
+from functools import partial
 
 import pytest
-from connectors_support import SHOP, load, sign_shopify
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -21,6 +21,7 @@ from wefirst.store.groupcommit import GroupCommit, Tx
 from wefirst.store.tables_connectors import connector_counters, connector_deliveries
 from wefirst.store.tables_core import brands
 
+from connectors.connectors_support import SHOP, load, sign_shopify
 from waiting import PATIENCE
 
 
@@ -90,6 +91,10 @@ def test_concurrent_receivers_share_commits_and_lose_nothing(db: Database, setti
     assert counts == {"received": 48, "verified": 48, "duplicate": 24}
 
 
+def _add(item: inbox.Pending, tx: Tx) -> inbox.Pending:
+    return tx.part(inbox.Deliveries).add(item)
+
+
 def test_one_bad_item_fails_alone(db: Database, settings: Settings) -> None:
     """Two receivers in one group, one of them with a delivery the database refuses: the good
     one is stored and acknowledged, the bad one gets the error, nothing else changes."""
@@ -111,7 +116,7 @@ def test_one_bad_item_fails_alone(db: Database, settings: Settings) -> None:
 
     held = writer.enqueue(hold)
     assert entered.wait(PATIENCE)
-    futures = [writer.enqueue(lambda tx, i=item: tx.part(inbox.Deliveries).add(i)) for item in (good, bad)]
+    futures = [writer.enqueue(partial(_add, item)) for item in (good, bad)]
     release.set()
     held.result(10)
     assert futures[0].result(10) is good

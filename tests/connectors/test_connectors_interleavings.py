@@ -12,7 +12,6 @@ import json
 from collections.abc import Mapping
 
 import pytest
-from connectors_support import SESSION_ID, line_items_body, load, sign_shopify, sign_stripe
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -30,6 +29,7 @@ from wefirst.settings import Settings
 from wefirst.store.db import Database
 from wefirst.store.tables_core import pledge_reversals, pledges
 
+from connectors.connectors_support import SESSION_ID, line_items_body, load, sign_shopify, sign_stripe
 from factories import make_beneficiary, make_brand, make_campaign
 
 _counter = itertools.count()

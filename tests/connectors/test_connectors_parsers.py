@@ -8,12 +8,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from connectors_support import ASSETS, load
 
 from wefirst.ingest.connectors import shopify, stripe_events, woocommerce
 from wefirst.ingest.connectors.clients import fixture_line_items
 from wefirst.ingest.connectors.errors import AccountMismatch, MalformedPayload
-from wefirst.ingest.connectors.records import Source
+from wefirst.ingest.connectors.records import ParsedDelivery, Source
+
+from connectors.connectors_support import ASSETS, load
 
 SHOP = "pg-brandstore-demo.myshopify.com"
 WOO = "https://boutique.pg-demo.example/"
@@ -204,7 +205,7 @@ def test_shopify_malformed_refunds(path: tuple[Any, ...], value: Any, field: str
 # ---------------------------------------------------------------- WooCommerce
 
 
-def _woo(name: str, topic: str) -> woocommerce.ParsedDelivery:
+def _woo(name: str, topic: str) -> ParsedDelivery:
     return woocommerce.parse(load(name).body, topic=topic, source=WOO, raw_ref="r", received_at=NOW)
 
 
@@ -325,7 +326,7 @@ def test_woo_malformed_orders(path: tuple[Any, ...], value: Any, field: str) -> 
 ACCOUNT = "acct_1WeFirstDemoAcct"
 
 
-def _stripe(body: bytes) -> stripe_events.ParsedDelivery:
+def _stripe(body: bytes) -> ParsedDelivery:
     return stripe_events.parse(body, account=ACCOUNT, raw_ref="r")
 
 

@@ -4,7 +4,6 @@ reported with its line number, and the mapping rules that say which products are
 from __future__ import annotations
 
 import pytest
-from connectors_support import ASSETS
 
 from wefirst.errors import Invalid
 from wefirst.ingest.connectors.errors import SalesReportInvalid
@@ -12,6 +11,8 @@ from wefirst.ingest.connectors.gtin import check_digit, gtin_problem
 from wefirst.ingest.connectors.mapping import MappingKind, MappingRule, ProductMapping
 from wefirst.ingest.connectors.records import ProductRef
 from wefirst.ingest.connectors.sales_report import validate
+
+from connectors.connectors_support import ASSETS
 
 FIXTURE = (ASSETS / "retail" / "sales_report_RETAILCO-FR-2026-W11.csv").read_bytes()
 CATALOG = ProductMapping.of(

@@ -8,7 +8,6 @@ import time
 
 import pytest
 import stripe
-from connectors_support import SHOPIFY_SECRET, STRIPE_SECRET, WOO_SECRET, Delivery, load
 
 from wefirst.ingest.connectors.errors import SignatureRejected
 from wefirst.ingest.connectors.signatures import (
@@ -18,6 +17,8 @@ from wefirst.ingest.connectors.signatures import (
     verify_base64_hmac,
     verify_stripe,
 )
+
+from connectors.connectors_support import SHOPIFY_SECRET, STRIPE_SECRET, WOO_SECRET, Delivery, load
 
 
 def test_worked_examples_from_the_spec() -> None:

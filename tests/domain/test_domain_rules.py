@@ -16,6 +16,7 @@ from wefirst.domain.campaigns import (
     PercentOfSaleRule,
     PerClickRule,
     PerUnitRule,
+    Rule,
     UnitLabel,
 )
 from wefirst.domain.money import Money, MoneyError
@@ -33,7 +34,7 @@ from wefirst.domain.rules import (
 )
 
 
-def campaign(rules: tuple[object, ...], cost: int = 30, match_bps: int = 0) -> Campaign:
+def campaign(rules: tuple[Rule, ...], cost: int = 30, match_bps: int = 0) -> Campaign:
     unit = ImpactUnit(
         "iu_x",
         1,
@@ -56,7 +57,7 @@ def campaign(rules: tuple[object, ...], cost: int = 30, match_bps: int = 0) -> C
         unit,
         Caps(),
         match_bps,
-    )  # type: ignore[arg-type]
+    )
 
 
 lines = st.lists(st.tuples(st.integers(1, 50), st.integers(1, 100_000)), min_size=1, max_size=60)

@@ -32,5 +32,5 @@ def test_out_of_range_and_floats_use_the_reference() -> None:
     assert _fast_jcs({"n": 2**60}) is None
     assert _fast_jcs({"x": 1.5}) is None
     assert _fast_jcs({"k\u00e9": 1}) is None
-    entry = {"v": 1, "kind": "pledge", "note": 'é\n\u2028"', "n": [1, True, None]}
+    entry: dict[str, Any] = {"v": 1, "kind": "pledge", "note": 'é\n\u2028"', "n": [1, True, None]}
     assert canonical(entry) == rfc8785.dumps(entry)

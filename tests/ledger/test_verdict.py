@@ -43,7 +43,7 @@ def definition(**extra: Any) -> dict[str, Any]:
     return {"starts_at": "2026-01-10T00:00:00Z", "ends_at": "2026-12-31T00:00:00Z", **extra}
 
 
-MONTHLY = {"payment_schedule": {"period": "month", "within_days": 15}}
+MONTHLY: dict[str, Any] = {"payment_schedule": {"period": "month", "within_days": 15}}
 PLEDGES = [(date(2026, 1, 20), 3_000), (date(2026, 2, 10), 9_000), (date(2026, 3, 5), 12_000)]
 
 

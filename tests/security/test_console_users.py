@@ -12,7 +12,6 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
-from web.web_helpers import csrf_of, with_pages
 
 from wefirst.cli import app as cli
 from wefirst.mail import MemoryMailer
@@ -22,6 +21,7 @@ from wefirst.store.db import Database
 from wefirst.web import sessions
 
 from factories import make_brand
+from web.web_helpers import csrf_of, with_pages
 
 PASSWORD = "correct horse battery staple"
 EMAIL = "team@pampy.example"

@@ -10,13 +10,13 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from cases.cases_kit import open_case
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from wefirst.store.db import Database
 from wefirst.store.tables_webhooks import webhook_deliveries
 
+from cases.cases_kit import open_case
 from factories import auth, make_brand
 
 

@@ -13,11 +13,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from voice.voice_fakes import fake_http
 
 from wefirst.app import create_app
 from wefirst.ingest.connectors.clients import HTTPWooRefunds, RemoteUnavailableError
-from wefirst.outbound import OutboundPolicy, OutboundRefused, TooLarge, TooSlow, read_bounded
+from wefirst.outbound import OutboundPolicy, OutboundRefused, Resolver, TooLarge, TooSlow, read_bounded
 from wefirst.settings import Settings
 from wefirst.store.db import Database
 from wefirst.voice.sources.rss import FeedFetcher
@@ -25,6 +24,7 @@ from wefirst.webhooks.endpoints import MAX_ENDPOINTS_PER_BRAND
 from wefirst.webhooks.transport import Category, HttpTransport
 
 from factories import auth, loopback_policy, make_brand
+from voice.voice_fakes import fake_http
 
 PRODUCTION = OutboundPolicy()
 
@@ -52,10 +52,14 @@ def test_non_global_addresses_are_refused(address: str) -> None:
         PRODUCTION.check_url(f"https://{host}/hook")
 
 
+def _resolving_to(answers: list[str]) -> Resolver:
+    return lambda host, port: answers
+
+
 def test_a_name_resolving_to_a_private_address_is_refused() -> None:
     """DNS is the attacker's too: a public-looking name that answers 127.0.0.1, or a mix."""
     for answers in (["127.0.0.1"], ["93.184.215.14", "10.0.0.7"]):
-        policy = OutboundPolicy(resolver=lambda host, port, a=answers: a)
+        policy = OutboundPolicy(resolver=_resolving_to(answers))
         with pytest.raises(OutboundRefused):
             policy.check_url("https://hooks.attacker.example/x")
 

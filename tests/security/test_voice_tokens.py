@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -78,9 +79,10 @@ def test_a_sealed_token_copied_to_another_brand_does_not_open(
             json={"sources": {"mastodon": [{"server": server, "token": f"tok-{b.id}"}]}},
         )
     with db.write() as conn:
-        rows = dict(
-            conn.execute(select(voice_brand_settings.c.brand_id, voice_brand_settings.c.sources)).all()
-        )
+        rows: dict[str, Any] = {
+            r.brand_id: r.sources
+            for r in conn.execute(select(voice_brand_settings.c.brand_id, voice_brand_settings.c.sources))
+        }
         stolen = rows[victim.id]["mastodon"][0]["token_sealed"]
         forged = {"mastodon": [{"server": "https://thief.example", "token_sealed": stolen}]}
         conn.execute(
@@ -164,7 +166,7 @@ def test_migration_drops_environment_variable_names(tmp_path: Path) -> None:
             )
         migrate.upgrade(db)
         with db.engine.connect() as conn:
-            after = conn.execute(select(voice_brand_settings.c.sources)).scalar_one()
+            after: dict[str, Any] = conn.execute(select(voice_brand_settings.c.sources)).scalar_one()
         assert after["mastodon"] == [{"server": "https://m.example", "hashtags": ["a"], "public": False}]
         assert migrate.pending_differences(db) == []
     finally:

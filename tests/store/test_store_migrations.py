@@ -84,7 +84,9 @@ def test_voice_alert_endpoints_and_pending_retries_move_to_webhooks(tmp_path: Pa
         migrate.upgrade(db)
         with db.engine.connect() as conn:
             endpoint = conn.execute(text("SELECT id, secret, active FROM webhook_endpoints")).one()
-            states = dict(conn.execute(text("SELECT id, state FROM webhook_deliveries")).all())
+            states: dict[str, str] = {
+                r.id: r.state for r in conn.execute(text("SELECT id, state FROM webhook_deliveries"))
+            }
             attempts = conn.execute(
                 text("SELECT attempts FROM webhook_deliveries WHERE id = 'dly_retry'")
             ).one()

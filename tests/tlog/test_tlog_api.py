@@ -152,7 +152,9 @@ def test_receipt_pending_then_proven(
     assert qclient.get("/v1/receipts/not-a-secret").status_code == 404
     assert qclient.get("/v1/receipts/" + "x" * 300).status_code == 404
     # The web page finds the same bundle through the same log service.
-    assert services_of(quiet_app).log.receipt(body["commitment"])["index"] == receipt.index
+    found = services_of(quiet_app).log.receipt(body["commitment"])
+    assert found is not None
+    assert found["index"] == receipt.index
 
 
 def test_background_sequencer_integrates_within_the_wait(
@@ -223,7 +225,7 @@ def test_verify_commands_against_the_live_server(
 
 def _entries_for(db: Database, campaign_id: str) -> list[dict[str, Any]]:
     with db.read() as conn:
-        rows = conn.execute(text("SELECT data FROM tlog_entries ORDER BY id")).scalars().all()
+        rows: list[bytes] = list(conn.execute(text("SELECT data FROM tlog_entries ORDER BY id")).scalars())
     found = [json.loads(bytes(r)) for r in rows]
     return [e for e in found if e.get("campaign") == campaign_id]
 
@@ -262,7 +264,8 @@ def test_drafts_and_test_mode_stay_out_of_the_log_and_public_figures(
     assert _entries_for(db, draft) == []
     assert _entries_for(db, sandbox) == []
     with db.read() as conn:
-        everything = b"".join(bytes(r) for r in conn.execute(text("SELECT data FROM tlog_entries")).scalars())
+        stored: list[bytes] = list(conn.execute(text("SELECT data FROM tlog_entries")).scalars())
+    everything = b"".join(bytes(r) for r in stored)
     assert b"Secret spring launch" not in everything
 
     # first activation puts the definition in the log, once

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -179,9 +180,7 @@ def test_rotation_drill(served: tuple[Settings, str], db: Database, tmp_path: Pa
         thread.join(10)
 
 
-def time_now() -> object:
-    from datetime import UTC, datetime
-
+def time_now() -> datetime:
     return datetime.now(UTC)
 
 

@@ -7,6 +7,7 @@ import json
 import signal
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 from typing import IO
 
@@ -83,8 +84,9 @@ def check_log(service: LogService, expected: int) -> None:
     for t in [*tiles_for_size(expected), *bundles_for_size(expected)]:
         assert service.store.get(t.path) == fresh.get(t.path), t.path
     reader = TileHashReader(service.store.get, expected)
-    for size, note in notes:
-        signed = open_checkpoint(note, service.signer.verifier)
+    for r in notes:
+        size = int(r.size)
+        signed = open_checkpoint(r.note, service.signer.verifier)
         assert signed.checkpoint.size == size
         verify_consistency(
             size, expected, signed.checkpoint.root, latest.root, consistency_proof(reader, size, expected)
@@ -213,7 +215,7 @@ def test_kill_9_at_random_moments_and_takeover(service: LogService, tmp_path: Pa
             leader = _wait_for_leader(procs)
             # Let it get going, then kill it at a different point of the run each round.
             kill_after = before + 100 * round_
-            wait_until(lambda a=kill_after: _size(service) > a, what=f"the log to pass {kill_after}")
+            wait_until(partial(_passed, service, kill_after), what=f"the log to pass {kill_after}")
             size_at_kill = _size(service)
             _kill(leader)
             killed_mid_run += size_at_kill < total
@@ -233,6 +235,10 @@ def test_kill_9_at_random_moments_and_takeover(service: LogService, tmp_path: Pa
             _kill(p)
     assert killed_mid_run >= 1
     check_log(service, total)
+
+
+def _passed(service: LogService, size: int) -> bool:
+    return _size(service) > size
 
 
 def _size(service: LogService) -> int:
@@ -310,7 +316,7 @@ def test_tiles_table_keeps_no_superseded_partials(service: LogService) -> None:
     for _ in range(26):
         integrate_batch(service, 10)
     with service.db.read() as conn:
-        paths = set(conn.execute(select(tlog_tiles.c.path)).scalars())
+        paths: set[str] = set(conn.execute(select(tlog_tiles.c.path)).scalars())
         count = conn.execute(select(func.count()).select_from(tlog_entries)).scalar()
     assert count == 260
     assert "tile/0/000" in paths

@@ -13,14 +13,6 @@ from pathlib import Path
 
 import pytest
 import rfc8785
-from tlog_helpers import (
-    ORIGIN,
-    SIGNER,
-    build_log,
-    expected_balance,
-    ledger_entries,
-    write_api,
-)
 from typer.testing import CliRunner
 
 from wefirst.tlog import cli as log_cli
@@ -31,6 +23,15 @@ from wefirst.tlog.proofs import inclusion_proof
 from wefirst.tlog.reader import TileHashReader
 from wefirst.tlog.receipts import bundle, commitment_of
 from wefirst.tlog.tilestore import DirectoryTileStore
+
+from tlog.tlog_helpers import (
+    ORIGIN,
+    SIGNER,
+    build_log,
+    expected_balance,
+    ledger_entries,
+    write_api,
+)
 
 runner = CliRunner()
 KEY = SIGNER.verifier.key_string
@@ -61,7 +62,7 @@ def server(site: Path) -> Iterator[str]:
             pass
 
     httpd = Quiet(("127.0.0.1", 0), handler)
-    httpd.RequestHandlerClass.log_message = lambda *a: None  # type: ignore[method-assign]
+    httpd.RequestHandlerClass.log_message = lambda *a: None  # type: ignore[attr-defined]
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"

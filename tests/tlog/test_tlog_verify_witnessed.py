@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import rfc8785
-from tlog_helpers import ORIGIN, SIGNER, build_log, ledger_entries
 from typer.testing import CliRunner
 
 from wefirst.tlog import verify_cli
@@ -22,6 +21,8 @@ from wefirst.tlog.proofs import inclusion_proof
 from wefirst.tlog.reader import TileHashReader
 from wefirst.tlog.receipts import bundle
 from wefirst.tlog.tilestore import DirectoryTileStore
+
+from tlog.tlog_helpers import ORIGIN, SIGNER, build_log, ledger_entries
 
 runner = CliRunner()
 KEY = SIGNER.verifier.key_string

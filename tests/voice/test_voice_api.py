@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 import feedparser
 from fastapi.testclient import TestClient
-from test_voice_service import KeywordSentiment, lang, post
 
 from wefirst.settings import Settings
 from wefirst.store.db import Database
@@ -16,6 +15,7 @@ from wefirst.voice import service as voice_service
 from wefirst.voice.detector import Episode, SamplePost
 
 from factories import auth, make_brand
+from voice.test_voice_service import KeywordSentiment, lang, post
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
 SETTINGS = {

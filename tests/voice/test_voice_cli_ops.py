@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from test_voice_service import configure, write_csv
 from typer.testing import CliRunner
 
 from wefirst.settings import Settings
@@ -14,6 +13,7 @@ from wefirst.store.db import Database
 from wefirst.voice.cli import app, sparkline
 
 from factories import make_brand
+from voice.test_voice_service import configure, write_csv
 
 runner = CliRunner()
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ POSTS = [
 ]
 
 
-def _write(path: Path, header: list[str], rows: list[tuple[str, ...]]) -> Path:
+def _write(path: Path, header: list[str], rows: Sequence[tuple[str, ...]]) -> Path:
     with path.open("w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(header)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import math
 import random
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -199,7 +200,7 @@ def test_surges_of_every_polarity_are_not_mobilizations() -> None:
     """More posts of every kind (a coverage change, like the airline data's American Airlines
     sampling jump) is not a backlash: the coverage guard (default) and the share test each
     reject it; the bare volume test flags it."""
-    small = {"warmup_hours": 6, "min_posts": 20}
+    small: dict[str, Any] = {"warmup_hours": 6, "min_posts": 20}
     assert _coverage_jump(MobilizationDetector(DetectorConfig(**small))) == 0
     assert (
         _coverage_jump(MobilizationDetector(DetectorConfig(coverage_guard=None, share_alpha=0.01, **small)))

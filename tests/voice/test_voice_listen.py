@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from test_voice_service import KeywordSentiment, lang
-from voice_fakes import ASSETS, fake_http, fake_jetstream
 
 from wefirst.settings import Settings
 from wefirst.store.db import Database
@@ -15,6 +13,8 @@ from wefirst.voice import listen as voice_listen
 from wefirst.voice import service as voice_service
 
 from factories import auth, make_brand
+from voice.test_voice_service import KeywordSentiment, lang
+from voice.voice_fakes import ASSETS, fake_http, fake_jetstream
 
 TIMELINE = (ASSETS / "mastodon" / "timeline_public_sample.json").read_bytes()
 RSS = (ASSETS / "rss" / "blog_parents_rss2.xml").read_bytes()

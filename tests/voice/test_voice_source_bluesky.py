@@ -4,10 +4,11 @@ import asyncio
 import json
 
 import pytest
-from voice_fakes import ASSETS, fake_jetstream
 
 from wefirst.voice.posts import Deletion, Post, PostParseError, hash_author
 from wefirst.voice.sources.bluesky import JetstreamSource, parse_event
+
+from voice.voice_fakes import ASSETS, fake_jetstream
 
 SALT = b"salt"
 V1 = (ASSETS / "bluesky" / "jetstream_v1_subscribe.jsonl").read_text().splitlines()

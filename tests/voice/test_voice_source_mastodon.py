@@ -4,10 +4,11 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from voice_fakes import ASSETS, fake_http
 
 from wefirst.voice.posts import Deletion, Post, PostParseError
 from wefirst.voice.sources.mastodon import MastodonSource, parse_status
+
+from voice.voice_fakes import ASSETS, fake_http
 
 SALT = b"salt"
 TIMELINE = (ASSETS / "mastodon" / "timeline_public_sample.json").read_bytes()

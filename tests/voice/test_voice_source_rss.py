@@ -3,11 +3,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import httpx
-from voice_fakes import ASSETS, Recorded, fake_http
 
 from wefirst.voice.sources.rss import FeedFetcher, parse_feed
 
 from factories import loopback_policy
+from voice.voice_fakes import ASSETS, Recorded, fake_http
 
 SALT = b"salt"
 RSS = (ASSETS / "rss" / "blog_parents_rss2.xml").read_bytes()

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from web_helpers import LiveServer
 
 from browser import new_context
+from web.web_helpers import LiveServer
 
 REPO = Path(__file__).resolve().parents[2]
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
@@ -67,7 +67,7 @@ def run_axe(page: Any) -> list[dict[str, Any]]:
 def live(app: Any, client: Any) -> Iterator[LiveServer]:
     """The test's app (with the pages) under uvicorn. The `client` fixture has already run
     the app's lifespan (log sequencer and other workers), so the server does not run it again."""
-    from web_helpers import with_pages
+    from web.web_helpers import with_pages
 
     with LiveServer(with_pages(app)) as server:
         yield server

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from web_helpers import LiveServer, with_pages
 
 from wefirst import demo
 from wefirst.app import create_app
@@ -19,6 +18,8 @@ from wefirst.auth.keys import create_key
 from wefirst.settings import Settings
 from wefirst.store import migrate
 from wefirst.store.db import Database
+
+from web.web_helpers import LiveServer, with_pages
 
 SCALE = 0.05
 

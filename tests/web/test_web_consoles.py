@@ -8,7 +8,6 @@ import re
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from web_helpers import csrf_of, seed_story, text_of, with_pages
 
 from wefirst.mail import MemoryMailer
 from wefirst.services import replace, services_of
@@ -16,6 +15,7 @@ from wefirst.store.db import Database
 from wefirst.web import sessions
 
 from factories import auth, make_beneficiary, make_brand
+from web.web_helpers import csrf_of, seed_story, text_of, with_pages
 
 PASSWORD = "correct horse battery staple"
 

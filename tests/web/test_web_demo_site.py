@@ -8,8 +8,9 @@ from typing import Any
 
 import httpx
 import pytest
-from demo_site import DemoSite, demo_site
-from web_helpers import csrf_of
+
+from web.demo_site import DemoSite, demo_site
+from web.web_helpers import csrf_of
 
 
 @pytest.fixture(scope="module")

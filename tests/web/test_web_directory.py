@@ -8,11 +8,11 @@ import re
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from web_helpers import integrate_log, seed_story, text_of, with_pages
 
 from wefirst.store.db import Database
 
 from factories import auth, make_campaign
+from web.web_helpers import integrate_log, seed_story, text_of, with_pages
 
 
 def test_indexes_list_public_campaigns_brands_and_beneficiaries(

@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from web_helpers import pages_app
 
 from wefirst.web import charts
 from wefirst.web.i18n import FR, Translator, negotiate
 from wefirst.web.security import CSRF_COOKIE, SessionCodec, WebSession
 from wefirst.web.templating import TEMPLATES_DIR
+
+from web.web_helpers import pages_app
 
 
 def parse_svg(svg: object) -> ET.Element:

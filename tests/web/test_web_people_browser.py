@@ -14,10 +14,10 @@ from typing import Any
 
 import httpx
 import pytest
-from demo_site import DemoSite, demo_site
 
 from browser import new_context
 from waiting import wait_until
+from web.demo_site import DemoSite, demo_site
 
 pytestmark = pytest.mark.browser
 SHOTS = os.environ.get("WEFIRST_SCREENSHOTS")

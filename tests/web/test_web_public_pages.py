@@ -11,13 +11,14 @@ import re
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from web_helpers import seed_story, text_of, with_pages
 
 from wefirst.app import create_app
 from wefirst.settings import Settings
 from wefirst.store.db import Database
 from wefirst.tlog.cosignature import CosignatureSigner
 from wefirst.tlog.policy import parse_policy
+
+from web.web_helpers import seed_story, text_of, with_pages
 
 
 def pages_client(app: FastAPI) -> TestClient:

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from web_helpers import csrf_of, integrate_log, text_of, with_pages
 
 from wefirst.store.db import Database
 
 from factories import auth, make_beneficiary, make_brand, make_campaign, purchase
+from web.web_helpers import csrf_of, integrate_log, text_of, with_pages
 
 
 def shop(client: TestClient, db: Database, admin_key: str) -> dict[str, Any]:

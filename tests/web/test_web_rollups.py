@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from web_helpers import seed_story
 
 from wefirst.ledger import rollups
 from wefirst.ledger.balances import campaign_balance
@@ -13,6 +12,7 @@ from wefirst.store.db import Database
 from wefirst.web import queries
 
 from factories import auth, purchase
+from web.web_helpers import seed_story
 
 
 @pytest.mark.parametrize("settle_seconds", [0, 10**9])

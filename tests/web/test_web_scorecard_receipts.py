@@ -10,10 +10,11 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from web_helpers import integrate_log, open_case, seed_story, seed_voice, text_of, with_pages
 
 from wefirst.settings import Settings
 from wefirst.store.db import Database
+
+from web.web_helpers import integrate_log, open_case, seed_story, seed_voice, text_of, with_pages
 
 
 def test_scorecard_shows_promises_voice_and_cases(

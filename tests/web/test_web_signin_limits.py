@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from test_web_consoles import PASSWORD, add_user
-from web_helpers import csrf_of, with_pages
 
 from wefirst.app import create_app
 from wefirst.settings import Settings
 from wefirst.store.db import Database
 
 from factories import make_brand
+from web.test_web_consoles import PASSWORD, add_user
+from web.web_helpers import csrf_of, with_pages
 
 
 def attempt(app: FastAPI, email: str, password: str, ip: str = "198.51.100.7") -> int:
@@ -25,7 +25,7 @@ def attempt(app: FastAPI, email: str, password: str, ip: str = "198.51.100.7") -
             data={"email": email, "password": password, "csrf_token": token},
             follow_redirects=False,
         )
-        return r.status_code
+        return int(r.status_code)
     finally:
         web.close()
 

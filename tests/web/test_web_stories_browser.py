@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from web_helpers import integrate_log, open_case, seed_story, seed_voice
 
 from wefirst.services import replace
 from wefirst.settings import Settings
@@ -25,6 +24,7 @@ from wefirst.store.db import Database
 from wefirst.web import sessions
 
 from factories import auth, make_beneficiary, make_brand
+from web.web_helpers import integrate_log, open_case, seed_story, seed_voice
 
 pytestmark = pytest.mark.browser
 PASSWORD = "correct horse battery staple"
@@ -232,8 +232,9 @@ def test_publisher_gets_the_snippet_and_daily_figures(
     new_page: Any,
     axe: Any,
 ) -> None:
-    from tests.widget.widget_helpers import Clock, World, visitor_of
     from wefirst.widget.service import WidgetService
+
+    from widget.widget_helpers import Clock, World, visitor_of
 
     clock = Clock()
     widget = replace(app, widget=WidgetService.from_settings(db, settings, clock=clock)).widget

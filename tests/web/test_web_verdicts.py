@@ -9,13 +9,13 @@ from datetime import date
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from web_helpers import text_of, with_pages
 
 from wefirst.ledger import accounts
 from wefirst.store.db import Database
 from wefirst.web import queries
 
 from factories import auth, make_beneficiary, make_brand, make_campaign, purchase
+from web.web_helpers import text_of, with_pages
 
 
 def gmin_story(client: TestClient, db: Database, admin_key: str) -> tuple[str, str]:

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from web_helpers import pages_app
 
 from browser import new_context
+from web.web_helpers import pages_app
 
 pytestmark = pytest.mark.browser
 

@@ -13,13 +13,13 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from test_web_verifier_browser import GOLDEN, GOLDEN_ENTRIES, GOLDEN_KEY, Log
-from web_helpers import pages_app
 
 from wefirst.tlog.cosignature import CosignatureSigner
 from wefirst.tlog.policy import simple_policy
 
 from browser import new_context
+from web.test_web_verifier_browser import GOLDEN, GOLDEN_ENTRIES, GOLDEN_KEY, Log
+from web.web_helpers import pages_app
 
 pytestmark = pytest.mark.browser
 
@@ -49,7 +49,7 @@ def page(browser: Any, serve: Any, tmp_path_factory: pytest.TempPathFactory) -> 
     context = new_context(browser)
     p = context.new_page()
     p.goto(server.url + "/verify")
-    p.server_url = server.url  # type: ignore[attr-defined]
+    p.server_url = server.url
     yield p
     context.close()
 

@@ -13,13 +13,13 @@ from typing import Any, cast
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from witnessed_deployment import NAMES, Deployment
 
 from wefirst.settings import Settings
 from wefirst.store.db import Database
 
 from browser import new_context
 from factories import HISTORY_WINDOW_HOURS, auth, make_beneficiary, make_brand, make_campaign, purchase
+from witnessed_deployment import NAMES, Deployment
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Literal
 
 import uvicorn
 from fastapi import FastAPI
@@ -240,7 +240,7 @@ def free_port() -> int:
 
 
 class LiveServer:
-    def __init__(self, app: Any, lifespan: str = "off") -> None:
+    def __init__(self, app: Any, lifespan: Literal["auto", "on", "off"] = "off") -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan=lifespan)

@@ -9,12 +9,13 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.factories import make_beneficiary, make_brand
-from tests.widget.widget_helpers import Clock, World
 from wefirst.services import replace
 from wefirst.settings import Settings
 from wefirst.store.db import Database
 from wefirst.widget.service import WidgetService
+
+from factories import make_beneficiary, make_brand
+from widget.widget_helpers import Clock, World
 
 
 @pytest.fixture

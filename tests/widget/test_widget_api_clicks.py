@@ -7,12 +7,13 @@ from typing import Any
 
 from sqlalchemy import select, text
 
-from tests.factories import auth
-from tests.widget.widget_helpers import BLOG, CHROME_UA, World, visitor_of
 from wefirst.store.tables_core import pledges
 from wefirst.store.tables_shared import pseudonym_salts
 from wefirst.store.tables_widget import widget_decisions
 from wefirst.widget.pow import solve
+
+from factories import auth
+from widget.widget_helpers import BLOG, CHROME_UA, World, visitor_of
 
 DAY_MS = 86_400_000
 
@@ -292,7 +293,7 @@ def test_fraud_report_is_the_brands_alone(world: World) -> None:
     assert world.client.get(url).status_code == 401
     assert world.client.get(url, headers=auth(world.publisher_key)).status_code == 403
     assert world.client.get(url, headers=auth(world.admin_key)).status_code == 200
-    from tests.factories import make_brand
+    from factories import make_brand
 
     other = make_brand(world.client, world.db, world.admin_key, name="Other brand")
     assert world.client.get(url, headers=auth(other.key)).status_code == 403
@@ -364,9 +365,11 @@ def test_salts_rotate_and_old_ones_are_deleted(world: World) -> None:
         world.clock.advance(DAY_MS)
         world.click(visitor_of("alice"))
     with world.db.read() as conn:
-        days = conn.execute(select(pseudonym_salts.c.day).order_by(pseudonym_salts.c.day)).scalars()
+        days: list[str] = list(
+            conn.execute(select(pseudonym_salts.c.day).order_by(pseudonym_salts.c.day)).scalars()
+        )
         assert list(days) == ["2026-11-20", "2026-11-21"]
-        keys = conn.execute(select(widget_decisions.c.net_key)).scalars().all()
+        keys: list[str] = list(conn.execute(select(widget_decisions.c.net_key)).scalars())
     assert len(set(keys)) == 4
 
 

@@ -8,12 +8,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from tests.factories import auth
-from tests.widget.widget_helpers import DAY_MS, World, visitor_of
 from wefirst.services import replace
 from wefirst.settings import Settings
 from wefirst.store.db import Database
 from wefirst.store.tables_widget import publishers
+
+from factories import auth
+from widget.widget_helpers import DAY_MS, World, visitor_of
 
 
 def test_signup_returns_a_publisher_key_once(world: World) -> None:
@@ -67,7 +68,7 @@ def test_join_rules(world: World) -> None:
     assert again.status_code == 200
     assert again.json()["campaigns"] == [world.campaign_id]
     ben = world.extra["beneficiary_id"]
-    from tests.factories import campaign_body
+    from factories import campaign_body
 
     no_click = world.client.post(
         "/v1/campaigns", json=campaign_body(ben), headers=auth(world.brand.key)
@@ -169,7 +170,7 @@ def test_open_signup_is_limited_per_network(
 
     def signup(ip: str, headers: dict[str, str] | None = None) -> int:
         with TestClient(app, client=(ip, 40000)) as c:
-            return c.post("/v1/publishers", json=body, headers=headers or {}).status_code
+            return int(c.post("/v1/publishers", json=body, headers=headers or {}).status_code)
 
     assert [signup("203.0.113.1"), signup("203.0.113.2")] == [201, 201]
     with TestClient(app, client=("203.0.113.3", 40000)) as c:

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from tests.widget.widget_helpers import LiveServer, free_port, water_unit
 from wefirst.app import create_app
 from wefirst.catalog.models import BeneficiaryIn, BrandIn, CampaignIn
 from wefirst.catalog.service import create_beneficiary, create_brand, create_campaign, set_status
@@ -29,6 +28,7 @@ from wefirst.widget import publishers as pubs
 
 from browser import DESKTOP_USER_AGENT, chromium, new_context
 from waiting import wait_until
+from widget.widget_helpers import LiveServer, free_port, water_unit
 
 pytestmark = pytest.mark.browser
 

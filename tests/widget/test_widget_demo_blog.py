@@ -7,11 +7,12 @@ from types import SimpleNamespace
 
 import httpx
 
-from tests.widget.widget_helpers import World
 from wefirst.settings import Settings
 from wefirst.widget import demo_blog
 from wefirst.widget.demo import demo_step, stop_blogs
 from wefirst.widget.publishers import fraud_report, get_publisher
+
+from widget.widget_helpers import World
 
 
 def test_serves_the_french_page_with_the_snippet(world: World) -> None:

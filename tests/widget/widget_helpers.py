@@ -12,10 +12,10 @@ from typing import Any
 import uvicorn
 from fastapi.testclient import TestClient
 
-from tests.factories import Tenant, auth, campaign_body
 from wefirst.store.db import Database
 from wefirst.widget.service import WidgetService
 
+from factories import Tenant, auth, campaign_body
 from waiting import wait_until
 
 CHROME_UA = (

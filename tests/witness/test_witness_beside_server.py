@@ -20,7 +20,6 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
-from witnessed_deployment import NAMES, Deployment, verify, wait_for
 
 from wefirst.settings import Settings
 from wefirst.store.db import Database
@@ -31,6 +30,7 @@ from wefirst.tlog.policy import simple_policy
 from wefirst.tlog.witness_protocol import build_request
 
 from server_process import start_server
+from witnessed_deployment import NAMES, Deployment, verify, wait_for
 
 pytestmark = pytest.mark.slow
 

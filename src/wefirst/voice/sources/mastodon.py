@@ -144,7 +144,7 @@ class MastodonSource:
 
         source = self
 
-        class Listener(StreamListener):  # type: ignore[misc]
+        class Listener(StreamListener):
             def on_update(self, status: Any) -> None:
                 source._emit(status, on_event)
 
