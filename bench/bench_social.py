@@ -57,6 +57,7 @@ def record_stream(frames: int, seed: int = 16) -> tuple[list[str], dict[str, Acc
         did = rng.choice(accounts)
         t = int((START + timedelta(seconds=n)).timestamp() * 1_000_000)
         r = rng.random()
+        rec: dict[str, object]
         if r < 0.1:
             tag = {"$type": "app.bsky.richtext.facet#tag", "tag": "DoudouVaccins"}
             rec = {

@@ -83,7 +83,8 @@ FRAMEWORK_ALLOWED_MODULES = {"wefirst.witness.app"}
 
 @pytest.fixture(scope="module")
 def graph() -> dict[str, set[str]]:
-    return ig.unit_graph()
+    found: dict[str, set[str]] = ig.unit_graph()
+    return found
 
 
 def test_every_unit_has_a_layer(graph: dict[str, set[str]]) -> None:

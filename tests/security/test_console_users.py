@@ -53,7 +53,7 @@ def _sign_in(app: FastAPI, password: str = PASSWORD) -> tuple[TestClient, int]:
 
 
 def _in_console(web: TestClient) -> bool:
-    return web.get("/console/brand", follow_redirects=False).status_code == 200
+    return bool(web.get("/console/brand", follow_redirects=False).status_code == 200)
 
 
 def _link(app: FastAPI, mailer: MemoryMailer) -> str:
@@ -69,7 +69,7 @@ def _link(app: FastAPI, mailer: MemoryMailer) -> str:
 def _redeem(app: FastAPI, link: str) -> int:
     web = TestClient(with_pages(app))
     landing = web.get(link)
-    return web.post(link, data={"csrf_token": csrf_of(landing.text)}, follow_redirects=False).status_code
+    return int(web.post(link, data={"csrf_token": csrf_of(landing.text)}, follow_redirects=False).status_code)
 
 
 def test_disable_user_ends_sessions_and_every_way_in(

@@ -9,18 +9,18 @@ import re
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from web_helpers import csrf_of, open_case, seed_story, text_of, with_pages
 
 from wefirst.mail import MemoryMailer
 from wefirst.services import replace
 from wefirst.store.db import Database
 
 from factories import auth, make_brand
+from web.web_helpers import Story, csrf_of, open_case, seed_story, text_of, with_pages
 
 COMPLAINT = "Vaccines promised but not paid for"
 
 
-def answered_case(client: TestClient, db: Database, admin_key: str) -> tuple[object, str]:
+def answered_case(client: TestClient, db: Database, admin_key: str) -> tuple[Story, str]:
     story = seed_story(client, db, admin_key)
     case_id = open_case(client, story.brand.id, COMPLAINT)
     r = client.post(

@@ -120,6 +120,7 @@ def test_the_demo_outbox_lets_a_co_sign_finish(site: DemoSite) -> None:
 
 def test_the_outbox_is_off_unless_the_demo_turns_it_on(client: Any, app: Any) -> None:
     from fastapi.testclient import TestClient
-    from web_helpers import with_pages
+
+    from web.web_helpers import with_pages
 
     assert TestClient(with_pages(app)).get("/demo/outbox").status_code == 404
