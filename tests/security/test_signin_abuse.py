@@ -10,7 +10,6 @@ import re
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from web.web_helpers import csrf_of, with_pages
 
 from wefirst.mail import MemoryMailer
 from wefirst.services import replace
@@ -19,6 +18,7 @@ from wefirst.store.db import Database
 from wefirst.web import sessions
 
 from factories import make_brand
+from web.web_helpers import csrf_of, with_pages
 
 PASSWORD = "correct horse battery staple"
 EMAIL = "team@pampy.example"
