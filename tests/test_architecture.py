@@ -37,6 +37,7 @@ LAYERS: dict[str, int] = {
     "wefirst": 1,  # the package itself (__version__)
     "settings": 1,
     "settings_doc": 1,
+    "cli_doc": 1,
     "errors": 1,
     "plaintext": 1,
     "outbound": 1,

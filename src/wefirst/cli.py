@@ -157,6 +157,15 @@ def settings_doc() -> None:
     sys.stdout.write(render())
 
 
+@app.command("cli-doc")
+def cli_doc() -> None:
+    """Print the command-line reference (docs/cli.md is this output)."""
+    from wefirst.cli_doc import render
+    from wefirst.witness.cli import app as witness_app
+
+    sys.stdout.write(render([("wefirst", app), ("wefirst-witness", witness_app)]))
+
+
 @app.command()
 def demo(
     port: Annotated[int, typer.Option(help="TCP port of the demo server.")] = 8000,
