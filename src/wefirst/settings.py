@@ -160,7 +160,27 @@ class Settings(BaseSettings):
         "IPv6 /48), across campaigns; the address is only ever used hashed with a daily salt.",
     )
     widget_network_counted_per_day: int = Field(
-        500, ge=1, description="Counted clicks per campaign per day from one network."
+        30,
+        ge=1,
+        description="Counted clicks per campaign per day from one network (IPv4 /24, IPv6 /48): "
+        "a script that mints visitor ids and rotates addresses inside one network counts at "
+        "most this many (docs/widget.md, limits and the attacks they bound).",
+    )
+    widget_network_counted_per_day_all_campaigns: int = Field(
+        60,
+        ge=1,
+        description="Counted clicks per day from one network across every campaign: the same "
+        "script spread over many campaigns still counts at most this many.",
+    )
+    widget_pow_bits_default: int = Field(
+        10,
+        ge=0,
+        le=24,
+        description="Proof of work asked of every widget click unless the campaign sets its "
+        "own: about 2^bits SHA-256 in the reader's browser (10: ~1k hashes of the widget's "
+        "plain-JS SHA-256, a few hundred ms on a 4x CPU-throttled page, started while the reader "
+        "reads). Raised automatically by 2 or 4 bits for an hour while a campaign's refused "
+        "clicks outnumber its counted ones.",
     )
     widget_challenge_ttl_seconds: int = Field(
         600, ge=10, description="Lifetime of the signed challenge a widget click must carry."

@@ -28,6 +28,8 @@ def settings(database_url: str, tmp_path: Any) -> Settings:
         widget_visitor_attempts_per_minute=6,
         widget_network_attempts_per_minute=1_000,
         widget_min_click_delay_ms=500,
+        # most tests click without solving; the default's own tests set it back (test_widget_limits)
+        widget_pow_bits_default=0,
     )
 
 

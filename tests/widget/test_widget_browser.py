@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -45,6 +47,7 @@ class Live:
     db: Database
     campaigns: dict[str, str]
     shots: Path
+    publisher: str = ""
 
 
 def _campaign(conn: Any, brand_id: str, ben_id: str, name: str, **extra: Any) -> str:
@@ -86,6 +89,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
             "pow": _campaign(conn, brand, ben, "Sous attaque"),
             "english": _campaign(conn, brand, ben, "English"),
             "paused_later": _campaign(conn, brand, ben, "Mise en pause pendant la lecture"),
+            "default_pow": _campaign(conn, brand, ben, "Preuve de travail par défaut"),
         }
         pub = pubs.create_publisher(conn, name="Le carnet de Camille", domains=["127.0.0.2"])
         for cid in ids.values():
@@ -117,7 +121,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         try:
             shots = tmp / "shots"
             shots.mkdir()
-            yield Live(api, blog.url, stranger.url, db, ids, shots)
+            yield Live(api, blog.url, stranger.url, db, ids, shots, pub["id"])
         finally:
             blog.stop()
             stranger.stop()
@@ -318,6 +322,31 @@ def test_proof_of_work_is_done_by_the_browser(live: Live, page: Any) -> None:
     page.locator(WIDGET).get_by_role("button").click()
     _wait_state(page, "thanks")
     assert _pledges(live, live.campaigns["pow"]) == 1
+
+
+def test_a_readers_click_counts_within_a_second_on_a_4x_throttled_page(live: Live, page: Any) -> None:
+    """Issue 12: with proof of work on by default (no campaign setting: the default bits), a
+    real reader's click still counts in under a second on a page whose CPU runs 4x slower."""
+    cid = live.campaigns["default_pow"]
+    state = httpx.get(
+        f"{live.api}/v1/widget/campaigns/{cid}/state",
+        params={"publisher": live.publisher, "visitor": "0" * 64},
+        headers={"Origin": live.blog},
+    ).json()
+    assert state["challenge"]["pow_bits"] == Settings().widget_pow_bits_default
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Emulation.setCPUThrottlingRate", {"rate": 4})
+    page.goto(f"{live.blog}?campaign={cid}")
+    _wait_state(page, "ready")
+    # the reader reads the post and the widget's line before clicking; the proof of work runs meanwhile
+    page.wait_for_timeout(800)
+    started = time.monotonic()
+    page.locator(WIDGET).get_by_role("button").click()
+    _wait_state(page, "thanks")
+    elapsed = time.monotonic() - started
+    print(f"click to counted on a 4x throttled page: {elapsed:.3f} s")  # shown with -s
+    assert _pledges(live, cid) == 1
+    assert elapsed < 1.0, f"the click took {elapsed:.2f} s on a 4x throttled page"
 
 
 def test_headless_user_agent_is_refused(live: Live, browser: Any) -> None:

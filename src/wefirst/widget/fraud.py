@@ -70,7 +70,8 @@ class Limits:
     clicks_per_visitor_per_day: int = 1
     visitor_attempts_per_minute: int = 10
     network_attempts_per_minute: int = 120
-    network_counted_per_day: int = 500
+    network_counted_per_day: int = 30
+    network_counted_per_day_all: int = 60
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ class ClickFacts:
     network_attempts_last_minute: int
     network_counted_today: int
     visitor_counted_today: int
+    network_counted_today_all: int = 0
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,8 @@ def assess(facts: ClickFacts, limits: Limits) -> Verdict:
         return Verdict(Reason.RATE_LIMITED, "network")
     if facts.network_counted_today >= limits.network_counted_per_day:
         return Verdict(Reason.RATE_LIMITED, "network_daily")
+    if facts.network_counted_today_all >= limits.network_counted_per_day_all:
+        return Verdict(Reason.RATE_LIMITED, "network_daily_all")
     if facts.visitor_counted_today >= limits.clicks_per_visitor_per_day:
         return Verdict(Reason.DUPLICATE, "already_counted_today")
     return Verdict(Reason.COUNTED, "ok")

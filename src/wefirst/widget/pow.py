@@ -14,6 +14,20 @@ MAX_BITS = 24
 _MAX_NONCE_LENGTH = 16
 
 
+def effective_bits(base: int, refused: int, counted: int) -> int:
+    """The difficulty to ask for: the campaign's base, raised automatically while refusals
+    outnumber counted clicks (someone is scripting it): +2 bits (4× the work) when refusals
+    over the last hour exceed the counted clicks and number at least 20, +4 (16×) when they
+    are more than three times as many and at least 50. A reader's click then costs more for
+    that hour; scripted attempts cost everyone's attacker the same multiple."""
+    extra = 0
+    if refused >= 50 and refused > 3 * counted:
+        extra = 4
+    elif refused >= 20 and refused > counted:
+        extra = 2
+    return min(max(base, 0) + extra, MAX_BITS) if base > 0 or extra else 0
+
+
 def leading_zero_bits(digest: bytes) -> int:
     bits = 0
     for byte in digest:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Connection, Date, bindparam, delete, insert, select, text
+from sqlalchemy import BigInteger, Connection, Date, bindparam, delete, func, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from wefirst.catalog.service import Loaded, load_campaign
@@ -45,10 +45,12 @@ from wefirst.widget.challenge import (
 from wefirst.widget.fraud import CampaignState, ClickFacts, Limits, Verdict, assess
 from wefirst.widget.hashing import net_key, visitor_key
 from wefirst.widget.origins import origin_allowed
+from wefirst.widget.pow import effective_bits
 from wefirst.widget.reasons import Reason
 from wefirst.widget.status import campaign_state, merged_texts
 
 MINUTE_MS = 60_000
+HOUR_MS = 60 * MINUTE_MS
 _ENGINE_OUTCOME: dict[str, tuple[Reason, str]] = {
     "pledged": (Reason.COUNTED, "ok"),
     "carried": (Reason.COUNTED, "carried"),
@@ -69,6 +71,7 @@ class WidgetConfig:
     challenge_ttl_ms: int
     min_click_delay_ms: int
     base_url: str
+    pow_bits_default: int = 0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WidgetConfig:
@@ -78,7 +81,9 @@ class WidgetConfig:
                 visitor_attempts_per_minute=settings.widget_visitor_attempts_per_minute,
                 network_attempts_per_minute=settings.widget_network_attempts_per_minute,
                 network_counted_per_day=settings.widget_network_counted_per_day,
+                network_counted_per_day_all=settings.widget_network_counted_per_day_all_campaigns,
             ),
+            pow_bits_default=settings.widget_pow_bits_default,
             challenge_ttl_ms=settings.widget_challenge_ttl_seconds * 1000,
             min_click_delay_ms=settings.widget_min_click_delay_ms,
             base_url=settings.base_url.rstrip("/"),
@@ -135,7 +140,9 @@ _SNAPSHOT = text(
         WHERE d.net_key = :n AND d.at_ms >= :day_start AND d.campaign_id = :c
           AND d.reason = 'counted'),
       (SELECT count(*) FROM widget_click_slots s
-        WHERE s.campaign_id = :c AND s.day = :day AND s.visitor_key = :v)
+        WHERE s.campaign_id = :c AND s.day = :day AND s.visitor_key = :v),
+      (SELECT count(*) FROM widget_decisions d
+        WHERE d.net_key = :n AND d.at_ms >= :day_start AND d.reason = 'counted')
     FROM campaigns c JOIN campaign_counters cc ON cc.campaign_id = c.id
     WHERE c.id = :c
     """
@@ -238,6 +245,7 @@ class WidgetService:
             network_recent=int(row[6]) if net is not None else 0,
             network_counted=int(row[7]) if net is not None else 0,
             visitor_counted=int(row[8]) if known else 0,
+            network_counted_all=int(row[9]) if net is not None else 0,
         )
 
     def _loaded(self, conn: Connection, campaign_id: str, version: int) -> Loaded:
@@ -260,7 +268,20 @@ class WidgetService:
                 widget_campaign_settings.c.campaign_id == campaign_id
             )
         ).first()
-        return (0, None) if row is None else (int(row.pow_bits), row.texts)
+        base = self.config.pow_bits_default if row is None else int(row.pow_bits)
+        return effective_bits(base, *self._pressure(conn, campaign_id)), None if row is None else row.texts
+
+    def _pressure(self, conn: Connection, campaign_id: str) -> tuple[int, int]:
+        """Refused and counted widget clicks on the campaign over the last hour."""
+        since = self.clock() - HOUR_MS
+        d = widget_decisions.c
+        rows = conn.execute(
+            select(d.reason == "counted", func.count())
+            .where(d.campaign_id == campaign_id, d.at_ms > since)
+            .group_by(d.reason == "counted")
+        ).all()
+        by = {bool(k): int(n) for k, n in rows}
+        return by.get(False, 0), by.get(True, 0)
 
     # -- state ---------------------------------------------------------------------------------
     def state(
@@ -366,6 +387,7 @@ class WidgetService:
             network_attempts_last_minute=snap.network_recent,
             network_counted_today=snap.network_counted,
             visitor_counted_today=snap.visitor_counted,
+            network_counted_today_all=snap.network_counted_all,
         )
         verdict = assess(facts, self.config.limits)
         result = self._count(tx, req, verdict, facts, day, vkey, now_ms, snap.units)
@@ -488,6 +510,7 @@ class Snapshot:
     network_recent: int
     network_counted: int
     visitor_counted: int
+    network_counted_all: int = 0  # today, across every campaign
 
 
 def _as_date(day: str) -> date:

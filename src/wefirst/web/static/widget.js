@@ -127,9 +127,10 @@
 
   // Proof of work in slices so the page stays responsive while a campaign under attack asks
   // readers' browsers to spend a little effort.
-  function solve(token, bits, done) {
+  function solve(token, bits, done, alive) {
     var n = 0;
     (function slice() {
+      if (alive && !alive()) return;  // a newer challenge replaced this one
       var end = n + 4000;
       for (; n < end; n++) if (zeroBits(sha256hex(token + "." + n)) >= bits) return done(String(n));
       setTimeout(slice, 0);
@@ -276,6 +277,27 @@
       button.disabled = false;
       button.textContent = t.button;
       setState("ready", "", "");
+      prepare(s.challenge);
+    }
+
+    // Proof of work starts as soon as a challenge arrives, while the reader reads, so a click
+    // rarely waits for it; a later challenge (the minute refresh) starts its own.
+    var work = null;
+    function prepare(c) {
+      if (!c || !(c.pow_bits > 0) || (work && work.token === c.token)) return;
+      var w = work = { token: c.token, nonce: null, waiting: [] };
+      solve(c.token, c.pow_bits, function (nonce) {
+        w.nonce = nonce;
+        var waiting = w.waiting;
+        w.waiting = [];
+        for (var k = 0; k < waiting.length; k++) waiting[k](nonce);
+      }, function () { return work === w; });
+    }
+    function withPow(c, then) {
+      if (!(c.pow_bits > 0)) return then(null);
+      prepare(c);
+      if (work.nonce !== null) return then(work.nonce);
+      work.waiting.push(then);
     }
 
     var stateUrl = api + "/v1/widget/campaigns/" + encodeURIComponent(campaign) + "/state?publisher=" +
@@ -356,7 +378,7 @@
       // The server refuses clicks that come sooner than a person could click; wait out the rest.
       var wait = Math.max(0, (c.min_delay_ms || 0) + 50 - (Date.now() - challengeAt));
       setTimeout(function () {
-        if (c.pow_bits > 0) solve(c.token, c.pow_bits, send); else send(null);
+        withPow(c, send);
       }, wait);
     }
 
