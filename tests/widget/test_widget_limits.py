@@ -9,13 +9,14 @@ from __future__ import annotations
 import dataclasses
 import secrets
 
-from tests.widget.widget_helpers import BLOG, CHROME_UA, World
 from wefirst.settings import Settings
 from wefirst.widget.fraud import CampaignState as State
 from wefirst.widget.fraud import ClickFacts, Limits, assess
 from wefirst.widget.pow import effective_bits, solve
 from wefirst.widget.reasons import Reason
 from wefirst.widget.service import ClickRequest
+
+from widget.widget_helpers import BLOG, CHROME_UA, World
 
 
 def test_defaults_bound_one_network_to_a_few_dozen_clicks_a_day_with_proof_of_work() -> None:
