@@ -66,6 +66,10 @@ def console_users(ctx: DemoContext) -> None:
     ctx.urls["Campaign page"] = f"{base}/campaigns/{ctx.ids['vaccine']}"
     ctx.urls["Scorecard"] = f"{base}/brands/{ctx.ids['brand1']}"
     ctx.urls["Consoles"] = f"{base}/signin — brand@doudou.example or team@vwb.example, password {password}"
+    # the API keys the demo made, so its API calls can be tried by hand
+    for name, label in (("brand1", "Doudou Diapers"), ("brand2", "Clairo Home"), ("ngo1", "Vaccines W.B.")):
+        if name in ctx.keys:
+            ctx.urls[f"API key, {label}"] = ctx.keys[name]
 
 
 def extra_steps() -> list[tuple[str, Callable[[DemoContext], None]]]:
@@ -229,7 +233,7 @@ def replay(ctx: DemoContext, http: httpx.Client, start: datetime, now: datetime,
                 for sku, price in picked
             ]
             order_id = f"DD-{10_000 + i}"
-            _ok(
+            bought = _ok(
                 http.post(
                     "/v1/purchases",
                     json={
@@ -241,6 +245,9 @@ def replay(ctx: DemoContext, http: httpx.Client, start: datetime, now: datetime,
                     headers=_h(keys["brand1"], f"demo-{order_id}"),
                 )
             )
+            receipt = next((r["receipt"] for r in bought.get("results", []) if r.get("receipt")), None)
+            if receipt:  # what a shopper holds, to try /verify (the latest purchase's)
+                ctx.urls["A receipt"] = f"{ctx.base_url}/receipts/{receipt['secret']}"
             if picked[0][0].startswith("DOUDOU-"):
                 orders.append((order_id, len(lines)))
             progress.advance(task)

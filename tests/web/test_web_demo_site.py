@@ -124,3 +124,21 @@ def test_the_outbox_is_off_unless_the_demo_turns_it_on(client: Any, app: Any) ->
     from web.web_helpers import with_pages
 
     assert TestClient(with_pages(app)).get("/demo/outbox").status_code == 404
+
+
+def test_the_demo_prints_a_receipt_and_its_api_keys(site: DemoSite) -> None:
+    """The demo printed no receipt and no brand key, so neither /verify nor the API could be
+    tried by hand."""
+    urls = site.ctx.urls
+    assert urls["API key, Doudou Diapers"].startswith("sk_live_brand_")
+    receipt = urls["A receipt"]
+    assert receipt.startswith(f"{site.url}/receipts/rcpt_")
+    with httpx.Client(timeout=30) as web:
+        page = web.get(receipt)
+        assert page.status_code in (200, 202)
+        assert "Your purchase" in page.text  # funded … or refunded on …
+        me = web.get(
+            f"{site.url}/v1/brands/{site.ctx.ids['brand1']}/balance",
+            headers={"Authorization": f"Bearer {urls['API key, Doudou Diapers']}"},
+        )
+        assert me.status_code == 200
