@@ -96,7 +96,7 @@ def test_disclosure_in_french_and_english(client: TestClient, db: Database, admi
     assert "1 vaccin contre le tétanos" in d["fr"]
     assert "1\u202f000\u202f000 vaccins" in d["fr"] or "1 000 000 vaccins" in d["fr"]
     assert "50\u202f000,00\u00a0€" in d["fr"]
-    assert "Bénéficiaire : Vaccins Sans Frontières" in d["fr"]
+    assert "Bénéficiaire\u00a0: Vaccins Sans Frontières" in d["fr"]
 
 
 def test_cursor_pagination(client: TestClient, db: Database, admin_key: str) -> None:

@@ -7,6 +7,9 @@ drive the pledge engine means the promise and the arithmetic cannot drift apart.
 
 from __future__ import annotations
 
+import re
+from datetime import date
+
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal
 
@@ -62,22 +65,24 @@ def _rule_sentence(c: Campaign, rule: Rule, brand: str, lang: str) -> str:
         if lang == "en":
             return (
                 f"For each counted click, {brand} {verb} {_units(c, rule.units_per_click, lang)}"
-                f" (valued at {cost} each); one click per person per day is counted."
+                f" (valued at {cost} each); one click per browser per day (UTC) is counted,"
+                " with limits per network."
             )
         return (
             f"Pour chaque clic compté, {brand} {verb} {_units(c, rule.units_per_click, lang)}"
-            f" (valeur : {cost} l'unité) ; un clic par personne et par jour est compté."
+            f" (valeur : {cost} l'unité) ; un clic par navigateur et par jour (UTC) est compté,"
+            " avec des limites par réseau."
         )
     if isinstance(rule, PercentOfSaleRule):
         pct = format_decimal(rule.basis_points / 100, locale=_LOCALE[lang])
         if lang == "en":
             return (
-                f"{brand} gives {pct}% of the price of each eligible purchase "
-                f"(before tax), which {verb} {c.unit.label(lang, 2)} at {cost} each."
+                f"{brand} gives {pct}% of the price of each eligible purchase as the shop reports "
+                f"it, which {verb} {c.unit.label(lang, 2)} at {cost} each."
             )
         return (
-            f"{brand} reverse {pct} % du prix de chaque achat éligible (hors taxes), "
-            f"ce qui {verb} des {c.unit.label(lang, 2)} à {cost} l'unité."
+            f"{brand} reverse {pct} % du prix de chaque achat éligible tel que la boutique le "
+            f"transmet, ce qui {verb} des {c.unit.label(lang, 2)} à {cost} l'unité."
         )
     if isinstance(rule, PerSocialActionRule):
         return _social_sentence(c, rule, brand, lang)
@@ -169,9 +174,15 @@ def disclosure(c: Campaign, brand: str, beneficiary: str, lang: str) -> str:
     if lang not in LANGS:
         raise ValueError(f"unsupported language {lang!r}")
     parts = [_rule_sentence(c, r, brand, lang) for r in c.rules]
-    start = format_date(c.starts_at.date(), format="long", locale=_LOCALE[lang])
+    if any(isinstance(r, (PerUnitRule, PercentOfSaleRule, PerOrderRule)) for r in c.rules):
+        parts.append(
+            "A refunded or cancelled purchase cancels its donation."
+            if lang == "en"
+            else "Un achat remboursé ou annulé annule son don."
+        )
+    start = _date(c.starts_at.date(), lang)
     if c.ends_at is not None:
-        end = format_date(c.ends_at.date(), format="long", locale=_LOCALE[lang])
+        end = _date(c.ends_at.date(), lang)
         parts.append(
             f"Campaign runs from {start} to {end}." if lang == "en" else f"Campagne du {start} au {end}."
         )
@@ -184,7 +195,9 @@ def disclosure(c: Campaign, brand: str, beneficiary: str, lang: str) -> str:
     if c.match_bps:
         pct = format_decimal(c.match_bps / 100, locale=_LOCALE[lang])
         parts.append(
-            f"Every pledge is matched at {pct}%." if lang == "en" else f"Chaque don est abondé à {pct} %."
+            f"{brand} adds {pct}% to every pledge (a match it also owes)."
+            if lang == "en"
+            else f"{brand} ajoute {pct} % à chaque don (un abondement qu'elle doit aussi)."
         )
     caps = []
     if c.caps.total_units is not None:
@@ -196,17 +209,23 @@ def disclosure(c: Campaign, brand: str, beneficiary: str, lang: str) -> str:
         parts.append(f"Donations stop at {joined}." if lang == "en" else f"Les dons s'arrêtent à {joined}.")
     if c.caps.units_per_day is not None:
         parts.append(
-            f"At most {_units(c, c.caps.units_per_day, lang)} per day."
+            f"At most {_units(c, c.caps.units_per_day, lang)} per day (UTC)."
             if lang == "en"
-            else f"Au plus {_units(c, c.caps.units_per_day, lang)} par jour."
+            else f"Au plus {_units(c, c.caps.units_per_day, lang)} par jour (UTC)."
         )
     if c.guaranteed_minimum:
         m = money_text(c.guaranteed_minimum, c.currency, lang)
-        parts.append(
-            f"{brand} guarantees a minimum donation of {m}, whatever the sales."
-            if lang == "en"
-            else f"{brand} garantit un don minimum de {m}, quelles que soient les ventes."
-        )
+        clicks = all(isinstance(r, PerClickRule) for r in c.rules)
+        if lang == "en":
+            parts.append(
+                f"{brand} guarantees a minimum donation of {m}, whatever the "
+                + ("number of clicks." if clicks else "sales.")
+            )
+        else:
+            parts.append(
+                f"{brand} garantit un don minimum de {m}, "
+                + ("quel que soit le nombre de clics." if clicks else "quelles que soient les ventes.")
+            )
     if c.unit.outcome is not None:
         o = c.unit.outcome
         ol = (o.labels.get(lang) or o.labels["en"]).singular
@@ -217,4 +236,16 @@ def disclosure(c: Campaign, brand: str, beneficiary: str, lang: str) -> str:
         if lang == "en"
         else f"Base de coût : {c.unit.cost_source}, {c.unit.cost_date.isoformat()}."
     )
-    return " ".join(parts)
+    text = " ".join(parts)
+    return _french_typography(text) if lang == "fr" else text
+
+
+def _date(day: date, lang: str) -> str:
+    """A long date; French writes the first of the month as an ordinal ("1er décembre")."""
+    text = str(format_date(day, format="long", locale=_LOCALE[lang]))
+    return "1er" + text[1:] if lang == "fr" and day.day == 1 and text.startswith("1 ") else text
+
+
+def _french_typography(text: str) -> str:
+    """A no-break space before : ; ? ! (not inside URLs or times)."""
+    return re.sub(r" ([:;?!])(?=\s|$)", "\u00a0\\1", text)
