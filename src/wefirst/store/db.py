@@ -43,8 +43,16 @@ def _private_sqlite_file(url: str) -> None:
     path = make_url(url).database
     if not path or path == ":memory:" or path.startswith("file:"):
         return
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
-    os.close(fd)
+    # Only a file that does not exist yet is opened here: closing any descriptor of a file
+    # releases every POSIX lock this process holds on it, so opening an existing database that
+    # an engine of this process already uses would silently drop SQLite's locks (a second
+    # Database in one process — a CLI command run in-process, a test — lost writes that way).
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        os.close(fd)
     for p in (path, path + "-wal", path + "-shm"):
         if os.path.exists(p) and os.stat(p).st_mode & 0o077:
             os.chmod(p, 0o600)
