@@ -276,12 +276,12 @@ class WidgetService:
         since = self.clock() - HOUR_MS
         d = widget_decisions.c
         rows = conn.execute(
-            select(d.reason == "counted", func.count())
+            select(d.reason, func.count())
             .where(d.campaign_id == campaign_id, d.at_ms > since)
-            .group_by(d.reason == "counted")
+            .group_by(d.reason)
         ).all()
-        by = {bool(k): int(n) for k, n in rows}
-        return by.get(False, 0), by.get(True, 0)
+        counted = sum(int(n) for reason, n in rows if reason == Reason.COUNTED.value)
+        return sum(int(n) for _, n in rows) - counted, counted
 
     # -- state ---------------------------------------------------------------------------------
     def state(
