@@ -275,13 +275,16 @@ class WidgetService:
         """Refused and counted widget clicks on the campaign over the last hour."""
         since = self.clock() - HOUR_MS
         d = widget_decisions.c
-        rows = conn.execute(
-            select(d.reason, func.count())
-            .where(d.campaign_id == campaign_id, d.at_ms > since)
-            .group_by(d.reason)
-        ).all()
-        counted = sum(int(n) for reason, n in rows if reason == Reason.COUNTED.value)
-        return sum(int(n) for _, n in rows) - counted, counted
+        by: dict[str, int] = {
+            str(row[0]): int(row[1])
+            for row in conn.execute(
+                select(d.reason, func.count())
+                .where(d.campaign_id == campaign_id, d.at_ms > since)
+                .group_by(d.reason)
+            )
+        }
+        counted = by.get(Reason.COUNTED.value, 0)
+        return sum(by.values()) - counted, counted
 
     # -- state ---------------------------------------------------------------------------------
     def state(
