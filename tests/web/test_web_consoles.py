@@ -287,6 +287,26 @@ def test_other_beneficiary_cannot_decide(
     assert client.get(f"/v1/settlements/{story.settlement_ids[1]}").json()["status"] == "reported"
 
 
+def test_console_posts_check_the_token_before_the_action_and_change_nothing(
+    app: FastAPI, client: TestClient, db: Database, admin_key: str
+) -> None:
+    """Every console form goes through one door (web.console.console_post): the CSRF token is
+    checked first, an unknown action is a 404 page, and neither touches the settlement."""
+    story = seed_story(client, db, admin_key)
+    add_user(db, "ngo@vfa.example", "beneficiary", story.beneficiary.id)
+    web = signed_in(app, "ngo@vfa.example")
+    token = csrf_of(web.get("/console/beneficiary").text)
+    settlement = story.settlement_ids[1]
+    no_token = web.post(f"/console/beneficiary/settlements/{settlement}/confirm", data={})
+    assert no_token.status_code == 403
+    unknown_without_token = web.post(f"/console/beneficiary/settlements/{settlement}/approve", data={})
+    assert unknown_without_token.status_code == 403  # the token is checked before the action
+    unknown = web.post(f"/console/beneficiary/settlements/{settlement}/approve", data={"csrf_token": token})
+    assert unknown.status_code == 404
+    assert "no such action" in text_of(unknown.text)
+    assert client.get(f"/v1/settlements/{settlement}").json()["status"] == "reported"
+
+
 def test_magic_link_signs_in_once(app: FastAPI, client: TestClient, db: Database, admin_key: str) -> None:
     brand = make_brand(client, db, admin_key)
     add_user(db, "team@pampy.example", "brand", brand.id, password=None)

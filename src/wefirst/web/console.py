@@ -1,9 +1,14 @@
 """The consoles' shared door: `/console` sends a signed-in user to the console of their role;
-`gate` lets only that role (or an admin) in, `refusal` turns a refusal into a page."""
+`gate` lets only that role (or an admin) in, `refusal` turns a refusal into a page, and
+`console_post` is the one way a console form is read, acted on and answered."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 from fastapi import APIRouter
+from pydantic import ValidationError
 from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import Response
@@ -11,7 +16,7 @@ from starlette.responses import Response
 from wefirst.errors import Forbidden, WefirstError
 from wefirst.services import services_of
 from wefirst.web import sessions
-from wefirst.web.forms import redirect
+from wefirst.web.forms import CsrfRefused, csrf_refused, error_messages, in_thread, read_form, redirect
 from wefirst.web.templating import render, translator
 
 router = APIRouter(include_in_schema=False)
@@ -42,6 +47,33 @@ def refusal(request: Request, exc: Exception) -> Response:
         {"heading": tr.gettext("Console"), "message": detail, "back": "/console"},
         status=status,
     )
+
+
+Form = dict[str, str]
+
+
+async def console_post(
+    request: Request,
+    work: Callable[[Form], Response],
+    *,
+    refused: tuple[type[Exception], ...] = (NeedsSignIn, WefirstError),
+    again: Callable[[Form, dict[str, str]], Response] | None = None,
+) -> Response:
+    """A console form post: the CSRF-checked form goes to `work` (run in a thread, since it
+    opens a database write); the errors in `refused` become a message page, and, when `again`
+    is given, any other error (ours or pydantic's) redraws the page with the field messages."""
+    try:
+        form = await read_form(request)
+    except CsrfRefused:
+        return csrf_refused(request)
+    try:
+        return await in_thread(work, form)
+    except refused as exc:
+        return refusal(request, exc)
+    except (WefirstError, ValidationError) as exc:
+        if again is None:
+            raise
+        return await in_thread(partial(again, form, error_messages(exc)))
 
 
 @router.get("/console")

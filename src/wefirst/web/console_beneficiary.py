@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 from fastapi import APIRouter
-from pydantic import ValidationError
 from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,16 +17,8 @@ from wefirst.services import services_of
 from wefirst.store.tables_core import brands, campaigns, settlements
 from wefirst.web import queries
 from wefirst.web.campaign_form import form_int
-from wefirst.web.console import NeedsSignIn, gate, refusal
-from wefirst.web.forms import (
-    CsrfRefused,
-    blank,
-    csrf_refused,
-    error_messages,
-    in_thread,
-    read_form,
-    redirect,
-)
+from wefirst.web.console import NeedsSignIn, console_post, gate, refusal
+from wefirst.web.forms import blank, redirect
 from wefirst.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -86,14 +75,9 @@ def beneficiary_console(request: Request) -> Response:
 
 @router.post("/console/beneficiary/settlements/{settlement_id}/{decision}")
 async def decide(request: Request, settlement_id: str, decision: str) -> Response:
-    try:
-        form = await read_form(request)
-    except CsrfRefused:
-        return csrf_refused(request)
-    if decision not in ("confirm", "dispute"):
-        return refusal(request, NotFound("no such action"))
-
-    def work() -> Response:
+    def work(form: dict[str, str]) -> Response:
+        if decision not in ("confirm", "dispute"):
+            raise NotFound("no such action")
         with services_of(request.app).db.write() as conn:
             user = gate(request, conn, "beneficiary")
             row = conn.execute(select(settlements).where(settlements.c.id == settlement_id)).first()
@@ -114,22 +98,15 @@ async def decide(request: Request, settlement_id: str, decision: str) -> Respons
             )
         return redirect(request, "/console/beneficiary?saved=1")
 
-    try:
-        return await in_thread(work)
-    except (NeedsSignIn, Forbidden, NotFound) as exc:
-        return refusal(request, exc)
-    except (WefirstError, ValidationError) as exc:
-        return await in_thread(partial(_beneficiary_page, request, errors=error_messages(exc), status=409))
+    def again(form: dict[str, str], errors: dict[str, str]) -> Response:
+        return _beneficiary_page(request, errors=errors, status=409)
+
+    return await console_post(request, work, refused=(NeedsSignIn, Forbidden, NotFound), again=again)
 
 
 @router.post("/console/beneficiary/deliveries")
 async def report_delivery(request: Request) -> Response:
-    try:
-        form = await read_form(request)
-    except CsrfRefused:
-        return csrf_refused(request)
-
-    def work() -> Response:
+    def work(form: dict[str, str]) -> Response:
         with services_of(request.app).db.write() as conn:
             user = gate(request, conn, "beneficiary")
             loaded = visible(conn, user.actor(), form.get("campaign_id", ""))
@@ -156,11 +133,7 @@ async def report_delivery(request: Request) -> Response:
             )
         return redirect(request, "/console/beneficiary?saved=1")
 
-    try:
-        return await in_thread(work)
-    except (NeedsSignIn, Forbidden) as exc:
-        return refusal(request, exc)
-    except (WefirstError, ValidationError) as exc:
-        return await in_thread(
-            partial(_beneficiary_page, request, errors=error_messages(exc), form=form, status=422)
-        )
+    def again(form: dict[str, str], errors: dict[str, str]) -> Response:
+        return _beneficiary_page(request, errors=errors, form=form, status=422)
+
+    return await console_post(request, work, refused=(NeedsSignIn, Forbidden), again=again)

@@ -10,7 +10,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter
-from pydantic import ValidationError
 from sqlalchemy import Connection, select
 from starlette.requests import Request
 from starlette.responses import Response
@@ -26,16 +25,8 @@ from wefirst.services import services_of
 from wefirst.store.tables_core import api_keys, beneficiaries
 from wefirst.web import queries, sessions
 from wefirst.web.campaign_form import RULE_KINDS, campaign_body, form_int, rule_body, rule_fields
-from wefirst.web.console import NeedsSignIn, gate, refusal
-from wefirst.web.forms import (
-    CsrfRefused,
-    blank,
-    csrf_refused,
-    error_messages,
-    in_thread,
-    read_form,
-    redirect,
-)
+from wefirst.web.console import NeedsSignIn, console_post, gate, refusal
+from wefirst.web.forms import blank, redirect
 from wefirst.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -146,14 +137,13 @@ def brand_console(request: Request) -> Response:
     return _brand_page(request)
 
 
+def _brand_again(request: Request, form: dict[str, str], errors: dict[str, str]) -> Response:
+    return _brand_page(request, errors=errors, form=form, status=422)
+
+
 @router.post("/console/brand/campaigns")
 async def create_campaign(request: Request) -> Response:
-    try:
-        form = await read_form(request)
-    except CsrfRefused:
-        return csrf_refused(request)
-
-    def work() -> Response:
+    def work(form: dict[str, str]) -> Response:
         with services_of(request.app).db.write() as conn:
             user = gate(request, conn, "brand")
             owner = _owner_for(user, request)
@@ -162,14 +152,9 @@ async def create_campaign(request: Request) -> Response:
             created = catalog.create_campaign(conn, owner, data, livemode=True)
         return redirect(request, f"/console/brand/campaigns/{created['id']}?saved=1")
 
-    try:
-        return await in_thread(work)
-    except (NeedsSignIn, Forbidden) as exc:
-        return refusal(request, exc)
-    except (WefirstError, ValidationError) as exc:
-        return await in_thread(
-            partial(_brand_page, request, errors=error_messages(exc), form=form, status=422)
-        )
+    return await console_post(
+        request, work, refused=(NeedsSignIn, Forbidden), again=partial(_brand_again, request)
+    )
 
 
 def _campaign_page(
@@ -218,26 +203,17 @@ def brand_campaign(request: Request, campaign_id: str) -> Response:
 async def _brand_write(
     request: Request, campaign_id: str, action: Callable[[Connection, dict[str, str]], None]
 ) -> Response:
-    try:
-        form = await read_form(request)
-    except CsrfRefused:
-        return csrf_refused(request)
-
-    def work() -> Response:
+    def work(form: dict[str, str]) -> Response:
         with services_of(request.app).db.write() as conn:
             user = gate(request, conn, "brand")
             owned(conn, user.actor(), campaign_id)
             action(conn, form)
         return redirect(request, f"/console/brand/campaigns/{campaign_id}?saved=1")
 
-    try:
-        return await in_thread(work)
-    except (NeedsSignIn, Forbidden, NotFound) as exc:
-        return refusal(request, exc)
-    except (WefirstError, ValidationError) as exc:
-        return await in_thread(
-            partial(_campaign_page, request, campaign_id, errors=error_messages(exc), status=422)
-        )
+    def again(form: dict[str, str], errors: dict[str, str]) -> Response:
+        return _campaign_page(request, campaign_id, errors=errors, status=422)
+
+    return await console_post(request, work, refused=(NeedsSignIn, Forbidden, NotFound), again=again)
 
 
 @router.post("/console/brand/campaigns/{campaign_id}")
@@ -278,36 +254,22 @@ async def change_status(request: Request, campaign_id: str) -> Response:
 
 @router.post("/console/brand/keys")
 async def create_key(request: Request) -> Response:
-    try:
-        form = await read_form(request)
-    except CsrfRefused:
-        return csrf_refused(request)
-
-    def work() -> str:
+    def work(form: dict[str, str]) -> Response:
         with services_of(request.app).db.write() as conn:
             user = gate(request, conn, "brand")
             owner = _owner_for(user, request)
             require(user.actor(), "brand", owner=owner)
             secret, _ = api_keys_service.create_key(conn, "brand", owner, label=blank(form.get("label")))
-        return secret
+        response = _brand_page(request, secret=secret)
+        response.headers["Cache-Control"] = "no-store"
+        return response
 
-    try:
-        secret = await in_thread(work)
-    except (NeedsSignIn, WefirstError) as exc:
-        return refusal(request, exc)
-    response = await in_thread(partial(_brand_page, request, secret=secret))
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return await console_post(request, work)
 
 
 @router.post("/console/brand/keys/{key_id}/revoke")
 async def revoke_key(request: Request, key_id: str) -> Response:
-    try:
-        await read_form(request)
-    except CsrfRefused:
-        return csrf_refused(request)
-
-    def work() -> Response:
+    def work(form: dict[str, str]) -> Response:
         with services_of(request.app).db.write() as conn:
             user = gate(request, conn, "brand")
             owner = _owner_for(user, request)
@@ -318,10 +280,7 @@ async def revoke_key(request: Request, key_id: str) -> Response:
             api_keys_service.revoke(conn, key_id)
         return redirect(request, _brand_url(user, owner))
 
-    try:
-        return await in_thread(work)
-    except (NeedsSignIn, WefirstError) as exc:
-        return refusal(request, exc)
+    return await console_post(request, work)
 
 
 async def _connector_write(
@@ -329,12 +288,8 @@ async def _connector_write(
 ) -> Response:
     """A connector change for the signed-in brand, through the connectors area's own
     functions (secrets are stored encrypted and never shown again)."""
-    try:
-        form = await read_form(request)
-    except CsrfRefused:
-        return csrf_refused(request)
 
-    def work() -> Response:
+    def work(form: dict[str, str]) -> Response:
         with services_of(request.app).db.write() as conn:
             user = gate(request, conn, "brand")
             owner = _owner_for(user, request)
@@ -342,14 +297,9 @@ async def _connector_write(
             action(conn, owner, form)
         return redirect(request, _brand_url(user, owner, "#con-h"))
 
-    try:
-        return await in_thread(work)
-    except (NeedsSignIn, Forbidden, NotFound) as exc:
-        return refusal(request, exc)
-    except (WefirstError, ValidationError) as exc:
-        return await in_thread(
-            partial(_brand_page, request, errors=error_messages(exc), form=form, status=422)
-        )
+    return await console_post(
+        request, work, refused=(NeedsSignIn, Forbidden, NotFound), again=partial(_brand_again, request)
+    )
 
 
 def _owned_connection(conn: Connection, owner: str, connection_id: str) -> Any:
