@@ -47,6 +47,7 @@ LAYERS: dict[str, int] = {
     "metrics": 1,
     "checklist": 1,
     "secretbox": 1,
+    "background": 1,
     # 2 - the database and what is shared on it
     "store": 2,
     "pseudonyms": 2,

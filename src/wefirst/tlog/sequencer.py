@@ -29,6 +29,7 @@ from typing import IO, Protocol
 from sqlalchemy import Connection, func, select, text
 from sqlalchemy.engine import make_url
 
+from wefirst.background import BackgroundThread
 from wefirst.store.db import Database
 from wefirst.store.tables_tlog import tlog_entries
 from wefirst.tlog.checkpoint import Checkpoint, sign_checkpoint
@@ -280,33 +281,24 @@ def _maybe_crash(crash_after: str, step: str) -> None:
         os.kill(os.getpid(), 9)
 
 
-class Sequencer:
+class Sequencer(BackgroundThread):
     """Background thread: wins (or waits for) the lock, then integrates until stopped."""
+
+    thread_name = "tlog-sequencer"
 
     def __init__(self, service: LogService, *, batch_size: int, wait_ms: int) -> None:
         self.service = service
         self.batch_size = batch_size
         self.wait = wait_ms / 1000
         self.lock = lock_for(service.db)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__()
         self.is_leader = False
         # Called after each batch that signed a new checkpoint (the witness submitter's wake):
         # a callable that only sets a flag, so integration never waits on what it starts.
         self.after_checkpoint: list[Callable[[], None]] = []
 
-    def start(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="tlog-sequencer", daemon=True)
-        self._thread.start()
-
     def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        super().stop(timeout)
         self.lock.release()
         self.is_leader = False
 

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from wefirst.background import BackgroundThread
 from wefirst.domain.clock import utcnow
 from wefirst.outbound import OutboundPolicy
 from wefirst.settings import Settings
@@ -25,7 +26,9 @@ from wefirst.webhooks.transport import HttpTransport, MemoryTransport, Transport
 log = logging.getLogger("wefirst.webhooks")
 
 
-class WebhookWorker:
+class WebhookWorker(BackgroundThread):
+    thread_name = "webhook-worker"
+
     def __init__(
         self,
         db: Database,
@@ -48,8 +51,7 @@ class WebhookWorker:
         self.lease = timedelta(seconds=timeout * batch + 60)
         self.owner = f"{socket.gethostname()[:30]}:{os.getpid()}:{secrets.token_hex(4)}"
         self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__()
 
     def run_once(self) -> int:
         """Send what is due now; returns how many deliveries were attempted or dropped."""
@@ -83,19 +85,10 @@ class WebhookWorker:
     def wake(self) -> None:
         self._wake.set()
 
-    def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="webhook-worker", daemon=True)
-        self._thread.start()
-
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        self._wake.set()  # the loop idles on _wake, not _stop
+        super().stop(timeout)
         self.transport.close()
 
     def _run(self) -> None:

@@ -7,10 +7,10 @@ picks up queued deliveries older than a grace period, so it never races the fres
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from datetime import timedelta
 
+from wefirst.background import BackgroundThread
 from wefirst.domain.clock import utcnow
 from wefirst.ingest.connectors import processing
 from wefirst.secretbox import SecretBox
@@ -20,9 +20,11 @@ log = logging.getLogger("wefirst.connectors")
 GRACE = timedelta(seconds=30)
 
 
-class Sweeper:
+class Sweeper(BackgroundThread):
     """The sweep thread of one app; `remotes` is asked on every sweep (tests and the demo swap
     the platform clients)."""
+
+    thread_name = "connector-sweeper"
 
     def __init__(
         self,
@@ -35,21 +37,7 @@ class Sweeper:
         self.box = box
         self.remotes = remotes
         self.interval = interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="connector-sweeper", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        super().__init__()
 
     def sweep_once(self) -> processing.ProcessSummary:
         return processing.process_pending(
