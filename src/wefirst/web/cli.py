@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from sqlalchemy import Connection
@@ -15,6 +15,8 @@ from wefirst.errors import WefirstError
 from wefirst.settings import Settings
 from wefirst.store.db import Database
 from wefirst.web import sessions
+
+T = TypeVar("T")
 
 app = typer.Typer(help="Console users for the web pages.", no_args_is_help=True)
 
@@ -39,37 +41,41 @@ def add_user(
     no_password: Annotated[bool, typer.Option(help="Sign in by e-mailed link only.")] = False,
 ) -> None:
     """Create a console user."""
-    password: str | None = None
-    if not no_password:
-        if password_env:
-            password = os.environ.get(password_env)
-            if not password:
-                raise typer.BadParameter(f"${password_env} is empty or unset")
-        else:
-            password = typer.prompt("Password (12+ characters)", hide_input=True, confirmation_prompt=True)
-    db = Database(Settings())
-    try:
-        with db.write() as conn:
-            user = sessions.create_user(conn, email, role, owner, password)
-    except WefirstError as exc:
-        typer.echo(f"error: {exc.detail}", err=True)
-        raise typer.Exit(2) from None
-    finally:
-        db.dispose()
+    password = _password(password_env, no_password, "Password (12+ characters)")
+    user = _write(lambda conn: sessions.create_user(conn, email, role, owner, password))
     typer.echo(f"{user.id} {user.email} ({user.role}{' for ' + owner if owner else ''})")
 
 
-def _run(what: str, work: Callable[[Connection], str]) -> None:
+def _password(password_env: str | None, no_password: bool, prompt: str) -> str | None:
+    """The password from the named environment variable or a hidden, confirmed prompt (never
+    from the command line, which ends up in shell history); None for links-only users."""
+    if no_password:
+        return None
+    if password_env:
+        password = os.environ.get(password_env)
+        if not password:
+            raise typer.BadParameter(f"${password_env} is empty or unset")
+        return password
+    prompted: str = typer.prompt(prompt, hide_input=True, confirmation_prompt=True)
+    return prompted
+
+
+def _write(work: Callable[[Connection], T]) -> T:
+    """One write transaction on the configured database; our errors become `error: …` on
+    stderr and exit code 2."""
     db = Database(Settings())
     try:
         with db.write() as conn:
-            user_id = work(conn)
+            return work(conn)
     except WefirstError as exc:
         typer.echo(f"error: {exc.detail}", err=True)
         raise typer.Exit(2) from None
     finally:
         db.dispose()
-    typer.echo(f"{user_id}: {what}")
+
+
+def _run(what: str, work: Callable[[Connection], str]) -> None:
+    typer.echo(f"{_write(work)}: {what}")
 
 
 Email = Annotated[str, typer.Option(help="The console user's sign-in e-mail address.")]
@@ -103,14 +109,5 @@ def reset_password(
 ) -> None:
     """Set a new password (prompted, or from --password-env); every session ends and pending
     sign-in links stop working."""
-    password: str | None = None
-    if not no_password:
-        if password_env:
-            password = os.environ.get(password_env)
-            if not password:
-                raise typer.BadParameter(f"${password_env} is empty or unset")
-        else:
-            password = typer.prompt(
-                "New password (12+ characters)", hide_input=True, confirmation_prompt=True
-            )
+    password = _password(password_env, no_password, "New password (12+ characters)")
     _run("password reset; sessions ended", lambda conn: sessions.reset_password(conn, email, password))
