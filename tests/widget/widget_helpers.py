@@ -13,6 +13,7 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from wefirst.store.db import Database
+from wefirst.widget.pow import solve
 from wefirst.widget.service import WidgetService
 
 from factories import Tenant, auth, campaign_body
@@ -113,12 +114,16 @@ class World:
         pow_nonce: str | None = None,
         fetch: bool = True,
     ) -> Any:
-        """What the widget does: fetch a challenge, let a person's reaction time pass, click."""
+        """What the widget does: fetch a challenge, solve its proof of work when it asks for one
+        (unless the test gives a nonce), let a person's reaction time pass, click."""
         cid = campaign_id or self.campaign_id
         if token is None and fetch:
             r = self.state(visitor, campaign_id=cid)
             assert r.status_code == 200, r.text
-            token = r.json()["challenge"]["token"]
+            challenge = r.json()["challenge"]
+            token = challenge["token"]
+            if pow_nonce is None and challenge["pow_bits"] > 0:
+                pow_nonce = solve(token, challenge["pow_bits"])
         self.clock.advance(wait_ms)
         headers = {"Origin": origin} if origin else {}
         if ua is not None:
