@@ -7,10 +7,11 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import Annotated, Any, TextIO
 
 from fastapi import Depends, FastAPI, Header, Response
 from fastapi.routing import APIRoute
@@ -185,8 +186,22 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(body)
 
 
+class _CurrentStderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a record is emitted. A plain StreamHandler keeps
+    the stream of the moment it was made; made inside a CLI runner (which swaps stderr for a
+    capture it later closes), it then failed on every record of the process."""
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: TextIO) -> None:
+        """StreamHandler's constructor assigns the stream; the current one is always used."""
+
+
 def configure_logging(json_logs: bool = True, level: int = logging.INFO) -> None:
-    handler = logging.StreamHandler()
+    handler = _CurrentStderrHandler()
     if json_logs:
         handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
