@@ -179,6 +179,33 @@ def test_brand_creates_and_edits_a_campaign(
     assert "2 days of water" in api["disclosure"]["en"]
 
 
+def test_brand_edits_caps_with_the_same_reading_as_a_new_campaign(
+    app: FastAPI, client: TestClient, db: Database, admin_key: str
+) -> None:
+    """The edit form reads caps as the create form does (web.campaign_form.cap_body): blank is
+    no change, a number is the cap, anything else is a 422 naming the field and changes nothing."""
+    story = seed_story(client, db, admin_key)
+    add_user(db, "team@pampy.example", "brand", story.brand.id)
+    web = signed_in(app, "team@pampy.example")
+    page = f"/console/brand/campaigns/{story.campaign_id}"
+    token = csrf_of(web.get(page).text)
+    before = client.get(f"/v1/campaigns/{story.campaign_id}", headers=auth(story.brand.key)).json()
+    bad = web.post(page, data={"csrf_token": token, "cap_units_per_day": "lots"})
+    assert bad.status_code == 422
+    assert "cap_units_per_day" in text_of(bad.text)
+    same = client.get(f"/v1/campaigns/{story.campaign_id}", headers=auth(story.brand.key)).json()
+    assert (same["caps"], same["version"]) == (before["caps"], before["version"])
+    ok = web.post(
+        page,
+        data={"csrf_token": token, "cap_units_per_day": "40", "cap_total_units": ""},
+        follow_redirects=False,
+    )
+    assert ok.status_code == 303
+    after = client.get(f"/v1/campaigns/{story.campaign_id}", headers=auth(story.brand.key)).json()
+    assert after["caps"]["units_per_day"] == 40
+    assert after["caps"].get("total_units") == before["caps"].get("total_units")
+
+
 def test_brand_cannot_touch_another_brands_campaign(
     app: FastAPI, client: TestClient, db: Database, admin_key: str
 ) -> None:

@@ -60,6 +60,19 @@ def rule_fields(rule: dict[str, Any]) -> dict[str, str]:
     }
 
 
+def cap_body(form: dict[str, str]) -> dict[str, int]:
+    """The caps the form fills in (blank fields are no cap), in the API's `caps` shape; the same
+    for a new campaign and an edit."""
+    return {
+        k: v
+        for k, v in (
+            ("total_units", form_int(form, "cap_total_units")),
+            ("units_per_day", form_int(form, "cap_units_per_day")),
+        )
+        if v is not None
+    }
+
+
 def campaign_body(form: dict[str, str]) -> dict[str, Any]:
     """The form's flat fields → the API's CampaignIn shape (validated by CampaignIn itself)."""
     currency = form.get("currency", "EUR")
@@ -71,14 +84,7 @@ def campaign_body(form: dict[str, str]) -> dict[str, Any]:
     labels = {"en": {"singular": form.get("unit_en_one", ""), "plural": form.get("unit_en_many", "")}}
     if blank(form.get("unit_fr_one")) and blank(form.get("unit_fr_many")):
         labels["fr"] = {"singular": form["unit_fr_one"], "plural": form["unit_fr_many"]}
-    caps = {
-        k: v
-        for k, v in (
-            ("total_units", form_int(form, "cap_total_units")),
-            ("units_per_day", form_int(form, "cap_units_per_day")),
-        )
-        if v is not None
-    }
+    caps = cap_body(form)
     body: dict[str, Any] = {
         "name": form.get("name", ""),
         "beneficiary_id": form.get("beneficiary_id", ""),

@@ -24,7 +24,7 @@ from wefirst.errors import FieldError, Forbidden, Invalid, NotFound, WefirstErro
 from wefirst.services import services_of
 from wefirst.store.tables_core import api_keys, beneficiaries
 from wefirst.web import queries, sessions
-from wefirst.web.campaign_form import RULE_KINDS, campaign_body, form_int, rule_body, rule_fields
+from wefirst.web.campaign_form import RULE_KINDS, campaign_body, cap_body, rule_body, rule_fields
 from wefirst.web.console import NeedsSignIn, console_post, gate, refusal
 from wefirst.web.forms import blank, redirect
 from wefirst.web.templating import render
@@ -224,14 +224,7 @@ async def edit_campaign(request: Request, campaign_id: str) -> Response:
             patch["name"] = form["name"].strip()
         if blank(form.get("ends")):
             patch["ends_at"] = f"{form['ends']}T00:00:00Z"
-        caps = {
-            k: v
-            for k, v in (
-                ("total_units", form_int(form, "cap_total_units")),
-                ("units_per_day", form_int(form, "cap_units_per_day")),
-            )
-            if v is not None
-        }
+        caps = cap_body(form)
         if caps:
             patch["caps"] = caps
         if blank(form.get("rule_value")):
