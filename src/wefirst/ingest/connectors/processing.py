@@ -31,6 +31,7 @@ from wefirst.ingest.connectors.clients import (
 from wefirst.ingest.connectors.errors import AccountMismatch, MalformedPayload
 from wefirst.ingest.connectors.inbox import parse_delivery
 from wefirst.ingest.connectors.mapping import ProductMapping
+from wefirst.ingest.connectors.minimise import minimise
 from wefirst.ingest.connectors.records import NormalisedLine, ParsedDelivery, Source
 from wefirst.outbound import OutboundPolicy
 from wefirst.pledges.batch import Batch
@@ -204,9 +205,9 @@ def _plan(db: Database, remotes: RemotesFactory, delivery_id: str, loaded: _Load
             info.platform, info.account, loaded.headers, loaded.body, delivery_id, loaded.received_at
         )
     except (MalformedPayload, AccountMismatch) as exc:
-        return _Plan(delivery_id, "failed", exc.detail)
+        return _Plan(delivery_id, "failed", exc.detail, loaded=loaded)
     if parsed.is_test:
-        return _Plan(delivery_id, "ignored", "test data never pledges")
+        return _Plan(delivery_id, "ignored", "test data never pledges", loaded=loaded)
     try:
         sales, reversals, fetched = _call_back(db, info, loaded, parsed, remotes, delivery_id)
     except PartialCallBackError as exc:
@@ -223,7 +224,7 @@ def _plan(db: Database, remotes: RemotesFactory, delivery_id: str, loaded: _Load
     except RemoteUnavailableError as exc:
         return _Plan(delivery_id, "retry", str(exc))
     except MalformedPayload as exc:
-        return _Plan(delivery_id, "failed", f"platform answer: {exc.detail}")
+        return _Plan(delivery_id, "failed", f"platform answer: {exc.detail}", loaded=loaded)
     return _Plan(
         delivery_id, "apply", loaded=loaded, parsed=parsed, sales=sales, reversals=reversals, fetched=fetched
     )
@@ -267,10 +268,11 @@ def _commit_plan(conn: Connection, plan: _Plan, now: datetime, unit: _Unit) -> s
     ).first()
     if row is None:
         return "skipped"  # another worker processed it meanwhile
+    raw = plan.loaded.body if plan.loaded is not None else None
     if plan.action in ("failed", "ignored"):
-        return _set(conn, plan.delivery_id, plan.action, plan.note, now)
+        return _set(conn, plan.delivery_id, plan.action, plan.note, now, raw)
     if plan.action == "retry":
-        return _retry_in(conn, plan.delivery_id, int(row.attempts), plan.note, now)
+        return _retry_in(conn, plan.delivery_id, int(row.attempts), plan.note, now, raw)
     assert plan.loaded is not None
     assert plan.parsed is not None
     info, parsed = plan.loaded.info, plan.parsed
@@ -295,7 +297,7 @@ def _commit_plan(conn: Connection, plan: _Plan, now: datetime, unit: _Unit) -> s
         savepoint.rollback()
         unit.reset()
         log.exception("connector delivery %s failed", plan.delivery_id)
-        return _retry_in(conn, plan.delivery_id, int(row.attempts), f"{type(exc).__name__}: {exc}", now)
+        return _retry_in(conn, plan.delivery_id, int(row.attempts), f"{type(exc).__name__}: {exc}", now, raw)
     if plan.retry_note is not None:
         return _retry_in(
             conn,
@@ -303,25 +305,30 @@ def _commit_plan(conn: Connection, plan: _Plan, now: datetime, unit: _Unit) -> s
             int(row.attempts),
             f"applied in part ({_note(report)}); waiting: {plan.retry_note}",
             now,
+            raw,
         )
     touched = report.new_lines or report.new_reversals or parsed.cancellation or parsed.amount_refunds
     status = "processed" if touched or not parsed.ignored else "ignored"
     note = (parsed.ignored or "") if status == "ignored" else _note(report)
-    return _set(conn, plan.delivery_id, status, note, now)
+    return _set(conn, plan.delivery_id, status, note, now, raw)
 
 
-def _set(conn: Connection, delivery_id: str, status: str, note: str, now: datetime) -> str:
-    conn.execute(
-        update(connector_deliveries)
-        .where(connector_deliveries.c.id == delivery_id)
-        .values(status=status, note=note[:2000], processed_at=now)
-    )
+def _set(conn: Connection, delivery_id: str, status: str, note: str, now: datetime, raw: bytes | None) -> str:
+    """A final status; the raw body (the shopper's name, address, e-mail, IP...) is replaced
+    by what reconciliation needs (`minimise`): nothing will re-read it."""
+    values: dict[str, object] = {"status": status, "note": note[:2000], "processed_at": now}
+    if raw is not None:
+        values["body"] = minimise(raw) or b""
+    d = connector_deliveries
+    conn.execute(update(d).where(d.c.id == delivery_id).values(**values))
     return status
 
 
-def _retry_in(conn: Connection, delivery_id: str, attempts: int, note: str, now: datetime) -> str:
+def _retry_in(
+    conn: Connection, delivery_id: str, attempts: int, note: str, now: datetime, raw: bytes | None
+) -> str:
     if attempts >= MAX_ATTEMPTS:
-        return _set(conn, delivery_id, "failed", f"gave up after {attempts} attempts: {note}", now)
+        return _set(conn, delivery_id, "failed", f"gave up after {attempts} attempts: {note}", now, raw)
     conn.execute(
         update(connector_deliveries).where(connector_deliveries.c.id == delivery_id).values(note=note[:2000])
     )
