@@ -8,13 +8,13 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, select, update
+from sqlalchemy import Connection, and_, insert, or_, select, update
 
 from wefirst.domain.clock import Clock, rfc3339
 from wefirst.domain.ids import new_id
 from wefirst.errors import FieldError, Invalid, NotFound
 from wefirst.store.db import Database
-from wefirst.store.tables_voice import voice_episodes
+from wefirst.store.tables_voice import voice_episodes, voice_posts
 from wefirst.voice.brand_settings import brand_exists
 from wefirst.voice.detector import DetectorEvent, Episode
 from wefirst.webhooks import outbox
@@ -24,7 +24,43 @@ def _sample_json(s: Any) -> dict[str, Any]:
     return {"ref": s.ref, "text": s.text, "created_at": rfc3339(s.created_at), "engagement": s.engagement}
 
 
+def hidden_refs(conn: Connection, refs: set[str]) -> set[str]:
+    """Which of these sample refs (a post's URL, or its id when it has none) name a post that
+    was deleted or whose author left: never shown again, even by a detector that still holds
+    the post in memory."""
+    if not refs:
+        return set()
+    p = voice_posts
+    wanted = sorted(refs)
+    rows = conn.execute(
+        select(p.c.url, p.c.external_id).where(
+            p.c.hidden.is_(True), or_(p.c.url.in_(wanted), p.c.external_id.in_(wanted))
+        )
+    )
+    return {ref for r in rows for ref in (r.url, r.external_id) if ref in refs}
+
+
+def forget_samples(conn: Connection, brand_ids: set[str], refs: set[str]) -> int:
+    """Take these posts out of the brands' stored episode samples (the public evidence): a
+    deleted post's text leaves the database, not only the page. Returns episodes changed."""
+    if not brand_ids or not refs:
+        return 0
+    changed = 0
+    rows = conn.execute(
+        select(voice_episodes.c.id, voice_episodes.c.samples).where(
+            voice_episodes.c.brand_id.in_(sorted(brand_ids))
+        )
+    ).all()
+    for row in rows:
+        kept = [x for x in row.samples if str(x.get("ref", "")) not in refs]
+        if len(kept) != len(row.samples):
+            conn.execute(update(voice_episodes).where(voice_episodes.c.id == row.id).values(samples=kept))
+            changed += 1
+    return changed
+
+
 def upsert_episode(conn: Connection, ep: Episode, now: datetime) -> Any:
+    gone = hidden_refs(conn, {s.ref for s in ep.samples})
     values = {
         "brand_id": ep.brand_id,
         "polarity": ep.polarity,
@@ -39,7 +75,7 @@ def upsert_episode(conn: Connection, ep: Episode, now: datetime) -> Any:
         "expected": round(ep.expected, 3),
         "top_terms": [[t, c] for t, c in ep.top_terms],
         "top_reasons": [[r, c] for r, c in ep.top_reasons],
-        "samples": [_sample_json(s) for s in ep.samples],
+        "samples": [_sample_json(s) for s in ep.samples if s.ref not in gone],
         "updated_at": now,
     }
     row = conn.execute(select(voice_episodes).where(voice_episodes.c.key == ep.key)).first()

@@ -17,6 +17,7 @@ from wefirst.settings import Settings
 from wefirst.store.db import Database
 from wefirst.store.tables_voice import voice_mentions, voice_posts
 from wefirst.voice.detector import Observation
+from wefirst.voice.episodes import forget_samples
 from wefirst.voice.pipeline import Analysed
 from wefirst.voice.posts import Deletion
 
@@ -132,16 +133,31 @@ def _seqs(conn: Connection, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, 
 
 
 def hide(db: Database, deletion: Deletion) -> int:
-    """Deletes and deactivated accounts hide posts (kept out of series, samples and exports)."""
-    cond = [voice_posts.c.source == deletion.source, voice_posts.c.hidden.is_(False)]
+    """Deletes and deactivated accounts hide posts (kept out of series, samples and exports),
+    and their text leaves the episodes' stored samples in the same transaction."""
+    p = voice_posts
+    cond = [p.c.source == deletion.source, p.c.hidden.is_(False)]
     if deletion.external_id:
-        cond.append(voice_posts.c.external_id == deletion.external_id)
+        cond.append(p.c.external_id == deletion.external_id)
     elif deletion.author_hash:
-        cond.append(voice_posts.c.author_hash == deletion.author_hash)
+        cond.append(p.c.author_hash == deletion.author_hash)
     else:
         return 0
     with db.write() as conn:
-        return conn.execute(update(voice_posts).where(*cond).values(hidden=True)).rowcount
+        gone = conn.execute(select(p.c.url, p.c.external_id).where(*cond)).all()
+        if not gone:
+            return 0
+        m = voice_mentions
+        brands = {
+            r.brand_id
+            for r in conn.execute(
+                select(m.c.brand_id).distinct().join(p, p.c.seq == m.c.post_seq).where(*cond)
+            )
+        }
+        n = conn.execute(update(p).where(*cond).values(hidden=True)).rowcount
+        refs = {ref for g in gone for ref in (g.url, g.external_id) if ref}
+        forget_samples(conn, brands, refs)
+        return int(n)
 
 
 def stored_observations(
