@@ -1,0 +1,679 @@
+"""The write path over HTTP, side by side with a bare FastAPI app (issue 18).
+
+Starts the real server (`wefirst serve`, the product's own uvicorn settings) and a bare FastAPI
+app served by uvicorn with the same settings and worker count, which parses the same JSON with
+the same pydantic models and answers at once. One client (httpx, keep-alive HTTP/1.1) drives
+both in interleaved rounds, so both see the same machine load:
+
+- `click`: the widget flow — a challenge per reader fetched from the real server before the
+  round (not timed), then one POST /v1/widget/clicks per reader (timed);
+- `purchase`: one purchase per request (POST /v1/purchases, its own Idempotency-Key);
+- `batch`: POST /v1/purchases/batch with `--batch-size` orders per request, when the server
+  has the endpoint (events counted per order).
+
+For each it reports requests (events) per second, p50/p99 latency, the server's CPU per event
+(uvicorn and its workers, from /proc), PostgreSQL's backend CPU per event (the backends of the
+bench's own database, from /proc) and statements, transactions and pool checkouts per event
+(counted inside the server's processes by bench/writepath_hooks/sitecustomize.py).
+
+    .venv/bin/python bench/bench_writepath.py --db sqlite --db postgresql --workers 1 --workers 2
+
+SQLite runs with one worker only (`wefirst serve` refuses several on SQLite). Loopback only;
+bounded loops; the temporary directory and the PostgreSQL database are removed at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import os
+import resource
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+HOST = "127.0.0.1"
+ORIGIN = "https://bench-blog.example"
+UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+HOOKS = Path(__file__).parent / "writepath_hooks"
+PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+# -- the bare app (a child process) -------------------------------------------------------------
+def bare_app() -> Any:
+    """Same routes and bodies as the real endpoints, no work: what FastAPI and uvicorn cost."""
+    from fastapi import FastAPI, Header
+
+    from wefirst.api.widget import ClickIn
+    from wefirst.catalog.models import Strict
+    from wefirst.ingest.payloads import PurchaseBody
+
+    class Order(PurchaseBody):
+        idempotency_key: str
+
+    class Batch(Strict):
+        orders: list[Order]
+
+    app = FastAPI()
+
+    @app.post("/v1/widget/clicks", status_code=201)
+    def click(data: ClickIn) -> dict[str, str]:
+        return {"decision": "counted"}
+
+    @app.post("/v1/purchases")
+    def purchase(
+        data: PurchaseBody,
+        authorization: str | None = Header(None),
+        idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
+    ) -> dict[str, str]:
+        return {"object": "purchase_result", "order_id": data.order_id}
+
+    @app.post("/v1/purchases/batch")
+    def batch(
+        data: Batch,
+        authorization: str | None = Header(None),
+    ) -> dict[str, Any]:
+        return {"object": "purchase_batch_result", "results": [{"status": 200} for _ in data.orders]}
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+def serve_bare(port: int, workers: int) -> None:
+    """uvicorn.run with the arguments `wefirst serve` passes (src/wefirst/cli.py)."""
+    import uvicorn
+
+    uvicorn.run(
+        "bench_writepath:bare_app",
+        factory=True,
+        host=HOST,
+        port=port,
+        workers=workers,
+        log_config=None,
+        timeout_graceful_shutdown=20,
+        timeout_worker_healthcheck=60,
+        proxy_headers=True,
+        access_log=False,
+        app_dir=str(Path(__file__).parent),
+    )
+
+
+# -- measurement ---------------------------------------------------------------------------------
+def _proc_cpu(match: Callable[[int, int, str], bool]) -> float:
+    """User + system CPU seconds of the processes `match(pid, ppid, cmdline)` picks, from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmdline = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if match(int(entry), int(fields[1]), cmdline):
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def server_cpu(pid: int) -> float:
+    """The server process and its children (uvicorn's workers, multiprocessing's helpers)."""
+    return _proc_cpu(lambda p, pp, _c: p == pid or pp == pid)
+
+
+def pg_cpu(database: str | None) -> float:
+    """PostgreSQL backends serving `database` (their title names it): other jobs on the same
+    server are not counted. Background processes (WAL writer, checkpointer) are not either."""
+    if database is None:
+        return 0.0
+    return _proc_cpu(lambda _p, _pp, c: c.startswith("postgres:") and f" {database} " in c)
+
+
+def statement_counts(directory: Path) -> dict[str, int]:
+    total = {"statements": 0, "transactions": 0, "checkouts": 0}
+    for path in directory.glob("*.json"):
+        try:
+            counts = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        for k in total:
+            total[k] += int(counts.get(k, 0))
+    return total
+
+
+@dataclass
+class Sample:
+    """One endpoint's requests over every round of one configuration."""
+
+    events: int = 0
+    seconds: float = 0.0
+    latencies_ms: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+    cpu: float = 0.0
+    pg_cpu: float = 0.0
+    client_cpu: float = 0.0
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.seconds if self.seconds else 0.0
+
+    def per_event(self, value: float) -> float:
+        return value / self.events if self.events else 0.0
+
+    def pct(self, q: float) -> float:
+        data = sorted(self.latencies_ms)
+        return data[min(len(data) - 1, int(q * len(data)))] if data else 0.0
+
+
+@dataclass
+class Request:
+    path: str
+    body: bytes
+    headers: dict[str, str]
+    events: int = 1
+
+
+async def drive(
+    port: int, requests: Sequence[Request], concurrency: int, advance: Callable[[int], None]
+) -> Sample:
+    import httpx
+
+    sample = Sample()
+    queue = list(reversed(requests))
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=f"http://{HOST}:{port}", limits=limits, timeout=120) as client:
+
+        async def worker() -> None:
+            while queue:
+                req = queue.pop()
+                t0 = time.perf_counter()
+                r = await client.post(req.path, content=req.body, headers=req.headers)
+                sample.latencies_ms.append((time.perf_counter() - t0) * 1000)
+                sample.statuses[r.status_code] = sample.statuses.get(r.status_code, 0) + 1
+                sample.events += req.events
+                advance(req.events)
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        sample.seconds = time.perf_counter() - t0
+    return sample
+
+
+def _client_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+# -- the servers ---------------------------------------------------------------------------------
+def wait_up(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
+    import httpx
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"http://{HOST}:{port}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("server did not start")
+
+
+@contextmanager
+def running(cmd: list[str], port: int, env: dict[str, str], log: Path) -> Iterator[int]:
+    with open(log, "ab") as err:
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        wait_up(port, proc, log)
+        yield proc.pid
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Seeded:
+    brand_key: str
+    click_campaign: str
+    purchase_campaign: str
+    publisher: str
+
+
+def seed(env: dict[str, str]) -> Seeded:
+    """A brand with a brand key, a click campaign joined by a publisher, a purchase campaign
+    (1 unit per item of BENCH-*); no caps, so every event pledges."""
+    os.environ.update(env)
+    from wefirst.auth.keys import create_key
+    from wefirst.catalog.models import BeneficiaryIn, BrandIn, CampaignIn
+    from wefirst.catalog.service import create_beneficiary, create_brand, create_campaign
+    from wefirst.settings import Settings
+    from wefirst.store import migrate
+    from wefirst.store.db import Database
+    from wefirst.widget import publishers as pubs
+
+    unit = {
+        "labels": {"en": {"singular": "day of water", "plural": "days of water"}},
+        "cost_per_unit": {"amount": 5, "currency": "EUR"},
+        "cost_source": "bench",
+        "cost_date": "2026-01-01",
+    }
+
+    def campaign(name: str, rules: list[dict[str, Any]]) -> CampaignIn:
+        return CampaignIn.model_validate(
+            {
+                "name": name,
+                "beneficiary_id": ben,
+                "currency": "EUR",
+                "starts_at": "2026-01-01T00:00:00Z",
+                "status": "active",
+                "impact_unit": unit,
+                "rules": rules,
+            }
+        )
+
+    db = Database(Settings())
+    migrate.upgrade(db)
+    with db.write() as conn:
+        brand = create_brand(conn, BrandIn(name="Bench brand"))["id"]
+        ben = create_beneficiary(conn, BeneficiaryIn(name="Bench NGO"))["id"]
+        clicks = create_campaign(
+            conn, brand, campaign("Clicks", [{"kind": "per_click", "units_per_click": 1}])
+        )
+        buys = create_campaign(
+            conn,
+            brand,
+            campaign("Buys", [{"kind": "per_unit", "sku_patterns": ["BENCH-*"], "units_per_item": 1}]),
+        )
+        pub = pubs.create_publisher(conn, name="Bench blog", domains=["bench-blog.example"])
+        pubs.join_campaign(conn, pub["id"], clicks["id"])
+        key, _ = create_key(conn, "brand", brand)
+    db.dispose()
+    return Seeded(key, str(clicks["id"]), str(buys["id"]), str(pub["id"]))
+
+
+def count_pledges(env: dict[str, str], campaign: str) -> int:
+    from sqlalchemy import func, select
+
+    from wefirst.settings import Settings
+    from wefirst.store.db import Database
+    from wefirst.store.tables_core import pledges
+
+    os.environ.update(env)
+    db = Database(Settings())
+    with db.read() as conn:
+        n = conn.execute(select(func.count()).select_from(pledges).where(pledges.c.campaign_id == campaign))
+        found = int(n.scalar_one())
+    db.dispose()
+    return found
+
+
+@contextmanager
+def pg_database(base: str) -> Iterator[tuple[str, str]]:
+    """A fresh database named after this bench on the server at `base`, dropped at the end."""
+    from sqlalchemy import create_engine, make_url, text
+
+    name = f"bench_writepath_{secrets.token_hex(3)}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(base).set(database=name).render_as_string(hide_password=False), name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+# -- the workloads -------------------------------------------------------------------------------
+def purchase_body(order: str) -> dict[str, Any]:
+    return {
+        "order_id": order,
+        "currency": "EUR",
+        "occurred_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "lines": [{"sku": "BENCH-1", "quantity": 1, "unit_price": {"amount": 1000, "currency": "EUR"}}],
+    }
+
+
+def purchase_requests(s: Seeded, n: int, tag: str) -> list[Request]:
+    auth = {"Authorization": f"Bearer {s.brand_key}", "Content-Type": "application/json"}
+    return [
+        Request(
+            "/v1/purchases",
+            json.dumps(purchase_body(f"{tag}-{i}")).encode(),
+            {**auth, "Idempotency-Key": f"{tag}-{i}"},
+        )
+        for i in range(n)
+    ]
+
+
+def batch_requests(s: Seeded, n: int, size: int, tag: str) -> list[Request]:
+    auth = {"Authorization": f"Bearer {s.brand_key}", "Content-Type": "application/json"}
+    out = []
+    for start in range(0, n, size):
+        orders = [
+            {"idempotency_key": f"{tag}-{i}", **purchase_body(f"{tag}-{i}")}
+            for i in range(start, min(n, start + size))
+        ]
+        out.append(Request("/v1/purchases/batch", json.dumps({"orders": orders}).encode(), auth, len(orders)))
+    return out
+
+
+async def challenges(port: int, s: Seeded, visitors: list[str], concurrency: int) -> list[str]:
+    import httpx
+
+    headers = {"Origin": ORIGIN, "User-Agent": UA}
+    tokens: list[str] = [""] * len(visitors)
+    limits = httpx.Limits(max_connections=concurrency)
+    async with httpx.AsyncClient(base_url=f"http://{HOST}:{port}", limits=limits, timeout=120) as client:
+        sem = asyncio.Semaphore(concurrency)
+
+        async def one(i: int, v: str) -> None:
+            async with sem:
+                r = await client.get(
+                    f"/v1/widget/campaigns/{s.click_campaign}/state",
+                    params={"publisher": s.publisher, "visitor": v},
+                    headers=headers,
+                )
+                r.raise_for_status()
+                tokens[i] = r.json()["challenge"]["token"]
+
+        await asyncio.gather(*(one(i, v) for i, v in enumerate(visitors)))
+    return tokens
+
+
+def click_requests(s: Seeded, visitors: list[str], tokens: list[str]) -> list[Request]:
+    headers = {"Origin": ORIGIN, "User-Agent": UA, "Content-Type": "application/json"}
+    return [
+        Request(
+            "/v1/widget/clicks",
+            json.dumps(
+                {"campaign": s.click_campaign, "publisher": s.publisher, "visitor": v, "challenge": t}
+            ).encode(),
+            headers,
+        )
+        for v, t in zip(visitors, tokens, strict=True)
+    ]
+
+
+# -- one configuration ---------------------------------------------------------------------------
+@dataclass
+class Result:
+    database: str
+    workers: int
+    workload: str
+    real: Sample
+    bare: Sample
+
+
+def run_config(args: argparse.Namespace, database: str, workers: int, progress: Any) -> list[Result]:
+    with tempfile.TemporaryDirectory(prefix="wefirst-bench-writepath-") as tmp_name:
+        tmp = Path(tmp_name)
+        if database == "postgresql":
+            with pg_database(args.pg) as (url, name):
+                return _run_config(args, tmp, url, name, workers, progress)
+        return _run_config(args, tmp, f"sqlite:///{tmp}/bench.db", None, workers, progress)
+
+
+def _run_config(
+    args: argparse.Namespace, tmp: Path, url: str, pg_name: str | None, workers: int, progress: Any
+) -> list[Result]:
+    counts_dir = tmp / "counts"
+    counts_dir.mkdir()
+    port, bare_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "WEFIRST_DATABASE_URL": url,
+        "WEFIRST_DATA_DIR": str(tmp),
+        "WEFIRST_BASE_URL": f"http://{HOST}:{port}",
+        "WEFIRST_SECRET_KEY": "bench-" + "s" * 40,
+        "WEFIRST_LOG_JSON": "false",
+        "WEFIRST_DEVELOPMENT": "true",  # no https base URL, no witness keys: loopback only
+        # One loopback address plays every reader: lift the per-network limits (the checks and
+        # their queries still run on every click). The proof of work is the reader's cost, not
+        # the server's (one hash to check): the bench client does not solve it.
+        "WEFIRST_WIDGET_NETWORK_ATTEMPTS_PER_MINUTE": str(10**9),
+        "WEFIRST_WIDGET_NETWORK_COUNTED_PER_DAY": str(10**9),
+        "WEFIRST_WIDGET_NETWORK_COUNTED_PER_DAY_ALL_CAMPAIGNS": str(10**9),
+        "WEFIRST_WIDGET_POW_BITS_DEFAULT": "0",
+    }
+    seeded = seed(env)
+    server_env = {
+        **env,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(HOOKS), env.get("PYTHONPATH")])),
+        "WEFIRST_BENCH_STATEMENTS_DIR": str(counts_dir),
+    }
+    real_cmd = [sys.executable, "-m", "wefirst.cli", "serve", "--port", str(port), "--workers", str(workers)]
+    bare_cmd = [sys.executable, __file__, "serve-bare", "--port", str(bare_port), "--workers", str(workers)]
+    label = f"{'SQLite' if pg_name is None else 'PostgreSQL'}, {workers} worker(s)"
+    results: list[Result] = []
+    with (
+        running(real_cmd, port, server_env, tmp / "real.log") as real_pid,
+        running(bare_cmd, bare_port, env, tmp / "bare.log") as bare_pid,
+    ):
+        batch_ok = "batch" in args.workload and _has_batch(port, seeded)
+        for workload in args.workload:
+            if workload == "batch" and not batch_ok:
+                progress.console.print(f"[yellow]{label}: no /v1/purchases/batch on this server; skipped")
+                continue
+            per_round = -(-args.events // args.rounds)
+            task = progress.add_task(f"{label}: {workload}", total=2 * per_round * args.rounds)
+            real, bare = Sample(), Sample()
+            visitors = [
+                hashlib.sha256(f"bench-{workers}-{i}".encode()).hexdigest() for i in range(args.events)
+            ]
+            for r in range(args.rounds):
+                tag = f"{workload}-{r}-{secrets.token_hex(3)}"
+                chunk = visitors[r * per_round : (r + 1) * per_round]
+                if workload == "click":
+                    tokens = asyncio.run(challenges(port, seeded, chunk, args.concurrency))
+                    time.sleep(0.7)  # the minimum click delay after a challenge (600 ms)
+                    reqs = click_requests(seeded, chunk, tokens)
+                elif workload == "purchase":
+                    reqs = purchase_requests(seeded, len(chunk), tag)
+                else:
+                    reqs = batch_requests(seeded, len(chunk), args.batch_size, tag)
+                # the real server, then the bare one, in every round
+                _measure(real, port, reqs, args, real_pid, pg_name, counts_dir, task, progress)
+                _measure(bare, bare_port, reqs, args, bare_pid, None, None, task, progress)
+            results.append(
+                Result("SQLite" if pg_name is None else "PostgreSQL", workers, workload, real, bare)
+            )
+    expected = sum(x.real.events for x in results if x.workload != "click")
+    pledged = count_pledges(env, seeded.purchase_campaign)
+    if pledged != expected:
+        progress.console.print(f"[red]{label}: {pledged} purchase pledges for {expected} orders sent")
+    clicks = sum(x.real.events for x in results if x.workload == "click")
+    counted = count_pledges(env, seeded.click_campaign)
+    if counted != clicks:
+        progress.console.print(f"[red]{label}: {counted} click pledges for {clicks} clicks sent")
+    return results
+
+
+def _has_batch(port: int, s: Seeded) -> bool:
+    import httpx
+
+    r = httpx.post(
+        f"http://{HOST}:{port}/v1/purchases/batch",
+        json={"orders": []},
+        headers={"Authorization": f"Bearer {s.brand_key}"},
+    )
+    return r.status_code not in (404, 405)
+
+
+def _measure(
+    into: Sample,
+    port: int,
+    reqs: list[Request],
+    args: argparse.Namespace,
+    pid: int,
+    pg_name: str | None,
+    counts_dir: Path | None,
+    task: Any,
+    progress: Any,
+) -> None:
+    before = statement_counts(counts_dir) if counts_dir else {}
+    cpu0, pg0, client0 = server_cpu(pid), pg_cpu(pg_name), _client_cpu()
+    got = asyncio.run(drive(port, reqs, args.concurrency, lambda n: progress.advance(task, n)))
+    time.sleep(0.5)  # the log sequencer integrates the round's entries: its CPU counts here
+    got.cpu, got.pg_cpu = server_cpu(pid) - cpu0, pg_cpu(pg_name) - pg0
+    got.client_cpu = _client_cpu() - client0
+    if counts_dir:
+        after = statement_counts(counts_dir)
+        got.counts = {k: after[k] - before.get(k, 0) for k in after}
+    into.events += got.events
+    into.seconds += got.seconds
+    into.latencies_ms += got.latencies_ms
+    into.cpu += got.cpu
+    into.pg_cpu += got.pg_cpu
+    into.client_cpu += got.client_cpu
+    for status, n in got.statuses.items():
+        into.statuses[status] = into.statuses.get(status, 0) + n
+    for name, n in got.counts.items():
+        into.counts[name] = into.counts.get(name, 0) + n
+
+
+# -- report --------------------------------------------------------------------------------------
+COLUMNS = (
+    "database",
+    "workers",
+    "workload",
+    "events/s (bare)",
+    "ratio",
+    "p50 ms",
+    "p99 ms",
+    "CPU ms/event (bare)",
+    "CPU ratio",
+    "PG CPU ms/event",
+    "statements/event",
+    "txns/event",
+    "checkouts/event",
+    "statuses",
+)
+
+
+def rows(results: list[Result]) -> list[list[str]]:
+    out = []
+    for x in results:
+        real, bare = x.real, x.bare
+        cpu, bare_cpu = real.per_event(real.cpu) * 1000, bare.per_event(bare.cpu) * 1000
+        out.append(
+            [
+                x.database,
+                str(x.workers),
+                x.workload,
+                f"{real.rate:,.0f} ({bare.rate:,.0f})",
+                f"{real.rate / bare.rate:.3f}" if bare.rate else "-",
+                f"{real.pct(0.5):.1f}",
+                f"{real.pct(0.99):.1f}",
+                f"{cpu:.2f} ({bare_cpu:.2f})",
+                f"{bare_cpu / cpu:.2f}" if cpu else "-",
+                f"{real.per_event(real.pg_cpu) * 1000:.2f}" if x.database == "PostgreSQL" else "-",
+                f"{real.per_event(real.counts.get('statements', 0)):.1f}",
+                f"{real.per_event(real.counts.get('transactions', 0)):.2f}",
+                f"{real.per_event(real.counts.get('checkouts', 0)):.2f}",
+                " ".join(f"{k}:{v}" for k, v in sorted(real.statuses.items())),
+            ]
+        )
+    return out
+
+
+def markdown(results: list[Result]) -> str:
+    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows(results)]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("mode", nargs="?", default="bench", choices=["bench", "serve-bare"])
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--db", action="append", choices=["sqlite", "postgresql"])
+    parser.add_argument("--workers", type=int, action="append")
+    parser.add_argument("--workload", action="append", choices=["click", "purchase", "batch"])
+    parser.add_argument("--events", type=int, default=1000, help="events per workload and configuration")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument(
+        "--pg", default=os.environ.get("WEFIRST_BENCH_PG", PG_DEFAULT), help="PostgreSQL server"
+    )
+    parser.add_argument("--markdown", type=Path, help="also write the table here")
+    args = parser.parse_args()
+    if args.mode == "serve-bare":
+        serve_bare(args.port, (args.workers or [1])[0])
+        return
+    args.db = args.db or ["sqlite", "postgresql"]
+    args.workers = args.workers or [1, 2]
+    args.workload = args.workload or ["click", "purchase", "batch"]
+    if not 1 <= args.events <= 200_000 or not 1 <= args.rounds <= 100 or not 1 <= args.concurrency <= 256:
+        parser.error("--events 1..200000, --rounds 1..100, --concurrency 1..256")
+    if not 1 <= args.batch_size <= 1000:
+        parser.error("--batch-size 1..1000")
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console()
+    results: list[Result] = []
+    started = time.time()
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        for database in args.db:
+            for workers in args.workers:
+                if database == "sqlite" and workers > 1:
+                    progress.console.print("[yellow]SQLite: `wefirst serve` refuses several workers; skipped")
+                    continue
+                results += run_config(args, database, workers, progress)
+    # a markdown table: too wide for a terminal table, and pasted as is into docs/benchmarks.md
+    print(
+        f"write path vs bare FastAPI, concurrency {args.concurrency}, {args.rounds} rounds, "
+        f"{args.events} events"
+    )
+    print(markdown(results))
+    load = os.getloadavg()
+    console.print(
+        f"{os.cpu_count()} CPUs, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}; "
+        f"{time.time() - started:.0f} s; ratio = events/s of the real server / the bare app's; "
+        "CPU ratio = bare CPU per event / real CPU per event"
+    )
+    if args.markdown:
+        args.markdown.write_text(markdown(results) + "\n")
+
+
+if __name__ == "__main__":
+    main()
