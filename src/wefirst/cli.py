@@ -91,11 +91,8 @@ def _upgrade(settings: Settings) -> None:
     from wefirst.store import migrate
     from wefirst.store.db import Database
 
-    db = Database(settings)
-    try:
+    with Database(settings) as db:
         migrate.upgrade(db)
-    finally:
-        db.dispose()
 
 
 @db_app.command("upgrade")
@@ -113,12 +110,8 @@ def db_purge() -> None:
     from wefirst.store.db import Database
 
     settings = Settings()
-    db = Database(settings)
-    try:
-        with db.write() as conn:
-            n = purge_expired(conn, settings.idempotency_retention_days)
-    finally:
-        db.dispose()
+    with Database(settings) as db, db.write() as conn:
+        n = purge_expired(conn, settings.idempotency_retention_days)
     Console().print(f"purged {n} idempotency records older than {settings.idempotency_retention_days} days")
 
 
@@ -137,14 +130,11 @@ def keys_create(
         fail(f"unknown role {role!r}", f"use --role one of: {', '.join(ROLES)}")
     settings = Settings()
     _upgrade(settings)
-    db = Database(settings)
     try:
-        with db.write() as conn:
+        with Database(settings) as db, db.write() as conn:
             secret, record = create_key(conn, role, owner, label=label)  # type: ignore[arg-type]
     except WefirstError as exc:
         fail(exc.detail, f"check --owner: it must be the id of an existing {role} (e.g. brd_… for a brand)")
-    finally:
-        db.dispose()
     Console().print(f"key {record['id']} ({role}{' for ' + owner if owner else ''}):")
     sys.stdout.write(secret + "\n")
 

@@ -354,66 +354,68 @@ def run(host: str, port: int, serve: bool = True, scale: float = 1.0) -> None:
             "demo_outbox": settings.mail_backend == "memory",
         }
     )
-    db = Database(settings)
-    migrate.upgrade(db)
-    with db.write() as conn:
-        admin_key, _ = create_key(conn, "admin", label="demo admin")
-        fresh = conn.execute(select(func.count()).select_from(brands)).scalar_one() == 0
-    witness: WitnessProcess | None = None
-    main = threading.current_thread() is threading.main_thread()
-    # `kill`, systemd, docker stop: the same as Ctrl-C (the witness process is stopped too).
-    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm) if main else None
-    try:
-        settings, witness = demo_witness.start(settings, db)
-    except (RuntimeError, OSError, TlogError) as e:
-        console.print(f"[yellow]The demo's witness did not start ({e}); the log runs unwitnessed.[/]")
-    app = create_app(settings, db=db)
-    server = _Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    from wefirst.widget.demo import stop_blogs
+    with Database(settings) as db:  # disposed however the demo ends
+        migrate.upgrade(db)
+        with db.write() as conn:
+            admin_key, _ = create_key(conn, "admin", label="demo admin")
+            fresh = conn.execute(select(func.count()).select_from(brands)).scalar_one() == 0
+        witness: WitnessProcess | None = None
+        main = threading.current_thread() is threading.main_thread()
+        # `kill`, systemd, docker stop: the same as Ctrl-C (the witness process is stopped too).
+        previous = signal.signal(signal.SIGTERM, _stop_on_sigterm) if main else None
+        try:
+            settings, witness = demo_witness.start(settings, db)
+        except (RuntimeError, OSError, TlogError) as e:
+            console.print(f"[yellow]The demo's witness did not start ({e}); the log runs unwitnessed.[/]")
+        app = create_app(settings, db=db)
+        server = _Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        from wefirst.widget.demo import stop_blogs
 
-    try:
-        thread.start()
-        for _ in range(200):
-            if server.started:
-                break
-            time.sleep(0.05)
-        ctx = DemoContext(settings, db, base, admin_key)
-        with httpx.Client(base_url=base, timeout=30) as http:
-            if fresh:
-                console.print("[bold]Seeding the demo[/] (two campaigns, a realistic stream)…")
-                seed(ctx, http, scale)
-                for name, step in extra_steps():
-                    console.print(f"  {name}…")
-                    step(ctx)
-            else:
-                from wefirst.widget.demo import serve_blog
+        try:
+            thread.start()
+            for _ in range(200):
+                if server.started:
+                    break
+                time.sleep(0.05)
+            ctx = DemoContext(settings, db, base, admin_key)
+            with httpx.Client(base_url=base, timeout=30) as http:
+                if fresh:
+                    console.print("[bold]Seeding the demo[/] (two campaigns, a realistic stream)…")
+                    seed(ctx, http, scale)
+                    for name, step in extra_steps():
+                        console.print(f"  {name}…")
+                        step(ctx)
+                else:
+                    from wefirst.widget.demo import serve_blog
 
-                console.print("Existing demo database found; reusing it (delete wefirst.db to start afresh).")
-                serve_blog(ctx)
-        console.print(f"\n[bold green]wefirst demo running at {base}/[/]  (home page)")
-        console.print(f"  API docs:        {base}/docs")
-        if settings.demo_outbox:
-            console.print(f"  Mail outbox:     {base}/demo/outbox  (sign-in and co-sign links)")
-        console.print(f"  Campaigns (API): {base}/v1/campaigns")
-        for label, url in ctx.urls.items():
-            console.print(f"  {label + ':':<16} {url}")
-        console.print(f"  Admin API key:   {admin_key}")
-        if witness is not None:
-            print_witness(ctx, witness)
-        console.print("Press Ctrl-C to stop.")
-        while serve and thread.is_alive():
-            thread.join(0.5)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        stop_blogs()
-        if witness is not None:
-            witness.stop()
-        if main:
-            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+                    console.print(
+                        "Existing demo database found; reusing it (delete wefirst.db to start afresh)."
+                    )
+                    serve_blog(ctx)
+            console.print(f"\n[bold green]wefirst demo running at {base}/[/]  (home page)")
+            console.print(f"  API docs:        {base}/docs")
+            if settings.demo_outbox:
+                console.print(f"  Mail outbox:     {base}/demo/outbox  (sign-in and co-sign links)")
+            console.print(f"  Campaigns (API): {base}/v1/campaigns")
+            for label, url in ctx.urls.items():
+                console.print(f"  {label + ':':<16} {url}")
+            console.print(f"  Admin API key:   {admin_key}")
+            if witness is not None:
+                print_witness(ctx, witness)
+            console.print("Press Ctrl-C to stop.")
+            while serve and thread.is_alive():
+                thread.join(0.5)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.should_exit = True
+            thread.join(10)
+            stop_blogs()
+            if witness is not None:
+                witness.stop()
+            if main:
+                signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
 def print_witness(ctx: DemoContext, witness: WitnessProcess) -> None:

@@ -32,16 +32,14 @@ err = Console(stderr=True)
 @contextmanager
 def _db() -> Iterator[tuple[Settings, Database]]:
     settings = Settings()
-    db = Database(settings)
-    try:
-        yield settings, db
-    except WefirstError as exc:
-        err.print(f"[bold red]error:[/] {exc.detail}")
-        for e in exc.errors:
-            err.print(f"  {e.field}: {e.reason}")
-        raise typer.Exit(2) from None
-    finally:
-        db.dispose()
+    with Database(settings) as db:
+        try:
+            yield settings, db
+        except WefirstError as exc:
+            err.print(f"[bold red]error:[/] {exc.detail}")
+            for e in exc.errors:
+                err.print(f"  {e.field}: {e.reason}")
+            raise typer.Exit(2) from None
 
 
 def _print_json(data: Any) -> None:

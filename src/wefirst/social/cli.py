@@ -41,9 +41,8 @@ def poll_cmd(
     """Read each social rule's current actions (through the outbound guard), pledge new ones,
     refuse those failing the criteria, reverse withdrawn ones; print what happened."""
     settings = Settings()
-    db = Database(settings)
     try:
-        with OutboundPolicy.from_settings(settings).client(timeout=15.0) as http:
+        with Database(settings) as db, OutboundPolicy.from_settings(settings).client(timeout=15.0) as http:
             result = poll_campaign(
                 db, campaign, http, utcnow(), mastodon_instance=mastodon_instance, bsky_base=bsky_appview,
                 on_rule=lambda r: err.print(f"polling {r.network} {r.action} {r.target}"),
@@ -51,8 +50,6 @@ def poll_cmd(
     except WefirstError as exc:
         err.print(f"[bold red]error:[/] {exc.detail}")
         raise typer.Exit(2) from None
-    finally:
-        db.dispose()
     if save_export is not None:
         with save_export.open("a", encoding="utf-8") as f:
             f.writelines(action_to_json(a) + "\n" for a in result.seen)
@@ -67,9 +64,5 @@ def poll_cmd(
 def report_cmd(campaign: Annotated[str, typer.Argument(help="The campaign id (cmp_…).")]) -> None:
     """The campaign's social tally and fraud report, as JSON."""
     settings = Settings()
-    db = Database(settings)
-    try:
-        with db.read() as conn:
-            typer.echo(json.dumps(social_report(conn, campaign), indent=2, sort_keys=True))
-    finally:
-        db.dispose()
+    with Database(settings) as db, db.read() as conn:
+        typer.echo(json.dumps(social_report(conn, campaign), indent=2, sort_keys=True))

@@ -59,7 +59,11 @@ def _private_sqlite_file(url: str) -> None:
 
 
 class Database:
-    """Owns the engines. Built once per app (or CLI command) from settings."""
+    """Owns the engines. Built once per app (or CLI command) from settings.
+
+    A CLI command opens it with `with Database(settings) as db:` so its pooled connections are
+    closed when the command ends, not left to the garbage collector (psycopg warns, and the
+    warning then lands in whatever runs next in the same process, e.g. an unrelated test)."""
 
     def __init__(self, settings: Settings) -> None:
         self.url = settings.database_url
@@ -88,7 +92,14 @@ class Database:
         with self._read_engine.connect() as conn:
             yield conn
 
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.dispose()
+
     def dispose(self) -> None:
+        """Close every pooled connection of both engines (safe to call more than once)."""
         self.engine.dispose()
         if self._read_engine is not self.engine:
             self._read_engine.dispose()

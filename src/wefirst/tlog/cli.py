@@ -58,8 +58,7 @@ def integrate_cmd(
     from wefirst.tlog.service import LogService
 
     settings = Settings()
-    db = Database(settings)
-    try:
+    with Database(settings) as db:
         service = LogService(settings, db)
         size = batch_size or settings.tlog_batch_size
         if not once:
@@ -89,8 +88,6 @@ def integrate_cmd(
             raise typer.Exit(1) from None
         finally:
             lock.release()
-    finally:
-        db.dispose()
 
 
 @app.command("rotate")
@@ -111,8 +108,7 @@ def rotate_cmd(
     from wefirst.tlog.service import LogService
 
     settings = Settings()
-    db = Database(settings)
-    try:
+    with Database(settings) as db:
         service = LogService(settings, db)
         out = key_out or settings.data_dir / f"tlog-{service.current.number + 1}.key"
         try:
@@ -123,8 +119,6 @@ def rotate_cmd(
         except TlogError as e:
             typer.echo(f"FAIL: {e}", err=True)
             raise typer.Exit(1) from None
-    finally:
-        db.dispose()
     typer.echo(f"{done.old_origin} ended at size {done.old_final_size} (its last entry names the next log)")
     typer.echo(f"log {done.number}: {done.origin}, served under /log/{done.number}/, key in {out}")
     typer.echo(done.key)

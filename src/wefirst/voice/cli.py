@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -315,13 +316,15 @@ def sparkline(values: list[int], width: int = 72) -> str:
     )
 
 
-def _database() -> tuple[Settings, Database]:
+@contextmanager
+def _database() -> Iterator[tuple[Settings, Database]]:
+    """The configured database, migrated; its engine is disposed when the command ends."""
     from wefirst.store import migrate
 
     settings = Settings()
-    db = Database(settings)
-    migrate.upgrade(db)
-    return settings, db
+    with Database(settings) as db:
+        migrate.upgrade(db)
+        yield settings, db
 
 
 @app.command("import")
@@ -365,23 +368,21 @@ def import_(
             mapping = ColumnMapping.from_options(PRESETS[preset or "generic"], pairs)
         except (KeyError, ValueError) as exc:
             _fail(str(exc))
-    settings, db = _database()
     try:
-        if airline_brands:
-            voice_airlines.ensure_airline_brands(db)
-        report = voice_importing.import_file(
-            db,
-            file,
-            settings=settings,
-            mapping=mapping,
-            preset=preset,
-            use_source_labels=use_source_labels,
-            progress=progress,
-        )
+        with _database() as (settings, db):
+            if airline_brands:
+                voice_airlines.ensure_airline_brands(db)
+            report = voice_importing.import_file(
+                db,
+                file,
+                settings=settings,
+                mapping=mapping,
+                preset=preset,
+                use_source_labels=use_source_labels,
+                progress=progress,
+            )
     except ValueError as exc:
         _fail(str(exc))
-    finally:
-        db.dispose()
     out = Console()
     out.print(
         f"[bold]{file.name}[/] ({report.preset}): {report.rows} rows, "
@@ -402,11 +403,8 @@ def listen(
     from wefirst.voice import listen as voice_listen
 
     check_at_start(Settings(), "wefirst voice listen")
-    settings, db = _database()
-    try:
+    with _database() as (settings, db):
         stats = voice_listen.listen(db, settings, once=once, duration=duration, console=Console())
-    finally:
-        db.dispose()
     Console().print(f"listened: {stats}")
 
 
@@ -422,20 +420,16 @@ def report(
     from wefirst.voice import episodes as voice_episodes
     from wefirst.voice import series as voice_series
 
-    _settings, db = _database()
     out = Console()
-    try:
-        with db.read() as conn:
-            row = conn.execute(
-                select(brands.c.id, brands.c.name).where((brands.c.id == brand) | (brands.c.name == brand))
-            ).first()
-            if row is None:
-                _fail(f"no brand {brand!r}", "use a brand id (brd_…) or its exact name")
-            hourly = voice_series.series(conn, row.id, granularity="hour", by="polarity")["data"]
-            langs = voice_series.series(conn, row.id, granularity="day", by="language")["data"]
-            episodes, _ = voice_episodes.list_episodes(conn, row.id, limit=20)
-    finally:
-        db.dispose()
+    with _database() as (_settings, db), db.read() as conn:
+        row = conn.execute(
+            select(brands.c.id, brands.c.name).where((brands.c.id == brand) | (brands.c.name == brand))
+        ).first()
+        if row is None:
+            _fail(f"no brand {brand!r}", "use a brand id (brd_…) or its exact name")
+        hourly = voice_series.series(conn, row.id, granularity="hour", by="polarity")["data"]
+        langs = voice_series.series(conn, row.id, granularity="day", by="language")["data"]
+        episodes, _ = voice_episodes.list_episodes(conn, row.id, limit=20)
     out.print(f"[bold]{row.name}[/] ({row.id})")
     if not hourly:
         out.print("no posts mention this brand yet (`wefirst voice import FILE`)")

@@ -63,15 +63,12 @@ def _password(password_env: str | None, no_password: bool, prompt: str) -> str |
 def _write(work: Callable[[Connection], T]) -> T:
     """One write transaction on the configured database; our errors become `error: …` on
     stderr and exit code 2."""
-    db = Database(Settings())
     try:
-        with db.write() as conn:
+        with Database(Settings()) as db, db.write() as conn:
             return work(conn)
     except WefirstError as exc:
         typer.echo(f"error: {exc.detail}", err=True)
         raise typer.Exit(2) from None
-    finally:
-        db.dispose()
 
 
 def _run(what: str, work: Callable[[Connection], str]) -> None:

@@ -27,14 +27,12 @@ err = Console(stderr=True)
 @contextmanager
 def _db() -> Iterator[tuple[Settings, Database]]:
     settings = Settings()
-    db = Database(settings)
-    try:
-        yield settings, db
-    except WefirstError as exc:
-        err.print(f"[bold red]error:[/] {exc.detail}")
-        raise typer.Exit(2) from None
-    finally:
-        db.dispose()
+    with Database(settings) as db:
+        try:
+            yield settings, db
+        except WefirstError as exc:
+            err.print(f"[bold red]error:[/] {exc.detail}")
+            raise typer.Exit(2) from None
 
 
 @app.command("deliveries")

@@ -42,11 +42,8 @@ def _fail(message: str, fix: str | None = None, code: int = 2) -> None:
 @contextmanager
 def _database() -> Iterator[tuple[Settings, Database]]:
     settings = Settings()
-    db = Database(settings)
-    try:
+    with Database(settings) as db:
         yield settings, db
-    finally:
-        db.dispose()
 
 
 @connectors_app.command("process")
