@@ -97,7 +97,7 @@ def world(folder: Path, campaigns: int) -> Iterator[tuple[WidgetService, Clock, 
                 "status": "active",
             }
             cid = str(create_campaign(conn, brand, CampaignIn.model_validate(body))["id"])
-            pubs.join_campaign(conn, pub, cid)
+            pubs.join_campaign(conn, pub, cid, approved=True)
             ids.append(cid)
     clock = Clock()
     service = WidgetService.from_settings(db, settings, clock=clock)

@@ -281,7 +281,7 @@ def setup(url: str, env: dict[str, str]) -> tuple[str, str]:
             ),
         )["id"]
         pub = pubs.create_publisher(conn, name="Bench blog", domains=["bench-blog.example"])
-        pubs.join_campaign(conn, pub["id"], campaign)
+        pubs.join_campaign(conn, pub["id"], campaign, approved=True)
     db.dispose()
     return str(campaign), str(pub["id"])
 

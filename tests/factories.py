@@ -55,6 +55,36 @@ def make_beneficiary(
     return Tenant(ben_id, secret)
 
 
+def signup_publisher(
+    client: TestClient, name: str, domains: list[str], email: str = "camille@example.org"
+) -> tuple[Tenant, dict[str, Any]]:
+    """Open sign-up as a blogger does it: register, then follow the link the (memory) mailer
+    kept. Returns the publisher and the sign-up answer."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from wefirst.mail import MemoryMailer
+    from wefirst.services import services_of
+
+    mailer = services_of(client.app).mailer
+    assert isinstance(mailer, MemoryMailer)
+    r = client.post("/v1/publishers", json={"name": name, "domains": domains, "email": email})
+    assert r.status_code == 201, r.text
+    pub = r.json()
+    body = str(mailer.sent[-1].get_content())
+    link = next(w for w in body.split() if "/v1/publishers/verify?token=" in w)
+    token = parse_qs(urlsplit(link).query)["token"][0]
+    v = client.get("/v1/publishers/verify", params={"token": token})
+    assert v.status_code == 200, v.text
+    return Tenant(pub["id"], pub["api_key"]["secret"]), pub
+
+
+def approve_publisher(client: TestClient, brand_key: str, campaign_id: str, publisher_id: str) -> None:
+    r = client.put(
+        f"/v1/widget/campaigns/{campaign_id}/publishers/{publisher_id}/approval", headers=auth(brand_key)
+    )
+    assert r.status_code == 200, r.text
+
+
 def unit(cost: int = 30, currency: str = "EUR") -> dict[str, Any]:
     return {
         "labels": {

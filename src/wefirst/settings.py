@@ -202,6 +202,18 @@ class Settings(BaseSettings):
         description="Open publisher sign-ups (without a key) one network (IPv4 /24, IPv6 /48) "
         "may make per day: each is a new publisher key and a new source of clicks.",
     )
+    widget_publisher_signups_per_address_per_day: int = Field(
+        3,
+        ge=1,
+        description="Open publisher sign-ups one e-mail address may ask for per day (each sends "
+        "a verification link to it): bounds mail sent to someone else's address.",
+    )
+    widget_publisher_verify_link_hours: int = Field(
+        48,
+        ge=1,
+        description="How long the link e-mailed at publisher sign-up works. The publisher's key "
+        "is refused, and its widget counts nothing, until the link is followed.",
+    )
 
     # connectors
     connectors_encryption_key: str | None = Field(

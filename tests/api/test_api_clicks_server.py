@@ -11,7 +11,15 @@ from fastapi.testclient import TestClient
 from wefirst.settings import Settings
 from wefirst.store.db import Database
 
-from factories import Tenant, auth, make_beneficiary, make_brand, make_campaign
+from factories import (
+    Tenant,
+    approve_publisher,
+    auth,
+    make_beneficiary,
+    make_brand,
+    make_campaign,
+    signup_publisher,
+)
 
 COUNTED_PER_DAY = 5
 
@@ -29,9 +37,7 @@ def _click_campaign(client: TestClient, db: Database, admin_key: str) -> tuple[T
 
 
 def _signup(client: TestClient) -> Tenant:
-    r = client.post("/v1/publishers", json={"name": "Some blog", "domains": ["blog.example"]})
-    assert r.status_code == 201, r.text
-    return Tenant(r.json()["id"], r.json()["api_key"]["secret"])
+    return signup_publisher(client, "Some blog", ["blog.example"])[0]
 
 
 def _click(client: TestClient, key: str, cid: str, i: int) -> dict[str, object]:
@@ -59,6 +65,7 @@ def test_a_joined_publishers_api_clicks_are_limited_and_in_the_fraud_report(
     pub = _signup(client)
     r = client.post(f"/v1/publishers/{pub.id}/campaigns", json={"campaign_id": cid}, headers=auth(pub.key))
     assert r.status_code == 200, r.text
+    approve_publisher(client, brand.key, cid, pub.id)
     answers = [_click(client, pub.key, cid, i) for i in range(20)]
     outcomes = [a["outcome"] for a in answers]
     assert outcomes.count("pledged") == COUNTED_PER_DAY

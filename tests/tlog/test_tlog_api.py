@@ -31,7 +31,15 @@ from wefirst.tlog.queue import enqueue
 from wefirst.tlog.receipts import parse_receipt
 from wefirst.tlog.sequencer import integrate_batch
 
-from factories import Tenant, auth, make_beneficiary, make_brand, make_campaign, purchase
+from factories import (
+    Tenant,
+    approve_publisher,
+    auth,
+    make_beneficiary,
+    make_brand,
+    make_campaign,
+    purchase,
+)
 from waiting import wait_until
 
 
@@ -346,6 +354,7 @@ def test_a_publishers_counted_clicks_are_re_derived_from_the_log(
             f"/v1/publishers/{pub.id}/campaigns", json={"campaign_id": cid}, headers=auth(pub.key)
         )
         assert r.status_code == 200, r.text
+        approve_publisher(qclient, brand.key, cid, pub.id)
         pubs.append(pub)
     a, b = pubs
     for who, visitor in (

@@ -23,7 +23,7 @@ from wefirst.settings import Settings
 from wefirst.store.db import Database
 from wefirst.web import sessions
 
-from factories import auth, make_beneficiary, make_brand
+from factories import auth, make_beneficiary, make_brand, signup_publisher
 from web.web_helpers import integrate_log, open_case, seed_story, seed_voice
 
 pytestmark = pytest.mark.browser
@@ -241,11 +241,7 @@ def test_publisher_gets_the_snippet_and_daily_figures(
     with TestClient(app, client=("203.0.113.7", 50000)) as widget_client:
         brand = make_brand(widget_client, db, admin_key, name="Aqua Claire")
         ben = make_beneficiary(widget_client, db, admin_key, name="Eau Pour Tous")
-        r = widget_client.post(
-            "/v1/publishers", json={"name": "Le carnet de Camille", "domains": ["carnet-de-camille.fr"]}
-        )
-        assert r.status_code == 201, r.text
-        pub = r.json()
+        _, pub = signup_publisher(widget_client, "Le carnet de Camille", ["carnet-de-camille.fr"])
         world = World(
             widget_client,
             db,

@@ -14,7 +14,7 @@ from wefirst.settings import Settings
 from wefirst.store.db import Database
 from wefirst.widget.service import WidgetService
 
-from factories import make_beneficiary, make_brand
+from factories import make_beneficiary, make_brand, signup_publisher
 from widget.widget_helpers import Clock, World
 
 
@@ -45,11 +45,7 @@ def world(app: FastAPI, db: Database, settings: Settings, admin_key: str, clock:
     with TestClient(app, client=("203.0.113.7", 50000)) as client:
         brand = make_brand(client, db, admin_key, name="Aqua Claire")
         ben = make_beneficiary(client, db, admin_key, name="Eau Pour Tous")
-        r = client.post(
-            "/v1/publishers", json={"name": "Carnet de Camille (tests)", "domains": ["carnet-de-camille.fr"]}
-        )
-        assert r.status_code == 201, r.text
-        pub = r.json()
+        _, pub = signup_publisher(client, "Carnet de Camille (tests)", ["carnet-de-camille.fr"])
         w = World(
             client,
             db,

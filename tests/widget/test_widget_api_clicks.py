@@ -12,7 +12,7 @@ from wefirst.store.tables_shared import pseudonym_salts
 from wefirst.store.tables_widget import widget_decisions
 from wefirst.widget.pow import solve
 
-from factories import auth
+from factories import auth, signup_publisher
 from widget.widget_helpers import BLOG, CHROME_UA, World, visitor_of
 
 DAY_MS = 86_400_000
@@ -106,8 +106,7 @@ def test_bad_origin(world: World) -> None:
 
 
 def test_a_publisher_that_did_not_join_is_a_bad_origin(world: World) -> None:
-    r = world.client.post("/v1/publishers", json={"name": "Other", "domains": ["other.example"]})
-    other = r.json()["id"]
+    other = signup_publisher(world.client, "Other", ["other.example"], "other@example.org")[0].id
     assert (
         world.state(visitor_of("a"), publisher_id=other, origin="https://other.example").json()["decision"]
         == "bad_origin"

@@ -13,20 +13,14 @@ from wefirst.settings import Settings
 from wefirst.store.db import Database
 from wefirst.store.tables_widget import publishers
 
-from factories import auth
+from factories import auth, signup_publisher
 from widget.widget_helpers import DAY_MS, World, visitor_of
 
 
 def test_signup_returns_a_publisher_key_once(world: World) -> None:
-    r = world.client.post(
-        "/v1/publishers",
-        json={
-            "name": "Mon blog",
-            "domains": ["https://Mon-Blog.example/", "*.mon-blog.example", "mon-blog.example"],
-        },
+    _, body = signup_publisher(
+        world.client, "Mon blog", ["https://Mon-Blog.example/", "*.mon-blog.example", "mon-blog.example"]
     )
-    assert r.status_code == 201, r.text
-    body = r.json()
     assert body["id"].startswith("pub_")
     assert body["domains"] == ["mon-blog.example", "*.mon-blog.example"]
     assert body["campaigns"] == []
@@ -47,7 +41,7 @@ def test_signup_returns_a_publisher_key_once(world: World) -> None:
     ],
 )
 def test_signup_refuses_bad_domains(world: World, domains: list[str], field: str) -> None:
-    r = world.client.post("/v1/publishers", json={"name": "X", "domains": domains})
+    r = world.client.post("/v1/publishers", json={"name": "X", "domains": domains, "email": "x@example.org"})
     assert r.status_code == 422, r.text
     assert r.headers["content-type"] == "application/problem+json"
     assert field in [e["field"] for e in r.json()["errors"]]
@@ -57,7 +51,7 @@ def test_signup_can_be_closed(app: FastAPI, settings: Settings, admin_key: str) 
     replace(app, settings=settings.model_copy(update={"widget_open_publisher_signup": False}))
     with TestClient(app) as client:
         body = {"name": "X", "domains": ["x.example"]}
-        assert client.post("/v1/publishers", json=body).status_code == 403
+        assert client.post("/v1/publishers", json={**body, "email": "x@example.org"}).status_code == 403
         assert client.post("/v1/publishers", json=body, headers=auth(admin_key)).status_code == 201
 
 
@@ -132,8 +126,7 @@ def test_stats_per_day_for_the_own_site_only(world: World) -> None:
     ]
     assert body["totals"] == {"clicks": 3, "units": 3}
 
-    other = world.client.post("/v1/publishers", json={"name": "O", "domains": ["o.example"]})
-    other_key = auth(other.json()["api_key"]["secret"])
+    other_key = auth(signup_publisher(world.client, "O", ["o.example"], "o@example.org")[0].key)
     for path in ("", "/stats", f"/snippet?campaign_id={world.campaign_id}"):
         r = world.client.get(f"/v1/publishers/{world.publisher_id}{path}", headers=other_key)
         assert r.status_code == 404, path
@@ -170,11 +163,12 @@ def test_open_signup_is_limited_per_network(
 
     def signup(ip: str, headers: dict[str, str] | None = None) -> int:
         with TestClient(app, client=(ip, 40000)) as c:
-            return int(c.post("/v1/publishers", json=body, headers=headers or {}).status_code)
+            one = {**body, "email": f"spam-{ip.replace(':', '-')}@example.org"} if headers is None else body
+            return int(c.post("/v1/publishers", json=one, headers=headers or {}).status_code)
 
     assert [signup("203.0.113.1"), signup("203.0.113.2")] == [201, 201]
     with TestClient(app, client=("203.0.113.3", 40000)) as c:
-        refused = c.post("/v1/publishers", json=body)
+        refused = c.post("/v1/publishers", json={**body, "email": "spam@example.org"})
         assert refused.status_code == 429
         assert refused.headers["content-type"] == "application/problem+json"
         assert 0 < int(refused.headers["Retry-After"]) <= 86400

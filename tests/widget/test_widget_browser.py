@@ -93,7 +93,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         }
         pub = pubs.create_publisher(conn, name="Le carnet de Camille", domains=["127.0.0.2"])
         for cid in ids.values():
-            pubs.join_campaign(conn, pub["id"], cid)
+            pubs.join_campaign(conn, pub["id"], cid, approved=True)
         set_status(conn, ids["paused"], "paused")
         apply_click(conn, ClickIn(ids["capped"], "someone", datetime.now(UTC)))
         pubs.set_widget_settings(

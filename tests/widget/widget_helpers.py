@@ -1,5 +1,6 @@
 """Widget test helpers: a clock the tests move, and a `World` (a campaign with a per-click
-rule, a publisher that joined it) that plays the widget over the real API."""
+rule, a verified publisher that joined it and that the brand approved) that plays the widget
+over the real API."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from wefirst.store.db import Database
 from wefirst.widget.pow import solve
 from wefirst.widget.service import WidgetService
 
-from factories import Tenant, auth, campaign_body
+from factories import Tenant, approve_publisher, auth, campaign_body
 from waiting import wait_until
 
 CHROME_UA = (
@@ -85,6 +86,7 @@ class World:
             headers=auth(self.publisher_key),
         )
         assert r.status_code == 200, r.text
+        approve_publisher(self.client, self.brand.key, cid, self.publisher_id)
         return cid
 
     def state(
@@ -113,12 +115,13 @@ class World:
         wait_ms: int = 1_000,
         pow_nonce: str | None = None,
         fetch: bool = True,
+        publisher_id: str | None = None,
     ) -> Any:
         """What the widget does: fetch a challenge, solve its proof of work when it asks for one
         (unless the test gives a nonce), let a person's reaction time pass, click."""
         cid = campaign_id or self.campaign_id
         if token is None and fetch:
-            r = self.state(visitor, campaign_id=cid)
+            r = self.state(visitor, campaign_id=cid, publisher_id=publisher_id)
             assert r.status_code == 200, r.text
             challenge = r.json()["challenge"]
             token = challenge["token"]
@@ -130,7 +133,7 @@ class World:
             headers["User-Agent"] = ua
         body: dict[str, Any] = {
             "campaign": cid,
-            "publisher": self.publisher_id,
+            "publisher": publisher_id or self.publisher_id,
             "visitor": visitor,
             "challenge": token,
         }

@@ -22,7 +22,8 @@ from wefirst.pledges import engine
 from wefirst.pledges.model import outcomes_summary
 from wefirst.services import ServicesDep
 from wefirst.settings import Settings
-from wefirst.widget.api_clicks import ApiClick, record_api_click, require_joined
+from wefirst.widget.api_clicks import ApiClick, record_api_click
+from wefirst.widget.approval import require_may_count
 from wefirst.widget.service import WidgetConfig
 
 router = APIRouter(prefix="/v1", tags=["events"])
@@ -89,7 +90,8 @@ def post_click(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Server-to-server click intake: a brand's own servers, or a publisher for a campaign it
-    joined; per-key limits and a fraud-report row for every attempt (widget/api_clicks.py).
+    joined and the brand approved (or opened to any verified publisher); per-key limits and a
+    fraud-report row for every attempt (widget/api_clicks.py).
     Readers' clicks on blogs go through the widget's own, challenge-checked endpoint."""
     settings = services.settings
 
@@ -99,7 +101,7 @@ def post_click(
             if data.publisher_id not in (None, actor.owner_id):
                 raise Invalid("publisher_id: not yours", [FieldError("publisher_id", "not yours")])
             assert actor.owner_id is not None
-            require_joined(conn, actor.owner_id, data.campaign_id)
+            require_may_count(conn, actor.owner_id, data.campaign_id)
             publisher = actor.owner_id
         else:
             require(actor, "brand", owner=loaded.row.brand_id)

@@ -11,16 +11,21 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 from sqlalchemy import Connection
 
+from wefirst.api.cases import MailUnavailable
 from wefirst.api.deps import ActorDep, DbDep, IdempotencyKey, OptionalActorDep, RawBody, SettingsDep
 from wefirst.api.writes import idempotent_post
 from wefirst.auth.keys import Actor, create_key
 from wefirst.auth.walls import require
 from wefirst.catalog.models import Strict
 from wefirst.domain.clock import utcnow
-from wefirst.errors import Forbidden, NotFound
-from wefirst.pseudonyms import network_key, server_key
+from wefirst.emails import BadEmailError, mailbox, person_key
+from wefirst.errors import FieldError, Forbidden, Invalid, NotFound
+from wefirst.mail import Mail, MailError
+from wefirst.pseudonyms import keyed_hash, network_key, server_key
 from wefirst.ratelimit import Limit, take
+from wefirst.services import ServicesDep
 from wefirst.settings import Settings
+from wefirst.widget import approval
 from wefirst.widget import publishers as pubs
 
 router = APIRouter(prefix="/v1/publishers", tags=["publishers"])
@@ -31,6 +36,12 @@ Domain = Annotated[str, Field(min_length=1, max_length=260)]
 class PublisherIn(Strict):
     name: Annotated[str, Field(min_length=1, max_length=200)]
     domains: Annotated[list[Domain], Field(min_length=1, max_length=pubs.MAX_DOMAINS)]
+    #: open sign-up only: the link that makes the key work is sent there (not stored)
+    email: Annotated[str, Field(min_length=3, max_length=254)] | None = None
+
+
+class VerifyIn(Strict):
+    token: Annotated[str, Field(min_length=10, max_length=400)]
 
 
 class PublisherPatch(Strict):
@@ -46,6 +57,36 @@ def signup_limit(settings: Settings, client_host: str | None) -> Limit:
     net = network_key(server_key(settings.secret_key), "publishers.signup.net", client_host)
     per_day = settings.widget_publisher_signups_per_network_per_day
     return Limit("publishers.signup.net", net, per_day, timedelta(days=1), "your network")
+
+
+def address_limit(settings: Settings, address: str) -> Limit:
+    key = keyed_hash(server_key(settings.secret_key), "publishers.signup.email", person_key(address))
+    per_day = settings.widget_publisher_signups_per_address_per_day
+    return Limit("publishers.signup.email", key, per_day, timedelta(days=1), "this e-mail address")
+
+
+def _signup_address(data: PublisherIn) -> str:
+    if data.email is None:
+        raise Invalid(
+            "email: open sign-up sends a link there; the key works once it is followed",
+            [FieldError("email", "required")],
+        )
+    try:
+        return mailbox(data.email)
+    except BadEmailError as exc:
+        raise Invalid(f"email: {exc}", [FieldError("email", str(exc))]) from None
+
+
+def _verification_mail(settings: Settings, to: str, publisher_id: str, name: str) -> Mail:
+    token = approval.sign_verification(settings.secret_key, publisher_id)
+    link = f"{settings.base_url.rstrip('/')}/v1/publishers/verify?token={token}"
+    hours = settings.widget_publisher_verify_link_hours
+    body = (
+        f'Someone (we hope you) registered the publisher "{name}" ({publisher_id}) on wefirst.\n\n'
+        f"Follow this link within {hours} hours to make its API key work:\n{link}\n\n"
+        "If it was not you, ignore this message: the key stays unusable.\n"
+    )
+    return Mail(to=to, subject="wefirst: confirm your publisher sign-up", body=body)
 
 
 def _own(actor: Actor, publisher_id: str) -> None:
@@ -65,25 +106,67 @@ def post_publisher(
     actor: OptionalActorDep,
     db: DbDep,
     settings: SettingsDep,
+    services: ServicesDep,
     body: RawBody,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Registers a publisher and returns its API key once (`api_key.secret`). Open to anyone
-    unless `WEFIRST_WIDGET_OPEN_PUBLISHER_SIGNUP=false`, then admin only."""
+    unless `WEFIRST_WIDGET_OPEN_PUBLISHER_SIGNUP=false`, then admin only. An open sign-up
+    gives `email`: the key is refused until the link sent there is followed, and each brand
+    still approves the publisher for its campaign (or opens it to any verified publisher)."""
     if actor is not None:
         require(actor, "admin")
     elif not settings.widget_open_publisher_signup:
         raise Forbidden("publisher sign-up is closed here; ask an administrator")
     livemode = True if actor is None else actor.livemode
+    address = None if actor is not None else _signup_address(data)
 
     def work(conn: Connection) -> tuple[int, Any]:
-        if actor is None:
-            take(conn, [signup_limit(settings, request.client.host if request.client else None)], utcnow())
-        pub = pubs.create_publisher(conn, name=data.name, domains=data.domains, livemode=livemode)
+        if address is not None:
+            host = request.client.host if request.client else None
+            take(conn, [signup_limit(settings, host), address_limit(settings, address)], utcnow())
+        pub = pubs.create_publisher(
+            conn, name=data.name, domains=data.domains, livemode=livemode, verified=address is None
+        )
         secret, record = create_key(conn, "publisher", pub["id"], label=f"{data.name} (signup)")
-        return 201, {**pub, "api_key": {**record, "secret": secret}}
+        out = {**pub, "api_key": {**record, "secret": secret}}
+        if address is not None:
+            try:  # before commit: a sign-up whose link cannot be sent leaves nothing behind
+                services.mailer.send(_verification_mail(settings, address, pub["id"], data.name))
+            except MailError:
+                raise MailUnavailable(
+                    "the verification e-mail could not be sent; nothing was registered, "
+                    "please try again in a few minutes"
+                ) from None
+            out["verification"] = {
+                "status": "pending",
+                "expires_in_hours": settings.widget_publisher_verify_link_hours,
+            }
+        return 201, out
 
     return idempotent_post(request, db, actor, body, idempotency_key, work)
+
+
+def _verify(db: Any, settings: Settings, token: str) -> dict[str, Any]:
+    max_age = settings.widget_publisher_verify_link_hours * 3600
+    publisher_id = approval.read_verification(settings.secret_key, token, max_age)
+    with db.write() as conn:
+        approval.verify_publisher(conn, publisher_id)
+        return pubs.get_publisher(conn, publisher_id)
+
+
+@router.get("/verify")
+def get_verify(
+    db: DbDep, settings: SettingsDep, token: Annotated[str, Query(min_length=10, max_length=400)]
+) -> dict[str, Any]:
+    """The link e-mailed at sign-up: following it makes the publisher's key work."""
+    return _verify(db, settings, token)
+
+
+@router.post("/verify")
+def post_verify(data: VerifyIn, db: DbDep, settings: SettingsDep) -> dict[str, Any]:
+    """The same, for a client that posts the token it was sent."""
+    return _verify(db, settings, data.token)
 
 
 @router.get("/{publisher_id}")

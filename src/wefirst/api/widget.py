@@ -24,6 +24,7 @@ from wefirst.catalog.models import Strict
 from wefirst.catalog.service import load_campaign
 from wefirst.domain.clock import utcnow
 from wefirst.services import ServicesDep
+from wefirst.widget import approval
 from wefirst.widget import publishers as pubs
 from wefirst.widget.pow import MAX_BITS
 from wefirst.widget.reasons import Reason
@@ -195,6 +196,8 @@ class WidgetTexts(Strict):
 class WidgetSettingsIn(Strict):
     pow_bits: Annotated[int, Field(ge=0, le=MAX_BITS)] | None = None
     texts: WidgetTexts | None = None
+    #: true: any verified publisher that joins counts clicks; false: the brand approves each
+    open_to_verified_publishers: bool | None = None
 
 
 @private.get("/campaigns/{campaign_id}/settings")
@@ -212,7 +215,37 @@ def put_widget_settings(
     require(actor, "brand", owner=_campaign_owner(db, campaign_id))
     texts = None if data.texts is None else data.texts.model_dump(mode="json")
     with db.write() as conn:
-        return pubs.set_widget_settings(conn, campaign_id, pow_bits=data.pow_bits, texts=texts)
+        return pubs.set_widget_settings(
+            conn,
+            campaign_id,
+            pow_bits=data.pow_bits,
+            texts=texts,
+            open_to_publishers=data.open_to_verified_publishers,
+        )
+
+
+@private.get("/campaigns/{campaign_id}/publishers")
+def get_campaign_publishers(campaign_id: str, actor: ActorDep, db: DbDep) -> dict[str, Any]:
+    """The publishers that joined the campaign, verified or not, approved or not."""
+    require(actor, "brand", owner=_campaign_owner(db, campaign_id))
+    with db.read() as conn:
+        return approval.campaign_publishers(conn, campaign_id)
+
+
+@private.put("/campaigns/{campaign_id}/publishers/{publisher_id}/approval")
+def put_approval(campaign_id: str, publisher_id: str, actor: ActorDep, db: DbDep) -> dict[str, Any]:
+    """The brand approves a publisher that joined: its readers' clicks count from now on."""
+    require(actor, "brand", owner=_campaign_owner(db, campaign_id))
+    with db.write() as conn:
+        return approval.set_approval(conn, campaign_id, publisher_id, approved=True)
+
+
+@private.delete("/campaigns/{campaign_id}/publishers/{publisher_id}/approval")
+def delete_approval(campaign_id: str, publisher_id: str, actor: ActorDep, db: DbDep) -> dict[str, Any]:
+    """Withdraws the approval: clicks already counted stay; new ones are refused."""
+    require(actor, "brand", owner=_campaign_owner(db, campaign_id))
+    with db.write() as conn:
+        return approval.set_approval(conn, campaign_id, publisher_id, approved=False)
 
 
 router = APIRouter()

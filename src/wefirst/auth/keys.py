@@ -14,7 +14,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from wefirst.domain.clock import as_utc, rfc3339, utcnow
 from wefirst.domain.ids import new_id
-from wefirst.errors import Invalid, NotFound, Unauthorized
+from wefirst.errors import Forbidden, Invalid, NotFound, Unauthorized
 from wefirst.store.tables_core import api_keys, beneficiaries, brands
 
 Role = Literal["admin", "brand", "beneficiary", "publisher", "moderator"]
@@ -106,7 +106,25 @@ def authenticate(conn: Connection, secret: str) -> Actor:
     row = conn.execute(select(api_keys).where(api_keys.c.key_hash == digest(secret))).first()
     if row is None or row.revoked_at is not None:
         raise Unauthorized("unknown or revoked API key; create one with `wefirst keys create`")
+    if row.role == "publisher":
+        _require_verified_publisher(conn, row.owner_id)
     return Actor(row.role, row.owner_id, row.id, row.livemode)
+
+
+def _require_verified_publisher(conn: Connection, publisher_id: str) -> None:
+    """An open sign-up's key is handed out at once but works only after the e-mailed link is
+    followed (issue 12: open sign-up returned a live key that could count clicks at once)."""
+    from wefirst.store.schema import metadata
+
+    table = metadata.tables.get("publishers")
+    if table is None:
+        return
+    row = conn.execute(select(table.c.verified_at).where(table.c.id == publisher_id)).first()
+    if row is not None and row.verified_at is None:
+        raise Forbidden(
+            "this publisher key works once the link e-mailed at sign-up is followed",
+            verification="pending",
+        )
 
 
 def touch(conn: Connection, key_id: str) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
+    false,
 )
 
 from wefirst.store.meta import ID, metadata
@@ -36,6 +37,9 @@ publishers = Table(
     Column("livemode", Boolean, nullable=False, default=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # set when the e-mailed link is followed (or at creation by an admin); until then the
+    # publisher's key is refused and its widget counts nothing
+    Column("verified_at", DateTime(timezone=True)),
 )
 
 publisher_campaigns = Table(
@@ -44,6 +48,8 @@ publisher_campaigns = Table(
     Column("publisher_id", String(ID), ForeignKey("publishers.id"), primary_key=True),
     Column("campaign_id", String(ID), ForeignKey("campaigns.id"), primary_key=True),
     Column("joined_at", DateTime(timezone=True), nullable=False),
+    # set by the campaign's brand; a campaign open to any verified publisher needs none
+    Column("approved_at", DateTime(timezone=True)),
 )
 
 widget_campaign_settings = Table(
@@ -53,6 +59,7 @@ widget_campaign_settings = Table(
     Column("pow_bits", Integer, nullable=False, default=0),
     Column("texts", JSON, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("open_to_publishers", Boolean, nullable=False, default=False, server_default=false()),
 )
 
 widget_nonces = Table(

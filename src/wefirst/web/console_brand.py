@@ -166,6 +166,7 @@ def _campaign_page(
             loaded = owned(conn, user.actor(), campaign_id)
             details = catalog.campaign_json(conn, campaign_id, loaded)
             fraud = _fraud(conn, campaign_id)
+            publishers = _publishers(conn, campaign_id)
         except (NeedsSignIn, WefirstError) as exc:
             return refusal(request, exc)
     return render(
@@ -174,6 +175,7 @@ def _campaign_page(
         {
             "c": details,
             "fraud": fraud,
+            "publishers": publishers,
             "errors": errors or {},
             "rule": rule_fields(details["rules"][0]) if details.get("rules") else {},
             "rule_kinds": RULE_KINDS,
@@ -193,6 +195,14 @@ def _fraud(conn: Connection, campaign_id: str) -> dict[str, Any] | None:
     end = utcnow().date()
     report: dict[str, Any] = fraud_report(conn, campaign_id, start=end - timedelta(days=29), end=end)
     return report
+
+
+def _publishers(conn: Connection, campaign_id: str) -> dict[str, Any] | None:
+    try:
+        from wefirst.widget.approval import campaign_publishers
+    except ImportError:  # the widget area is optional
+        return None
+    return campaign_publishers(conn, campaign_id)
 
 
 @router.get("/console/brand/campaigns/{campaign_id}")
@@ -241,6 +251,30 @@ async def change_status(request: Request, campaign_id: str) -> Response:
     def action(conn: Connection, form: dict[str, str]) -> None:
         data = StatusIn.model_validate({"status": form.get("status", "")})
         catalog.set_status(conn, campaign_id, data.status)
+
+    return await _brand_write(request, campaign_id, action)
+
+
+@router.post("/console/brand/campaigns/{campaign_id}/publishers")
+async def approve_publisher(request: Request, campaign_id: str) -> Response:
+    """Approve (or withdraw) a publisher that joined: what `PUT/DELETE …/approval` does."""
+
+    def action(conn: Connection, form: dict[str, str]) -> None:
+        from wefirst.widget.approval import set_approval
+
+        approved = form.get("approved") == "1"
+        set_approval(conn, campaign_id, form.get("publisher_id", ""), approved=approved)
+
+    return await _brand_write(request, campaign_id, action)
+
+
+@router.post("/console/brand/campaigns/{campaign_id}/publishers/open")
+async def open_to_publishers(request: Request, campaign_id: str) -> Response:
+    def action(conn: Connection, form: dict[str, str]) -> None:
+        from wefirst.widget.publishers import set_widget_settings
+
+        is_open = form.get("open") == "1"
+        set_widget_settings(conn, campaign_id, pow_bits=None, texts=None, open_to_publishers=is_open)
 
     return await _brand_write(request, campaign_id, action)
 

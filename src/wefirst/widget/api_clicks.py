@@ -1,9 +1,10 @@
 """Clicks sent server to server (`POST /v1/clicks`): a brand's own servers, or a publisher for a
-campaign it joined. They cannot carry the widget's challenge, origin or proof of work, so they
-get what applies to them: the joining rule, per-key rate limits for publishers (one API key
-counts as one network; a brand's own server is not limited, it answers for its own money), the
-engine's one-click-per-visitor-per-day, and one `widget_decisions` row per attempt, so they add
-up in the campaign's fraud report with the widget's clicks.
+campaign it joined and may count on (`widget/approval.py`). They cannot carry the widget's
+challenge, origin or proof of work, so they get what applies to them: the joining rule,
+per-key rate limits for publishers (one API key counts as one network; a brand's own server is
+not limited, it answers for its own money), the engine's one-click-per-visitor-per-day, and one
+`widget_decisions` row per attempt, so they add up in the campaign's fraud report with the
+widget's clicks.
 
 Why: an open publisher key could count a pledge for any public campaign, for any visitor
 string, with no limit and no trace (issue 12: 20 of 20 requests pledged)."""
@@ -15,11 +16,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy import ColumnElement, Connection, func, insert, select
 
-from wefirst.errors import Forbidden
 from wefirst.pledges.engine import apply_click
 from wefirst.pledges.model import ClickIn, EventOutcome
 from wefirst.pseudonyms import keyed_hash, server_key, utc_day
-from wefirst.store.tables_widget import KEY, publisher_campaigns, widget_decisions
+from wefirst.store.tables_widget import KEY, widget_decisions
 from wefirst.widget.fraud import Limits
 from wefirst.widget.reasons import Reason
 
@@ -44,20 +44,6 @@ class ApiClickResult:
     reason: Reason
     detail: str
     outcome: EventOutcome | None  # None when refused before the engine
-
-
-def require_joined(conn: Connection, publisher_id: str, campaign_id: str) -> None:
-    joined = conn.execute(
-        select(publisher_campaigns.c.campaign_id).where(
-            publisher_campaigns.c.publisher_id == publisher_id,
-            publisher_campaigns.c.campaign_id == campaign_id,
-        )
-    ).first()
-    if joined is None:
-        raise Forbidden(
-            f"publisher {publisher_id} has not joined campaign {campaign_id}: "
-            f"POST /v1/publishers/{publisher_id}/campaigns first"
-        )
 
 
 def _count(conn: Connection, *conditions: ColumnElement[bool]) -> int:

@@ -113,7 +113,7 @@ def ensure_demo_publisher(db: Database, campaign_id: str, domain: str) -> str:
             current = pubs.get_publisher(conn, publisher_id)
             if domain not in current["domains"]:
                 pubs.update_publisher(conn, publisher_id, name=None, domains=[*current["domains"], domain])
-        pubs.join_campaign(conn, publisher_id, campaign_id)
+        pubs.join_campaign(conn, publisher_id, campaign_id, approved=True)
     return publisher_id
 
 

@@ -86,6 +86,8 @@ class ClickFacts:
     network_counted_today: int
     visitor_counted_today: int
     network_counted_today_all: int = 0
+    #: the publisher is verified and approved for the campaign (or the campaign is open)
+    publisher_approved: bool = True
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,8 @@ class Verdict:
 def assess(facts: ClickFacts, limits: Limits) -> Verdict:
     if not facts.origin_ok:
         return Verdict(Reason.BAD_ORIGIN, "origin_not_registered")
+    if not facts.publisher_approved:
+        return Verdict(Reason.BAD_ORIGIN, "publisher_not_approved")
     if looks_automated(facts.user_agent):
         return Verdict(Reason.AUTOMATED, "user_agent")
     failure = facts.challenge_failure

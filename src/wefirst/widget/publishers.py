@@ -22,6 +22,7 @@ from wefirst.store.tables_widget import (
     widget_campaign_settings,
     widget_decisions,
 )
+from wefirst.widget import approval
 from wefirst.widget.origins import DomainError, normalize_domain
 from wefirst.widget.pow import MAX_BITS
 from wefirst.widget.reasons import Reason
@@ -65,6 +66,9 @@ def publisher_json(conn: Connection, row: Any) -> dict[str, Any]:
         "name": row.name,
         "domains": list(row.domains),
         "campaigns": joined,
+        # where clicks count now: verified, and approved by the brand or the campaign is open
+        "counting_campaigns": approval.counting_campaigns(conn, row.id),
+        "verified": row.verified_at is not None,
         "livemode": row.livemode,
         "created_at": rfc3339(row.created_at),
         "updated_at": rfc3339(row.updated_at),
@@ -72,8 +76,9 @@ def publisher_json(conn: Connection, row: Any) -> dict[str, Any]:
 
 
 def create_publisher(
-    conn: Connection, *, name: str, domains: list[str], livemode: bool = True
+    conn: Connection, *, name: str, domains: list[str], livemode: bool = True, verified: bool = True
 ) -> dict[str, Any]:
+    """`verified=False` for open sign-up: the key works once the e-mailed link is followed."""
     cleaned = clean_domains(domains)
     pub_id = new_id("pub")
     now = utcnow()
@@ -85,6 +90,7 @@ def create_publisher(
             livemode=livemode,
             created_at=now,
             updated_at=now,
+            verified_at=now if verified else None,
         )
     )
     return get_publisher(conn, pub_id)
@@ -116,7 +122,11 @@ def update_publisher(
     return get_publisher(conn, publisher_id)
 
 
-def join_campaign(conn: Connection, publisher_id: str, campaign_id: str) -> dict[str, Any]:
+def join_campaign(
+    conn: Connection, publisher_id: str, campaign_id: str, *, approved: bool = False
+) -> dict[str, Any]:
+    """A publisher asks to show the campaign; its clicks count once the brand approves it (or
+    the campaign is open). `approved=True` is for the brand's own set-ups (demo, benchmarks)."""
     pub = _row(conn, publisher_id)
     loaded = load_campaign(conn, campaign_id)
     c = loaded.campaign
@@ -141,9 +151,14 @@ def join_campaign(conn: Connection, publisher_id: str, campaign_id: str) -> dict
     if exists is None:
         conn.execute(
             insert(publisher_campaigns).values(
-                publisher_id=publisher_id, campaign_id=campaign_id, joined_at=utcnow()
+                publisher_id=publisher_id,
+                campaign_id=campaign_id,
+                joined_at=utcnow(),
+                approved_at=utcnow() if approved else None,
             )
         )
+    elif approved:
+        approval.set_approval(conn, campaign_id, publisher_id, approved=True)
     return get_publisher(conn, publisher_id)
 
 
@@ -283,25 +298,33 @@ def widget_settings(conn: Connection, campaign_id: str) -> dict[str, Any]:
         select(widget_campaign_settings).where(widget_campaign_settings.c.campaign_id == campaign_id)
     ).first()
     if row is None:
-        return {"campaign_id": campaign_id, "pow_bits": 0, "texts": {}}
+        return {"campaign_id": campaign_id, "pow_bits": 0, "texts": {}, "open_to_verified_publishers": False}
     return {
         "campaign_id": campaign_id,
         "pow_bits": row.pow_bits,
         "texts": row.texts,
+        "open_to_verified_publishers": bool(row.open_to_publishers),
         "updated_at": rfc3339(row.updated_at),
     }
 
 
 def set_widget_settings(
-    conn: Connection, campaign_id: str, *, pow_bits: int | None, texts: dict[str, Any] | None
+    conn: Connection,
+    campaign_id: str,
+    *,
+    pow_bits: int | None,
+    texts: dict[str, Any] | None,
+    open_to_publishers: bool | None = None,
 ) -> dict[str, Any]:
-    """Brands raise proof-of-work when a campaign is under attack, and set the widget's words."""
+    """Brands raise proof-of-work when a campaign is under attack, set the widget's words, and
+    choose between approving each publisher and letting any verified publisher count clicks."""
     current = widget_settings(conn, campaign_id)
     bits = current["pow_bits"] if pow_bits is None else pow_bits
     if not 0 <= bits <= MAX_BITS:
         raise Invalid(f"pow_bits: between 0 and {MAX_BITS}", [FieldError("pow_bits", "out of range")])
     new_texts = current["texts"] if texts is None else texts
-    values = {"pow_bits": bits, "texts": new_texts, "updated_at": utcnow()}
+    is_open = current["open_to_verified_publishers"] if open_to_publishers is None else open_to_publishers
+    values = {"pow_bits": bits, "texts": new_texts, "open_to_publishers": is_open, "updated_at": utcnow()}
     if "updated_at" in current:
         conn.execute(
             update(widget_campaign_settings)

@@ -142,7 +142,12 @@ _SNAPSHOT = text(
       (SELECT count(*) FROM widget_click_slots s
         WHERE s.campaign_id = :c AND s.day = :day AND s.visitor_key = :v),
       (SELECT count(*) FROM widget_decisions d
-        WHERE d.net_key = :n AND d.at_ms >= :day_start AND d.reason = 'counted')
+        WHERE d.net_key = :n AND d.at_ms >= :day_start AND d.reason = 'counted'),
+      (SELECT CASE WHEN p.verified_at IS NOT NULL AND (pc.approved_at IS NOT NULL OR EXISTS
+                (SELECT 1 FROM widget_campaign_settings ws
+                  WHERE ws.campaign_id = :c AND ws.open_to_publishers)) THEN 1 ELSE 0 END
+         FROM publishers p JOIN publisher_campaigns pc ON pc.publisher_id = p.id
+        WHERE p.id = :p AND pc.campaign_id = :c)
     FROM campaigns c JOIN campaign_counters cc ON cc.campaign_id = c.id
     WHERE c.id = :c
     """
@@ -246,6 +251,7 @@ class WidgetService:
             network_counted=int(row[7]) if net is not None else 0,
             visitor_counted=int(row[8]) if known else 0,
             network_counted_all=int(row[9]) if net is not None else 0,
+            approved=bool(row[10]),
         )
 
     def _loaded(self, conn: Connection, campaign_id: str, version: int) -> Loaded:
@@ -319,6 +325,12 @@ class WidgetService:
                     "this page's site is not registered for this publisher and campaign",
                     decision=Reason.BAD_ORIGIN.value,
                 )
+            if not snap.approved:
+                raise Forbidden(
+                    "this publisher is not verified or not approved by the campaign's brand yet",
+                    decision=Reason.BAD_ORIGIN.value,
+                    detail_code="publisher_not_approved",
+                )
             pow_bits, custom = self._settings(conn, campaign_id)
         loaded, state, units, counted = snap.loaded, snap.state, snap.units, snap.visitor_counted
         c = loaded.campaign
@@ -386,6 +398,7 @@ class WidgetService:
             user_agent=req.user_agent,
             challenge_failure=failure,
             campaign_state=snap.state,
+            publisher_approved=snap.approved,
             visitor_attempts_last_minute=snap.visitor_recent,
             network_attempts_last_minute=snap.network_recent,
             network_counted_today=snap.network_counted,
@@ -514,6 +527,7 @@ class Snapshot:
     network_counted: int
     visitor_counted: int
     network_counted_all: int = 0  # today, across every campaign
+    approved: bool = True  # verified publisher, approved by the brand or the campaign is open
 
 
 def _as_date(day: str) -> date:

@@ -1,0 +1,79 @@
+"""The brand console's publishers form: approve or withdraw a publisher that joined a campaign,
+or open the campaign to any verified publisher, with the same effect as the API (issue 12)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from wefirst.store.db import Database
+from wefirst.web import sessions
+
+from factories import auth, make_beneficiary, make_brand, make_campaign, signup_publisher
+from web.web_helpers import csrf_of, with_pages
+
+PASSWORD = "correct horse battery staple"
+
+
+def _signed_in(app: FastAPI, db: Database, email: str, brand_id: str) -> TestClient:
+    with db.write() as conn:
+        sessions.create_user(conn, email, "brand", brand_id, PASSWORD)
+    web = TestClient(with_pages(app))
+    token = csrf_of(web.get("/signin").text)
+    r = web.post(
+        "/signin", data={"email": email, "password": PASSWORD, "csrf_token": token}, follow_redirects=False
+    )
+    assert r.status_code == 303, r.text
+    return web
+
+
+def test_brand_approves_a_publisher_and_opens_the_campaign_from_the_console(
+    app: FastAPI, client: TestClient, db: Database, admin_key: str
+) -> None:
+    brand = make_brand(client, db, admin_key)
+    ben = make_beneficiary(client, db, admin_key)
+    cid = make_campaign(client, brand, ben.id, rules=[{"kind": "per_click", "units_per_click": 1}])
+    pub, _ = signup_publisher(client, "Le carnet", ["carnet.example"])
+    r = client.post(f"/v1/publishers/{pub.id}/campaigns", json={"campaign_id": cid}, headers=auth(pub.key))
+    assert r.status_code == 200, r.text
+
+    def listed() -> dict[str, object]:
+        r = client.get(f"/v1/widget/campaigns/{cid}/publishers", headers=auth(brand.key))
+        assert r.status_code == 200, r.text
+        return dict(r.json())
+
+    rival = make_brand(client, db, admin_key, name="Rival")
+    other = _signed_in(app, db, "rival@rival.example", rival.id)
+    token = csrf_of(other.get("/console/brand").text)
+    refused = other.post(
+        f"/console/brand/campaigns/{cid}/publishers",
+        data={"csrf_token": token, "publisher_id": pub.id, "approved": "1"},
+    )
+    assert refused.status_code == 403
+    assert listed()["data"][0]["counts"] is False  # type: ignore[index]
+
+    web = _signed_in(app, db, "team@pampy.example", brand.id)
+    page = web.get(f"/console/brand/campaigns/{cid}")
+    assert page.status_code == 200
+    assert "Le carnet (carnet.example)" in page.text
+    token = csrf_of(page.text)
+    ok = web.post(
+        f"/console/brand/campaigns/{cid}/publishers",
+        data={"csrf_token": token, "publisher_id": pub.id, "approved": "1"},
+        follow_redirects=False,
+    )
+    assert ok.status_code == 303
+    assert listed()["data"][0]["counts"] is True  # type: ignore[index]
+    unknown = web.post(
+        f"/console/brand/campaigns/{cid}/publishers",
+        data={"csrf_token": token, "publisher_id": "pub_nobody", "approved": "1"},
+    )
+    assert unknown.status_code in (409, 422)
+
+    opened = web.post(
+        f"/console/brand/campaigns/{cid}/publishers/open",
+        data={"csrf_token": token, "open": "1"},
+        follow_redirects=False,
+    )
+    assert opened.status_code == 303
+    assert listed()["open_to_verified_publishers"] is True
