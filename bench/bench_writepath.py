@@ -315,7 +315,7 @@ def seed(env: dict[str, str]) -> Seeded:
             campaign("Buys", [{"kind": "per_unit", "sku_patterns": ["BENCH-*"], "units_per_item": 1}]),
         )
         pub = pubs.create_publisher(conn, name="Bench blog", domains=["bench-blog.example"])
-        pubs.join_campaign(conn, pub["id"], clicks["id"])
+        pubs.join_campaign(conn, pub["id"], clicks["id"], approved=True)
         key, _ = create_key(conn, "brand", brand)
     db.dispose()
     return Seeded(key, str(clicks["id"]), str(buys["id"]), str(pub["id"]))
