@@ -82,7 +82,7 @@ def test_a_deleted_post_leaves_the_episode_samples(
     with db.write() as conn:
         upsert_episode(conn, replace(episode), utcnow())
     with db.read() as conn:
-        again = conn.execute(
+        again: object = conn.execute(
             select(voice_episodes.c.samples).where(voice_episodes.c.key == row.key)
         ).scalar_one()
     assert ref not in json.dumps(again)
