@@ -38,6 +38,9 @@ PG_URL = os.environ.get("WEFIRST_TEST_DATABASE_URL")
 # URLs: development mode lets them start past the production checklist, which its own tests
 # (tests/security/test_production_checklist.py) run with development off.
 os.environ.setdefault("WEFIRST_DEVELOPMENT", "true")
+# The app's upkeep pass would sweep the replayed March-2026 history in the middle of a test (in
+# apps and server processes alike); its own tests (tests/test_maintenance.py) turn it on.
+os.environ.setdefault("WEFIRST_MAINTENANCE_INTERVAL_SECONDS", "0")
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 

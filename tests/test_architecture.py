@@ -65,8 +65,9 @@ LAYERS: dict[str, int] = {
     "voice": 3,
     "cases": 3,
     "social": 3,
-    # 4 - the app's services container (wiring only)
+    # 4 - the app's services container (wiring only), and the upkeep that spans areas
     "services": 4,
+    "maintenance": 4,
     # 5 - the HTTP edges: JSON API and HTML pages, which never import each other
     "api": 5,
     "web": 5,

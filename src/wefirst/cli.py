@@ -105,14 +105,21 @@ def db_upgrade() -> None:
 
 @db_app.command("purge")
 def db_purge() -> None:
-    """Delete stored Idempotency-Key answers older than the retention period (default 21 days)."""
-    from wefirst.ingest.idempotency import purge_expired
+    """Run the upkeep pass now: the cases sweep and every purge the retention settings ask for
+    (Idempotency-Key answers, co-sign requests, rate-limit rows, sign-in links, old webhook
+    deliveries). The app runs it by itself every `maintenance_interval_seconds`."""
+    from wefirst.domain.clock import utcnow
+    from wefirst.maintenance import run_pass
     from wefirst.store.db import Database
 
     settings = Settings()
     with Database(settings) as db, db.write() as conn:
-        n = purge_expired(conn, settings.idempotency_retention_days)
-    Console().print(f"purged {n} idempotency records older than {settings.idempotency_retention_days} days")
+        done = run_pass(conn, settings, utcnow())
+    out = Console()
+    n = done.pop("idempotency_records")
+    out.print(f"purged {n} idempotency records older than {settings.idempotency_retention_days} days")
+    for kind, count in done.items():
+        out.print(f"{kind.replace('_', ' ')}: {count}")
 
 
 @keys_app.command("create")

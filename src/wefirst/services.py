@@ -27,6 +27,7 @@ from wefirst.ingest.connectors.inbox import ConnectionCache
 from wefirst.ingest.connectors.worker import Sweeper
 from wefirst.ledger.rollups import Rollups, Warmup
 from wefirst.mail import Mailer, make_mailer
+from wefirst.maintenance import Maintenance
 from wefirst.metrics import Metrics
 from wefirst.secretbox import SecretBox
 from wefirst.settings import Settings
@@ -78,6 +79,7 @@ class Services:
     sweeper: Sweeper | None  # None: `connectors_worker_interval_seconds` is 0
     webhook_worker: WebhookWorker | None  # None: `webhooks_worker` off
     warmup: Warmup
+    maintenance: Maintenance | None = None  # None: `maintenance_interval_seconds` is 0
     # Tests and the demo serve platform clients from memory; None: as the settings say.
     connector_remotes: processing.RemotesFactory | None = None
     # API key id -> when this process last recorded its use (`last_used_at` is coarse).
@@ -133,6 +135,11 @@ class Services:
             sweeper=Sweeper(db, box, remotes, interval) if interval > 0 else None,
             webhook_worker=webhook_worker.from_settings(db, settings) if settings.webhooks_worker else None,
             warmup=Warmup(db, rollups),
+            maintenance=(
+                Maintenance(db, settings, after_pass=lambda: services.wake_webhooks())
+                if settings.maintenance_interval_seconds > 0
+                else None
+            ),
         )
         return services
 
@@ -159,6 +166,7 @@ class Services:
             self.sweeper,
             self.warmup,
             self.webhook_worker,
+            self.maintenance,
         ]
         return [r for r in found if r is not None]
 

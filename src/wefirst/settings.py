@@ -37,6 +37,20 @@ class Settings(BaseSettings):
     idempotency_retention_days: int = Field(
         21, description="How long stored responses to Idempotency-Key requests are replayed."
     )
+    maintenance_interval_seconds: float = Field(
+        3600.0,
+        ge=0,
+        description="How often the app's own upkeep pass runs (one process at a time across "
+        "hosts): the cases sweep, expired co-sign requests, rate-limit rows, Idempotency-Key "
+        "answers, sign-in links and old webhook deliveries (docs/deploy.md). 0 turns it off "
+        "(then schedule `wefirst db purge` yourself).",
+    )
+    webhooks_retention_days: int = Field(
+        30,
+        ge=1,
+        description="Delivered or failed webhook deliveries (and their attempts) older than this "
+        "are purged by the upkeep pass.",
+    )
     max_body_bytes: int = Field(
         1_048_576,
         ge=1024,
