@@ -48,6 +48,7 @@ LAYERS: dict[str, int] = {
     "checklist": 1,
     "secretbox": 1,
     "background": 1,
+    "translations": 1,
     # 2 - the database and what is shared on it
     "store": 2,
     "pseudonyms": 2,

@@ -5,74 +5,79 @@ so no internal name reaches a page (a test scans the demo's pages for them)."""
 
 from __future__ import annotations
 
+from wefirst.translations import N_
 from wefirst.web.i18n import Translator
 
 LOG_KINDS = {
-    "campaign_defined": "Campaign published",
-    "campaign_changed": "Campaign changed",
-    "pledge": "Promise",
-    "pledge_reversal": "Refund (promise cancelled)",
-    "settlement_reported": "Payment reported",
-    "settlement_confirmed": "Payment confirmed",
-    "settlement_disputed": "Payment disputed",
-    "delivery_reported": "Delivery reported",
-    "case_opened": "Case opened",
-    "case_cosign_milestone": "Case co-signature milestone",
-    "case_answered": "Case answered",
-    "case_resolved": "Case resolved",
-    "case_hidden": "Case hidden by moderation",
-    "case_unanswered": "Case left unanswered",
-    "log_successor": "Log handed over to a new key",
-    "log_handover": "Log started from a previous key",
+    "campaign_defined": N_("Campaign published"),
+    "campaign_changed": N_("Campaign changed"),
+    "pledge": N_("Promise"),
+    "pledge_reversal": N_("Refund (promise cancelled)"),
+    "settlement_reported": N_("Payment reported"),
+    "settlement_confirmed": N_("Payment confirmed"),
+    "settlement_disputed": N_("Payment disputed"),
+    "delivery_reported": N_("Delivery reported"),
+    "case_opened": N_("Case opened"),
+    "case_cosign_milestone": N_("Case co-signature milestone"),
+    "case_answered": N_("Case answered"),
+    "case_resolved": N_("Case resolved"),
+    "case_hidden": N_("Case hidden by moderation"),
+    "case_unanswered": N_("Case left unanswered"),
+    "log_successor": N_("Log handed over to a new key"),
+    "log_handover": N_("Log started from a previous key"),
 }
 
 STATUSES = {
-    "draft": "draft",
-    "active": "active",
-    "paused": "paused",
-    "ended": "ended",
-    "reported": "reported",
-    "confirmed": "confirmed",
-    "disputed": "disputed",
+    "draft": N_("draft"),
+    "active": N_("active"),
+    "paused": N_("paused"),
+    "ended": N_("ended"),
+    "reported": N_("reported"),
+    "confirmed": N_("confirmed"),
+    "disputed": N_("disputed"),
 }
 
 REFUND_REASONS = {
-    "refund": "refund",
-    "cancel": "order cancelled",
-    "return": "return",
-    "chargeback": "chargeback",
+    "refund": N_("refund"),
+    "cancel": N_("order cancelled"),
+    "return": N_("return"),
+    "chargeback": N_("chargeback"),
 }
 
 RULE_KINDS = {
-    "per_unit": "Per product bought",
-    "per_click": "Per click",
-    "per_order": "Per order",
-    "percent_of_sale": "Share of the sale",
-    "per_social_action": "Per public social action",
+    "per_unit": N_("Per product bought"),
+    "per_click": N_("Per click"),
+    "per_order": N_("Per order"),
+    "percent_of_sale": N_("Share of the sale"),
+    "per_social_action": N_("Per public social action"),
 }
 
-CASE_KINDS = {"complaint": "Complaint", "praise": "Praise"}
+CASE_KINDS = {"complaint": N_("Complaint"), "praise": N_("Praise")}
 CASE_STATES = {
-    "open": "Open, awaiting the brand's answer",
-    "answered": "Answered by the brand",
-    "resolved": "Resolved",
-    "not_accepted": "Answer not accepted",
+    "open": N_("Open, awaiting the brand's answer"),
+    "answered": N_("Answered by the brand"),
+    "resolved": N_("Resolved"),
+    "not_accepted": N_("Answer not accepted"),
 }
 CASE_CATEGORIES = {
-    "campaign_honesty": "Honesty of a campaign",
-    "environment": "Environment",
-    "health": "Health",
-    "labour": "Working conditions",
-    "other": "Other",
+    "campaign_honesty": N_("Honesty of a campaign"),
+    "environment": N_("Environment"),
+    "health": N_("Health"),
+    "labour": N_("Working conditions"),
+    "other": N_("Other"),
 }
 CASE_VERDICTS = {
-    "accepted": "The opener accepted this answer",
-    "not_accepted": "The opener did not accept this answer",
+    "accepted": N_("The opener accepted this answer"),
+    "not_accepted": N_("The opener did not accept this answer"),
 }
+
+
+# Words stored in data that templates translate as they are (`_(ep.kind)`, `_(row.status)`).
+DATA_WORDS = (N_("backlash"), N_("praise"), N_("pledged"), N_("paid"), N_("refund"), N_("unanswered"))
 
 
 def _label(table: dict[str, str], code: str | None, tr: Translator) -> str:
-    return tr.gettext(table.get(code or "", "Other"))
+    return tr.gettext(table.get(code or "", N_("Other")))
 
 
 def log_kind(code: str | None, tr: Translator) -> str:

@@ -24,6 +24,7 @@ from wefirst.ledger import accounts
 from wefirst.ledger.rollups import Rollups
 from wefirst.ledger.verdict import due_for, payment_terms
 from wefirst.store.tables_core import deliveries, ledger_transactions, pledge_reversals, pledges, settlements
+from wefirst.translations import N_
 from wefirst.web.i18n import Translator
 from wefirst.web.queries import CampaignView, campaign_view
 
@@ -181,15 +182,15 @@ def headline(s: Story, tr: Translator) -> str:
     what = f"{tr.number(s.units)} {v.unit_label(tr.locale, s.units)}"
     if s.refunded:
         text = (
-            "Your purchase was refunded on {date}: the promise it carried ({what}) is cancelled."
+            N_("Your purchase was refunded on {date}: the promise it carried ({what}) is cancelled.")
             if s.source != "click"
-            else "Your click was cancelled on {date}: the promise it carried ({what}) is cancelled."
+            else N_("Your click was cancelled on {date}: the promise it carried ({what}) is cancelled.")
         )
         return tr.gettext(text).format(date=tr.date(s.refunded_on), what=what)
     text = (
-        "Your click funded {what}, promised by {brand} to {beneficiary}."
+        N_("Your click funded {what}, promised by {brand} to {beneficiary}.")
         if s.source == "click"
-        else "Your purchase funded {what}, promised by {brand} to {beneficiary}."
+        else N_("Your purchase funded {what}, promised by {brand} to {beneficiary}.")
     )
     return tr.gettext(text).format(what=what, brand=v.brand_name, beneficiary=v.beneficiary_name)
 

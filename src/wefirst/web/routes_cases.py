@@ -26,6 +26,7 @@ from wefirst.errors import Conflict, NotFound, WefirstError
 from wefirst.mail import MailError
 from wefirst.services import Services, ServicesDep
 from wefirst.store.tables_cases import cases
+from wefirst.translations import N_
 from wefirst.web import labels, queries
 from wefirst.web.forms import CsrfRefused, csrf_refused, read_form, redirect
 from wefirst.web.i18n import Translator
@@ -233,7 +234,7 @@ async def case_submit(services: ServicesDep, request: Request) -> Response:
         return _form_page(services, request, form, {"": message}, status=409, duplicate=duplicate)
     except WefirstError as exc:
         errors = {fe.field: tr.gettext(_FIELD_HELP.get(fe.field, fe.reason)) for fe in exc.errors}
-        errors.setdefault("", tr.gettext(_STATUS_HELP.get(exc.status, "The case could not be opened.")))
+        errors.setdefault("", tr.gettext(_STATUS_HELP.get(exc.status, _NOT_OPENED)))
         return _form_page(services, request, form, errors, status=exc.status)
     _send(services, opened.mails)
     tr_context = {
@@ -248,10 +249,11 @@ async def case_submit(services: ServicesDep, request: Request) -> Response:
 
 
 _FIELD_HELP = {
-    "brand_id": "Choose the brand from the list.",
-    "campaign_id": "Choose one of this brand's campaigns, or none.",
+    "brand_id": N_("Choose the brand from the list."),
+    "campaign_id": N_("Choose one of this brand's campaigns, or none."),
 }
-_STATUS_HELP = {429: "Too many cases were opened from your network just now; try again in an hour."}
+_NOT_OPENED = N_("The case could not be opened.")
+_STATUS_HELP = {429: N_("Too many cases were opened from your network just now; try again in an hour.")}
 
 
 def _send(services: Services, mails: list[Any]) -> bool:

@@ -30,6 +30,9 @@ def environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        # {% trans %} blocks; `_`, `gettext` and `ngettext` come with each page's context in
+        # the request's locale (Translator.functions), so one environment serves every locale.
+        extensions=["jinja2.ext.i18n"],
     )
     return env
 

@@ -11,15 +11,16 @@ from typing import Any
 
 from wefirst.ledger.balances import Balance
 from wefirst.ledger.verdict import Standing, Verdict
+from wefirst.translations import N_
 from wefirst.web.i18n import Translator
 from wefirst.web.queries import CampaignView
 
 STANDING_LABELS = {
-    Standing.NOTHING_YET: "Nothing promised yet",
-    Standing.ON_TRACK: "On track",
-    Standing.AWAITING_CONFIRMATION: "Awaiting confirmation",
-    Standing.LATE: "Late",
-    Standing.KEPT: "Kept",
+    Standing.NOTHING_YET: N_("Nothing promised yet"),
+    Standing.ON_TRACK: N_("On track"),
+    Standing.AWAITING_CONFIRMATION: N_("Awaiting confirmation"),
+    Standing.LATE: N_("Late"),
+    Standing.KEPT: N_("Kept"),
 }
 
 
@@ -76,8 +77,8 @@ def terms(v: Verdict, tr: Translator) -> str:
             "Payment schedule: everything owed is due {days} days after the campaign ends."
         ).format(days=tr.number(t.within_days))
     text = {
-        "month": "Payment schedule: each month's pledges are due {days} days after the month ends.",
-        "quarter": "Payment schedule: each quarter's pledges are due {days} days after the quarter ends.",
+        "month": N_("Payment schedule: each month's pledges are due {days} days after the month ends."),
+        "quarter": N_("Payment schedule: each quarter's pledges are due {days} days after the quarter ends."),
     }[t.period]
     return tr.gettext(text).format(days=tr.number(t.within_days))
 
