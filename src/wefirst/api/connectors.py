@@ -17,7 +17,7 @@ from wefirst.auth.keys import Actor
 from wefirst.auth.walls import hide_unless, require
 from wefirst.catalog.models import Strict
 from wefirst.domain.clock import utcnow
-from wefirst.errors import FieldError, Invalid
+from wefirst.errors import FieldError, Forbidden, Invalid
 from wefirst.ingest.connectors import accounts, inbox, processing, reconcile, reports
 from wefirst.ingest.connectors.accounts import ConnectionInfo
 from wefirst.ingest.connectors.mapping import MappingKind, MappingRule
@@ -157,12 +157,18 @@ class MappingsBody(Strict):
     rules: Annotated[list[RuleBody], Field(max_length=200)]
 
 
-def _owned(conn: Connection, actor: Actor, connection_id: str) -> ConnectionInfo:
+def _owned(conn: Connection, actor: Actor, connection_id: str, *, write: bool = False) -> ConnectionInfo:
+    """The brand's connection; a change needs a key of the connection's mode (a test key
+    must not rotate a live shop's secret, remap it or import a sales report into it)."""
     info = accounts.get_connection(conn, connection_id)
     hide_unless(
         actor.is_admin or (actor.role == "brand" and actor.owner_id == info.brand_id),
         f"connection {connection_id}",
     )
+    if write and not actor.is_admin and actor.livemode != info.livemode:
+        mode = "test-mode" if not actor.livemode else "live"
+        target = "live" if info.livemode else "test-mode"
+        raise Forbidden(f"a {mode} key cannot change a {target} connection")
     return info
 
 
@@ -250,7 +256,7 @@ def add_secret(
     base_url = services.settings.base_url
 
     def work(conn: Connection) -> tuple[int, Any]:
-        info = _owned(conn, actor, connection_id)
+        info = _owned(conn, actor, connection_id, write=True)
         accounts.add_secret(conn, box, info.id, data.secret)
         services.connections.forget(info.id)
         return 201, accounts.connection_json(conn, info, base_url)
@@ -275,7 +281,7 @@ def retire_secret(
     base_url = services.settings.base_url
 
     def work(conn: Connection) -> tuple[int, Any]:
-        info = _owned(conn, actor, connection_id)
+        info = _owned(conn, actor, connection_id, write=True)
         accounts.retire_secret(conn, info.id, secret_id)
         services.connections.forget(info.id)
         return 200, accounts.connection_json(conn, info, base_url)
@@ -295,7 +301,7 @@ def put_mappings(
     """Replace the product → campaign rules (first match wins)."""
     rules = [MappingRule(MappingKind(r.kind), r.pattern, r.campaign_id, r.sku) for r in data.rules]
     with db.write() as conn:
-        info = _owned(conn, actor, connection_id)
+        info = _owned(conn, actor, connection_id, write=True)
         accounts.set_mappings(conn, info, rules)
         return accounts.connection_json(conn, info, services.settings.base_url)
 
@@ -315,7 +321,7 @@ def get_reconciliation(
     yesterday). Running it again replaces that day's stored result."""
     now = utcnow()
     with db.write() as conn:
-        info = _owned(conn, actor, connection_id)
+        info = _owned(conn, actor, connection_id, write=True)
         return reconcile.reconcile_day(conn, info, day or (now.date() - timedelta(days=1)), now)
 
 
@@ -325,7 +331,7 @@ def process_now(
 ) -> dict[str, Any]:
     """Process this connection's queued deliveries now (also done after each ack)."""
     with db.read() as conn:
-        _owned(conn, actor, connection_id)
+        _owned(conn, actor, connection_id, write=True)
     summary = processing.process_pending(
         db, services.secret_box, services.remotes(), connection_id=connection_id
     )
@@ -350,7 +356,7 @@ def upload_sales_report(
     were already imported; 409 for the same report id with different content; 422 lists every
     bad row (nothing imported) unless `skip_bad_rows`."""
     with db.read() as conn:
-        _owned(conn, actor, connection_id)
+        _owned(conn, actor, connection_id, write=True)
     result = reports.import_report(
         db, connection_id=connection_id, raw=body, skip_bad_rows=skip_bad_rows, now=utcnow()
     )

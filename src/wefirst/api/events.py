@@ -13,7 +13,7 @@ from sqlalchemy import Connection
 from wefirst.api.deps import ActorDep, DbDep, IdempotencyKey, RawBody
 from wefirst.api.writes import idempotent_post
 from wefirst.auth.keys import Actor
-from wefirst.auth.walls import require, visible
+from wefirst.auth.walls import require, same_mode, visible
 from wefirst.domain.claims import ClaimWindow, claim_refusal
 from wefirst.domain.clock import utcnow
 from wefirst.errors import FieldError, Invalid
@@ -105,6 +105,7 @@ def post_click(
             publisher = actor.owner_id
         else:
             require(actor, "brand", owner=loaded.row.brand_id)
+            same_mode(actor, loaded.row)  # a test key counts no click on a live campaign
             if data.publisher_id is not None:
                 # only the widget (or the publisher itself) counts a click for a publisher
                 raise Invalid(

@@ -19,7 +19,8 @@ from fastapi.routing import APIRoute
 from pydantic import Field
 
 from wefirst.api.deps import ActorDep, DbDep
-from wefirst.auth.walls import require
+from wefirst.auth.keys import Actor
+from wefirst.auth.walls import require, same_mode
 from wefirst.catalog.models import Strict
 from wefirst.catalog.service import load_campaign
 from wefirst.domain.clock import utcnow
@@ -161,6 +162,15 @@ def _campaign_owner(db: Any, campaign_id: str) -> str:
         return str(load_campaign(conn, campaign_id).row.brand_id)
 
 
+def _may_change(db: Any, actor: Actor, campaign_id: str) -> None:
+    """The campaign's brand, with a key of the campaign's mode (a test key must not open a
+    live campaign to publishers or approve one)."""
+    with db.read() as conn:
+        row = load_campaign(conn, campaign_id).row
+    require(actor, "brand", owner=row.brand_id)
+    same_mode(actor, row)
+
+
 def _range(start: date | None, end: date | None) -> tuple[date, date]:
     end = end or utcnow().date()
     return (start or end - timedelta(days=29)), end
@@ -212,7 +222,7 @@ def put_widget_settings(
     campaign_id: str, data: WidgetSettingsIn, actor: ActorDep, db: DbDep
 ) -> dict[str, Any]:
     """Proof-of-work difficulty (raise it while the campaign is under attack) and the words."""
-    require(actor, "brand", owner=_campaign_owner(db, campaign_id))
+    _may_change(db, actor, campaign_id)
     texts = None if data.texts is None else data.texts.model_dump(mode="json")
     with db.write() as conn:
         return pubs.set_widget_settings(
@@ -235,7 +245,7 @@ def get_campaign_publishers(campaign_id: str, actor: ActorDep, db: DbDep) -> dic
 @private.put("/campaigns/{campaign_id}/publishers/{publisher_id}/approval")
 def put_approval(campaign_id: str, publisher_id: str, actor: ActorDep, db: DbDep) -> dict[str, Any]:
     """The brand approves a publisher that joined: its readers' clicks count from now on."""
-    require(actor, "brand", owner=_campaign_owner(db, campaign_id))
+    _may_change(db, actor, campaign_id)
     with db.write() as conn:
         return approval.set_approval(conn, campaign_id, publisher_id, approved=True)
 
@@ -243,7 +253,7 @@ def put_approval(campaign_id: str, publisher_id: str, actor: ActorDep, db: DbDep
 @private.delete("/campaigns/{campaign_id}/publishers/{publisher_id}/approval")
 def delete_approval(campaign_id: str, publisher_id: str, actor: ActorDep, db: DbDep) -> dict[str, Any]:
     """Withdraws the approval: clicks already counted stay; new ones are refused."""
-    require(actor, "brand", owner=_campaign_owner(db, campaign_id))
+    _may_change(db, actor, campaign_id)
     with db.write() as conn:
         return approval.set_approval(conn, campaign_id, publisher_id, approved=False)
 
