@@ -4,7 +4,8 @@ whether or not an operator remembered a cron line.
 One pass (`run_pass`) does, in one write transaction: the cases sweep (overdue complaints marked
 unanswered, expired co-sign requests forgotten, rate-limit rows no window sees any more),
 Idempotency-Key answers older than `idempotency_retention_days`, expired sign-in links, and
-webhook deliveries (with their attempts) finished longer ago than `webhooks_retention_days`.
+webhook deliveries (with their attempts) finished longer ago than `webhooks_retention_days`,
+and webhook secrets an earlier version stored in clear get sealed.
 `wefirst db purge` runs the same pass by hand.
 
 One runner across processes and hosts: every API process has a `Maintenance` thread, but a pass
@@ -27,11 +28,13 @@ from wefirst.cases.sweep import run_sweep
 from wefirst.domain.clock import utcnow
 from wefirst.errors import TooManyRequests
 from wefirst.ingest.idempotency import purge_expired
+from wefirst.secretbox import SecretBox
 from wefirst.settings import Settings
 from wefirst.store.db import Database
 from wefirst.store.tables_web import web_magic_links
 from wefirst.store.tables_webhooks import webhook_attempts, webhook_deliveries
 from wefirst.tlog.sequencer import lock_for
+from wefirst.webhooks import endpoints
 
 log = logging.getLogger("wefirst.maintenance")
 CHECK_SECONDS = 60.0
@@ -60,6 +63,7 @@ def run_pass(conn: Connection, settings: Settings, now: datetime) -> dict[str, i
         ).rowcount
         or 0
     )
+    done["webhook_secrets_sealed"] = endpoints.seal_legacy(conn, SecretBox.from_settings(settings))
     return done
 
 

@@ -17,6 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from wefirst.secretbox import SecretBox
 from wefirst.store.db import Database
 from wefirst.store.tables_webhooks import webhook_attempts, webhook_deliveries
 from wefirst.webhooks import endpoints, outbox, signing
@@ -26,6 +27,9 @@ from wefirst.webhooks.worker import WebhookWorker
 from factories import loopback_policy, make_brand
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+BOX = SecretBox(b"webhook-tests-key-32-bytes-long!")
 
 
 class Clock:
@@ -44,7 +48,7 @@ def brand_id(client: TestClient, db: Database, admin_key: str) -> str:
 
 def add_endpoint(db: Database, brand_id: str, url: str = "https://hooks.example/a") -> dict[str, str]:
     with db.write() as conn:
-        return endpoints.create(conn, brand_id, url, T0)
+        return endpoints.create(conn, BOX, brand_id, url, T0)
 
 
 def queue(db: Database, brand_id: str, kind: str = "case.opened", at: datetime = T0) -> list[str]:
@@ -85,7 +89,7 @@ def test_queued_with_the_change_and_sent_only_by_the_worker(db: Database, brand_
     assert len(ids) == 2  # one per endpoint; the rolled-back event left nothing
     transport = MemoryTransport()
     assert transport.sent == []  # queueing sends nothing
-    worker = WebhookWorker(db, transport, clock=Clock())
+    worker = WebhookWorker(db, transport, BOX, clock=Clock())
     assert worker.run_until_idle() == 2
     assert sorted(url for url, _, _ in transport.sent) == ["https://a.example/h", "https://b.example/h"]
     url, body, headers = transport.sent[0]
@@ -103,7 +107,7 @@ def test_retries_back_off_exponentially_to_a_bound_and_record_categories(db: Dat
     [dly] = queue(db, brand_id)
     clock = Clock()
     transport = MemoryTransport(statuses=[500, 0, 503, 500])
-    worker = WebhookWorker(db, transport, clock=clock, max_attempts=4)
+    worker = WebhookWorker(db, transport, BOX, clock=clock, max_attempts=4)
     waits = []
     for _ in range(4):
         assert worker.run_once() == 1
@@ -131,7 +135,7 @@ def test_the_same_event_id_on_every_attempt_fresh_timestamps(db: Database, brand
     queue(db, brand_id)
     clock = Clock()
     transport = MemoryTransport(statuses=[500, 200])
-    worker = WebhookWorker(db, transport, clock=clock)
+    worker = WebhookWorker(db, transport, BOX, clock=clock)
     worker.run_once()
     clock.now += timedelta(seconds=10)
     worker.run_once()
@@ -145,7 +149,7 @@ def test_replay_requeues_and_does_not_send(db: Database, brand_id: str) -> None:
     add_endpoint(db, brand_id)
     [dly] = queue(db, brand_id)
     transport = MemoryTransport(statuses=[410])
-    worker = WebhookWorker(db, transport, clock=Clock(), max_attempts=1)
+    worker = WebhookWorker(db, transport, BOX, clock=Clock(), max_attempts=1)
     worker.run_until_idle()
     assert delivery(db, dly).state == "failed"
     with db.write() as conn:
@@ -166,7 +170,7 @@ def test_a_removed_endpoint_stops_its_deliveries(db: Database, brand_id: str) ->
     with db.write() as conn:
         endpoints.deactivate(conn, brand_id, hook["id"])
     transport = MemoryTransport()
-    WebhookWorker(db, transport, clock=Clock()).run_until_idle()
+    WebhookWorker(db, transport, BOX, clock=Clock()).run_until_idle()
     assert transport.sent == []
     assert delivery(db, dly).state == "failed"
     assert attempts_of(db, dly) == []
@@ -175,10 +179,10 @@ def test_a_removed_endpoint_stops_its_deliveries(db: Database, brand_id: str) ->
 def test_rotation_signs_with_both_secrets_for_a_day(db: Database, brand_id: str) -> None:
     hook = add_endpoint(db, brand_id)
     with db.write() as conn:
-        rotated = endpoints.rotate(conn, brand_id, hook["id"], T0)
+        rotated = endpoints.rotate(conn, BOX, brand_id, hook["id"], T0)
     clock = Clock()
     transport = MemoryTransport()
-    worker = WebhookWorker(db, transport, clock=clock)
+    worker = WebhookWorker(db, transport, BOX, clock=clock)
     queue(db, brand_id)
     worker.run_until_idle()
     _, body, headers = transport.sent[-1]
@@ -200,7 +204,7 @@ def test_two_workers_never_send_one_delivery_twice(db: Database, brand_id: str) 
     for _ in range(40):
         queue(db, brand_id)
     transports = [MemoryTransport(), MemoryTransport()]
-    workers = [WebhookWorker(db, t, clock=Clock(), batch=3) for t in transports]
+    workers = [WebhookWorker(db, t, BOX, clock=Clock(), batch=3) for t in transports]
     start = threading.Barrier(2)
 
     def drain(w: WebhookWorker) -> None:
@@ -224,7 +228,7 @@ def test_a_dead_workers_lease_runs_out_and_another_resumes(db: Database, brand_i
     with db.write() as conn:  # a worker claims, then dies before sending
         outbox.claim(conn, "dead-worker", clock.now, timedelta(minutes=2), 10)
     transport = MemoryTransport()
-    other = WebhookWorker(db, transport, clock=clock)
+    other = WebhookWorker(db, transport, BOX, clock=clock)
     assert other.run_once() == 0  # leased
     clock.now += timedelta(minutes=3)
     assert other.run_once() == 1
@@ -234,7 +238,7 @@ def test_a_dead_workers_lease_runs_out_and_another_resumes(db: Database, brand_i
 def test_the_worker_thread_wakes_on_demand(db: Database, brand_id: str) -> None:
     add_endpoint(db, brand_id)
     transport = MemoryTransport()
-    worker = WebhookWorker(db, transport, idle_seconds=60)
+    worker = WebhookWorker(db, transport, BOX, idle_seconds=60)
     worker.start()
     try:
         sent = threading.Event()

@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from wefirst.secretbox import SecretBox
 from wefirst.settings import Settings
 from wefirst.store.db import Database
 from wefirst.store.tables_voice import voice_episodes, voice_mentions, voice_posts
@@ -210,7 +211,9 @@ def test_live_alert_arrives_within_a_minute_signed_and_retried(
         assert r.status_code == 201
         secret = r.json()["secret"]
         # the process's webhook worker, on the same simulated clock, woken by the service
-        sender = WebhookWorker(db, HttpTransport(loopback_policy()), clock=clock)
+        sender = WebhookWorker(
+            db, HttpTransport(loopback_policy()), SecretBox.from_settings(settings), clock=clock
+        )
         svc = voice_service.VoiceService(
             db,
             settings,
@@ -354,7 +357,9 @@ def test_pending_retries_survive_a_restart_and_deliveries_can_be_replayed(
             json={"url": receiver.url + "/alerts"},
             headers=auth(brand.key),
         ).json()["secret"]
-        dying = WebhookWorker(db, HttpTransport(loopback_policy()), clock=clock)
+        dying = WebhookWorker(
+            db, HttpTransport(loopback_policy()), SecretBox.from_settings(settings), clock=clock
+        )
         first = voice_service.VoiceService(
             db,
             settings,
@@ -381,7 +386,9 @@ def test_pending_retries_survive_a_restart_and_deliveries_can_be_replayed(
         dying.stop()
         # the process stops before the retry; another process's worker sends it from the queue
         clock.now = T0 + timedelta(seconds=10)
-        second = WebhookWorker(db, HttpTransport(loopback_policy()), clock=clock)
+        second = WebhookWorker(
+            db, HttpTransport(loopback_policy()), SecretBox.from_settings(settings), clock=clock
+        )
         assert second.run_until_idle() == 1
         assert len(bodies) == 2
         assert bodies[1] == bodies[0]

@@ -126,6 +126,7 @@ def put_settings(
 
 @router.post("/alert-endpoints", status_code=201)
 def create_alert_endpoint(
+    services: ServicesDep,
     request: Request,
     brand_id: str,
     data: EndpointIn,
@@ -142,7 +143,7 @@ def create_alert_endpoint(
 
     def work(conn: Connection) -> tuple[int, Any]:
         voice_brand_settings.brand_exists(conn, brand_id)
-        return 201, webhook_endpoints.create(conn, brand_id, data.url, utcnow())
+        return 201, webhook_endpoints.create(conn, services.secret_box, brand_id, data.url, utcnow())
 
     return idempotent_post(request, db, actor, body, idempotency_key, work)
 
@@ -167,12 +168,14 @@ def delete_alert_endpoint(brand_id: str, endpoint_id: str, actor: ActorDep, db: 
 
 
 @router.post("/alert-endpoints/{endpoint_id}/rotate-secret")
-def rotate_alert_secret(brand_id: str, endpoint_id: str, actor: ActorDep, db: DbDep) -> dict[str, Any]:
+def rotate_alert_secret(
+    services: ServicesDep, brand_id: str, endpoint_id: str, actor: ActorDep, db: DbDep
+) -> dict[str, Any]:
     """A new signing secret, shown this once; the old one keeps signing beside it for 24 hours
     so the receiver can switch without losing a delivery."""
     _own(actor, brand_id)
     with db.write() as conn:
-        return webhook_endpoints.rotate(conn, brand_id, endpoint_id, utcnow())
+        return webhook_endpoints.rotate(conn, services.secret_box, brand_id, endpoint_id, utcnow())
 
 
 @router.get("/alert-attempts")

@@ -15,10 +15,11 @@ webhook_endpoints = Table(
     Column("id", String(ID), nullable=False, unique=True),
     Column("brand_id", String(ID), ForeignKey("brands.id"), nullable=False, index=True),
     Column("url", String(1000), nullable=False),
-    #: `whsec_<base64>`; shown once at creation or rotation
-    Column("secret", String(100), nullable=False),
-    #: the secret before the last rotation, still signing until `previous_until`
-    Column("previous_secret", String(100)),
+    #: the `whsec_<base64>` secret sealed with the secret box ("sealed:<base64>"; shown in clear
+    #: once, at creation or rotation)
+    Column("secret", Text, nullable=False),
+    #: the secret before the last rotation (sealed too), still signing until `previous_until`
+    Column("previous_secret", Text),
     Column("previous_until", DateTime(timezone=True)),
     Column("active", Boolean, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),

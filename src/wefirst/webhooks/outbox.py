@@ -78,7 +78,7 @@ def replay(conn: Connection, brand_id: str, delivery_id: str, now: datetime) -> 
     so a receiver that already has it can tell); the worker sends it, the caller never waits."""
     d = webhook_deliveries.c
     row = conn.execute(select(webhook_deliveries).where(d.id == delivery_id, d.brand_id == brand_id)).first()
-    if row is None or endpoints.signing(conn, row.endpoint_id, now) is None:
+    if row is None or not endpoints.is_active(conn, row.endpoint_id):
         raise NotFound(f"delivery {delivery_id} does not exist (or its endpoint was removed)")
     new = new_id("dly")
     conn.execute(

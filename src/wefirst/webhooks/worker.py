@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from wefirst.background import BackgroundThread
 from wefirst.domain.clock import utcnow
 from wefirst.outbound import OutboundPolicy
+from wefirst.secretbox import SecretBox
 from wefirst.settings import Settings
 from wefirst.store.db import Database
 from wefirst.webhooks import endpoints, outbox, signing
@@ -33,6 +34,7 @@ class WebhookWorker(BackgroundThread):
         self,
         db: Database,
         transport: Transport,
+        box: SecretBox,
         *,
         max_attempts: int = 30,
         timeout: float = 10.0,
@@ -42,6 +44,7 @@ class WebhookWorker(BackgroundThread):
     ) -> None:
         self.db = db
         self.transport = transport
+        self.box = box  # opens the endpoints' sealed secrets
         self.max_attempts = max_attempts
         self.timeout = timeout
         self.batch = batch
@@ -60,7 +63,7 @@ class WebhookWorker(BackgroundThread):
         for item in claimed:
             now = self.clock()
             with self.db.read() as conn:
-                target = endpoints.signing(conn, item.endpoint_id, now)
+                target = endpoints.signing(conn, self.box, item.endpoint_id, now)
             if target is None:
                 with self.db.write() as conn:
                     outbox.drop(conn, item)
@@ -113,6 +116,7 @@ def from_settings(db: Database, settings: Settings) -> WebhookWorker:
     return WebhookWorker(
         db,
         transport,
+        SecretBox.from_settings(settings),
         max_attempts=settings.webhooks_max_attempts,
         timeout=settings.webhooks_timeout_seconds,
     )
