@@ -3,6 +3,7 @@ the ledger and catalog exactly as the API does."""
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -129,15 +130,37 @@ def test_brand_creates_and_edits_a_campaign(
         "cost": "0.25",
         "cost_source": "NGO budget 2026",
         "cost_date": "2026-01-10",
-        "rule_kind": "per_click",
-        "rule_value": "1",
-        "skus": "",
+        "rule_kind_1": "per_click",
+        "rule_value_1": "1",
+        "skus_1": "",
+        "rule_kind_2": "percent_of_sale",
+        "rule_value_2": "2.5",
+        "skus_2": "",
+        "rule_kind_3": "",
         "cap_total_units": "1000",
+        "guaranteed_minimum": "500",
         "status": "active",
     }
     bad = web.post("/console/brand/campaigns", data={**form, "cost": "0.251"})
     assert bad.status_code == 422
     assert "more decimals than EUR allows" in bad.text
+    assert 'id="c-cost-err"' in bad.text  # the message sits by the cost field
+    # the preview, without scripts (a submit button) and for the script (a fragment): the
+    # sentences the campaign page will show, and nothing is created
+    shown = web.post("/console/brand/campaigns", data={**form, "action": "preview"})
+    assert shown.status_code == 200
+    fragment = web.post("/console/brand/campaigns/preview", data=form)
+    assert fragment.status_code == 200
+    for page_html in (shown.text, fragment.text):
+        words = text_of(page_html)
+        assert "2.5% of the price" in words or "2.5 % of the price" in words, words[-1500:]
+        assert "1 jour d'eau" in html.unescape(words)
+    half = web.post("/console/brand/campaigns/preview", data={**form, "starts": ""})
+    assert half.status_code == 200
+    assert "Starts" in text_of(half.text)
+    assert "starts_at" not in half.text
+    listed = client.get("/v1/campaigns", headers=auth(brand.key)).json()["data"]
+    assert listed == []
     created = web.post("/console/brand/campaigns", data=form, follow_redirects=False)
     assert created.status_code == 303, created.text
     cid = re.search(r"/console/brand/campaigns/(cmp_\w+)", created.headers["location"])
@@ -147,6 +170,11 @@ def test_brand_creates_and_edits_a_campaign(
     assert api["impact_unit"]["cost_per_unit"] == {"amount": 25, "currency": "EUR"}
     assert api["caps"]["total_units"] == 1000
     assert api["status"] == "active"
+    assert api["rules"] == [
+        {"kind": "per_click", "units_per_click": 1},
+        {"kind": "percent_of_sale", "basis_points": 250, "sku_patterns": ["*"]},
+    ]
+    assert api["guaranteed_minimum"] == {"amount": 50000, "currency": "EUR"}
 
     edit_page = web.get(created.headers["location"])
     assert "Saved." in edit_page.text
@@ -156,8 +184,9 @@ def test_brand_creates_and_edits_a_campaign(
             "csrf_token": csrf_of(edit_page.text),
             "name": "Water for every click",
             "cap_total_units": "2000",
-            "rule_kind": "per_click",
-            "rule_value": "2",
+            "rule_kind_1": "per_click",
+            "rule_value_1": "2",
+            "rule_kind_2": "",
         },
         follow_redirects=False,
     )
@@ -168,6 +197,15 @@ def test_brand_creates_and_edits_a_campaign(
         follow_redirects=False,
     )
     assert r.status_code == 303
+    # ending cannot be undone: the first post only asks, and changes nothing
+    ask = web.post(
+        f"/console/brand/campaigns/{cid.group(1)}/status",
+        data={"csrf_token": csrf_of(edit_page.text), "status": "ended"},
+        follow_redirects=False,
+    )
+    assert ask.status_code == 200
+    assert "End this campaign?" in ask.text
+    assert 'name="confirmed" value="yes"' in ask.text
     api = client.get(f"/v1/campaigns/{cid.group(1)}", headers=auth(brand.key)).json()
     assert (api["name"], api["caps"]["total_units"], api["status"], api["version"]) == (
         "Water for every click",
@@ -242,7 +280,12 @@ def test_api_keys_are_shown_once_and_revocable(
     assert secret.group(1) not in again
     key_id = re.search(r"<td>shop</td>.*?/console/brand/keys/(key_\w+)/revoke", again, re.S)
     assert key_id
-    web.post(f"/console/brand/keys/{key_id.group(1)}/revoke", data={"csrf_token": csrf_of(again)})
+    revoke = f"/console/brand/keys/{key_id.group(1)}/revoke"
+    ask = web.post(revoke, data={"csrf_token": csrf_of(again)})
+    assert ask.status_code == 200
+    assert "Revoke this key?" in ask.text
+    assert client.get("/v1/brands/" + brand.id, headers=auth(secret.group(1))).status_code == 200
+    web.post(revoke, data={"csrf_token": csrf_of(ask.text), "confirmed": "yes"})
     assert client.get("/v1/brands/" + brand.id, headers=auth(secret.group(1))).status_code == 401
 
 

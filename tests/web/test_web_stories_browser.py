@@ -174,25 +174,54 @@ def test_brand_team_creates_a_campaign_and_a_key(
     page.fill("#c-cost", "0.30")
     page.fill("#c-costsrc", "UNICEF price list")
     page.fill("#c-costdate", "2026-01-15")
-    page.select_option("#c-rule", "per_unit")
-    page.fill("#c-rulev", "1")
-    page.fill("#c-skus", "PAMPERS-*")
+    page.select_option("#c-rule-1", "per_unit")
+    page.fill("#c-rulev-1", "1")
+    page.fill("#c-skus-1", "PAMPERS-*")
+    page.select_option("#c-rule-2", "per_order")
+    page.fill("#c-rulev-2", "2")
     page.fill("#c-cap", "5000")
     page.select_option("#c-status", "active")
-    page.click("form[action^='/console/brand/campaigns'] button[type=submit]")
+    # the preview follows the form (the server writes it) before anything is saved
+    page.locator("#preview-text .promise[lang=en]", has_text="For each order").wait_for()
+    assert "PAMPERS-*" in page.locator("#preview-text .promise[lang=en]").inner_text()
+    clean(page, axe)
+    page.click("#create-campaign")
     page.wait_for_url(re.compile(r"/console/brand/campaigns/cmp_"))
     assert "Saved." in page.inner_text("main")
-    assert "For each eligible product bought (PAMPERS-*)" in page.locator(".promise").inner_text()
+    promise = page.locator("#current-promise").inner_text()
+    assert "For each eligible product bought (PAMPERS-*)" in promise
+    assert "For each order" in promise
     clean(page, axe)
-    page.click("button:has-text('→ paused')")
+    page.click("button[data-status=paused]")
     page.wait_for_url(re.compile(r"saved=1"))
-    assert page.locator("#campaign-status").inner_text() == "paused"
+    assert page.locator("#campaign-status").get_attribute("data-status") == "paused"
+    # ending asks first, on a page of its own; cancelling changes nothing
+    page.click("button[data-status=ended]")
+    page.locator("#confirm-form").wait_for()
+    clean(page, axe)
+    page.click("text=Cancel, keep things as they are")
+    assert page.locator("#campaign-status").get_attribute("data-status") == "paused"
+    page.click("button[data-status=ended]")
+    page.click("#confirm-form button[type=submit]")
+    page.wait_for_url(re.compile(r"saved=1"))
+    assert page.locator("#campaign-status").get_attribute("data-status") == "ended"
     page.goto("/console/brand")
     page.fill("#k-label", "shop")
     page.click("form[action='/console/brand/keys'] button[type=submit]")
     secret = page.locator("#new-key").inner_text()
     assert secret.startswith("sk_live_brand_")
     assert client.get(f"/v1/brands/{brand.id}/balance", headers=auth(secret)).status_code == 200
+    # revoking asks first too, and looks unlike creating
+    revoke = page.get_by_role("button", name="Revoke shop")
+    assert revoke.evaluate("b => getComputedStyle(b).backgroundColor") != page.locator(
+        "form[action='/console/brand/keys'] button"
+    ).evaluate("b => getComputedStyle(b).backgroundColor")
+    revoke.click()
+    page.locator("#confirm-form").wait_for()
+    page.click("#confirm-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/console/brand\?saved=1"))
+    assert "revoked" in page.locator("tr", has_text="shop").inner_text()
+    assert client.get(f"/v1/brands/{brand.id}", headers=auth(secret)).status_code == 401
 
 
 def test_beneficiary_confirms_a_payment_and_reports_a_delivery(

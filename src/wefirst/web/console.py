@@ -52,6 +52,35 @@ def refusal(request: Request, exc: Exception) -> Response:
 Form = dict[str, str]
 
 
+def confirm_page(
+    request: Request,
+    *,
+    heading: str,
+    message: str,
+    subject: str,
+    action: str,
+    fields: dict[str, str],
+    button: str,
+    back: str,
+) -> Response:
+    """The step before an act that cannot be undone: says what will happen and posts the same
+    form again with `confirmed=yes` (a plain form, so it works without scripts)."""
+    return render(
+        request,
+        "confirm.html",
+        {
+            "heading": heading,
+            "message": message,
+            "subject": subject,
+            "action": action,
+            "fields": fields,
+            "button": button,
+            "back": back,
+        },
+        user=True,
+    )
+
+
 async def console_post(
     request: Request,
     work: Callable[[Form], Response],

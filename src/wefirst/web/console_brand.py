@@ -9,7 +9,9 @@ from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
+from babel.numbers import get_currency_name
 from fastapi import APIRouter
+from pydantic import ValidationError
 from sqlalchemy import Connection, select
 from starlette.requests import Request
 from starlette.responses import Response
@@ -23,24 +25,37 @@ from wefirst.domain.money import CURRENCIES
 from wefirst.errors import FieldError, Forbidden, Invalid, NotFound, WefirstError
 from wefirst.services import services_of
 from wefirst.store.tables_core import api_keys, beneficiaries
-from wefirst.web import queries, sessions
-from wefirst.web.campaign_form import RULE_KINDS, campaign_body, cap_body, rule_body, rule_fields
-from wefirst.web.console import NeedsSignIn, console_post, gate, refusal
-from wefirst.web.forms import blank, redirect
-from wefirst.web.templating import render
+from wefirst.translations import N_
+from wefirst.web import labels, queries, sessions
+from wefirst.web.campaign_form import (
+    FIELD_WORDS,
+    MAX_RULES,
+    NEW_RULE_SLOTS,
+    RULE_KINDS,
+    campaign_body,
+    cap_body,
+    form_errors,
+    rules_body,
+    rules_fields,
+)
+from wefirst.web.campaign_preview import preview, preview_edit
+from wefirst.web.console import NeedsSignIn, confirm_page, console_post, gate, refusal
+from wefirst.web.forms import blank, error_messages, redirect
+from wefirst.web.templating import render, translator
 
 router = APIRouter(include_in_schema=False)
 PLATFORMS = ("shopify", "woocommerce", "stripe", "retail")
 
 
 def _brand_context(conn: Connection, request: Request, user: sessions.WebUser, owner: str) -> dict[str, Any]:
+    tr = translator(request)
     brand = catalog.get_brand(conn, owner)
     views = queries.brand_campaigns(conn, owner, public=False)
     roll = services_of(request.app).rollups
     rows = []
     for view in views:
         bal = queries.balance_from_days(view.row, roll.days(conn, view.id))
-        rows.append({"view": view, "balance": bal})
+        rows.append({"view": view, "balance": bal, "status": labels.status(view.row.status, tr)})
     keys = conn.execute(
         select(api_keys)
         .where(api_keys.c.owner_id == owner, api_keys.c.role == "brand")
@@ -56,13 +71,22 @@ def _brand_context(conn: Connection, request: Request, user: sessions.WebUser, o
         "rows": rows,
         "keys": keys,
         "beneficiaries": bens,
-        "currencies": sorted(CURRENCIES),
-        "rule_kinds": RULE_KINDS,
+        "currencies": [(c, get_currency_name(c, count=2, locale=tr.locale)) for c in sorted(CURRENCIES)],
+        "rule_kinds": rule_kind_choices(request),
+        "rule_count": NEW_RULE_SLOTS,
         "connections": _connections(conn, request, owner),
         "platforms": PLATFORMS,
-        "alerts": _alerts(conn, owner),
+        "alerts": [
+            {**a, "event_words": labels.event_type(a["event_type"], tr)} for a in _alerts(conn, owner)
+        ],
         "episodes": _episodes(conn, owner),
     }
+
+
+def rule_kind_choices(request: Request) -> list[tuple[str, str]]:
+    """(code, words) for the rule kinds the form offers, in the page's language."""
+    tr = translator(request)
+    return [(k, labels.rule_kind(k, tr)) for k in RULE_KINDS]
 
 
 def _connections(conn: Connection, request: Request, owner: str) -> list[dict[str, Any]]:
@@ -93,6 +117,10 @@ def _brand_url(user: sessions.WebUser, owner: str, anchor: str = "") -> str:
     return f"/console/brand?{urlencode(query)}{anchor}"
 
 
+def _brand_query(user: sessions.WebUser, owner: str) -> str:
+    return f"?{urlencode({'brand': owner})}" if user.role == "admin" else ""
+
+
 def _owner_for(user: sessions.WebUser, request: Request) -> str:
     """Admins pick the tenant with ?brand=…; everyone else acts for their own."""
     if user.role == "admin":
@@ -111,6 +139,7 @@ def _brand_page(
     form: dict[str, str] | None = None,
     secret: str | None = None,
     status: int = 200,
+    shown: dict[str, str] | None = None,
 ) -> Response:
     with services_of(request.app).db.read() as conn:
         try:
@@ -124,6 +153,8 @@ def _brand_page(
             "errors": errors or {},
             "form": form or {},
             "new_secret": secret,
+            "preview": shown,
+            "preview_errors": {},
             "saved": request.query_params.get("saved") == "1",
             # admins act for the brand named in the query; keep it on every form
             "brand_q": f"?{urlencode({'brand': owner})}" if user.role == "admin" else "",
@@ -138,12 +169,48 @@ def brand_console(request: Request) -> Response:
 
 
 def _brand_again(request: Request, form: dict[str, str], errors: dict[str, str]) -> Response:
-    return _brand_page(request, errors=errors, form=form, status=422)
+    return _brand_page(request, errors=form_errors(errors), form=form, status=422)
+
+
+def _new_campaign_preview(request: Request, form: dict[str, str]) -> dict[str, str]:
+    with services_of(request.app).db.read() as conn:
+        user = gate(request, conn, "brand")
+        owner = _owner_for(user, request)
+        require(user.actor(), "brand", owner=owner)
+        return preview(conn, owner, CampaignIn.model_validate(campaign_body(form)))
+
+
+def _preview_fragment(request: Request, compute: Callable[[], dict[str, str]]) -> Response:
+    """The preview box's content alone, for the form's script; a form that cannot be saved yet
+    says which fields to fix (always 200: the fetch is a preview, not a save)."""
+    try:
+        shown, problems = compute(), {}
+    except (NeedsSignIn, Forbidden, NotFound) as exc:
+        return refusal(request, exc)
+    except (WefirstError, ValidationError) as exc:
+        shown, problems = None, form_errors(error_messages(exc))
+    tr = translator(request)
+    words = {k: tr.gettext(v) for k, v in FIELD_WORDS.items()}
+    other = tr.gettext("Other")
+    named = {f: words.get(f, words["rules"] if f.startswith("rule") else other) for f in problems if f}
+    response = render(request, "_preview.html", {"preview": shown, "preview_errors": named})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.post("/console/brand/campaigns/preview")
+async def new_campaign_preview(request: Request) -> Response:
+    def work(form: dict[str, str]) -> Response:
+        return _preview_fragment(request, partial(_new_campaign_preview, request, form))
+
+    return await console_post(request, work)
 
 
 @router.post("/console/brand/campaigns")
 async def create_campaign(request: Request) -> Response:
     def work(form: dict[str, str]) -> Response:
+        if form.get("action") == "preview":  # the no-script preview: nothing is saved
+            return _brand_page(request, form=form, shown=_new_campaign_preview(request, form))
         with services_of(request.app).db.write() as conn:
             user = gate(request, conn, "brand")
             owner = _owner_for(user, request)
@@ -158,8 +225,15 @@ async def create_campaign(request: Request) -> Response:
 
 
 def _campaign_page(
-    request: Request, campaign_id: str, *, errors: dict[str, str] | None = None, status: int = 200
+    request: Request,
+    campaign_id: str,
+    *,
+    errors: dict[str, str] | None = None,
+    form: dict[str, str] | None = None,
+    shown: dict[str, str] | None = None,
+    status: int = 200,
 ) -> Response:
+    tr = translator(request)
     with services_of(request.app).db.read() as conn:
         try:
             user = gate(request, conn, "brand")
@@ -169,6 +243,9 @@ def _campaign_page(
             publishers = _publishers(conn, campaign_id)
         except (NeedsSignIn, WefirstError) as exc:
             return refusal(request, exc)
+    editable = [r for r in details.get("rules", []) if r.get("kind") in RULE_KINDS]
+    if fraud:
+        fraud = {**fraud, "by_reason": {labels.click_reason(r, tr): n for r, n in fraud["by_reason"].items()}}
     return render(
         request,
         "console_campaign.html",
@@ -177,14 +254,26 @@ def _campaign_page(
             "fraud": fraud,
             "publishers": publishers,
             "errors": errors or {},
-            "rule": rule_fields(details["rules"][0]) if details.get("rules") else {},
-            "rule_kinds": RULE_KINDS,
+            "form": form or rules_fields(editable),
+            "rule_kinds": rule_kind_choices(request),
+            "rule_count": min(MAX_RULES, len(editable) + 1),
+            "status_word": labels.status(details["status"], tr),
+            "preview": shown,
+            "preview_errors": {},
             "saved": request.query_params.get("saved") == "1",
-            "next_status": [s for s in ("active", "paused", "ended") if s != details["status"]],
+            "next_status": [
+                (s, tr.gettext(STATUS_ACTIONS[s]))
+                for s in ("active", "paused", "ended")
+                if s != details["status"]
+            ],
         },
         user=user,
         status=status,
     )
+
+
+# the button that moves a campaign to a state, in words (its state's name is not an action)
+STATUS_ACTIONS = {"active": N_("Activate"), "paused": N_("Pause"), "ended": N_("End the campaign")}
 
 
 def _fraud(conn: Connection, campaign_id: str) -> dict[str, Any] | None:
@@ -211,13 +300,15 @@ def brand_campaign(request: Request, campaign_id: str) -> Response:
 
 
 async def _brand_write(
-    request: Request, campaign_id: str, action: Callable[[Connection, dict[str, str]], None]
+    request: Request, campaign_id: str, action: Callable[[Connection, dict[str, str]], Response | None]
 ) -> Response:
     def work(form: dict[str, str]) -> Response:
         with services_of(request.app).db.write() as conn:
             user = gate(request, conn, "brand")
             owned(conn, user.actor(), campaign_id)
-            action(conn, form)
+            answer = action(conn, form)
+        if answer is not None:
+            return answer
         return redirect(request, f"/console/brand/campaigns/{campaign_id}?saved=1")
 
     def again(form: dict[str, str], errors: dict[str, str]) -> Response:
@@ -226,31 +317,86 @@ async def _brand_write(
     return await console_post(request, work, refused=(NeedsSignIn, Forbidden, NotFound), again=again)
 
 
+def _edit_patch(conn: Connection, campaign_id: str, form: dict[str, str]) -> dict[str, Any]:
+    """The edit form → the API's CampaignPatch body. The rules the form shows replace the
+    campaign's (rules of kinds the form does not edit, e.g. social actions, are kept)."""
+    patch: dict[str, Any] = {}
+    if blank(form.get("name")):
+        patch["name"] = form["name"].strip()
+    if blank(form.get("ends")):
+        patch["ends_at"] = f"{form['ends']}T00:00:00Z"
+    caps = cap_body(form)
+    if caps:
+        patch["caps"] = caps
+    if any(k.startswith("rule_kind_") for k in form):  # a form without rule fields keeps them
+        kept = [
+            r
+            for r in catalog.load_campaign(conn, campaign_id).row.definition["rules"]
+            if r.get("kind") not in RULE_KINDS
+        ]
+        patch["rules"] = rules_body(form) + kept
+    return CampaignPatch.model_validate(patch).model_dump(mode="json", exclude_none=True)
+
+
+def _edit_preview(request: Request, campaign_id: str, form: dict[str, str]) -> dict[str, str]:
+    with services_of(request.app).db.read() as conn:
+        user = gate(request, conn, "brand")
+        owned(conn, user.actor(), campaign_id)
+        return preview_edit(conn, campaign_id, _edit_patch(conn, campaign_id, form))
+
+
+@router.post("/console/brand/campaigns/{campaign_id}/preview")
+async def edit_campaign_preview(request: Request, campaign_id: str) -> Response:
+    def work(form: dict[str, str]) -> Response:
+        return _preview_fragment(request, partial(_edit_preview, request, campaign_id, form))
+
+    return await console_post(request, work)
+
+
 @router.post("/console/brand/campaigns/{campaign_id}")
 async def edit_campaign(request: Request, campaign_id: str) -> Response:
-    def action(conn: Connection, form: dict[str, str]) -> None:
-        patch: dict[str, Any] = {}
-        if blank(form.get("name")):
-            patch["name"] = form["name"].strip()
-        if blank(form.get("ends")):
-            patch["ends_at"] = f"{form['ends']}T00:00:00Z"
-        caps = cap_body(form)
-        if caps:
-            patch["caps"] = caps
-        if blank(form.get("rule_value")):
-            rules = list(catalog.load_campaign(conn, campaign_id).row.definition["rules"])
-            rules[0] = rule_body(form)
-            patch["rules"] = rules
-        catalog.patch_campaign(conn, campaign_id, CampaignPatch.model_validate(patch))
+    def work(form: dict[str, str]) -> Response:
+        if form.get("action") == "preview":
+            shown = _edit_preview(request, campaign_id, form)
+            return _campaign_page(request, campaign_id, form=form, shown=shown)
+        with services_of(request.app).db.write() as conn:
+            user = gate(request, conn, "brand")
+            owned(conn, user.actor(), campaign_id)
+            patch = _edit_patch(conn, campaign_id, form)
+            catalog.patch_campaign(conn, campaign_id, CampaignPatch.model_validate(patch))
+        return redirect(request, f"/console/brand/campaigns/{campaign_id}?saved=1")
 
-    return await _brand_write(request, campaign_id, action)
+    def again(form: dict[str, str], errors: dict[str, str]) -> Response:
+        return _campaign_page(request, campaign_id, errors=form_errors(errors), form=form, status=422)
+
+    return await console_post(request, work, refused=(NeedsSignIn, Forbidden, NotFound), again=again)
 
 
 @router.post("/console/brand/campaigns/{campaign_id}/status")
 async def change_status(request: Request, campaign_id: str) -> Response:
-    def action(conn: Connection, form: dict[str, str]) -> None:
+    """Ending a campaign cannot be undone: without `confirmed=yes` the post only shows a page
+    that asks (a plain form, so it works without scripts)."""
+    tr = translator(request)
+
+    def action(conn: Connection, form: dict[str, str]) -> Response | None:
         data = StatusIn.model_validate({"status": form.get("status", "")})
+        if data.status == "ended" and form.get("confirmed") != "yes":
+            name = catalog.load_campaign(conn, campaign_id).row.definition["name"]
+            return confirm_page(
+                request,
+                heading=tr.gettext("End this campaign?"),
+                message=tr.gettext(
+                    "An ended campaign takes no new pledge and cannot be started again."
+                    " What it already owes stays owed."
+                ),
+                subject=name,
+                action=f"/console/brand/campaigns/{campaign_id}/status",
+                fields={"status": "ended"},
+                button=tr.gettext("End the campaign"),
+                back=f"/console/brand/campaigns/{campaign_id}",
+            )
         catalog.set_status(conn, campaign_id, data.status)
+        return None
 
     return await _brand_write(request, campaign_id, action)
 
@@ -300,10 +446,27 @@ async def revoke_key(request: Request, key_id: str) -> Response:
         with services_of(request.app).db.write() as conn:
             user = gate(request, conn, "brand")
             owner = _owner_for(user, request)
-            row = conn.execute(select(api_keys.c.owner_id).where(api_keys.c.id == key_id)).first()
+            row = conn.execute(
+                select(api_keys.c.owner_id, api_keys.c.label, api_keys.c.hint).where(api_keys.c.id == key_id)
+            ).first()
             if row is None or row.owner_id != owner:
                 raise NotFound(f"key {key_id} does not exist")
             require(user.actor(), "brand", owner=owner)
+            if form.get("confirmed") != "yes":  # revoking cannot be undone: ask first
+                tr = translator(request)
+                return confirm_page(
+                    request,
+                    heading=tr.gettext("Revoke this key?"),
+                    message=tr.gettext(
+                        "Every shop or script that uses this key stops working at once,"
+                        " and the key cannot be used again."
+                    ),
+                    subject=f"{row.label or tr.gettext('Key')} (…{row.hint})",
+                    action=f"/console/brand/keys/{key_id}/revoke{_brand_query(user, owner)}",
+                    fields={},
+                    button=tr.gettext("Revoke the key"),
+                    back=f"/console/brand{_brand_query(user, owner)}#keys-h",
+                )
             api_keys_service.revoke(conn, key_id)
         return redirect(request, _brand_url(user, owner))
 

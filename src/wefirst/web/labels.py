@@ -52,6 +52,17 @@ RULE_KINDS = {
     "per_social_action": N_("Per public social action"),
 }
 
+CLICK_REASONS = {
+    "counted": N_("Counted"),
+    "duplicate": N_("Same reader again that day"),
+    "rate_limited": N_("Too many clicks from one network"),
+    "bad_origin": N_("Not from a registered site"),
+    "bad_challenge": N_("Failed the browser check"),
+    "automated": N_("Looked automated"),
+    "campaign_inactive": N_("Campaign not running"),
+    "cap_reached": N_("Campaign cap reached"),
+}
+
 CASE_KINDS = {"complaint": N_("Complaint"), "praise": N_("Praise")}
 CASE_STATES = {
     "open": N_("Open, awaiting the brand's answer"),
@@ -110,3 +121,21 @@ def case_category(code: str | None, tr: Translator) -> str:
 
 def case_verdict(code: str | None, tr: Translator) -> str:
     return _label(CASE_VERDICTS, code, tr)
+
+
+def click_reason(code: str | None, tr: Translator) -> str:
+    return _label(CLICK_REASONS, code, tr)
+
+
+# webhook event types by family ("voice.episode.backlash" → its first two parts)
+EVENT_FAMILIES = {
+    "voice.episode": N_("Alert on what people say online"),
+    "case.opened": N_("A case was opened"),
+    "case.answered": N_("A case was answered"),
+    "case.overdue": N_("A case's answer is overdue"),
+}
+
+
+def event_type(code: str | None, tr: Translator) -> str:
+    parts = (code or "").split(".")
+    return _label(EVENT_FAMILIES, ".".join(parts[:2]), tr)
