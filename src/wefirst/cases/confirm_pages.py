@@ -1,7 +1,8 @@
 """The two tiny pages behind e-mailed links (confirm a co-sign, erase an address). Opening
 the link only shows a button; the button POSTs, so a mail scanner that opens links cannot
 sign or erase on someone's behalf. Self-contained on purpose (no script, no external asset),
-so they work before and without the public site's templates."""
+so they work before and without the public site's templates. The French is in the gettext
+catalogue (docs/translations.md)."""
 
 from __future__ import annotations
 
@@ -9,35 +10,21 @@ from html import escape
 from typing import Final
 
 from wefirst.cases.messages import Lang
+from wefirst.translations import N_, gettext_for
 
-_TEXT: Final[dict[str, dict[Lang, str]]] = {
-    "cosign_title": {"en": "Confirm your signature", "fr": "Confirmez votre signature"},
-    "cosign_lead": {
-        "en": "You are about to co-sign this case:",
-        "fr": "Vous êtes sur le point de cosigner ce dossier :",
-    },
-    "cosign_button": {"en": "Confirm my signature", "fr": "Confirmer ma signature"},
-    "cosign_done": {
-        "en": "Thank you: your signature counts. {people}",
-        "fr": "Merci : votre signature est comptée. {people}",
-    },
-    "cosign_already": {
-        "en": "Your signature was already counted. {people}",
-        "fr": "Votre signature était déjà comptée. {people}",
-    },
-    "people_one": {"en": "1 person has co-signed.", "fr": "1 personne a cosigné."},
-    "people_many": {"en": "{count} people have co-signed.", "fr": "{count} personnes ont cosigné."},
-    "erase_title": {"en": "Erase your address", "fr": "Effacer votre adresse"},
-    "erase_lead": {
-        "en": "Erase this address from every case it co-signed? Signatures stay counted.",
-        "fr": "Effacer cette adresse de tous les dossiers cosignés ? Les signatures restent comptées.",
-    },
-    "erase_button": {"en": "Erase my address", "fr": "Effacer mon adresse"},
-    "erase_done": {
-        "en": "Done: {count} signature(s) no longer hold your address.",
-        "fr": "C'est fait : {count} signature(s) ne contiennent plus votre adresse.",
-    },
-    "hidden": {"en": "(hidden by moderation)", "fr": "(masqué par la modération)"},
+_TEXT: Final[dict[str, str]] = {
+    "cosign_title": N_("Confirm your signature"),
+    "cosign_lead": N_("You are about to co-sign this case:"),
+    "cosign_button": N_("Confirm my signature"),
+    "cosign_done": N_("Thank you: your signature counts. {people}"),
+    "cosign_already": N_("Your signature was already counted. {people}"),
+    "people_one": N_("1 person has co-signed."),
+    "people_many": N_("{count} people have co-signed."),
+    "erase_title": N_("Erase your address"),
+    "erase_lead": N_("Erase this address from every case it co-signed? Signatures stay counted."),
+    "erase_button": N_("Erase my address"),
+    "erase_done": N_("Done: {count} signature(s) no longer hold your address."),
+    "hidden": N_("(hidden by moderation)"),
 }
 
 
@@ -65,7 +52,7 @@ def _page(lang: Lang, title: str, inner: str) -> str:
 
 
 def t(key: str, lang: Lang, **params: object) -> str:
-    return _TEXT[key][lang].format(**params)
+    return gettext_for(lang).gettext(_TEXT[key]).format(**params)
 
 
 def cosign_form(lang: Lang, case_title: str | None, action: str) -> str:
