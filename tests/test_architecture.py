@@ -53,6 +53,7 @@ LAYERS: dict[str, int] = {
     "store": 2,
     "pseudonyms": 2,
     "ratelimit": 2,
+    "commitments": 2,
     # 3 - the areas (an area may use another area; the graph stays acyclic)
     "tlog": 3,
     "witness": 3,

@@ -122,6 +122,26 @@ def db_purge() -> None:
         out.print(f"{kind.replace('_', ' ')}: {count}")
 
 
+@db_app.command("erase-text")
+def db_erase_text(
+    sha256: Annotated[str, typer.Argument(help="The commitment the log and the pages show beside the text.")],
+) -> None:
+    """Erase a free text (a payment reference, an evidence link, a note) and its salt: the log
+    keeps only the commitment, which then proves nothing about what the text was."""
+    from wefirst.commitments import erase
+    from wefirst.domain.clock import utcnow
+    from wefirst.errors import WefirstError
+    from wefirst.store.db import Database
+
+    settings = Settings()
+    try:
+        with Database(settings) as db, db.write() as conn:
+            table, row_id, field = erase(conn, sha256, utcnow())
+    except WefirstError as exc:
+        fail(str(exc), "copy the sha256 shown beside the text on its page or in the API's logged_as")
+    Console().print(f"erased {field} of {row_id} ({table}); the log keeps its commitment {sha256}")
+
+
 @keys_app.command("create")
 def keys_create(
     role: Annotated[str, typer.Option(help="admin, brand, beneficiary, publisher or moderator.")],

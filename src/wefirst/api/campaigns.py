@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -13,6 +14,7 @@ from wefirst.api.writes import idempotent_post
 from wefirst.auth.walls import can_see, owned, require, visible
 from wefirst.catalog import service
 from wefirst.catalog.models import CampaignIn, CampaignPatch, StatusIn
+from wefirst.commitments import Shown, shown_for
 from wefirst.domain.clock import rfc3339
 from wefirst.errors import FieldError, Invalid
 from wefirst.ledger.balances import campaign_balance
@@ -129,7 +131,14 @@ def get_balance(campaign_id: str, actor: OptionalActorDep, db: DbDep) -> dict[st
     return balance.as_json()
 
 
-def settlement_json(row: Any) -> dict[str, Any]:
+def _logged(row_id: str, fields: tuple[str, ...], logged: Mapping[tuple[str, str], Shown]) -> dict[str, Any]:
+    """How the log holds each free text of the row: its commitment and the salt that lets
+    anyone holding the text check it (`sha256("<salt>:<text>")`); none for rows logged before
+    texts were committed."""
+    return {f: logged[(row_id, f)].as_json() for f in fields if (row_id, f) in logged}
+
+
+def settlement_json(row: Any, logged: Mapping[tuple[str, str], Shown] | None = None) -> dict[str, Any]:
     return {
         "id": row.id,
         "campaign_id": row.campaign_id,
@@ -154,10 +163,15 @@ def settlement_json(row: Any) -> dict[str, Any]:
             if row.beyond_owed_amount
             else None
         ),
+        "logged_as": _logged(
+            row.id,
+            ("external_reference", "beyond_owed_reason", "decision_note", "bank_reference"),
+            logged or {},
+        ),
     }
 
 
-def delivery_json(row: Any) -> dict[str, Any]:
+def delivery_json(row: Any, logged: Mapping[tuple[str, str], Shown] | None = None) -> dict[str, Any]:
     return {
         "id": row.id,
         "campaign_id": row.campaign_id,
@@ -172,6 +186,7 @@ def delivery_json(row: Any) -> dict[str, Any]:
             if row.beyond_funded_units
             else None
         ),
+        "logged_as": _logged(row.id, ("evidence_url", "beyond_funded_reason"), logged or {}),
     }
 
 
@@ -182,7 +197,8 @@ def list_settlements(campaign_id: str, actor: OptionalActorDep, db: DbDep) -> di
         rows = conn.execute(
             select(settlements).where(settlements.c.campaign_id == campaign_id).order_by(settlements.c.seq)
         ).all()
-    return {"data": [settlement_json(r) for r in rows], "has_more": False, "next_cursor": None}
+        logged = shown_for(conn, [r.id for r in rows])
+    return {"data": [settlement_json(r, logged) for r in rows], "has_more": False, "next_cursor": None}
 
 
 @router.get("/campaigns/{campaign_id}/deliveries")
@@ -192,4 +208,5 @@ def list_deliveries(campaign_id: str, actor: OptionalActorDep, db: DbDep) -> dic
         rows = conn.execute(
             select(deliveries).where(deliveries.c.campaign_id == campaign_id).order_by(deliveries.c.seq)
         ).all()
-    return {"data": [delivery_json(r) for r in rows], "has_more": False, "next_cursor": None}
+        logged = shown_for(conn, [r.id for r in rows])
+    return {"data": [delivery_json(r, logged) for r in rows], "has_more": False, "next_cursor": None}

@@ -14,6 +14,7 @@ from wefirst.api.deps import ActorDep, DbDep, IdempotencyKey, OptionalActorDep, 
 from wefirst.api.writes import idempotent_post
 from wefirst.auth.walls import owned, require, same_mode, visible
 from wefirst.catalog import service
+from wefirst.commitments import shown_for
 from wefirst.domain.clock import utcnow
 from wefirst.errors import FieldError, Invalid, NotFound
 from wefirst.ledger import service as ledger
@@ -56,7 +57,7 @@ def report_settlement(
             beyond_owed_reason=data.beyond_owed_reason,
         )
         row = conn.execute(select(settlements).where(settlements.c.id == sid)).one()
-        return 201, settlement_json(row)
+        return 201, settlement_json(row, shown_for(conn, [sid]))
 
     return idempotent_post(request, db, actor, body, idempotency_key, work)
 
@@ -73,7 +74,7 @@ def get_settlement(settlement_id: str, actor: OptionalActorDep, db: DbDep) -> di
     with db.read() as conn:
         row = _settlement(conn, settlement_id)
         visible(conn, actor, row.campaign_id)
-    return settlement_json(row)
+        return settlement_json(row, shown_for(conn, [row.id]))
 
 
 def _decide(
@@ -108,7 +109,7 @@ def _decide(
             bank_reference=data.bank_reference,
             public=loaded.campaign.public,
         )
-        return 200, settlement_json(_settlement(conn, settlement_id))
+        return 200, settlement_json(_settlement(conn, settlement_id), shown_for(conn, [settlement_id]))
 
     return idempotent_post(request, db, actor, body, key, work)
 
@@ -166,6 +167,6 @@ def report_delivery(
             beyond_funded_reason=data.beyond_funded_reason,
         )
         row = conn.execute(select(deliveries).where(deliveries.c.id == did)).one()
-        return 201, delivery_json(row)
+        return 201, delivery_json(row, shown_for(conn, [did]))
 
     return idempotent_post(request, db, actor, body, idempotency_key, work)

@@ -4,12 +4,14 @@ can never disagree about what happened."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from wefirst import commitments
 from wefirst.domain.campaigns import Campaign, CampaignStatus
 from wefirst.domain.clock import rfc3339, utcnow
 from wefirst.domain.ids import new_id
@@ -290,15 +292,21 @@ def report_settlement(
             beyond_owed_reason=reason,
         )
     )
+    now = utcnow()
+    text = functools.partial(commitments.commit, conn, table="settlements", row_id=settlement_id, now=now)
     entry: dict[str, Any] = {
         "settlement": settlement_id,
         "brand": campaign.brand_id,
         "beneficiary": campaign.beneficiary_id,
         "money": _money(amount, campaign.currency),
-        "external_reference": external_reference,
+        # free text reaches the public log only as a commitment (wefirst/commitments.py)
+        "external_reference_sha256": text(external_reference, field="external_reference"),
     }
     if beyond:
-        entry["beyond_owed"] = {"money": _money(beyond, campaign.currency), "reason": reason}
+        entry["beyond_owed"] = {
+            "money": _money(beyond, campaign.currency),
+            "reason_sha256": text(reason or "", field="beyond_owed_reason"),
+        }
     write_transaction(
         DirectWriter(conn),
         kind="settlement_reported",
@@ -364,15 +372,16 @@ def decide_settlement(
         parts.append(("settlement_disputed", amount - received, note or f"received {received} of {amount}"))
     if not confirmed:
         parts.append(("settlement_disputed", amount, note))
+    text = functools.partial(commitments.commit, conn, table="settlements", row_id=settlement_id, now=now)
     for kind, part, why in parts:
         postings = (
             accounts.settlement_confirmed if kind == "settlement_confirmed" else accounts.settlement_disputed
         )(currency, part)
         entry: dict[str, Any] = {"settlement": settlement_id, "money": _money(part, currency)}
         if why:
-            entry["note"] = why
+            entry["note_sha256"] = text(why, field="decision_note")
         if bank_reference and kind == "settlement_confirmed":
-            entry["bank_reference"] = bank_reference
+            entry["bank_reference_sha256"] = text(bank_reference, field="bank_reference")
         write_transaction(
             DirectWriter(conn),
             kind=kind,
@@ -438,10 +447,22 @@ def report_delivery(
         "unit": {"id": campaign.unit.id, "version": campaign.unit.version},
         "period_start": period_start.isoformat(),
         "period_end": period_end.isoformat(),
-        "evidence_url": evidence_url,
+        "evidence_url_sha256": commitments.commit(
+            conn, evidence_url, table="deliveries", row_id=delivery_id, field="evidence_url", now=now
+        ),
     }
     if beyond:
-        entry["beyond_funded"] = {"units": beyond, "reason": reason}
+        entry["beyond_funded"] = {
+            "units": beyond,
+            "reason_sha256": commitments.commit(
+                conn,
+                reason or "",
+                table="deliveries",
+                row_id=delivery_id,
+                field="beyond_funded_reason",
+                now=now,
+            ),
+        }
     write_transaction(
         DirectWriter(conn),
         kind="delivery_reported",

@@ -5,6 +5,7 @@ from wefirst.store import tables_connectors as tables_connectors
 from wefirst.store import tables_core as tables_core
 from wefirst.store import tables_shared as tables_shared
 from wefirst.store import tables_social as tables_social
+from wefirst.store import tables_texts as tables_texts
 from wefirst.store import tables_tlog as tables_tlog
 from wefirst.store import tables_voice as tables_voice
 from wefirst.store import tables_web as tables_web

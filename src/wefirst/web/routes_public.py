@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from wefirst.catalog.service import load_campaign
+from wefirst.commitments import shown_for
 from wefirst.domain.disclosure import disclosure
 from wefirst.pledges.social import social_report
 from wefirst.services import ServicesDep
@@ -115,6 +116,10 @@ def campaign_page(services: ServicesDep, request: Request, campaign_id: str) -> 
             "entries": _entries(conn, queries.latest_entries(conn, campaign_id), tr),
             "social": social_report(conn, campaign_id)["rules"],
         }
+        # the free texts beside the commitments the log holds (wefirst/commitments.py)
+        context["logged"] = shown_for(
+            conn, [r.id for r in context["settlements"]] + [r.id for r in context["deliveries"]]
+        )
         user = current_user(request, conn)
     context["trust_policy"] = logview.published_policy(request)
     return render(request, "campaign.html", context, user=user)
