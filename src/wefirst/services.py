@@ -132,7 +132,11 @@ class Services:
             voice_days=VoiceCache(),
             sequencer=sequencer,
             submitter=submitter,
-            sweeper=Sweeper(db, box, remotes, interval) if interval > 0 else None,
+            sweeper=(
+                Sweeper(db, box, remotes, interval, processing.claims_window(settings))
+                if interval > 0
+                else None
+            ),
             webhook_worker=webhook_worker.from_settings(db, settings) if settings.webhooks_worker else None,
             warmup=Warmup(db, rollups),
             maintenance=(

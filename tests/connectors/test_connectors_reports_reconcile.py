@@ -128,7 +128,12 @@ def test_queue_drained_by_the_cli_and_status_shown(world: World, settings: Setti
     assert world.post("shopify", load("shopify/orders_create")).status_code == 200
     assert world.net_units() == 0
     assert world.status("shopify")["deliveries"]["by_status"] == {"queued": 1}
-    env = {"WEFIRST_DATABASE_URL": settings.database_url, "WEFIRST_SECRET_KEY": settings.secret_key}
+    env = {
+        "WEFIRST_DATABASE_URL": settings.database_url,
+        "WEFIRST_SECRET_KEY": settings.secret_key,
+        # the fixture order is dated March 2026: the CLI applies the configured claim window
+        "WEFIRST_CLAIMS_MAX_AGE_HOURS": str(settings.claims_max_age_hours),
+    }
     runner = CliRunner()
     result = runner.invoke(cli_app, ["connectors", "process"], env=env)
     assert result.exit_code == 0, result.output

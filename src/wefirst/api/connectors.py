@@ -60,7 +60,10 @@ def _receive(
     if received.status == "ping":
         return JSONResponse({"received": True, "ping": True}, status_code=200)
     if received.status == "queued" and received.delivery_id and settings.connectors_process_after_ack:
-        background.add_task(processing.process_delivery, db, box, services.remotes(), received.delivery_id)
+        window = processing.claims_window(settings)
+        background.add_task(
+            processing.process_delivery, db, box, services.remotes(), received.delivery_id, window
+        )
     return JSONResponse(
         {
             "received": True,
@@ -333,7 +336,11 @@ def process_now(
     with db.read() as conn:
         _owned(conn, actor, connection_id, write=True)
     summary = processing.process_pending(
-        db, services.secret_box, services.remotes(), connection_id=connection_id
+        db,
+        services.secret_box,
+        services.remotes(),
+        connection_id=connection_id,
+        window=processing.claims_window(services.settings),
     )
     return {"object": "process_result", "counts": summary.counts}
 

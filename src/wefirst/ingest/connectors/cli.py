@@ -59,6 +59,7 @@ def process(
             processing.remotes_from_settings(settings),
             connection_id=connection,
             limit=limit,
+            window=processing.claims_window(settings),
         )
     counts = ", ".join(f"{k}: {v}" for k, v in sorted(summary.counts.items())) or "nothing queued"
     out.print(f"processed {summary.total} deliveries ({counts})")

@@ -72,7 +72,8 @@ def _shopify(now: datetime) -> dict[str, bytes]:
     order = json.loads(demo_text("shopify_orders_create.json"))
     test = json.loads(demo_text("shopify_orders_create_test_order.json"))
     refund = json.loads(demo_text("shopify_refunds_create.json"))
-    sold = now - timedelta(days=6)
+    # sales inside the 72 h claim window (older orders are refused like back-dated purchases)
+    sold = now - timedelta(hours=66)
     for doc in (order, test):
         for key in ("created_at", "processed_at", "updated_at"):
             doc[key] = _iso(sold, 1)
@@ -88,7 +89,7 @@ def _shopify(now: datetime) -> dict[str, bytes]:
 def _woo(now: datetime) -> dict[str, bytes]:
     created = json.loads(demo_text("woocommerce_order_created.json"))
     updated = json.loads(demo_text("woocommerce_order_updated_partial_refund.json"))
-    sold = now - timedelta(days=5)
+    sold = now - timedelta(hours=54)
     for doc in (created, updated):
         for key in ("date_created_gmt", "date_paid_gmt"):
             doc[key] = _iso(sold)
@@ -100,7 +101,7 @@ def _woo(now: datetime) -> dict[str, bytes]:
 def _stripe(now: datetime) -> dict[str, bytes]:
     session = json.loads(demo_text("stripe_checkout_session_completed.json"))
     refund = json.loads(demo_text("stripe_charge_refunded.json"))
-    sold = int((now - timedelta(days=4)).timestamp())
+    sold = int((now - timedelta(hours=42)).timestamp())
     session["created"] = sold + 90
     session["data"]["object"]["created"] = sold
     session["data"]["object"]["expires_at"] = sold + 86_400

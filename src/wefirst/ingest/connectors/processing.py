@@ -15,6 +15,7 @@ from datetime import datetime
 import stripe
 from sqlalchemy import Connection, insert, select, update
 
+from wefirst.domain.claims import ClaimWindow
 from wefirst.domain.clock import as_utc, utcnow
 from wefirst.ingest.connectors import accounts, state, stripe_events, woocommerce
 from wefirst.ingest.connectors._payload import load_object
@@ -115,6 +116,7 @@ def process_pending(
     limit: int = 500,
     received_before: datetime | None = None,
     group: int = 50,
+    window: ClaimWindow | None = None,
 ) -> ProcessSummary:
     """Process queued deliveries in arrival order (order only matters for attribution: the
     settled result is the same in any order), `group` deliveries per transaction: one
@@ -129,15 +131,26 @@ def process_pending(
         ids = [r.id for r in conn.execute(query.order_by(connector_deliveries.c.seq).limit(limit))]
     summary = ProcessSummary()
     for i in range(0, len(ids), max(1, group)):
-        for status in _process_group(db, box, remotes, ids[i : i + max(1, group)]):
+        for status in _process_group(db, box, remotes, ids[i : i + max(1, group)], window):
             summary.add(status)
     return summary
 
 
-def process_delivery(db: Database, box: SecretBox, remotes: RemotesFactory, delivery_id: str) -> str:
+def process_delivery(
+    db: Database,
+    box: SecretBox,
+    remotes: RemotesFactory,
+    delivery_id: str,
+    window: ClaimWindow | None = None,
+) -> str:
     """Returns the delivery's new status: processed, ignored, queued (retry later), failed,
-    or skipped (someone else got there first)."""
-    return _process_group(db, box, remotes, [delivery_id])[0]
+    or skipped (someone else got there first). `window`: the claim window (`claims_window`),
+    which every caller holding settings passes."""
+    return _process_group(db, box, remotes, [delivery_id], window)[0]
+
+
+def claims_window(settings: Settings) -> ClaimWindow:
+    return ClaimWindow.of(settings.claims_max_age_hours, settings.claims_clock_skew_seconds)
 
 
 @dataclass
@@ -230,7 +243,9 @@ def _plan(db: Database, remotes: RemotesFactory, delivery_id: str, loaded: _Load
     )
 
 
-def _process_group(db: Database, box: SecretBox, remotes: RemotesFactory, ids: list[str]) -> list[str]:
+def _process_group(
+    db: Database, box: SecretBox, remotes: RemotesFactory, ids: list[str], window: ClaimWindow | None
+) -> list[str]:
     loaded = _load_many(db, box, ids)
     plans = [_plan(db, remotes, i, loaded.get(i)) for i in ids]
     if all(p.action == "skipped" for p in plans):
@@ -238,7 +253,7 @@ def _process_group(db: Database, box: SecretBox, remotes: RemotesFactory, ids: l
     now = utcnow()
     with db.write() as conn:
         unit = _Unit(conn)
-        return [_commit_plan(conn, plan, now, unit) for plan in plans]
+        return [_commit_plan(conn, plan, now, unit, window) for plan in plans]
 
 
 class _Unit:
@@ -254,7 +269,9 @@ class _Unit:
         self.batch = Batch(self.conn)
 
 
-def _commit_plan(conn: Connection, plan: _Plan, now: datetime, unit: _Unit) -> str:
+def _commit_plan(
+    conn: Connection, plan: _Plan, now: datetime, unit: _Unit, window: ClaimWindow | None
+) -> str:
     if plan.action == "skipped":
         return "skipped"
     row = conn.execute(
@@ -288,6 +305,8 @@ def _commit_plan(conn: Connection, plan: _Plan, now: datetime, unit: _Unit) -> s
             delivery_id=plan.delivery_id,
             now=now,
             batch=unit.batch,
+            received_at=plan.loaded.received_at,
+            window=window,
         )
         for ref in plan.fetched:
             conn.execute(insert(connector_fetched).values(connection_id=info.id, ref=ref, fetched_at=now))
@@ -444,22 +463,39 @@ def apply_parsed(
     now: datetime,
     on_line: Callable[[int], None] | None = None,
     batch: Batch | None = None,
+    received_at: datetime | None = None,
+    window: ClaimWindow | None = None,
 ) -> state.ApplyReport:
     """Record the delivery's facts and settle the orders they touch. With `batch`, ledger
     writes are buffered in the caller's unit of work (flushed before any reversal reads
-    them, and by the caller at the end)."""
+    them, and by the caller at the end). With `window`, new sale lines of orders not known
+    before claiming a time outside it around `received_at` pledge nothing (sales reports pass
+    none: their period is the claim)."""
     report = state.ApplyReport()
+    received = received_at or now
     orders: set[str] = set()
     if parsed.order_ref is not None:
         orders.add(parsed.order_ref)
-    state.ensure_orders(
+    known = state.ensure_orders(
         conn,
         info.id,
         [*orders, *(line.order_ref for line in sales), *(line.order_ref for line in reversals)],
         now,
     )
+    claim = None
+    if window is not None and info.platform is not Source.RETAIL:
+        claim = state.ClaimCheck(window, received, frozenset(known))
     orders |= state.record_sales(
-        conn, info, mapping, sales, delivery_id=delivery_id, report=report, on_line=on_line, batch=batch
+        conn,
+        info,
+        mapping,
+        sales,
+        delivery_id=delivery_id,
+        report=report,
+        on_line=on_line,
+        batch=batch,
+        claim=claim,
+        received_at=received,
     )
     kind = "return" if info.platform is Source.RETAIL else "refund"
     orders |= state.record_reversals(

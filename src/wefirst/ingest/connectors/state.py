@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, exists, insert, select, update
 
+from wefirst.domain.claims import ClaimWindow, claim_refusal
 from wefirst.ingest.connectors.accounts import ConnectionInfo
 from wefirst.ingest.connectors.mapping import ProductMapping, Resolved
 from wefirst.ingest.connectors.records import (
@@ -76,10 +77,11 @@ class ApplyReport:
         }
 
 
-def ensure_orders(conn: Connection, connection_id: str, order_refs: Iterable[str], now: datetime) -> None:
+def ensure_orders(conn: Connection, connection_id: str, order_refs: Iterable[str], now: datetime) -> set[str]:
+    """Records the orders not seen before; returns those that were already known."""
     refs = sorted(set(order_refs))
     if not refs:
-        return
+        return set()
     known = {
         r.order_ref
         for r in conn.execute(
@@ -95,12 +97,31 @@ def ensure_orders(conn: Connection, connection_id: str, order_refs: Iterable[str
     ]
     if missing:
         conn.execute(insert(connector_orders), missing)
+    return known
 
 
 def ensure_order(conn: Connection, connection_id: str, order_ref: str, now: datetime) -> None:
     ensure_orders(conn, connection_id, [order_ref], now)
 
 
+@dataclass(frozen=True)
+class ClaimCheck:
+    """The claim window for a delivery's new sale lines (`domain/claims.py`): a line of an
+    order not known before this delivery, claiming a time outside the window around the
+    delivery's receipt, is recorded as `claim_refused` and pledges nothing. Orders already
+    known (a redelivery, an update of an order first seen in time) are not re-judged."""
+
+    window: ClaimWindow
+    received_at: datetime
+    known_orders: frozenset[str]
+
+    def refusal(self, line: NormalisedLine) -> str | None:
+        if line.order_ref in self.known_orders:
+            return None
+        return claim_refusal(line.occurred_at, self.received_at, self.window)
+
+
+CLAIM_REFUSED = "claim_refused"
 _CHUNK = 500  # keys per IN (…) list, well under every driver's parameter limit
 
 
@@ -114,8 +135,11 @@ def record_sales(
     report: ApplyReport,
     on_line: Callable[[int], None] | None = None,
     batch: Batch | None = None,
+    claim: ClaimCheck | None = None,
+    received_at: datetime | None = None,
 ) -> set[str]:
-    """Insert the lines not seen before and pledge them; returns the orders touched.
+    """Insert the lines not seen before and pledge them; returns the orders touched. Day caps
+    count on `received_at` (the delivery's receipt), whatever day the line claims.
     Set-based (one look-up and one multi-row insert per chunk), since a retailer report can
     hold thousands of lines."""
     fresh: list[tuple[NormalisedLine, Resolved]] = []
@@ -140,6 +164,7 @@ def record_sales(
                 continue
             seen.add(line.line_key)
             resolved = mapping.resolve(line.product, line.sku)
+            refused = claim.refusal(line) if claim is not None else None
             rows.append(
                 {
                     "connection_id": info.id,
@@ -154,20 +179,22 @@ def record_sales(
                     "unit_price": line.unit_price_minor,
                     "currency": line.currency,
                     "occurred_at": line.occurred_at,
-                    "outcome": "unmapped",
+                    "outcome": CLAIM_REFUSED if refused else "unmapped",
                     "pledged_units": 0,
                     "reversed_units": 0,
                     "delivery_id": delivery_id,
                 }
             )
             report.new_lines += 1
-            if resolved.mapped and resolved.sku:
+            if refused:
+                report.outcomes[CLAIM_REFUSED] = report.outcomes.get(CLAIM_REFUSED, 0) + 1
+            elif resolved.mapped and resolved.sku:
                 fresh.append((line, resolved))
             else:
                 report.outcomes["unmapped"] = report.outcomes.get("unmapped", 0) + 1
         if rows:
             conn.execute(insert(connector_lines), rows)
-    _pledge(conn, info, fresh, report, batch)
+    _pledge(conn, info, fresh, report, batch, received_at)
     return {line.order_ref for line in lines}
 
 
@@ -187,6 +214,7 @@ def _pledge(
     fresh: Sequence[tuple[NormalisedLine, Resolved]],
     report: ApplyReport,
     batch: Batch | None,
+    received_at: datetime | None = None,
 ) -> None:
     groups: dict[tuple[str, str | None, datetime], list[tuple[NormalisedLine, Resolved]]] = {}
     for line, resolved in fresh:
@@ -210,6 +238,7 @@ def _pledge(
             ],
             campaign_id=campaign_id,
             source=info.platform.value,
+            received_at=received_at,
         )
         results = engine.apply_purchase(
             conn, brand_id=info.brand_id, purchase=purchase, livemode=info.livemode, batch=batch

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from wefirst.background import BackgroundThread
+from wefirst.domain.claims import ClaimWindow
 from wefirst.domain.clock import utcnow
 from wefirst.ingest.connectors import processing
 from wefirst.secretbox import SecretBox
@@ -32,8 +33,10 @@ class Sweeper(BackgroundThread):
         box: SecretBox,
         remotes: Callable[[], processing.RemotesFactory],
         interval: float,
+        window: ClaimWindow | None = None,
     ) -> None:
         self.db = db
+        self.window = window
         self.box = box
         self.remotes = remotes
         self.interval = interval
@@ -41,7 +44,12 @@ class Sweeper(BackgroundThread):
 
     def sweep_once(self) -> processing.ProcessSummary:
         return processing.process_pending(
-            self.db, self.box, self.remotes(), limit=200, received_before=utcnow() - GRACE
+            self.db,
+            self.box,
+            self.remotes(),
+            limit=200,
+            received_before=utcnow() - GRACE,
+            window=self.window,
         )
 
     def _run(self) -> None:
