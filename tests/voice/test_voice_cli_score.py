@@ -43,19 +43,23 @@ def _labelled(path: Path, n: int = 8) -> Path:
     return _write(path, ["id", "body", "label"], rows)
 
 
-def test_score_adds_three_columns(tmp_path: Path) -> None:
+ADDED = ["predicted_language", "predicted_sentiment", "predicted_confidence", "predicted_score"]
+
+
+def test_score_adds_predicted_columns(tmp_path: Path) -> None:
     src = _write(tmp_path / "posts.csv", ["id", "text", "gold"], POSTS)
     result = runner.invoke(app, ["score", str(src), "--text-column", "text"])
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert list(rows[0]) == ["id", "text", "gold", "language", "sentiment", "sentiment_score"]
+    assert list(rows[0]) == ["id", "text", "gold", *ADDED]
     assert [r["id"] for r in rows] == [p[0] for p in POSTS]
     assert rows[5]["text"] == POSTS[5][1]  # quotes and newline survive the round trip
     for r in rows:
-        assert r["sentiment"] in LABELS
-        assert -1.0 <= float(r["sentiment_score"]) <= 1.0
-    assert [r["sentiment"] for r in rows[:5]] == [p[2] for p in POSTS[:5]]
-    assert [r["language"] for r in rows[:5]] == ["en", "en", "en", "fr", "fr"]
+        assert r["predicted_sentiment"] in LABELS
+        assert 1 / 3 <= float(r["predicted_confidence"]) <= 1.0  # the winning class of three
+        assert -1.0 <= float(r["predicted_score"]) <= 1.0
+    assert [r["predicted_sentiment"] for r in rows[:5]] == [p[2] for p in POSTS[:5]]
+    assert [r["predicted_language"] for r in rows[:5]] == ["en", "en", "en", "fr", "fr"]
 
 
 def test_score_uses_a_given_language_column(tmp_path: Path) -> None:
@@ -63,17 +67,58 @@ def test_score_uses_a_given_language_column(tmp_path: Path) -> None:
     result = runner.invoke(app, ["score", str(src), "--text-column", "text", "--language-column", "lang"])
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert rows[0]["language"] == "en"
-    assert rows[1]["language"] in ("fr", "und")  # empty cell: detected
+    assert rows[0]["predicted_language"] == "en"
+    assert rows[1]["predicted_language"] in ("fr", "und")  # empty cell: detected
 
 
-def test_score_overwrites_existing_result_columns(tmp_path: Path) -> None:
-    src = _write(tmp_path / "p.csv", ["text", "sentiment"], [("I love this airline", "old")])
+def test_score_keeps_gold_columns(tmp_path: Path) -> None:
+    """Issue 17: scoring the French file replaced 849 of its 2,148 gold labels, silently."""
+    src = _write(
+        tmp_path / "p.csv",
+        ["text", "sentiment", "language", "sentiment_score"],
+        [("I love this airline", "negative", "xx", "0.5"), ("Vol annulé, une honte", "positive", "", "")],
+    )
     result = runner.invoke(app, ["score", str(src), "--text-column", "text"])
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert list(rows[0]) == ["text", "sentiment", "language", "sentiment_score"]
-    assert rows[0]["sentiment"] == "positive"
+    assert list(rows[0]) == ["text", "sentiment", "language", "sentiment_score", *ADDED]
+    assert [(r["sentiment"], r["language"], r["sentiment_score"]) for r in rows] == [
+        ("negative", "xx", "0.5"),
+        ("positive", "", ""),
+    ]
+    assert [r["predicted_sentiment"] for r in rows] == ["positive", "negative"]
+
+
+def test_score_refuses_a_file_that_has_a_predicted_column(tmp_path: Path) -> None:
+    src = _write(tmp_path / "p.csv", ["text", "predicted_sentiment"], [("I love this airline", "mine")])
+    result = runner.invoke(app, ["score", str(src), "--text-column", "text"])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "predicted_sentiment" in result.output and "never overwrites" in result.output
+
+
+SHARED_FR = (
+    Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "voice" / "fr_tweets_deft2017_dev.csv"
+)
+
+
+def test_score_on_a_copy_of_the_french_gold_file_keeps_every_label(tmp_path: Path) -> None:
+    if not SHARED_FR.exists():
+        pytest.skip(f"shared voice data not found at {SHARED_FR} (read in place, never copied into the repo)")
+    with SHARED_FR.open(encoding="utf-8", newline="") as fh:
+        original = list(csv.DictReader(fh))[:300]
+    copy = tmp_path / "fr.csv"
+    with copy.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(original[0]))
+        w.writeheader()
+        w.writerows(original)
+    result = runner.invoke(app, ["score", str(copy), "--text-column", "text"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [{k: r[k] for k in original[0]} for r in rows] == original
+    assert {r["predicted_sentiment"] for r in rows} <= set(LABELS)
+    agree = sum(r["predicted_sentiment"] == r["sentiment"] for r in rows) / len(rows)
+    assert agree > 0.45  # a real model, not a constant (3 balanced classes: 0.33 by chance)
 
 
 def test_score_bad_column_writes_nothing(tmp_path: Path) -> None:
@@ -139,7 +184,7 @@ def test_train_then_score_with_the_model(tmp_path: Path) -> None:
     result = runner.invoke(app, ["score", str(posts), "--text-column", "text", "--model", str(out)])
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert [r["sentiment"] for r in rows] == ["positive", "negative"]
+    assert [r["predicted_sentiment"] for r in rows] == ["positive", "negative"]
 
 
 def test_train_two_labels_and_no_holdout(tmp_path: Path) -> None:

@@ -21,7 +21,9 @@ from rich.table import Table
 app = typer.Typer(no_args_is_help=True, help="Voice: what people say about brands.")
 err = Console(stderr=True, soft_wrap=True)
 
-SCORE_COLUMNS = ("language", "sentiment", "sentiment_score")
+#: Columns ``score`` adds. All prefixed: an input's own ``sentiment`` or ``language`` column is
+#: often the gold label someone wants to compare against, so it is never overwritten.
+SCORE_COLUMNS = ("predicted_language", "predicted_sentiment", "predicted_confidence", "predicted_score")
 BATCH = 2048
 
 
@@ -74,7 +76,12 @@ def score(
         str | None, typer.Option(help="Column with ISO 639-1 codes, if known (skips detection).")
     ] = None,
 ) -> None:
-    """Write FILE to stdout with added columns language, sentiment and sentiment_score."""
+    """Write FILE to stdout with added columns predicted_language, predicted_sentiment,
+    predicted_confidence (probability of that label) and predicted_score (P(pos) - P(neg)).
+
+    Every input column is written back unchanged; a file that already has one of the added
+    columns is refused rather than overwritten.
+    """
     from wefirst.voice.language import detect
     from wefirst.voice.sentiment import SentimentModelError, load_default_model, load_model
 
@@ -85,7 +92,13 @@ def score(
     rows = _open_csv(file)
     columns, first = _header(file, rows)
     _need_columns(file, columns, {"--text-column": text_column, "--language-column": language_column})
-    out_columns = columns + [c for c in SCORE_COLUMNS if c not in columns]
+    clash = [c for c in SCORE_COLUMNS if c in columns]
+    if clash:
+        _fail(
+            f"{file} already has the column(s) {', '.join(clash)} that score adds; nothing was written",
+            "rename or drop those columns (score never overwrites an input column)",
+        )
+    out_columns = columns + list(SCORE_COLUMNS)
     writer = csv.DictWriter(sys.stdout, fieldnames=out_columns, lineterminator="\n")
     writer.writeheader()
 
@@ -98,9 +111,17 @@ def score(
             ]
         else:
             langs = [detect(t) for t in texts]
-        for r, lang, (label, value) in zip(batch, langs, scorer.predict(texts, langs), strict=True):
-            r.update({"language": lang, "sentiment": label, "sentiment_score": f"{value:.4f}"})
-            writer.writerow({k: r.get(k, "") for k in out_columns})
+        probs = scorer.probabilities(texts, langs)
+        scores = scorer.scores(probs)
+        for r, lang, p, value in zip(batch, langs, probs, scores, strict=True):
+            best = int(p.argmax())
+            added = {
+                "predicted_language": lang,
+                "predicted_sentiment": scorer.labels[best],
+                "predicted_confidence": f"{float(p[best]):.4f}",
+                "predicted_score": f"{float(value):.4f}",
+            }
+            writer.writerow({k: r.get(k, "") for k in columns} | added)
 
     batch: list[dict[str, str]] = [first] if first is not None else []
     try:

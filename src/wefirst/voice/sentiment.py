@@ -500,16 +500,17 @@ class SentimentModel:
         p = self.probabilities(texts, languages)
         if p.shape[0] == 0:
             return []
+        best = p.argmax(axis=1)
+        return [(self.labels[int(i)], round(float(s), 4)) for i, s in zip(best, self.scores(p), strict=True)]
+
+    def scores(self, p: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """``P(positive) - P(negative)`` per row of ``probabilities`` output, in [-1, 1]."""
         score = np.zeros(p.shape[0])
         if "positive" in self.labels:
             score += p[:, self.labels.index("positive")]
         if "negative" in self.labels:
             score -= p[:, self.labels.index("negative")]
-        best = p.argmax(axis=1)
-        return [
-            (self.labels[int(i)], round(float(s), 4))
-            for i, s in zip(best, np.clip(score, -1.0, 1.0), strict=True)
-        ]
+        return np.clip(score, -1.0, 1.0)
 
     # ------------------------------------------------------------------- persistence
 
