@@ -23,7 +23,6 @@ from pathlib import Path
 from wefirst.voice.airlines import AIRLINES
 from wefirst.voice.detector import DetectorConfig, Episode, MobilizationDetector, Observation
 from wefirst.voice.matching import BrandMatcher, BrandTerms
-from wefirst.voice.posts import Post
 from wefirst.voice.sources.files import read_file
 
 REPO = Path(__file__).resolve().parents[1]
@@ -33,29 +32,56 @@ ALPHAS = (1e-2, 1e-3, 1e-4, 1e-5)
 HOUR = timedelta(hours=1)
 
 
-def load(use_model: bool) -> list[Observation]:
+#: The three surges issue 17 names (UTC hours): found when an episode of that brand and
+#: polarity starts or peaks within an hour of it.
+TARGETS = (
+    ("JetBlue", "negative", datetime(2015, 2, 19, 15, tzinfo=UTC)),
+    ("Southwest", "positive", datetime(2015, 2, 23, 1, tzinfo=UTC)),
+    ("JetBlue", "positive", datetime(2015, 2, 23, 18, tzinfo=UTC)),
+)
+
+
+def load(use_model: bool, model_path: Path | None = None, hard: bool = False) -> list[Observation]:
+    """Observations as the product's pipeline makes them (match, language, sentiment with
+    probabilities, irony discount, author); human labels unless ``use_model``."""
+    from wefirst.voice.language import detect as detect_language
+    from wefirst.voice.pipeline import MemoryStore, Pipeline, observation
+    from wefirst.voice.sentiment import load_default_model, load_model
+
     read = read_file(DATA, b"eval-salt")
     matcher = BrandMatcher(
         BrandTerms(name, spec["names"], (), spec["handles"], spec["hashtags"])
         for name, spec in AIRLINES.items()
     )
-    posts: list[tuple[Post, list[str]]] = []
-    for p in read.posts:
-        brands = [m.brand_id for m in matcher.match(p.text, p.tags)]
-        if brands:
-            posts.append((p, brands))
-    labels = [str(p.source_label) for p, _ in posts]
-    if use_model:
-        from wefirst.voice.sentiment import load_default_model
+    model = (load_model(model_path) if model_path else load_default_model()) if use_model else None
+    pipe = Pipeline(matcher, detect_language, model or load_default_model(), MemoryStore(), None,
+                    use_source_labels=not use_model)  # fmt: skip
+    _seen, analysed = pipe.analyse(read.posts)
+    out = []
+    for item in analysed:
+        for m in item.matches:
+            o = observation(item, m.brand_id)
+            if hard:  # the pre-issue-17 reading: the model's label counts as a whole post
+                o = replace(o, p_negative=None, p_positive=None)
+            out.append(o)
+    return out
 
-        labels = [
-            lab for lab, _ in load_default_model().predict([p.text for p, _ in posts], ["en"] * len(posts))
-        ]
-    return [
-        Observation(b, lab, p.created_at, p.url or p.external_id, p.text, p.reason, p.engagement.reposts)
-        for (p, brands), lab in zip(posts, labels, strict=True)
-        for b in brands
-    ]
+
+def targets_found(episodes: list[Episode]) -> list[tuple[str, str, datetime, Episode | None]]:
+    found = []
+    for brand, polarity, hour in TARGETS:
+        hit = next(
+            (
+                e
+                for e in episodes
+                if e.brand_id == brand
+                and e.polarity == polarity
+                and min(abs(e.start - hour), abs(e.peak_hour - hour)) <= HOUR
+            ),
+            None,
+        )
+        found.append((brand, polarity, hour, hit))
+    return found
 
 
 def detect(obs: list[Observation], cfg: DetectorConfig) -> list[Episode]:
@@ -90,13 +116,17 @@ def label_shuffled(obs: list[Observation], seed: int) -> list[Observation]:
     """Same posts at the same times; polarity labels permuted within each brand. Surges of
     volume remain, polarity-specific ones are destroyed."""
     rng = random.Random(seed)
-    by: dict[str, list[str]] = defaultdict(list)
+    by: dict[str, list[tuple[str, float | None, float | None]]] = defaultdict(list)
     for o in obs:
-        by[o.brand_id].append(o.polarity)
+        by[o.brand_id].append((o.polarity, o.p_negative, o.p_positive))
     for labels in by.values():
         rng.shuffle(labels)
     it = {b: iter(v) for b, v in by.items()}
-    return [replace(o, polarity=next(it[o.brand_id])) for o in obs]
+    out = []
+    for o in obs:
+        polarity, p_neg, p_pos = next(it[o.brand_id])
+        out.append(replace(o, polarity=polarity, p_negative=p_neg, p_positive=p_pos))
+    return out
 
 
 def day_shuffled(obs: list[Observation], seed: int) -> list[Observation]:
@@ -208,6 +238,10 @@ def main() -> int:
         "--share-alpha", type=float, default=None, help="polarity-share test level (default: off)"
     )
     parser.add_argument("--alpha", type=float, default=1e-3, help="alpha of the listed episodes")
+    parser.add_argument("--alphas", type=float, nargs="*", default=list(ALPHAS), help="null-data rows")
+    parser.add_argument("--model-file", type=Path, default=None, help="a model file, not the shipped one")
+    parser.add_argument("--hard", action="store_true", help="model labels count whole (pre-issue-17)")
+    parser.add_argument("--no-authors", action="store_true", help="count every post, not distinct authors")
     args = parser.parse_args()
     base = DetectorConfig(share_alpha=args.share_alpha)
 
@@ -216,9 +250,11 @@ def main() -> int:
     print("|---|---|---|---|")
     syn = [synthetic(s) for s in range(4)]
     syn_hours = sum(stream_hours(o) for o in syn)
-    obs = load(args.model) if DATA.exists() else []
+    obs = load(args.model or args.model_file is not None, args.model_file, args.hard) if DATA.exists() else []
+    if args.no_authors:
+        obs = [replace(o, author="") for o in obs]
     hours = stream_hours(obs) if obs else 0
-    for alpha in ALPHAS:
+    for alpha in args.alphas:
         cfg = replace(base, alpha=alpha)
         s = sum(len(detect(o, cfg)) for o in syn)
         row = f"| {alpha:g} | {s} in {syn_hours:,} h = {1000 * s / syn_hours:.2f} |"
@@ -236,11 +272,15 @@ def main() -> int:
         print("\nshared airline data absent: episode list and chart skipped")
         return 0
     print(f"\n## Episodes on the airline data ({'model' if args.model else 'human'} labels)\n")
-    for alpha in ALPHAS:
+    for alpha in args.alphas:
         eps = detect(obs, replace(base, alpha=alpha))
         per = Counter(e.brand_id for e in eps)
         print(f"- alpha {alpha:g}: {len(eps)} episodes " + str(dict(sorted(per.items()))))
     chosen = detect(obs, replace(base, alpha=args.alpha))
+    print(f"\n## Issue 17's three surges at alpha {args.alpha:g}\n")
+    for brand, polarity, hour, hit in targets_found(chosen):
+        where = f"found: start {hit.start:%b %d %H:00}, peak {hit.peak_hour:%H:00}" if hit else "MISSED"
+        print(f"- {brand} {polarity} {hour:%b %d %H:00} UTC: {where}")
     print(
         "\n| airline | kind | start (UTC) | detected | peak | end | posts vs expected | "
         "top terms | top reasons |"
@@ -250,7 +290,7 @@ def main() -> int:
         print(
             f"| {e.brand_id} | {e.kind} | {e.start:%b %d %H:00} | {e.detected_at:%H:%M} | "
             f"{e.peak_count}/h vs {e.peak_expected:.1f} at {e.peak_hour:%H:00} | "
-            f"{e.end:%b %d %H:00} | {e.posts} vs {e.expected:.1f} | "
+            f"{e.end:%b %d %H:00} | {e.posts:.0f} vs {e.expected:.1f} | "
             f"{', '.join(t for t, _ in e.top_terms[:5])} | "
             f"{', '.join(f'{r} ({c})' for r, c in e.top_reasons[:2])} |"
             if e.end

@@ -94,7 +94,8 @@ def test_score_refuses_a_file_that_has_a_predicted_column(tmp_path: Path) -> Non
     result = runner.invoke(app, ["score", str(src), "--text-column", "text"])
     assert result.exit_code == 2
     assert result.stdout == ""
-    assert "predicted_sentiment" in result.output and "never overwrites" in result.output
+    assert "predicted_sentiment" in result.output
+    assert "never overwrites" in result.output
 
 
 SHARED_FR = (

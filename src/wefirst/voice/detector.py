@@ -42,8 +42,13 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from wefirst.voice.matching import normalize
+from wefirst.voice.stopwords import STOPWORDS
 
 HOUR = timedelta(hours=1)
+#: a post joins a stream's evidence (terms, samples) when its polarity is at least this likely
+EVIDENCE_WEIGHT = 0.5
+#: samples shown for an episode are taken from posts at least this sure of its polarity first
+SAMPLE_CONFIDENCE = 0.7
 MAX_GAP_HOURS = 14 * 24
 WATCHED = ("negative", "positive")
 
@@ -56,6 +61,19 @@ class DetectorConfig:
     #: "elevated" or "alarm": suppress an alarm when the opposite polarity is surging too in
     #: the same hour (a coverage or volume change, not a mobilization); None disables
     coverage_guard: str | None = "elevated"
+    #: the coverage guard holds an alarm only when the opposite polarity rose at least this
+    #: fraction as much (count/expected); 0 = any elevated rise holds it. 1.0 finds JetBlue's
+    #: mixed "fleek" praise with the shipped model but doubles day-shuffled false alarms with
+    #: human labels (docs/voice-detection.md), so the default stays 0
+    coverage_ratio: float = 0.0
+    #: posts of one author that count in one stream and hour (their surest ones)
+    author_cap: int = 1000
+    #: distinct authors a stream needs in the hour before it can alarm: one person posting a
+    #: thread is never a mobilization, but their thread still counts once others join
+    min_authors: int = 3
+    #: probability below which a model's call adds nothing; above it the weight is rescaled,
+    #: (p - floor) / (1 - floor) (0: plain sum of probabilities)
+    probability_floor: float = 0.0
     cooldown_hours: int = 2
     min_count: int = 5
     min_ratio: float = 2.0
@@ -77,6 +95,8 @@ class DetectorConfig:
             raise ValueError("share_alpha must be in (0, 1) or None")
         if self.coverage_guard not in (None, "elevated", "alarm"):
             raise ValueError("coverage_guard must be None, 'elevated' or 'alarm'")
+        if self.author_cap < 1 or self.coverage_ratio < 0 or not 0 <= self.probability_floor < 1:
+            raise ValueError("author_cap >= 1, coverage_ratio >= 0 and 0 <= probability_floor < 1")
         if self.cooldown_hours < 1 or self.min_count < 1 or self.min_ratio < 1:
             raise ValueError("cooldown_hours, min_count >= 1 and min_ratio >= 1")
 
@@ -92,6 +112,23 @@ class Observation:
     text: str = ""
     reason: str | None = None
     engagement: int = 0
+    #: salted author id; an author counts once per stream and hour (one angry customer
+    #: posting ten times is not ten customers). Empty: every post counts.
+    author: str = ""
+    #: the model's calibrated P(negative), P(positive) (after irony discount); None means the
+    #: polarity is certain (a human label). With them a post adds its probability to each
+    #: stream instead of a whole post to one, so a model's uncertain calls stop deciding alarms.
+    p_negative: float | None = None
+    p_positive: float | None = None
+
+    def weight(self, polarity: str, floor: float = 0.0) -> float:
+        """How much of this post counts for ``polarity`` (0..1)."""
+        p = self.p_negative if polarity == "negative" else self.p_positive
+        if p is None:
+            return 1.0 if polarity == self.polarity else 0.0
+        if p <= floor:
+            return 0.0
+        return (p - floor) / (1.0 - floor)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +149,7 @@ class Episode:
     peak_hour: datetime
     peak_count: int
     peak_expected: float
-    posts: int
+    posts: float  # weighted by the probability of the polarity when a model decides it
     expected: float
     end: datetime | None = None
     top_terms: tuple[tuple[str, int], ...] = ()
@@ -217,15 +254,6 @@ def binom_sf(k: int, n: int, p: float) -> float:
 
 _TOKEN = re.compile(r"(?<![@#\w])[^\W\d_][\w'’-]{2,}")
 _URL = re.compile(r"https?://\S+|www\.\S+")
-_STOP_TEXT = """the and for you your are was were with that this have has had not but all can will just
-    get got from they them their our out what when who why how its it's i'm im don't can't
-    been being would could should there here about into than then too very more most some any
-    one two now also amp http https via yes no did does doing done she her him his hers we us
-    me my mine which while where after before again just still even really much many only
-    les des une est pas pour que qui dans sur avec mais par plus son ses aux ont été etre être
-    cette ces nous vous ils elles leur leurs tout tous fait faire comme bien très sans sont
-    mes tes moi toi lui elle jai c'est qu'il n'est d'un d'une"""
-STOPWORDS = frozenset(_STOP_TEXT.split())
 
 
 def tokens(text: str, drop: frozenset[str] = frozenset()) -> list[str]:
@@ -242,15 +270,17 @@ class _Accumulator:
 
     terms: Counter[str] = field(default_factory=Counter)
     reasons: Counter[str] = field(default_factory=Counter)
-    samples: list[tuple[int, float, str, str, datetime]] = field(default_factory=list)
+    samples: list[tuple[int, int, float, str, str, datetime]] = field(default_factory=list)
     n_docs: int = 0
 
-    def add(self, obs: Observation, toks: list[str], cap: int) -> None:
+    def add(self, obs: Observation, toks: list[str], cap: int, weight: float = 1.0) -> None:
         self.n_docs += 1
         self.terms.update(set(toks))
         if obs.reason:
             self.reasons[obs.reason] += 1
-        item = (obs.engagement, -obs.created_at.timestamp(), obs.ref, obs.text, obs.created_at)
+        # a sample must read as the episode's polarity: confident posts first, then engagement
+        sure = int(weight >= SAMPLE_CONFIDENCE)
+        item = (sure, obs.engagement, -obs.created_at.timestamp(), obs.ref, obs.text, obs.created_at)
         if len(self.samples) < cap:
             heapq.heappush(self.samples, item)
         elif item > self.samples[0]:
@@ -268,22 +298,36 @@ class _Stream:
     phi: float = 0.1
     share_num: float = 0.0
     share_den: float = 0.0
-    posts_seen: int = 0
+    posts_seen: float = 0.0
     hours_seen: int = 0
     hours_warm: int = -1  # -1 until min_posts posts were seen
-    count: int = 0
+    count: float = 0.0  # posts this hour, weighted by probability, one per author at most
+    authors: dict[str, list[float]] = field(default_factory=dict)
+    anonymous: int = 0
     mu: float = 0.0
     threshold: int = 0
     end_threshold: int = 0
     elevated_since: datetime | None = None
-    run_posts: int = 0
+    run_posts: float = 0.0
     run_expected: float = 0.0
     episode: Episode | None = None
     quiet: int = 0
-    quiet_posts: int = 0
+    quiet_posts: float = 0.0
     quiet_expected: float = 0.0
     acc: _Accumulator | None = None
-    buffer: list[tuple[Observation, list[str]]] = field(default_factory=list)
+    buffer: list[tuple[Observation, list[str], float]] = field(default_factory=list)
+
+    def credit(self, author: str, weight: float, cap: int) -> float:
+        """What a post adds to this hour's count: an author's ``cap`` surest posts count."""
+        if not author:
+            self.anonymous += 1  # a source without authors: every post is its own voice
+            return weight
+        kept = self.authors.setdefault(author, [])
+        old = sum(kept)
+        kept.append(weight)
+        kept.sort(reverse=True)
+        del kept[cap:]
+        return sum(kept) - old
 
     def warm(self, cfg: DetectorConfig) -> bool:
         return self.hours_warm >= cfg.warmup_hours
@@ -372,23 +416,28 @@ class MobilizationDetector:
             self.late_posts += 1  # its hour is closed; the series in the store still counts it
             return events
         brand.total += 1
-        stream = brand.streams.get(obs.polarity)
-        if stream is None:
-            return events
-        stream.count += 1
-        toks = tokens(obs.text, self.drop_terms) if obs.text else []
-        if stream.acc is not None:
-            stream.acc.add(obs, toks, brand.cfg.samples)
-        elif len(stream.buffer) < brand.cfg.buffer_cap:
-            stream.buffer.append((obs, toks))
-        if (
-            stream.episode is None
-            and stream.count >= stream.threshold
-            and stream.warm(brand.cfg)
-            and self._share_ok(stream, brand)
-            and not self._coverage_change(stream, brand)
-        ):
-            events.append(self._start(obs.brand_id, brand, stream, obs.created_at))
+        toks: list[str] | None = None
+        for stream in brand.streams.values():
+            weight = obs.weight(stream.polarity, brand.cfg.probability_floor)
+            if weight <= 0.0:
+                continue
+            stream.count += stream.credit(obs.author, weight, brand.cfg.author_cap)
+            if weight >= EVIDENCE_WEIGHT:
+                if toks is None:
+                    toks = tokens(obs.text, self.drop_terms) if obs.text else []
+                if stream.acc is not None:
+                    stream.acc.add(obs, toks, brand.cfg.samples, weight)
+                elif len(stream.buffer) < brand.cfg.buffer_cap:
+                    stream.buffer.append((obs, toks, weight))
+            if (
+                stream.episode is None
+                and stream.count >= stream.threshold
+                and stream.warm(brand.cfg)
+                and len(stream.authors) + stream.anonymous >= brand.cfg.min_authors
+                and self._share_ok(stream, brand)
+                and not self._coverage_change(stream, brand)
+            ):
+                events.append(self._start(obs.brand_id, brand, stream, obs.created_at))
         return events
 
     def advance(self, now: datetime) -> list[DetectorEvent]:
@@ -432,7 +481,9 @@ class MobilizationDetector:
         brand.hour = hour
         brand.total = 0
         for s in brand.streams.values():
-            s.count = 0
+            s.count = 0.0
+            s.authors.clear()
+            s.anonymous = 0
             s.buffer.clear()
             s.mu = s.expected(hour)
             t_alarm, t_end = nb_thresholds(s.mu, s.phi, (cfg.alpha, cfg.end_alpha))
@@ -468,7 +519,7 @@ class MobilizationDetector:
             if s.episode is not None:
                 ep = replace(s.episode, posts=s.episode.posts + c, expected=s.episode.expected + s.mu)
                 if c > ep.peak_count or ep.peak_hour == hour:
-                    ep = replace(ep, peak_hour=hour, peak_count=c, peak_expected=s.mu)
+                    ep = replace(ep, peak_hour=hour, peak_count=round(c), peak_expected=s.mu)
                 s.episode = ep
                 if elevated:
                     s.quiet = s.quiet_posts = 0
@@ -493,7 +544,7 @@ class MobilizationDetector:
                         s.quiet = s.quiet_posts = 0
                         s.quiet_expected = 0.0
             else:
-                for _obs, toks in s.buffer:
+                for _obs, toks, _w in s.buffer:
                     brand.terms_bg.update(set(toks))
                 brand.total_bg_docs += len(s.buffer)
             if elevated:
@@ -508,7 +559,7 @@ class MobilizationDetector:
             brand.terms_bg = Counter(dict(brand.terms_bg.most_common(25_000)))
         return events
 
-    def _learn(self, s: _Stream, cfg: DetectorConfig, hour: datetime, c: int, total: int) -> None:
+    def _learn(self, s: _Stream, cfg: DetectorConfig, hour: datetime, c: float, total: int) -> None:
         s.hours_seen += 1
         s.posts_seen += c
         if s.hours_warm < 0:
@@ -553,13 +604,16 @@ class MobilizationDetector:
             return False
         other = brand.streams["positive" if s.polarity == "negative" else "negative"]
         limit = other.end_threshold if guard == "elevated" else other.threshold
-        return other.count >= limit and other.count > other.mu
+        if other.count < limit or other.count <= other.mu:
+            return False
+        rise, other_rise = s.count / max(s.mu, 0.5), other.count / max(other.mu, 0.5)
+        return other_rise >= brand.cfg.coverage_ratio * rise
 
     def _share_ok(self, s: _Stream, brand: _Brand) -> bool:
         alpha = brand.cfg.share_alpha
         if alpha is None:
             return True
-        return binom_sf(s.count, brand.total, s.share()) < alpha
+        return binom_sf(math.ceil(s.count), brand.total, s.share()) < alpha
 
     # ---------------------------------------------------------------- episodes
 
@@ -570,8 +624,8 @@ class MobilizationDetector:
         run_expected = s.run_expected if s.elevated_since else 0.0
         key = f"{brand_id}:{s.polarity}:{start.isoformat()}"
         s.acc = _Accumulator()
-        for obs, toks in s.buffer:
-            s.acc.add(obs, toks, brand.cfg.samples)
+        for obs, toks, weight in s.buffer:
+            s.acc.add(obs, toks, brand.cfg.samples, weight)
         s.buffer.clear()
         s.quiet = s.quiet_posts = 0
         s.quiet_expected = 0.0
@@ -582,7 +636,7 @@ class MobilizationDetector:
             start=start,
             detected_at=at.astimezone(UTC),
             peak_hour=brand.hour,
-            peak_count=s.count,
+            peak_count=round(s.count),
             peak_expected=s.mu,
             posts=run_posts,
             expected=run_expected,
@@ -598,14 +652,14 @@ class MobilizationDetector:
                 ep,
                 posts=ep.posts + s.count,
                 expected=ep.expected + s.mu,
-                peak_count=max(ep.peak_count, s.count),
+                peak_count=max(ep.peak_count, round(s.count)),
             )
         acc = s.acc
         if acc is None:
             return ep
         samples = tuple(
             SamplePost(ref, text, at, eng)
-            for eng, _neg_ts, ref, text, at in sorted(acc.samples, reverse=True)
+            for _sure, eng, _neg_ts, ref, text, at in sorted(acc.samples, reverse=True)
         )
         return replace(
             ep,

@@ -71,7 +71,7 @@ def upsert_episode(conn: Connection, ep: Episode, now: datetime) -> Any:
         "peak_hour": ep.peak_hour,
         "peak_count": ep.peak_count,
         "peak_expected": round(ep.peak_expected, 3),
-        "posts": ep.posts,
+        "posts": round(ep.posts),
         "expected": round(ep.expected, 3),
         "top_terms": [[t, c] for t, c in ep.top_terms],
         "top_reasons": [[r, c] for r, c in ep.top_reasons],

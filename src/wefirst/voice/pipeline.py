@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Protocol
 
 from wefirst.voice.detector import DetectorEvent, MobilizationDetector, Observation
+from wefirst.voice.irony import discount
 from wefirst.voice.matching import BrandMatcher, Match
 from wefirst.voice.posts import POLARITIES, Post
 
@@ -24,6 +25,24 @@ class SentimentPredictor(Protocol):
     def predict(self, texts: Sequence[str], languages: Sequence[str]) -> list[tuple[str, float]]: ...
 
 
+def _probabilities(
+    model: SentimentPredictor, texts: Sequence[str], languages: Sequence[str]
+) -> list[tuple[str, float, float | None, float | None]]:
+    """``(label, score, P(negative), P(positive))`` per text; the probabilities are None for a
+    predictor that only gives labels (then the detector counts whole posts)."""
+    probabilities = getattr(model, "probabilities", None)
+    labels = getattr(model, "labels", None)
+    if probabilities is None or labels is None:
+        return [(label, score, None, None) for label, score in model.predict(texts, languages)]
+    p = probabilities(texts, languages)
+    out = []
+    for row in p:
+        prob = dict(zip(labels, (float(x) for x in row), strict=True))
+        p_neg, p_pos = prob.get("negative", 0.0), prob.get("positive", 0.0)
+        out.append((labels[int(row.argmax())], max(-1.0, min(1.0, p_pos - p_neg)), p_neg, p_pos))
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class Analysed:
     post: Post
@@ -31,6 +50,8 @@ class Analysed:
     sentiment: str
     score: float
     matches: tuple[Match, ...]
+    p_negative: float | None = None
+    p_positive: float | None = None
 
 
 class PostStore(Protocol):
@@ -78,6 +99,9 @@ def _language(declared: str | None, detected: Callable[[], str]) -> str:
 def observation(item: Analysed, brand_id: str) -> Observation:
     post = item.post
     e = post.engagement
+    p_neg, p_pos = item.p_negative, item.p_positive
+    if p_neg is not None and p_pos is not None:
+        p_neg, p_pos = discount(post.text, p_neg, p_pos)
     return Observation(
         brand_id=brand_id,
         polarity=item.sentiment,
@@ -86,6 +110,9 @@ def observation(item: Analysed, brand_id: str) -> Observation:
         text=post.text,
         reason=post.reason,
         engagement=e.likes + e.reposts + e.replies,
+        author=post.author_hash or "",
+        p_negative=p_neg,
+        p_positive=p_pos,
     )
 
 
@@ -130,24 +157,26 @@ class Pipeline:
             for i, (p, _) in enumerate(matched)
             if not (self.use_source_labels and p.source_label in POLARITIES)
         ]
-        scores: dict[int, tuple[str, float]] = {}
+        scores: dict[int, tuple[str, float, float | None, float | None]] = {}
         if need:
-            predicted = self.sentiment.predict(
-                [matched[i][0].text for i in need], [languages[i] for i in need]
+            predicted = _probabilities(
+                self.sentiment, [matched[i][0].text for i in need], [languages[i] for i in need]
             )
             if len(predicted) != len(need):
                 raise ValueError("the sentiment model returned a wrong number of results")
             scores = dict(zip(need, predicted, strict=True))
         out: list[Analysed] = []
         for i, (post, found) in enumerate(matched):
+            p_neg = p_pos = None
             if i in scores:
-                label, score = scores[i]
+                label, score, p_neg, p_pos = scores[i]
             else:
                 label = str(post.source_label)
                 score = {"negative": -1.0, "neutral": 0.0, "positive": 1.0}[label]
             if label not in POLARITIES:
                 raise ValueError(f"sentiment label {label!r} is not one of {POLARITIES}")
-            out.append(Analysed(post, languages[i], label, max(-1.0, min(1.0, score)), found))
+            score = max(-1.0, min(1.0, score))
+            out.append(Analysed(post, languages[i], label, score, found, p_neg, p_pos))
         return seen, out
 
     def process(self, posts: Iterable[Post]) -> BatchResult:

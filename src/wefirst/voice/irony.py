@@ -1,0 +1,54 @@
+"""Cues that a post's praise is sarcastic ("thanks for nothing", "great job losing my bag 🙄").
+
+Why: a linear sentiment model reads "great", "love", "thanks" as praise, and on customer-service
+streams a large share of those words are sarcastic complaints. The detector discounts the
+positive probability of a post with such a cue (``discount``), so sarcasm neither builds a
+"wave of praise" nor shows up among its samples. The cues are deliberately few and specific:
+a missed sarcasm costs a little evidence, a false cue would silence real praise.
+"""
+
+from __future__ import annotations
+
+import re
+
+from wefirst.voice.matching import normalize
+
+_CUES = [
+    r"#sarcasm\b",
+    r"#not\b",
+    r"(?:^|\s)/s\b",
+    r"thanks? (?:a lot |so much )?for nothing",
+    r"thanks? for (?:ruining|wasting|losing|breaking|nothing|the (?:delay|runaround))",
+    r"\byeah,? right\b",
+    r"\boh,? (?:great|wonderful|perfect|joy|good)\b",
+    r"\bjust what i (?:needed|wanted)\b",
+    r"\bnothing (?:like|says|beats) .{0,40}\b(?:delay|cancel|wait|lost|stuck|hold)",
+    r"\bso much for\b",
+    r"\blove (?:how|that|it when) .{0,60}"
+    r"\b(?:delay|cancel|late|lost|wait|hold|stuck|broke|never|no one|nobody)",
+    r"\b(?:great|nice|awesome|fantastic|amazing|stellar|wonderful) (?:job|work)\b.{0,40}"
+    r"\b(?:lost|losing|cancel|stuck|broke|strand)",
+    r"\bmerci pour rien\b",
+    r"\bbravo pour\b.{0,60}\b(?:retard|annul|perdu|attente|panne)",
+    r"\bbien joue\b.{0,60}\b(?:retard|annul|perdu|attente|panne)",
+    "\U0001f644",  # face with rolling eyes
+    "\U0001f612",  # unamused face
+    "\U0001f643",  # upside-down face
+]
+_IRONY = re.compile("|".join(f"(?:{c})" for c in _CUES))
+
+#: share of the positive probability kept when a cue fires; the rest moves to negative
+#: (a sarcastic "thanks" is a complaint, not nothing)
+KEEP = 0.2
+
+
+def has_irony_cue(text: str) -> bool:
+    return _IRONY.search(normalize(text)) is not None
+
+
+def discount(text: str, p_negative: float, p_positive: float) -> tuple[float, float]:
+    """``(p_negative, p_positive)`` after moving a sarcastic post's praise to complaint."""
+    if p_positive <= 0.0 or not has_irony_cue(text):
+        return p_negative, p_positive
+    moved = p_positive * (1.0 - KEEP)
+    return p_negative + moved, p_positive - moved
