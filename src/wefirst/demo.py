@@ -247,7 +247,7 @@ def replay(ctx: DemoContext, http: httpx.Client, start: datetime, now: datetime,
             )
             receipt = next((r["receipt"] for r in bought.get("results", []) if r.get("receipt")), None)
             if receipt:  # what a shopper holds, to try /verify (the latest purchase's)
-                ctx.urls["A receipt"] = f"{ctx.base_url}/receipts/{receipt['secret']}"
+                ctx.urls["A receipt"] = f"{ctx.base_url}/receipts#{receipt['secret']}"
             if picked[0][0].startswith("DOUDOU-"):
                 orders.append((order_id, len(lines)))
             progress.advance(task)

@@ -45,7 +45,7 @@ def test_click_counts_once_per_day_with_a_receipt(world: World) -> None:
     assert body["decision"] == "counted"
     assert body["units"] == 1
     assert body["counter"] == {"units": 1}
-    assert body["receipt"]["url"] == f"http://testserver/receipts/{body['receipt']['token']}"
+    assert body["receipt"]["url"] == f"http://testserver/receipts#{body['receipt']['token']}"
     assert r.headers["access-control-allow-origin"] == "*"
 
     again = world.click(alice)

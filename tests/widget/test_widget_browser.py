@@ -189,7 +189,7 @@ def test_renders_counts_once_and_not_twice_the_same_day(live: Live, page: Any) -
     status = widget.locator("p.s")
     assert "Merci ! Votre clic est compté." in status.inner_text()
     receipt = status.get_by_role("link", name="Voir le reçu qui le prouve")
-    assert receipt.get_attribute("href").startswith(f"{live.api}/receipts/rcpt_")
+    assert receipt.get_attribute("href").startswith(f"{live.api}/receipts#rcpt_")
     assert _pledges(live, live.campaigns["main"]) == before + 1
     assert str(before + 1) in counter.inner_text()
     page.screenshot(path=str(live.shots / "blog-thanks.png"))

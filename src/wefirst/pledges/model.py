@@ -120,7 +120,7 @@ class EventOutcome:
             out["receipt"] = {
                 "secret": self.receipt.secret,
                 "commitment": self.receipt.commitment,
-                "url": f"{base_url.rstrip('/')}/receipts/{self.receipt.secret}",
+                "url": f"{base_url.rstrip('/')}/receipts#{self.receipt.secret}",
                 "api_url": f"{base_url.rstrip('/')}/v1/receipts/{self.receipt.secret}",
             }
         return out

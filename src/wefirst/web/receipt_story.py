@@ -45,7 +45,8 @@ class ReceiptInput:
 
 
 def parse_input(text: str) -> ReceiptInput | None:
-    """`rcpt_…`, `https://…/receipts/rcpt_…` (or `/v1/receipts/…`), or the receipt JSON;
+    """`rcpt_…`, `https://…/receipts#rcpt_…` (or `/receipts/rcpt_…`, `/v1/receipts/…`), or the
+    receipt JSON;
     None for anything else."""
     text = text.strip()
     if not text:
@@ -68,6 +69,9 @@ def parse_input(text: str) -> ReceiptInput | None:
         found = entry.get("commitment") if isinstance(entry, dict) else obj.get("commitment")
         commitment = found if isinstance(found, str) and _COMMITMENT.match(found) else None
         return ReceiptInput(json=obj, commitment=commitment)
+    held = re.search(r"/receipts(?:/c/[0-9a-f]{64})?#(?:secret=)?([^&#/?]+)", text)
+    if held is not None:  # a link that keeps the secret in its fragment
+        return ReceiptInput(secret=unquote(held.group(1))) if _SECRET.match(unquote(held.group(1))) else None
     if "/" in text:
         path = urlsplit(text).path if "://" in text else text
         match = re.search(r"/receipts/([^/?#]+)", path)

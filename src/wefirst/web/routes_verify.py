@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import re
 from datetime import date
 from typing import Any
 from urllib.parse import quote
@@ -23,6 +24,7 @@ from wefirst.web.i18n import Translator
 from wefirst.web.templating import render, translator
 
 router = APIRouter(include_in_schema=False)
+_COMMITMENT = re.compile(r"[0-9a-f]{64}")
 
 
 def _verify_context(request: Request, heading: str) -> dict[str, Any]:
@@ -38,6 +40,8 @@ def _verify_context(request: Request, heading: str) -> dict[str, Any]:
         "log_url": logview.log_prefix(request),
         "errors": {},
         "pasted": "",
+        "autorun": False,
+        "opener": False,
     }
 
 
@@ -79,18 +83,43 @@ async def verify_submit(request: Request) -> Response:
     return render(request, "verify.html", context, status=422)
 
 
+@router.get("/receipts")
+def receipt_opener(request: Request) -> Response:
+    """The receipt link we hand out: `/receipts#<secret>`. A fragment never reaches a server, so
+    the browser derives the commitment (SHA-256 of the secret, as the log holds it) and opens
+    `/receipts/c/<commitment>#secret=<secret>`: the secret stays on the consumer's device
+    (static/verifier.js). Without JavaScript this is the verify form, where the code can be
+    pasted."""
+    tr = translator(request)
+    context = _verify_context(request, tr.gettext("Your receipt"))
+    context["opener"] = True
+    response = render(request, "verify.html", context)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@router.get("/receipts/c/{commitment}")
+def receipt_by_commitment(request: Request, commitment: str) -> Response:
+    """The receipt page found by its commitment (public in the log anyway); the browser checks
+    the secret it holds in the fragment against the entry, and the proof."""
+    if _COMMITMENT.fullmatch(commitment) is None:
+        return _receipt_page(request, None, None, None)
+    return _receipt_page(request, commitment, None, None, autorun=True)
+
+
 @router.get("/receipts/{secret}")
 def receipt_page(request: Request, secret: str) -> Response:
-    """The widget's and the shops' receipt link. The secret identifies the consumer's entry
-    through its commitment (SHA-256 of the secret); the page is never cached and never sends
-    the address on as a referrer."""
+    """Receipt links handed out before `/receipts#<secret>` (they keep working). The secret
+    identifies the consumer's entry through its commitment (SHA-256 of the secret); the page is
+    never cached and never sends the address on as a referrer."""
     if len(secret) > 200:
         return _receipt_page(request, None, None, None)
     return _receipt_page(request, hashlib.sha256(secret.encode("utf-8")).hexdigest(), secret, None)
 
 
 def _receipt_page(
-    request: Request, commitment: str | None, secret: str | None, pasted: str | None
+    request: Request, commitment: str | None, secret: str | None, pasted: str | None, *, autorun: bool = False
 ) -> Response:
     """The story of the pledge first (what it funded and where the promise stands), then the
     proof the browser checks."""
@@ -121,6 +150,7 @@ def _receipt_page(
             "missing": bundle is None and not pending and story is None,
             "pending": pending,
             "entry_summary": _summary(bundle, tr) if bundle is not None else None,
+            "autorun": autorun and bundle is not None,
         }
     )
     status = 200 if bundle is not None else 202 if pending else 200 if story is not None else 404

@@ -497,7 +497,7 @@ class WidgetService:
             receipt = {
                 "token": outcome.receipt.secret,
                 "commitment": outcome.receipt.commitment,
-                "url": f"{base}/receipts/{outcome.receipt.secret}",
+                "url": f"{base}/receipts#{outcome.receipt.secret}",
             }
         return ClickResult(
             Reason.COUNTED,

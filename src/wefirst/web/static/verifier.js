@@ -520,15 +520,35 @@
     out.appendChild(list);
   }
 
+  /* The receipt's secret travels in the fragment (#secret=… or #rcpt_…), which no browser
+   * sends to a server: the page is found by its commitment and the secret checked here. */
+  function secretFromFragment() {
+    var m = /(?:^#|&)secret=([^&]*)/.exec(window.location.hash || "") || /^#(rcpt_[^&]*)/.exec(window.location.hash || "");
+    if (!m) return null;
+    try { return decodeURIComponent(m[1]); } catch (e) { return null; }
+  }
+
+  async function openReceipt(secret) {
+    var commitment = hex(await sha256(enc.encode(secret)));
+    window.location.replace("/receipts/c/" + commitment + "#secret=" + encodeURIComponent(secret));
+  }
+
   function wire(form) {
     var out = document.getElementById(form.getAttribute("data-result") || "verify-result");
+    if (form.hasAttribute("data-receipt-opener")) {
+      var held = secretFromFragment();
+      if (held && window.crypto && crypto.subtle) {
+        openReceipt(held);
+        return;
+      }
+    }
     var run = async function () {
       var receipt = form.querySelector("[name=receipt]").value;
       var key = form.querySelector("[name=key]").value;
       var policyField = form.querySelector("[name=policy]");
       out.textContent = "\u2026";
       var result = await verifyReceipt(receipt, key, {
-        secret: form.getAttribute("data-secret") || null,
+        secret: form.getAttribute("data-secret") || secretFromFragment(),
         logUrl: form.getAttribute("data-log-url") || null,
         policy: policyField ? policyField.value : null
       });
