@@ -55,17 +55,22 @@ class DemoContext:
 
 
 def console_users(ctx: DemoContext) -> None:
-    """Sign-ins for the brand and beneficiary consoles, with a password made for this demo."""
+    """Sign-ins for the brand, beneficiary and (once the widget step made the sample blog's
+    publisher) publisher consoles, with a password made for this demo."""
     from wefirst.web.sessions import create_user
 
     password = secrets.token_urlsafe(12)
+    emails = ["brand@doudou.example", "team@vwb.example"]
     with ctx.db.write() as conn:
         create_user(conn, "brand@doudou.example", "brand", ctx.ids["brand1"], password)
         create_user(conn, "team@vwb.example", "beneficiary", ctx.ids["ngo1"], password)
+        if "publisher" in ctx.ids:
+            create_user(conn, "blog@carnet.example", "publisher", ctx.ids["publisher"], password)
+            emails.append("blog@carnet.example")
     base = ctx.base_url
     ctx.urls["Campaign page"] = f"{base}/campaigns/{ctx.ids['vaccine']}"
     ctx.urls["Scorecard"] = f"{base}/brands/{ctx.ids['brand1']}"
-    ctx.urls["Consoles"] = f"{base}/signin — brand@doudou.example or team@vwb.example, password {password}"
+    ctx.urls["Consoles"] = f"{base}/signin — {' or '.join(emails)}, password {password}"
     # the API keys the demo made, so its API calls can be tried by hand
     for name, label in (("brand1", "Doudou Diapers"), ("brand2", "Clairo Home"), ("ngo1", "Vaccines W.B.")):
         if name in ctx.keys:
@@ -81,9 +86,9 @@ def extra_steps() -> list[tuple[str, Callable[[DemoContext], None]]]:
     from wefirst.widget.demo import demo_step as widget_step
 
     return [
-        ("console sign-ins", console_users),
         ("shops: signed Shopify, WooCommerce, Stripe deliveries and a sales report", connectors_step),
         ("widget: a French sample blog on a second origin", widget_step),
+        ("console sign-ins (brand, beneficiary, the sample blog's publisher)", console_users),
         ("voice: airline posts from ../shared/data/voice when present", voice_step),
         ("accountability cases", cases_step),
         ("social: a share campaign on a fake Mastodon and Bluesky, with a burst of shares", social_step),

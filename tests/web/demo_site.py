@@ -62,9 +62,9 @@ def demo_site(data_dir: Path) -> Iterator[DemoSite]:
         try:
             with httpx.Client(base_url=server.url, timeout=60) as http:
                 demo.seed(ctx, http, SCALE)
-            demo.console_users(ctx)
             connectors_step(ctx)
             widget_step(ctx, port=0)
+            demo.console_users(ctx)
             cases_step(ctx)
             yield DemoSite(server.url, ctx)
         finally:

@@ -1,21 +1,41 @@
-"""The publisher console: a publisher's widget clicks per day and what was refused, and why."""
+"""The publisher console: the campaigns a publisher shows (whether their clicks count yet, and
+the snippet to paste), the running campaigns it may join, and its widget clicks per day."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
 from wefirst.domain.clock import utcnow
-from wefirst.errors import Invalid, WefirstError
+from wefirst.errors import Conflict, Forbidden, Invalid, NotFound, WefirstError
 from wefirst.services import services_of
 from wefirst.web import charts, queries
-from wefirst.web.console import NeedsSignIn, gate, refusal
+from wefirst.web.console import NeedsSignIn, console_post, gate, refusal
+from wefirst.web.forms import redirect
 from wefirst.web.templating import render, translator
 
 router = APIRouter(include_in_schema=False)
+
+
+def _per_click(view: queries.CampaignView) -> int | None:
+    for rule in view.row.definition.get("rules", []):
+        if rule.get("kind") == "per_click":
+            return int(rule["units_per_click"])
+    return None
+
+
+def _joinable(conn: Any, joined: list[str]) -> list[dict[str, Any]]:
+    """Running public campaigns that fund clicks, which this publisher has not joined."""
+    out = []
+    for view in queries.public_campaigns(conn, status="active"):
+        per_click = _per_click(view)
+        if per_click is not None and view.id not in joined:
+            out.append({"view": view, "per_click": per_click})
+    return out
 
 
 @router.get("/console/publisher")
@@ -30,25 +50,36 @@ def publisher_console(request: Request) -> Response:
             if user.owner_id is None:
                 raise Invalid("admins use the API to act for a publisher")
             pub = pubs.get_publisher(conn, user.owner_id)
-            snippets = []
+            counting = set(pub.get("counting_campaigns", pub["campaigns"]))
+            shown: list[dict[str, Any]] = []
+            views: dict[str, queries.CampaignView] = {}
             for cid in pub["campaigns"]:
                 view = queries.campaign_view(conn, cid)
-                snippets.append(
-                    {
-                        "view": view,
-                        "html": pubs.snippet(
-                            conn, user.owner_id, cid, base_url=settings.base_url, lang=tr.locale
-                        )["html"],
-                    }
-                )
+                if view is None:
+                    continue
+                views[cid] = view
+                tag = pubs.snippet(conn, user.owner_id, cid, base_url=settings.base_url, lang=tr.locale)
+                shown.append({"view": view, "html": tag["html"], "counts": cid in counting})
+            joinable = _joinable(conn, pub["campaigns"]) if pub["livemode"] else []
             end = utcnow().date()
             stats = pubs.daily_stats(conn, user.owner_id, start=end - timedelta(days=29), end=end)
         except (NeedsSignIn, WefirstError) as exc:
             return refusal(request, exc)
     per_day: dict[date, int] = {}
+    rows = []
     for row in stats["data"]:
         d = date.fromisoformat(row["day"])
         per_day[d] = per_day.get(d, 0) + int(row["clicks"])
+        view = views.get(row["campaign_id"])
+        rows.append(
+            {
+                "day": d,
+                "campaign": view.row.definition["name"] if view else tr.gettext("Other"),
+                "clicks": int(row["clicks"]),
+                "units": int(row["units"]),
+                "unit": view.unit_label(tr.locale, int(row["units"])) if view else "",
+            }
+        )
     chart = charts.voice_chart(
         [charts.DayBar(d, n) for d, n in sorted(per_day.items())],
         [],
@@ -63,9 +94,30 @@ def publisher_console(request: Request) -> Response:
         "console_publisher.html",
         {
             "pub": pub,
-            "snippets": snippets,
+            "snippets": shown,
+            "joinable": joinable,
             "stats": stats,
+            "rows": rows,
             "chart": chart,
+            "saved": request.query_params.get("saved") == "1",
+            "errors": {},
         },
         user=user,
     )
+
+
+@router.post("/console/publisher/campaigns")
+async def join(request: Request) -> Response:
+    """Ask to show a campaign: what `POST /v1/publishers/{id}/campaigns` does (its clicks count
+    once the brand approves, or at once if the brand opened the campaign)."""
+    from wefirst.widget import publishers as pubs
+
+    def work(form: dict[str, str]) -> Response:
+        with services_of(request.app).db.write() as conn:
+            user = gate(request, conn, "publisher")
+            if user.owner_id is None:
+                raise Invalid("admins use the API to act for a publisher")
+            pubs.join_campaign(conn, user.owner_id, form.get("campaign_id", ""))
+        return redirect(request, "/console/publisher?saved=1#snip-h")
+
+    return await console_post(request, work, refused=(NeedsSignIn, Forbidden, NotFound, Conflict, Invalid))
