@@ -7,11 +7,13 @@ from datetime import date, datetime
 from typing import Any
 
 from wefirst.domain.campaigns import (
+    DEFAULT_PAYMENT_WITHIN_DAYS,
     Campaign,
     CampaignStatus,
     Caps,
     ImpactUnit,
     Outcome,
+    PaymentSchedule,
     PercentOfSaleRule,
     PerClickRule,
     PerOrderRule,
@@ -96,4 +98,12 @@ def campaign(row: Any, unit: ImpactUnit) -> Campaign:
         match_bps=d.get("match_bps", 0),
         livemode=bool(row.livemode),
         guaranteed_minimum=gmin["amount"] if gmin else None,
+        payment_schedule=_schedule(d.get("payment_schedule")),
+        product_names=tuple(sorted((d.get("product_names") or {}).items())),
     )
+
+
+def _schedule(raw: Any) -> PaymentSchedule | None:
+    if isinstance(raw, dict) and raw.get("period") in ("month", "quarter", "campaign"):
+        return PaymentSchedule(str(raw["period"]), int(raw.get("within_days", DEFAULT_PAYMENT_WITHIN_DAYS)))
+    return None

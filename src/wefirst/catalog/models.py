@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from wefirst.domain.campaigns import sku_matches
 from wefirst.domain.money import CURRENCIES
 from wefirst.domain.social import normalize_target
 from wefirst.plaintext import refused_in
@@ -163,6 +164,19 @@ class CapsIn(Strict):
     total_money: MoneyIn | None = None
 
 
+class PaymentScheduleIn(Strict):
+    """When the brand pays what was pledged: the pledges of each month (or quarter, or the
+    whole campaign) are due `within_days` after that period ends. Late is judged against it
+    (`ledger/verdict.py`) and the disclosure states it."""
+
+    period: Literal["month", "quarter", "campaign"]
+    within_days: Annotated[int, Field(ge=0, le=365)]
+
+
+Sku = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^*?\s]+$")]
+ProductName = Annotated[str, Field(min_length=1, max_length=120)]
+
+
 class CampaignIn(Strict):
     name: Name
     beneficiary_id: Annotated[str, Field(pattern=r"^ben_[0-9a-z]{26}$")]
@@ -174,6 +188,9 @@ class CampaignIn(Strict):
     caps: CapsIn = CapsIn()
     match_bps: Annotated[int, Field(ge=0, le=100_000)] = 0
     guaranteed_minimum: MoneyIn | None = None
+    payment_schedule: PaymentScheduleIn | None = None
+    #: SKU -> product name, shown to consumers instead of the rules' SKU patterns
+    product_names: Annotated[dict[Sku, ProductName], Field(max_length=200)] = Field(default_factory=dict)
     status: Literal["draft", "active"] = "draft"
 
     @model_validator(mode="after")
@@ -191,6 +208,8 @@ class CampaignPatch(Strict):
     caps: CapsIn | None = None
     match_bps: Annotated[int, Field(ge=0, le=100_000)] | None = None
     impact_unit: ImpactUnitIn | None = None
+    payment_schedule: PaymentScheduleIn | None = None
+    product_names: Annotated[dict[Sku, ProductName], Field(max_length=200)] | None = None
 
 
 class StatusIn(Strict):
@@ -210,6 +229,10 @@ def check_campaign_shape(c: CampaignIn) -> None:
     ):
         if m is not None and m.currency != c.currency:
             raise ValueError(f"{label}.currency: must be the campaign currency {c.currency}")
+    patterns = [p for r in c.rules if isinstance(r, PerUnitRuleIn) for p in r.sku_patterns]
+    for sku in c.product_names:
+        if not sku_matches(tuple(patterns), sku):
+            raise ValueError(f"product_names.{sku}: matches no per_unit rule's sku_patterns")
     kinds = [r.kind for r in c.rules if r.kind != "per_social_action"]
     if len(set(kinds)) != len(kinds):
         raise ValueError("rules: at most one rule of each kind")

@@ -155,6 +155,17 @@ class Caps:
     total_money: int | None = None  # minor units of the campaign currency
 
 
+DEFAULT_PAYMENT_WITHIN_DAYS = 30  # without a schedule: everything is due this long after the end
+
+
+@dataclass(frozen=True)
+class PaymentSchedule:
+    """The pledges of each `period` are due `within_days` after it ends."""
+
+    period: str  # month | quarter | campaign
+    within_days: int
+
+
 @dataclass(frozen=True)
 class Campaign:
     id: str
@@ -178,6 +189,8 @@ class Campaign:
         return self.livemode and self.status != CampaignStatus.draft
 
     guaranteed_minimum: int | None = None  # minor units the brand pays whatever the sales
+    payment_schedule: PaymentSchedule | None = None  # None: the default applies (and is said)
+    product_names: tuple[tuple[str, str], ...] = ()  # (SKU, name), shown instead of patterns
 
     def is_open_at(self, when: datetime) -> bool:
         if self.status is not CampaignStatus.active:

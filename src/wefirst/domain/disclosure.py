@@ -14,6 +14,7 @@ from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal
 
 from wefirst.domain.campaigns import (
+    DEFAULT_PAYMENT_WITHIN_DAYS,
     Campaign,
     PercentOfSaleRule,
     PerClickRule,
@@ -21,6 +22,7 @@ from wefirst.domain.campaigns import (
     PerSocialActionRule,
     PerUnitRule,
     Rule,
+    sku_matches,
 )
 from wefirst.domain.money import exponent
 
@@ -51,7 +53,7 @@ def _rule_sentence(c: Campaign, rule: Rule, brand: str, lang: str) -> str:
     cost = money_text(c.unit.cost_per_unit.amount, c.currency, lang)
     verb = _verb(c, lang)
     if isinstance(rule, PerUnitRule):
-        skus = ", ".join(rule.sku_patterns)
+        skus = _products(c, rule)
         if lang == "en":
             return (
                 f"For each eligible product bought ({skus}), {brand} {verb} "
@@ -90,6 +92,50 @@ def _rule_sentence(c: Campaign, rule: Rule, brand: str, lang: str) -> str:
     if lang == "en":
         return f"For each order, {brand} {verb} {_units(c, rule.units_per_order, lang)}."
     return f"Pour chaque commande, {brand} {verb} {_units(c, rule.units_per_order, lang)}."
+
+
+def _products(c: Campaign, rule: PerUnitRule) -> str:
+    """The products by name (the campaign's SKU catalogue) rather than SKU patterns a consumer
+    cannot read; the patterns only when the catalogue names none of the rule's products."""
+    names = sorted({name for sku, name in c.product_names if sku_matches(rule.sku_patterns, sku)})
+    return ", ".join(names) if names else ", ".join(rule.sku_patterns)
+
+
+_PERIOD = {
+    "en": {"month": "each month", "quarter": "each quarter"},
+    "fr": {"month": "chaque mois", "quarter": "chaque trimestre"},
+}
+_PERIOD_END = {
+    "en": {"month": "the month ends", "quarter": "the quarter ends"},
+    "fr": {"month": "la fin du mois", "quarter": "la fin du trimestre"},
+}
+
+
+def _payment_sentence(c: Campaign, brand: str, beneficiary: str, lang: str) -> str:
+    """When the money is paid: the schedule the ledger judges "late" against."""
+    s = c.payment_schedule
+    days = number_text(s.within_days if s is not None else DEFAULT_PAYMENT_WITHIN_DAYS, lang)
+    if s is None or s.period == "campaign":
+        if lang == "en":
+            lead = "" if s is not None else f"{brand} has set no payment schedule: "
+            return (
+                f"{lead}{brand} pays {beneficiary} what was pledged within {days} days "
+                "after the campaign ends."
+            )
+        lead = "" if s is not None else f"{brand} n'a pas fixé de calendrier de versement : "
+        return (
+            f"{lead}{brand} verse à {beneficiary} ce qui a été promis dans les {days} jours "
+            "après la fin de la campagne."
+        )
+    if lang == "en":
+        return (
+            f"{brand} pays {beneficiary} the pledges of {_PERIOD[lang][s.period]} "
+            f"within {days} days after {_PERIOD_END[lang][s.period]}."
+        )
+    return (
+        f"{brand} verse à {beneficiary} les dons de {_PERIOD[lang][s.period]} "
+        f"dans les {days} jours après {_PERIOD_END[lang][s.period]}."
+    )
 
 
 _NETWORK = {"bluesky": "Bluesky", "mastodon": "Mastodon"}
@@ -231,6 +277,7 @@ def disclosure(c: Campaign, brand: str, beneficiary: str, lang: str) -> str:
         ol = (o.labels.get(lang) or o.labels["en"]).singular
         parts.append(f"{_units(c, o.units_per_outcome, lang)} = 1 {ol}.")
     parts.append(f"Beneficiary: {beneficiary}." if lang == "en" else f"Bénéficiaire : {beneficiary}.")
+    parts.append(_payment_sentence(c, brand, beneficiary, lang))
     parts.append(
         f"Cost basis: {c.unit.cost_source}, {c.unit.cost_date.isoformat()}."
         if lang == "en"

@@ -21,9 +21,10 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any, Literal
 
+from wefirst.domain.campaigns import DEFAULT_PAYMENT_WITHIN_DAYS
 from wefirst.ledger.balances import Balance
 
-DEFAULT_WITHIN_DAYS = 30
+DEFAULT_WITHIN_DAYS = DEFAULT_PAYMENT_WITHIN_DAYS  # one number for the verdict and the disclosure
 Period = Literal["month", "quarter", "campaign"]
 PERIODS: tuple[Period, ...] = ("month", "quarter", "campaign")
 
