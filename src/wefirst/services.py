@@ -22,6 +22,7 @@ from fastapi import Depends
 from sqlalchemy import func, select
 from starlette.requests import Request
 
+from wefirst.auth.keys import ActorCache
 from wefirst.ingest.connectors import processing
 from wefirst.ingest.connectors.inbox import ConnectionCache
 from wefirst.ingest.connectors.worker import Sweeper
@@ -84,6 +85,8 @@ class Services:
     connector_remotes: processing.RemotesFactory | None = None
     # API key id -> when this process last recorded its use (`last_used_at` is coarse).
     key_touches: dict[str, float] = field(default_factory=dict)
+    # API keys this process checked a few seconds ago (auth/keys.py, KEY_CACHE_SECONDS).
+    actors: ActorCache = field(default_factory=ActorCache)
     _life: _Lifecycle = field(default_factory=_Lifecycle, repr=False, compare=False)
 
     @classmethod

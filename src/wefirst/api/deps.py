@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 
-from wefirst.auth.keys import LAST_USED_GRANULARITY, Actor, authenticate, touch
+from wefirst.auth.keys import LAST_USED_GRANULARITY, Actor, authenticate, revocations, touch
 from wefirst.errors import FieldError, Invalid, Unauthorized
 from wefirst.plaintext import refused_in
 from wefirst.services import Services, ServicesDep
@@ -39,8 +39,12 @@ def _bearer(authorization: str | None) -> str | None:
 
 def _actor(services: Services, token: str) -> Actor:
     db = services.db
-    with db.read() as conn:
-        actor = authenticate(conn, token)
+    actor = services.actors.get(token)
+    if actor is None:
+        generation = revocations()
+        with db.read() as conn:
+            actor = authenticate(conn, token)
+        services.actors.keep(token, actor, generation)
     touched = services.key_touches
     now = time.monotonic()
     if now - touched.get(actor.key_id, -1e9) > LAST_USED_GRANULARITY.total_seconds():

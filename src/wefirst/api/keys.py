@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 
 from wefirst.api.deps import ActorDep, DbDep, IdempotencyKey, RawBody
 from wefirst.api.writes import idempotent_post
-from wefirst.auth.keys import Role, create_key, revoke
+from wefirst.auth.keys import Role, create_key, forget_cached, revoke
 from wefirst.auth.walls import require
 from wefirst.catalog.models import Strict
 
@@ -47,4 +47,5 @@ def post_revoke(key_id: str, actor: ActorDep, db: DbDep) -> dict[str, Any]:
     require(actor, "admin")
     with db.write() as conn:
         revoke(conn, key_id)
+    forget_cached()  # committed: no request of this process may keep it from before
     return {"id": key_id, "revoked": True}

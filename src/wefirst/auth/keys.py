@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
@@ -21,6 +23,11 @@ Role = Literal["admin", "brand", "beneficiary", "publisher", "moderator"]
 ROLES: tuple[Role, ...] = ("admin", "brand", "beneficiary", "publisher", "moderator")
 UNOWNED: frozenset[str] = frozenset({"admin", "moderator"})  # platform roles, not tenants
 LAST_USED_GRANULARITY = timedelta(minutes=1)
+#: How long a process trusts a key it has checked. A key revoked through this process is
+#: refused at once; one revoked through another process (a second worker, the CLI) is refused
+#: there within this many seconds.
+KEY_CACHE_SECONDS = 5.0
+_revocations = 0  # bumped by every revocation in this process: cached keys are all forgotten
 
 
 @dataclass(frozen=True)
@@ -127,6 +134,48 @@ def _require_verified_publisher(conn: Connection, publisher_id: str) -> None:
         )
 
 
+class ActorCache:
+    """Keys already checked, for `KEY_CACHE_SECONDS`: checking a key in every request cost a
+    read transaction (two statements and a pool checkout) per API event (issue 18)."""
+
+    def __init__(
+        self, seconds: float = KEY_CACHE_SECONDS, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.seconds = seconds
+        self.clock = clock
+        self._actors: dict[str, tuple[Actor, float]] = {}
+        self._generation = _revocations
+
+    def get(self, secret: str) -> Actor | None:
+        if self._generation != _revocations:
+            self._actors.clear()
+            self._generation = _revocations
+        found = self._actors.get(digest(secret))
+        if found is None or found[1] < self.clock():
+            return None
+        return found[0]
+
+    def keep(self, secret: str, actor: Actor, generation: int) -> None:
+        """`generation`: `revocations()` read before the key was checked; a revocation since
+        then means the check may predate it, so nothing is kept."""
+        if generation != _revocations:
+            return
+        if len(self._actors) >= 10_000:
+            self._actors.clear()
+        self._actors[digest(secret)] = (actor, self.clock() + self.seconds)
+
+
+def revocations() -> int:
+    return _revocations
+
+
+def forget_cached() -> None:
+    """Every `ActorCache` of this process forgets its keys (called by `revoke`, and again by
+    its callers once the revocation is committed)."""
+    global _revocations
+    _revocations += 1
+
+
 def touch(conn: Connection, key_id: str) -> None:
     """Record last use at most once a minute, so reads do not turn into writes."""
     now = utcnow()
@@ -137,6 +186,7 @@ def touch(conn: Connection, key_id: str) -> None:
 
 
 def revoke(conn: Connection, key_id: str) -> None:
+    forget_cached()
     result = conn.execute(
         update(api_keys)
         .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))

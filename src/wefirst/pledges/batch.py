@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
-from wefirst.catalog.service import Loaded, get_brand, load_campaign
+from wefirst.catalog import definitions
+from wefirst.catalog.service import Loaded
 from wefirst.domain.campaigns import Campaign
 from wefirst.domain.rules import Carry
 from wefirst.ledger.writer import BufferedWriter
@@ -30,8 +32,8 @@ class CampaignState:
     carry: Carry
     net_units: int
     net_money: int
-    day_units: dict[date, int] = field(default_factory=dict)
-    dirty_days: set[date] = field(default_factory=set)
+    day_units: dict[date, int] = field(default_factory=dict)  # totals read (and kept current)
+    day_delta: dict[date, int] = field(default_factory=dict)  # counted here, not yet written
 
     @property
     def campaign(self) -> Campaign:
@@ -70,26 +72,35 @@ class Batch:
 
     def brand(self, brand_id: str) -> Row[Any]:
         if brand_id not in self._brands:
-            self._brands[brand_id] = get_brand(self.conn, brand_id)
+            self._brands[brand_id] = definitions.brand(self.conn, brand_id)
         return self._brands[brand_id]
 
     def campaign(self, campaign_id: str) -> Loaded:
         if campaign_id not in self._loaded:
-            self._loaded[campaign_id] = load_campaign(self.conn, campaign_id)
+            self._loaded[campaign_id] = definitions.current(self.conn, campaign_id)
         return self._loaded[campaign_id]
+
+    def adopt(self, loaded: Loaded) -> None:
+        """A definition the caller already read in this transaction (the widget's snapshot):
+        `campaign` then needs no query for it."""
+        self._loaded.setdefault(loaded.campaign.id, loaded)
 
     def brand_campaigns(self, brand_id: str, livemode: bool, only: str | None) -> list[Loaded]:
         key = (brand_id, livemode, only)
         if key not in self._brand_campaigns:
-            query = select(campaigns.c.id).where(
+            query = select(campaigns.c.id, campaigns.c.version).where(
                 campaigns.c.brand_id == brand_id,
                 campaigns.c.livemode == livemode,
                 campaigns.c.status != "draft",
             )
             if only is not None:
                 query = query.where(campaigns.c.id == only)
+            found = sorted((str(r[0]), int(r[1])) for r in self.conn.execute(query))
+            for cid, version in found:  # definitions by the version just read: no more queries
+                if cid not in self._loaded:
+                    self._loaded[cid] = definitions.at_version(self.conn, cid, version)
             # one lock order everywhere: no deadlock between concurrent batches
-            self._brand_campaigns[key] = sorted(r[0] for r in self.conn.execute(query))
+            self._brand_campaigns[key] = [cid for cid, _ in found]
         return [self.campaign(cid) for cid in self._brand_campaigns[key]]
 
     def lock(self, loaded: Loaded) -> CampaignState:
@@ -104,10 +115,18 @@ class Batch:
             )
         return self.states[cid]
 
+    def add_day_units(self, st: CampaignState, day: date, units: int) -> None:
+        """Count `units` (negative: a reversal) on `day`. Written as an increment at flush, so
+        the day's total is only read when a day cap needs it (`day_units`)."""
+        if day in st.day_units:
+            st.day_units[day] += units
+        st.day_delta[day] = st.day_delta.get(day, 0) + units
+
     def day_units(self, st: CampaignState, day: date) -> int:
+        """The day's units as of the lock plus this batch's (call before counting on it)."""
         if day not in st.day_units:
             found = self.conn.execute(_DAY_UNITS, {"c": st.campaign.id, "d": day}).scalar()
-            st.day_units[day] = int(found or 0)
+            st.day_units[day] = int(found or 0) + st.day_delta.get(day, 0)
         return st.day_units[day]
 
     def exists(self, campaign_id: str, line_key: str) -> bool:
@@ -160,16 +179,15 @@ def _save(conn: Connection, st: CampaignState) -> None:
             pct_money_rem=st.carry.pct_money_rem,
         )
     )
-    for day in st.dirty_days:
-        updated = conn.execute(
-            update(campaign_day_units)
-            .where(campaign_day_units.c.campaign_id == st.campaign.id, campaign_day_units.c.day == day)
-            .values(units=st.day_units[day])
+    if st.day_delta:
+        # one upsert adding this batch's units to every day it touched (under the counter lock)
+        dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+        stmt = dialect_insert(campaign_day_units)
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[campaign_day_units.c.campaign_id, campaign_day_units.c.day],
+                set_={"units": campaign_day_units.c.units + stmt.excluded.units},
+            ),
+            [{"campaign_id": st.campaign.id, "day": day, "units": n} for day, n in st.day_delta.items()],
         )
-        if updated.rowcount == 0:
-            conn.execute(
-                insert(campaign_day_units).values(
-                    campaign_id=st.campaign.id, day=day, units=st.day_units[day]
-                )
-            )
-    st.dirty_days.clear()
+    st.day_delta.clear()

@@ -125,8 +125,7 @@ def _spend(
     batch.claim(c.id, line_key)
     st.net_units += capped.units
     st.net_money += capped.money
-    st.day_units[day] = batch.day_units(st, day) + capped.units
-    st.dirty_days.add(day)
+    batch.add_day_units(st, day, capped.units)
     return EventOutcome(
         "pledged",
         c.id,
@@ -372,8 +371,7 @@ def _reverse(
     st.net_units -= units
     st.net_money -= money
     day = as_utc(p.received_at).date()  # the day whose cap the pledge was counted on
-    st.day_units[day] = batch.day_units(st, day) - units
-    st.dirty_days.add(day)
+    batch.add_day_units(st, day, -units)
     return ReversalOutcome("reversed", line_id, p.campaign_id, p.id, units, money, p.currency)
 
 

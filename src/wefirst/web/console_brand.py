@@ -468,6 +468,7 @@ async def revoke_key(request: Request, key_id: str) -> Response:
                     back=f"/console/brand{_brand_query(user, owner)}#keys-h",
                 )
             api_keys_service.revoke(conn, key_id)
+        api_keys_service.forget_cached()  # committed: no request may keep it from before
         return redirect(request, _brand_url(user, owner))
 
     return await console_post(request, work)

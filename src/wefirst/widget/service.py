@@ -20,7 +20,8 @@ from typing import Any
 from sqlalchemy import BigInteger, Connection, Date, bindparam, delete, func, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
-from wefirst.catalog.service import Loaded, load_campaign
+from wefirst.catalog import definitions
+from wefirst.catalog.service import Loaded
 from wefirst.errors import FieldError, Forbidden, Invalid, NotFound
 from wefirst.pledges.batch import Batch
 from wefirst.pledges.engine import apply_click
@@ -188,7 +189,6 @@ class WidgetService:
         self.salts = DailySalts(db)
         self._last_sweep_ms = 0
         self.writer = GroupCommit(db, name="widget-writer")
-        self._campaigns: dict[tuple[str, int], Loaded] = {}
 
     @classmethod
     def from_settings(
@@ -255,18 +255,8 @@ class WidgetService:
         )
 
     def _loaded(self, conn: Connection, campaign_id: str, version: int) -> Loaded:
-        """Campaign definitions by version: every change to a campaign (status included) makes
-        a new version, so a cached definition of the current version is the current one."""
-        key = (campaign_id, version)
-        loaded = self._campaigns.get(key)
-        if loaded is None:
-            loaded = load_campaign(conn, campaign_id)
-            if int(loaded.row.version) != version:  # changed since the snapshot: do not cache
-                return loaded
-            if len(self._campaigns) >= 512:
-                self._campaigns.clear()
-            self._campaigns[key] = loaded
-        return loaded
+        """Campaign definitions by version (catalog/definitions.py: exact across processes)."""
+        return definitions.at_version(conn, campaign_id, version)
 
     def _settings(self, conn: Connection, campaign_id: str) -> tuple[int, dict[str, Any] | None]:
         row = conn.execute(
@@ -406,6 +396,8 @@ class WidgetService:
             network_counted_today_all=snap.network_counted_all,
         )
         verdict = assess(facts, self.config.limits)
+        if verdict.reason is Reason.COUNTED:
+            tx.part(Batch).adopt(snap.loaded)  # the engine reuses the definition just read
         result = self._count(tx, req, verdict, facts, day, vkey, now_ms, snap.units)
         conn.execute(
             _INSERT_DECISION,
