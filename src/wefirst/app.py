@@ -26,6 +26,7 @@ from wefirst.api import (
     parties,
     problems,
     publishers,
+    purchases_batch,
     settlements,
     widget,
 )
@@ -51,6 +52,7 @@ ROUTERS = [
     campaigns.router,
     settlements.router,
     events.router,
+    purchases_batch.router,
     keys.router,
     publishers.router,
     cases_api.router,
