@@ -67,6 +67,10 @@ def test_every_page_divides_by_what_is_owed(
     assert share in home
     assert "Awaiting confirmation: Clairo Home reports paying €0.90" in home
 
+    for page in (web.get(f"/campaigns/{cid}").text, web.get("/").text):  # one macro draws both
+        assert '<p class="verdict awaiting_confirmation">' in page
+        assert f'<dl class="figures" data-live="/campaigns/{cid}/live.json">' in page
+
     live = web.get(f"/campaigns/{cid}/live.json").json()
     assert live["paid_confirmed"] == share
 
