@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import re
-import socket
 import ssl
 import tempfile
 import threading
@@ -27,6 +26,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from live_server import free_port
 from waiting import PATIENCE, wait_until
 
 
@@ -56,13 +56,6 @@ class _Handler:
         with self.lock:
             self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), msg))
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _self_signed(tmp: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:

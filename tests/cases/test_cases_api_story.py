@@ -20,7 +20,8 @@ from cases.cases_kit import (
     token_from,
 )
 from factories import auth, make_brand
-from smtp_server import SmtpSink, free_port
+from live_server import free_port
+from smtp_server import SmtpSink
 
 
 def test_complaint_against_a_campaign_full_story(

@@ -7,7 +7,8 @@ import pytest
 from wefirst.mail import Mail, MailError, MemoryMailer, SmtpMailer, make_mailer
 from wefirst.settings import Settings
 
-from smtp_server import SmtpSink, free_port
+from live_server import free_port
+from smtp_server import SmtpSink
 
 
 def smtp_settings(sink_port: int, **over: object) -> Settings:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import subprocess
 from pathlib import Path
 
@@ -14,6 +13,8 @@ from typer.testing import CliRunner
 from wefirst.app import JsonFormatter
 from wefirst.cli import app
 from wefirst.settings_doc import render
+
+from live_server import free_port
 
 runner = CliRunner()
 
@@ -101,12 +102,6 @@ def test_json_logs_are_one_object_per_line() -> None:
     assert line["msg"] == "request"
     assert line["route"] == "/v1/purchases"
     assert line["level"] == "info"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.mark.slow

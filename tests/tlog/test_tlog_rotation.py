@@ -7,7 +7,6 @@ signed by the trusted key is refused."""
 from __future__ import annotations
 
 import json
-import socket
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,15 +34,10 @@ from wefirst.tlog.sequencer import integrate_batch, lock_for
 from wefirst.tlog.service import LogService
 from wefirst.tlog.tilestore import DirectoryTileStore
 
+from live_server import free_port
 from waiting import wait_until
 
 runner = CliRunner()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def grow(service: LogService, start: int, count: int) -> None:

@@ -4,6 +4,7 @@ batching, both tile stores, receipts, and real processes killed with SIGKILL mid
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -158,6 +159,7 @@ def _run_worker(args: dict[str, object], stderr: IO[bytes] | int = subprocess.PI
         stdout=subprocess.PIPE,
         stderr=stderr,
         text=True,
+        env={**os.environ, "PYTHONPATH": str(WORKER.parents[1])},  # the worker imports `waiting`
     )
 
 

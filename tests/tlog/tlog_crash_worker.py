@@ -10,6 +10,7 @@ it; the test must wait for the publication instead of reading too early)."""
 from __future__ import annotations
 
 import json
+import math
 import sys
 import threading
 import time
@@ -21,6 +22,8 @@ from wefirst.store.db import Database
 from wefirst.tlog.sequencer import Sequencer, has_work, integrate_batch, lock_for
 from wefirst.tlog.service import LogService
 from wefirst.tlog.tilestore import CHECKPOINT_PATH
+
+from waiting import wait_until  # tests/ is on PYTHONPATH (see _run_worker)
 
 
 def main() -> None:
@@ -51,8 +54,8 @@ def main() -> None:
         service.store.put_many = late_publication  # type: ignore[method-assign]
     seq = Sequencer(service, batch_size=args["batch_size"], wait_ms=5)
     seq.start()
-    while not seq.is_leader:  # a standby retries the lock about every second
-        time.sleep(0.01)
+    # A standby retries the lock about every second and may stay standby for the whole test.
+    wait_until(lambda: seq.is_leader, timeout=math.inf, what="the sequencer lock")
     print("leader", flush=True)
     threading.Event().wait()  # sequence until killed
 

@@ -15,7 +15,7 @@ from wefirst.voice import service as voice_service
 from wefirst.voice.detector import Episode, SamplePost
 
 from factories import auth, make_brand
-from voice.test_voice_service import KeywordSentiment, lang, post
+from voice.voice_helpers import KeywordSentiment, lang, post
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
 SETTINGS = {

@@ -13,7 +13,7 @@ from wefirst.store.db import Database
 from wefirst.voice.cli import app, sparkline
 
 from factories import make_brand
-from voice.test_voice_service import configure, write_csv
+from voice.voice_helpers import configure, write_csv
 
 runner = CliRunner()
 

@@ -21,7 +21,7 @@ from wefirst.voice.episodes import upsert_episode
 from wefirst.voice.posts import Deletion
 
 from factories import make_brand
-from voice.test_voice_service import KeywordSentiment, configure, lang, write_csv
+from voice.voice_helpers import KeywordSentiment, configure, lang, write_csv
 
 
 def _backlash(client: TestClient, brand_id: str) -> dict[str, object]:
@@ -38,8 +38,10 @@ def test_a_deleted_post_leaves_the_episode_samples(
     configure(client, brand.id, brand.key, detector={"alpha": 0.001})
     path = tmp_path / "acme.csv"
     write_csv(path)
-    cfg = {"settings": settings, "detect_language": lang, "sentiment": KeywordSentiment(), "progress": False}
-    voice_importing.import_file(db, path, **cfg)  # type: ignore[arg-type]
+    options = voice_importing.ImportOptions(
+        settings=settings, detect_language=lang, sentiment=KeywordSentiment(), progress=False
+    )
+    voice_importing.import_file(db, path, options)
     samples = _backlash(client, brand.id)["samples"]
     assert isinstance(samples, list)
     assert samples

@@ -13,8 +13,8 @@ from wefirst.voice import listen as voice_listen
 from wefirst.voice import service as voice_service
 
 from factories import auth, make_brand
-from voice.test_voice_service import KeywordSentiment, lang
 from voice.voice_fakes import ASSETS, fake_http, fake_jetstream
+from voice.voice_helpers import KeywordSentiment, lang
 
 TIMELINE = (ASSETS / "mastodon" / "timeline_public_sample.json").read_bytes()
 RSS = (ASSETS / "rss" / "blog_parents_rss2.xml").read_bytes()

@@ -3,9 +3,8 @@ episodes, signed alerts with retries on a simulated clock, deletions."""
 
 from __future__ import annotations
 
-import csv
 import json
-from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -25,7 +24,8 @@ from wefirst.voice import importing as voice_importing
 from wefirst.voice import post_store as voice_post_store
 from wefirst.voice import service as voice_service
 from wefirst.voice.detector import DetectorConfig
-from wefirst.voice.posts import Deletion, Engagement, Post
+from wefirst.voice.importing import ImportOptions
+from wefirst.voice.posts import Deletion
 from wefirst.voice.sources.files import ColumnMapping
 from wefirst.webhooks import signing
 from wefirst.webhooks.transport import HttpTransport
@@ -33,75 +33,9 @@ from wefirst.webhooks.worker import WebhookWorker
 
 from factories import auth, loopback_policy, make_brand
 from voice.voice_fakes import Recorded, fake_http
+from voice.voice_helpers import T0, KeywordSentiment, configure, lang, post, write_csv
 
 AIRLINE = Path(__file__).resolve().parents[3] / "shared" / "data" / "voice" / "airline_tweets_2015_dev.csv"
-T0 = datetime(2026, 3, 2, tzinfo=UTC)
-
-
-class KeywordSentiment:
-    """A tiny stand-in model passed in (the real one is another module's business)."""
-
-    def __init__(self) -> None:
-        self.calls = 0
-
-    def predict(self, texts: Sequence[str], languages: Sequence[str]) -> list[tuple[str, float]]:
-        self.calls += 1
-        out = []
-        for text in texts:
-            t = text.lower()
-            if any(w in t for w in ("awful", "worst", "nul", "scandal")):
-                out.append(("negative", -0.8))
-            elif any(w in t for w in ("thanks", "love", "merci")):
-                out.append(("positive", 0.7))
-            else:
-                out.append(("neutral", 0.0))
-        return out
-
-
-def lang(text: str) -> str:
-    return "fr" if " le " in f" {text.lower()} " else "en"
-
-
-def configure(client: TestClient, brand_id: str, key: str, **extra: object) -> None:
-    body = {
-        "names": ["Acme"],
-        "handles": ["acme"],
-        "hashtags": ["acmefail"],
-        "exclusions": ["acme corner"],
-        **extra,
-    }
-    r = client.put(f"/v1/brands/{brand_id}/voice/settings", json=body, headers=auth(key))
-    assert r.status_code == 200, r.text
-
-
-def write_csv(path: Path, surge_hour: int = 66) -> int:
-    """Three and a half days of chatter about Acme, with a surge of complaints on day 3."""
-    rows = []
-    n = 0
-    for h in range(84):
-        at = T0 + timedelta(hours=h)
-        k = 3 if 8 <= at.hour <= 20 else 1
-        texts = ["Acme is awful lately", "Acme delivered today", "thanks @acme"][:k] * 2
-        if h in (surge_hour, surge_hour + 1):
-            texts += [f"worst service ever, Acme refund scandal #{i}" for i in range(30)]
-        for i, text in enumerate(texts):
-            n += 1
-            rows.append(
-                {
-                    "id": str(n),
-                    "text": text,
-                    "created_at": (at + timedelta(minutes=i)).isoformat(),
-                    "author": f"user{n % 17}",
-                }
-            )
-    rows.append(
-        {"id": "x1", "text": "meet me at the Acme corner", "created_at": T0.isoformat(), "author": "z"}
-    )
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=["id", "text", "created_at", "author"])
-        w.writeheader()
-        w.writerows(rows)
-    return n
 
 
 def count(db: Database, table: object) -> int:
@@ -117,13 +51,13 @@ def test_import_is_idempotent_and_finds_the_surge(
     path = tmp_path / "acme.csv"
     n = write_csv(path)
     model = KeywordSentiment()
-    cfg = {"settings": settings, "detect_language": lang, "sentiment": model, "progress": False}
-    first = voice_importing.import_file(db, path, **cfg)  # type: ignore[arg-type]
+    options = ImportOptions(settings=settings, detect_language=lang, sentiment=model, progress=False)
+    first = voice_importing.import_file(db, path, options)
     assert (first.rows, first.matched, first.new) == (n + 1, n, n)  # "Acme corner" excluded
     assert first.brands == [brand.id]
     assert first.episodes >= 1
     posts, mentions, episodes = count(db, voice_posts), count(db, voice_mentions), count(db, voice_episodes)
-    again = voice_importing.import_file(db, path, **cfg)  # type: ignore[arg-type]
+    again = voice_importing.import_file(db, path, options)
     assert (again.new, again.episodes) == (0, 0)
     assert (count(db, voice_posts), count(db, voice_mentions), count(db, voice_episodes)) == (
         posts,
@@ -150,21 +84,14 @@ def test_import_reports_bad_rows_and_unknown_columns(
     configure(client, brand.id, brand.key)
     path = tmp_path / "bad.csv"
     path.write_text("text,created_at\nAcme ok,2026-03-01T00:00:00Z\nAcme,yesterday\n,2026-03-01\n")
-    report = voice_importing.import_file(
-        db, path, settings=settings, detect_language=lang, sentiment=KeywordSentiment(), progress=False
+    options = ImportOptions(
+        settings=settings, detect_language=lang, sentiment=KeywordSentiment(), progress=False
     )
+    report = voice_importing.import_file(db, path, options)
     assert report.new == 1
     assert [line for line, _ in report.errors] == [3, 4]
     with pytest.raises(ValueError, match="missing column"):
-        voice_importing.import_file(
-            db,
-            path,
-            settings=settings,
-            detect_language=lang,
-            sentiment=KeywordSentiment(),
-            progress=False,
-            mapping=ColumnMapping(text="body"),
-        )
+        voice_importing.import_file(db, path, replace(options, mapping=ColumnMapping(text="body")))
 
 
 class SimClock:
@@ -173,19 +100,6 @@ class SimClock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-def post(i: int, text: str, at: datetime) -> Post:
-    return Post(
-        "mastodon",
-        f"https://m.example/s/{i}",
-        f"a{i % 23}",
-        text,
-        at,
-        language="en",
-        url=f"https://m.example/@x/{i}",
-        engagement=Engagement(likes=i % 5),
-    )
 
 
 def test_live_alert_arrives_within_a_minute_signed_and_retried(
@@ -290,15 +204,14 @@ def test_airline_data_imports_as_is_for_airline_brands(
     client: TestClient, db: Database, admin_key: str, settings: Settings
 ) -> None:
     ids = voice_airlines.ensure_airline_brands(db)
-    report = voice_importing.import_file(
-        db,
-        AIRLINE,
+    options = ImportOptions(
         settings=settings,
         use_source_labels=True,
         detect_language=lang,
         sentiment=KeywordSentiment(),
         progress=False,
     )
+    report = voice_importing.import_file(db, AIRLINE, options)
     assert report.preset == "airline"
     assert report.errors == []
     assert report.new == 10_270 - 114 - (report.posts - report.matched)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from browser import new_context
-from web.web_helpers import LiveServer
+from live_server import LiveServer
 
 REPO = Path(__file__).resolve().parents[2]
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"

@@ -19,7 +19,8 @@ from wefirst.settings import Settings
 from wefirst.store import migrate
 from wefirst.store.db import Database
 
-from web.web_helpers import LiveServer, with_pages
+from live_server import LiveServer
+from web.web_helpers import with_pages
 
 SCALE = 0.05
 

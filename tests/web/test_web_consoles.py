@@ -16,14 +16,7 @@ from wefirst.store.db import Database
 from wefirst.web import sessions
 
 from factories import auth, make_beneficiary, make_brand
-from web.web_helpers import csrf_of, seed_story, text_of, with_pages
-
-PASSWORD = "correct horse battery staple"
-
-
-def add_user(db: Database, email: str, role: str, owner: str | None, password: str | None = PASSWORD) -> None:
-    with db.write() as conn:
-        sessions.create_user(conn, email, role, owner, password)
+from web.web_helpers import PASSWORD, add_user, csrf_of, seed_story, text_of, with_pages
 
 
 def signed_in(app: FastAPI, email: str, password: str = PASSWORD) -> TestClient:

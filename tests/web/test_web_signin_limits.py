@@ -12,8 +12,7 @@ from wefirst.settings import Settings
 from wefirst.store.db import Database
 
 from factories import make_brand
-from web.test_web_consoles import PASSWORD, add_user
-from web.web_helpers import csrf_of, with_pages
+from web.web_helpers import PASSWORD, add_user, csrf_of, with_pages
 
 
 def attempt(app: FastAPI, email: str, password: str, ip: str = "198.51.100.7") -> int:

@@ -18,7 +18,7 @@ from wefirst.tlog.cosignature import CosignatureSigner
 from wefirst.tlog.policy import simple_policy
 
 from browser import new_context
-from web.test_web_verifier_browser import GOLDEN, GOLDEN_ENTRIES, GOLDEN_KEY, Log
+from web.verifier_helpers import GOLDEN, GOLDEN_ENTRIES, GOLDEN_KEY, Log
 from web.web_helpers import pages_app
 
 pytestmark = pytest.mark.browser

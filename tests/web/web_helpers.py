@@ -5,23 +5,19 @@ way brands and beneficiaries make them."""
 from __future__ import annotations
 
 import re
-import socket
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Literal
+from typing import Any
 
-import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from wefirst.store.db import Database
-from wefirst.web import pages
+from wefirst.web import pages, sessions
 
 from factories import Tenant, auth, make_beneficiary, make_brand, make_campaign, purchase
-from waiting import wait_until
 
 
 def pages_app(
@@ -193,14 +189,10 @@ def seed_voice(client: TestClient, db: Database, settings: Any, brand: Tenant, t
         writer = csv_module.DictWriter(fh, fieldnames=["id", "text", "created_at", "author"])
         writer.writeheader()
         writer.writerows(rows)
-    report = voice_importing.import_file(
-        db,
-        path,
-        settings=settings,
-        detect_language=lambda _t: "en",
-        sentiment=WordSentiment(),
-        progress=False,
+    options = voice_importing.ImportOptions(
+        settings=settings, detect_language=lambda _t: "en", sentiment=WordSentiment(), progress=False
     )
+    report = voice_importing.import_file(db, path, options)
     assert report.new == n
     return n
 
@@ -233,29 +225,9 @@ def integrate_log(app: FastAPI) -> int:
     return int(getattr(result, "size", 0))
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+PASSWORD = "correct horse battery staple"
 
 
-class LiveServer:
-    def __init__(self, app: Any, lifespan: Literal["auto", "on", "off"] = "off") -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan=lifespan)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> LiveServer:
-        self.thread.start()
-        wait_until(self._started, what="uvicorn to start")
-        return self
-
-    def _started(self) -> bool:
-        assert self.thread.is_alive(), "uvicorn stopped before it started"
-        return bool(self.server.started)
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+def add_user(db: Database, email: str, role: str, owner: str | None, password: str | None = PASSWORD) -> None:
+    with db.write() as conn:
+        sessions.create_user(conn, email, role, owner, password)

@@ -29,8 +29,9 @@ from wefirst.widget import demo_blog
 from wefirst.widget import publishers as pubs
 
 from browser import DESKTOP_USER_AGENT, chromium, new_context
+from live_server import LiveServer, free_port
 from waiting import wait_until
-from widget.widget_helpers import LiveServer, free_port, water_unit
+from widget.widget_helpers import water_unit
 
 pytestmark = pytest.mark.browser
 
@@ -115,7 +116,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
             },
         )
     app = create_app(settings, db=db)
-    with LiveServer(app, port):
+    with LiveServer(app, port, lifespan="on"):
         blog = demo_blog.serve(api, ids["main"], pub["id"], host="127.0.0.2")
         stranger = demo_blog.serve(api, ids["main"], pub["id"], host="127.0.0.3")
         try:

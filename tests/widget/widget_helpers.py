@@ -5,12 +5,9 @@ over the real API."""
 from __future__ import annotations
 
 import hashlib
-import socket
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from fastapi.testclient import TestClient
 
 from wefirst.store.db import Database
@@ -18,7 +15,6 @@ from wefirst.widget.pow import solve
 from wefirst.widget.service import WidgetService
 
 from factories import Tenant, approve_publisher, auth, campaign_body
-from waiting import wait_until
 
 CHROME_UA = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
@@ -140,33 +136,3 @@ class World:
         if pow_nonce is not None:
             body["pow"] = pow_nonce
         return self.client.post("/v1/widget/clicks", json=body, headers=headers)
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
-
-
-class LiveServer:
-    """The real app under uvicorn in a thread, on loopback: what a browser or a benchmark
-    talks to."""
-
-    def __init__(self, app: Any, port: int, host: str = "127.0.0.1") -> None:
-        self.url = f"http://{host}:{port}"
-        config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> LiveServer:
-        self.thread.start()
-        wait_until(self._started, what="uvicorn to start")
-        return self
-
-    def _started(self) -> bool:
-        assert self.thread.is_alive(), "uvicorn stopped before it started"
-        return bool(self.server.started)
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)

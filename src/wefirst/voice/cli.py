@@ -393,15 +393,14 @@ def import_(
         with _database() as (settings, db):
             if airline_brands:
                 voice_airlines.ensure_airline_brands(db)
-            report = voice_importing.import_file(
-                db,
-                file,
+            options = voice_importing.ImportOptions(
                 settings=settings,
                 mapping=mapping,
                 preset=preset,
                 use_source_labels=use_source_labels,
                 progress=progress,
             )
+            report = voice_importing.import_file(db, file, options)
     except ValueError as exc:
         _fail(str(exc))
     out = Console()

@@ -7,7 +7,7 @@ from typing import Any
 
 from wefirst.domain.clock import utcnow
 from wefirst.voice.airlines import ensure_airline_brands
-from wefirst.voice.importing import import_file
+from wefirst.voice.importing import ImportOptions, import_file
 
 DEMO_DATA = (
     Path(__file__).resolve().parents[3].parent / "shared" / "data" / "voice" / ("airline_tweets_2015_dev.csv")
@@ -26,7 +26,7 @@ def demo_step(ctx: Any) -> None:
         return
     # brands get alpha 1e-3: the demo should show the smaller episodes too (docs/voice-detection.md)
     ids = ensure_airline_brands(ctx.db, detector={"alpha": 1e-3})
-    import_file(ctx.db, path, settings=ctx.settings, shift_to=utcnow(), progress=True)
+    import_file(ctx.db, path, ImportOptions(settings=ctx.settings, shift_to=utcnow(), progress=True))
     ctx.ids.update({f"voice_{name}": brand_id for name, brand_id in ids.items()})
     base = f"{ctx.base_url}/v1/brands/{ids['JetBlue']}/voice"
     ctx.urls["Voice episodes (API)"] = f"{base}/episodes"

@@ -38,50 +38,54 @@ class ImportReport:
         }
 
 
-def import_file(
-    db: Database,
-    path: str | Path,
-    *,
-    settings: Settings | None = None,
-    mapping: ColumnMapping | None = None,
-    preset: str | None = None,
-    use_source_labels: bool = False,
-    detect_language: Callable[[str], str] | None = None,
-    sentiment: SentimentPredictor | None = None,
-    progress: bool = True,
-    batch_size: int = 2000,
-    clock: Clock = utcnow,
-    shift_to: datetime | None = None,
-) -> ImportReport:
+@dataclass(frozen=True)
+class ImportOptions:
+    """How a file is read, scored and shown; the defaults are what `wefirst voice import` does.
+
+    ``shift_to`` moves every post by a whole number of weeks so the last one falls in the week
+    before it (the demo shows 2015 tweets as recent ones, with their hours and weekdays kept as
+    they were)."""
+
+    settings: Settings | None = None
+    mapping: ColumnMapping | None = None
+    preset: str | None = None
+    use_source_labels: bool = False
+    detect_language: Callable[[str], str] | None = None
+    sentiment: SentimentPredictor | None = None
+    progress: bool = True
+    batch_size: int = 2000
+    clock: Clock = utcnow
+    shift_to: datetime | None = None
+
+
+def import_file(db: Database, path: str | Path, options: ImportOptions | None = None) -> ImportReport:
     """Import a CSV/JSONL file of posts for every brand with voice settings; idempotent.
 
     The posts go through the whole pipeline (match, language, sentiment, store); then the
-    affected brands' episodes are re-detected from their stored history. ``shift_to`` moves
-    every post by a whole number of weeks so the last one falls in the week before it (the
-    demo shows 2015 tweets as recent ones, with their hours and weekdays kept as they were).
-    """
-    settings = settings or Settings()
+    affected brands' episodes are re-detected from their stored history."""
+    o = options or ImportOptions()
+    settings = o.settings or Settings()
     path = Path(path)
-    read = read_file(path, author_salt(settings), mapping=mapping, preset=preset)
-    if shift_to is not None and read.posts:
-        weeks = (as_utc(shift_to) - read.posts[-1].created_at) // timedelta(days=7)
+    read = read_file(path, author_salt(settings), mapping=o.mapping, preset=o.preset)
+    if o.shift_to is not None and read.posts:
+        weeks = (as_utc(o.shift_to) - read.posts[-1].created_at) // timedelta(days=7)
         delta = timedelta(days=7 * weeks)
         read.posts = [replace(p, created_at=p.created_at + delta) for p in read.posts]
     service = VoiceService(
         db,
         settings,
-        detect_language=detect_language,
-        sentiment=sentiment,
-        clock=clock,
-        use_source_labels=use_source_labels,
+        detect_language=o.detect_language,
+        sentiment=o.sentiment,
+        clock=o.clock,
+        use_source_labels=o.use_source_labels,
     )
     service.pipeline.detector = None  # batch path: detection runs once, after storage
     total = BatchResult()
     touched: set[str] = set()
 
     def run_batches(advance: Callable[[int], None]) -> None:
-        for i in range(0, len(read.posts), batch_size):
-            chunk = read.posts[i : i + batch_size]
+        for i in range(0, len(read.posts), o.batch_size):
+            chunk = read.posts[i : i + o.batch_size]
             seen, analysed = service.pipeline.analyse(chunk)
             fresh = service.pipeline.store.save(analysed)
             total.seen += seen
@@ -92,7 +96,7 @@ def import_file(
                     touched.update(m.brand_id for m in a.matches)
             advance(len(chunk))
 
-    if progress:
+    if o.progress:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
         with Progress(
