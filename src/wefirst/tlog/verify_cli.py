@@ -17,7 +17,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from wefirst.tlog import misbehaviour
-from wefirst.tlog.audit import audit_tiles
+from wefirst.tlog.audit import AuditReport, audit_tiles
 from wefirst.tlog.balances import BalanceDeriver, EntryProblem, compare
 from wefirst.tlog.checkpoint import SignedCheckpoint
 from wefirst.tlog.errors import LogFormatError, NotFoundError, PendingError, VerificationError
@@ -441,6 +441,36 @@ def _balance_fetcher(source: LogSource, api: str) -> Callable[[str], Any]:
     return get
 
 
+def audit_entries(
+    source: LogSource, trust: Trust, add: Callable[[dict[str, Any]], None], *, strict: bool = False
+) -> tuple[SignedCheckpoint, AuditReport]:
+    """The one audit loop of `audit`, `publisher` and `social`: the current checkpoint (checked
+    against the key or policy and its witnesses), every tile and bundle re-hashed against it,
+    and each entry that is a JSON object given to `add`. `strict` (the full audit) also fails on
+    an entry that is not a JSON object and names the entry `add` refuses; the publisher and
+    social tallies skip what is not theirs."""
+    signed = current_checkpoint(source, trust)
+    trust.witnessed(signed)
+
+    def on_entry(index: int, data: bytes) -> None:
+        try:
+            entry = json.loads(data)
+        except ValueError:
+            raise VerificationError(f"entry {index} is not JSON") from None
+        if not isinstance(entry, dict):
+            if strict:
+                raise VerificationError(f"entry {index} is not a JSON object")
+            return
+        try:
+            add(entry)
+        except EntryProblem as e:
+            if not strict:
+                raise
+            raise VerificationError(f"entry {index}: {e}") from None
+
+    return signed, audit_tiles(source.fetch, signed, on_entry)
+
+
 @app.command("audit")
 def audit_cmd(
     log: LogOpt = DEFAULT_LOG,
@@ -456,25 +486,10 @@ def audit_cmd(
     every campaign's balances from the entries and compare them with the API."""
     with reporting(), LogSource(log) as source:
         trust = resolve_trust(source, key, key_file, policy)
-        signed = current_checkpoint(source, trust)
-        trust.witnessed(signed)
-        verifier = trust.verifier_for(signed.checkpoint.origin)
         deriver = BalanceDeriver()
         started = time.perf_counter()
-
-        def on_entry(index: int, data: bytes) -> None:
-            try:
-                entry = json.loads(data)
-            except ValueError:
-                raise VerificationError(f"entry {index} is not JSON") from None
-            if not isinstance(entry, dict):
-                raise VerificationError(f"entry {index} is not a JSON object")
-            try:
-                deriver.add(entry)
-            except EntryProblem as e:
-                raise VerificationError(f"entry {index}: {e}") from None
-
-        report = audit_tiles(source.fetch, signed, on_entry)
+        signed, report = audit_entries(source, trust, deriver.add, strict=True)
+        verifier = trust.verifier_for(signed.checkpoint.origin)
         typer.echo(
             f"OK: {report.size} entries, {report.bundles_read} bundles and "
             f"{report.tiles_checked} tiles recomputed; root {report.root.hex()} matches the "
@@ -522,19 +537,8 @@ def publisher_cmd(
     with the deployment's public publisher page."""
     with reporting(), LogSource(log) as source:
         trust = resolve_trust(source, key, key_file, policy)
-        signed = current_checkpoint(source, trust)
-        trust.witnessed(signed)
         derived = PublisherClicks(publisher)
-
-        def on_entry(index: int, data: bytes) -> None:
-            try:
-                entry = json.loads(data)
-            except ValueError:
-                raise VerificationError(f"entry {index} is not JSON") from None
-            if isinstance(entry, dict):
-                derived.add(entry)
-
-        report = audit_tiles(source.fetch, signed, on_entry)
+        _signed, report = audit_entries(source, trust, derived.add)
         typer.echo(f"OK: {report.size} entries re-hashed against the signed checkpoint")
         for row in derived.as_json()["campaigns"]:
             typer.echo(f"{row['campaign']}: {row['clicks']} counted clicks, {row['units']} units")
@@ -591,19 +595,8 @@ def social_cmd(
         fail(EXIT_FAILED, f"cannot read the export {export}: {exc} (one JSON action per line)")
     with reporting(), LogSource(log) as source:
         trust = resolve_trust(source, key, key_file, policy)
-        signed = current_checkpoint(source, trust)
-        trust.witnessed(signed)
         tally = SocialTally(campaign)
-
-        def on_entry(index: int, data: bytes) -> None:
-            try:
-                entry = json.loads(data)
-            except ValueError:
-                raise VerificationError(f"entry {index} is not JSON") from None
-            if isinstance(entry, dict):
-                tally.add(entry)
-
-        report = audit_tiles(source.fetch, signed, on_entry)
+        _signed, report = audit_entries(source, trust, tally.add)
         typer.echo(f"OK: {report.size} entries re-hashed against the signed checkpoint")
         typer.echo(f"{campaign}: {len(tally.counted)} counted social actions, {tally.units} units in the log")
         diff = compare_social(tally, seen)
