@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from wefirst.background import BackgroundThread
 from wefirst.domain.clock import utcnow
 from wefirst.ledger import accounts
 from wefirst.store.db import Database
@@ -125,28 +126,17 @@ class Rollups:
         return merged
 
 
-class Warmup:
-    """Background thread that rolls up the newest active campaigns once, at start."""
+class Warmup(BackgroundThread):
+    """Background thread that rolls up the newest active campaigns once, at start (the one
+    start/stop of background.py; it stays here, beside the roll-ups it fills)."""
+
+    thread_name = "wefirst-rollup-warmup"
 
     def __init__(self, db: Database, rollups: Rollups, limit: int = 1000) -> None:
+        super().__init__()
         self.db = db
         self.rollups = rollups
         self.limit = limit
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="wefirst-rollup-warmup", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
 
     def _run(self) -> None:
         try:
