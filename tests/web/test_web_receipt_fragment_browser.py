@@ -18,7 +18,8 @@ from wefirst.store.db import Database
 from wefirst.web.receipt_story import parse_input
 
 from browser import new_context
-from web.web_helpers import LiveServer, integrate_log, seed_story
+from live_server import LiveServer
+from web.web_helpers import integrate_log, seed_story
 
 pytestmark = pytest.mark.browser
 
