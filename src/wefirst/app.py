@@ -32,6 +32,7 @@ from wefirst.api import (
 )
 from wefirst.api import cases as cases_api
 from wefirst.api import connectors as connectors_api
+from wefirst.api import console_users as console_users_api
 from wefirst.api import log as log_api
 from wefirst.api import moderation as moderation_api
 from wefirst.api import social as social_api
@@ -54,6 +55,7 @@ ROUTERS = [
     events.router,
     purchases_batch.router,
     keys.router,
+    console_users_api.router,
     publishers.router,
     cases_api.router,
     moderation_api.router,

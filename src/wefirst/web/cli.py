@@ -11,6 +11,7 @@ from typing import Annotated, TypeVar
 import typer
 from sqlalchemy import Connection
 
+from wefirst.auth import console_users
 from wefirst.errors import WefirstError
 from wefirst.settings import Settings
 from wefirst.store.db import Database
@@ -81,19 +82,19 @@ Email = Annotated[str, typer.Option(help="The console user's sign-in e-mail addr
 @app.command("disable-user")
 def disable_user(email: Email) -> None:
     """No sign-in of any kind any more (password or e-mailed link); every session ends."""
-    _run("disabled; sessions ended", lambda conn: sessions.disable_user(conn, email))
+    _run("disabled; sessions ended", lambda conn: console_users.disable_user(conn, email))
 
 
 @app.command("enable-user")
 def enable_user(email: Email) -> None:
     """Allow a disabled user to sign in again."""
-    _run("enabled", lambda conn: sessions.enable_user(conn, email))
+    _run("enabled", lambda conn: console_users.enable_user(conn, email))
 
 
 @app.command("end-sessions")
 def end_sessions(email: Email) -> None:
     """Sign the user out everywhere (every browser's session ends)."""
-    _run("sessions ended", lambda conn: sessions.end_sessions(conn, email))
+    _run("sessions ended", lambda conn: console_users.end_sessions(conn, email))
 
 
 @app.command("reset-password")
@@ -107,4 +108,4 @@ def reset_password(
     """Set a new password (prompted, or from --password-env); every session ends and pending
     sign-in links stop working."""
     password = _password(password_env, no_password, "New password (12+ characters)")
-    _run("password reset; sessions ended", lambda conn: sessions.reset_password(conn, email, password))
+    _run("password reset; sessions ended", lambda conn: console_users.reset_password(conn, email, password))

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from wefirst import ratelimit
+from wefirst.auth import console_users
 from wefirst.domain.clock import utcnow
 from wefirst.errors import TooManyRequests
 from wefirst.mail import Mail, MailError
@@ -180,7 +181,7 @@ async def signout(request: Request) -> Response:
         with services_of(request.app).db.write() as conn:
             user = sessions.current_user(request, conn)
             if user is not None:
-                sessions.end_all_sessions(conn, user.id)
+                console_users.end_all_sessions(conn, user.id)
 
     await in_thread(work)
     response = redirect(request, "/")

@@ -13,16 +13,19 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import Connection, insert, select, update
 from starlette.requests import Request
 
+from wefirst.auth.console_users import (
+    HASHER,
+    normalize_email,
+    void_links,
+)
 from wefirst.auth.keys import Actor
 from wefirst.domain.clock import as_utc, utcnow
 from wefirst.domain.ids import new_id
-from wefirst.emails import BadEmailError, mailbox
-from wefirst.errors import Conflict, FieldError, Invalid, NotFound
+from wefirst.errors import Conflict, FieldError, Invalid
 from wefirst.pseudonyms import keyed_hash, network_key, server_key
 from wefirst.ratelimit import Limit
 from wefirst.services import services_of
@@ -32,10 +35,9 @@ from wefirst.web.security import SESSION_COOKIE, WebSession
 from wefirst.web.templating import codec
 
 CONSOLE_ROLES = ("brand", "beneficiary", "publisher", "admin")
-_HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
 # A hash of a random password, verified when the e-mail is unknown so that the answer takes
 # the same time whether or not an account exists.
-_DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))
+_DUMMY_HASH = HASHER.hash(secrets.token_urlsafe(16))
 
 
 @dataclass(frozen=True)
@@ -53,14 +55,6 @@ class WebUser:
 
 def _user(row: Any) -> WebUser:
     return WebUser(row.id, row.email, row.role, row.owner_id, int(row.session_epoch))
-
-
-def normalize_email(email: str) -> str:
-    """The login identity (`emails.mailbox`), or a 422 naming the field."""
-    try:
-        return mailbox(email)
-    except BadEmailError as exc:
-        raise Invalid(f"email: {exc}", [FieldError("email", str(exc))]) from None
 
 
 def create_user(
@@ -92,7 +86,7 @@ def create_user(
             role=role,
             owner_id=owner_id,
             session_epoch=0,
-            password_hash=_HASHER.hash(password) if password else None,
+            password_hash=HASHER.hash(password) if password else None,
             created_at=utcnow(),
         )
     )
@@ -126,62 +120,6 @@ def user_by_email(conn: Connection, email: str) -> WebUser | None:
         return None
     row = conn.execute(select(web_users).where(web_users.c.email == address)).first()
     return _user(row) if row is not None and row.disabled_at is None else None
-
-
-def _require(conn: Connection, email: str) -> Any:
-    row = conn.execute(select(web_users).where(web_users.c.email == normalize_email(email))).first()
-    if row is None:
-        raise NotFound(f"no console user with the e-mail {email}", [FieldError("email", "unknown")])
-    return row
-
-
-def disable_user(conn: Connection, email: str) -> str:
-    """No sign-in of any kind any more, every session ended, pending magic links void."""
-    row = _require(conn, email)
-    conn.execute(
-        update(web_users)
-        .where(web_users.c.id == row.id)
-        .values(disabled_at=utcnow(), session_epoch=web_users.c.session_epoch + 1)
-    )
-    _void_links(conn, row.id)
-    return str(row.id)
-
-
-def enable_user(conn: Connection, email: str) -> str:
-    row = _require(conn, email)
-    conn.execute(update(web_users).where(web_users.c.id == row.id).values(disabled_at=None))
-    return str(row.id)
-
-
-def reset_password(conn: Connection, email: str, password: str | None) -> str:
-    """A new password (None: magic links only); every session ends, pending links are void."""
-    if password is not None and len(password) < 12:
-        raise Invalid("password: at least 12 characters", [FieldError("password", "too short")])
-    row = _require(conn, email)
-    conn.execute(
-        update(web_users)
-        .where(web_users.c.id == row.id)
-        .values(
-            password_hash=_HASHER.hash(password) if password else None,
-            session_epoch=web_users.c.session_epoch + 1,
-        )
-    )
-    _void_links(conn, row.id)
-    return str(row.id)
-
-
-def end_sessions(conn: Connection, email: str) -> str:
-    row = _require(conn, email)
-    end_all_sessions(conn, row.id)
-    return str(row.id)
-
-
-def _void_links(conn: Connection, user_id: str) -> None:
-    conn.execute(
-        update(web_magic_links)
-        .where(web_magic_links.c.user_id == user_id, web_magic_links.c.used_at.is_(None))
-        .values(used_at=utcnow())
-    )
 
 
 def signin_limits(settings: Settings, email: str, client_host: str | None) -> list[Limit]:
@@ -242,7 +180,7 @@ def check_password(conn: Connection, email: str, password: str) -> WebUser | Non
         pass
     stored = row.password_hash if row is not None else None
     try:
-        _HASHER.verify(stored or _DUMMY_HASH, password)
+        HASHER.verify(stored or _DUMMY_HASH, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return None
     if row is None or stored is None or row.disabled_at is not None:
@@ -254,18 +192,12 @@ def record_login(conn: Connection, user: WebUser) -> None:
     conn.execute(update(web_users).where(web_users.c.id == user.id).values(last_login_at=utcnow()))
 
 
-def end_all_sessions(conn: Connection, user_id: str) -> None:
-    conn.execute(
-        update(web_users).where(web_users.c.id == user_id).values(session_epoch=web_users.c.session_epoch + 1)
-    )
-
-
 def issue_magic_link(conn: Connection, request: Request, user: WebUser) -> str:
     """A signed token naming the user and a nonce; the nonce's hash is stored so the link
     works once."""
     nonce = secrets.token_urlsafe(24)
     minutes = int(services_of(request.app).settings.web_magic_link_minutes)
-    _void_links(conn, user.id)  # a newer link replaces every older one
+    void_links(conn, user.id)  # a newer link replaces every older one
     conn.execute(
         insert(web_magic_links).values(
             nonce_hash=hashlib.sha256(nonce.encode()).hexdigest(),
