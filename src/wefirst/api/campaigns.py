@@ -15,6 +15,7 @@ from wefirst.auth.walls import can_see, owned, require, visible
 from wefirst.catalog import service
 from wefirst.catalog.models import CampaignIn, CampaignPatch, StatusIn
 from wefirst.commitments import Shown, shown_for
+from wefirst.domain.campaigns import outcome_figure
 from wefirst.domain.clock import rfc3339
 from wefirst.errors import FieldError, Invalid
 from wefirst.ledger.balances import campaign_balance
@@ -125,10 +126,14 @@ def set_status(
 def get_balance(campaign_id: str, actor: OptionalActorDep, db: DbDep) -> dict[str, Any]:
     """Public: pledged, paid (reported, confirmed, disputed), delivered, and the gaps."""
     with db.read() as conn:
-        visible(conn, actor, campaign_id)
+        unit = visible(conn, actor, campaign_id).campaign.unit
         balance = campaign_balance(conn, campaign_id)
     assert balance is not None
-    return balance.as_json()
+    out = balance.as_json()
+    if unit.outcome is not None:  # "3 doses protect 1 child": the figure, floor and remainder
+        out["pledged"]["outcome"] = outcome_figure(unit, balance.pledged_units)
+        out["delivered"]["outcome"] = outcome_figure(unit, balance.delivered_units)
+    return out
 
 
 def _logged(row_id: str, fields: tuple[str, ...], logged: Mapping[tuple[str, str], Shown]) -> dict[str, Any]:

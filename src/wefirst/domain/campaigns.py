@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from wefirst.domain.money import Money
 from wefirst.domain.social import (
@@ -198,3 +198,30 @@ class Campaign:
         if when < self.starts_at:
             return False
         return self.ends_at is None or when < self.ends_at
+
+
+def outcome_figure(unit: ImpactUnit, units: int) -> dict[str, Any] | None:
+    """What `units` of the impact unit achieve under its outcome conversion ("3 doses protect
+    1 child"), computed exactly: whole outcomes (floor) and the units left towards the next,
+    both shown so the figure never rounds up a promise. None without a conversion."""
+    o = unit.outcome
+    if o is None:
+        return None
+    count, remainder = divmod(max(units, 0), o.units_per_outcome)
+    text: dict[str, str] = {}
+    for lang in ("en", "fr"):
+        label = (o.labels.get(lang) or o.labels["en"]).for_count(count)
+        rest = unit.label(lang, remainder)
+        if lang == "en":
+            text[lang] = f"{count:,} {label}" + (
+                f" (+{remainder:,} {rest} towards the next)" if remainder else ""
+            )
+        else:
+            n = f"{count:,}".replace(",", "\u202f")
+            text[lang] = f"{n} {label}" + (f" (+{remainder} {rest} vers le suivant)" if remainder else "")
+    return {
+        "count": count,
+        "remainder_units": remainder,
+        "units_per_outcome": o.units_per_outcome,
+        "text": text,
+    }

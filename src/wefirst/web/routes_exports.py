@@ -45,6 +45,11 @@ BALANCE_FIELDS = [
     "due",
     "late",
     "late_since",
+    # where the unit has an outcome conversion ("3 doses protect 1 child"); empty otherwise
+    "pledged_outcomes",
+    "pledged_outcome_remainder_units",
+    "delivered_outcomes",
+    "delivered_outcome_remainder_units",
 ]
 SERIES_FIELDS = ["date", "currency", "pledged", "paid", "confirmed", "delivered_units"]
 LOG_FIELDS = ["index", "kind", "campaign", "at", "entry"]
@@ -119,7 +124,18 @@ def balance_row(view: queries.CampaignView, balance: Any, verdict: Verdict) -> d
         "due": verdict.due,
         "late": verdict.late_amount,
         "late_since": verdict.late_since.isoformat() if verdict.late_since else None,
+        **_outcomes(view, "pledged", balance.pledged_units),
+        **_outcomes(view, "delivered", balance.delivered_units),
     }
+
+
+def _outcomes(view: queries.CampaignView, what: str, units: int) -> dict[str, int | None]:
+    """Whole outcomes (floor) and the units left towards the next, as on the API's balance."""
+    per = (view.unit.get("outcome") or {}).get("units_per_outcome")
+    if not isinstance(per, int) or per <= 0:
+        return {f"{what}_outcomes": None, f"{what}_outcome_remainder_units": None}
+    count, rest = divmod(max(units, 0), per)
+    return {f"{what}_outcomes": count, f"{what}_outcome_remainder_units": rest}
 
 
 def _public(view: queries.CampaignView | None) -> bool:

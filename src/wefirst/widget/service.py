@@ -22,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from wefirst.catalog import definitions
 from wefirst.catalog.service import Loaded
+from wefirst.domain.campaigns import outcome_figure
 from wefirst.errors import FieldError, Forbidden, Invalid, NotFound
 from wefirst.pledges.batch import Batch
 from wefirst.pledges.engine import apply_click
@@ -327,7 +328,12 @@ class WidgetService:
         texts = merged_texts(c, custom)
         return {
             "campaign": {"id": c.id, "name": c.name, "state": state.value, "line": texts["line"]},
-            "counter": {"units": units, "unit": c.unit.id, "label": texts["counter"]},
+            "counter": {
+                "units": units,
+                "unit": c.unit.id,
+                "label": texts["counter"],
+                "outcome": outcome_figure(c.unit, units),  # None without a conversion
+            },
             "counted_today": counted >= self.config.limits.clicks_per_visitor_per_day,
             "challenge": {
                 "token": self.signer.issue(

@@ -214,6 +214,9 @@
     // The count is what the brand has promised, not what was delivered: the words say so.
     counter.appendChild(el("span", { "class": "p" }, t.promised)); counter.appendChild(D.createTextNode(" "));
     counter.appendChild(num); counter.appendChild(D.createTextNode(" ")); counter.appendChild(label);
+    // Where the unit has an outcome conversion, the exact figure (floor, remainder shown).
+    var outcome = el("span", { "class": "o" });
+    counter.appendChild(outcome);
     var button = el("button", { type: "button" }, t.button);
     var status = el("p", { "class": "s", role: "status", "aria-live": "polite" });
     var foot = el("p", { "class": "f" }, t.verify + " ");
@@ -252,6 +255,10 @@
       num.textContent = fmt.format(value);
     }
 
+    function showOutcome(o) {
+      outcome.textContent = o && o.text ? " · " + (o.text[lang] || o.text.en) : "";
+    }
+
     function showDone(receiptUrl) {
       button.hidden = true;
       setState("already", "ok", t.already);
@@ -264,6 +271,7 @@
       line.textContent = pick(s.campaign && s.campaign.line, lang);
       unitLabels = s.counter && s.counter.label;
       showCount(s.counter ? s.counter.units : 0);
+      showOutcome(s.counter && s.counter.outcome);
       var cs = s.campaign && s.campaign.state;
       if (cs && cs !== "active") {
         button.hidden = true;
@@ -319,6 +327,7 @@
         if (r.status !== 200 || button.disabled) return;
         if (shown === "ready") return render(r.body);  // a pause or a reached goal shows too
         showCount(r.body.counter ? r.body.counter.units : units);  // keep the thank-you
+        if (r.body.counter) showOutcome(r.body.counter.outcome);
       }, function () { /* keep what is shown */ });
     }
 
