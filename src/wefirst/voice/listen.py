@@ -113,7 +113,7 @@ class Listener:
             sources = live_sources(conn)
         self.rss = sources["rss"]
         self.mastodons = [
-            MastodonSource(server, self.salt, hashtags=tags, public=public)
+            MastodonSource(server, self.salt, hashtags=tags, public=public, policy=self.policy)
             for server, public, tags in sources["mastodon"]
             if self.reachable(server)
         ]
@@ -159,7 +159,7 @@ class Listener:
                 self.say(f"mastodon {server}: the stored token does not open; not streaming")
                 continue
             streamer = MastodonSource(
-                server, self.salt, hashtags=list(tags), public=public, access_token=token
+                server, self.salt, hashtags=list(tags), public=public, access_token=token, policy=self.policy
             )
             threading.Thread(
                 target=_mastodon_worker,
@@ -175,7 +175,9 @@ class Listener:
             known = {(m.api_base_url, m.public, tuple(m.hashtags)) for m in self.mastodons}
             for server, public, tags in fresh["mastodon"]:
                 if (server.rstrip("/"), public, tuple(tags)) not in known and self.reachable(server):
-                    self.mastodons.append(MastodonSource(server, self.salt, hashtags=tags, public=public))
+                    self.mastodons.append(
+                        MastodonSource(server, self.salt, hashtags=tags, public=public, policy=self.policy)
+                    )
             self.rss = fresh["rss"]
         for source in self.mastodons:
             try:

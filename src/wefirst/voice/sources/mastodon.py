@@ -13,6 +13,9 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import httpx
+
+from wefirst.outbound import OutboundPolicy
 from wefirst.voice.posts import (
     Deletion,
     Engagement,
@@ -69,7 +72,9 @@ def parse_status(status: Mapping[str, Any], salt: bytes) -> Post | None:
     )
 
 
-def _client(api_base_url: str, access_token: str | None, timeout: float) -> Any:
+def _client(
+    api_base_url: str, access_token: str | None, timeout: float, policy: OutboundPolicy | None
+) -> Any:
     from mastodon import Mastodon
 
     return Mastodon(
@@ -78,7 +83,48 @@ def _client(api_base_url: str, access_token: str | None, timeout: float) -> Any:
         request_timeout=timeout,
         version_check_mode="none",
         ratelimit_method="throw",
+        session=pinned_session(policy) if policy is not None else None,
     )
+
+
+def pinned_session(policy: OutboundPolicy) -> Any:
+    """A `requests` session (Mastodon.py's client) that goes through the outbound guard like
+    our httpx clients: each request, redirects and the stream included, resolves the host once
+    with the policy, is refused unless the address is allowed, and connects to that very address
+    (the name kept for the Host header, SNI and the certificate check), so a second DNS answer
+    cannot swap in a private address after the check (DNS rebinding). No proxy from the
+    environment: the connection must go where the guard looked."""
+    import requests
+    from requests.adapters import HTTPAdapter
+    from urllib3.util import parse_url
+
+    class PinnedAdapter(HTTPAdapter):
+        def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+            url = parse_url(request.url)
+            policy.check_scheme(httpx.URL(request.url))
+            host = (url.host or "").strip("[]")
+            address = policy.resolve(host, url.port or (443 if url.scheme == "https" else 80))
+            if str(address) != host:
+                request.headers["Host"] = url.netloc
+                request.wefirst_name = host
+                pinned = f"[{address}]" if address.version == 6 else str(address)
+                request.url = url._replace(host=pinned).url
+            return super().send(request, *args, **kwargs)
+
+        def build_connection_pool_key_attributes(self, request: Any, verify: Any, cert: Any = None) -> Any:
+            host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
+            name = getattr(request, "wefirst_name", None)
+            if name and host_params.get("scheme") == "https":
+                pool_kwargs["server_hostname"] = name
+                pool_kwargs["assert_hostname"] = name
+            return host_params, pool_kwargs
+
+    session = requests.Session()
+    session.trust_env = False
+    adapter = PinnedAdapter(max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
 
 
 class MastodonSource:
@@ -92,13 +138,14 @@ class MastodonSource:
         public: bool = False,
         access_token: str | None = None,
         timeout: float = 15.0,
+        policy: OutboundPolicy | None = None,
     ) -> None:
         self.api_base_url = api_base_url.rstrip("/")
         self.salt = salt
         self.hashtags = [h.lstrip("#") for h in hashtags]
         self.public = public
         self.access_token = access_token
-        self.client = _client(self.api_base_url, access_token, timeout)
+        self.client = _client(self.api_base_url, access_token, timeout, policy)
         #: per timeline, the newest local id seen: the next poll asks only for newer ones
         self.since: dict[str, str] = {}
         #: local id → uri, because a delete event carries only the local id
