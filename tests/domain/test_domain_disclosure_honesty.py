@@ -6,58 +6,24 @@ days; French says "1er décembre" and puts a no-break space before ":" and ";"."
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-
 import pytest
 
 from wefirst.domain.campaigns import (
-    Campaign,
-    CampaignStatus,
     Caps,
-    ImpactUnit,
     PercentOfSaleRule,
     PerClickRule,
     PerUnitRule,
     Rule,
-    UnitLabel,
 )
 from wefirst.domain.disclosure import disclosure
-from wefirst.domain.money import Money
 
-
-def _campaign(*rules: Rule, **extra: object) -> Campaign:
-    unit = ImpactUnit(
-        id="iu_1",
-        version=1,
-        labels={
-            "en": UnitLabel("day of water", "days of water"),
-            "fr": UnitLabel("jour d'eau", "jours d'eau"),
-        },
-        cost_per_unit=Money(50, "EUR"),
-        cost_source="cost sheet",
-        cost_date=date(2026, 1, 15),
-        mode="funds",
-    )
-    return Campaign(
-        id="cmp_1",
-        brand_id="brd_1",
-        beneficiary_id="ben_1",
-        name="Water",
-        currency="EUR",
-        starts_at=datetime(2026, 12, 1, tzinfo=UTC),
-        ends_at=datetime(2027, 3, 1, tzinfo=UTC),
-        status=CampaignStatus.active,
-        rules=rules,
-        unit=unit,
-        **extra,  # type: ignore[arg-type]
-    )
-
+from domain.domain_helpers import water_campaign
 
 CLICK = PerClickRule(units_per_click=1)
 
 
 def test_clicks_are_per_browser_with_limits_per_network_not_per_person() -> None:
-    c = _campaign(CLICK)
+    c = water_campaign(CLICK)
     en, fr = disclosure(c, "Aqua", "NGO", "en"), disclosure(c, "Aqua", "NGO", "fr")
     assert "per person" not in en
     assert "one click per browser per day (UTC)" in en
@@ -67,14 +33,14 @@ def test_clicks_are_per_browser_with_limits_per_network_not_per_person() -> None
 
 
 def test_a_percentage_is_of_the_price_the_shop_reports_not_before_tax() -> None:
-    c = _campaign(PercentOfSaleRule(basis_points=200, sku_patterns=("A-*",)))
+    c = water_campaign(PercentOfSaleRule(basis_points=200, sku_patterns=("A-*",)))
     assert "before tax" not in disclosure(c, "Aqua", "NGO", "en")
     assert "as the shop reports it" in disclosure(c, "Aqua", "NGO", "en")
     assert "hors taxes" not in disclosure(c, "Aqua", "NGO", "fr")
 
 
 def test_the_match_says_who_adds_and_owes_it() -> None:
-    c = _campaign(CLICK, match_bps=10_000)
+    c = water_campaign(CLICK, match_bps=10_000)
     en = disclosure(c, "Aqua", "NGO", "en")
     assert "matched at" not in en
     assert "Aqua adds 100% to every pledge (a match it also owes)." in en
@@ -90,22 +56,22 @@ def test_the_match_says_who_adds_and_owes_it() -> None:
 def test_a_guaranteed_minimum_is_worded_for_the_campaign_kind(
     rules: tuple[Rule, ...], en_end: str, fr_end: str
 ) -> None:
-    c = _campaign(*rules, guaranteed_minimum=100_000)
+    c = water_campaign(*rules, guaranteed_minimum=100_000)
     assert en_end in disclosure(c, "Aqua", "NGO", "en")
     assert fr_end in disclosure(c, "Aqua", "NGO", "fr")
 
 
 def test_refunds_cancel_the_donation_of_a_purchase_and_day_caps_are_utc_days() -> None:
-    c = _campaign(PerUnitRule(("A-*",), 1), caps=Caps(units_per_day=10))
+    c = water_campaign(PerUnitRule(("A-*",), 1), caps=Caps(units_per_day=10))
     en, fr = disclosure(c, "Aqua", "NGO", "en"), disclosure(c, "Aqua", "NGO", "fr")
     assert "A refunded or cancelled purchase cancels its donation." in en
     assert "Un achat remboursé ou annulé annule son don." in fr
     assert "per day (UTC)" in en
-    assert "refunded" not in disclosure(_campaign(CLICK), "Aqua", "NGO", "en")  # no purchase, no refund
+    assert "refunded" not in disclosure(water_campaign(CLICK), "Aqua", "NGO", "en")  # no purchase, no refund
 
 
 def test_french_ordinals_and_typography() -> None:
-    fr = disclosure(_campaign(CLICK), "Aqua", "NGO", "fr")
+    fr = disclosure(water_campaign(CLICK), "Aqua", "NGO", "fr")
     assert "du 1er décembre 2026 au 1er mars 2027" in fr
     assert "du 1 décembre" not in fr
     assert "Bénéficiaire\u00a0: NGO" in fr

@@ -9,7 +9,7 @@ import pytest
 from wefirst.domain.campaigns import DEFAULT_PAYMENT_WITHIN_DAYS, PaymentSchedule, PerUnitRule
 from wefirst.domain.disclosure import disclosure
 
-from domain.test_domain_disclosure_honesty import _campaign
+from domain.domain_helpers import water_campaign
 
 NAPPIES = PerUnitRule(sku_patterns=("DOUDOU-*",), units_per_item=1)
 
@@ -43,19 +43,19 @@ NAPPIES = PerUnitRule(sku_patterns=("DOUDOU-*",), units_per_item=1)
     ],
 )
 def test_the_payment_schedule_is_stated(schedule: PaymentSchedule | None, en: str, fr: str) -> None:
-    c = _campaign(NAPPIES, payment_schedule=schedule)
+    c = water_campaign(NAPPIES, payment_schedule=schedule)
     assert en in disclosure(c, "Pampy", "Eau Vive", "en")
     assert fr in disclosure(c, "Pampy", "Eau Vive", "fr")
 
 
 def test_products_are_named_from_the_catalogue_not_by_pattern() -> None:
     names = (("DOUDOU-01", "Doudou lapin"), ("DOUDOU-02", "Doudou ours"), ("OTHER-1", "Autre"))
-    c = _campaign(NAPPIES, product_names=names)
+    c = water_campaign(NAPPIES, product_names=names)
     en, fr = disclosure(c, "Pampy", "Eau Vive", "en"), disclosure(c, "Pampy", "Eau Vive", "fr")
     assert "(Doudou lapin, Doudou ours)" in en
     assert "(Doudou lapin, Doudou ours)" in fr
     assert "DOUDOU-*" not in en + fr
     assert "Autre" not in en + fr  # a name of a product no rule counts is not promised
     # without a catalogue, the patterns are all there is to say
-    bare = _campaign(NAPPIES)
+    bare = water_campaign(NAPPIES)
     assert "(DOUDOU-*)" in disclosure(bare, "Pampy", "Eau Vive", "en")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import math
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -16,22 +16,7 @@ from wefirst.voice.detector import (
     nb_threshold,
 )
 
-T0 = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)  # a Monday
-
-
-def poisson(rng: random.Random, lam: float) -> int:
-    # Knuth; fine for the small rates used here
-    limit, k, p = math.exp(-lam), 0, 1.0
-    while True:
-        p *= rng.random()
-        if p <= limit:
-            return k
-        k += 1
-
-
-def diurnal(hour: int) -> float:
-    """Busy days, quiet nights: 0.5 to 8 posts an hour."""
-    return 0.5 + 7.5 * max(0.0, math.sin(math.pi * (hour - 6) / 16)) if 6 <= hour <= 22 else 0.5
+from voice.voice_helpers import T0, diurnal, poisson
 
 
 def feed(

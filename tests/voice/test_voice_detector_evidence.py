@@ -11,7 +11,7 @@ import pytest
 from wefirst.voice.detector import DetectorConfig, MobilizationDetector, Observation, tokens
 from wefirst.voice.irony import discount, has_irony_cue
 
-from voice.test_voice_detector import T0, diurnal, poisson
+from voice.voice_helpers import T0, diurnal, poisson
 
 
 def _background(det: MobilizationDetector, hours: int, rng: random.Random) -> list[str]:

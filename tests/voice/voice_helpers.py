@@ -1,10 +1,13 @@
 """What several voice test modules share: a keyword stand-in for the sentiment model, a toy
 language detector, a brand's voice settings, a CSV of three and a half days of chatter with a
-surge, and a Mastodon post."""
+surge, a Mastodon post, and the detector tests' random arrivals (Poisson, busy days and quiet
+nights)."""
 
 from __future__ import annotations
 
 import csv
+import math
+import random
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,7 +18,7 @@ from wefirst.voice.posts import Engagement, Post
 
 from factories import auth
 
-T0 = datetime(2026, 3, 2, tzinfo=UTC)
+T0 = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday
 
 
 class KeywordSentiment:
@@ -95,3 +98,18 @@ def post(i: int, text: str, at: datetime) -> Post:
         url=f"https://m.example/@x/{i}",
         engagement=Engagement(likes=i % 5),
     )
+
+
+def poisson(rng: random.Random, lam: float) -> int:
+    # Knuth; fine for the small rates used here
+    limit, k, p = math.exp(-lam), 0, 1.0
+    while True:
+        p *= rng.random()
+        if p <= limit:
+            return k
+        k += 1
+
+
+def diurnal(hour: int) -> float:
+    """Busy days, quiet nights: 0.5 to 8 posts an hour."""
+    return 0.5 + 7.5 * max(0.0, math.sin(math.pi * (hour - 6) / 16)) if 6 <= hour <= 22 else 0.5

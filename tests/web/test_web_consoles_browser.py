@@ -15,7 +15,7 @@ import pytest
 
 from factories import campaign_body
 from web.demo_site import DemoSite, demo_site
-from web.test_web_people_browser import WIDTHS, Visit
+from web.visit_helpers import WIDTHS, Visit
 
 pytestmark = pytest.mark.browser
 
