@@ -91,8 +91,14 @@ def test_a_brand_server_cannot_count_a_click_for_a_publisher(
     )
     assert r.status_code == 422, r.text
     assert r.json()["errors"][0]["field"] == "publisher_id"
-    # its own clicks count (not limited: the brand answers for its own money) and are reported
-    for i in range(COUNTED_PER_DAY + 2):
-        assert _click(client, brand.key, cid, i)["outcome"] == "pledged"
+    # its own clicks go through the same per-key limits as a network, and are reported
+    # (before: a brand key was not limited at all)
+    outcomes = [_click(client, brand.key, cid, i)["outcome"] for i in range(COUNTED_PER_DAY + 2)]
+    assert outcomes.count("pledged") == COUNTED_PER_DAY
+    assert outcomes.count("rate_limited") == 2
     report = client.get(f"/v1/widget/campaigns/{cid}/fraud-report", headers=auth(brand.key)).json()
-    assert report["by_reason"]["counted"] == COUNTED_PER_DAY + 2
+    assert report["by_reason"]["counted"] == COUNTED_PER_DAY
+    assert report["by_reason"]["rate_limited"] == 2
+    assert report["by_publisher"] == [
+        {"publisher_id": brand.id, "counted": COUNTED_PER_DAY, "rate_limited": 2}
+    ]

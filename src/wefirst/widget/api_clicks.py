@@ -1,8 +1,9 @@
 """Clicks sent server to server (`POST /v1/clicks`): a brand's own servers, or a publisher for a
 campaign it joined and may count on (`widget/approval.py`). They cannot carry the widget's
 challenge, origin or proof of work, so they get what applies to them: the joining rule,
-per-key rate limits for publishers (one API key counts as one network; a brand's own server is
-not limited, it answers for its own money), the engine's one-click-per-visitor-per-day, and one
+per-key rate limits (one API key counts as one network, a brand's own server included: the
+same per-minute and per-campaign daily bounds as one network of the widget), the engine's
+one-click-per-visitor-per-day, and one
 `widget_decisions` row per attempt, so they add up in the campaign's fraud report with the
 widget's clicks.
 
@@ -64,7 +65,7 @@ def record_api_click(
     day_start = int(datetime.fromisoformat(day).replace(tzinfo=UTC).timestamp() * 1000)
     d = widget_decisions.c
     outcome: EventOutcome | None = None
-    limited = click.publisher_id is not None  # a brand's own server answers for its own money
+    limited = True  # a brand's server too: a leaked or test-driven brand key is bounded like a network
     if (
         limited
         and _count(conn, d.net_key == net, d.at_ms > now_ms - 60_000) >= limits.network_attempts_per_minute
