@@ -5,6 +5,8 @@ which still parses to the same facts."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import select
 
 from wefirst.domain.clock import as_utc
@@ -83,3 +85,52 @@ def test_minimise_blanks_personal_data_in_fields_it_does_not_know() -> None:
     body = b'{"id": 7, "price": 24.99, "x": {"who": "x.y@example.com", "from": "2001:db8::1"}, "n": "#10"}'
     assert minimise(body) == b'{"id":7,"price":24.99,"x":{"who":"[removed]","from":"[removed]"},"n":"#10"}'
     assert minimise(b"not json") is None
+
+
+def test_deliveries_processed_before_are_minimised_by_the_migration(tmp_path: Path) -> None:
+    """0021: rows an earlier version kept raw are minimised; a queued one stays raw."""
+    from sqlalchemy import text
+
+    from wefirst.settings import Settings
+    from wefirst.store import migrate
+    from wefirst.store.db import Database
+
+    raw = load("woocommerce/order_created").body
+    db = Database(Settings(database_url=f"sqlite:///{tmp_path / 'old.db'}", data_dir=tmp_path))
+    try:
+        migrate.upgrade(db, "0020_public_texts")
+        with db.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO brands (id, name, livemode, order_salt, created_at) "
+                    "VALUES ('brd_1', 'Acme', 1, :salt, '2026-03-01')"
+                ),
+                {"salt": b"s" * 32},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO connector_connections (id, brand_id, platform, account, name, livemode, "
+                    "status, created_at, updated_at) VALUES ('con_1', 'brd_1', 'woocommerce', 'x', 'x', 1, "
+                    "'active', '2026-03-01', '2026-03-01')"
+                )
+            )
+            for i, status in enumerate(("processed", "queued")):
+                conn.execute(
+                    text(
+                        "INSERT INTO connector_deliveries (id, connection_id, topic, delivery_key, headers, "
+                        "body, received_at, status, attempts) VALUES (:id, 'con_1', 'order.created', :key, "
+                        "'{}', :body, '2026-03-01', :status, 1)"
+                    ),
+                    {"id": f"dlv_{i}", "key": f"k{i}", "body": raw, "status": status},
+                )
+        migrate.upgrade(db)
+        with db.engine.connect() as conn:
+            bodies = {
+                r.status: bytes(r.body)
+                for r in conn.execute(text("SELECT status, body FROM connector_deliveries"))
+            }
+    finally:
+        db.dispose()
+    assert bodies["queued"] == raw
+    assert bodies["processed"] == minimise(raw)
+    assert b"lea.martin" not in bodies["processed"]
