@@ -93,3 +93,31 @@ def test_a_publisher_joins_a_campaign_waits_for_approval_and_copies_its_snippet(
         assert f'data-campaign="{campaign}"' in copied
     finally:
         v.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("locale", ["en-GB", "fr-FR"])
+def test_the_brand_answers_a_case_and_anyone_can_report_it(
+    browser: Any, site: DemoSite, axe: Any, width: int, locale: str
+) -> None:
+    """The answer form shows only to the case's brand; the report form to everyone; both
+    pages stay clean on a phone in both languages (the HTTP test covers what they do)."""
+    ids = site.ctx.ids
+    listed = httpx.get(f"{site.url}/v1/cases", params={"brand_id": ids["brand1"]}, timeout=30).json()
+    case = next(c["id"] for c in listed["data"] if c["state"] in ("open", "answered", "not_accepted"))
+    reader = Visit(browser, site, width, locale, axe)
+    try:
+        page = reader.open(f"/cases/{case}")
+        assert page.locator("#answer-form").count() == 0
+        page.locator("#report summary").click()
+        reader.check()
+    finally:
+        reader.close()
+    v = Visit(browser, site, width, locale, axe)
+    try:
+        sign_in(v, site, "brand@doudou.example")
+        page = v.open(f"/cases/{case}", "case-answer")
+        assert page.locator("#answer-form textarea[name=body]").count() == 1
+        assert page.locator("#answer-form input[type=date]").count() == 3
+    finally:
+        v.close()

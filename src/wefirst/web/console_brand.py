@@ -80,6 +80,7 @@ def _brand_context(conn: Connection, request: Request, user: sessions.WebUser, o
             {**a, "event_words": labels.event_type(a["event_type"], tr)} for a in _alerts(conn, owner)
         ],
         "episodes": _episodes(conn, owner),
+        "cases": _cases(conn, owner, tr),
     }
 
 
@@ -103,6 +104,27 @@ def _alerts(conn: Connection, owner: str) -> list[dict[str, Any]]:
     from wefirst.webhooks import outbox
 
     return outbox.attempts(conn, owner, limit=20)
+
+
+def _cases(conn: Connection, owner: str, tr: Any) -> list[dict[str, Any]]:
+    """The brand's cases still waiting on it (open or answer not accepted), newest first: each
+    links to its page, where the brand's team answers."""
+    from wefirst.store.tables_cases import cases
+
+    rows = conn.execute(
+        select(cases.c.id, cases.c.title, cases.c.state, cases.c.opened_at)
+        .where(
+            cases.c.brand_id == owner,
+            cases.c.hidden.is_(False),
+            cases.c.state.in_(("open", "not_accepted")),
+        )
+        .order_by(cases.c.opened_at.desc())
+        .limit(20)
+    ).all()
+    return [
+        {"id": r.id, "title": r.title, "state": labels.case_state(r.state, tr), "opened": r.opened_at}
+        for r in rows
+    ]
 
 
 def _episodes(conn: Connection, owner: str) -> list[dict[str, Any]]:

@@ -28,6 +28,7 @@ from wefirst.services import Services, ServicesDep
 from wefirst.store.tables_cases import cases
 from wefirst.translations import N_
 from wefirst.web import labels, queries
+from wefirst.web.case_forms import COMMITMENT_SLOTS, may_answer, report_reasons
 from wefirst.web.forms import CsrfRefused, csrf_refused, read_form, redirect
 from wefirst.web.i18n import Translator
 from wefirst.web.routes_static import not_found
@@ -269,18 +270,41 @@ def _send(services: Services, mails: list[Any]) -> bool:
 
 @router.get("/cases/{case_id}")
 def case_page(services: ServicesDep, request: Request, case_id: str) -> Response:
+    return case_page_response(services, request, case_id)
+
+
+def case_page_response(
+    services: Services,
+    request: Request,
+    case_id: str,
+    *,
+    errors: dict[str, str] | None = None,
+    form: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    """The case page, with what the reader just did said at the top of its section (a
+    co-sign asked, an answer published, a report received) and the forms' messages."""
     tr = translator(request)
     with services.db.read() as conn:
         context = _case_context(services, conn, case_id, tr)
         user = current_user(request, conn)
     if context is None:
         return not_found(request)
-    context["notice"] = {
-        "sent": tr.gettext("Check your mail: your signature counts once you open the link we sent."),
-    }.get(request.query_params.get("cosign", ""))
-    context["errors"] = {}
-    context["form"] = {}
-    return render(request, "case.html", context, user=user)
+    done = request.query_params
+    context["notice"] = (
+        tr.gettext("Check your mail: your signature counts once you open the link we sent.")
+        if done.get("cosign") == "sent" and not errors
+        else None
+    )
+    context["answered"] = done.get("answered") == "1" and not errors
+    context["reported"] = done.get("reported") == "1" and not errors
+    context["can_answer"] = may_answer(user, context["row"])
+    context["answer_slots"] = COMMITMENT_SLOTS
+    context["report_reasons"] = report_reasons(tr)
+    context["today"] = utcnow().date().isoformat()
+    context["errors"] = errors or {}
+    context["form"] = form or {}
+    return render(request, "case.html", context, user=user, status=status)
 
 
 @router.post("/cases/{case_id}/cosign")
@@ -325,12 +349,11 @@ async def case_cosign(services: ServicesDep, request: Request, case_id: str) -> 
             "The confirmation e-mail could not be sent; nothing is counted yet. Try again in a few minutes."
         ),
     }
-    with services.db.read() as conn:
-        context = _case_context(services, conn, case_id, tr)
-        user = current_user(request, conn)
-    if context is None:
-        return not_found(request)
-    context["notice"] = None
-    context["errors"] = {"email": messages.get(status, tr.gettext("Your signature could not be asked for."))}
-    context["form"] = {"email": form.get("email", "")[:320]}
-    return render(request, "case.html", context, user=user, status=status)
+    return case_page_response(
+        services,
+        request,
+        case_id,
+        errors={"email": messages.get(status, tr.gettext("Your signature could not be asked for."))},
+        form={"email": form.get("email", "")[:320]},
+        status=status,
+    )
