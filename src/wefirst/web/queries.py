@@ -5,7 +5,10 @@ module only reads. The per-day series comes from the ledger's roll-ups
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import json
+import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -237,29 +240,58 @@ def latest_entries(conn: Connection, campaign_id: str, limit: int = 10, scan: in
     return out
 
 
+@dataclass
+class _Tally:
+    derived: PublisherClicks
+    after: int  # the last log index read
+    mark: bytes  # sha256 of that entry's bytes: the log it was read from is still this one
+
+
+_TALLIES: dict[str, _Tally] = {}
+_TALLIES_LOCK = threading.Lock()
+_TALLIES_MAX = 4096
+scanned_entries = 0  # entries read by publisher_clicks since start (tests watch it)
+
+
 def publisher_clicks(conn: Connection, publisher_id: str, chunk: int = 5000) -> PublisherClicks:
     """A publisher's counted clicks re-derived from the published entries themselves (the
     bytes the log serves), not from the ledger tables: the same count `wefirst verify
-    publisher` makes from the downloaded log. Reads the whole log in chunks; only entries that
-    name the publisher, and reversals, are parsed."""
-    derived = PublisherClicks(publisher_id)
-    needle = f'"publisher":"{publisher_id}"'.encode()
-    reversal = b'"kind":"pledge_reversal"'
-    after = -1
-    while True:
-        rows = conn.execute(
-            select(tlog_entries.c.idx, tlog_entries.c.data)
-            .where(tlog_entries.c.idx.is_not(None), tlog_entries.c.idx > after)
-            .order_by(tlog_entries.c.idx)
-            .limit(chunk)
-        ).all()
-        for row in rows:
-            raw = bytes(row.data)
-            if needle in raw or reversal in raw:
-                derived.add(json.loads(raw))
-        if len(rows) < chunk:
-            return derived
-        after = int(rows[-1].idx)
+    publisher` makes from the downloaded log. The log is append-only, so each publisher's tally
+    is kept per process and a view reads only the entries published since the last one (it
+    read the whole log on every view); the tally starts again from scratch when the entry it
+    stopped at is not the same any more (another database, a rotated log)."""
+    global scanned_entries
+    with _TALLIES_LOCK:
+        tally = _TALLIES.get(publisher_id)
+        if tally is not None:
+            row = conn.execute(select(tlog_entries.c.data).where(tlog_entries.c.idx == tally.after)).first()
+            if row is None or hashlib.sha256(bytes(row.data)).digest() != tally.mark:
+                tally = None
+        if tally is None:
+            tally = _Tally(PublisherClicks(publisher_id), -1, b"")
+        needle = f'"publisher":"{publisher_id}"'.encode()
+        reversal = b'"kind":"pledge_reversal"'
+        while True:
+            rows = conn.execute(
+                select(tlog_entries.c.idx, tlog_entries.c.data)
+                .where(tlog_entries.c.idx.is_not(None), tlog_entries.c.idx > tally.after)
+                .order_by(tlog_entries.c.idx)
+                .limit(chunk)
+            ).all()
+            scanned_entries += len(rows)
+            for row in rows:
+                raw = bytes(row.data)
+                if needle in raw or reversal in raw:
+                    tally.derived.add(json.loads(raw))
+            if rows:
+                tally.after = int(rows[-1].idx)
+                tally.mark = hashlib.sha256(bytes(rows[-1].data)).digest()
+            if len(rows) < chunk:
+                break
+        if len(_TALLIES) >= _TALLIES_MAX:
+            _TALLIES.clear()
+        _TALLIES[publisher_id] = tally
+        return copy.deepcopy(tally.derived)
 
 
 def log_size(conn: Connection) -> int:
