@@ -100,14 +100,21 @@ def seed_clicks(
         outcomes[result.reason.value] = outcomes.get(result.reason.value, 0) + 1
         return token
 
-    for i in range(counted):
-        click(hashlib.sha256(f"demo-reader-{i}-{secrets.token_hex(4)}".encode()).hexdigest())
-    twice = hashlib.sha256(b"demo-reader-who-clicks-twice").hexdigest()
-    used = click(twice)
-    click(twice, fresh=False, token=used)  # the same challenge again: replayed
-    click(twice)  # a fresh challenge, same day: duplicate
-    click(hashlib.sha256(b"copycat").hexdigest(), origin="https://copycat.example")
-    click(hashlib.sha256(b"script").hexdigest(), fresh=False, ua="python-requests/2.32")
+    try:
+        for i in range(counted):
+            click(hashlib.sha256(f"demo-reader-{i}-{secrets.token_hex(4)}".encode()).hexdigest())
+        twice = hashlib.sha256(b"demo-reader-who-clicks-twice").hexdigest()
+        used = click(twice)
+        click(twice, fresh=False, token=used)  # the same challenge again: replayed
+        click(twice)  # a fresh challenge, same day: duplicate
+        click(hashlib.sha256(b"copycat").hexdigest(), origin="https://copycat.example")
+        click(hashlib.sha256(b"script").hexdigest(), fresh=False, ua="python-requests/2.32")
+    finally:
+        # This service is the seeding's own: its group-commit writer holds a pooled connection
+        # until it idles out; stopped now, it hands it back while the pool is live (left
+        # running, it gave it back to a pool the app had disposed meanwhile, and psycopg warned
+        # "deleted while still open" in whatever test ran next).
+        service.writer.stop()
     return outcomes
 
 
