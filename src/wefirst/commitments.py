@@ -14,15 +14,16 @@ written before this hold the text itself under the plain name."""
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert, select, update
+from sqlalchemy import Connection, Table, delete, insert, select, update
 
 from wefirst.errors import NotFound
-from wefirst.store.tables_core import deliveries, settlements
+from wefirst.store.tables_core import deliveries, idempotency_records, settlements
 from wefirst.store.tables_texts import public_texts
 
 # The rows a text may come from; `field` is the column it is also kept in, blanked on erasure
@@ -85,6 +86,10 @@ def erase(conn: Connection, sha256: str, now: datetime) -> tuple[str, str, str]:
     conn.execute(
         update(public_texts).where(t.sha256 == row.sha256).values(salt=None, text=None, erased_at=now)
     )
+    if row.text:  # a stored answer to an Idempotency-Key request may repeat it: that copy goes too
+        quoted = json.dumps(row.text)  # as `json.dumps` wrote it into the stored answer
+        i = idempotency_records.c
+        conn.execute(delete(idempotency_records).where(i.response.contains(quoted, autoescape=True)))
     source = _SOURCES[row.source_table]
     blank = "" if row.field in _NOT_NULL else None
     conn.execute(update(source).where(source.c.id == row.source_id).values({row.field: blank}))
