@@ -129,7 +129,9 @@ def test_free_text_is_logged_only_as_a_commitment_and_can_be_erased(
             _dump(conn.execute(select(t)).all())
             for t in (public_texts, idempotency_records, settlements, deliveries)
         )
-    assert "claire" not in stored.lower(), stored[max(0, stored.find("claire") - 300) : stored.find("claire") + 100]
+    assert "claire" not in stored.lower(), stored[
+        max(0, stored.find("claire") - 300) : stored.find("claire") + 100
+    ]
     assert _log(db) == log
     [stl] = client.get(f"/v1/campaigns/{cid}/settlements").json()["data"]
     assert stl["external_reference"] == ""
