@@ -99,15 +99,17 @@ def _decide(
             )
         ledger.decide_settlement(
             conn,
-            settlement_id=row.id,
-            campaign_id=row.campaign_id,
-            currency=row.currency,
-            amount=row.amount,
-            confirmed=confirmed,
-            note=data.note,
-            received_amount=data.amount.amount if (confirmed and data.amount is not None) else None,
-            bank_reference=data.bank_reference,
-            public=loaded.campaign.public,
+            ledger.SettlementDecision(
+                settlement_id=row.id,
+                campaign_id=row.campaign_id,
+                currency=row.currency,
+                amount=row.amount,
+                confirmed=confirmed,
+                note=data.note,
+                received_amount=data.amount.amount if (confirmed and data.amount is not None) else None,
+                bank_reference=data.bank_reference,
+                public=loaded.campaign.public,
+            ),
         )
         return 200, settlement_json(_settlement(conn, settlement_id), shown_for(conn, [settlement_id]))
 

@@ -36,34 +36,39 @@ def _money(amount: int, currency: str) -> dict[str, Any]:
     return {"amount": amount, "currency": currency}
 
 
-def write_transaction(
-    w: Writer,
-    *,
-    kind: str,
-    campaign_id: str,
-    ref_id: str,
-    occurred_at: datetime,
-    postings: list[Posting],
-    entry: dict[str, Any],
-    commitment: str | None = None,
-    received_at: datetime | None = None,
-    public: bool = True,
-) -> str:
+@dataclass(frozen=True)
+class LedgerTxn:
+    """One balanced transaction to write, with what its log entry says beyond the common keys.
+    `occurred_at` is what the event claims, `received_at` when wefirst heard of it (default:
+    now); a campaign that is not `public` (a draft, test mode) keeps it out of the log."""
+
+    kind: str
+    campaign_id: str
+    ref_id: str
+    occurred_at: datetime
+    postings: list[Posting]
+    entry: dict[str, Any]
+    commitment: str | None = None
+    received_at: datetime | None = None
+    public: bool = True
+
+
+def write_transaction(w: Writer, t: LedgerTxn) -> str:
     """One balanced transaction and its log entry. The entry carries both times: `at` is what
     the event claims, `received` is when wefirst heard of it (default: now)."""
-    if not accounts.is_balanced(postings):
-        raise AssertionError(f"unbalanced {kind} transaction")  # a bug, never user input
+    if not accounts.is_balanced(t.postings):
+        raise AssertionError(f"unbalanced {t.kind} transaction")  # a bug, never user input
     txn_id = new_id("txn")
-    received = received_at or utcnow()
+    received = t.received_at or utcnow()
     w.add(
         ledger_transactions,
         [
             {
                 "id": txn_id,
-                "kind": kind,
-                "campaign_id": campaign_id,
-                "ref_id": ref_id,
-                "occurred_at": occurred_at,
+                "kind": t.kind,
+                "campaign_id": t.campaign_id,
+                "ref_id": t.ref_id,
+                "occurred_at": t.occurred_at,
                 "received_at": received,
                 "created_at": utcnow(),
             }
@@ -74,27 +79,27 @@ def write_transaction(
         [
             {
                 "txn_id": txn_id,
-                "campaign_id": campaign_id,
+                "campaign_id": t.campaign_id,
                 "account": p.account,
                 "commodity": p.commodity,
                 "amount": p.amount,
             }
-            for p in postings
+            for p in t.postings
         ],
     )
-    if not public:
+    if not t.public:
         return txn_id  # a test-mode campaign (drafts hold no ledger entries): never logged
     w.log(
         {
             "v": 1,
-            "kind": kind,
+            "kind": t.kind,
             "txn": txn_id,
-            "campaign": campaign_id,
-            "at": rfc3339(occurred_at),
+            "campaign": t.campaign_id,
+            "at": rfc3339(t.occurred_at),
             "received": rfc3339(received),
-            **entry,
+            **t.entry,
         },
-        commitment,
+        t.commitment,
     )
     return txn_id
 
@@ -107,54 +112,64 @@ class PledgeRecord:
     money: int
 
 
+@dataclass(frozen=True)
+class PledgeFacts:
+    """The event a pledge is for, as the engine received it (the amounts are the engine's)."""
+
+    line_key: str  # unique per campaign: what makes a replay a duplicate
+    source: str
+    quantity: int
+    occurred_at: datetime
+    received_at: datetime
+    sku: str | None = None
+    order_hash: str | None = None
+    publisher: str | None = None  # a blogger can prove their readers' clicks from the log
+
+
 def record_pledge(
     w: Writer,
     campaign: Campaign,
+    facts: PledgeFacts,
     *,
     units: int,
     money: int,
     rule: str,
-    line_key: str,
-    source: str,
-    quantity: int,
-    occurred_at: datetime,
-    received_at: datetime,
-    sku: str | None = None,
-    order_hash: str | None = None,
     commitment: str | None = None,
-    publisher: str | None = None,
 ) -> PledgeRecord:
+    f = facts
     pledge_id = new_id("plg")
     entry: dict[str, Any] = {
         "pledge": pledge_id,
         "brand": campaign.brand_id,
         "beneficiary": campaign.beneficiary_id,
-        "source": source,
+        "source": f.source,
         "rule": rule,
-        "quantity": quantity,
+        "quantity": f.quantity,
         "units": units,
         "money": _money(money, campaign.currency),
         "unit": {"id": campaign.unit.id, "version": campaign.unit.version},
     }
-    if sku is not None:
-        entry["sku"] = sku
-    if order_hash is not None:
-        entry["order_hash"] = order_hash
+    if f.sku is not None:
+        entry["sku"] = f.sku
+    if f.order_hash is not None:
+        entry["order_hash"] = f.order_hash
     if commitment is not None:
         entry["commitment"] = commitment
-    if publisher is not None:
-        entry["publisher"] = publisher  # a blogger can prove their readers' clicks from the log
+    if f.publisher is not None:
+        entry["publisher"] = f.publisher
     txn_id = write_transaction(
         w,
-        kind="pledge",
-        campaign_id=campaign.id,
-        ref_id=pledge_id,
-        occurred_at=occurred_at,
-        postings=accounts.pledge(campaign.currency, money, units),
-        entry=entry,
-        commitment=commitment,
-        received_at=received_at,
-        public=campaign.public,
+        LedgerTxn(
+            kind="pledge",
+            campaign_id=campaign.id,
+            ref_id=pledge_id,
+            occurred_at=f.occurred_at,
+            postings=accounts.pledge(campaign.currency, money, units),
+            entry=entry,
+            commitment=commitment,
+            received_at=f.received_at,
+            public=campaign.public,
+        ),
     )
     w.add(
         pledges,
@@ -162,20 +177,20 @@ def record_pledge(
             {
                 "id": pledge_id,
                 "campaign_id": campaign.id,
-                "line_key": line_key,
-                "source": source,
+                "line_key": f.line_key,
+                "source": f.source,
                 "rule": rule,
-                "order_hash": order_hash,
-                "sku": sku,
-                "quantity": quantity,
+                "order_hash": f.order_hash,
+                "sku": f.sku,
+                "quantity": f.quantity,
                 "units": units,
                 "money": money,
                 "currency": campaign.currency,
                 "impact_unit_version": campaign.unit.version,
                 "commitment": commitment,
                 "txn_id": txn_id,
-                "occurred_at": occurred_at,
-                "received_at": received_at,
+                "occurred_at": f.occurred_at,
+                "received_at": f.received_at,
                 "created_at": utcnow(),
             }
         ],
@@ -200,20 +215,22 @@ def record_reversal(
 ) -> str:
     txn_id = write_transaction(
         w,
-        kind="pledge_reversal",
-        campaign_id=campaign_id,
-        ref_id=pledge_id,
-        occurred_at=occurred_at,
-        postings=accounts.pledge_reversal(currency, money, units),
-        entry={
-            "pledge": pledge_id,
-            "reason": reason,
-            "quantity": quantity,
-            "units": units,
-            "money": _money(money, currency),
-        },
-        received_at=received_at,
-        public=public,
+        LedgerTxn(
+            kind="pledge_reversal",
+            campaign_id=campaign_id,
+            ref_id=pledge_id,
+            occurred_at=occurred_at,
+            postings=accounts.pledge_reversal(currency, money, units),
+            entry={
+                "pledge": pledge_id,
+                "reason": reason,
+                "quantity": quantity,
+                "units": units,
+                "money": _money(money, currency),
+            },
+            received_at=received_at,
+            public=public,
+        ),
     )
     w.add(
         pledge_reversals,
@@ -309,34 +326,47 @@ def report_settlement(
         }
     write_transaction(
         DirectWriter(conn),
-        kind="settlement_reported",
-        campaign_id=campaign.id,
-        ref_id=settlement_id,
-        occurred_at=paid_at,
-        postings=accounts.settlement_reported(campaign.currency, amount),
-        entry=entry,
-        public=campaign.public,
+        LedgerTxn(
+            kind="settlement_reported",
+            campaign_id=campaign.id,
+            ref_id=settlement_id,
+            occurred_at=paid_at,
+            postings=accounts.settlement_reported(campaign.currency, amount),
+            entry=entry,
+            public=campaign.public,
+        ),
     )
     return settlement_id
 
 
-def decide_settlement(
-    conn: Connection,
-    *,
-    settlement_id: str,
-    campaign_id: str,
-    currency: str,
-    amount: int,
-    confirmed: bool,
-    note: str | None,
-    received_amount: int | None = None,
-    bank_reference: str | None = None,
-    public: bool = True,
-) -> None:
+@dataclass(frozen=True)
+class SettlementDecision:
+    """The beneficiary's word on one reported payment (`decide_settlement` says the rules)."""
+
+    settlement_id: str
+    campaign_id: str
+    currency: str
+    amount: int  # as reported
+    confirmed: bool
+    note: str | None
+    received_amount: int | None = None  # a partial confirmation: what arrived
+    bank_reference: str | None = None
+    public: bool = True
+
+
+def decide_settlement(conn: Connection, d: SettlementDecision) -> None:
     """The beneficiary's word on a reported payment. A dispute says why. A confirmation may
     be of part of the amount (`received_amount`, with the bank's reference): that part is
     confirmed and the rest disputed, as two log entries. The row's status is a projection;
     the ledger transactions are the record."""
+    settlement_id, currency, amount, confirmed, note = (
+        d.settlement_id,
+        d.currency,
+        d.amount,
+        d.confirmed,
+        d.note,
+    )
+    received_amount, bank_reference = d.received_amount, d.bank_reference
     now = utcnow()
     decided = conn.execute(select(settlements.c.status).where(settlements.c.id == settlement_id)).scalar()
     if decided != "reported":
@@ -384,13 +414,15 @@ def decide_settlement(
             entry["bank_reference_sha256"] = text(bank_reference, field="bank_reference")
         write_transaction(
             DirectWriter(conn),
-            kind=kind,
-            campaign_id=campaign_id,
-            ref_id=settlement_id,
-            occurred_at=now,
-            postings=postings,
-            entry=entry,
-            public=public,
+            LedgerTxn(
+                kind=kind,
+                campaign_id=d.campaign_id,
+                ref_id=d.settlement_id,
+                occurred_at=now,
+                postings=postings,
+                entry=entry,
+                public=d.public,
+            ),
         )
 
 
@@ -465,12 +497,14 @@ def report_delivery(
         }
     write_transaction(
         DirectWriter(conn),
-        kind="delivery_reported",
-        campaign_id=campaign.id,
-        ref_id=delivery_id,
-        occurred_at=now,
-        postings=accounts.delivery_reported(units, beyond),
-        entry=entry,
-        public=campaign.public,
+        LedgerTxn(
+            kind="delivery_reported",
+            campaign_id=campaign.id,
+            ref_id=delivery_id,
+            occurred_at=now,
+            postings=accounts.delivery_reported(units, beyond),
+            entry=entry,
+            public=campaign.public,
+        ),
     )
     return delivery_id

@@ -50,7 +50,7 @@ from wefirst.domain.rules import (
     reversal_share,
 )
 from wefirst.errors import NotFound
-from wefirst.ledger.service import record_pledge, record_reversal
+from wefirst.ledger.service import PledgeFacts, record_pledge, record_reversal
 from wefirst.pledges.batch import Batch, CampaignState
 from wefirst.pledges.model import (
     ClickIn,
@@ -82,23 +82,16 @@ def _spend(
     st: CampaignState,
     draft: Draft,
     carry: Carry,
+    facts: PledgeFacts,
     *,
-    line_key: str,
-    source: str,
-    quantity: int,
-    occurred_at: datetime,
-    received_at: datetime,
     line_id: str | None,
-    sku: str | None,
-    order_hash_: str | None,
-    publisher: str | None = None,
     narrow: Callable[[CapRoom], CapRoom] | None = None,
     commitment: str | None = None,
 ) -> EventOutcome:
     """Pledge `draft` within the caps. `narrow` tightens the room (a rule's own cap); a given
     `commitment` (a public action's) is logged instead of a new receipt's."""
     c = st.campaign
-    day = received_at.date()
+    day = facts.received_at.date()
     room = _room(batch, st, day)
     capped = apply_caps(draft, narrow(room) if narrow else room, c.unit.cost_per_unit.amount)
     st.carry = carry
@@ -109,20 +102,13 @@ def _spend(
     rec = record_pledge(
         batch.writer,
         c,
+        facts,
         units=capped.units,
         money=capped.money,
         rule=draft.rule,
-        line_key=line_key,
-        source=source,
-        quantity=quantity,
-        occurred_at=occurred_at,
-        received_at=received_at,
-        sku=sku,
-        order_hash=order_hash_,
         commitment=receipt.commitment if receipt is not None else commitment,
-        publisher=publisher,
     )
-    batch.claim(c.id, line_key)
+    batch.claim(c.id, facts.line_key)
     st.net_units += capped.units
     st.net_money += capped.money
     batch.add_day_units(st, day, capped.units)
@@ -205,14 +191,8 @@ def _apply_purchase(batch: Batch, brand_id: str, purchase: PurchaseIn, livemode:
                     st,
                     draft,
                     carry,
-                    line_key=key,
-                    source=purchase.source,
-                    quantity=line.quantity,
-                    occurred_at=when,
-                    received_at=received,
+                    PledgeFacts(key, purchase.source, line.quantity, when, received, line.sku, ohash),
                     line_id=line.line_id,
-                    sku=line.sku,
-                    order_hash_=ohash,
                 )
             )
         if pledge_for_order(c, Carry())[0] is not None and c.is_open_at(when):
@@ -229,14 +209,8 @@ def _apply_purchase(batch: Batch, brand_id: str, purchase: PurchaseIn, livemode:
                         st,
                         order_draft,
                         carry,
-                        line_key=key,
-                        source=purchase.source,
-                        quantity=1,
-                        occurred_at=when,
-                        received_at=received,
+                        PledgeFacts(key, purchase.source, 1, when, received, order_hash=ohash),
                         line_id=None,
-                        sku=None,
-                        order_hash_=ohash,
                     )
                 )
     for line in purchase.lines:
@@ -263,21 +237,8 @@ def _apply_click(batch: Batch, click: ClickIn) -> EventOutcome:
         return EventOutcome("duplicate", c.id)
     draft, carry = pledge_for_click(c, st.carry)
     assert draft is not None
-    return _spend(
-        batch,
-        st,
-        draft,
-        carry,
-        line_key=key,
-        source="click",
-        quantity=1,
-        occurred_at=when,
-        received_at=_received(click.received_at),
-        line_id=None,
-        sku=None,
-        order_hash_=None,
-        publisher=click.publisher_id,
-    )
+    facts = PledgeFacts(key, "click", 1, when, _received(click.received_at), publisher=click.publisher_id)
+    return _spend(batch, st, draft, carry, facts, line_id=None)
 
 
 def _pledges_for(conn: Connection, brand_id: str, line_key: str) -> list[Row[Any]]:

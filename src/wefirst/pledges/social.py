@@ -31,6 +31,7 @@ from wefirst.domain.campaigns import PerSocialActionRule
 from wefirst.domain.clock import as_utc, utcnow
 from wefirst.domain.rules import pledge_for_social, social_rule_room
 from wefirst.domain.social import SocialAction, account_key, action_commitment, assess_account
+from wefirst.ledger.service import PledgeFacts
 from wefirst.pledges.batch import Batch
 from wefirst.pledges.engine import _reverse, _spend
 from wefirst.store.tables_core import pledges, settlements
@@ -173,14 +174,8 @@ def _apply(batch: Batch, campaign_id: str, a: SocialAction, received_at: datetim
         st,
         draft,
         carry,
-        line_key=key,
-        source=a.network,
-        quantity=1,
-        occurred_at=when,
-        received_at=received,
+        PledgeFacts(key, a.network, 1, when, received),
         line_id=None,
-        sku=None,
-        order_hash_=None,
         narrow=lambda room: social_rule_room(room, rule.cap_units, rule_units),
         commitment=commitment,
     )

@@ -88,13 +88,15 @@ async def decide(request: Request, settlement_id: str, decision: str) -> Respons
             data = DecisionIn.model_validate({"note": blank(form.get("note"))})
             ledger.decide_settlement(
                 conn,
-                settlement_id=row.id,
-                campaign_id=row.campaign_id,
-                currency=row.currency,
-                amount=row.amount,
-                confirmed=decision == "confirm",
-                note=data.note,
-                public=loaded.campaign.public,
+                ledger.SettlementDecision(
+                    settlement_id=row.id,
+                    campaign_id=row.campaign_id,
+                    currency=row.currency,
+                    amount=row.amount,
+                    confirmed=decision == "confirm",
+                    note=data.note,
+                    public=loaded.campaign.public,
+                ),
             )
         return redirect(request, "/console/beneficiary?saved=1")
 
