@@ -224,7 +224,7 @@ def _client_cpu() -> float:
 def wait_up(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
     import httpx
 
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 600  # a loaded 2-core box takes minutes to import two workers
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"server exited:\n{log.read_text()[-3000:]}")
@@ -658,7 +658,12 @@ def main() -> None:
                 if database == "sqlite" and workers > 1:
                     progress.console.print("[yellow]SQLite: `wefirst serve` refuses several workers; skipped")
                     continue
-                results += run_config(args, database, workers, progress)
+                got = run_config(args, database, workers, progress)
+                results += got
+                # each configuration as soon as it is done: a later one failing loses nothing
+                progress.console.print(markdown(got).split("\n", 2)[2], markup=False, soft_wrap=True)
+                if args.markdown:
+                    args.markdown.write_text(markdown(results) + "\n")
     # a markdown table: too wide for a terminal table, and pasted as is into docs/benchmarks.md
     print(
         f"write path vs bare FastAPI, concurrency {args.concurrency}, {args.rounds} rounds, "
