@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from babel import Locale
 from babel.dates import format_date, format_datetime
@@ -50,6 +51,35 @@ def negotiate(param: str | None, cookie: str | None, accept_language: str | None
     return best[2] if best else DEFAULT_LOCALE
 
 
+@lru_cache(maxsize=8)
+def _babel_locale(code: str) -> Locale:
+    """One parsed Locale per language: Babel parses a locale given by name on every call
+    (about half of each formatting call's time)."""
+    return Locale.parse(code)
+
+
+# Formatting is a pure function of (locale, value) and a page repeats the same figures on
+# every view until they change, so results are memoised (bounded): the pages of 20 campaign
+# cards spent most of their server CPU in Babel (docs/benchmarks.md, issue 15).
+@lru_cache(maxsize=16384)
+def _money(code: str, amount: int, currency: str) -> str:
+    value = Decimal(amount).scaleb(-exponent(currency))
+    return str(format_currency(value, currency, locale=_babel_locale(code)))
+
+
+@lru_cache(maxsize=16384)
+def _number(code: str, value: int | Decimal) -> str:
+    return str(format_decimal(value, locale=_babel_locale(code)))
+
+
+@lru_cache(maxsize=4096)
+def _date(code: str, value: date) -> str:
+    if code == "fr":
+        text = format_date(value, format="d MMMM y", locale=_babel_locale("fr"))
+        return "1er" + text[1:] if text.startswith("1 ") else text
+    return str(format_date(value, format="medium", locale=_babel_locale(code)))
+
+
 @dataclass(frozen=True)
 class Translator:
     """Everything a template needs to speak one locale."""
@@ -68,12 +98,11 @@ class Translator:
         return "\u00a0:" if self.locale == "fr" else ":"
 
     def number(self, value: int | Decimal) -> str:
-        return format_decimal(value, locale=self.locale)
+        return _number(self.locale, value)
 
     def money(self, amount: int, currency: str) -> str:
         """Integer minor units → the locale's currency format, exactly (Decimal, no floats)."""
-        value = Decimal(amount).scaleb(-exponent(currency))
-        return format_currency(value, currency, locale=self.locale)
+        return _money(self.locale, int(amount), currency)
 
     def percent(self, numerator: int, denominator: int) -> str:
         if denominator <= 0:
@@ -87,10 +116,7 @@ class Translator:
         ordinal, as French typography wants ("1er décembre 2026", "26 novembre 2026")."""
         if value is None:
             return "—"
-        if self.locale == "fr":
-            text = format_date(value, format="d MMMM y", locale="fr")
-            return "1er" + text[1:] if text.startswith("1 ") else text
-        return format_date(value, format="medium", locale=self.locale)
+        return _date(self.locale, value)
 
     def datetime(self, value: datetime | None) -> str:
         if value is None:
