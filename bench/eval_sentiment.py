@@ -109,6 +109,11 @@ def vader_predict(texts: Sequence[str]) -> list[str]:
     return out
 
 
+def _labels(model: Any, p: Any, two_class: bool) -> list[str]:
+    pred = [model.labels[int(i)] for i in p.argmax(axis=1)]
+    return binary(pred, list(model.scores(p))) if two_class else pred
+
+
 def binary(pred: Sequence[str], scores: Sequence[float]) -> list[str]:
     """A three-class model on a two-class set: the sign of the score decides."""
     return [
@@ -117,8 +122,33 @@ def binary(pred: Sequence[str], scores: Sequence[float]) -> list[str]:
     ]
 
 
-def evaluate(mode: str, data: Path, model_path: Path | None) -> list[dict[str, Any]]:
+def cached_embedder(cache: Path | None) -> Any:
+    """``embeddings.embed`` with a cache of ``*.npz`` files (``keys``, ``vecs``) in front: the
+    shared data takes an hour to embed on a busy machine, and its embeddings never change."""
+    import numpy as np
+
+    from wefirst.voice.embeddings import embed, text_key
+
+    table: dict[str, Any] = {}
+    if cache is not None:
+        for f in sorted(cache.glob("*.npz")):
+            z = np.load(f)
+            table.update(zip((str(k) for k in z["keys"]), z["vecs"], strict=True))
+
+    def lookup(texts: Sequence[str]) -> Any:
+        missing = [t for t in texts if text_key(t) not in table]
+        if missing:
+            table.update(zip((text_key(t) for t in missing), embed(missing), strict=True))
+        return np.stack([table[text_key(t)] for t in texts]).astype(np.float32)
+
+    return lookup
+
+
+def evaluate(
+    mode: str, data: Path, model_path: Path | None, cache: Path | None = None, trainer: bool = True
+) -> list[dict[str, Any]]:
     default = load_model(model_path) if model_path else load_default_model()
+    embedder = cached_embedder(cache)
     results: list[dict[str, Any]] = []
     for ds in DATASETS:
         texts, labels, keys = read(ds, data)
@@ -160,10 +190,19 @@ def evaluate(mode: str, data: Path, model_path: Path | None) -> list[dict[str, A
             record("vader", binary(pred, [0.0] * len(pred)) if two_class else pred)
         default.predict(eval_texts[:20], langs[:20])  # warm: lexicons, hasher
         started = time.perf_counter()
-        out = default.predict(eval_texts, langs)
-        rate = len(out) / (time.perf_counter() - started)
-        pred = [p for p, _ in out]
-        record("default", binary(pred, [s for _, s in out]) if two_class else pred, {"posts_per_s": rate})
+        p = default.probabilities(eval_texts, langs, embeddings=False)
+        rate = len(eval_texts) / (time.perf_counter() - started)
+        record("default fast", _labels(default, p, two_class), {"posts_per_s": rate})
+        if default.head is not None:
+            default.embedder = embedder
+            for name, cascade in (("default cascade", None), ("default all-embedded", 1.01)):
+                before = default.embedded
+                p = default.probabilities(eval_texts, langs, embeddings=True, cascade=cascade)
+                share = (default.embedded - before) / max(len(eval_texts), 1)
+                record(name, _labels(default, p, two_class), {"embedded_share": share})
+            default.embedder = None
+        if not trainer:
+            continue
         settings = TRAINER_SETTINGS
         started = time.perf_counter()
         model = train(
@@ -233,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, default=None, help="instead of the default")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--speed", action="store_true", help="only measure posts/s")
+    parser.add_argument("--embedding-cache", type=Path, default=None, help="cached embeddings (*.npz)")
+    parser.add_argument("--no-trainer", action="store_true", help="only the shipped model")
     args = parser.parse_args(argv)
     if not args.data.is_dir():
         print(f"no data at {args.data}", file=sys.stderr)
@@ -240,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.speed:
         print(json.dumps(speed(args.data, args.model), indent=2))
         return 0
-    results = evaluate(args.split, args.data, args.model)
+    results = evaluate(args.split, args.data, args.model, args.embedding_cache, not args.no_trainer)
     print(markdown(results))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))

@@ -19,6 +19,7 @@ from collections import Counter, defaultdict
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from wefirst.voice.airlines import AIRLINES
 from wefirst.voice.detector import DetectorConfig, Episode, MobilizationDetector, Observation
@@ -41,7 +42,9 @@ TARGETS = (
 )
 
 
-def load(use_model: bool, model_path: Path | None = None, hard: bool = False) -> list[Observation]:
+def load(
+    use_model: bool, model_path: Path | None = None, hard: bool = False, embedder: Any = None
+) -> list[Observation]:
     """Observations as the product's pipeline makes them (match, language, sentiment with
     probabilities, irony discount, author); human labels unless ``use_model``."""
     from wefirst.voice.language import detect as detect_language
@@ -54,8 +57,10 @@ def load(use_model: bool, model_path: Path | None = None, hard: bool = False) ->
         for name, spec in AIRLINES.items()
     )
     model = (load_model(model_path) if model_path else load_default_model()) if use_model else None
+    if model is not None and embedder is not None:
+        model = replace(model, embedder=embedder)
     pipe = Pipeline(matcher, detect_language, model or load_default_model(), MemoryStore(), None,
-                    use_source_labels=not use_model)  # fmt: skip
+                    use_source_labels=not use_model, embeddings=embedder is not None)  # fmt: skip
     _seen, analysed = pipe.analyse(read.posts)
     out = []
     for item in analysed:
@@ -241,6 +246,7 @@ def main() -> int:
     parser.add_argument("--alphas", type=float, nargs="*", default=list(ALPHAS), help="null-data rows")
     parser.add_argument("--model-file", type=Path, default=None, help="a model file, not the shipped one")
     parser.add_argument("--hard", action="store_true", help="model labels count whole (pre-issue-17)")
+    parser.add_argument("--embedding-cache", type=Path, default=None, help="run the cascade (cached *.npz)")
     parser.add_argument("--no-authors", action="store_true", help="count every post, not distinct authors")
     args = parser.parse_args()
     base = DetectorConfig(share_alpha=args.share_alpha)
@@ -250,7 +256,14 @@ def main() -> int:
     print("|---|---|---|---|")
     syn = [synthetic(s) for s in range(4)]
     syn_hours = sum(stream_hours(o) for o in syn)
-    obs = load(args.model or args.model_file is not None, args.model_file, args.hard) if DATA.exists() else []
+    embedder = None
+    if args.embedding_cache is not None:
+        sys.path.insert(0, str(Path(__file__).parent))
+        from eval_sentiment import cached_embedder
+
+        embedder = cached_embedder(args.embedding_cache)
+    use_model = args.model or args.model_file is not None
+    obs = load(use_model, args.model_file, args.hard, embedder) if DATA.exists() else []
     if args.no_authors:
         obs = [replace(o, author="") for o in obs]
     hours = stream_hours(obs) if obs else 0

@@ -111,7 +111,7 @@ def score(
             ]
         else:
             langs = [detect(t) for t in texts]
-        probs = scorer.probabilities(texts, langs)
+        probs = scorer.probabilities(texts, langs, embeddings=True)  # the cascade, where installed
         scores = scorer.scores(probs)
         for r, lang, p, value in zip(batch, langs, probs, scores, strict=True):
             best = int(p.argmax())

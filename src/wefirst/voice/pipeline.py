@@ -26,7 +26,7 @@ class SentimentPredictor(Protocol):
 
 
 def _probabilities(
-    model: SentimentPredictor, texts: Sequence[str], languages: Sequence[str]
+    model: SentimentPredictor, texts: Sequence[str], languages: Sequence[str], embeddings: bool
 ) -> list[tuple[str, float, float | None, float | None]]:
     """``(label, score, P(negative), P(positive))`` per text; the probabilities are None for a
     predictor that only gives labels (then the detector counts whole posts)."""
@@ -34,7 +34,7 @@ def _probabilities(
     labels = getattr(model, "labels", None)
     if probabilities is None or labels is None:
         return [(label, score, None, None) for label, score in model.predict(texts, languages)]
-    p = probabilities(texts, languages)
+    p = probabilities(texts, languages, embeddings=True) if embeddings else probabilities(texts, languages)
     out = []
     for row in p:
         prob = dict(zip(labels, (float(x) for x in row), strict=True))
@@ -126,6 +126,7 @@ class Pipeline:
         detector: MobilizationDetector | None = None,
         on_events: Callable[[list[DetectorEvent]], None] | None = None,
         use_source_labels: bool = False,
+        embeddings: bool = False,
     ) -> None:
         self.matcher = matcher
         self.detect_language = detect_language
@@ -136,6 +137,9 @@ class Pipeline:
         #: labelled data sets (the airline CSV) carry a human label; evaluating the detector
         #: on those labels isolates it from the sentiment model's errors
         self.use_source_labels = use_source_labels
+        #: the sentiment model's embedding pass (tens of posts/s) stays off in the live
+        #: pipeline, whose contract is thousands of posts/s; batch scoring turns it on
+        self.embeddings = embeddings
 
     def analyse(self, posts: Iterable[Post]) -> tuple[int, list[Analysed]]:
         """Match, then language and sentiment for the matched posts only."""
@@ -160,7 +164,10 @@ class Pipeline:
         scores: dict[int, tuple[str, float, float | None, float | None]] = {}
         if need:
             predicted = _probabilities(
-                self.sentiment, [matched[i][0].text for i in need], [languages[i] for i in need]
+                self.sentiment,
+                [matched[i][0].text for i in need],
+                [languages[i] for i in need],
+                self.embeddings,
             )
             if len(predicted) != len(need):
                 raise ValueError("the sentiment model returned a wrong number of results")

@@ -28,6 +28,8 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from wefirst.errors import Invalid
+from wefirst.voice.embeddings import Embedder, EmbeddingHead
+from wefirst.voice.embeddings import available as embeddings_available
 
 LABELS: tuple[str, ...] = ("negative", "neutral", "positive")
 FORMAT = "wefirst-sentiment"
@@ -454,6 +456,13 @@ class SentimentModel:
     intercept: FloatArray  # shape (n_labels,), float32
     metadata: dict[str, Any] = field(default_factory=dict)
     idf: FloatArray | None = None  # shape (n_hashed,) when config.idf
+    #: optional second pass over sentence embeddings (voice/embeddings.py), run where the
+    #: lexical model is unsure and only when the embedding package is installed
+    head: EmbeddingHead | None = None
+    #: None: embed with the installed package when there is a head; tests pass a fake
+    embedder: Embedder | None = field(default=None, repr=False, compare=False)
+    #: posts embedded so far (the cascade's cost, for benchmarks)
+    embedded: int = field(default=0, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.labels or any(label not in LABELS for label in self.labels):
@@ -475,9 +484,20 @@ class SentimentModel:
             raise SentimentModelError("IDF weights do not match the feature space")
 
     def probabilities(
-        self, texts: Sequence[str], languages: Sequence[str] | None = None
+        self,
+        texts: Sequence[str],
+        languages: Sequence[str] | None = None,
+        *,
+        embeddings: bool = False,
+        cascade: float | None = None,
     ) -> npt.NDArray[np.float64]:
-        """Class probabilities, one row per text, columns in ``self.labels`` order."""
+        """Class probabilities, one row per text, columns in ``self.labels`` order.
+
+        With an embedding head, posts the lexical model is unsure about (top probability below
+        the head's ``cascade``, or ``cascade`` given here) are embedded and blended in when
+        ``embeddings`` is true and the package is installed (or an ``embedder`` is set). Off by
+        default: the pass scores tens of posts per second, the lexical model thousands.
+        """
         if languages is None:
             from wefirst.voice.language import detect
 
@@ -491,6 +511,10 @@ class SentimentModel:
         logits -= logits.max(axis=1, keepdims=True)
         p = np.exp(logits)
         p /= p.sum(axis=1, keepdims=True)
+        use = embeddings and (self.embedder is not None or embeddings_available())
+        if self.head is not None and use:
+            p, n = self.head.refine(p, texts, self.embedder, cascade)
+            self.embedded += n
         return p
 
     def predict(
@@ -527,6 +551,7 @@ class SentimentModel:
             "coef_values": _b64(values),
             "metadata": self.metadata,
             **(_idf_json(self.idf) if self.idf is not None else {}),
+            **({"embedding_head": self.head.to_json()} if self.head is not None else {}),
         }
 
     def save(self, path: str | Path) -> None:
@@ -564,11 +589,12 @@ class SentimentModel:
             if not isinstance(metadata, dict):
                 raise SentimentModelError("metadata must be an object")
             idf = _idf_from_json(doc, config) if config.idf else None
+            head = EmbeddingHead.from_json(doc["embedding_head"], labels) if "embedding_head" in doc else None
         except SentimentModelError:
             raise
         except (KeyError, TypeError, ValueError) as exc:
             raise SentimentModelError(f"malformed model file: {exc}") from exc
-        return cls(labels, config, coef, intercept.astype(np.float32), metadata, idf)
+        return cls(labels, config, coef, intercept.astype(np.float32), metadata, idf, head)
 
 
 def _idf_json(idf: FloatArray) -> dict[str, Any]:
