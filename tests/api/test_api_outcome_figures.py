@@ -56,3 +56,20 @@ def test_no_outcome_figure_without_a_conversion(client: TestClient, db: Database
     cid = make_campaign(client, brand, ben.id)
     balance = client.get(f"/v1/campaigns/{cid}/balance").json()
     assert "outcome" not in balance["pledged"]
+
+
+def test_the_campaign_page_gives_the_outcome_figure(
+    app: FastAPI, client: TestClient, db: Database, admin_key: str
+) -> None:
+    brand = make_brand(client, db, admin_key)
+    ben = make_beneficiary(client, db, admin_key)
+    cid = make_campaign(client, brand, ben.id, impact_unit=_unit_with_outcome())
+    r = client.post("/v1/purchases", json=purchase("O-1", ("PAMPERS-1", 7, 100)), headers=auth(brand.key))
+    assert r.status_code == 200, r.text
+    web = TestClient(with_pages(app))
+    assert (
+        "2 children protected (+1 tetanus vaccine towards the next)"
+        in web.get(f"/campaigns/{cid}?lang=en").text
+    )
+    fr = web.get(f"/campaigns/{cid}?lang=fr").text
+    assert "2 enfants protégés (+1 vaccin contre le tétanos vers le suivant)" in fr

@@ -32,6 +32,22 @@ def units(view: CampaignView, n: int, tr: Translator) -> str:
     return f"{tr.number(n)} {view.unit_label(tr.locale, n)}"
 
 
+def outcome_text(view: CampaignView, n: int, tr: Translator) -> str | None:
+    """Where the unit has an outcome conversion ("3 doses protect 1 child"): the whole
+    outcomes the promised units make (floor) and the units towards the next, never rounded up."""
+    o = view.unit.get("outcome") or {}
+    per = o.get("units_per_outcome")
+    if not isinstance(per, int) or per <= 0:
+        return None
+    count, rest = divmod(max(n, 0), per)
+    labels = o.get("labels", {})
+    forms = labels.get(tr.locale) or labels.get("en") or {}
+    text = f"{tr.number(count)} {forms.get('singular' if count == 1 else 'plural', '')}".strip()
+    if rest:
+        text += " " + tr.gettext("(+{units} towards the next)").format(units=units(view, rest, tr))
+    return text
+
+
 def out_of(view: CampaignView, n: int, total: int, tr: Translator) -> str:
     """ "6 of 10 tetanus vaccines", "6 sur 10 vaccins contre le tétanos"."""
     return tr.gettext("{n} of {total}").format(n=tr.number(n), total=units(view, total, tr))
@@ -116,6 +132,9 @@ def figures(view: CampaignView, balance: Balance, v: Verdict, tr: Translator) ->
             "value": out_of(view, v.delivered_units, v.owed_units, tr),
         },
     ]
+    outcome = outcome_text(view, balance.pledged_units, tr)
+    if outcome is not None:
+        rows.insert(2, {"key": "pledged_outcome", "label": tr.gettext("Outcome"), "value": outcome})
     if v.disputed:
         rows.insert(5, {"key": "disputed", "label": tr.gettext("Disputed"), "value": m(v.disputed)})
     if v.late_amount:
