@@ -31,12 +31,13 @@ import json
 import os
 import resource
 import secrets
+import signal
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -240,17 +241,26 @@ def wait_up(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
 @contextmanager
 def running(cmd: list[str], port: int, env: dict[str, str], log: Path) -> Iterator[int]:
     with open(log, "ab") as err:
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        # a session of its own: stopping it stops uvicorn's workers too, even when the server
+        # never finished starting (a failed start left its spawned workers running)
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
     try:
         wait_up(port, proc, log)
         yield proc.pid
     finally:
-        proc.terminate()
+        _signal_group(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            _signal_group(proc.pid, signal.SIGKILL)
             proc.wait()
+        time.sleep(0.5)
+        _signal_group(proc.pid, signal.SIGKILL)  # whatever of the group is left
+
+
+def _signal_group(pgid: int, sig: int) -> None:
+    with suppress(ProcessLookupError):
+        os.killpg(pgid, sig)
 
 
 def free_port() -> int:
