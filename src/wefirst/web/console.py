@@ -62,6 +62,7 @@ def confirm_page(
     fields: dict[str, str],
     button: str,
     back: str,
+    user: sessions.WebUser,
 ) -> Response:
     """The step before an act that cannot be undone: says what will happen and posts the same
     form again with `confirmed=yes` (a plain form, so it works without scripts)."""
@@ -77,7 +78,7 @@ def confirm_page(
             "button": button,
             "back": back,
         },
-        user=True,
+        user=user,
     )
 
 

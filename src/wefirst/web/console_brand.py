@@ -416,6 +416,7 @@ async def change_status(request: Request, campaign_id: str) -> Response:
                 fields={"status": "ended"},
                 button=tr.gettext("End the campaign"),
                 back=f"/console/brand/campaigns/{campaign_id}",
+                user=gate(request, conn, "brand"),
             )
         catalog.set_status(conn, campaign_id, data.status)
         return None
@@ -488,6 +489,7 @@ async def revoke_key(request: Request, key_id: str) -> Response:
                     fields={},
                     button=tr.gettext("Revoke the key"),
                     back=f"/console/brand{_brand_query(user, owner)}#keys-h",
+                    user=user,
                 )
             api_keys_service.revoke(conn, key_id)
         api_keys_service.forget_cached()  # committed: no request may keep it from before
