@@ -102,3 +102,61 @@ def test_a_brand_server_cannot_count_a_click_for_a_publisher(
     assert report["by_publisher"] == [
         {"publisher_id": brand.id, "counted": COUNTED_PER_DAY, "rate_limited": 2}
     ]
+
+
+def _click_from(client: TestClient, key: str, cid: str, i: int, ip: str) -> dict[str, object]:
+    r = client.post(
+        "/v1/clicks",
+        json={"campaign_id": cid, "visitor": f"reader-visitor-{i:06d}", "visitor_ip": ip},
+        headers=auth(key),
+    )
+    return {"status": r.status_code, **r.json()}
+
+
+def test_a_brand_server_naming_its_readers_addresses_is_bounded_per_reader_network(
+    client: TestClient, db: Database, admin_key: str
+) -> None:
+    """A brand's real click flow serves many readers: naming each reader's address moves the
+    bound from the key to the reader's network (/24, /48), so readers on other networks still
+    count once one network has spent its day."""
+    brand, cid = _click_campaign(client, db, admin_key)
+    same_24 = [
+        _click_from(client, brand.key, cid, i, f"198.51.100.{i + 1}") for i in range(COUNTED_PER_DAY + 2)
+    ]
+    assert [a["outcome"] for a in same_24].count("pledged") == COUNTED_PER_DAY
+    limited = [a for a in same_24 if a["outcome"] == "rate_limited"]
+    assert len(limited) == 2
+    assert {a["detail"] for a in limited} == {"network_daily"}
+    same_48 = [
+        _click_from(client, brand.key, cid, 100 + i, f"2001:db8:7:{i:x}::1")
+        for i in range(COUNTED_PER_DAY + 1)
+    ]
+    assert [a["outcome"] for a in same_48].count("pledged") == COUNTED_PER_DAY
+    other = _click_from(client, brand.key, cid, 200, "203.0.113.9")
+    assert other["outcome"] == "pledged"
+    units = client.get(f"/v1/campaigns/{cid}/balance").json()["pledged"]["units"]
+    assert units == 2 * COUNTED_PER_DAY + 1
+    report = client.get(f"/v1/widget/campaigns/{cid}/fraud-report", headers=auth(brand.key)).json()
+    assert report["by_reason"]["rate_limited"] == 3
+    # the key alone (no address) still has its own one-network budget, untouched by the above
+    assert _click(client, brand.key, cid, 300)["outcome"] == "pledged"
+
+
+def test_visitor_ip_is_refused_from_a_publisher_and_when_malformed(
+    client: TestClient, db: Database, admin_key: str
+) -> None:
+    brand, cid = _click_campaign(client, db, admin_key)
+    pub = _signup(client)
+    r = client.post(f"/v1/publishers/{pub.id}/campaigns", json={"campaign_id": cid}, headers=auth(pub.key))
+    assert r.status_code == 200, r.text
+    approve_publisher(client, brand.key, cid, pub.id)
+    # a publisher may not spread its clicks over invented networks
+    answer = _click_from(client, pub.key, cid, 1, "192.0.2.1")
+    assert answer["status"] == 422
+    assert answer["errors"][0]["field"] == "visitor_ip"  # type: ignore[index]
+    bad = _click_from(client, brand.key, cid, 2, "not-an-address")
+    assert bad["status"] == 422
+    assert bad["errors"][0]["field"] == "visitor_ip"  # type: ignore[index]
+    assert client.get(f"/v1/campaigns/{cid}/balance").json()["pledged"]["units"] == 0
+    report = client.get(f"/v1/widget/campaigns/{cid}/fraud-report", headers=auth(brand.key)).json()
+    assert sum(report["by_reason"].values()) == 0

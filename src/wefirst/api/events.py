@@ -102,6 +102,11 @@ def post_click(
                 raise Invalid("publisher_id: not yours", [FieldError("publisher_id", "not yours")])
             assert actor.owner_id is not None
             require_may_count(conn, actor.owner_id, data.campaign_id)
+            if data.visitor_ip is not None:
+                raise Invalid(
+                    "visitor_ip: only a brand's server may name the reader's address",
+                    [FieldError("visitor_ip", "omit it: a publisher's key counts as one network")],
+                )
             publisher = actor.owner_id
         else:
             require(actor, "brand", owner=loaded.row.brand_id)
@@ -115,7 +120,14 @@ def post_click(
             publisher = None
         decided = record_api_click(
             conn,
-            ApiClick(data.campaign_id, data.visitor, actor.key_id, publisher, loaded.row.brand_id),
+            ApiClick(
+                data.campaign_id,
+                data.visitor,
+                actor.key_id,
+                publisher,
+                loaded.row.brand_id,
+                str(data.visitor_ip) if data.visitor_ip is not None else None,
+            ),
             secret=settings.secret_key,
             limits=WidgetConfig.from_settings(settings).limits,
             now=utcnow(),

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, IPvAnyAddress, model_validator
 
 from wefirst.catalog.models import Currency, Instant, MoneyIn, Strict
 from wefirst.pledges.model import LineIn, PurchaseIn, RefundIn, RefundLineIn
@@ -67,6 +67,16 @@ class ClickBody(Strict):
             description="A pseudonymous visitor commitment.",
         ),
     ]
+    visitor_ip: Annotated[
+        IPvAnyAddress | None,
+        Field(
+            description=(
+                "Brand keys only: the reader's IP address as the brand's server saw it. The "
+                "per-network limits then apply to the reader's network (IPv4 /24, IPv6 /48) "
+                "instead of to the API key as a whole. Only its keyed network pseudonym is stored."
+            ),
+        ),
+    ] = None
 
 
 class RefundLineBody(Strict):

@@ -1,14 +1,19 @@
 """Clicks sent server to server (`POST /v1/clicks`): a brand's own servers, or a publisher for a
 campaign it joined and may count on (`widget/approval.py`). They cannot carry the widget's
 challenge, origin or proof of work, so they get what applies to them: the joining rule,
-per-key rate limits (one API key counts as one network, a brand's own server included: the
-same per-minute and per-campaign daily bounds as one network of the widget), the engine's
-one-click-per-visitor-per-day, and one
+per-network rate limits (the same per-minute and per-campaign daily bounds as one network of
+the widget), the engine's one-click-per-visitor-per-day, and one
 `widget_decisions` row per attempt, so they add up in the campaign's fraud report with the
 widget's clicks.
 
 Why: an open publisher key could count a pledge for any public campaign, for any visitor
-string, with no limit and no trace (issue 12: 20 of 20 requests pledged)."""
+string, with no limit and no trace (issue 12: 20 of 20 requests pledged).
+
+Which network: a publisher's key is one network, whatever it says (its server is the untrusted
+party). A brand's server may name the reader's address (`visitor_ip`); the bounds then apply to
+the reader's network, so a brand's real click flow is not capped at one network's day, while a
+leaked brand key that names no address is. A brand that invents addresses inflates only what it
+owes itself, and every attempt stays in its fraud report."""
 
 from __future__ import annotations
 
@@ -19,7 +24,7 @@ from sqlalchemy import ColumnElement, Connection, func, insert, select
 
 from wefirst.pledges.engine import apply_click
 from wefirst.pledges.model import ClickIn, EventOutcome
-from wefirst.pseudonyms import keyed_hash, server_key, utc_day
+from wefirst.pseudonyms import keyed_hash, network_key, server_key, utc_day
 from wefirst.store.tables_widget import KEY, widget_decisions
 from wefirst.widget.fraud import Limits
 from wefirst.widget.reasons import Reason
@@ -38,6 +43,7 @@ class ApiClick:
     key_id: str  # the API key that sent it: its own "network" for the limits
     publisher_id: str | None
     brand_id: str
+    visitor_ip: str | None = None  # brand keys only: the reader's address, for its network's bounds
 
 
 @dataclass(frozen=True)
@@ -58,20 +64,20 @@ def record_api_click(
 ) -> ApiClickResult:
     """Decide, apply and record one server-to-server click in the caller's transaction."""
     key = server_key(secret)
-    net = keyed_hash(key, "clicks.api.key", click.key_id)[:KEY]
-    visitor = keyed_hash(key, "clicks.api.visitor", f"{click.campaign_id}:{click.visitor}")[:KEY]
     now_ms = int(now.timestamp() * 1000)
     day = utc_day(now_ms)
+    by_reader = click.visitor_ip is not None and click.publisher_id is None
+    if by_reader:  # the day in the purpose: a reader's network links nothing across days
+        net = network_key(key, f"clicks.api.net.{day}", click.visitor_ip)[:KEY]
+    else:
+        net = keyed_hash(key, "clicks.api.key", click.key_id)[:KEY]
+    visitor = keyed_hash(key, "clicks.api.visitor", f"{click.campaign_id}:{click.visitor}")[:KEY]
     day_start = int(datetime.fromisoformat(day).replace(tzinfo=UTC).timestamp() * 1000)
     d = widget_decisions.c
     outcome: EventOutcome | None = None
-    limited = True  # a brand's server too: a leaked or test-driven brand key is bounded like a network
-    if (
-        limited
-        and _count(conn, d.net_key == net, d.at_ms > now_ms - 60_000) >= limits.network_attempts_per_minute
-    ):
-        reason, detail = Reason.RATE_LIMITED, "api_key"
-    elif limited and (
+    if _count(conn, d.net_key == net, d.at_ms > now_ms - 60_000) >= limits.network_attempts_per_minute:
+        reason, detail = Reason.RATE_LIMITED, "network" if by_reader else "api_key"
+    elif (
         _count(
             conn,
             d.net_key == net,
@@ -81,7 +87,7 @@ def record_api_click(
         )
         >= limits.network_counted_per_day
     ):
-        reason, detail = Reason.RATE_LIMITED, "api_key_daily"
+        reason, detail = Reason.RATE_LIMITED, "network_daily" if by_reader else "api_key_daily"
     else:
         outcome = apply_click(
             conn,
