@@ -21,10 +21,9 @@ from wefirst.store.db import Database
 from wefirst.web import sessions
 
 from factories import make_brand
+from security.console_users_helpers import EMAIL, PASSWORD, in_console, sign_in
 from web.web_helpers import csrf_of, with_pages
 
-PASSWORD = "correct horse battery staple"
-EMAIL = "team@pampy.example"
 ADD = ["web", "add-user", "--password-env", "PW", "--email"]
 
 
@@ -42,18 +41,6 @@ def _user(client: TestClient, db: Database, admin_key: str) -> str:
     with db.write() as conn:
         sessions.create_user(conn, EMAIL, "brand", brand.id, PASSWORD)
     return brand.id
-
-
-def _sign_in(app: FastAPI, password: str = PASSWORD) -> tuple[TestClient, int]:
-    web = TestClient(with_pages(app))
-    token = csrf_of(web.get("/signin").text)
-    form = {"email": EMAIL, "password": password, "csrf_token": token}
-    r = web.post("/signin", data=form, follow_redirects=False)
-    return web, r.status_code
-
-
-def _in_console(web: TestClient) -> bool:
-    return bool(web.get("/console/brand", follow_redirects=False).status_code == 200)
 
 
 def _link(app: FastAPI, mailer: MemoryMailer) -> str:
@@ -78,21 +65,21 @@ def test_disable_user_ends_sessions_and_every_way_in(
     _user(client, db, admin_key)
     mailer = MemoryMailer()
     replace(app, mailer=mailer)
-    web, status = _sign_in(app)
+    web, status = sign_in(app)
     assert status == 303
-    assert _in_console(web)
+    assert in_console(web)
     pending = _link(app, mailer)
     r = cli_env.invoke(cli, ["web", "disable-user", "--email", EMAIL])
     assert r.exit_code == 0, r.output
-    assert not _in_console(web)  # the open session ended
-    assert _sign_in(app)[1] == 401  # the right password no longer works
+    assert not in_console(web)  # the open session ended
+    assert sign_in(app)[1] == 401  # the right password no longer works
     assert _redeem(app, pending) == 400  # a link sent before is void
     sent = len(mailer.sent)
     TestClient(with_pages(app)).post("/signin/link", data={"email": EMAIL})  # no CSRF: refused anyway
     assert len(mailer.sent) == sent
     r = cli_env.invoke(cli, ["web", "enable-user", "--email", EMAIL])
     assert r.exit_code == 0, r.output
-    assert _sign_in(app)[1] == 303
+    assert sign_in(app)[1] == 303
 
 
 def test_reset_password_and_end_sessions(
@@ -104,17 +91,17 @@ def test_reset_password_and_end_sessions(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _user(client, db, admin_key)
-    web, _ = _sign_in(app)
-    assert _in_console(web)
+    web, _ = sign_in(app)
+    assert in_console(web)
     assert cli_env.invoke(cli, ["web", "end-sessions", "--email", EMAIL]).exit_code == 0
-    assert not _in_console(web)
-    web, _ = _sign_in(app)
+    assert not in_console(web)
+    web, _ = sign_in(app)
     monkeypatch.setenv("NEW_PW", "a brand new passphrase")
     r = cli_env.invoke(cli, ["web", "reset-password", "--email", EMAIL, "--password-env", "NEW_PW"])
     assert r.exit_code == 0, r.output
-    assert not _in_console(web)
-    assert _sign_in(app)[1] == 401
-    assert _sign_in(app, "a brand new passphrase")[1] == 303
+    assert not in_console(web)
+    assert sign_in(app)[1] == 401
+    assert sign_in(app, "a brand new passphrase")[1] == 303
     r = cli_env.invoke(cli, ["web", "end-sessions", "--email", "nobody@else.example"])
     assert r.exit_code == 2
     assert "no console user" in r.output

@@ -11,7 +11,7 @@ from wefirst.store.db import Database
 from wefirst.web import sessions
 
 from factories import auth, make_brand, signup_publisher
-from security.test_console_users import EMAIL, PASSWORD, _in_console, _sign_in
+from security.console_users_helpers import EMAIL, PASSWORD, in_console, sign_in
 
 BASE = "/v1/console-users"
 
@@ -23,9 +23,9 @@ def test_admin_disables_resets_and_ends_sessions_over_the_api(
     with db.write() as conn:
         sessions.create_user(conn, EMAIL, "brand", brand.id, PASSWORD)
     publisher, _ = signup_publisher(client, "Camille", ["blog.example"])
-    web, status = _sign_in(app)
+    web, status = sign_in(app)
     assert status == 303
-    assert _in_console(web)
+    assert in_console(web)
 
     # no key, a brand key (even the user's own brand), a publisher key: refused, nothing changes
     for headers in ({}, auth(brand.key), auth(publisher.key)):
@@ -36,26 +36,26 @@ def test_admin_disables_resets_and_ends_sessions_over_the_api(
             f"{BASE}/reset-password", json={"email": EMAIL, "password": "x" * 20}, headers=headers
         )
         assert r.status_code in (401, 403)
-    assert _in_console(web)
+    assert in_console(web)
 
     r = client.post(f"{BASE}/end-sessions", json={"email": EMAIL}, headers=auth(admin_key))
     assert r.status_code == 200, r.text
-    assert not _in_console(web)
+    assert not in_console(web)
 
-    web, status = _sign_in(app)
+    web, status = sign_in(app)
     assert status == 303
     r = client.post(f"{BASE}/disable", json={"email": EMAIL}, headers=auth(admin_key))
     assert r.status_code == 200, r.text
-    assert not _in_console(web)
-    assert _sign_in(app)[1] != 303
+    assert not in_console(web)
+    assert sign_in(app)[1] != 303
 
     r = client.post(f"{BASE}/enable", json={"email": EMAIL}, headers=auth(admin_key))
     assert r.status_code == 200, r.text
     new = "a brand new passphrase"
     r = client.post(f"{BASE}/reset-password", json={"email": EMAIL, "password": new}, headers=auth(admin_key))
     assert r.status_code == 200, r.text
-    assert _sign_in(app)[1] != 303
-    assert _sign_in(app, new)[1] == 303
+    assert sign_in(app)[1] != 303
+    assert sign_in(app, new)[1] == 303
 
     r = client.post(f"{BASE}/disable", json={"email": "nobody@pampy.example"}, headers=auth(admin_key))
     assert r.status_code == 404

@@ -29,7 +29,7 @@ from wefirst.widget.service import WidgetConfig
 router = APIRouter(prefix="/v1", tags=["events"])
 
 
-def _sending_brand(actor: Actor, what: str) -> str:
+def sending_brand(actor: Actor, what: str) -> str:
     """Sales events belong to one brand: its own key sends them (an admin key has no brand)."""
     require(actor, "brand")
     if actor.owner_id is None:
@@ -39,7 +39,7 @@ def _sending_brand(actor: Actor, what: str) -> str:
     return actor.owner_id
 
 
-def _claimed_time(settings: Settings, claimed: datetime | None, received: datetime) -> None:
+def check_claimed_time(settings: Settings, claimed: datetime | None, received: datetime) -> None:
     """Refuse a claimed `occurred_at` outside the window around its receipt (domain/claims.py)."""
     if claimed is None:
         return
@@ -60,13 +60,14 @@ def post_purchase(
     body: RawBody,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    brand_id = _sending_brand(actor, "purchases")
+    brand_id = sending_brand(actor, "purchases")
     base_url = services.settings.base_url
     received = utcnow()
     purchase = data.to_purchase(received)
 
     def work(conn: Connection) -> tuple[int, Any]:
-        _claimed_time(services.settings, data.occurred_at, received)  # inside: a replay answers as before
+        # inside the transaction: a replay answers as before
+        check_claimed_time(services.settings, data.occurred_at, received)
         results = engine.apply_purchase(conn, brand_id=brand_id, purchase=purchase, livemode=actor.livemode)
         services.metrics.count_outcomes("purchase", [r.outcome for r in results])
         return 200, {
@@ -157,12 +158,12 @@ def post_refund(
     body: RawBody,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    brand_id = _sending_brand(actor, "refunds")
+    brand_id = sending_brand(actor, "refunds")
     received = utcnow()
     refund = data.to_refund(data.refund_id or idempotency_key or "rfd_" + secrets.token_hex(12), received)
 
     def work(conn: Connection) -> tuple[int, Any]:
-        _claimed_time(services.settings, data.occurred_at, received)
+        check_claimed_time(services.settings, data.occurred_at, received)
         if not engine.order_known(conn, brand_id, data.order_id):
             raise Invalid(
                 f"order_id: no pledge was made for order {data.order_id}",

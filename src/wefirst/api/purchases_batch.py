@@ -23,7 +23,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from wefirst.api.deps import ActorDep, DbDep
-from wefirst.api.events import _claimed_time, _sending_brand
+from wefirst.api.events import check_claimed_time, sending_brand
 from wefirst.catalog.models import Strict
 from wefirst.domain.clock import utcnow
 from wefirst.errors import Conflict, WefirstError
@@ -85,7 +85,7 @@ def _apply(
     for i, (order, purchase) in enumerate(zip(orders, purchases, strict=True)):
 
         def work(conn: Connection, order: BatchOrder = order, purchase: Any = purchase) -> tuple[int, Any]:
-            _claimed_time(services.settings, order.occurred_at, received)
+            check_claimed_time(services.settings, order.occurred_at, received)
             results = engine.apply_purchase(
                 conn, brand_id=brand_id, purchase=purchase, livemode=livemode, batch=batch
             )
@@ -126,7 +126,7 @@ def post_purchase_batch(
     services: ServicesDep, data: PurchaseBatchBody, actor: ActorDep, db: DbDep
 ) -> dict[str, Any]:
     """Up to 1,000 orders in one transaction, each with its own idempotency key and answer."""
-    brand_id = _sending_brand(actor, "purchases")
+    brand_id = sending_brand(actor, "purchases")
     for _attempt in range(3):
         try:
             with db.write() as conn:
