@@ -94,21 +94,18 @@ def bare_app() -> Any:
 
 
 def serve_bare(port: int, workers: int) -> None:
-    """uvicorn.run with the arguments `wefirst serve` passes (src/wefirst/cli.py)."""
+    """uvicorn.run with the options `wefirst serve` passes (wefirst.cli.UVICORN_OPTIONS)."""
     import uvicorn
+
+    from wefirst.cli import UVICORN_OPTIONS
 
     uvicorn.run(
         "bench_writepath:bare_app",
-        factory=True,
         host=HOST,
         port=port,
         workers=workers,
-        log_config=None,
-        timeout_graceful_shutdown=20,
-        timeout_worker_healthcheck=60,
-        proxy_headers=True,
-        access_log=False,
         app_dir=str(Path(__file__).parent),
+        **UVICORN_OPTIONS,
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any, Final
 
 import typer
 from rich.console import Console
@@ -46,6 +46,24 @@ def fail(message: str, fix: str | None = None, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+UVICORN_OPTIONS: Final[dict[str, Any]] = {
+    "factory": True,
+    "log_config": None,
+    "timeout_graceful_shutdown": 20,
+    # uvicorn kills a worker that does not answer its health check within this time and
+    # starts another: at its 5 s default, on a busy host, a worker still importing the app
+    # is killed before it ever serves, forever.
+    "timeout_worker_healthcheck": 60,
+    "proxy_headers": True,
+    # uvicorn's access log writes client addresses and full paths, and paths carry receipt
+    # secrets, magic-link, co-sign and erasure tokens: the app's own request log (route
+    # templates, status, time; no address) replaces it
+    "access_log": False,
+}
+"""What `wefirst serve` gives uvicorn besides the address and workers; the write-path bench
+runs its bare baseline app with the same, so the comparison stays like for like."""
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -68,22 +86,11 @@ def serve(
     configure_logging(settings.log_json)
     uvicorn.run(
         "wefirst.app:create_app_from_env",
-        factory=True,
         host=host,
         port=port,
         workers=workers,
-        log_config=None,
-        timeout_graceful_shutdown=20,
-        # uvicorn kills a worker that does not answer its health check within this time and
-        # starts another: at its 5 s default, on a busy host, a worker still importing the app
-        # is killed before it ever serves, forever.
-        timeout_worker_healthcheck=60,
-        proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
-        # uvicorn's access log writes client addresses and full paths, and paths carry receipt
-        # secrets, magic-link, co-sign and erasure tokens: the app's own request log (route
-        # templates, status, time; no address) replaces it
-        access_log=False,
+        **UVICORN_OPTIONS,
     )
 
 
