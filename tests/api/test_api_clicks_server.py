@@ -160,3 +160,15 @@ def test_visitor_ip_is_refused_from_a_publisher_and_when_malformed(
     assert client.get(f"/v1/campaigns/{cid}/balance").json()["pledged"]["units"] == 0
     report = client.get(f"/v1/widget/campaigns/{cid}/fraud-report", headers=auth(brand.key)).json()
     assert sum(report["by_reason"].values()) == 0
+
+
+def test_no_key_and_another_brands_key_count_nothing_even_naming_a_reader(
+    client: TestClient, db: Database, admin_key: str
+) -> None:
+    _brand, cid = _click_campaign(client, db, admin_key)
+    other = make_brand(client, db, admin_key)
+    body = {"campaign_id": cid, "visitor": "reader-visitor-000001", "visitor_ip": "198.51.100.7"}
+    assert client.post("/v1/clicks", json=body).status_code == 401
+    r = client.post("/v1/clicks", json=body, headers=auth(other.key))
+    assert r.status_code in (403, 404), r.text
+    assert client.get(f"/v1/campaigns/{cid}/balance").json()["pledged"]["units"] == 0
