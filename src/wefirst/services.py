@@ -32,6 +32,8 @@ from wefirst.maintenance import Maintenance
 from wefirst.metrics import Metrics
 from wefirst.secretbox import SecretBox
 from wefirst.settings import Settings
+from wefirst.social import follow as social_follow
+from wefirst.social.follow import SocialFollower
 from wefirst.store.db import Database
 from wefirst.store.groupcommit import GroupCommit
 from wefirst.store.schema import metadata
@@ -81,6 +83,7 @@ class Services:
     webhook_worker: WebhookWorker | None  # None: `webhooks_worker` off
     warmup: Warmup
     maintenance: Maintenance | None = None  # None: `maintenance_interval_seconds` is 0
+    social_follower: SocialFollower | None = None  # None: `social_follow` off
     # Tests and the demo serve platform clients from memory; None: as the settings say.
     connector_remotes: processing.RemotesFactory | None = None
     # API key id -> when this process last recorded its use (`last_used_at` is coarse).
@@ -147,6 +150,7 @@ class Services:
                 if settings.maintenance_interval_seconds > 0
                 else None
             ),
+            social_follower=social_follow.from_settings(db, settings) if settings.social_follow else None,
         )
         return services
 
@@ -174,6 +178,7 @@ class Services:
             self.warmup,
             self.webhook_worker,
             self.maintenance,
+            self.social_follower,
         ]
         return [r for r in found if r is not None]
 

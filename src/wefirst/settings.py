@@ -295,6 +295,39 @@ class Settings(BaseSettings):
         60, description="How often `wefirst voice listen` polls Mastodon timelines and RSS feeds."
     )
 
+    # social actions
+    social_check_per_network_per_hour: int = Field(
+        120,
+        ge=1,
+        description='"Did my share count?" checks one network (IPv4 /24, IPv6 /48) may '
+        "make per hour (the public box; each check reads the database).",
+    )
+    social_follow: bool = Field(
+        False,
+        description="Follow social actions live in a background thread of the app (Jetstream, "
+        "and a backfill poll of every active social campaign); off: run `wefirst social follow` "
+        "in one process instead (one follower is enough; two only repeat duplicates).",
+    )
+    social_jetstream_url: str = Field(
+        "wss://jetstream2.us-east.bsky.network/subscribe",
+        description="Bluesky Jetstream (v1) endpoint the social follower streams from; empty: "
+        "Bluesky rules are polled only.",
+    )
+    social_poll_seconds: int = Field(
+        300,
+        ge=5,
+        description="How often the social follower polls each active social campaign "
+        "(Mastodon lists, and the Bluesky backfill of what the stream missed).",
+    )
+    social_bsky_appview: str = Field(
+        "https://public.api.bsky.app", description="Bluesky AppView the social sources read."
+    )
+    social_mastodon_instance: str | None = Field(
+        None,
+        description="Instance whose hashtag timeline the social follower reads for "
+        "Mastodon hashtag rules (e.g. https://mastodon.social).",
+    )
+
     # cases
     cases_answer_within_hours: int = Field(
         168,

@@ -8,9 +8,11 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import httpx
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from wefirst.outbound import OutboundPolicy
+from wefirst.settings import Settings
 from wefirst.social.fakenet import FakeNetwork
 from wefirst.social.poll import poll_campaign
 from wefirst.store.db import Database
@@ -93,3 +95,31 @@ def test_a_drafts_social_tally_is_the_brands_alone(client: TestClient, db: Datab
         r = client.get(f"/v1/campaigns/{cid}/social/check", params={"commitment": c}, headers=headers)
         assert r.status_code == 404
     assert client.get(f"/v1/campaigns/{cid}/social", headers=auth(brand.key)).status_code == 200
+
+
+def test_did_my_share_count_is_limited_per_network(
+    app: FastAPI, settings: Settings, client: TestClient, db: Database, admin_key: str
+) -> None:
+    """Before: one network could script unlimited lookups (each a database read) through the
+    public box. Now the one limiter (ratelimit.py) bounds it per network per hour; a refusal
+    is a 429 problem with Retry-After, another network keeps its own budget, a bad commitment
+    spends nothing."""
+    settings.social_check_per_network_per_hour = 3
+    brand = make_brand(client, db, admin_key)
+    ben = make_beneficiary(client, db, admin_key)
+    cid = make_campaign(client, brand, ben.id, rules=[RULE])
+    url = f"/v1/campaigns/{cid}/social/check"
+    probe = {"commitment": hashlib.sha256(b"probe").hexdigest()}
+    with TestClient(app, client=("203.0.113.9", 40000)) as attacker:
+        assert attacker.get(url, params={"commitment": "bad"}).status_code == 422  # spends nothing
+        assert [attacker.get(url, params=probe).status_code for _ in range(3)] == [200, 200, 200]
+        refused = attacker.get(url, params=probe)
+        assert refused.status_code == 429
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert 0 < int(refused.headers["Retry-After"]) <= 3600
+        # same /24, another campaign id (or one that does not exist): the same budget
+        assert attacker.get("/v1/campaigns/cmp_nope/social/check", params=probe).status_code == 429
+    with TestClient(app, client=("203.0.113.77", 40000)) as neighbour:
+        assert neighbour.get(url, params=probe).status_code == 429
+    with TestClient(app, client=("2001:db8:16::1", 40000)) as other:
+        assert other.get(url, params=probe).status_code == 200

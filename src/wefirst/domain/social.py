@@ -71,6 +71,10 @@ class SocialAction:
     account: Account
     occurred_at: datetime
     uri: str | None = None
+    # the acting record's own AT-URI when the source gives it (Jetstream: a like or repost
+    # record, a post); not part of the commitment (the AppView's lists do not give it), only
+    # what a later delete of that record is matched on
+    record: str | None = None
 
 
 def action_uri(a: SocialAction) -> str:
@@ -82,6 +86,11 @@ def action_uri(a: SocialAction) -> str:
 
 def action_commitment(a: SocialAction) -> str:
     return hashlib.sha256(action_uri(a).encode()).hexdigest()
+
+
+def record_ref(record_uri: str) -> str:
+    """What the `social_actions` row keeps of the acting record (a hash, as for commitments)."""
+    return hashlib.sha256(record_uri.encode()).hexdigest()
 
 
 def account_key(network: SocialNetwork, account_uri: str) -> str:

@@ -30,7 +30,13 @@ from sqlalchemy import Connection, func, insert, select, update
 from wefirst.domain.campaigns import PerSocialActionRule
 from wefirst.domain.clock import as_utc, utcnow
 from wefirst.domain.rules import pledge_for_social, social_rule_room
-from wefirst.domain.social import SocialAction, account_key, action_commitment, assess_account
+from wefirst.domain.social import (
+    SocialAction,
+    account_key,
+    action_commitment,
+    assess_account,
+    record_ref,
+)
 from wefirst.ledger.service import PledgeFacts
 from wefirst.pledges.batch import Batch
 from wefirst.pledges.engine import _reverse, _spend
@@ -105,6 +111,7 @@ def _record(
             pledge_id=pledge_id,
             occurred_at=as_utc(a.occurred_at),
             received_at=received,
+            record_ref=record_ref(a.record) if a.record is not None else None,
         )
     )
 
@@ -131,13 +138,21 @@ def _apply(batch: Batch, campaign_id: str, a: SocialAction, received_at: datetim
     received = as_utc(received_at) if received_at is not None else utcnow()
     st = batch.lock(loaded)
     seen = conn.execute(
-        select(social_actions.c.outcome).where(
+        select(social_actions.c.seq, social_actions.c.record_ref).where(
             social_actions.c.campaign_id == campaign_id,
             social_actions.c.rule_key == rule.key,
             social_actions.c.commitment == commitment,
         )
     ).first()
     if seen is not None:
+        if seen.record_ref is None and a.record is not None:
+            # first counted from a list (no record URI there), now seen on the stream: keep the
+            # record so that its later delete finds it
+            conn.execute(
+                update(social_actions)
+                .where(social_actions.c.seq == seen.seq)
+                .values(record_ref=record_ref(a.record))
+            )
         return SocialOutcome("duplicate", commitment)
     key = f"social:{rule.key}:{account_key(a.network, a.account.uri)}"
     if rule.period == "day":
@@ -243,19 +258,38 @@ def _retract(
     return "reversed"
 
 
-def counted_commitments(conn: Connection, campaign_id: str, rule_key: str) -> set[str]:
+def counted_commitments(
+    conn: Connection, campaign_id: str, rule_key: str, *, received_before: datetime | None = None
+) -> set[str]:
     """Commitments counted (and not reversed) under one rule: what a poll compares with the
-    network's current list to find withdrawn actions."""
-    return {
-        r[0]
-        for r in conn.execute(
-            select(social_actions.c.commitment).where(
-                social_actions.c.campaign_id == campaign_id,
-                social_actions.c.rule_key == rule_key,
-                social_actions.c.outcome == "counted",
-            )
+    network's current list to find withdrawn actions. `received_before` leaves out what a
+    stream counted moments ago: the AppView indexes a like a little after Jetstream shows it,
+    and a list read in between must not reverse it."""
+    q = select(social_actions.c.commitment).where(
+        social_actions.c.campaign_id == campaign_id,
+        social_actions.c.rule_key == rule_key,
+        social_actions.c.outcome == "counted",
+    )
+    if received_before is not None:
+        q = q.where(social_actions.c.received_at < as_utc(received_before))
+    return {r[0] for r in conn.execute(q)}
+
+
+def retract_records(
+    conn: Connection, refs: Sequence[str], *, at: datetime, batch: Batch | None = None
+) -> list[RetractOutcome]:
+    """Withdraw the counted actions whose acting record was deleted (a Jetstream delete names
+    only the record: `record_ref` = SHA-256 of its AT-URI). Unknown records cost one query."""
+    if not refs:
+        return []
+    found = conn.execute(
+        select(social_actions.c.campaign_id, social_actions.c.commitment).where(
+            social_actions.c.record_ref.in_(sorted(set(refs))), social_actions.c.outcome == "counted"
         )
-    }
+    ).all()
+    return [
+        retract_social_action(conn, str(cid), str(c), at=at, received_at=at, batch=batch) for cid, c in found
+    ]
 
 
 def social_report(conn: Connection, campaign_id: str) -> dict[str, Any]:

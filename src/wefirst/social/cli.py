@@ -60,6 +60,39 @@ def poll_cmd(
         raise typer.Exit(1)
 
 
+@app.command("follow")
+def follow_cmd(
+    duration: Annotated[
+        float | None, typer.Option(help="Stop after this many seconds (default: until interrupted).")
+    ] = None,
+) -> None:
+    """Follow every active campaign's social rules live until interrupted: Bluesky through
+    Jetstream (resuming from the stored cursor), and a backfill poll of each campaign every
+    WEFIRST_SOCIAL_POLL_SECONDS (Mastodon, and whatever the stream missed while down). Run one
+    when the API processes have WEFIRST_SOCIAL_FOLLOW off."""
+    import signal
+    import threading
+
+    from wefirst.checklist import check_at_start
+    from wefirst.social.follow import from_settings
+
+    settings = Settings()
+    check_at_start(settings, "wefirst social follow")
+    with Database(settings) as db:
+        follower = from_settings(db, settings, on_event=lambda m: err.print(m, highlight=False))
+        done = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: done.set())
+        follower.start()
+        err.print("following social actions; Ctrl-C to stop")
+        try:
+            done.wait(duration)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            follower.stop()
+    typer.echo(json.dumps(follower.stats, sort_keys=True))
+
+
 @app.command("report")
 def report_cmd(campaign: Annotated[str, typer.Argument(help="The campaign id (cmp_…).")]) -> None:
     """The campaign's social tally and fraud report, as JSON."""

@@ -1,15 +1,23 @@
 """A fake Mastodon instance and Bluesky AppView speaking the real wire formats, for tests and
 the demo: Account/Status JSON as Mastodon documents them with `Link`-header pagination
-(`max_id`), and getLikes/getRepostedBy/getProfiles outputs with `cursor` pagination.
+(`max_id`), and getLikes/getRepostedBy/getProfiles outputs with `cursor` pagination; and a
+Jetstream (v1) websocket server on 127.0.0.1 (`FakeJetstream`) that replays from a `cursor`
+and then sends what the fake network does live (`FakeNetwork.bsky_like` and friends emit the
+commit frames and update the AppView's lists alike).
 
-An `httpx` handler (`handle`), so it runs behind `httpx.MockTransport` — under the real
-outbound guard — without a socket. Names are invented; nothing here reaches a network."""
+The HTTP side is an `httpx` handler (`handle`), so it runs behind `httpx.MockTransport` — under
+the real outbound guard — without a socket. Names are invented; nothing here reaches a network."""
 
 from __future__ import annotations
 
+import itertools
 import json
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
@@ -36,7 +44,10 @@ class FakeNetwork:
     reblogs: dict[str, list[str]] = field(default_factory=dict)
     bsky_likes: dict[str, list[str]] = field(default_factory=dict)  # post AT-URI → account names
     bsky_reposts: dict[str, list[str]] = field(default_factory=dict)
+    bsky_posts: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)  # (uri, name, record)
     requests: list[httpx.Request] = field(default_factory=list)
+    jetstream: FakeJetstream | None = None  # where bsky_like & co. emit their commit frames
+    _rkeys: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def account(self, name: str, created_at: datetime, posts: int, bot: bool = False) -> str:
         self.accounts[name] = FakeAccount(name, created_at, posts, bot)
@@ -47,6 +58,58 @@ class FakeNetwork:
 
     def did(self, name: str) -> str:
         return "did:plc:" + name.lower().ljust(24, "0")[:24]
+
+    # --- Bluesky, live: Jetstream commit frames ------------------------------------------
+    def commit_frame(self, name: str, at: datetime, operation: str, collection: str, rkey: str,
+                record: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+        commit: dict[str, Any] = {"rev": f"3l{rkey}", "operation": operation, "collection": collection,
+                                  "rkey": rkey}  # fmt: skip
+        if record is not None:
+            commit.update(record=record, cid=f"bafyrei{rkey}")
+        frame = {"did": self.did(name), "time_us": int(at.timestamp() * 1_000_000), "kind": "commit",
+                 "commit": commit}  # fmt: skip
+        if self.jetstream is not None:
+            self.jetstream.emit(frame)
+        return frame
+
+    def bsky_act(self, name: str, action: str, subject: str, at: datetime) -> str:
+        """`name` likes or reposts `subject` now: the frame goes out on Jetstream and the
+        AppView's list shows it. Returns the like/repost record's rkey (to undo it)."""
+        collection = "app.bsky.feed.like" if action == "like" else "app.bsky.feed.repost"
+        rkey = f"3lk{next(self._rkeys):010d}"
+        (self.bsky_likes if action == "like" else self.bsky_reposts).setdefault(subject, []).append(name)
+        record = {"$type": collection, "subject": {"uri": subject, "cid": "bafyreisubject"},
+                  "createdAt": _iso(at)}  # fmt: skip
+        self.commit_frame(name, at, "create", collection, rkey, record)
+        return rkey
+
+    def bsky_undo(self, name: str, action: str, subject: str, rkey: str, at: datetime) -> None:
+        collection = "app.bsky.feed.like" if action == "like" else "app.bsky.feed.repost"
+        table = self.bsky_likes if action == "like" else self.bsky_reposts
+        table[subject].remove(name)
+        self.commit_frame(name, at, "delete", collection, rkey)
+
+    def bsky_post(self, name: str, text: str, at: datetime, *, tags: tuple[str, ...] = (),
+                  reply_to: str | None = None, quote: str | None = None) -> str:  # fmt: skip
+        """An original post (with hashtag facets), a reply or a quote; returns its AT-URI."""
+        rkey = f"3lp{next(self._rkeys):010d}"
+        record: dict[str, Any] = {"$type": "app.bsky.feed.post", "text": text, "createdAt": _iso(at),
+                                  "langs": ["en"]}  # fmt: skip
+        if tags:
+            record["facets"] = [
+                {"index": {"byteStart": 0, "byteEnd": len(t) + 1},
+                 "features": [{"$type": "app.bsky.richtext.facet#tag", "tag": t}]}
+                for t in tags
+            ]  # fmt: skip
+        if reply_to is not None:
+            ref = {"uri": reply_to, "cid": "bafyreiparent"}
+            record["reply"] = {"root": ref, "parent": ref}
+        if quote is not None:
+            record["embed"] = {"$type": "app.bsky.embed.record", "record": {"uri": quote, "cid": "bafyreiq"}}
+        self.commit_frame(name, at, "create", "app.bsky.feed.post", rkey, record)
+        uri = f"at://{self.did(name)}/app.bsky.feed.post/{rkey}"
+        self.bsky_posts.append((uri, name, record))
+        return uri
 
     # --- Mastodon -----------------------------------------------------------------------
     def _mastodon_account(self, name: str, n: int) -> dict[str, object]:
@@ -132,3 +195,73 @@ class FakeNetwork:
                 200, json={"profiles": [self._profile_detailed(by_did[d]) for d in dids if d in by_did]}
             )
         return httpx.Response(404, content=json.dumps({"error": "NotFound"}).encode())
+
+
+class FakeJetstream:
+    """A Jetstream v1 endpoint on 127.0.0.1 (`/subscribe`): a client's `cursor` replays the
+    frames whose `time_us` is at or after it, then each new frame is sent as it is emitted.
+    `drop_clients` closes every open connection (a network cut, to test reconnecting)."""
+
+    def __init__(self) -> None:
+        self.frames: list[str] = []
+        self.paths: list[str] = []
+        self._cond = threading.Condition()
+        self._generation = 0
+        self._closing = False
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+        self.url = ""
+
+    def emit(self, frame: dict[str, Any]) -> None:
+        with self._cond:
+            self.frames.append(json.dumps(frame))
+            self._cond.notify_all()
+
+    def drop_clients(self) -> None:
+        with self._cond:
+            self._generation += 1
+            self._cond.notify_all()
+
+    def _news(self, generation: int, sent: int) -> Callable[[], bool]:
+        return lambda: self._closing or self._generation != generation or len(self.frames) > sent
+
+    def _handler(self, ws: Any) -> None:
+        path = ws.request.path if ws.request is not None else "/"
+        self.paths.append(path)
+        cursor = parse_qs(urlsplit(path).query).get("cursor")
+        start = int(cursor[0]) if cursor else None
+        with self._cond:
+            generation = self._generation
+            i = len(self.frames) if start is None else 0
+            if start is not None:
+                while i < len(self.frames) and json.loads(self.frames[i])["time_us"] < start:
+                    i += 1
+        while True:
+            with self._cond:
+                self._cond.wait_for(self._news(generation, i), timeout=1.0)
+                if self._closing or self._generation != generation:
+                    break
+                out = self.frames[i:]
+                i = len(self.frames)
+            for raw in out:
+                ws.send(raw)
+        ws.close()
+
+    def start(self) -> str:
+        from websockets.sync.server import serve
+
+        self._server = serve(self._handler, "127.0.0.1", 0)
+        port = self._server.socket.getsockname()[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True, name="fake-jetstream")
+        self._thread.start()
+        self.url = f"ws://127.0.0.1:{port}/subscribe"
+        return self.url
+
+    def stop(self) -> None:
+        with self._cond:
+            self._closing = True
+            self._cond.notify_all()
+        if self._server is not None:
+            self._server.shutdown()
+        if self._thread is not None:
+            self._thread.join(timeout=5)

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from wefirst.domain.social import Account, SocialAction
+from wefirst.domain.social import Account, SocialAction, SocialActionKind
 
 LIKE, REPOST, POST = "app.bsky.feed.like", "app.bsky.feed.repost", "app.bsky.feed.post"
 
@@ -47,7 +47,9 @@ def actions_of(frame: Mapping[str, Any], profiles: Mapping[str, Account]) -> lis
         uri = subject.get("uri") if isinstance(subject, Mapping) else None
         if not isinstance(uri, str):
             return []
-        return [SocialAction("bluesky", "like" if collection == LIKE else "repost", uri, account, when)]
+        kind: SocialActionKind = "like" if collection == LIKE else "repost"
+        record_uri = f"at://{did}/{collection}/{commit.get('rkey')}"
+        return [SocialAction("bluesky", kind, uri, account, when, record=record_uri)]
     if collection != POST:
         return []
     own = f"at://{did}/{POST}/{commit.get('rkey')}"
@@ -55,11 +57,13 @@ def actions_of(frame: Mapping[str, Any], profiles: Mapping[str, Account]) -> lis
     reply = record.get("reply")
     parent = reply.get("parent") if isinstance(reply, Mapping) else None
     if isinstance(parent, Mapping) and isinstance(parent.get("uri"), str):
-        out.append(SocialAction("bluesky", "reply", parent["uri"], account, when, uri=own))
+        out.append(SocialAction("bluesky", "reply", parent["uri"], account, when, uri=own, record=own))
     embed = record.get("embed")
     quoted = embed.get("record") if isinstance(embed, Mapping) else None
+    if isinstance(quoted, Mapping) and isinstance(quoted.get("record"), Mapping):
+        quoted = quoted["record"]  # app.bsky.embed.recordWithMedia: {record: {record: strongRef}}
     if isinstance(quoted, Mapping) and isinstance(quoted.get("uri"), str):
-        out.append(SocialAction("bluesky", "quote", quoted["uri"], account, when, uri=own))
+        out.append(SocialAction("bluesky", "quote", quoted["uri"], account, when, uri=own, record=own))
     tags = {
         str(f.get("tag"))
         for facet in record.get("facets") or ()
@@ -70,5 +74,27 @@ def actions_of(frame: Mapping[str, Any], profiles: Mapping[str, Account]) -> lis
     if out:  # an original post only: a reply or quote with the hashtag counts as what it is
         return out
     return [
-        SocialAction("bluesky", "hashtag_post", f"#{tag}", account, when, uri=own) for tag in sorted(tags)
+        SocialAction("bluesky", "hashtag_post", f"#{tag}", account, when, uri=own, record=own)
+        for tag in sorted(tags)
     ]
+
+
+def deleted_record(frame: Mapping[str, Any]) -> str | None:
+    """The AT-URI of the like, repost or post a delete commit withdraws (None otherwise): a
+    delete names only the record, so the follower finds the counted action by `record_ref`."""
+    commit = frame.get("commit")
+    did = frame.get("did")
+    if frame.get("kind") != "commit" or not isinstance(commit, Mapping) or not isinstance(did, str):
+        return None
+    collection, rkey = commit.get("collection"), commit.get("rkey")
+    if commit.get("operation") != "delete" or collection not in (LIKE, REPOST, POST):
+        return None
+    if not isinstance(rkey, str) or not rkey:
+        return None
+    return f"at://{did}/{collection}/{rkey}"
+
+
+def time_us(frame: Mapping[str, Any]) -> int | None:
+    """Jetstream's cursor for this frame (when it saw the event)."""
+    t = frame.get("time_us")
+    return t if isinstance(t, int) and not isinstance(t, bool) else None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import httpx
 
@@ -28,6 +28,10 @@ from wefirst.social.sources import (
     mastodon_hashtag,
 )
 from wefirst.store.db import Database
+
+# A list read now may not show yet what a stream counted this recently (the AppView indexes
+# after Jetstream relays): such actions are never inferred withdrawn by that read.
+INDEX_LAG = timedelta(minutes=2)
 
 
 @dataclass
@@ -71,7 +75,8 @@ def apply_actions(
         batch.flush()
         if complete:
             current = {action_commitment(a) for a in actions}
-            for gone in sorted(counted_commitments(conn, campaign_id, rule.key) - current):
+            counted = counted_commitments(conn, campaign_id, rule.key, received_before=now - INDEX_LAG)
+            for gone in sorted(counted - current):
                 result.add(retract_social_action(conn, campaign_id, gone, at=now, received_at=now))
 
 

@@ -40,6 +40,20 @@ social_actions = Table(
     Column("pledge_id", String(ID)),
     Column("occurred_at", DateTime(timezone=True), nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
+    # SHA-256 of the acting record's own AT-URI (a Bluesky like/repost/post seen on Jetstream):
+    # what a Jetstream delete, which names only the record, is matched on
+    Column("record_ref", String(64)),
     UniqueConstraint("campaign_id", "rule_key", "commitment", name="uq_social_actions_action"),
     Index("ix_social_actions_rule_outcome", "campaign_id", "rule_key", "outcome"),
+    Index("ix_social_actions_record_ref", "record_ref"),
+)
+
+# Where the live follower (social/follow.py) resumes: one row per stream, e.g. Jetstream's last
+# committed `time_us`, written in the same transaction as the pledges it led to.
+social_cursors = Table(
+    "social_cursors",
+    metadata,
+    Column("source", String(300), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )
