@@ -13,10 +13,12 @@ import httpx
 from fastapi.testclient import TestClient
 
 from wefirst.domain.campaigns import PerSocialActionRule
+from wefirst.domain.social import action_commitment
 from wefirst.ledger.balances import campaign_balance
 from wefirst.outbound import OutboundPolicy
 from wefirst.pledges.social import social_report
 from wefirst.social.fakenet import FakeNetwork
+from wefirst.social.jetstream import actions_of
 from wefirst.social.poll import poll_campaign
 from wefirst.social.sources import bluesky_actions, mastodon_actions
 from wefirst.store.db import Database
@@ -149,3 +151,72 @@ def test_a_poll_goes_through_the_outbound_guard(client: TestClient, db: Database
     assert len(result.errors) == 2
     assert all("not a public address" in e for e in result.errors)
     assert _units(db, cid) == 0
+
+
+def test_bluesky_hashtag_posts_from_search_count_originals_only() -> None:
+    """searchPosts' postViews: a reply carrying the hashtag counts as a reply, not a hashtag
+    post (as on the stream); the record-level `tags` array counts like a facet."""
+    requests: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        name = request.url.path.rsplit(".", 1)[-1]
+        if name == "searchPosts" and request.url.params.get("cursor"):
+            return httpx.Response(200, json={"posts": []})
+        return httpx.Response(200, content=(FIX / f"bluesky_{name}.json").read_bytes())
+
+    rule = PerSocialActionRule("hashtag_post", "bluesky", "#DoudouVaccins", 1)
+    actions = list(bluesky_actions(_client(handler), rule, NOW, base="https://appview.example"))
+    assert [(a.uri, a.account.posts) for a in actions] == [
+        ("at://did:plc:fanone0000000000000000aa/app.bsky.feed.post/3lhashtag001", 845),
+        ("at://did:plc:fanone0000000000000000aa/app.bsky.feed.post/3lhashtag003", 845),
+    ]
+    assert actions[0].occurred_at == datetime(2026, 3, 14, 9, 20, 1, 250000, tzinfo=UTC)  # indexedAt
+    search = requests[0].url.params
+    assert (search["tag"], search["q"], search["sort"]) == ("DoudouVaccins", "#DoudouVaccins", "latest")
+
+
+def test_bluesky_quotes_replies_and_hashtag_posts_backfill_as_the_stream_sees_them(
+    client: TestClient, db: Database, admin_key: str
+) -> None:
+    """Before, `wefirst social poll` read only Bluesky likes and reposts: a quote, reply or
+    hashtag rule was 'not backfilled yet'. Now the AppView's getQuotes, getPostThread and
+    searchPosts feed them, with the stream's commitments (the post's AT-URI)."""
+    brand = make_brand(client, db, admin_key)
+    ben = make_beneficiary(client, db, admin_key)
+    crit = {"min_account_age_days": 30, "min_posts": 5}
+    rules = [
+        {"kind": "per_social_action", "action": a, "network": "bluesky", "target": t, "units_per_action": u,
+         "criteria": crit}
+        for a, t, u in (("quote", BSKY_POST, 3), ("reply", BSKY_POST, 2), ("hashtag_post", "#Doudou", 1))
+    ]  # fmt: skip
+    cid = make_campaign(client, brand, ben.id, rules=rules)
+    net = _fake()
+    at = NOW - timedelta(hours=1)
+    quote = net.bsky_post("fan1", "look", at, quote=BSKY_POST)
+    net.bsky_post("fan2", "yes!", at, reply_to=BSKY_POST)
+    net.bsky_post("fan3", "me too #doudou", at, tags=("doudou",), reply_to=BSKY_POST)
+    net.bsky_post("fan4", "#Doudou", at, tags=("Doudou",))
+    net.bsky_post("fresh", "#Doudou", at, tags=("Doudou",))
+    net.bsky_post("fan5", "#Other", at, tags=("Other",))
+    http = _client(net.handle)
+    first = poll_campaign(db, cid, http, NOW, bsky_base="https://appview.example")
+    assert first.errors == []
+    assert first.outcomes == {"counted": 4, "refused": 1}
+    assert _units(db, cid) == 3 + 2 * 2 + 1
+    with db.read() as conn:
+        rules_seen = {r["action"]: r for r in social_report(conn, cid)["rules"]}
+    assert rules_seen["reply"]["counted"] == 2  # fan3's reply with the hashtag is a reply
+    assert rules_seen["hashtag_post"]["refused"] == {"too_young": 1}
+    assert poll_campaign(
+        db, cid, http, NOW + timedelta(hours=1), bsky_base="https://appview.example"
+    ).outcomes == {"duplicate": 5}
+    # the stream gives the same commitment for the same quote: a duplicate, not a second pledge
+    frame = net.commit_frame("fan1", at, "create", "app.bsky.feed.post", quote.rsplit("/", 1)[-1],
+                             net.bsky_posts[0][2])  # fmt: skip
+    streamed = actions_of(frame, {})
+    assert [action_commitment(a) for a in streamed] == [action_commitment(first.seen[0])]
+    net.bsky_posts.pop(0)  # the quote deleted: getQuotes is a complete list
+    third = poll_campaign(db, cid, http, NOW + timedelta(hours=2), bsky_base="https://appview.example")
+    assert third.outcomes == {"duplicate": 4, "reversed": 1}
+    assert _units(db, cid) == 2 * 2 + 1

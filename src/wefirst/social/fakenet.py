@@ -172,6 +172,55 @@ class FakeNetwork:
             body["cursor"] = str(start + limit)
         return httpx.Response(200, json=body)
 
+    def _post_view(self, uri: str, name: str, record: dict[str, Any]) -> dict[str, object]:
+        return {"uri": uri, "cid": "bafyrei" + uri.rsplit("/", 1)[-1], "author": self._profile_basic(name),
+                "record": record, "replyCount": 0, "repostCount": 0, "likeCount": 0, "quoteCount": 0,
+                "indexedAt": record["createdAt"], "labels": []}  # fmt: skip
+
+    def _posts_page(self, request: httpx.Request, found: list[dict[str, object]]) -> httpx.Response:
+        limit = min(int(request.url.params.get("limit", "25")), 100)
+        start = int(request.url.params.get("cursor", "0"))
+        body: dict[str, object] = {"posts": found[start : start + limit]}
+        if request.url.path.endswith("getQuotes"):
+            body["uri"] = request.url.params.get("uri")
+        if start + limit < len(found):
+            body["cursor"] = str(start + limit)
+        return httpx.Response(200, json=body)
+
+    def _bsky_posts_route(self, request: httpx.Request) -> httpx.Response | None:
+        method = request.url.path.removeprefix("/xrpc/")
+        uri = request.url.params.get("uri", "")
+        tag = request.url.params.get("tag", "").casefold()
+
+        def quotes(r: dict[str, Any]) -> bool:
+            return bool((r.get("embed") or {}).get("record", {}).get("uri") == uri)
+
+        def replies_to(r: dict[str, Any]) -> bool:
+            return bool((r.get("reply") or {}).get("parent", {}).get("uri") == uri)
+
+        def tagged(r: dict[str, Any]) -> bool:
+            return any(
+                f.get("tag", "").casefold() == tag for x in r.get("facets") or () for f in x["features"]
+            )
+
+        def views(keep: Callable[[dict[str, Any]], bool]) -> list[dict[str, object]]:
+            return [self._post_view(u, n, r) for u, n, r in reversed(self.bsky_posts) if keep(r)]
+
+        if method == "app.bsky.feed.getQuotes":
+            return self._posts_page(request, views(quotes))
+        if method == "app.bsky.feed.searchPosts":
+            return self._posts_page(request, views(tagged))
+        if method != "app.bsky.feed.getPostThread":
+            return None
+        replies = [{"$type": "app.bsky.feed.defs#threadViewPost", "post": v, "replies": []}
+                   for v in reversed(views(replies_to))]  # fmt: skip
+        brand = {"did": uri.split("/")[2], "handle": "brand.example"}
+        root = {"uri": uri, "cid": "bafyreiroot", "author": brand,
+                "record": {"$type": "app.bsky.feed.post", "text": "our post", "createdAt": _iso(self.now)},
+                "indexedAt": _iso(self.now), "labels": []}  # fmt: skip
+        thread = {"$type": "app.bsky.feed.defs#threadViewPost", "post": root, "replies": replies}
+        return httpx.Response(200, json={"thread": thread})
+
     def handle(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
         host = request.headers.get("host", request.url.host)
@@ -188,6 +237,10 @@ class FakeNetwork:
             return self._bsky_page(
                 request, self.bsky_reposts.get(request.url.params["uri"], []), "repostedBy"
             )
+        if host == self.bsky_host:
+            posts = self._bsky_posts_route(request)
+            if posts is not None:
+                return posts
         if host == self.bsky_host and path == "/xrpc/app.bsky.actor.getProfiles":
             by_did = {self.did(n): n for n in self.accounts}
             dids = request.url.params.get_list("actors")

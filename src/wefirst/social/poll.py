@@ -59,7 +59,8 @@ def fetch_rule(
         return list(mastodon_hashtag(client, mastodon_instance, rule)), False
     if rule.network == "mastodon":
         return list(mastodon_actions(client, rule, now)), True
-    return list(bluesky_actions(client, rule, now, bsky_base)), True
+    # a search and a thread's replies may be cut short by the AppView: never read as complete
+    return list(bluesky_actions(client, rule, now, bsky_base)), rule.action in ("like", "repost", "quote")
 
 
 def apply_actions(

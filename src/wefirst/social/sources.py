@@ -5,8 +5,13 @@
   (Statuses, same pagination; boosts skipped: an original post counts). Account fields used:
   `url`, `created_at`, `statuses_count`, `bot`.
 - **Bluesky** AppView (`https://public.api.bsky.app/xrpc/`): `app.bsky.feed.getLikes` and
-  `app.bsky.feed.getRepostedBy` (cursor pagination), then `app.bsky.actor.getProfiles` (the
-  batched `getProfile`, 25 actors a call) for `createdAt`, `postsCount` and self-labels (`bot`).
+  `app.bsky.feed.getRepostedBy` (cursor pagination); for posts, `app.bsky.feed.getQuotes`
+  (quotes, cursor pagination), `app.bsky.feed.getPostThread` (`depth=1`: the direct replies)
+  and `app.bsky.feed.searchPosts` (`tag=`, newest first: hashtag posts); then
+  `app.bsky.actor.getProfiles` (the batched `getProfile`, 25 actors a call) for `createdAt`,
+  `postsCount` and self-labels (`bot`). A post's time is the AppView's `indexedAt` (as the
+  stream's `time_us`: a client can declare any `createdAt`); its commitment is its AT-URI, so
+  the stream and the backfill agree.
 
 A like or boost has no public URI these lists return, so its commitment is over
 `<account> <action> <target>` (domain/social.py); a stream (Jetstream) gives the same values,
@@ -25,7 +30,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from wefirst.domain.campaigns import PerSocialActionRule
-from wefirst.domain.social import Account, SocialAction
+from wefirst.domain.social import Account, SocialAction, normalize_target
 from wefirst.voice.posts import PostParseError, parse_timestamp
 
 MAX_PAGES = 500  # a bound on one poll: 500 pages of 80 accounts
@@ -177,7 +182,11 @@ def bluesky_profiles(client: httpx.Client, dids: list[str], base: str = BSKY_APP
 def bluesky_actions(
     client: httpx.Client, rule: PerSocialActionRule, at: datetime, base: str = BSKY_APPVIEW
 ) -> Iterator[SocialAction]:
-    """Every current like or repost of the rule's post (an AT-URI), with each actor's profile."""
+    """Every current action under `rule` (likes, reposts, quotes and direct replies of the
+    rule's post — an AT-URI — or original posts with its hashtag), each actor's profile read."""
+    if rule.action in ("quote", "reply", "hashtag_post"):
+        yield from _bluesky_posts(client, rule, at, base)
+        return
     if not rule.target.startswith("at://"):
         raise SourceError("target: Bluesky backfill needs the post's AT-URI")
     if rule.action == "like":
@@ -195,7 +204,7 @@ def bluesky_actions(
             if isinstance(x, Mapping)
         ]
     else:
-        raise SourceError(f"{rule.action} on Bluesky is not backfilled yet")
+        raise SourceError(f"{rule.action} on Bluesky is not backfilled")
     dids = sorted({d for d, _ in items if isinstance(d, str)})
     profiles = bluesky_profiles(client, dids, base)
     for did, when in items:
@@ -203,3 +212,81 @@ def bluesky_actions(
             continue
         account = profiles.get(did) or Account(did, None, 0)
         yield SocialAction("bluesky", rule.action, rule.target, account, when or at)
+
+
+def _quoted(record: Mapping[str, Any]) -> str | None:
+    embed = record.get("embed")
+    quoted = embed.get("record") if isinstance(embed, Mapping) else None
+    if isinstance(quoted, Mapping) and isinstance(quoted.get("record"), Mapping):
+        quoted = quoted["record"]  # recordWithMedia
+    uri = quoted.get("uri") if isinstance(quoted, Mapping) else None
+    return uri if isinstance(uri, str) else None
+
+
+def _parent(record: Mapping[str, Any]) -> str | None:
+    reply = record.get("reply")
+    parent = reply.get("parent") if isinstance(reply, Mapping) else None
+    uri = parent.get("uri") if isinstance(parent, Mapping) else None
+    return uri if isinstance(uri, str) else None
+
+
+def _tags(record: Mapping[str, Any]) -> set[str]:
+    found = {
+        str(f["tag"]).casefold()
+        for facet in record.get("facets") or ()
+        if isinstance(facet, Mapping)
+        for f in facet.get("features") or ()
+        if isinstance(f, Mapping) and f.get("$type") == "app.bsky.richtext.facet#tag" and f.get("tag")
+    }
+    return found | {t.casefold() for t in record.get("tags") or () if isinstance(t, str)}
+
+
+def _post_views(client: httpx.Client, rule: PerSocialActionRule, base: str) -> list[Mapping[str, Any]]:
+    if rule.action == "hashtag_post":
+        tag = rule.target.strip().removeprefix("#")
+        params = {"q": f"#{tag}", "tag": tag, "sort": "latest"}
+        return [p for p in _bsky_pages(client, base, "app.bsky.feed.searchPosts", params, "posts")
+                if isinstance(p, Mapping)]  # fmt: skip
+    if not rule.target.startswith("at://"):
+        raise SourceError("target: Bluesky backfill needs the post's AT-URI")
+    if rule.action == "quote":
+        return [p for p in _bsky_pages(client, base, "app.bsky.feed.getQuotes", {"uri": rule.target}, "posts")
+                if isinstance(p, Mapping)]  # fmt: skip
+    body = _json(
+        client.get(f"{base}/xrpc/app.bsky.feed.getPostThread", params={"uri": rule.target, "depth": 1,
+                                                                         "parentHeight": 0})
+    )  # fmt: skip
+    thread = body.get("thread") if isinstance(body, Mapping) else None
+    if not isinstance(thread, Mapping) or not isinstance(thread.get("post"), Mapping):
+        raise SourceError("getPostThread: no thread (the post is deleted or blocked)")
+    return [r["post"] for r in thread.get("replies") or ()
+            if isinstance(r, Mapping) and isinstance(r.get("post"), Mapping)]  # fmt: skip
+
+
+def _bluesky_posts(
+    client: httpx.Client, rule: PerSocialActionRule, at: datetime, base: str
+) -> Iterator[SocialAction]:
+    """Quotes, replies or hashtag posts, as the stream sees them (jetstream.py): a reply or a
+    quote counts as what it is, a hashtag post only when it is neither."""
+    target = normalize_target(rule.action, rule.target)
+    found: list[tuple[str, str, datetime]] = []
+    for view in _post_views(client, rule, base):
+        uri, record, author = view.get("uri"), view.get("record"), view.get("author")
+        if not isinstance(uri, str) or not isinstance(record, Mapping) or not isinstance(author, Mapping):
+            continue
+        did = author.get("did")
+        if not isinstance(did, str):
+            continue
+        if rule.action == "quote" and _quoted(record) != target:
+            continue
+        if rule.action == "reply" and _parent(record) != target:
+            continue
+        if rule.action == "hashtag_post" and (
+            target not in _tags(record) or _parent(record) is not None or _quoted(record) is not None
+        ):
+            continue
+        found.append((uri, did, _when(view.get("indexedAt")) or at))
+    profiles = bluesky_profiles(client, sorted({d for _, d, _ in found}), base)
+    for uri, did, when in found:
+        account = profiles.get(did) or Account(did, None, 0)
+        yield SocialAction("bluesky", rule.action, rule.target, account, when, uri=uri, record=uri)
