@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import Field
+from pydantic import Field, model_validator
 from sqlalchemy import Connection
 
 from wefirst.api.deps import ActorDep, DbDep, IdempotencyKey, RawBody, SettingsDep
@@ -20,10 +20,14 @@ from wefirst.errors import FieldError, Invalid
 from wefirst.outbound import OutboundPolicy
 from wefirst.services import ServicesDep
 from wefirst.settings import Settings
+from wefirst.voice import alert_rules as voice_alert_rules
 from wefirst.voice import brand_settings as voice_brand_settings
+from wefirst.voice import competitors as voice_competitors
 from wefirst.voice import episodes as voice_episodes
+from wefirst.voice import filters as voice_filters
 from wefirst.voice import series as voice_series
 from wefirst.voice.atom import FeedEpisode, episodes_feed
+from wefirst.voice.filters import VoiceFilter
 from wefirst.webhooks import endpoints as webhook_endpoints
 from wefirst.webhooks import outbox
 
@@ -221,20 +225,111 @@ def replay_alert(
     return queued
 
 
+Language = Annotated[str | None, Query(pattern=r"^[a-z]{2,3}$", description="en, fr, …")]
+Source = Annotated[Literal["file", "mastodon", "bluesky", "rss"] | None, Query()]
+Polarity = Annotated[Literal["negative", "neutral", "positive"] | None, Query()]
+
+
+def voice_filter(
+    language: Language = None,
+    source: Source = None,
+    polarity: Polarity = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> VoiceFilter:
+    """The filter query parameters every public voice read accepts (voice/filters.py)."""
+    return voice_filters.check(language=language, source=source, polarity=polarity, start=start, end=end)
+
+
+FilterDep = Annotated[VoiceFilter, Depends(voice_filter)]
+
+
 @router.get("/series")
 def get_series(
     brand_id: str,
     db: DbDep,
+    where: FilterDep,
     granularity: Literal["hour", "day"] = "hour",
     by: Literal["polarity", "language", "none"] = "polarity",
-    start: datetime | None = None,
-    end: datetime | None = None,
 ) -> dict[str, Any]:
-    """Public: posts mentioning the brand per hour or day, by polarity or language."""
+    """Public: posts mentioning the brand per hour or day, by polarity or language, narrowed
+    to a language, a source, a polarity and a period (`start` inclusive, `end` exclusive)."""
     with db.read() as conn:
         return voice_series.series(
-            conn, brand_id, granularity=granularity, by=None if by == "none" else by, start=start, end=end
+            conn, brand_id, granularity=granularity, by=None if by == "none" else by, where=where
         )
+
+
+@router.get("/share-of-voice")
+def get_share_of_voice(brand_id: str, db: DbDep, where: FilterDep) -> dict[str, Any]:
+    """Public: the brand's mentions beside those of the competitors it names, with each one's
+    split by polarity and its share of all of them, over the filter's period."""
+    with db.read() as conn:
+        rows = voice_competitors.share_of_voice(conn, brand_id, where)
+    return {"brand_id": brand_id, "data": [r.as_json() for r in rows]}
+
+
+class CompetitorIn(Strict):
+    """Another brand of the platform (`brand_id`), or a plain name with the terms that say a
+    post is about it (names, `@handles`, `#hashtags`; the name itself when none is given)."""
+
+    brand_id: Annotated[str, Field(min_length=1, max_length=40)] | None = None
+    name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    terms: Annotated[list[Term], Field(max_length=20)] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def one_kind(self) -> CompetitorIn:
+        if (self.brand_id is None) == (self.name is None):
+            raise ValueError("brand_id: give a brand_id or a name, not both")
+        return self
+
+
+class CompetitorsIn(Strict):
+    competitors: Annotated[list[CompetitorIn], Field(max_length=10)]
+
+
+class AlertRuleIn(Strict):
+    polarity: Literal["negative", "positive", "any"]
+    min_posts: Annotated[int, Field(ge=1, le=1_000_000)]
+    endpoint_id: Annotated[str, Field(min_length=1, max_length=40)]
+
+
+class AlertRulesIn(Strict):
+    rules: Annotated[list[AlertRuleIn], Field(max_length=20)]
+
+
+@router.get("/competitors")
+def get_competitors(brand_id: str, actor: ActorDep, db: DbDep) -> dict[str, Any]:
+    _own(actor, brand_id)
+    with db.read() as conn:
+        return voice_competitors.get_competitors(conn, brand_id)
+
+
+@router.put("/competitors")
+def put_competitors(brand_id: str, data: CompetitorsIn, actor: ActorDep, db: DbDep) -> dict[str, Any]:
+    """Replace the competitors the brand's share of voice compares it with. Plain names are
+    listened for from now on (a running `wefirst voice listen` picks them up at its next poll)."""
+    _own(actor, brand_id)
+    with db.write() as conn:
+        return voice_competitors.put_competitors(
+            conn, brand_id, [c.model_dump(exclude_none=True) for c in data.competitors]
+        )
+
+
+@router.get("/alert-rules")
+def get_alert_rules(brand_id: str, actor: ActorDep, db: DbDep) -> dict[str, Any]:
+    _own(actor, brand_id)
+    with db.read() as conn:
+        return voice_alert_rules.get_rules(conn, brand_id)
+
+
+@router.put("/alert-rules")
+def put_alert_rules(brand_id: str, data: AlertRulesIn, actor: ActorDep, db: DbDep) -> dict[str, Any]:
+    """Replace the brand's voice alert rules: which polarity, from how many posts, to which of
+    its endpoints. No rule: every voice alert goes to every endpoint (docs/listening.md)."""
+    _own(actor, brand_id)
+    with db.write() as conn:
+        return voice_alert_rules.put_rules(conn, brand_id, [r.model_dump() for r in data.rules])
 
 
 @router.get("/episodes")

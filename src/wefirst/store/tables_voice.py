@@ -39,6 +39,11 @@ voice_brand_settings = Table(
     #: detector overrides (sensitivity): {"alpha": 1e-4, ...}
     Column("detector", JSON, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    #: share of voice: [{"brand_id": "brd_…"} | {"name": "…", "terms": ["…", "@…"], "key": "cmp_…"}]
+    Column("competitors", JSON, nullable=False, server_default="[]"),
+    #: [{"id", "polarity": "negative"|"positive"|"any", "min_posts", "endpoint_id"}]; empty:
+    #: every voice alert goes to every endpoint of the brand
+    Column("alert_rules", JSON, nullable=False, server_default="[]"),
 )
 
 voice_posts = Table(

@@ -145,9 +145,40 @@ def put_voice_settings(
     return get_voice_settings(conn, brand_id)
 
 
+def ensure_settings_row(conn: Connection, brand_id: str) -> None:
+    """An empty settings row, so competitors or alert rules can be set before any name."""
+    exists = conn.execute(
+        select(voice_brand_settings.c.brand_id).where(voice_brand_settings.c.brand_id == brand_id)
+    ).first()
+    if exists is None:
+        conn.execute(
+            insert(voice_brand_settings).values(
+                brand_id=brand_id,
+                **{f: [] for f in LIST_FIELDS},
+                sources={"mastodon": [], "bluesky": False, "rss": []},
+                detector={},
+                updated_at=utcnow(),
+            )
+        )
+
+
+def touch(conn: Connection, brand_id: str, **values: Any) -> None:
+    """Change some columns of a brand's settings and its `updated_at` (what a running
+    listener watches to reload the brands)."""
+    conn.execute(
+        update(voice_brand_settings)
+        .where(voice_brand_settings.c.brand_id == brand_id)
+        .values(**values, updated_at=utcnow())
+    )
+
+
 def load_brand_terms(conn: Connection) -> list[BrandTerms]:
+    """Every brand's terms, and the plain-name competitors brands listen for (voice/competitors.py)."""
+    from wefirst.voice.competitors import listened_terms
+
     rows = conn.execute(select(voice_brand_settings)).all()
-    return [BrandTerms(r.brand_id, r.names, r.aliases, r.handles, r.hashtags, r.exclusions) for r in rows]
+    own = [BrandTerms(r.brand_id, r.names, r.aliases, r.handles, r.hashtags, r.exclusions) for r in rows]
+    return own + listened_terms(conn)
 
 
 def detector_overrides(conn: Connection) -> dict[str, dict[str, Any]]:

@@ -15,6 +15,7 @@ from wefirst.domain.ids import new_id
 from wefirst.errors import FieldError, Invalid, NotFound
 from wefirst.store.db import Database
 from wefirst.store.tables_voice import voice_episodes, voice_posts
+from wefirst.voice.alert_rules import AlertRule, rules_of
 from wefirst.voice.brand_settings import brand_exists
 from wefirst.voice.detector import DetectorEvent, Episode
 from wefirst.webhooks import outbox
@@ -144,10 +145,17 @@ class EpisodeSink:
     def __call__(self, events: list[DetectorEvent]) -> None:
         now = self.clock()
         queued = 0
+        rules: dict[str, list[AlertRule]] = {}
         with self.db.write() as conn:
             for event in events:
                 self.keys_seen.add(event.episode.key)
                 row = upsert_episode(conn, event.episode, now)
+                brand = event.episode.brand_id
+                if brand not in rules:
+                    rules[brand] = rules_of(conn, brand)
+                if rules[brand]:
+                    queued += self._by_rules(conn, event, row, rules[brand], now)
+                    continue
                 if event.kind == "updated":
                     continue
                 alerted = dict(row.alerted or {})
@@ -167,6 +175,36 @@ class EpisodeSink:
                 queued += len(outbox.enqueue(conn, row.brand_id, f"voice.episode.{kind}", body, now))
         if queued and self.on_queued is not None:
             self.on_queued()
+
+    def _by_rules(
+        self, conn: Connection, event: DetectorEvent, row: Any, rules: list[AlertRule], now: datetime
+    ) -> int:
+        """The brand's alert rules decide (voice/alert_rules.py): each rule's `started` alert
+        once the episode is big enough and still recent, its `ended` one after that."""
+        ep = event.episode
+        alerted = dict(row.alerted or {})
+        recent = now - max(ep.detected_at, ep.peak_hour) <= self.max_age
+        ended_recently = ep.end is not None and now - ep.end <= self.max_age
+        sends: dict[str, list[str]] = {"started": [], "ended": []}
+        for rule in rules:
+            if not rule.wants(row.polarity, int(row.posts)):
+                continue
+            began, over = f"started:{rule.id}", f"ended:{rule.id}"
+            if began not in alerted and recent and event.kind in ("started", "updated"):
+                alerted[began] = rfc3339(now)
+                sends["started"].append(rule.endpoint_id)
+            elif began in alerted and over not in alerted and event.kind == "ended" and ended_recently:
+                alerted[over] = rfc3339(now)
+                sends["ended"].append(rule.endpoint_id)
+        if not any(sends.values()):
+            return 0
+        conn.execute(update(voice_episodes).where(voice_episodes.c.id == row.id).values(alerted=alerted))
+        body = {"episode": episode_json(row)}
+        return sum(
+            len(outbox.enqueue(conn, row.brand_id, f"voice.episode.{kind}", body, now, only=set(targets)))
+            for kind, targets in sends.items()
+            if targets
+        )
 
 
 def list_episodes(

@@ -8,6 +8,7 @@ then the delivery is `failed` and stays replayable."""
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -44,11 +45,19 @@ def event_body(event_id: str, event_type: str, data: dict[str, Any], at: datetim
 
 
 def enqueue(
-    conn: Connection, brand_id: str, event_type: str, data: dict[str, Any], now: datetime
+    conn: Connection,
+    brand_id: str,
+    event_type: str,
+    data: dict[str, Any],
+    now: datetime,
+    only: Collection[str] | None = None,
 ) -> list[str]:
-    """Queue one event for every active endpoint of the brand, in the caller's transaction;
-    returns the delivery ids (none when the brand has no endpoint)."""
+    """Queue one event for every active endpoint of the brand (or those of them in `only`:
+    a brand's voice alert rules pick endpoints), in the caller's transaction; returns the
+    delivery ids (none when the brand has no endpoint)."""
     targets = endpoints.active_ids(conn, brand_id)
+    if only is not None:
+        targets = [t for t in targets if t in only]
     if not targets:
         return []
     event_id = new_id("evt")
