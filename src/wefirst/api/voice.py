@@ -16,10 +16,7 @@ from wefirst.api.writes import idempotent_post
 from wefirst.auth.walls import require
 from wefirst.catalog.models import Strict
 from wefirst.domain.clock import as_utc, utcnow
-from wefirst.errors import FieldError, Invalid
-from wefirst.outbound import OutboundPolicy
 from wefirst.services import ServicesDep
-from wefirst.settings import Settings
 from wefirst.voice import alert_rules as voice_alert_rules
 from wefirst.voice import brand_settings as voice_brand_settings
 from wefirst.voice import competitors as voice_competitors
@@ -27,6 +24,7 @@ from wefirst.voice import episodes as voice_episodes
 from wefirst.voice import filters as voice_filters
 from wefirst.voice import series as voice_series
 from wefirst.voice.atom import FeedEpisode, episodes_feed
+from wefirst.voice.brand_settings import refuse_unreachable
 from wefirst.voice.filters import VoiceFilter
 from wefirst.webhooks import endpoints as webhook_endpoints
 from wefirst.webhooks import outbox
@@ -79,14 +77,6 @@ class VoiceSettingsIn(Strict):
 
 class EndpointIn(Strict):
     url: Url
-
-
-def refuse_unreachable(settings: Settings, urls: list[tuple[str, str]]) -> None:
-    """Early answers from the outbound guard (the guard itself decides again at send time)."""
-    policy = OutboundPolicy.from_settings(settings)
-    problems = [FieldError(field, why) for field, url in urls if (why := policy.refused_at_registration(url))]
-    if problems:
-        raise Invalid("; ".join(f"{p.field}: {p.reason}" for p in problems), problems)
 
 
 def _own(actor: Any, brand_id: str) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from wefirst.domain.clock import rfc3339, utcnow
 from wefirst.errors import FieldError, Invalid, NotFound
+from wefirst.settings import Settings
 from wefirst.store.tables_core import brands
 from wefirst.store.tables_voice import voice_brand_settings
 from wefirst.voice.detector import DetectorConfig
@@ -76,6 +77,17 @@ def _sealed_sources(
         mastodon.append(entry)
     out["mastodon"] = mastodon
     return out
+
+
+def refuse_unreachable(settings: Settings, urls: list[tuple[str, str]]) -> None:
+    """Early answers from the outbound guard for the addresses a brand gives (its sources,
+    its alert endpoints); the guard itself decides again at send time."""
+    from wefirst.outbound import OutboundPolicy
+
+    policy = OutboundPolicy.from_settings(settings)
+    problems = [FieldError(field, why) for field, url in urls if (why := policy.refused_at_registration(url))]
+    if problems:
+        raise Invalid("; ".join(f"{p.field}: {p.reason}" for p in problems), problems)
 
 
 def brand_exists(conn: Connection, brand_id: str) -> Any:

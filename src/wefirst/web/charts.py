@@ -247,3 +247,127 @@ def voice_chart(
         )
     parts.append("</svg>")
     return _svg(parts)
+
+
+@dataclass(frozen=True)
+class Stack:
+    """One part of a stacked bar: its key (a CSS class), the words for it, and how it is drawn
+    (a colour, and a pattern so it also reads in greyscale: "" solid, "hatch", "dots")."""
+
+    key: str
+    label: str
+    colour: str
+    pattern: str = ""
+
+
+@dataclass(frozen=True)
+class StackedDay:
+    day: date
+    counts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+#: negative hatched orange, neutral dotted grey, positive solid blue (Okabe-Ito), bottom to top
+POLARITY_STACKS = (
+    ("negative", "#D55E00", "hatch"),
+    ("neutral", "#6B6B6B", "dots"),
+    ("positive", "#0072B2", ""),
+)
+
+
+def _pattern_defs(chart_id: str, stacks: Sequence[Stack]) -> str:
+    out = []
+    for s in stacks:
+        pid = f"{chart_id}-{s.key}"
+        if s.pattern == "hatch":
+            out.append(
+                f'<pattern id="{pid}" width="6" height="6" patternUnits="userSpaceOnUse" '
+                f'patternTransform="rotate(45)"><rect width="6" height="6" fill="{s.colour}"/>'
+                '<line x1="0" y1="0" x2="0" y2="6" stroke="#fff" stroke-width="2"/></pattern>'
+            )
+        elif s.pattern == "dots":
+            out.append(
+                f'<pattern id="{pid}" width="5" height="5" patternUnits="userSpaceOnUse">'
+                f'<rect width="5" height="5" fill="{s.colour}"/><circle cx="2.5" cy="2.5" r="1" fill="#fff"/>'
+                "</pattern>"
+            )
+    return f"<defs>{''.join(out)}</defs>" if out else ""
+
+
+def _fill(chart_id: str, s: Stack) -> str:
+    return f"url(#{chart_id}-{s.key})" if s.pattern else s.colour
+
+
+def stacked_chart(
+    days: Sequence[StackedDay],
+    stacks: Sequence[Stack],
+    episodes: Sequence[Episode] = (),
+    *,
+    title: str,
+    desc: str,
+    fmt_day: Callable[[date], str],
+    fmt: Callable[[int], str] = str,
+    chart_id: str = "voice",
+) -> Markup:
+    """Posts per day as stacked bars, one part per stack (for voice: negative, neutral and
+    positive posts), with mobilization episodes as labelled bands behind them and the key as
+    HTML under the chart. Each part carries its own tooltip (day, words, count)."""
+    if not days:
+        return _svg([_open(title, desc, chart_id), "</svg>"])
+    top = nice_top(max(max(d.total for d in days), 1))
+    first, last = min(d.day for d in days), max(d.day for d in days)
+    frame = _Frame(first, last, top, [top * i // 4 for i in range(5)])
+    n_days = max((last - first).days + 1, 1)
+    slot = (WIDTH - LEFT - RIGHT) / n_days
+    parts = [_open(title, desc, chart_id), _pattern_defs(chart_id, stacks)]
+
+    def x_of(day: date) -> float:
+        return LEFT + (day - first).days * slot
+
+    for ep in episodes:
+        x0 = x_of(max(ep.start, first))
+        x1 = x_of(min(ep.end, last)) + slot
+        if x1 <= x0:
+            continue
+        parts.append(
+            f'<rect class="episode {escape(ep.kind)}" x="{x0:.1f}" y="{TOP}" '
+            f'width="{x1 - x0:.1f}" height="{HEIGHT - TOP - BOTTOM}">'
+            f"<title>{escape(ep.label)}</title></rect>"
+            f'<text class="episode-label" x="{x0 + 3:.1f}" y="{TOP + 12}">{escape(ep.label)}</text>'
+        )
+    parts.extend(_axis(frame, fmt, fmt_day, lambda d: x_of(d) + slot / 2))
+    for d in days:
+        below: float = HEIGHT - BOTTOM
+        x, width = x_of(d.day) + slot * 0.1, max(slot * 0.8, 1)
+        for s in stacks:
+            n = d.counts.get(s.key, 0)
+            if not n:
+                continue
+            height = (HEIGHT - BOTTOM) - frame.y(n)
+            label = f"{fmt_day(d.day)} — {s.label}: {fmt(n)}"
+            parts.append(
+                f'<rect class="bar {escape(s.key)}" x="{x:.1f}" y="{below - height:.1f}" '
+                f'width="{width:.1f}" height="{height:.1f}" fill="{_fill(chart_id, s)}">'
+                f"<title>{escape(label)}</title></rect>"
+            )
+            below -= height
+    parts.append("</svg>")
+    parts.append(_stack_legend(stacks, chart_id))
+    return _svg(parts)
+
+
+def _stack_legend(stacks: Sequence[Stack], chart_id: str) -> str:
+    """The key as HTML (wraps, keeps the page's font size on a phone); each swatch is drawn
+    with its part's own colour and pattern."""
+    items = []
+    key = f"{chart_id}-key"
+    for s in stacks:
+        items.append(
+            '<li><svg width="18" height="14" viewBox="0 0 18 14" aria-hidden="true" focusable="false">'
+            f'{_pattern_defs(key, [s])}<rect width="18" height="14" fill="{_fill(key, s)}"/></svg> '
+            f"{escape(s.label)}</li>"
+        )
+    return f'<ul class="legend">{"".join(items)}</ul>'

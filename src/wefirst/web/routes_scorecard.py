@@ -9,7 +9,7 @@ service; this module only arranges them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from fastapi import APIRouter
@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from wefirst.cases.service import brand_case_summary
-from wefirst.domain.clock import as_utc, utcnow
+from wefirst.domain.clock import utcnow
 from wefirst.errors import NotFound
 from wefirst.ledger import accounts
 from wefirst.ledger.rollups import Rollups
@@ -26,7 +26,7 @@ from wefirst.ledger.verdict import Verdict
 from wefirst.services import ServicesDep
 from wefirst.store.tables_core import brands
 from wefirst.voice.daycache import VoiceCache, VoiceDay
-from wefirst.web import charts, labels, queries, verdicts
+from wefirst.web import labels, queries, verdicts, voice_view
 from wefirst.web.i18n import Translator
 from wefirst.web.routes_exports import _send
 from wefirst.web.routes_static import not_found
@@ -184,25 +184,15 @@ def _brand(conn: Connection, brand_id: str) -> Any:
     return row
 
 
-def _voice_chart(days: list[VoiceDay], episodes: list[dict[str, Any]], tr: Translator) -> Any:
-    bars = [charts.DayBar(d.day, d.total, d.net) for d in days]
-    marks = []
-    for ep in episodes:
-        start = as_utc(datetime.fromisoformat(ep["start"].replace("Z", "+00:00"))).date()
-        end_text = str(ep.get("end") or ep.get("updated_at") or ep["start"])
-        end = as_utc(datetime.fromisoformat(end_text.replace("Z", "+00:00"))).date()
-        marks.append(charts.Episode(start, end, tr.gettext(ep["kind"]), ep["kind"]))
-    total = sum(d.total for d in days)
-    return charts.voice_chart(
-        bars,
-        marks,
-        title=tr.gettext("Posts and sentiment per day"),
-        desc=f"{tr.gettext('Posts')}: {tr.number(total)}; "
-        f"{tr.gettext('Mobilization episodes')}: {tr.number(len(episodes))}.",
-        fmt_day=tr.date,
-        fmt=tr.number,
-        chart_id="voice",
-    )
+def share_of_voice(conn: Connection, brand_id: str) -> list[Any]:
+    """The brand beside the competitors it names, over the chart's days (none named: empty)."""
+    from wefirst.voice.competitors import share_of_voice as shares
+    from wefirst.voice.daycache import VOICE_DAYS
+    from wefirst.voice.filters import VoiceFilter
+
+    start = datetime.combine(utcnow().date() - timedelta(days=VOICE_DAYS), time(), UTC)
+    rows = shares(conn, brand_id, VoiceFilter(start=start))
+    return rows if len(rows) > 1 else []
 
 
 @router.get("/brands/{brand_id}")
@@ -215,6 +205,7 @@ def scorecard(services: ServicesDep, request: Request, brand_id: str) -> Respons
             return not_found(request)
         kept = promises(conn, services.rollups, brand_id)
         days, episodes = voice(conn, services.voice_days, brand_id)
+        rivals = share_of_voice(conn, brand_id)
         faced = brand_cases(conn, brand_id)
         counts = brand_case_summary(conn, brand_id)
         user = current_user(request, conn)
@@ -236,7 +227,11 @@ def scorecard(services: ServicesDep, request: Request, brand_id: str) -> Respons
             "verdicts": {p.view.id: verdicts.as_context(p.view, p.balance, p.verdict, tr) for p in kept},
             "days": days,
             "episodes": episodes,
-            "chart": _voice_chart(days, episodes, tr),
+            "chart": voice_view.chart(days, episodes, tr, "voice"),
+            "polarity_words": {
+                p: voice_view.polarity_word(p, tr) for p in ("negative", "neutral", "positive")
+            },
+            "shares": voice_view.share_rows(rivals, tr),
             "cases": tr_cases,
             "summary": summary(brand, kept, counts, tr),
             "og_description": summary(brand, kept, counts, tr)[:300],
