@@ -89,7 +89,7 @@ def extra_steps() -> list[tuple[str, Callable[[DemoContext], None]]]:
         ("shops: signed Shopify, WooCommerce, Stripe deliveries and a sales report", connectors_step),
         ("widget: a French sample blog on a second origin", widget_step),
         ("console sign-ins (brand, beneficiary, the sample blog's publisher)", console_users),
-        ("voice: airline posts from ../shared/data/voice when present", voice_step),
+        ("voice: posts written for the demo, and ../shared/data/voice when present", voice_step),
         ("accountability cases", cases_step),
         ("social: a share campaign on a fake Mastodon and Bluesky, with a burst of shares", social_step),
     ]

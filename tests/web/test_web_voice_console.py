@@ -63,6 +63,8 @@ def test_the_scorecard_splits_each_day_by_polarity_and_compares_competitors(
     assert "Share of voice" in page
     assert re.search(r"Acme 5 83.3% 60% 20% 20%", page), page
     assert re.search(r"Bolt 1 16.7% 0% 0% 100%", page), page
+    exported = web.get(f"/brands/{acme.id}/scorecard.json").json()["share_of_voice"]
+    assert [(r["name"], r["mentions"], r["negative"]) for r in exported] == [("Acme", 5, 3), ("Bolt", 1, 0)]
     fr = text_of(web.get(f"/brands/{acme.id}", headers={"Accept-Language": "fr"}).text)
     assert "Part de voix" in fr
     assert "Négatif" in fr

@@ -98,8 +98,9 @@ def _axis(
     parts.append(f'<line x1="{LEFT}" y1="{base}" x2="{WIDTH - RIGHT}" y2="{base}" class="axis"/>')
     ticks = day_ticks(frame.first, frame.last)
     for i, day in enumerate(ticks):
-        if x_of is not None:  # bars: the label sits under its bar
-            x, anchor = x_of(day), "middle"
+        if x_of is not None:  # bars: the label sits under its bar (the ends' inside the frame)
+            x = x_of(day)
+            anchor = "start" if i == 0 and len(ticks) > 1 else "end" if day == frame.last else "middle"
         else:
             x = frame.x(day)
             anchor = "start" if i == 0 else "end" if day == frame.last else "middle"

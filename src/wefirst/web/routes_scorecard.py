@@ -263,12 +263,14 @@ def scorecard_json(services: ServicesDep, request: Request, brand_id: str) -> Re
             return not_found(request)
         kept = promises(conn, services.rollups, brand_id)
         days, episodes = voice(conn, services.voice_days, brand_id)
+        rivals = share_of_voice(conn, brand_id)
         faced = brand_cases(conn, brand_id)
     body = {
         "brand_id": brand.id,
         "name": brand.name,
         "campaigns": [p.as_json() for p in kept],
         "voice": [d.as_json() for d in days],
+        "share_of_voice": [r.as_json() for r in rivals],
         "episodes": episodes,
         "open_cases": [c for c in faced if c["state"] == "open"],
         "cases": faced,
