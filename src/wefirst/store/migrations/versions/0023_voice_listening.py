@@ -2,8 +2,8 @@
 size, which webhook endpoint), both set in the brand console or the API (issue 17). Existing
 brands have neither: every voice alert still goes to all their endpoints.
 
-Revision ID: 0022_voice_listening
-Revises: 0021_deliveries_minimised
+Revision ID: 0023_voice_listening
+Revises: 0022_social_follow
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0022_voice_listening"
-down_revision = "0021_deliveries_minimised"
+revision = "0023_voice_listening"
+down_revision = "0022_social_follow"
 branch_labels = None
 depends_on = None
 
