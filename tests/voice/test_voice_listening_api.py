@@ -276,3 +276,8 @@ def test_alert_rules_pick_polarity_size_and_endpoint(
     svc.sink([DetectorEvent("started", _episode(acme.id, "positive", 3, now + timedelta(seconds=1)))])
     svc.sink([DetectorEvent("started", _episode(acme.id, "positive", 90, now + timedelta(seconds=2)))])
     assert sent()[count:] == [(team, "voice.episode.started")]
+    # history (an import of old posts) pages no one, whatever the rules say
+    count = len(sent())
+    old = _episode(acme.id, "negative", 500, now - timedelta(days=5))
+    svc.sink([DetectorEvent("started", old), DetectorEvent("ended", replace(old, end=old.detected_at))])
+    assert len(sent()) == count
