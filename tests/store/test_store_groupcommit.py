@@ -108,11 +108,11 @@ def test_a_failed_commit_acknowledges_nothing(db: Database, writer: GroupCommit)
         tx.conn.info["refuse_commit"] = True
         return "doomed"
 
-    event.listen(db.engine, "commit", refuse)
+    event.listen(db.writer_engine, "commit", refuse)
     try:
         got = _one_group(writer, [_put("2026-06-01"), doomed, _put("2026-06-02")])
     finally:
-        event.remove(db.engine, "commit", refuse)
+        event.remove(db.writer_engine, "commit", refuse)
     assert all(isinstance(g, OSError) for g in got), got
     assert _days(db) == []
     assert writer.submit(_put("2026-06-09")) == "2026-06-09"

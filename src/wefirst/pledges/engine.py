@@ -5,12 +5,16 @@ This is the product's centre; everything a brand promises is counted here and on
 What it guarantees, and where each guarantee is tested:
 
 - **Exactly once per line key.** A pledge is unique on (campaign, line key) and a reversal on
-  its reversal key, checked after the campaign's counter row is locked (a row lock on
-  PostgreSQL, `BEGIN IMMEDIATE` on SQLite), so a replay and a concurrent duplicate both come
-  back as `duplicate`. Tests: `tests/pledges/test_pledges_engine.py::test_a_line_key_pledges_once*`,
+  its reversal key, checked under the campaign's counter row: locked first (a row lock on
+  PostgreSQL, `BEGIN IMMEDIATE` on SQLite), or read optimistically and checked by the
+  compare-and-set that writes it (`batch.py`: a concurrent duplicate makes the transaction
+  fail and be applied again with the lock taken first), so a replay and a concurrent
+  duplicate both come back as `duplicate`.
+  Tests: `tests/pledges/test_pledges_engine.py::test_a_line_key_pledges_once*`,
   `tests/ledger/test_batch_intake.py`, `tests/api/test_api_concurrency.py`.
 - **Caps are never exceeded.** The room left (total units, units per day, money) is read and
-  spent under the same lock, and a draft is clamped by `domain.rules.apply_caps`. Tests:
+  spent under the same lock or the same checked version, and a draft is clamped by
+  `domain.rules.apply_caps`. Tests:
   `tests/domain/test_domain_rules.py::test_caps_never_exceeded` (property),
   `tests/pledges/test_pledges_engine.py::test_caps_hold_inside_one_batch`,
   `tests/api/test_api_concurrency.py::test_cap_is_exact_with_two_server_processes`.
@@ -109,6 +113,7 @@ def _spend(
         commitment=receipt.commitment if receipt is not None else commitment,
     )
     batch.claim(c.id, facts.line_key)
+    st.recorded = True
     st.net_units += capped.units
     st.net_money += capped.money
     batch.add_day_units(st, day, capped.units)
@@ -327,6 +332,7 @@ def _reverse(
         public=st.campaign.public,
     )
     batch.reversal_keys.add(reversal_key)
+    st.recorded = True
     bq, bu, bm = batch.reversed.get(p.id, (0, 0, 0))
     batch.reversed[p.id] = (bq + qty, bu + units, bm + money)
     st.net_units -= units

@@ -72,6 +72,7 @@ class Database:
             _private_sqlite_file(self.url)
             self.engine = _sqlite_engine(self.url, immediate=True)
             self._read_engine = _sqlite_engine(self.url, immediate=False)
+            self._writer_engine = self.engine
         else:
             self.engine = create_engine(
                 self.url,
@@ -80,6 +81,16 @@ class Database:
                 pool_pre_ping=True,
             )
             self._read_engine = self.engine
+            # made now, not on first use: several writer threads would race to make it
+            self._writer_engine = create_engine(self.url, pool_size=2, max_overflow=4, pool_pre_ping=False)
+
+    @property
+    def writer_engine(self) -> Engine:
+        """Where the group-commit writers get their connection. On PostgreSQL an engine of its
+        own without pre-ping: a writer keeps its connection for as long as work keeps coming, and
+        a connection that broke under a group is dropped and replaced before the next one
+        (groupcommit.py), so a ping round trip before each checkout would buy nothing."""
+        return self._writer_engine
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
@@ -99,7 +110,9 @@ class Database:
         self.dispose()
 
     def dispose(self) -> None:
-        """Close every pooled connection of both engines (safe to call more than once)."""
+        """Close every pooled connection of every engine (safe to call more than once)."""
         self.engine.dispose()
+        if self._writer_engine is not self.engine:
+            self._writer_engine.dispose()
         if self._read_engine is not self.engine:
             self._read_engine.dispose()

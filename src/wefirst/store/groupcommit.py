@@ -19,6 +19,13 @@ The rules every user of this writer relies on:
   and each of its items is applied again in a transaction of its own.
 - **Work says when it writes.** It calls `tx.writing()` before its first write, or reaches the
   group's shared state through `tx.part(...)`, which counts as writing.
+- **Counters are read optimistically first.** A group's first attempt runs with
+  `tx.conn.info[OPTIMISTIC]` set: the pledge engine then reads campaign counters without a lock
+  and writes them last with a compare-and-set, so the row is locked for one statement before
+  the commit instead of the whole transaction (PostgreSQL workers queued on it). If a counter
+  moved meanwhile (`Contended`), the group is rolled back and applied again with the locks
+  taken first, which cannot be contended; items re-applied alone after a failure also take
+  their locks first, so every retry makes progress.
 
 The thread keeps one connection while it runs (opening a SQLite connection costs its PRAGMAs,
 and closing the last one checkpoints the WAL) and ends after `idle_seconds` without work, so
@@ -61,18 +68,32 @@ class Tx:
     def writing(self) -> None:
         self.writes += 1
 
-    def part(self, make: Callable[[Connection], P]) -> P:
+    def part(self, make: Callable[[Connection], P], *, writes: bool = True) -> P:
         """The group's one instance of `make(conn)` (e.g. the pledge engine's `Batch`), made on
-        first use and flushed before the commit, in the order the parts were first used."""
-        self.writes += 1
+        first use and flushed before the commit (`flush` says in which order). `writes=False`
+        for a part that an item only adds to once its work succeeded (the idempotency
+        records): reaching it does not stop a later refusal from failing alone."""
+        if writes:
+            self.writes += 1
         found = self._parts.get(make)
         if found is None:
             found = self._parts[make] = make(self.conn)
         return found  # type: ignore[return-value]
 
     def flush(self) -> None:
-        for part in self._parts.values():
+        """Parts in the order first used, except those marked `flush_last` (the pledge
+        engine's `Batch`, whose counter writes take row locks), which come after the others."""
+        for part in sorted(self._parts.values(), key=lambda p: bool(getattr(p, "flush_last", False))):
             part.flush()
+
+
+#: `Connection.info` key: true while a group's first, optimistic attempt runs.
+OPTIMISTIC = "wefirst.optimistic"
+
+
+class Contended(Exception):
+    """A row read without a lock changed before the write that checks it: nothing of the
+    transaction may be kept; apply it again with the lock taken first."""
 
 
 class _Poisoned(Exception):
@@ -105,6 +126,7 @@ class GroupCommit:
         self._conn: Connection | None = None
         self.groups = 0  # committed groups
         self.items = 0  # items in committed groups
+        self.contended = 0  # optimistic attempts rolled back and applied again with locks
 
     @property
     def running(self) -> bool:
@@ -143,6 +165,7 @@ class GroupCommit:
 
     def _disconnect(self) -> None:
         if self._conn is not None:
+            self._conn.info.pop(OPTIMISTIC, None)  # the pool may hand it to someone else
             self._conn.close()
             self._conn = None
 
@@ -183,11 +206,14 @@ class GroupCommit:
             if woken and self._idle_exit():
                 return
 
-    def _commit(self, group: list[_Item]) -> None:
+    def _commit(self, group: list[_Item], *, optimistic: bool = True) -> None:
         outcomes: list[tuple[Future[Any], bool, Any]] = []
         try:
+            if self._conn is not None and self._conn.invalidated:
+                self._disconnect()  # broken under the last group: this one opens another
             if self._conn is None:
-                self._conn = self.db.engine.connect()
+                self._conn = self.db.writer_engine.connect()
+            self._conn.info[OPTIMISTIC] = optimistic
             # the engine's `begin` hook makes this `BEGIN IMMEDIATE` on SQLite
             with self._conn.begin():
                 tx = Tx(self._conn)
@@ -206,9 +232,13 @@ class GroupCommit:
                 except Exception as exc:
                     raise _Poisoned from exc
         except _Poisoned as poisoned:
+            if optimistic and isinstance(poisoned.__cause__, Contended):
+                self.contended += 1
+                self._commit(group, optimistic=False)
+                return
             if len(group) > 1:
                 for item in group:
-                    self._commit([item])
+                    self._commit([item], optimistic=False)
                 return
             if self._conn is not None and self._conn.invalidated:
                 self._disconnect()  # the failure broke the connection: the next group opens one

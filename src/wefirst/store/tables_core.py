@@ -87,6 +87,8 @@ campaign_counters = Table(
     Column("units_rem", BigInteger, nullable=False, default=0),
     Column("money_rem", BigInteger, nullable=False, default=0),
     Column("pct_money_rem", BigInteger, nullable=False, default=0),
+    # bumped by every write: the compare-and-set that replaces a lock held all transaction long
+    Column("version", BigInteger, nullable=False, default=0, server_default="0"),
 )
 
 campaign_day_units = Table(
