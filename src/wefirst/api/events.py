@@ -1,4 +1,8 @@
-"""Purchases, clicks and refunds. Each answer says what was pledged, or why nothing was."""
+"""Purchases, clicks and refunds. Each answer says what was pledged, or why nothing was.
+
+Each is applied by the process's group-commit writer with the events that arrive with it
+(api/grouped.py): a route checks what it can before it reaches the engine's shared `Batch`, so
+that a refusal fails alone."""
 
 from __future__ import annotations
 
@@ -8,10 +12,9 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import Connection
 
-from wefirst.api.deps import ActorDep, DbDep, IdempotencyKey, RawBody
-from wefirst.api.writes import idempotent_post
+from wefirst.api.deps import ActorDep, IdempotencyKey, RawBody
+from wefirst.api.grouped import grouped_post
 from wefirst.auth.keys import Actor
 from wefirst.auth.walls import require, same_mode, visible
 from wefirst.domain.claims import ClaimWindow, claim_refusal
@@ -19,9 +22,11 @@ from wefirst.domain.clock import utcnow
 from wefirst.errors import FieldError, Invalid
 from wefirst.ingest.payloads import ClickBody, PurchaseBody, RefundBody
 from wefirst.pledges import engine
+from wefirst.pledges.batch import Batch
 from wefirst.pledges.model import outcomes_summary
 from wefirst.services import ServicesDep
 from wefirst.settings import Settings
+from wefirst.store.groupcommit import Tx
 from wefirst.widget.api_clicks import ApiClick, record_api_click
 from wefirst.widget.approval import require_may_count
 from wefirst.widget.service import WidgetConfig
@@ -51,12 +56,11 @@ def check_claimed_time(settings: Settings, claimed: datetime | None, received: d
 
 
 @router.post("/purchases")
-def post_purchase(
+async def post_purchase(
     services: ServicesDep,
     request: Request,
     data: PurchaseBody,
     actor: ActorDep,
-    db: DbDep,
     body: RawBody,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
@@ -65,10 +69,12 @@ def post_purchase(
     received = utcnow()
     purchase = data.to_purchase(received)
 
-    def work(conn: Connection) -> tuple[int, Any]:
+    def work(tx: Tx) -> tuple[int, Any]:
         # inside the transaction: a replay answers as before
         check_claimed_time(services.settings, data.occurred_at, received)
-        results = engine.apply_purchase(conn, brand_id=brand_id, purchase=purchase, livemode=actor.livemode)
+        results = engine.apply_purchase(
+            tx.conn, brand_id=brand_id, purchase=purchase, livemode=actor.livemode, batch=tx.part(Batch)
+        )
         services.metrics.count_outcomes("purchase", [r.outcome for r in results])
         return 200, {
             "object": "purchase_result",
@@ -77,16 +83,15 @@ def post_purchase(
             "summary": outcomes_summary(results),
         }
 
-    return idempotent_post(request, db, actor, body, idempotency_key, work)
+    return await grouped_post(request, services, actor, body, idempotency_key, work)
 
 
 @router.post("/clicks")
-def post_click(
+async def post_click(
     services: ServicesDep,
     request: Request,
     data: ClickBody,
     actor: ActorDep,
-    db: DbDep,
     body: RawBody,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
@@ -96,7 +101,8 @@ def post_click(
     Readers' clicks on blogs go through the widget's own, challenge-checked endpoint."""
     settings = services.settings
 
-    def work(conn: Connection) -> tuple[int, Any]:
+    def work(tx: Tx) -> tuple[int, Any]:
+        conn = tx.conn
         loaded = visible(conn, actor, data.campaign_id)
         if actor.role == "publisher":
             if data.publisher_id not in (None, actor.owner_id):
@@ -119,6 +125,7 @@ def post_click(
                     [FieldError("publisher_id", "omit it: publishers' clicks come from the widget")],
                 )
             publisher = None
+        batch = tx.part(Batch)  # writing from here on; the refusals above fail alone
         decided = record_api_click(
             conn,
             ApiClick(
@@ -132,6 +139,7 @@ def post_click(
             secret=settings.secret_key,
             limits=WidgetConfig.from_settings(settings).limits,
             now=utcnow(),
+            batch=batch,
         )
         result = decided.outcome
         services.metrics.count_outcomes("click", [result.outcome if result else decided.reason.value])
@@ -145,16 +153,15 @@ def post_click(
             }
         return 200, {"object": "click_result", **result.as_json(settings.base_url)}
 
-    return idempotent_post(request, db, actor, body, idempotency_key, work)
+    return await grouped_post(request, services, actor, body, idempotency_key, work)
 
 
 @router.post("/refunds")
-def post_refund(
+async def post_refund(
     services: ServicesDep,
     request: Request,
     data: RefundBody,
     actor: ActorDep,
-    db: DbDep,
     body: RawBody,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
@@ -162,14 +169,16 @@ def post_refund(
     received = utcnow()
     refund = data.to_refund(data.refund_id or idempotency_key or "rfd_" + secrets.token_hex(12), received)
 
-    def work(conn: Connection) -> tuple[int, Any]:
+    def work(tx: Tx) -> tuple[int, Any]:
         check_claimed_time(services.settings, data.occurred_at, received)
-        if not engine.order_known(conn, brand_id, data.order_id):
+        if not engine.order_known(tx.conn, brand_id, data.order_id):
             raise Invalid(
                 f"order_id: no pledge was made for order {data.order_id}",
                 [FieldError("order_id", "unknown order")],
             )
-        results = engine.apply_refund(conn, brand_id=brand_id, refund=refund, now=received)
+        results = engine.apply_refund(
+            tx.conn, brand_id=brand_id, refund=refund, now=received, batch=tx.part(Batch)
+        )
         services.metrics.count_outcomes("refund", [r.outcome for r in results])
         return 200, {
             "object": "refund_result",
@@ -178,4 +187,4 @@ def post_refund(
             "results": [r.as_json() for r in results],
         }
 
-    return idempotent_post(request, db, actor, body, idempotency_key, work)
+    return await grouped_post(request, services, actor, body, idempotency_key, work)

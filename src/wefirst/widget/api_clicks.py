@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import ColumnElement, Connection, func, insert, select
 
+from wefirst.pledges.batch import Batch
 from wefirst.pledges.engine import apply_click
 from wefirst.pledges.model import ClickIn, EventOutcome
 from wefirst.pseudonyms import keyed_hash, network_key, server_key, utc_day
@@ -60,9 +61,16 @@ def _count(conn: Connection, *conditions: ColumnElement[bool]) -> int:
 
 
 def record_api_click(
-    conn: Connection, click: ApiClick, *, secret: str, limits: Limits, now: datetime
+    conn: Connection,
+    click: ApiClick,
+    *,
+    secret: str,
+    limits: Limits,
+    now: datetime,
+    batch: Batch | None = None,
 ) -> ApiClickResult:
-    """Decide, apply and record one server-to-server click in the caller's transaction."""
+    """Decide, apply and record one server-to-server click in the caller's transaction (in
+    the caller's `batch`, when a group-commit writer shares one between events)."""
     key = server_key(secret)
     now_ms = int(now.timestamp() * 1000)
     day = utc_day(now_ms)
@@ -98,6 +106,7 @@ def record_api_click(
                 publisher_id=click.publisher_id,
                 received_at=now,
             ),
+            batch,
         )
         reason, detail = _ENGINE.get(outcome.outcome, (Reason.CAMPAIGN_INACTIVE, outcome.outcome))
     conn.execute(

@@ -1,0 +1,161 @@
+"""API purchases, refunds and clicks go through the process's group-commit writer (issue 18):
+events that arrive together commit in one transaction with a few statements each, the same
+key twice in a group replays the first answer, and a refused event fails alone. (Server
+clicks take the same path: tests/api/test_api_clicks_server.py.)"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, event
+
+from wefirst.api.grouped import event_writer
+from wefirst.ingest.idempotency import NOT_REPLAYED
+from wefirst.services import services_of
+from wefirst.store.db import Database
+from wefirst.store.groupcommit import GroupCommit, Tx
+
+from factories import Tenant, auth, make_beneficiary, make_brand, make_campaign, purchase
+from waiting import PATIENCE, wait_until
+
+N = 8
+
+
+def _writer(client: TestClient) -> GroupCommit:
+    return event_writer(services_of(client.app))
+
+
+@contextmanager
+def _statements(db: Database, writer: GroupCommit) -> Iterator[list[str]]:
+    """Statements the writer's thread sends (BEGIN and COMMIT included on SQLite)."""
+    seen: list[str] = []
+
+    def log(_conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+        if threading.current_thread().name == writer.name:
+            seen.append(statement)
+
+    event.listen(db.writer_engine, "before_cursor_execute", log)
+    try:
+        yield seen
+    finally:
+        event.remove(db.writer_engine, "before_cursor_execute", log)
+
+
+def _in_one_group(writer: GroupCommit, send: Callable[[int], httpx.Response], n: int) -> list[httpx.Response]:
+    """Hold the writer with a first item until `n` requests are queued behind it, so that they
+    are applied as one group (the writer takes everything waiting when it starts a group)."""
+    entered, release = threading.Event(), threading.Event()
+
+    def gate(tx: Tx) -> None:
+        entered.set()
+        release.wait(PATIENCE)
+
+    held = writer.enqueue(gate)
+    assert entered.wait(PATIENCE)
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        futures: list[Future[httpx.Response]] = [pool.submit(send, i) for i in range(n)]
+        wait_until(lambda: writer._queue.qsize() >= n or None, what=f"{n} requests queued")
+        groups = writer.groups
+        release.set()
+        held.result(PATIENCE)
+        answers = [f.result(PATIENCE) for f in futures]
+    assert writer.groups - groups <= 2  # the gate's group, then all of them together
+    return answers
+
+
+def _post(client: TestClient, path: str, body: dict[str, Any], headers: dict[str, str]) -> httpx.Response:
+    answer: httpx.Response = client.post(path, json=body, headers=headers)
+    return answer
+
+
+def _shop(client: TestClient, db: Database, admin_key: str, **campaign: object) -> tuple[Tenant, str]:
+    brand = make_brand(client, db, admin_key)
+    ben = make_beneficiary(client, db, admin_key)
+    return brand, make_campaign(client, brand, ben.id, **campaign)
+
+
+def test_purchases_arriving_together_commit_as_one_group_with_few_statements_each(
+    client: TestClient, db: Database, admin_key: str
+) -> None:
+    brand, cid = _shop(client, db, admin_key, caps={"total_units": 5, "units_per_day": 50})
+    writer = _writer(client)
+
+    def send(i: int) -> httpx.Response:
+        body = purchase(f"G-{i}", ("PAMPERS-1", 1, 100))
+        return _post(client, "/v1/purchases", body, {**auth(brand.key), "Idempotency-Key": f"g-{i}"})
+
+    with _statements(db, writer) as seen:
+        answers = _in_one_group(writer, send, N)
+    assert [a.status_code for a in answers] == [200] * N, [a.text for a in answers]
+    outcomes = sorted(a.json()["results"][0]["outcome"] for a in answers)
+    assert outcomes == ["over_cap"] * (N - 5) + ["pledged"] * 5  # the cap holds inside the group
+    assert len(seen) / N <= 4, seen  # was 15 per purchase, one transaction each
+    assert client.get(f"/v1/campaigns/{cid}/balance").json()["pledged"]["units"] == 5
+    replay = send(0)
+    assert replay.headers.get("Idempotent-Replayed") == "true"
+    assert replay.json()["results"][0]["pledge_id"] == answers[0].json()["results"][0]["pledge_id"]
+
+
+def test_the_same_key_twice_in_one_group_pledges_once_and_replays(
+    client: TestClient, db: Database, admin_key: str
+) -> None:
+    brand, cid = _shop(client, db, admin_key)
+
+    def send(_i: int) -> httpx.Response:
+        body = purchase("SAME", ("PAMPERS-1", 2, 100))
+        return _post(client, "/v1/purchases", body, {**auth(brand.key), "Idempotency-Key": "same"})
+
+    answers = _in_one_group(_writer(client), send, 2)
+    assert [a.status_code for a in answers] == [200, 200]
+    assert sorted(a.headers.get("Idempotent-Replayed", "false") for a in answers) == ["false", "true"]
+    first, replayed = sorted(answers, key=lambda a: a.headers.get("Idempotent-Replayed", ""))
+    a, b = first.json()["results"][0], replayed.json()["results"][0]
+    assert (a["outcome"], a["pledge_id"], a["receipt"]["commitment"]) == (
+        b["outcome"],
+        b["pledge_id"],
+        b["receipt"]["commitment"],
+    )
+    assert b["receipt"]["secret"] == NOT_REPLAYED  # shown once, as in separate transactions
+    assert client.get(f"/v1/campaigns/{cid}/balance").json()["pledged"]["units"] == 2
+
+
+def test_a_refused_event_fails_alone_and_changes_nothing(
+    client: TestClient, db: Database, admin_key: str
+) -> None:
+    brand, cid = _shop(client, db, admin_key)
+
+    def send(i: int) -> httpx.Response:
+        when = "2001-01-01T00:00:00Z" if i == 1 else "2026-03-14T10:00:00Z"  # outside the claim window
+        body = purchase(f"R-{i}", ("PAMPERS-1", 1, 100), when=when)
+        return _post(client, "/v1/purchases", body, {**auth(brand.key), "Idempotency-Key": f"r-{i}"})
+
+    answers = _in_one_group(_writer(client), send, 3)
+    assert [a.status_code for a in answers] == [200, 422, 200]
+    assert answers[1].json()["errors"][0]["field"] == "occurred_at"
+    assert client.get(f"/v1/campaigns/{cid}/balance").json()["pledged"]["units"] == 2
+    again = send(1)  # a refusal stored nothing: the key is free, and refused again
+    assert again.status_code == 422
+    assert again.headers.get("Idempotent-Replayed") is None
+
+
+def test_a_refund_shares_the_group_with_purchases(client: TestClient, db: Database, admin_key: str) -> None:
+    brand, cid = _shop(client, db, admin_key)
+    first = client.post("/v1/purchases", json=purchase("F-1", ("PAMPERS-1", 3, 100)), headers=auth(brand.key))
+    assert first.json()["results"][0]["outcome"] == "pledged"
+
+    def send(i: int) -> httpx.Response:
+        if i == 0:
+            body = {"order_id": "F-1", "lines": [{"line_id": "1", "quantity": 1}]}
+            return _post(client, "/v1/refunds", body, auth(brand.key))
+        return _post(client, "/v1/purchases", purchase(f"F-{i + 1}", ("PAMPERS-1", 1, 100)), auth(brand.key))
+
+    answers = _in_one_group(_writer(client), send, 3)
+    assert [a.status_code for a in answers] == [200, 200, 200], [a.text for a in answers]
+    assert answers[0].json()["results"][0]["outcome"] == "reversed"
+    assert client.get(f"/v1/campaigns/{cid}/balance").json()["pledged"]["units"] == 3 - 1 + 2
