@@ -361,6 +361,129 @@ def pg_database(base: str) -> Iterator[tuple[str, str]]:
         admin.dispose()
 
 
+# -- the raw-insert baseline ---------------------------------------------------------------------
+#: What the server stores for one order: these tables' rows of the purchase campaign's pledges.
+RAW_TABLES = ("idempotency_records", "ledger_transactions", "ledger_postings", "pledges", "tlog_entries")
+
+
+@dataclass
+class Raw:
+    """The same rows inserted with no logic: what the database alone costs per order."""
+
+    events: int
+    executemany: list[float] = field(default_factory=list)  # seconds per pass, every pass
+    copy: list[float] = field(default_factory=list)
+
+    def rate(self, passes: list[float]) -> float:
+        return self.events / median(passes) if passes else 0.0
+
+
+def median(xs: list[float]) -> float:
+    data = sorted(xs)
+    return data[len(data) // 2]
+
+
+def _stored_rows(conn: Any, campaign: str, mark: str) -> dict[str, tuple[list[str], list[tuple[Any, ...]]]]:
+    """Every row stored for the purchase campaign's pledges, as the driver returns them."""
+
+    def fetch(sql: str, *params: Any) -> tuple[list[str], list[tuple[Any, ...]]]:
+        cur = conn.exec_driver_sql(sql.replace("?", mark), params if params else ())
+        return list(cur.keys()), [tuple(r) for r in cur.fetchall()]
+
+    pledge_cols, pledge_rows = fetch("SELECT * FROM pledges WHERE campaign_id = ? ORDER BY seq", campaign)
+    n = len(pledge_rows)
+    sub = "SELECT txn_id FROM pledges WHERE campaign_id = ?"
+    return {
+        "pledges": (pledge_cols, pledge_rows),
+        "ledger_transactions": fetch(f"SELECT * FROM ledger_transactions WHERE id IN ({sub})", campaign),
+        "ledger_postings": fetch(f"SELECT * FROM ledger_postings WHERE txn_id IN ({sub})", campaign),
+        # one log entry per pledge: the newest ones (the purchase workloads run after clicks)
+        "tlog_entries": fetch(f"SELECT * FROM tlog_entries ORDER BY id DESC LIMIT {n}"),
+        "idempotency_records": fetch("SELECT * FROM idempotency_records"),
+    }
+
+
+def raw_baseline(url: str, tmp: Path, campaign: str, batch_size: int, passes: int = 3) -> Raw:
+    """Insert the rows the server stored for its orders again, `batch_size` orders' rows per
+    transaction, one executemany per table (and on PostgreSQL one COPY per table), into empty
+    copies of the tables with their indexes: in `raw.db` next to the bench's SQLite file, or
+    as `raw_*` tables (`LIKE … INCLUDING ALL`, logged like the real ones) in the bench's
+    PostgreSQL database. Each pass starts empty; the median pass is reported."""
+    import sqlite3
+
+    from sqlalchemy import create_engine
+
+    from wefirst.store.meta import metadata
+
+    postgres = url.startswith("postgresql")
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        stored = _stored_rows(conn, campaign, "%s" if postgres else "?")
+    engine.dispose()
+    events = len(stored["pledges"][1])
+    raw = Raw(events)
+    if not events:
+        return raw
+    chunks = -(-events // batch_size)
+
+    def part(rows: list[tuple[Any, ...]], i: int) -> list[tuple[Any, ...]]:
+        return rows[i * len(rows) // chunks : (i + 1) * len(rows) // chunks]
+
+    if not postgres:
+        path = tmp / "raw.db"
+        sa = create_engine(f"sqlite:///{path}")
+        metadata.create_all(sa, tables=[metadata.tables[t] for t in RAW_TABLES])
+        sa.dispose()
+        db = sqlite3.connect(path, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        for _ in range(passes):
+            for t in RAW_TABLES:
+                db.execute(f"DELETE FROM {t}")
+            started = time.perf_counter()
+            for i in range(chunks):
+                db.execute("BEGIN IMMEDIATE")
+                for t in RAW_TABLES:
+                    cols, rows = stored[t]
+                    marks = ", ".join("?" * len(cols))
+                    db.executemany(f"INSERT INTO {t} ({', '.join(cols)}) VALUES ({marks})", part(rows, i))
+                db.execute("COMMIT")
+            raw.executemany.append(time.perf_counter() - started)
+        db.close()
+        return raw
+
+    import psycopg
+    from sqlalchemy import make_url
+
+    pg = psycopg.connect(make_url(url).set(drivername="postgresql").render_as_string(hide_password=False))
+    with pg:
+        for t in RAW_TABLES:
+            pg.execute(f"CREATE TABLE raw_{t} (LIKE {t} INCLUDING ALL)")
+        pg.commit()
+        for _ in range(passes):
+            for how in ("executemany", "copy"):
+                pg.execute("TRUNCATE " + ", ".join(f"raw_{t}" for t in RAW_TABLES))
+                pg.commit()
+                started = time.perf_counter()
+                for i in range(chunks):
+                    with pg.cursor() as cur:
+                        for t in RAW_TABLES:
+                            cols, rows = stored[t]
+                            names = ", ".join(cols)
+                            if how == "copy":
+                                with cur.copy(f"COPY raw_{t} ({names}) FROM STDIN") as copy:
+                                    for row in part(rows, i):
+                                        copy.write_row(row)
+                            else:
+                                marks = ", ".join(["%s"] * len(cols))
+                                cur.executemany(
+                                    f"INSERT INTO raw_{t} ({names}) VALUES ({marks})", part(rows, i)
+                                )
+                    pg.commit()
+                getattr(raw, how).append(time.perf_counter() - started)
+    return raw
+
+
 # -- the workloads -------------------------------------------------------------------------------
 def purchase_body(order: str) -> dict[str, Any]:
     return {
@@ -440,6 +563,7 @@ class Result:
     workload: str
     real: Sample
     bare: Sample
+    raw: Raw | None = None  # the batch workload's raw-insert baseline
 
 
 def run_config(args: argparse.Namespace, database: str, workers: int, progress: Any) -> list[Result]:
@@ -515,6 +639,9 @@ def _run_config(
             results.append(
                 Result("SQLite" if pg_name is None else "PostgreSQL", workers, workload, real, bare)
             )
+    for x in results:
+        if x.workload == "batch":  # the servers are stopped: the database is the baseline's alone
+            x.raw = raw_baseline(url, tmp, seeded.purchase_campaign, args.batch_size)
     expected = sum(x.real.events for x in results if x.workload != "click")
     pledged = count_pledges(env, seeded.purchase_campaign)
     if pledged != expected:
@@ -617,7 +744,39 @@ def rows(results: list[Result]) -> list[list[str]]:
 def markdown(results: list[Result]) -> str:
     lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     lines += ["| " + " | ".join(r) + " |" for r in rows(results)]
-    return "\n".join(lines)
+    return "\n".join(lines + scaling(results) + raw_table(results))
+
+
+def scaling(results: list[Result]) -> list[str]:
+    """Events/s with N workers over events/s with one, per database and workload."""
+    one = {(x.database, x.workload): x.real.rate for x in results if x.workers == 1}
+    out = [
+        f"| {x.database} | {x.workload} | {x.workers} | {x.real.rate / one[(x.database, x.workload)]:.2f} |"
+        for x in results
+        if x.workers > 1 and one.get((x.database, x.workload))
+    ]
+    head = ["", "| database | workload | workers | events/s vs 1 worker |", "|---|---|---|---|"]
+    return head + out if out else []
+
+
+def raw_table(results: list[Result]) -> list[str]:
+    """The batch endpoint against inserting the same rows with no logic (`raw_baseline`)."""
+    out = []
+    for x in results:
+        if x.raw is None or not x.raw.events:
+            continue
+        em, cp = x.raw.rate(x.raw.executemany), x.raw.rate(x.raw.copy)
+        out.append(
+            f"| {x.database} | {x.workers} | {x.raw.events} | {x.real.rate:,.0f} | {em:,.0f} | "
+            f"{x.real.rate / em:.3f} | " + (f"{cp:,.0f} | {x.real.rate / cp:.3f} |" if cp else "- | - |")
+        )
+    head = [
+        "",
+        "| database | workers | orders | batch endpoint orders/s | raw executemany orders/s | ratio "
+        "| raw COPY orders/s | ratio |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    return head + out if out else []
 
 
 def main() -> None:
@@ -668,7 +827,7 @@ def main() -> None:
                 got = run_config(args, database, workers, progress)
                 results += got
                 # each configuration as soon as it is done: a later one failing loses nothing
-                progress.console.print(markdown(got).split("\n", 2)[2], markup=False, soft_wrap=True)
+                progress.console.print(markdown(got), markup=False, soft_wrap=True)
                 if args.markdown:
                     args.markdown.write_text(markdown(results) + "\n")
     # a markdown table: too wide for a terminal table, and pasted as is into docs/benchmarks.md
