@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -170,3 +171,13 @@ def test_the_doc_names_every_package_and_only_those() -> None:
     packages = {p.parent.name for p in ig.SRC.glob("*/__init__.py")}
     assert sorted(packages - named) == [], "add a line per package to the Layout of ARCHITECTURE.md"
     assert sorted(named - packages) == [], "the Layout names a package that does not exist"
+
+
+def test_starting_the_app_imports_no_training_library() -> None:
+    """Every server, worker and CLI process imports the app; scikit-learn alone added about two
+    seconds of CPU to each start (and so to every test that starts a process). The model code
+    imports it where it trains or hashes features, not at start-up."""
+    heavy = "('sklearn', 'scipy')"
+    probe = f"import sys, wefirst.app, wefirst.cli; print([m for m in {heavy} if m in sys.modules])"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=240)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from wefirst.voice.matching import normalize
-from wefirst.voice.stopwords import STOPWORDS
+from wefirst.voice.stopwords import stopwords
 
 HOUR = timedelta(hours=1)
 #: a post joins a stream's evidence (terms, samples) when its polarity is at least this likely
@@ -258,7 +258,7 @@ _URL = re.compile(r"https?://\S+|www\.\S+")
 
 def tokens(text: str, drop: frozenset[str] = frozenset()) -> list[str]:
     found = _TOKEN.findall(_URL.sub(" ", normalize(text)))
-    return [t for t in found if t not in STOPWORDS and t not in drop]
+    return [t for t in found if t not in stopwords() and t not in drop]
 
 
 # --------------------------------------------------------------------------- state

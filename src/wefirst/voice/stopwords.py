@@ -10,7 +10,7 @@ lower-case and accent-folded, as ``matching.normalize`` leaves tokens.
 
 from __future__ import annotations
 
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+from functools import cache
 
 _FRENCH = """
 a au aux avec ce ces cet cette ceci cela ca celui celle ceux celles chez dans de des du elle
@@ -28,4 +28,11 @@ i'm i've i'd don't can't won't didn't doesn't isn't aren't wasn't you're it's th
 get got just really still even yes lol
 """
 
-STOPWORDS: frozenset[str] = frozenset(ENGLISH_STOP_WORDS) | frozenset((_FRENCH + _NOISE).split())
+
+@cache
+def stopwords() -> frozenset[str]:
+    """Built on first use: importing scikit-learn costs every process (server, workers, CLI) a
+    second or more of start-up, and most of them never rank an episode's terms."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS) | frozenset((_FRENCH + _NOISE).split())

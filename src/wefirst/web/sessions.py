@@ -11,6 +11,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -35,9 +36,14 @@ from wefirst.web.security import SESSION_COOKIE, WebSession
 from wefirst.web.templating import codec
 
 CONSOLE_ROLES = ("brand", "beneficiary", "publisher", "admin")
-# A hash of a random password, verified when the e-mail is unknown so that the answer takes
-# the same time whether or not an account exists.
-_DUMMY_HASH = HASHER.hash(secrets.token_urlsafe(16))
+
+
+@cache
+def _dummy_hash() -> str:
+    """A hash of a random password, verified when the e-mail is unknown so that the answer takes
+    the same time whether or not an account exists. Made on first sign-in, not at import: every
+    process (workers, CLI) would otherwise pay a deliberately slow hash to start."""
+    return HASHER.hash(secrets.token_urlsafe(16))
 
 
 @dataclass(frozen=True)
@@ -180,7 +186,7 @@ def check_password(conn: Connection, email: str, password: str) -> WebUser | Non
         pass
     stored = row.password_hash if row is not None else None
     try:
-        HASHER.verify(stored or _DUMMY_HASH, password)
+        HASHER.verify(stored or _dummy_hash(), password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return None
     if row is None or stored is None or row.disabled_at is not None:
