@@ -41,6 +41,10 @@ os.environ.setdefault("WEFIRST_DEVELOPMENT", "true")
 # The app's upkeep pass would sweep the replayed March-2026 history in the middle of a test (in
 # apps and server processes alike); its own tests (tests/test_maintenance.py) turn it on.
 os.environ.setdefault("WEFIRST_MAINTENANCE_INTERVAL_SECONDS", "0")
+# pytest-xdist workers inherit COLUMNS=80; rich consoles made at import time would keep that width
+# for every CLI run of the session, so a test's own COLUMNS (wide tables) would be ignored.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.pop("COLUMNS", None)
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 
