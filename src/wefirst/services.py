@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from starlette.requests import Request
 
 from wefirst.auth.keys import ActorCache
+from wefirst.cases.follow_sender import FollowSender
 from wefirst.ingest.connectors import processing
 from wefirst.ingest.connectors.inbox import ConnectionCache
 from wefirst.ingest.connectors.worker import Sweeper
@@ -82,6 +83,7 @@ class Services:
     sweeper: Sweeper | None  # None: `connectors_worker_interval_seconds` is 0
     webhook_worker: WebhookWorker | None  # None: `webhooks_worker` off
     warmup: Warmup
+    follow_sender: FollowSender  # mails to the followers of cases (cases/follow_sender.py)
     maintenance: Maintenance | None = None  # None: `maintenance_interval_seconds` is 0
     social_follower: SocialFollower | None = None  # None: `social_follow` off
     # Tests and the demo serve platform clients from memory; None: as the settings say.
@@ -124,11 +126,12 @@ class Services:
                 if sequencer is not None:  # woken after each batch that signed a checkpoint
                     sequencer.after_checkpoint.append(submitter.wake)
         interval = settings.connectors_worker_interval_seconds
+        mailer = make_mailer(settings)
         services = cls(
             settings=settings,
             db=db,
             metrics=metrics,
-            mailer=make_mailer(settings),
+            mailer=mailer,
             secret_box=box,
             log=log,
             widget=WidgetService.from_settings(db, settings),
@@ -145,6 +148,7 @@ class Services:
             ),
             webhook_worker=webhook_worker.from_settings(db, settings) if settings.webhooks_worker else None,
             warmup=Warmup(db, rollups),
+            follow_sender=FollowSender(db, settings, mailer),
             maintenance=(
                 Maintenance(db, settings, after_pass=lambda: services.wake_webhooks())
                 if settings.maintenance_interval_seconds > 0
@@ -156,7 +160,9 @@ class Services:
 
     def replace(self, **changes: Any) -> Services:
         """A copy with some pieces swapped (tests). It shares the original's lifecycle, so the
-        app's shutdown stops it like the original."""
+        app's shutdown stops it like the original; a new mailer is the follow mailer's too."""
+        if "mailer" in changes:
+            self.follow_sender.mailer = changes["mailer"]
         return dataclasses.replace(self, **changes)
 
     def remotes(self) -> processing.RemotesFactory:
@@ -165,9 +171,11 @@ class Services:
         return self.connector_remotes or processing.remotes_from_settings(self.settings)
 
     def wake_webhooks(self) -> None:
-        """After a commit that queued webhooks: this process's worker sends them now."""
+        """After a commit that queued webhooks (and, with a case's webhooks, mails to its
+        followers): this process's workers send them now."""
         if self.webhook_worker is not None:
             self.webhook_worker.wake()
+        self.follow_sender.wake()
 
     @property
     def runners(self) -> list[Runner]:
@@ -177,6 +185,7 @@ class Services:
             self.sweeper,
             self.warmup,
             self.webhook_worker,
+            self.follow_sender,
             self.maintenance,
             self.social_follower,
         ]

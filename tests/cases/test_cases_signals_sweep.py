@@ -113,7 +113,7 @@ def test_sweep_endpoint_is_admin_only(client: TestClient, db: Database, admin_ke
     assert client.post("/v1/cases/sweep", headers=auth(brand.key)).status_code == 403
     assert client.post("/v1/cases/sweep").status_code == 401
     r = client.post("/v1/cases/sweep", headers=auth(admin_key))
-    assert r.json() == {"marked": [], "purged_unconfirmed": 0, "pruned_rate_events": 0}
+    assert r.json() == {"marked": [], "purged_unconfirmed": 0, "pruned_rate_events": 0, "commitments_due": 0}
 
 
 def test_sweep_forgets_expired_unconfirmed_requests(

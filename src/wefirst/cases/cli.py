@@ -55,7 +55,7 @@ def sweep() -> None:
             swept = run_sweep(conn, settings, utcnow())
         marked = swept.marked
     out.print(f"{len(marked)} case(s) marked unanswered")
-    out.print(f"{swept.purged_unconfirmed} expired unconfirmed co-sign request(s) forgotten")
+    out.print(f"{swept.purged_unconfirmed} expired unconfirmed co-sign or follow request(s) forgotten")
     for case_id in marked:
         out.print(f"  {case_id}")
 

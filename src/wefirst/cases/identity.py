@@ -43,7 +43,12 @@ def token_matches(token: str, stored_hash: str) -> bool:
     return hmac.compare_digest(token_hash(token), stored_hash)
 
 
-_SALTS: Final = {"cosign": "wefirst.cases.cosign.v1", "erase": "wefirst.cases.erase.v1"}
+_SALTS: Final = {
+    "cosign": "wefirst.cases.cosign.v1",
+    "erase": "wefirst.cases.erase.v1",
+    "follow": "wefirst.cases.follow.v1",
+    "unfollow": "wefirst.cases.unfollow.v1",
+}
 
 
 class BadTokenError(ValueError):

@@ -53,6 +53,33 @@ CATALOGUE: Final[dict[str, str]] = {
         "Your signatures stay counted, without any way to contact you. If you did not ask, "
         "ignore this message.\n"
     ),
+    "follow_subject": N_("Confirm you want to follow: {title}"),
+    "follow_body": N_(
+        'You asked to follow the case "{title}" on wefirst: we will write when the brand answers, '
+        "when a commitment it made falls due, and when the case is resolved.\n\n"
+        "Confirm with this link (valid {hours} hours):\n{link}\n\n"
+        "If you did not ask for this, ignore this message: nothing will be sent without it.\n"
+    ),
+    "followed_answered_subject": N_("{brand} answered: {title}"),
+    "followed_answered_body": N_(
+        'The brand {brand} answered the case you follow, "{title}":\n\n{answer}\n\n'
+        "Read the answer and its commitments: {link}\n"
+    ),
+    "followed_due_subject": N_("A commitment falls due: {title}"),
+    "followed_due_body": N_(
+        'In the case you follow, "{title}", the brand {brand} committed to this by {date}:\n\n'
+        "{commitment}\n\nSee the case and whether the commitment was kept: {link}\n"
+    ),
+    "followed_resolved_subject": N_("Case resolved: {title}"),
+    "followed_resolved_body": N_(
+        'The person who opened the case "{title}" accepted the answer of {brand}: '
+        "the case is resolved.\n\nRead the case: {link}\n\n"
+        "This is the last mail about this case; we no longer keep your address for it.\n"
+    ),
+    "follow_footer": N_(
+        "You get this mail because you follow this case on wefirst. "
+        "Stop following it with one click: {link}\n"
+    ),
     "alert_subject": N_("New case about your brand: {title}"),
     "alert_body": N_(
         "A {kind} case was opened about your brand on wefirst:\n\n{title}\n\n"

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 
 from wefirst.auth.keys import Actor
-from wefirst.cases import logentries, notify
+from wefirst.cases import follow_events, logentries, notify
 from wefirst.cases.duplicates import Fingerprint, find_duplicates
 from wefirst.cases.identity import new_opener_token, token_hash, token_matches
 from wefirst.cases.messages import message
@@ -273,6 +273,7 @@ def answer_case(
     if row.answered_at is None:
         values["answered_at"] = now
     conn.execute(update(cases).where(cases.c.id == case_id).values(**values))
+    follow_events.queue(conn, case_id, follow_events.Event.answered, answer_id, now)
     enqueue(
         conn,
         logentries.answered(
@@ -327,6 +328,7 @@ def verdict(
     values: dict[str, Any] = {"state": state.value, "updated_at": now}
     if state is State.resolved:
         values["closed_at"] = now
+        follow_events.queue(conn, case_id, follow_events.Event.resolved, case_id, now)
     conn.execute(update(cases).where(cases.c.id == case_id).values(**values))
     enqueue(
         conn,

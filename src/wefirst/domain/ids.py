@@ -28,6 +28,7 @@ PREFIXES = frozenset(
         "usr",
         "ans",
         "sup",
+        "flw",
         "rpt",
         "ep",
         "hook",

@@ -138,3 +138,39 @@ case_brand_contacts = Table(
     Column("alert_email", String(320), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
+
+# Followers of a case (issue 15): mailed when the brand answers, a commitment falls due, or the
+# case is resolved. The address is kept only while the person follows: unsubscribing deletes
+# the row; an unconfirmed request is forgotten when its link expires (as co-sign requests are).
+case_followers = Table(
+    "case_followers",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(ID), nullable=False, unique=True),
+    Column("case_id", String(ID), ForeignKey("cases.id"), nullable=False),
+    Column("email_hash", String(64), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("language", String(2), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("confirmed_at", DateTime(timezone=True)),
+    UniqueConstraint("case_id", "email_hash", name="uq_case_followers_case_email"),
+    Index("ix_case_followers_case_status", "case_id", "status"),
+)
+
+# What followers are told, queued in the transaction of the fact (an answer, a verdict, the
+# sweep finding a commitment due) and sent later by the follow mailer (`cases/follow_sender.py`),
+# never inside a request. One row per fact (`kind`, `ref` unique), so a commitment falls due
+# once; `sent_at` is set when a sender claims the row. No personal data here.
+case_follow_events = Table(
+    "case_follow_events",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String(ID), ForeignKey("cases.id"), nullable=False),
+    Column("kind", String(24), nullable=False),
+    Column("ref", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True)),
+    UniqueConstraint("kind", "ref", name="uq_case_follow_events_ref"),
+    Index("ix_case_follow_events_sent", "sent_at"),
+)

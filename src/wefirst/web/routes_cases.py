@@ -15,7 +15,7 @@ from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import Response
 
-from wefirst.cases import service, supporters, views
+from wefirst.cases import followers, service, supporters, views
 from wefirst.cases.identity import network_hash
 from wefirst.cases.messages import Lang
 from wefirst.cases.model import CaseLimits, validate_draft
@@ -151,6 +151,7 @@ def _case_context(services: Services, conn: Any, case_id: str, tr: Translator) -
         "evidence": list(row.evidence) if not row.hidden else [],
         "category": labels.case_category(row.category, tr),
         "can_cosign": not row.hidden and row.state != "resolved",
+        "can_follow": followers.can_follow(row),
         "share_url": services.settings.base_url.rstrip("/") + f"/cases/{row.id}",
         "og_description": (row.what_is_asked or row.what_happened)[:200] if not row.hidden else None,
     }
@@ -237,7 +238,7 @@ async def case_submit(services: ServicesDep, request: Request) -> Response:
         errors = {fe.field: tr.gettext(_FIELD_HELP.get(fe.field, fe.reason)) for fe in exc.errors}
         errors.setdefault("", tr.gettext(_STATUS_HELP.get(exc.status, _NOT_OPENED)))
         return _form_page(services, request, form, errors, status=exc.status)
-    _send(services, opened.mails)
+    send_mails(services, opened.mails)
     tr_context = {
         "case_id": opened.case_id,
         "opener_link": services.settings.base_url.rstrip("/")
@@ -257,7 +258,9 @@ _NOT_OPENED = N_("The case could not be opened.")
 _STATUS_HELP = {429: N_("Too many cases were opened from your network just now; try again in an hour.")}
 
 
-def _send(services: Services, mails: list[Any]) -> bool:
+def send_mails(services: Services, mails: list[Any]) -> bool:
+    """Mails a person waits for (a confirmation link) go now, so the page can say when one
+    could not be sent; False if any could not be handed over."""
     ok = True
     for mail in mails:
         try:
@@ -294,6 +297,11 @@ def case_page_response(
     context["notice"] = (
         tr.gettext("Check your mail: your signature counts once you open the link we sent.")
         if done.get("cosign") == "sent" and not errors
+        else None
+    )
+    context["follow_notice"] = (
+        tr.gettext("Check your mail: you follow the case once you open the link we sent.")
+        if done.get("follow") == "sent" and not errors
         else None
     )
     context["answered"] = done.get("answered") == "1" and not errors
@@ -336,7 +344,7 @@ async def case_cosign(services: ServicesDep, request: Request, case_id: str) -> 
     except WefirstError as exc:
         status = exc.status
     if status == 0:
-        if _send(services, asked.mails):
+        if send_mails(services, asked.mails):
             return redirect(request, f"/cases/{case_id}?cosign=sent#cosign")
         status = 503
     messages = {
