@@ -32,6 +32,8 @@ CATALOGUE: Final[dict[str, str]] = {
     ),
     "bad_transition": N_("A case that is {state} cannot be {action}."),
     "milestone": N_("{count} people have co-signed this case."),
+    "kind_complaint": N_("complaint"),
+    "kind_praise": N_("praise"),
     "state_open": N_("open"),
     "state_answered": N_("answered"),
     "state_resolved": N_("resolved"),

@@ -13,11 +13,6 @@ from wefirst.cases.model import Kind
 from wefirst.mail import Mail
 from wefirst.settings import Settings
 
-KIND_WORDS: dict[Lang, dict[str, str]] = {
-    "en": {"complaint": "complaint", "praise": "praise"},
-    "fr": {"complaint": "plainte", "praise": "éloge"},
-}
-
 
 def _lang(value: str) -> Lang:
     return "fr" if value == "fr" else "en"
@@ -137,7 +132,7 @@ def brand_alert(settings: Settings, to: str, case_id: str, title: str, kind: Kin
             message(
                 "alert_body",
                 lg,
-                kind=KIND_WORDS[lg][kind.value],
+                kind=message(f"kind_{kind.value}", lg),
                 title=title,
                 link=case_link(settings, case_id),
             )

@@ -125,8 +125,11 @@ async def send_link(request: Request) -> Response:
                 return None
             token = sessions.issue_magic_link(conn, request, user)
         link = f"{str(settings.base_url).rstrip('/')}/signin/link/{token}"
-        body = f"{tr.gettext('Sign in')}: {link}\n\n({int(settings.web_magic_link_minutes)} min, 1×)\n"
-        return Mail(to=user.email, subject="wefirst: " + tr.gettext("Sign in"), body=body)
+        body = tr.gettext(
+            "Open this link to sign in to wefirst. It works once, within {minutes} minutes:\n{link}\n\n"
+            "If you did not ask for it, ignore this message: nobody can sign in without the link.\n"
+        ).format(minutes=int(settings.web_magic_link_minutes), link=link)
+        return Mail(to=user.email, subject=tr.gettext("Your sign-in link for wefirst"), body=body)
 
     mail = await in_thread(work)
     response = _signin_page(
