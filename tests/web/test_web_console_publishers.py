@@ -77,3 +77,63 @@ def test_brand_approves_a_publisher_and_opens_the_campaign_from_the_console(
     )
     assert opened.status_code == 303
     assert listed()["open_to_verified_publishers"] is True
+
+
+def _publisher_console(app: FastAPI, db: Database, email: str, publisher_id: str) -> TestClient:
+    with db.write() as conn:
+        sessions.create_user(conn, email, "publisher", publisher_id, PASSWORD)
+    web = TestClient(with_pages(app))
+    token = csrf_of(web.get("/signin").text)
+    r = web.post(
+        "/signin", data={"email": email, "password": PASSWORD, "csrf_token": token}, follow_redirects=False
+    )
+    assert r.status_code == 303, r.text
+    return web
+
+
+def test_a_publisher_leaves_a_campaign_after_confirming_and_nobody_else_can(
+    app: FastAPI, client: TestClient, db: Database, admin_key: str
+) -> None:
+    brand = make_brand(client, db, admin_key)
+    ben = make_beneficiary(client, db, admin_key)
+    cid = make_campaign(client, brand, ben.id, rules=[{"kind": "per_click", "units_per_click": 1}])
+    pub, _ = signup_publisher(client, "Le carnet", ["carnet.example"])
+    rival, _ = signup_publisher(client, "La gazette", ["gazette.example"], email="rival@example.org")
+    r = client.post(f"/v1/publishers/{pub.id}/campaigns", json={"campaign_id": cid}, headers=auth(pub.key))
+    assert r.status_code == 200, r.text
+
+    def shown() -> list[str]:
+        r = client.get(f"/v1/publishers/{pub.id}", headers=auth(pub.key))
+        assert r.status_code == 200, r.text
+        return list(r.json()["campaigns"])
+
+    leave = f"/console/publisher/campaigns/{cid}/leave"
+    # Another publisher's session, and a brand's, cannot make this publisher leave.
+    other = _publisher_console(app, db, "rival@example.org", rival.id)
+    refused = other.post(
+        leave, data={"csrf_token": csrf_of(other.get("/console/publisher").text), "confirmed": "yes"}
+    )
+    assert refused.status_code == 404
+    team = _signed_in(app, db, "team@pampy.example", brand.id)
+    refused = team.post(
+        leave, data={"csrf_token": csrf_of(team.get("/console/brand").text), "confirmed": "yes"}
+    )
+    assert refused.status_code == 403
+    assert shown() == [cid]
+
+    web = _publisher_console(app, db, "camille@example.org", pub.id)
+    page = web.get("/console/publisher")
+    assert f'action="{leave}"' in page.text
+    token = csrf_of(page.text)
+    assert web.post(leave, data={"confirmed": "yes"}).status_code == 403  # no form token
+    ask = web.post(leave, data={"csrf_token": token})
+    assert ask.status_code == 200
+    assert "Leave this campaign?" in ask.text
+    assert 'name="confirmed" value="yes"' in ask.text
+    assert shown() == [cid]  # asking changed nothing
+    done = web.post(leave, data={"csrf_token": csrf_of(ask.text), "confirmed": "yes"}, follow_redirects=False)
+    assert (done.status_code, done.headers["location"]) == (303, "/console/publisher?left=1#snip-h")
+    assert shown() == []
+    assert "You left the campaign" in web.get(done.headers["location"]).text
+    again = web.post(leave, data={"csrf_token": token, "confirmed": "yes"})
+    assert again.status_code == 404

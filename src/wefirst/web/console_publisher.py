@@ -14,7 +14,7 @@ from wefirst.domain.clock import utcnow
 from wefirst.errors import Conflict, Forbidden, Invalid, NotFound, WefirstError
 from wefirst.services import services_of
 from wefirst.web import charts, queries
-from wefirst.web.console import NeedsSignIn, console_post, gate, refusal
+from wefirst.web.console import NeedsSignIn, confirm_page, console_post, gate, refusal
 from wefirst.web.forms import redirect
 from wefirst.web.templating import render, translator
 
@@ -100,6 +100,7 @@ def publisher_console(request: Request) -> Response:
             "rows": rows,
             "chart": chart,
             "saved": request.query_params.get("saved") == "1",
+            "left": request.query_params.get("left") == "1",
             "errors": {},
         },
         user=user,
@@ -121,3 +122,41 @@ async def join(request: Request) -> Response:
         return redirect(request, "/console/publisher?saved=1#snip-h")
 
     return await console_post(request, work, refused=(NeedsSignIn, Forbidden, NotFound, Conflict, Invalid))
+
+
+@router.post("/console/publisher/campaigns/{campaign_id}/leave")
+async def leave(request: Request, campaign_id: str) -> Response:
+    """Stop showing a campaign (`DELETE /v1/publishers/{id}/campaigns/{campaign_id}`): clicks on
+    the site stop counting for it, and joining again may need the brand's approval again, so the
+    post first shows a page that asks (`confirmed=yes` then leaves; no script needed)."""
+    from wefirst.widget import publishers as pubs
+
+    tr = translator(request)
+
+    def work(form: dict[str, str]) -> Response:
+        with services_of(request.app).db.write() as conn:
+            user = gate(request, conn, "publisher")
+            if user.owner_id is None:
+                raise Invalid("admins use the API to act for a publisher")
+            if form.get("confirmed") != "yes":
+                if campaign_id not in pubs.get_publisher(conn, user.owner_id)["campaigns"]:
+                    raise NotFound("you do not show this campaign")
+                view = queries.campaign_view(conn, campaign_id)
+                return confirm_page(
+                    request,
+                    heading=tr.gettext("Leave this campaign?"),
+                    message=tr.gettext(
+                        "Clicks on your site will stop counting for it at once. To show it again you "
+                        "would join it again, and the brand may have to approve your site again."
+                    ),
+                    subject=view.row.definition["name"] if view else "",
+                    action=f"/console/publisher/campaigns/{campaign_id}/leave",
+                    fields={},
+                    button=tr.gettext("Leave the campaign"),
+                    back="/console/publisher#snip-h",
+                    user=user,
+                )
+            pubs.leave_campaign(conn, user.owner_id, campaign_id)
+        return redirect(request, "/console/publisher?left=1#snip-h")
+
+    return await console_post(request, work, refused=(NeedsSignIn, Forbidden, NotFound, Invalid))
