@@ -15,7 +15,9 @@ from fastapi.testclient import TestClient
 from wefirst.settings import Settings
 from wefirst.store.db import Database
 from wefirst.voice import alert_rules, competitors
+from wefirst.voice import episodes as voice_episodes
 from wefirst.voice import service as voice_service
+from wefirst.voice.detector import Episode
 
 from factories import Tenant, auth, make_brand
 from voice.voice_helpers import KeywordSentiment, lang, post
@@ -65,7 +67,18 @@ def test_the_scorecard_splits_each_day_by_polarity_and_compares_competitors(
     assert re.search(r"Bolt 1 16.7% 0% 0% 100%", page), page
     exported = web.get(f"/brands/{acme.id}/scorecard.json").json()["share_of_voice"]
     assert [(r["name"], r["mentions"], r["negative"]) for r in exported] == [("Acme", 5, 3), ("Bolt", 1, 0)]
+    start = datetime(2026, 3, 1, 18, tzinfo=UTC)
+    with db.write() as conn:
+        voice_episodes.upsert_episode(
+            conn,
+            Episode(
+                f"{acme.id}:negative:x", acme.id, "negative", start, start, start, 30, 3.0, 48, 6.0, end=start
+            ),
+            start,
+        )
     fr = text_of(web.get(f"/brands/{acme.id}", headers={"Accept-Language": "fr"}).text)
+    assert "Fronde — 1er mars 2026" in fr or "1er mars 2026 : 48" in fr, fr  # a date, not 2026-03-01
+    assert "2026-03-01" not in fr
     assert "Part de voix" in fr
     assert "Négatif" in fr
     assert "negative" not in fr.lower().replace("négatif", "")

@@ -184,6 +184,13 @@ def _brand(conn: Connection, brand_id: str) -> Any:
     return row
 
 
+def _days_of(episode: dict[str, Any]) -> tuple[date, date]:
+    """An episode's first and last day (UTC), for the page to write in its language."""
+    return date.fromisoformat(episode["start"][:10]), date.fromisoformat(
+        (episode["end"] or episode["start"])[:10]
+    )
+
+
 def share_of_voice(conn: Connection, brand_id: str) -> list[Any]:
     """The brand beside the competitors it names, over the chart's days (none named: empty)."""
     from wefirst.voice.competitors import share_of_voice as shares
@@ -227,6 +234,13 @@ def scorecard(services: ServicesDep, request: Request, brand_id: str) -> Respons
             "verdicts": {p.view.id: verdicts.as_context(p.view, p.balance, p.verdict, tr) for p in kept},
             "days": days,
             "episodes": episodes,
+            "episode_days": {
+                ep["id"]: (
+                    date.fromisoformat(ep["start"][:10]),
+                    date.fromisoformat((ep["end"] or ep["start"])[:10]),
+                )
+                for ep in episodes
+            },
             "chart": voice_view.chart(days, episodes, tr, "voice"),
             "polarity_words": {
                 p: voice_view.polarity_word(p, tr) for p in ("negative", "neutral", "positive")
