@@ -6,8 +6,8 @@ commit, instead of `SELECT … FOR UPDATE` held across every statement of the tr
 PostgreSQL workers queued on it and were slower than one). A version that moved means another
 transaction counted in between: the group is applied again with the lock taken first.
 
-Revision ID: 0024_counter_version
-Revises: 0023_voice_listening
+Revision ID: 0025_counter_version
+Revises: 0024_case_followers
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0024_counter_version"
-down_revision = "0023_voice_listening"
+revision = "0025_counter_version"
+down_revision = "0024_case_followers"
 branch_labels = None
 depends_on = None
 
