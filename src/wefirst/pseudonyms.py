@@ -26,7 +26,7 @@ import secrets
 from datetime import UTC, date, datetime, timedelta
 from typing import Final
 
-from sqlalchemy import delete, select
+from sqlalchemy import Connection, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from wefirst.store.db import Database
@@ -68,6 +68,34 @@ def network_key(key: bytes, purpose: str, address: str | None) -> str:
     return keyed_hash(key, purpose, network_of(address))
 
 
+#: the purpose of a reader's network key, whichever path a click came by (the widget, or a
+#: brand's server naming the reader's address): one key, so one network has one budget
+READER_NETWORK = "reader.net"
+READER_KEY_CHARS = 32  # 128 bits: enough to tell a day's networks apart
+
+
+def reader_network_key(day_salt: bytes, address: str | None) -> str:
+    """The key the per-network click limits count under: the reader's network (see
+    `network_of`) under the day's salt (`DailySalts`), so it links nothing across days."""
+    return network_key(day_salt, READER_NETWORK, address)[:READER_KEY_CHARS]
+
+
+def day_salt_in(conn: Connection, day: str) -> bytes:
+    """The day's salt, made if missing, in the caller's transaction (a click recorded in an
+    API request's transaction reads it there; `DailySalts` wraps this in its own). Salts older
+    than yesterday are deleted when a new day's salt is made."""
+    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    made = conn.execute(
+        dialect_insert(pseudonym_salts).values(day=day, salt=secrets.token_bytes(32)).on_conflict_do_nothing()
+    )
+    query = select(pseudonym_salts.c.salt).where(pseudonym_salts.c.day == day)
+    salt = bytes(conn.execute(query).scalar_one())
+    if made.rowcount:
+        yesterday = (date.fromisoformat(day) - timedelta(days=1)).isoformat()
+        conn.execute(delete(pseudonym_salts).where(pseudonym_salts.c.day < yesterday))
+    return salt
+
+
 def utc_day(now_ms: int) -> str:
     return datetime.fromtimestamp(now_ms / 1000, UTC).strftime("%Y-%m-%d")
 
@@ -90,16 +118,6 @@ class DailySalts:
         if found is not None:
             return found
         with self.db.write() as conn:
-            dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-            conn.execute(
-                dialect_insert(pseudonym_salts)
-                .values(day=day, salt=secrets.token_bytes(32))
-                .on_conflict_do_nothing()
-            )
-            salt = bytes(
-                conn.execute(select(pseudonym_salts.c.salt).where(pseudonym_salts.c.day == day)).scalar_one()
-            )
-            yesterday = (date.fromisoformat(day) - timedelta(days=1)).isoformat()
-            conn.execute(delete(pseudonym_salts).where(pseudonym_salts.c.day < yesterday))
+            salt = day_salt_in(conn, day)
         self._cached = {day: salt}
         return salt

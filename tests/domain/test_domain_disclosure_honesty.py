@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from wefirst.catalog.disclosure import disclosure
 from wefirst.domain.campaigns import (
     Caps,
     PercentOfSaleRule,
@@ -15,7 +16,6 @@ from wefirst.domain.campaigns import (
     PerUnitRule,
     Rule,
 )
-from wefirst.domain.disclosure import disclosure
 
 from domain.domain_helpers import water_campaign
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from wefirst.catalog.disclosure import disclosure
 from wefirst.domain.campaigns import DEFAULT_PAYMENT_WITHIN_DAYS, PaymentSchedule, PerUnitRule
-from wefirst.domain.disclosure import disclosure
 
 from domain.domain_helpers import water_campaign
 

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from wefirst.catalog.disclosure import disclosure
 from wefirst.domain.campaigns import (
     Campaign,
     CampaignStatus,
@@ -17,7 +18,6 @@ from wefirst.domain.campaigns import (
     PerSocialActionRule,
     UnitLabel,
 )
-from wefirst.domain.disclosure import disclosure
 from wefirst.domain.money import Money
 from wefirst.domain.rules import DEN, CapRoom, Carry, apply_caps, pledge_for_social, social_rule_room
 from wefirst.domain.social import (

@@ -51,7 +51,9 @@ def rule(d: dict[str, Any]) -> Rule:
     if kind == "per_click":
         return PerClickRule(d["units_per_click"])
     if kind == "percent_of_sale":
-        return PercentOfSaleRule(d["basis_points"], tuple(d.get("sku_patterns") or ["*"]))
+        return PercentOfSaleRule(
+            d["basis_points"], tuple(d.get("sku_patterns") or ["*"]), d.get("price_basis", "as_reported")
+        )
     if kind == "per_order":
         return PerOrderRule(d["units_per_order"])
     if kind == "per_social_action":
@@ -100,6 +102,8 @@ def campaign(row: Any, unit: ImpactUnit) -> Campaign:
         guaranteed_minimum=gmin["amount"] if gmin else None,
         payment_schedule=_schedule(d.get("payment_schedule")),
         product_names=tuple(sorted((d.get("product_names") or {}).items())),
+        time_zone=d.get("time_zone") or "UTC",
+        match_funder=d.get("match_funder"),
     )
 
 

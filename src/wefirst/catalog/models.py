@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+import zoneinfo
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from wefirst.domain.campaigns import sku_matches
 from wefirst.domain.money import CURRENCIES
@@ -107,6 +108,9 @@ class PercentOfSaleRuleIn(Strict):
     kind: Literal["percent_of_sale"]
     basis_points: Annotated[int, Field(ge=1, le=10_000)]
     sku_patterns: Annotated[list[SkuPattern], Field(min_length=1, max_length=50)] = ["*"]
+    #: which price the percentage is of (domain/campaigns.py `PriceBasis`); stated in the
+    #: disclosure and applied by the engine (docs/connectors.md, "Tax basis")
+    price_basis: Literal["as_reported", "with_tax", "without_tax"] = "as_reported"
 
 
 class PerOrderRuleIn(Strict):
@@ -174,6 +178,16 @@ class PaymentScheduleIn(Strict):
 
 
 Sku = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^*?\s]+$")]
+
+
+def _known_zone(name: str) -> str:
+    if name not in _ZONES:
+        raise ValueError("an IANA time zone name, e.g. UTC or Europe/Paris")
+    return name
+
+
+_ZONES = frozenset(zoneinfo.available_timezones()) | {"UTC"}
+TimeZone = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_known_zone)]
 ProductName = Annotated[str, Field(min_length=1, max_length=120)]
 
 
@@ -191,6 +205,11 @@ class CampaignIn(Strict):
     payment_schedule: PaymentScheduleIn | None = None
     #: SKU -> product name, shown to consumers instead of the rules' SKU patterns
     product_names: Annotated[dict[Sku, ProductName], Field(max_length=200)] = Field(default_factory=dict)
+    #: the IANA time zone whose days the day caps count; set once, at creation (a change would
+    #: move the boundary of days already counted)
+    time_zone: TimeZone = "UTC"
+    #: who pays the match (a partner's name); absent: the brand. Stated in the disclosure
+    match_funder: Name | None = None
     status: Literal["draft", "active"] = "draft"
 
     @model_validator(mode="after")
@@ -210,6 +229,7 @@ class CampaignPatch(Strict):
     impact_unit: ImpactUnitIn | None = None
     payment_schedule: PaymentScheduleIn | None = None
     product_names: Annotated[dict[Sku, ProductName], Field(max_length=200)] | None = None
+    match_funder: Name | None = None
 
 
 class StatusIn(Strict):
@@ -229,6 +249,8 @@ def check_campaign_shape(c: CampaignIn) -> None:
     ):
         if m is not None and m.currency != c.currency:
             raise ValueError(f"{label}.currency: must be the campaign currency {c.currency}")
+    if c.match_funder is not None and not c.match_bps:
+        raise ValueError("match_funder: names who pays a match; set match_bps too")
     patterns = [p for r in c.rules if isinstance(r, PerUnitRuleIn) for p in r.sku_patterns]
     for sku in c.product_names:
         if not sku_matches(tuple(patterns), sku):

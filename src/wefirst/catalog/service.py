@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, insert, select, update
 
 from wefirst.catalog import codec
+from wefirst.catalog.disclosure import disclosure
 from wefirst.catalog.models import (
     BeneficiaryIn,
     BrandIn,
@@ -21,7 +22,6 @@ from wefirst.catalog.models import (
 )
 from wefirst.domain.campaigns import STATUS_TRANSITIONS, Campaign, CampaignStatus
 from wefirst.domain.clock import rfc3339, utcnow
-from wefirst.domain.disclosure import disclosure
 from wefirst.domain.ids import new_id
 from wefirst.errors import Conflict, FieldError, Invalid, NotFound
 from wefirst.store.tables_core import (

@@ -89,10 +89,18 @@ class PerClickRule:
     kind: Literal["per_click"] = "per_click"
 
 
+#: Which price a percentage is of. "as_reported": the price exactly as the source sends it, tax
+#: included or not as that source does (the disclosure says so); "with_tax" / "without_tax": the
+#: engine takes that price, converting a source's price when the tax amount is sent, and counts
+#: nothing for a line whose basis it cannot establish (outcome `tax_unknown`).
+PriceBasis = Literal["as_reported", "with_tax", "without_tax"]
+
+
 @dataclass(frozen=True)
 class PercentOfSaleRule:
     basis_points: int
     sku_patterns: tuple[str, ...] = ("*",)
+    price_basis: PriceBasis = "as_reported"
     kind: Literal["percent_of_sale"] = "percent_of_sale"
 
     def matches(self, sku: str) -> bool:
@@ -191,6 +199,10 @@ class Campaign:
     guaranteed_minimum: int | None = None  # minor units the brand pays whatever the sales
     payment_schedule: PaymentSchedule | None = None  # None: the default applies (and is said)
     product_names: tuple[tuple[str, str], ...] = ()  # (SKU, name), shown instead of patterns
+    #: the IANA zone whose days the day caps count (and the disclosure's dates are in)
+    time_zone: str = "UTC"
+    #: who pays the match (a partner's name); None: the brand itself. The brand owes it either way
+    match_funder: str | None = None
 
     def is_open_at(self, when: datetime) -> bool:
         if self.status is not CampaignStatus.active:

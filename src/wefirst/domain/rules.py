@@ -45,6 +45,30 @@ class PurchaseLine:
     sku: str
     quantity: int
     unit_price: int  # minor units of the purchase currency
+    tax: int | None = None  # the line's total tax in minor units, when the source sends it
+    includes_tax: bool | None = None  # whether unit_price includes tax; None: the source did not say
+
+
+#: `pledge_for_line`'s draft for a percent_of_sale line whose price basis cannot be established
+TAX_UNKNOWN = "tax_unknown"
+
+
+def sale_base(rule: PercentOfSaleRule, line: PurchaseLine) -> int | None:
+    """The amount a percentage is of, on the basis the rule (and so the disclosure) states.
+    A source's price on the other basis is converted with the line's tax amount; without the
+    amount, or when the source does not say which basis it sends, there is no honest figure
+    and None is returned (nothing is counted: the brand sees `tax_unknown`)."""
+    total = line.quantity * line.unit_price
+    if rule.price_basis == "as_reported":
+        return total
+    wanted = rule.price_basis == "with_tax"
+    if line.includes_tax is None:
+        return None
+    if line.includes_tax == wanted:
+        return total
+    if line.tax is None:
+        return None
+    return total + line.tax if wanted else max(total - line.tax, 0)
 
 
 def _unit_based(units_exact: int, campaign: Campaign, carry: Carry, rule: str) -> tuple[Draft, Carry]:
@@ -69,8 +93,10 @@ def pledge_for_line(campaign: Campaign, line: PurchaseLine, carry: Carry) -> tup
             return _unit_based(line.quantity * rule.units_per_item, campaign, carry, rule.kind)
     for rule in campaign.rules:
         if isinstance(rule, PercentOfSaleRule) and rule.matches(line.sku):
-            total = line.quantity * line.unit_price
-            return _money_based(total, rule.basis_points, campaign, carry)
+            base = sale_base(rule, line)
+            if base is None:
+                return Draft(0, 0, TAX_UNKNOWN), carry
+            return _money_based(base, rule.basis_points, campaign, carry)
     return None, carry
 
 

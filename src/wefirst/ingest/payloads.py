@@ -20,6 +20,13 @@ class PurchaseLineBody(Strict):
     sku: Text
     quantity: Annotated[int, Field(ge=1, le=100_000)]
     unit_price: MoneyIn
+    tax: MoneyIn | None = Field(
+        None,
+        description=(
+            "The line's total tax (all units). With `prices_include_tax`, it lets a percentage "
+            "of the price with (or without) tax be computed from a price on the other basis."
+        ),
+    )
 
 
 class PurchaseBody(Strict):
@@ -29,6 +36,14 @@ class PurchaseBody(Strict):
     lines: Annotated[list[PurchaseLineBody], Field(min_length=1, max_length=500)]
     campaign_id: str | None = None
     test: bool = False
+    prices_include_tax: bool | None = Field(
+        None,
+        description=(
+            "Whether `unit_price` includes tax. A percent_of_sale rule with a `price_basis` "
+            "other than as_reported counts nothing for a line whose basis is not known "
+            "(outcome `tax_unknown`; docs/connectors.md, 'Tax basis')."
+        ),
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> PurchaseBody:
@@ -38,6 +53,8 @@ class PurchaseBody(Strict):
         for line in self.lines:
             if line.unit_price.currency != self.currency:
                 raise ValueError("lines: every unit_price.currency must equal the order currency")
+            if line.tax is not None and line.tax.currency != self.currency:
+                raise ValueError("lines: every tax.currency must equal the order currency")
         return self
 
     def to_purchase(self, received_at: datetime) -> PurchaseIn:
@@ -46,12 +63,19 @@ class PurchaseBody(Strict):
             currency=self.currency,
             occurred_at=self.occurred_at,
             lines=[
-                LineIn(line.sku, line.quantity, line.unit_price.amount, line.line_id or str(i + 1))
+                LineIn(
+                    line.sku,
+                    line.quantity,
+                    line.unit_price.amount,
+                    line.line_id or str(i + 1),
+                    tax=line.tax.amount if line.tax is not None else None,
+                )
                 for i, line in enumerate(self.lines)
             ],
             campaign_id=self.campaign_id,
             test=self.test,
             received_at=received_at,
+            prices_include_tax=self.prices_include_tax,
         )
 
 

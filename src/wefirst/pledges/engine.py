@@ -25,7 +25,12 @@ What it guarantees, and where each guarantee is tested:
   `tests/pledges/test_pledges_engine.py::test_remainders_carry_across_events`.
 - **Day caps count the day an event was received**, not the day it claims: a sender cannot
   fill a past day's cap by back-dating. Both times are recorded and logged (`at`, `received`).
-  Tests: `tests/api/test_api_claims.py`.
+  The day is a day of the campaign's time zone (`time_zone`, default UTC), as its disclosure
+  says. Tests: `tests/api/test_api_claims.py`, `tests/pledges/test_pledges_time_zone_tax.py`.
+- **A percentage is of the price the disclosure names.** With a `price_basis` of `with_tax` or
+  `without_tax`, a line on the other basis is converted with its tax amount, and a line whose
+  basis is not known counts nothing (`tax_unknown`). Tests:
+  `tests/pledges/test_pledges_time_zone_tax.py`.
 - **Reversals never exceed what was counted.** A refund takes back the cumulative-floored share
   of the refunded quantity, bounded by the quantity still counted. Tests:
   `tests/domain/test_domain_rules.py::test_reversals_never_exceed_what_was_counted` (property),
@@ -34,15 +39,19 @@ What it guarantees, and where each guarantee is tested:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Row, func, select
 
 from wefirst.catalog.service import get_brand
+from wefirst.domain.campaigns import Campaign
 from wefirst.domain.clock import as_utc, utcnow
 from wefirst.domain.rules import (
+    TAX_UNKNOWN,
     CapRoom,
     Carry,
     Draft,
@@ -81,6 +90,16 @@ def _room(batch: Batch, st: CampaignState, day: date) -> CapRoom:
     )
 
 
+@functools.lru_cache(maxsize=64)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def campaign_day(c: Campaign, at: datetime) -> date:
+    """The day of the campaign's time zone that `at` falls on: the day its day caps count."""
+    return as_utc(at).astimezone(_zone(c.time_zone)).date()
+
+
 def _spend(
     batch: Batch,
     st: CampaignState,
@@ -95,7 +114,7 @@ def _spend(
     """Pledge `draft` within the caps. `narrow` tightens the room (a rule's own cap); a given
     `commitment` (a public action's) is logged instead of a new receipt's."""
     c = st.campaign
-    day = facts.received_at.date()
+    day = campaign_day(c, facts.received_at)
     room = _room(batch, st, day)
     capped = apply_caps(draft, narrow(room) if narrow else room, c.unit.cost_per_unit.amount)
     st.carry = carry
@@ -172,11 +191,15 @@ def _apply_purchase(batch: Batch, brand_id: str, purchase: PurchaseIn, livemode:
     for loaded in batch.brand_campaigns(brand_id, livemode, purchase.campaign_id):
         c = loaded.campaign
         for line in purchase.lines:
-            item = PurchaseLine(line.sku, line.quantity, line.unit_price)
+            includes_tax = line.includes_tax if line.includes_tax is not None else purchase.prices_include_tax
+            item = PurchaseLine(line.sku, line.quantity, line.unit_price, line.tax, includes_tax)
             probe, _ = pledge_for_line(c, item, Carry())
             if probe is None:
                 continue
             matched.add(line.line_id)
+            if probe.rule == TAX_UNKNOWN:
+                results.append(EventOutcome("tax_unknown", c.id, line.line_id))
+                continue
             if probe.rule == "percent_of_sale" and purchase.currency != c.currency:
                 results.append(EventOutcome("currency_mismatch", c.id, line.line_id))
                 continue
@@ -337,7 +360,7 @@ def _reverse(
     batch.reversed[p.id] = (bq + qty, bu + units, bm + money)
     st.net_units -= units
     st.net_money -= money
-    day = as_utc(p.received_at).date()  # the day whose cap the pledge was counted on
+    day = campaign_day(st.campaign, p.received_at)  # the day whose cap the pledge was counted on
     batch.add_day_units(st, day, -units)
     return ReversalOutcome("reversed", line_id, p.campaign_id, p.id, units, money, p.currency)
 

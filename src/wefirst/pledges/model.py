@@ -22,6 +22,7 @@ Outcome = Literal[
     "duplicate",
     "test",
     "currency_mismatch",
+    "tax_unknown",
 ]
 
 
@@ -53,6 +54,8 @@ class LineIn:
     unit_price: int
     line_id: str
     line_key: str | None = None  # business key from a connector; default order_hash:line_id
+    tax: int | None = None  # the line's total tax (minor units), when the source sends it
+    includes_tax: bool | None = None  # what the source says of this line's price (else the order's)
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,9 @@ class PurchaseIn:
     test: bool = False
     source: str = "api"
     received_at: datetime | None = None  # when wefirst heard of it; default: now
+    #: whether the lines' prices include tax, as the source says (Shopify `taxes_included`,
+    #: WooCommerce `prices_include_tax`, the API's field); None: it did not say
+    prices_include_tax: bool | None = None
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from sqlalchemy import Connection
 
 from wefirst.catalog import codec
 from wefirst.catalog import service as catalog
+from wefirst.catalog.disclosure import disclosure
 from wefirst.catalog.models import CampaignIn
-from wefirst.domain.disclosure import disclosure
 
 LANGS = ("en", "fr")
 

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from wefirst.catalog.disclosure import disclosure
 from wefirst.catalog.service import load_campaign
 from wefirst.commitments import shown_for
-from wefirst.domain.disclosure import disclosure
 from wefirst.pledges.social import social_report
 from wefirst.services import ServicesDep
 from wefirst.store.tables_widget import publishers

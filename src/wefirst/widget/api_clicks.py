@@ -11,8 +11,11 @@ string, with no limit and no trace (issue 12: 20 of 20 requests pledged).
 
 Which network: a publisher's key is one network, whatever it says (its server is the untrusted
 party). A brand's server may name the reader's address (`visitor_ip`); the bounds then apply to
-the reader's network, so a brand's real click flow is not capped at one network's day, while a
-leaked brand key that names no address is. A brand that invents addresses inflates only what it
+the reader's network, under the very key the widget uses for it (`pseudonyms.reader_network_key`:
+IPv4 /24, IPv6 /48, the day's salt), so a network's clicks through the widget and through a
+brand's server share one budget per campaign and one across campaigns. A brand's real click
+flow is thus not capped at one network's day, while a leaked brand key that names no address
+is. A brand that invents addresses inflates only what it
 owes itself, and every attempt stays in its fraud report."""
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from sqlalchemy import ColumnElement, Connection, func, insert, select
 from wefirst.pledges.batch import Batch
 from wefirst.pledges.engine import apply_click
 from wefirst.pledges.model import ClickIn, EventOutcome
-from wefirst.pseudonyms import keyed_hash, network_key, server_key, utc_day
+from wefirst.pseudonyms import day_salt_in, keyed_hash, reader_network_key, server_key, utc_day
 from wefirst.store.tables_widget import KEY, widget_decisions
 from wefirst.widget.fraud import Limits
 from wefirst.widget.reasons import Reason
@@ -75,8 +78,8 @@ def record_api_click(
     now_ms = int(now.timestamp() * 1000)
     day = utc_day(now_ms)
     by_reader = click.visitor_ip is not None and click.publisher_id is None
-    if by_reader:  # the day in the purpose: a reader's network links nothing across days
-        net = network_key(key, f"clicks.api.net.{day}", click.visitor_ip)[:KEY]
+    if by_reader:  # the widget's own key for this network: one budget, whichever path
+        net = reader_network_key(day_salt_in(conn, day), click.visitor_ip)
     else:
         net = keyed_hash(key, "clicks.api.key", click.key_id)[:KEY]
     visitor = keyed_hash(key, "clicks.api.visitor", f"{click.campaign_id}:{click.visitor}")[:KEY]
@@ -96,6 +99,12 @@ def record_api_click(
         >= limits.network_counted_per_day
     ):
         reason, detail = Reason.RATE_LIMITED, "network_daily" if by_reader else "api_key_daily"
+    elif (
+        by_reader
+        and _count(conn, d.net_key == net, d.at_ms >= day_start, d.reason == "counted")
+        >= limits.network_counted_per_day_all
+    ):
+        reason, detail = Reason.RATE_LIMITED, "network_daily_all"
     else:
         outcome = apply_click(
             conn,

@@ -6,13 +6,15 @@ they only need to tell a day's visitors apart."""
 
 from __future__ import annotations
 
-from wefirst.pseudonyms import keyed_hash, network_key
+from wefirst.pseudonyms import READER_KEY_CHARS, keyed_hash, reader_network_key
 
-KEY_CHARS = 32
+KEY_CHARS = READER_KEY_CHARS
 
 
 def net_key(salt: bytes, address: str | None) -> str:
-    return network_key(salt, "widget.net", address)[:KEY_CHARS]
+    """The reader's network key: the same one a brand's server click is bounded under
+    (`widget/api_clicks.py`), so the two paths share one budget per network."""
+    return reader_network_key(salt, address)
 
 
 def visitor_key(salt: bytes, campaign_id: str, visitor: str) -> str:

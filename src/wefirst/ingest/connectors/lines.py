@@ -23,10 +23,12 @@ def sale_lines(
     raw_ref: str,
     line_key: Callable[[str, str, str], str],
     variant_field: str,
+    includes_tax: bool | None = None,
 ) -> tuple[NormalisedLine, ...]:
     """`price` is a decimal string or a JSON number (WooCommerce's is the line total over the
     quantity, after discounts and before tax, and may not be whole cents: it is rounded half
-    even to minor units)."""
+    even to minor units). `includes_tax` is what the platform says of that price; the line's
+    tax is read where the platform puts it (docs/connectors.md, "Tax basis")."""
     lines: list[NormalisedLine] = []
     for i, item in enumerate(p.objects(body, "line_items", "$")):
         path = f"$.line_items[{i}]"
@@ -34,6 +36,7 @@ def sale_lines(
         quantity = p.quantity(item, "quantity", path)
         sku = p.opt_string(item, "sku", path)
         price = p.minor_units(p.decimal(item, "price", path), currency, f"{path}.price")
+        tax = line_tax(item, currency, path)
         lines.append(
             NormalisedLine(
                 source=source,
@@ -54,6 +57,22 @@ def sale_lines(
                     product_id=p.opt_ident(item, "product_id", path),
                     variant_id=p.opt_ident(item, variant_field, path),
                 ),
+                includes_tax=includes_tax,
+                tax_minor=tax,
             )
         )
     return tuple(lines)
+
+
+def line_tax(item: p.JsonObject, currency: str, path: str) -> int | None:
+    """The line's total tax in minor units: WooCommerce's `total_tax`, or the sum of Shopify's
+    `tax_lines[].price`; None when the line carries neither (the tax is then unknown, not 0)."""
+    if item.get("total_tax") is not None:
+        return p.minor_units(p.decimal(item, "total_tax", path), currency, f"{path}.total_tax")
+    if "tax_lines" not in item:
+        return None
+    total = 0
+    for j, tl in enumerate(p.objects(item, "tax_lines", path)):
+        tpath = f"{path}.tax_lines[{j}]"
+        total += p.minor_units(p.decimal(tl, "price", tpath), currency, f"{tpath}.price")
+    return total

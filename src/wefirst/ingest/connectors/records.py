@@ -53,6 +53,9 @@ class NormalisedLine:
     line_ref: str
     target_line_key: str | None = None
     product: ProductRef = field(default_factory=ProductRef)
+    #: whether `unit_price_minor` includes tax, as the platform says; None: it does not say
+    includes_tax: bool | None = None
+    tax_minor: int | None = None  # the line's total tax, when the platform sends it
 
 
 @dataclass(frozen=True, slots=True)

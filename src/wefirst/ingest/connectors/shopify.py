@@ -74,6 +74,8 @@ def _order(body: p.JsonObject, *, topic: str, shop: str, raw_ref: str, test_head
         raw_ref=raw_ref,
         line_key=sale_key,
         variant_field="variant_id",
+        # Shopify's line `price` is the shop's price, with tax when the shop's are
+        includes_tax=_taxes_included(body),
     )
     cancelled = topic == "orders/cancelled" or body.get("cancelled_at") is not None
     cancellation = None
@@ -97,6 +99,10 @@ def _order(body: p.JsonObject, *, topic: str, shop: str, raw_ref: str, test_head
         cancellation=cancellation,
         ignored=ignored,
     )
+
+
+def _taxes_included(body: p.JsonObject) -> bool | None:
+    return p.boolean(body, "taxes_included", "$") if body.get("taxes_included") is not None else None
 
 
 def _refund(body: p.JsonObject, *, shop: str, raw_ref: str, test_header: bool) -> ParsedDelivery:

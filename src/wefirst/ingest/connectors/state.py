@@ -233,6 +233,8 @@ def _pledge(
                     unit_price=line.unit_price_minor or 0,
                     line_id=line.line_ref,
                     line_key=business_key(line.line_key),
+                    tax=line.tax_minor,
+                    includes_tax=line.includes_tax,
                 )
                 for line, resolved in members
             ],

@@ -197,6 +197,9 @@ def checkout_lines(
                     lookup_key=lookup_key,
                     metadata=metadata,
                 ),
+                # a price's `tax_behavior` says whether `unit_amount` includes tax
+                includes_tax={"inclusive": True, "exclusive": False}.get(str(price.get("tax_behavior"))),
+                tax_minor=p.opt_integer(item, "amount_tax", path),
             )
         )
     return tuple(lines)

@@ -123,6 +123,10 @@ def order_lines(
         raw_ref=raw_ref,
         line_key=sale_key,
         variant_field="variation_id",
+        # a line's `price` is its `total` over the quantity, and WooCommerce keeps `total`
+        # before tax whatever the store's `prices_include_tax` (that flag says how prices were
+        # typed in the shop); its tax is the line's `total_tax`
+        includes_tax=False,
     )
 
 
