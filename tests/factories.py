@@ -71,7 +71,7 @@ def signup_publisher(
     assert r.status_code == 201, r.text
     pub = r.json()
     body = str(mailer.sent[-1].get_content())
-    link = next(w for w in body.split() if "/v1/publishers/verify?token=" in w)
+    link = next(w for w in body.split() if "/publishers/verify?token=" in w)
     token = parse_qs(urlsplit(link).query)["token"][0]
     v = client.get("/v1/publishers/verify", params={"token": token})
     assert v.status_code == 200, v.text

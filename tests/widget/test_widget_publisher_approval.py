@@ -29,7 +29,7 @@ def _mails(client: TestClient) -> MemoryMailer:
 
 def _link_token(client: TestClient) -> str:
     body = str(_mails(client).sent[-1].get_content())
-    link = next(w for w in body.split() if "/v1/publishers/verify?token=" in w)
+    link = next(w for w in body.split() if "/publishers/verify?token=" in w)
     return link.split("token=", 1)[1]
 
 

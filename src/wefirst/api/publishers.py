@@ -25,7 +25,7 @@ from wefirst.pseudonyms import keyed_hash, network_key, server_key
 from wefirst.ratelimit import Limit, take
 from wefirst.services import ServicesDep
 from wefirst.settings import Settings
-from wefirst.widget import approval
+from wefirst.widget import approval, verification
 from wefirst.widget import publishers as pubs
 
 router = APIRouter(prefix="/v1/publishers", tags=["publishers"])
@@ -78,15 +78,9 @@ def _signup_address(data: PublisherIn) -> str:
 
 
 def _verification_mail(settings: Settings, to: str, publisher_id: str, name: str) -> Mail:
-    token = approval.sign_verification(settings.secret_key, publisher_id)
-    link = f"{settings.base_url.rstrip('/')}/v1/publishers/verify?token={token}"
     hours = settings.widget_publisher_verify_link_hours
-    body = (
-        f'Someone (we hope you) registered the publisher "{name}" ({publisher_id}) on wefirst.\n\n'
-        f"Follow this link within {hours} hours to make its API key work:\n{link}\n\n"
-        "If it was not you, ignore this message: the key stays unusable.\n"
-    )
-    return Mail(to=to, subject="wefirst: confirm your publisher sign-up", body=body)
+    secret = settings.secret_key
+    return verification.verification_mail(settings.base_url, secret, to, publisher_id, name, hours)
 
 
 def _own(actor: Actor, publisher_id: str) -> None:
@@ -126,7 +120,12 @@ def post_publisher(
             host = request.client.host if request.client else None
             take(conn, [signup_limit(settings, host), address_limit(settings, address)], utcnow())
         pub = pubs.create_publisher(
-            conn, name=data.name, domains=data.domains, livemode=livemode, verified=address is None
+            conn,
+            name=data.name,
+            domains=data.domains,
+            livemode=livemode,
+            verified=address is None,
+            signup_email_key=verification.email_key(settings.secret_key, address) if address else None,
         )
         secret, record = create_key(conn, "publisher", pub["id"], label=f"{data.name} (signup)")
         out = {**pub, "api_key": {**record, "secret": secret}}
@@ -167,6 +166,25 @@ def get_verify(
 def post_verify(data: VerifyIn, db: DbDep, settings: SettingsDep) -> dict[str, Any]:
     """The same, for a client that posts the token it was sent."""
     return _verify(db, settings, data.token)
+
+
+class ResendIn(VerifyIn):
+    email: Annotated[str, Field(min_length=3, max_length=254)]
+
+
+@router.post("/verify/resend", status_code=202)
+def post_resend(
+    request: Request, data: ResendIn, db: DbDep, settings: SettingsDep, services: ServicesDep
+) -> dict[str, Any]:
+    """A new link for a lost or expired one (up to 14 days after it was sent), sent only to the
+    address the sign-up gave. The answer is the same whether or not the address is that one;
+    each request spends the publisher's and the network's budget (429 when spent)."""
+    host = request.client.host if request.client else None
+    try:
+        verification.resend(db, settings, services.mailer, data.token, data.email, host)
+    except MailError:
+        raise MailUnavailable("the e-mail could not be sent; please try again in a few minutes") from None
+    return {"status": "sent_if_the_address_matches"}
 
 
 @router.get("/{publisher_id}")

@@ -40,6 +40,9 @@ publishers = Table(
     # set when the e-mailed link is followed (or at creation by an admin); until then the
     # publisher's key is refused and its widget counts nothing
     Column("verified_at", DateTime(timezone=True)),
+    # open sign-up: keyed hash of the address the link was sent to (the address itself is not
+    # kept); a new link goes to that address only (api/publishers.py, resend)
+    Column("signup_email_key", String(64)),
 )
 
 publisher_campaigns = Table(

@@ -20,6 +20,7 @@ from wefirst.web import (
     routes_follow,
     routes_log,
     routes_public,
+    routes_publisher_verify,
     routes_scorecard,
     routes_signin,
     routes_static,
@@ -28,6 +29,7 @@ from wefirst.web import (
 
 router = APIRouter(include_in_schema=False)
 for _module in (
+    routes_publisher_verify,  # before routes_public's /publishers/{id}
     routes_public,
     routes_directory,
     routes_cases,

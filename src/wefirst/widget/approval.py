@@ -20,7 +20,7 @@ from wefirst.domain.clock import rfc3339, utcnow
 from wefirst.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from wefirst.store.tables_widget import publisher_campaigns, publishers, widget_campaign_settings
 
-_SALT = "wefirst.widget.publisher-verify.v1"
+VERIFICATION_SALT = "wefirst.widget.publisher-verify.v1"
 
 
 class PublisherNotApproved(Forbidden):
@@ -28,13 +28,13 @@ class PublisherNotApproved(Forbidden):
 
 
 def sign_verification(secret: str, publisher_id: str) -> str:
-    return URLSafeTimedSerializer(secret, salt=_SALT).dumps({"p": publisher_id})
+    return URLSafeTimedSerializer(secret, salt=VERIFICATION_SALT).dumps({"p": publisher_id})
 
 
 def read_verification(secret: str, token: str, max_age_seconds: int) -> str:
     """The publisher id the link was issued for; `Invalid` naming `token` otherwise."""
     try:
-        data = URLSafeTimedSerializer(secret, salt=_SALT).loads(token, max_age=max_age_seconds)
+        data = URLSafeTimedSerializer(secret, salt=VERIFICATION_SALT).loads(token, max_age=max_age_seconds)
     except SignatureExpired:
         raise Invalid(
             "token: the link has expired; sign up again", [FieldError("token", "expired")]

@@ -76,9 +76,16 @@ def publisher_json(conn: Connection, row: Any) -> dict[str, Any]:
 
 
 def create_publisher(
-    conn: Connection, *, name: str, domains: list[str], livemode: bool = True, verified: bool = True
+    conn: Connection,
+    *,
+    name: str,
+    domains: list[str],
+    livemode: bool = True,
+    verified: bool = True,
+    signup_email_key: str | None = None,
 ) -> dict[str, Any]:
-    """`verified=False` for open sign-up: the key works once the e-mailed link is followed."""
+    """`verified=False` for open sign-up: the key works once the e-mailed link is followed;
+    `signup_email_key` is where a new link may go (`widget/verification.py`)."""
     cleaned = clean_domains(domains)
     pub_id = new_id("pub")
     now = utcnow()
@@ -91,6 +98,7 @@ def create_publisher(
             created_at=now,
             updated_at=now,
             verified_at=now if verified else None,
+            signup_email_key=signup_email_key,
         )
     )
     return get_publisher(conn, pub_id)
