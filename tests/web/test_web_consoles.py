@@ -165,7 +165,8 @@ def test_brand_creates_and_edits_a_campaign(
     assert api["status"] == "active"
     assert api["rules"] == [
         {"kind": "per_click", "units_per_click": 1},
-        {"kind": "percent_of_sale", "basis_points": 250, "sku_patterns": ["*"]},
+        # the form offers no price basis: the default, which the disclosure states
+        {"kind": "percent_of_sale", "basis_points": 250, "sku_patterns": ["*"], "price_basis": "as_reported"},
     ]
     assert api["guaranteed_minimum"] == {"amount": 50000, "currency": "EUR"}
 
