@@ -2,8 +2,8 @@
 new link (the old one expired or was lost) can be sent to that address only, never to one the
 asker chooses (issue 12: a verification page with a rate-limited "resend").
 
-Revision ID: 0025_publisher_signup_email
-Revises: 0024_counter_version
+Revision ID: 0026_publisher_signup_email
+Revises: 0025_counter_version
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0025_publisher_signup_email"
-down_revision = "0024_counter_version"
+revision = "0026_publisher_signup_email"
+down_revision = "0025_counter_version"
 branch_labels = None
 depends_on = None
 
