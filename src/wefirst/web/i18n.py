@@ -73,6 +73,12 @@ def _number(code: str, value: int | Decimal) -> str:
 
 
 @lru_cache(maxsize=4096)
+def _percent(code: str, share: Decimal) -> str:
+    """At most 1,001 values per locale (shares are quantized to 0.1 %), parsed once."""
+    return str(format_percent(share, locale=_babel_locale(code), decimal_quantization=False))
+
+
+@lru_cache(maxsize=4096)
 def _date(code: str, value: date) -> str:
     if code == "fr":
         text = format_date(value, format="d MMMM y", locale=_babel_locale("fr"))
@@ -109,7 +115,7 @@ class Translator:
             return "—"
         # one decimal of a percent at most, in the locale's own pattern ("66,7 %", "66.7%")
         share = (Decimal(numerator) / Decimal(denominator)).quantize(Decimal("0.001"))
-        return format_percent(share.normalize(), locale=self.locale, decimal_quantization=False)
+        return _percent(self.locale, share.normalize())
 
     def date(self, value: date | datetime | None) -> str:
         """ "Nov 26, 2026"; in French the month in full and the first of the month as an

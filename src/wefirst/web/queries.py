@@ -34,12 +34,36 @@ from wefirst.store.tables_tlog import tlog_entries
 from wefirst.tlog.publishers import PublisherClicks
 
 
-def totals(days: DaySums) -> dict[str, int]:
+def _sum_days(days: DaySums) -> dict[str, int]:
     out: dict[str, int] = defaultdict(int)
     for sums in days.values():
         for account, amount in sums.items():
             out[account] += amount
     return dict(out)
+
+
+_TOTALS: dict[int, tuple[DaySums, dict[str, int]]] = {}
+_TOTALS_LOCK = threading.Lock()
+_TOTALS_MAX = 512
+
+
+def totals(days: DaySums) -> dict[str, int]:
+    """Sums over every day. The roll-up hands every view of a settled campaign the same
+    snapshot object until new transactions fold in, and summing a year of days for each of 20
+    cards was the largest part of a page's CPU: the sums are kept per snapshot, found by
+    identity (the entry holds the snapshot, so its id cannot be reused while it is cached).
+    A merged dict (young rows) is a new object: summed afresh. Callers only read both."""
+    key = id(days)
+    with _TOTALS_LOCK:
+        found = _TOTALS.get(key)
+    if found is not None and found[0] is days:
+        return found[1]
+    summed = _sum_days(days)
+    with _TOTALS_LOCK:
+        if len(_TOTALS) >= _TOTALS_MAX:
+            _TOTALS.pop(next(iter(_TOTALS)))
+        _TOTALS[key] = (days, summed)
+    return summed
 
 
 def balance_from_days(row: Any, days: DaySums) -> Balance:
