@@ -1,8 +1,8 @@
 """cases: followers of a case (e-mail on answer, commitment due, resolution) and the queue of
 what they are told (issue 15)
 
-Revision ID: 0025_case_followers
-Revises: 0024_counter_version
+Revision ID: 0024_case_followers
+Revises: 0023_voice_listening
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0025_case_followers"
-down_revision = "0024_counter_version"
+revision = "0024_case_followers"
+down_revision = "0023_voice_listening"
 branch_labels = None
 depends_on = None
 
