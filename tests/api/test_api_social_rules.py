@@ -42,7 +42,8 @@ def test_bad_social_rules_are_refused_naming_the_field(
     cases = [
         (_rule(target="https://evil.example/x"), "rules[0].target"),
         (_rule(action="hashtag_post", target="#no spaces"), "rules[0].target"),
-        (_rule(network="facebook"), "rules[0].network"),
+        (_rule(network="myspace"), "rules[0].network"),
+        (_rule(network="facebook", target="pfbid0abc"), "rules[0].target"),
         (_rule(criteria={"min_posts": -1}), "rules[0].criteria.min_posts"),
         (_rule(units_per_action=0), "rules[0].units_per_action"),
     ]

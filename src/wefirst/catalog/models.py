@@ -11,7 +11,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from wefirst.domain.campaigns import sku_matches
 from wefirst.domain.money import CURRENCIES
-from wefirst.domain.social import normalize_target
+from wefirst.domain.social import REPORTED_BY_BRAND, normalize_target
 from wefirst.plaintext import refused_in
 
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["EUR"])]
@@ -131,7 +131,7 @@ class AccountCriteriaIn(Strict):
 class PerSocialActionRuleIn(Strict):
     kind: Literal["per_social_action"]
     action: Literal["like", "repost", "quote", "reply", "hashtag_post"]
-    network: Literal["bluesky", "mastodon"]
+    network: Literal["bluesky", "mastodon", "facebook", "instagram", "tiktok"]  # last three: brand-reported
     target: Annotated[str, Field(min_length=2, max_length=500)]
     units_per_action: Count
     cap_units: Count | None = None
@@ -153,6 +153,8 @@ class PerSocialActionRuleIn(Strict):
             )
         elif self.network == "mastodon" and not re.fullmatch(r"https://[^/\s]+/\S+", t):
             raise ValueError("target: a Mastodon post URL (https://instance/@user/123…)")
+        elif self.network in REPORTED_BY_BRAND and not re.fullmatch(r"https://[^/\s]+/\S+", t):
+            raise ValueError("target: the post's https URL on the platform, as the brand's export names it")
         return self
 
 

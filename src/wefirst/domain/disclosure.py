@@ -34,6 +34,7 @@ from wefirst.domain.campaigns import (
     sku_matches,
 )
 from wefirst.domain.money import exponent
+from wefirst.domain.social import REPORTED_BY_BRAND
 
 LANGS = ("en", "fr")
 _LOCALE = {"en": "en_GB", "fr": "fr_FR"}
@@ -177,7 +178,8 @@ def _payment_sentence(w: _Words, brand: str, beneficiary: str) -> str:
     return w(_SCHEDULE[s.period], brand=brand, beneficiary=beneficiary, days=w.number(s.within_days))
 
 
-_NETWORK = {"bluesky": "Bluesky", "mastodon": "Mastodon"}
+_NETWORK = {"bluesky": "Bluesky", "mastodon": "Mastodon", "facebook": "Facebook", "instagram": "Instagram",
+            "tiktok": "TikTok"}  # fmt: skip
 _SOCIAL_WHAT = {
     "like": N_("For each public like of the post {target} on {network}, {gives} (valued at {cost} each)."),
     "repost": N_(
@@ -238,6 +240,17 @@ def _social_sentence(w: _Words, rule: PerSocialActionRule, brand: str) -> str:
     )
     if rule.cap_units is not None:
         out.append(w(N_("This rule gives at most {units}."), units=w.units(rule.cap_units)))
+    if rule.network in REPORTED_BY_BRAND:
+        out.append(
+            w(
+                N_(
+                    "Reported by the brand: {brand} supplies these actions from its own {network} "
+                    "export; they are not verified and no one can re-count them on the network."
+                ),
+                brand=brand,
+                network=_NETWORK[rule.network],
+            )
+        )
     return " ".join(out)
 
 

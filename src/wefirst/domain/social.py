@@ -33,9 +33,13 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 SocialActionKind = Literal["like", "repost", "quote", "reply", "hashtag_post"]
-SocialNetwork = Literal["bluesky", "mastodon"]
+SocialNetwork = Literal["bluesky", "mastodon", "facebook", "instagram", "tiktok"]
 ACTIONS: tuple[SocialActionKind, ...] = ("like", "repost", "quote", "reply", "hashtag_post")
-NETWORKS: tuple[SocialNetwork, ...] = ("bluesky", "mastodon")
+NETWORKS: tuple[SocialNetwork, ...] = ("bluesky", "mastodon", "facebook", "instagram", "tiktok")
+# Networks without public APIs: their actions come only from the brand's own platform export
+# (social/imports.py), are marked "reported by the brand" in the disclosure, on the page and in
+# the API, and are never presented as verified (no one can re-count them from the network).
+REPORTED_BY_BRAND: frozenset[str] = frozenset({"facebook", "instagram", "tiktok"})
 
 Refusal = Literal["too_young", "too_few_posts", "bot", "burst", "no_profile"]
 

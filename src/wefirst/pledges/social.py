@@ -31,6 +31,7 @@ from wefirst.domain.campaigns import PerSocialActionRule
 from wefirst.domain.clock import as_utc, utcnow
 from wefirst.domain.rules import pledge_for_social, social_rule_room
 from wefirst.domain.social import (
+    REPORTED_BY_BRAND,
     SocialAction,
     account_key,
     action_commitment,
@@ -319,7 +320,8 @@ def social_report(conn: Connection, campaign_id: str) -> dict[str, Any]:
         r = rules.setdefault(
             key,
             {"rule_key": key, "network": network, "action": action, "counted": 0, "units": 0,
-             "reversed": 0, "duplicate": 0, "over_cap": 0, "refused": {}},
+             "reversed": 0, "duplicate": 0, "over_cap": 0, "refused": {},
+             "reported_by_brand": network in REPORTED_BY_BRAND},
         )  # fmt: skip
         if outcome == "refused":
             r["refused"][reason] = r["refused"].get(reason, 0) + int(n)
@@ -347,4 +349,5 @@ def social_status(conn: Connection, campaign_id: str, commitment: str) -> dict[s
         "pledge_id": row.pledge_id,
         "network": row.network,
         "action": row.action,
+        "reported_by_brand": row.network in REPORTED_BY_BRAND,
     }

@@ -60,6 +60,43 @@ def poll_cmd(
         raise typer.Exit(1)
 
 
+@app.command("import")
+def import_cmd(
+    campaign: Annotated[str, typer.Argument(help="The campaign id (cmp_…).")],
+    export: Annotated[Path, typer.Argument(help="The brand's own platform export, CSV (docs/social.md).")],
+    network: Annotated[str, typer.Option(help="facebook, instagram or tiktok.")],
+) -> None:
+    """Count a brand's own Facebook/Instagram/TikTok export under the campaign's rules for that
+    network, marked "reported by the brand" (never verified). The whole file is checked first:
+    one bad row and nothing is imported. Importing the same file again changes nothing."""
+    from wefirst.social.imports import ExportError, import_export
+
+    settings = Settings()
+    try:
+        data = export.read_bytes()
+    except OSError as exc:
+        err.print(
+            f"[bold red]error:[/] {export}: {exc.strerror}; give the path of the CSV file", highlight=False
+        )
+        raise typer.Exit(2) from None
+    try:
+        with Database(settings) as db:
+            result = import_export(db, campaign, network, data, utcnow())
+    except ExportError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    except WefirstError as exc:
+        err.print(f"[bold red]error:[/] {exc.detail}", highlight=False)
+        raise typer.Exit(2) from None
+    typer.echo(json.dumps(result.outcomes, sort_keys=True))
+    if result.outcomes.get("no_rule"):
+        err.print(
+            f"[yellow]{result.outcomes['no_rule']} row(s) match no rule:[/] their action and target must be "
+            f"exactly a {network} rule's (see `wefirst social report {campaign}`)",
+            highlight=False,
+        )
+
+
 @app.command("follow")
 def follow_cmd(
     duration: Annotated[
