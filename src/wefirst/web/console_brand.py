@@ -23,6 +23,7 @@ from wefirst.catalog.models import CampaignIn, CampaignPatch, StatusIn
 from wefirst.domain.clock import utcnow
 from wefirst.domain.money import CURRENCIES
 from wefirst.errors import FieldError, Forbidden, Invalid, NotFound, WefirstError
+from wefirst.pledges.social import social_report
 from wefirst.services import services_of
 from wefirst.store.tables_core import api_keys, beneficiaries
 from wefirst.translations import N_
@@ -263,6 +264,7 @@ def _campaign_page(
             details = catalog.campaign_json(conn, campaign_id, loaded)
             fraud = _fraud(conn, campaign_id)
             publishers = _publishers(conn, campaign_id)
+            social = social_refusals(conn, campaign_id, tr)
         except (NeedsSignIn, WefirstError) as exc:
             return refusal(request, exc)
     editable = [r for r in details.get("rules", []) if r.get("kind") in RULE_KINDS]
@@ -274,6 +276,7 @@ def _campaign_page(
         {
             "c": details,
             "fraud": fraud,
+            "social": social,
             "publishers": publishers,
             "errors": errors or {},
             "form": form or rules_fields(editable),
@@ -306,6 +309,16 @@ def _fraud(conn: Connection, campaign_id: str) -> dict[str, Any] | None:
     end = utcnow().date()
     report: dict[str, Any] = fraud_report(conn, campaign_id, start=end - timedelta(days=29), end=end)
     return report
+
+
+def social_refusals(conn: Connection, campaign_id: str, tr: Any) -> list[dict[str, Any]]:
+    """The social fraud report as the console shows it: per rule, what counted and each
+    refusal reason in words (with the attack its criterion bounds)."""
+    rules = social_report(conn, campaign_id)["rules"]
+    return [
+        {**r, "refused_words": [(labels.social_reason(k, tr), n) for k, n in sorted(r["refused"].items())]}
+        for r in rules
+    ]
 
 
 def _publishers(conn: Connection, campaign_id: str) -> dict[str, Any] | None:

@@ -127,6 +127,20 @@ def click_reason(code: str | None, tr: Translator) -> str:
     return _label(CLICK_REASONS, code, tr)
 
 
+# why a social action was refused, and the attack that criterion bounds (domain/social.py)
+SOCIAL_REASONS = {
+    "too_young": N_("Account too young (accounts made for the campaign)"),
+    "too_few_posts": N_("Too few posts (empty accounts made in bulk)"),
+    "bot": N_("Flagged as a bot (automated accounts)"),
+    "burst": N_("In a burst of accounts created together (an aged farm)"),
+    "no_profile": N_("No public profile to check"),
+}
+
+
+def social_reason(code: str | None, tr: Translator) -> str:
+    return _label(SOCIAL_REASONS, code, tr)
+
+
 # webhook event types by family ("voice.episode.backlash" → its first two parts)
 EVENT_FAMILIES = {
     "voice.episode": N_("Alert on what people say online"),
