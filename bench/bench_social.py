@@ -11,7 +11,13 @@ The stream is recorded once per run from a fixed seed, in the Jetstream v1 wire 
 and reposts of the brand's post by many accounts (some repeated, some from accounts that fail
 the criteria), likes of other posts (noise that matches no rule) and posts with the hashtag.
 
-    .venv/bin/python bench/bench_social.py [--frames 5000] [--repeats 3] [--batch 500]
+Also measured: SQL statements per action on the full path (counted on the engine), and the
+time from an action on the fake network to its pledge on the campaign page — a like emitted
+on `FakeJetstream` (a real websocket on 127.0.0.1), followed by the live follower
+(social/follow.py, its default 0.5 s round) and read back from `GET /campaigns/{id}` (the
+page's social tally), median over `--latency-n` actions.
+
+    .venv/bin/python bench/bench_social.py [--frames 5000] [--repeats 3] [--batch 500] [--latency-n 20]
 """
 
 from __future__ import annotations
@@ -19,22 +25,30 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import statistics
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
+from fastapi.testclient import TestClient
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
+from sqlalchemy import event
 
+from wefirst.app import create_app
 from wefirst.catalog import service
 from wefirst.catalog.models import BeneficiaryIn, BrandIn, CampaignIn
 from wefirst.domain.social import Account
+from wefirst.outbound import OutboundPolicy
 from wefirst.pledges.batch import Batch
 from wefirst.pledges.social import apply_social_action
 from wefirst.settings import Settings
+from wefirst.social.fakenet import FakeJetstream, FakeNetwork
+from wefirst.social.follow import SocialFollower
 from wefirst.social.jetstream import actions_of, parse_frame
 from wefirst.store import migrate
 from wefirst.store.db import Database
@@ -117,10 +131,16 @@ def parse_only(lines: list[str], profiles: dict[str, Account]) -> float:
 
 def full_path(
     lines: list[str], profiles: dict[str, Account], batch_size: int
-) -> tuple[float, dict[str, int]]:
+) -> tuple[float, dict[str, int], int]:
     with tempfile.TemporaryDirectory() as tmp:
         db, cid = setup(f"sqlite:///{Path(tmp) / 'bench.db'}")
         outcomes: dict[str, int] = {}
+        statements = [0]
+
+        @event.listens_for(db.engine, "before_cursor_execute")
+        def _count(*_: object) -> None:
+            statements[0] += 1
+
         t0 = time.perf_counter()
         for i in range(0, len(lines), batch_size):
             with db.write() as conn:
@@ -134,8 +154,51 @@ def full_path(
                         outcomes[o] = outcomes.get(o, 0) + 1
                 batch.flush()
         elapsed = time.perf_counter() - t0
+        event.remove(db.engine, "before_cursor_execute", _count)
         db.dispose()
-    return elapsed, outcomes
+    return elapsed, outcomes, statements[0]
+
+
+def latency(n: int) -> list[float]:
+    """Seconds from each like on the fake network to the campaign page showing it counted."""
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'latency.db'}"
+        db, cid = setup(url)
+        now = datetime.now(UTC)
+        net = FakeNetwork(now=now, bsky_host="appview.example")
+        for i in range(n):
+            net.account(f"fan{i:03d}", now - timedelta(days=400 + i), 50)
+        js = FakeJetstream()
+        js.start()
+        net.jetstream = js
+        policy = OutboundPolicy(resolver=lambda host, port: ["93.184.216.34"])
+        follower = SocialFollower(
+            db, lambda: httpx.Client(transport=policy.transport(httpx.MockTransport(net.handle))),
+            jetstream_url=js.url, poll_seconds=3600, bsky_base="https://appview.example",
+        )  # fmt: skip
+        follower.start()
+        out: list[float] = []
+        row = re.compile(r"<td>Bluesky</td><td>like</td><td class=\"num\">(\d+)</td>")
+        try:
+            app = create_app(Settings(database_url=url, secret_key="bench-" + "x" * 32), db=db)
+            with TestClient(app) as web:
+                deadline = time.monotonic() + 60
+                while not js.paths and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                for i in range(n):
+                    t0 = time.perf_counter()
+                    net.bsky_act(f"fan{i:03d}", "like", BRAND_POST, datetime.now(UTC))
+                    while True:
+                        m = row.search(web.get(f"/campaigns/{cid}").text)
+                        if m and int(m.group(1)) > i:
+                            break
+                        if time.perf_counter() - t0 > 60:
+                            raise SystemExit(f"like {i} not on the page after 60 s")
+                    out.append(time.perf_counter() - t0)
+        finally:
+            follower.stop()
+            js.stop()
+    return out
 
 
 def main() -> None:
@@ -143,6 +206,7 @@ def main() -> None:
     ap.add_argument("--frames", type=int, default=5000)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--batch", type=int, default=500)
+    ap.add_argument("--latency-n", type=int, default=20)
     args = ap.parse_args()
     lines, profiles = record_stream(args.frames)
     parse_times, full_times = [], []
@@ -151,7 +215,7 @@ def main() -> None:
         task = progress.add_task("repeats", total=args.repeats)
         for _ in range(args.repeats):
             parse_times.append(parse_only(lines, profiles))
-            elapsed, outcomes = full_path(lines, profiles, args.batch)
+            elapsed, outcomes, statements = full_path(lines, profiles, args.batch)
             full_times.append(elapsed)
             progress.advance(task)
     parse_rate = args.frames / statistics.median(parse_times)
@@ -164,6 +228,16 @@ def main() -> None:
                   f"{full_rate / parse_rate:.4f} (1/{parse_rate / full_rate:,.0f})")  # fmt: skip
     console.print(table)
     console.print("outcomes:", json.dumps(outcomes, sort_keys=True))
+    acted = sum(outcomes.values()) - outcomes.get("no_rule", 0)
+    console.print(
+        f"SQL statements per action matching a rule: {statements / acted:.2f} ({statements} / {acted})"
+    )
+    lat = latency(args.latency_n)
+    console.print(
+        "action on the fake network -> pledge on the campaign page:"
+        f" median {statistics.median(lat) * 1000:.0f} ms,"
+        f" max {max(lat) * 1000:.0f} ms over {len(lat)} likes (follower round 0.5 s)"
+    )
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ module decides and records, in the caller's transaction:
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -45,6 +46,11 @@ from wefirst.store.tables_core import pledges, settlements
 from wefirst.store.tables_social import social_actions
 
 T = TypeVar("T")
+
+# Units counted per (campaign, rule) within one engine batch: read once per batch, then kept
+# up to date by the batch's own pledges (and dropped by its reversals) — one query per rule per
+# batch instead of one per action. Keyed weakly: it goes with its batch.
+_rule_units: weakref.WeakKeyDictionary[Batch, dict[tuple[str, str], int]] = weakref.WeakKeyDictionary()
 
 SocialOutcomeKind = Literal["counted", "refused", "duplicate", "over_cap", "carried", "no_rule", "inactive"]
 
@@ -161,8 +167,9 @@ def _apply(batch: Batch, campaign_id: str, a: SocialAction, received_at: datetim
     if batch.exists(campaign_id, key):
         _record(batch, campaign_id, rule, a, commitment, received, "duplicate")
         return SocialOutcome("duplicate", commitment)
-    near: list[datetime] = []
-    if a.account.created_at is not None:
+    # the other criteria first, without the burst query (most refusals need no more reading)
+    refusal = assess_account(rule.criteria, a.account, when, [])
+    if refusal is None and a.account.created_at is not None:
         w = timedelta(hours=rule.criteria.burst_window_hours)
         born = as_utc(a.account.created_at)
         near = [
@@ -175,15 +182,18 @@ def _apply(batch: Batch, campaign_id: str, a: SocialAction, received_at: datetim
                 )
             )
         ]
-    refusal = assess_account(rule.criteria, a.account, when, near)
+        refusal = assess_account(rule.criteria, a.account, when, near)
     if refusal is not None:
         _record(batch, campaign_id, rule, a, commitment, received, "refused", reason=refusal)
         return SocialOutcome("refused", commitment, refusal)
-    rule_units = int(
-        conn.execute(
-            select(func.coalesce(func.sum(social_actions.c.units), 0)).where(*_counted(campaign_id, rule))
-        ).scalar_one()
-    )
+    units_by_rule = _rule_units.setdefault(batch, {})
+    if (campaign_id, rule.key) not in units_by_rule:  # once per batch, then kept up to date
+        units_by_rule[(campaign_id, rule.key)] = int(
+            conn.execute(
+                select(func.coalesce(func.sum(social_actions.c.units), 0)).where(*_counted(campaign_id, rule))
+            ).scalar_one()
+        )
+    rule_units = units_by_rule[(campaign_id, rule.key)]
     draft, carry = pledge_for_social(c, rule, st.carry)
     out = _spend(
         batch,
@@ -199,6 +209,7 @@ def _apply(batch: Batch, campaign_id: str, a: SocialAction, received_at: datetim
         kind: SocialOutcomeKind = "over_cap" if out.outcome == "over_cap" else "carried"
         _record(batch, campaign_id, rule, a, commitment, received, kind)
         return SocialOutcome(kind, commitment)
+    units_by_rule[(campaign_id, rule.key)] = rule_units + out.units
     _record(
         batch, campaign_id, rule, a, commitment, received, "counted", units=out.units, pledge_id=out.pledge_id
     )
@@ -256,6 +267,7 @@ def _retract(
         line_id="social",
     )
     conn.execute(update(social_actions).where(social_actions.c.seq == row.seq).values(outcome="reversed"))
+    _rule_units.get(batch, {}).pop((campaign_id, row.rule_key), None)  # re-read on next use
     return "reversed"
 
 
