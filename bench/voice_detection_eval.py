@@ -3,6 +3,7 @@ null data; draw the chart in docs/voice-episodes.svg.
 
     .venv/bin/python bench/voice_detection_eval.py            # tables on stdout + the SVG
     .venv/bin/python bench/voice_detection_eval.py --model    # polarity from the shipped model
+                                                              # (with its embedding cascade)
 
 Reads ../shared/data/voice/airline_tweets_2015_dev.csv in place (never copied; skipped when
 absent). Polarity is the human label by default, so the figures measure the detector, not the
@@ -43,10 +44,15 @@ TARGETS = (
 
 
 def load(
-    use_model: bool, model_path: Path | None = None, hard: bool = False, embedder: Any = None
+    use_model: bool,
+    model_path: Path | None = None,
+    hard: bool = False,
+    embedder: Any = None,
+    fast_path: bool = False,
 ) -> list[Observation]:
     """Observations as the product's pipeline makes them (match, language, sentiment with
-    probabilities, irony discount, author); human labels unless ``use_model``."""
+    probabilities and, as shipped, the embedding cascade; irony discount, author); human labels
+    unless ``use_model``; ``fast_path``: the lexical model alone."""
     from wefirst.voice.language import detect as detect_language
     from wefirst.voice.pipeline import MemoryStore, Pipeline, observation
     from wefirst.voice.sentiment import load_default_model, load_model
@@ -60,7 +66,7 @@ def load(
     if model is not None and embedder is not None:
         model = replace(model, embedder=embedder)
     pipe = Pipeline(matcher, detect_language, model or load_default_model(), MemoryStore(), None,
-                    use_source_labels=not use_model, embeddings=embedder is not None)  # fmt: skip
+                    use_source_labels=not use_model, embeddings=use_model and not fast_path)  # fmt: skip
     _seen, analysed = pipe.analyse(read.posts)
     out = []
     for item in analysed:
@@ -248,6 +254,7 @@ def main() -> int:
     parser.add_argument("--hard", action="store_true", help="model labels count whole (pre-issue-17)")
     parser.add_argument("--embedding-cache", type=Path, default=None, help="run the cascade (cached *.npz)")
     parser.add_argument("--no-authors", action="store_true", help="count every post, not distinct authors")
+    parser.add_argument("--fast-path", action="store_true", help="the model without its embedding pass")
     args = parser.parse_args()
     base = DetectorConfig(share_alpha=args.share_alpha)
 
@@ -263,7 +270,7 @@ def main() -> int:
 
         embedder = cached_embedder(args.embedding_cache)
     use_model = args.model or args.model_file is not None
-    obs = load(use_model, args.model_file, args.hard, embedder) if DATA.exists() else []
+    obs = load(use_model, args.model_file, args.hard, embedder, args.fast_path) if DATA.exists() else []
     if args.no_authors:
         obs = [replace(o, author="") for o in obs]
     hours = stream_hours(obs) if obs else 0

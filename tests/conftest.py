@@ -45,6 +45,9 @@ os.environ.setdefault("WEFIRST_MAINTENANCE_INTERVAL_SECONDS", "0")
 # for every CLI run of the session, so a test's own COLUMNS (wide tables) would be ignored.
 if os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ.pop("COLUMNS", None)
+# The voice pipeline embeds unsure brand posts by default (tens per second): no test may do
+# that by accident; the cascade's own tests pass a fake embedder.
+os.environ.setdefault("WEFIRST_VOICE_EMBEDDINGS", "false")
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 

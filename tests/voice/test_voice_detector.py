@@ -203,3 +203,36 @@ def test_unwatched_polarity_and_unknown_brand() -> None:
     assert det.baseline("nope", "negative") is None
     assert det.baseline("x", "neutral") is None
     assert det.baseline("x", "negative") is not None
+
+
+def _mixed_praise(cfg: DetectorConfig, jump: int = 1) -> list[str]:
+    """Model-scored posts (probabilities, distinct authors): a calm baseline, then at hour 48 a
+    wave of praise whose replies also leak some probability into the negative stream, the way
+    the shipped model read JetBlue's "fleek" hour. ``jump`` > 1 multiplies every post instead
+    (a coverage change)."""
+    det = MobilizationDetector(cfg)
+    kinds: list[str] = []
+    n = 0
+    calm = [(0.7, 0.1)] * 3 + [(0.2, 0.2)] * 3 + [(0.1, 0.7)] * 2  # (P(neg), P(pos)) per post
+    for h in range(52):
+        posts = list(calm) * (jump if h >= 48 else 1)
+        if h == 48 and jump == 1:
+            posts = [(0.6, 0.3)] * 6 + posts + [(0.15, 0.8)] * 16
+        for p_neg, p_pos in posts:
+            n += 1
+            at = T0 + timedelta(hours=h, seconds=(n * 37) % 3600)
+            polarity = "negative" if p_neg > p_pos else "positive" if p_pos > p_neg else "neutral"
+            obs = Observation("x", polarity, at, str(n), "ok", None, 0, f"a{n}", p_neg, p_pos)
+            kinds += [f"{e.episode.polarity}" for e in det.observe(obs) if e.kind == "started"]
+    return kinds
+
+
+def test_guard_lets_a_mixed_praise_through_with_model_probabilities() -> None:
+    """Issue 17: with the model's probabilities a real praise surge lifts the negative stream
+    to "elevated" too, and the guard held the praise (JetBlue's "fleek"). The default "auto"
+    guard asks the opposite polarity to be at alarm level when posts carry probabilities
+    (known cost, docs/voice-detection.md: a jump of every polarity can now alarm the stream
+    that crosses first; the airline data's sampling jump is still held at alpha 1e-4)."""
+    small: dict[str, Any] = {"warmup_hours": 6, "min_posts": 20}
+    assert _mixed_praise(DetectorConfig(coverage_guard="elevated", **small)) == []
+    assert _mixed_praise(DetectorConfig(**small)) == ["positive"]

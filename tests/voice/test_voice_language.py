@@ -66,3 +66,24 @@ def test_answers_are_iso_codes_from_the_closed_set() -> None:
 def test_detect_many_matches_detect() -> None:
     texts = [*ENGLISH, *FRENCH, ""]
     assert detect_many(texts) == [detect(t) for t in texts]
+
+
+def test_batch_detection_gives_the_per_post_answers_on_mixed_posts() -> None:
+    """``detect_many`` walks py3langid's automaton for a whole batch at once (the pipeline's
+    largest cost per post was this step); it must answer exactly what ``detect`` answers, for
+    posts of every length, case and script, in any order."""
+    texts = [
+        *ENGLISH,
+        *FRENCH,
+        "",
+        "@united ✈️",
+        "TOUT EN MAJUSCULES CE VOL EST ANNULÉ ENCORE UNE FOIS",
+        "Questo volo è stato un disastro totale, mai più",
+        "Этот рейс задержали на пять часов, ужасно",
+        "このフライトは最高でした、ありがとう",
+        "Der Flug war pünktlich und das Personal sehr freundlich " * 6,
+        "ok",
+        "😡😡😡 @JetBlue #fail http://t.co/x",
+    ]
+    texts = texts + texts[::-1]
+    assert detect_many(texts) == [detect(t) for t in texts]

@@ -17,7 +17,9 @@ from wefirst.voice.sentiment import (
     FeatureConfig,
     SentimentModel,
     SentimentModelError,
+    _analyse,
     featurize,
+    lexicon,
     load_default_model,
     load_model,
 )
@@ -120,6 +122,27 @@ def test_features_fold_accents_and_mark_negation() -> None:
     good, not_good = featurize(["good", "not good"], ["en", "en"], cfg)
     assert (good != not_good).nnz > 0
     assert good.shape == (1, cfg.n_features)
+
+
+def test_fast_paths_keep_the_features() -> None:
+    """The ASCII shortcut of accent folding, the table that deletes combining marks of every
+    script, and the character test that replaced the punctuation regex must not change what the
+    model sees: punctuation still ends a negation, emoji and hashtags do not, marks of any script fold."""
+    cfg = FeatureConfig(hash_bits=16)
+
+    def same(x: str, y: str, lang: str = "en") -> bool:
+        return bool((featurize([x], [lang], cfg) != featurize([y], [lang], cfg)).nnz == 0)
+
+    def words(text: str) -> list[str]:
+        return _analyse(text, lexicon("en"), cfg)[0]
+
+    assert "great" in words("not good. great")
+    assert "great" in words("not good?! great")
+    assert "n!great" in words("not good 😀 great")
+    assert "n!great" in words("not good #tag great")
+    assert same("NAÏVE Café", "naive cafe", "fr")
+    assert same("ỳ ẫ ǹ", "y a n", "fr")
+    assert same("क़", "क", "hi")  # a Devanagari nukta is a combining mark too
 
 
 # ------------------------------------------------------------------ training and files

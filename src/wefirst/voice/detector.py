@@ -59,8 +59,14 @@ class DetectorConfig:
     end_alpha: float = 0.05
     share_alpha: float | None = None
     #: "elevated" or "alarm": suppress an alarm when the opposite polarity is surging too in
-    #: the same hour (a coverage or volume change, not a mobilization); None disables
-    coverage_guard: str | None = "elevated"
+    #: the same hour (a coverage or volume change, not a mobilization); None disables.
+    #: "auto" (the default): "alarm" while the brand's posts carry a model's probabilities,
+    #: "elevated" for whole-post labels. A model spreads a real surge's posts over both
+    #: polarities (JetBlue's mixed "fleek" replies: P(neg) 19 beside P(pos) 17), so with a model
+    #: the opposite stream of a real surge is routinely "elevated" and that guard held JetBlue's
+    #: praise; with human labels "alarm" doubles the day-shuffled false alarms (0.19 -> 0.38 per
+    #: 1,000 stream-hours), with the model it adds none (docs/voice-detection.md)
+    coverage_guard: str | None = "auto"
     #: the coverage guard holds an alarm only when the opposite polarity rose at least this
     #: fraction as much (count/expected); 0 = any elevated rise holds it. 1.0 finds JetBlue's
     #: mixed "fleek" praise with the shipped model but doubles day-shuffled false alarms with
@@ -93,8 +99,8 @@ class DetectorConfig:
             raise ValueError("need 0 < alpha < end_alpha < 1")
         if self.share_alpha is not None and not 0 < self.share_alpha < 1:
             raise ValueError("share_alpha must be in (0, 1) or None")
-        if self.coverage_guard not in (None, "elevated", "alarm"):
-            raise ValueError("coverage_guard must be None, 'elevated' or 'alarm'")
+        if self.coverage_guard not in (None, "auto", "elevated", "alarm"):
+            raise ValueError("coverage_guard must be None, 'auto', 'elevated' or 'alarm'")
         if self.author_cap < 1 or self.coverage_ratio < 0 or not 0 <= self.probability_floor < 1:
             raise ValueError("author_cap >= 1, coverage_ratio >= 0 and 0 <= probability_floor < 1")
         if self.cooldown_hours < 1 or self.min_count < 1 or self.min_ratio < 1:
@@ -366,7 +372,7 @@ def _factor(slots: list[float], seen: list[int], i: int) -> float:
 
 
 class _Brand:
-    __slots__ = ("cfg", "hour", "streams", "terms_bg", "total", "total_bg_docs")
+    __slots__ = ("cfg", "hour", "soft", "streams", "terms_bg", "total", "total_bg_docs")
 
     def __init__(self, cfg: DetectorConfig) -> None:
         self.cfg = cfg
@@ -375,6 +381,8 @@ class _Brand:
         self.streams = {p: _Stream(p) for p in WATCHED}
         self.terms_bg: Counter[str] = Counter()
         self.total_bg_docs = 0
+        #: the brand's latest post carried probabilities (a model), not a whole-post label
+        self.soft = False
 
 
 def _floor_hour(t: datetime) -> datetime:
@@ -416,6 +424,7 @@ class MobilizationDetector:
             self.late_posts += 1  # its hour is closed; the series in the store still counts it
             return events
         brand.total += 1
+        brand.soft = obs.p_negative is not None or obs.p_positive is not None
         toks: list[str] | None = None
         for stream in brand.streams.values():
             weight = obs.weight(stream.polarity, brand.cfg.probability_floor)
@@ -602,12 +611,15 @@ class MobilizationDetector:
         guard = brand.cfg.coverage_guard
         if guard is None:
             return False
+        ratio = brand.cfg.coverage_ratio
+        if guard == "auto":
+            guard = "alarm" if brand.soft else "elevated"
         other = brand.streams["positive" if s.polarity == "negative" else "negative"]
         limit = other.end_threshold if guard == "elevated" else other.threshold
         if other.count < limit or other.count <= other.mu:
             return False
         rise, other_rise = s.count / max(s.mu, 0.5), other.count / max(other.mu, 0.5)
-        return other_rise >= brand.cfg.coverage_ratio * rise
+        return other_rise >= ratio * rise
 
     def _share_ok(self, s: _Stream, brand: _Brand) -> bool:
         alpha = brand.cfg.share_alpha

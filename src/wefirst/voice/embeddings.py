@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -58,6 +59,16 @@ def available() -> bool:
     except ImportError:
         return False
     return True
+
+
+#: ``WEFIRST_VOICE_EMBEDDINGS=false`` turns the embedding pass off in the live pipeline (the
+#: test suite does, so no test embeds posts by accident; the cascade's tests pass a fake).
+ENV = "WEFIRST_VOICE_EMBEDDINGS"
+
+
+def enabled() -> bool:
+    """The pipeline's default: on where the package is installed, unless switched off."""
+    return os.environ.get(ENV, "true").strip().lower() not in ("0", "false", "no", "off") and available()
 
 
 @lru_cache(maxsize=1)

