@@ -7,6 +7,7 @@ through the cases domain (`wefirst.cases`), exactly as the API does."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -315,10 +316,19 @@ def case_page_response(
     return render(request, "case.html", context, user=user, status=status)
 
 
-@router.post("/cases/{case_id}/cosign")
-async def case_cosign(services: ServicesDep, request: Request, case_id: str) -> Response:
-    """Ask to co-sign: the signature counts only once the e-mailed link is opened, and the
-    answer is the same whether or not the address had signed before."""
+async def ask_by_mail(
+    services: Services,
+    request: Request,
+    case_id: str,
+    *,
+    ask: Callable[..., Any],
+    sent: str,
+    field: str,
+    messages: Callable[[Translator], tuple[dict[int, str], str]],
+) -> Response:
+    """One form flow for every request confirmed by an e-mailed link (co-sign, follow): read
+    the address, ask in one transaction, mail the link, and answer with the same page either
+    way; a refusal comes back on the case page under ``field`` in the page's language."""
     tr = translator(request)
     try:
         form = await read_form(request)
@@ -330,7 +340,7 @@ async def case_cosign(services: ServicesDep, request: Request, case_id: str) -> 
     status = 0
     try:
         with services.db.write() as conn:
-            asked = supporters.request_cosign(
+            asked = ask(
                 conn,
                 services.settings,
                 case_id=case_id,
@@ -345,9 +355,21 @@ async def case_cosign(services: ServicesDep, request: Request, case_id: str) -> 
         status = exc.status
     if status == 0:
         if send_mails(services, asked.mails):
-            return redirect(request, f"/cases/{case_id}?cosign=sent#cosign")
+            return redirect(request, f"/cases/{case_id}?{sent}")
         status = 503
-    messages = {
+    by_status, fallback = messages(tr)
+    return case_page_response(
+        services,
+        request,
+        case_id,
+        errors={field: by_status.get(status, fallback)},
+        form={field: form.get("email", "")[:320]},
+        status=status,
+    )
+
+
+def _cosign_messages(tr: Translator) -> tuple[dict[int, str], str]:
+    return {
         422: tr.gettext("Type an e-mail address such as name@example.org."),
         409: tr.gettext("This case takes no more signatures."),
         429: tr.gettext(
@@ -356,12 +378,19 @@ async def case_cosign(services: ServicesDep, request: Request, case_id: str) -> 
         503: tr.gettext(
             "The confirmation e-mail could not be sent; nothing is counted yet. Try again in a few minutes."
         ),
-    }
-    return case_page_response(
+    }, tr.gettext("Your signature could not be asked for.")
+
+
+@router.post("/cases/{case_id}/cosign")
+async def case_cosign(services: ServicesDep, request: Request, case_id: str) -> Response:
+    """Ask to co-sign: the signature counts only once the e-mailed link is opened, and the
+    answer is the same whether or not the address had signed before."""
+    return await ask_by_mail(
         services,
         request,
         case_id,
-        errors={"email": messages.get(status, tr.gettext("Your signature could not be asked for."))},
-        form={"email": form.get("email", "")[:320]},
-        status=status,
+        ask=supporters.request_cosign,
+        sent="cosign=sent#cosign",
+        field="email",
+        messages=_cosign_messages,
     )

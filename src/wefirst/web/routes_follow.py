@@ -11,65 +11,41 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from wefirst.cases import followers
-from wefirst.cases.identity import network_hash
 from wefirst.cases.service import get_case
 from wefirst.domain.clock import utcnow
 from wefirst.errors import NotFound, WefirstError
 from wefirst.services import ServicesDep
-from wefirst.web.forms import CsrfRefused, csrf_refused, read_form, redirect
-from wefirst.web.routes_cases import case_page_response, send_mails
+from wefirst.web.forms import CsrfRefused, csrf_refused, read_form
+from wefirst.web.i18n import Translator
+from wefirst.web.routes_cases import ask_by_mail
 from wefirst.web.routes_static import not_found
 from wefirst.web.templating import render, translator
 
 router = APIRouter(include_in_schema=False)
 
 
-@router.post("/cases/{case_id}/follow")
-async def follow(services: ServicesDep, request: Request, case_id: str) -> Response:
-    """Ask to follow: the same answer whether or not the address already follows."""
-    tr = translator(request)
-    try:
-        form = await read_form(request)
-    except CsrfRefused:
-        return csrf_refused(request)
-    except WefirstError:
-        form = {}
-    host = request.client.host if request.client else "unknown"
-    status = 0
-    try:
-        with services.db.write() as conn:
-            asked = followers.request_follow(
-                conn,
-                services.settings,
-                case_id=case_id,
-                email=form.get("email", ""),
-                language="fr" if tr.locale == "fr" else "en",
-                network_hash=network_hash(services.settings.secret_key, host),
-                now=utcnow(),
-            )
-    except NotFound:
-        return not_found(request)
-    except WefirstError as exc:
-        status = exc.status
-    if status == 0:
-        if send_mails(services, asked.mails):
-            return redirect(request, f"/cases/{case_id}?follow=sent#follow")
-        status = 503
-    messages = {
+def _follow_messages(tr: Translator) -> tuple[dict[int, str], str]:
+    return {
         422: tr.gettext("Type an e-mail address such as name@example.org."),
         409: tr.gettext("This case has nothing more to tell: it is resolved or hidden."),
         429: tr.gettext(
             "Too many follow requests came from this address or network just now; try again in an hour."
         ),
         503: tr.gettext("The confirmation e-mail could not be sent. Try again in a few minutes."),
-    }
-    return case_page_response(
+    }, tr.gettext("Your request could not be taken.")
+
+
+@router.post("/cases/{case_id}/follow")
+async def follow(services: ServicesDep, request: Request, case_id: str) -> Response:
+    """Ask to follow: the same answer whether or not the address already follows."""
+    return await ask_by_mail(
         services,
         request,
         case_id,
-        errors={"follow_email": messages.get(status, tr.gettext("Your request could not be taken."))},
-        form={"follow_email": form.get("email", "")[:320]},
-        status=status,
+        ask=followers.request_follow,
+        sent="follow=sent#follow",
+        field="follow_email",
+        messages=_follow_messages,
     )
 
 
