@@ -35,7 +35,7 @@ from wefirst.emails import BadEmailError, mailbox
 from wefirst.errors import NotFound, WefirstError, invalid
 from wefirst.ingest.idempotency import request_fingerprint, run_idempotent
 from wefirst.mail import Mail, Mailer, MailError
-from wefirst.services import ServicesDep
+from wefirst.services import Services, ServicesDep
 from wefirst.settings import Settings
 from wefirst.store.tables_cases import cases
 from wefirst.store.tables_core import brands
@@ -389,7 +389,14 @@ def public_post(
 
 
 def _verdict(
-    request: Request, case_id: str, data: VerdictIn, db: DbDep, body: bytes, key: str | None, accept: bool
+    services: Services,
+    request: Request,
+    case_id: str,
+    data: VerdictIn,
+    db: DbDep,
+    body: bytes,
+    key: str | None,
+    accept: bool,
 ) -> JSONResponse:
     def work(conn: Connection) -> tuple[int, Any]:
         now = utcnow()
@@ -397,11 +404,14 @@ def _verdict(
         return 200, views.case_json(conn, service.get_case(conn, case_id), now=now)
 
     scope = "opener:" + token_hash(data.opener_token)[:50]
-    return public_post(request, db, scope, body, key, work)
+    response = public_post(request, db, scope, body, key, work)
+    services.wake_webhooks()  # an acceptance queued the resolution mail to the case's followers
+    return response
 
 
 @router.post("/cases/{case_id}/accept")
 def accept(
+    services: ServicesDep,
     request: Request,
     case_id: str,
     data: VerdictIn,
@@ -410,11 +420,12 @@ def accept(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """The opener accepts the brand's latest answer: the case is resolved."""
-    return _verdict(request, case_id, data, db, body, idempotency_key, True)
+    return _verdict(services, request, case_id, data, db, body, idempotency_key, True)
 
 
 @router.post("/cases/{case_id}/reject")
 def reject(
+    services: ServicesDep,
     request: Request,
     case_id: str,
     data: VerdictIn,
@@ -423,7 +434,7 @@ def reject(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """The opener does not accept the answer; the brand may answer again."""
-    return _verdict(request, case_id, data, db, body, idempotency_key, False)
+    return _verdict(services, request, case_id, data, db, body, idempotency_key, False)
 
 
 # ---- brand-level views and settings ----------------------------------------------------

@@ -5,8 +5,9 @@ mails (`follow_mails.py`).
 
 Queuing in the fact's own transaction means no fact is told without having happened, and none
 is lost when the process stops before the mail goes: the sender picks it up later. A claim is a
-guarded update (`sent_at` from NULL), so of several processes exactly one sends each fact — at
-most once: a mail server that refuses a message is logged, not retried into duplicates."""
+guarded update (`sent_at` from NULL), so of several processes exactly one sends each fact. A
+mail the server refuses is retried on its own (`follow_retries.py`), never by re-sending the
+fact, so the followers who got it are not sent it twice."""
 
 from __future__ import annotations
 

@@ -44,21 +44,21 @@ def _facts(conn: Connection, event: Claimed) -> dict[str, Any] | None:
     return facts
 
 
-def mails_for(conn: Connection, settings: Settings, event: Claimed) -> list[Mail]:
-    """One mail per confirmed follower, in the follower's language, each with its own
-    unsubscribe link. The resolution is the last thing a case tells: its followers' addresses
-    are deleted once those mails are built."""
+def mails_for(conn: Connection, settings: Settings, event: Claimed) -> list[tuple[str, Mail]]:
+    """(follower id, mail): one per confirmed follower, in the follower's language, each with
+    its own unsubscribe link (the id lets a retry of the mail end when the follower leaves).
+    The resolution is the last thing a case tells: its followers' addresses are deleted once
+    those mails are built."""
     facts = _facts(conn, event)
     people = followers.active_followers(conn, event.case_id)
     mails = []
     if facts is not None:
         for person in people:
             token = followers.unfollow_token(settings, person.id)
-            mails.append(
-                notify.follow_update(
-                    settings, person.email, person.language, event.kind.value, event.case_id, facts, token
-                )
+            mail = notify.follow_update(
+                settings, person.email, person.language, event.kind.value, event.case_id, facts, token
             )
+            mails.append((person.id, mail))
     if event.kind is Event.resolved:
         followers.forget_case(conn, event.case_id)
     return mails

@@ -3,8 +3,10 @@ request ever waits on a mail server for a case's followers (a brand answering a 
 thousand followers answers as fast as one with none).
 
 It looks for queued facts every `POLL_SECONDS` (one indexed read when there is nothing), and at
-once when `wake()` is called after a commit that queued one. Claims are guarded updates, so every
-process may run one; each fact is sent by exactly one of them."""
+once when `wake()` is called after a commit that queued one (`Services.wake_webhooks`, called by
+every route that answers, resolves or sweeps). Claims are guarded updates, so every process may
+run one; each fact is sent by exactly one of them. A mail the server refuses is kept and tried
+again with backoff, up to a bound (`follow_retries.py`)."""
 
 from __future__ import annotations
 
@@ -15,9 +17,9 @@ from datetime import datetime
 from typing import Final
 
 from wefirst.background import BackgroundThread
-from wefirst.cases import follow_events, follow_mails
+from wefirst.cases import follow_events, follow_mails, follow_retries
 from wefirst.domain.clock import utcnow
-from wefirst.mail import Mailer, MailError
+from wefirst.mail import Mail, Mailer, MailError
 from wefirst.settings import Settings
 from wefirst.store.db import Database
 
@@ -47,7 +49,11 @@ class FollowSender(BackgroundThread):
         self._wake.set()
 
     def run_once(self) -> int:
-        """Send everything queued now; returns how many mails were handed to the mail server."""
+        """Send everything queued now and every retry due; returns how many mails were handed
+        to the mail server."""
+        return self._send_queued() + self._retry_due()
+
+    def _send_queued(self) -> int:
         sent = 0
         while True:
             with self.db.read() as conn:
@@ -58,13 +64,45 @@ class FollowSender(BackgroundThread):
                 mails = [m for event in claimed for m in follow_mails.mails_for(conn, self.settings, event)]
             if not claimed:
                 return sent
-            mailer = self.mailer
-            for mail in mails:
-                try:
-                    mailer.send(mail)
+            refused = []
+            for follower_id, mail in mails:
+                if self._send(mail, attempt=1):
                     sent += 1
-                except MailError as exc:
-                    log.warning("follow mail not sent", extra={"fields": {"error": str(exc)[:200]}})
+                else:
+                    refused.append((follower_id, mail))
+            if refused:
+                with self.db.write() as conn:
+                    for follower_id, mail in refused:
+                        follow_retries.keep(conn, follower_id, mail, self.clock())
+
+    def _retry_due(self) -> int:
+        sent = 0
+        while True:
+            with self.db.write() as conn:
+                due = follow_retries.claim_due(conn, self.clock())
+            if not due:
+                return sent
+            for retry in due:
+                ok = self._send(retry.mail, attempt=retry.attempts + 1)
+                with self.db.write() as conn:
+                    if ok:
+                        follow_retries.sent(conn, retry)
+                        sent += 1
+                    elif not follow_retries.failed(conn, retry, self.clock()):
+                        log.warning(
+                            "follow mail given up",
+                            extra={"fields": {"attempts": follow_retries.MAX_ATTEMPTS}},
+                        )
+
+    def _send(self, mail: Mail, *, attempt: int) -> bool:
+        try:
+            self.mailer.send(mail)
+        except MailError as exc:
+            log.warning(
+                "follow mail not sent", extra={"fields": {"attempt": attempt, "error": str(exc)[:200]}}
+            )
+            return False
+        return True
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -16,7 +16,7 @@ from typing import Any, Final
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from wefirst.cases import notify
+from wefirst.cases import follow_retries, notify
 from wefirst.cases.identity import BadTokenError, email_hash, read_token, sign_token
 from wefirst.cases.service import get_case
 from wefirst.cases.states import State
@@ -158,6 +158,7 @@ def unfollow(conn: Connection, settings: Settings, token: str) -> str | None:
     case_id = conn.execute(select(f.case_id).where(f.id == follower_id)).scalar_one_or_none()
     if case_id is not None:
         conn.execute(delete(case_followers).where(f.id == follower_id))
+    follow_retries.forget_follower(conn, follower_id)  # also after the resolution deleted the row
     return case_id
 
 

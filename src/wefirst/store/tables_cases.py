@@ -174,3 +174,23 @@ case_follow_events = Table(
     UniqueConstraint("kind", "ref", name="uq_case_follow_events_ref"),
     Index("ix_case_follow_events_sent", "sent_at"),
 )
+
+# A follow mail the mail server refused, kept to be tried again (`cases/follow_retries.py`):
+# the mail as built (the follower's row may be gone, e.g. after the resolution), the attempts
+# made and when the next one is due. Deleted when it is sent, when the follower unsubscribes,
+# or after the last attempt: the address is not kept longer than the retries.
+case_follow_retries = Table(
+    "case_follow_retries",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("follower_id", String(ID), nullable=False),
+    Column("mail_to", String(320), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("headers", JSON, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_case_follow_retries_next", "next_at"),
+    Index("ix_case_follow_retries_follower", "follower_id"),
+)
