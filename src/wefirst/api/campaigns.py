@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Connection, select
 
 from wefirst.api.deps import ActorDep, DbDep, IdempotencyKey, OptionalActorDep, RawBody
+from wefirst.api.social import ResolverDep, resolve_rule_targets
 from wefirst.api.writes import idempotent_post
 from wefirst.auth.walls import can_see, owned, require, visible
 from wefirst.catalog import service
@@ -31,6 +32,7 @@ def create_campaign(
     actor: ActorDep,
     db: DbDep,
     body: RawBody,
+    resolver: ResolverDep,
     idempotency_key: IdempotencyKey = None,
     brand_id: Annotated[str | None, Query(description="Admins only: the brand.")] = None,
 ) -> JSONResponse:
@@ -45,6 +47,7 @@ def create_campaign(
     if brand_id is None:
         raise Invalid("brand_id: required for admin keys", [FieldError("brand_id", "required")])
     owner: str = brand_id
+    data = data.model_copy(update={"rules": resolve_rule_targets(data.rules, resolver)})
 
     def work(conn: Connection) -> tuple[int, Any]:
         brand = service.get_brand(conn, owner)
@@ -96,8 +99,12 @@ def patch_campaign(
     actor: ActorDep,
     db: DbDep,
     body: RawBody,
+    resolver: ResolverDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
+    if patch.rules is not None:
+        patch = patch.model_copy(update={"rules": resolve_rule_targets(patch.rules, resolver)})
+
     def work(conn: Connection) -> tuple[int, Any]:
         owned(conn, actor, campaign_id)
         return 200, service.patch_campaign(conn, campaign_id, patch)

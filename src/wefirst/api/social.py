@@ -4,24 +4,57 @@ commitment (SHA-256 of its public URI, computed in the person's browser), never 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from wefirst.api.deps import DbDep, OptionalActorDep
 from wefirst.auth.walls import visible
+from wefirst.catalog.models import PerSocialActionRuleIn, RuleIn
 from wefirst.domain.clock import utcnow
 from wefirst.errors import invalid
+from wefirst.outbound import OutboundPolicy
 from wefirst.pledges.social import social_report, social_status
 from wefirst.pseudonyms import network_key, server_key
 from wefirst.ratelimit import Limit, take
 from wefirst.services import ServicesDep
 from wefirst.settings import Settings
+from wefirst.social.addresses import DID, BadAddress, Resolver, parse_web
 
 router = APIRouter(prefix="/v1", tags=["social"])
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def bluesky_resolver(services: ServicesDep) -> Resolver:
+    """bsky.app addresses resolved through the outbound guard (tests override this)."""
+    policy = OutboundPolicy.from_settings(services.settings)
+    return Resolver(lambda: policy.client(timeout=10.0), services.settings.social_bsky_appview)
+
+
+ResolverDep = Annotated[Resolver, Depends(bluesky_resolver)]
+
+
+def resolve_rule_targets(rules: Sequence[RuleIn], resolver: Resolver) -> list[RuleIn]:
+    """A Bluesky rule given a bsky.app post address is stored with the post's AT-URI: the
+    stream, the AppView's lists and the commitments all name the post by it, and a handle may
+    later pass to someone else. Nothing is asked of the network for AT-URIs."""
+    out: list[RuleIn] = []
+    for i, rule in enumerate(rules):
+        if (
+            isinstance(rule, PerSocialActionRuleIn)
+            and rule.network == "bluesky"
+            and rule.action != "hashtag_post"
+            and not rule.target.startswith("at://")
+        ):
+            try:
+                rule = rule.model_copy(update={"target": resolver.post_uri(rule.target)})
+            except BadAddress as exc:
+                raise invalid(f"rules[{i}].target", str(exc)) from exc
+        out.append(rule)
+    return out
 
 
 @router.get("/campaigns/{campaign_id}/social")
@@ -40,6 +73,35 @@ def check_limit(settings: Settings, client_host: str | None) -> Limit:
     net = network_key(server_key(settings.secret_key), "social.check.net", client_host)
     per_hour = settings.social_check_per_network_per_hour
     return Limit("social.check.net", net, per_hour, timedelta(hours=1), "your network")
+
+
+@router.get("/social/resolve")
+def resolve_address(
+    request: Request,
+    db: DbDep,
+    services: ServicesDep,
+    resolver: ResolverDep,
+    address: Annotated[str, Query(max_length=500)] = "",
+) -> Any:
+    """A bsky.app profile or post address as the protocol names it (DID, post AT-URI), for the
+    "did my share count?" box: the browser then computes the commitment itself. The handle
+    is public; it is resolved, not stored or logged."""
+    try:
+        web = parse_web(address)
+    except BadAddress as exc:
+        raise invalid("address", str(exc)) from exc
+    if web is None:
+        raise invalid("address", "a Bluesky address: https://bsky.app/profile/<handle>[/post/<id>]")
+    if not DID.fullmatch(web.actor):
+        with db.write() as conn:  # resolving asks the AppView: bounded like the check
+            take(conn, [check_limit(services.settings, request.client.host if request.client else None)],
+                 utcnow(), action="check")  # fmt: skip
+    try:
+        did = resolver.did(web.actor)
+    except BadAddress as exc:
+        raise invalid("address", str(exc)) from exc
+    uri = resolver.post_uri(address) if web.rkey else None
+    return JSONResponse({"did": did, "uri": uri}, headers={"Cache-Control": "no-store"})
 
 
 @router.get("/campaigns/{campaign_id}/social/check")

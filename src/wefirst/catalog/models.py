@@ -146,10 +146,11 @@ class PerSocialActionRuleIn(Strict):
                 raise ValueError("target: a hashtag (letters, digits, _), e.g. #DoudouVaccins")
         elif self.network == "bluesky" and not (
             re.fullmatch(r"at://did:[a-z]+:[A-Za-z0-9._:%-]+/app\.bsky\.feed\.post/[A-Za-z0-9._~-]+", t)
-            or re.fullmatch(r"https://bsky\.app/profile/[^/\s]+/post/[A-Za-z0-9._~-]+", t)
+            or re.fullmatch(r"https://bsky\.app/profile/[^/\s]+/post/[A-Za-z0-9._~-]+/?", t)
         ):
             raise ValueError(
-                "target: a Bluesky post AT-URI (at://did:…/app.bsky.feed.post/…) or bsky.app URL"
+                "target: a Bluesky post, as its AT-URI (at://did:…/app.bsky.feed.post/…) or its address "
+                "https://bsky.app/profile/<handle>/post/<id>"
             )
         elif self.network == "mastodon" and not re.fullmatch(r"https://[^/\s]+/\S+", t):
             raise ValueError("target: a Mastodon post URL (https://instance/@user/123…)")

@@ -241,6 +241,12 @@ class FakeNetwork:
             posts = self._bsky_posts_route(request)
             if posts is not None:
                 return posts
+        if host == self.bsky_host and path == "/xrpc/com.atproto.identity.resolveHandle":
+            name = request.url.params.get("handle", "").removesuffix(".bsky.example")
+            if name not in self.accounts:  # the AppView's answer for an unknown handle
+                body = {"error": "InvalidRequest", "message": "Unable to resolve handle"}
+                return httpx.Response(400, json=body)
+            return httpx.Response(200, json={"did": self.did(name)})
         if host == self.bsky_host and path == "/xrpc/app.bsky.actor.getProfiles":
             by_did = {self.did(n): n for n in self.accounts}
             dids = request.url.params.get_list("actors")

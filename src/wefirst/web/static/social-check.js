@@ -20,6 +20,7 @@
       refused: "Not counted: {reason}.",
       none: "Not found: this action was not seen for this campaign (not yet polled, another post, or a different address).",
       empty: "Paste an address first.",
+      unresolved: "This Bluesky address could not be read: check it, or paste your DID (did:plc:…) or the post's AT-URI.",
       proof: "Log entry {index} in a signed tree of {size} entries — paste this proof into the verifier:",
       pending: "The log entry is written and waits for the next signed checkpoint.",
       why: { too_young: "the account was too new", too_few_posts: "the account had too few posts", bot: "the account is marked as a bot", burst: "too many accounts created at the same time already counted", no_profile: "the account's profile could not be read" }
@@ -33,6 +34,7 @@
       refused: "Pas compté : {reason}.",
       none: "Introuvable : cette action n'a pas été vue pour cette campagne (pas encore relevée, autre publication, ou autre adresse).",
       empty: "Collez d'abord une adresse.",
+      unresolved: "Cette adresse Bluesky n'a pas pu être lue : vérifiez-la, ou collez votre DID (did:plc:…) ou l'AT-URI de la publication.",
       proof: "Entrée {index} du journal, dans un arbre signé de {size} entrées — collez cette preuve dans le vérificateur :",
       pending: "L'entrée est écrite et attend le prochain point de contrôle signé.",
       why: { too_young: "le compte était trop récent", too_few_posts: "le compte avait trop peu de publications", bot: "le compte est marqué comme robot", burst: "trop de comptes créés en même temps ont déjà été comptés", no_profile: "le profil du compte n'a pas pu être lu" }
@@ -92,9 +94,24 @@
     show(nodes);
   }
 
+  // A bsky.app address names a handle; the log's commitments name DIDs and AT-URIs: the
+  // server resolves it (/v1/social/resolve) and the commitment is still computed here.
+  function resolved(pasted) {
+    var t = pasted.trim().replace(/[?#].*$/, "");
+    if (!/^https:\/\/bsky\.app\/profile\//.test(t)) return Promise.resolve(pasted);
+    return fetch("/v1/social/resolve?address=" + encodeURIComponent(t), { headers: { Accept: "application/json" } })
+      .then(function (r) { return r.status === 200 ? r.json() : null; })
+      .then(function (b) { return b ? (b.uri || b.did) : null; }, function () { return null; });
+  }
+
   document.getElementById("social-form").addEventListener("submit", function (ev) {
     ev.preventDefault();
-    var pasted = document.getElementById("social-url").value;
+    resolved(document.getElementById("social-url").value).then(function (pasted) {
+      if (pasted === null) show([para(T.unresolved)]); else check(pasted);
+    });
+  });
+
+  function check(pasted) {
     var rules = JSON.parse(box.getAttribute("data-rules"));
     var list = candidates(rules, pasted);
     if (!list.length) { show([para(T.empty)]); return; }
@@ -110,5 +127,5 @@
       var best = hit.filter(function (b) { return b.outcome === "counted"; })[0] || hit[0];
       if (best) render(best); else show([para(T.none)]);
     });
-  });
+  }
 })();
