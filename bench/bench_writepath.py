@@ -14,7 +14,9 @@ both in interleaved rounds, so both see the same machine load:
 For each it reports requests (events) per second, p50/p99 latency, the server's CPU per event
 (uvicorn and its workers, from /proc), PostgreSQL's backend CPU per event (the backends of the
 bench's own database, from /proc) and statements, transactions and pool checkouts per event
-(counted inside the server's processes by bench/writepath_hooks/sitecustomize.py).
+(counted inside the server's processes by bench/writepath_hooks/sitecustomize.py), with the
+round's totals of rollbacks, contended group attempts (re-run with the counter lock first) and
+requests sent to the writer again.
 
     .venv/bin/python bench/bench_writepath.py --db sqlite --db postgresql --workers 1 --workers 2
 
@@ -143,7 +145,7 @@ def pg_cpu(database: str | None) -> float:
 
 
 def statement_counts(directory: Path) -> dict[str, int]:
-    total = {"statements": 0, "transactions": 0, "checkouts": 0}
+    total = {"statements": 0, "transactions": 0, "rollbacks": 0, "checkouts": 0, "contended": 0, "retries": 0}
     for path in directory.glob("*.json"):
         try:
             counts = json.loads(path.read_text())
@@ -711,6 +713,7 @@ COLUMNS = (
     "statements/event",
     "txns/event",
     "checkouts/event",
+    "rollbacks / contended / retries",
     "statuses",
 )
 
@@ -735,6 +738,7 @@ def rows(results: list[Result]) -> list[list[str]]:
                 f"{real.per_event(real.counts.get('statements', 0)):.1f}",
                 f"{real.per_event(real.counts.get('transactions', 0)):.2f}",
                 f"{real.per_event(real.counts.get('checkouts', 0)):.2f}",
+                " / ".join(str(real.counts.get(k, 0)) for k in ("rollbacks", "contended", "retries")),
                 " ".join(f"{k}:{v}" for k, v in sorted(real.statuses.items())),
             ]
         )
@@ -748,14 +752,21 @@ def markdown(results: list[Result]) -> str:
 
 
 def scaling(results: list[Result]) -> list[str]:
-    """Events/s with N workers over events/s with one, per database and workload."""
-    one = {(x.database, x.workload): x.real.rate for x in results if x.workers == 1}
-    out = [
-        f"| {x.database} | {x.workload} | {x.workers} | {x.real.rate / one[(x.database, x.workload)]:.2f} |"
-        for x in results
-        if x.workers > 1 and one.get((x.database, x.workload))
+    """Events/s with N workers over events/s with one, per database and workload, beside the
+    bare app's own: what the machine lets a second worker add (on a shared 2-core machine the
+    bare app itself may gain nothing, and then neither can the real one)."""
+    one = {(x.database, x.workload): x for x in results if x.workers == 1}
+    out = []
+    for x in results:
+        base = one.get((x.database, x.workload))
+        if x.workers > 1 and base and base.real.rate and base.bare.rate:
+            real, bare = x.real.rate / base.real.rate, x.bare.rate / base.bare.rate
+            out.append(f"| {x.database} | {x.workload} | {x.workers} | {real:.2f} | {bare:.2f} |")
+    head = [
+        "",
+        "| database | workload | workers | events/s vs 1 worker | bare app's events/s vs 1 worker |",
+        "|---|---|---|---|---|",
     ]
-    head = ["", "| database | workload | workers | events/s vs 1 worker |", "|---|---|---|---|"]
     return head + out if out else []
 
 

@@ -2,7 +2,11 @@
 their uvicorn workers, which are fresh interpreters) through PYTHONPATH.
 
 Active only when WEFIRST_BENCH_STATEMENTS_DIR is set: every SQLAlchemy cursor execution, every
-transaction end and every pool checkout is counted in memory, and a daemon thread writes the
+transaction end (commits and rollbacks apart) and every pool checkout is counted in memory, and
+so are the write path's contention retries: a group-commit attempt whose optimistic counter read
+was overtaken (`Contended`: the group is rolled back and applied again with the lock first) and
+a grouped API request sent to the writer again (a key stored meanwhile by another process, or a
+deadlock). Those are the cost of several workers writing the same campaign; and a daemon thread writes the
 totals of this process to `<dir>/<pid>.json` ten times a second (the harness sums the files
 before and after a round). A file per process because uvicorn's workers share one socket, so
 no request can ask a chosen worker for its counts."""
@@ -23,7 +27,8 @@ def _install(directory: str) -> None:
     from sqlalchemy.engine import Engine
     from sqlalchemy.pool import Pool
 
-    counts = {"statements": 0, "transactions": 0, "checkouts": 0}
+    names = ("statements", "transactions", "rollbacks", "checkouts", "contended", "retries")
+    counts = dict.fromkeys(names, 0)
 
     def statement(*_args: object) -> None:
         counts["statements"] += 1
@@ -31,12 +36,18 @@ def _install(directory: str) -> None:
     def transaction(*_args: object) -> None:
         counts["transactions"] += 1
 
+    def rollback(*_args: object) -> None:
+        counts["transactions"] += 1
+        counts["rollbacks"] += 1
+
     def checkout(*_args: object) -> None:
         counts["checkouts"] += 1
 
+    _count_retries(counts)
+
     event.listen(Engine, "before_cursor_execute", statement)
     event.listen(Engine, "commit", transaction)
-    event.listen(Engine, "rollback", transaction)
+    event.listen(Engine, "rollback", rollback)
     event.listen(Pool, "checkout", checkout)
     path = os.path.join(directory, f"{os.getpid()}.json")
 
@@ -52,6 +63,32 @@ def _install(directory: str) -> None:
                 os.replace(tmp, path)
 
     threading.Thread(target=flush, name="bench-statement-counts", daemon=True).start()
+
+
+def _count_retries(counts: dict[str, int]) -> None:
+    """Wrap the two places that decide a retry, keeping their answers."""
+    from wefirst.api import grouped
+    from wefirst.store import groupcommit
+
+    class CountedContended(groupcommit.Contended):
+        def __init__(self, *args: object) -> None:
+            counts["contended"] += 1
+            super().__init__(*args)
+
+    from sqlalchemy.exc import DBAPIError
+
+    decide = grouped._retry
+
+    def retry(exc: DBAPIError) -> bool:
+        again = decide(exc)
+        counts["retries"] += again
+        return again
+
+    # `batch.py` raises the name it imported; `except`/`isinstance` still match the subclass
+    from wefirst.pledges import batch
+
+    batch.Contended = CountedContended  # type: ignore[attr-defined]
+    grouped._retry = retry
 
 
 if _DIR:

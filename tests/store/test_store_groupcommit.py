@@ -14,7 +14,7 @@ from sqlalchemy import Connection, event, insert, select
 
 from wefirst.errors import NotFound
 from wefirst.store.db import Database
-from wefirst.store.groupcommit import GroupCommit, Tx
+from wefirst.store.groupcommit import OPTIMISTIC, Contended, GroupCommit, Tx
 from wefirst.store.tables_shared import pseudonym_salts
 
 from waiting import PATIENCE
@@ -244,3 +244,33 @@ def test_many_threads_at_once_share_groups(db: Database, writer: GroupCommit) ->
     assert len(results) == 20
     assert writer.items == 20
     assert writer.groups <= writer.items
+
+
+def test_after_a_contended_attempt_groups_take_their_locks_first_for_a_while(db: Database) -> None:
+    """Two processes writing one campaign: each optimistic attempt waited for the other's
+    commit and then ran again, so after a contended attempt the writer stops being optimistic
+    for `contended_seconds` (a fake clock here), then tries optimism again."""
+    now = [100.0]
+    writer = GroupCommit(db, idle_seconds=0.2, contended_seconds=1.0, clock=lambda: now[0])
+    seen: list[bool] = []
+
+    def work(contend: bool) -> Callable[[Tx], bool]:
+        def run(tx: Tx) -> bool:
+            optimistic = bool(tx.conn.info[OPTIMISTIC])
+            seen.append(optimistic)
+            tx.writing()
+            if contend and optimistic:
+                raise Contended("the counter moved")
+            return optimistic
+
+        return run
+
+    try:
+        assert writer.submit(work(contend=True)) is False  # applied again with its locks first
+        assert writer.contended == 1
+        assert writer.submit(work(contend=False)) is False  # still within the second
+        now[0] += 1.0
+        assert writer.submit(work(contend=False)) is True  # optimistic again
+    finally:
+        writer.stop()
+    assert seen == [True, False, False, True]

@@ -25,7 +25,11 @@ The rules every user of this writer relies on:
   the commit instead of the whole transaction (PostgreSQL workers queued on it). If a counter
   moved meanwhile (`Contended`), the group is rolled back and applied again with the locks
   taken first, which cannot be contended; items re-applied alone after a failure also take
-  their locks first, so every retry makes progress.
+  their locks first, so every retry makes progress. After a contended attempt the writer takes
+  the locks first for `contended_seconds`: when several processes write the same campaign
+  (PostgreSQL, 2 workers), optimism lost more than it saved — the compare-and-set waited for
+  the other process's commit and then the whole group ran again (issue 18: 95 re-runs for 240
+  purchases, statements per event doubled).
 
 The thread keeps one connection while it runs (opening a SQLite connection costs its PRAGMAs,
 and closing the last one checkpoints the WAL) and ends after `idle_seconds` without work, so
@@ -36,6 +40,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, Protocol, TypeVar
@@ -115,6 +120,8 @@ class GroupCommit:
         name: str = "group-commit",
         max_group: int = 64,
         idle_seconds: float = 2.0,
+        contended_seconds: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.db = db
         self.name = name
@@ -127,6 +134,9 @@ class GroupCommit:
         self.groups = 0  # committed groups
         self.items = 0  # items in committed groups
         self.contended = 0  # optimistic attempts rolled back and applied again with locks
+        self.contended_seconds = contended_seconds
+        self._clock = clock
+        self._locks_first_until = float("-inf")
 
     @property
     def running(self) -> bool:
@@ -198,7 +208,7 @@ class GroupCommit:
                     break
                 group.append(nxt)
             try:
-                self._commit(group)
+                self._commit(group, optimistic=self._clock() >= self._locks_first_until)
             except BaseException as exc:  # never leave a caller waiting
                 for _, future in group:
                     if not future.done():
@@ -206,7 +216,7 @@ class GroupCommit:
             if woken and self._idle_exit():
                 return
 
-    def _commit(self, group: list[_Item], *, optimistic: bool = True) -> None:
+    def _commit(self, group: list[_Item], *, optimistic: bool) -> None:
         outcomes: list[tuple[Future[Any], bool, Any]] = []
         try:
             if self._conn is not None and self._conn.invalidated:
@@ -234,6 +244,7 @@ class GroupCommit:
         except _Poisoned as poisoned:
             if optimistic and isinstance(poisoned.__cause__, Contended):
                 self.contended += 1
+                self._locks_first_until = self._clock() + self.contended_seconds
                 self._commit(group, optimistic=False)
                 return
             if len(group) > 1:
