@@ -51,3 +51,57 @@ def test_the_brand_alert_names_the_kind_in_both_languages_from_the_catalogue() -
     ).body.split("\n---\n")
     assert "A praise case was opened" in english
     assert "Un dossier (éloge) a été ouvert" in french
+
+
+def test_the_publisher_sign_up_mail_speaks_the_publishers_language(app: FastAPI, client: TestClient) -> None:
+    """Language chosen in the body, else the request's Accept-Language; the link opens the
+    verification page in that language; a new link (resend) follows the asker's language."""
+    mailer = MemoryMailer()
+    replace(app, mailer=mailer)
+
+    def sign_up(email: str, headers: dict[str, str], **extra: str) -> tuple[str, str, str]:
+        body = {"name": "Le blog de Léa", "domains": ["lea.example"], "email": email, **extra}
+        r = client.post("/v1/publishers", json=body, headers=headers)
+        assert r.status_code == 201, r.text
+        mail = mailer.sent[-1]
+        link = re.search(r"http://\S+/publishers/verify\?\S+", mail.get_content())
+        assert link, mail.get_content()
+        return str(mail["Subject"]), mail.get_content(), link.group(0)
+
+    subject, body, link = sign_up("lea@example.fr", {"Accept-Language": "fr-FR,fr;q=0.9,en;q=0.5"})
+    assert subject == "wefirst\u00a0: confirmez votre inscription d'éditeur"
+    assert "a inscrit l'éditeur «\u00a0Le blog de Léa\u00a0»" in body
+    hours = services_of(app).settings.widget_publisher_verify_link_hours
+    assert f"Ouvrez ce lien dans les {hours} heures" in body
+    assert "Someone" not in body
+    assert link.endswith("&lang=fr")
+    page = TestClient(with_pages(app)).get(link.removeprefix("http://testserver"))
+    assert page.status_code == 200
+    assert '<html lang="fr"' in page.text
+
+    subject, body, link = sign_up("lea2@example.fr", {"Accept-Language": "fr"}, language="en")
+    assert subject == "wefirst: confirm your publisher sign-up"
+    assert "Someone (we hope you) registered the publisher" in body
+    assert "lang=" not in link
+
+    subject, _, _ = sign_up("lea3@example.fr", {})
+    assert subject == "wefirst: confirm your publisher sign-up"  # no preference: English
+
+    token = link.split("token=", 1)[1]
+    r = client.post(
+        "/v1/publishers/verify/resend",
+        json={"token": token, "email": "lea2@example.fr"},
+        headers={"Accept-Language": "fr"},
+    )
+    assert r.status_code == 202, r.text
+    assert mailer.sent[-1]["Subject"] == "wefirst\u00a0: confirmez votre inscription d'éditeur"
+
+
+def test_the_sign_up_mail_language_must_be_one_we_speak(app: FastAPI, client: TestClient) -> None:
+    mailer = MemoryMailer()
+    replace(app, mailer=mailer)
+    body = {"name": "Blog", "domains": ["blog.example"], "email": "a@example.org", "language": "de"}
+    r = client.post("/v1/publishers", json=body)
+    assert r.status_code == 422
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert mailer.sent == []

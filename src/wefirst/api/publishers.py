@@ -25,6 +25,7 @@ from wefirst.pseudonyms import keyed_hash, network_key, server_key
 from wefirst.ratelimit import Limit, take
 from wefirst.services import ServicesDep
 from wefirst.settings import Settings
+from wefirst.web.i18n import negotiate
 from wefirst.widget import approval, verification
 from wefirst.widget import publishers as pubs
 
@@ -38,6 +39,8 @@ class PublisherIn(Strict):
     domains: Annotated[list[Domain], Field(min_length=1, max_length=pubs.MAX_DOMAINS)]
     #: open sign-up only: the link that makes the key work is sent there (not stored)
     email: Annotated[str, Field(min_length=3, max_length=254)] | None = None
+    #: the language of that mail; without it, the request's Accept-Language
+    language: Literal["fr", "en"] | None = None
 
 
 class VerifyIn(Strict):
@@ -77,10 +80,15 @@ def _signup_address(data: PublisherIn) -> str:
         raise Invalid(f"email: {exc}", [FieldError("email", str(exc))]) from None
 
 
-def _verification_mail(settings: Settings, to: str, publisher_id: str, name: str) -> Mail:
+def mail_language(request: Request, chosen: str | None = None) -> str:
+    """The language asked for, else the one the asker's browser or client prefers."""
+    return chosen or negotiate(None, None, request.headers.get("accept-language"))
+
+
+def _verification_mail(settings: Settings, to: str, publisher_id: str, name: str, language: str) -> Mail:
     hours = settings.widget_publisher_verify_link_hours
     secret = settings.secret_key
-    return verification.verification_mail(settings.base_url, secret, to, publisher_id, name, hours)
+    return verification.verification_mail(settings.base_url, secret, to, publisher_id, name, hours, language)
 
 
 def _own(actor: Actor, publisher_id: str) -> None:
@@ -131,7 +139,8 @@ def post_publisher(
         out = {**pub, "api_key": {**record, "secret": secret}}
         if address is not None:
             try:  # before commit: a sign-up whose link cannot be sent leaves nothing behind
-                services.mailer.send(_verification_mail(settings, address, pub["id"], data.name))
+                language = mail_language(request, data.language)
+                services.mailer.send(_verification_mail(settings, address, pub["id"], data.name, language))
             except MailError:
                 raise MailUnavailable(
                     "the verification e-mail could not be sent; nothing was registered, "
@@ -181,7 +190,8 @@ def post_resend(
     each request spends the publisher's and the network's budget (429 when spent)."""
     host = request.client.host if request.client else None
     try:
-        verification.resend(db, settings, services.mailer, data.token, data.email, host)
+        language = mail_language(request)
+        verification.resend(db, settings, services.mailer, data.token, data.email, host, language)
     except MailError:
         raise MailUnavailable("the e-mail could not be sent; please try again in a few minutes") from None
     return {"status": "sent_if_the_address_matches"}

@@ -80,7 +80,9 @@ async def resend(request: Request) -> Response:
     state = await in_thread(_state, request, token)
     try:
         mailer = services.mailer
-        await in_thread(verification.resend, services.db, services.settings, mailer, token, email, host)
+        await in_thread(
+            verification.resend, services.db, services.settings, mailer, token, email, host, tr.locale
+        )
     except Invalid:
         return _page(request, token, LinkState("invalid"))
     except TooManyRequests:

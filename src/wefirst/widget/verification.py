@@ -27,6 +27,7 @@ from wefirst.ratelimit import Limit, take
 from wefirst.settings import Settings
 from wefirst.store.db import Database
 from wefirst.store.tables_widget import publishers
+from wefirst.translations import N_, gettext_for
 from wefirst.widget.approval import VERIFICATION_SALT, sign_verification
 
 #: how long after it was sent an expired link still lets its owner ask for a new one
@@ -120,19 +121,34 @@ def resend_to(conn: Connection, secret: str, publisher_id: str, address: str) ->
     return hmac.compare_digest(str(row.signup_email_key), wanted)
 
 
-def verification_mail(base_url: str, secret: str, to: str, publisher_id: str, name: str, hours: int) -> Mail:
+SUBJECT = N_("wefirst: confirm your publisher sign-up")
+BODY = N_(
+    'Someone (we hope you) registered the publisher "{name}" ({publisher_id}) on wefirst.\n\n'
+    "Open this link within {hours} hours and press the button to make its API key work:\n{link}\n\n"
+    "If it was not you, ignore this message: the key stays unusable.\n"
+)
+
+
+def verification_mail(
+    base_url: str, secret: str, to: str, publisher_id: str, name: str, hours: int, language: str = "en"
+) -> Mail:
+    """In the language the sign-up was made in; the link opens the page in that language too."""
+    translate = gettext_for(language).gettext
     token = sign_verification(secret, publisher_id)
-    link = f"{base_url.rstrip('/')}/publishers/verify?token={token}"
-    body = (
-        f'Someone (we hope you) registered the publisher "{name}" ({publisher_id}) on wefirst.\n\n'
-        f"Open this link within {hours} hours and press the button to make its API key work:\n{link}\n\n"
-        "If it was not you, ignore this message: the key stays unusable.\n"
-    )
-    return Mail(to=to, subject="wefirst: confirm your publisher sign-up", body=body)
+    query = "&lang=fr" if language == "fr" else ""
+    link = f"{base_url.rstrip('/')}/publishers/verify?token={token}{query}"
+    body = translate(BODY).format(name=name, publisher_id=publisher_id, hours=hours, link=link)
+    return Mail(to=to, subject=translate(SUBJECT), body=body)
 
 
 def resend(
-    db: Database, settings: Settings, mailer: Mailer, token: str, email: str, client_host: str | None
+    db: Database,
+    settings: Settings,
+    mailer: Mailer,
+    token: str,
+    email: str,
+    client_host: str | None,
+    language: str = "en",
 ) -> None:
     """Shared by the API and the page: spend the budgets, then send a new link if this one may
     be renewed and the address is the sign-up's (the caller answers the same either way).
@@ -148,4 +164,5 @@ def resend(
     if matches:
         hours = settings.widget_publisher_verify_link_hours
         to = mailbox(email)
-        mailer.send(verification_mail(settings.base_url, settings.secret_key, to, pid, str(name), hours))
+        mail = verification_mail(settings.base_url, settings.secret_key, to, pid, str(name), hours, language)
+        mailer.send(mail)
