@@ -6,23 +6,26 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from pydantic import Field
 
-from wefirst.api.deps import DbDep, OptionalActorDep
-from wefirst.auth.walls import visible
-from wefirst.catalog.models import PerSocialActionRuleIn, RuleIn
+from wefirst.api.deps import ActorDep, DbDep, OptionalActorDep
+from wefirst.auth.walls import require, visible
+from wefirst.catalog.models import PerSocialActionRuleIn, RuleIn, Strict
+from wefirst.catalog.service import get_brand
 from wefirst.domain.clock import utcnow
-from wefirst.errors import invalid
+from wefirst.errors import NotFound, invalid
 from wefirst.outbound import OutboundPolicy
 from wefirst.pledges.social import social_report, social_status
 from wefirst.pseudonyms import network_key, server_key
 from wefirst.ratelimit import Limit, take
-from wefirst.services import ServicesDep
+from wefirst.services import Services, ServicesDep
 from wefirst.settings import Settings
 from wefirst.social.addresses import DID, BadAddress, Resolver, parse_web
+from wefirst.social.tokens import list_tokens, put_token, remove_token, server_of
 
 router = APIRouter(prefix="/v1", tags=["social"])
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -133,3 +136,58 @@ def check_social(
     return JSONResponse(
         {**status, "campaign_id": campaign_id, "proof": proof}, headers={"Cache-Control": "no-store"}
     )
+
+
+class SocialTokenIn(Strict):
+    network: Literal["mastodon"]
+    server: Annotated[str, Field(min_length=9, max_length=300)]
+    token: Annotated[str, Field(min_length=8, max_length=2000, pattern=r"^[\x21-\x7e]+$")]
+
+
+def _server(services: Services, url: str) -> str:
+    try:
+        server = server_of(url)
+    except ValueError as exc:
+        raise invalid("server", str(exc)) from exc
+    why = OutboundPolicy.from_settings(services.settings).refused_at_registration(server)
+    if why:
+        raise invalid("server", why)
+    return server
+
+
+@router.put("/brands/{brand_id}/social/tokens")
+def put_social_token(
+    brand_id: str, data: SocialTokenIn, actor: ActorDep, db: DbDep, services: ServicesDep
+) -> dict[str, Any]:
+    """The brand's own access token for its server (Mastodon streaming and a post's quotes
+    answer only its author): sealed at rest, shown back only as a fingerprint."""
+    require(actor, "brand", owner=brand_id)
+    server = _server(services, data.server)
+    with db.write() as conn:
+        get_brand(conn, brand_id)
+        return put_token(conn, services.secret_box, brand_id, data.network, server, data.token, utcnow())
+
+
+@router.get("/brands/{brand_id}/social/tokens")
+def get_social_tokens(brand_id: str, actor: ActorDep, db: DbDep) -> dict[str, Any]:
+    require(actor, "brand", owner=brand_id)
+    with db.read() as conn:
+        get_brand(conn, brand_id)
+        return {"data": list_tokens(conn, brand_id)}
+
+
+@router.delete("/brands/{brand_id}/social/tokens", status_code=204)
+def delete_social_token(
+    brand_id: str,
+    actor: ActorDep,
+    db: DbDep,
+    services: ServicesDep,
+    network: Annotated[Literal["mastodon"], Query()],
+    server: Annotated[str, Query(max_length=300)],
+) -> Response:
+    require(actor, "brand", owner=brand_id)
+    with db.write() as conn:
+        get_brand(conn, brand_id)
+        if not remove_token(conn, brand_id, network, _server(services, server)):
+            raise NotFound(f"no {network} token for {server}")
+    return Response(status_code=204)

@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     UniqueConstraint,
@@ -55,5 +56,21 @@ social_cursors = Table(
     metadata,
     Column("source", String(300), primary_key=True),
     Column("position", BigInteger, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+
+# A brand's access token for one social server (Mastodon streaming and quotes need the
+# author's token): sealed with the secret box, bound to the brand, network and server, so a
+# database dump alone holds no usable token, and a sealed value copied to another row does not
+# open. `fingerprint` (keyed HMAC) lets the brand tell tokens apart; the token is never shown.
+social_tokens = Table(
+    "social_tokens",
+    metadata,
+    Column("brand_id", String(ID), ForeignKey("brands.id"), primary_key=True),
+    Column("network", String(20), primary_key=True),
+    Column("server", String(300), primary_key=True),
+    Column("sealed", LargeBinary, nullable=False),
+    Column("fingerprint", String(20), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
