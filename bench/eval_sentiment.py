@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from wefirst.voice.sentiment import load_default_model, load_model
-from wefirst.voice.training import holdout_mask, metrics, train
+from wefirst.voice.training import TrainOptions, holdout_mask, metrics, train
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "voice"
 TEST_FRACTION = 0.3
@@ -74,9 +74,15 @@ DATASETS = [
     ),
 ]
 
-#: The trainer is run exactly as ``wefirst voice train`` runs it: settings chosen automatically
-#: on an inner split of the train part (``training.CANDIDATES``).
-TRAINER_SETTINGS: dict[str, Any] = {"auto": True}
+
+def trainer_systems(embedder: Any, embeddings_on: bool) -> list[tuple[str, TrainOptions]]:
+    """The trainer run exactly as ``wefirst voice train`` runs it: settings chosen automatically
+    on inner splits of the train part (``training.CANDIDATES``, ``head_training``), without and
+    (where embeddings are on) with the embedding head."""
+    systems = [("trainer lexical", TrainOptions(auto=True))]
+    if embeddings_on:
+        systems.append(("trainer", TrainOptions(auto=True, embedder=embedder)))
+    return systems
 
 
 def read(ds: DataSet, data: Path) -> tuple[list[str], list[str], list[str]]:
@@ -145,7 +151,12 @@ def cached_embedder(cache: Path | None) -> Any:
 
 
 def evaluate(
-    mode: str, data: Path, model_path: Path | None, cache: Path | None = None, trainer: bool = True
+    mode: str,
+    data: Path,
+    model_path: Path | None,
+    cache: Path | None = None,
+    trainer: bool = True,
+    embeddings_on: bool = True,
 ) -> list[dict[str, Any]]:
     default = load_model(model_path) if model_path else load_default_model()
     embedder = cached_embedder(cache)
@@ -180,7 +191,7 @@ def evaluate(
                 }
             )
             print(
-                f"{ds.name:34} {system:9} acc {m['accuracy']:.3f} macro-F1 {m['macro_f1']:.3f}",
+                f"{ds.name:34} {system:16} acc {m['accuracy']:.3f} macro-F1 {m['macro_f1']:.3f}",
                 file=sys.stderr,
                 flush=True,
             )
@@ -203,26 +214,30 @@ def evaluate(
             default.embedder = None
         if not trainer:
             continue
-        settings = TRAINER_SETTINGS
-        started = time.perf_counter()
-        model = train(
-            [texts[i] for i in fit_rows], [labels[i] for i in fit_rows], [ds.lang] * len(fit_rows), **settings
-        )
-        fit_s = time.perf_counter() - started
-        model.predict(eval_texts[:20], langs[:20])
-        started = time.perf_counter()
-        out = model.predict(eval_texts, langs)
-        rate = len(out) / (time.perf_counter() - started)
-        record(
-            "trainer",
-            [p for p, _ in out],
-            {
+        for system, options in trainer_systems(embedder, embeddings_on):
+            started = time.perf_counter()
+            fit_texts = [texts[i] for i in fit_rows]
+            model = train(fit_texts, [labels[i] for i in fit_rows], [ds.lang] * len(fit_rows), options)
+            fit_s = time.perf_counter() - started
+            model.predict(eval_texts[:20], langs[:20])
+            started = time.perf_counter()
+            out = model.predict(eval_texts, langs)
+            rate = len(out) / (time.perf_counter() - started)
+            extra = {
                 "posts_per_s": rate,
                 "fit_seconds": fit_s,
                 "n_fit": len(fit_rows),
                 "selection": model.metadata.get("selection"),
-            },
-        )
+            }
+            if model.head is None:
+                record(system, [p for p, _ in out], extra)
+                continue
+            model.embedder = embedder
+            before = model.embedded
+            p = model.probabilities(eval_texts, langs, embeddings=True)
+            extra["embedded_share"] = (model.embedded - before) / max(len(eval_texts), 1)
+            extra["embedding_head"] = model.metadata.get("embedding_head")
+            record(system, _labels(model, p, two_class), extra)
     return results
 
 
@@ -274,6 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--speed", action="store_true", help="only measure posts/s")
     parser.add_argument("--embedding-cache", type=Path, default=None, help="cached embeddings (*.npz)")
     parser.add_argument("--no-trainer", action="store_true", help="only the shipped model")
+    parser.add_argument("--no-embeddings", action="store_true", help="trainer without the embedding head")
     args = parser.parse_args(argv)
     if not args.data.is_dir():
         print(f"no data at {args.data}", file=sys.stderr)
@@ -281,7 +297,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.speed:
         print(json.dumps(speed(args.data, args.model), indent=2))
         return 0
-    results = evaluate(args.split, args.data, args.model, args.embedding_cache, not args.no_trainer)
+    results = evaluate(
+        args.split, args.data, args.model, args.embedding_cache, not args.no_trainer, not args.no_embeddings
+    )
     print(markdown(results))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))

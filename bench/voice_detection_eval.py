@@ -65,8 +65,16 @@ def load(
     model = (load_model(model_path) if model_path else load_default_model()) if use_model else None
     if model is not None and embedder is not None:
         model = replace(model, embedder=embedder)
-    pipe = Pipeline(matcher, detect_language, model or load_default_model(), MemoryStore(), None,
-                    use_source_labels=not use_model, embeddings=use_model and not fast_path)  # fmt: skip
+    pipe = Pipeline(
+        matcher,
+        detect_language,
+        model or load_default_model(),
+        MemoryStore(),
+        None,
+        use_source_labels=not use_model,
+        embeddings=use_model and not fast_path,
+        embed_limit=None,
+    )  # fmt: skip  (a replayed week is one batch: no flood cap)
     _seen, analysed = pipe.analyse(read.posts)
     out = []
     for item in analysed:

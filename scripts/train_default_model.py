@@ -31,7 +31,7 @@ import numpy as np
 
 from wefirst.voice.embeddings import MODEL_NAME, EmbeddingHead, embed, fit_head, text_key
 from wefirst.voice.sentiment import DEFAULT_MODEL_FILE, LABELS, FeatureConfig
-from wefirst.voice.training import train
+from wefirst.voice.training import TrainOptions, train
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ROOT / "src" / "wefirst" / "voice" / "models"
@@ -187,16 +187,18 @@ def main(argv: list[str] | None = None) -> int:
         texts,
         labels,
         langs,
-        config=config,
-        c=args.c,
-        class_weight=None,
+        TrainOptions(
+            config=config,
+            c=args.c,
+            class_weight=None,
+            metadata={
+                "name": "wefirst default sentiment",
+                "trained_on": "project-authored corpus (src/wefirst/voice/models/corpus), "
+                "VADER and vaderSentiment-fr lexicons (MIT)",
+                "languages": ["en", "fr"],
+            },
+        ),
         sample_weight=weights,
-        metadata={
-            "name": "wefirst default sentiment",
-            "trained_on": "project-authored corpus (src/wefirst/voice/models/corpus), "
-            "VADER and vaderSentiment-fr lexicons (MIT)",
-            "languages": ["en", "fr"],
-        },
     )
     if not args.no_embeddings:
         model.head = embedding_head(args.embedding_cache)

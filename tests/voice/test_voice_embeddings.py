@@ -114,3 +114,61 @@ def test_the_packaged_model_embeds_offline() -> None:
     v = embeddings.embed(["great crew, thank you", "vol annulé, une honte"])
     assert v.shape == (2, DIM)
     assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-3)
+
+
+class LabelEmbedder:
+    """Texts whose words say nothing about their label, with the label on an axis of their
+    vector (plus a little noise): only an embedding head can read them."""
+
+    def __init__(self, label_of: dict[str, str]) -> None:
+        self.label_of = label_of
+        self.rng = np.random.default_rng(7)
+
+    def __call__(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        out = self.rng.normal(0.0, 0.05, (len(texts), DIM)).astype(np.float32)
+        for i, t in enumerate(texts):
+            out[i, LABELS.index(self.label_of[t])] += 1.0
+        out /= np.linalg.norm(out, axis=1, keepdims=True)
+        return out
+
+
+def test_training_with_an_embedder_fits_a_head_that_reads_what_words_do_not() -> None:
+    from wefirst.voice.training import TrainOptions, metrics, train
+
+    texts = [f"item {k} note {k * 7 % 13}" for k in range(240)]
+    labels = [LABELS[k % 3] if k % 5 else "negative" for k in range(240)]  # uneven classes
+    fake = LabelEmbedder(dict(zip(texts, labels, strict=True)))
+    fit_texts, test_texts = texts[:180], texts[180:]
+    model = train(
+        fit_texts, labels[:180], ["en"] * 180, TrainOptions(auto=True, char_ngrams=False, embedder=fake)
+    )
+    assert model.head is not None
+    chosen = model.metadata["embedding_head"]
+    assert chosen["validation_macro_f1"] is not None
+    assert 0.0 <= chosen["blend"] <= 1.0
+    gold = labels[180:]
+    lexical = [label for label, _ in model.predict(test_texts, ["en"] * 60)]
+    model.embedder = fake
+    p = model.probabilities(test_texts, ["en"] * 60, embeddings=True)
+    blended = [model.labels[int(i)] for i in p.argmax(axis=1)]
+    assert metrics(gold, blended)["macro_f1"] >= 0.9
+    assert metrics(gold, lexical)["macro_f1"] < 0.7
+    # the head, its blend and its calibration survive the model file
+    again = SentimentModel.from_json(json.loads(json.dumps(model.to_json())))
+    assert again.head is not None
+    assert again.head.to_json() == model.head.to_json()
+
+
+def test_choice_keeps_no_offset_that_does_not_pay() -> None:
+    from wefirst.voice.head_training import choose
+
+    gold = [0, 1, 2] * 20
+    p = np.full((60, 3), 0.1)
+    p[np.arange(60), gold] = 0.8  # both sides already right: nothing to calibrate
+
+    def score(g: Sequence[int], pred: Sequence[int]) -> float:
+        return sum(1 for a, b in zip(g, pred, strict=True) if a == b) / len(g)
+
+    choice = choose(p, lambda _c: p, gold, score)
+    assert choice.offsets == (0.0, 0.0, 0.0)
+    assert choice.cascade == 0.7  # the lexical side alone is as good: embed the fewest posts

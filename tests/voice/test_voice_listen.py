@@ -115,3 +115,48 @@ def test_listen_streams_mastodon_with_the_brands_sealed_token(
     # the stream's delete event names a local id seen in this stream: that post is hidden
     assert stats["deletions"] == 1
     assert sorted(keys.values()) == [False, True]
+
+
+def test_a_flood_of_unsure_posts_embeds_at_most_the_cap_per_batch(
+    client: TestClient, db: Database, admin_key: str, settings: Settings
+) -> None:
+    """`listen` drains its inbox as one batch; however many unsure posts a flood brings, the
+    embedding pass reads at most `EMBED_LIMIT` of them (the least sure), and every post is still
+    matched, scored by the fast model and stored in that same drain."""
+    from collections.abc import Sequence
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    import numpy as np
+    import numpy.typing as npt
+
+    from wefirst.voice.embeddings import DIM, EmbeddingHead
+    from wefirst.voice.pipeline import EMBED_LIMIT
+    from wefirst.voice.posts import Post
+    from wefirst.voice.sentiment import LABELS, load_default_model
+
+    seen: list[str] = []
+
+    def embedder(texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        seen.extend(texts)
+        return np.full((len(texts), DIM), 1.0 / np.sqrt(DIM), dtype=np.float32)
+
+    head = EmbeddingHead(LABELS, np.zeros((DIM, 3), np.float32), np.zeros(3, np.float32), cascade=1.01)
+    model = replace(load_default_model(), head=head, embedder=embedder, embedded=0, deferred=0)
+    brand = make_brand(client, db, admin_key, "Floodly")
+    r = client.put(
+        f"/v1/brands/{brand.id}/voice/settings", headers=auth(brand.key), json={"names": ["Floodly"]}
+    )
+    assert r.status_code == 200, r.text
+    svc = voice_service.VoiceService(db, settings, detect_language=lang, sentiment=model)
+    svc.pipeline.embeddings = True
+    listener = voice_listen.Listener(db, settings, service=svc)
+    n = EMBED_LIMIT * 5
+    at = datetime(2026, 3, 10, 12, tzinfo=UTC)
+    for i in range(n):
+        listener.inbox.put(Post("mastodon", f"https://m.example/s/{i}", f"a{i}", f"Floodly post {i}", at))
+    listener.drain()
+    assert listener.stats["matched"] == listener.stats["new"] == n
+    assert len(seen) == EMBED_LIMIT == model.embedded
+    assert model.deferred == n - EMBED_LIMIT
+    assert len(stored(db)) == n

@@ -281,3 +281,44 @@ def test_alert_rules_pick_polarity_size_and_endpoint(
     old = _episode(acme.id, "negative", 500, now - timedelta(days=5))
     svc.sink([DetectorEvent("started", old), DetectorEvent("ended", replace(old, end=old.detected_at))])
     assert len(sent()) == count
+
+
+def test_share_of_voice_is_counted_once_a_minute_and_sees_a_new_competitor_at_once(
+    client: TestClient, db: Database, admin_key: str, settings: Settings
+) -> None:
+    """The second read of the same table skips the counting join (two primary-key lookups
+    instead); changing the competitor list is a new table, counted at once."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    acme = make_brand(client, db, admin_key, "Acme")
+    _voice(client, acme, ["Acme"])
+    url = f"/v1/brands/{acme.id}/voice/competitors"
+    r = client.put(url, json={"competitors": [{"name": "Crux"}]}, headers=auth(acme.key))
+    assert r.status_code == 200, r.text
+    _service(db, settings).ingest([post(1, "Acme awful", T0), post(2, "Crux fine", T0)])
+    statements: list[str] = []
+
+    def log(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        statements.append(sql)
+
+    share_url = f"/v1/brands/{acme.id}/voice/share-of-voice"
+    event.listen(Engine, "before_cursor_execute", log)  # reads and writes
+    try:
+        first = client.get(share_url).json()["data"]
+        n_first = len(statements)
+        statements.clear()
+        second = client.get(share_url).json()["data"]
+        n_second = len(statements)
+        counted = [s for s in statements if "count(" in s.lower()]
+        statements.clear()
+        body = {"competitors": [{"name": "Crux"}, {"name": "Dax"}]}
+        assert client.put(url, json=body, headers=auth(acme.key)).status_code == 200
+        third = client.get(share_url).json()["data"]
+    finally:
+        event.remove(Engine, "before_cursor_execute", log)
+    assert second == first
+    assert counted == []
+    assert n_second < n_first
+    assert [row["name"] for row in third] == ["Acme", "Crux", "Dax"]
+    assert [row["mentions"] for row in third] == [1, 1, 0]

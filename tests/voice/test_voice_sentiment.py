@@ -23,7 +23,14 @@ from wefirst.voice.sentiment import (
     load_default_model,
     load_model,
 )
-from wefirst.voice.training import holdout_mask, metrics, split_key, train, validate_labels
+from wefirst.voice.training import (
+    TrainOptions,
+    holdout_mask,
+    metrics,
+    split_key,
+    train,
+    validate_labels,
+)
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "voice"
 
@@ -46,7 +53,8 @@ TRAIN_LABELS = ["positive"] * 4 + ["negative"] * 4 + ["neutral"] * 4
 
 @pytest.fixture(scope="module")
 def small_model() -> SentimentModel:
-    return train(TRAIN_TEXTS, TRAIN_LABELS, ["en"] * len(TRAIN_TEXTS), config=FeatureConfig(hash_bits=14))
+    options = TrainOptions(config=FeatureConfig(hash_bits=14))
+    return train(TRAIN_TEXTS, TRAIN_LABELS, ["en"] * len(TRAIN_TEXTS), options)
 
 
 # ------------------------------------------------------------------ the shipped model
@@ -167,7 +175,7 @@ def test_train_save_load_round_trip(small_model: SentimentModel, tmp_path: Path)
 
 def test_two_label_model(tmp_path: Path) -> None:
     texts = TRAIN_TEXTS[:8]
-    model = train(texts, TRAIN_LABELS[:8], ["en"] * 8, config=FeatureConfig(hash_bits=14))
+    model = train(texts, TRAIN_LABELS[:8], ["en"] * 8, TrainOptions(config=FeatureConfig(hash_bits=14)))
     assert model.labels == ("negative", "positive")
     out = model.predict(["thank you, wonderful", "awful and rude"], ["en", "en"])
     assert [label for label, _ in out] == ["positive", "negative"]
@@ -334,7 +342,7 @@ def test_auto_training_compares_candidates_on_folds() -> None:
     for k in range(30):
         texts += [f"love it, great crew {k}", f"awful delay, lost bag {k}", f"flight {k} at gate {k}"]
         labels += ["positive", "negative", "neutral"]
-    model = train(texts, labels, ["en"] * len(texts), auto=True, char_ngrams=False)
+    model = train(texts, labels, ["en"] * len(texts), TrainOptions(auto=True, char_ngrams=False))
     trials = model.metadata["selection"]
     assert [t["candidate"] for t in trials] == [name for name, _, _ in CANDIDATES]
     assert all(t["folds"] == 3 and 0.0 <= t["macro_f1"] <= 1.0 for t in trials)
@@ -348,6 +356,6 @@ def test_auto_training_compares_candidates_on_folds() -> None:
 def test_auto_training_on_tiny_data_falls_back_to_the_first_candidate() -> None:
     from wefirst.voice.training import CANDIDATES
 
-    model = train(TRAIN_TEXTS, TRAIN_LABELS, ["en"] * len(TRAIN_TEXTS), auto=True)
+    model = train(TRAIN_TEXTS, TRAIN_LABELS, ["en"] * len(TRAIN_TEXTS), TrainOptions(auto=True))
     assert model.metadata["selection"] == [{"candidate": CANDIDATES[0][0], "macro_f1": None}]
     assert model.config == CANDIDATES[0][1]

@@ -3,6 +3,7 @@ reads anyone can check — mention series, mobilization episodes, and their Atom
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -17,6 +18,7 @@ from wefirst.auth.walls import require
 from wefirst.catalog.models import Strict
 from wefirst.domain.clock import as_utc, utcnow
 from wefirst.services import ServicesDep
+from wefirst.store.db import Database
 from wefirst.voice import alert_rules as voice_alert_rules
 from wefirst.voice import brand_settings as voice_brand_settings
 from wefirst.voice import competitors as voice_competitors
@@ -83,6 +85,16 @@ def _own(actor: Any, brand_id: str) -> None:
     require(actor, "brand", owner=brand_id)
 
 
+def _owned_list(
+    actor: Any, db: Database, brand_id: str, read: Callable[[Connection], list[dict[str, Any]]]
+) -> dict[str, Any]:
+    """An owner-only list read: the brand's key is checked before anything is read, and the
+    answer has the paged-list shape (one page: these lists are bounded by ``limit``)."""
+    _own(actor, brand_id)
+    with db.read() as conn:
+        return {"data": read(conn), "has_more": False, "next_cursor": None}
+
+
 @router.get("/settings")
 def get_settings(brand_id: str, actor: ActorDep, db: DbDep) -> dict[str, Any]:
     _own(actor, brand_id)
@@ -144,13 +156,7 @@ def create_alert_endpoint(
 
 @router.get("/alert-endpoints")
 def list_alert_endpoints(brand_id: str, actor: ActorDep, db: DbDep) -> dict[str, Any]:
-    _own(actor, brand_id)
-    with db.read() as conn:
-        return {
-            "data": webhook_endpoints.listed(conn, brand_id),
-            "has_more": False,
-            "next_cursor": None,
-        }
+    return _owned_list(actor, db, brand_id, lambda conn: webhook_endpoints.listed(conn, brand_id))
 
 
 @router.delete("/alert-endpoints/{endpoint_id}", status_code=204)
@@ -180,13 +186,7 @@ def list_alert_attempts(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
     """Every delivery attempt of the brand's alerts, newest first (status, error, retry time)."""
-    _own(actor, brand_id)
-    with db.read() as conn:
-        return {
-            "data": outbox.attempts(conn, brand_id, limit),
-            "has_more": False,
-            "next_cursor": None,
-        }
+    return _owned_list(actor, db, brand_id, lambda conn: outbox.attempts(conn, brand_id, limit))
 
 
 @router.get("/alert-deliveries")
@@ -197,9 +197,7 @@ def list_alert_deliveries(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
     """Every delivery of the brand's webhooks, newest first: pending, delivered or failed."""
-    _own(actor, brand_id)
-    with db.read() as conn:
-        return {"data": outbox.deliveries(conn, brand_id, limit), "has_more": False, "next_cursor": None}
+    return _owned_list(actor, db, brand_id, lambda conn: outbox.deliveries(conn, brand_id, limit))
 
 
 @router.post("/alert-attempts/{delivery_id}/replay", status_code=202)
@@ -251,11 +249,12 @@ def get_series(
 
 
 @router.get("/share-of-voice")
-def get_share_of_voice(brand_id: str, db: DbDep, where: FilterDep) -> dict[str, Any]:
+def get_share_of_voice(services: ServicesDep, brand_id: str, db: DbDep, where: FilterDep) -> dict[str, Any]:
     """Public: the brand's mentions beside those of the competitors it names, with each one's
-    split by polarity and its share of all of them, over the filter's period."""
+    split by polarity and its share of all of them, over the filter's period (counted at most
+    a minute ago, like the scorecard's chart)."""
     with db.read() as conn:
-        rows = voice_competitors.share_of_voice(conn, brand_id, where)
+        rows = services.voice_days.shares(conn, brand_id, where)
     return {"brand_id": brand_id, "data": [r.as_json() for r in rows]}
 
 

@@ -126,13 +126,21 @@ class EmbeddingHead:
         texts: Sequence[str],
         embedder: Embedder | None = None,
         cascade: float | None = None,
-    ) -> tuple[npt.NDArray[np.float64], int]:
+        limit: int | None = None,
+    ) -> tuple[npt.NDArray[np.float64], int, int]:
         """Blend in the embedding side where the lexical model is unsure; returns the new
-        probabilities and how many posts were embedded."""
-        limit = self.cascade if cascade is None else cascade
-        unsure = np.flatnonzero(p_lexical.max(axis=1) < limit)
+        probabilities, how many posts were embedded, and how many unsure posts were left to the
+        lexical model because of ``limit`` (at most that many are embedded, the least sure
+        first: a flood of posts must not hold the fast path up for minutes)."""
+        threshold = self.cascade if cascade is None else cascade
+        top = p_lexical.max(axis=1)
+        unsure = np.flatnonzero(top < threshold)
+        deferred = 0
+        if limit is not None and unsure.size > limit:
+            deferred = int(unsure.size) - max(limit, 0)
+            unsure = np.sort(unsure[np.argsort(top[unsure], kind="stable")[: max(limit, 0)]])
         if unsure.size == 0:
-            return p_lexical, 0
+            return p_lexical, 0, deferred
         vectors = (embedder or embed)([texts[int(i)] for i in unsure])
         p_emb = self.probabilities(vectors)
         mixed = self.blend * np.log(p_emb + 1e-9) + (1.0 - self.blend) * np.log(p_lexical[unsure] + 1e-9)
@@ -141,7 +149,7 @@ class EmbeddingHead:
         mixed /= mixed.sum(axis=1, keepdims=True)
         out = p_lexical.copy()
         out[unsure] = mixed
-        return out, int(unsure.size)
+        return out, int(unsure.size), deferred
 
     def to_json(self) -> dict[str, Any]:
         return {

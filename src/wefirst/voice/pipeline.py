@@ -27,8 +27,19 @@ class SentimentPredictor(Protocol):
     def predict(self, texts: Sequence[str], languages: Sequence[str]) -> list[tuple[str, float]]: ...
 
 
+#: Most posts one batch sends through the embedding pass (the least sure first; the others keep
+#: the fast model's reading). `listen` sends one batch a second, and the pass reads tens of posts
+#: per second per core, so a flood costs a few seconds a batch instead of stalling matching,
+#: storage and detection for minutes (docs/voice-detection.md).
+EMBED_LIMIT = 64
+
+
 def _probabilities(
-    model: SentimentPredictor, texts: Sequence[str], languages: Sequence[str], embeddings: bool
+    model: SentimentPredictor,
+    texts: Sequence[str],
+    languages: Sequence[str],
+    embeddings: bool,
+    embed_limit: int | None = None,
 ) -> list[tuple[str, float, float | None, float | None]]:
     """``(label, score, P(negative), P(positive))`` per text; the probabilities are None for a
     predictor that only gives labels (then the detector counts whole posts)."""
@@ -36,7 +47,11 @@ def _probabilities(
     labels = getattr(model, "labels", None)
     if probabilities is None or labels is None:
         return [(label, score, None, None) for label, score in model.predict(texts, languages)]
-    p = probabilities(texts, languages, embeddings=True) if embeddings else probabilities(texts, languages)
+    p = (
+        probabilities(texts, languages, embeddings=True, embed_limit=embed_limit)
+        if embeddings
+        else probabilities(texts, languages)
+    )
     out = []
     for row in p:
         prob = dict(zip(labels, (float(x) for x in row), strict=True))
@@ -129,6 +144,7 @@ class Pipeline:
         on_events: Callable[[list[DetectorEvent]], None] | None = None,
         use_source_labels: bool = False,
         embeddings: bool | None = None,
+        embed_limit: int | None = EMBED_LIMIT,
     ) -> None:
         self.matcher = matcher
         self.detect_language = detect_language
@@ -145,6 +161,8 @@ class Pipeline:
         #: an episode get the better reading (docs/voice-detection.md: 3 of 3 surges with it,
         #: 1 of 3 without); tens of such posts per second per core (docs/benchmarks.md)
         self.embeddings = embeddings_enabled() if embeddings is None else embeddings
+        #: most posts embedded per batch (None: no cap, for offline evaluation)
+        self.embed_limit = embed_limit
 
     def analyse(self, posts: Iterable[Post]) -> tuple[int, list[Analysed]]:
         """Match, then language and sentiment for the matched posts only."""
@@ -170,6 +188,7 @@ class Pipeline:
                 [matched[i][0].text for i in need],
                 [languages[i] for i in need],
                 self.embeddings,
+                self.embed_limit,
             )
             if len(predicted) != len(need):
                 raise ValueError("the sentiment model returned a wrong number of results")

@@ -481,6 +481,8 @@ class SentimentModel:
     embedder: Embedder | None = field(default=None, repr=False, compare=False)
     #: posts embedded so far (the cascade's cost, for benchmarks)
     embedded: int = field(default=0, repr=False, compare=False)
+    #: unsure posts left to the lexical model by an ``embed_limit`` (a flood's overflow)
+    deferred: int = field(default=0, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.labels or any(label not in LABELS for label in self.labels):
@@ -508,6 +510,7 @@ class SentimentModel:
         *,
         embeddings: bool = False,
         cascade: float | None = None,
+        embed_limit: int | None = None,
     ) -> npt.NDArray[np.float64]:
         """Class probabilities, one row per text, columns in ``self.labels`` order.
 
@@ -515,6 +518,7 @@ class SentimentModel:
         the head's ``cascade``, or ``cascade`` given here) are embedded and blended in when
         ``embeddings`` is true and the package is installed (or an ``embedder`` is set). Off by
         default: the pass scores tens of posts per second, the lexical model thousands.
+        ``embed_limit`` caps the posts embedded in this call (the least sure first).
         """
         if languages is None:
             from wefirst.voice.language import detect
@@ -531,8 +535,9 @@ class SentimentModel:
         p /= p.sum(axis=1, keepdims=True)
         use = embeddings and (self.embedder is not None or embeddings_available())
         if self.head is not None and use:
-            p, n = self.head.refine(p, texts, self.embedder, cascade)
+            p, n, deferred = self.head.refine(p, texts, self.embedder, cascade, embed_limit)
             self.embedded += n
+            self.deferred += deferred
         return p
 
     def predict(

@@ -9,13 +9,14 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from wefirst.voice.embeddings import Embedder, fit_head
 from wefirst.voice.sentiment import (
     LABELS,
     Blocks,
@@ -176,47 +177,117 @@ def _fit_idf(blocks: Blocks) -> npt.NDArray[np.float32]:
     return idf
 
 
+@dataclass(frozen=True)
+class TrainOptions:
+    """How ``train`` fits a model. One object rather than a row of keyword arguments, because
+    the CLI, the default-model script, the benchmark and the tests each set a different few.
+
+    ``auto``: the feature settings and C are chosen on inner validation folds (``CANDIDATES``)
+    and ``config``/``c`` are ignored. ``embedder``: also fit an embedding head over these
+    sentence vectors (``head_training``), blended in where the lexical model is unsure.
+    """
+
+    config: FeatureConfig | None = None
+    c: float = 4.0
+    class_weight: str | None = "balanced"
+    auto: bool = False
+    char_ngrams: bool = True
+    embedder: Embedder | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+
 def train(
     texts: Sequence[str],
     labels: Sequence[str],
     languages: Sequence[str] | None = None,
+    options: TrainOptions | None = None,
     *,
-    config: FeatureConfig | None = None,
-    c: float = 4.0,
-    class_weight: str | None = "balanced",
     progress: Callable[[str], None] | None = None,
-    metadata: dict[str, Any] | None = None,
-    auto: bool = False,
-    char_ngrams: bool = True,
     sample_weight: Sequence[float] | None = None,
 ) -> SentimentModel:
-    """Fit a model on labelled posts (labels among ``LABELS``; two or three of them).
+    """Fit a model on labelled posts (labels among ``LABELS``; two or three of them)."""
+    opts = options or TrainOptions()
+    meta = dict(opts.metadata)
+    config, c = opts.config or FeatureConfig(), opts.c
+    if len(texts) != len(labels):
+        raise SentimentModelError("texts and labels must have the same length")
+    clean = validate_labels(labels)
+    if languages is None:
+        from wefirst.voice.language import detect
 
-    With ``auto=True`` the feature settings and C are chosen on an inner validation split
-    (``CANDIDATES``), and ``config``/``c`` are ignored.
-    """
-    meta = dict(metadata or {})
-    if auto:
-        if len(texts) != len(labels):
-            raise SentimentModelError("texts and labels must have the same length")
-        clean = validate_labels(labels)
-        if languages is None:
-            from wefirst.voice.language import detect
-
-            languages = [detect(t) for t in texts]
-        config, c, trials = select(texts, clean, languages, char_ngrams=char_ngrams, progress=progress)
+        languages = [detect(t) for t in texts]
+    if opts.auto:
+        config, c, trials = select(texts, clean, languages, char_ngrams=opts.char_ngrams, progress=progress)
         meta["selection"] = trials
-    return fit(
+    model = fit(
         texts,
-        labels,
+        clean,
         languages,
-        config=config or FeatureConfig(),
+        config=config,
         c=c,
-        class_weight=class_weight,
+        class_weight=opts.class_weight,
         progress=progress,
         metadata=meta,
         sample_weight=sample_weight,
     )
+    if opts.embedder is not None:
+        _attach_head(model, texts, clean, languages, opts, progress)
+    return model
+
+
+def _attach_head(
+    model: SentimentModel,
+    texts: Sequence[str],
+    labels: list[str],
+    languages: Sequence[str],
+    opts: TrainOptions,
+    progress: Callable[[str], None] | None,
+) -> None:
+    """Fit the embedding head: settings chosen on a validation part of the training rows (a
+    lexical model and heads fitted on the rest), then the head refitted on every row."""
+    from wefirst.voice import head_training as ht
+
+    assert opts.embedder is not None
+    say = progress or (lambda _msg: None)
+    say(f"embedding {len(texts)} posts")
+    vectors = opts.embedder(texts)
+    classes = model.labels
+    keys = [split_key(t, ht.BLEND_SALT) for t in texts]
+    val = [i for i, k in enumerate(keys) if k < ht.BLEND_FRACTION]
+    rest = [i for i, k in enumerate(keys) if k >= ht.BLEND_FRACTION]
+    rest_counts = Counter(labels[i] for i in rest)
+    if len(val) < ht.MIN_VALIDATION or set(rest_counts) != set(classes) or min(rest_counts.values()) < 2:
+        choice = ht.HeadChoice(4.0, 0.7, 1.01, (0.0,) * len(classes), None)
+    else:
+        say("choosing the blend of lexical and embedding sides")
+        lexical = fit(
+            [texts[i] for i in rest],
+            [labels[i] for i in rest],
+            [languages[i] for i in rest],
+            config=model.config,
+            c=float(model.metadata["C"]),
+            class_weight=opts.class_weight,
+            progress=None,
+            metadata={},
+        )
+        p_lex = lexical.probabilities([texts[i] for i in val], [languages[i] for i in val])
+        rest_labels = [labels[i] for i in rest]
+
+        def head_probabilities(c: float) -> Any:
+            head = fit_head(
+                vectors[rest], rest_labels, classes, c=c, sample_weight=ht.balanced_weights(rest_labels)
+            )
+            return head.probabilities(vectors[val])
+
+        gold = [classes.index(labels[i]) for i in val]
+
+        def score(g: Sequence[int], p: Sequence[int]) -> float:
+            return float(metrics([classes[i] for i in g], [classes[int(i)] for i in p])["macro_f1"])
+
+        choice = ht.choose(p_lex, head_probabilities, gold, score)
+    say("fitting the embedding head on all rows")
+    model.head = ht.final_head(vectors, labels, classes, choice)
+    model.metadata["embedding_head"] = choice.as_json()
 
 
 # --------------------------------------------------------------------------- evaluation
