@@ -198,14 +198,12 @@ def run(
         ) -> None:
             for body, headers in b:
                 got = inbox.receive(
-                    db,
-                    box,
+                    inbox.Receiver(db, box, cache=k),
                     connection_id=c,
                     platform=Source.SHOPIFY,
                     headers=headers,
                     body=body,
                     now=utcnow(),
-                    cache=k,
                 )
                 assert got.status == "queued"
 
@@ -225,15 +223,12 @@ def run(
             def worker(part: list[tuple[bytes, dict[str, str]]]) -> None:
                 for body, headers in part:
                     got = inbox.receive(
-                        db,
-                        box,
+                        inbox.Receiver(db, box, cache=k, writer=w),
                         connection_id=c,
                         platform=Source.SHOPIFY,
                         headers=headers,
                         body=body,
                         now=utcnow(),
-                        cache=k,
-                        writer=w,
                     )
                     assert got.status == "queued"
 

@@ -61,15 +61,12 @@ def test_concurrent_receivers_share_commits_and_lose_nothing(db: Database, setti
         for i in chunk:
             d = deliveries[i]
             got = inbox.receive(
-                db,
-                box,
+                inbox.Receiver(db, box, cache=cache, writer=writer),
                 connection_id=connection_id,
                 platform=Source.SHOPIFY,
                 headers=d.headers,
                 body=d.body,
                 now=utcnow(),
-                cache=cache,
-                writer=writer,
             )
             with lock:
                 results.append(got)

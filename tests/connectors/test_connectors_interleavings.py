@@ -84,7 +84,12 @@ def _run(
         if platform is Source.STRIPE:  # fresh timestamp for every (re)delivery
             headers = sign_stripe(body, secret=headers["secret"]).headers
         inbox.receive(
-            db, box, connection_id=connection_id, platform=platform, headers=headers, body=body, now=utcnow()
+            inbox.Receiver(db, box),
+            connection_id=connection_id,
+            platform=platform,
+            headers=headers,
+            body=body,
+            now=utcnow(),
         )
 
 

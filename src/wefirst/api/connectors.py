@@ -45,17 +45,20 @@ def _receive(
 ) -> JSONResponse:
     settings: Settings = services.settings
     box = services.secret_box
-    received = inbox.receive(
+    receiver = inbox.Receiver(
         db,
         box,
+        stripe_tolerance=settings.connectors_stripe_tolerance_seconds,
+        cache=services.connections,
+        writer=services.inbox_writer,
+    )
+    received = inbox.receive(
+        receiver,
         connection_id=connection_id,
         platform=platform,
         headers=request.headers,
         body=body,
         now=utcnow(),
-        stripe_tolerance=settings.connectors_stripe_tolerance_seconds,
-        cache=services.connections,
-        writer=services.inbox_writer,
     )
     if received.status == "ping":
         return JSONResponse({"received": True, "ping": True}, status_code=200)

@@ -198,37 +198,40 @@ def record_pledge(
     return PledgeRecord(pledge_id, txn_id, units, money)
 
 
-def record_reversal(
-    w: Writer,
-    *,
-    campaign_id: str,
-    currency: str,
-    pledge_id: str,
-    reversal_key: str,
-    quantity: int,
-    units: int,
-    money: int,
-    reason: str,
-    occurred_at: datetime,
-    received_at: datetime | None = None,
-    public: bool = True,
-) -> str:
+@dataclass(frozen=True)
+class ReversalFacts:
+    """One reversal of (part of) a pledge, as the engine worked it out: the amounts are its
+    share of what the pledge counted, never more than is left."""
+
+    pledge_id: str
+    campaign_id: str
+    currency: str
+    reversal_key: str  # unique: what makes a replay a duplicate
+    quantity: int
+    units: int
+    money: int
+    reason: str
+    occurred_at: datetime
+    received_at: datetime | None = None
+
+
+def record_reversal(w: Writer, r: ReversalFacts, *, public: bool = True) -> str:
     txn_id = write_transaction(
         w,
         LedgerTxn(
             kind="pledge_reversal",
-            campaign_id=campaign_id,
-            ref_id=pledge_id,
-            occurred_at=occurred_at,
-            postings=accounts.pledge_reversal(currency, money, units),
+            campaign_id=r.campaign_id,
+            ref_id=r.pledge_id,
+            occurred_at=r.occurred_at,
+            postings=accounts.pledge_reversal(r.currency, r.money, r.units),
             entry={
-                "pledge": pledge_id,
-                "reason": reason,
-                "quantity": quantity,
-                "units": units,
-                "money": _money(money, currency),
+                "pledge": r.pledge_id,
+                "reason": r.reason,
+                "quantity": r.quantity,
+                "units": r.units,
+                "money": _money(r.money, r.currency),
             },
-            received_at=received_at,
+            received_at=r.received_at,
             public=public,
         ),
     )
@@ -236,12 +239,12 @@ def record_reversal(
         pledge_reversals,
         [
             {
-                "pledge_id": pledge_id,
-                "reversal_key": reversal_key,
-                "quantity": quantity,
-                "units": units,
-                "money": money,
-                "reason": reason,
+                "pledge_id": r.pledge_id,
+                "reversal_key": r.reversal_key,
+                "quantity": r.quantity,
+                "units": r.units,
+                "money": r.money,
+                "reason": r.reason,
                 "txn_id": txn_id,
                 "created_at": utcnow(),
             }

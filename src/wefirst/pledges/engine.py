@@ -63,7 +63,7 @@ from wefirst.domain.rules import (
     reversal_share,
 )
 from wefirst.errors import NotFound
-from wefirst.ledger.service import PledgeFacts, record_pledge, record_reversal
+from wefirst.ledger.service import PledgeFacts, ReversalFacts, record_pledge, record_reversal
 from wefirst.pledges.batch import Batch, CampaignState
 from wefirst.pledges.model import (
     ClickIn,
@@ -342,16 +342,18 @@ def _reverse(
         return ReversalOutcome("nothing_to_reverse", line_id, p.campaign_id, p.id)
     record_reversal(
         batch.writer,
-        campaign_id=p.campaign_id,
-        currency=p.currency,
-        pledge_id=p.id,
-        reversal_key=reversal_key,
-        quantity=qty,
-        units=units,
-        money=money,
-        reason=reason,
-        occurred_at=when,
-        received_at=received,
+        ReversalFacts(
+            pledge_id=p.id,
+            campaign_id=p.campaign_id,
+            currency=p.currency,
+            reversal_key=reversal_key,
+            quantity=qty,
+            units=units,
+            money=money,
+            reason=reason,
+            occurred_at=when,
+            received_at=received,
+        ),
         public=st.campaign.public,
     )
     batch.reversal_keys.add(reversal_key)

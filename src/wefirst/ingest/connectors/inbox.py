@@ -176,22 +176,35 @@ def _delivery_key(platform: Source, headers: Headers, body: bytes, parsed: Parse
     return "sha256:" + hashlib.sha256(body).hexdigest()
 
 
+@dataclass(frozen=True)
+class Receiver:
+    """What every delivery is received with, the same for all of a process's requests: the
+    database and secret box, Stripe's timestamp tolerance, and optionally the connection
+    cache and the shared group-commit writer (without them: a read and a transaction of its
+    own per delivery)."""
+
+    db: Database
+    box: SecretBox
+    stripe_tolerance: int | None = 300
+    cache: ConnectionCache | None = None
+    writer: GroupCommit | None = None
+
+
 def receive(
-    db: Database,
-    box: SecretBox,
+    rx: Receiver,
     *,
     connection_id: str,
     platform: Source,
     headers: Mapping[str, str],
     body: bytes,
     now: datetime,
-    stripe_tolerance: int | None = 300,
-    cache: ConnectionCache | None = None,
-    writer: GroupCommit | None = None,
 ) -> Received:
+    db, box, writer = rx.db, rx.box, rx.writer
     headers = lower(headers)
     entry = (
-        cache.get(db, box, connection_id) if cache is not None else _load_entry(db, box, connection_id, 0.0)
+        rx.cache.get(db, box, connection_id)
+        if rx.cache is not None
+        else _load_entry(db, box, connection_id, 0.0)
     )
     info, secrets, touched = entry.info, entry.secrets, entry.touched
     if info.platform is not platform or info.status != "active":
@@ -202,7 +215,11 @@ def receive(
     try:
         if platform is Source.STRIPE:
             matched = verify_stripe(
-                body, headers.get("stripe-signature"), plain, tolerance=stripe_tolerance, now=now.timestamp()
+                body,
+                headers.get("stripe-signature"),
+                plain,
+                tolerance=rx.stripe_tolerance,
+                now=now.timestamp(),
             )
         else:
             name = "x-shopify-hmac-sha256" if platform is Source.SHOPIFY else "x-wc-webhook-signature"

@@ -5,24 +5,33 @@ One parser, so both platforms validate lines and name bad fields the same way.""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from wefirst.ingest.connectors import _payload as p
 from wefirst.ingest.connectors.records import NormalisedLine, ProductRef, Source
 
 
+@dataclass(frozen=True)
+class LineFormat:
+    """What differs between the platforms' line items, fixed per platform: kept apart from
+    each order's own facts so a call names only the latter."""
+
+    source: Source
+    line_key: Callable[[str, str, str], str]  # (account, order id, line id) -> the line's key
+    variant_field: str  # Shopify's `variant_id`, WooCommerce's `variation_id`
+
+
 def sale_lines(
     body: p.JsonObject,
+    fmt: LineFormat,
     *,
-    source: Source,
     account: str,
     order_id: str,
     currency: str,
     occurred_at: datetime,
     is_test: bool,
     raw_ref: str,
-    line_key: Callable[[str, str, str], str],
-    variant_field: str,
     includes_tax: bool | None = None,
 ) -> tuple[NormalisedLine, ...]:
     """`price` is a decimal string or a JSON number (WooCommerce's is the line total over the
@@ -39,10 +48,10 @@ def sale_lines(
         tax = line_tax(item, currency, path)
         lines.append(
             NormalisedLine(
-                source=source,
+                source=fmt.source,
                 account=account,
                 external_id=order_id,
-                line_key=line_key(account, order_id, line_id),
+                line_key=fmt.line_key(account, order_id, line_id),
                 sku=sku,
                 quantity_delta=quantity,
                 unit_price_minor=price,
@@ -55,7 +64,7 @@ def sale_lines(
                 product=ProductRef(
                     sku=sku,
                     product_id=p.opt_ident(item, "product_id", path),
-                    variant_id=p.opt_ident(item, variant_field, path),
+                    variant_id=p.opt_ident(item, fmt.variant_field, path),
                 ),
                 includes_tax=includes_tax,
                 tax_minor=tax,

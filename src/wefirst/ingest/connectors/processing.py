@@ -296,15 +296,11 @@ def _commit_plan(
     savepoint = conn.begin_nested()
     try:
         report = apply_parsed(
-            conn,
-            info,
+            state.Applying(conn, info, plan.delivery_id, now, batch=unit.batch),
             plan.loaded.mapping,
             parsed,
             plan.sales,
             plan.reversals,
-            delivery_id=plan.delivery_id,
-            now=now,
-            batch=unit.batch,
             received_at=plan.loaded.received_at,
             window=window,
         )
@@ -452,26 +448,22 @@ class PartialCallBackError(RemoteUnavailableError):
 
 
 def apply_parsed(
-    conn: Connection,
-    info: ConnectionInfo,
+    a: state.Applying,
     mapping: ProductMapping,
     parsed: ParsedDelivery,
     sales: list[NormalisedLine],
     reversals: list[NormalisedLine],
     *,
-    delivery_id: str,
-    now: datetime,
     on_line: Callable[[int], None] | None = None,
-    batch: Batch | None = None,
     received_at: datetime | None = None,
     window: ClaimWindow | None = None,
 ) -> state.ApplyReport:
-    """Record the delivery's facts and settle the orders they touch. With `batch`, ledger
-    writes are buffered in the caller's unit of work (flushed before any reversal reads
-    them, and by the caller at the end). With `window`, new sale lines of orders not known
-    before claiming a time outside it around `received_at` pledge nothing (sales reports pass
-    none: their period is the claim)."""
-    report = state.ApplyReport()
+    """Record the delivery's facts and settle the orders they touch; returns `a.report`. With
+    `a.batch`, ledger writes are buffered in the caller's unit of work (flushed before any
+    reversal reads them, and by the caller at the end). With `window`, new sale lines of
+    orders not known before claiming a time outside it around `received_at` pledge nothing
+    (sales reports pass none: their period is the claim)."""
+    conn, info, now, report = a.conn, a.info, a.now, a.report
     received = received_at or now
     orders: set[str] = set()
     if parsed.order_ref is not None:
@@ -485,21 +477,10 @@ def apply_parsed(
     claim = None
     if window is not None and info.platform is not Source.RETAIL:
         claim = state.ClaimCheck(window, received, frozenset(known))
-    orders |= state.record_sales(
-        conn,
-        info,
-        mapping,
-        sales,
-        delivery_id=delivery_id,
-        report=report,
-        on_line=on_line,
-        batch=batch,
-        claim=claim,
-        received_at=received,
-    )
+    orders |= state.record_sales(a, mapping, sales, on_line=on_line, claim=claim, received_at=received)
     kind = "return" if info.platform is Source.RETAIL else "refund"
     orders |= state.record_reversals(
-        conn, info.id, reversals, kind=kind, delivery_id=delivery_id, report=report
+        conn, info.id, reversals, kind=kind, delivery_id=a.delivery_id, report=report
     )
     cancel_new = False
     if parsed.cancellation is not None:
@@ -510,15 +491,10 @@ def apply_parsed(
         orders.add(refund.order_ref)
     for order_ref in sorted(orders):
         state.settle(
-            conn,
-            info,
+            a,
             order_ref,
-            delivery_id=delivery_id,
-            now=now,
-            report=report,
             cancel_new=cancel_new
             and parsed.cancellation is not None
             and order_ref == parsed.cancellation.order_ref,
-            batch=batch,
         )
     return report

@@ -145,16 +145,12 @@ def import_report(
 
         unit = Batch(conn)  # one unit of work for the whole report
         applied = apply_parsed(
-            conn,
-            info,
+            state.Applying(conn, info, delivery_id, now, batch=unit),
             mapping,
             parsed,
             sales,
             returns,
-            delivery_id=delivery_id,
-            now=now,
             on_line=on_line,
-            batch=unit,
         )
         unit.flush()
         summary: dict[str, Any] = {
@@ -248,4 +244,4 @@ def _supersede(
         .values(requested=connector_reversals.c.applied)
     )
     for pool_ref in sorted({line.order_ref for line in rows}):
-        state.settle(conn, info, pool_ref, delivery_id=old.delivery_id, now=now, report=report)
+        state.settle(state.Applying(conn, info, old.delivery_id, now, report), pool_ref)

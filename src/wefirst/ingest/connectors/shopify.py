@@ -9,7 +9,7 @@ from datetime import datetime
 
 from wefirst.ingest.connectors import _payload as p
 from wefirst.ingest.connectors.errors import MalformedPayload
-from wefirst.ingest.connectors.lines import sale_lines
+from wefirst.ingest.connectors.lines import LineFormat, sale_lines
 from wefirst.ingest.connectors.records import (
     NormalisedLine,
     OrderCancellation,
@@ -28,6 +28,9 @@ PAID_STATES = frozenset({"paid", "partially_refunded", "refunded"})
 
 def sale_key(shop: str, order_id: str, line_id: str) -> str:
     return f"shopify:{shop}:{order_id}:{line_id}"
+
+
+_LINES = LineFormat(Source.SHOPIFY, sale_key, "variant_id")
 
 
 def parse(
@@ -65,15 +68,13 @@ def _order(body: p.JsonObject, *, topic: str, shop: str, raw_ref: str, test_head
     occurred_at = _when(body, "processed_at", "created_at")
     lines = sale_lines(
         body,
-        source=Source.SHOPIFY,
+        _LINES,
         account=shop,
         order_id=order_id,
         currency=currency,
         occurred_at=occurred_at,
         is_test=is_test,
         raw_ref=raw_ref,
-        line_key=sale_key,
-        variant_field="variant_id",
         # Shopify's line `price` is the shop's price, with tax when the shop's are
         includes_tax=_taxes_included(body),
     )

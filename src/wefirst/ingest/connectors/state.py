@@ -77,6 +77,20 @@ class ApplyReport:
         }
 
 
+@dataclass(frozen=True)
+class Applying:
+    """One delivery's facts being applied: the caller's transaction and connection, the
+    delivery they came in, the time, the report they fill, and the caller's unit of work
+    (`Batch`; None: each engine call is its own). Every step of applying needs all of them."""
+
+    conn: Connection
+    info: ConnectionInfo
+    delivery_id: str
+    now: datetime
+    report: ApplyReport = field(default_factory=ApplyReport)
+    batch: Batch | None = None
+
+
 def ensure_orders(conn: Connection, connection_id: str, order_refs: Iterable[str], now: datetime) -> set[str]:
     """Records the orders not seen before; returns those that were already known."""
     refs = sorted(set(order_refs))
@@ -126,15 +140,11 @@ _CHUNK = 500  # keys per IN (…) list, well under every driver's parameter limi
 
 
 def record_sales(
-    conn: Connection,
-    info: ConnectionInfo,
+    a: Applying,
     mapping: ProductMapping,
     lines: Sequence[NormalisedLine],
     *,
-    delivery_id: str,
-    report: ApplyReport,
     on_line: Callable[[int], None] | None = None,
-    batch: Batch | None = None,
     claim: ClaimCheck | None = None,
     received_at: datetime | None = None,
 ) -> set[str]:
@@ -142,6 +152,7 @@ def record_sales(
     count on `received_at` (the delivery's receipt), whatever day the line claims.
     Set-based (one look-up and one multi-row insert per chunk), since a retailer report can
     hold thousands of lines."""
+    conn, info, report = a.conn, a.info, a.report
     fresh: list[tuple[NormalisedLine, Resolved]] = []
     for start in range(0, len(lines), _CHUNK):
         chunk = lines[start : start + _CHUNK]
@@ -182,7 +193,7 @@ def record_sales(
                     "outcome": CLAIM_REFUSED if refused else "unmapped",
                     "pledged_units": 0,
                     "reversed_units": 0,
-                    "delivery_id": delivery_id,
+                    "delivery_id": a.delivery_id,
                 }
             )
             report.new_lines += 1
@@ -194,7 +205,7 @@ def record_sales(
                 report.outcomes["unmapped"] = report.outcomes.get("unmapped", 0) + 1
         if rows:
             conn.execute(insert(connector_lines), rows)
-    _pledge(conn, info, fresh, report, batch, received_at)
+    _pledge(a, fresh, received_at)
     return {line.order_ref for line in lines}
 
 
@@ -209,13 +220,9 @@ def _currency(conn: Connection, campaign_id: str | None, line: NormalisedLine) -
 
 
 def _pledge(
-    conn: Connection,
-    info: ConnectionInfo,
-    fresh: Sequence[tuple[NormalisedLine, Resolved]],
-    report: ApplyReport,
-    batch: Batch | None,
-    received_at: datetime | None = None,
+    a: Applying, fresh: Sequence[tuple[NormalisedLine, Resolved]], received_at: datetime | None = None
 ) -> None:
+    conn, info, report = a.conn, a.info, a.report
     groups: dict[tuple[str, str | None, datetime], list[tuple[NormalisedLine, Resolved]]] = {}
     for line, resolved in fresh:
         groups.setdefault((line.order_ref, resolved.campaign_id, line.occurred_at), []).append(
@@ -243,7 +250,7 @@ def _pledge(
             received_at=received_at,
         )
         results = engine.apply_purchase(
-            conn, brand_id=info.brand_id, purchase=purchase, livemode=info.livemode, batch=batch
+            conn, brand_id=info.brand_id, purchase=purchase, livemode=info.livemode, batch=a.batch
         )
         updates: list[dict[str, Any]] = []
         for line, _ in members:
@@ -358,17 +365,8 @@ def record_amount_refund(conn: Connection, connection_id: str, refund: AmountRef
         )
 
 
-def settle(
-    conn: Connection,
-    info: ConnectionInfo,
-    order_ref: str,
-    *,
-    delivery_id: str,
-    now: datetime,
-    report: ApplyReport,
-    cancel_new: bool = False,
-    batch: Batch | None = None,
-) -> None:
+def settle(a: Applying, order_ref: str, *, cancel_new: bool = False) -> None:
+    conn, info, delivery_id, now = a.conn, a.info, a.delivery_id, a.now
     if not _has_reversals(conn, info.id, order_ref):
         return  # the common case, a sale with nothing against it: one query
     lines = list(
@@ -433,14 +431,14 @@ def settle(
         if not takes:
             continue
         took_any = True
-        _apply_reversal(conn, info, order_ref, row, takes, now, report, batch)
+        _apply_reversal(a, order_ref, row, takes)
     if order is not None and order.cancel_key and (cancel_new or took_any):
         # the order-level pledge (a per-order rule) is reversed by the cancellation itself
         engine.apply_refund(
             conn,
             brand_id=info.brand_id,
             now=now,
-            batch=batch,
+            batch=a.batch,
             refund=RefundIn(
                 order_id=order_ref,
                 refund_id=_refund_id(order.cancel_key, 0),
@@ -516,15 +514,9 @@ def _derive_amount_rows(
 
 
 def _apply_reversal(
-    conn: Connection,
-    info: ConnectionInfo,
-    order_ref: str,
-    row: Row[Any],
-    takes: Sequence[tuple[Row[Any], int]],
-    now: datetime,
-    report: ApplyReport,
-    batch: Batch | None,
+    a: Applying, order_ref: str, row: Row[Any], takes: Sequence[tuple[Row[Any], int]]
 ) -> None:
+    conn, info = a.conn, a.info
     total = sum(take for _, take in takes)
     conn.execute(
         update(connector_reversals)
@@ -543,8 +535,8 @@ def _apply_reversal(
     results = engine.apply_refund(
         conn,
         brand_id=info.brand_id,
-        now=now,
-        batch=batch,
+        now=a.now,
+        batch=a.batch,
         refund=RefundIn(
             order_id=order_ref,
             refund_id=_refund_id(row.reversal_key, row.applied + total),
@@ -558,7 +550,7 @@ def _apply_reversal(
     )
     for line, _ in pledged:
         units = sum(r.units for r in results if r.line_id == line.line_ref and r.outcome == "reversed")
-        report.reversed_units += units
+        a.report.reversed_units += units
         if units:
             conn.execute(
                 update(connector_lines)

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from wefirst.ingest.connectors import _payload as p
 from wefirst.ingest.connectors.errors import MalformedPayload
-from wefirst.ingest.connectors.lines import sale_lines
+from wefirst.ingest.connectors.lines import LineFormat, sale_lines
 from wefirst.ingest.connectors.records import (
     NormalisedLine,
     OrderCancellation,
@@ -30,6 +30,9 @@ VOID_STATUSES = frozenset({"cancelled", "refunded", "failed", "trash"})
 
 def sale_key(source: str, order_id: str, line_id: str) -> str:
     return f"woo:{source}:{order_id}:{line_id}"
+
+
+_LINES = LineFormat(Source.WOOCOMMERCE, sale_key, "variation_id")
 
 
 def cancel_prefix(source: str, order_id: str) -> str:
@@ -114,15 +117,13 @@ def order_lines(
 ) -> tuple[NormalisedLine, ...]:
     return sale_lines(
         body,
-        source=Source.WOOCOMMERCE,
+        _LINES,
         account=source,
         order_id=order_id,
         currency=currency,
         occurred_at=occurred_at,
         is_test=False,
         raw_ref=raw_ref,
-        line_key=sale_key,
-        variant_field="variation_id",
         # a line's `price` is its `total` over the quantity, and WooCommerce keeps `total`
         # before tax whatever the store's `prices_include_tax` (that flag says how prices were
         # typed in the shop); its tax is the line's `total_tax`
