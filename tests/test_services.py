@@ -39,6 +39,16 @@ def test_services_are_frozen_and_built_once(app: FastAPI) -> None:
     assert services_of(app).secret_box is services.secret_box
 
 
+def test_the_event_writer_is_a_service_the_widget_shares(app: FastAPI) -> None:
+    """One event writer per app, on the container like every other piece: the widget's clicks
+    and the API's grouped event intake share its groups (api/grouped.py)."""
+    from wefirst.api.grouped import event_writer
+
+    services = services_of(app)
+    assert services.widget.writer is services.event_writer
+    assert event_writer(services) is services.event_writer
+
+
 def test_the_api_and_the_pages_send_through_the_same_mailer(app: FastAPI) -> None:
     from wefirst.mail import MemoryMailer
 

@@ -72,6 +72,9 @@ class Services:
     secret_box: SecretBox  # connectors' credentials at rest
     log: LogService  # the transparency log: signer, tiles, checkpoints, receipts
     widget: WidgetService
+    # The process's event writer: widget clicks and the API's grouped event intake share its
+    # groups, so a process's event transactions never queue behind each other.
+    event_writer: GroupCommit
     inbox_writer: GroupCommit  # the connector inbox's group-commit writer
     connections: ConnectionCache  # connectors' decrypted connections, a few seconds
     rollups: Rollups  # pages: per-campaign daily ledger sums
@@ -127,6 +130,7 @@ class Services:
                     sequencer.after_checkpoint.append(submitter.wake)
         interval = settings.connectors_worker_interval_seconds
         mailer = make_mailer(settings)
+        events = GroupCommit(db, name="widget-writer")
         services = cls(
             settings=settings,
             db=db,
@@ -134,7 +138,8 @@ class Services:
             mailer=mailer,
             secret_box=box,
             log=log,
-            widget=WidgetService.from_settings(db, settings),
+            widget=WidgetService.from_settings(db, settings, writer=events),
+            event_writer=events,
             inbox_writer=GroupCommit(db, name="connector-inbox", max_group=256),
             connections=ConnectionCache(),
             rollups=rollups,
@@ -208,7 +213,9 @@ class Services:
         for runner in reversed(self.runners):
             runner.stop()
         self.inbox_writer.stop()
-        self.widget.writer.stop()
+        self.event_writer.stop()
+        if self.widget.writer is not self.event_writer:
+            self.widget.writer.stop()  # a widget swapped in by a test, with a writer of its own
         self.log.close()
         self.db.dispose()
 

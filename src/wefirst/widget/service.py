@@ -182,20 +182,28 @@ class WidgetService:
         config: WidgetConfig,
         secret: str,
         clock: Callable[[], int] = wall_clock_ms,
+        writer: GroupCommit | None = None,
     ) -> None:
+        """`writer`: the app's event writer (`Services.event_writer`), so clicks and the API's
+        events share groups; without one (the demo seeding, benches) the service has its own,
+        which its maker stops."""
         self.db = db
         self.config = config
         self.clock = clock
         self.signer = ChallengeSigner(derive_key(secret), config.challenge_ttl_ms, config.min_click_delay_ms)
         self.salts = DailySalts(db)
         self._last_sweep_ms = 0
-        self.writer = GroupCommit(db, name="widget-writer")
+        self.writer = writer or GroupCommit(db, name="widget-writer")
 
     @classmethod
     def from_settings(
-        cls, db: Database, settings: Settings, clock: Callable[[], int] = wall_clock_ms
+        cls,
+        db: Database,
+        settings: Settings,
+        clock: Callable[[], int] = wall_clock_ms,
+        writer: GroupCommit | None = None,
     ) -> WidgetService:
-        return cls(db, WidgetConfig.from_settings(settings), settings.secret_key, clock)
+        return cls(db, WidgetConfig.from_settings(settings), settings.secret_key, clock, writer)
 
     def salt(self, day: str) -> bytes:
         return self.salts.salt(day)
