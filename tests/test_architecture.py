@@ -18,17 +18,18 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("import_graph", REPO / "scripts" / "import_graph.py")
+def _load_script(name: str = "import_graph") -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, REPO / "scripts" / f"{name}.py")
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    sys.modules["import_graph"] = module
+    sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
 
 
 ig = _load_script()
+sizes = _load_script("module_sizes")
 
 # The allowed layers, lowest first. A unit may import units of its own layer or of a lower one,
 # never of a higher one. New packages must be placed here (the test below insists).
@@ -237,3 +238,21 @@ def test_the_parameter_count_sees_every_kind_of_parameter(tmp_path: Path) -> Non
         "class K:\n    def g(self, a, b): ...\n    @classmethod\n    def h(cls): ...\n"
     )
     assert _parameter_counts(pkg) == {"wefirst.m.f": 5, "wefirst.m.g": 2, "wefirst.m.h": 0}
+
+
+def test_the_doc_shows_the_largest_modules() -> None:
+    """The size table is not stale beyond a tenth: each listed module exists at about its size,
+    and no module a tenth larger than the last row is missing from it. (Exact counts would fail
+    on every edit of a large module.)"""
+    text = (REPO / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    block = sizes.current_block(text)
+    assert block is not None, "run: python scripts/module_sizes.py --write"
+    listed: dict[str, int] = sizes.parse(block)
+    now: dict[str, int] = sizes.sizes()
+    fix = "run: python scripts/module_sizes.py --write"
+    assert len(listed) == sizes.TOP, fix
+    drifted = {m: (n, now.get(m)) for m, n in listed.items() if abs(now.get(m, 0) - n) > n / 10}
+    assert drifted == {}, fix
+    floor = min(listed.values())
+    missing = {m: n for m, n in now.items() if m not in listed and n > floor * 1.1}
+    assert missing == {}, fix
