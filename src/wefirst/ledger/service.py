@@ -429,6 +429,21 @@ def decide_settlement(conn: Connection, d: SettlementDecision) -> None:
         )
 
 
+def _beyond_funded(conn: Connection, campaign: Campaign, units: int, reason: str | None) -> int:
+    """How many of `units` go beyond what the campaign's pledges fund and is not yet delivered
+    (read under the counter's lock); a number above 0 needs a reason."""
+    balance = _locked_balance(conn, campaign.id)
+    room = max(owed_units(balance, campaign.unit.cost_per_unit.amount) - balance.delivered_units, 0)
+    beyond = max(units - room, 0)
+    if beyond and not reason:
+        raise invalid(
+            "units",
+            f"{beyond} units beyond the {room} this campaign's pledges fund and are not yet delivered; "
+            "units delivered beyond them need beyond_funded_reason (they are then shown as funded otherwise)",
+        )
+    return beyond
+
+
 def report_delivery(
     conn: Connection,
     campaign: Campaign,
@@ -450,15 +465,7 @@ def report_delivery(
     if period_end > today:
         raise invalid("period_end", "is in the future: report a delivery once its period has ended")
     _not_a_draft(campaign)
-    balance = _locked_balance(conn, campaign.id)
-    room = max(owed_units(balance, campaign.unit.cost_per_unit.amount) - balance.delivered_units, 0)
-    beyond = max(units - room, 0)
-    if beyond and not beyond_funded_reason:
-        raise invalid(
-            "units",
-            f"{beyond} units beyond the {room} this campaign's pledges fund and are not yet delivered; "
-            "units delivered beyond them need beyond_funded_reason (they are then shown as funded otherwise)",
-        )
+    beyond = _beyond_funded(conn, campaign, units, beyond_funded_reason)
     reason = beyond_funded_reason if beyond else None
     delivery_id = new_id("dlv")
     conn.execute(
@@ -475,6 +482,7 @@ def report_delivery(
             beyond_funded_reason=reason,
         )
     )
+    text = functools.partial(commitments.commit, conn, table="deliveries", row_id=delivery_id, now=now)
     entry: dict[str, Any] = {
         "delivery": delivery_id,
         "beneficiary": campaign.beneficiary_id,
@@ -482,22 +490,11 @@ def report_delivery(
         "unit": {"id": campaign.unit.id, "version": campaign.unit.version},
         "period_start": period_start.isoformat(),
         "period_end": period_end.isoformat(),
-        "evidence_url_sha256": commitments.commit(
-            conn, evidence_url, table="deliveries", row_id=delivery_id, field="evidence_url", now=now
-        ),
+        "evidence_url_sha256": text(evidence_url, field="evidence_url"),
     }
     if beyond:
-        entry["beyond_funded"] = {
-            "units": beyond,
-            "reason_sha256": commitments.commit(
-                conn,
-                reason or "",
-                table="deliveries",
-                row_id=delivery_id,
-                field="beyond_funded_reason",
-                now=now,
-            ),
-        }
+        reason_sha256 = text(reason or "", field="beyond_funded_reason")
+        entry["beyond_funded"] = {"units": beyond, "reason_sha256": reason_sha256}
     write_transaction(
         DirectWriter(conn),
         LedgerTxn(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Any
@@ -140,86 +141,20 @@ def replay_fixtures(
     http = target
     now = now or datetime.now(UTC)
     auth = {"Authorization": f"Bearer {brand_key}"}
-    keys = {p: f"demo-{p}-" + secrets.token_urlsafe(18) for p in ("shopify", "woocommerce")}
-    keys["stripe"] = "whsec_" + secrets.token_urlsafe(24)
-    specs = {"shopify": SHOP, "woocommerce": WOO_SITE, "stripe": STRIPE_ACCOUNT, "retail": RETAILER}
-    ids: dict[str, str] = {}
-    for platform, account in specs.items():
-        body: dict[str, Any] = {"platform": platform, "account": account, "name": f"Doudou demo {platform}"}
-        if platform in keys:
-            body["secret"] = keys[platform]
-        ids[platform] = _ok(http.post("/v1/connectors", json=body, headers=auth), 201)["id"]
-    _ok(
-        http.put(
-            f"/v1/connectors/{ids['retail']}/mappings",
-            headers=auth,
-            json={"rules": [{"kind": "sku", "pattern": "DOUDOU-*", "campaign_id": campaign_id}]},
-        )
-    )
-
-    def shopify(body: bytes, topic: str, event: str) -> None:
-        _ok(
-            http.post(
-                f"/v1/connectors/{ids['shopify']}/shopify",
-                content=body,
-                headers={
-                    "Content-Type": "application/json",
-                    "X-Shopify-Topic": topic,
-                    "X-Shopify-Shop-Domain": SHOP,
-                    "X-Shopify-API-Version": "2026-01",
-                    "X-Shopify-Event-Id": event,
-                    "X-Shopify-Webhook-Id": secrets.token_hex(8),
-                    "X-Shopify-Hmac-Sha256": b64_hmac_sha256(keys["shopify"], body),
-                },
-            )
-        )
-
-    def woo(body: bytes, topic: str) -> None:
-        _ok(
-            http.post(
-                f"/v1/connectors/{ids['woocommerce']}/woocommerce",
-                content=body,
-                headers={
-                    "Content-Type": "application/json",
-                    "X-WC-Webhook-Source": WOO_SITE,
-                    "X-WC-Webhook-Topic": topic,
-                    "X-WC-Webhook-Resource": "order",
-                    "X-WC-Webhook-Event": topic.split(".")[1],
-                    "X-WC-Webhook-ID": "12",
-                    "X-WC-Webhook-Delivery-ID": secrets.token_hex(16),
-                    "X-WC-Webhook-Signature": b64_hmac_sha256(keys["woocommerce"], body),
-                },
-            )
-        )
-
-    def stripe_event(body: bytes) -> None:
-        header = stripe.WebhookSignature.generate_signature_header(body.decode(), keys["stripe"])
-        _ok(
-            http.post(
-                f"/v1/connectors/{ids['stripe']}/stripe",
-                content=body,
-                headers={"Content-Type": "application/json; charset=utf-8", "Stripe-Signature": header},
-            )
-        )
-
+    send = _Sender.connect(http, auth, campaign_id)
+    ids = send.ids
     s = _shopify(now)
-    shopify(s["order"], "orders/create", "demo-evt-order")
-    shopify(s["order"], "orders/create", "demo-evt-order")  # a redelivery: dropped
-    shopify(s["test"], "orders/create", "demo-evt-test")  # a test order: never pledges
-    shopify(s["refund"], "refunds/create", "demo-evt-refund")
-    _ok(
-        http.post(
-            f"/v1/connectors/{ids['woocommerce']}/woocommerce",
-            content=b"webhook_id=12",
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
-        )
-    )
+    send.shopify(s["order"], "orders/create", "demo-evt-order")
+    send.shopify(s["order"], "orders/create", "demo-evt-order")  # a redelivery: dropped
+    send.shopify(s["test"], "orders/create", "demo-evt-test")  # a test order: never pledges
+    send.shopify(s["refund"], "refunds/create", "demo-evt-refund")
+    send.woo_ping()
     w = _woo(now)
-    woo(w["created"], "order.created")
-    woo(w["updated"], "order.updated")
+    send.woo(w["created"], "order.created")
+    send.woo(w["updated"], "order.updated")
     st = _stripe(now)
-    stripe_event(st["session"])
-    stripe_event(st["refund"])
+    send.stripe_event(st["session"])
+    send.stripe_event(st["refund"])
     report = _ok(
         http.post(
             f"/v1/connectors/{ids['retail']}/sales-reports",
@@ -233,6 +168,92 @@ def replay_fixtures(
         _ok(http.post(f"/v1/connectors/{connection_id}/process", headers=auth))
         statuses[platform] = _ok(http.get(f"/v1/connectors/{connection_id}/status", headers=auth))
     return {"connections": ids, "status": statuses, "sales_report": report}
+
+
+@dataclass(frozen=True)
+class _Sender:
+    """The demo's four connections and their signing secrets, and one method per platform that
+    signs a body as that platform does and posts it to its receiver."""
+
+    http: httpx.Client
+    ids: dict[str, str]  # platform -> connection id
+    keys: dict[str, str]  # platform -> webhook secret
+
+    @classmethod
+    def connect(cls, http: httpx.Client, auth: dict[str, str], campaign_id: str) -> _Sender:
+        keys = {p: f"demo-{p}-" + secrets.token_urlsafe(18) for p in ("shopify", "woocommerce")}
+        keys["stripe"] = "whsec_" + secrets.token_urlsafe(24)
+        specs = {"shopify": SHOP, "woocommerce": WOO_SITE, "stripe": STRIPE_ACCOUNT, "retail": RETAILER}
+        ids: dict[str, str] = {}
+        for platform, account in specs.items():
+            name = f"Doudou demo {platform}"
+            body: dict[str, Any] = {"platform": platform, "account": account, "name": name}
+            if platform in keys:
+                body["secret"] = keys[platform]
+            ids[platform] = _ok(http.post("/v1/connectors", json=body, headers=auth), 201)["id"]
+        _ok(
+            http.put(
+                f"/v1/connectors/{ids['retail']}/mappings",
+                headers=auth,
+                json={"rules": [{"kind": "sku", "pattern": "DOUDOU-*", "campaign_id": campaign_id}]},
+            )
+        )
+        return cls(http, ids, keys)
+
+    def shopify(self, body: bytes, topic: str, event: str) -> None:
+        _ok(
+            self.http.post(
+                f"/v1/connectors/{self.ids['shopify']}/shopify",
+                content=body,
+                headers={
+                    "Content-Type": "application/json",
+                    "X-Shopify-Topic": topic,
+                    "X-Shopify-Shop-Domain": SHOP,
+                    "X-Shopify-API-Version": "2026-01",
+                    "X-Shopify-Event-Id": event,
+                    "X-Shopify-Webhook-Id": secrets.token_hex(8),
+                    "X-Shopify-Hmac-Sha256": b64_hmac_sha256(self.keys["shopify"], body),
+                },
+            )
+        )
+
+    def woo_ping(self) -> None:
+        """WooCommerce's unsigned test ping, sent when a webhook is saved."""
+        _ok(
+            self.http.post(
+                f"/v1/connectors/{self.ids['woocommerce']}/woocommerce",
+                content=b"webhook_id=12",
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )
+        )
+
+    def woo(self, body: bytes, topic: str) -> None:
+        _ok(
+            self.http.post(
+                f"/v1/connectors/{self.ids['woocommerce']}/woocommerce",
+                content=body,
+                headers={
+                    "Content-Type": "application/json",
+                    "X-WC-Webhook-Source": WOO_SITE,
+                    "X-WC-Webhook-Topic": topic,
+                    "X-WC-Webhook-Resource": "order",
+                    "X-WC-Webhook-Event": topic.split(".")[1],
+                    "X-WC-Webhook-ID": "12",
+                    "X-WC-Webhook-Delivery-ID": secrets.token_hex(16),
+                    "X-WC-Webhook-Signature": b64_hmac_sha256(self.keys["woocommerce"], body),
+                },
+            )
+        )
+
+    def stripe_event(self, body: bytes) -> None:
+        header = stripe.WebhookSignature.generate_signature_header(body.decode(), self.keys["stripe"])
+        _ok(
+            self.http.post(
+                f"/v1/connectors/{self.ids['stripe']}/stripe",
+                content=body,
+                headers={"Content-Type": "application/json; charset=utf-8", "Stripe-Signature": header},
+            )
+        )
 
 
 def demo_step(ctx: Any) -> None:

@@ -18,6 +18,7 @@ from wefirst.domain.ids import new_id
 from wefirst.errors import FieldError, Invalid, NotFound
 from wefirst.ingest.connectors import accounts, state
 from wefirst.ingest.connectors.errors import SalesReportConflict
+from wefirst.ingest.connectors.mapping import ProductMapping
 from wefirst.ingest.connectors.processing import apply_parsed
 from wefirst.ingest.connectors.records import (
     NormalisedLine,
@@ -102,88 +103,121 @@ def import_report(
         progress("validated", checked, checked)
     report.raise_if_invalid(skip_bad_rows=skip_bad_rows)
     with db.write() as conn:
-        previous = conn.execute(
-            select(connector_reports).where(
-                connector_reports.c.connection_id == info.id,
-                connector_reports.c.report_id == report.report_id,
-            )
-        ).first()
+        previous = _previous(conn, info.id, report)
         if previous is not None:
-            if previous.sha256 == report.sha256:
-                return ImportResult("unchanged", report, dict(previous.summary))
-            raise SalesReportConflict(
-                f"report {report.report_id} was already imported with different content; "
-                "send a correction as a new report_id with supersedes_report_id"
-            )
-        delivery_id = new_id("dlv")
-        conn.execute(
-            insert(connector_deliveries).values(
-                id=delivery_id,
-                connection_id=info.id,
-                topic="sales_report",
-                delivery_key=f"report:{report.report_id}"[:300],
-                headers={},
-                body=raw,
-                received_at=now,
-                status="processed",
-                attempts=1,
-                processed_at=now,
-            )
-        )
-        superseded = state.ApplyReport()
-        if report.supersedes_report_id:
-            _supersede(conn, info, report.supersedes_report_id, now, superseded)
-        sales, returns = _lines(report, info.account, delivery_id)
-        parsed = ParsedDelivery(
-            source=Source.RETAIL, account=info.account, topic="sales_report", is_test=False, occurred_at=now
-        )
-        total = len(sales)
-
-        def on_line(done: int) -> None:
-            if progress is not None and (done % 500 == 0 or done == total):
-                progress("importing", done, total)
-
-        unit = Batch(conn)  # one unit of work for the whole report
-        applied = apply_parsed(
-            state.Applying(conn, info, delivery_id, now, batch=unit),
-            mapping,
-            parsed,
-            sales,
-            returns,
-            on_line=on_line,
-        )
-        unit.flush()
-        summary: dict[str, Any] = {
-            "report_id": report.report_id,
-            "retailer": report.retailer,
-            "rows": len(report.rows),
-            "units_sold": sum(s.quantity_delta for s in sales),
-            "units_returned": -sum(r.quantity_delta for r in returns),
-            "skipped_rows": [{"line": e.line, "reason": e.reason} for e in report.errors],
-            "unknown_products": [{"line": u.line, "reason": u.reason} for u in report.unknown],
-            **applied.as_json(),
-            "superseded_units_reversed": superseded.reversed_units,
-        }
-        conn.execute(
-            insert(connector_reports).values(
-                connection_id=info.id,
-                report_id=report.report_id,
-                sha256=report.sha256,
-                supersedes_report_id=report.supersedes_report_id,
-                rows=len(report.rows),
-                summary=summary,
-                delivery_id=delivery_id,
-                imported_at=now,
-            )
-        )
-        conn.execute(
-            update(connector_deliveries)
-            .where(connector_deliveries.c.id == delivery_id)
-            .values(note=f"{len(report.rows)} row(s) imported")
-        )
+            return previous
+        delivery_id = _record_delivery(conn, info.id, report, raw, now)
+        summary = _count(conn, info, mapping, report, delivery_id, now, progress)
     if progress:
         progress("imported", len(report.rows), len(report.rows))
     return ImportResult("imported", report, summary)
+
+
+def _previous(conn: Connection, connection_id: str, report: SalesReport) -> ImportResult | None:
+    """The same report sent again is answered with its first summary; the same id with other
+    content is refused (a correction is a new report that supersedes it)."""
+    previous = conn.execute(
+        select(connector_reports).where(
+            connector_reports.c.connection_id == connection_id,
+            connector_reports.c.report_id == report.report_id,
+        )
+    ).first()
+    if previous is None:
+        return None
+    if previous.sha256 == report.sha256:
+        return ImportResult("unchanged", report, dict(previous.summary))
+    raise SalesReportConflict(
+        f"report {report.report_id} was already imported with different content; "
+        "send a correction as a new report_id with supersedes_report_id"
+    )
+
+
+def _record_delivery(
+    conn: Connection, connection_id: str, report: SalesReport, raw: bytes, now: datetime
+) -> str:
+    """The file is kept as a processed delivery, as a webhook's body is: its lines name the
+    delivery they came in, which is how a correction finds what to supersede."""
+    delivery_id = new_id("dlv")
+    conn.execute(
+        insert(connector_deliveries).values(
+            id=delivery_id,
+            connection_id=connection_id,
+            topic="sales_report",
+            delivery_key=f"report:{report.report_id}"[:300],
+            headers={},
+            body=raw,
+            received_at=now,
+            status="processed",
+            attempts=1,
+            processed_at=now,
+        )
+    )
+    return delivery_id
+
+
+def _count(
+    conn: Connection,
+    info: accounts.ConnectionInfo,
+    mapping: ProductMapping,
+    report: SalesReport,
+    delivery_id: str,
+    now: datetime,
+    progress: Progress | None,
+) -> dict[str, Any]:
+    """Reverse what a superseded report counted, apply the rows as facts in one unit of work,
+    and record the report with its summary (the answer to a resend)."""
+    superseded = state.ApplyReport()
+    if report.supersedes_report_id:
+        _supersede(conn, info, report.supersedes_report_id, now, superseded)
+    sales, returns = _lines(report, info.account, delivery_id)
+    parsed = ParsedDelivery(
+        source=Source.RETAIL, account=info.account, topic="sales_report", is_test=False, occurred_at=now
+    )
+    total = len(sales)
+
+    def on_line(done: int) -> None:
+        if progress is not None and (done % 500 == 0 or done == total):
+            progress("importing", done, total)
+
+    unit = Batch(conn)  # one unit of work for the whole report
+    applied = apply_parsed(
+        state.Applying(conn, info, delivery_id, now, batch=unit),
+        mapping,
+        parsed,
+        sales,
+        returns,
+        on_line=on_line,
+    )
+    unit.flush()
+    summary: dict[str, Any] = {
+        "report_id": report.report_id,
+        "retailer": report.retailer,
+        "rows": len(report.rows),
+        "units_sold": sum(s.quantity_delta for s in sales),
+        "units_returned": -sum(r.quantity_delta for r in returns),
+        "skipped_rows": [{"line": e.line, "reason": e.reason} for e in report.errors],
+        "unknown_products": [{"line": u.line, "reason": u.reason} for u in report.unknown],
+        **applied.as_json(),
+        "superseded_units_reversed": superseded.reversed_units,
+    }
+    conn.execute(
+        insert(connector_reports).values(
+            connection_id=info.id,
+            report_id=report.report_id,
+            sha256=report.sha256,
+            supersedes_report_id=report.supersedes_report_id,
+            rows=len(report.rows),
+            summary=summary,
+            delivery_id=delivery_id,
+            imported_at=now,
+        )
+    )
+    conn.execute(
+        update(connector_deliveries)
+        .where(connector_deliveries.c.id == delivery_id)
+        .values(note=f"{len(report.rows)} row(s) imported")
+    )
+    return summary
 
 
 def _supersede(

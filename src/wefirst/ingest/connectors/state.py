@@ -366,7 +366,10 @@ def record_amount_refund(conn: Connection, connection_id: str, refund: AmountRef
 
 
 def settle(a: Applying, order_ref: str, *, cancel_new: bool = False) -> None:
-    conn, info, delivery_id, now = a.conn, a.info, a.delivery_id, a.now
+    """Let each open reversal of the order take what it asks for, in the order they were
+    recorded, from what its lines counted and have not yet given back. `cancel_new`: the order
+    was first seen cancelled by this delivery (its order-level pledge is then reversed too)."""
+    conn, info, now = a.conn, a.info, a.now
     if not _has_reversals(conn, info.id, order_ref):
         return  # the common case, a sale with nothing against it: one query
     lines = list(
@@ -384,24 +387,9 @@ def settle(a: Applying, order_ref: str, *, cancel_new: bool = False) -> None:
             connector_orders.c.connection_id == info.id, connector_orders.c.order_ref == order_ref
         )
     ).first()
-    _derive_amount_rows(conn, info.id, order_ref, lines, delivery_id)
+    _derive_amount_rows(conn, info.id, order_ref, lines, a.delivery_id)
     if order is not None and order.cancel_key:
-        for line in lines:
-            key = f"{order.cancel_key}:{line.line_ref}"
-            if _reversal_row(conn, info.id, key) is None:
-                conn.execute(
-                    insert(connector_reversals).values(
-                        connection_id=info.id,
-                        reversal_key=key,
-                        order_ref=order_ref,
-                        target_line_key=line.line_key,
-                        kind="cancel",
-                        requested=None,
-                        applied=0,
-                        occurred_at=order.cancelled_at or now,
-                        delivery_id=delivery_id,
-                    )
-                )
+        _derive_cancel_rows(a, order, lines)
     capacity = {line.line_key: line.quantity - line.reversed for line in lines}
     by_key = {line.line_key: line for line in lines}
     rows = conn.execute(
@@ -414,24 +402,10 @@ def settle(a: Applying, order_ref: str, *, cancel_new: bool = False) -> None:
     ).all()
     took_any = False
     for row in rows:
-        want = None if row.requested is None else row.requested - row.applied
-        if want is not None and want <= 0:
-            continue
-        targets = [row.target_line_key] if row.target_line_key else [ln.line_key for ln in lines]
-        takes: list[tuple[Row[Any], int]] = []
-        for target in targets:
-            room = capacity.get(target, 0)
-            take = room if want is None else min(room, want)
-            if take <= 0:
-                continue
-            takes.append((by_key[target], take))
-            capacity[target] = room - take
-            if want is not None:
-                want -= take
-        if not takes:
-            continue
-        took_any = True
-        _apply_reversal(a, order_ref, row, takes)
+        takes = _takes(row, lines, by_key, capacity)
+        if takes:
+            took_any = True
+            _apply_reversal(a, order_ref, row, takes)
     if order is not None and order.cancel_key and (cancel_new or took_any):
         # the order-level pledge (a per-order rule) is reversed by the cancellation itself
         engine.apply_refund(
@@ -447,6 +421,49 @@ def settle(a: Applying, order_ref: str, *, cancel_new: bool = False) -> None:
                 occurred_at=order.cancelled_at,
             ),
         )
+
+
+def _takes(
+    row: Row[Any], lines: Sequence[Row[Any]], by_key: dict[str, Row[Any]], capacity: dict[str, int]
+) -> list[tuple[Row[Any], int]]:
+    """What one reversal row takes now: from its target line, or (a cancellation) from every
+    line of the order in turn; never more than it still asks for (all, for a cancellation) nor
+    than a line has left in `capacity`, which is lowered by what is taken."""
+    want = None if row.requested is None else row.requested - row.applied
+    if want is not None and want <= 0:
+        return []
+    targets = [row.target_line_key] if row.target_line_key else [ln.line_key for ln in lines]
+    takes: list[tuple[Row[Any], int]] = []
+    for target in targets:
+        room = capacity.get(target, 0)
+        take = room if want is None else min(room, want)
+        if take <= 0:
+            continue
+        takes.append((by_key[target], take))
+        capacity[target] = room - take
+        if want is not None:
+            want -= take
+    return takes
+
+
+def _derive_cancel_rows(a: Applying, order: Row[Any], lines: Sequence[Row[Any]]) -> None:
+    """A cancelled order asks every line back in full: one reversal row per line, made once."""
+    for line in lines:
+        key = f"{order.cancel_key}:{line.line_ref}"
+        if _reversal_row(a.conn, a.info.id, key) is None:
+            a.conn.execute(
+                insert(connector_reversals).values(
+                    connection_id=a.info.id,
+                    reversal_key=key,
+                    order_ref=order.order_ref,
+                    target_line_key=line.line_key,
+                    kind="cancel",
+                    requested=None,
+                    applied=0,
+                    occurred_at=order.cancelled_at or a.now,
+                    delivery_id=a.delivery_id,
+                )
+            )
 
 
 def _has_reversals(conn: Connection, connection_id: str, order_ref: str) -> bool:
