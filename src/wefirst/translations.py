@@ -66,3 +66,28 @@ def gettext_for(locale: str | None) -> gettext.NullTranslations:
     """The catalogue for a locale name as a request or a record gives it ("fr-FR", "FR", None)."""
     code = (locale or DEFAULT_LOCALE).lower()[:2]
     return translations(code if code in LOCALES else DEFAULT_LOCALE)
+
+
+def negotiate(param: str | None, cookie: str | None, accept_language: str | None) -> str:
+    """Explicit choice first (the switch, then the remembered cookie), then the browser's
+    preference order with q-values, then English."""
+    for explicit in (param, cookie):
+        if explicit and explicit.lower()[:2] in LOCALES:
+            return explicit.lower()[:2]
+    best: tuple[float, int, str] | None = None
+    for position, part in enumerate((accept_language or "").split(",")):
+        pieces = part.strip().split(";")
+        tag = pieces[0].strip().lower()[:2]
+        quality = 1.0
+        for param_piece in pieces[1:]:
+            key, _, value = param_piece.strip().partition("=")
+            if key == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if tag in LOCALES and quality > 0:
+            candidate = (-quality, position, tag)
+            if best is None or candidate < best:
+                best = candidate
+    return best[2] if best else DEFAULT_LOCALE

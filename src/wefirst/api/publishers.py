@@ -25,7 +25,7 @@ from wefirst.pseudonyms import keyed_hash, network_key, server_key
 from wefirst.ratelimit import Limit, take
 from wefirst.services import ServicesDep
 from wefirst.settings import Settings
-from wefirst.web.i18n import negotiate
+from wefirst.translations import negotiate
 from wefirst.widget import approval, verification
 from wefirst.widget import publishers as pubs
 
