@@ -254,3 +254,20 @@ def test_the_doc_shows_the_largest_modules() -> None:
     floor = min(listed.values())
     missing = {m: n for m, n in now.items() if m not in listed and n > floor * 1.1}
     assert missing == {}, fix
+
+
+MAX_FUNCTION_LINES = 130
+"""A ceiling, not the aim: a function over ~80 lines is split where it reads better (issue 11),
+and none may pass this one. Migrations are left out (a table's columns are read in one place)."""
+
+
+def test_no_function_is_longer_than_the_ceiling() -> None:
+    long: dict[str, int] = {}
+    for path in ig.files():
+        module = ig.module_name(path)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                lines = (node.end_lineno or node.lineno) - node.lineno + 1
+                if lines > MAX_FUNCTION_LINES:
+                    long[f"{module}.{node.name}"] = lines
+    assert long == {}, "split the function: one job each, named helpers for the steps"
