@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from wefirst.domain.clock import utcnow
 from wefirst.errors import Conflict, invalid
+from wefirst.store.bulk import insert_rows
 from wefirst.store.db import Database
 from wefirst.store.tables_core import idempotency_records
 
@@ -96,8 +97,7 @@ class Pending:
         self.absent |= {(scope, k) for k in keys if k not in found}
 
     def flush(self, conn: Connection) -> None:
-        if self.rows:
-            conn.execute(insert(idempotency_records), self.rows)
+        insert_rows(conn, idempotency_records, self.rows)
         self.rows, self.seen = [], {}
 
 

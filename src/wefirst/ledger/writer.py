@@ -8,8 +8,9 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Table, insert
+from sqlalchemy import Connection, Table
 
+from wefirst.store.bulk import insert_rows
 from wefirst.store.tables_core import (
     ledger_postings,
     ledger_transactions,
@@ -33,8 +34,7 @@ class DirectWriter:
         self.conn = conn
 
     def add(self, table: Table, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            self.conn.execute(insert(table), rows)
+        insert_rows(self.conn, table, rows)
 
     def log(self, entry: Mapping[str, Any], commitment: str | None) -> None:
         enqueue(self.conn, entry, commitment=commitment)
@@ -57,6 +57,6 @@ class BufferedWriter:
         for table in FLUSH_ORDER:
             rows = self.rows.pop(table.name, None)
             if rows:
-                conn.execute(insert(table), rows)
+                insert_rows(conn, table, rows)
         entries, self.entries = self.entries, []
         enqueue_many(conn, entries)

@@ -12,6 +12,7 @@ from typing import Any
 import rfc8785
 from sqlalchemy import Connection, insert
 
+from wefirst.store.bulk import insert_rows
 from wefirst.store.tables_tlog import tlog_entries
 from wefirst.tlog.errors import LogFormatError
 from wefirst.tlog.tiles import MAX_ENTRY_SIZE
@@ -94,7 +95,8 @@ def enqueue(conn: Connection, entry: Mapping[str, Any], *, commitment: str | Non
 
 
 def enqueue_many(conn: Connection, entries: list[tuple[Mapping[str, Any], str | None]]) -> None:
-    """Bulk form of `enqueue` for batched intake: one multi-row INSERT, order preserved."""
+    """Bulk form of `enqueue` for batched intake: one multi-row INSERT (a COPY for many
+    entries on PostgreSQL), order preserved."""
     if not entries:
         return
     now = datetime.now(UTC)
@@ -103,4 +105,4 @@ def enqueue_many(conn: Connection, entries: list[tuple[Mapping[str, Any], str | 
         if commitment is not None and not _COMMITMENT.fullmatch(commitment):
             raise LogFormatError("commitment must be 64 lowercase hex digits (SHA-256)")
         rows.append({"data": canonical(entry), "commitment": commitment, "created_at": now, "idx": None})
-    conn.execute(insert(tlog_entries), rows)
+    insert_rows(conn, tlog_entries, rows)
