@@ -92,13 +92,17 @@ def _count_retries(counts: dict[str, int]) -> None:
     grouped._retry = retry
 
     # a COPY goes to the driver's cursor, past SQLAlchemy's events: count it as the statement it is
+    from collections.abc import Sequence
+
+    from sqlalchemy import Connection, Table
+
     from wefirst.store import bulk
 
     copy = bulk._copy
 
-    def counted_copy(*args: Any) -> None:
+    def counted_copy(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
         counts["statements"] += 1
-        copy(*args)
+        copy(conn, table, rows)
 
     bulk._copy = counted_copy
 
