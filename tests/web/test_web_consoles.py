@@ -136,7 +136,7 @@ def test_brand_creates_and_edits_a_campaign(
     }
     bad = web.post("/console/brand/campaigns", data={**form, "cost": "0.251"})
     assert bad.status_code == 422
-    assert "more decimals than EUR allows" in bad.text
+    assert "Type the cost of one impact unit in the campaign's currency, e.g. 2.50" in html.unescape(bad.text)
     assert 'id="c-cost-err"' in bad.text  # the message sits by the cost field
     # the preview, without scripts (a submit button) and for the script (a fragment): the
     # sentences the campaign page will show, and nothing is created
@@ -224,7 +224,9 @@ def test_brand_edits_caps_with_the_same_reading_as_a_new_campaign(
     before = client.get(f"/v1/campaigns/{story.campaign_id}", headers=auth(story.brand.key)).json()
     bad = web.post(page, data={"csrf_token": token, "cap_units_per_day": "lots"})
     assert bad.status_code == 422
-    assert "cap_units_per_day" in text_of(bad.text)
+    words = html.unescape(text_of(bad.text))
+    assert "Type a whole number of impact units, or leave it blank for no cap." in words
+    assert "cap_units_per_day" not in words  # the form's words, never its field names
     same = client.get(f"/v1/campaigns/{story.campaign_id}", headers=auth(story.brand.key)).json()
     assert (same["caps"], same["version"]) == (before["caps"], before["version"])
     ok = web.post(

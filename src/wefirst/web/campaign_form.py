@@ -7,6 +7,7 @@ a slot whose kind is left blank is no rule. A share of the sale is typed as a pe
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -114,9 +115,24 @@ def cap_body(form: dict[str, str]) -> dict[str, int]:
     }
 
 
+def typed_amount(raw: str) -> str:
+    """An amount as people type it on either language's page → the decimal text Money reads:
+    "2,50" and "1 000,50" (French: comma, spaces or narrow no-break spaces between thousands)
+    as well as "2.50" and "1,000.50"."""
+    text = "".join(ch for ch in raw.strip() if ch not in " \u00a0\u202f")
+    if _THOUSANDS_COMMAS.fullmatch(text):
+        return text.replace(",", "")  # "1,000.50", "1,000"
+    if "," in text and "." in text:
+        return text.replace(".", "").replace(",", ".")  # "1.000,50"
+    return text.replace(",", ".")  # "2,50"; "0,251" stays too precise, and says so
+
+
+_THOUSANDS_COMMAS = re.compile(r"[1-9]\d{0,2}(,\d{3})+(\.\d+)?")
+
+
 def _money(form: dict[str, str], name: str, currency: str) -> int:
     try:
-        return Money.from_decimal_string(form.get(name, "").strip() or "x", currency).amount
+        return Money.from_decimal_string(typed_amount(form.get(name, "")) or "x", currency).amount
     except MoneyError as exc:
         raise Invalid(f"{name}: {exc}", [FieldError(name, str(exc))]) from None
 
@@ -187,6 +203,56 @@ def form_errors(errors: dict[str, str]) -> dict[str, str]:
                 target = _API_FIELDS.get(target.rsplit(".", 1)[0], target)
         out.setdefault(target, message)
     return out
+
+
+# what to type, per field, for the form's error messages (`forms.error_messages`): keyed by
+# the form's fields and by the API's paths that fill them, so either kind of error finds it
+_UNIT_EN = N_("Type the impact unit in English, one and several (e.g. vaccine, vaccines).")
+_UNIT_FR = N_("Type the impact unit in French, one and several, or leave both blank.")
+_COST = N_("Type the cost of one impact unit in the campaign's currency, e.g. 2.50 (cents after the point).")
+_CAP = N_("Type a whole number of impact units, or leave it blank for no cap.")
+_MINIMUM = N_("Type an amount in the campaign's currency, e.g. 500 or 500.00, or leave it blank.")
+_RULES = N_(
+    "Each rule needs a kind and a value: a whole number of impact units, or for a percentage "
+    "of the sale a number like 2.5."
+)
+FIELD_HELP = {
+    "name": N_("Type the campaign's name, 1 to 200 characters."),
+    "beneficiary_id": N_("Choose the beneficiary from the list."),
+    "currency": N_("Choose the currency from the list."),
+    "starts": N_("Type the start date as YYYY-MM-DD, e.g. 2027-03-31."),
+    "starts_at": N_("Type the start date as YYYY-MM-DD, e.g. 2027-03-31."),
+    "ends": N_("Type an end date after the start, as YYYY-MM-DD, or leave it blank."),
+    "ends_at": N_("Type an end date after the start, as YYYY-MM-DD, or leave it blank."),
+    "unit_en_one": _UNIT_EN,
+    "unit_en_many": _UNIT_EN,
+    "impact_unit.labels.en.singular": _UNIT_EN,
+    "impact_unit.labels.en.plural": _UNIT_EN,
+    "impact_unit.labels.en": _UNIT_EN,
+    "unit_fr_one": _UNIT_FR,
+    "unit_fr_many": _UNIT_FR,
+    "impact_unit.labels.fr.singular": _UNIT_FR,
+    "impact_unit.labels.fr.plural": _UNIT_FR,
+    "impact_unit.labels.fr": _UNIT_FR,
+    "cost": _COST,
+    "impact_unit.cost_per_unit.amount": _COST,
+    "impact_unit.cost_per_unit": _COST,
+    "cost_source": N_("Say where that cost comes from, e.g. the charity's 2026 budget."),
+    "impact_unit.cost_source": N_("Say where that cost comes from, e.g. the charity's 2026 budget."),
+    "cost_date": N_("Type the date of that cost as YYYY-MM-DD, e.g. 2027-03-31."),
+    "impact_unit.cost_date": N_("Type the date of that cost as YYYY-MM-DD, e.g. 2027-03-31."),
+    "cap_total_units": _CAP,
+    "cap_units_per_day": _CAP,
+    "caps": _CAP,
+    "caps.total_units": _CAP,
+    "caps.units_per_day": _CAP,
+    "guaranteed_minimum": _MINIMUM,
+    "guaranteed_minimum.amount": _MINIMUM,
+    "rules": _RULES,
+    "rule_kind": _RULES,
+    "rule_value": _RULES,
+    "skus": N_("Type the product codes the rule counts, separated by commas, or leave it blank for all."),
+}
 
 
 # form field → the words its label uses (the preview names the fields to fix with them)

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
 
 from fastapi import APIRouter
@@ -88,14 +88,16 @@ async def console_post(
     *,
     refused: tuple[type[Exception], ...] = (NeedsSignIn, WefirstError),
     again: Callable[[Form, dict[str, str]], Response] | None = None,
+    help: Mapping[str, str] | None = None,
 ) -> Response:
     """A console form post: the CSRF-checked form goes to `work` (run in a thread, since it
     opens a database write); the errors in `refused` become a message page, and, when `again`
-    is given, any other error (ours or pydantic's) redraws the page with the field messages."""
+    is given, any other error (ours or pydantic's) redraws the page with the field messages
+    (`help`: the form's own words per field, see `forms.error_messages`)."""
     try:
         form = await read_form(request)
-    except CsrfRefused:
-        return csrf_refused(request)
+    except CsrfRefused as bad_form:
+        return csrf_refused(request, bad_form)
     try:
         return await in_thread(work, form)
     except refused as exc:
@@ -103,7 +105,7 @@ async def console_post(
     except (WefirstError, ValidationError) as exc:
         if again is None:
             raise
-        return await in_thread(partial(again, form, error_messages(exc)))
+        return await in_thread(partial(again, form, error_messages(exc, translator(request), help)))
 
 
 @router.get("/console")

@@ -29,6 +29,7 @@ from wefirst.store.tables_core import api_keys, beneficiaries
 from wefirst.translations import N_
 from wefirst.web import labels, queries, sessions
 from wefirst.web.campaign_form import (
+    FIELD_HELP,
     FIELD_WORDS,
     MAX_RULES,
     NEW_RULE_SLOTS,
@@ -211,7 +212,7 @@ def _preview_fragment(request: Request, compute: Callable[[], dict[str, str]]) -
     except (NeedsSignIn, Forbidden, NotFound) as exc:
         return refusal(request, exc)
     except (WefirstError, ValidationError) as exc:
-        shown, problems = None, form_errors(error_messages(exc))
+        shown, problems = None, form_errors(error_messages(exc, translator(request), FIELD_HELP))
     tr = translator(request)
     words = {k: tr.gettext(v) for k, v in FIELD_WORDS.items()}
     other = tr.gettext("Other")
@@ -243,7 +244,7 @@ async def create_campaign(request: Request) -> Response:
         return redirect(request, f"/console/brand/campaigns/{created['id']}?saved=1")
 
     return await console_post(
-        request, work, refused=(NeedsSignIn, Forbidden), again=partial(_brand_again, request)
+        request, work, refused=(NeedsSignIn, Forbidden), again=partial(_brand_again, request), help=FIELD_HELP
     )
 
 
@@ -404,7 +405,9 @@ async def edit_campaign(request: Request, campaign_id: str) -> Response:
     def again(form: dict[str, str], errors: dict[str, str]) -> Response:
         return _campaign_page(request, campaign_id, errors=form_errors(errors), form=form, status=422)
 
-    return await console_post(request, work, refused=(NeedsSignIn, Forbidden, NotFound), again=again)
+    return await console_post(
+        request, work, refused=(NeedsSignIn, Forbidden, NotFound), again=again, help=FIELD_HELP
+    )
 
 
 @router.post("/console/brand/campaigns/{campaign_id}/status")
@@ -511,6 +514,18 @@ async def revoke_key(request: Request, key_id: str) -> Response:
     return await console_post(request, work)
 
 
+CONNECTOR_HELP = {
+    "account": N_(
+        "Type the shop's address (e.g. my-shop.myshopify.com), the Stripe account id (acct_…) "
+        "or the retailer's code: letters, digits, '_', '.' and '-'."
+    ),
+    "secret": N_(
+        "Paste the webhook signing secret the shop shows for this connection (1 to 500 characters)."
+    ),
+    "name": N_("Type a name for this connection, or leave it blank."),
+}
+
+
 async def _connector_write(
     request: Request, action: Callable[[Connection, str, dict[str, str]], None]
 ) -> Response:
@@ -526,7 +541,11 @@ async def _connector_write(
         return redirect(request, _brand_url(user, owner, "#con-h"))
 
     return await console_post(
-        request, work, refused=(NeedsSignIn, Forbidden, NotFound), again=partial(_brand_again, request)
+        request,
+        work,
+        refused=(NeedsSignIn, Forbidden, NotFound),
+        again=partial(_brand_again, request),
+        help=CONNECTOR_HELP,
     )
 
 

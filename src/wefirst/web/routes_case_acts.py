@@ -46,8 +46,8 @@ async def answer(services: ServicesDep, request: Request, case_id: str) -> Respo
     tr = translator(request)
     try:
         form = await read_form(request)
-    except CsrfRefused:
-        return csrf_refused(request)
+    except CsrfRefused as bad_form:
+        return csrf_refused(request, bad_form)
     errors: dict[str, str] = {}
     try:
         with services.db.write() as conn:
@@ -87,8 +87,8 @@ async def report(services: ServicesDep, request: Request, case_id: str) -> Respo
     tr = translator(request)
     try:
         form = await read_form(request)
-    except CsrfRefused:
-        return csrf_refused(request)
+    except CsrfRefused as bad_form:
+        return csrf_refused(request, bad_form)
     host = request.client.host if request.client else "unknown"
     try:
         with services.db.write() as conn:

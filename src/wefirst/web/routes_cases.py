@@ -200,8 +200,8 @@ async def case_submit(services: ServicesDep, request: Request) -> Response:
     lang: Lang = "fr" if tr.locale == "fr" else "en"
     try:
         form = await read_form(request)
-    except CsrfRefused:
-        return csrf_refused(request)
+    except CsrfRefused as bad_form:
+        return csrf_refused(request, bad_form)
     except WefirstError as exc:
         return _form_page(services, request, {}, {"": exc.detail}, status=422)
     evidence = [line.strip() for line in form.get("evidence", "").splitlines() if line.strip()]
@@ -332,8 +332,8 @@ async def ask_by_mail(
     tr = translator(request)
     try:
         form = await read_form(request)
-    except CsrfRefused:
-        return csrf_refused(request)
+    except CsrfRefused as bad_form:
+        return csrf_refused(request, bad_form)
     except WefirstError:
         form = {}
     host = request.client.host if request.client else "unknown"

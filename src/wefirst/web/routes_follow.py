@@ -118,8 +118,8 @@ async def follow_confirm(services: ServicesDep, request: Request, token: str) ->
     tr = translator(request)
     try:
         await read_form(request)
-    except CsrfRefused:
-        return csrf_refused(request)
+    except CsrfRefused as bad_form:
+        return csrf_refused(request, bad_form)
     try:
         with services.db.write() as conn:
             case_id, _newly = followers.confirm_follow(conn, services.settings, token, utcnow())

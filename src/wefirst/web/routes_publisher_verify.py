@@ -61,8 +61,8 @@ async def landing(request: Request, token: str = "") -> Response:
 async def confirm(request: Request) -> Response:
     try:
         form = await read_form(request)
-    except CsrfRefused:
-        return csrf_refused(request)
+    except CsrfRefused as bad_form:
+        return csrf_refused(request, bad_form)
     token = form.get("token", "")[:400]
     return _page(request, token, await in_thread(_state, request, token, True))
 
@@ -71,8 +71,8 @@ async def confirm(request: Request) -> Response:
 async def resend(request: Request) -> Response:
     try:
         form = await read_form(request)
-    except CsrfRefused:
-        return csrf_refused(request)
+    except CsrfRefused as bad_form:
+        return csrf_refused(request, bad_form)
     tr = translator(request)
     token, email = form.get("token", "")[:400], form.get("email", "")[:254]
     services = services_of(request.app)

@@ -66,8 +66,8 @@ def _login(request: Request, user: sessions.WebUser, spent: Spent | None = None)
 async def signin(request: Request) -> Response:
     try:
         form = await read_form(request)
-    except CsrfRefused:
-        return csrf_refused(request)
+    except CsrfRefused as bad_form:
+        return csrf_refused(request, bad_form)
     tr = translator(request)
     email = form.get("email", "").strip().lower()
     spent = Spent(
@@ -104,8 +104,8 @@ async def signin(request: Request) -> Response:
 async def send_link(request: Request) -> Response:
     try:
         form = await read_form(request)
-    except CsrfRefused:
-        return csrf_refused(request)
+    except CsrfRefused as bad_form:
+        return csrf_refused(request, bad_form)
     tr = translator(request)
     email = form.get("email", "")
     settings = services_of(request.app).settings
@@ -157,8 +157,8 @@ def link_landing(request: Request, token: str) -> Response:
 async def redeem_link(request: Request, token: str) -> Response:
     try:
         await read_form(request)
-    except CsrfRefused:
-        return csrf_refused(request)
+    except CsrfRefused as bad_form:
+        return csrf_refused(request, bad_form)
 
     def work() -> sessions.WebUser | None:
         with services_of(request.app).db.write() as conn:
@@ -177,8 +177,8 @@ async def redeem_link(request: Request, token: str) -> Response:
 async def signout(request: Request) -> Response:
     try:
         await read_form(request)
-    except CsrfRefused:
-        return csrf_refused(request)
+    except CsrfRefused as bad_form:
+        return csrf_refused(request, bad_form)
 
     def work() -> None:
         with services_of(request.app).db.write() as conn:

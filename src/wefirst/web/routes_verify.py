@@ -61,8 +61,8 @@ async def verify_submit(request: Request) -> Response:
     tr = translator(request)
     try:
         form = await read_form(request)
-    except CsrfRefused:
-        return csrf_refused(request)
+    except CsrfRefused as bad_form:
+        return csrf_refused(request, bad_form)
     except WefirstError:
         form = {}
     pasted = form.get("receipt", "")

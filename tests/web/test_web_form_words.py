@@ -1,0 +1,155 @@
+"""Form errors speak the page's language and say what to type (issue 15): the brand console's
+campaign and shop forms answered French pages with pydantic's English ("String should have at
+least 1 character", "Value error, ends_at: must be after starts_at") and raw field names; a
+French amount ("2,50", "1 000,50") was refused; a form with control characters got a JSON
+problem instead of a page."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import NamedTuple
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from wefirst.store.db import Database
+
+from factories import auth, make_beneficiary, make_brand
+from web.test_web_consoles import signed_in
+from web.web_helpers import add_user, csrf_of, text_of, with_pages
+
+ENGLISH_LEAKS = re.compile(
+    r"String should|Input should|Value error|should be|must be|not a whole number|decimals than|"
+    r"\b(?:starts_at|ends_at|cap_total_units|cap_units_per_day|impact_unit|guaranteed_minimum)\b"
+)
+
+
+class Console(NamedTuple):
+    web: TestClient  # signed in as the brand's team
+    form: dict[str, str]  # a campaign form that saves
+    key: str  # the brand's API key, to read back what was saved
+
+
+def words(page: str) -> str:
+    return html.unescape(text_of(page))
+
+
+@pytest.fixture
+def console(app: FastAPI, client: TestClient, db: Database, admin_key: str) -> Console:
+    brand = make_brand(client, db, admin_key)
+    ben = make_beneficiary(client, db, admin_key)
+    add_user(db, "team@pampy.example", "brand", brand.id)
+    web = signed_in(app, "team@pampy.example")
+    form = {
+        "csrf_token": csrf_of(web.get("/console/brand?lang=fr").text),
+        "name": "De l'eau pour des clics",
+        "beneficiary_id": ben.id,
+        "currency": "EUR",
+        "starts": "2026-01-01",
+        "ends": "2026-12-31",
+        "unit_en_one": "day of water",
+        "unit_en_many": "days of water",
+        "unit_fr_one": "jour d'eau",
+        "unit_fr_many": "jours d'eau",
+        "cost": "0.25",
+        "cost_source": "Budget 2026 de l'association",
+        "cost_date": "2026-01-10",
+        "rule_kind_1": "per_click",
+        "rule_value_1": "1",
+        "skus_1": "",
+        "rule_kind_2": "",
+        "rule_kind_3": "",
+        "cap_total_units": "",
+        "guaranteed_minimum": "",
+        "status": "active",
+    }
+    return Console(web, form, brand.key)
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "expected"),
+    [
+        ({"name": ""}, "name", "Tapez le nom de la campagne, de 1 à 200 caractères."),
+        (
+            {"cost": "0,251"},
+            "cost",
+            "Tapez le coût d'une unité d'impact dans la devise de la campagne, p. ex. 2,50",
+        ),
+        ({"starts": ""}, "starts", "Tapez la date de début au format AAAA-MM-JJ"),
+        ({"ends": "2025-01-01"}, "ends", "Tapez une date de fin après le début"),
+        ({"cap_total_units": "beaucoup"}, "cap_total_units", "Tapez un nombre entier d'unités d'impact"),
+        ({"rule_value_1": "x"}, "rule_kind_1", "Chaque règle a un type et une valeur"),
+        (
+            {"guaranteed_minimum": "-3"},
+            "guaranteed_minimum",
+            "Tapez un montant dans la devise de la campagne",
+        ),
+        ({"cost_date": "hier"}, "cost_date", "Tapez la date de ce coût au format AAAA-MM-JJ"),
+    ],
+)
+def test_campaign_form_errors_are_french_on_a_french_page(
+    console: Console, change: dict[str, str], field: str, expected: str
+) -> None:
+    web, form, _ = console
+    r = web.post("/console/brand/campaigns?lang=fr", data={**form, **change})
+    assert r.status_code == 422
+    shown = words(r.text)
+    assert expected in shown
+    assert "Rien n'a été modifié." in shown
+    assert not ENGLISH_LEAKS.search(shown), ENGLISH_LEAKS.search(shown)
+    assert re.search(
+        rf'name="{field}"[^>]*aria-invalid="true"|aria-invalid="true"[^>]*name="{field}"', r.text
+    ) or (field.startswith("rule"))
+
+
+def test_french_amounts_are_read_as_typed(console: Console, client: TestClient) -> None:
+    web, form, key = console
+    r = web.post(
+        "/console/brand/campaigns?lang=fr",
+        data={**form, "cost": "2,50", "guaranteed_minimum": "1\u202f000,50"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, words(r.text)[-600:]
+    [made] = client.get("/v1/campaigns", headers=auth(key)).json()["data"]
+    assert made["impact_unit"]["cost_per_unit"]["amount"] == 250
+    assert made["guaranteed_minimum"]["amount"] == 100050
+
+
+def test_shop_form_errors_are_french(console: Console) -> None:
+    web, form, _ = console
+    r = web.post(
+        "/console/brand/connectors?lang=fr",
+        data={
+            "csrf_token": form["csrf_token"],
+            "platform": "shopify",
+            "account": "pampy.myshopify.com",
+            "secret": "",
+        },
+    )
+    assert r.status_code == 422
+    assert "Collez le secret de signature des webhooks" in words(r.text)
+    assert "needs its webhook signing secret" not in words(r.text)
+
+
+def test_control_characters_get_a_page_in_the_pages_language(
+    app: FastAPI, client: TestClient, db: Database, admin_key: str
+) -> None:
+    brand = make_brand(client, db, admin_key)
+    web = TestClient(with_pages(app))
+    token = csrf_of(web.get(f"/cases/new?brand={brand.id}&lang=fr").text)
+    data = {
+        "csrf_token": token,
+        "kind": "complaint",
+        "brand_id": brand.id,
+        "category": "environment",
+        "title": "Des recharges\x01 promises",
+        "what_happened": "Les stations de recharge promises ne sont jamais arrivées dans notre ville.",
+        "language": "fr",
+    }
+    r = web.post("/cases/new?lang=fr", data=data)
+    assert r.status_code == 422
+    assert r.headers["content-type"].startswith("text/html")
+    assert "caractères de contrôle invisibles" in words(r.text)
+    assert client.get("/v1/cases").json()["data"] == []
