@@ -239,9 +239,9 @@ def test_the_parameter_count_sees_every_kind_of_parameter(tmp_path: Path) -> Non
 
 
 def test_the_doc_shows_the_largest_modules() -> None:
-    """The size table is not stale beyond a tenth: each listed module exists at about its size,
-    and no module a tenth larger than the last row is missing from it. (Exact counts would fail
-    on every edit of a large module.)"""
+    """The size table is not stale beyond a fifth: each listed module exists at about its size,
+    and no module a fifth larger than the last row is missing from it. (Exact counts, or a
+    tight margin, would fail on every edit of a large module by whichever area makes it.)"""
     text = (REPO / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
     block = sizes.current_block(text)
     assert block is not None, "run: python scripts/module_sizes.py --write"
@@ -249,10 +249,10 @@ def test_the_doc_shows_the_largest_modules() -> None:
     now: dict[str, int] = sizes.sizes()
     fix = "run: python scripts/module_sizes.py --write"
     assert len(listed) == sizes.TOP, fix
-    drifted = {m: (n, now.get(m)) for m, n in listed.items() if abs(now.get(m, 0) - n) > n / 10}
+    drifted = {m: (n, now.get(m)) for m, n in listed.items() if abs(now.get(m, 0) - n) > n / 5}
     assert drifted == {}, fix
     floor = min(listed.values())
-    missing = {m: n for m, n in now.items() if m not in listed and n > floor * 1.1}
+    missing = {m: n for m, n in now.items() if m not in listed and n > floor * 1.2}
     assert missing == {}, fix
 
 
