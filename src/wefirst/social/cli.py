@@ -14,6 +14,7 @@ from wefirst.domain.clock import utcnow
 from wefirst.errors import WefirstError
 from wefirst.outbound import OutboundPolicy
 from wefirst.pledges.social import social_report
+from wefirst.secretbox import SecretBox
 from wefirst.settings import Settings
 from wefirst.social.poll import poll_campaign
 from wefirst.social.sources import BSKY_APPVIEW
@@ -46,6 +47,7 @@ def poll_cmd(
             result = poll_campaign(
                 db, campaign, http, utcnow(), mastodon_instance=mastodon_instance, bsky_base=bsky_appview,
                 on_rule=lambda r: err.print(f"polling {r.network} {r.action} {r.target}"),
+                box=SecretBox.from_settings(settings),
             )  # fmt: skip
     except WefirstError as exc:
         err.print(f"[bold red]error:[/] {exc.detail}")

@@ -47,6 +47,11 @@ class FakeNetwork:
     bsky_posts: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)  # (uri, name, record)
     requests: list[httpx.Request] = field(default_factory=list)
     jetstream: FakeJetstream | None = None  # where bsky_like & co. emit their commit frames
+    # Mastodon posts by others (replies, quotes) and the brand's notifications, oldest first
+    mastodon_statuses: list[dict[str, Any]] = field(default_factory=list)
+    notifications: list[dict[str, Any]] = field(default_factory=list)
+    mastodon_token: str | None = None  # the brand's: notifications, quotes and streams need it
+    changed: threading.Condition = field(default_factory=threading.Condition)
     _rkeys: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def account(self, name: str, created_at: datetime, posts: int, bot: bool = False) -> str:
@@ -142,6 +147,67 @@ class FakeNetwork:
             headers["Link"] = f'<{nxt}>; rel="next"'
         return httpx.Response(200, json=body, headers=headers)
 
+    def mastodon_status(self, name: str, sid: str, at: datetime, **extra: Any) -> dict[str, Any]:
+        """A Status as Mastodon's REST and streaming APIs give it (the fields wefirst reads)."""
+        return {
+            "id": sid, "created_at": _iso(at), "in_reply_to_id": None, "in_reply_to_account_id": None,
+            "sensitive": False, "spoiler_text": "", "visibility": "public", "language": "fr",
+            "uri": f"https://{self.mastodon_host}/users/{name}/statuses/{sid}",
+            "url": f"https://{self.mastodon_host}/@{name}/{sid}", "replies_count": 0,
+            "reblogs_count": 0, "favourites_count": 0, "quotes_count": 0, "edited_at": None,
+            "content": "<p>…</p>", "reblog": None, "account": self._mastodon_account(name, 0),
+            "media_attachments": [], "mentions": [], "tags": [], "emojis": [], "card": None,
+            "poll": None, "quote": None, **extra,
+        }  # fmt: skip
+
+    def _notify(self, kind: str, name: str, at: datetime, status: dict[str, Any]) -> None:
+        with self.changed:
+            nid = str(900000 + len(self.notifications) + 1)
+            account = self._mastodon_account(name, 0)
+            self.notifications.append({"id": nid, "type": kind, "created_at": _iso(at),
+                                       "group_key": f"ungrouped-{nid}", "account": account,
+                                       "status": status})  # fmt: skip
+            self.changed.notify_all()
+
+    def masto_act(self, name: str, action: str, brand: str, sid: str, at: datetime) -> str | None:
+        """`name` likes, boosts, replies to or quotes the brand's post `sid`: the lists change
+        and the brand gets its notification (as its server would stream it). Returns the new
+        post's URI for a reply or a quote."""
+        post = self.mastodon_status(brand, sid, at)
+        if action in ("like", "repost"):
+            (self.favourites if action == "like" else self.reblogs).setdefault(sid, []).append(name)
+            self._notify("favourite" if action == "like" else "reblog", name, at, post)
+            return None
+        own = str(700000 + len(self.mastodon_statuses) + 1)
+        if action == "reply":
+            st = self.mastodon_status(name, own, at, in_reply_to_id=sid)
+        else:
+            st = self.mastodon_status(name, own, at, quote={"state": "accepted", "quoted_status": post})
+        self.mastodon_statuses.append(st)
+        self._notify("mention" if action == "reply" else "quote", name, at, st)
+        return str(st["uri"])
+
+    def _authorized(self, request: httpx.Request) -> bool:
+        return self.mastodon_token is not None and (
+            request.headers.get("authorization") == f"Bearer {self.mastodon_token}"
+        )
+
+    def _mastodon_posts(self, request: httpx.Request, sid: str, kind: str) -> httpx.Response:
+        if kind == "context":
+            replies = [st for st in self.mastodon_statuses if st["in_reply_to_id"] == sid]
+            return httpx.Response(200, json={"ancestors": [], "descendants": replies})
+        if not self._authorized(request):  # quotes are listed to the post's author only
+            return httpx.Response(401, json={"error": "The access token is invalid"})
+        quotes = [st for st in reversed(self.mastodon_statuses)
+                  if st["quote"] and st["quote"]["quoted_status"]["id"] == sid]  # fmt: skip
+        return httpx.Response(200, json=quotes)
+
+    def notifications_since(self, since_id: str | None) -> list[dict[str, Any]]:
+        """Newest first, as `GET /api/v1/notifications?since_id=` answers (one page)."""
+        with self.changed:
+            found = [n for n in self.notifications if since_id is None or int(n["id"]) > int(since_id)]
+        return list(reversed(found))[:80]
+
     # --- Bluesky --------------------------------------------------------------------------
     def _profile_basic(self, name: str) -> dict[str, object]:
         a = self.accounts[name]
@@ -225,8 +291,14 @@ class FakeNetwork:
         self.requests.append(request)
         host = request.headers.get("host", request.url.host)
         path = request.url.path
+        if host == self.mastodon_host and path == "/api/v1/notifications":
+            if not self._authorized(request):
+                return httpx.Response(401, json={"error": "The access token is invalid"})
+            return httpx.Response(200, json=self.notifications_since(request.url.params.get("since_id")))
         if host == self.mastodon_host and path.startswith("/api/v1/statuses/"):
             _, _, _, _, sid, kind = path.split("/")
+            if kind in ("context", "quotes"):
+                return self._mastodon_posts(request, sid, kind)
             table = self.favourites if kind == "favourited_by" else self.reblogs
             if kind not in ("favourited_by", "reblogged_by") or sid not in table:
                 return httpx.Response(404, json={"error": "Record not found"})

@@ -42,10 +42,13 @@ from wefirst.domain.social import Account, SocialAction, normalize_target, recor
 from wefirst.outbound import OutboundPolicy
 from wefirst.pledges.batch import Batch
 from wefirst.pledges.social import apply_social_action, retract_records
+from wefirst.secretbox import SecretBox
 from wefirst.settings import Settings
 from wefirst.social.jetstream import LIKE, POST, REPOST, actions_of, deleted_record, parse_frame, time_us
+from wefirst.social.mastodon_stream import MastodonReader, Notification, notification_action
 from wefirst.social.poll import poll_campaign
-from wefirst.social.sources import BSKY_APPVIEW, SourceError, bluesky_profiles
+from wefirst.social.sources import BSKY_APPVIEW, SourceError, bluesky_profiles, mastodon_status_ref
+from wefirst.social.tokens import server_of, tokens_for_servers
 from wefirst.store.db import Database
 from wefirst.store.tables_core import campaigns
 from wefirst.store.tables_social import social_cursors
@@ -140,6 +143,16 @@ class JetstreamReader:
             self.stop.wait(delay)
 
 
+@dataclasses.dataclass(frozen=True)
+class MastodonLive:
+    """What following Mastodon live needs: the box that opens the brands' sealed tokens
+    (streams and quotes answer only the post's author), and where to reach each server when
+    not at its own address (tests, the demo)."""
+
+    box: SecretBox
+    servers: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+
 class SocialFollower(BackgroundThread):
     thread_name = "wefirst-social-follow"
 
@@ -154,7 +167,9 @@ class SocialFollower(BackgroundThread):
         mastodon_instance: str | None = None,
         tick_seconds: float = 0.5,
         on_event: Callable[[str], None] | None = None,
+        mastodon: MastodonLive | None = None,
     ) -> None:
+        """Without `mastodon`, Mastodon is only polled (and its quotes not read)."""
         super().__init__()
         self.db = db
         self.client = client
@@ -174,6 +189,13 @@ class SocialFollower(BackgroundThread):
         self.reader: JetstreamReader | None = None
         self.polls = 0
         self._cursor_written = 0.0
+        self.box = mastodon.box if mastodon is not None else None
+        self.mastodon_servers = dict(mastodon.servers) if mastodon is not None else {}
+        self.notifications: queue.Queue[Notification] = queue.Queue()
+        self.pending_notes: list[Notification] = []
+        self.mastodon_readers: dict[str, MastodonReader] = {}
+        self._reader_threads: list[threading.Thread] = []
+        self.posts_by_server: dict[str, dict[str, str]] = {}  # server → post id → rule target
 
     def count(self, what: str, n: int = 1) -> None:
         self.stats[what] = self.stats.get(what, 0) + n
@@ -206,12 +228,15 @@ class SocialFollower(BackgroundThread):
                         self.say(f"social follow: {exc}")
                     self._stop.wait(self.tick)
         finally:
-            if reader_thread is not None:
-                reader_thread.join(5.0)
+            for t in [reader_thread, *self._reader_threads]:
+                if t is not None:
+                    t.join(5.0)
 
     def refresh_and_backfill(self, http: httpx.Client) -> None:
         with self.db.read() as conn:
             self.targets = load_targets(conn)
+            self.posts_by_server = mastodon_posts(self.targets)
+            self._start_mastodon_streams(conn)
         for cid in self.targets.campaigns:
             try:
                 result = poll_campaign(
@@ -221,6 +246,7 @@ class SocialFollower(BackgroundThread):
                     utcnow(),
                     mastodon_instance=self.mastodon_instance,
                     bsky_base=self.bsky_base,
+                    box=self.box,
                 )
             except Exception as exc:  # one campaign's failure must not stop the others
                 self.count("errors")
@@ -232,6 +258,23 @@ class SocialFollower(BackgroundThread):
                 self.count("errors")
                 self.say(f"social backfill {cid}: {e}")
         self.polls += 1
+
+    def _start_mastodon_streams(self, conn: Connection) -> None:
+        """One notification stream per brand token on a server holding a counted post."""
+        if self.box is None or not self.posts_by_server:
+            return
+        for (brand_id, server), token in tokens_for_servers(conn, self.box, "mastodon").items():
+            source = f"mastodon {server} {brand_id}"
+            if server not in self.posts_by_server or source in self.mastodon_readers:
+                continue
+            reader = MastodonReader(
+                source, server, self.mastodon_servers.get(server, server), token, self.client,
+                read_cursor(conn, source), self.notifications, self._stop,
+            )  # fmt: skip
+            self.mastodon_readers[source] = reader
+            t = threading.Thread(target=reader.run, name="wefirst-social-mastodon", daemon=True)
+            self._reader_threads.append(t)
+            t.start()
 
     def _accounts(self, http: httpx.Client, dids: set[str]) -> dict[str, Account]:
         now = time.monotonic()
@@ -259,8 +302,9 @@ class SocialFollower(BackgroundThread):
             frame = parse_frame(raw)
             if frame is not None:
                 frames.append(frame)
+        told = self._mastodon_round()
         if not frames:
-            return 0
+            return told
         matched: list[tuple[Match, SocialAction]] = []
         deletes: list[str] = []
         top = self.position or 0
@@ -281,25 +325,76 @@ class SocialFollower(BackgroundThread):
             self.count("errors")
             self.say(f"social follow: profiles not read ({exc}); retrying")
             return 0
-        now = utcnow()
         write_pos = bool(matched or deletes) or time.monotonic() - self._cursor_written >= CURSOR_EVERY
         if not matched and not deletes and not write_pos:
             self.position = top
             return 0
+        acted = [
+            (m, dataclasses.replace(a, account=accounts.get(a.account.uri, a.account))) for m, a in matched
+        ]
+        self._commit(acted, deletes, frames_top=top)
+        self._cursor_written = time.monotonic()
+        self.position = top
+        return len(matched)
+
+    def _mastodon_round(self) -> int:
+        """The brands' Mastodon notifications queued by the readers: matched, pledged, and
+        their cursors committed; kept for the next round if the transaction fails."""
+        notes, self.pending_notes = self.pending_notes, []
+        while True:
+            try:
+                notes.append(self.notifications.get_nowait())
+            except queue.Empty:
+                break
+        if not notes:
+            return 0
+        cursors: dict[str, int] = {}
+        matched: list[tuple[Match, SocialAction]] = []
+        for n in notes:
+            cursors[n.source] = max(cursors.get(n.source, 0), n.id)
+            a = notification_action(n.body, self.posts_by_server.get(n.server, {}))
+            if a is not None:
+                matched.extend((m, a) for m in self.targets.match(a))
+        try:
+            self._commit(matched, [], cursors=cursors)
+        except Exception:
+            self.pending_notes = notes
+            raise
+        return len(matched)
+
+    def _commit(
+        self, matched: list[tuple[Match, SocialAction]], deletes: list[str], *,
+        frames_top: int | None = None, cursors: Mapping[str, int] | None = None,
+    ) -> None:  # fmt: skip
+        """Pledge, refuse and reverse in one transaction with the cursors they came from."""
+        now = utcnow()
         with self.db.write() as conn:
             batch = Batch(conn)
             for (cid, _rule), a in matched:
-                acted = dataclasses.replace(a, account=accounts.get(a.account.uri, a.account))
-                self.count(apply_social_action(conn, cid, acted, received_at=now, batch=batch).outcome)
+                self.count(apply_social_action(conn, cid, a, received_at=now, batch=batch).outcome)
             batch.flush()
             for outcome in retract_records(conn, deletes, at=now, batch=batch):
                 self.count(outcome)
             batch.flush()
-            if top and self.jetstream_url:
-                write_cursor(conn, self.source, top, now)
-        self._cursor_written = time.monotonic()
-        self.position = top
-        return len(matched)
+            if frames_top and self.jetstream_url:
+                write_cursor(conn, self.source, frames_top, now)
+            for source, position in (cursors or {}).items():
+                write_cursor(conn, source, position, now)
+
+
+def mastodon_posts(targets: Targets) -> dict[str, dict[str, str]]:
+    """server → the counted post's id there → the rule's target (its URL): what a notification
+    (which names the post by its id on the brand's server) is matched against."""
+    out: dict[str, dict[str, str]] = {}
+    for network, action, target in targets.rules:
+        if network != "mastodon" or action == "hashtag_post":
+            continue
+        try:
+            base, sid = mastodon_status_ref(target)
+        except SourceError:
+            continue
+        out.setdefault(server_of(base), {})[sid] = target
+    return out
 
 
 def from_settings(db: Database, settings: Settings, **overrides: Any) -> SocialFollower:
@@ -311,6 +406,7 @@ def from_settings(db: Database, settings: Settings, **overrides: Any) -> SocialF
         "poll_seconds": float(settings.social_poll_seconds),
         "bsky_base": settings.social_bsky_appview.rstrip("/"),
         "mastodon_instance": settings.social_mastodon_instance,
+        "mastodon": MastodonLive(SecretBox.from_settings(settings)),
     }
     options.update(overrides)
     return SocialFollower(db, lambda: policy.client(timeout=15.0), **options)

@@ -9,6 +9,7 @@ nothing and reverses nothing for that rule. Hashtag posts are never inferred wit
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -20,6 +21,7 @@ from wefirst.domain.campaigns import PerSocialActionRule
 from wefirst.domain.social import SocialAction, action_commitment
 from wefirst.pledges.batch import Batch
 from wefirst.pledges.social import apply_social_action, counted_commitments, retract_social_action
+from wefirst.secretbox import SecretBox
 from wefirst.social.sources import (
     BSKY_APPVIEW,
     SourceError,
@@ -27,6 +29,7 @@ from wefirst.social.sources import (
     mastodon_actions,
     mastodon_hashtag,
 )
+from wefirst.social.tokens import open_token, server_of
 from wefirst.store.db import Database
 
 # A list read now may not show yet what a stream counted this recently (the AppView indexes
@@ -51,14 +54,16 @@ def fetch_rule(
     *,
     mastodon_instance: str | None = None,
     bsky_base: str = BSKY_APPVIEW,
+    token: str | None = None,
 ) -> tuple[list[SocialAction], bool]:
-    """The rule's current actions, and whether the list is complete (withdrawals inferable)."""
+    """The rule's current actions, and whether the list is complete (withdrawals inferable).
+    `token`: the brand's for the rule's Mastodon server, if it gave one."""
     if rule.network == "mastodon" and rule.action == "hashtag_post":
         if mastodon_instance is None:
             raise SourceError("hashtag_post on Mastodon: pass the instance to read (--mastodon-instance)")
         return list(mastodon_hashtag(client, mastodon_instance, rule)), False
-    if rule.network == "mastodon":
-        return list(mastodon_actions(client, rule, now)), True
+    if rule.network == "mastodon":  # a thread's context may be cut short: replies never complete
+        return list(mastodon_actions(client, rule, now, token)), rule.action != "reply"
     # a search and a thread's replies may be cut short by the AppView: never read as complete
     return list(bluesky_actions(client, rule, now, bsky_base)), rule.action in ("like", "repost", "quote")
 
@@ -90,9 +95,18 @@ def poll_campaign(
     mastodon_instance: str | None = None,
     bsky_base: str = BSKY_APPVIEW,
     on_rule: Callable[[PerSocialActionRule], None] | None = None,
+    box: SecretBox | None = None,
 ) -> PollResult:
+    """`box` opens the brand's sealed tokens (Mastodon quotes); without it none is sent."""
+    tokens: dict[PerSocialActionRule, str | None] = {}
     with db.read() as conn:
-        campaign = load_campaign(conn, campaign_id).campaign
+        loaded = load_campaign(conn, campaign_id)
+        campaign = loaded.campaign
+        for rule in campaign.rules:
+            if box is not None and isinstance(rule, PerSocialActionRule) and rule.network == "mastodon":
+                with contextlib.suppress(ValueError):  # a hashtag has no server
+                    server = server_of(rule.target)
+                    tokens[rule] = open_token(conn, box, loaded.row.brand_id, "mastodon", server)
     result = PollResult()
     for rule in campaign.rules:
         if not isinstance(rule, PerSocialActionRule):
@@ -101,8 +115,9 @@ def poll_campaign(
             on_rule(rule)
         try:
             actions, complete = fetch_rule(
-                client, rule, now, mastodon_instance=mastodon_instance, bsky_base=bsky_base
-            )
+                client, rule, now, mastodon_instance=mastodon_instance, bsky_base=bsky_base,
+                token=tokens.get(rule),
+            )  # fmt: skip
         except (SourceError, httpx.HTTPError) as exc:
             result.errors.append(f"{rule.network} {rule.action} {rule.target}: {exc}")
             continue

@@ -2,8 +2,10 @@
 
 - **Mastodon** (any instance): `GET /api/v1/statuses/:id/favourited_by` and `…/reblogged_by`
   (Account lists, paginated by the `Link` header's `rel="next"`), `GET /api/v1/timelines/tag/:tag`
-  (Statuses, same pagination; boosts skipped: an original post counts). Account fields used:
-  `url`, `created_at`, `statuses_count`, `bot`.
+  (Statuses, same pagination; boosts skipped: an original post counts), `…/:id/context` (its
+  `descendants` whose `in_reply_to_id` is the post: direct replies) and `…/:id/quotes` (4.5+,
+  listed only to the post's author: the brand's sealed token; only `accepted` quotes count).
+  Account fields used: `url`, `created_at`, `statuses_count`, `bot`.
 - **Bluesky** AppView (`https://public.api.bsky.app/xrpc/`): `app.bsky.feed.getLikes` and
   `app.bsky.feed.getRepostedBy` (cursor pagination); for posts, `app.bsky.feed.getQuotes`
   (quotes, cursor pagination), `app.bsky.feed.getPostThread` (`depth=1`: the direct replies)
@@ -30,7 +32,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from wefirst.domain.campaigns import PerSocialActionRule
-from wefirst.domain.social import Account, SocialAction, normalize_target
+from wefirst.domain.social import Account, SocialAction, SocialActionKind, normalize_target
 from wefirst.voice.posts import PostParseError, parse_timestamp
 
 MAX_PAGES = 500  # a bound on one poll: 500 pages of 80 accounts
@@ -79,14 +81,23 @@ def mastodon_status_ref(target: str) -> tuple[str, str]:
     return f"https://{parts.netloc}", sid
 
 
-def _mastodon_pages(client: httpx.Client, url: str, params: dict[str, Any]) -> Iterator[list[Any]]:
+def _bearer(token: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+def _mastodon_pages(
+    client: httpx.Client, url: str, params: dict[str, Any], token: str | None = None
+) -> Iterator[list[Any]]:
     next_url: str | None = url
     first = True
     for _ in range(MAX_PAGES):
         if next_url is None:
             return
-        r = client.get(next_url, params=params if first else None)
+        r = client.get(next_url, params=params if first else None, headers=_bearer(token))
         first = False
+        if r.status_code in (401, 403) and token is None:
+            raise SourceError(f"{r.request.url.path}: answered only to the post's author: set the "
+                              "brand's token for this server (PUT /v1/brands/…/social/tokens)")  # fmt: skip
         page = _json(r)
         if not isinstance(page, list):
             raise SourceError("expected a JSON array")
@@ -99,20 +110,52 @@ def _mastodon_pages(client: httpx.Client, url: str, params: dict[str, Any]) -> I
         raise SourceError(f"more than {MAX_PAGES} pages: list not read to its end")
 
 
-def mastodon_actions(client: httpx.Client, rule: PerSocialActionRule, at: datetime) -> Iterator[SocialAction]:
+def mastodon_post(action: SocialActionKind, target: str, st: Mapping[str, Any]) -> SocialAction | None:
+    """An original public post as the action it is (a reply, a quote, a hashtag post) on
+    `target`; None for a boost, a private post or one without its URI, author or time. Its
+    commitment is its `uri`: the stream and the lists agree."""
+    if st.get("reblog") or st.get("visibility", "public") not in ("public", "unlisted"):
+        return None
+    created, uri, acc = _when(st.get("created_at")), st.get("uri"), st.get("account")
+    if created is None or not isinstance(uri, str) or not isinstance(acc, Mapping):
+        return None
+    return SocialAction("mastodon", action, target, mastodon_account(acc), created, uri=uri)
+
+
+def quoted_id(st: Mapping[str, Any]) -> str | None:
+    """The id of the post an accepted quote quotes (Quote or ShallowQuote, Mastodon 4.5)."""
+    q = st.get("quote")
+    if not isinstance(q, Mapping) or q.get("state") != "accepted":
+        return None
+    inner = q.get("quoted_status")
+    found = inner.get("id") if isinstance(inner, Mapping) else q.get("quoted_status_id")
+    return str(found) if found is not None else None
+
+
+def mastodon_actions(
+    client: httpx.Client, rule: PerSocialActionRule, at: datetime, token: str | None = None
+) -> Iterator[SocialAction]:
     """Every current action under `rule`. Favourites and boosts carry no time of their own in
-    these lists: `at` (the poll's time) stands for when they were seen."""
+    these lists: `at` (the poll's time) stands for when they were seen. `token`: the brand's,
+    for its own server (quotes are listed only to the post's author)."""
+    if rule.action == "hashtag_post":
+        raise SourceError("hashtag_post on Mastodon needs the instance: use mastodon_hashtag")
+    base, sid = mastodon_status_ref(rule.target)
     if rule.action in ("like", "repost"):
-        base, sid = mastodon_status_ref(rule.target)
         path = "favourited_by" if rule.action == "like" else "reblogged_by"
-        for page in _mastodon_pages(client, f"{base}/api/v1/statuses/{sid}/{path}", {"limit": 80}):
+        for page in _mastodon_pages(client, f"{base}/api/v1/statuses/{sid}/{path}", {"limit": 80}, token):
             for acc in page:
                 if isinstance(acc, Mapping):
                     yield SocialAction("mastodon", rule.action, rule.target, mastodon_account(acc), at)
-        return
-    if rule.action == "hashtag_post":
-        raise SourceError("hashtag_post on Mastodon needs the instance: use mastodon_hashtag")
-    raise SourceError(f"{rule.action} on Mastodon is not polled yet")
+    elif rule.action == "reply":
+        body = _json(client.get(f"{base}/api/v1/statuses/{sid}/context", headers=_bearer(token)))
+        found = body.get("descendants") or () if isinstance(body, Mapping) else ()
+        replies = [st for st in found if isinstance(st, Mapping) and str(st.get("in_reply_to_id")) == sid]
+        yield from (a for st in replies if (a := mastodon_post("reply", rule.target, st)) is not None)
+    else:  # quote
+        for page in _mastodon_pages(client, f"{base}/api/v1/statuses/{sid}/quotes", {"limit": 40}, token):
+            quotes = [st for st in page if isinstance(st, Mapping) and quoted_id(st) == sid]
+            yield from (a for st in quotes if (a := mastodon_post("quote", rule.target, st)) is not None)
 
 
 def mastodon_hashtag(
@@ -124,20 +167,12 @@ def mastodon_hashtag(
     url = f"{instance.rstrip('/')}/api/v1/timelines/tag/{tag}"
     for page in _mastodon_pages(client, url, {"limit": 40}):
         for st in page:
-            if not isinstance(st, Mapping) or st.get("reblog"):
+            a = mastodon_post(rule.action, rule.target, st) if isinstance(st, Mapping) else None
+            if a is None:
                 continue
-            if st.get("visibility", "public") not in ("public", "unlisted"):
-                continue
-            created = _when(st.get("created_at"))
-            uri = st.get("uri")
-            acc = st.get("account")
-            if created is None or not isinstance(uri, str) or not isinstance(acc, Mapping):
-                continue
-            if since is not None and created < since:
+            if since is not None and a.occurred_at < since:
                 return
-            yield SocialAction(
-                "mastodon", "hashtag_post", rule.target, mastodon_account(acc), created, uri=uri
-            )
+            yield a
 
 
 def _bsky_pages(
