@@ -91,24 +91,33 @@ def apply_social_action(
     return _run(conn, batch, lambda b: _apply(b, campaign_id, action, received_at))
 
 
+@dataclass(frozen=True)
+class Seen:
+    """One action under decision for one campaign's rule: what every row recorded for it says,
+    whatever the outcome."""
+
+    campaign_id: str
+    rule: PerSocialActionRule
+    action: SocialAction
+    commitment: str
+    received: datetime
+
+
 def _record(
     batch: Batch,
-    campaign_id: str,
-    rule: PerSocialActionRule,
-    a: SocialAction,
-    commitment: str,
-    received: datetime,
+    seen: Seen,
     outcome: str,
     *,
     reason: str | None = None,
     units: int = 0,
     pledge_id: str | None = None,
 ) -> None:
+    a = seen.action
     batch.conn.execute(
         insert(social_actions).values(
-            campaign_id=campaign_id,
-            rule_key=rule.key,
-            commitment=commitment,
+            campaign_id=seen.campaign_id,
+            rule_key=seen.rule.key,
+            commitment=seen.commitment,
             network=a.network,
             action=a.action,
             outcome=outcome,
@@ -117,7 +126,7 @@ def _record(
             units=units,
             pledge_id=pledge_id,
             occurred_at=as_utc(a.occurred_at),
-            received_at=received,
+            received_at=seen.received,
             record_ref=record_ref(a.record) if a.record is not None else None,
         )
     )
@@ -142,22 +151,24 @@ def _apply(batch: Batch, campaign_id: str, a: SocialAction, received_at: datetim
     when = as_utc(a.occurred_at)
     if not c.is_open_at(when):
         return SocialOutcome("inactive", commitment)
-    received = as_utc(received_at) if received_at is not None else utcnow()
+    seen = Seen(
+        campaign_id, rule, a, commitment, as_utc(received_at) if received_at is not None else utcnow()
+    )
     st = batch.lock(loaded)
-    seen = conn.execute(
+    known = conn.execute(
         select(social_actions.c.seq, social_actions.c.record_ref).where(
             social_actions.c.campaign_id == campaign_id,
             social_actions.c.rule_key == rule.key,
             social_actions.c.commitment == commitment,
         )
     ).first()
-    if seen is not None:
-        if seen.record_ref is None and a.record is not None:
+    if known is not None:
+        if known.record_ref is None and a.record is not None:
             # first counted from a list (no record URI there), now seen on the stream: keep the
             # record so that its later delete finds it
             conn.execute(
                 update(social_actions)
-                .where(social_actions.c.seq == seen.seq)
+                .where(social_actions.c.seq == known.seq)
                 .values(record_ref=record_ref(a.record))
             )
         return SocialOutcome("duplicate", commitment)
@@ -165,7 +176,7 @@ def _apply(batch: Batch, campaign_id: str, a: SocialAction, received_at: datetim
     if rule.period == "day":
         key += f":{when.date().isoformat()}"
     if batch.exists(campaign_id, key):
-        _record(batch, campaign_id, rule, a, commitment, received, "duplicate")
+        _record(batch, seen, "duplicate")
         return SocialOutcome("duplicate", commitment)
     # the other criteria first, without the burst query (most refusals need no more reading)
     refusal = assess_account(rule.criteria, a.account, when, [])
@@ -184,7 +195,7 @@ def _apply(batch: Batch, campaign_id: str, a: SocialAction, received_at: datetim
         ]
         refusal = assess_account(rule.criteria, a.account, when, near)
     if refusal is not None:
-        _record(batch, campaign_id, rule, a, commitment, received, "refused", reason=refusal)
+        _record(batch, seen, "refused", reason=refusal)
         return SocialOutcome("refused", commitment, refusal)
     units_by_rule = _rule_units.setdefault(batch, {})
     if (campaign_id, rule.key) not in units_by_rule:  # once per batch, then kept up to date
@@ -200,19 +211,17 @@ def _apply(batch: Batch, campaign_id: str, a: SocialAction, received_at: datetim
         st,
         draft,
         carry,
-        PledgeFacts(key, a.network, 1, when, received),
+        PledgeFacts(key, a.network, 1, when, seen.received),
         line_id=None,
         narrow=lambda room: social_rule_room(room, rule.cap_units, rule_units),
         commitment=commitment,
     )
     if out.outcome != "pledged":
         kind: SocialOutcomeKind = "over_cap" if out.outcome == "over_cap" else "carried"
-        _record(batch, campaign_id, rule, a, commitment, received, kind)
+        _record(batch, seen, kind)
         return SocialOutcome(kind, commitment)
     units_by_rule[(campaign_id, rule.key)] = rule_units + out.units
-    _record(
-        batch, campaign_id, rule, a, commitment, received, "counted", units=out.units, pledge_id=out.pledge_id
-    )
+    _record(batch, seen, "counted", units=out.units, pledge_id=out.pledge_id)
     return SocialOutcome("counted", commitment, units=out.units, pledge_id=out.pledge_id)
 
 
