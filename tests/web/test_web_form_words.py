@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import html
 import re
+from pathlib import Path
 from typing import NamedTuple
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from wefirst.settings import Settings
 from wefirst.store.db import Database
+from wefirst.web.i18n import Translator
 
 from factories import auth, make_beneficiary, make_brand
 from web.test_web_consoles import signed_in
-from web.web_helpers import add_user, csrf_of, text_of, with_pages
+from web.web_helpers import add_user, csrf_of, seed_story, seed_voice, text_of, with_pages
 
 ENGLISH_LEAKS = re.compile(
     r"String should|Input should|Value error|should be|must be|not a whole number|decimals than|"
@@ -153,3 +156,34 @@ def test_control_characters_get_a_page_in_the_pages_language(
     assert r.headers["content-type"].startswith("text/html")
     assert "caractères de contrôle invisibles" in words(r.text)
     assert client.get("/v1/cases").json()["data"] == []
+
+
+def test_french_scorecard_writes_sentiment_and_tooltips_in_french_typography(
+    app: FastAPI, client: TestClient, db: Database, admin_key: str, settings: Settings, tmp_path: Path
+) -> None:
+    """The voice table's daily sentiment was '%+.2f' ("+0.25") and the chart tooltips glued
+    their colon ("3 mars 2026: 12") on French pages."""
+    story = seed_story(client, db, admin_key)
+    seed_voice(client, db, settings, story.brand, tmp_path)
+    web = TestClient(with_pages(app))
+    fr = web.get(f"/brands/{story.brand.id}?lang=fr").text
+    table = fr[fr.index('aria-labelledby="voice-h"') :]
+    table = table[: table.index("</table>")]
+    cells = re.findall(r'<td class="num">([^<]*)</td></tr>', table)
+    assert cells
+    assert all(re.fullmatch(r"[+\-−]?\d,\d\d|—", c) for c in cells), cells
+    tooltips = re.findall(r"<title>([^<]*\d{4}[^<]*)</title>", fr)
+    assert tooltips
+    assert all("\u00a0:" in t for t in tooltips), tooltips[:3]
+    en = web.get(f"/brands/{story.brand.id}?lang=en").text
+    assert re.search(r'<td class="num">[+-]\d\.\d\d</td></tr>', en)
+
+
+def test_scores_are_signed_in_the_locales_digits() -> None:
+    assert [Translator("fr").score(v) for v in (0.25, -0.14, 0.0, 0.004)] == [
+        "+0,25",
+        "-0,14",
+        "0,00",
+        "0,00",
+    ]
+    assert [Translator("en").score(v) for v in (0.25, -0.5)] == ["+0.25", "-0.50"]

@@ -190,40 +190,37 @@ def _legend(series: Sequence[Series]) -> str:
     return f'<ul class="legend">{"".join(items)}</ul>'
 
 
-def voice_chart(
-    bars: Sequence[DayBar],
+@dataclass(frozen=True)
+class _Slots:
+    """A bar chart's days: one slot of equal width per day, first to last."""
+
+    frame: _Frame
+    width: float
+
+    def x(self, day: date) -> float:
+        return LEFT + (day - self.frame.first).days * self.width
+
+
+def _bar_chart(
+    first: date,
+    last: date,
+    highest: int,
     episodes: Sequence[Episode],
     *,
-    title: str,
-    desc: str,
+    head: str,
+    defs: str,
+    fmt: Callable[[int], str],
     fmt_day: Callable[[date], str],
-    fmt: Callable[[int], str] = str,
-    chart_id: str = "voice",
-) -> Markup:
-    """Posts per day as bars, coloured by the day's mean sentiment (negative → orange, positive
-    → blue, hatched when negative so it reads without colour), with mobilization episodes as
-    labelled bands behind them."""
-    if not bars:
-        return _svg([_open(title, desc, chart_id), "</svg>"])
-    top = nice_top(max(b.count for b in bars))
-    first, last = min(b.day for b in bars), max(b.day for b in bars)
+) -> tuple[_Slots, list[str]]:
+    """What every bar chart draws before its bars: the frame, the episodes as labelled bands
+    behind the bars, and the axes with each day's label under its bar."""
+    top = nice_top(max(highest, 1))
     frame = _Frame(first, last, top, [top * i // 4 for i in range(5)])
-    n_days = max((last - first).days + 1, 1)
-    slot = (WIDTH - LEFT - RIGHT) / n_days
-    parts = [
-        _open(title, desc, chart_id),
-        '<defs><pattern id="' + chart_id + '-hatch" width="6" height="6" '
-        'patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
-        '<rect width="6" height="6" fill="#D55E00"/>'
-        '<line x1="0" y1="0" x2="0" y2="6" stroke="#fff" stroke-width="2"/></pattern></defs>',
-    ]
-
-    def x_of(day: date) -> float:
-        return LEFT + (day - first).days * slot
-
+    slots = _Slots(frame, (WIDTH - LEFT - RIGHT) / max((last - first).days + 1, 1))
+    parts = [head, defs]
     for ep in episodes:
-        x0 = x_of(max(ep.start, first))
-        x1 = x_of(min(ep.end, last)) + slot
+        x0 = slots.x(max(ep.start, first))
+        x1 = slots.x(min(ep.end, last)) + slots.width
         if x1 <= x0:
             continue
         parts.append(
@@ -232,18 +229,60 @@ def voice_chart(
             f"<title>{escape(ep.label)}</title></rect>"
             f'<text class="episode-label" x="{x0 + 3:.1f}" y="{TOP + 12}">{escape(ep.label)}</text>'
         )
-    parts.extend(_axis(frame, fmt, fmt_day, lambda d: x_of(d) + slot / 2))
+    parts.extend(_axis(frame, fmt, fmt_day, lambda d: slots.x(d) + slots.width / 2))
+    return slots, parts
+
+
+def _signed(value: float) -> str:
+    return f"{value:+.2f}"
+
+
+def voice_chart(
+    bars: Sequence[DayBar],
+    episodes: Sequence[Episode],
+    *,
+    title: str,
+    desc: str,
+    fmt_day: Callable[[date], str],
+    fmt: Callable[[int], str] = str,
+    fmt_score: Callable[[float], str] = _signed,
+    colon: str = ":",
+    chart_id: str = "voice",
+) -> Markup:
+    """Posts per day as bars, coloured by the day's mean sentiment (negative → orange, positive
+    → blue, hatched when negative so it reads without colour), with mobilization episodes as
+    labelled bands behind them. `colon` and `fmt_score` write the tooltips in the page's
+    typography ("3 mars 2026 : 12 (−0,40)")."""
+    if not bars:
+        return _svg([_open(title, desc, chart_id), "</svg>"])
+    hatch = (
+        '<defs><pattern id="' + chart_id + '-hatch" width="6" height="6" '
+        'patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
+        '<rect width="6" height="6" fill="#D55E00"/>'
+        '<line x1="0" y1="0" x2="0" y2="6" stroke="#fff" stroke-width="2"/></pattern></defs>'
+    )
+    first, last = min(b.day for b in bars), max(b.day for b in bars)
+    slots, parts = _bar_chart(
+        first,
+        last,
+        max(b.count for b in bars),
+        episodes,
+        head=_open(title, desc, chart_id),
+        defs=hatch,
+        fmt=fmt,
+        fmt_day=fmt_day,
+    )
     base = HEIGHT - BOTTOM
     for bar in bars:
-        height = base - frame.y(bar.count)
+        height = base - slots.frame.y(bar.count)
         negative = bar.sentiment is not None and bar.sentiment < -0.05
         fill = f"url(#{chart_id}-hatch)" if negative else "#0072B2"
-        label = f"{fmt_day(bar.day)}: {fmt(bar.count)}"
+        label = f"{fmt_day(bar.day)}{colon} {fmt(bar.count)}"
         if bar.sentiment is not None:
-            label += f" ({bar.sentiment:+.2f})"
+            label += f" ({fmt_score(bar.sentiment)})"
         parts.append(
-            f'<rect class="bar" x="{x_of(bar.day) + slot * 0.1:.1f}" y="{base - height:.1f}" '
-            f'width="{max(slot * 0.8, 1):.1f}" height="{height:.1f}" fill="{fill}">'
+            f'<rect class="bar" x="{slots.x(bar.day) + slots.width * 0.1:.1f}" y="{base - height:.1f}" '
+            f'width="{max(slots.width * 0.8, 1):.1f}" height="{height:.1f}" fill="{fill}">'
             f"<title>{escape(label)}</title></rect>"
         )
     parts.append("</svg>")
@@ -311,6 +350,7 @@ def stacked_chart(
     desc: str,
     fmt_day: Callable[[date], str],
     fmt: Callable[[int], str] = str,
+    colon: str = ":",
     chart_id: str = "voice",
 ) -> Markup:
     """Posts per day as stacked bars, one part per stack (for voice: negative, neutral and
@@ -318,37 +358,25 @@ def stacked_chart(
     HTML under the chart. Each part carries its own tooltip (day, words, count)."""
     if not days:
         return _svg([_open(title, desc, chart_id), "</svg>"])
-    top = nice_top(max(max(d.total for d in days), 1))
-    first, last = min(d.day for d in days), max(d.day for d in days)
-    frame = _Frame(first, last, top, [top * i // 4 for i in range(5)])
-    n_days = max((last - first).days + 1, 1)
-    slot = (WIDTH - LEFT - RIGHT) / n_days
-    parts = [_open(title, desc, chart_id), _pattern_defs(chart_id, stacks)]
-
-    def x_of(day: date) -> float:
-        return LEFT + (day - first).days * slot
-
-    for ep in episodes:
-        x0 = x_of(max(ep.start, first))
-        x1 = x_of(min(ep.end, last)) + slot
-        if x1 <= x0:
-            continue
-        parts.append(
-            f'<rect class="episode {escape(ep.kind)}" x="{x0:.1f}" y="{TOP}" '
-            f'width="{x1 - x0:.1f}" height="{HEIGHT - TOP - BOTTOM}">'
-            f"<title>{escape(ep.label)}</title></rect>"
-            f'<text class="episode-label" x="{x0 + 3:.1f}" y="{TOP + 12}">{escape(ep.label)}</text>'
-        )
-    parts.extend(_axis(frame, fmt, fmt_day, lambda d: x_of(d) + slot / 2))
+    slots, parts = _bar_chart(
+        min(d.day for d in days),
+        max(d.day for d in days),
+        max(d.total for d in days),
+        episodes,
+        head=_open(title, desc, chart_id),
+        defs=_pattern_defs(chart_id, stacks),
+        fmt=fmt,
+        fmt_day=fmt_day,
+    )
     for d in days:
         below: float = HEIGHT - BOTTOM
-        x, width = x_of(d.day) + slot * 0.1, max(slot * 0.8, 1)
+        x, width = slots.x(d.day) + slots.width * 0.1, max(slots.width * 0.8, 1)
         for s in stacks:
             n = d.counts.get(s.key, 0)
             if not n:
                 continue
-            height = (HEIGHT - BOTTOM) - frame.y(n)
-            label = f"{fmt_day(d.day)} — {s.label}: {fmt(n)}"
+            height = (HEIGHT - BOTTOM) - slots.frame.y(n)
+            label = f"{fmt_day(d.day)} — {s.label}{colon} {fmt(n)}"
             parts.append(
                 f'<rect class="bar {escape(s.key)}" x="{x:.1f}" y="{below - height:.1f}" '
                 f'width="{width:.1f}" height="{height:.1f}" fill="{_fill(chart_id, s)}">'

@@ -84,9 +84,10 @@ def publisher_console(request: Request) -> Response:
         [charts.DayBar(d, n) for d, n in sorted(per_day.items())],
         [],
         title=tr.gettext("Clicks and impact per day"),
-        desc=f"{tr.gettext('Clicks')}: {tr.number(stats['totals']['clicks'])}",
+        desc=f"{tr.gettext('Clicks')}{tr.colon} {tr.number(stats['totals']['clicks'])}",
         fmt_day=tr.date,
         fmt=tr.number,
+        colon=tr.colon,
         chart_id="clicks",
     )
     return render(

@@ -54,6 +54,12 @@ def _percent(code: str, share: Decimal) -> str:
 
 
 @lru_cache(maxsize=4096)
+def _score(code: str, value: Decimal) -> str:
+    text = str(format_decimal(value, format="#,##0.00", locale=_babel_locale(code)))
+    return "+" + text if value > 0 else text
+
+
+@lru_cache(maxsize=4096)
 def _date(code: str, value: date) -> str:
     if code == "fr":
         text = format_date(value, format="d MMMM y", locale=_babel_locale("fr"))
@@ -80,6 +86,11 @@ class Translator:
 
     def number(self, value: int | Decimal) -> str:
         return _number(self.locale, value)
+
+    def score(self, value: float) -> str:
+        """A mean sentiment in [-1, 1], signed, two decimals, in the locale's digits ("+0.25",
+        "+0,25"): a sign alone says which way the day leaned."""
+        return _score(self.locale, Decimal(str(round(value, 2))))
 
     def money(self, amount: int, currency: str) -> str:
         """Integer minor units → the locale's currency format, exactly (Decimal, no floats)."""
@@ -118,6 +129,7 @@ class Translator:
             "fmt_number": self.number,
             "fmt_money": self.money,
             "fmt_percent": self.percent,
+            "fmt_score": self.score,
             "fmt_date": self.date,
             "fmt_datetime": self.datetime,
         }

@@ -87,6 +87,7 @@ def chart(
         f"{tr.gettext('Mobilization episodes')}{tr.colon} {tr.number(len(episodes))}.",
         fmt_day=tr.date,
         fmt=tr.number,
+        colon=tr.colon,
         chart_id=chart_id,
     )
 
