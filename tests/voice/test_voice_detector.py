@@ -230,9 +230,19 @@ def _mixed_praise(cfg: DetectorConfig, jump: int = 1) -> list[str]:
 def test_guard_lets_a_mixed_praise_through_with_model_probabilities() -> None:
     """Issue 17: with the model's probabilities a real praise surge lifts the negative stream
     to "elevated" too, and the guard held the praise (JetBlue's "fleek"). The default "auto"
-    guard asks the opposite polarity to be at alarm level when posts carry probabilities
-    (known cost, docs/voice-detection.md: a jump of every polarity can now alarm the stream
-    that crosses first; the airline data's sampling jump is still held at alpha 1e-4)."""
+    guard, when posts carry probabilities, holds an alarm only when the opposite polarity rose
+    nearly as much (``model_coverage_ratio``), which the mixed praise's negative side did not."""
     small: dict[str, Any] = {"warmup_hours": 6, "min_posts": 20}
     assert _mixed_praise(DetectorConfig(coverage_guard="elevated", **small)) == []
+    assert _mixed_praise(DetectorConfig(**small)) == ["positive"]
+
+
+@pytest.mark.parametrize("jump", [6, 10, 40])
+def test_a_jump_of_every_polarity_stays_held_with_model_probabilities(jump: int) -> None:
+    """Issue 17 #6: the guard that let mixed praise through ("alarm" level) also let a rise of
+    every polarity alarm the stream that crossed first (a coverage change, and what the
+    labels-shuffled null is made of); the ratio guard holds it and still passes the praise."""
+    small: dict[str, Any] = {"warmup_hours": 6, "min_posts": 20}
+    assert _mixed_praise(DetectorConfig(coverage_guard="alarm", **small), jump=jump) == ["negative"]
+    assert _mixed_praise(DetectorConfig(**small), jump=jump) == []
     assert _mixed_praise(DetectorConfig(**small)) == ["positive"]

@@ -119,3 +119,44 @@ def test_top_terms_drop_stop_words() -> None:
     assert "sommes" not in toks
     assert "stranded" in toks
     assert "bloques" in toks
+
+
+def test_the_irony_shortcut_gives_the_full_regex_answers() -> None:
+    """The substring pre-check may only skip posts the cue regex would not match: checked on
+    every cue's own text, on hand-written near misses, and on the shared dev tweets when present."""
+    from pathlib import Path
+
+    from wefirst.voice import irony
+    from wefirst.voice.matching import normalize
+
+    samples = [
+        "#sarcasm at its best",
+        "love the #not service",
+        "perfect flight /s",
+        "thank you so much for nothing",
+        "thanks for losing my bag",
+        "yeah right, on time",
+        "oh great another delay",
+        "just what i needed, a cancel",
+        "nothing says fun like a 3 hour delay",
+        "so much for customer service",
+        "love how you never answer",
+        "stellar work, you broke my stroller",
+        "merci pour rien",
+        "bravo pour le retard",
+        "bien joué pour l'annulation",
+        "🙄",
+        "😒 fine",
+        "🙃",
+        "great crew, thank you",
+        "Oh, and the seat was fine",
+    ]
+    data = Path(__file__).resolve().parents[3] / "shared" / "data" / "voice"
+    for name in ("airline_tweets_2015_dev.csv", "fr_tweets_deft2017_dev.csv"):
+        if (data / name).exists():
+            import csv
+
+            with (data / name).open(encoding="utf-8", newline="") as fh:
+                samples += [r["text"] for r in csv.DictReader(fh)]
+    for text in samples:
+        assert irony.has_irony_cue(text) == (irony._IRONY.search(normalize(text)) is not None), text

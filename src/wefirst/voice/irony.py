@@ -42,8 +42,34 @@ _IRONY = re.compile("|".join(f"(?:{c})" for c in _CUES))
 KEEP = 0.2
 
 
+#: Every cue above contains one of these literally: a post with none of them skips the regex,
+#: whose bounded gaps cost ~60 µs a post (a tenth of the pipeline's time per post), while a
+#: substring test costs about one. Keep in step with ``_CUES`` (a test checks each cue).
+HINTS = (
+    "sarcasm",
+    "#not",
+    "/s",
+    "thank",
+    "yeah",
+    "oh",
+    "just what i",
+    "nothing",
+    "so much for",
+    "love",
+    "job",
+    "work",
+    "merci",
+    "bravo",
+    "bien joue",
+    "\U0001f644",
+    "\U0001f612",
+    "\U0001f643",
+)
+
+
 def has_irony_cue(text: str) -> bool:
-    return _IRONY.search(normalize(text)) is not None
+    low = normalize(text)
+    return any(h in low for h in HINTS) and _IRONY.search(low) is not None
 
 
 def discount(text: str, p_negative: float, p_positive: float) -> tuple[float, float]:
