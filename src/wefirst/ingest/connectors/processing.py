@@ -17,7 +17,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from wefirst.domain.claims import ClaimWindow
 from wefirst.domain.clock import as_utc, utcnow
-from wefirst.ingest.connectors import accounts, state, stripe_events, woocommerce
+from wefirst.ingest.connectors import accounts, settling, state, stripe_events, woocommerce
 from wefirst.ingest.connectors._payload import load_object
 from wefirst.ingest.connectors.accounts import ConnectionInfo
 from wefirst.ingest.connectors.clients import (
@@ -490,7 +490,7 @@ def apply_parsed(
         state.record_amount_refund(conn, info.id, refund, now)
         orders.add(refund.order_ref)
     for order_ref in sorted(orders):
-        state.settle(
+        settling.settle(
             a,
             order_ref,
             cancel_new=cancel_new

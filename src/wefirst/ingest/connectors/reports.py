@@ -16,7 +16,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from wefirst.domain.ids import new_id
 from wefirst.errors import FieldError, Invalid, NotFound
-from wefirst.ingest.connectors import accounts, state
+from wefirst.ingest.connectors import accounts, settling, state
 from wefirst.ingest.connectors.errors import SalesReportConflict
 from wefirst.ingest.connectors.mapping import ProductMapping
 from wefirst.ingest.connectors.processing import apply_parsed
@@ -278,4 +278,4 @@ def _supersede(
         .values(requested=connector_reversals.c.applied)
     )
     for pool_ref in sorted({line.order_ref for line in rows}):
-        state.settle(state.Applying(conn, info, old.delivery_id, now, report), pool_ref)
+        settling.settle(state.Applying(conn, info, old.delivery_id, now, report), pool_ref)
