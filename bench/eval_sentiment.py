@@ -157,11 +157,14 @@ def evaluate(
     cache: Path | None = None,
     trainer: bool = True,
     embeddings_on: bool = True,
+    only: str | None = None,
 ) -> list[dict[str, Any]]:
     default = load_model(model_path) if model_path else load_default_model()
     embedder = cached_embedder(cache)
     results: list[dict[str, Any]] = []
     for ds in DATASETS:
+        if only and only.lower() not in ds.name.lower():
+            continue
         texts, labels, keys = read(ds, data)
         fit_rows, eval_rows = split(keys, mode)
         gold = [labels[i] for i in eval_rows]
@@ -290,6 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--embedding-cache", type=Path, default=None, help="cached embeddings (*.npz)")
     parser.add_argument("--no-trainer", action="store_true", help="only the shipped model")
     parser.add_argument("--no-embeddings", action="store_true", help="trainer without the embedding head")
+    parser.add_argument("--only", default=None, help="data sets whose name contains this (airline, DEFT, …)")
     args = parser.parse_args(argv)
     if not args.data.is_dir():
         print(f"no data at {args.data}", file=sys.stderr)
@@ -298,7 +302,13 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(speed(args.data, args.model), indent=2))
         return 0
     results = evaluate(
-        args.split, args.data, args.model, args.embedding_cache, not args.no_trainer, not args.no_embeddings
+        args.split,
+        args.data,
+        args.model,
+        args.embedding_cache,
+        not args.no_trainer,
+        not args.no_embeddings,
+        args.only,
     )
     print(markdown(results))
     if args.json:
