@@ -11,26 +11,27 @@ deletes the row, and so does the case's resolution (nothing more will be sent)."
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, select, update
 
-from wefirst.cases import follow_retries, notify
-from wefirst.cases.identity import BadTokenError, email_hash, read_token, sign_token
+from wefirst.cases import follow_retries, mail_requests, notify
+from wefirst.cases.identity import BadTokenError, read_token, sign_token
 from wefirst.cases.service import get_case
 from wefirst.cases.states import State
-from wefirst.domain.ids import new_id
-from wefirst.emails import BadEmailError, mailbox
+from wefirst.emails import mailbox
 from wefirst.errors import Conflict, NotFound, invalid
 from wefirst.mail import Mail
-from wefirst.ratelimit import Limit, take
 from wefirst.settings import Settings
 from wefirst.store.tables_cases import case_followers
 
 UNFOLLOW_LINK_DAYS: Final = 400
 """How long the unsubscribe link of a mail keeps working: longer than any case lasts, since
 people unsubscribe from an old mail; each new mail carries a fresh link."""
+
+
+REQUESTS = mail_requests.Requests(case_followers, "follow", "flw", "active")
 
 
 @dataclass
@@ -43,23 +44,6 @@ class FollowRequested:
 def can_follow(row: Any) -> bool:
     """A resolved case has nothing more to tell; a hidden one is frozen by moderation."""
     return not row.hidden and row.state != State.resolved.value
-
-
-def _limits(settings: Settings, ehash: str, network_hash: str) -> list[Limit]:
-    """The co-sign budgets, counted separately: following is as cheap to abuse as signing."""
-    window = timedelta(minutes=settings.cases_rate_window_minutes)
-    return [
-        Limit(
-            "cases.follow.email",
-            ehash,
-            settings.cases_cosign_limit_per_address,
-            window,
-            "this e-mail address",
-        ),
-        Limit(
-            "cases.follow.net", network_hash, settings.cases_cosign_limit_per_network, window, "your network"
-        ),
-    ]
 
 
 def request_follow(
@@ -75,38 +59,22 @@ def request_follow(
     row = get_case(conn, case_id)
     if not can_follow(row):
         raise Conflict("this case has nothing more to tell its followers", state=row.state)
-    if language not in ("fr", "en"):
-        raise invalid("language", "must be one of: fr, en")
-    try:
-        ehash = email_hash(settings.secret_key, email)
-        address = mailbox(email)
-    except BadEmailError as exc:
-        raise invalid("email", str(exc)) from None
-    take(conn, _limits(settings, ehash, network_hash), now, action="follow")
-    f = case_followers.c
-    existing = conn.execute(select(case_followers).where(f.case_id == case_id, f.email_hash == ehash)).first()
-    if existing is not None and existing.status == "active":
+    mail_requests.check_language(language)
+    ehash = mail_requests.address_hash(settings, email)
+    address = mailbox(email)
+    follower_id = mail_requests.ask(
+        conn,
+        REQUESTS,
+        settings,
+        case_id=case_id,
+        ehash=ehash,
+        address=address,
+        language=language,
+        network_hash=network_hash,
+        now=now,
+    )
+    if follower_id is None:
         return FollowRequested(case_id, "following", [])
-    if existing is None:
-        follower_id = new_id("flw")
-        conn.execute(
-            insert(case_followers).values(
-                id=follower_id,
-                case_id=case_id,
-                email_hash=ehash,
-                email=address,
-                language=language,
-                status="pending",
-                created_at=now,
-            )
-        )
-    else:
-        follower_id = existing.id
-        conn.execute(
-            update(case_followers)
-            .where(f.id == follower_id)
-            .values(email=address, language=language, created_at=now)
-        )
     token = sign_token(settings.secret_key, "follow", follower_id)
     return FollowRequested(
         case_id, "pending", [notify.follow_confirmation(settings, address, row.title, token, language)]
@@ -180,7 +148,4 @@ def forget_case(conn: Connection, case_id: str) -> int:
 
 def purge_unconfirmed(conn: Connection, settings: Settings, now: datetime) -> int:
     """Forget follow requests whose link expired: an address nobody confirmed is not kept."""
-    cutoff = now - timedelta(hours=settings.cases_verify_link_hours)
-    f = case_followers.c
-    result = conn.execute(delete(case_followers).where(f.status == "pending", f.created_at < cutoff))
-    return int(result.rowcount or 0)
+    return mail_requests.purge_unconfirmed(conn, case_followers, settings, now)

@@ -6,12 +6,12 @@ keyed hash stays, so an erased supporter still counts once and cannot sign twice
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, select, update
 
-from wefirst.cases import logentries, notify
+from wefirst.cases import logentries, mail_requests, notify
 from wefirst.cases.identity import (
     BadTokenError,
     email_hash,
@@ -23,14 +23,15 @@ from wefirst.cases.identity import (
 from wefirst.cases.service import get_case
 from wefirst.cases.signals_pure import crossed_milestones
 from wefirst.cases.states import State, can_cosign
-from wefirst.domain.ids import new_id
 from wefirst.emails import BadEmailError
 from wefirst.errors import Conflict, Invalid, NotFound, invalid
 from wefirst.mail import Mail
-from wefirst.ratelimit import Limit, take
+from wefirst.ratelimit import take
 from wefirst.settings import Settings
 from wefirst.store.tables_cases import case_supporters, cases
 from wefirst.tlog.queue import enqueue
+
+REQUESTS = mail_requests.Requests(case_supporters, "cosign", "sup", "verified")
 
 
 @dataclass
@@ -38,27 +39,6 @@ class CosignRequested:
     case_id: str
     status: str  # "pending" (mail sent) | "counted" (already verified: nothing sent)
     mails: list[Mail]
-
-
-def _limits(action: str, settings: Settings, ehash: str, network_hash: str) -> list[Limit]:
-    """Per address and per network: one person cannot flood a case, nor can one network
-    with many addresses."""
-    window = timedelta(minutes=settings.cases_rate_window_minutes)
-    per_address, per_network = (
-        settings.cases_cosign_limit_per_address,
-        settings.cases_cosign_limit_per_network,
-    )
-    return [
-        Limit(f"cases.{action}.email", ehash, per_address, window, "this e-mail address"),
-        Limit(f"cases.{action}.net", network_hash, per_network, window, "your network"),
-    ]
-
-
-def _hash_or_invalid(settings: Settings, email: str) -> str:
-    try:
-        return email_hash(settings.secret_key, email)
-    except BadEmailError as exc:
-        raise invalid("email", str(exc)) from None
 
 
 def _require_open(row: Any) -> None:
@@ -80,41 +60,23 @@ def request_cosign(
 ) -> CosignRequested:
     row = get_case(conn, case_id)
     _require_open(row)
-    if language not in ("fr", "en"):
-        raise invalid("language", "must be one of: fr, en")
-    ehash = _hash_or_invalid(settings, email)
-    existing = conn.execute(
-        select(case_supporters).where(
-            case_supporters.c.case_id == case_id, case_supporters.c.email_hash == ehash
-        )
-    ).first()
-    # Limits count every request, counted or not, so their behaviour reveals nothing.
-    take(conn, _limits("cosign", settings, ehash, network_hash), now, action="cosign")
-    if existing is not None and existing.status == "verified":
+    mail_requests.check_language(language)
+    address = email.strip()
+    supporter_id = mail_requests.ask(
+        conn,
+        REQUESTS,
+        settings,
+        case_id=case_id,
+        ehash=mail_requests.address_hash(settings, email),
+        address=address,
+        language=language,
+        network_hash=network_hash,
+        now=now,
+    )
+    if supporter_id is None:
         # Counted already: nothing to send. The edge answers exactly as for a new
         # signature, so nobody learns whether some address has signed this case.
         return CosignRequested(case_id, "counted", [])
-    address = email.strip()
-    if existing is None:
-        supporter_id = new_id("sup")
-        conn.execute(
-            insert(case_supporters).values(
-                id=supporter_id,
-                case_id=case_id,
-                email_hash=ehash,
-                email=address,
-                language=language,
-                status="pending",
-                created_at=now,
-            )
-        )
-    else:
-        supporter_id = existing.id
-        conn.execute(
-            update(case_supporters)
-            .where(case_supporters.c.id == supporter_id)
-            .values(email=address, language=language, created_at=now)
-        )
     token = sign_verification(settings.secret_key, supporter_id)
     mail = notify.cosign_confirmation(settings, address, row.title, token, language)
     return CosignRequested(case_id, "pending", [mail])
@@ -188,8 +150,8 @@ def request_erasure(
 ) -> list[Mail]:
     """Mails an erasure link to the address if it signed anything. The answer to the asker
     is the same either way, so this cannot be used to learn who signed what."""
-    ehash = _hash_or_invalid(settings, email)
-    take(conn, _limits("erase", settings, ehash, network_hash), now, action="erase")
+    ehash = mail_requests.address_hash(settings, email)
+    take(conn, mail_requests.limits("erase", settings, ehash, network_hash), now, action="erase")
     known = conn.execute(
         select(case_supporters.c.id).where(
             case_supporters.c.email_hash == ehash, case_supporters.c.email.is_not(None)
@@ -230,12 +192,5 @@ def erase_address(conn: Connection, settings: Settings, email: str, now: datetim
 
 def purge_unconfirmed(conn: Connection, settings: Settings, now: datetime) -> int:
     """Forget requests whose link has expired: they never counted, and an address nobody
-    confirmed is personal data we have no reason to keep. (`created_at` is the time of the
-    latest request for that address, so a fresh link is never orphaned.)"""
-    cutoff = now - timedelta(hours=settings.cases_verify_link_hours)
-    result = conn.execute(
-        delete(case_supporters).where(
-            case_supporters.c.status == "pending", case_supporters.c.created_at < cutoff
-        )
-    )
-    return int(result.rowcount or 0)
+    confirmed is personal data we have no reason to keep."""
+    return mail_requests.purge_unconfirmed(conn, case_supporters, settings, now)
