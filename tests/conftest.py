@@ -52,6 +52,20 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the PostgreSQL pass, run only the tests that reach a database.
+
+    A test that asks for no database fixture (directly or through `db`, `app`, `client`,
+    `settings`…) runs the same code whatever WEFIRST_TEST_DATABASE_URL says: the SQLite pass has
+    already run it, and running it again would only double the suite's time."""
+    if not PG_URL:
+        return
+    reaches = ["database_url" in getattr(item, "fixturenames", ()) for item in items]
+    if not all(reaches):
+        config.hook.pytest_deselected(items=[item for item, r in zip(items, reaches, strict=True) if not r])
+        items[:] = [item for item, r in zip(items, reaches, strict=True) if r]
+
+
 def _pg_schema_url(base: str, schema: str) -> str:
     sep = "&" if "?" in base else "?"
     return f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
