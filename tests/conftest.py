@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck
@@ -20,11 +21,13 @@ from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, inspect, text
 
 from wefirst.app import create_app
+from wefirst.auth import console_users
 from wefirst.auth.keys import create_key
 from wefirst.settings import Settings
 from wefirst.store import migrate
 from wefirst.store.db import Database
 from wefirst.store.schema import metadata
+from wefirst.web import sessions
 
 from factories import HISTORY_WINDOW_HOURS
 
@@ -32,6 +35,13 @@ from factories import HISTORY_WINDOW_HOURS
 # health check read the clock, and fail on a busy machine although the property holds.
 hypothesis_settings.register_profile("wefirst", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 hypothesis_settings.load_profile("wefirst")
+
+# Console passwords are hashed with argon2id at the library's recommended cost (64 MiB, three
+# passes: ~70 ms each, ~0.7 s on a busy machine), hundreds of times a run. The tests check who
+# may sign in, not what a hash costs: in this process they use the same algorithm at its lowest
+# cost. tests/security/test_password_cost.py checks the product's parameters in a fresh process.
+console_users.HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+setattr(sessions, "HASHER", console_users.HASHER)  # noqa: B010 (imported there by name)
 
 PG_URL = os.environ.get("WEFIRST_TEST_DATABASE_URL")
 # Servers and workers the tests start (as processes too) run with test secrets and http base
@@ -105,7 +115,20 @@ def _empty_tables(db: Database) -> None:
             for name in names:
                 conn.execute(text(f'DELETE FROM "{name}"'))
         else:
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " RESTART IDENTITY CASCADE"))
+            # TRUNCATE costs per table (new files for each: ~1 s for all of them, per test);
+            # DELETE the rows of the tables the last test wrote to (children first), then rewind
+            # every sequence it advanced: the state TRUNCATE … RESTART IDENTITY would leave.
+            probe = " UNION ALL ".join(f"SELECT '{n}' WHERE EXISTS (SELECT 1 FROM \"{n}\")" for n in names)
+            used: set[str] = set(conn.execute(text(probe)).scalars())
+            for name in names:
+                if name in used:
+                    conn.execute(text(f'DELETE FROM "{name}"'))
+            conn.execute(
+                text(
+                    "SELECT setval(format('%I.%I', schemaname, sequencename), 1, false) FROM pg_sequences"
+                    " WHERE schemaname = current_schema() AND last_value IS NOT NULL"
+                )
+            )
 
 
 @pytest.fixture
