@@ -37,9 +37,10 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/wefirst demo
 
-# The SQLite suite runs on PYTEST_WORKERS processes (pytest-xdist; PYTEST_WORKERS=0 runs it in this
-# process). The PostgreSQL suite still runs in one process: it has not yet been seen green under
-# xdist on a loaded machine.
+# Each database's suite runs on PYTEST_WORKERS processes (pytest-xdist; PYTEST_WORKERS=0 runs it
+# in this process; every worker has its own SQLite file or PostgreSQL schema). The PostgreSQL pass
+# runs the tests that reach a database: the others do not read WEFIRST_TEST_DATABASE_URL and have
+# run on the SQLite pass (tests/conftest.py deselects them and pytest says how many).
 PYTEST_WORKERS ?= 2
 
 test: $(STAMP) $(NODE_STAMP)
@@ -50,7 +51,7 @@ test: $(STAMP) $(NODE_STAMP)
 	env -u WEFIRST_TEST_DATABASE_URL $(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 	@if [ -n "$$WEFIRST_TEST_DATABASE_URL" ]; then \
 	  echo "== suite on PostgreSQL ($$WEFIRST_TEST_DATABASE_URL) =="; \
-	  $(BIN)/python -m pytest $(PYTEST_ARGS); \
+	  $(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS); \
 	fi
 
 lint: $(STAMP)
