@@ -212,8 +212,8 @@ def test_kill_9_at_random_moments_and_takeover(service: LogService, tmp_path: Pa
     try:
         for round_ in range(2):
             before = total
-            fill(service.db, total, 1200)
-            total += 1200
+            fill(service.db, total, 600)
+            total += 600
             leader = _wait_for_leader(procs)
             # Let it get going, then kill it at a different point of the run each round.
             kill_after = before + 100 * round_
