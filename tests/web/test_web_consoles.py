@@ -369,7 +369,7 @@ def test_console_posts_check_the_token_before_the_action_and_change_nothing(
     assert unknown_without_token.status_code == 403  # the token is checked before the action
     unknown = web.post(f"/console/beneficiary/settlements/{settlement}/approve", data={"csrf_token": token})
     assert unknown.status_code == 404
-    assert "no such action" in text_of(unknown.text)
+    assert "Nothing here: it does not exist" in text_of(unknown.text)
     assert client.get(f"/v1/settlements/{settlement}").json()["status"] == "reported"
 
 

@@ -187,3 +187,26 @@ def test_scores_are_signed_in_the_locales_digits() -> None:
         "0,00",
     ]
     assert [Translator("en").score(v) for v in (0.25, -0.5)] == ["+0.25", "-0.50"]
+
+
+def test_a_refused_console_action_says_so_in_french_without_ids(
+    app: FastAPI, client: TestClient, db: Database, admin_key: str
+) -> None:
+    """The refusal page showed the domain's English detail, which names ids."""
+    story = seed_story(client, db, admin_key)
+    rival = make_brand(client, db, admin_key, name="Rival")
+    add_user(db, "rival@rival.example", "brand", rival.id)
+    web = signed_in(app, "rival@rival.example")
+    token = csrf_of(web.get("/console/brand?lang=fr").text)
+    for r in (
+        web.get(f"/console/brand/campaigns/{story.campaign_id}?lang=fr"),
+        web.post(
+            f"/console/brand/campaigns/{story.campaign_id}/status?lang=fr",
+            data={"csrf_token": token, "status": "ended"},
+        ),
+    ):
+        assert r.status_code == 403
+        shown = words(r.text)
+        assert "Ce compte ne peut pas faire cela." in shown
+        assert "cmp_" not in shown
+        assert "brd_" not in shown

@@ -15,8 +15,17 @@ from starlette.responses import Response
 
 from wefirst.errors import Forbidden, WefirstError
 from wefirst.services import services_of
+from wefirst.translations import N_
 from wefirst.web import sessions
-from wefirst.web.forms import CsrfRefused, csrf_refused, error_messages, in_thread, read_form, redirect
+from wefirst.web.forms import (
+    NOT_SAVED,
+    CsrfRefused,
+    csrf_refused,
+    error_messages,
+    in_thread,
+    read_form,
+    redirect,
+)
 from wefirst.web.templating import render, translator
 
 router = APIRouter(include_in_schema=False)
@@ -35,16 +44,26 @@ def gate(request: Request, conn: Connection, role: str) -> sessions.WebUser:
     return user
 
 
+REFUSALS = {
+    403: N_("This account cannot do this."),
+    404: N_("Nothing here: it does not exist, or it belongs to another account."),
+    409: N_("This cannot be done in its current state; reload the page to see where it stands."),
+    429: N_("Too many attempts; try again in a while."),
+}
+
+
 def refusal(request: Request, exc: Exception) -> Response:
+    """A refused console action as a page in the page's language: the words depend on the
+    status only (our details are English and may name ids, which people never see)."""
     if isinstance(exc, NeedsSignIn):
         return redirect(request, "/signin")
     tr = translator(request)
     status = exc.status if isinstance(exc, WefirstError) else 400
-    detail = exc.detail if isinstance(exc, WefirstError) else str(exc)
+    message = tr.gettext(REFUSALS.get(status, NOT_SAVED))
     return render(
         request,
         "message.html",
-        {"heading": tr.gettext("Console"), "message": detail, "back": "/console"},
+        {"heading": tr.gettext("Console"), "message": message, "back": "/console"},
         status=status,
     )
 
