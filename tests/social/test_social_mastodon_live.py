@@ -17,6 +17,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
 from wefirst.outbound import OutboundPolicy
 from wefirst.pledges.social import social_report
@@ -27,6 +28,7 @@ from wefirst.social.follow import MastodonLive, SocialFollower, read_cursor
 from wefirst.social.mastodon_stream import sse_events
 from wefirst.social.poll import poll_campaign
 from wefirst.store.db import Database
+from wefirst.store.tables_social import social_tokens
 
 from factories import auth, loopback_policy, make_beneficiary, make_brand, make_campaign
 from waiting import wait_until
@@ -186,3 +188,24 @@ def test_mastodon_actions_are_pledged_as_the_brands_stream_tells_them(
     rules = _rules(db, cid)
     assert rules["like"]["counted"] == 2
     assert sum(r["counted"] for r in rules.values()) == 5
+
+
+def test_a_token_that_no_longer_opens_stops_neither_the_follower_nor_the_polls(
+    client: TestClient,
+    app: FastAPI,
+    db: Database,
+    admin_key: str,
+    server: tuple[FakeMastodonServer, FakeNetwork],
+) -> None:
+    """A sealed token that does not open (the key was changed, the row tampered with) is an
+    error reported by the follower, not its end: the campaign is still polled."""
+    fake, net = server
+    cid, _ = _setup(client, db, admin_key)
+    with db.write() as conn:
+        conn.execute(update(social_tokens).values(sealed=b"\x01" + b"\x00" * 40))
+    net.masto_act("fan0", "like", "pampy", "111", datetime.now(UTC))
+    with following(app, db, fake) as f:
+        wait_until(lambda: f.polls == 1, what="the first poll")
+        assert f.stats.get("errors", 0) >= 1
+    assert fake.streams_opened == 0
+    assert _counted(db, cid) == {"like": 1}  # counted by the poll

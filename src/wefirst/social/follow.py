@@ -236,7 +236,11 @@ class SocialFollower(BackgroundThread):
         with self.db.read() as conn:
             self.targets = load_targets(conn)
             self.posts_by_server = mastodon_posts(self.targets)
-            self._start_mastodon_streams(conn)
+            try:
+                self._start_mastodon_streams(conn)
+            except Exception as exc:  # a token that no longer opens must not stop the follower
+                self.count("errors")
+                self.say(f"social follow: Mastodon streams not started ({exc})")
         for cid in self.targets.campaigns:
             try:
                 result = poll_campaign(

@@ -21,7 +21,7 @@ from wefirst.domain.campaigns import PerSocialActionRule
 from wefirst.domain.social import SocialAction, action_commitment
 from wefirst.pledges.batch import Batch
 from wefirst.pledges.social import apply_social_action, counted_commitments, retract_social_action
-from wefirst.secretbox import SecretBox
+from wefirst.secretbox import SecretBox, SecretBoxError
 from wefirst.social.sources import (
     BSKY_APPVIEW,
     SourceError,
@@ -99,6 +99,7 @@ def poll_campaign(
 ) -> PollResult:
     """`box` opens the brand's sealed tokens (Mastodon quotes); without it none is sent."""
     tokens: dict[PerSocialActionRule, str | None] = {}
+    result = PollResult()
     with db.read() as conn:
         loaded = load_campaign(conn, campaign_id)
         campaign = loaded.campaign
@@ -106,8 +107,10 @@ def poll_campaign(
             if box is not None and isinstance(rule, PerSocialActionRule) and rule.network == "mastodon":
                 with contextlib.suppress(ValueError):  # a hashtag has no server
                     server = server_of(rule.target)
-                    tokens[rule] = open_token(conn, box, loaded.row.brand_id, "mastodon", server)
-    result = PollResult()
+                    try:
+                        tokens[rule] = open_token(conn, box, loaded.row.brand_id, "mastodon", server)
+                    except SecretBoxError:  # polled without it: what is public still counts
+                        result.errors.append(f"the brand's token for {server} does not open: set it again")
     for rule in campaign.rules:
         if not isinstance(rule, PerSocialActionRule):
             continue
