@@ -507,6 +507,8 @@ def test_brand_connects_a_shop_and_rotates_its_secret(
     web.post(f"/console/brand/connectors/{conn['id']}/secrets/{old}/retire", data={"csrf_token": token})
     after = client.get(f"/v1/connectors/{conn['id']}", headers=auth(brand.key)).json()
     assert [s["active"] for s in after["secrets"]] == [False, True]
+    statuses = re.findall(r"<td>(en service|retiré)</td>", web.get("/console/brand?lang=fr").text)
+    assert sorted(statuses) == ["en service", "retiré"]  # a secret is masculine: never "active"
     # another brand's console cannot touch this connection
     rival = make_brand(client, db, admin_key, name="Rival")
     add_user(db, "rival@rival.example", "brand", rival.id)
