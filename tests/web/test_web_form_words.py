@@ -210,3 +210,38 @@ def test_a_refused_console_action_says_so_in_french_without_ids(
         assert "Ce compte ne peut pas faire cela." in shown
         assert "cmp_" not in shown
         assert "brd_" not in shown
+
+
+def test_the_delivery_form_asks_for_a_link_in_french_not_with_a_pattern(
+    app: FastAPI, client: TestClient, db: Database, admin_key: str
+) -> None:
+    """The beneficiary's delivery form answered a bad evidence link with pydantic's pattern
+    message (a regular expression) and a too-large delivery with an API field name."""
+    story = seed_story(client, db, admin_key)
+    add_user(db, "ngo@vfa.example", "beneficiary", story.beneficiary.id)
+    web = signed_in(app, "ngo@vfa.example")
+    token = csrf_of(web.get("/console/beneficiary?lang=fr").text)
+    form = {
+        "csrf_token": token,
+        "campaign_id": story.campaign_id,
+        "units": "2",
+        "period_start": "2026-04-01",
+        "period_end": "2026-04-30",
+        "evidence_url": "http://insecure.example/report",
+    }
+    for change, expected in (
+        ({}, "Collez un lien vers la preuve, commençant par https://."),
+        (
+            {"units": "100000", "evidence_url": "https://vfa.example/r.pdf"},
+            "dites plus bas qui les a financées",
+        ),
+    ):
+        r = web.post("/console/beneficiary/deliveries?lang=fr", data={**form, **change})
+        assert r.status_code == 422
+        shown = words(r.text)
+        assert expected in shown
+        assert "https://\\S" not in shown
+        assert "beyond_funded_reason" not in shown
+        assert "String should" not in shown
+    balance = client.get(f"/v1/campaigns/{story.campaign_id}/balance").json()
+    assert balance["delivered"]["units"] == 6  # nothing was recorded

@@ -15,6 +15,7 @@ from wefirst.ledger import service as ledger
 from wefirst.ledger.models import DecisionIn, DeliveryIn
 from wefirst.services import services_of
 from wefirst.store.tables_core import brands, campaigns, settlements
+from wefirst.translations import N_
 from wefirst.web import queries
 from wefirst.web.campaign_form import form_int
 from wefirst.web.console import NeedsSignIn, console_post, gate, refusal
@@ -106,6 +107,23 @@ async def decide(request: Request, settlement_id: str, decision: str) -> Respons
     return await console_post(request, work, refused=(NeedsSignIn, Forbidden, NotFound), again=again)
 
 
+# what to type, per field of the delivery form (`forms.error_messages`)
+DELIVERY_HELP = {
+    "units": N_(
+        "Type the whole number of impact units delivered; for units beyond what the campaign's "
+        "pledges fund, say below who funded them."
+    ),
+    "period_start": N_("Type the first day of the delivery as YYYY-MM-DD, today or earlier."),
+    "period_end": N_(
+        "Type the last day of the delivery as YYYY-MM-DD, on or after the first, today or earlier."
+    ),
+    "evidence_url": N_("Paste a link to the evidence, starting with https://."),
+    "beyond_funded_reason": N_("Say who funded the units beyond the campaign's pledges, in a sentence."),
+    "note": N_("Keep the note under 1,000 characters."),
+    "campaign_id": N_("Choose the campaign from the list."),
+}
+
+
 @router.post("/console/beneficiary/deliveries")
 async def report_delivery(request: Request) -> Response:
     def work(form: dict[str, str]) -> Response:
@@ -138,4 +156,6 @@ async def report_delivery(request: Request) -> Response:
     def again(form: dict[str, str], errors: dict[str, str]) -> Response:
         return _beneficiary_page(request, errors=errors, form=form, status=422)
 
-    return await console_post(request, work, refused=(NeedsSignIn, Forbidden), again=again)
+    return await console_post(
+        request, work, refused=(NeedsSignIn, Forbidden), again=again, help=DELIVERY_HELP
+    )
