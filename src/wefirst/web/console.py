@@ -18,7 +18,6 @@ from wefirst.services import services_of
 from wefirst.translations import N_
 from wefirst.web import sessions
 from wefirst.web.forms import (
-    NOT_SAVED,
     CsrfRefused,
     csrf_refused,
     error_messages,
@@ -50,6 +49,7 @@ REFUSALS = {
     409: N_("This cannot be done in its current state; reload the page to see where it stands."),
     429: N_("Too many attempts; try again in a while."),
 }
+REFUSED = N_("This was refused; nothing was changed.")
 
 
 def refusal(request: Request, exc: Exception) -> Response:
@@ -59,7 +59,7 @@ def refusal(request: Request, exc: Exception) -> Response:
         return redirect(request, "/signin")
     tr = translator(request)
     status = exc.status if isinstance(exc, WefirstError) else 400
-    message = tr.gettext(REFUSALS.get(status, NOT_SAVED))
+    message = tr.gettext(REFUSALS.get(status, REFUSED))
     return render(
         request,
         "message.html",
