@@ -45,7 +45,7 @@ from wefirst.catalog.models import BeneficiaryIn, BrandIn, CampaignIn
 from wefirst.domain.social import Account
 from wefirst.outbound import OutboundPolicy
 from wefirst.pledges.batch import Batch
-from wefirst.pledges.social import apply_social_action
+from wefirst.pledges.social import apply_social_action, prefetch_seen
 from wefirst.settings import Settings
 from wefirst.social.fakenet import FakeJetstream, FakeNetwork
 from wefirst.social.follow import SocialFollower
@@ -145,13 +145,12 @@ def full_path(
         for i in range(0, len(lines), batch_size):
             with db.write() as conn:
                 batch = Batch(conn)
-                for line in lines[i : i + batch_size]:
-                    frame = parse_frame(line)
-                    if frame is None:
-                        continue
-                    for a in actions_of(frame, profiles):
-                        o = apply_social_action(conn, cid, a, received_at=a.occurred_at, batch=batch).outcome
-                        outcomes[o] = outcomes.get(o, 0) + 1
+                frames = [f for line in lines[i : i + batch_size] if (f := parse_frame(line)) is not None]
+                acts = [a for f in frames for a in actions_of(f, profiles)]
+                prefetch_seen(batch, cid, acts)  # as the follower and a poll do
+                for a in acts:
+                    o = apply_social_action(conn, cid, a, received_at=a.occurred_at, batch=batch).outcome
+                    outcomes[o] = outcomes.get(o, 0) + 1
                 batch.flush()
         elapsed = time.perf_counter() - t0
         event.remove(db.engine, "before_cursor_execute", _count)

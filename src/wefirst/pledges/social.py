@@ -21,7 +21,7 @@ module decides and records, in the caller's transaction:
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, TypeVar
@@ -51,6 +51,13 @@ T = TypeVar("T")
 # up to date by the batch's own pledges (and dropped by its reversals) — one query per rule per
 # batch instead of one per action. Keyed weakly: it goes with its batch.
 _rule_units: weakref.WeakKeyDictionary[Batch, dict[tuple[str, str], int]] = weakref.WeakKeyDictionary()
+
+# What this batch knows of `social_actions` rows, by (campaign, rule key, commitment): None =
+# no row; (seq, record_ref) = a row (seq None: inserted by this batch, not read back). Filled by
+# `prefetch_seen` with one query for a whole batch of actions, kept up to date by `_record`:
+# the already-seen check then costs no statement per action.
+_Known = tuple[int | None, str | None] | None
+_seen: weakref.WeakKeyDictionary[Batch, dict[tuple[str, str, str], _Known]] = weakref.WeakKeyDictionary()
 
 SocialOutcomeKind = Literal["counted", "refused", "duplicate", "over_cap", "carried", "no_rule", "inactive"]
 
@@ -103,6 +110,25 @@ class Seen:
     received: datetime
 
 
+def prefetch_seen(batch: Batch, campaign_id: str, actions: Iterable[SocialAction]) -> None:
+    """Read, in one query per 500, which of these actions the campaign already has a row for,
+    so that `apply_social_action` in the same batch does not ask one by one."""
+    loaded = batch.campaign(campaign_id)
+    keys = {
+        (rule.key, action_commitment(a))
+        for a in actions
+        if (rule := matching_rule(loaded.campaign.rules, a)) is not None
+    }
+    known = _seen.setdefault(batch, {})
+    wanted = sorted({c for _, c in keys})
+    found: dict[tuple[str, str], tuple[int, str | None]] = {}
+    for i in range(0, len(wanted), 500):
+        for r in batch.conn.execute(_SEEN_MANY, {"cid": campaign_id, "cms": wanted[i : i + 500]}):
+            found[(r.rule_key, r.commitment)] = (int(r.seq), r.record_ref)
+    for rk, cm in keys:
+        known.setdefault((campaign_id, rk, cm), found.get((rk, cm)))
+
+
 def _record(
     batch: Batch,
     seen: Seen,
@@ -131,6 +157,10 @@ def _record(
             "record_ref": record_ref(a.record) if a.record is not None else None,
         },
     )
+    _seen.setdefault(batch, {})[(seen.campaign_id, seen.rule.key, seen.commitment)] = (
+        None,
+        record_ref(a.record) if a.record is not None else None,
+    )
 
 
 # Built once: the per-action statements skip SQLAlchemy's statement construction and
@@ -140,6 +170,9 @@ _INSERT = insert(_t)
 _SEEN = select(_t.c.seq, _t.c.record_ref).where(
     _t.c.campaign_id == bindparam("cid"), _t.c.rule_key == bindparam("rk"), _t.c.commitment == bindparam("cm")
 )
+_SEEN_MANY = select(_t.c.seq, _t.c.rule_key, _t.c.commitment, _t.c.record_ref).where(
+    _t.c.campaign_id == bindparam("cid"), _t.c.commitment.in_(bindparam("cms", expanding=True))
+)
 _NEAR = select(_t.c.account_created_at).where(
     _t.c.campaign_id == bindparam("cid"),
     _t.c.rule_key == bindparam("rk"),
@@ -147,6 +180,14 @@ _NEAR = select(_t.c.account_created_at).where(
     _t.c.account_created_at > bindparam("lo", type_=_t.c.account_created_at.type),
     _t.c.account_created_at < bindparam("hi", type_=_t.c.account_created_at.type),
 )
+
+
+def _row_of(campaign_id: str, rule_key: str, commitment: str) -> Any:
+    return (
+        social_actions.c.campaign_id == campaign_id,
+        social_actions.c.rule_key == rule_key,
+        social_actions.c.commitment == commitment,
+    )
 
 
 def _counted(campaign_id: str, rule: PerSocialActionRule) -> Any:
@@ -172,16 +213,23 @@ def _apply(batch: Batch, campaign_id: str, a: SocialAction, received_at: datetim
         campaign_id, rule, a, commitment, as_utc(received_at) if received_at is not None else utcnow()
     )
     st = batch.lock(loaded)
-    known = conn.execute(_SEEN, {"cid": campaign_id, "rk": rule.key, "cm": commitment}).first()
+    cache = _seen.setdefault(batch, {})
+    ck = (campaign_id, rule.key, commitment)
+    if ck in cache:
+        known = cache[ck]
+    else:
+        row = conn.execute(_SEEN, {"cid": campaign_id, "rk": rule.key, "cm": commitment}).first()
+        known = (int(row.seq), row.record_ref) if row is not None else None
     if known is not None:
-        if known.record_ref is None and a.record is not None:
+        if known[1] is None and a.record is not None:
             # first counted from a list (no record URI there), now seen on the stream: keep the
             # record so that its later delete finds it
             conn.execute(
                 update(social_actions)
-                .where(social_actions.c.seq == known.seq)
+                .where(*_row_of(campaign_id, rule.key, commitment))
                 .values(record_ref=record_ref(a.record))
             )
+            cache[ck] = (known[0], record_ref(a.record))
         return SocialOutcome("duplicate", commitment)
     key = f"social:{rule.key}:{account_key(a.network, a.account.uri)}"
     if rule.period == "day":

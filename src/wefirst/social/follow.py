@@ -41,7 +41,7 @@ from wefirst.domain.clock import utcnow
 from wefirst.domain.social import Account, SocialAction, normalize_target, record_ref
 from wefirst.outbound import OutboundPolicy
 from wefirst.pledges.batch import Batch
-from wefirst.pledges.social import apply_social_action, retract_records
+from wefirst.pledges.social import apply_social_action, prefetch_seen, retract_records
 from wefirst.secretbox import SecretBox
 from wefirst.settings import Settings
 from wefirst.social.jetstream import LIKE, POST, REPOST, actions_of, deleted_record, parse_frame, time_us
@@ -374,6 +374,8 @@ class SocialFollower(BackgroundThread):
         now = utcnow()
         with self.db.write() as conn:
             batch = Batch(conn)
+            for cid in sorted({cid for (cid, _), _ in matched}):
+                prefetch_seen(batch, cid, [a for (c, _), a in matched if c == cid])
             for (cid, _rule), a in matched:
                 self.count(apply_social_action(conn, cid, a, received_at=now, batch=batch).outcome)
             batch.flush()

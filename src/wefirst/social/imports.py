@@ -30,7 +30,7 @@ from wefirst.catalog.service import load_campaign
 from wefirst.domain.campaigns import PerSocialActionRule
 from wefirst.domain.social import ACTIONS, REPORTED_BY_BRAND, Account, SocialAction, SocialNetwork
 from wefirst.pledges.batch import Batch
-from wefirst.pledges.social import apply_social_action
+from wefirst.pledges.social import apply_social_action, prefetch_seen
 from wefirst.social.poll import PollResult
 from wefirst.store.db import Database
 
@@ -137,6 +137,7 @@ def import_export(db: Database, campaign_id: str, network: str, data: bytes, now
     result.seen.extend(actions)
     with db.write() as conn:
         batch = Batch(conn)
+        prefetch_seen(batch, campaign_id, actions)
         for a in actions:
             result.add(apply_social_action(conn, campaign_id, a, received_at=now, batch=batch).outcome)
         batch.flush()

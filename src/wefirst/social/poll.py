@@ -20,7 +20,12 @@ from wefirst.catalog.service import load_campaign
 from wefirst.domain.campaigns import PerSocialActionRule
 from wefirst.domain.social import SocialAction, action_commitment
 from wefirst.pledges.batch import Batch
-from wefirst.pledges.social import apply_social_action, counted_commitments, retract_social_action
+from wefirst.pledges.social import (
+    apply_social_action,
+    counted_commitments,
+    prefetch_seen,
+    retract_social_action,
+)
 from wefirst.secretbox import SecretBox, SecretBoxError
 from wefirst.social.sources import (
     BSKY_APPVIEW,
@@ -76,6 +81,7 @@ def apply_actions(
     actions = list(actions)
     with db.write() as conn:
         batch = Batch(conn)
+        prefetch_seen(batch, campaign_id, actions)
         for a in actions:
             result.add(apply_social_action(conn, campaign_id, a, received_at=now, batch=batch).outcome)
         batch.flush()
