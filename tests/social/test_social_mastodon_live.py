@@ -126,6 +126,9 @@ def test_mastodon_replies_and_quotes_are_polled_quotes_with_the_brands_token(
     assert (rules["quote"]["counted"], rules["quote"]["units"]) == (1, 3)
 
 
+Served = tuple[FakeMastodonServer, FakeNetwork]
+
+
 @pytest.fixture
 def server() -> Iterator[tuple[FakeMastodonServer, FakeNetwork]]:
     net = _net(datetime.now(UTC))
@@ -138,10 +141,10 @@ def server() -> Iterator[tuple[FakeMastodonServer, FakeNetwork]]:
 
 
 @contextmanager
-def following(app: FastAPI, db: Database, fake: FakeMastodonServer) -> Iterator[SocialFollower]:
+def following(app: FastAPI, db: Database, fake: FakeMastodonServer, **kw: Any) -> Iterator[SocialFollower]:
     f = SocialFollower(
         db, lambda: httpx.Client(transport=_Routes(fake.net)), jetstream_url=None, poll_seconds=3600,
-        tick_seconds=0.02, mastodon=MastodonLive(services_of(app).secret_box, {SERVER: fake.url}),
+        tick_seconds=0.02, mastodon=MastodonLive(services_of(app).secret_box, {SERVER: fake.url}), **kw,
     )  # fmt: skip
     f.start()
     try:
@@ -209,3 +212,23 @@ def test_a_token_that_no_longer_opens_stops_neither_the_follower_nor_the_polls(
         assert f.stats.get("errors", 0) >= 1
     assert fake.streams_opened == 0
     assert _counted(db, cid) == {"like": 1}  # counted by the poll
+
+
+def test_a_refused_token_is_told_and_retried(
+    client: TestClient,
+    app: FastAPI,
+    db: Database,
+    admin_key: str,
+    server: tuple[FakeMastodonServer, FakeNetwork],
+) -> None:
+    fake, net = server
+    _setup(client, db, admin_key)
+    net.mastodon_token = "the-brand-revoked-it"  # the server no longer accepts the stored one
+    told: list[str] = []
+    with following(app, db, fake, on_event=told.append) as f:
+        wait_until(
+            lambda: any("HTTP 401 (the brand's token is refused)" in m for m in told), what="the refusal told"
+        )
+        assert fake.streams_opened == 0
+        assert all(r.connections == 0 for r in f.mastodon_readers.values())
+    assert TOKEN not in " ".join(told)

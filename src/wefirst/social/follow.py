@@ -275,6 +275,7 @@ class SocialFollower(BackgroundThread):
                 source, server, self.mastodon_servers.get(server, server), token, self.client,
                 read_cursor(conn, source), self.notifications, self._stop,
             )  # fmt: skip
+            reader.say = self.say
             self.mastodon_readers[source] = reader
             t = threading.Thread(target=reader.run, name="wefirst-social-mastodon", daemon=True)
             self._reader_threads.append(t)

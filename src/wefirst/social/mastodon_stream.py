@@ -99,6 +99,8 @@ class MastodonReader:
         self.out = out
         self.stop = stop
         self.connections = 0
+        self.failures = 0
+        self.say: Callable[[str], None] | None = None  # where a failed connection is told
 
     def _take(self, body: Any) -> None:
         try:
@@ -140,13 +142,17 @@ class MastodonReader:
                     timeout=httpx.Timeout(10.0, read=90.0),  # the server sends a heartbeat every ~15 s
                 ) as r:  # fmt: skip
                     if r.status_code != 200:
-                        raise SourceError(f"stream: HTTP {r.status_code}")
+                        why = " (the brand's token is refused)" if r.status_code in (401, 403) else ""
+                        raise SourceError(f"stream: HTTP {r.status_code}{why}")
                     self.connections += 1
                     self.catch_up(http)
                     delay = 1.0
                     for event, data in sse_events(self._until_stopped(r.iter_lines())):
                         if event == "notification":
                             self._take(json.loads(data))
-            except Exception:  # closed, refused, reset, bad token: wait, then reconnect from `last`
+            except Exception as exc:  # closed, refused, reset, bad token: wait, then reconnect from `last`
+                self.failures += 1
+                if self.say is not None:
+                    self.say(f"social follow: {self.source}: {exc}; reconnecting")
                 delay = min(delay * 2, 60.0)
             self.stop.wait(delay)
