@@ -175,6 +175,9 @@ def test_french_scorecard_writes_sentiment_and_tooltips_in_french_typography(
     tooltips = re.findall(r"<title>([^<]*\d{4}[^<]*)</title>", fr)
     assert tooltips
     assert all("\u00a0:" in t for t in tooltips), tooltips[:3]
+    samples = re.findall(r"</blockquote> <small>([^<]*)</small>", fr)
+    assert samples
+    assert all(re.fullmatch(r"(1er|\d{1,2}) \w+ \d{4}", d) for d in samples), samples[:3]  # not 2026-12-03
     en = web.get(f"/brands/{story.brand.id}?lang=en").text
     assert re.search(r'<td class="num">[+-]\d\.\d\d</td></tr>', en)
 

@@ -103,11 +103,14 @@ class Translator:
         share = (Decimal(numerator) / Decimal(denominator)).quantize(Decimal("0.001"))
         return _percent(self.locale, share.normalize())
 
-    def date(self, value: date | datetime | None) -> str:
+    def date(self, value: date | datetime | str | None) -> str:
         """ "Nov 26, 2026"; in French the month in full and the first of the month as an
-        ordinal, as French typography wants ("1er décembre 2026", "26 novembre 2026")."""
-        if value is None:
+        ordinal, as French typography wants ("1er décembre 2026", "26 novembre 2026"). An ISO
+        text (as rows read from JSON carry it) is read for its day."""
+        if value is None or value == "":
             return "—"
+        if isinstance(value, str):
+            value = date.fromisoformat(value[:10])
         return _date(self.locale, value)
 
     def datetime(self, value: datetime | None) -> str:
