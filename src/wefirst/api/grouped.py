@@ -61,10 +61,10 @@ class _Records:
 
 
 def event_writer(services: Services) -> GroupCommit:
-    """The process's event writer. It is the one the widget's clicks already use: every event
-    of a process in the same groups, so a process's transactions never queue behind each
-    other (on SQLite, behind `BEGIN IMMEDIATE`)."""
-    return services.widget.writer
+    """The process's event writer, the one the widget's clicks use too: every event of a
+    process in the same groups, so a process's transactions never queue behind each other (on
+    SQLite, behind `BEGIN IMMEDIATE`)."""
+    return services.event_writer
 
 
 async def grouped_post(
