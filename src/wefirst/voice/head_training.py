@@ -114,7 +114,7 @@ def choose(
         if score(gold, list(p.argmax(axis=1))) >= full - CASCADE_SLACK:
             cascade = t
             break
-    return HeadChoice(c, blend, cascade, tuple(offsets), round(full, 4))
+    return HeadChoice(c, blend, cascade, tuple(float(x) for x in offsets), round(float(full), 4))
 
 
 def final_head(
