@@ -16,7 +16,7 @@ from wefirst.store.db import Database
 from wefirst.web import sessions
 
 from factories import auth, make_beneficiary, make_brand
-from web.web_helpers import PASSWORD, add_user, csrf_of, seed_story, text_of, with_pages
+from web.web_helpers import PASSWORD, add_user, campaign_form, csrf_of, seed_story, text_of, with_pages
 
 
 def signed_in(app: FastAPI, email: str, password: str = PASSWORD) -> TestClient:
@@ -109,31 +109,15 @@ def test_brand_creates_and_edits_a_campaign(
     add_user(db, "team@pampy.example", "brand", brand.id)
     web = signed_in(app, "team@pampy.example")
     page = web.get("/console/brand")
-    form = {
-        "csrf_token": csrf_of(page.text),
-        "name": "Water for clicks",
-        "beneficiary_id": ben.id,
-        "currency": "EUR",
-        "starts": "2026-01-01",
-        "ends": "2026-12-31",
-        "unit_en_one": "day of water",
-        "unit_en_many": "days of water",
-        "unit_fr_one": "jour d'eau",
-        "unit_fr_many": "jours d'eau",
-        "cost": "0.25",
-        "cost_source": "NGO budget 2026",
-        "cost_date": "2026-01-10",
-        "rule_kind_1": "per_click",
-        "rule_value_1": "1",
-        "skus_1": "",
-        "rule_kind_2": "percent_of_sale",
-        "rule_value_2": "2.5",
-        "skus_2": "",
-        "rule_kind_3": "",
-        "cap_total_units": "1000",
-        "guaranteed_minimum": "500",
-        "status": "active",
-    }
+    form = campaign_form(
+        csrf_of(page.text),
+        ben.id,
+        rule_kind_2="percent_of_sale",
+        rule_value_2="2.5",
+        skus_2="",
+        cap_total_units="1000",
+        guaranteed_minimum="500",
+    )
     bad = web.post("/console/brand/campaigns", data={**form, "cost": "0.251"})
     assert bad.status_code == 422
     assert "Type the cost of one impact unit in the campaign's currency, e.g. 2.50" in html.unescape(bad.text)

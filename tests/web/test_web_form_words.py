@@ -21,7 +21,7 @@ from wefirst.web.i18n import Translator
 
 from factories import auth, make_beneficiary, make_brand
 from web.test_web_consoles import signed_in
-from web.web_helpers import add_user, csrf_of, seed_story, seed_voice, text_of, with_pages
+from web.web_helpers import add_user, campaign_form, csrf_of, seed_story, seed_voice, text_of, with_pages
 
 ENGLISH_LEAKS = re.compile(
     r"String should|Input should|Value error|should be|must be|not a whole number|decimals than|"
@@ -45,29 +45,12 @@ def console(app: FastAPI, client: TestClient, db: Database, admin_key: str) -> C
     ben = make_beneficiary(client, db, admin_key)
     add_user(db, "team@pampy.example", "brand", brand.id)
     web = signed_in(app, "team@pampy.example")
-    form = {
-        "csrf_token": csrf_of(web.get("/console/brand?lang=fr").text),
-        "name": "De l'eau pour des clics",
-        "beneficiary_id": ben.id,
-        "currency": "EUR",
-        "starts": "2026-01-01",
-        "ends": "2026-12-31",
-        "unit_en_one": "day of water",
-        "unit_en_many": "days of water",
-        "unit_fr_one": "jour d'eau",
-        "unit_fr_many": "jours d'eau",
-        "cost": "0.25",
-        "cost_source": "Budget 2026 de l'association",
-        "cost_date": "2026-01-10",
-        "rule_kind_1": "per_click",
-        "rule_value_1": "1",
-        "skus_1": "",
-        "rule_kind_2": "",
-        "rule_kind_3": "",
-        "cap_total_units": "",
-        "guaranteed_minimum": "",
-        "status": "active",
-    }
+    form = campaign_form(
+        csrf_of(web.get("/console/brand?lang=fr").text),
+        ben.id,
+        name="De l'eau pour des clics",
+        cost_source="Budget 2026 de l'association",
+    )
     return Console(web, form, brand.key)
 
 

@@ -116,6 +116,35 @@ def seed_story(client: TestClient, db: Database, admin_key: str) -> Story:
     return Story(brand, ben, cid, secret, sids)
 
 
+def campaign_form(csrf_token: str, beneficiary_id: str, **fields: str) -> dict[str, str]:
+    """The brand console's new-campaign form as a browser posts it: one click = one day of
+    water, every optional field empty; ``fields`` change or add fields."""
+    return {
+        "csrf_token": csrf_token,
+        "name": "Water for clicks",
+        "beneficiary_id": beneficiary_id,
+        "currency": "EUR",
+        "starts": "2026-01-01",
+        "ends": "2026-12-31",
+        "unit_en_one": "day of water",
+        "unit_en_many": "days of water",
+        "unit_fr_one": "jour d'eau",
+        "unit_fr_many": "jours d'eau",
+        "cost": "0.25",
+        "cost_source": "NGO budget 2026",
+        "cost_date": "2026-01-10",
+        "rule_kind_1": "per_click",
+        "rule_value_1": "1",
+        "skus_1": "",
+        "rule_kind_2": "",
+        "rule_kind_3": "",
+        "cap_total_units": "",
+        "guaranteed_minimum": "",
+        "status": "active",
+        **fields,
+    }
+
+
 def csrf_of(html: str) -> str:
     found = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert found, "no CSRF token in the form"
