@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -147,9 +148,123 @@ def test_verify_social_rederives_the_tally_and_prints_differences(
         verify_cli.app, ["social", cid, "--export", str(export), "--log", f"{live}/log", "--key", key]
     )
     assert r.exit_code == 1, r.output
-    assert f"MISMATCH counted in the log, not on the networks: {action_commitment(gone)}" in r.output
+    assert f"not on the networks (withdrawn after counting?): {action_commitment(gone)}" in r.output
 
     export.write_text("not json\n")
     r = CliRunner().invoke(verify_cli.app, ["social", cid, "--export", str(export), "--log", f"{live}/log"])
     assert r.exit_code == 1
     assert "one JSON action per line" in r.output
+
+
+# --- recount from the networks' public APIs (no export) -------------------------------------
+
+BSKY_POST = "at://did:plc:pampybrand00000000000000/app.bsky.feed.post/3lbrandpost22"
+APPVIEW = "https://appview.example"
+
+
+@pytest.fixture
+def recounted(
+    live: str, db: Database, admin_key: str, quiet_app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> tuple[str, str, FakeNetwork]:
+    """A campaign counting Mastodon likes and Bluesky reposts, polled once and in the log; the
+    verifier reads the same fake network through the same outbound guard."""
+    with TestClient(quiet_app) as qclient:
+        brand = make_brand(qclient, db, admin_key)
+        ben = make_beneficiary(qclient, db, admin_key)
+        rules: list[dict[str, Any]] = [
+            {"kind": "per_social_action", "action": "like", "network": "mastodon", "target": POST,
+             "units_per_action": 1},
+            {"kind": "per_social_action", "action": "repost", "network": "bluesky", "target": BSKY_POST,
+             "units_per_action": 2},
+        ]  # fmt: skip
+        cid = make_campaign(qclient, brand, ben.id, rules=rules)
+        net = FakeNetwork(now=NOW)
+        for i in range(6):
+            net.account(f"fan{i}", NOW - timedelta(days=400 + 5 * i), 50)
+        net.account("fresh", NOW - timedelta(days=1), 50)  # refused: account too new
+        net.favourites["111"] = [*(f"fan{i}" for i in range(4)), "fresh"]
+        net.bsky_reposts[BSKY_POST] = ["fan4", "fan5"]
+        result = poll_campaign(db, cid, _http(net), NOW, bsky_base=APPVIEW)
+        assert result.outcomes == {"counted": 6, "refused": 1}, result
+        service = services_of(quiet_app).log
+        while integrate_batch(service, 1000).integrated:
+            pass
+        key = qclient.get("/log/key").text.strip()
+    monkeypatch.setattr("wefirst.social.recount.network_client", lambda: _http(net))
+    return cid, key, net
+
+
+def _verify(live: str, cid: str, key: str) -> Any:
+    args = ["social", cid, "--log", f"{live}/log", "--key", key, "--bsky-appview", APPVIEW]
+    return CliRunner().invoke(verify_cli.app, args)
+
+
+def _refused_commitment(net: FakeNetwork) -> str:
+    from wefirst.domain.social import Account, SocialAction
+
+    fresh = Account(net.mastodon_url("fresh"), None, 0)
+    return action_commitment(SocialAction("mastodon", "like", POST, fresh, NOW))
+
+
+def test_recount_from_the_networks_matches_and_names_the_refusal_reason(
+    live: str, recounted: tuple[str, str, FakeNetwork]
+) -> None:
+    cid, key, net = recounted
+    r = _verify(live, cid, key)
+    assert r.exit_code == 0, r.output
+    assert f"{cid}: 6 counted social actions, 8 units in the log" in r.output
+    assert "7 actions on the networks now; 1 of them not counted" in r.output
+    # the account refused by the criteria is listed with the fraud report's reason, by commitment
+    line = next(ln for ln in r.output.splitlines() if ln.startswith("public, not counted:"))
+    assert _refused_commitment(net) in line
+    assert line.endswith("(refused: too_young)")
+    assert "fresh" not in r.output  # no handle in the output
+    assert "OK: every counted action is on the networks" in r.output
+    # both networks were read through the guard, with their real endpoints
+    paths = {q.url.path for q in net.requests}
+    assert {"/api/v1/statuses/111/favourited_by", "/xrpc/app.bsky.feed.getRepostedBy"} <= paths
+
+
+def test_recount_names_a_like_removed_after_counting(
+    live: str, recounted: tuple[str, str, FakeNetwork]
+) -> None:
+    cid, key, net = recounted
+    net.favourites["111"].remove("fan2")  # un-liked after it was counted and logged
+    r = _verify(live, cid, key)
+    assert r.exit_code == 1, r.output
+    from wefirst.domain.social import Account, SocialAction
+
+    gone = action_commitment(
+        SocialAction("mastodon", "like", POST, Account(net.mastodon_url("fan2"), None, 0), NOW)
+    )
+    assert f"MISMATCH counted in the log, not on the networks (withdrawn after counting?): {gone}" in r.output
+    assert "1 counted actions are not on the networks" in r.output
+
+
+def test_recount_with_the_network_down_or_an_unknown_campaign_exits_2_with_the_fix(
+    live: str, db: Database, recounted: tuple[str, str, FakeNetwork], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cid, key, _net = recounted
+
+    def down(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    policy = OutboundPolicy(resolver=lambda host, port: ["93.184.216.34"])
+    monkeypatch.setattr(
+        "wefirst.social.recount.network_client",
+        lambda: httpx.Client(transport=policy.transport(httpx.MockTransport(down))),
+    )
+    with db.read() as conn:
+        before: int = conn.execute(sa.text("select count(*) from social_actions")).scalar_one()
+    r = _verify(live, cid, key)
+    assert r.exit_code == 2, r.output
+    assert "cannot read mastodon like" in r.output
+    assert "--export FILE saved by `wefirst social poll --save-export`" in r.output
+    assert "OK:" not in r.output  # stopped before the log was read
+    with db.read() as conn:
+        assert conn.execute(sa.text("select count(*) from social_actions")).scalar_one() == before
+
+    r = _verify(live, "cmp_doesnotexist", key)
+    assert r.exit_code == 2, r.output
+    assert "no public campaign cmp_doesnotexist" in r.output
+    assert "check the id" in r.output

@@ -82,10 +82,14 @@ def action_to_json(a: SocialAction) -> str:
 
 @dataclass(frozen=True)
 class SocialDifferences:
-    counted_not_seen: list[
-        str
-    ]  # in the log, not on the networks now: withdrawn after settlement, or invented
-    seen_not_counted: int  # on the networks, not counted: refused, over a cap, or another rule's
+    # in the log, not on the networks now: withdrawn after settlement, or invented
+    counted_not_seen: list[str]
+    # on the networks, not counted: refused, over a cap, a duplicate, or not seen yet
+    not_counted: list[str]
+
+    @property
+    def seen_not_counted(self) -> int:
+        return len(self.not_counted)
 
     @property
     def ok(self) -> bool:
@@ -96,5 +100,5 @@ def compare(tally: SocialTally, seen: Iterable[SocialAction]) -> SocialDifferenc
     commitments = {action_commitment(a) for a in seen}
     return SocialDifferences(
         counted_not_seen=sorted(set(tally.counted) - commitments),
-        seen_not_counted=len(commitments - set(tally.counted)),
+        not_counted=sorted(commitments - set(tally.counted)),
     )

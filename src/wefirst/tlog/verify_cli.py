@@ -16,6 +16,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+from wefirst.domain.social import SocialAction
 from wefirst.tlog import misbehaviour
 from wefirst.tlog.audit import AuditReport, audit_tiles
 from wefirst.tlog.balances import BalanceDeriver, EntryProblem, compare
@@ -574,38 +575,122 @@ def publisher_cmd(
 def social_cmd(
     campaign: Annotated[str, typer.Argument(help="The campaign id (cmp_…).")],
     export: Annotated[
-        Path,
+        Path | None,
         typer.Option(
             "--export",
-            help="The networks' public lists saved as JSON lines (wefirst social poll --save-export).",
+            help="The networks' public lists saved as JSON lines (wefirst social poll --save-export); "
+            "without it, the networks' public APIs are read now.",
         ),
-    ],
+    ] = None,
     log: LogOpt = DEFAULT_LOG,
     key: KeyOpt = None,
     key_file: KeyFileOpt = None,
     policy: PolicyOpt = None,
+    api: ApiOpt = None,
+    mastodon_instance: Annotated[
+        str | None,
+        typer.Option(help="Instance whose hashtag timeline to read for a Mastodon hashtag rule."),
+    ] = None,
+    bsky_appview: Annotated[
+        str, typer.Option(help="Bluesky AppView base URL.")
+    ] = "https://public.api.bsky.app",
 ) -> None:
     """Re-derive a campaign's counted social actions from the log alone (every tile re-hashed
-    against the signed checkpoint, as in `audit`), recompute each exported action's commitment,
-    and print the differences: an action the log counts that no network shows fails."""
-    try:
-        lines = [ln for ln in export.read_text(encoding="utf-8").splitlines() if ln.strip()]
-        seen = [action_from_json(json.loads(ln)) for ln in lines]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        fail(EXIT_FAILED, f"cannot read the export {export}: {exc} (one JSON action per line)")
+    against the signed checkpoint, as in `audit`) and compare them with what the networks show:
+    their public APIs read now (the campaign's rules from the API, through the outbound guard),
+    or a saved export. Prints the differences: an action the log counts that the networks no
+    longer show fails (possibly withdrawn after counting); a public action not counted is
+    listed with the fraud report's reason. Exit 2, having read nothing more, for an unknown
+    campaign or an unreachable network."""
+    if export is not None:
+        try:
+            lines = [ln for ln in export.read_text(encoding="utf-8").splitlines() if ln.strip()]
+            seen = [action_from_json(json.loads(ln)) for ln in lines]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            fail(EXIT_FAILED, f"cannot read the export {export}: {exc} (one JSON action per line)")
     with reporting(), LogSource(log) as source:
+        api_root = api or api_base_for(log)
+        partial: list[str] = []
+        if export is None:
+            if api_root is None:
+                fail(EXIT_USAGE, "the campaign's rules come from the API: pass --api URL (or --export FILE)")
+            seen, partial = _read_networks(source, api_root, campaign, mastodon_instance, bsky_appview)
         trust = resolve_trust(source, key, key_file, policy)
         tally = SocialTally(campaign)
         _signed, report = audit_entries(source, trust, tally.add)
         typer.echo(f"OK: {report.size} entries re-hashed against the signed checkpoint")
         typer.echo(f"{campaign}: {len(tally.counted)} counted social actions, {tally.units} units in the log")
         diff = compare_social(tally, seen)
-        typer.echo(f"{len(seen)} actions in the export; {diff.seen_not_counted} of them not counted")
+        where = "in the export" if export is not None else "on the networks now"
+        typer.echo(f"{len(seen)} actions {where}; {diff.seen_not_counted} of them not counted")
+        if export is None and api_root is not None and diff.not_counted:
+            _print_reasons(source, api_root, campaign, diff.not_counted)
         for c in diff.counted_not_seen:
-            typer.echo(f"MISMATCH counted in the log, not on the networks: {c}", err=True)
+            typer.echo(
+                f"MISMATCH counted in the log, not on the networks (withdrawn after counting?): {c}", err=True
+            )
+        for rule in partial:
+            typer.echo(f"note: {rule} is read not to its end; an unseen action there may be older")
         if not diff.ok:
             fail(EXIT_FAILED, f"{len(diff.counted_not_seen)} counted actions are not on the networks")
         typer.echo("OK: every counted action is on the networks")
+
+
+def _read_networks(
+    source: LogSource, api_root: str, campaign: str, mastodon_instance: str | None, bsky: str
+) -> tuple[list[SocialAction], list[str]]:
+    """The campaign's rules from its public JSON, then each rule's public actions now. Bad input
+    (unknown campaign, no social rule, a network that cannot be read) is a usage error: exit 2."""
+    from wefirst.domain.clock import utcnow
+    from wefirst.social.recount import NetworkUnreadable, network_client, read_networks, social_rules
+
+    data = source.get_url(f"{api_root.rstrip('/')}/v1/campaigns/{campaign}")
+    if data is None:
+        fail(EXIT_USAGE, f"no public campaign {campaign} at {api_root}: check the id (cmp_…) and --api")
+    try:
+        rules = social_rules(json.loads(data))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise LogFormatError(f"the campaign {campaign}: {exc}") from None
+    if not rules:
+        fail(EXIT_USAGE, f"{campaign} has no social rule: nothing to recount")
+    try:
+        with network_client() as client:
+            found = read_networks(
+                client, rules, utcnow(), mastodon_instance=mastodon_instance, bsky_base=bsky
+            )
+    except NetworkUnreadable as exc:
+        fail(
+            EXIT_USAGE,
+            f"cannot read {exc}; check the network is reachable from here (WEFIRST_OUTBOUND_* settings), "
+            "or pass --export FILE saved by `wefirst social poll --save-export`",
+        )
+    return found.seen, found.partial_rules
+
+
+CHECK_AT_MOST = 50  # the public check is limited per network: name a sample, count the rest
+
+
+def _print_reasons(source: LogSource, api_root: str, campaign: str, commitments: list[str]) -> None:
+    """Why each public action was not counted, from the campaign's fraud report (the public
+    "did my share count?" answer for its commitment); no account is named."""
+    base = f"{api_root.rstrip('/')}/v1/campaigns/{campaign}/social/check?commitment="
+    for n, c in enumerate(commitments):
+        if n == CHECK_AT_MOST:
+            typer.echo(f"{len(commitments) - n} more not counted; reasons not asked (limit {CHECK_AT_MOST})")
+            return
+        status, body = source.get_status(base + c)
+        if status == 429:
+            typer.echo(f"{len(commitments) - n} more not counted; the check limit is spent, ask again later")
+            return
+        answer: dict[str, Any] = {}
+        if status == 200:
+            try:
+                loaded = json.loads(body)
+                answer = loaded if isinstance(loaded, dict) else {}
+            except ValueError:
+                pass
+        outcome, reason = answer.get("outcome", f"HTTP {status}"), answer.get("reason")
+        typer.echo(f"public, not counted: {c} ({outcome}{': ' + str(reason) if reason else ''})")
 
 
 if __name__ == "__main__":  # `python -m wefirst.tlog.verify_cli`: the verifier alone, light
