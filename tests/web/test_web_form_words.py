@@ -11,15 +11,20 @@ import re
 from pathlib import Path
 from typing import NamedTuple
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
 from wefirst.settings import Settings
 from wefirst.store.db import Database
+from wefirst.store.tables_core import api_keys
+from wefirst.store.tables_widget import publisher_campaigns
+from wefirst.voice import alert_rules
 from wefirst.web.i18n import Translator
 
-from factories import auth, make_beneficiary, make_brand
+from factories import auth, make_beneficiary, make_brand, signup_publisher
 from web.test_web_consoles import signed_in
 from web.web_helpers import add_user, campaign_form, csrf_of, seed_story, seed_voice, text_of, with_pages
 
@@ -231,3 +236,123 @@ def test_the_delivery_form_asks_for_a_link_in_french_not_with_a_pattern(
         assert "String should" not in shown
     balance = client.get(f"/v1/campaigns/{story.campaign_id}/balance").json()
     assert balance["delivered"]["units"] == 6  # nothing was recorded
+
+
+RAW = re.compile(r"\b(?:cmp|brd|pub|key|ben)_\w+|\b(?:publisher_id|campaign_id|endpoint_id|min_posts)\b")
+
+
+def refused_in_french(r: httpx.Response, expected: str) -> str:
+    """The page answers in French with the form's words, naming no field or id."""
+    assert r.status_code in (404, 409, 422), r.status_code
+    shown = words(r.text)
+    assert expected in shown, shown[-800:]
+    assert "Cette valeur n'est pas acceptée" not in shown
+    assert not ENGLISH_LEAKS.search(shown), ENGLISH_LEAKS.search(shown)
+    assert not RAW.search(shown), RAW.search(shown)
+    return shown
+
+
+def test_a_too_long_key_name_is_refused_in_french_and_makes_no_key(console: Console, db: Database) -> None:
+    """A 201-character name went to PostgreSQL's String(200) and came back as a 500."""
+    web, form, _ = console
+    keys = count_keys(db)
+    r = web.post("/console/brand/keys?lang=fr", data={"csrf_token": form["csrf_token"], "label": "k" * 201})
+    refused_in_french(r, "Tapez un nom pour la clé, 200 caractères au plus")
+    assert "sk_" not in r.text
+    assert count_keys(db) == keys
+
+
+def count_keys(db: Database) -> int:
+    with db.read() as conn:
+        return int(conn.execute(select(func.count()).select_from(api_keys)).scalar_one())
+
+
+def test_an_unknown_campaign_status_is_refused_in_french(
+    app: FastAPI, client: TestClient, db: Database, admin_key: str
+) -> None:
+    story = seed_story(client, db, admin_key)
+    add_user(db, "team@pampy.example", "brand", story.brand.id)
+    web = signed_in(app, "team@pampy.example")
+    page = f"/console/brand/campaigns/{story.campaign_id}"
+    token = csrf_of(web.get(f"{page}?lang=fr").text)
+    r = web.post(f"{page}/status?lang=fr", data={"csrf_token": token, "status": "archived"})
+    refused_in_french(r, "pour lancer, suspendre ou terminer la campagne.")
+    got = client.get(f"/v1/campaigns/{story.campaign_id}", headers=auth(story.brand.key)).json()
+    assert got["status"] == "active"
+
+
+def test_approving_a_site_that_never_asked_is_refused_in_french(
+    app: FastAPI, client: TestClient, db: Database, admin_key: str
+) -> None:
+    story = seed_story(client, db, admin_key)
+    add_user(db, "team@pampy.example", "brand", story.brand.id)
+    web = signed_in(app, "team@pampy.example")
+    page = f"/console/brand/campaigns/{story.campaign_id}"
+    token = csrf_of(web.get(f"{page}?lang=fr").text)
+    with db.read() as conn:
+        before = conn.execute(select(publisher_campaigns)).all()
+    r = web.post(
+        f"{page}/publishers?lang=fr",
+        data={"csrf_token": token, "publisher_id": "pub_nobody", "approved": "1"},
+    )
+    refused_in_french(r, "Choisissez un site dans la liste des sites qui ont demandé")
+    with db.read() as conn:
+        assert conn.execute(select(publisher_campaigns)).all() == before
+
+
+def test_joining_a_campaign_without_clicks_is_refused_in_french(
+    app: FastAPI, client: TestClient, db: Database, admin_key: str
+) -> None:
+    story = seed_story(client, db, admin_key)  # its campaign pays per purchase, not per click
+    pub, _ = signup_publisher(client, "Le carnet", ["carnet.example"])
+    add_user(db, "camille@example.org", "publisher", pub.id)
+    web = signed_in(app, "camille@example.org")
+    token = csrf_of(web.get("/console/publisher?lang=fr").text)
+    r = web.post(
+        "/console/publisher/campaigns?lang=fr", data={"csrf_token": token, "campaign_id": story.campaign_id}
+    )
+    refused_in_french(r, "Impossible dans son état actuel ; rechargez la page")
+    assert client.get(f"/v1/publishers/{pub.id}", headers=auth(pub.key)).json()["campaigns"] == []
+
+
+@pytest.mark.parametrize(
+    ("path", "data", "expected"),
+    [
+        ("endpoints", {"url": "http://alerts.example/hook"}, "ne peut pas recevoir les alertes"),
+        ("competitors", {"names": "\n".join(f"Rival {i}" for i in range(11))}, "Au plus 10 concurrents"),
+    ],
+)
+def test_voice_console_forms_are_refused_in_french(
+    console: Console, path: str, data: dict[str, str], expected: str
+) -> None:
+    web, form, _ = console
+    before = web.get("/console/brand/voice?lang=fr").text
+    r = web.post(f"/console/brand/voice/{path}?lang=fr", data={"csrf_token": form["csrf_token"], **data})
+    refused_in_french(r, expected)
+    after = web.get("/console/brand/voice?lang=fr").text
+    assert after.count("<li") == before.count("<li")  # nothing listed was added
+
+
+def test_an_alert_rule_without_a_whole_number_is_refused_in_french(
+    console: Console, client: TestClient, db: Database
+) -> None:
+    web, form, key = console
+    with db.read() as conn:
+        owner: str = conn.execute(select(api_keys.c.owner_id).where(api_keys.c.role == "brand")).scalar_one()
+    hook = client.post(
+        f"/v1/brands/{owner}/voice/alert-endpoints",
+        json={"url": "https://hooks.example/team"},
+        headers={**auth(key), "Idempotency-Key": "h"},
+    ).json()["id"]
+    r = web.post(
+        "/console/brand/voice/alert-rules?lang=fr",
+        data={
+            "csrf_token": form["csrf_token"],
+            "polarity": "negative",
+            "min_posts": "beaucoup",
+            "endpoint_id": hook,
+        },
+    )
+    refused_in_french(r, "nombre entier de publications")
+    with db.read() as conn:
+        assert alert_rules.rules_of(conn, owner) == []

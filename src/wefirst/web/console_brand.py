@@ -3,7 +3,7 @@ voice episodes of one brand, over the same services as the JSON API."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -336,7 +336,10 @@ def brand_campaign(request: Request, campaign_id: str) -> Response:
 
 
 async def _brand_write(
-    request: Request, campaign_id: str, action: Callable[[Connection, dict[str, str]], Response | None]
+    request: Request,
+    campaign_id: str,
+    action: Callable[[Connection, dict[str, str]], Response | None],
+    help: Mapping[str, str],
 ) -> Response:
     def work(form: dict[str, str]) -> Response:
         with services_of(request.app).db.write() as conn:
@@ -350,7 +353,9 @@ async def _brand_write(
     def again(form: dict[str, str], errors: dict[str, str]) -> Response:
         return _campaign_page(request, campaign_id, errors=errors, status=422)
 
-    return await console_post(request, work, refused=(NeedsSignIn, Forbidden, NotFound), again=again)
+    return await console_post(
+        request, work, refused=(NeedsSignIn, Forbidden, NotFound), again=again, help=help
+    )
 
 
 def _edit_patch(conn: Connection, campaign_id: str, form: dict[str, str]) -> dict[str, Any]:
@@ -410,6 +415,17 @@ async def edit_campaign(request: Request, campaign_id: str) -> Response:
     )
 
 
+# what to type, per field of the campaign page's small forms (`forms.error_messages`); their
+# fields are buttons or hidden, so the words point at what the page offers
+STATUS_HELP = {"status": N_("Use one of the buttons on this page to start, pause or end the campaign.")}
+APPROVAL_HELP = {
+    "publisher_id": N_("Choose a site from the list of sites that asked to show this campaign."),
+    "open": N_("Use the button on this page to open or close the campaign to sites."),
+}
+KEY_HELP = {"label": N_("Type a name for the key, at most 200 characters, or leave it blank.")}
+KEY_LABEL_MAX = 200  # api_keys.label is a String(200)
+
+
 @router.post("/console/brand/campaigns/{campaign_id}/status")
 async def change_status(request: Request, campaign_id: str) -> Response:
     """Ending a campaign cannot be undone: without `confirmed=yes` the post only shows a page
@@ -437,7 +453,7 @@ async def change_status(request: Request, campaign_id: str) -> Response:
         catalog.set_status(conn, campaign_id, data.status)
         return None
 
-    return await _brand_write(request, campaign_id, action)
+    return await _brand_write(request, campaign_id, action, STATUS_HELP)
 
 
 @router.post("/console/brand/campaigns/{campaign_id}/publishers")
@@ -450,7 +466,7 @@ async def approve_publisher(request: Request, campaign_id: str) -> Response:
         approved = form.get("approved") == "1"
         set_approval(conn, campaign_id, form.get("publisher_id", ""), approved=approved)
 
-    return await _brand_write(request, campaign_id, action)
+    return await _brand_write(request, campaign_id, action, APPROVAL_HELP)
 
 
 @router.post("/console/brand/campaigns/{campaign_id}/publishers/open")
@@ -461,22 +477,34 @@ async def open_to_publishers(request: Request, campaign_id: str) -> Response:
         is_open = form.get("open") == "1"
         set_widget_settings(conn, campaign_id, pow_bits=None, texts=None, open_to_publishers=is_open)
 
-    return await _brand_write(request, campaign_id, action)
+    return await _brand_write(request, campaign_id, action, APPROVAL_HELP)
 
 
 @router.post("/console/brand/keys")
 async def create_key(request: Request) -> Response:
     def work(form: dict[str, str]) -> Response:
+        label = blank(form.get("label"))
+        if label is not None and len(label) > KEY_LABEL_MAX:  # PostgreSQL would refuse it with a 500
+            raise Invalid(
+                f"label: at most {KEY_LABEL_MAX} characters",
+                [FieldError("label", f"at most {KEY_LABEL_MAX} characters")],
+            )
         with services_of(request.app).db.write() as conn:
             user = gate(request, conn, "brand")
             owner = _owner_for(user, request)
             require(user.actor(), "brand", owner=owner)
-            secret, _ = api_keys_service.create_key(conn, "brand", owner, label=blank(form.get("label")))
+            secret, _ = api_keys_service.create_key(conn, "brand", owner, label=label)
         response = _brand_page(request, secret=secret)
         response.headers["Cache-Control"] = "no-store"
         return response
 
-    return await console_post(request, work)
+    return await console_post(
+        request,
+        work,
+        refused=(NeedsSignIn, Forbidden, NotFound),
+        again=partial(_brand_again, request),
+        help=KEY_HELP,
+    )
 
 
 @router.post("/console/brand/keys/{key_id}/revoke")
