@@ -38,8 +38,15 @@ POST = "https://masto.example/@pampy/111"
 
 
 @pytest.fixture
-def quiet_app(settings: Settings, db: Database) -> FastAPI:
-    return create_app(settings.model_copy(update={"tlog_sequencer": False}), db=db)
+def check_limit() -> int:
+    """The public "did my share count?" budget per network and hour (a test may lower it)."""
+    return 120
+
+
+@pytest.fixture
+def quiet_app(settings: Settings, db: Database, check_limit: int) -> FastAPI:
+    update = {"tlog_sequencer": False, "social_check_per_network_per_hour": check_limit}
+    return create_app(settings.model_copy(update=update), db=db)
 
 
 @pytest.fixture
@@ -268,3 +275,19 @@ def test_recount_with_the_network_down_or_an_unknown_campaign_exits_2_with_the_f
     assert r.exit_code == 2, r.output
     assert "no public campaign cmp_doesnotexist" in r.output
     assert "check the id" in r.output
+
+
+@pytest.mark.parametrize("check_limit", [1])
+def test_recount_stops_asking_reasons_when_the_check_limit_is_spent(
+    live: str, recounted: tuple[str, str, FakeNetwork]
+) -> None:
+    """The reasons come from the public, limited check: a 429 ends the asking, not the recount."""
+    cid, key, net = recounted
+    net.account("late", NOW - timedelta(days=500), 50)
+    net.favourites["111"].append("late")  # public now, never polled: not counted, not seen
+    r = _verify(live, cid, key)
+    assert r.exit_code == 0, r.output
+    assert "8 actions on the networks now; 2 of them not counted" in r.output
+    assert len([ln for ln in r.output.splitlines() if ln.startswith("public, not counted:")]) == 1
+    assert "1 more not counted; the check limit is spent, ask again later" in r.output
+    assert "OK: every counted action is on the networks" in r.output
