@@ -17,6 +17,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from wefirst.domain.social import SocialAction
+from wefirst.social.sources import BSKY_APPVIEW
 from wefirst.tlog import misbehaviour
 from wefirst.tlog.audit import AuditReport, audit_tiles
 from wefirst.tlog.balances import BalanceDeriver, EntryProblem, compare
@@ -591,9 +592,7 @@ def social_cmd(
         str | None,
         typer.Option(help="Instance whose hashtag timeline to read for a Mastodon hashtag rule."),
     ] = None,
-    bsky_appview: Annotated[
-        str, typer.Option(help="Bluesky AppView base URL.")
-    ] = "https://public.api.bsky.app",
+    bsky_appview: Annotated[str, typer.Option(help="Bluesky AppView base URL.")] = BSKY_APPVIEW,
 ) -> None:
     """Re-derive a campaign's counted social actions from the log alone (every tile re-hashed
     against the signed checkpoint, as in `audit`) and compare them with what the networks show:
