@@ -356,3 +356,22 @@ def test_an_alert_rule_without_a_whole_number_is_refused_in_french(
     refused_in_french(r, "nombre entier de publications")
     with db.read() as conn:
         assert alert_rules.rules_of(conn, owner) == []
+
+
+@pytest.mark.parametrize("note", ["", "n" * 1001])
+def test_a_dispute_without_a_reason_is_refused_in_french(
+    app: FastAPI, client: TestClient, db: Database, admin_key: str, note: str
+) -> None:
+    story = seed_story(client, db, admin_key)
+    add_user(db, "ngo@vfa.example", "beneficiary", story.beneficiary.id)
+    web = signed_in(app, "ngo@vfa.example")
+    token = csrf_of(web.get("/console/beneficiary?lang=fr").text)
+    pending = story.settlement_ids[1]
+    r = web.post(
+        f"/console/beneficiary/settlements/{pending}/dispute?lang=fr",
+        data={"csrf_token": token, "note": note},
+    )
+    refused_in_french(r, "Pour contester un paiement, dites en une phrase ce qui manque")
+    assert "stl_" not in words(r.text)
+    got = client.get(f"/v1/campaigns/{story.campaign_id}/settlements", headers=auth(story.beneficiary.key))
+    assert {s["id"]: s["status"] for s in got.json()["data"]}[pending] == "reported"

@@ -102,9 +102,21 @@ async def decide(request: Request, settlement_id: str, decision: str) -> Respons
         return redirect(request, "/console/beneficiary?saved=1")
 
     def again(form: dict[str, str], errors: dict[str, str]) -> Response:
-        return _beneficiary_page(request, errors=errors, status=409)
+        # the summary only: the page's field messages belong to the delivery form below
+        return _beneficiary_page(request, errors={"": errors[""]}, status=409)
 
-    return await console_post(request, work, refused=(NeedsSignIn, Forbidden, NotFound), again=again)
+    return await console_post(
+        request, work, refused=(NeedsSignIn, Forbidden, NotFound), again=again, help=DECISION_HELP
+    )
+
+
+# what to type in the confirm/dispute forms' note (`forms.error_messages`)
+DECISION_HELP = {
+    "note": N_(
+        "To dispute a payment, say in a sentence what is missing or wrong (under 1,000 "
+        "characters); a note is optional to confirm one."
+    ),
+}
 
 
 # what to type, per field of the delivery form (`forms.error_messages`)
