@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, event
 
 from wefirst.settings import Settings
 from wefirst.store.db import Database
@@ -221,3 +222,35 @@ def test_the_brand_sets_competitors_endpoints_and_rules_in_its_console(
     assert r.status_code == 303
     with db.read() as conn:
         assert alert_rules.rules_of(conn, acme.id) == []
+
+
+def test_a_second_view_reuses_the_cached_share_of_voice(
+    app: FastAPI, client: TestClient, db: Database, admin_key: str, settings: Settings
+) -> None:
+    """The console recounted every listed brand's mentions on each view; it now reads the
+    API's share-of-voice table, kept a minute per brand, filter and competitor list."""
+    acme, bolt = _seed(client, db, admin_key, settings)
+    with db.write() as conn:
+        competitors.put_competitors(conn, acme.id, [{"brand_id": bolt.id}])
+    web = _console(app, db, "team@acme.example", acme.id)
+    statements: list[str] = []
+
+    def log(_c: object, _cur: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    def view() -> tuple[int, int]:
+        statements.clear()
+        page = web.get("/console/brand/voice")
+        assert page.status_code == 200, page.text
+        assert "Bolt" in page.text
+        counting = [s for s in statements if "GROUP BY voice_mentions.brand_id" in s]
+        return len(statements), len(counting)
+
+    event.listen(Engine, "before_cursor_execute", log)
+    try:
+        first, second = view(), view()
+    finally:
+        event.remove(Engine, "before_cursor_execute", log)
+    assert first[1] == 1, (first, second)
+    assert second[1] == 0, (first, second)
+    assert second[0] < first[0], (first, second)

@@ -123,7 +123,9 @@ def _context(
             }
             for e in episodes
         ],
-        "shares": voice_view.share_rows(competitors.share_of_voice(conn, owner, shown), tr),
+        # the API's cached table (a minute, per brand, filter and competitor list): the
+        # counting join over every listed brand's mentions is the page's costliest read
+        "shares": voice_view.share_rows(services_of(request.app).voice_days.shares(conn, owner, shown), tr),
         "polarity_words": dict(voice_view.polarity_choices(tr)),
         "languages": _languages(conn, owner, tr),
         "sources": voice_view.source_choices(tr),
