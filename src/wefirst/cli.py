@@ -13,6 +13,7 @@ from wefirst.checklist import check_at_start
 from wefirst.ingest.connectors import cli as connectors_cli
 from wefirst.settings import Settings
 from wefirst.social import cli as social_cli
+from wefirst.social import recount
 from wefirst.tlog import cli as tlog_cli
 from wefirst.tlog import verify_cli
 from wefirst.voice import cli as voice_cli
@@ -27,6 +28,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(tlog_cli.app, name="log")
 app.add_typer(verify_cli.app, name="verify")
+verify_cli.use_network_reader(recount.read_for_verify)  # `verify social` reads the networks
 app.add_typer(connectors_cli.connectors_app, name="connectors")
 app.add_typer(connectors_cli.sales_app, name="sales")
 app.add_typer(cases_cli.app, name="cases")

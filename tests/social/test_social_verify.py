@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from wefirst.app import create_app
+from wefirst.cli import app as wefirst_cli
 from wefirst.domain.social import action_commitment
 from wefirst.outbound import OutboundPolicy
 from wefirst.services import services_of
@@ -202,8 +203,8 @@ def recounted(
 
 
 def _verify(live: str, cid: str, key: str) -> Any:
-    args = ["social", cid, "--log", f"{live}/log", "--key", key, "--bsky-appview", APPVIEW]
-    return CliRunner().invoke(verify_cli.app, args)
+    args = ["verify", "social", cid, "--log", f"{live}/log", "--key", key, "--bsky-appview", APPVIEW]
+    return CliRunner().invoke(wefirst_cli, args)  # the `wefirst` command plugs the networks' reader in
 
 
 def _refused_commitment(net: FakeNetwork) -> str:
@@ -291,3 +292,14 @@ def test_recount_stops_asking_reasons_when_the_check_limit_is_spent(
     assert len([ln for ln in r.output.splitlines() if ln.startswith("public, not counted:")]) == 1
     assert "1 more not counted; the check limit is spent, ask again later" in r.output
     assert "OK: every counted action is on the networks" in r.output
+
+
+def test_the_light_verifier_alone_reads_exports_only(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """`python -m wefirst.tlog.verify_cli` sits below the social area: without the `wefirst`
+    command's networks reader it says how to recount, exit 2, having read nothing."""
+    monkeypatch.setattr(verify_cli, "_network_reader", None)
+    r = CliRunner().invoke(
+        verify_cli.app, ["social", "cmp_x", "--log", str(tmp_path), "--api", "http://127.0.0.1:9"]
+    )
+    assert r.exit_code == 2, r.output
+    assert "pass --export FILE, or run `wefirst verify social`" in r.output

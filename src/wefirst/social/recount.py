@@ -10,6 +10,7 @@ and its counted-but-unseen actions are reported, never failed on."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,11 +20,15 @@ import httpx
 
 from wefirst.catalog.codec import rule as rule_from_json
 from wefirst.domain.campaigns import PerSocialActionRule
+from wefirst.domain.clock import utcnow
 from wefirst.domain.social import SocialAction
 from wefirst.outbound import OutboundPolicy
 from wefirst.settings import Settings
 from wefirst.social.poll import fetch_rule
 from wefirst.social.sources import BSKY_APPVIEW, SourceError
+from wefirst.tlog.errors import LogFormatError
+from wefirst.tlog.source import LogSource
+from wefirst.tlog.verify_cli import EXIT_USAGE, fail
 
 
 class NetworkUnreadable(Exception):
@@ -79,3 +84,32 @@ def read_networks(
         if not complete:
             out.partial_rules.append(f"{rule.network} {rule.action} {rule.target}")
     return out
+
+
+def read_for_verify(
+    source: LogSource, api_root: str, campaign: str, mastodon_instance: str | None, bsky: str | None
+) -> tuple[list[SocialAction], list[str]]:
+    """`wefirst verify social` without an export: the campaign's rules from its public JSON,
+    then each rule's public actions now. Bad input (unknown campaign, no social rule, a network
+    that cannot be read) is a usage error: exit 2 with the fix, nothing more read."""
+    data = source.get_url(f"{api_root.rstrip('/')}/v1/campaigns/{campaign}")
+    if data is None:
+        fail(EXIT_USAGE, f"no public campaign {campaign} at {api_root}: check the id (cmp_…) and --api")
+    try:
+        rules = social_rules(json.loads(data))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise LogFormatError(f"the campaign {campaign}: {exc}") from None
+    if not rules:
+        fail(EXIT_USAGE, f"{campaign} has no social rule: nothing to recount")
+    try:
+        with network_client() as client:
+            found = read_networks(
+                client, rules, utcnow(), mastodon_instance=mastodon_instance, bsky_base=bsky or BSKY_APPVIEW
+            )
+    except NetworkUnreadable as exc:
+        fail(
+            EXIT_USAGE,
+            f"cannot read {exc}; check the network is reachable from here (WEFIRST_OUTBOUND_* settings), "
+            "or pass --export FILE saved by `wefirst social poll --save-export`",
+        )
+    return found.seen, found.partial_rules

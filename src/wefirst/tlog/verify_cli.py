@@ -17,7 +17,6 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from wefirst.domain.social import SocialAction
-from wefirst.social.sources import BSKY_APPVIEW
 from wefirst.tlog import misbehaviour
 from wefirst.tlog.audit import AuditReport, audit_tiles
 from wefirst.tlog.balances import BalanceDeriver, EntryProblem, compare
@@ -572,6 +571,21 @@ def publisher_cmd(
         typer.echo(f"OK: the public page of {publisher} matches the log")
 
 
+NetworkReader = Callable[[LogSource, str, str, str | None, str | None], tuple[list[SocialAction], list[str]]]
+"""Reads a campaign's social rules from its public JSON and each rule's public actions now:
+(actions seen, rules read not to their end). Exits 2 with the fix for bad input."""
+
+_network_reader: NetworkReader | None = None
+
+
+def use_network_reader(reader: NetworkReader) -> None:
+    """The `wefirst` command plugs in the networks' reader (wefirst.social.recount): the log's
+    verifier sits below the social area and reads the networks only through this seam, so
+    `python -m wefirst.tlog.verify_cli` stays light and reads saved exports."""
+    global _network_reader
+    _network_reader = reader
+
+
 @app.command("social")
 def social_cmd(
     campaign: Annotated[str, typer.Argument(help="The campaign id (cmp_…).")],
@@ -592,7 +606,9 @@ def social_cmd(
         str | None,
         typer.Option(help="Instance whose hashtag timeline to read for a Mastodon hashtag rule."),
     ] = None,
-    bsky_appview: Annotated[str, typer.Option(help="Bluesky AppView base URL.")] = BSKY_APPVIEW,
+    bsky_appview: Annotated[
+        str | None, typer.Option(help="Bluesky AppView base URL (default: the public AppView).")
+    ] = None,
 ) -> None:
     """Re-derive a campaign's counted social actions from the log alone (every tile re-hashed
     against the signed checkpoint, as in `audit`) and compare them with what the networks show:
@@ -613,7 +629,13 @@ def social_cmd(
         if export is None:
             if api_root is None:
                 fail(EXIT_USAGE, "the campaign's rules come from the API: pass --api URL (or --export FILE)")
-            seen, partial = _read_networks(source, api_root, campaign, mastodon_instance, bsky_appview)
+            if _network_reader is None:
+                fail(
+                    EXIT_USAGE,
+                    "this verifier alone reads a saved export only: pass --export FILE, "
+                    "or run `wefirst verify social`, which reads the networks",
+                )
+            seen, partial = _network_reader(source, api_root, campaign, mastodon_instance, bsky_appview)
         trust = resolve_trust(source, key, key_file, policy)
         tally = SocialTally(campaign)
         _signed, report = audit_entries(source, trust, tally.add)
@@ -633,37 +655,6 @@ def social_cmd(
         if not diff.ok:
             fail(EXIT_FAILED, f"{len(diff.counted_not_seen)} counted actions are not on the networks")
         typer.echo("OK: every counted action is on the networks")
-
-
-def _read_networks(
-    source: LogSource, api_root: str, campaign: str, mastodon_instance: str | None, bsky: str
-) -> tuple[list[SocialAction], list[str]]:
-    """The campaign's rules from its public JSON, then each rule's public actions now. Bad input
-    (unknown campaign, no social rule, a network that cannot be read) is a usage error: exit 2."""
-    from wefirst.domain.clock import utcnow
-    from wefirst.social.recount import NetworkUnreadable, network_client, read_networks, social_rules
-
-    data = source.get_url(f"{api_root.rstrip('/')}/v1/campaigns/{campaign}")
-    if data is None:
-        fail(EXIT_USAGE, f"no public campaign {campaign} at {api_root}: check the id (cmp_…) and --api")
-    try:
-        rules = social_rules(json.loads(data))
-    except (ValueError, KeyError, TypeError) as exc:
-        raise LogFormatError(f"the campaign {campaign}: {exc}") from None
-    if not rules:
-        fail(EXIT_USAGE, f"{campaign} has no social rule: nothing to recount")
-    try:
-        with network_client() as client:
-            found = read_networks(
-                client, rules, utcnow(), mastodon_instance=mastodon_instance, bsky_base=bsky
-            )
-    except NetworkUnreadable as exc:
-        fail(
-            EXIT_USAGE,
-            f"cannot read {exc}; check the network is reachable from here (WEFIRST_OUTBOUND_* settings), "
-            "or pass --export FILE saved by `wefirst social poll --save-export`",
-        )
-    return found.seen, found.partial_rules
 
 
 CHECK_AT_MOST = 50  # the public check is limited per network: name a sample, count the rest
