@@ -251,6 +251,7 @@ def test_a_second_view_reuses_the_cached_share_of_voice(
         first, second = view(), view()
     finally:
         event.remove(Engine, "before_cursor_execute", log)
+    # the counting query ran for the first view only; the total count is not compared (other
+    # statements differ between views and databases: 19 and 19 on PostgreSQL, 20 and 16 on SQLite)
     assert first[1] == 1, (first, second)
     assert second[1] == 0, (first, second)
-    assert second[0] < first[0], (first, second)
