@@ -19,6 +19,13 @@ from factories import auth, make_beneficiary, make_brand
 from web.web_helpers import PASSWORD, add_user, campaign_form, csrf_of, seed_story, text_of, with_pages
 
 
+def rival_console(app: FastAPI, client: TestClient, db: Database, admin_key: str) -> TestClient:
+    """Another brand's team, signed in to its own console: the walls' attacker."""
+    rival = make_brand(client, db, admin_key, name="Rival")
+    add_user(db, "rival@rival.example", "brand", rival.id)
+    return signed_in(app, "rival@rival.example")
+
+
 def signed_in(app: FastAPI, email: str, password: str = PASSWORD) -> TestClient:
     web = TestClient(with_pages(app))
     token = csrf_of(web.get("/signin").text)
@@ -228,9 +235,7 @@ def test_brand_cannot_touch_another_brands_campaign(
     app: FastAPI, client: TestClient, db: Database, admin_key: str
 ) -> None:
     story = seed_story(client, db, admin_key)
-    rival = make_brand(client, db, admin_key, name="Rival")
-    add_user(db, "rival@rival.example", "brand", rival.id)
-    web = signed_in(app, "rival@rival.example")
+    web = rival_console(app, client, db, admin_key)
     token = csrf_of(web.get("/console/brand").text)
     # the campaign is public, so the wall answers 403 (as the API does), not 404
     assert web.get(f"/console/brand/campaigns/{story.campaign_id}").status_code == 403
@@ -494,9 +499,7 @@ def test_brand_connects_a_shop_and_rotates_its_secret(
     statuses = re.findall(r"<td>(en service|retiré)</td>", web.get("/console/brand?lang=fr").text)
     assert sorted(statuses) == ["en service", "retiré"]  # a secret is masculine: never "active"
     # another brand's console cannot touch this connection
-    rival = make_brand(client, db, admin_key, name="Rival")
-    add_user(db, "rival@rival.example", "brand", rival.id)
-    other = signed_in(app, "rival@rival.example")
+    other = rival_console(app, client, db, admin_key)
     r = other.post(
         f"/console/brand/connectors/{conn['id']}/secrets",
         data={"csrf_token": csrf_of(other.get("/console/brand").text), "secret": "hijack"},

@@ -25,7 +25,7 @@ from wefirst.voice import alert_rules
 from wefirst.web.i18n import Translator
 
 from factories import auth, make_beneficiary, make_brand, signup_publisher
-from web.test_web_consoles import signed_in
+from web.test_web_consoles import rival_console, signed_in
 from web.web_helpers import add_user, campaign_form, csrf_of, seed_story, seed_voice, text_of, with_pages
 
 ENGLISH_LEAKS = re.compile(
@@ -185,9 +185,7 @@ def test_a_refused_console_action_says_so_in_french_without_ids(
 ) -> None:
     """The refusal page showed the domain's English detail, which names ids."""
     story = seed_story(client, db, admin_key)
-    rival = make_brand(client, db, admin_key, name="Rival")
-    add_user(db, "rival@rival.example", "brand", rival.id)
-    web = signed_in(app, "rival@rival.example")
+    web = rival_console(app, client, db, admin_key)
     token = csrf_of(web.get("/console/brand?lang=fr").text)
     for r in (
         web.get(f"/console/brand/campaigns/{story.campaign_id}?lang=fr"),
