@@ -6,6 +6,7 @@ framework stays in the edges, and docs/ARCHITECTURE.md shows the graph as it is.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import importlib.util
 import re
 import subprocess
@@ -19,6 +20,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _load_script(name: str = "import_graph") -> ModuleType:
+    # as `python scripts/<name>.py` sees it: its own folder on the path (scripts/generated_block.py)
+    if str(REPO / "scripts") not in sys.path:
+        sys.path.append(str(REPO / "scripts"))
     spec = importlib.util.spec_from_file_location(name, REPO / "scripts" / f"{name}.py")
     assert spec is not None
     assert spec.loader is not None
@@ -161,7 +165,21 @@ def test_the_checks_see_a_violation(tmp_path: Path) -> None:
 
 def test_the_doc_shows_the_graph_as_it_is(graph: dict[str, set[str]]) -> None:
     text = (REPO / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
-    assert ig.current_block(text) == ig.render(graph), "run: python scripts/import_graph.py --write"
+    assert ig.BLOCK.current(text) == ig.render(graph), "run: python scripts/import_graph.py --write"
+
+
+def test_write_replaces_only_the_block_and_refuses_a_doc_without_markers(tmp_path: Path) -> None:
+    """`--write` of both scripts (scripts/generated_block.py): the prose around stays as it was;
+    a doc without the markers is left untouched and the script says which markers to add."""
+    doc = tmp_path / "doc.md"
+    doc.write_text(f"before\n{ig.BEGIN}\nold\n{ig.END}\nafter\n", encoding="utf-8")
+    block = dataclasses.replace(ig.BLOCK, doc=doc)
+    block.write(f"{ig.BEGIN}\nnew\n{ig.END}")
+    assert doc.read_text(encoding="utf-8") == f"before\n{ig.BEGIN}\nnew\n{ig.END}\nafter\n"
+    doc.write_text("no markers here\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match="add the markers"):
+        block.write(f"{ig.BEGIN}\nnew\n{ig.END}")
+    assert doc.read_text(encoding="utf-8") == "no markers here\n"
 
 
 def test_the_doc_names_every_package_and_only_those() -> None:
@@ -240,7 +258,7 @@ def test_the_doc_shows_the_largest_modules() -> None:
     and no module a fifth larger than the last row is missing from it. (Exact counts, or a
     tight margin, would fail on every edit of a large module by whichever area makes it.)"""
     text = (REPO / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
-    block = sizes.current_block(text)
+    block = sizes.BLOCK.current(text)
     assert block is not None, "run: python scripts/module_sizes.py --write"
     listed: dict[str, int] = sizes.parse(block)
     now: dict[str, int] = sizes.sizes()
