@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -126,43 +127,47 @@ def test_mastodon_replies_and_quotes_are_polled_quotes_with_the_brands_token(
     assert (rules["quote"]["counted"], rules["quote"]["units"]) == (1, 3)
 
 
-Served = tuple[FakeMastodonServer, FakeNetwork]
+@dataclass(frozen=True)
+class Live:
+    """A brand with the like/reply/quote campaign and its Mastodon token set, and the fake
+    Mastodon server (SSE + REST on 127.0.0.1) its stream is read from."""
+
+    app: FastAPI
+    db: Database
+    fake: FakeMastodonServer
+    net: FakeNetwork
+    cid: str
+    brand_id: str
+
+    @contextmanager
+    def following(self, **kw: Any) -> Iterator[SocialFollower]:
+        mastodon = MastodonLive(services_of(self.app).secret_box, {SERVER: self.fake.url})
+        f = SocialFollower(
+            self.db, lambda: httpx.Client(transport=_Routes(self.net)), jetstream_url=None, poll_seconds=3600,
+            tick_seconds=0.02, mastodon=mastodon, **kw,
+        )  # fmt: skip
+        f.start()
+        try:
+            yield f
+        finally:
+            f.stop()
 
 
 @pytest.fixture
-def server() -> Iterator[tuple[FakeMastodonServer, FakeNetwork]]:
+def live(client: TestClient, app: FastAPI, db: Database, admin_key: str) -> Iterator[Live]:
     net = _net(datetime.now(UTC))
     fake = FakeMastodonServer(net)
     fake.start()
     try:
-        yield fake, net
+        cid, brand_id = _setup(client, db, admin_key)
+        yield Live(app, db, fake, net, cid, brand_id)
     finally:
         fake.stop()
 
 
-@contextmanager
-def following(app: FastAPI, db: Database, fake: FakeMastodonServer, **kw: Any) -> Iterator[SocialFollower]:
-    f = SocialFollower(
-        db, lambda: httpx.Client(transport=_Routes(fake.net)), jetstream_url=None, poll_seconds=3600,
-        tick_seconds=0.02, mastodon=MastodonLive(services_of(app).secret_box, {SERVER: fake.url}), **kw,
-    )  # fmt: skip
-    f.start()
-    try:
-        yield f
-    finally:
-        f.stop()
-
-
-def test_mastodon_actions_are_pledged_as_the_brands_stream_tells_them(
-    client: TestClient,
-    app: FastAPI,
-    db: Database,
-    admin_key: str,
-    server: tuple[FakeMastodonServer, FakeNetwork],
-) -> None:
-    fake, net = server
-    cid, brand_id = _setup(client, db, admin_key)
-    with following(app, db, fake) as f:
+def test_mastodon_actions_are_pledged_as_the_brands_stream_tells_them(live: Live) -> None:
+    fake, net, db, cid = live.fake, live.net, live.db, live.cid
+    with live.following() as f:
         wait_until(
             lambda: fake.streams_opened == 1 and f.polls == 1, what="the stream open, the first poll done"
         )
@@ -177,13 +182,13 @@ def test_mastodon_actions_are_pledged_as_the_brands_stream_tells_them(
         wait_until(lambda: fake.streams_opened == 2, what="the reconnection")
         net.masto_act("fan3", "like", "pampy", "111", datetime.now(UTC))
         wait_until(lambda: _counted(db, cid)["like"] == 2, what="the like after the reconnection")
-    source = f"mastodon {SERVER} {brand_id}"
+    source = f"mastodon {SERVER} {live.brand_id}"
     with db.read() as conn:
         assert read_cursor(conn, source) == int(net.notifications[-1]["id"])
     # down: actions happen; a restart catches up from the committed id, nothing counts twice
     net.masto_act("fan4", "reply", "pampy", "111", datetime.now(UTC))
     before = len(net.requests)
-    with following(app, db, fake) as f:
+    with live.following() as f:
         wait_until(lambda: _counted(db, cid)["reply"] == 2, what="the reply made while down")
         wait_until(lambda: f.mastodon_readers[source].connections == 1, what="the reader connected")
     asked = [r for r in net.requests[before:] if r.url.path == "/api/v1/notifications"]
@@ -193,39 +198,25 @@ def test_mastodon_actions_are_pledged_as_the_brands_stream_tells_them(
     assert sum(r["counted"] for r in rules.values()) == 5
 
 
-def test_a_token_that_no_longer_opens_stops_neither_the_follower_nor_the_polls(
-    client: TestClient,
-    app: FastAPI,
-    db: Database,
-    admin_key: str,
-    server: tuple[FakeMastodonServer, FakeNetwork],
-) -> None:
+def test_a_token_that_no_longer_opens_stops_neither_the_follower_nor_the_polls(live: Live) -> None:
     """A sealed token that does not open (the key was changed, the row tampered with) is an
     error reported by the follower, not its end: the campaign is still polled."""
-    fake, net = server
-    cid, _ = _setup(client, db, admin_key)
+    fake, net, db, cid = live.fake, live.net, live.db, live.cid
     with db.write() as conn:
         conn.execute(update(social_tokens).values(sealed=b"\x01" + b"\x00" * 40))
     net.masto_act("fan0", "like", "pampy", "111", datetime.now(UTC))
-    with following(app, db, fake) as f:
+    with live.following() as f:
         wait_until(lambda: f.polls == 1, what="the first poll")
         assert f.stats.get("errors", 0) >= 1
     assert fake.streams_opened == 0
     assert _counted(db, cid) == {"like": 1}  # counted by the poll
 
 
-def test_a_refused_token_is_told_and_retried(
-    client: TestClient,
-    app: FastAPI,
-    db: Database,
-    admin_key: str,
-    server: tuple[FakeMastodonServer, FakeNetwork],
-) -> None:
-    fake, net = server
-    _setup(client, db, admin_key)
+def test_a_refused_token_is_told_and_retried(live: Live) -> None:
+    fake, net = live.fake, live.net
     net.mastodon_token = "the-brand-revoked-it"  # the server no longer accepts the stored one
     told: list[str] = []
-    with following(app, db, fake, on_event=told.append) as f:
+    with live.following(on_event=told.append) as f:
         wait_until(
             lambda: any("HTTP 401 (the brand's token is refused)" in m for m in told), what="the refusal told"
         )
