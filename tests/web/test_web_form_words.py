@@ -34,8 +34,35 @@ ENGLISH_LEAKS = re.compile(
 )
 
 
+class InFrench(NamedTuple):
+    """A browser on French pages, holding its session's CSRF token: every form of this file is
+    sent through `post`."""
+
+    web: TestClient
+    token: str
+
+    def post(self, action: str, data: dict[str, str], follow_redirects: bool = True) -> httpx.Response:
+        form = {"csrf_token": self.token, **data}
+        sent: httpx.Response = self.web.post(
+            f"{action}?lang=fr", data=form, follow_redirects=follow_redirects
+        )
+        return sent
+
+
+def in_french(web: TestClient, page: str) -> InFrench:
+    """Open `page` in French and keep the CSRF token its forms carry."""
+    return InFrench(web, csrf_of(web.get(f"{page}{'&' if '?' in page else '?'}lang=fr").text))
+
+
+def signed_in_french(app: FastAPI, db: Database, role: str, owner: str, page: str) -> InFrench:
+    """A user of `owner`'s team (role brand, beneficiary or publisher) signed in, on `page`."""
+    email = f"{role}@team.example"
+    add_user(db, email, role, owner)
+    return in_french(signed_in(app, email), page)
+
+
 class Console(NamedTuple):
-    web: TestClient  # signed in as the brand's team
+    fr: InFrench  # signed in as the brand's team, on its French console
     form: dict[str, str]  # a campaign form that saves
     key: str  # the brand's API key, to read back what was saved
 
@@ -48,15 +75,11 @@ def words(page: str) -> str:
 def console(app: FastAPI, client: TestClient, db: Database, admin_key: str) -> Console:
     brand = make_brand(client, db, admin_key)
     ben = make_beneficiary(client, db, admin_key)
-    add_user(db, "team@pampy.example", "brand", brand.id)
-    web = signed_in(app, "team@pampy.example")
+    fr = signed_in_french(app, db, "brand", brand.id, "/console/brand")
     form = campaign_form(
-        csrf_of(web.get("/console/brand?lang=fr").text),
-        ben.id,
-        name="De l'eau pour des clics",
-        cost_source="Budget 2026 de l'association",
+        fr.token, ben.id, name="De l'eau pour des clics", cost_source="Budget 2026 de l'association"
     )
-    return Console(web, form, brand.key)
+    return Console(fr, form, brand.key)
 
 
 @pytest.mark.parametrize(
@@ -83,8 +106,8 @@ def console(app: FastAPI, client: TestClient, db: Database, admin_key: str) -> C
 def test_campaign_form_errors_are_french_on_a_french_page(
     console: Console, change: dict[str, str], field: str, expected: str
 ) -> None:
-    web, form, _ = console
-    r = web.post("/console/brand/campaigns?lang=fr", data={**form, **change})
+    fr, form, _ = console
+    r = fr.post("/console/brand/campaigns", {**form, **change})
     assert r.status_code == 422
     shown = words(r.text)
     assert expected in shown
@@ -96,12 +119,9 @@ def test_campaign_form_errors_are_french_on_a_french_page(
 
 
 def test_french_amounts_are_read_as_typed(console: Console, client: TestClient) -> None:
-    web, form, key = console
-    r = web.post(
-        "/console/brand/campaigns?lang=fr",
-        data={**form, "cost": "2,50", "guaranteed_minimum": "1\u202f000,50"},
-        follow_redirects=False,
-    )
+    fr, form, key = console
+    change = {"cost": "2,50", "guaranteed_minimum": "1\u202f000,50"}
+    r = fr.post("/console/brand/campaigns", {**form, **change}, follow_redirects=False)
     assert r.status_code == 303, words(r.text)[-600:]
     [made] = client.get("/v1/campaigns", headers=auth(key)).json()["data"]
     assert made["impact_unit"]["cost_per_unit"]["amount"] == 250
@@ -109,15 +129,8 @@ def test_french_amounts_are_read_as_typed(console: Console, client: TestClient) 
 
 
 def test_shop_form_errors_are_french(console: Console) -> None:
-    web, form, _ = console
-    r = web.post(
-        "/console/brand/connectors?lang=fr",
-        data={
-            "csrf_token": form["csrf_token"],
-            "platform": "shopify",
-            "account": "pampy.myshopify.com",
-            "secret": "",
-        },
+    r = console.fr.post(
+        "/console/brand/connectors", {"platform": "shopify", "account": "pampy.myshopify.com", "secret": ""}
     )
     assert r.status_code == 422
     assert "Collez le secret de signature des webhooks" in words(r.text)
@@ -128,10 +141,8 @@ def test_control_characters_get_a_page_in_the_pages_language(
     app: FastAPI, client: TestClient, db: Database, admin_key: str
 ) -> None:
     brand = make_brand(client, db, admin_key)
-    web = TestClient(with_pages(app))
-    token = csrf_of(web.get(f"/cases/new?brand={brand.id}&lang=fr").text)
+    fr = in_french(TestClient(with_pages(app)), f"/cases/new?brand={brand.id}")
     data = {
-        "csrf_token": token,
         "kind": "complaint",
         "brand_id": brand.id,
         "category": "environment",
@@ -139,7 +150,7 @@ def test_control_characters_get_a_page_in_the_pages_language(
         "what_happened": "Les stations de recharge promises ne sont jamais arrivées dans notre ville.",
         "language": "fr",
     }
-    r = web.post("/cases/new?lang=fr", data=data)
+    r = fr.post("/cases/new", data)
     assert r.status_code == 422
     assert r.headers["content-type"].startswith("text/html")
     assert "caractères de contrôle invisibles" in words(r.text)
@@ -185,14 +196,10 @@ def test_a_refused_console_action_says_so_in_french_without_ids(
 ) -> None:
     """The refusal page showed the domain's English detail, which names ids."""
     story = seed_story(client, db, admin_key)
-    web = rival_console(app, client, db, admin_key)
-    token = csrf_of(web.get("/console/brand?lang=fr").text)
+    fr = in_french(rival_console(app, client, db, admin_key), "/console/brand")
     for r in (
-        web.get(f"/console/brand/campaigns/{story.campaign_id}?lang=fr"),
-        web.post(
-            f"/console/brand/campaigns/{story.campaign_id}/status?lang=fr",
-            data={"csrf_token": token, "status": "ended"},
-        ),
+        fr.web.get(f"/console/brand/campaigns/{story.campaign_id}?lang=fr"),
+        fr.post(f"/console/brand/campaigns/{story.campaign_id}/status", {"status": "ended"}),
     ):
         assert r.status_code == 403
         shown = words(r.text)
@@ -207,11 +214,8 @@ def test_the_delivery_form_asks_for_a_link_in_french_not_with_a_pattern(
     """The beneficiary's delivery form answered a bad evidence link with pydantic's pattern
     message (a regular expression) and a too-large delivery with an API field name."""
     story = seed_story(client, db, admin_key)
-    add_user(db, "ngo@vfa.example", "beneficiary", story.beneficiary.id)
-    web = signed_in(app, "ngo@vfa.example")
-    token = csrf_of(web.get("/console/beneficiary?lang=fr").text)
+    fr = signed_in_french(app, db, "beneficiary", story.beneficiary.id, "/console/beneficiary")
     form = {
-        "csrf_token": token,
         "campaign_id": story.campaign_id,
         "units": "2",
         "period_start": "2026-04-01",
@@ -225,7 +229,7 @@ def test_the_delivery_form_asks_for_a_link_in_french_not_with_a_pattern(
             "dites plus bas qui les a financées",
         ),
     ):
-        r = web.post("/console/beneficiary/deliveries?lang=fr", data={**form, **change})
+        r = fr.post("/console/beneficiary/deliveries", {**form, **change})
         assert r.status_code == 422
         shown = words(r.text)
         assert expected in shown
@@ -252,9 +256,8 @@ def refused_in_french(r: httpx.Response, expected: str) -> str:
 
 def test_a_too_long_key_name_is_refused_in_french_and_makes_no_key(console: Console, db: Database) -> None:
     """A 201-character name went to PostgreSQL's String(200) and came back as a 500."""
-    web, form, _ = console
     keys = count_keys(db)
-    r = web.post("/console/brand/keys?lang=fr", data={"csrf_token": form["csrf_token"], "label": "k" * 201})
+    r = console.fr.post("/console/brand/keys", {"label": "k" * 201})
     refused_in_french(r, "Tapez un nom pour la clé, 200 caractères au plus")
     assert "sk_" not in r.text
     assert count_keys(db) == keys
@@ -269,11 +272,9 @@ def test_an_unknown_campaign_status_is_refused_in_french(
     app: FastAPI, client: TestClient, db: Database, admin_key: str
 ) -> None:
     story = seed_story(client, db, admin_key)
-    add_user(db, "team@pampy.example", "brand", story.brand.id)
-    web = signed_in(app, "team@pampy.example")
     page = f"/console/brand/campaigns/{story.campaign_id}"
-    token = csrf_of(web.get(f"{page}?lang=fr").text)
-    r = web.post(f"{page}/status?lang=fr", data={"csrf_token": token, "status": "archived"})
+    fr = signed_in_french(app, db, "brand", story.brand.id, page)
+    r = fr.post(f"{page}/status", {"status": "archived"})
     refused_in_french(r, "pour lancer, suspendre ou terminer la campagne.")
     got = client.get(f"/v1/campaigns/{story.campaign_id}", headers=auth(story.brand.key)).json()
     assert got["status"] == "active"
@@ -283,16 +284,11 @@ def test_approving_a_site_that_never_asked_is_refused_in_french(
     app: FastAPI, client: TestClient, db: Database, admin_key: str
 ) -> None:
     story = seed_story(client, db, admin_key)
-    add_user(db, "team@pampy.example", "brand", story.brand.id)
-    web = signed_in(app, "team@pampy.example")
     page = f"/console/brand/campaigns/{story.campaign_id}"
-    token = csrf_of(web.get(f"{page}?lang=fr").text)
+    fr = signed_in_french(app, db, "brand", story.brand.id, page)
     with db.read() as conn:
         before = conn.execute(select(publisher_campaigns)).all()
-    r = web.post(
-        f"{page}/publishers?lang=fr",
-        data={"csrf_token": token, "publisher_id": "pub_nobody", "approved": "1"},
-    )
+    r = fr.post(f"{page}/publishers", {"publisher_id": "pub_nobody", "approved": "1"})
     refused_in_french(r, "Choisissez un site dans la liste des sites qui ont demandé")
     with db.read() as conn:
         assert conn.execute(select(publisher_campaigns)).all() == before
@@ -303,12 +299,8 @@ def test_joining_a_campaign_without_clicks_is_refused_in_french(
 ) -> None:
     story = seed_story(client, db, admin_key)  # its campaign pays per purchase, not per click
     pub, _ = signup_publisher(client, "Le carnet", ["carnet.example"])
-    add_user(db, "camille@example.org", "publisher", pub.id)
-    web = signed_in(app, "camille@example.org")
-    token = csrf_of(web.get("/console/publisher?lang=fr").text)
-    r = web.post(
-        "/console/publisher/campaigns?lang=fr", data={"csrf_token": token, "campaign_id": story.campaign_id}
-    )
+    fr = signed_in_french(app, db, "publisher", pub.id, "/console/publisher")
+    r = fr.post("/console/publisher/campaigns", {"campaign_id": story.campaign_id})
     refused_in_french(r, "Impossible dans son état actuel ; rechargez la page")
     assert client.get(f"/v1/publishers/{pub.id}", headers=auth(pub.key)).json()["campaigns"] == []
 
@@ -323,9 +315,9 @@ def test_joining_a_campaign_without_clicks_is_refused_in_french(
 def test_voice_console_forms_are_refused_in_french(
     console: Console, path: str, data: dict[str, str], expected: str
 ) -> None:
-    web, form, _ = console
+    web = console.fr.web
     before = web.get("/console/brand/voice?lang=fr").text
-    r = web.post(f"/console/brand/voice/{path}?lang=fr", data={"csrf_token": form["csrf_token"], **data})
+    r = console.fr.post(f"/console/brand/voice/{path}", data)
     refused_in_french(r, expected)
     after = web.get("/console/brand/voice?lang=fr").text
     assert after.count("<li") == before.count("<li")  # nothing listed was added
@@ -334,7 +326,7 @@ def test_voice_console_forms_are_refused_in_french(
 def test_an_alert_rule_without_a_whole_number_is_refused_in_french(
     console: Console, client: TestClient, db: Database
 ) -> None:
-    web, form, key = console
+    fr, _, key = console
     with db.read() as conn:
         owner: str = conn.execute(select(api_keys.c.owner_id).where(api_keys.c.role == "brand")).scalar_one()
     hook = client.post(
@@ -342,15 +334,8 @@ def test_an_alert_rule_without_a_whole_number_is_refused_in_french(
         json={"url": "https://hooks.example/team"},
         headers={**auth(key), "Idempotency-Key": "h"},
     ).json()["id"]
-    r = web.post(
-        "/console/brand/voice/alert-rules?lang=fr",
-        data={
-            "csrf_token": form["csrf_token"],
-            "polarity": "negative",
-            "min_posts": "beaucoup",
-            "endpoint_id": hook,
-        },
-    )
+    rule = {"polarity": "negative", "min_posts": "beaucoup", "endpoint_id": hook}
+    r = fr.post("/console/brand/voice/alert-rules", rule)
     refused_in_french(r, "nombre entier de publications")
     with db.read() as conn:
         assert alert_rules.rules_of(conn, owner) == []
@@ -361,14 +346,9 @@ def test_a_dispute_without_a_reason_is_refused_in_french(
     app: FastAPI, client: TestClient, db: Database, admin_key: str, note: str
 ) -> None:
     story = seed_story(client, db, admin_key)
-    add_user(db, "ngo@vfa.example", "beneficiary", story.beneficiary.id)
-    web = signed_in(app, "ngo@vfa.example")
-    token = csrf_of(web.get("/console/beneficiary?lang=fr").text)
+    fr = signed_in_french(app, db, "beneficiary", story.beneficiary.id, "/console/beneficiary")
     pending = story.settlement_ids[1]
-    r = web.post(
-        f"/console/beneficiary/settlements/{pending}/dispute?lang=fr",
-        data={"csrf_token": token, "note": note},
-    )
+    r = fr.post(f"/console/beneficiary/settlements/{pending}/dispute", {"note": note})
     refused_in_french(r, "Pour contester un paiement, dites en une phrase ce qui manque")
     assert "stl_" not in words(r.text)
     got = client.get(f"/v1/campaigns/{story.campaign_id}/settlements", headers=auth(story.beneficiary.key))
