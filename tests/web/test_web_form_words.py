@@ -318,7 +318,8 @@ def test_voice_console_forms_are_refused_in_french(
     web = console.fr.web
     before = web.get("/console/brand/voice?lang=fr").text
     r = console.fr.post(f"/console/brand/voice/{path}", data)
-    refused_in_french(r, expected)
+    shown = refused_in_french(r, expected)
+    assert "Rien n'a été modifié. " in shown  # the summary every console form gives (forms.error_messages)
     after = web.get("/console/brand/voice?lang=fr").text
     assert after.count("<li") == before.count("<li")  # nothing listed was added
 

@@ -33,7 +33,7 @@ from wefirst.voice.daycache import VoiceDay
 from wefirst.web import sessions, voice_view
 from wefirst.web.console import NeedsSignIn, console_post, gate, refusal
 from wefirst.web.console_brand import _owner_for
-from wefirst.web.forms import redirect
+from wefirst.web.forms import error_messages, redirect
 from wefirst.web.i18n import Translator
 from wefirst.web.templating import render, translator
 from wefirst.webhooks import endpoints as webhook_endpoints
@@ -42,8 +42,9 @@ router = APIRouter(include_in_schema=False)
 DEFAULT_DAYS = 30
 PAGE = "/console/brand/voice"
 
-#: what a refused field says on the page (the API's reasons, in the reader's language)
-REASONS = {
+# what to type, per field of the page's forms (`forms.error_messages`); the services name a
+# list's entries (`competitors[1].name`, `rules[0].min_posts`), the form the last part
+FIELD_HELP = {
     "language": N_("Choose a language from the list."),
     "source": N_("Choose a source from the list."),
     "polarity": N_("Choose a sentiment from the list."),
@@ -62,12 +63,8 @@ RULE_WORDS = {"negative": N_("Backlash (negative)"), "positive": N_("Praise (pos
 
 def page_errors(exc: WefirstError, tr: Translator) -> dict[str, str]:
     """Field → message for the form, keyed by the form's field names."""
-    out: dict[str, str] = {}
-    for e in exc.errors:
-        name = e.field.split(".")[-1].split("[")[0]
-        out.setdefault(name, tr.gettext(REASONS.get(name, N_("This value is not accepted."))))
-    out.setdefault("", tr.gettext(N_("Nothing was changed: check the fields marked below.")))
-    return out
+    named = [FieldError(e.field.split(".")[-1].split("[")[0], e.reason) for e in exc.errors]
+    return error_messages(Invalid(exc.detail, named), tr, FIELD_HELP)
 
 
 def _window(where: filters.VoiceFilter) -> filters.VoiceFilter:
@@ -257,12 +254,7 @@ async def add_rule(request: Request) -> Response:
                 "min_posts": form.get("min_posts", ""),
                 "endpoint_id": form.get("endpoint_id", ""),
             }
-            try:
-                alert_rules.validate(conn, owner, [new])
-            except Invalid as exc:  # name the new rule's fields as the form does
-                raise Invalid(
-                    exc.detail, [FieldError(e.field.split(".")[-1], e.reason) for e in exc.errors]
-                ) from exc
+            alert_rules.validate(conn, owner, [new])
             alert_rules.put_rules(conn, owner, [*kept, new])
         return _saved(request, user, owner, "rules-h")
 
