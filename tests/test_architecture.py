@@ -210,7 +210,10 @@ values around: give the group a name (a parameter object, e.g. `ledger.service.R
 
 # Functions allowed over the limit, each with why. Keep it short: remove a line when its
 # function is fixed (the test fails on a stale line too).
-MANY_PARAMETERS_ALLOWED: dict[str, str] = {}
+MANY_PARAMETERS_ALLOWED: dict[str, str] = {
+    "wefirst.tlog.verify_cli.social_cmd": "a Typer command: its nine options are the command line's "
+    "own words, and the context carries the reader the `wefirst` command passes (no module global)",
+}
 
 
 def _parameter_counts(src: Path) -> dict[str, int]:

@@ -294,10 +294,10 @@ def test_recount_stops_asking_reasons_when_the_check_limit_is_spent(
     assert "OK: every counted action is on the networks" in r.output
 
 
-def test_the_light_verifier_alone_reads_exports_only(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_the_light_verifier_alone_reads_exports_only(tmp_path: Path) -> None:
     """`python -m wefirst.tlog.verify_cli` sits below the social area: without the `wefirst`
-    command's networks reader it says how to recount, exit 2, having read nothing."""
-    monkeypatch.setattr(verify_cli, "_network_reader", None)
+    command's networks reader it says how to recount, exit 2, having read nothing (the `wefirst`
+    command, imported by this module, passes its reader to its own `verify` only)."""
     r = CliRunner().invoke(
         verify_cli.app, ["social", "cmp_x", "--log", str(tmp_path), "--api", "http://127.0.0.1:9"]
     )

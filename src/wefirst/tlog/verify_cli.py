@@ -11,6 +11,7 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -575,19 +576,25 @@ NetworkReader = Callable[[LogSource, str, str, str | None, str | None], tuple[li
 """Reads a campaign's social rules from its public JSON and each rule's public actions now:
 (actions seen, rules read not to their end). Exits 2 with the fix for bad input."""
 
-_network_reader: NetworkReader | None = None
+
+@dataclass(frozen=True)
+class Readers:
+    """What the command that mounts these commands passes them, as the click context's object:
+    the `wefirst` command gives `verify social` the networks' reader (wefirst.social.recount),
+    `app.add_typer(verify_cli.app, context_settings={"obj": Readers(read_for_verify)})`. The
+    log's verifier sits below the social area, so `python -m wefirst.tlog.verify_cli` alone has
+    none: it stays light and reads saved exports."""
+
+    networks: NetworkReader
 
 
-def use_network_reader(reader: NetworkReader) -> None:
-    """The `wefirst` command plugs in the networks' reader (wefirst.social.recount): the log's
-    verifier sits below the social area and reads the networks only through this seam, so
-    `python -m wefirst.tlog.verify_cli` stays light and reads saved exports."""
-    global _network_reader
-    _network_reader = reader
+def _network_reader(ctx: typer.Context) -> NetworkReader | None:
+    return ctx.obj.networks if isinstance(ctx.obj, Readers) else None
 
 
 @app.command("social")
 def social_cmd(
+    ctx: typer.Context,
     campaign: Annotated[str, typer.Argument(help="The campaign id (cmp_…).")],
     export: Annotated[
         Path | None,
@@ -629,13 +636,14 @@ def social_cmd(
         if export is None:
             if api_root is None:
                 fail(EXIT_USAGE, "the campaign's rules come from the API: pass --api URL (or --export FILE)")
-            if _network_reader is None:
+            read_networks = _network_reader(ctx)
+            if read_networks is None:
                 fail(
                     EXIT_USAGE,
                     "this verifier alone reads a saved export only: pass --export FILE, "
                     "or run `wefirst verify social`, which reads the networks",
                 )
-            seen, partial = _network_reader(source, api_root, campaign, mastodon_instance, bsky_appview)
+            seen, partial = read_networks(source, api_root, campaign, mastodon_instance, bsky_appview)
         trust = resolve_trust(source, key, key_file, policy)
         tally = SocialTally(campaign)
         _signed, report = audit_entries(source, trust, tally.add)
