@@ -39,7 +39,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -153,6 +153,9 @@ def statement_counts(directory: Path) -> dict[str, int]:
             continue
         for k in total:
             total[k] += int(counts.get(k, 0))
+        for k, n in counts.items():
+            if k.startswith("kind:"):
+                total[k] = total.get(k, 0) + int(n)
     return total
 
 
@@ -573,20 +576,39 @@ def run_config(args: argparse.Namespace, database: str, workers: int, progress: 
         tmp = Path(tmp_name)
         if database == "postgresql":
             with pg_database(args.pg) as (url, name):
-                return _run_config(args, tmp, url, name, workers, progress)
-        return _run_config(args, tmp, f"sqlite:///{tmp}/bench.db", None, workers, progress)
+                if args.baseline is None:
+                    return _run_config(args, tmp, url, name, workers, progress, None)
+                with pg_database(args.pg) as (old_url, old_name):
+                    return _run_config(args, tmp, url, name, workers, progress, (old_url, old_name))
+        old = (f"sqlite:///{tmp}/before.db", None) if args.baseline else None
+        return _run_config(args, tmp, f"sqlite:///{tmp}/bench.db", None, workers, progress, old)
 
 
-def _run_config(
-    args: argparse.Namespace, tmp: Path, url: str, pg_name: str | None, workers: int, progress: Any
-) -> list[Result]:
-    counts_dir = tmp / "counts"
+@dataclass
+class Server:
+    """A real server under test: this checkout's code, or (`--baseline`) an older one, each on
+    a database of its own seeded alike."""
+
+    name: str
+    url: str
+    pg_name: str | None
+    env: dict[str, str]
+    seeded: Seeded
+    counts_dir: Path
+    port: int
+    cmd: list[str]
+    server_env: dict[str, str]
+    sample: Sample = field(default_factory=Sample)
+
+
+def _server(name: str, tmp: Path, url: str, pg_name: str | None, workers: int, source: Path | None) -> Server:
+    counts_dir = tmp / f"counts-{name}"
     counts_dir.mkdir()
-    port, bare_port = free_port(), free_port()
+    port = free_port()
     env = {
         **os.environ,
         "WEFIRST_DATABASE_URL": url,
-        "WEFIRST_DATA_DIR": str(tmp),
+        "WEFIRST_DATA_DIR": str(tmp / name),
         "WEFIRST_BASE_URL": f"http://{HOST}:{port}",
         "WEFIRST_SECRET_KEY": "bench-" + "s" * 40,
         "WEFIRST_LOG_JSON": "false",
@@ -599,59 +621,95 @@ def _run_config(
         "WEFIRST_WIDGET_NETWORK_COUNTED_PER_DAY_ALL_CAMPAIGNS": str(10**9),
         "WEFIRST_WIDGET_POW_BITS_DEFAULT": "0",
     }
-    seeded = seed(env)
+    (tmp / name).mkdir()
+    seeded = seed(env)  # with this checkout's code: the schema is the same (no migration between)
+    path = [str(HOOKS), *([str(source)] if source else []), env.get("PYTHONPATH")]
     server_env = {
         **env,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(HOOKS), env.get("PYTHONPATH")])),
+        "PYTHONPATH": os.pathsep.join(filter(None, path)),
         "WEFIRST_BENCH_STATEMENTS_DIR": str(counts_dir),
     }
-    real_cmd = [sys.executable, "-m", "wefirst.cli", "serve", "--port", str(port), "--workers", str(workers)]
+    cmd = [sys.executable, "-m", "wefirst.cli", "serve", "--port", str(port), "--workers", str(workers)]
+    return Server(name, url, pg_name, env, seeded, counts_dir, port, cmd, server_env)
+
+
+def _run_config(
+    args: argparse.Namespace,
+    tmp: Path,
+    url: str,
+    pg_name: str | None,
+    workers: int,
+    progress: Any,
+    old: tuple[str, str | None] | None,
+) -> list[Result]:
+    new = _server("real", tmp, url, pg_name, workers, None)
+    servers = [new] if old is None else [_server("before", tmp, old[0], old[1], workers, args.baseline), new]
+    bare_port = free_port()
     bare_cmd = [sys.executable, __file__, "serve-bare", "--port", str(bare_port), "--workers", str(workers)]
     label = f"{'SQLite' if pg_name is None else 'PostgreSQL'}, {workers} worker(s)"
+    database = "SQLite" if pg_name is None else "PostgreSQL"
     results: list[Result] = []
-    with (
-        running(real_cmd, port, server_env, tmp / "real.log") as real_pid,
-        running(bare_cmd, bare_port, env, tmp / "bare.log") as bare_pid,
-    ):
-        batch_ok = "batch" in args.workload and _has_batch(port, seeded)
+    with ExitStack() as stack:
+        pids = {
+            s.name: stack.enter_context(running(s.cmd, s.port, s.server_env, tmp / f"{s.name}.log"))
+            for s in servers
+        }
+        bare_pid = stack.enter_context(running(bare_cmd, bare_port, new.env, tmp / "bare.log"))
+        batch_ok = "batch" in args.workload and all(_has_batch(s.port, s.seeded) for s in servers)
         for workload in args.workload:
             if workload == "batch" and not batch_ok:
                 progress.console.print(f"[yellow]{label}: no /v1/purchases/batch on this server; skipped")
                 continue
             per_round = -(-args.events // args.rounds)
-            task = progress.add_task(f"{label}: {workload}", total=2 * per_round * args.rounds)
-            real, bare = Sample(), Sample()
+            task = progress.add_task(
+                f"{label}: {workload}", total=(len(servers) + 1) * per_round * args.rounds
+            )
+            bare = Sample()
+            for s in servers:
+                s.sample = Sample()
             visitors = [
                 hashlib.sha256(f"bench-{workers}-{i}".encode()).hexdigest() for i in range(args.events)
             ]
             for r in range(args.rounds):
                 tag = f"{workload}-{r}-{secrets.token_hex(3)}"
                 chunk = visitors[r * per_round : (r + 1) * per_round]
-                if workload == "click":
-                    tokens = asyncio.run(challenges(port, seeded, chunk, args.concurrency))
-                    time.sleep(0.7)  # the minimum click delay after a challenge (600 ms)
-                    reqs = click_requests(seeded, chunk, tokens)
-                elif workload == "purchase":
-                    reqs = purchase_requests(seeded, len(chunk), tag)
-                else:
-                    reqs = batch_requests(seeded, len(chunk), args.batch_size, tag)
-                # the real server, then the bare one, in every round
-                _measure(real, port, reqs, args, real_pid, pg_name, counts_dir, task, progress)
+                # every server under test, then the bare one, in every round (the baseline
+                # first in even rounds, last in odd ones: neither always follows the bare app)
+                order = servers if r % 2 == 0 else list(reversed(servers))
+                reqs: list[Request] = []
+                for s in order:
+                    if workload == "click":
+                        tokens = asyncio.run(challenges(s.port, s.seeded, chunk, args.concurrency))
+                        time.sleep(0.7)  # the minimum click delay after a challenge (600 ms)
+                        reqs = click_requests(s.seeded, chunk, tokens)
+                    elif workload == "purchase":
+                        reqs = purchase_requests(s.seeded, len(chunk), tag)
+                    else:
+                        reqs = batch_requests(s.seeded, len(chunk), args.batch_size, tag)
+                    _measure(
+                        s.sample, s.port, reqs, args, pids[s.name], s.pg_name, s.counts_dir, task, progress
+                    )
                 _measure(bare, bare_port, reqs, args, bare_pid, None, None, task, progress)
-            results.append(
-                Result("SQLite" if pg_name is None else "PostgreSQL", workers, workload, real, bare)
+            for s in servers:
+                name = database if s is new else f"before: {database}"
+                results.append(Result(name, workers, workload, s.sample, bare))
+    for s in servers:
+        mine = [x for x in results if x.database.startswith("before") == (s is not new)]
+        for x in mine:
+            if x.workload == "batch" and s is new:  # the servers are stopped: the database is the baseline's
+                x.raw = raw_baseline(s.url, tmp, s.seeded.purchase_campaign, args.batch_size)
+        expected = sum(x.real.events for x in mine if x.workload != "click")
+        pledged = count_pledges(s.env, s.seeded.purchase_campaign)
+        if pledged != expected:
+            progress.console.print(
+                f"[red]{label} ({s.name}): {pledged} purchase pledges for {expected} orders sent"
             )
-    for x in results:
-        if x.workload == "batch":  # the servers are stopped: the database is the baseline's alone
-            x.raw = raw_baseline(url, tmp, seeded.purchase_campaign, args.batch_size)
-    expected = sum(x.real.events for x in results if x.workload != "click")
-    pledged = count_pledges(env, seeded.purchase_campaign)
-    if pledged != expected:
-        progress.console.print(f"[red]{label}: {pledged} purchase pledges for {expected} orders sent")
-    clicks = sum(x.real.events for x in results if x.workload == "click")
-    counted = count_pledges(env, seeded.click_campaign)
-    if counted != clicks:
-        progress.console.print(f"[red]{label}: {counted} click pledges for {clicks} clicks sent")
+        clicks = sum(x.real.events for x in mine if x.workload == "click")
+        counted = count_pledges(s.env, s.seeded.click_campaign)
+        if counted != clicks:
+            progress.console.print(
+                f"[red]{label} ({s.name}): {counted} click pledges for {clicks} clicks sent"
+            )
     return results
 
 
@@ -685,7 +743,11 @@ def _measure(
     got.client_cpu = _client_cpu() - client0
     if counts_dir:
         after = statement_counts(counts_dir)
-        got.counts = {k: after[k] - before.get(k, 0) for k in after}
+        got.counts = {
+            k: after[k] - before.get(k, 0)
+            for k in after
+            if after[k] != before.get(k, 0) or not k.startswith("kind:")
+        }
     into.events += got.events
     into.seconds += got.seconds
     into.latencies_ms += got.latencies_ms
@@ -734,7 +796,7 @@ def rows(results: list[Result]) -> list[list[str]]:
                 f"{real.pct(0.99):.1f}",
                 f"{cpu:.2f} ({bare_cpu:.2f})",
                 f"{bare_cpu / cpu:.2f}" if cpu else "-",
-                f"{real.per_event(real.pg_cpu) * 1000:.2f}" if x.database == "PostgreSQL" else "-",
+                f"{real.per_event(real.pg_cpu) * 1000:.2f}" if x.database.endswith("PostgreSQL") else "-",
                 f"{real.per_event(real.counts.get('statements', 0)):.1f}",
                 f"{real.per_event(real.counts.get('transactions', 0)):.2f}",
                 f"{real.per_event(real.counts.get('checkouts', 0)):.2f}",
@@ -805,6 +867,12 @@ def main() -> None:
         "--pg", default=os.environ.get("WEFIRST_BENCH_PG", PG_DEFAULT), help="PostgreSQL server"
     )
     parser.add_argument("--markdown", type=Path, help="also write the table here")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="a source directory holding an older `wefirst` package (e.g. `git archive <commit> src`"
+        " unpacked, its src/): served too, on a database of its own, in the same interleaved rounds",
+    )
     args = parser.parse_args()
     if args.mode == "serve-bare":
         serve_bare(args.port, (args.workers or [1])[0])
@@ -839,6 +907,15 @@ def main() -> None:
                 results += got
                 # each configuration as soon as it is done: a later one failing loses nothing
                 progress.console.print(markdown(got), markup=False, soft_wrap=True)
+                for x in got:
+                    kinds = sorted(
+                        ((n, k[5:]) for k, n in x.real.counts.items() if k.startswith("kind:")), reverse=True
+                    )
+                    for n, k in kinds[:14]:
+                        progress.console.print(
+                            f"  {x.database} {x.workers} {x.workload}: {x.real.per_event(n):5.2f}  {k}",
+                            markup=False,
+                        )
                 if args.markdown:
                     args.markdown.write_text(markdown(results) + "\n")
     # a markdown table: too wide for a terminal table, and pasted as is into docs/benchmarks.md

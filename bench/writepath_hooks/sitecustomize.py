@@ -31,8 +31,15 @@ def _install(directory: str) -> None:
     names = ("statements", "transactions", "rollbacks", "checkouts", "contended", "retries")
     counts = dict.fromkeys(names, 0)
 
-    def statement(*_args: object) -> None:
+    # WEFIRST_BENCH_STATEMENT_KINDS=1: also count statements by their first 60 characters
+    # (`kind:<text>` keys), to see which ones an event costs
+    kinds = bool(os.environ.get("WEFIRST_BENCH_STATEMENT_KINDS"))
+
+    def statement(_conn: object, _cursor: object, text: str, *_args: object) -> None:
         counts["statements"] += 1
+        if kinds:
+            key = "kind:" + " ".join(text.split())[:60]
+            counts[key] = counts.get(key, 0) + 1
 
     def transaction(*_args: object) -> None:
         counts["transactions"] += 1
@@ -56,8 +63,12 @@ def _install(directory: str) -> None:
         last: dict[str, int] = {}
         while True:
             time.sleep(0.1)
-            if counts != last:
-                last = dict(counts)
+            try:
+                now = dict(counts)
+            except RuntimeError:  # a new statement kind was added while copying
+                continue
+            if now != last:
+                last = now
                 tmp = path + ".tmp"
                 with open(tmp, "w") as f:
                     json.dump(last, f)
