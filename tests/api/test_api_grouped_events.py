@@ -159,3 +159,45 @@ def test_a_refund_shares_the_group_with_purchases(client: TestClient, db: Databa
     assert [a.status_code for a in answers] == [200, 200, 200], [a.text for a in answers]
     assert answers[0].json()["results"][0]["outcome"] == "reversed"
     assert client.get(f"/v1/campaigns/{cid}/balance").json()["pledged"]["units"] == 3 - 1 + 2
+
+
+def test_a_group_looks_its_keys_up_together_and_writes_in_one_statement_on_postgresql(
+    client: TestClient, db: Database, admin_key: str
+) -> None:
+    """A group of purchases reads its idempotency keys and its order lines with one query each
+    (`Tx.hints`), and on PostgreSQL sends every row and the counter's compare-and-set as one
+    statement; keys and orders already stored are still found among those of the group."""
+    brand, cid = _shop(client, db, admin_key, caps={"total_units": 100, "units_per_day": 100})
+    headers = auth(brand.key)
+    earlier = _post(
+        client, "/v1/purchases", purchase("H-0", ("PAMPERS-1", 1, 100)), {**headers, "Idempotency-Key": "h-0"}
+    )
+    assert earlier.json()["results"][0]["outcome"] == "pledged"
+    writer = _writer(client)
+
+    def send(i: int) -> httpx.Response:
+        # 0: the stored key again (a replay); 1: the stored order under a new key (a duplicate line)
+        order = "H-0" if i in (0, 1) else f"H-{i}"
+        key = "h-0" if i == 0 else f"h-new-{i}"
+        return _post(
+            client,
+            "/v1/purchases",
+            purchase(order, ("PAMPERS-1", 1, 100)),
+            {**headers, "Idempotency-Key": key},
+        )
+
+    with _statements(db, writer) as seen:
+        answers = _in_one_group(writer, send, N)
+    assert [a.status_code for a in answers] == [200] * N, [a.text for a in answers]
+    assert answers[0].headers.get("Idempotent-Replayed") == "true"
+    assert answers[0].json()["results"][0]["pledge_id"] == earlier.json()["results"][0]["pledge_id"]
+    outcomes = [a.json()["results"][0]["outcome"] for a in answers]
+    assert outcomes == ["pledged", "duplicate"] + ["pledged"] * (N - 2)
+    assert client.get(f"/v1/campaigns/{cid}/balance").json()["pledged"]["units"] == 1 + N - 2
+    lookups = [s for s in seen if "FROM idempotency_records" in s or "FROM pledges" in s]
+    # one for the keys, one for the lines (not one per request), and the stored answer replayed
+    assert len(lookups) == 3, "\n\n".join(" ".join(x.split()) for x in lookups)
+    if not db.is_sqlite:
+        writes = [s for s in seen if s.lstrip().startswith(("INSERT", "UPDATE", "WITH"))]
+        assert len(writes) == 1, writes
+        assert len(seen) / N <= 1, seen

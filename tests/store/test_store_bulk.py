@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, event, select
+from sqlalchemy import Connection, event, func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from wefirst.store.bulk import COPY_MIN_ROWS, insert_rows
+from wefirst.store.bulk import COPY_MIN_ROWS, deferred, insert_rows, take_ctes
 from wefirst.store.db import Database
 from wefirst.store.tables_core import idempotency_records
 from wefirst.store.tables_tlog import tlog_entries
@@ -95,3 +95,97 @@ def test_rows_with_different_keys_still_go_in(db: Database) -> None:
         insert_rows(conn, tlog_entries, rows)
     with db.read() as conn:
         assert len(_stored(conn)) == COPY_MIN_ROWS
+
+
+# -- deferred inserts (a group-commit writer's rows in one statement) ---------------------------
+def _records(n: int, start: int = 0) -> list[dict[str, Any]]:
+    at = datetime(2026, 3, 1, tzinfo=UTC)
+    return [
+        {
+            "scope": "k",
+            "key": f"order-{i}",
+            "request_hash": "h" * 64,
+            "status_code": 200,
+            "response": '{"a": "\'x\'"}',
+            "created_at": at + timedelta(seconds=i),
+        }
+        for i in range(start, start + n)
+    ]
+
+
+def test_deferred_rows_are_stored_exactly_as_given_in_one_statement_on_postgresql(db: Database) -> None:
+    entries, records = _entries(5), _records(3)
+    seen = _statements(db)
+    with db.write() as conn, deferred(conn):
+        insert_rows(conn, tlog_entries, entries[:2])
+        insert_rows(conn, idempotency_records, records)
+        insert_rows(conn, tlog_entries, entries[2:])
+        assert [s for s in seen if "INSERT" in s] == []  # collected, not sent
+    writes = [s for s in seen if "INSERT" in s]
+    assert len(writes) == (3 if db.is_sqlite else 1), writes
+    with db.read() as conn:
+        assert _stored(conn) == [(r["data"], r["commitment"], r["created_at"]) for r in entries]
+        stored = conn.execute(select(idempotency_records).order_by(idempotency_records.c.key)).all()
+        assert [(*r[:5], r[5].replace(tzinfo=UTC) if r[5].tzinfo is None else r[5]) for r in stored] == [
+            (r["scope"], r["key"], r["request_hash"], r["status_code"], r["response"], r["created_at"])
+            for r in records
+        ]
+
+
+def test_deferred_rows_are_dropped_when_the_transaction_fails(db: Database) -> None:
+    def failing() -> None:
+        with db.write() as conn, deferred(conn):
+            insert_rows(conn, tlog_entries, _entries(3))
+            raise RuntimeError("a later failure")
+
+    with pytest.raises(RuntimeError):
+        failing()
+    with db.read() as conn:
+        assert _stored(conn) == []
+
+
+def test_a_deferred_duplicate_raises_integrity_error_and_stores_nothing(db: Database) -> None:
+    with db.write() as conn:
+        insert_rows(conn, idempotency_records, _records(1))
+
+    def both() -> None:
+        with db.write() as conn, deferred(conn):
+            insert_rows(conn, tlog_entries, _entries(2))
+            insert_rows(conn, idempotency_records, _records(2))  # order-0 is stored already
+
+    with pytest.raises(IntegrityError):
+        both()
+    with db.read() as conn:
+        assert conn.execute(select(idempotency_records.c.key)).scalars().all() == ["order-0"]
+        assert _stored(conn) == []
+
+
+def test_deferred_rows_taken_into_a_statement_of_ones_own(db: Database) -> None:
+    """`take_ctes` hands the rows to a caller's WITH clause (PostgreSQL) and empties the
+    collection; elsewhere it takes nothing and `deferred` writes them."""
+    entries = _entries(2)
+    with db.write() as conn, deferred(conn):
+        insert_rows(conn, tlog_entries, entries)
+        ctes, params = take_ctes(conn)
+        if db.is_sqlite:
+            assert ctes is None
+        else:
+            assert ctes is not None
+            conn.execute(text("WITH " + ", ".join(ctes) + " SELECT 1"), params)
+            ctes, _ = take_ctes(conn)
+            assert ctes is None  # nothing left: not written twice
+    with db.read() as conn:
+        assert _stored(conn) == [(r["data"], r["commitment"], r["created_at"]) for r in entries]
+
+
+def test_a_copys_worth_of_deferred_rows_goes_in_table_by_table_in_order(db: Database) -> None:
+    entries, records = _entries(COPY_MIN_ROWS), _records(2)
+    seen = _statements(db)
+    with db.write() as conn, deferred(conn):
+        insert_rows(conn, idempotency_records, records)
+        insert_rows(conn, tlog_entries, entries)
+        assert take_ctes(conn) == (None, {})  # too many rows for one statement: a COPY is faster
+    assert not any(s.startswith("WITH") for s in seen)
+    with db.read() as conn:
+        assert _stored(conn) == [(r["data"], r["commitment"], r["created_at"]) for r in entries]
+        assert conn.execute(select(func.count()).select_from(idempotency_records)).scalar() == 2

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from wefirst.api.deps import ActorDep, IdempotencyKey, RawBody
-from wefirst.api.grouped import grouped_post
+from wefirst.api.grouped import grouped_post, prefetch_purchases
 from wefirst.auth.keys import Actor
 from wefirst.auth.walls import require, same_mode, visible
 from wefirst.domain.claims import ClaimWindow, claim_refusal
@@ -72,8 +72,10 @@ async def post_purchase(
     def work(tx: Tx) -> tuple[int, Any]:
         # inside the transaction: a replay answers as before
         check_claimed_time(services.settings, data.occurred_at, received)
+        batch = tx.part(Batch)
+        prefetch_purchases(tx, batch)
         results = engine.apply_purchase(
-            tx.conn, brand_id=brand_id, purchase=purchase, livemode=actor.livemode, batch=tx.part(Batch)
+            tx.conn, brand_id=brand_id, purchase=purchase, livemode=actor.livemode, batch=batch
         )
         services.metrics.count_outcomes("purchase", [r.outcome for r in results])
         return 200, {
@@ -83,7 +85,8 @@ async def post_purchase(
             "summary": outcomes_summary(results),
         }
 
-    return await grouped_post(request, services, actor, body, idempotency_key, work)
+    hint = (brand_id, actor.livemode, purchase)
+    return await grouped_post(request, services, actor, body, idempotency_key, work, hint)
 
 
 @router.post("/clicks")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
@@ -34,6 +35,8 @@ from wefirst.ingest.idempotency import (
     apply_once,
     request_fingerprint,
 )
+from wefirst.pledges.batch import Batch
+from wefirst.pledges.model import PurchaseIn
 from wefirst.services import Services
 from wefirst.store.groupcommit import GroupCommit, Tx
 
@@ -49,15 +52,59 @@ def _retry(exc: DBAPIError) -> bool:
     return isinstance(exc, IntegrityError) or getattr(exc.orig, "sqlstate", None) == _DEADLOCK
 
 
+@dataclass(frozen=True)
+class Hint:
+    """What a grouped request tells the rest of its group (`Tx.hints`): its idempotency key,
+    and for a purchase the brand, mode and purchase, so that a group of k requests looks its
+    keys and its order lines up with one query each instead of k."""
+
+    scope: str
+    key: str | None
+    purchase: tuple[str, bool, PurchaseIn] | None = None
+
+
 class _Records:
     """The idempotency records of one group, written with one multi-row INSERT."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.pending = Pending()
+        self.prefetched = False
+
+    def prefetch(self, tx: Tx) -> None:
+        """Once per group of several: which of the group's keys are new, one query per scope
+        (`apply_once` then looks up only the others)."""
+        if self.prefetched:
+            return
+        self.prefetched = True
+        hints = [h for h in tx.hints if isinstance(h, Hint) and h.key is not None]
+        if len(hints) < 2:
+            return
+        scopes: dict[str, list[str]] = {}
+        for h in hints:
+            assert h.key is not None
+            scopes.setdefault(h.scope, []).append(h.key)
+        for scope, keys in scopes.items():
+            self.pending.prefetch(self.conn, scope, keys)
 
     def flush(self) -> None:
         self.pending.flush(self.conn)
+
+
+def prefetch_purchases(tx: Tx, batch: Batch) -> None:
+    """Once per group of several purchases: which of their line keys already hold a pledge,
+    one query per brand (the engine then asks for no line key one by one)."""
+    if batch.prefetched_group:
+        return
+    batch.prefetched_group = True
+    found = [h.purchase for h in tx.hints if isinstance(h, Hint) and h.purchase is not None]
+    if len(found) < 2:
+        return
+    by_brand: dict[tuple[str, bool], list[PurchaseIn]] = {}
+    for brand_id, livemode, purchase in found:
+        by_brand.setdefault((brand_id, livemode), []).append(purchase)
+    for brand_id, livemode in sorted(by_brand):
+        batch.prefetch_purchases(brand_id, by_brand[(brand_id, livemode)], livemode)
 
 
 def event_writer(services: Services) -> GroupCommit:
@@ -74,18 +121,21 @@ async def grouped_post(
     body: bytes,
     key: str | None,
     work: GroupedWork,
+    purchase: tuple[str, bool, PurchaseIn] | None = None,
 ) -> JSONResponse:
     """`idempotent_post` for event intake: `work(tx)` runs in the writer's group. It reaches
     the engine's shared `Batch` with `tx.part(Batch)` once its own refusals are behind it."""
     if key is not None and not (0 < len(key) <= MAX_KEY_LENGTH):
         raise invalid("Idempotency-Key", f"must be 1 to {MAX_KEY_LENGTH} characters")
     fingerprint = request_fingerprint(request.method, request.url.path, body)
+    hint = Hint(actor.key_id, key, purchase)
 
     def item(tx: Tx) -> StoredResponse:
         if key is None:
             status, answer = work(tx)
             return StoredResponse(status, answer, False)
         records = tx.part(_Records, writes=False)
+        records.prefetch(tx)
         return apply_once(
             tx.conn,
             scope=actor.key_id,
@@ -98,7 +148,7 @@ async def grouped_post(
     writer = event_writer(services)
     for _attempt in range(_ATTEMPTS):
         try:
-            result = await asyncio.wrap_future(writer.enqueue(item))
+            result = await asyncio.wrap_future(writer.enqueue(item, hint))
         except DBAPIError as exc:
             if not _retry(exc):
                 raise

@@ -16,18 +16,20 @@ way nothing is counted against a room that another transaction has already spent
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, select, text, update
+from sqlalchemy import Connection, Row, and_, bindparam, exists, select, text, update
 from sqlalchemy.dialects import sqlite
 
 from wefirst.catalog import definitions
 from wefirst.catalog.service import Loaded
 from wefirst.domain.campaigns import Campaign
+from wefirst.domain.clock import utcnow
 from wefirst.domain.rules import Carry
 from wefirst.ledger.writer import BufferedWriter
 from wefirst.pledges.model import PurchaseIn, order_hash
+from wefirst.store.bulk import take_ctes, write_deferred
 from wefirst.store.groupcommit import OPTIMISTIC, Contended
 from wefirst.store.tables_core import campaign_counters, campaign_day_units, campaigns, pledges
 
@@ -45,6 +47,7 @@ class CampaignState:
     version: int = 0  # the row's version when read: the compare-and-set's expectation
     read: tuple[int, int, int, int, int] = (0, 0, 0, 0, 0)  # the values when read
     recorded: bool = False  # a pledge or reversal was recorded against it
+    days_from: date | None = None  # `day_units` holds every stored day from this one on
 
     def values(self) -> tuple[int, int, int, int, int]:
         c = self.carry
@@ -65,9 +68,26 @@ _EXISTS = select(pledges.c.id).where(
 _DAY_UNITS = select(campaign_day_units.c.units).where(
     campaign_day_units.c.campaign_id == bindparam("c"), campaign_day_units.c.day == bindparam("d")
 )
-_READ = select(campaign_counters).where(campaign_counters.c.campaign_id == bindparam("c"))
-_LOCK = _READ.with_for_update()
 _c = campaign_counters.c
+_d = campaign_day_units.c
+# The counter row with its recent days' units (one row per day; none: one row of NULLs) and,
+# given a line key, whether a pledge holds it: what a purchase reads, in one statement.
+_WITH_DAYS = campaign_counters.outerjoin(
+    campaign_day_units, and_(_d.campaign_id == _c.campaign_id, _d.day >= bindparam("since"))
+)
+_HELD = exists().where(pledges.c.campaign_id == _c.campaign_id, pledges.c.line_key == bindparam("k"))
+_READ = (
+    select(campaign_counters, _d.day, _d.units)
+    .select_from(_WITH_DAYS)
+    .where(_c.campaign_id == bindparam("c"))
+)
+_READ_KEY = _READ.add_columns(_HELD.label("held"))
+# Taking the lock is a statement of its own: PostgreSQL re-reads a row it waited for, but not
+# the rest of that statement (the days, the pledges), which the next statement then reads as
+# of after the lock. (SQLite's writer holds the whole database since BEGIN IMMEDIATE.)
+_LOCK = select(_c.version).where(_c.campaign_id == bindparam("c")).with_for_update()
+#: Days read with the counters: from the day before today (UTC) on — every time zone's today.
+_RECENT = timedelta(days=1)
 _SAVE = (
     update(campaign_counters)
     .where(_c.campaign_id == bindparam("c"), _c.version == bindparam("v"))
@@ -101,6 +121,8 @@ class Batch:
         self.states: dict[str, CampaignState] = {}
         self._new_keys: set[tuple[str, str]] = set()
         self._absent: set[tuple[str, str]] = set()
+        self._held: set[tuple[str, str]] = set()  # line keys a stored pledge holds
+        self.prefetched_group = False  # a grouped writer's line keys were looked up together
         # reversals made in this batch and not yet visible in the table
         self.reversal_keys: set[str] = set()
         self.reversed: dict[str, tuple[int, int, int]] = {}
@@ -138,22 +160,40 @@ class Batch:
             self._brand_campaigns[key] = [cid for cid, _ in found]
         return [self.campaign(cid) for cid in self._brand_campaigns[key]]
 
-    def lock(self, loaded: Loaded) -> CampaignState:
+    def lock(self, loaded: Loaded, line_key: str | None = None) -> CampaignState:
         """The campaign's counters for this batch: locked now, or (optimistic) checked when
-        they are written."""
+        they are written. The same statement reads the units of the recent days (so a day cap
+        needs no query of its own) and, given `line_key`, whether a pledge already holds it
+        (so `exists` needs none either). Read without a lock, the statement's one snapshot is
+        what the compare-and-set checks: a version that moved since means any of it may have."""
         cid = loaded.campaign.id
-        if cid not in self.states:
-            row = self.conn.execute(_READ if self.optimistic else _LOCK, {"c": cid}).one()
+        st = self.states.get(cid)
+        if st is None:
+            since = utcnow().date() - _RECENT
+            ask = line_key is not None and not (
+                (cid, line_key) in self._new_keys
+                or (cid, line_key) in self._absent
+                or (cid, line_key) in self._held
+            )
+            params = {"c": cid, "since": since, **({"k": line_key} if ask else {})}
+            if not self.optimistic and self.conn.dialect.name != "sqlite":
+                self.conn.execute(_LOCK, {"c": cid})
+            rows = self.conn.execute(_READ_KEY if ask else _READ, params).all()
+            row = rows[0]
             st = CampaignState(
                 loaded,
                 Carry(row.units_rem, row.money_rem, row.pct_money_rem),
                 row.net_units,
                 row.net_money,
                 version=row.version,
+                days_from=since,
             )
+            st.day_units = {r.day: int(r.units) for r in rows if r.day is not None}
             st.read = st.values()
             self.states[cid] = st
-        return self.states[cid]
+            if ask and line_key is not None:
+                (self._held if row.held else self._absent).add((cid, line_key))
+        return st
 
     def add_day_units(self, st: CampaignState, day: date, units: int) -> None:
         """Count `units` (negative: a reversal) on `day`. Written as an increment at flush, so
@@ -164,6 +204,8 @@ class Batch:
 
     def day_units(self, st: CampaignState, day: date) -> int:
         """The day's units as of the lock plus this batch's (call before counting on it)."""
+        if day not in st.day_units and st.days_from is not None and day >= st.days_from:
+            st.day_units[day] = st.day_delta.get(day, 0)  # no row when the counters were read
         if day not in st.day_units:
             found = self.conn.execute(_DAY_UNITS, {"c": st.campaign.id, "d": day}).scalar()
             st.day_units[day] = int(found or 0) + st.day_delta.get(day, 0)
@@ -174,6 +216,8 @@ class Batch:
             return True
         if (campaign_id, line_key) in self._absent:
             return False
+        if (campaign_id, line_key) in self._held:
+            return True
         return self.conn.execute(_EXISTS, {"c": campaign_id, "k": line_key}).first() is not None
 
     def prefetch_purchases(self, brand_id: str, purchases: list[PurchaseIn], livemode: bool = True) -> None:
@@ -197,6 +241,7 @@ class Batch:
             )
         }
         self._absent |= {(cid, k) for cid in ids for k in keys} - found
+        self._held |= found
 
     def claim(self, campaign_id: str, line_key: str) -> None:
         self._new_keys.add((campaign_id, line_key))
@@ -207,35 +252,46 @@ class Batch:
 
     def flush(self) -> None:
         self.writer.flush(self.conn)
-        for cid in sorted(self.states):  # one lock order everywhere: no deadlock between batches
-            st = self.states[cid]
-            if st.changed:
-                _save(self.conn, st)
+        # one lock order everywhere: no deadlock between batches
+        changed = [self.states[cid] for cid in sorted(self.states) if self.states[cid].changed]
+        # Inside a group-commit writer the rows above were only collected (`bulk.deferred`): on
+        # PostgreSQL the last compare-and-set takes them, so the group's inserts and its counter
+        # write are one statement; otherwise (SQLite, a COPY's worth of rows) they are written
+        # now, before the counters, whose row locks are then held from there to the commit only.
+        rows, row_params = take_ctes(self.conn) if changed else (None, {})
+        if rows is None:
+            write_deferred(self.conn)
+        for n, st in enumerate(changed):
+            last = n == len(changed) - 1
+            _save(self.conn, st, rows=rows if last else None, row_params=row_params)
 
 
 # PostgreSQL: the compare-and-set and the day upsert in one statement, so the two row locks
 # they take are held from this statement to the commit, not across a round trip more. The
 # upsert reads the UPDATE's output: a version that moved inserts nothing.
-_SAVE_WITH_DAYS = text(
-    """
-    WITH c AS (
+_CAS = """c AS (
       UPDATE campaign_counters
          SET net_units = :nu, net_money = :nm, units_rem = :ur, money_rem = :mr,
              pct_money_rem = :pr, version = version + 1
        WHERE campaign_id = :c AND version = :v
       RETURNING version
-    ), d AS (
+    )"""
+_DAYS = """d AS (
       INSERT INTO campaign_day_units (campaign_id, day, units)
       SELECT :c, x.day, x.units
         FROM c, unnest(CAST(:days AS date[]), CAST(:units AS bigint[])) AS x(day, units)
       ON CONFLICT (campaign_id, day) DO UPDATE SET units = campaign_day_units.units + excluded.units
-    )
-    SELECT version FROM c
-    """
-)
+    )"""
+_SAVE_WITH_DAYS = text(f"WITH {_CAS}, {_DAYS} SELECT version FROM c")
 
 
-def _save(conn: Connection, st: CampaignState) -> None:
+def _save(
+    conn: Connection,
+    st: CampaignState,
+    *,
+    rows: list[str] | None = None,
+    row_params: dict[str, Any] | None = None,
+) -> None:
     nu, nm, ur, mr, pr = st.values()
     params: dict[str, Any] = {
         "c": st.campaign.id,
@@ -248,7 +304,13 @@ def _save(conn: Connection, st: CampaignState) -> None:
     }
     days = sorted(st.day_delta.items())
     postgres = conn.dialect.name == "postgresql"
-    if postgres and days:
+    if rows:  # the group's collected inserts, the compare-and-set and the day upsert at once
+        if days:
+            params |= {"days": [d for d, _ in days], "units": [n for _, n in days]}
+        ctes = [*rows, _CAS, *([_DAYS] if days else [])]
+        statement = text("WITH " + ", ".join(ctes) + " SELECT version FROM c")
+        saved = conn.execute(statement, params | (row_params or {})).first()
+    elif postgres and days:
         params |= {"days": [d for d, _ in days], "units": [n for _, n in days]}
         saved = conn.execute(_SAVE_WITH_DAYS, params).first()
     else:

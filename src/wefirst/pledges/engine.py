@@ -206,8 +206,8 @@ def _apply_purchase(batch: Batch, brand_id: str, purchase: PurchaseIn, livemode:
             if not c.is_open_at(when):
                 results.append(EventOutcome("inactive", c.id, line.line_id))
                 continue
-            st = batch.lock(loaded)
             key = line.line_key or f"{ohash}:{line.line_id}"
+            st = batch.lock(loaded, key)
             if batch.exists(c.id, key):
                 results.append(EventOutcome("duplicate", c.id, line.line_id))
                 continue
@@ -224,8 +224,8 @@ def _apply_purchase(batch: Batch, brand_id: str, purchase: PurchaseIn, livemode:
                 )
             )
         if pledge_for_order(c, Carry())[0] is not None and c.is_open_at(when):
-            st = batch.lock(loaded)
             key = f"{ohash}:order"
+            st = batch.lock(loaded, key)
             if batch.exists(c.id, key):
                 results.append(EventOutcome("duplicate", c.id, None))
             else:
@@ -259,8 +259,8 @@ def _apply_click(batch: Batch, click: ClickIn) -> EventOutcome:
         return EventOutcome("no_rule", c.id)
     if not c.is_open_at(when):
         return EventOutcome("inactive", c.id)
-    st = batch.lock(loaded)
     key = "click:" + (click.dedupe_key or f"{click.visitor}:{when.date().isoformat()}")
+    st = batch.lock(loaded, key)
     if batch.exists(c.id, key):
         return EventOutcome("duplicate", c.id)
     draft, carry = pledge_for_click(c, st.carry)

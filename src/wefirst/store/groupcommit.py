@@ -48,6 +48,7 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import Connection
 
 from wefirst.errors import WefirstError
+from wefirst.store.bulk import deferred
 from wefirst.store.db import Database
 
 T = TypeVar("T")
@@ -65,8 +66,12 @@ P = TypeVar("P", bound=Part)
 class Tx:
     """What one item's work sees: the group's connection and its shared parts."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, hints: list[Any] | None = None) -> None:
         self.conn = conn
+        #: what every item of the group said of itself when it was enqueued (`enqueue(hint=…)`),
+        #: in the group's order: lets a part read for the whole group in one query (e.g. which
+        #: of its idempotency keys are new) instead of one per item
+        self.hints: list[Any] = hints or []
         self.writes = 0
         self._parts: dict[object, Part] = {}
 
@@ -87,9 +92,15 @@ class Tx:
 
     def flush(self) -> None:
         """Parts in the order first used, except those marked `flush_last` (the pledge
-        engine's `Batch`, whose counter writes take row locks), which come after the others."""
-        for part in sorted(self._parts.values(), key=lambda p: bool(getattr(p, "flush_last", False))):
-            part.flush()
+        engine's `Batch`, whose counter writes take row locks), which come after the others.
+
+        Their rows are collected (`bulk.deferred`) rather than inserted part by part: on
+        PostgreSQL the pledge engine sends them in one statement with its counters'
+        compare-and-set, and whatever is left goes in as one statement at the end — a group's
+        writes cost one round trip, not one per table (issue 18)."""
+        with deferred(self.conn):
+            for part in sorted(self._parts.values(), key=lambda p: bool(getattr(p, "flush_last", False))):
+                part.flush()
 
 
 #: `Connection.info` key: true while a group's first, optimistic attempt runs.
@@ -105,7 +116,7 @@ class _Poisoned(Exception):
     pass
 
 
-_Item = tuple[Callable[[Tx], Any], "Future[Any]"]
+_Item = tuple[Callable[[Tx], Any], "Future[Any]", Any]
 _WAKE = None  # put by `stop()`: end the thread once the queue is empty
 
 
@@ -147,12 +158,13 @@ class GroupCommit:
         """Blocking form of `enqueue`, for threads."""
         return self.enqueue(work).result(timeout=timeout)
 
-    def enqueue(self, work: Callable[[Tx], T]) -> Future[T]:
+    def enqueue(self, work: Callable[[Tx], T], hint: Any = None) -> Future[T]:
         """The future is resolved after the commit; async callers await it with
-        `asyncio.wrap_future`, holding no thread while they wait."""
+        `asyncio.wrap_future`, holding no thread while they wait. `hint` is shown to the
+        group's items as `tx.hints`."""
         future: Future[T] = Future()
         with self._lock:
-            self._queue.put((work, future))
+            self._queue.put((work, future, hint))
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
                 self._thread.start()
@@ -210,7 +222,7 @@ class GroupCommit:
             try:
                 self._commit(group, optimistic=self._clock() >= self._locks_first_until)
             except BaseException as exc:  # never leave a caller waiting
-                for _, future in group:
+                for _, future, _ in group:
                     if not future.done():
                         future.set_exception(exc)
             if woken and self._idle_exit():
@@ -226,8 +238,8 @@ class GroupCommit:
             self._conn.info[OPTIMISTIC] = optimistic
             # the engine's `begin` hook makes this `BEGIN IMMEDIATE` on SQLite
             with self._conn.begin():
-                tx = Tx(self._conn)
-                for work, future in group:
+                tx = Tx(self._conn, [hint for _, _, hint in group])
+                for work, future, _ in group:
                     writes = tx.writes
                     try:
                         outcomes.append((future, True, work(tx)))
@@ -257,7 +269,7 @@ class GroupCommit:
             return
         except Exception as exc:  # the commit failed: nothing of the group is durable
             self._disconnect()  # a connection in an unknown state is not reused
-            for _, future in group:
+            for _, future, _ in group:
                 future.set_exception(exc)
             return
         self.groups += 1
