@@ -169,9 +169,7 @@ def seed(db: Any, entries: int, posts: int, rng: random.Random) -> dict[str, Any
                 "money": {"amount": qty * 30, "currency": "EUR"},
                 "commitment": commitment,
             }
-            log_rows.append(
-                {"data": canonical(entry), "commitment": commitment, "created_at": at, "idx": None}
-            )
+            log_rows.append({"data": canonical(entry), "commitment": commitment, "created_at": at})
         with db.write() as conn:
             conn.execute(insert(ledger_transactions), txns)
             conn.execute(insert(ledger_postings), posts_rows)
@@ -203,7 +201,8 @@ def seed(db: Any, entries: int, posts: int, rng: random.Random) -> dict[str, Any
                 beyond_funded_reason="bench: fixed monthly deliveries whatever the pledges so far",
             )
         # the log's order: every entry gets its index (the sequencer's job, without tiles)
-        conn.execute(text("UPDATE tlog_entries SET idx = id - 1"))
+        conn.execute(text("INSERT INTO tlog_index (idx, entry_id) SELECT id - 1, id FROM tlog_entries"))
+        conn.execute(text("DELETE FROM tlog_pending"))
     seeded_log = time.perf_counter() - t0
 
     t1 = time.perf_counter()

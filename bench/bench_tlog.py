@@ -1,11 +1,16 @@
 """Transparency-log benchmarks; prints figures (not a test). Results go to docs/benchmarks.md.
 
     .venv/bin/python bench/bench_tlog.py integrate      # batches of 1,000 and 100,000
+    .venv/bin/python bench/bench_tlog.py rounds --baseline-src DIR   # sequencer round vs raw
+        # hashing, this code and the code in DIR (e.g. `git archive <commit> src | tar -x`)
+        # interleaved in fresh processes; medians and ratios
+    .venv/bin/python bench/bench_tlog.py drain --baseline-src DIR    # a 100,000-entry backlog
+        # drained by the sequencer thread (rounds of the setting's 1,000, or growing)
     .venv/bin/python bench/bench_tlog.py proofs         # receipts over HTTP at 1,000,000 entries
     .venv/bin/python bench/bench_tlog.py audit          # wefirst verify audit, 1,000,000 entries
 
-Options: --entries N (proofs/audit), --database-url URL (integrate/proofs; default a temporary
-SQLite file), --requests N (proofs).
+Options: --entries N (proofs/audit), --database-url URL (integrate/proofs/rounds/drain; default
+a temporary SQLite file), --requests N (proofs), --repeats N (rounds/drain).
 """
 
 from __future__ import annotations
@@ -159,11 +164,12 @@ def bench_integrate(args: argparse.Namespace) -> None:
             with db.write() as conn:
                 conn.execute(
                     insert(tlog_entries),
-                    [
-                        {"data": e, "commitment": None, "created_at": datetime.now(UTC), "idx": i}
-                        for i, e in enumerate(entries)
-                    ],
+                    [{"data": e, "commitment": None, "created_at": datetime.now(UTC)} for e in entries],
                 )
+                conn.execute(
+                    text("INSERT INTO tlog_index (idx, entry_id) SELECT id - 1, id FROM tlog_entries")
+                )
+                conn.execute(text("DELETE FROM tlog_pending"))
             t, c = time.perf_counter(), time.process_time()
             tiles = DbTileStore(db)
             with db.write() as conn:
@@ -200,6 +206,154 @@ def bench_integrate(args: argparse.Namespace) -> None:
                 db.dispose()
 
 
+def _cases(args: argparse.Namespace) -> list[tuple[str, str, int]]:
+    """(kind, store, entries) measured by one child process: kind "round" is one sequencer
+    round over ``entries`` queued entries on top of a log of ``BEFORE`` entries; "drain" is the
+    sequencer thread (rounds of the default 1,000) emptying a backlog of ``entries``."""
+    stores = ["db"] if args.database_url and not args.database_url.startswith("sqlite") else ["db", "dir"]
+    if args.what == "drain":
+        return [("drain", store, args.entries) for store in stores]
+    return [("round", store, n) for store in stores for n in (1_000, 100_000)]
+
+
+BEFORE = 1_000  # a log that already has a right edge (partial tiles, a partial bundle)
+
+
+def _queue(db: Database, entries: list[bytes]) -> None:
+    """Entries as the ledger queues them (no index): the same insert for either schema."""
+    now = datetime.now(UTC)
+    with db.write() as conn:
+        for i in range(0, len(entries), 10_000):
+            conn.execute(
+                insert(tlog_entries),
+                [{"data": e, "commitment": None, "created_at": now} for e in entries[i : i + 10_000]],
+            )
+
+
+def _raw_seconds(entries: list[bytes]) -> tuple[float, float]:
+    """Median of three, wall and CPU, of hashing the entries as RFC 6962 leaves."""
+    sha = hashlib.sha256
+    walls, cpus = [], []
+    for _ in range(3):
+        t, c = time.perf_counter(), time.process_time()
+        [sha(b"\x00" + e).digest() for e in entries]
+        walls.append(time.perf_counter() - t)
+        cpus.append(time.process_time() - c)
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def bench_child(args: argparse.Namespace) -> None:
+    """One measurement per case, printed as a JSON line (run by `rounds`/`drain` with either
+    source tree on PYTHONPATH)."""
+    import json
+
+    from wefirst.tlog.queue import canonical
+    from wefirst.tlog.sequencer import Sequencer
+    from wefirst.tlog.service import latest_checkpoint
+
+    for kind, store_kind, n in _cases(args):
+        with tempfile.TemporaryDirectory() as d:
+            tmp = Path(d)
+            settings, db = fresh_db(args.database_url, tmp)
+            if store_kind == "dir":
+                settings = settings.model_copy(update={"tlog_tile_dir": tmp / "tiles"})
+            service = LogService(settings, db)
+            service.ensure_initialised()
+            before = [canonical(entry(i)) for i in range(BEFORE)]
+            _queue(db, before)
+            integrate_batch(service, BEFORE)
+            entries = [canonical(entry(i)) for i in range(BEFORE, BEFORE + n)]
+            _queue(db, entries)
+            out: dict[str, Any] = {"kind": kind, "store": store_kind, "n": n}
+            raw = _raw_seconds(entries)
+            if kind == "round":
+                t, c = time.perf_counter(), time.process_time()
+                r = integrate_batch(service, n)
+                out["wall"], out["cpu"] = time.perf_counter() - t, time.process_time() - c
+                assert r.integrated == n, r
+                out["rounds"] = 1
+            else:
+                seq = Sequencer(
+                    service, batch_size=settings.tlog_batch_size, wait_ms=settings.tlog_batch_wait_ms
+                )
+                t, c = time.perf_counter(), time.process_time()
+                seq.start()
+                while True:
+                    with db.read() as conn:
+                        latest = latest_checkpoint(conn)
+                    if latest is not None and latest.size == BEFORE + n:
+                        break
+                    time.sleep(0.01)
+                out["wall"], out["cpu"] = time.perf_counter() - t, time.process_time() - c
+                seq.stop()
+                with db.read() as conn:
+                    out["rounds"] = int(
+                        conn.execute(
+                            text("SELECT count(*) FROM tlog_checkpoints WHERE size > :s"), {"s": BEFORE}
+                        ).scalar_one()
+                    )
+            raw2 = _raw_seconds(entries)
+            out["raw_wall"], out["raw_cpu"] = min(raw[0], raw2[0]), min(raw[1], raw2[1])
+            print(json.dumps(out), flush=True)
+            service.close()
+            db.dispose()
+
+
+def bench_compare(args: argparse.Namespace) -> None:
+    """This tree against ``--baseline-src`` in alternating fresh processes (old, new, new, old,
+    …); per case the medians and their ratios."""
+    import json
+
+    if not args.baseline_src:
+        raise SystemExit("--baseline-src DIR is required (a source tree: DIR/wefirst/__init__.py)")
+    trees = {"old": str(Path(args.baseline_src).resolve()), "new": str(REPO / "src")}
+    results: dict[tuple[str, str, str, int], list[dict[str, Any]]] = {}
+    for rep in range(args.repeats):
+        for label in ("old", "new") if rep % 2 == 0 else ("new", "old"):
+            cmd = [sys.executable, __file__, "child", "--mode", args.what, "--entries", str(args.entries)]
+            if args.database_url:
+                cmd += ["--database-url", args.database_url]
+            env = {**os.environ, "PYTHONPATH": trees[label]}
+            out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
+            for line in out.splitlines():
+                if line.startswith("{"):
+                    r = json.loads(line)
+                    results.setdefault((r["kind"], r["store"], label, r["n"]), []).append(r)
+            print(f"  repeat {rep + 1}/{args.repeats} {label} done", file=sys.stderr, flush=True)
+    engine = "SQLite" if not args.database_url or args.database_url.startswith("sqlite") else "PostgreSQL"
+    print(
+        f"{engine}; medians of {args.repeats} runs per code; load average {os.getloadavg()[0]:.1f} at the end"
+    )
+    print("| case | code | rounds | wall ms | CPU ms | raw hashing ms | round vs raw (wall) | (CPU) |")
+    print("|---|---|---|---|---|---|---|---|")
+    speedups = []
+    for key in sorted({(k, s, n) for k, s, _, n in results}):
+        kind, store, n = key
+        med: dict[str, dict[str, float]] = {}
+        for label in ("old", "new"):
+            rows = results.get((kind, store, label, n), [])
+            if not rows:
+                continue
+            m = {
+                f: statistics.median(r[f] for r in rows)
+                for f in ("wall", "cpu", "raw_wall", "raw_cpu", "rounds")
+            }
+            med[label] = m
+            print(
+                f"| {kind} {n:,}, {store} tiles | {label} | {m['rounds']:.0f} | "
+                f"{m['wall'] * 1000:,.1f} | {m['cpu'] * 1000:,.1f} | {m['raw_wall'] * 1000:,.1f} | "
+                f"**{m['raw_wall'] / m['wall']:.3f}×** | {m['raw_cpu'] / m['cpu']:.3f}× |"
+            )
+        if len(med) == 2:
+            speedups.append(
+                f"{kind} {n:,} {store}: new is {med['old']['wall'] / med['new']['wall']:.2f}× as fast "
+                f"(wall), {med['old']['cpu'] / med['new']['cpu']:.2f}× (CPU)"
+            )
+    print()
+    for line in speedups:
+        print(line)
+
+
 def seed_log(db: Database, service: LogService, n: int, *, with_rows: bool) -> None:
     """Write n entries straight into tiles (and, for receipts, the entry rows) in chunks."""
     chunk = 100_000
@@ -223,11 +377,19 @@ def seed_log(db: Database, service: LogService, n: int, *, with_rows: bool) -> N
                             "data": e,
                             "commitment": commitment_of(f"bench-{size + i}"),
                             "created_at": datetime.now(UTC),
-                            "idx": size + i,
                         }
                         for i, e in enumerate(entries)
                     ],
                 )
+                # The sequencer's claim, in bulk (ids start at 1 in a fresh database).
+                conn.execute(
+                    text(
+                        "INSERT INTO tlog_index (idx, entry_id)"
+                        " SELECT id - 1, id FROM tlog_entries WHERE id > :s"
+                    ),
+                    {"s": size},
+                )
+                conn.execute(text("DELETE FROM tlog_pending"))
             record_checkpoint(conn, result.size, result.root, note)
         size = result.size
         print(f"  seeded {size:,}", flush=True)
@@ -315,12 +477,31 @@ def bench_proofs(args: argparse.Namespace) -> None:
                         f"max {times[-1] * 1000:.2f} ms"
                     )
 
-                measure(
-                    f"GET /v1/receipts/{{secret}} at {n:,} entries (random receipts, "
-                    "entry + inclusion proof + checkpoint)",
-                    lambda: f"{base}/v1/receipts/bench-{rng.randrange(n)}",
-                )
-                measure("baseline GET /healthz (same server)", lambda: f"{base}/healthz")
+                # Receipts and /healthz interleaved at random, one request at a time on the same
+                # connection: both see the same load on the machine over the same minutes.
+                mixed: dict[str, list[float]] = {"receipt": [], "healthz": []}
+                for _ in range(2 * args.requests):
+                    which = "receipt" if rng.random() < 0.5 else "healthz"
+                    url = (
+                        f"{base}/v1/receipts/bench-{rng.randrange(n)}"
+                        if which == "receipt"
+                        else f"{base}/healthz"
+                    )
+                    t = time.perf_counter()
+                    r = client.get(url)
+                    mixed[which].append(time.perf_counter() - t)
+                    assert r.status_code == 200, r.text
+                p99s = {}
+                for which, times in mixed.items():
+                    times.sort()
+                    p99s[which] = times[int(len(times) * 0.99) - 1] * 1000
+                    print(
+                        f"interleaved {which} at {n:,} entries: {len(times)} requests, "
+                        f"median {statistics.median(times) * 1000:.2f} ms, p99 {p99s[which]:.2f} ms, "
+                        f"max {times[-1] * 1000:.2f} ms"
+                    )
+                print(f"receipt p99 / healthz p99 = {p99s['receipt'] / p99s['healthz']:.2f}")
+                print(f"load average {os.getloadavg()[0]:.1f}")
                 measure("GET /log/checkpoint", lambda: f"{base}/log/checkpoint")
                 measure(
                     "GET /log/tile/0/<random full tile>",
@@ -401,12 +582,28 @@ def main() -> None:
     # SIGTERM ends through sys.exit, so the atexit hooks drop any PostgreSQL bench schema.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("what", choices=["integrate", "proofs", "audit"])
-    parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("what", choices=["integrate", "proofs", "audit", "rounds", "drain", "child"])
+    parser.add_argument("--entries", type=int, default=None)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--baseline-src", default=None)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--mode", default="rounds", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    {"integrate": bench_integrate, "proofs": bench_proofs, "audit": bench_audit}[args.what](args)
+    if args.entries is None:
+        args.entries = 100_000 if args.what in ("drain", "child") else 1_000_000
+    if args.what == "child":
+        args.what = args.mode
+        bench_child(args)
+        return
+    run = {
+        "integrate": bench_integrate,
+        "proofs": bench_proofs,
+        "audit": bench_audit,
+        "rounds": bench_compare,
+        "drain": bench_compare,
+    }
+    run[args.what](args)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from wefirst.settings import Settings
 from wefirst.store.db import Database
-from wefirst.store.tables_tlog import tlog_entries
+from wefirst.store.tables_tlog import tlog_pending
 from wefirst.tlog.cosignatures import witnesses_of
 from wefirst.tlog.service import LogService, latest_checkpoint
 from wefirst.witness.process import WitnessProcess, start_witness
@@ -55,7 +55,7 @@ def wait_cosigned(db: Database, witness_key: str, timeout: float = 60.0) -> int 
     deadline = time.monotonic() + timeout
     while True:
         with db.read() as conn:
-            pending = conn.execute(select(tlog_entries.c.id).where(tlog_entries.c.idx.is_(None)).limit(1))
+            pending = conn.execute(select(tlog_pending.c.entry_id).limit(1))
             idle = pending.first() is None
             latest = latest_checkpoint(conn)
             if idle and latest is not None and witness_key in witnesses_of(conn, latest.size):

@@ -235,8 +235,13 @@ def queue_depths(db: Database) -> dict[str, Callable[[], int]]:
 
         return count
 
+    def queued_entries() -> int:
+        t = metadata.tables["tlog_pending"]  # the sequencer's queue: every row waits
+        with db.read() as conn:
+            return int(conn.execute(select(func.count()).select_from(t)).scalar_one())
+
     return {
-        "tlog": pending("tlog_entries", "idx"),
+        "tlog": queued_entries,
         "connector_deliveries": pending("connector_deliveries", "processed_at"),
     }
 

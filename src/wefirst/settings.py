@@ -131,7 +131,11 @@ class Settings(BaseSettings):
         "static web server) instead of the database.",
     )
     tlog_batch_size: int = Field(
-        1000, ge=1, le=100_000, description="Most entries the sequencer integrates per batch."
+        1000,
+        ge=1,
+        le=100_000,
+        description="Entries per sequencer round while it keeps up; behind a backlog rounds double "
+        "up to 16 times this (at most 100,000).",
     )
     tlog_batch_wait_ms: int = Field(
         200, ge=1, description="Longest an accepted entry waits before the next batch starts."

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from wefirst.settings import Settings
 from wefirst.store.db import Database
-from wefirst.store.tables_tlog import tlog_checkpoints, tlog_entries, tlog_tiles
+from wefirst.store.tables_tlog import tlog_checkpoints, tlog_entries, tlog_index, tlog_pending, tlog_tiles
 from wefirst.tlog.checkpoint import open_checkpoint
 from wefirst.tlog.errors import LogFormatError
 from wefirst.tlog.hashing import leaf_hash, root_from_leaf_hashes
@@ -68,13 +68,18 @@ def check_log(service: LogService, expected: int) -> None:
     db = service.db
     with db.read() as conn:
         rows = conn.execute(
-            select(tlog_entries.c.idx, tlog_entries.c.data).order_by(tlog_entries.c.idx)
+            select(tlog_index.c.idx, tlog_entries.c.data)
+            .join_from(tlog_index, tlog_entries, tlog_entries.c.id == tlog_index.c.entry_id)
+            .order_by(tlog_index.c.idx)
         ).all()
         notes = conn.execute(
             select(tlog_checkpoints.c.size, tlog_checkpoints.c.note).order_by(tlog_checkpoints.c.size)
         ).all()
         latest = latest_checkpoint(conn)
+        queued = conn.execute(select(func.count()).select_from(tlog_pending)).scalar_one()
+        stored = conn.execute(select(func.count()).select_from(tlog_entries)).scalar_one()
     assert latest is not None
+    assert (queued, stored) == (0, expected)  # nothing left waiting, nothing unindexed
     assert [r.idx for r in rows] == list(range(expected))
     data = [bytes(r.data) for r in rows]
     assert len(set(data)) == expected
@@ -354,3 +359,43 @@ def test_log_integrate_once_cli(service: LogService) -> None:
     assert result.exit_code == 0, result.output
     assert "integrated 100 entries; log size 100" in result.output
     check_log(service, 100)
+
+
+def test_round_size_grows_behind_a_backlog_and_falls_back_when_it_keeps_up() -> None:
+    from wefirst.tlog.sequencer import MAX_ROUND, RoundSize
+
+    rounds = RoundSize(10)
+    assert rounds.limit == 10
+    # Full rounds: more was waiting, so take twice as many, up to 16 x the setting.
+    assert [rounds.after(rounds.limit) for _ in range(6)] == [20, 40, 80, 160, 160, 160]
+    assert rounds.after(159) == 10  # the queue emptied: back to the setting
+    assert rounds.after(0) == 10
+    assert RoundSize(50_000).top == MAX_ROUND
+    assert RoundSize(MAX_ROUND).after(MAX_ROUND) == MAX_ROUND
+
+
+def test_the_sequencer_thread_takes_a_backlog_in_growing_rounds(service: LogService) -> None:
+    """1,000 entries waiting, rounds of 10 configured: the thread signs far fewer than 100
+    checkpoints (10, 20, 40, 80, then 160 at a time), and the log is whole."""
+    from wefirst.tlog.sequencer import Sequencer
+
+    fill(service.db, 0, 1000)
+    seq = Sequencer(service, batch_size=10, wait_ms=50)
+    seq.start()
+    try:
+
+        def size() -> int:
+            with service.db.read() as conn:
+                latest = latest_checkpoint(conn)
+            return latest.size if latest else 0
+
+        wait_until(lambda: size() == 1000, what="the sequencer to integrate 1,000 entries")
+    finally:
+        seq.stop()
+    with service.db.read() as conn:
+        sizes: list[int] = list(
+            conn.execute(select(tlog_checkpoints.c.size).order_by(tlog_checkpoints.c.size)).scalars().all()
+        )
+    # The empty tree, rounds of 10, 20, 40, 80, five of 160, and the last 50.
+    assert sizes == [0, 10, 30, 70, 150, 310, 470, 630, 790, 950, 1000]
+    check_log(service, 1000)

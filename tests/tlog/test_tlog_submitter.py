@@ -388,12 +388,22 @@ def _empty_log_tables(db: Database) -> None:
         tlog_checkpoints,
         tlog_cosignatures,
         tlog_entries,
+        tlog_index,
+        tlog_pending,
         tlog_tiles,
         tlog_witness_state,
     )
 
     with db.write() as conn:
-        for table in (tlog_cosignatures, tlog_witness_state, tlog_tiles, tlog_checkpoints, tlog_entries):
+        tables = (
+            tlog_cosignatures,
+            tlog_witness_state,
+            tlog_tiles,
+            tlog_checkpoints,
+            tlog_index,
+            tlog_pending,
+        )
+        for table in (*tables, tlog_entries):
             conn.execute(delete(table))
 
 

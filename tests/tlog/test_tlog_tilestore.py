@@ -68,3 +68,45 @@ def test_checkpoint_is_written_after_the_tiles(tmp_path: Path, monkeypatch: pyte
     assert seen[-1] == "checkpoint"
     assert set(seen) == {"checkpoint", "tile/0/000.p/1", "key"}
     assert not list((tmp_path / "log").rglob(".tmp-*"))
+
+
+def test_one_flush_per_write_whatever_the_number_of_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A round of 600 entries writes 9 files (tiles, bundles, levels); they are made durable
+    by one filesystem flush, not one fsync per file and per directory; the checkpoint, written
+    after them, by one more."""
+    from wefirst.tlog import tilestore
+
+    fsyncs: list[int] = []
+    monkeypatch.setattr(os, "fsync", lambda fd: fsyncs.append(fd))
+    store = DirectoryTileStore(tmp_path / "log", fsync=True)
+    before = tilestore.flushes
+    result = integrate(store, 0, [b"%d" % i for i in range(600)])
+    assert len(result.items) >= 7
+    assert tilestore.flushes - before == 1
+    store.put_many({"checkpoint": b"cp\n"})
+    assert tilestore.flushes - before == 2
+    if tilestore._SYNCFS is not None:  # Linux: no per-file fsync at all
+        assert fsyncs == []
+
+
+def test_partials_are_pruned_only_after_the_flush(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Until the full tile is durable, the partial tile it replaces stays: a crash in between
+    must leave the older checkpoint's tiles readable (the recovering round reads them)."""
+    from wefirst.tlog import tilestore
+
+    store = DirectoryTileStore(tmp_path / "log", fsync=True)
+    integrate(store, 0, [b"a"] * 10)
+    partial = tmp_path / "log/tile/0/000.p/10"
+    seen: list[bool] = []
+    real = tilestore.flush
+
+    def spy(root: Path, files: list[Path]) -> None:
+        seen.append(partial.exists())
+        real(root, files)
+
+    monkeypatch.setattr(tilestore, "flush", spy)
+    integrate(store, 10, [b"b"] * 246)
+    assert seen == [True]  # still there when the flush ran
+    assert not partial.exists()  # and gone after it

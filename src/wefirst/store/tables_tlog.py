@@ -1,10 +1,13 @@
 """Transparency-log tables.
 
-`tlog_entries` is the durable queue and the index map in one: a row is written (with the exact
-canonical bytes) in the same transaction as the ledger change it records, and the sequencer
-later fills `idx`, the entry's position in the log. `data` and `id` never change; `idx` is set
-once. `tlog_checkpoints` keeps every signed tree head (the latest one is the log's state);
-`tlog_tiles` is the default tile store, keyed by the public URL path."""
+`tlog_entries` holds each entry's exact canonical bytes, written in the same transaction as the
+ledger change it records; a row never changes. Inserting it also files its id in
+`tlog_pending` (a database trigger, so every way in — one row, a multi-row INSERT, PostgreSQL
+COPY — queues the entry without another statement). The sequencer's claim moves ids from
+`tlog_pending` to `tlog_index` (entry id -> `idx`, its position in the log): two narrow rows
+per entry, never a rewrite of the payload. `tlog_checkpoints` keeps every signed tree head (the
+latest one is the log's state); `tlog_tiles` is the default tile store, keyed by the public URL
+path."""
 
 from __future__ import annotations
 
@@ -12,7 +15,6 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
-    Index,
     Integer,
     LargeBinary,
     String,
@@ -32,15 +34,24 @@ tlog_entries = Table(
     Column("data", LargeBinary, nullable=False),
     Column("commitment", String(64), nullable=True, index=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("idx", BigInteger, nullable=True, unique=True),
 )
-# The queue proper: only entries still waiting, so the sequencer's "oldest unindexed first"
-# costs the size of the batch, not of the whole log.
-Index(
-    "ix_tlog_entries_pending",
-    tlog_entries.c.id,
-    postgresql_where=tlog_entries.c.idx.is_(None),
-    sqlite_where=tlog_entries.c.idx.is_(None),
+
+# The queue proper: the ids of entries not yet given an index, filled by the trigger
+# `tlog_entries_pending` (migration 0029) and emptied by the sequencer's claim, so "oldest
+# waiting first" costs the size of the batch, not of the whole log.
+tlog_pending = Table(
+    "tlog_pending",
+    metadata,
+    Column("entry_id", _ID, primary_key=True, autoincrement=False),
+)
+
+# Where each integrated (or claimed) entry sits in the log: set once by the claim, never
+# changed. `idx` is the global index (it continues across key rotations).
+tlog_index = Table(
+    "tlog_index",
+    metadata,
+    Column("idx", _ID, primary_key=True, autoincrement=False),
+    Column("entry_id", _ID, nullable=False, unique=True),
 )
 
 tlog_checkpoints = Table(

@@ -1,8 +1,8 @@
 """The default tile store: hash tiles as rows keyed by their URL path.
 
-Entry bundles are not stored a second time: the entries already sit in `tlog_entries` with
-their index, so a bundle is read back from there (and the server caches it). That halves what
-a batch writes."""
+Entry bundles are not stored a second time: the entries already sit in `tlog_entries`, their
+indexes in `tlog_index`, so a bundle is read back from there (and the server caches it). That
+halves what a batch writes."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from sqlalchemy import Connection, delete, insert, select
 
 from wefirst.store.db import Database
-from wefirst.store.tables_tlog import tlog_entries, tlog_tiles
+from wefirst.store.tables_tlog import tlog_entries, tlog_index, tlog_tiles
 from wefirst.tlog.errors import LogFormatError
 from wefirst.tlog.tiles import TILE_WIDTH, encode_bundle, parse_tile_path
 from wefirst.tlog.tilestore import check_path, partial_prefix
@@ -72,9 +72,10 @@ def _bundle(conn: Connection, path: str, base: int) -> bytes | None:
         return None
     first = base + tile.n * TILE_WIDTH
     rows = conn.execute(
-        select(tlog_entries.c.idx, tlog_entries.c.data)
-        .where(tlog_entries.c.idx >= first, tlog_entries.c.idx < first + tile.width)
-        .order_by(tlog_entries.c.idx)
+        select(tlog_index.c.idx, tlog_entries.c.data)
+        .join_from(tlog_index, tlog_entries, tlog_entries.c.id == tlog_index.c.entry_id)
+        .where(tlog_index.c.idx >= first, tlog_index.c.idx < first + tile.width)
+        .order_by(tlog_index.c.idx)
     ).all()
     if len(rows) != tile.width:
         return None

@@ -1,5 +1,6 @@
 """The durable queue in front of the log: the ledger appends an entry in its own transaction,
-so a ledger change and its log entry commit (or vanish) together."""
+so a ledger change and its log entry commit (or vanish) together. Inserting the entry is all
+it takes: the table's trigger files its id in `tlog_pending`, the sequencer's queue."""
 
 from __future__ import annotations
 
@@ -87,7 +88,7 @@ def enqueue(conn: Connection, entry: Mapping[str, Any], *, commitment: str | Non
     if commitment is not None and entry.get("commitment", commitment) != commitment:
         raise LogFormatError("the entry's commitment differs from the one it is filed under")
     result = conn.execute(
-        insert(tlog_entries).values(data=data, commitment=commitment, created_at=datetime.now(UTC), idx=None)
+        insert(tlog_entries).values(data=data, commitment=commitment, created_at=datetime.now(UTC))
     )
     pk = result.inserted_primary_key
     assert pk is not None
@@ -104,5 +105,5 @@ def enqueue_many(conn: Connection, entries: list[tuple[Mapping[str, Any], str | 
     for entry, commitment in entries:
         if commitment is not None and not _COMMITMENT.fullmatch(commitment):
             raise LogFormatError("commitment must be 64 lowercase hex digits (SHA-256)")
-        rows.append({"data": canonical(entry), "commitment": commitment, "created_at": now, "idx": None})
+        rows.append({"data": canonical(entry), "commitment": commitment, "created_at": now})
     insert_rows(conn, tlog_entries, rows)

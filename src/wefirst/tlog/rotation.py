@@ -21,7 +21,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, delete, insert, select
 
-from wefirst.store.tables_tlog import tlog_entries, tlog_logs, tlog_witness_state
+from wefirst.store.tables_tlog import tlog_entries, tlog_index, tlog_logs, tlog_pending, tlog_witness_state
 from wefirst.tlog.checkpoint import Checkpoint, parse_signed_checkpoint, sign_checkpoint
 from wefirst.tlog.dbstore import DbTileStore
 from wefirst.tlog.errors import TlogError
@@ -103,11 +103,13 @@ def _append(
     entry: bytes,
 ) -> str:
     """One entry at global index ``stored_size``, integrated and signed at once; the note."""
-    conn.execute(
-        insert(tlog_entries).values(
-            data=entry, commitment=None, created_at=datetime.now(UTC), idx=stored_size
-        )
-    )
+    pk = conn.execute(
+        insert(tlog_entries).values(data=entry, commitment=None, created_at=datetime.now(UTC))
+    ).inserted_primary_key
+    assert pk is not None
+    # Indexed here, not by the sequencer: out of the queue (the insert's trigger filed it).
+    conn.execute(insert(tlog_index).values(idx=stored_size, entry_id=pk[0]))
+    conn.execute(delete(tlog_pending).where(tlog_pending.c.entry_id == pk[0]))
     result = compute(lambda path: store.get_in(conn, path), stored_size - base, [entry])
     note = sign_checkpoint(Checkpoint(origin, result.size, result.root), signer)
     store.write(conn, result.items)

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from wefirst.settings import Settings
 from wefirst.store.db import Database
-from wefirst.store.tables_tlog import tlog_checkpoints, tlog_entries
+from wefirst.store.tables_tlog import tlog_checkpoints, tlog_entries, tlog_index
 from wefirst.tlog.checkpoint import Checkpoint, sign_checkpoint
 from wefirst.tlog.cosignatures import lines_for, with_lines, witness_rows
 from wefirst.tlog.dbstore import DbTileStore
@@ -273,9 +273,9 @@ class LogService:
             # No ORDER BY ... LIMIT here: PostgreSQL may then walk the primary key instead of
             # using the commitment index. A commitment names one entry, rarely a few.
             rows = conn.execute(
-                select(tlog_entries.c.id, tlog_entries.c.data, tlog_entries.c.idx).where(
-                    tlog_entries.c.commitment == commitment
-                )
+                select(tlog_entries.c.id, tlog_entries.c.data, tlog_index.c.idx)
+                .outerjoin_from(tlog_entries, tlog_index, tlog_index.c.entry_id == tlog_entries.c.id)
+                .where(tlog_entries.c.commitment == commitment)
             ).all()
             if not rows:
                 return None

@@ -30,7 +30,7 @@ from wefirst.store.tables_core import (
     impact_units,
     settlements,
 )
-from wefirst.store.tables_tlog import tlog_entries
+from wefirst.store.tables_tlog import tlog_entries, tlog_index
 from wefirst.tlog.publishers import PublisherClicks
 
 
@@ -243,9 +243,9 @@ def latest_entries(conn: Connection, campaign_id: str, limit: int = 10, scan: in
     entries of the log (a bounded cost whatever the log's size; older ones are in the
     export)."""
     rows = conn.execute(
-        select(tlog_entries.c.idx, tlog_entries.c.data)
-        .where(tlog_entries.c.idx.is_not(None))
-        .order_by(tlog_entries.c.idx.desc())
+        select(tlog_index.c.idx, tlog_entries.c.data)
+        .join_from(tlog_index, tlog_entries, tlog_entries.c.id == tlog_index.c.entry_id)
+        .order_by(tlog_index.c.idx.desc())
         .limit(scan)
     )
     needle = f'"campaign":"{campaign_id}"'.encode()
@@ -288,7 +288,11 @@ def publisher_clicks(conn: Connection, publisher_id: str, chunk: int = 5000) -> 
     with _TALLIES_LOCK:
         tally = _TALLIES.get(publisher_id)
         if tally is not None:
-            row = conn.execute(select(tlog_entries.c.data).where(tlog_entries.c.idx == tally.after)).first()
+            row = conn.execute(
+                select(tlog_entries.c.data)
+                .join_from(tlog_index, tlog_entries, tlog_entries.c.id == tlog_index.c.entry_id)
+                .where(tlog_index.c.idx == tally.after)
+            ).first()
             if row is None or hashlib.sha256(bytes(row.data)).digest() != tally.mark:
                 tally = None
         if tally is None:
@@ -297,9 +301,10 @@ def publisher_clicks(conn: Connection, publisher_id: str, chunk: int = 5000) -> 
         reversal = b'"kind":"pledge_reversal"'
         while True:
             rows = conn.execute(
-                select(tlog_entries.c.idx, tlog_entries.c.data)
-                .where(tlog_entries.c.idx.is_not(None), tlog_entries.c.idx > tally.after)
-                .order_by(tlog_entries.c.idx)
+                select(tlog_index.c.idx, tlog_entries.c.data)
+                .join_from(tlog_index, tlog_entries, tlog_entries.c.id == tlog_index.c.entry_id)
+                .where(tlog_index.c.idx > tally.after)
+                .order_by(tlog_index.c.idx)
                 .limit(chunk)
             ).all()
             scanned_entries += len(rows)
@@ -319,7 +324,7 @@ def publisher_clicks(conn: Connection, publisher_id: str, chunk: int = 5000) -> 
 
 
 def log_size(conn: Connection) -> int:
-    value = conn.execute(select(func.max(tlog_entries.c.idx))).scalar()
+    value = conn.execute(select(func.max(tlog_index.c.idx))).scalar()
     return 0 if value is None else int(value) + 1
 
 

@@ -17,7 +17,7 @@ from starlette.responses import Response, StreamingResponse
 
 from wefirst.ledger.verdict import Verdict
 from wefirst.services import ServicesDep
-from wefirst.store.tables_tlog import tlog_entries
+from wefirst.store.tables_tlog import tlog_entries, tlog_index
 from wefirst.web import queries
 from wefirst.web.routes_static import not_found
 from wefirst.web.security import apply_security_headers
@@ -208,9 +208,10 @@ def log_export(
     def rows() -> Iterator[dict[str, Any]]:
         with db.read() as conn:
             result = conn.execute(
-                select(tlog_entries.c.idx, tlog_entries.c.data)
-                .where(tlog_entries.c.idx.is_not(None), tlog_entries.c.idx > after)
-                .order_by(tlog_entries.c.idx)
+                select(tlog_index.c.idx, tlog_entries.c.data)
+                .join_from(tlog_index, tlog_entries, tlog_entries.c.id == tlog_index.c.entry_id)
+                .where(tlog_index.c.idx > after)
+                .order_by(tlog_index.c.idx)
                 .limit(limit)
             )
             for row in result:

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from wefirst.services import ServicesDep
-from wefirst.store.tables_tlog import tlog_entries
+from wefirst.store.tables_tlog import tlog_entries, tlog_index
 from wefirst.tlog.receipts import commitment_of
 from wefirst.web import labels, logwords, queries, receipt_story
 from wefirst.web.forms import redirect
@@ -44,9 +44,9 @@ def _position(conn: Any, text: str) -> tuple[int | None, str | None]:
     if commitment is None:
         return None, "not_a_receipt"
     idx = conn.execute(
-        select(tlog_entries.c.idx).where(
-            tlog_entries.c.commitment == commitment, tlog_entries.c.idx.is_not(None)
-        )
+        select(tlog_index.c.idx)
+        .join_from(tlog_index, tlog_entries, tlog_entries.c.id == tlog_index.c.entry_id)
+        .where(tlog_entries.c.commitment == commitment)
     ).scalar()
     return (int(idx), None) if idx is not None else (None, "unknown_receipt")
 
@@ -67,9 +67,10 @@ def log_explorer(
                 error = "no_such_position"
         top = size if before is None else max(0, min(before, size))
         rows = conn.execute(
-            select(tlog_entries.c.idx, tlog_entries.c.data)
-            .where(tlog_entries.c.idx.is_not(None), tlog_entries.c.idx < top)
-            .order_by(tlog_entries.c.idx.desc())
+            select(tlog_index.c.idx, tlog_entries.c.data)
+            .join_from(tlog_index, tlog_entries, tlog_entries.c.id == tlog_index.c.entry_id)
+            .where(tlog_index.c.idx < top)
+            .order_by(tlog_index.c.idx.desc())
             .limit(PAGE)
         ).all()
         entries = [(int(r.idx), json.loads(bytes(r.data)), bytes(r.data).decode("utf-8")) for r in rows]
