@@ -372,15 +372,22 @@ def test_round_size_grows_behind_a_backlog_and_falls_back_when_it_keeps_up() -> 
     assert rounds.after(0) == 10
     assert RoundSize(50_000).top == MAX_ROUND
     assert RoundSize(MAX_ROUND).after(MAX_ROUND) == MAX_ROUND
+    # A full round that took longer than the budget (the batch wait) does not grow the next.
+    slow = RoundSize(10, budget=0.2)
+    assert slow.after(10, 0.1) == 20
+    assert slow.after(20, 0.5) == 20
+    assert slow.after(5, 0.5) == 10
 
 
 def test_the_sequencer_thread_takes_a_backlog_in_growing_rounds(service: LogService) -> None:
     """1,000 entries waiting, rounds of 10 configured: the thread signs far fewer than 100
-    checkpoints (10, 20, 40, 80, then 160 at a time), and the log is whole."""
+    checkpoints (10, 20, 40, 80, then 160 at a time), and the log is whole. (A batch wait of a
+    minute: the growth's time budget, so however slow the machine every full round grows; the
+    wait itself only follows the last round, and stopping ends it.)"""
     from wefirst.tlog.sequencer import Sequencer
 
     fill(service.db, 0, 1000)
-    seq = Sequencer(service, batch_size=10, wait_ms=50)
+    seq = Sequencer(service, batch_size=10, wait_ms=60_000)
     seq.start()
     try:
 

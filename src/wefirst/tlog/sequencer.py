@@ -305,17 +305,24 @@ class RoundSize:
     empties the queue brings it back to ``base``. Under steady heavy traffic a round's fixed
     costs (the checkpoint's signature and commit, the right edge's partial tiles rewritten,
     the directory store's flush) are paid per 16,000 entries instead of per 1,000, while a
-    quiet log still signs small rounds at once; SQLite's write lock (held for a database-store
-    round) is never held for more than one bounded round."""
+    quiet log still signs small rounds at once. A round that took longer than ``budget``
+    seconds (the batch wait) does not grow the next: a database-store round is one
+    transaction, and SQLite's write lock, which the ledger's writers wait for, stays held
+    about one batch wait at most."""
 
-    def __init__(self, base: int) -> None:
+    def __init__(self, base: int, budget: float = float("inf")) -> None:
         self.base = base
+        self.budget = budget
         self.top = max(base, min(base * GROWTH, MAX_ROUND))
         self.limit = base
 
-    def after(self, done: int) -> int:
-        """Record a round that integrated ``done`` entries; the next round's limit."""
-        self.limit = min(self.limit * 2, self.top) if done >= self.limit else self.base
+    def after(self, done: int, seconds: float = 0.0) -> int:
+        """Record a round that integrated ``done`` entries in ``seconds``; the next round's
+        limit."""
+        if done < self.limit:
+            self.limit = self.base
+        elif seconds < self.budget:
+            self.limit = min(self.limit * 2, self.top)
         return self.limit
 
 
@@ -328,7 +335,7 @@ class Sequencer(BackgroundThread):
         self.service = service
         self.batch_size = batch_size
         self.wait = wait_ms / 1000
-        self.rounds = RoundSize(batch_size)
+        self.rounds = RoundSize(batch_size, budget=max(self.wait, 0.05))
         self.lock = lock_for(service.db)
         super().__init__()
         self.is_leader = False
@@ -359,7 +366,7 @@ class Sequencer(BackgroundThread):
                 limit = self.rounds.limit
                 if has_work(self.service.db):
                     done = integrate_batch(self.service, limit).integrated
-                self.rounds.after(done)
+                self.rounds.after(done, time.monotonic() - started)
                 if done:
                     for notify in self.after_checkpoint:
                         notify()
