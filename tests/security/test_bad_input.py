@@ -23,7 +23,7 @@ from wefirst.store.schema import metadata
 from factories import Tenant, auth, campaign_body, make_beneficiary, make_brand, make_campaign, purchase
 
 # Written by background threads, not by the refused request.
-BACKGROUND = {"tlog_checkpoints", "tlog_tiles", "api_keys"}
+BACKGROUND = {"tlog_checkpoints", "tlog_tiles", "tlog_index", "tlog_pending", "api_keys"}
 
 
 def _counts(db: Database) -> dict[str, int]:
