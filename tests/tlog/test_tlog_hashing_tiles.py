@@ -164,3 +164,20 @@ def test_batched_integration_matches_reference_root(batches: list[int]) -> None:
         size = result.size
         assert result.root == root_from_leaf_hashes(leaves)
     assert size == sum(batches)
+
+
+@pytest.mark.parametrize(("size", "count"), [(0, 1), (0, 600), (5, 251), (300, 70_000 - 300)])
+def test_compute_without_bundles_is_the_same_minus_the_bundles(size: int, count: int) -> None:
+    """The database store derives bundles from the indexed entries: leaving them out changes
+    no tile and no root."""
+    from wefirst.tlog.integrate import compute
+    from wefirst.tlog.tilestore import MemoryTileStore
+
+    store = MemoryTileStore()
+    if size:
+        store.put_many(compute(store.get, 0, [b"e%d" % i for i in range(size)]).items)
+    entries = [b"e%d" % i for i in range(size, size + count)]
+    full = compute(store.get, size, entries)
+    lean = compute(store.get, size, entries, bundles=False)
+    assert lean.root == full.root
+    assert lean.items == {p: d for p, d in full.items.items() if not p.startswith("tile/entries/")}

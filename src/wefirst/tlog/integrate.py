@@ -47,9 +47,12 @@ def _edge_roots(edge: bytes) -> list[bytes]:
     return roots
 
 
-def compute(get: Callable[[str], bytes | None], size: int, entries: Sequence[bytes]) -> Integration:
+def compute(
+    get: Callable[[str], bytes | None], size: int, entries: Sequence[bytes], *, bundles: bool = True
+) -> Integration:
     """Tiles, bundles and root after appending ``entries`` to the tree of ``size`` read via
-    ``get``. Nothing is written."""
+    ``get``. Nothing is written. ``bundles=False`` leaves the entry bundles out (a store that
+    derives them from the indexed entries, like the database one, would only drop them)."""
     if size < 0:
         raise LogFormatError(f"tree size must be non-negative, got {size}")
     for i, e in enumerate(entries):
@@ -71,7 +74,7 @@ def compute(get: Callable[[str], bytes | None], size: int, entries: Sequence[byt
         counts.append(0)
         edges.append(bytearray())
     bundle: list[bytes] = []
-    if size % TILE_WIDTH:
+    if bundles and size % TILE_WIDTH:
         w = size % TILE_WIDTH
         bundle = decode_bundle(read_tile(get, Tile(ENTRIES, size // TILE_WIDTH, w)), w)
 
@@ -105,7 +108,8 @@ def compute(get: Callable[[str], bytes | None], size: int, entries: Sequence[byt
         chunk = entries[pos : pos + room]
         edge0 = edges[0]
         edge0 += b"".join([sha(b"\x00" + e).digest() for e in chunk])
-        bundle.extend(chunk)
+        if bundles:
+            bundle.extend(chunk)
         counts[0] += len(chunk)
         changed[0] = True
         n0 += len(chunk)
@@ -113,7 +117,8 @@ def compute(get: Callable[[str], bytes | None], size: int, entries: Sequence[byt
         if n0 % TILE_WIDTH == 0:
             n = n0 // TILE_WIDTH - 1
             items[Tile(0, n).path] = bytes(edge0)
-            items[Tile(ENTRIES, n).path] = encode_bundle(bundle)
+            if bundles:
+                items[Tile(ENTRIES, n).path] = encode_bundle(bundle)
             bundle = []
             edges[0] = bytearray()
             push(1, complete_root(bytes(edge0)))
