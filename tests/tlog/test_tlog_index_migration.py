@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, func, insert, select, text
 
 from wefirst.settings import Settings
 from wefirst.store import migrate
-from wefirst.store.bulk import COPY_MIN_ROWS
+from wefirst.store.bulk import COPY_MIN_ROWS, deferred, insert_rows
 from wefirst.store.db import Database
 from wefirst.store.tables_tlog import tlog_checkpoints, tlog_entries, tlog_index, tlog_pending, tlog_tiles
 from wefirst.tlog.checkpoint import Checkpoint, sign_checkpoint
@@ -147,16 +147,25 @@ def test_an_old_log_moves_to_the_narrow_index_with_every_byte_unchanged(fresh: S
 
 
 def test_every_way_of_inserting_an_entry_queues_it(db: Database, settings: Settings) -> None:
-    """One row, a multi-row INSERT, and (PostgreSQL) COPY for a big group: each entry is filed
-    in the queue by the table's trigger, in the same statement, and the sequencer takes them."""
+    """One row, a multi-row INSERT, (PostgreSQL) COPY for a big group and a WITH … INSERT of a
+    deferred group: each entry is filed in the queue by the table's trigger, in the same
+    statement, and the sequencer takes them."""
     with db.write() as conn:
         enqueue(conn, {"v": 1, "kind": "test", "n": 0})
         enqueue_many(conn, [({"v": 1, "kind": "test", "n": n}, None) for n in range(1, 4)])
         enqueue_many(conn, [({"v": 1, "kind": "test", "n": n}, None) for n in range(4, 4 + COPY_MIN_ROWS)])
+        # A group-commit writer's rows: on PostgreSQL one WITH … INSERT statement with others.
+        with deferred(conn):
+            enqueue_many(conn, [({"v": 1, "kind": "test", "n": -n}, None) for n in range(1, 4)])
+            insert_rows(
+                conn,
+                tlog_entries,
+                [{"data": b'{"n":-9}', "commitment": None, "created_at": datetime.now(UTC)}],
+            )
     with db.read() as conn:
         ids: list[int] = sorted(conn.execute(select(tlog_entries.c.id)).scalars())
         queued: list[int] = sorted(conn.execute(select(tlog_pending.c.entry_id)).scalars())
-    assert len(ids) == 4 + COPY_MIN_ROWS
+    assert len(ids) == 4 + COPY_MIN_ROWS + 4
     assert queued == ids
     service = LogService(settings.model_copy(update={"tlog_sequencer": False}), db)
     assert integrate_batch(service, 10_000).integrated == len(ids)
