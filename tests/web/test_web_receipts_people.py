@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 
 from wefirst.store.db import Database
 
-from factories import auth, make_beneficiary, make_brand, make_campaign, purchase
-from web.web_helpers import csrf_of, integrate_log, text_of, with_pages
+from factories import auth, make_beneficiary, make_brand, make_campaign
+from web.web_helpers import buy_three_orders, csrf_of, integrate_log, report_two_payments, text_of, with_pages
 
 
 def shop(client: TestClient, db: Database, admin_key: str) -> dict[str, Any]:
@@ -23,30 +23,8 @@ def shop(client: TestClient, db: Database, admin_key: str) -> dict[str, Any]:
     brand = make_brand(client, db, admin_key, name="Pampy")
     ben = make_beneficiary(client, db, admin_key, name="Vaccines for All")
     cid = make_campaign(client, brand, ben.id)
-    secrets = []
-    for i, (when, qty) in enumerate(
-        [("2026-03-01T10:00:00Z", 2), ("2026-03-03T10:00:00Z", 5), ("2026-03-09T10:00:00Z", 3)]
-    ):
-        r = client.post(
-            "/v1/purchases",
-            json=purchase(f"O-{i}", ("PAMPERS-S3", qty, 2499), when=when),
-            headers=auth(brand.key),
-        )
-        assert r.status_code == 200, r.text
-        secrets.append(r.json()["results"][0]["receipt"]["secret"])
-    sids = []
-    for amount, ref in ((200, "SEPA-1"), (90, "SEPA-2")):
-        r = client.post(
-            f"/v1/campaigns/{cid}/settlements",
-            json={
-                "amount": {"amount": amount, "currency": "EUR"},
-                "external_reference": ref,
-                "paid_at": "2026-03-10T09:00:00Z",
-            },
-            headers=auth(brand.key),
-        )
-        assert r.status_code == 201, r.text
-        sids.append(r.json()["id"])
+    secrets = buy_three_orders(client, brand)
+    sids = report_two_payments(client, brand, cid)
     assert (
         client.post(f"/v1/settlements/{sids[0]}/confirm", json={}, headers=auth(ben.key)).status_code == 200
     )

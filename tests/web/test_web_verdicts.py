@@ -15,7 +15,7 @@ from wefirst.store.db import Database
 from wefirst.web import queries
 
 from factories import auth, make_beneficiary, make_brand, make_campaign, purchase
-from web.web_helpers import text_of, with_pages
+from web.web_helpers import report_two_payments, text_of, with_pages
 
 
 def gmin_story(client: TestClient, db: Database, admin_key: str) -> tuple[str, str]:
@@ -26,19 +26,7 @@ def gmin_story(client: TestClient, db: Database, admin_key: str) -> tuple[str, s
     cid = make_campaign(client, brand, ben.id, guaranteed_minimum={"amount": 50_000, "currency": "EUR"})
     r = client.post("/v1/purchases", json=purchase("O-1", ("PAMPERS-S3", 10, 2499)), headers=auth(brand.key))
     assert r.status_code == 200, r.text
-    sids = []
-    for amount, ref in ((200, "SEPA-1"), (90, "SEPA-2")):
-        r = client.post(
-            f"/v1/campaigns/{cid}/settlements",
-            json={
-                "amount": {"amount": amount, "currency": "EUR"},
-                "external_reference": ref,
-                "paid_at": "2026-03-20T09:00:00Z",
-            },
-            headers=auth(brand.key),
-        )
-        assert r.status_code == 201, r.text
-        sids.append(r.json()["id"])
+    sids = report_two_payments(client, brand, cid, paid_at="2026-03-20T09:00:00Z")
     assert (
         client.post(f"/v1/settlements/{sids[0]}/confirm", json={}, headers=auth(ben.key)).status_code == 200
     )

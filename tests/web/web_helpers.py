@@ -76,30 +76,8 @@ def seed_story(client: TestClient, db: Database, admin_key: str) -> Story:
     brand = make_brand(client, db, admin_key, name="Pampy")
     ben = make_beneficiary(client, db, admin_key, name="Vaccines for All")
     cid = make_campaign(client, brand, ben.id)
-    secret = ""
-    for i, (when, qty) in enumerate(
-        [("2026-03-01T10:00:00Z", 2), ("2026-03-03T10:00:00Z", 5), ("2026-03-09T10:00:00Z", 3)]
-    ):
-        r = client.post(
-            "/v1/purchases",
-            json=purchase(f"O-{i}", ("PAMPERS-S3", qty, 2499), when=when),
-            headers=auth(brand.key),
-        )
-        assert r.status_code == 200, r.text
-        secret = secret or r.json()["results"][0]["receipt"]["secret"]
-    sids = []
-    for amount, ref in ((200, "SEPA-1"), (90, "SEPA-2")):
-        r = client.post(
-            f"/v1/campaigns/{cid}/settlements",
-            json={
-                "amount": {"amount": amount, "currency": "EUR"},
-                "external_reference": ref,
-                "paid_at": "2026-03-10T09:00:00Z",
-            },
-            headers=auth(brand.key),
-        )
-        assert r.status_code == 201, r.text
-        sids.append(r.json()["id"])
+    secret = buy_three_orders(client, brand)[0]
+    sids = report_two_payments(client, brand, cid)
     r = client.post(f"/v1/settlements/{sids[0]}/confirm", json={"note": "received"}, headers=auth(ben.key))
     assert r.status_code == 200, r.text
     r = client.post(
@@ -114,6 +92,43 @@ def seed_story(client: TestClient, db: Database, admin_key: str) -> Story:
     )
     assert r.status_code == 201, r.text
     return Story(brand, ben, cid, secret, sids)
+
+
+def buy_three_orders(client: TestClient, brand: Tenant) -> list[str]:
+    """Orders O-0, O-1, O-2 of 2, 5 and 3 packs (one vaccine a pack) on 1, 3 and 9 March 2026:
+    their receipts' secrets."""
+    secrets = []
+    for i, (when, qty) in enumerate(
+        [("2026-03-01T10:00:00Z", 2), ("2026-03-03T10:00:00Z", 5), ("2026-03-09T10:00:00Z", 3)]
+    ):
+        r = client.post(
+            "/v1/purchases",
+            json=purchase(f"O-{i}", ("PAMPERS-S3", qty, 2499), when=when),
+            headers=auth(brand.key),
+        )
+        assert r.status_code == 200, r.text
+        secrets.append(r.json()["results"][0]["receipt"]["secret"])
+    return secrets
+
+
+def report_two_payments(
+    client: TestClient, brand: Tenant, campaign_id: str, paid_at: str = "2026-03-10T09:00:00Z"
+) -> list[str]:
+    """The brand reports paying the beneficiary €2.00 (SEPA-1) then €0.90 (SEPA-2): their ids."""
+    ids = []
+    for amount, ref in ((200, "SEPA-1"), (90, "SEPA-2")):
+        r = client.post(
+            f"/v1/campaigns/{campaign_id}/settlements",
+            json={
+                "amount": {"amount": amount, "currency": "EUR"},
+                "external_reference": ref,
+                "paid_at": paid_at,
+            },
+            headers=auth(brand.key),
+        )
+        assert r.status_code == 201, r.text
+        ids.append(r.json()["id"])
+    return ids
 
 
 def campaign_form(csrf_token: str, beneficiary_id: str, **fields: str) -> dict[str, str]:
