@@ -14,24 +14,9 @@ from wefirst.outbound import OutboundPolicy
 from wefirst.social.demo import MASTODON_POST, fake_network
 from wefirst.social.poll import poll_campaign
 from wefirst.store.db import Database
-from wefirst.web import sessions
 
 from factories import make_beneficiary, make_brand, make_campaign
-from web.web_helpers import csrf_of, with_pages
-
-PASSWORD = "correct horse battery staple"
-
-
-def _signed_in(app: FastAPI, db: Database, email: str, brand_id: str) -> TestClient:
-    with db.write() as conn:
-        sessions.create_user(conn, email, "brand", brand_id, PASSWORD)
-    web = TestClient(with_pages(app))
-    token = csrf_of(web.get("/signin").text)
-    r = web.post(
-        "/signin", data={"email": email, "password": PASSWORD, "csrf_token": token}, follow_redirects=False
-    )
-    assert r.status_code == 303, r.text
-    return web
+from web.web_helpers import new_user_signed_in
 
 
 def test_the_console_lists_refused_social_actions_by_reason(
@@ -51,7 +36,7 @@ def test_the_console_lists_refused_social_actions_by_reason(
         result = poll_campaign(db, cid, http, now)
     assert result.outcomes == {"counted": 35, "refused": 17}
 
-    web = _signed_in(app, db, "ops@brand.example", brand.id)
+    web = new_user_signed_in(app, db, "ops@brand.example", "brand", brand.id)
     page = web.get(f"/console/brand/campaigns/{cid}")
     assert page.status_code == 200
     section = page.text[page.text.index('id="social-fraud"') :]
@@ -63,7 +48,7 @@ def test_the_console_lists_refused_social_actions_by_reason(
     assert "fan0" not in page.text  # no handle anywhere
     assert "deal0" not in page.text
 
-    outsider = _signed_in(app, db, "ops@other.example", other.id)
+    outsider = new_user_signed_in(app, db, "ops@other.example", "brand", other.id)
     refused = outsider.get(f"/console/brand/campaigns/{cid}")
     assert refused.status_code in (403, 404)
     assert "Refused social actions" not in refused.text

@@ -15,8 +15,7 @@ from wefirst.domain.clock import utcnow
 from wefirst.store.db import Database
 
 from factories import auth, make_brand
-from web.test_web_consoles import signed_in
-from web.web_helpers import add_user, csrf_of, open_case, text_of, with_pages
+from web.web_helpers import add_user, csrf_of, open_case, signed_in, text_of, with_pages
 
 
 def test_the_brand_answers_its_case_from_the_case_page(

@@ -7,24 +7,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from wefirst.store.db import Database
-from wefirst.web import sessions
 
 from factories import auth, make_beneficiary, make_brand, make_campaign, signup_publisher
-from web.web_helpers import csrf_of, with_pages
-
-PASSWORD = "correct horse battery staple"
-
-
-def _signed_in(app: FastAPI, db: Database, email: str, brand_id: str) -> TestClient:
-    with db.write() as conn:
-        sessions.create_user(conn, email, "brand", brand_id, PASSWORD)
-    web = TestClient(with_pages(app))
-    token = csrf_of(web.get("/signin").text)
-    r = web.post(
-        "/signin", data={"email": email, "password": PASSWORD, "csrf_token": token}, follow_redirects=False
-    )
-    assert r.status_code == 303, r.text
-    return web
+from web.web_helpers import csrf_of, new_user_signed_in
 
 
 def test_brand_approves_a_publisher_and_opens_the_campaign_from_the_console(
@@ -43,7 +28,7 @@ def test_brand_approves_a_publisher_and_opens_the_campaign_from_the_console(
         return dict(r.json())
 
     rival = make_brand(client, db, admin_key, name="Rival")
-    other = _signed_in(app, db, "rival@rival.example", rival.id)
+    other = new_user_signed_in(app, db, "rival@rival.example", "brand", rival.id)
     token = csrf_of(other.get("/console/brand").text)
     refused = other.post(
         f"/console/brand/campaigns/{cid}/publishers",
@@ -52,7 +37,7 @@ def test_brand_approves_a_publisher_and_opens_the_campaign_from_the_console(
     assert refused.status_code == 403
     assert listed()["data"][0]["counts"] is False  # type: ignore[index]
 
-    web = _signed_in(app, db, "team@pampy.example", brand.id)
+    web = new_user_signed_in(app, db, "team@pampy.example", "brand", brand.id)
     page = web.get(f"/console/brand/campaigns/{cid}")
     assert page.status_code == 200
     assert "Le carnet (carnet.example)" in page.text
@@ -79,18 +64,6 @@ def test_brand_approves_a_publisher_and_opens_the_campaign_from_the_console(
     assert listed()["open_to_verified_publishers"] is True
 
 
-def _publisher_console(app: FastAPI, db: Database, email: str, publisher_id: str) -> TestClient:
-    with db.write() as conn:
-        sessions.create_user(conn, email, "publisher", publisher_id, PASSWORD)
-    web = TestClient(with_pages(app))
-    token = csrf_of(web.get("/signin").text)
-    r = web.post(
-        "/signin", data={"email": email, "password": PASSWORD, "csrf_token": token}, follow_redirects=False
-    )
-    assert r.status_code == 303, r.text
-    return web
-
-
 def test_a_publisher_leaves_a_campaign_after_confirming_and_nobody_else_can(
     app: FastAPI, client: TestClient, db: Database, admin_key: str
 ) -> None:
@@ -109,19 +82,19 @@ def test_a_publisher_leaves_a_campaign_after_confirming_and_nobody_else_can(
 
     leave = f"/console/publisher/campaigns/{cid}/leave"
     # Another publisher's session, and a brand's, cannot make this publisher leave.
-    other = _publisher_console(app, db, "rival@example.org", rival.id)
+    other = new_user_signed_in(app, db, "rival@example.org", "publisher", rival.id)
     refused = other.post(
         leave, data={"csrf_token": csrf_of(other.get("/console/publisher").text), "confirmed": "yes"}
     )
     assert refused.status_code == 404
-    team = _signed_in(app, db, "team@pampy.example", brand.id)
+    team = new_user_signed_in(app, db, "team@pampy.example", "brand", brand.id)
     refused = team.post(
         leave, data={"csrf_token": csrf_of(team.get("/console/brand").text), "confirmed": "yes"}
     )
     assert refused.status_code == 403
     assert shown() == [cid]
 
-    web = _publisher_console(app, db, "camille@example.org", pub.id)
+    web = new_user_signed_in(app, db, "camille@example.org", "publisher", pub.id)
     page = web.get("/console/publisher")
     assert f'action="{leave}"' in page.text
     token = csrf_of(page.text)

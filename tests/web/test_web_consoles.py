@@ -16,28 +16,18 @@ from wefirst.store.db import Database
 from wefirst.web import sessions
 
 from factories import auth, make_beneficiary, make_brand
-from web.web_helpers import PASSWORD, add_user, campaign_form, csrf_of, seed_story, text_of, with_pages
-
-
-def rival_console(app: FastAPI, client: TestClient, db: Database, admin_key: str) -> TestClient:
-    """Another brand's team, signed in to its own console: the walls' attacker."""
-    rival = make_brand(client, db, admin_key, name="Rival")
-    add_user(db, "rival@rival.example", "brand", rival.id)
-    return signed_in(app, "rival@rival.example")
-
-
-def signed_in(app: FastAPI, email: str, password: str = PASSWORD) -> TestClient:
-    web = TestClient(with_pages(app))
-    token = csrf_of(web.get("/signin").text)
-    r = web.post(
-        "/signin", data={"email": email, "password": password, "csrf_token": token}, follow_redirects=False
-    )
-    assert r.status_code == 303, r.text
-    assert r.headers["location"] == "/console"
-    cookie = r.headers["set-cookie"]
-    assert "HttpOnly" in cookie
-    assert "SameSite=lax" in cookie
-    return web
+from web.web_helpers import (
+    PASSWORD,
+    add_user,
+    campaign_form,
+    csrf_of,
+    new_user_signed_in,
+    rival_console,
+    seed_story,
+    signed_in,
+    text_of,
+    with_pages,
+)
 
 
 def test_password_sign_in_and_wrong_password(
@@ -102,8 +92,7 @@ def test_consoles_need_a_session_and_the_right_role(
         r = anonymous.get(path, follow_redirects=False)
         assert (r.status_code, r.headers.get("location")) == (303, "/signin"), path
     ben = make_beneficiary(client, db, admin_key)
-    add_user(db, "ngo@vfa.example", "beneficiary", ben.id)
-    web = signed_in(app, "ngo@vfa.example")
+    web = new_user_signed_in(app, db, "ngo@vfa.example", "beneficiary", ben.id)
     assert web.get("/console", follow_redirects=False).headers["location"] == "/console/beneficiary"
     assert web.get("/console/brand").status_code == 403
 
@@ -113,8 +102,7 @@ def test_brand_creates_and_edits_a_campaign(
 ) -> None:
     brand = make_brand(client, db, admin_key)
     ben = make_beneficiary(client, db, admin_key)
-    add_user(db, "team@pampy.example", "brand", brand.id)
-    web = signed_in(app, "team@pampy.example")
+    web = new_user_signed_in(app, db, "team@pampy.example", "brand", brand.id)
     page = web.get("/console/brand")
     form = campaign_form(
         csrf_of(page.text),
@@ -208,8 +196,7 @@ def test_brand_edits_caps_with_the_same_reading_as_a_new_campaign(
     """The edit form reads caps as the create form does (web.campaign_form.cap_body): blank is
     no change, a number is the cap, anything else is a 422 naming the field and changes nothing."""
     story = seed_story(client, db, admin_key)
-    add_user(db, "team@pampy.example", "brand", story.brand.id)
-    web = signed_in(app, "team@pampy.example")
+    web = new_user_signed_in(app, db, "team@pampy.example", "brand", story.brand.id)
     page = f"/console/brand/campaigns/{story.campaign_id}"
     token = csrf_of(web.get(page).text)
     before = client.get(f"/v1/campaigns/{story.campaign_id}", headers=auth(story.brand.key)).json()
@@ -251,8 +238,7 @@ def test_api_keys_are_shown_once_and_revocable(
     app: FastAPI, client: TestClient, db: Database, admin_key: str
 ) -> None:
     brand = make_brand(client, db, admin_key)
-    add_user(db, "team@pampy.example", "brand", brand.id)
-    web = signed_in(app, "team@pampy.example")
+    web = new_user_signed_in(app, db, "team@pampy.example", "brand", brand.id)
     page = web.post(
         "/console/brand/keys", data={"csrf_token": csrf_of(web.get("/console/brand").text), "label": "shop"}
     )
@@ -278,8 +264,7 @@ def test_beneficiary_confirms_disputes_and_reports(
     app: FastAPI, client: TestClient, db: Database, admin_key: str
 ) -> None:
     story = seed_story(client, db, admin_key)
-    add_user(db, "ngo@vfa.example", "beneficiary", story.beneficiary.id)
-    web = signed_in(app, "ngo@vfa.example")
+    web = new_user_signed_in(app, db, "ngo@vfa.example", "beneficiary", story.beneficiary.id)
     page = web.get("/console/beneficiary")
     assert f'id="stl-{story.settlement_ids[1]}"' in page.text  # the one still awaiting
     assert f'id="stl-{story.settlement_ids[0]}"' not in page.text  # already confirmed
@@ -332,8 +317,7 @@ def test_other_beneficiary_cannot_decide(
 ) -> None:
     story = seed_story(client, db, admin_key)
     other = make_beneficiary(client, db, admin_key, name="Other NGO")
-    add_user(db, "other@ngo.example", "beneficiary", other.id)
-    web = signed_in(app, "other@ngo.example")
+    web = new_user_signed_in(app, db, "other@ngo.example", "beneficiary", other.id)
     token = csrf_of(web.get("/console/beneficiary").text)
     r = web.post(
         f"/console/beneficiary/settlements/{story.settlement_ids[1]}/confirm", data={"csrf_token": token}
@@ -348,8 +332,7 @@ def test_console_posts_check_the_token_before_the_action_and_change_nothing(
     """Every console form goes through one door (web.console.console_post): the CSRF token is
     checked first, an unknown action is a 404 page, and neither touches the settlement."""
     story = seed_story(client, db, admin_key)
-    add_user(db, "ngo@vfa.example", "beneficiary", story.beneficiary.id)
-    web = signed_in(app, "ngo@vfa.example")
+    web = new_user_signed_in(app, db, "ngo@vfa.example", "beneficiary", story.beneficiary.id)
     token = csrf_of(web.get("/console/beneficiary").text)
     settlement = story.settlement_ids[1]
     no_token = web.post(f"/console/beneficiary/settlements/{settlement}/confirm", data={})
@@ -398,8 +381,7 @@ def test_sign_out_ends_the_session_everywhere(
     app: FastAPI, client: TestClient, db: Database, admin_key: str
 ) -> None:
     brand = make_brand(client, db, admin_key)
-    add_user(db, "team@pampy.example", "brand", brand.id)
-    web = signed_in(app, "team@pampy.example")
+    web = new_user_signed_in(app, db, "team@pampy.example", "brand", brand.id)
     stolen = web.cookies.get("wf_session")
     page = web.get("/console/brand")
     r = web.post("/signout", data={"csrf_token": csrf_of(page.text)}, follow_redirects=False)
@@ -463,8 +445,7 @@ def test_brand_connects_a_shop_and_rotates_its_secret(
     app: FastAPI, client: TestClient, db: Database, admin_key: str
 ) -> None:
     brand = make_brand(client, db, admin_key)
-    add_user(db, "team@pampy.example", "brand", brand.id)
-    web = signed_in(app, "team@pampy.example")
+    web = new_user_signed_in(app, db, "team@pampy.example", "brand", brand.id)
     token = csrf_of(web.get("/console/brand").text)
     missing = web.post(
         "/console/brand/connectors",
@@ -511,8 +492,7 @@ def test_admin_acts_for_the_brand_named_in_the_address(
     app: FastAPI, client: TestClient, db: Database, admin_key: str
 ) -> None:
     brand = make_brand(client, db, admin_key)
-    add_user(db, "ops@wefirst.example", "admin", None)
-    web = signed_in(app, "ops@wefirst.example")
+    web = new_user_signed_in(app, db, "ops@wefirst.example", "admin", None)
     assert web.get("/console/brand").status_code == 422  # which brand?
     page = web.get(f"/console/brand?brand={brand.id}")
     assert page.status_code == 200
@@ -546,8 +526,7 @@ def test_brand_console_shows_every_kind_of_connection(
     """The demo's first sign-in was a 500: the page read a webhook address on a retailer
     connection, which has a sales-report address instead."""
     brand = make_brand(client, db, admin_key)
-    add_user(db, "team@pampy.example", "brand", brand.id)
-    web = signed_in(app, "team@pampy.example")
+    web = new_user_signed_in(app, db, "team@pampy.example", "brand", brand.id)
     token = csrf_of(web.get("/console/brand").text)
     r = web.post(
         "/console/brand/connectors",

@@ -25,8 +25,16 @@ from wefirst.voice import alert_rules
 from wefirst.web.i18n import Translator
 
 from factories import auth, make_beneficiary, make_brand, signup_publisher
-from web.test_web_consoles import rival_console, signed_in
-from web.web_helpers import add_user, campaign_form, csrf_of, seed_story, seed_voice, text_of, with_pages
+from web.web_helpers import (
+    campaign_form,
+    csrf_of,
+    new_user_signed_in,
+    rival_console,
+    seed_story,
+    seed_voice,
+    text_of,
+    with_pages,
+)
 
 ENGLISH_LEAKS = re.compile(
     r"String should|Input should|Value error|should be|must be|not a whole number|decimals than|"
@@ -56,9 +64,7 @@ def in_french(web: TestClient, page: str) -> InFrench:
 
 def signed_in_french(app: FastAPI, db: Database, role: str, owner: str, page: str) -> InFrench:
     """A user of `owner`'s team (role brand, beneficiary or publisher) signed in, on `page`."""
-    email = f"{role}@team.example"
-    add_user(db, email, role, owner)
-    return in_french(signed_in(app, email), page)
+    return in_french(new_user_signed_in(app, db, f"{role}@team.example", role, owner), page)
 
 
 class Console(NamedTuple):

@@ -22,8 +22,7 @@ from wefirst.voice.detector import Episode
 
 from factories import Tenant, auth, make_brand
 from voice.voice_helpers import KeywordSentiment, lang, post
-from web.test_web_consoles import signed_in
-from web.web_helpers import add_user, csrf_of, text_of, with_pages
+from web.web_helpers import csrf_of, new_user_signed_in, text_of, with_pages
 
 
 def _seed(client: TestClient, db: Database, admin_key: str, settings: Settings) -> tuple[Tenant, Tenant]:
@@ -86,8 +85,7 @@ def test_the_scorecard_splits_each_day_by_polarity_and_compares_competitors(
 
 
 def _console(app: FastAPI, db: Database, email: str, owner: str) -> TestClient:
-    add_user(db, email, "brand", owner)
-    web = signed_in(app, email)
+    web = new_user_signed_in(app, db, email, "brand", owner)
     web.follow_redirects = False  # a saved form answers 303
     return web
 

@@ -275,3 +275,31 @@ PASSWORD = "correct horse battery staple"
 def add_user(db: Database, email: str, role: str, owner: str | None, password: str | None = PASSWORD) -> None:
     with db.write() as conn:
         sessions.create_user(conn, email, role, owner, password)
+
+
+def signed_in(app: FastAPI, email: str, password: str = PASSWORD) -> TestClient:
+    """A browser signed in through /signin (its CSRF token, the session cookie's flags)."""
+    web = TestClient(with_pages(app))
+    token = csrf_of(web.get("/signin").text)
+    r = web.post(
+        "/signin", data={"email": email, "password": password, "csrf_token": token}, follow_redirects=False
+    )
+    assert r.status_code == 303, r.text
+    assert r.headers["location"] == "/console"
+    cookie = r.headers["set-cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie
+    return web
+
+
+def new_user_signed_in(app: FastAPI, db: Database, email: str, role: str, owner: str | None) -> TestClient:
+    """A console user of `owner` (role brand, beneficiary, publisher; admin with no owner),
+    created with PASSWORD and signed in."""
+    add_user(db, email, role, owner)
+    return signed_in(app, email)
+
+
+def rival_console(app: FastAPI, client: TestClient, db: Database, admin_key: str) -> TestClient:
+    """Another brand's team, signed in to its own console: the walls' attacker."""
+    rival = make_brand(client, db, admin_key, name="Rival")
+    return new_user_signed_in(app, db, "rival@rival.example", "brand", rival.id)
