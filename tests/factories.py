@@ -131,3 +131,30 @@ def purchase(
         ],
         **extra,
     }
+
+
+def payment(
+    cents: int, reference: str = "SEPA-1", paid_at: str = "2026-03-20T09:00:00Z", **extra: Any
+) -> dict[str, Any]:
+    """The body of a brand's settlement report (POST /v1/campaigns/{id}/settlements): `cents`
+    euro cents paid to the beneficiary."""
+    return {
+        "amount": {"amount": cents, "currency": "EUR"},
+        "external_reference": reference,
+        "paid_at": paid_at,
+        **extra,
+    }
+
+
+def delivery(
+    units: int, evidence_url: str = "https://example.org/report.pdf", **extra: Any
+) -> dict[str, Any]:
+    """The body of a beneficiary's delivery report (POST /v1/campaigns/{id}/deliveries) for
+    March 2026."""
+    return {
+        "units": units,
+        "period_start": "2026-03-01",
+        "period_end": "2026-03-31",
+        "evidence_url": evidence_url,
+        **extra,
+    }

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from wefirst.auth.keys import create_key
 from wefirst.store.db import Database
 
-from factories import Tenant, auth, make_beneficiary, make_brand, make_campaign, purchase
+from factories import Tenant, auth, delivery, make_beneficiary, make_brand, make_campaign, payment, purchase
 
 
 def _story(client: TestClient, db: Database, admin_key: str, qty: int = 3) -> tuple[Tenant, Tenant, str]:
@@ -36,16 +36,6 @@ def _unit() -> dict[str, Any]:
     }
 
 
-def _delivery(units: int, **extra: Any) -> dict[str, Any]:
-    return {
-        "units": units,
-        "period_start": "2026-03-01",
-        "period_end": "2026-03-31",
-        "evidence_url": "https://example.org/report.pdf",
-        **extra,
-    }
-
-
 def _field(r: Any) -> str:
     assert r.status_code == 422, r.text
     return str(r.json()["errors"][0]["field"])
@@ -53,14 +43,7 @@ def _field(r: Any) -> str:
 
 def _settle(client: TestClient, brand: Tenant, cid: str, amount: int, **extra: Any) -> Any:
     return client.post(
-        f"/v1/campaigns/{cid}/settlements",
-        json={
-            "amount": {"amount": amount, "currency": "EUR"},
-            "external_reference": "SEPA-1",
-            "paid_at": "2026-03-20T09:00:00Z",
-            **extra,
-        },
-        headers=auth(brand.key),
+        f"/v1/campaigns/{cid}/settlements", json=payment(amount, **extra), headers=auth(brand.key)
     )
 
 
@@ -68,13 +51,13 @@ def test_a_delivery_beyond_the_funded_units_needs_an_acknowledged_reason(
     client: TestClient, db: Database, admin_key: str
 ) -> None:
     _brand, ben, cid = _story(client, db, admin_key, qty=3)
-    r = client.post(f"/v1/campaigns/{cid}/deliveries", json=_delivery(5000), headers=auth(ben.key))
+    r = client.post(f"/v1/campaigns/{cid}/deliveries", json=delivery(5000), headers=auth(ben.key))
     assert _field(r) == "units"
     assert "beyond_funded_reason" in r.json()["detail"]
     assert client.get(f"/v1/campaigns/{cid}/balance").json()["delivered"]["units"] == 0
     r = client.post(
         f"/v1/campaigns/{cid}/deliveries",
-        json=_delivery(5000, beyond_funded_reason="our own donors funded the rest"),
+        json=delivery(5000, beyond_funded_reason="our own donors funded the rest"),
         headers=auth(ben.key),
     )
     assert r.status_code == 201, r.text
@@ -89,7 +72,7 @@ def test_the_scorecard_never_shows_a_share_delivered_over_100_percent(
     brand, ben, cid = _story(client, db, admin_key, qty=3)
     r = client.post(
         f"/v1/campaigns/{cid}/deliveries",
-        json=_delivery(5000, beyond_funded_reason="our own donors funded the rest"),
+        json=delivery(5000, beyond_funded_reason="our own donors funded the rest"),
         headers=auth(ben.key),
     )
     assert r.status_code == 201, r.text
@@ -108,13 +91,13 @@ def test_a_delivery_for_a_future_period_is_refused(client: TestClient, db: Datab
     later = today + timedelta(days=40)
     r = client.post(
         f"/v1/campaigns/{cid}/deliveries",
-        json=_delivery(1, period_start=(today - timedelta(days=5)).isoformat(), period_end=later.isoformat()),
+        json=delivery(1, period_start=(today - timedelta(days=5)).isoformat(), period_end=later.isoformat()),
         headers=auth(ben.key),
     )
     assert _field(r) == "period_end"
     r = client.post(
         f"/v1/campaigns/{cid}/deliveries",
-        json=_delivery(1, period_start=later.isoformat(), period_end=later.isoformat()),
+        json=delivery(1, period_start=later.isoformat(), period_end=later.isoformat()),
         headers=auth(ben.key),
     )
     assert _field(r) == "period_start"
@@ -187,15 +170,7 @@ def test_a_test_mode_key_cannot_change_a_live_campaign(
     h = auth(test_key)
     assert client.patch(f"/v1/campaigns/{cid}", json={"name": "Renamed"}, headers=h).status_code == 403
     assert client.post(f"/v1/campaigns/{cid}/status", json={"status": "paused"}, headers=h).status_code == 403
-    r = client.post(
-        f"/v1/campaigns/{cid}/settlements",
-        json={
-            "amount": {"amount": 100, "currency": "EUR"},
-            "external_reference": "T",
-            "paid_at": "2026-03-20T09:00:00Z",
-        },
-        headers=h,
-    )
+    r = client.post(f"/v1/campaigns/{cid}/settlements", json=payment(100, "T"), headers=h)
     assert r.status_code == 403
     campaign = client.get(f"/v1/campaigns/{cid}").json()
     assert campaign["status"] == "active"

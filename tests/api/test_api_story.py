@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from wefirst.ingest.idempotency import replayable
 from wefirst.store.db import Database
 
-from factories import auth, make_beneficiary, make_brand, make_campaign, purchase
+from factories import auth, delivery, make_beneficiary, make_brand, make_campaign, payment, purchase
 
 
 def test_pledge_cap_refund_settle_deliver(client: TestClient, db: Database, admin_key: str) -> None:
@@ -75,15 +75,8 @@ def test_pledge_cap_refund_settle_deliver(client: TestClient, db: Database, admi
     assert bal["pledged"] == {"units": 4, "money": {"amount": 120, "currency": "EUR"}}
 
     # payment reported by the brand, confirmed by the beneficiary
-    r = client.post(
-        f"/v1/campaigns/{cid}/settlements",
-        json={
-            "amount": {"amount": 100, "currency": "EUR"},
-            "external_reference": "SEPA-2026-0001",
-            "paid_at": "2026-03-20T09:00:00Z",
-        },
-        headers=auth(brand.key),
-    )
+    paid = payment(100, "SEPA-2026-0001")
+    r = client.post(f"/v1/campaigns/{cid}/settlements", json=paid, headers=auth(brand.key))
     assert r.status_code == 201, r.text
     sid = r.json()["id"]
     assert client.post(f"/v1/settlements/{sid}/confirm", json={}, headers=auth(brand.key)).status_code == 403
@@ -92,16 +85,8 @@ def test_pledge_cap_refund_settle_deliver(client: TestClient, db: Database, admi
     assert r.json()["status"] == "confirmed"
     assert client.post(f"/v1/settlements/{sid}/dispute", json={}, headers=auth(ben.key)).status_code == 409
 
-    r = client.post(
-        f"/v1/campaigns/{cid}/deliveries",
-        json={
-            "units": 3,
-            "period_start": "2026-03-01",
-            "period_end": "2026-03-31",
-            "evidence_url": "https://ngo.example/reports/march",
-        },
-        headers=auth(ben.key),
-    )
+    march = delivery(3, "https://ngo.example/reports/march")
+    r = client.post(f"/v1/campaigns/{cid}/deliveries", json=march, headers=auth(ben.key))
     assert r.status_code == 201, r.text
 
     bal = client.get(f"/v1/campaigns/{cid}/balance").json()

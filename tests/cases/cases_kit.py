@@ -27,7 +27,7 @@ from wefirst.store.tables_core import idempotency_records
 from wefirst.store.tables_shared import rate_limit_hits
 from wefirst.store.tables_tlog import tlog_entries
 
-from factories import Tenant, auth, make_beneficiary, make_brand, make_campaign, purchase
+from factories import Tenant, auth, make_beneficiary, make_brand, make_campaign, payment, purchase
 from smtp_server import SmtpSink
 
 TABLES = [
@@ -125,15 +125,7 @@ def brand_with_gap(client: TestClient, db: Database, admin_key: str) -> tuple[Te
     cid = make_campaign(client, brand, ben.id)
     r = client.post("/v1/purchases", json=purchase("O-1", ("PAMPERS-S3", 40, 2499)), headers=auth(brand.key))
     assert r.status_code == 200, r.text
-    r = client.post(
-        f"/v1/campaigns/{cid}/settlements",
-        json={
-            "amount": {"amount": 300, "currency": "EUR"},
-            "external_reference": "SEPA-1",
-            "paid_at": "2026-03-20T09:00:00Z",
-        },
-        headers=auth(brand.key),
-    )
+    r = client.post(f"/v1/campaigns/{cid}/settlements", json=payment(300), headers=auth(brand.key))
     assert r.status_code == 201, r.text
     r = client.post(f"/v1/settlements/{r.json()['id']}/confirm", json={}, headers=auth(ben.key))
     assert r.status_code == 200, r.text

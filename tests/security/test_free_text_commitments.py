@@ -22,7 +22,7 @@ from wefirst.store.tables_core import deliveries, idempotency_records, settlemen
 from wefirst.store.tables_texts import public_texts
 from wefirst.store.tables_tlog import tlog_entries
 
-from factories import auth, make_beneficiary, make_brand, make_campaign, purchase
+from factories import auth, delivery, make_beneficiary, make_brand, make_campaign, payment, purchase
 
 PERSON = "Claire Dubois claire.dubois@example.com"
 
@@ -50,12 +50,7 @@ def test_free_text_is_logged_only_as_a_commitment_and_can_be_erased(
     assert r.status_code == 200, r.text
     r = client.post(
         f"/v1/campaigns/{cid}/settlements",
-        json={
-            "amount": {"amount": 100_000, "currency": "EUR"},
-            "external_reference": f"transfer from {PERSON}",
-            "beyond_owed_reason": f"advance agreed with {PERSON}",
-            "paid_at": "2026-03-20T09:00:00Z",
-        },
+        json=payment(100_000, f"transfer from {PERSON}", beyond_owed_reason=f"advance agreed with {PERSON}"),
         headers={**auth(brand.key), "Idempotency-Key": "stl-1"},
     )
     assert r.status_code == 201, r.text
@@ -68,12 +63,7 @@ def test_free_text_is_logged_only_as_a_commitment_and_can_be_erased(
     assert r.status_code == 200, r.text
     r = client.post(
         f"/v1/campaigns/{cid}/deliveries",
-        json={
-            "units": 1,
-            "period_start": "2026-03-01",
-            "period_end": "2026-03-31",
-            "evidence_url": "https://drive.example/claire.dubois@example.com/report",
-        },
+        json=delivery(1, "https://drive.example/claire.dubois@example.com/report"),
         headers=auth(ben.key),
     )
     assert r.status_code == 201, r.text

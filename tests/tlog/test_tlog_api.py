@@ -36,9 +36,11 @@ from factories import (
     Tenant,
     approve_publisher,
     auth,
+    delivery,
     make_beneficiary,
     make_brand,
     make_campaign,
+    payment,
     purchase,
 )
 from waiting import wait_until
@@ -77,28 +79,12 @@ def story(client: TestClient, db: Database, admin_key: str) -> tuple[str, str, T
         headers=auth(brand.key),
     )
     assert r.status_code == 200, r.text
-    r = client.post(
-        f"/v1/campaigns/{cid}/settlements",
-        json={
-            "amount": {"amount": 50, "currency": "EUR"},
-            "external_reference": "SEPA-1",
-            "paid_at": "2026-03-20T09:00:00Z",
-        },
-        headers=auth(brand.key),
-    )
+    r = client.post(f"/v1/campaigns/{cid}/settlements", json=payment(50), headers=auth(brand.key))
     assert r.status_code == 201, r.text
     r = client.post(f"/v1/settlements/{r.json()['id']}/confirm", json={}, headers=auth(ben.key))
     assert r.status_code == 200, r.text
-    r = client.post(
-        f"/v1/campaigns/{cid}/deliveries",
-        json={
-            "units": 1,
-            "period_start": "2026-03-01",
-            "period_end": "2026-03-31",
-            "evidence_url": "https://ngo.example/r",
-        },
-        headers=auth(ben.key),
-    )
+    march = delivery(1, "https://ngo.example/r")
+    r = client.post(f"/v1/campaigns/{cid}/deliveries", json=march, headers=auth(ben.key))
     assert r.status_code == 201, r.text
     return cid, secret, ben
 

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from wefirst.store.db import Database
 
-from factories import auth, make_beneficiary, make_brand, make_campaign
+from factories import auth, delivery, make_beneficiary, make_brand, make_campaign
 from web.web_helpers import buy_three_orders, csrf_of, integrate_log, report_two_payments, text_of, with_pages
 
 
@@ -28,16 +28,8 @@ def shop(client: TestClient, db: Database, admin_key: str) -> dict[str, Any]:
     assert (
         client.post(f"/v1/settlements/{sids[0]}/confirm", json={}, headers=auth(ben.key)).status_code == 200
     )
-    r = client.post(
-        f"/v1/campaigns/{cid}/deliveries",
-        json={
-            "units": 6,
-            "period_start": "2026-03-01",
-            "period_end": "2026-03-31",
-            "evidence_url": "https://example.org/march.pdf",
-        },
-        headers=auth(ben.key),
-    )
+    march = delivery(6, "https://example.org/march.pdf")
+    r = client.post(f"/v1/campaigns/{cid}/deliveries", json=march, headers=auth(ben.key))
     assert r.status_code == 201, r.text
     r = client.post(
         "/v1/refunds",

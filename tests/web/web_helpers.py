@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from wefirst.store.db import Database
 from wefirst.web import pages, sessions
 
-from factories import Tenant, auth, make_beneficiary, make_brand, make_campaign, purchase
+from factories import Tenant, auth, delivery, make_beneficiary, make_brand, make_campaign, payment, purchase
 
 
 def pages_app(
@@ -80,16 +80,8 @@ def seed_story(client: TestClient, db: Database, admin_key: str) -> Story:
     sids = report_two_payments(client, brand, cid)
     r = client.post(f"/v1/settlements/{sids[0]}/confirm", json={"note": "received"}, headers=auth(ben.key))
     assert r.status_code == 200, r.text
-    r = client.post(
-        f"/v1/campaigns/{cid}/deliveries",
-        json={
-            "units": 6,
-            "period_start": "2026-03-01",
-            "period_end": "2026-03-31",
-            "evidence_url": "https://example.org/report-march.pdf",
-        },
-        headers=auth(ben.key),
-    )
+    march = delivery(6, "https://example.org/report-march.pdf")
+    r = client.post(f"/v1/campaigns/{cid}/deliveries", json=march, headers=auth(ben.key))
     assert r.status_code == 201, r.text
     return Story(brand, ben, cid, secret, sids)
 
@@ -117,15 +109,8 @@ def report_two_payments(
     """The brand reports paying the beneficiary €2.00 (SEPA-1) then €0.90 (SEPA-2): their ids."""
     ids = []
     for amount, ref in ((200, "SEPA-1"), (90, "SEPA-2")):
-        r = client.post(
-            f"/v1/campaigns/{campaign_id}/settlements",
-            json={
-                "amount": {"amount": amount, "currency": "EUR"},
-                "external_reference": ref,
-                "paid_at": paid_at,
-            },
-            headers=auth(brand.key),
-        )
+        body = payment(amount, ref, paid_at)
+        r = client.post(f"/v1/campaigns/{campaign_id}/settlements", json=body, headers=auth(brand.key))
         assert r.status_code == 201, r.text
         ids.append(r.json()["id"])
     return ids
