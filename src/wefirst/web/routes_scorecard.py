@@ -23,7 +23,7 @@ from wefirst.errors import NotFound
 from wefirst.ledger import accounts
 from wefirst.ledger.rollups import Rollups
 from wefirst.ledger.verdict import Verdict
-from wefirst.services import ServicesDep
+from wefirst.services import Services, ServicesDep
 from wefirst.store.tables_core import brands
 from wefirst.voice.daycache import VoiceCache, VoiceDay
 from wefirst.web import labels, queries, verdicts, voice_view
@@ -202,20 +202,37 @@ def share_of_voice(conn: Connection, brand_id: str) -> list[Any]:
     return rows if len(rows) > 1 else []
 
 
+@dataclass(frozen=True)
+class Scorecard:
+    """What a brand's scorecard shows, read in one transaction: the page and its JSON alike."""
+
+    brand: Any
+    promises: list[Promise]
+    days: list[VoiceDay]
+    episodes: list[dict[str, Any]]
+    rivals: list[Any]
+    cases: list[dict[str, Any]]
+
+
+def read_scorecard(conn: Connection, services: Services, brand_id: str) -> Scorecard:
+    """NotFound for a brand that is not public."""
+    brand = _brand(conn, brand_id)
+    kept = promises(conn, services.rollups, brand_id)
+    days, episodes = voice(conn, services.voice_days, brand_id)
+    return Scorecard(brand, kept, days, episodes, share_of_voice(conn, brand_id), brand_cases(conn, brand_id))
+
+
 @router.get("/brands/{brand_id}")
 def scorecard(services: ServicesDep, request: Request, brand_id: str) -> Response:
     tr = translator(request)
     with services.db.read() as conn:
         try:
-            brand = _brand(conn, brand_id)
+            card = read_scorecard(conn, services, brand_id)
         except NotFound:
             return not_found(request)
-        kept = promises(conn, services.rollups, brand_id)
-        days, episodes = voice(conn, services.voice_days, brand_id)
-        rivals = share_of_voice(conn, brand_id)
-        faced = brand_cases(conn, brand_id)
         counts = brand_case_summary(conn, brand_id)
         user = current_user(request, conn)
+    brand, kept, days, episodes = card.brand, card.promises, card.days, card.episodes
     tr_cases = [
         {
             **c,
@@ -223,7 +240,7 @@ def scorecard(services: ServicesDep, request: Request, brand_id: str) -> Respons
             "state_label": labels.case_state(c["state"], tr),
             "opened": date.fromisoformat(c["opened_at"][:10]),
         }
-        for c in faced
+        for c in card.cases
     ]
     return render(
         request,
@@ -234,18 +251,12 @@ def scorecard(services: ServicesDep, request: Request, brand_id: str) -> Respons
             "verdicts": {p.view.id: verdicts.as_context(p.view, p.balance, p.verdict, tr) for p in kept},
             "days": days,
             "episodes": episodes,
-            "episode_days": {
-                ep["id"]: (
-                    date.fromisoformat(ep["start"][:10]),
-                    date.fromisoformat((ep["end"] or ep["start"])[:10]),
-                )
-                for ep in episodes
-            },
+            "episode_days": {ep["id"]: _days_of(ep) for ep in episodes},
             "chart": voice_view.chart(days, episodes, tr, "voice"),
             "polarity_words": {
                 p: voice_view.polarity_word(p, tr) for p in ("negative", "neutral", "positive")
             },
-            "shares": voice_view.share_rows(rivals, tr),
+            "shares": voice_view.share_rows(card.rivals, tr),
             "cases": tr_cases,
             "summary": summary(brand, kept, counts, tr),
             "og_description": summary(brand, kept, counts, tr)[:300],
@@ -272,22 +283,18 @@ def voice_export(services: ServicesDep, request: Request, brand_id: str, fmt: st
 def scorecard_json(services: ServicesDep, request: Request, brand_id: str) -> Response:
     with services.db.read() as conn:
         try:
-            brand = _brand(conn, brand_id)
+            card = read_scorecard(conn, services, brand_id)
         except NotFound:
             return not_found(request)
-        kept = promises(conn, services.rollups, brand_id)
-        days, episodes = voice(conn, services.voice_days, brand_id)
-        rivals = share_of_voice(conn, brand_id)
-        faced = brand_cases(conn, brand_id)
     body = {
-        "brand_id": brand.id,
-        "name": brand.name,
-        "campaigns": [p.as_json() for p in kept],
-        "voice": [d.as_json() for d in days],
-        "share_of_voice": [r.as_json() for r in rivals],
-        "episodes": episodes,
-        "open_cases": [c for c in faced if c["state"] == "open"],
-        "cases": faced,
+        "brand_id": card.brand.id,
+        "name": card.brand.name,
+        "campaigns": [p.as_json() for p in card.promises],
+        "voice": [d.as_json() for d in card.days],
+        "share_of_voice": [r.as_json() for r in card.rivals],
+        "episodes": card.episodes,
+        "open_cases": [c for c in card.cases if c["state"] == "open"],
+        "cases": card.cases,
     }
     headers = {**OPEN, "Content-Disposition": f'attachment; filename="{brand_id}-scorecard.json"'}
     return apply_security_headers(JSONResponse(body, headers=headers), request)
