@@ -306,10 +306,9 @@ def test_share_of_voice_is_counted_once_a_minute_and_sees_a_new_competitor_at_on
     event.listen(Engine, "before_cursor_execute", log)  # reads and writes
     try:
         first = client.get(share_url).json()["data"]
-        n_first = len(statements)
+        counted_first = [s for s in statements if "count(" in s.lower()]
         statements.clear()
         second = client.get(share_url).json()["data"]
-        n_second = len(statements)
         counted = [s for s in statements if "count(" in s.lower()]
         statements.clear()
         body = {"competitors": [{"name": "Crux"}, {"name": "Dax"}]}
@@ -318,7 +317,9 @@ def test_share_of_voice_is_counted_once_a_minute_and_sees_a_new_competitor_at_on
     finally:
         event.remove(Engine, "before_cursor_execute", log)
     assert second == first
+    # Counted by the counting query itself, not by all statements: the engine-wide listener also
+    # sees the log sequencer's background rounds, whose number depends on the machine's load.
+    assert counted_first != []
     assert counted == []
-    assert n_second < n_first
     assert [row["name"] for row in third] == ["Acme", "Crux", "Dax"]
     assert [row["mentions"] for row in third] == [1, 1, 0]
