@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import func, inspect, select
 
 from wefirst.auth.keys import create_key
 from wefirst.outbound import OutboundPolicy
 from wefirst.store.db import Database
+from wefirst.store.schema import metadata
 
 HISTORY_WINDOW_HOURS = 24 * 365 * 3
 """The claim window (settings.claims_max_age_hours) the shared fixtures run with: they replay a
@@ -158,3 +160,22 @@ def delivery(
         "evidence_url": evidence_url,
         **extra,
     }
+
+
+SEQUENCER_TABLES = frozenset({"tlog_checkpoints", "tlog_tiles", "tlog_index", "tlog_pending"})
+"""The log's sequencer integrates earlier entries in the background: its outputs (and the queue
+ids it moves from tlog_pending to tlog_index) are not writes of the request under test (the
+entries themselves, tlog_entries, are counted)."""
+
+
+def row_counts(db: Database, leave_out: frozenset[str] = frozenset()) -> dict[str, int]:
+    """Rows per table of the schema (those the database has), but the sequencer's and
+    `leave_out`: what a refused request must leave as it was."""
+    skipped = SEQUENCER_TABLES | leave_out
+    with db.read() as conn:
+        present = set(inspect(conn).get_table_names())
+        return {
+            t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
+            for t in metadata.sorted_tables
+            if t.name in present and t.name not in skipped
+        }

@@ -6,27 +6,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, inspect, select
 
 from wefirst.store.db import Database
-from wefirst.store.schema import metadata
 
-from factories import auth, campaign_body, make_beneficiary, make_brand, make_campaign, purchase
-
-# The sequencer integrates earlier entries in the background; its outputs (and the queue ids it
-# moves from tlog_pending to tlog_index) are not writes of the refused request (the entries
-# themselves, tlog_entries, are counted).
-BACKGROUND = {"tlog_checkpoints", "tlog_tiles", "tlog_index", "tlog_pending"}
-
-
-def counts(db: Database) -> dict[str, int]:
-    with db.read() as conn:
-        present = set(inspect(conn).get_table_names())
-        return {
-            t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
-            for t in metadata.sorted_tables
-            if t.name in present and t.name not in BACKGROUND
-        }
+from factories import auth, campaign_body, make_beneficiary, make_brand, make_campaign, purchase, row_counts
 
 
 def problem(r: Any, status: int) -> dict[str, Any]:
@@ -72,20 +55,20 @@ def test_bad_campaigns_are_refused_and_write_nothing(
 ) -> None:
     brand = make_brand(client, db, admin_key)
     ben = make_beneficiary(client, db, admin_key)
-    before = counts(db)
+    before = row_counts(db)
     r = client.post("/v1/campaigns", json={**campaign_body(ben.id), **change}, headers=auth(brand.key))
     assert r.status_code in (404, 422), r.text
     body = problem(r, r.status_code)
     if field:
         assert any(e["field"].startswith(field) for e in body["errors"]), body
-    assert counts(db) == before
+    assert row_counts(db) == before
 
 
 def test_bad_events_are_refused_and_write_nothing(client: TestClient, db: Database, admin_key: str) -> None:
     brand = make_brand(client, db, admin_key)
     ben = make_beneficiary(client, db, admin_key)
     make_campaign(client, brand, ben.id)
-    before = counts(db)
+    before = row_counts(db)
     h = auth(brand.key)
     r = client.post("/v1/purchases", content=b"{not json", headers=h | {"content-type": "application/json"})
     assert problem(r, 400)["errors"][0]["field"] == "body"
@@ -115,14 +98,14 @@ def test_bad_events_are_refused_and_write_nothing(client: TestClient, db: Databa
         ),
         422,
     )
-    assert counts(db) == before
+    assert row_counts(db) == before
 
 
 def test_settlement_and_delivery_validation(client: TestClient, db: Database, admin_key: str) -> None:
     brand = make_brand(client, db, admin_key)
     ben = make_beneficiary(client, db, admin_key)
     cid = make_campaign(client, brand, ben.id)
-    before = counts(db)
+    before = row_counts(db)
     body: dict[str, Any]
     for body in (
         {
@@ -174,7 +157,7 @@ def test_settlement_and_delivery_validation(client: TestClient, db: Database, ad
     ):
         problem(client.post(f"/v1/campaigns/{cid}/deliveries", json=body, headers=auth(ben.key)), 422)
     problem(client.post("/v1/settlements/stl_nope/confirm", json={}, headers=auth(ben.key)), 404)
-    assert counts(db) == before
+    assert row_counts(db) == before
 
 
 def test_unknown_routes_and_methods_are_problems(client: TestClient) -> None:
