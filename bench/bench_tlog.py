@@ -427,6 +427,7 @@ def bench_proofs(args: argparse.Namespace) -> None:
             "WEFIRST_BASE_URL": settings.base_url,
             "WEFIRST_TLOG_SEQUENCER": "false",
             "WEFIRST_LOG_JSON": "false",
+            "WEFIRST_DEVELOPMENT": "true",  # a local http server with a test key: past the checklist
         }
         server = subprocess.Popen(
             [
