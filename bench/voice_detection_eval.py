@@ -86,6 +86,65 @@ def load(
     return out
 
 
+def flood(
+    batch: int,
+    order: str,
+    embedder: Any,
+    cfg: DetectorConfig,
+    limit: int | None = None,
+    fill: bool = True,
+    shuffle_seed: int | None = None,
+) -> tuple[list[Episode], int, int]:
+    """The week replayed as ``listen`` meets a flood: posts in time order, ``batch`` at a time
+    through the product's pipeline with its detector and the embedding limit
+    (``pipeline.EMBED_LIMIT`` unless ``limit``), the unsure posts over the limit ranked by
+    ``order``. Returns the episodes, the posts embedded and those the limit left unembedded."""
+    from wefirst.voice.language import detect as detect_language
+    from wefirst.voice.pipeline import EMBED_LIMIT, MemoryStore, Pipeline
+    from wefirst.voice.sentiment import load_default_model
+
+    posts = read_file(DATA, b"eval-salt").posts
+    if shuffle_seed is not None:  # the day-shuffled null, as ``day_shuffled`` makes it
+        rng = random.Random(shuffle_seed)
+        first, last = min(p.created_at for p in posts).date(), max(p.created_at for p in posts).date()
+        n_days = (last - first).days + 1
+        moved = []
+        for p in posts:
+            day = first + timedelta(days=rng.randrange(n_days))
+            at = p.created_at.replace(year=day.year, month=day.month, day=day.day)
+            moved.append(replace(p, created_at=at))
+        posts = moved
+    posts = sorted(posts, key=lambda p: p.created_at)
+    matcher = BrandMatcher(
+        BrandTerms(name, spec["names"], (), spec["handles"], spec["hashtags"])
+        for name, spec in AIRLINES.items()
+    )
+    model = load_default_model()
+    if embedder is not None:
+        model = replace(model, embedder=embedder)
+    det = MobilizationDetector(cfg, drop_terms=_brand_words())
+    final: dict[str, Episode] = {}
+    pipe = Pipeline(
+        matcher,
+        detect_language,
+        model,
+        MemoryStore(),
+        det,
+        lambda events: final.update((e.episode.key, e.episode) for e in events),
+        embeddings=True,
+        embed_limit=EMBED_LIMIT if limit is None else limit,
+        embed_order=order,
+        embed_fill=fill,
+    )
+    for i in range(0, len(posts), batch):
+        pipe.process(posts[i : i + batch])
+    for e in det.advance(posts[-1].created_at + timedelta(hours=6)):
+        final[e.episode.key] = e.episode
+    for ep in det.open_episodes():
+        final[ep.key] = ep
+    return sorted(final.values(), key=lambda e: (e.brand_id, e.start)), model.embedded, pipe.deferred
+
+
 def targets_found(episodes: list[Episode]) -> list[tuple[str, str, datetime, Episode | None]]:
     found = []
     for brand, polarity, hour in TARGETS:
@@ -263,8 +322,19 @@ def main() -> int:
     parser.add_argument("--embedding-cache", type=Path, default=None, help="run the cascade (cached *.npz)")
     parser.add_argument("--no-authors", action="store_true", help="count every post, not distinct authors")
     parser.add_argument("--fast-path", action="store_true", help="the model without its embedding pass")
+    parser.add_argument(
+        "--flood",
+        type=int,
+        nargs="*",
+        default=None,
+        help="replay in batches of N posts with the embedding limit (both orders), then stop",
+    )
+    parser.add_argument("--flood-null", type=int, default=0, help="with --flood: day-shuffled replays")
+    parser.add_argument("--embed-limit", type=int, default=None, help="with --flood: not EMBED_LIMIT")
     args = parser.parse_args()
     base = DetectorConfig(share_alpha=args.share_alpha)
+    if args.flood is not None:
+        return flood_table(args)
 
     print("## False alarms on null data (episodes per 1,000 stream-hours)\n")
     print("| alpha | synthetic (4 seeds) | airline, labels shuffled (5) | airline, days shuffled (5) |")
@@ -327,6 +397,52 @@ def main() -> int:
     if not args.no_chart:
         chart(obs, chosen, CHART)
         print(f"\nchart: {CHART.relative_to(REPO)}")
+    return 0
+
+
+def flood_table(args: argparse.Namespace) -> int:
+    """``--flood N …``: issue 17's three surges found by the bounded embedding pass, per batch
+    size, with the old order (least sure first) and the new one (rising brand-hours first)."""
+    if not DATA.exists():
+        print("shared airline data absent")
+        return 0
+    embedder = None
+    if args.embedding_cache is not None:
+        sys.path.insert(0, str(Path(__file__).parent))
+        from eval_sentiment import cached_embedder
+
+        embedder = cached_embedder(args.embedding_cache)
+    cfg = DetectorConfig(alpha=args.alpha, share_alpha=args.share_alpha)
+    print("| posts per batch | order | surges found | episodes | embedded | left out |")
+    print("|---|---|---|---|---|---|")
+    variants = (("least_sure", False), ("rising", False), ("rising", True))
+    for batch in args.flood:
+        for order, fill in variants:
+            eps, embedded, deferred = flood(batch, order, embedder, cfg, args.embed_limit, fill)
+            hits = targets_found(eps)
+            names = ", ".join(
+                f"{b} {'+' if p == 'positive' else '-'} {h:%d %H}h" for b, p, h, e in hits if e is None
+            )
+            found = sum(e is not None for *_, e in hits)
+            print(
+                f"| {batch:,} | {order}{' + fill' if fill else ''} | {found} of 3"
+                f"{f' (missed {names})' if names else ''} | "
+                f"{len(eps)} | {embedded:,} | {deferred:,} |"
+            )
+    if args.flood_null:
+        print("\n| posts per batch | order | false alarms, days shuffled (episodes per 1,000 stream-hours) |")
+        print("|---|---|---|")
+        hours = stream_hours(load(False))
+        for batch in args.flood:
+            for order, fill in variants[1:]:
+                n = [
+                    len(flood(batch, order, embedder, cfg, args.embed_limit, fill, seed)[0])
+                    for seed in range(args.flood_null)
+                ]
+                rate = 1000 * sum(n) / len(n) / hours
+                print(
+                    f"| {batch:,} | {order}{' + fill' if fill else ''} | {sum(n) / len(n):.1f} = {rate:.2f} |"
+                )
     return 0
 
 

@@ -158,5 +158,5 @@ def test_a_flood_of_unsure_posts_embeds_at_most_the_cap_per_batch(
     listener.drain()
     assert listener.stats["matched"] == listener.stats["new"] == n
     assert len(seen) == EMBED_LIMIT == model.embedded
-    assert model.deferred == n - EMBED_LIMIT
+    assert svc.pipeline.deferred == n - EMBED_LIMIT
     assert len(stored(db)) == n

@@ -40,6 +40,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from wefirst.voice.matching import normalize
 from wefirst.voice.stopwords import stopwords
@@ -271,8 +272,17 @@ _URL = re.compile(r"https?://\S+|www\.\S+")
 
 
 def tokens(text: str, drop: frozenset[str] = frozenset()) -> list[str]:
-    found = _TOKEN.findall(_URL.sub(" ", normalize(text)))
-    return [t for t in found if t not in stopwords() and t not in drop]
+    low = normalize(text)
+    if "http" in low or "www." in low:
+        low = _URL.sub(" ", low)
+    skip = _skip(drop)
+    return [t for t in _TOKEN.findall(low) if t not in skip]
+
+
+@lru_cache(maxsize=8)
+def _skip(drop: frozenset[str]) -> frozenset[str]:
+    """Stop words and a detector's brand words in one set (one lookup per token)."""
+    return stopwords() | drop
 
 
 # --------------------------------------------------------------------------- state
@@ -490,6 +500,25 @@ class MobilizationDetector:
         if brand is None or polarity not in brand.streams:
             return None
         return brand.streams[polarity].mu
+
+    def headroom(self, brand_id: str, polarity: str, hour: datetime) -> tuple[float, int] | None:
+        """``(count so far, alarm threshold)`` of a stream for ``hour``: the current hour's
+        live figures, or for a later hour the threshold its baseline gives now (the count is
+        then 0). None where no alarm can follow: an unknown brand or polarity, an hour already
+        closed, an open episode (the stream has alarmed). The pipeline ranks unsure posts by
+        how close their stream is to alarming (``Pipeline`` with an ``embed_limit``)."""
+        brand = self._brands.get(brand_id)
+        if brand is None or polarity not in brand.streams or brand.hour is None:
+            return None
+        hour = _floor_hour(hour)
+        s = brand.streams[polarity]
+        if hour < brand.hour or s.episode is not None:
+            return None
+        if hour == brand.hour:
+            return s.count, s.threshold
+        cfg = brand.cfg
+        mu = s.expected(hour)
+        return 0.0, max(nb_threshold(mu, s.phi, cfg.alpha), cfg.min_count, math.ceil(cfg.min_ratio * mu))
 
     # ---------------------------------------------------------------- hour mechanics
 
