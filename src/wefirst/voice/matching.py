@@ -130,8 +130,10 @@ class BrandMatcher:
         hits: dict[str, list[str]] = {}
         excluded: set[str] = set()
         strong: set[str] = set()
-        keys = [_WS.sub(" ", m.group(0)) for m in self._regex.finditer(normalize(text))]
-        keys.extend(_term_key(_hashtag(t)) for t in tags)
+        # a hit never starts or ends with whitespace: " ".join(split()) is _WS.sub(" ", …)
+        keys = [" ".join(m.group(0).split()) for m in self._regex.finditer(normalize(text))]
+        if tags:
+            keys.extend(_term_key(_hashtag(t)) for t in tags)
         for key in keys:
             for brand_id, kind in self._lookup.get(key, ()):
                 if kind == KIND_EXCLUDE:
