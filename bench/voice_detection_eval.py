@@ -54,7 +54,7 @@ def load(
     probabilities and, as shipped, the embedding cascade; irony discount, author); human labels
     unless ``use_model``; ``fast_path``: the lexical model alone."""
     from wefirst.voice.language import detect as detect_language
-    from wefirst.voice.pipeline import MemoryStore, Pipeline, observation
+    from wefirst.voice.pipeline import EmbedBound, MemoryStore, Pipeline, observation
     from wefirst.voice.sentiment import load_default_model, load_model
 
     read = read_file(DATA, b"eval-salt")
@@ -73,7 +73,7 @@ def load(
         None,
         use_source_labels=not use_model,
         embeddings=use_model and not fast_path,
-        embed_limit=None,
+        bound=EmbedBound(limit=None),
     )  # fmt: skip  (a replayed week is one batch: no flood cap)
     _seen, analysed = pipe.analyse(read.posts)
     out = []
@@ -100,7 +100,7 @@ def flood(
     (``pipeline.EMBED_LIMIT`` unless ``limit``), the unsure posts over the limit ranked by
     ``order``. Returns the episodes, the posts embedded and those the limit left unembedded."""
     from wefirst.voice.language import detect as detect_language
-    from wefirst.voice.pipeline import EMBED_LIMIT, MemoryStore, Pipeline
+    from wefirst.voice.pipeline import EMBED_LIMIT, EmbedBound, MemoryStore, Pipeline
     from wefirst.voice.sentiment import load_default_model
 
     posts = read_file(DATA, b"eval-salt").posts
@@ -132,9 +132,7 @@ def flood(
         det,
         lambda events: final.update((e.episode.key, e.episode) for e in events),
         embeddings=True,
-        embed_limit=EMBED_LIMIT if limit is None else limit,
-        embed_order=order,
-        embed_fill=fill,
+        bound=EmbedBound(EMBED_LIMIT if limit is None else limit, order, fill),
     )
     for i in range(0, len(posts), batch):
         pipe.process(posts[i : i + batch])

@@ -10,6 +10,7 @@ ranks unsure posts by how close their brand, polarity and hour are to an alarm.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
@@ -19,7 +20,7 @@ import pytest
 
 from wefirst.voice.detector import DetectorEvent, MobilizationDetector, Observation
 from wefirst.voice.matching import BrandMatcher, BrandTerms
-from wefirst.voice.pipeline import EMBED_LIMIT, MemoryStore, Pipeline
+from wefirst.voice.pipeline import EMBED_LIMIT, EmbedBound, MemoryStore, Pipeline, observation
 from wefirst.voice.posts import Post
 
 T0 = datetime(2026, 3, 2, tzinfo=UTC)
@@ -111,7 +112,7 @@ def _run(order: str) -> tuple[CascadeModel, Pipeline, list[DetectorEvent]]:
         detector,
         events.extend,
         embeddings=True,
-        embed_order=order,
+        bound=EmbedBound(order=order),
     )
     pipe.process(_flood(T0 + timedelta(hours=hours)))
     return model, pipe, events
@@ -130,7 +131,7 @@ def test_a_flood_embeds_the_rising_brand_hour_first_and_finds_its_backlash() -> 
 
 
 def test_the_least_sure_first_order_spends_the_budget_on_the_flood_and_misses_it() -> None:
-    """The order before this change (kept as ``embed_order="least_sure"`` to measure against):
+    """The order before this change (kept as ``EmbedBound(order="least_sure")`` to measure against):
     the same batch, the same limit, no episode."""
     model, pipe, events = _run("least_sure")
     assert len(model.embedded) == EMBED_LIMIT
@@ -152,7 +153,7 @@ def test_the_bound_holds_when_the_rising_hour_alone_exceeds_it() -> None:
         MemoryStore(),
         detector,
         embeddings=True,
-        embed_limit=16,
+        bound=EmbedBound(limit=16),
     )
     result = pipe.process(_flood(T0 + timedelta(hours=72)))
     assert result.new == 210
@@ -172,7 +173,7 @@ def test_posts_left_out_get_the_correction_the_pass_made_on_their_brand() -> Non
         model,
         MemoryStore(),
         embeddings=True,
-        embed_limit=8,
+        bound=EmbedBound(limit=8),
     )
     posts = [
         Post("mastodon", f"s{i}", f"a{i}", f"Surgeco cancelled my flight {i}", T0 + timedelta(minutes=i))
@@ -186,19 +187,46 @@ def test_posts_left_out_get_the_correction_the_pass_made_on_their_brand() -> Non
     for a in left:
         assert a.sentiment == "neutral"  # the stored reading stays the fast model's
         assert a.p_negative == pytest.approx(SURGE_TRUE[0], abs=0.01)
+        assert a.estimated  # counts for the detector, never shown as a sample
+        assert observation(a, "surgeco").estimated
+    assert not any(a.estimated for a in items if a.post.text in read)
     no_fill = Pipeline(
         BrandMatcher([BrandTerms("surgeco", ["Surgeco"])]),
         lambda _text: "en",
         CascadeModel(),
         MemoryStore(),
         embeddings=True,
-        embed_limit=8,
-        embed_fill=False,
+        bound=EmbedBound(limit=8, fill=False),
     )
     _seen, plain = no_fill.analyse(posts)
     assert sum(a.p_negative == pytest.approx(SURGE_FAST[0]) for a in plain) == 32
 
 
 def test_an_unknown_embed_order_is_refused() -> None:
-    with pytest.raises(ValueError, match="embed_order"):
-        Pipeline(BrandMatcher([]), lambda _t: "en", CascadeModel(), MemoryStore(), embed_order="random")
+    with pytest.raises(ValueError, match="embed order"):
+        EmbedBound(order="random")
+
+
+def test_an_estimated_post_counts_but_is_never_a_sample() -> None:
+    """An episode's samples are posts that were read as its polarity, not fill estimates."""
+    detector = MobilizationDetector()
+    _warm(detector, 72)
+    at = T0 + timedelta(hours=72, minutes=5)
+    events: list[DetectorEvent] = []
+    for i in range(30):
+        text = f"estimated post {i}"
+        obs = Observation(
+            "surgeco", "neutral", at, f"est{i}", text, author=f"e{i}", p_negative=0.9, p_positive=0.05
+        )
+        events.extend(detector.observe(replace(obs, estimated=True)))
+    for i in range(3):
+        text = f"read post {i}"
+        obs = Observation(
+            "surgeco", "negative", at, f"read{i}", text, author=f"r{i}", p_negative=0.95, p_positive=0.0
+        )
+        events.extend(detector.observe(obs))
+    started = [e.episode for e in events if e.kind == "started"]
+    assert [(e.brand_id, e.polarity) for e in started] == [("surgeco", "negative")]
+    samples = detector.open_episodes()[0].samples
+    assert samples
+    assert {s.ref for s in samples} <= {f"read{i}" for i in range(3)}

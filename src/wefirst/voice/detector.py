@@ -135,6 +135,10 @@ class Observation:
     #: stream instead of a whole post to one, so a model's uncertain calls stop deciding alarms.
     p_negative: float | None = None
     p_positive: float | None = None
+    #: the probabilities are an estimate, not this post's own reading (a post the bounded
+    #: embedding pass left out, ``Pipeline._fill``): it counts, but is never evidence (terms,
+    #: samples) — an episode shows what posts were read to say
+    estimated: bool = False
 
     def weight(self, polarity: str, floor: float = 0.0) -> float:
         """How much of this post counts for ``polarity`` (0..1)."""
@@ -449,7 +453,7 @@ class MobilizationDetector:
             if weight <= 0.0:
                 continue
             stream.count += stream.credit(obs.author, weight, brand.cfg.author_cap)
-            if weight >= EVIDENCE_WEIGHT:
+            if weight >= EVIDENCE_WEIGHT and not obs.estimated:
                 if toks is None:
                     toks = tokens(obs.text, self.drop_terms) if obs.text else []
                 if stream.acc is not None:

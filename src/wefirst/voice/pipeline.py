@@ -105,6 +105,21 @@ def _probabilities(
 
 
 @dataclass(frozen=True, slots=True)
+class EmbedBound:
+    """How a batch's embedding pass is bounded (``Pipeline``): at most ``limit`` posts (None:
+    no bound, for offline evaluation), chosen in ``order`` ("rising" or "least_sure"), and with
+    ``fill`` an estimate for the unsure posts left out (docs/voice-detection.md, "A flood")."""
+
+    limit: int | None = EMBED_LIMIT
+    order: str = "rising"
+    fill: bool = True
+
+    def __post_init__(self) -> None:
+        if self.order not in EMBED_ORDERS:
+            raise ValueError(f"embed order must be one of {EMBED_ORDERS}")
+
+
+@dataclass(frozen=True, slots=True)
 class Analysed:
     post: Post
     language: str
@@ -113,6 +128,8 @@ class Analysed:
     matches: tuple[Match, ...]
     p_negative: float | None = None
     p_positive: float | None = None
+    #: the probabilities are the fill's estimate (``Pipeline._fill``), not the post's reading
+    estimated: bool = False
 
 
 class PostStore(Protocol):
@@ -174,6 +191,7 @@ def observation(item: Analysed, brand_id: str) -> Observation:
         author=post.author_hash or "",
         p_negative=p_neg,
         p_positive=p_pos,
+        estimated=item.estimated,
     )
 
 
@@ -188,12 +206,8 @@ class Pipeline:
         on_events: Callable[[list[DetectorEvent]], None] | None = None,
         use_source_labels: bool = False,
         embeddings: bool | None = None,
-        embed_limit: int | None = EMBED_LIMIT,
-        embed_order: str = "rising",
-        embed_fill: bool = True,
+        bound: EmbedBound | None = None,
     ) -> None:
-        if embed_order not in EMBED_ORDERS:
-            raise ValueError(f"embed_order must be one of {EMBED_ORDERS}")
         self.matcher = matcher
         self.detect_language = detect_language
         self.sentiment = sentiment
@@ -209,13 +223,14 @@ class Pipeline:
         #: an episode get the better reading (docs/voice-detection.md: 3 of 3 surges with it,
         #: 1 of 3 without); tens of such posts per second per core (docs/benchmarks.md)
         self.embeddings = embeddings_enabled() if embeddings is None else embeddings
+        bound = bound or EmbedBound()
         #: most posts embedded per batch (None: no cap, for offline evaluation)
-        self.embed_limit = embed_limit
+        self.embed_limit = bound.limit
         #: which unsure posts a batch over the limit embeds: "rising" (posts of the brand-hours
         #: closest to an alarm first, the least sure first within them) or "least_sure" (the
         #: least sure of the batch, whatever their brand and hour: the order before, kept to
         #: measure against; it spent a flood's budget on quiet brands and missed a surge)
-        self.embed_order = embed_order
+        self.embed_order = bound.order
         #: unsure posts the limit left to the fast model, over this pipeline's life
         self.deferred = 0
         #: give the detector, for the unsure posts the limit left out, the fast reading moved by
@@ -223,9 +238,10 @@ class Pipeline:
         #: batch's, else a running mean): otherwise a brand's baseline is learned from fast
         #: readings and its surge hour, embedded first, is compared against it — the airline
         #: week in floods then misses JetBlue's backlash (docs/voice-detection.md, "A flood")
-        self.embed_fill = embed_fill
+        self.embed_fill = bound.fill
         self._shift: dict[str, tuple[Any, float]] = {}
         self._sampled: set[int] = set()
+        self._estimated: set[int] = set()
 
     def analyse(self, posts: Iterable[Post]) -> tuple[int, list[Analysed]]:
         """Match, then language and sentiment for the matched posts only."""
@@ -245,8 +261,10 @@ class Pipeline:
             if not (self.use_source_labels and p.source_label in POLARITIES)
         ]
         scores: dict[int, tuple[str, float, float | None, float | None]] = {}
+        estimated: set[int] = set()
         if need:
             chosen = [matched[i] for i in need]
+            self._estimated = set()
             predicted, deferred = _probabilities(
                 self.sentiment,
                 [p.text for p, _ in chosen],
@@ -264,6 +282,7 @@ class Pipeline:
             if len(predicted) != len(need):
                 raise ValueError("the sentiment model returned a wrong number of results")
             scores = dict(zip(need, predicted, strict=True))
+            estimated = {need[j] for j in self._estimated}
         out: list[Analysed] = []
         for i, (post, found) in enumerate(matched):
             p_neg = p_pos = None
@@ -275,7 +294,7 @@ class Pipeline:
             if label not in POLARITIES:
                 raise ValueError(f"sentiment label {label!r} is not one of {POLARITIES}")
             score = max(-1.0, min(1.0, score))
-            out.append(Analysed(post, languages[i], label, score, found, p_neg, p_pos))
+            out.append(Analysed(post, languages[i], label, score, found, p_neg, p_pos, i in estimated))
         return seen, out
 
     def _rising_first(
@@ -355,6 +374,7 @@ class Pipeline:
             n = counts[brand]
             keep = min(weight, SHIFT_MEMORY - n) if n < SHIFT_MEMORY else 0.0
             self._shift[brand] = ((old * keep + total) / (keep + n), keep + n)
+        self._estimated = set(left)
         out = fast[left].copy()
         for row, i in enumerate(left):
             shift = self._shift.get(posts[i][1][0].brand_id)
