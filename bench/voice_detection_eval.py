@@ -92,7 +92,7 @@ def flood(
     embedder: Any,
     cfg: DetectorConfig,
     limit: int | None = None,
-    fill: bool = True,
+    fill: bool = False,
     shuffle_seed: int | None = None,
 ) -> tuple[list[Episode], int, int]:
     """The week replayed as ``listen`` meets a flood: posts in time order, ``batch`` at a time

@@ -121,10 +121,8 @@ def _run(order: str) -> tuple[CascadeModel, Pipeline, list[DetectorEvent]]:
 def test_a_flood_embeds_the_rising_brand_hour_first_and_finds_its_backlash() -> None:
     model, pipe, events = _run("rising")
     assert len(model.embedded) == EMBED_LIMIT  # the bound holds
-    # three quarters of the budget by closeness to an alarm: all complaints of the rising hour;
-    # a quarter sampled from the rest (for the fill's correction)
-    assert all(t.startswith("Surgeco") for t in model.embedded[: EMBED_LIMIT - EMBED_LIMIT // 4])
-    assert sum(t.startswith("Surgeco") for t in model.embedded) >= EMBED_LIMIT - EMBED_LIMIT // 4
+    # by closeness to an alarm: every complaint of the rising hour, then the least sure others
+    assert sum(t.startswith("Surgeco") for t in model.embedded) == 60
     assert pipe.deferred == 60 + 150 - EMBED_LIMIT  # every other unsure post kept its fast reading
     started = [e.episode for e in events if e.kind == "started"]
     assert [(e.brand_id, e.polarity) for e in started] == [("surgeco", "negative")]
@@ -158,7 +156,7 @@ def test_the_bound_holds_when_the_rising_hour_alone_exceeds_it() -> None:
     result = pipe.process(_flood(T0 + timedelta(hours=72)))
     assert result.new == 210
     assert len(model.embedded) == 16
-    assert sum(t.startswith("Surgeco") for t in model.embedded) >= 12
+    assert all(t.startswith("Surgeco") for t in model.embedded)
     assert pipe.deferred == 210 - 16
 
 
@@ -173,7 +171,7 @@ def test_posts_left_out_get_the_correction_the_pass_made_on_their_brand() -> Non
         model,
         MemoryStore(),
         embeddings=True,
-        bound=EmbedBound(limit=8),
+        bound=EmbedBound(limit=8, fill=True),
     )
     posts = [
         Post("mastodon", f"s{i}", f"a{i}", f"Surgeco cancelled my flight {i}", T0 + timedelta(minutes=i))

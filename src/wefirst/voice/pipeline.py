@@ -112,7 +112,10 @@ class EmbedBound:
 
     limit: int | None = EMBED_LIMIT
     order: str = "rising"
-    fill: bool = True
+    #: off by default: on the airline week replayed in floods it found 3 of 3 surges at 1,000
+    #: posts a batch (rising alone: 2) but 2 of 3 at 500 (rising alone: 3), 1 of 3 at 2,000 like
+    #: every order — it trades one surge for another (docs/voice-detection.md, "A flood")
+    fill: bool = False
 
     def __post_init__(self) -> None:
         if self.order not in EMBED_ORDERS:
@@ -233,7 +236,8 @@ class Pipeline:
         self.embed_order = bound.order
         #: unsure posts the limit left to the fast model, over this pipeline's life
         self.deferred = 0
-        #: give the detector, for the unsure posts the limit left out, the fast reading moved by
+        #: (``EmbedBound.fill``, off by default) give the detector, for the unsure posts the
+        #: limit left out, the fast reading moved by
         #: the mean correction the embedding pass made on the same brand's unsure posts (this
         #: batch's, else a running mean): otherwise a brand's baseline is learned from fast
         #: readings and its surge hour, embedded first, is compared against it — the airline
