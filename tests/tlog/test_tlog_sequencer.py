@@ -8,12 +8,13 @@ import os
 import signal
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 from typing import IO
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from wefirst.settings import Settings
 from wefirst.store.db import Database
@@ -26,7 +27,7 @@ from wefirst.tlog.proofs import consistency_proof, verify_consistency, verify_in
 from wefirst.tlog.queue import canonical, enqueue
 from wefirst.tlog.reader import TileHashReader
 from wefirst.tlog.receipts import commitment_of, parse_receipt
-from wefirst.tlog.sequencer import FileLock, _claim, integrate_batch, lock_for
+from wefirst.tlog.sequencer import FileLock, _claim, _one_round_at_a_time, integrate_batch, lock_for
 from wefirst.tlog.service import LogService, latest_checkpoint, origin_for
 from wefirst.tlog.tiles import bundles_for_size, tiles_for_size
 from wefirst.tlog.tilestore import MemoryTileStore
@@ -184,6 +185,34 @@ def _worker_args(service: LogService, **kw: object) -> dict[str, object]:
         "tile_dir": str(s.tlog_tile_dir) if s.tlog_tile_dir else "",
         **kw,
     }
+
+
+def test_a_round_beside_an_unfinished_claim_waits_for_it(service: LogService) -> None:
+    """Two rounds at once (a caller without the sequencer lock beside the running sequencer, as
+    a test helper was): the second waits for the first's claim to commit, then finishes that
+    batch, instead of numbering the same indexes and failing on tlog_index's key (seen once in a
+    PostgreSQL run of the suite under load)."""
+    db = service.db
+    if db.is_sqlite:
+        pytest.skip("SQLite: a round's write transaction (BEGIN IMMEDIATE) serialises rounds already")
+    service.ensure_initialised()
+    fill(db, 0, 20)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        with db.write() as conn:
+            _one_round_at_a_time(conn)
+            latest = latest_checkpoint(conn)
+            _claim(conn, latest.size if latest else 0, 20)
+            second = pool.submit(integrate_batch, service, 1000)
+
+            def waiting() -> bool | None:
+                with db.read() as look:
+                    waiters = look.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted"))
+                    return bool(waiters.scalar()) or None
+
+            wait_until(waiting, what="the second round waiting for the first")
+        result = second.result(PATIENCE)
+    assert (result.recovered, result.size, result.integrated) == (True, 20, 20)
+    check_log(service, 20)
 
 
 @pytest.mark.slow

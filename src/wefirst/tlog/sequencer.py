@@ -173,6 +173,23 @@ class BatchResult:
     recovered: bool
 
 
+def _one_round_at_a_time(conn: Connection) -> None:
+    """Rounds that claim are serialised by the database, not only by the sequencer lock the
+    caller should hold: two rounds that both read the same signed size would number the same
+    indexes (the second fails on tlog_index's key — safe, but a failed round). On PostgreSQL a
+    transaction-level advisory lock, taken before the size is read, makes the second wait for
+    the first's commit and then read its result; SQLite's write transaction already does that.
+    The key is per schema (as advisory_key) and computed in the statement: no extra round trip."""
+    if conn.dialect.name == "sqlite":
+        return
+    conn.execute(
+        text(
+            "SELECT pg_advisory_xact_lock(('x' || substr(md5('wefirst.tlog.claim:'"
+            " || current_schema()), 1, 16))::bit(64)::bigint)"
+        )
+    )
+
+
 def _claim(conn: Connection, size: int, limit: int) -> tuple[list[bytes], bool]:
     """The entries of the next batch, in index order: a cut-short batch first, else new ones
     (given their indexes here, in this transaction).
@@ -264,6 +281,7 @@ def integrate_batch(service: LogService, batch_size: int, *, crash_after: str = 
     store = service.store
     if isinstance(store, DbTileStore):
         with db.write() as conn:
+            _one_round_at_a_time(conn)
             latest = latest_checkpoint(conn)
             size = latest.size if latest else 0
             entries, recovered = _claim(conn, size, batch_size)
@@ -280,6 +298,7 @@ def integrate_batch(service: LogService, batch_size: int, *, crash_after: str = 
         return BatchResult(base + result.size, len(entries), recovered)
 
     with db.write() as conn:
+        _one_round_at_a_time(conn)
         latest = latest_checkpoint(conn)
         size = latest.size if latest else 0
         entries, recovered = _claim(conn, size, batch_size)
