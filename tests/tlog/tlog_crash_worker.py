@@ -53,6 +53,10 @@ def main() -> None:
 
         service.store.put_many = late_publication  # type: ignore[method-assign]
     seq = Sequencer(service, batch_size=args["batch_size"], wait_ms=5)
+    # Rounds of exactly batch_size, as before rounds grew behind a backlog: a leader taking 80
+    # entries a round drains the test's 600 before the test can kill it mid-run (seen on a quiet
+    # machine: killed_mid_run 0). Growth has tests of its own (RoundSize, the sequencer thread).
+    seq.rounds.top = args["batch_size"]
     seq.start()
     # A standby retries the lock about every second and may stay standby for the whole test.
     wait_until(lambda: seq.is_leader, timeout=math.inf, what="the sequencer lock")
