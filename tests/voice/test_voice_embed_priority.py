@@ -9,7 +9,7 @@ ranks unsure posts by how close their brand, polarity and hour are to an alarm.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -98,22 +98,26 @@ def _flood(hour: datetime) -> list[Post]:
     return posts
 
 
+def _two_brands(
+    model: CascadeModel,
+    detector: MobilizationDetector,
+    bound: EmbedBound,
+    sink: Callable[[list[DetectorEvent]], None] | None = None,
+) -> Pipeline:
+    """A pipeline over the flood's two brands, English, embeddings on under ``bound``."""
+    brands = BrandMatcher([BrandTerms("surgeco", ["Surgeco"]), BrandTerms("quietco", ["Quietco"])])
+    return Pipeline(
+        brands, lambda _text: "en", model, MemoryStore(), detector, sink, embeddings=True, bound=bound
+    )
+
+
 def _run(order: str) -> tuple[CascadeModel, Pipeline, list[DetectorEvent]]:
     detector = MobilizationDetector()
     hours = 72
     _warm(detector, hours)
     model = CascadeModel()
     events: list[DetectorEvent] = []
-    pipe = Pipeline(
-        BrandMatcher([BrandTerms("surgeco", ["Surgeco"]), BrandTerms("quietco", ["Quietco"])]),
-        lambda _text: "en",
-        model,
-        MemoryStore(),
-        detector,
-        events.extend,
-        embeddings=True,
-        bound=EmbedBound(order=order),
-    )
+    pipe = _two_brands(model, detector, EmbedBound(order=order), events.extend)
     pipe.process(_flood(T0 + timedelta(hours=hours)))
     return model, pipe, events
 
@@ -144,15 +148,7 @@ def test_the_bound_holds_when_the_rising_hour_alone_exceeds_it() -> None:
     detector = MobilizationDetector()
     _warm(detector, 72)
     model = CascadeModel()
-    pipe = Pipeline(
-        BrandMatcher([BrandTerms("surgeco", ["Surgeco"]), BrandTerms("quietco", ["Quietco"])]),
-        lambda _text: "en",
-        model,
-        MemoryStore(),
-        detector,
-        embeddings=True,
-        bound=EmbedBound(limit=16),
-    )
+    pipe = _two_brands(model, detector, EmbedBound(limit=16))
     result = pipe.process(_flood(T0 + timedelta(hours=72)))
     assert result.new == 210
     assert len(model.embedded) == 16
