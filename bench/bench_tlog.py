@@ -127,6 +127,17 @@ def fresh_db(url: str | None, tmp: Path) -> tuple[Settings, Database]:
     return settings, db
 
 
+def fresh_service(url: str | None, tmp: Path, store_kind: str) -> tuple[Settings, Database, LogService]:
+    """A migrated, empty log on either tile store ("db" or "dir", the tiles under tmp), its
+    signing key created: what every sequencer measurement starts from."""
+    settings, db = fresh_db(url, tmp)
+    if store_kind == "dir":
+        settings = settings.model_copy(update={"tlog_tile_dir": tmp / "tiles"})
+    service = LogService(settings, db)
+    service.ensure_initialised()
+    return settings, db, service
+
+
 def bench_integrate(args: argparse.Namespace) -> None:
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
     for n in (1_000, 100_000):
@@ -186,12 +197,7 @@ def bench_integrate(args: argparse.Namespace) -> None:
         # and the signed checkpoint committed, with entries already queued by the ledger.
         for store_kind in ("db", "dir"):
             with tempfile.TemporaryDirectory() as d:
-                tmp = Path(d)
-                settings, db = fresh_db(args.database_url, tmp)
-                if store_kind == "dir":
-                    settings = settings.model_copy(update={"tlog_tile_dir": tmp / "tiles"})
-                service = LogService(settings, db)
-                service.ensure_initialised()
+                settings, db, service = fresh_service(args.database_url, Path(d), store_kind)
                 with db.write() as conn:
                     conn.execute(
                         insert(tlog_entries),
@@ -253,12 +259,7 @@ def bench_child(args: argparse.Namespace) -> None:
 
     for kind, store_kind, n in _cases(args):
         with tempfile.TemporaryDirectory() as d:
-            tmp = Path(d)
-            settings, db = fresh_db(args.database_url, tmp)
-            if store_kind == "dir":
-                settings = settings.model_copy(update={"tlog_tile_dir": tmp / "tiles"})
-            service = LogService(settings, db)
-            service.ensure_initialised()
+            settings, db, service = fresh_service(args.database_url, Path(d), store_kind)
             before = [canonical(entry(i)) for i in range(BEFORE)]
             _queue(db, before)
             integrate_batch(service, BEFORE)
