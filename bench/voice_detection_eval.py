@@ -4,6 +4,9 @@ null data; draw the chart in docs/voice-episodes.svg.
     .venv/bin/python bench/voice_detection_eval.py            # tables on stdout + the SVG
     .venv/bin/python bench/voice_detection_eval.py --model    # polarity from the shipped model
                                                               # (with its embedding cascade)
+    .venv/bin/python bench/voice_detection_eval.py --import-db sqlite:////tmp/x.db
+        # after `WEFIRST_DATABASE_URL=sqlite:////tmp/x.db wefirst voice import --airline-brands
+        # --preset airline FILE`: the product's import path, as stored and re-detected
 
 Reads ../shared/data/voice/airline_tweets_2015_dev.csv in place (never copied; skipped when
 absent). Polarity is the human label by default, so the figures measure the detector, not the
@@ -84,6 +87,42 @@ def load(
                 o = replace(o, p_negative=None, p_positive=None)
             out.append(o)
     return out
+
+
+def load_imported(url: str) -> tuple[list[Observation], list[Episode]]:
+    """The product's import path: the observations ``wefirst voice import`` left in the
+    database at ``url`` read back as its re-detection reads them (``stored_observations``),
+    and the episodes it stored, with brand ids turned into the airline names of ``TARGETS``."""
+    from sqlalchemy import select
+
+    from wefirst.settings import Settings
+    from wefirst.store.db import Database
+    from wefirst.store.tables_core import brands
+    from wefirst.store.tables_voice import voice_episodes
+    from wefirst.voice.post_store import stored_observations
+
+    names = {spec["brand"]: airline for airline, spec in AIRLINES.items()}
+    db = Database(Settings(database_url=url))
+    try:
+        with db.read() as conn:
+            ids = conn.execute(select(brands.c.id, brands.c.name)).all()
+            airline = {r.id: names[r.name] for r in ids if r.name in names}
+            rows = conn.execute(select(voice_episodes)).all()
+        stored_obs = stored_observations(db, sorted(airline), None)
+        obs = [replace(o, brand_id=airline[o.brand_id]) for o in stored_obs]
+    finally:
+        db.dispose()
+    stored = [
+        Episode(r.key, airline[r.brand_id], r.polarity, _utc(r.start), _utc(r.detected_at), _utc(r.peak_hour),
+                r.peak_count, r.peak_expected, r.posts, r.expected, _utc(r.end) if r.end else None)
+        for r in rows
+        if r.brand_id in airline
+    ]  # fmt: skip
+    return obs, sorted(stored, key=lambda e: (e.brand_id, e.start))
+
+
+def _utc(t: datetime) -> datetime:
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
 
 
 def flood(
@@ -329,6 +368,12 @@ def main() -> int:
     )
     parser.add_argument("--flood-null", type=int, default=0, help="with --flood: day-shuffled replays")
     parser.add_argument("--embed-limit", type=int, default=None, help="with --flood: not EMBED_LIMIT")
+    parser.add_argument(
+        "--import-db",
+        default=None,
+        help="database URL after `wefirst voice import` of the airline file: score the import path "
+        "(its stored episodes, and its stored observations in every table)",
+    )
     args = parser.parse_args()
     base = DetectorConfig(share_alpha=args.share_alpha)
     if args.flood is not None:
@@ -346,7 +391,11 @@ def main() -> int:
 
         embedder = cached_embedder(args.embedding_cache)
     use_model = args.model or args.model_file is not None
-    obs = load(use_model, args.model_file, args.hard, embedder, args.fast_path) if DATA.exists() else []
+    imported: list[Episode] | None = None
+    if args.import_db:
+        obs, imported = load_imported(args.import_db)
+    else:
+        obs = load(use_model, args.model_file, args.hard, embedder, args.fast_path) if DATA.exists() else []
     if args.no_authors:
         obs = [replace(o, author="") for o in obs]
     hours = stream_hours(obs) if obs else 0
@@ -367,7 +416,18 @@ def main() -> int:
     if not obs:
         print("\nshared airline data absent: episode list and chart skipped")
         return 0
-    print(f"\n## Episodes on the airline data ({'model' if args.model else 'human'} labels)\n")
+    if imported is not None:
+        print(f"\n## Episodes `wefirst voice import` stored ({len(imported)})\n")
+        hits = {id(e) for *_, e in targets_found(imported) if e is not None}
+        for brand, polarity, hour, hit in targets_found(imported):
+            where = f"found: start {hit.start:%b %d %H:00}, peak {hit.peak_hour:%H:00}" if hit else "MISSED"
+            print(f"- {brand} {polarity} {hour:%b %d %H:00} UTC: {where}")
+        for e in imported:
+            if id(e) not in hits:
+                print(f"- other: {e.brand_id} {e.kind} start {e.start:%b %d %H:00}, peak {e.peak_count}/h "
+                      f"vs {e.peak_expected:.1f} at {e.peak_hour:%H:00}")  # fmt: skip
+    source = "import path" if imported is not None else "model" if args.model else "human"
+    print(f"\n## Episodes on the airline data ({source} labels)\n")
     for alpha in args.alphas:
         eps = detect(obs, replace(base, alpha=alpha))
         per = Counter(e.brand_id for e in eps)

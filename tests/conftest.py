@@ -158,6 +158,27 @@ def db(_migrated: Database) -> Database:
 
 
 @pytest.fixture
+def fresh(database_url: str, tmp_path: Path) -> Iterator[Settings]:
+    """An empty, unmigrated database of this test's own, for migration tests (the session's is
+    at the head already): a SQLite file, or a PostgreSQL schema dropped afterwards."""
+    if not PG_URL:
+        yield Settings(
+            database_url=f"sqlite:///{tmp_path / 'old.db'}", data_dir=tmp_path, tlog_sequencer=False
+        )
+        return
+    schema = f"m_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield Settings(database_url=_pg_schema_url(PG_URL, schema), data_dir=tmp_path, tlog_sequencer=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
 def app(settings: Settings, db: Database) -> FastAPI:
     return create_app(settings, db=db)
 

@@ -5,16 +5,11 @@ trigger files every way an entry is inserted (one row, multi-row INSERT, COPY)."
 
 from __future__ import annotations
 
-import os
-import secrets
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from alembic import command
-from sqlalchemy import create_engine, func, insert, select, text
+from sqlalchemy import func, insert, select, text
 
 from wefirst.settings import Settings
 from wefirst.store import migrate
@@ -32,30 +27,6 @@ from wefirst.tlog.tiles import encode_bundle
 from wefirst.tlog.tilestore import MemoryTileStore
 
 BEFORE = "0028_social_tokens"
-
-
-@pytest.fixture
-def fresh(database_url: str, tmp_path: Path) -> Iterator[Settings]:
-    """An empty database of this test's own (the session's one is at the head already): a
-    SQLite file, or a PostgreSQL schema dropped afterwards."""
-    if database_url.startswith("sqlite"):
-        yield Settings(
-            database_url=f"sqlite:///{tmp_path / 'old.db'}", data_dir=tmp_path, tlog_sequencer=False
-        )
-        return
-    base = os.environ["WEFIRST_TEST_DATABASE_URL"]
-    schema = f"m_{os.getpid()}_{secrets.token_hex(3)}"
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base else "?"
-    url = f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
-    try:
-        yield Settings(database_url=url, data_dir=tmp_path, tlog_sequencer=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def _entry(i: int) -> bytes:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from wefirst.store.meta import ID, metadata
@@ -65,6 +66,19 @@ voice_posts = Table(
     Column("reason", String(64)),
     Column("hidden", Boolean, nullable=False),
     Column("ingested_at", DateTime(timezone=True), nullable=False),
+    #: What the detector read of the post (one reading for every brand it names, like
+    #: `sentiment`), so re-detection from the store (`voice import`, the warm-up of `listen`)
+    #: sees what the live pipeline saw (0030): the model's calibrated P(negative) and
+    #: P(positive) before the irony discount; NULL for a human label, a label-only model or a
+    #: row stored before 0030 — then the mention's polarity counts as a whole post.
+    Column("p_negative", Float),
+    Column("p_positive", Float),
+    #: the probabilities are the bounded embedding pass's estimate (`Pipeline._fill`): counted,
+    #: never evidence
+    Column("estimated", Boolean, nullable=False, server_default=false()),
+    #: the text carries a sarcasm cue (`voice/irony.py`), read where there are probabilities
+    #: (the discount moves P(positive) to negative); false where it changes nothing
+    Column("irony", Boolean, nullable=False, server_default=false()),
     UniqueConstraint("source", "external_id", name="uq_voice_posts_source_external_id"),
 )
 

@@ -94,7 +94,15 @@ def has_irony_cue(text: str) -> bool:
 
 def discount(text: str, p_negative: float, p_positive: float) -> tuple[float, float]:
     """``(p_negative, p_positive)`` after moving a sarcastic post's praise to complaint."""
-    if p_positive <= 0.0 or not has_irony_cue(text):
+    if p_positive <= 0.0:
+        return p_negative, p_positive
+    return discounted(p_negative, p_positive, has_irony_cue(text))
+
+
+def discounted(p_negative: float, p_positive: float, cue: bool) -> tuple[float, float]:
+    """``discount`` for a post whose cue was read already (the pipeline reads it once, stores
+    it with the post, and the live detector and a re-detection from the store both use it)."""
+    if p_positive <= 0.0 or not cue:
         return p_negative, p_positive
     moved = p_positive * (1.0 - KEEP)
     return p_negative + moved, p_positive - moved

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from wefirst.voice import language
 from wefirst.voice.detector import WATCHED, DetectorEvent, MobilizationDetector, Observation
 from wefirst.voice.embeddings import enabled as embeddings_enabled
-from wefirst.voice.irony import discount
+from wefirst.voice.irony import discounted, has_irony_cue
 from wefirst.voice.matching import BrandMatcher, Match
 from wefirst.voice.posts import POLARITIES, Post
 
@@ -133,6 +133,9 @@ class Analysed:
     p_positive: float | None = None
     #: the probabilities are the fill's estimate (``Pipeline._fill``), not the post's reading
     estimated: bool = False
+    #: the text has a sarcasm cue (``irony.has_irony_cue``); read only where there are
+    #: probabilities, the one place the cue changes what the detector counts
+    irony: bool = False
 
 
 class PostStore(Protocol):
@@ -178,11 +181,11 @@ def _declared(declared: str | None) -> str | None:
 
 
 def observation(item: Analysed, brand_id: str) -> Observation:
+    """What the detector sees of an analysed post. ``post_store.stored_observations`` makes
+    the same from the stored row (re-detection must see what the live path saw)."""
     post = item.post
     e = post.engagement
-    p_neg, p_pos = item.p_negative, item.p_positive
-    if p_neg is not None and p_pos is not None:
-        p_neg, p_pos = discount(post.text, p_neg, p_pos)
+    p_neg, p_pos = detector_probabilities(item.p_negative, item.p_positive, item.irony)
     return Observation(
         brand_id=brand_id,
         polarity=item.sentiment,
@@ -196,6 +199,16 @@ def observation(item: Analysed, brand_id: str) -> Observation:
         p_positive=p_pos,
         estimated=item.estimated,
     )
+
+
+def detector_probabilities(
+    p_negative: float | None, p_positive: float | None, irony: bool
+) -> tuple[float | None, float | None]:
+    """The model's probabilities as the detector counts them: with the irony discount (a
+    sarcastic post's praise moves to complaint); None stays None (a whole label)."""
+    if p_negative is None or p_positive is None:
+        return p_negative, p_positive
+    return discounted(p_negative, p_positive, irony)
 
 
 class Pipeline:
@@ -298,7 +311,8 @@ class Pipeline:
             if label not in POLARITIES:
                 raise ValueError(f"sentiment label {label!r} is not one of {POLARITIES}")
             score = max(-1.0, min(1.0, score))
-            out.append(Analysed(post, languages[i], label, score, found, p_neg, p_pos, i in estimated))
+            irony = p_neg is not None and p_pos is not None and has_irony_cue(post.text)
+            out.append(Analysed(post, languages[i], label, score, found, p_neg, p_pos, i in estimated, irony))
         return seen, out
 
     def _rising_first(

@@ -18,7 +18,7 @@ from wefirst.store.db import Database
 from wefirst.store.tables_voice import voice_mentions, voice_posts
 from wefirst.voice.detector import Observation
 from wefirst.voice.episodes import forget_samples
-from wefirst.voice.pipeline import Analysed
+from wefirst.voice.pipeline import Analysed, detector_probabilities
 from wefirst.voice.posts import Deletion
 
 
@@ -92,6 +92,10 @@ def _post_row(a: Analysed, now: datetime) -> dict[str, Any]:
         "reason": p.reason[:64] if p.reason else None,
         "hidden": False,
         "ingested_at": now,
+        "p_negative": a.p_negative,
+        "p_positive": a.p_positive,
+        "estimated": a.estimated,
+        "irony": a.irony,
     }
 
 
@@ -163,6 +167,13 @@ def hide(db: Database, deletion: Deletion) -> int:
 def stored_observations(
     db: Database, brand_ids: Sequence[str] | None, since: datetime | None
 ) -> Iterable[Observation]:
+    """The stored mentions as the detector saw them live (``pipeline.observation``): the
+    model's probabilities after the irony discount, the author, whether the probabilities were
+    an estimate — so `voice import`'s re-detection and `listen`'s warm-up find the episodes the
+    live path finds. Rows stored before migration 0030 have no probabilities: their polarity
+    counts whole, as it always did. In time order: the same episodes as the live path where
+    posts arrived in time order (live, a post older than its brand's open hour is stored but
+    skipped by the detector, ``late_posts``; here it counts in its hour)."""
     p, m = voice_posts, voice_mentions
     query = (
         select(
@@ -174,6 +185,11 @@ def stored_observations(
             p.c.url,
             p.c.external_id,
             (p.c.likes + p.c.reposts + p.c.replies).label("eng"),
+            p.c.author_hash,
+            p.c.p_negative,
+            p.c.p_positive,
+            p.c.estimated,
+            p.c.irony,
         )
         .select_from(m.join(p, p.c.seq == m.c.post_seq))
         .where(p.c.hidden.is_(False))
@@ -186,6 +202,7 @@ def stored_observations(
     with db.read() as conn:
         rows = conn.execute(query).all()
     for r in rows:
+        p_neg, p_pos = detector_probabilities(r.p_negative, r.p_positive, bool(r.irony))
         yield Observation(
             r.brand_id,
             r.polarity,
@@ -194,4 +211,8 @@ def stored_observations(
             r.text,
             r.reason,
             int(r.eng or 0),
+            r.author_hash or "",
+            p_neg,
+            p_pos,
+            bool(r.estimated),
         )
