@@ -7,20 +7,23 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from wefirst.settings import Settings
 from wefirst.store.db import Database
-from wefirst.store.tables_voice import voice_episodes, voice_posts
+from wefirst.store.tables_voice import voice_episodes, voice_mentions, voice_posts
 from wefirst.voice import airlines as voice_airlines
 from wefirst.voice import importing as voice_importing
+from wefirst.voice import pipeline
 from wefirst.voice.detector import DetectorConfig, DetectorEvent, Episode, Observation
 from wefirst.voice.importing import ImportOptions
 from wefirst.voice.matching import Match
@@ -233,3 +236,50 @@ def test_no_public_page_or_feed_shows_an_author_hash(
         r = client.get(url)
         assert r.status_code == 200, url
         assert not [h for h in hashes if h in r.text], url
+
+
+class Unsure:
+    """A model with a cascade that is unsure of every post; counts the posts it embeds."""
+
+    labels = ("negative", "neutral", "positive")
+    head = SimpleNamespace(cascade=0.8)
+
+    def __init__(self) -> None:
+        self.embedded = 0
+
+    def predict(self, texts: Sequence[str], languages: Sequence[str]) -> list[tuple[str, float]]:
+        raise AssertionError("the pipeline reads probabilities")
+
+    def probabilities(
+        self, texts: Sequence[str], languages: Sequence[str], *, embeddings: bool = False, **_: Any
+    ) -> Any:
+        self.embedded += len(texts) if embeddings else 0
+        return np.array([(0.3, 0.4, 0.3)] * len(texts))
+
+
+def test_an_import_embeds_every_unsure_post(
+    client: TestClient,
+    db: Database,
+    admin_key: str,
+    settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A file is history: its unsure posts all get the embedding pass (`listen`'s bound of 64 a
+    batch cost the airline import 2 of its 3 surges); ``embed_limit`` bounds it on request."""
+    monkeypatch.setattr(pipeline, "embeddings_enabled", lambda: True)
+    acme = make_brand(client, db, admin_key, "Acme")
+    configure(client, acme.id, acme.key)
+    path = tmp_path / "acme.csv"
+    n = write_csv(path)
+    model = Unsure()
+    options = ImportOptions(settings=settings, detect_language=lang, sentiment=model, progress=False)
+    assert voice_importing.import_file(db, path, options).matched == n > pipeline.EMBED_LIMIT
+    assert model.embedded == n
+    bounded = Unsure()
+    with db.write() as conn:  # the same file again into an empty store, bounded this time
+        conn.execute(delete(voice_mentions))
+        conn.execute(delete(voice_posts))
+    limit = replace(options, sentiment=bounded, embed_limit=pipeline.EMBED_LIMIT)
+    voice_importing.import_file(db, path, limit)
+    assert bounded.embedded == pipeline.EMBED_LIMIT  # one batch of 2,000 posts

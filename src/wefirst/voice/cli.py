@@ -419,6 +419,14 @@ def import_(
         bool, typer.Option(help="Create the six airline brands of the shared airline data set first.")
     ] = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    embed_limit: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Most unsure posts per 2,000-post batch that get the sentiment model's embedding "
+            "pass (default: all; `listen` uses 64). Faster, but surges can be missed.",
+        ),
+    ] = None,
 ) -> None:
     """Import posts for every brand with voice settings. Re-importing a file adds nothing."""
     from wefirst.voice import airlines as voice_airlines
@@ -446,6 +454,7 @@ def import_(
                 preset=preset,
                 use_source_labels=use_source_labels,
                 progress=progress,
+                embed_limit=embed_limit,
             )
             report = voice_importing.import_file(db, file, options)
     except ValueError as exc:

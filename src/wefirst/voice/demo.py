@@ -23,6 +23,7 @@ from wefirst.voice.airlines import ensure_airline_brands
 from wefirst.voice.brand_settings import put_voice_settings
 from wefirst.voice.competitors import put_competitors
 from wefirst.voice.importing import ImportOptions, import_file
+from wefirst.voice.pipeline import EMBED_LIMIT
 from wefirst.voice.sources.files import ColumnMapping
 
 DEMO_DATA = (
@@ -129,7 +130,10 @@ def _airlines(ctx: Any, path: Path) -> None:
     with ctx.db.write() as conn:
         for name, brand_id in ids.items():
             put_competitors(conn, brand_id, [{"brand_id": other} for o, other in ids.items() if o != name])
-    import_file(ctx.db, path, ImportOptions(settings=ctx.settings, shift_to=utcnow(), progress=True))
+    # the demo keeps `listen`'s bound on the embedding pass: it must run in about a minute, and
+    # an import that embeds every unsure post (ImportOptions' default) takes minutes here
+    options = ImportOptions(settings=ctx.settings, shift_to=utcnow(), progress=True, embed_limit=EMBED_LIMIT)
+    import_file(ctx.db, path, options)
     ctx.ids.update({f"voice_{name}": brand_id for name, brand_id in ids.items()})
     base = f"{ctx.base_url}/v1/brands/{ids['JetBlue']}/voice"
     ctx.urls["Voice episodes (API)"] = f"{base}/episodes"

@@ -26,7 +26,7 @@ from wefirst.voice.brand_settings import detector_overrides, load_brand_terms
 from wefirst.voice.detector import DetectorConfig, DetectorEvent, MobilizationDetector
 from wefirst.voice.episodes import EpisodeSink
 from wefirst.voice.matching import BrandMatcher, BrandTerms
-from wefirst.voice.pipeline import BatchResult, Pipeline, SentimentPredictor
+from wefirst.voice.pipeline import BatchResult, EmbedBound, Pipeline, SentimentPredictor
 from wefirst.voice.post_store import DbPostStore, stored_observations
 from wefirst.voice.posts import Post
 
@@ -57,6 +57,8 @@ class VoiceService:
     on_alert: Callable[[], None] | None = None
     use_source_labels: bool = False
     config: DetectorConfig | None = None
+    #: how the pipeline bounds a batch's embedding pass (None: ``EmbedBound()``, for `listen`)
+    bound: EmbedBound | None = None
     pipeline: Pipeline = field(init=False)
     overrides: dict[str, dict[str, Any]] = field(init=False, default_factory=dict)
     _stamp: tuple[int, str] | None = field(init=False, default=None)
@@ -73,6 +75,7 @@ class VoiceService:
             None,
             self.sink,
             self.use_source_labels,
+            bound=self.bound,
         )
         self.reload_brands()
 
