@@ -40,9 +40,9 @@ def _unsure(texts: list[str]) -> set[str]:
     from wefirst.voice.sentiment import load_default_model
 
     model = load_default_model()
-    limit = model.head.cascade if model.head is not None else 1.0
-    p = model.probabilities(texts, [detect(t) for t in texts])
-    return {t for t, row in zip(texts, p, strict=True) if row.max() < limit}
+    langs = [detect(t) for t in texts]
+    p = model.probabilities(texts, langs)
+    return {t for t, lang, row in zip(texts, langs, p, strict=True) if row.max() < model.cascade_for(lang)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -142,7 +142,7 @@ def test_a_flood_of_unsure_posts_embeds_at_most_the_cap_per_batch(
         return np.full((len(texts), DIM), 1.0 / np.sqrt(DIM), dtype=np.float32)
 
     head = EmbeddingHead(LABELS, np.zeros((DIM, 3), np.float32), np.zeros(3, np.float32), cascade=1.01)
-    model = replace(load_default_model(), head=head, embedder=embedder, embedded=0, deferred=0)
+    model = replace(load_default_model(), head=head, heads={}, embedder=embedder, embedded=0, deferred=0)
     brand = make_brand(client, db, admin_key, "Floodly")
     r = client.put(
         f"/v1/brands/{brand.id}/voice/settings", headers=auth(brand.key), json={"names": ["Floodly"]}

@@ -170,7 +170,9 @@ def train(
     """Train a sentiment model on your own labelled posts and report held-out metrics.
 
     Feature settings and regularisation are chosen automatically on a validation split of the
-    training rows; the held-out rows are only used for the metrics printed at the end.
+    training rows; the held-out rows are only used for the metrics printed at the end. With
+    embeddings, posts in two or more languages (150 or more each) give each language a head of
+    its own, so one language's posts do not move the other's.
     """
     from wefirst.voice import embeddings as emb
     from wefirst.voice.language import detect

@@ -15,7 +15,8 @@ import base64
 import hashlib
 import os
 import re
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Protocol
@@ -90,6 +91,19 @@ def embed(texts: Sequence[str], batch: int = 64) -> npt.NDArray[np.float32]:
     return out
 
 
+def select_unsure(
+    top: npt.NDArray[np.float64], thresholds: npt.NDArray[np.float64], limit: int | None
+) -> tuple[npt.NDArray[np.intp], int]:
+    """Rows whose lexical top probability is below their threshold (in row order), at most
+    ``limit`` of them, the least sure first; and how many unsure rows the limit left out."""
+    unsure = np.flatnonzero(top < thresholds)
+    deferred = 0
+    if limit is not None and unsure.size > limit:
+        deferred = int(unsure.size) - max(limit, 0)
+        unsure = np.sort(unsure[np.argsort(top[unsure], kind="stable")[: max(limit, 0)]])
+    return unsure, deferred
+
+
 @dataclass(frozen=True)
 class EmbeddingHead:
     """A linear classifier over embeddings, blended with the lexical model's probabilities.
@@ -120,36 +134,16 @@ class EmbeddingHead:
         p /= p.sum(axis=1, keepdims=True)
         return p
 
-    def refine(
-        self,
-        p_lexical: npt.NDArray[np.float64],
-        texts: Sequence[str],
-        embedder: Embedder | None = None,
-        cascade: float | None = None,
-        limit: int | None = None,
-    ) -> tuple[npt.NDArray[np.float64], int, int]:
-        """Blend in the embedding side where the lexical model is unsure; returns the new
-        probabilities, how many posts were embedded, and how many unsure posts were left to the
-        lexical model because of ``limit`` (at most that many are embedded, the least sure
-        first: a flood of posts must not hold the fast path up for minutes)."""
-        threshold = self.cascade if cascade is None else cascade
-        top = p_lexical.max(axis=1)
-        unsure = np.flatnonzero(top < threshold)
-        deferred = 0
-        if limit is not None and unsure.size > limit:
-            deferred = int(unsure.size) - max(limit, 0)
-            unsure = np.sort(unsure[np.argsort(top[unsure], kind="stable")[: max(limit, 0)]])
-        if unsure.size == 0:
-            return p_lexical, 0, deferred
-        vectors = (embedder or embed)([texts[int(i)] for i in unsure])
+    def blend_rows(
+        self, p_lexical: npt.NDArray[np.float64], vectors: npt.NDArray[np.float32]
+    ) -> npt.NDArray[np.float64]:
+        """The geometric blend of the lexical rows with this head's reading of ``vectors``."""
         p_emb = self.probabilities(vectors)
-        mixed = self.blend * np.log(p_emb + 1e-9) + (1.0 - self.blend) * np.log(p_lexical[unsure] + 1e-9)
+        mixed = self.blend * np.log(p_emb + 1e-9) + (1.0 - self.blend) * np.log(p_lexical + 1e-9)
         mixed -= mixed.max(axis=1, keepdims=True)
         mixed = np.exp(mixed)
         mixed /= mixed.sum(axis=1, keepdims=True)
-        out = p_lexical.copy()
-        out[unsure] = mixed
-        return out, int(unsure.size), deferred
+        return mixed
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -210,3 +204,26 @@ def fit_head(
     return EmbeddingHead(
         classes, coef.T.astype(np.float32), intercept.astype(np.float32), blend=blend, cascade=cascade
     )
+
+
+def fit_language_heads(
+    vectors: npt.NDArray[np.float32],
+    labels: Sequence[str],
+    languages: Sequence[str],
+    classes: tuple[str, ...],
+    plan: Mapping[str, Collection[str]],
+    *,
+    c: float = 3.0,
+) -> dict[str, EmbeddingHead]:
+    """One head per entry of ``plan`` (head name -> the languages of the rows it is fitted on),
+    each with its (language, label) cells weighing the same: a head fitted on one language's
+    rows alone cannot be moved by another's."""
+    heads = {}
+    for name, langs in plan.items():
+        picked = [i for i, lang in enumerate(languages) if lang in langs]
+        cells = Counter((languages[i], labels[i]) for i in picked)
+        weights = [len(picked) / (len(cells) * cells[(languages[i], labels[i])]) for i in picked]
+        heads[name] = fit_head(
+            vectors[picked], [labels[i] for i in picked], classes, c=c, sample_weight=weights
+        )
+    return heads

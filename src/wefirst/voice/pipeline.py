@@ -82,11 +82,14 @@ def _probabilities(
     head = getattr(model, "head", None)
     if not embeddings:
         return _rows(labels, probabilities(texts, languages)), 0
-    if embed_limit is None or head is None or priority is None:
+    if embed_limit is None or (head is None and not getattr(model, "heads", None)) or priority is None:
         p = probabilities(texts, languages, embeddings=True, embed_limit=embed_limit)
         return _rows(labels, p), 0
     p = probabilities(texts, languages)
-    unsure = [i for i, top in enumerate(p.max(axis=1)) if top < head.cascade]
+    # each post's own language's head decides where it is unsure (a model with one head per
+    # language may cascade differently in each)
+    cascade_for = getattr(model, "cascade_for", None) or (lambda _lang: head.cascade if head else 0.0)
+    unsure = [i for i, top in enumerate(p.max(axis=1)) if top < cascade_for(languages[i])]
     left: list[int] = []
     if len(unsure) > embed_limit:
         order = priority(p, unsure)

@@ -30,12 +30,16 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from wefirst.errors import Invalid
-from wefirst.voice.embeddings import Embedder, EmbeddingHead
+from wefirst.voice.embeddings import Embedder, EmbeddingHead, embed, select_unsure
 from wefirst.voice.embeddings import available as embeddings_available
 
 LABELS: tuple[str, ...] = ("negative", "neutral", "positive")
 FORMAT = "wefirst-sentiment"
-FORMAT_VERSION = 1
+#: Version 2 (issue 17): the file may hold one embedding head per language
+#: (``embedding_heads``) beside the shared one. A model without per-language heads is still
+#: written as version 1, which older releases read; they refuse version 2 by its number.
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 DEFAULT_MODEL_FILE = "default_sentiment.json.gz"
 
 #: Largest model file we agree to read: a hashed linear model is a few MB; anything far bigger
@@ -268,6 +272,8 @@ class FeatureConfig:
 
 
 _N_DENSE = 13
+#: a language code as ``language.detect`` gives them (the keys of per-language heads)
+_LANGUAGE = re.compile(r"[a-z]{2,3}")
 #: Lexicon features appear once shared and once in a per-language slot (en, fr, other): the two
 #: lexicons use different valence scales, so each language gets its own calibration on top.
 _LEXICON_SLOTS = ("en", "fr")
@@ -475,7 +481,8 @@ class SentimentModel:
     metadata: dict[str, Any] = field(default_factory=dict)
     idf: FloatArray | None = None  # shape (n_hashed,) when config.idf
     #: optional second pass over sentence embeddings (voice/embeddings.py), run where the
-    #: lexical model is unsure and only when the embedding package is installed
+    #: lexical model is unsure and only when the embedding package is installed; the shared
+    #: head, read by posts in a language without a head of its own in ``heads``
     head: EmbeddingHead | None = None
     #: None: embed with the installed package when there is a head; tests pass a fake
     embedder: Embedder | None = field(default=None, repr=False, compare=False)
@@ -483,6 +490,9 @@ class SentimentModel:
     embedded: int = field(default=0, repr=False, compare=False)
     #: unsure posts left to the lexical model by an ``embed_limit`` (a flood's overflow)
     deferred: int = field(default=0, repr=False, compare=False)
+    #: one head per language it was fitted for ("en", "fr"): lines of one language then cannot
+    #: move the decisions on another's posts (issue 17: French corpus lines moved English ones)
+    heads: dict[str, EmbeddingHead] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.labels or any(label not in LABELS for label in self.labels):
@@ -502,6 +512,18 @@ class SentimentModel:
             self.idf.shape != (self.config.n_hashed,) or not np.isfinite(self.idf).all()
         ):
             raise SentimentModelError("IDF weights do not match the feature space")
+        for lang, head in self.heads.items():
+            if not _LANGUAGE.fullmatch(lang) or head.labels != self.labels:
+                raise SentimentModelError(f"embedding head for {lang!r} does not fit this model")
+
+    def head_for(self, language: str) -> EmbeddingHead | None:
+        """The head that reads a post in ``language``: its own, else the shared one."""
+        return self.heads.get(language, self.head)
+
+    def cascade_for(self, language: str) -> float:
+        """Top lexical probability below which a post in ``language`` is embedded (0: never)."""
+        head = self.head_for(language)
+        return head.cascade if head is not None else 0.0
 
     def probabilities(
         self,
@@ -534,11 +556,41 @@ class SentimentModel:
         p = np.exp(logits)
         p /= p.sum(axis=1, keepdims=True)
         use = embeddings and (self.embedder is not None or embeddings_available())
-        if self.head is not None and use:
-            p, n, deferred = self.head.refine(p, texts, self.embedder, cascade, embed_limit)
-            self.embedded += n
-            self.deferred += deferred
+        if (self.head is not None or self.heads) and use:
+            p = self._refine(p, texts, languages, cascade, embed_limit)
         return p
+
+    def _refine(
+        self,
+        p: npt.NDArray[np.float64],
+        texts: Sequence[str],
+        languages: Sequence[str],
+        cascade: float | None,
+        limit: int | None,
+    ) -> npt.NDArray[np.float64]:
+        """Blend in the embedding side where the lexical model is unsure, each post read by its
+        language's head; at most ``limit`` posts embedded (the least sure first: a flood must
+        not hold the fast path up for minutes), one embedding call for all of them."""
+        heads = [self.head_for(lang) for lang in languages]
+        thresholds = np.array(
+            [-1.0 if h is None else (h.cascade if cascade is None else cascade) for h in heads]
+        )
+        unsure, deferred = select_unsure(p.max(axis=1), thresholds, limit)
+        self.deferred += deferred
+        if unsure.size == 0:
+            return p
+        vectors = (self.embedder or embed)([texts[int(i)] for i in unsure])
+        self.embedded += int(unsure.size)
+        out = p.copy()
+        by_head: dict[int, list[int]] = {}
+        for j, i in enumerate(unsure):
+            by_head.setdefault(id(heads[int(i)]), []).append(j)
+        for picks in by_head.values():
+            head = heads[int(unsure[picks[0]])]
+            assert head is not None
+            rows = unsure[picks]
+            out[rows] = head.blend_rows(p[rows], vectors[picks])
+        return out
 
     def predict(
         self, texts: Sequence[str], languages: Sequence[str] | None = None
@@ -566,7 +618,7 @@ class SentimentModel:
         values = np.ascontiguousarray(self.coef[rows], dtype="<f4")
         return {
             "format": FORMAT,
-            "version": FORMAT_VERSION,
+            "version": FORMAT_VERSION if self.heads else 1,
             "labels": list(self.labels),
             "config": asdict(self.config),
             "intercept": _b64(np.asarray(self.intercept, dtype="<f4")),
@@ -575,6 +627,11 @@ class SentimentModel:
             "metadata": self.metadata,
             **(_idf_json(self.idf) if self.idf is not None else {}),
             **({"embedding_head": self.head.to_json()} if self.head is not None else {}),
+            **(
+                {"embedding_heads": {lang: h.to_json() for lang, h in sorted(self.heads.items())}}
+                if self.heads
+                else {}
+            ),
         }
 
     def save(self, path: str | Path) -> None:
@@ -591,8 +648,14 @@ class SentimentModel:
     def from_json(cls, doc: Any) -> SentimentModel:
         if not isinstance(doc, dict) or doc.get("format") != FORMAT:
             raise SentimentModelError("not a wefirst sentiment model (missing format marker)")
-        if doc.get("version") != FORMAT_VERSION:
-            raise SentimentModelError(f"unsupported model version {doc.get('version')!r}")
+        version = doc.get("version")
+        if version not in READABLE_VERSIONS:
+            raise SentimentModelError(
+                f"unsupported model version {version!r}: this wefirst reads versions "
+                f"{', '.join(map(str, READABLE_VERSIONS))} (a newer release wrote it? upgrade wefirst)"
+            )
+        if version == 1 and "embedding_heads" in doc:
+            raise SentimentModelError("per-language embedding heads need model version 2")
         try:
             labels = tuple(str(x) for x in doc["labels"])
             raw = dict(doc["config"])
@@ -613,11 +676,15 @@ class SentimentModel:
                 raise SentimentModelError("metadata must be an object")
             idf = _idf_from_json(doc, config) if config.idf else None
             head = EmbeddingHead.from_json(doc["embedding_head"], labels) if "embedding_head" in doc else None
+            raw_heads = doc.get("embedding_heads") or {}
+            if not isinstance(raw_heads, dict):
+                raise SentimentModelError("embedding_heads must be an object")
+            heads = {str(lang): EmbeddingHead.from_json(h, labels) for lang, h in raw_heads.items()}
         except SentimentModelError:
             raise
         except (KeyError, TypeError, ValueError) as exc:
             raise SentimentModelError(f"malformed model file: {exc}") from exc
-        return cls(labels, config, coef, intercept.astype(np.float32), metadata, idf, head)
+        return cls(labels, config, coef, intercept.astype(np.float32), metadata, idf, head, heads=heads)
 
 
 def _idf_json(idf: FloatArray) -> dict[str, Any]:

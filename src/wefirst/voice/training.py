@@ -235,6 +235,30 @@ def train(
     return model
 
 
+#: a language gets an embedding head of its own when it has at least this many training rows
+#: (and the data holds two such languages); smaller groups read the shared head
+MIN_HEAD_ROWS = 150
+
+
+def head_languages(labels: Sequence[str], languages: Sequence[str]) -> list[str]:
+    """Languages that get a head of their own: at least ``MIN_HEAD_ROWS`` rows with every label
+    of the data, and only when two or more languages qualify (one language: the shared head is
+    that head)."""
+    classes = set(labels)
+    rows: dict[str, Counter[str]] = {}
+    for label, lang in zip(labels, languages, strict=True):
+        rows.setdefault(lang, Counter())[label] += 1
+    chosen = [
+        lang
+        for lang, counts in sorted(rows.items())
+        if lang != "und"
+        and sum(counts.values()) >= MIN_HEAD_ROWS
+        and set(counts) == classes
+        and min(counts.values()) >= MIN_PER_CLASS
+    ]
+    return chosen if len(chosen) >= 2 else []
+
+
 def _attach_head(
     model: SentimentModel,
     texts: Sequence[str],
@@ -244,7 +268,10 @@ def _attach_head(
     progress: Callable[[str], None] | None,
 ) -> None:
     """Fit the embedding head: settings chosen on a validation part of the training rows (a
-    lexical model and heads fitted on the rest), then the head refitted on every row."""
+    lexical model and heads fitted on the rest), then the head refitted on every row. Where the
+    rows hold two or more well-populated languages, each also gets a head of its own, fitted on
+    its rows only (``head_languages``; its blend chosen on its validation rows), so one
+    language's rows do not move the weights another language's posts are read with."""
     from wefirst.voice import head_training as ht
 
     assert opts.embedder is not None
@@ -256,9 +283,8 @@ def _attach_head(
     val = [i for i, k in enumerate(keys) if k < ht.BLEND_FRACTION]
     rest = [i for i, k in enumerate(keys) if k >= ht.BLEND_FRACTION]
     rest_counts = Counter(labels[i] for i in rest)
-    if len(val) < ht.MIN_VALIDATION or set(rest_counts) != set(classes) or min(rest_counts.values()) < 2:
-        choice = ht.HeadChoice(4.0, 0.7, 1.01, (0.0,) * len(classes), None)
-    else:
+    p_lex: Any = None
+    if len(val) >= ht.MIN_VALIDATION and set(rest_counts) == set(classes) and min(rest_counts.values()) >= 2:
         say("choosing the blend of lexical and embedding sides")
         lexical = fit(
             [texts[i] for i in rest],
@@ -271,23 +297,49 @@ def _attach_head(
             metadata={},
         )
         p_lex = lexical.probabilities([texts[i] for i in val], [languages[i] for i in val])
-        rest_labels = [labels[i] for i in rest]
+
+    def choose_for(rows: list[int]) -> ht.HeadChoice:
+        """Settings for a head over ``rows`` (all of them, or one language's)."""
+        keep = set(rows)
+        fit_rows = [i for i in rest if i in keep]
+        check = [j for j, i in enumerate(val) if i in keep]
+        counts = Counter(labels[i] for i in fit_rows)
+        if (
+            p_lex is None
+            or len(check) < ht.MIN_VALIDATION
+            or set(counts) != set(classes)
+            or min(counts.values()) < 2
+        ):
+            return ht.HeadChoice(4.0, 0.7, 1.01, (0.0,) * len(classes), None)
+        fit_labels = [labels[i] for i in fit_rows]
 
         def head_probabilities(c: float) -> Any:
             head = fit_head(
-                vectors[rest], rest_labels, classes, c=c, sample_weight=ht.balanced_weights(rest_labels)
+                vectors[fit_rows], fit_labels, classes, c=c, sample_weight=ht.balanced_weights(fit_labels)
             )
-            return head.probabilities(vectors[val])
+            return head.probabilities(vectors[[val[j] for j in check]])
 
-        gold = [classes.index(labels[i]) for i in val]
+        gold = [classes.index(labels[val[j]]) for j in check]
 
         def score(g: Sequence[int], p: Sequence[int]) -> float:
             return float(metrics([classes[i] for i in g], [classes[int(i)] for i in p])["macro_f1"])
 
-        choice = ht.choose(p_lex, head_probabilities, gold, score)
+        return ht.choose(p_lex[check], head_probabilities, gold, score)
+
+    everyone = list(range(len(texts)))
+    choice = choose_for(everyone)
     say("fitting the embedding head on all rows")
     model.head = ht.final_head(vectors, labels, classes, choice)
     model.metadata["embedding_head"] = choice.as_json()
+    per_language: dict[str, Any] = {}
+    for lang in head_languages(labels, languages):
+        rows = [i for i in everyone if languages[i] == lang]
+        say(f"fitting the embedding head for {lang}")
+        lang_choice = choose_for(rows)
+        model.heads[lang] = ht.final_head(vectors[rows], [labels[i] for i in rows], classes, lang_choice)
+        per_language[lang] = lang_choice.as_json()
+    if per_language:
+        model.metadata["embedding_heads"] = per_language
 
 
 # --------------------------------------------------------------------------- evaluation
