@@ -6,13 +6,26 @@ up instead of failing half-way; PostgreSQL gets a pool and row locks where caps 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
 
 from wefirst.settings import Settings
+
+#: `Connection.info` key: the names `signal` raised in the connection's current transaction.
+SIGNALS = "wefirst.after_commit"
+
+
+def signal(conn: Connection, name: str) -> None:
+    """Say that this transaction did something a thread of this process waits for (`"tlog"`:
+    a log entry was queued). The listeners `Database.listen` registered for `name` are called
+    after the commit, by whoever committed (`Database.write`, a group-commit writer); a
+    rollback drops the signal. Why (issue 18): the log sequencer polled the database five times
+    a second to find out — about one statement per event — where the writer could simply tell
+    it once its entries are visible."""
+    conn.info.setdefault(SIGNALS, set()).add(name)
 
 
 def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
@@ -83,6 +96,27 @@ class Database:
             self._read_engine = self.engine
             # made now, not on first use: several writer threads would race to make it
             self._writer_engine = create_engine(self.url, pool_size=2, max_overflow=4, pool_pre_ping=False)
+        self._listeners: dict[str, list[Callable[[], None]]] = {}
+
+    def listen(self, name: str, listener: Callable[[], None]) -> None:
+        """Call `listener` (it must only set a flag: it runs in the committing thread) after
+        every commit of a transaction that raised `signal(conn, name)`."""
+        self._listeners.setdefault(name, []).append(listener)
+
+    def unlisten(self, name: str, listener: Callable[[], None]) -> None:
+        found = self._listeners.get(name, [])
+        if listener in found:
+            found.remove(listener)
+
+    def after(self, conn: Connection, *, committed: bool) -> None:
+        """The end of `conn`'s transaction: its signals are fired if it committed, and dropped
+        either way (`Connection.info` outlives the transaction, on the pooled connection)."""
+        names = conn.info.pop(SIGNALS, None)
+        if not committed or not names:
+            return
+        for name in sorted(names):
+            for listener in list(self._listeners.get(name, ())):
+                listener()
 
     @property
     def writer_engine(self) -> Engine:
@@ -95,8 +129,14 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """One write transaction: committed on normal exit, rolled back on any exception."""
-        with self.engine.begin() as conn:
-            yield conn
+        with self.engine.connect() as conn:
+            try:
+                with conn.begin():
+                    yield conn
+            except BaseException:
+                self.after(conn, committed=False)
+                raise
+            self.after(conn, committed=True)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

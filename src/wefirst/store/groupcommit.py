@@ -191,6 +191,11 @@ class GroupCommit:
             self._conn.close()
             self._conn = None
 
+    def _drop_signals(self) -> None:
+        """A rolled-back attempt's signals (`store.db.signal`) are not for its retry to fire."""
+        if self._conn is not None and not self._conn.invalidated:
+            self.db.after(self._conn, committed=False)
+
     def _idle_exit(self) -> bool:
         with self._lock:
             if self._queue.empty():
@@ -254,6 +259,7 @@ class GroupCommit:
                 except Exception as exc:
                     raise _Poisoned from exc
         except _Poisoned as poisoned:
+            self._drop_signals()
             if optimistic and isinstance(poisoned.__cause__, Contended):
                 self.contended += 1
                 self._locks_first_until = self._clock() + self.contended_seconds
@@ -268,10 +274,14 @@ class GroupCommit:
             group[0][1].set_exception(poisoned.__cause__ or poisoned)
             return
         except Exception as exc:  # the commit failed: nothing of the group is durable
+            self._drop_signals()
             self._disconnect()  # a connection in an unknown state is not reused
             for _, future, _ in group:
                 future.set_exception(exc)
             return
+        conn = self._conn
+        if conn is not None:
+            self.db.after(conn, committed=True)  # e.g. wakes the log sequencer (store/db.py)
         self.groups += 1
         self.items += len(group)
         for future, ok, value in outcomes:

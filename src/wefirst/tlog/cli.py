@@ -62,7 +62,10 @@ def integrate_cmd(
         service = LogService(settings, db)
         size = batch_size or settings.tlog_batch_size
         if not once:
-            seq = Sequencer(service, batch_size=size, wait_ms=settings.tlog_batch_wait_ms)
+            # A process of its own: no commit of it wakes the sequencer, so it looks as often
+            # as it waits between rounds.
+            wait_ms = settings.tlog_batch_wait_ms
+            seq = Sequencer(service, batch_size=size, wait_ms=wait_ms, idle_seconds=wait_ms / 1000)
             seq.start()
             typer.echo("sequencer running (standby until it holds the lock); Ctrl-C stops it")
             try:

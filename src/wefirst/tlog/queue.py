@@ -14,11 +14,15 @@ import rfc8785
 from sqlalchemy import Connection, insert
 
 from wefirst.store.bulk import insert_rows
+from wefirst.store.db import signal
 from wefirst.store.tables_tlog import tlog_entries
 from wefirst.tlog.errors import LogFormatError
 from wefirst.tlog.tiles import MAX_ENTRY_SIZE
 
 _COMMITMENT = re.compile(r"[0-9a-f]{64}")
+#: The after-commit signal (`store.db.signal`) of a transaction that queued entries: it wakes
+#: this process's sequencer once they are visible, instead of the sequencer polling for them.
+QUEUED = "tlog"
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -92,6 +96,7 @@ def enqueue(conn: Connection, entry: Mapping[str, Any], *, commitment: str | Non
     )
     pk = result.inserted_primary_key
     assert pk is not None
+    signal(conn, QUEUED)
     return int(pk[0])
 
 
@@ -107,3 +112,4 @@ def enqueue_many(conn: Connection, entries: list[tuple[Mapping[str, Any], str | 
             raise LogFormatError("commitment must be 64 lowercase hex digits (SHA-256)")
         rows.append({"data": canonical(entry), "commitment": commitment, "created_at": now})
     insert_rows(conn, tlog_entries, rows)
+    signal(conn, QUEUED)

@@ -36,6 +36,7 @@ from wefirst.tlog.checkpoint import Checkpoint, sign_checkpoint
 from wefirst.tlog.dbstore import DbTileStore
 from wefirst.tlog.errors import TlogError
 from wefirst.tlog.integrate import compute
+from wefirst.tlog.queue import QUEUED
 from wefirst.tlog.service import LogService, latest_checkpoint, record_checkpoint
 from wefirst.tlog.tilestore import CHECKPOINT_PATH, TileStore
 
@@ -361,29 +362,85 @@ class RoundSize:
         return self.limit
 
 
+#: How often an idle sequencer looks for entries it was not woken for (queued by another
+#: process, or outside `Database.write` and the group-commit writers), and checks its lock.
+IDLE_POLL_SECONDS = 1.0
+
+
 class Sequencer(BackgroundThread):
-    """Background thread: wins (or waits for) the lock, then integrates until stopped."""
+    """Background thread: wins (or waits for) the lock, then integrates until stopped.
+
+    It runs a round when woken: by this process's commits that queued entries
+    (`store.db.signal`, fired by `Database.write` and the group-commit writers), on becoming
+    the leader (a backlog, a round cut short), and again at once after a full round. Between
+    rounds it waits the batch wait, so what arrives meanwhile goes in one round. Idle, it sends
+    nothing but one cheap look (`has_work`) and a lock check every `idle_seconds`, for entries
+    other processes queued. (Issue 18: it polled five times a second, about one statement per
+    event on the write path.)"""
 
     thread_name = "tlog-sequencer"
 
-    def __init__(self, service: LogService, *, batch_size: int, wait_ms: int) -> None:
+    def __init__(
+        self,
+        service: LogService,
+        *,
+        batch_size: int,
+        wait_ms: int,
+        idle_seconds: float = IDLE_POLL_SECONDS,
+    ) -> None:
         self.service = service
         self.batch_size = batch_size
         self.wait = wait_ms / 1000
+        self.idle_seconds = idle_seconds
         self.rounds = RoundSize(batch_size, budget=max(self.wait, 0.05))
         self.lock = lock_for(service.db)
         super().__init__()
         self.is_leader = False
+        self._wake = threading.Event()
+        self._checked = 0.0  # when the lock was last checked (time.monotonic)
         # Called after each batch that signed a new checkpoint (the witness submitter's wake):
         # a callable that only sets a flag, so integration never waits on what it starts.
         self.after_checkpoint: list[Callable[[], None]] = []
 
+    def wake(self) -> None:
+        """Entries were committed: integrate them (after the batch wait, if a round just ran)."""
+        self._wake.set()
+
+    def start(self) -> None:
+        self.service.db.unlisten(QUEUED, self.wake)
+        self.service.db.listen(QUEUED, self.wake)
+        super().start()
+
     def stop(self, timeout: float = 10.0) -> None:
+        self.service.db.unlisten(QUEUED, self.wake)
+        self._stop.set()
+        self._wake.set()  # the loop idles on the wake
         super().stop(timeout)
         self.lock.release()
         self.is_leader = False
 
+    def _idle(self) -> bool:
+        """Wait for a wake; without one, after `idle_seconds`, look for work. True: run a round."""
+        if self._wake.wait(self.idle_seconds) or self._stop.is_set():
+            return True
+        return self._still_leader(force=True) and has_work(self.service.db)
+
+    def _still_leader(self, *, force: bool = False) -> bool:
+        """The lock is checked (PostgreSQL: a statement on its connection) every `idle_seconds`
+        at most, not before every round: two rounds at once are serialised by the database
+        anyway (`_one_round_at_a_time`), so a lost lock is noticed a little late, never unsafely."""
+        now = time.monotonic()
+        if not force and now - self._checked < self.idle_seconds:
+            return True
+        self._checked = now
+        if self.lock.still_held():
+            return True
+        self.is_leader = False
+        log.warning("sequencer lock lost")
+        return False
+
     def _run(self) -> None:
+        look = True  # a round without waiting for a wake: just led, or the last round was full
         while not self._stop.is_set():
             try:
                 if not self.is_leader:
@@ -392,21 +449,25 @@ class Sequencer(BackgroundThread):
                         self._stop.wait(max(self.wait, 1.0))  # standby: retry for takeover
                         continue
                     log.info("sequencer lock acquired")
-                elif not self.lock.still_held():
-                    self.is_leader = False
-                    log.warning("sequencer lock lost")
+                    look = True
+                    self._checked = time.monotonic()
+                ready = self._still_leader() if look else self._idle()
+                if not ready:
                     continue
+                if self._stop.is_set():
+                    return
+                self._wake.clear()  # a commit from now on wakes the next round
                 started = time.monotonic()
-                done = 0
                 limit = self.rounds.limit
-                if has_work(self.service.db):
-                    done = integrate_batch(self.service, limit).integrated
+                done = integrate_batch(self.service, limit).integrated
                 self.rounds.after(done, time.monotonic() - started)
                 if done:
                     for notify in self.after_checkpoint:
                         notify()
-                if done < limit:
+                look = done >= limit
+                if not look:
                     self._stop.wait(max(0.0, self.wait - (time.monotonic() - started)))
             except Exception:
                 log.exception("sequencer round failed; retrying")
+                look = True
                 self._stop.wait(1.0)
