@@ -243,6 +243,12 @@ class Batch:
         self._absent |= {(cid, k) for cid in ids for k in keys} - found
         self._held |= found
 
+    def known(self, campaign_id: str, line_key: str, *, held: bool) -> None:
+        """Whether a stored pledge holds `line_key`, as the caller read it in this transaction
+        (the widget's snapshot): neither `lock` nor `exists` asks again. A pledge claimed in
+        this batch still counts as held (`exists` looks at those first)."""
+        (self._held if held else self._absent).add((campaign_id, line_key))
+
     def claim(self, campaign_id: str, line_key: str) -> None:
         self._new_keys.add((campaign_id, line_key))
 

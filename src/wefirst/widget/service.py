@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Connection, Date, bindparam, delete, func, insert, select, text
+from sqlalchemy import BigInteger, Connection, Date, bindparam, delete, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from wefirst.catalog import definitions
@@ -44,6 +44,7 @@ from wefirst.widget.challenge import (
     derive_key,
     valid_visitor,
 )
+from wefirst.widget.decisions import Decisions
 from wefirst.widget.fraud import CampaignState, ClickFacts, Limits, Verdict, assess
 from wefirst.widget.hashing import net_key, visitor_key
 from wefirst.widget.origins import origin_allowed
@@ -149,7 +150,11 @@ _SNAPSHOT = text(
                 (SELECT 1 FROM widget_campaign_settings ws
                   WHERE ws.campaign_id = :c AND ws.open_to_publishers)) THEN 1 ELSE 0 END
          FROM publishers p JOIN publisher_campaigns pc ON pc.publisher_id = p.id
-        WHERE p.id = :p AND pc.campaign_id = :c)
+        WHERE p.id = :p AND pc.campaign_id = :c),
+      (SELECT count(*) FROM pledges pl
+        WHERE pl.campaign_id = :c AND pl.line_key = 'click:' || :v || ':' || :day || ':' ||
+              CAST((SELECT count(*) FROM widget_click_slots s
+                     WHERE s.campaign_id = :c AND s.day = :day AND s.visitor_key = :v) AS VARCHAR))
     FROM campaigns c JOIN campaign_counters cc ON cc.campaign_id = c.id
     WHERE c.id = :c
     """
@@ -159,7 +164,6 @@ _SNAPSHOT = text(
     bindparam("day_start", type_=BigInteger),
 )
 _IGNORE: dict[tuple[str, str], Any] = {}
-_INSERT_DECISION = insert(widget_decisions)
 
 
 def _insert_ignore(conn: Connection, table: Any, values: dict[str, Any]) -> bool:
@@ -261,6 +265,7 @@ class WidgetService:
             visitor_counted=int(row[8]) if known else 0,
             network_counted_all=int(row[9]) if net is not None else 0,
             approved=bool(row[10]),
+            slot_held=bool(row[11]),
         )
 
     def _loaded(self, conn: Connection, campaign_id: str, version: int) -> Loaded:
@@ -396,6 +401,14 @@ class WidgetService:
         )
         origin_ok = snap.domains is not None and origin_allowed(req.origin, req.referer, snap.domains)
         tx.writing()
+        decisions = tx.part(Decisions)  # this group's decisions, not stored yet: counted here
+        mine = decisions.counted(
+            campaign_id=req.campaign_id,
+            vkey=vkey,
+            net=net,
+            since=now_ms - MINUTE_MS,
+            day_start=_day_start_ms(day),
+        )
         failure = self._check_challenge(conn, req, now_ms) if origin_ok else None
         facts = ClickFacts(
             origin_ok=origin_ok,
@@ -403,18 +416,17 @@ class WidgetService:
             challenge_failure=failure,
             campaign_state=snap.state,
             publisher_approved=snap.approved,
-            visitor_attempts_last_minute=snap.visitor_recent,
-            network_attempts_last_minute=snap.network_recent,
-            network_counted_today=snap.network_counted,
+            visitor_attempts_last_minute=snap.visitor_recent + mine.visitor_recent,
+            network_attempts_last_minute=snap.network_recent + mine.network_recent,
+            network_counted_today=snap.network_counted + mine.network_counted,
             visitor_counted_today=snap.visitor_counted,
-            network_counted_today_all=snap.network_counted_all,
+            network_counted_today_all=snap.network_counted_all + mine.network_counted_all,
         )
         verdict = assess(facts, self.config.limits)
         if verdict.reason is Reason.COUNTED:
             tx.part(Batch).adopt(snap.loaded)  # the engine reuses the definition just read
-        result = self._count(tx, req, verdict, facts, day, vkey, now_ms, snap.units)
-        conn.execute(
-            _INSERT_DECISION,
+        result = self._count(tx, req, verdict, facts, day, vkey, now_ms, snap)
+        decisions.add(
             {
                 "campaign_id": req.campaign_id,
                 "publisher_id": req.publisher_id[:40],
@@ -426,7 +438,7 @@ class WidgetService:
                 "net_key": net,
                 "pledge_id": result.pledge_id,
                 "units": result.units,
-            },
+            }
         )
         self._sweep(conn, now_ms)
         return result
@@ -462,9 +474,10 @@ class WidgetService:
         day: str,
         vkey: str | None,
         now_ms: int,
-        units_before: int,
+        snap: Snapshot,
     ) -> ClickResult:
         conn = tx.conn
+        units_before = snap.units
         if verdict.reason is not Reason.COUNTED:
             return ClickResult(verdict.reason, verdict.detail, units_before)
         if vkey is None:  # unreachable: a malformed visitor cannot match a signed challenge
@@ -474,6 +487,8 @@ class WidgetService:
         if not _insert_ignore(conn, widget_click_slots, slot_key):
             return ClickResult(Reason.DUPLICATE, "concurrent_click", units_before)
         engine = tx.part(Batch)
+        dedupe_key = f"{vkey}:{day}:{slot}"  # the slot the snapshot counted, and looked up
+        engine.known(req.campaign_id, "click:" + dedupe_key, held=snap.slot_held)
         outcome: EventOutcome = apply_click(
             conn,
             ClickIn(
@@ -481,7 +496,7 @@ class WidgetService:
                 visitor=vkey,
                 occurred_at=datetime.fromtimestamp(now_ms / 1000, UTC),
                 publisher_id=req.publisher_id,
-                dedupe_key=f"{vkey}:{day}:{slot}",
+                dedupe_key=dedupe_key,
             ),
             batch=engine,
         )
@@ -534,6 +549,9 @@ class Snapshot:
     visitor_counted: int
     network_counted_all: int = 0  # today, across every campaign
     approved: bool = True  # verified publisher, approved by the brand or the campaign is open
+    # a stored pledge holds the line key of the visitor's next click slot (`_line_key`): the
+    # engine then asks for it no more (issue 18: a statement per click)
+    slot_held: bool = False
 
 
 def _as_date(day: str) -> date:

@@ -1,0 +1,140 @@
+"""Clicks decided in one group of the event writer (issue 18): the limits count the group's own
+decisions exactly as if each had been stored at once, and a click costs few statements — its
+decision row goes in with the group's rows, and whether a pledge holds its line key comes with
+its snapshot."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from functools import partial
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, event, func, select
+
+from wefirst.settings import Settings
+from wefirst.store.db import Database
+from wefirst.store.groupcommit import GroupCommit, Tx
+from wefirst.store.tables_widget import widget_decisions
+
+from waiting import PATIENCE, wait_until
+from widget.widget_helpers import BLOG, CHROME_UA, World, visitor_of
+
+NETWORK_DAILY = 5  # counted clicks a network may make on one campaign per day (here)
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"widget_network_counted_per_day": NETWORK_DAILY})
+
+
+@contextmanager
+def _statements(db: Database, writer: GroupCommit) -> Iterator[list[str]]:
+    """Statements the writer's thread sends (the log sequencer's are not counted)."""
+    seen: list[str] = []
+
+    def log(_conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+        if threading.current_thread().name == writer.name:
+            seen.append(" ".join(statement.split()))
+
+    event.listen(db.writer_engine, "before_cursor_execute", log)
+    try:
+        yield seen
+    finally:
+        event.remove(db.writer_engine, "before_cursor_execute", log)
+
+
+def _token(world: World, visitor: str) -> str:
+    r = world.state(visitor)
+    assert r.status_code == 200, r.text
+    return str(r.json()["challenge"]["token"])
+
+
+def _queued(writer: GroupCommit, n: int) -> bool:
+    return writer._queue.qsize() >= n
+
+
+def _clicks_in_one_group(world: World, clicks: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """Hold the writer until every click is queued behind the gate, so that they are decided in
+    one group, in the order they were queued."""
+    writer = world.service.writer
+    entered, release = threading.Event(), threading.Event()
+
+    def gate(tx: Tx) -> None:
+        entered.set()
+        release.wait(PATIENCE)
+
+    def send(visitor: str, token: str) -> dict[str, Any]:
+        body = {"campaign": world.campaign_id, "publisher": world.publisher_id, "visitor": visitor}
+        headers = {"Origin": BLOG, "User-Agent": CHROME_UA}
+        r = world.client.post("/v1/widget/clicks", json={**body, "challenge": token}, headers=headers)
+        assert r.status_code in (200, 201, 429), r.text
+        answer: dict[str, Any] = r.json()
+        return answer
+
+    held = writer.enqueue(gate)
+    assert entered.wait(PATIENCE)
+    groups = writer.groups
+    with ThreadPoolExecutor(max_workers=len(clicks)) as pool:
+        futures: list[Future[dict[str, Any]]] = []
+        for n, (visitor, token) in enumerate(clicks, 1):
+            futures.append(pool.submit(send, visitor, token))
+            wait_until(partial(_queued, writer, n), what=f"{n} clicks queued")
+        release.set()
+        held.result(PATIENCE)
+        answers = [f.result(PATIENCE) for f in futures]
+    assert writer.groups - groups == 2  # the gate's group, then all the clicks together
+    return answers
+
+
+def test_limits_count_the_groups_own_decisions_and_a_click_costs_few_statements(world: World) -> None:
+    """12 readers once each and one reader 8 times (6 attempts a minute allowed: the widget
+    fixture's), all from one network, in one group. Stored one by one, the decisions would be:
+    the network's first NETWORK_DAILY clicks on the campaign counted (the repeated reader's
+    first among them) and its later ones refused, the repeated reader's 7th and 8th attempts
+    refused as too many and its others as already counted today. The group decides the same,
+    although none of its rows is stored before the group's end (they were: each decision row
+    was a statement of its own, and the next click's snapshot counted it)."""
+    readers = [visitor_of(f"reader-{i}") for i in range(12)]
+    repeated = visitor_of("repeated")
+    clicks = [(v, _token(world, v)) for v in readers[:3]]
+    clicks += [(repeated, _token(world, repeated)) for _ in range(8)]
+    clicks += [(v, _token(world, v)) for v in readers[3:]]
+    world.clock.advance(1_000)
+    with _statements(world.db, world.service.writer) as seen:
+        answers = _clicks_in_one_group(world, clicks)
+    reasons = [(a["decision"], a["detail"]) for a in answers]
+    assert reasons[:3] == [("counted", "ok")] * 3
+    # the repeated reader: its first attempt counts (the network's 4th), the next five are
+    # already counted today, the 7th and 8th are one attempt too many in a minute
+    assert reasons[3] == ("counted", "ok")
+    assert Counter(reasons[4:9]) == {("duplicate", "already_counted_today"): 5}
+    assert reasons[9:11] == [("rate_limited", "visitor")] * 2
+    assert reasons[11] == ("counted", "ok")  # the network's 5th counted click
+    assert reasons[12:] == [("rate_limited", "network_daily")] * 8
+    with world.db.read() as conn:
+        stored = conn.execute(
+            select(widget_decisions.c.reason, func.count()).group_by(widget_decisions.c.reason)
+        ).all()
+    assert dict(stored) == {"counted": 5, "duplicate": 5, "rate_limited": 10}
+    balance = world.client.get(f"/v1/campaigns/{world.campaign_id}/balance", headers=_brand(world))
+    assert balance.json()["pledged"]["units"] == NETWORK_DAILY
+    # per click: its snapshot and its challenge's nonce, and a counted click its slot; per
+    # group: the counters, then the rows (PostgreSQL: one statement with the compare-and-set;
+    # SQLite: one INSERT per table, the counters' UPDATE and the day's upsert); no line-key
+    # lookup, no decision row one by one (both were a statement per click)
+    assert not [s for s in seen if s.startswith("SELECT pledges.id FROM pledges")]
+    decision_rows = [s for s in seen if s.startswith("INSERT INTO widget_decisions")]
+    assert len(decision_rows) == (1 if world.db.is_sqlite else 0), decision_rows
+    once = 1 + 2  # the nonces' sweep (once a minute); the definition, first read by this engine
+    group = 2 + 8 if world.db.is_sqlite else 2  # (BEGIN for the gate's group and this one)
+    assert len(seen) <= 2 * len(clicks) + NETWORK_DAILY + once + group, seen
+    assert len(seen) / len(clicks) <= 3
+
+
+def _brand(world: World) -> dict[str, str]:
+    return {"Authorization": f"Bearer {world.brand.key}"}
