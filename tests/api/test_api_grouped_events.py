@@ -201,3 +201,33 @@ def test_a_group_looks_its_keys_up_together_and_writes_in_one_statement_on_postg
         writes = [s for s in seen if s.lstrip().startswith(("INSERT", "UPDATE", "WITH"))]
         assert len(writes) == 1, writes
         assert len(seen) / N <= 1, seen
+
+
+def test_a_lone_purchase_reads_its_campaigns_counters_and_keys_in_one_statement(
+    client: TestClient, db: Database, admin_key: str
+) -> None:
+    """A purchase alone in its group: its idempotency key, then one read of the brand's
+    campaigns with their counters, recent days and the held line keys (were two statements: the
+    campaigns, then the counters with the line key; three in a group), then the writes —
+    PostgreSQL one statement, SQLite one per table: 3 and 10 statements, were 4 and 11."""
+    brand, cid = _shop(client, db, admin_key, caps={"total_units": 100, "units_per_day": 100})
+    headers = auth(brand.key)
+    writer = _writer(client)
+    warm = purchase("L-0", ("PAMPERS-1", 1, 100))  # the definitions, read once per process
+    assert _post(client, "/v1/purchases", warm, {**headers, "Idempotency-Key": "l-0"}).status_code == 200
+    with _statements(db, writer) as seen:
+        first = _post(
+            client,
+            "/v1/purchases",
+            purchase("L-1", ("PAMPERS-1", 1, 100)),
+            {**headers, "Idempotency-Key": "l-1"},
+        )
+    assert first.json()["results"][0]["outcome"] == "pledged"
+    reads = [s for s in seen if s.lstrip().startswith("SELECT")]
+    assert len(reads) == 2, reads  # the key, then campaigns + counters + days + line keys
+    assert len(seen) <= (10 if db.is_sqlite else 3), seen
+    again = _post(
+        client, "/v1/purchases", purchase("L-1", ("PAMPERS-1", 1, 100)), {**headers, "Idempotency-Key": "l-2"}
+    )
+    assert again.json()["results"][0]["outcome"] == "duplicate"  # the held key was read with them
+    assert client.get(f"/v1/campaigns/{cid}/balance").json()["pledged"]["units"] == 2

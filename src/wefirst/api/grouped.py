@@ -92,13 +92,16 @@ class _Records:
 
 
 def prefetch_purchases(tx: Tx, batch: Batch) -> None:
-    """Once per group of several purchases: which of their line keys already hold a pledge,
-    one query per brand (the engine then asks for no line key one by one)."""
+    """Once per group of several purchases (or of one, see below): which of their line keys
+    already hold a pledge, one query per brand (the engine then asks for no line key one by
+    one)."""
     if batch.prefetched_group:
         return
     batch.prefetched_group = True
     found = [h.purchase for h in tx.hints if isinstance(h, Hint) and h.purchase is not None]
-    if len(found) < 2:
+    # one purchase alone too where counters are read without a lock: the brand's campaigns,
+    # their counters and the lines' keys come in one statement (Batch._read_brand)
+    if len(found) < (1 if batch.reads_freely else 2):
         return
     by_brand: dict[tuple[str, bool], list[PurchaseIn]] = {}
     for brand_id, livemode, purchase in found:

@@ -15,11 +15,12 @@ way nothing is counted against a room that another transaction has already spent
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, bindparam, exists, select, text, update
+from sqlalchemy import Connection, Row, and_, bindparam, exists, func, select, text, update
 from sqlalchemy.dialects import sqlite
 
 from wefirst.catalog import definitions
@@ -60,6 +61,18 @@ class CampaignState:
     @property
     def campaign(self) -> Campaign:
         return self.loaded.campaign
+
+
+@dataclass(frozen=True)
+class Counters:
+    """A campaign's counter row as a caller read it in this transaction (`Batch.adopt_counters`),
+    with the stored units of the days it read."""
+
+    version: int
+    net_units: int
+    net_money: int
+    carry: Carry
+    day_units: dict[date, int]
 
 
 _EXISTS = select(pledges.c.id).where(
@@ -142,8 +155,32 @@ class Batch:
         `campaign` then needs no query for it."""
         self._loaded.setdefault(loaded.campaign.id, loaded)
 
+    def adopt_counters(self, loaded: Loaded, counters: Counters) -> None:
+        """Counters the caller read in this transaction (the widget's snapshot), taken as what
+        `lock` would read — when that read needs no lock first: in a group's optimistic attempt
+        (the compare-and-set checks the version read, as for `lock`'s own read) or on SQLite
+        (the writer holds the database since BEGIN IMMEDIATE). Ignored otherwise, and for a
+        campaign this batch already holds (its state is ahead of the table)."""
+        cid = loaded.campaign.id
+        if cid in self.states or not (self.optimistic or self.conn.dialect.name == "sqlite"):
+            return
+        c = counters
+        st = CampaignState(loaded, c.carry, c.net_units, c.net_money, version=c.version)
+        st.day_units = dict(counters.day_units)  # days not read are asked for when a day cap needs them
+        st.read = st.values()
+        self.states[cid] = st
+
+    @property
+    def reads_freely(self) -> bool:
+        """Counters may be read without taking their lock first: in a group's optimistic
+        attempt (the compare-and-set checks them) or on SQLite (BEGIN IMMEDIATE holds all)."""
+        return self.optimistic or self.conn.dialect.name == "sqlite"
+
     def brand_campaigns(self, brand_id: str, livemode: bool, only: str | None) -> list[Loaded]:
         key = (brand_id, livemode, only)
+        every = self._brand_campaigns.get((brand_id, livemode, None))
+        if key not in self._brand_campaigns and only is not None and every is not None:
+            self._brand_campaigns[key] = [cid for cid in every if cid == only]
         if key not in self._brand_campaigns:
             query = select(campaigns.c.id, campaigns.c.version).where(
                 campaigns.c.brand_id == brand_id,
@@ -224,11 +261,14 @@ class Batch:
         """One query instead of one per line: which of these orders' line keys already hold
         a pledge. Bulk intake calls this before applying the purchases one by one."""
         salt = self.brand(brand_id).order_salt
-        keys = {
-            line.line_key or f"{order_hash(salt, p.order_id)}:{line.line_id}"
-            for p in purchases
-            for line in p.lines
-        }
+        keys: set[str] = set()
+        for p in purchases:
+            ohash = order_hash(salt, p.order_id)
+            keys |= {line.line_key or f"{ohash}:{line.line_id}" for line in p.lines}
+            keys.add(f"{ohash}:order")  # a per-order rule's key
+        if keys and self.reads_freely and (brand_id, livemode, None) not in self._brand_campaigns:
+            self._read_brand(brand_id, livemode, sorted(keys))
+            return
         ids = [c.campaign.id for c in self.brand_campaigns(brand_id, livemode, None)]
         if not keys or not ids:
             return
@@ -248,6 +288,57 @@ class Batch:
         (the widget's snapshot): neither `lock` nor `exists` asks again. A pledge claimed in
         this batch still counts as held (`exists` looks at those first)."""
         (self._held if held else self._absent).add((campaign_id, line_key))
+
+    def _read_brand(self, brand_id: str, livemode: bool, keys: list[str]) -> None:
+        """`brand_campaigns`, each campaign's `lock` and `prefetch_purchases`' key lookup in
+        one statement (issue 18; they were three): the brand's campaigns with their counter rows
+        and recent days, and which of `keys` a pledge holds on each (a JSON array)."""
+        since = utcnow().date() - _RECENT
+        aggregate = func.json_agg if self.conn.dialect.name == "postgresql" else func.json_group_array
+        held = (
+            select(aggregate(pledges.c.line_key))
+            .where(pledges.c.campaign_id == campaigns.c.id, pledges.c.line_key.in_(keys))
+            .scalar_subquery()
+        )
+        query = (
+            select(campaigns.c.id, campaigns.c.version.label("definition"), campaign_counters)
+            .add_columns(_d.day, _d.units, held.label("held"))
+            .select_from(
+                campaigns.outerjoin(campaign_counters, _c.campaign_id == campaigns.c.id).outerjoin(
+                    campaign_day_units, and_(_d.campaign_id == campaigns.c.id, _d.day >= since)
+                )
+            )
+            .where(
+                campaigns.c.brand_id == brand_id,
+                campaigns.c.livemode == livemode,
+                campaigns.c.status != "draft",
+            )
+        )
+        rows: dict[str, list[Row[Any]]] = {}
+        for r in self.conn.execute(query):
+            rows.setdefault(str(r.id), []).append(r)
+        for cid in sorted(rows):  # one lock order everywhere, as `brand_campaigns`
+            first = rows[cid][0]
+            loaded = self._loaded.get(cid)
+            if loaded is None:
+                loaded = self._loaded[cid] = definitions.at_version(self.conn, cid, int(first.definition))
+            if first.campaign_id is not None and cid not in self.states:  # as `lock` reads it
+                st = CampaignState(
+                    loaded,
+                    Carry(first.units_rem, first.money_rem, first.pct_money_rem),
+                    first.net_units,
+                    first.net_money,
+                    version=first.version,
+                    days_from=since,
+                )
+                st.day_units = {r.day: int(r.units) for r in rows[cid] if r.day is not None}
+                st.read = st.values()
+                self.states[cid] = st
+            found = first.held  # PostgreSQL: a list, or NULL for none; SQLite: JSON text
+            on_it = set(json.loads(found) if isinstance(found, str) else found or ())
+            self._held |= {(cid, k) for k in on_it}
+            self._absent |= {(cid, k) for k in keys if k not in on_it}
+        self._brand_campaigns[(brand_id, livemode, None)] = sorted(rows)
 
     def claim(self, campaign_id: str, line_key: str) -> None:
         self._new_keys.add((campaign_id, line_key))

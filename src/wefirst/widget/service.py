@@ -23,8 +23,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from wefirst.catalog import definitions
 from wefirst.catalog.service import Loaded
 from wefirst.domain.campaigns import outcome_figure
+from wefirst.domain.rules import Carry
 from wefirst.errors import FieldError, Forbidden, Invalid, NotFound
-from wefirst.pledges.batch import Batch
+from wefirst.pledges.batch import Batch, Counters
 from wefirst.pledges.engine import apply_click
 from wefirst.pledges.model import ClickIn, EventOutcome
 from wefirst.pseudonyms import DailySalts, utc_day
@@ -154,7 +155,8 @@ _SNAPSHOT = text(
       (SELECT count(*) FROM pledges pl
         WHERE pl.campaign_id = :c AND pl.line_key = 'click:' || :v || ':' || :day || ':' ||
               CAST((SELECT count(*) FROM widget_click_slots s
-                     WHERE s.campaign_id = :c AND s.day = :day AND s.visitor_key = :v) AS VARCHAR))
+                     WHERE s.campaign_id = :c AND s.day = :day AND s.visitor_key = :v) AS VARCHAR)),
+      cc.version, cc.units_rem, cc.money_rem, cc.pct_money_rem
     FROM campaigns c JOIN campaign_counters cc ON cc.campaign_id = c.id
     WHERE c.id = :c
     """
@@ -266,6 +268,13 @@ class WidgetService:
             network_counted_all=int(row[9]) if net is not None else 0,
             approved=bool(row[10]),
             slot_held=bool(row[11]),
+            counters=Counters(
+                int(row[12]),
+                int(row[1]),
+                int(row[2]),
+                Carry(int(row[13]), int(row[14]), int(row[15])),
+                {_as_date(day): int(row[3] or 0)},
+            ),
         )
 
     def _loaded(self, conn: Connection, campaign_id: str, version: int) -> Loaded:
@@ -424,7 +433,10 @@ class WidgetService:
         )
         verdict = assess(facts, self.config.limits)
         if verdict.reason is Reason.COUNTED:
-            tx.part(Batch).adopt(snap.loaded)  # the engine reuses the definition just read
+            engine = tx.part(Batch)
+            engine.adopt(snap.loaded)  # the engine reuses the definition just read
+            if snap.counters is not None:  # and the counters, where that needs no lock first
+                engine.adopt_counters(snap.loaded, snap.counters)
         result = self._count(tx, req, verdict, facts, day, vkey, now_ms, snap)
         decisions.add(
             {
@@ -552,6 +564,7 @@ class Snapshot:
     # a stored pledge holds the line key of the visitor's next click slot (`_line_key`): the
     # engine then asks for it no more (issue 18: a statement per click)
     slot_held: bool = False
+    counters: Counters | None = None  # the campaign's counter row as the snapshot read it
 
 
 def _as_date(day: str) -> date:
