@@ -24,20 +24,20 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO, Protocol
+from typing import IO, Any, Final, Literal, Protocol
 
 from sqlalchemy import Connection, func, select, text
 from sqlalchemy.engine import make_url
 
 from wefirst.background import BackgroundThread
 from wefirst.store.db import Database
-from wefirst.store.tables_tlog import tlog_index, tlog_pending
+from wefirst.store.tables_tlog import tlog_checkpoints, tlog_index, tlog_pending
 from wefirst.tlog.checkpoint import Checkpoint, sign_checkpoint
 from wefirst.tlog.dbstore import DbTileStore
 from wefirst.tlog.errors import TlogError
 from wefirst.tlog.integrate import compute
 from wefirst.tlog.queue import QUEUED
-from wefirst.tlog.service import LogService, latest_checkpoint, record_checkpoint
+from wefirst.tlog.service import LogService, StoredCheckpoint, latest_checkpoint, record_checkpoint
 from wefirst.tlog.tilestore import CHECKPOINT_PATH, TileStore
 
 log = logging.getLogger("wefirst.tlog.sequencer")
@@ -191,7 +191,28 @@ def _one_round_at_a_time(conn: Connection) -> None:
     )
 
 
-def _claim(conn: Connection, size: int, limit: int) -> tuple[list[bytes], bool]:
+# What a round reads first, in one statement: the latest signed checkpoint and the highest
+# assigned index (a claim beyond the checkpoint's size is a batch cut short).
+_cp = tlog_checkpoints.c
+_START = select(
+    select(func.max(tlog_index.c.idx)).scalar_subquery(),
+    *(select(c).order_by(_cp.size.desc()).limit(1).scalar_subquery() for c in (_cp.size, _cp.root, _cp.note)),
+)
+
+
+def _start(conn: Connection) -> tuple[StoredCheckpoint | None, int | None]:
+    row: Any = conn.execute(_START).one()
+    max_idx, size, root, note = row
+    latest = None if size is None else StoredCheckpoint(int(size), bytes(root), note)
+    return latest, None if max_idx is None else int(max_idx)
+
+
+_READ: Final = "read"
+
+
+def _claim(
+    conn: Connection, size: int, limit: int, max_idx: int | Literal["read"] | None = _READ
+) -> tuple[list[bytes], bool]:
     """The entries of the next batch, in index order: a cut-short batch first, else new ones
     (given their indexes here, in this transaction).
 
@@ -199,7 +220,8 @@ def _claim(conn: Connection, size: int, limit: int) -> tuple[list[bytes], bool]:
     out of `tlog_pending`; the entries' payload rows are read, never rewritten. All set-based
     (SQLite >= 3.35 and PostgreSQL): numbering 100,000 rows one statement at a time would
     dominate a large batch."""
-    max_idx = conn.execute(select(func.max(tlog_index.c.idx))).scalar()
+    if max_idx == _READ:  # not read with the checkpoint by the caller (`_start`)
+        max_idx = conn.execute(select(func.max(tlog_index.c.idx))).scalar()
     recovered = max_idx is not None and max_idx >= size
     sqlite = conn.dialect.name == "sqlite"
     if not recovered:
@@ -224,10 +246,12 @@ def _claim(conn: Connection, size: int, limit: int) -> tuple[list[bytes], bool]:
         if sqlite:
             # SQLite has one writer at a time (this transaction): the claimed ids are exactly
             # the waiting ids up to the last one claimed.
-            last = conn.execute(
-                select(tlog_index.c.entry_id).order_by(tlog_index.c.idx.desc()).limit(1)
-            ).scalar()
-            conn.execute(text("DELETE FROM tlog_pending WHERE entry_id <= :last"), {"last": last})
+            conn.execute(
+                text(
+                    "DELETE FROM tlog_pending WHERE entry_id <="
+                    " (SELECT entry_id FROM tlog_index ORDER BY idx DESC LIMIT 1)"
+                )
+            )
         else:
             # By the claimed rows, not by an id bound: on PostgreSQL an older id may commit later.
             conn.execute(
@@ -283,9 +307,9 @@ def integrate_batch(service: LogService, batch_size: int, *, crash_after: str = 
     if isinstance(store, DbTileStore):
         with db.write() as conn:
             _one_round_at_a_time(conn)
-            latest = latest_checkpoint(conn)
+            latest, max_idx = _start(conn)
             size = latest.size if latest else 0
-            entries, recovered = _claim(conn, size, batch_size)
+            entries, recovered = _claim(conn, size, batch_size, max_idx)
             if not entries:
                 return BatchResult(size, 0, False)
             _maybe_crash(crash_after, "claim")
@@ -300,9 +324,9 @@ def integrate_batch(service: LogService, batch_size: int, *, crash_after: str = 
 
     with db.write() as conn:
         _one_round_at_a_time(conn)
-        latest = latest_checkpoint(conn)
+        latest, max_idx = _start(conn)
         size = latest.size if latest else 0
-        entries, recovered = _claim(conn, size, batch_size)
+        entries, recovered = _claim(conn, size, batch_size, max_idx)
     if latest is not None and not _published(store, latest.note):
         store.put_many({CHECKPOINT_PATH: latest.note.encode()})  # republish after a crash
     if not entries:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, Engine, create_engine, event, insert, select
+from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func, insert, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
@@ -102,17 +102,24 @@ def checkpoint_at(conn: Connection, size: int) -> StoredCheckpoint | None:
     return None if row is None else StoredCheckpoint(size, bytes(row.root), row.note)
 
 
+# Both checks of `record_checkpoint` in one statement (a sequencer round's, issue 18).
+_EXISTING_AND_TOP = select(
+    select(tlog_checkpoints.c.root).where(tlog_checkpoints.c.size == bindparam("s")).scalar_subquery(),
+    select(func.max(tlog_checkpoints.c.size)).scalar_subquery(),
+)
+
+
 def record_checkpoint(conn: Connection, size: int, root: bytes, note: str) -> bool:
     """Store a signed checkpoint; False if it was already there (a replayed batch). Any other
     root for a known size, or a size below the latest, means two writers: refuse."""
-    existing = conn.execute(select(tlog_checkpoints.c.root).where(tlog_checkpoints.c.size == size)).scalar()
+    row: Any = conn.execute(_EXISTING_AND_TOP, {"s": size}).one()
+    existing, top = row
     if existing is not None:
         if bytes(existing) != root:
             raise ForkError(f"a different root is already signed for size {size}")
         return False
-    latest = latest_checkpoint(conn)
-    if latest is not None and latest.size > size:
-        raise ForkError(f"checkpoint {size} is older than the latest signed size {latest.size}")
+    if top is not None and int(top) > size:
+        raise ForkError(f"checkpoint {size} is older than the latest signed size {top}")
     conn.execute(
         insert(tlog_checkpoints).values(size=size, root=root, note=note, created_at=datetime.now(UTC))
     )
