@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -81,12 +82,12 @@ def _pg_schema_url(base: str, schema: str) -> str:
     return f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not PG_URL:
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'wefirst-test.db'}"
-        return
-    schema = f"t_{os.getpid()}_{secrets.token_hex(3)}"
+@contextmanager
+def _own_schema(prefix: str) -> Iterator[str]:
+    """A PostgreSQL schema of this process's own on the test server, dropped afterwards: the
+    URL that puts it first on the search path."""
+    assert PG_URL
+    schema = f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}"
     admin = create_engine(PG_URL)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
@@ -96,6 +97,15 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if not PG_URL:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'wefirst-test.db'}"
+        return
+    with _own_schema("t") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -166,16 +176,8 @@ def fresh(database_url: str, tmp_path: Path) -> Iterator[Settings]:
             database_url=f"sqlite:///{tmp_path / 'old.db'}", data_dir=tmp_path, tlog_sequencer=False
         )
         return
-    schema = f"m_{os.getpid()}_{secrets.token_hex(3)}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield Settings(database_url=_pg_schema_url(PG_URL, schema), data_dir=tmp_path, tlog_sequencer=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with _own_schema("m") as url:
+        yield Settings(database_url=url, data_dir=tmp_path, tlog_sequencer=False)
 
 
 @pytest.fixture
