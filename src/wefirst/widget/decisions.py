@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from wefirst.store.bulk import insert_rows
-from wefirst.store.tables_widget import widget_decisions
+from wefirst.store.tables_widget import widget_click_slots, widget_decisions, widget_nonces
 from wefirst.widget.reasons import Reason
 
 
@@ -27,20 +27,28 @@ class Counted:
     network_recent: int = 0  # the network's attempts since `since`
     network_counted: int = 0  # the network's counted clicks on the campaign since `day_start`
     network_counted_all: int = 0  # the network's counted clicks on every campaign since `day_start`
+    visitor_slots: int = 0  # the visitor's click slots on the campaign that day (SQLite: kept here)
 
 
 class Decisions:
-    """The decision rows of one group (a `Tx.part`), in the order they were decided."""
+    """The decision rows of one group (a `Tx.part`), in the order they were decided; on SQLite
+    also its used nonces and click slots. There the group's transaction holds the database's
+    write lock from its first statement (BEGIN IMMEDIATE), so what a snapshot reads of those
+    tables plus what this group added is exactly what an insert-or-fail would have found: no
+    statement of their own per click either. (On PostgreSQL they stay insert-or-fail statements:
+    two processes' transactions may decide clicks with the same nonce or slot at once.)"""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.rows: list[dict[str, Any]] = []
+        self.nonces: dict[str, dict[str, Any]] = {}
+        self.slots: list[dict[str, Any]] = []
 
     def add(self, row: dict[str, Any]) -> None:
         self.rows.append(row)
 
     def counted(
-        self, *, campaign_id: str, vkey: str | None, net: str | None, since: int, day_start: int
+        self, *, campaign_id: str, day: str, vkey: str | None, net: str | None, since: int, day_start: int
     ) -> Counted:
         """The rows of this group that the snapshot's counts would include, were they stored
         (a NULL key matches nothing, as in SQL)."""
@@ -56,8 +64,12 @@ class Decisions:
             if r["at_ms"] >= day_start and r["reason"] == counted:
                 everywhere += 1
                 on_campaign += r["campaign_id"] == campaign_id
-        return Counted(visitor, network, on_campaign, everywhere)
+        mine = (campaign_id, day, vkey)
+        slots = sum(1 for r in self.slots if (r["campaign_id"], r["day"], r["visitor_key"]) == mine)
+        return Counted(visitor, network, on_campaign, everywhere, slots)
 
     def flush(self) -> None:
+        insert_rows(self.conn, widget_nonces, list(self.nonces.values()))
+        insert_rows(self.conn, widget_click_slots, self.slots)
         insert_rows(self.conn, widget_decisions, self.rows)
-        self.rows = []
+        self.rows, self.nonces, self.slots = [], {}, []

@@ -42,6 +42,7 @@ from wefirst.widget.challenge import (
     ChallengeError,
     ChallengeFailure,
     ChallengeSigner,
+    Claims,
     derive_key,
     valid_visitor,
 )
@@ -156,7 +157,8 @@ _SNAPSHOT = text(
         WHERE pl.campaign_id = :c AND pl.line_key = 'click:' || :v || ':' || :day || ':' ||
               CAST((SELECT count(*) FROM widget_click_slots s
                      WHERE s.campaign_id = :c AND s.day = :day AND s.visitor_key = :v) AS VARCHAR)),
-      cc.version, cc.units_rem, cc.money_rem, cc.pct_money_rem
+      cc.version, cc.units_rem, cc.money_rem, cc.pct_money_rem,
+      (SELECT count(*) FROM widget_nonces n WHERE n.nonce = :nonce)
     FROM campaigns c JOIN campaign_counters cc ON cc.campaign_id = c.id
     WHERE c.id = :c
     """
@@ -225,6 +227,7 @@ class WidgetService:
         now_ms: int,
         net: str | None,
         vkey: str | None,
+        nonce: str | None = None,
     ) -> Snapshot:
         """Everything a decision reads, in one round trip: the campaign's version and counters,
         the publisher's domains for it, and the rate-limit and dedupe counts."""
@@ -239,6 +242,7 @@ class WidgetService:
                 "day_date": _as_date(day),
                 "since": now_ms - MINUTE_MS,
                 "day_start": _day_start_ms(day),
+                "nonce": nonce,
             },
         ).first()
         if row is None:
@@ -275,6 +279,7 @@ class WidgetService:
                 Carry(int(row[13]), int(row[14]), int(row[15])),
                 {_as_date(day): int(row[3] or 0)},
             ),
+            nonce_used=bool(row[16]),
         )
 
     def _loaded(self, conn: Connection, campaign_id: str, version: int) -> Loaded:
@@ -399,6 +404,8 @@ class WidgetService:
         self, tx: Tx, req: ClickRequest, now_ms: int, day: str, net: str, vkey: str | None
     ) -> ClickResult:
         conn = tx.conn
+        claims, failure = self._verify(req, now_ms)  # no I/O: its nonce goes in the snapshot
+        held = conn.dialect.name == "sqlite"  # the writer holds the database: reads decide
         snap = self._snapshot(
             conn,
             campaign_id=req.campaign_id,
@@ -407,18 +414,23 @@ class WidgetService:
             now_ms=now_ms,
             net=net,
             vkey=vkey,
+            nonce=claims.nonce if claims is not None and held else None,
         )
         origin_ok = snap.domains is not None and origin_allowed(req.origin, req.referer, snap.domains)
         tx.writing()
-        decisions = tx.part(Decisions)  # this group's decisions, not stored yet: counted here
+        decisions = tx.part(Decisions)  # this group's rows, not stored yet: counted here
         mine = decisions.counted(
             campaign_id=req.campaign_id,
+            day=day,
             vkey=vkey,
             net=net,
             since=now_ms - MINUTE_MS,
             day_start=_day_start_ms(day),
         )
-        failure = self._check_challenge(conn, req, now_ms) if origin_ok else None
+        if not origin_ok:
+            failure = None  # the challenge is not looked at for a site that is not registered
+        elif claims is not None and not self._use_nonce(conn, decisions, claims, snap.nonce_used):
+            failure = ChallengeFailure.REPLAYED
         facts = ClickFacts(
             origin_ok=origin_ok,
             user_agent=req.user_agent,
@@ -428,7 +440,7 @@ class WidgetService:
             visitor_attempts_last_minute=snap.visitor_recent + mine.visitor_recent,
             network_attempts_last_minute=snap.network_recent + mine.network_recent,
             network_counted_today=snap.network_counted + mine.network_counted,
-            visitor_counted_today=snap.visitor_counted,
+            visitor_counted_today=snap.visitor_counted + mine.visitor_slots,
             network_counted_today_all=snap.network_counted_all + mine.network_counted_all,
         )
         verdict = assess(facts, self.config.limits)
@@ -455,7 +467,7 @@ class WidgetService:
         self._sweep(conn, now_ms)
         return result
 
-    def _check_challenge(self, conn: Connection, req: ClickRequest, now_ms: int) -> ChallengeFailure | None:
+    def _verify(self, req: ClickRequest, now_ms: int) -> tuple[Claims | None, ChallengeFailure | None]:
         try:
             claims = self.signer.verify(
                 req.challenge,
@@ -466,16 +478,19 @@ class WidgetService:
                 pow_nonce=req.pow_nonce,
             )
         except ChallengeError as exc:
-            return exc.failure
-        fresh = _insert_ignore(
-            conn,
-            widget_nonces,
-            {
-                "nonce": claims.nonce,
-                "expires_ms": claims.issued_ms + self.signer.ttl_ms,
-            },
-        )
-        return None if fresh else ChallengeFailure.REPLAYED
+            return None, exc.failure
+        return claims, None
+
+    def _use_nonce(self, conn: Connection, rows: Decisions, claims: Claims, stored: bool) -> bool:
+        """Record the challenge's nonce as used; False if it was already (a replayed token).
+        SQLite: the snapshot said whether it is stored, the group keeps it (`Decisions`)."""
+        row = {"nonce": claims.nonce, "expires_ms": claims.issued_ms + self.signer.ttl_ms}
+        if conn.dialect.name != "sqlite":
+            return _insert_ignore(conn, widget_nonces, row)
+        if stored or claims.nonce in rows.nonces:
+            return False
+        rows.nonces[claims.nonce] = row
+        return True
 
     def _count(
         self,
@@ -496,11 +511,15 @@ class WidgetService:
             return ClickResult(Reason.BAD_CHALLENGE, "binding", units_before)
         slot = facts.visitor_counted_today
         slot_key = {"campaign_id": req.campaign_id, "day": day, "visitor_key": vkey, "slot": slot}
-        if not _insert_ignore(conn, widget_click_slots, slot_key):
+        rows = tx.part(Decisions)
+        if conn.dialect.name == "sqlite":
+            rows.slots.append(slot_key)  # free: the stored ones and the group's were counted
+        elif not _insert_ignore(conn, widget_click_slots, slot_key):
             return ClickResult(Reason.DUPLICATE, "concurrent_click", units_before)
         engine = tx.part(Batch)
-        dedupe_key = f"{vkey}:{day}:{slot}"  # the slot the snapshot counted, and looked up
-        engine.known(req.campaign_id, "click:" + dedupe_key, held=snap.slot_held)
+        dedupe_key = f"{vkey}:{day}:{slot}"
+        if slot == snap.visitor_counted:  # the slot the snapshot counted, and looked the key of up
+            engine.known(req.campaign_id, "click:" + dedupe_key, held=snap.slot_held)
         outcome: EventOutcome = apply_click(
             conn,
             ClickIn(
@@ -518,11 +537,14 @@ class WidgetService:
             units_before = live.net_units - outcome.units
         reason, detail = _ENGINE_OUTCOME.get(outcome.outcome, (Reason.CAMPAIGN_INACTIVE, outcome.outcome))
         if reason is not Reason.COUNTED:
-            conn.execute(
-                delete(widget_click_slots).where(
-                    *(getattr(widget_click_slots.c, k) == v for k, v in slot_key.items())
+            if slot_key in rows.slots:
+                rows.slots.remove(slot_key)
+            else:
+                conn.execute(
+                    delete(widget_click_slots).where(
+                        *(getattr(widget_click_slots.c, k) == v for k, v in slot_key.items())
+                    )
                 )
-            )
             return ClickResult(reason, detail, units_before)
         receipt = None
         if outcome.receipt is not None:
@@ -565,6 +587,7 @@ class Snapshot:
     # engine then asks for it no more (issue 18: a statement per click)
     slot_held: bool = False
     counters: Counters | None = None  # the campaign's counter row as the snapshot read it
+    nonce_used: bool = False  # the nonce asked about is stored (SQLite's writer asks)
 
 
 def _as_date(day: str) -> date:
