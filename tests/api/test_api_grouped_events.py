@@ -6,14 +6,12 @@ clicks take the same path: tests/api/test_api_clicks_server.py.)"""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, event
 
 from wefirst.api.grouped import event_writer
 from wefirst.ingest.idempotency import NOT_REPLAYED
@@ -23,28 +21,13 @@ from wefirst.store.groupcommit import GroupCommit, Tx
 
 from factories import Tenant, auth, make_beneficiary, make_brand, make_campaign, purchase
 from waiting import PATIENCE, wait_until
+from writer_statements import writer_statements
 
 N = 8
 
 
 def _writer(client: TestClient) -> GroupCommit:
     return event_writer(services_of(client.app))
-
-
-@contextmanager
-def _statements(db: Database, writer: GroupCommit) -> Iterator[list[str]]:
-    """Statements the writer's thread sends (BEGIN and COMMIT included on SQLite)."""
-    seen: list[str] = []
-
-    def log(_conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
-        if threading.current_thread().name == writer.name:
-            seen.append(statement)
-
-    event.listen(db.writer_engine, "before_cursor_execute", log)
-    try:
-        yield seen
-    finally:
-        event.remove(db.writer_engine, "before_cursor_execute", log)
 
 
 def _in_one_group(writer: GroupCommit, send: Callable[[int], httpx.Response], n: int) -> list[httpx.Response]:
@@ -90,7 +73,7 @@ def test_purchases_arriving_together_commit_as_one_group_with_few_statements_eac
         body = purchase(f"G-{i}", ("PAMPERS-1", 1, 100))
         return _post(client, "/v1/purchases", body, {**auth(brand.key), "Idempotency-Key": f"g-{i}"})
 
-    with _statements(db, writer) as seen:
+    with writer_statements(db, writer) as seen:
         answers = _in_one_group(writer, send, N)
     assert [a.status_code for a in answers] == [200] * N, [a.text for a in answers]
     outcomes = sorted(a.json()["results"][0]["outcome"] for a in answers)
@@ -186,7 +169,7 @@ def test_a_group_looks_its_keys_up_together_and_writes_in_one_statement_on_postg
             {**headers, "Idempotency-Key": key},
         )
 
-    with _statements(db, writer) as seen:
+    with writer_statements(db, writer) as seen:
         answers = _in_one_group(writer, send, N)
     assert [a.status_code for a in answers] == [200] * N, [a.text for a in answers]
     assert answers[0].headers.get("Idempotent-Replayed") == "true"
@@ -215,7 +198,7 @@ def test_a_lone_purchase_reads_its_campaigns_counters_and_keys_in_one_statement(
     writer = _writer(client)
     warm = purchase("L-0", ("PAMPERS-1", 1, 100))  # the definitions, read once per process
     assert _post(client, "/v1/purchases", warm, {**headers, "Idempotency-Key": "l-0"}).status_code == 200
-    with _statements(db, writer) as seen:
+    with writer_statements(db, writer) as seen:
         first = _post(
             client,
             "/v1/purchases",

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, event, select, text
+from sqlalchemy import select, text
 
 from wefirst.ledger.balances import campaign_balance
 from wefirst.pledges import engine
@@ -25,6 +25,7 @@ from wefirst.store.tables_core import campaign_counters
 
 from factories import Tenant, make_beneficiary, make_brand, make_campaign
 from waiting import PATIENCE
+from writer_statements import writer_statements
 
 WHEN = datetime(2026, 3, 14, 10, tzinfo=UTC)
 
@@ -136,20 +137,11 @@ def test_the_counter_write_is_the_last_statement_of_a_group(
 ) -> None:
     """The lock a compare-and-set takes lasts one statement: nothing is written after it."""
     brand, _cid = _setup(client, db, admin_key, caps={"units_per_day": 50})
-    seen: list[str] = []
-
-    def log(_conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
-        if threading.current_thread().name == writer.name:
-            seen.append(" ".join(statement.split()))
-
-    event.listen(db.writer_engine, "before_cursor_execute", log)
-    try:
+    with writer_statements(db, writer) as seen:
         order = _order("C")
         out = writer.submit(
             lambda tx: engine.apply_purchase(tx.conn, brand_id=brand.id, purchase=order, batch=tx.part(Batch))
         )
-    finally:
-        event.remove(db.writer_engine, "before_cursor_execute", log)
     assert out[0].outcome == "pledged"
     writes = [s for s in seen if not s.upper().startswith(("SELECT", "BEGIN"))]
     if db.is_sqlite:  # the database's lock is held from BEGIN IMMEDIATE anyway: two statements

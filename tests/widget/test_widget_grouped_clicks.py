@@ -7,22 +7,20 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, event, func, select
+from sqlalchemy import func, select
 
 from wefirst.settings import Settings
-from wefirst.store.db import Database
 from wefirst.store.groupcommit import GroupCommit, Tx
 from wefirst.store.tables_widget import widget_decisions
 
 from waiting import PATIENCE, wait_until
 from widget.widget_helpers import BLOG, CHROME_UA, World, visitor_of
+from writer_statements import writer_statements
 
 NETWORK_DAILY = 5  # counted clicks a network may make on one campaign per day (here)
 
@@ -30,22 +28,6 @@ NETWORK_DAILY = 5  # counted clicks a network may make on one campaign per day (
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"widget_network_counted_per_day": NETWORK_DAILY})
-
-
-@contextmanager
-def _statements(db: Database, writer: GroupCommit) -> Iterator[list[str]]:
-    """Statements the writer's thread sends (the log sequencer's are not counted)."""
-    seen: list[str] = []
-
-    def log(_conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
-        if threading.current_thread().name == writer.name:
-            seen.append(" ".join(statement.split()))
-
-    event.listen(db.writer_engine, "before_cursor_execute", log)
-    try:
-        yield seen
-    finally:
-        event.remove(db.writer_engine, "before_cursor_execute", log)
 
 
 def _token(world: World, visitor: str) -> str:
@@ -105,7 +87,7 @@ def test_limits_count_the_groups_own_decisions_and_a_click_costs_few_statements(
     clicks += [(repeated, _token(world, repeated)) for _ in range(8)]
     clicks += [(v, _token(world, v)) for v in readers[3:]]
     world.clock.advance(1_000)
-    with _statements(world.db, world.service.writer) as seen:
+    with writer_statements(world.db, world.service.writer) as seen:
         answers = _clicks_in_one_group(world, clicks)
     reasons = [(a["decision"], a["detail"]) for a in answers]
     assert reasons[:3] == [("counted", "ok")] * 3
