@@ -16,6 +16,7 @@ way nothing is counted against a room that another transaction has already spent
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -217,17 +218,7 @@ class Batch:
                 self.conn.execute(_LOCK, {"c": cid})
             rows = self.conn.execute(_READ_KEY if ask else _READ, params).all()
             row = rows[0]
-            st = CampaignState(
-                loaded,
-                Carry(row.units_rem, row.money_rem, row.pct_money_rem),
-                row.net_units,
-                row.net_money,
-                version=row.version,
-                days_from=since,
-            )
-            st.day_units = {r.day: int(r.units) for r in rows if r.day is not None}
-            st.read = st.values()
-            self.states[cid] = st
+            st = self.states[cid] = _state_read(loaded, rows, since)
             if ask and line_key is not None:
                 (self._held if row.held else self._absent).add((cid, line_key))
         return st
@@ -323,17 +314,7 @@ class Batch:
             if loaded is None:
                 loaded = self._loaded[cid] = definitions.at_version(self.conn, cid, int(first.definition))
             if first.campaign_id is not None and cid not in self.states:  # as `lock` reads it
-                st = CampaignState(
-                    loaded,
-                    Carry(first.units_rem, first.money_rem, first.pct_money_rem),
-                    first.net_units,
-                    first.net_money,
-                    version=first.version,
-                    days_from=since,
-                )
-                st.day_units = {r.day: int(r.units) for r in rows[cid] if r.day is not None}
-                st.read = st.values()
-                self.states[cid] = st
+                self.states[cid] = _state_read(loaded, rows[cid], since)
             found = first.held  # PostgreSQL: a list, or NULL for none; SQLite: JSON text
             on_it = set(json.loads(found) if isinstance(found, str) else found or ())
             self._held |= {(cid, k) for k in on_it}
@@ -427,3 +408,20 @@ def _save(
             [{"campaign_id": st.campaign.id, "day": day, "units": n} for day, n in days],
         )
     st.day_delta.clear()
+
+
+def _state_read(loaded: Loaded, rows: Sequence[Row[Any]], since: date) -> CampaignState:
+    """A campaign's state from the rows of one counters-and-recent-days read (one row per
+    recent day, the counter's columns repeated): the state the compare-and-set checks against."""
+    first = rows[0]
+    st = CampaignState(
+        loaded,
+        Carry(first.units_rem, first.money_rem, first.pct_money_rem),
+        first.net_units,
+        first.net_money,
+        version=first.version,
+        days_from=since,
+    )
+    st.day_units = {r.day: int(r.units) for r in rows if r.day is not None}
+    st.read = st.values()
+    return st
