@@ -32,28 +32,10 @@ from wefirst.tlog.service import LogService, latest_checkpoint, origin_for
 from wefirst.tlog.tiles import bundles_for_size, tiles_for_size
 from wefirst.tlog.tilestore import MemoryTileStore
 
+from tlog.tlog_helpers import entry, fill
 from waiting import PATIENCE, wait_until
 
 WORKER = Path(__file__).with_name("tlog_crash_worker.py")
-
-
-def entry(i: int, **extra: object) -> dict[str, object]:
-    return {
-        "v": 1,
-        "kind": "pledge",
-        "campaign": "cmp_x",
-        "at": "2026-11-26T06:00:00Z",
-        "units": 1,
-        "money": {"amount": i, "currency": "EUR"},
-        "n": i,
-        **extra,
-    }
-
-
-def fill(db: Database, start: int, count: int) -> None:
-    with db.write() as conn:
-        for i in range(start, start + count):
-            enqueue(conn, entry(i))
 
 
 @pytest.fixture(params=["db", "dir"])

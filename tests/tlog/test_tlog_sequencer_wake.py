@@ -23,17 +23,8 @@ from wefirst.tlog.queue import QUEUED, canonical, enqueue
 from wefirst.tlog.sequencer import Sequencer
 from wefirst.tlog.service import LogService, latest_checkpoint
 
+from tlog.tlog_helpers import entry, fill
 from waiting import wait_until
-
-
-def entry(i: int) -> dict[str, object]:
-    return {"v": 1, "kind": "pledge", "campaign": "cmp_x", "at": "2026-11-26T06:00:00Z", "n": i}
-
-
-def fill(db: Database, start: int, count: int) -> None:
-    with db.write() as conn:
-        for i in range(start, start + count):
-            enqueue(conn, entry(i))
 
 
 @pytest.fixture(params=["db", "dir"])

@@ -8,9 +8,11 @@ from typing import Any
 
 import rfc8785
 
+from wefirst.store.db import Database
 from wefirst.tlog.checkpoint import Checkpoint, sign_checkpoint
 from wefirst.tlog.integrate import integrate
 from wefirst.tlog.note import Signer
+from wefirst.tlog.queue import enqueue
 from wefirst.tlog.tilestore import DirectoryTileStore
 
 ORIGIN = "verify.example/log"
@@ -107,3 +109,24 @@ def write_api(root: Path, balances: dict[str, dict[str, Any]]) -> None:
         path = root / "v1" / "campaigns" / cid / "balance"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(body))
+
+
+def entry(i: int, **extra: object) -> dict[str, object]:
+    """A small pledge entry, distinct per i, as the sequencer tests queue them."""
+    return {
+        "v": 1,
+        "kind": "pledge",
+        "campaign": "cmp_x",
+        "at": "2026-11-26T06:00:00Z",
+        "units": 1,
+        "money": {"amount": i, "currency": "EUR"},
+        "n": i,
+        **extra,
+    }
+
+
+def fill(db: Database, start: int, count: int) -> None:
+    """Queue entries start..start+count-1 in one committed transaction."""
+    with db.write() as conn:
+        for i in range(start, start + count):
+            enqueue(conn, entry(i))
