@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, event, func, insert, select
+from sqlalchemy import Connection, event, func, insert, select, text
 
 from wefirst.settings import Settings
 from wefirst.store.db import Database
@@ -188,3 +188,92 @@ def test_signals_fire_after_the_commit_only(db: Database) -> None:
             writer.stop()
     finally:
         db.unlisten(QUEUED, heard)
+
+
+def _other_process(settings: Settings) -> Database:
+    """A second `Database` on the same schema: what another worker or a CLI command opens (its
+    own engines, connections and origin)."""
+    return Database(settings)
+
+
+def test_another_process_commits_wake_the_sequencer_on_postgresql(
+    settings: Settings, service: LogService
+) -> None:
+    """Idle look once an hour: entries another process queues are integrated at once, woken by
+    the NOTIFY of migration 0031's trigger (they waited for the idle look, up to a second)."""
+    if service.db.is_sqlite:
+        pytest.skip("SQLite: one process writes; PostgreSQL processes hear each other's commits")
+    seq = Sequencer(service, batch_size=100, wait_ms=1, idle_seconds=3600)
+    other = _other_process(settings)
+    seq.start()
+    try:
+        wait_until(lambda: seq.is_leader, what="the sequencer lock")
+        heard = service.db.notifications
+        assert heard is not None
+        wait_until(lambda: heard.listening == {QUEUED}, what="LISTEN on the log's channel")
+        for i in range(3):
+            fill(other, 2 * i, 2)
+            wait_until(partial(_has_size, service, 2 * (i + 1)), what=f"the other process's entries {i}")
+    finally:
+        seq.stop()
+        other.dispose()
+    check_log(service, 6)
+
+
+def test_a_process_does_not_hear_its_own_commits_twice(settings: Settings, db: Database) -> None:
+    """Its own commits woke its listeners once already (`Database.after`); their notifications
+    come back to it and are dropped, another process's are heard: by the time the other's has
+    arrived (delivered in commit order, after its own), the listener ran twice, not three times."""
+    if db.is_sqlite:
+        pytest.skip("SQLite: one process writes; PostgreSQL processes hear each other's commits")
+    calls: list[str] = []
+
+    def listener() -> None:
+        calls.append("tlog")
+
+    other = _other_process(settings)
+    db.listen(QUEUED, listener)
+    try:
+        heard = db.notifications
+        assert heard is not None
+        wait_until(lambda: heard.listening == {QUEUED}, what="LISTEN on the log's channel")
+        with db.write() as conn:
+            enqueue(conn, entry(0))
+        assert calls == ["tlog"]  # at once, by the commit itself
+        with other.write() as conn:
+            enqueue(conn, entry(1))
+        wait_until(lambda: heard.received == 2, what="both notifications")
+        assert calls == ["tlog", "tlog"]
+    finally:
+        db.unlisten(QUEUED, listener)
+        other.dispose()
+
+
+def test_the_listening_connection_comes_back_after_it_is_cut(settings: Settings, service: LogService) -> None:
+    """A notification is a wake, not the data: when the server drops the listening connection,
+    it is made again (after a backoff) and other processes' commits wake the sequencer again."""
+    if service.db.is_sqlite:
+        pytest.skip("SQLite: one process writes; PostgreSQL processes hear each other's commits")
+    seq = Sequencer(service, batch_size=100, wait_ms=1, idle_seconds=3600)
+    other = _other_process(settings)
+    seq.start()
+    try:
+        heard = service.db.notifications
+        assert heard is not None
+        wait_until(lambda: seq.is_leader and heard.listening == {QUEUED}, what="the lock and LISTEN")
+        with other.write() as conn:
+            cut: int = conn.execute(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    " WHERE application_name = :name"
+                ),
+                {"name": f"wefirst-notifications-{service.db.origin}"},
+            ).scalar_one()
+        assert cut >= 1  # (a stopped listener of an earlier test may still be closing)
+        wait_until(lambda: heard.connections == 2 and heard.listening == {QUEUED}, what="LISTEN again")
+        fill(other, 0, 1)
+        wait_until(partial(_has_size, service, 1), what="the entry, woken through the new connection")
+    finally:
+        seq.stop()
+        other.dispose()
+    check_log(service, 1)

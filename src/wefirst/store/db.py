@@ -6,6 +6,7 @@ up instead of failing half-way; PostgreSQL gets a pool and row locks where caps 
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
 
 from wefirst.settings import Settings
+from wefirst.store.notify import ORIGIN_SETTING, Notifications
 
 #: `Connection.info` key: the names `signal` raised in the connection's current transaction.
 SIGNALS = "wefirst.after_commit"
@@ -24,7 +26,8 @@ def signal(conn: Connection, name: str) -> None:
     after the commit, by whoever committed (`Database.write`, a group-commit writer); a
     rollback drops the signal. Why (issue 18): the log sequencer polled the database five times
     a second to find out — about one statement per event — where the writer could simply tell
-    it once its entries are visible."""
+    it once its entries are visible. Other processes hear the same commits on PostgreSQL, where
+    a trigger NOTIFYs them (`store.notify`)."""
     conn.info.setdefault(SIGNALS, set()).add(name)
 
 
@@ -48,6 +51,15 @@ def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def _tag_origin(engine: Engine, origin: str) -> None:
+    """Every connection of `engine` carries `wefirst.origin`: the NOTIFY its commits cause names
+    this `Database`, which then does not wake its own listeners twice (`store.notify`)."""
+
+    @event.listens_for(engine, "do_connect")
+    def _on_connect(_dialect: Any, _record: Any, _cargs: Any, cparams: dict[str, Any]) -> None:
+        cparams["options"] = f"{cparams.get('options', '')} -c {ORIGIN_SETTING}={origin}".strip()
 
 
 def _private_sqlite_file(url: str) -> None:
@@ -96,17 +108,44 @@ class Database:
             self._read_engine = self.engine
             # made now, not on first use: several writer threads would race to make it
             self._writer_engine = create_engine(self.url, pool_size=2, max_overflow=4, pool_pre_ping=False)
+        self.origin = secrets.token_hex(8)
+        if not self.is_sqlite:
+            _tag_origin(self.engine, self.origin)
+            _tag_origin(self._writer_engine, self.origin)
         self._listeners: dict[str, list[Callable[[], None]]] = {}
+        #: PostgreSQL: other processes' commits, heard while anything listens (SQLite has one
+        #: writing process: its commits are all this one's).
+        self.notifications: Notifications | None = None
 
     def listen(self, name: str, listener: Callable[[], None]) -> None:
         """Call `listener` (it must only set a flag: it runs in the committing thread) after
-        every commit of a transaction that raised `signal(conn, name)`."""
+        every commit of a transaction that raised `signal(conn, name)` — on PostgreSQL also
+        after other processes' commits that queued log entries (`store.notify`)."""
         self._listeners.setdefault(name, []).append(listener)
+        if not self.is_sqlite and self.notifications is None:
+            self.notifications = Notifications(
+                self.url, origin=self.origin, names=self._listened, heard=self._fire
+            )
+            self.notifications.start()
 
     def unlisten(self, name: str, listener: Callable[[], None]) -> None:
         found = self._listeners.get(name, [])
         if listener in found:
             found.remove(listener)
+        if not self._listened():
+            self._stop_notifications(wait=False)  # it ends within `store.notify.WAIT_SECONDS`
+
+    def _listened(self) -> set[str]:
+        return {name for name, found in self._listeners.items() if found}
+
+    def _fire(self, name: str) -> None:
+        for listener in list(self._listeners.get(name, ())):
+            listener()
+
+    def _stop_notifications(self, *, wait: bool = True) -> None:
+        if self.notifications is not None:
+            self.notifications.stop(timeout=10.0 if wait else 0.0)
+            self.notifications = None
 
     def after(self, conn: Connection, *, committed: bool) -> None:
         """The end of `conn`'s transaction: its signals are fired if it committed, and dropped
@@ -115,8 +154,7 @@ class Database:
         if not committed or not names:
             return
         for name in sorted(names):
-            for listener in list(self._listeners.get(name, ())):
-                listener()
+            self._fire(name)
 
     @property
     def writer_engine(self) -> Engine:
@@ -151,6 +189,7 @@ class Database:
 
     def dispose(self) -> None:
         """Close every pooled connection of every engine (safe to call more than once)."""
+        self._stop_notifications()
         self.engine.dispose()
         if self._writer_engine is not self.engine:
             self._writer_engine.dispose()

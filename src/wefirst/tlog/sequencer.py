@@ -386,8 +386,9 @@ class RoundSize:
         return self.limit
 
 
-#: How often an idle sequencer looks for entries it was not woken for (queued by another
-#: process, or outside `Database.write` and the group-commit writers), and checks its lock.
+#: How often an idle sequencer looks for entries it was not woken for (queued outside
+#: `Database.write` and the group-commit writers, or by another process on SQLite or while the
+#: PostgreSQL listening connection is down), and checks its lock.
 IDLE_POLL_SECONDS = 1.0
 
 
@@ -397,10 +398,11 @@ class Sequencer(BackgroundThread):
     It runs a round when woken: by this process's commits that queued entries
     (`store.db.signal`, fired by `Database.write` and the group-commit writers), on becoming
     the leader (a backlog, a round cut short), and again at once after a full round. Between
-    rounds it waits the batch wait, so what arrives meanwhile goes in one round. Idle, it sends
+    rounds it waits the batch wait, so what arrives meanwhile goes in one round. On PostgreSQL
+    other processes' commits wake it too (a trigger's NOTIFY, `store.notify`). Idle, it sends
     nothing but one cheap look (`has_work`) and a lock check every `idle_seconds`, for entries
-    other processes queued. (Issue 18: it polled five times a second, about one statement per
-    event on the write path.)"""
+    no wake announced. (Issue 18: it polled five times a second, about one statement per event
+    on the write path.)"""
 
     thread_name = "tlog-sequencer"
 
