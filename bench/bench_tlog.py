@@ -8,6 +8,9 @@
         # drained by the sequencer thread (rounds of the setting's 1,000, or growing)
     .venv/bin/python bench/bench_tlog.py proofs         # receipts over HTTP at 1,000,000 entries
     .venv/bin/python bench/bench_tlog.py audit          # wefirst verify audit, 1,000,000 entries
+    .venv/bin/python bench/bench_tlog.py wake --database-url postgresql+psycopg://…
+        # commit in another Database → integrated by this one's sequencer, with migration
+        # 0031's NOTIFY trigger and without it (dropped), interleaved; medians and ratio
 
 Options: --entries N (proofs/audit), --database-url URL (integrate/proofs/rounds/drain; default
 a temporary SQLite file), --requests N (proofs), --repeats N (rounds/drain).
@@ -47,9 +50,10 @@ from wefirst.tlog.checkpoint import Checkpoint, sign_checkpoint
 from wefirst.tlog.dbstore import DbTileStore
 from wefirst.tlog.integrate import compute
 from wefirst.tlog.note import generate_signer
+from wefirst.tlog.queue import enqueue
 from wefirst.tlog.receipts import commitment_of
-from wefirst.tlog.sequencer import integrate_batch
-from wefirst.tlog.service import LogService, record_checkpoint
+from wefirst.tlog.sequencer import Sequencer, integrate_batch
+from wefirst.tlog.service import LogService, latest_checkpoint, record_checkpoint
 from wefirst.tlog.tiles import encode_index
 from wefirst.tlog.tilestore import DirectoryTileStore, MemoryTileStore
 
@@ -580,11 +584,69 @@ def bench_audit(args: argparse.Namespace) -> None:
             )
 
 
+def _wake_sample(db: Database, other: Database, service: LogService, i: int) -> float:
+    """Seconds from another process's commit of one entry to its checkpoint."""
+    with service.db.read() as conn:
+        before = latest_checkpoint(conn)
+    size = before.size if before else 0
+    with other.write() as conn:
+        enqueue(conn, entry(i))
+    start = time.perf_counter()
+    while True:
+        with db.read() as conn:
+            cp = latest_checkpoint(conn)
+        if cp and cp.size > size:
+            return time.perf_counter() - start
+        time.sleep(0.001)
+
+
+def bench_wake(args: argparse.Namespace) -> None:
+    """Issue 18: how long another process's entry waits for the sequencer, woken by NOTIFY
+    (migration 0031) against found by the idle look (trigger dropped), the same sequencer
+    settings, interleaved rounds, random gaps (the idle look's phase)."""
+    if not args.database_url or args.database_url.startswith("sqlite"):
+        raise SystemExit("wake needs --database-url postgresql+psycopg://… (SQLite has no NOTIFY)")
+    tmp = Path(tempfile.mkdtemp(prefix="bench-wake-"))
+    atexit.register(shutil.rmtree, tmp, True)
+    settings, db, service = fresh_service(args.database_url, tmp, "db")
+    other = Database(settings)
+    seq = Sequencer(service, batch_size=settings.tlog_batch_size, wait_ms=settings.tlog_batch_wait_ms)
+    seq.start()
+    rng = random.Random(18)
+    times: dict[str, list[float]] = {"notify": [], "idle look": []}
+    trigger = (
+        "CREATE TRIGGER tlog_entries_queued AFTER INSERT ON tlog_entries"
+        " FOR EACH STATEMENT EXECUTE FUNCTION wefirst_tlog_queued()"
+    )
+    try:
+        while not seq.is_leader:
+            time.sleep(0.01)
+        i = 0
+        for _ in range(args.repeats):
+            for kind in rng.sample(sorted(times), 2):
+                with db.write() as conn:
+                    conn.execute(text("DROP TRIGGER IF EXISTS tlog_entries_queued ON tlog_entries"))
+                    if kind == "notify":
+                        conn.execute(text(trigger))
+                time.sleep(rng.uniform(0.0, 1.0))
+                times[kind].append(_wake_sample(db, other, service, i))
+                i += 1
+    finally:
+        seq.stop()
+        other.dispose()
+        db.dispose()
+    med = {k: statistics.median(v) for k, v in times.items()}
+    for kind, found in times.items():
+        q = statistics.quantiles(found, n=10)
+        print(f"{kind:>10}: median {med[kind] * 1000:7.1f} ms, p90 {q[-1] * 1000:7.1f} ms, n={len(found)}")
+    print(f"idle look / notify (medians): {med['idle look'] / med['notify']:.1f}x")
+
+
 def main() -> None:
     # SIGTERM ends through sys.exit, so the atexit hooks drop any PostgreSQL bench schema.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("what", choices=["integrate", "proofs", "audit", "rounds", "drain", "child"])
+    parser.add_argument("what", choices=["integrate", "proofs", "audit", "rounds", "drain", "wake", "child"])
     parser.add_argument("--entries", type=int, default=None)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--database-url", default=None)
@@ -604,6 +666,7 @@ def main() -> None:
         "audit": bench_audit,
         "rounds": bench_compare,
         "drain": bench_compare,
+        "wake": bench_wake,
     }
     run[args.what](args)
 
