@@ -6,7 +6,6 @@ up instead of failing half-way; PostgreSQL gets a pool and row locks where caps 
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -14,10 +13,12 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
 
 from wefirst.settings import Settings
-from wefirst.store.notify import ORIGIN_SETTING, Notifications
+from wefirst.store.notify import Notifications
 
 #: `Connection.info` key: the names `signal` raised in the connection's current transaction.
 SIGNALS = "wefirst.after_commit"
+#: Connection-record key: the PostgreSQL server process of the connection.
+BACKEND_PID = "wefirst.backend_pid"
 
 
 def signal(conn: Connection, name: str) -> None:
@@ -53,13 +54,21 @@ def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
     return engine
 
 
-def _tag_origin(engine: Engine, origin: str) -> None:
-    """Every connection of `engine` carries `wefirst.origin`: the NOTIFY its commits cause names
-    this `Database`, which then does not wake its own listeners twice (`store.notify`)."""
+def _track_backends(engine: Engine, backends: set[int]) -> None:
+    """The server processes of `engine`'s connections: the notifications their commits cause
+    name them (`Notify.pid`), and this `Database`, which woke its own listeners at the commit
+    already, drops them (`store.notify`). Nothing is sent: psycopg knows the pid from the
+    connection's start."""
 
-    @event.listens_for(engine, "do_connect")
-    def _on_connect(_dialect: Any, _record: Any, _cargs: Any, cparams: dict[str, Any]) -> None:
-        cparams["options"] = f"{cparams.get('options', '')} -c {ORIGIN_SETTING}={origin}".strip()
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, record: Any) -> None:
+        pid = int(dbapi_conn.info.backend_pid)
+        record.info[BACKEND_PID] = pid
+        backends.add(pid)
+
+    @event.listens_for(engine, "close")
+    def _on_close(_dbapi_conn: Any, record: Any) -> None:
+        backends.discard(record.info.get(BACKEND_PID, -1))
 
 
 def _private_sqlite_file(url: str) -> None:
@@ -108,10 +117,11 @@ class Database:
             self._read_engine = self.engine
             # made now, not on first use: several writer threads would race to make it
             self._writer_engine = create_engine(self.url, pool_size=2, max_overflow=4, pool_pre_ping=False)
-        self.origin = secrets.token_hex(8)
+        #: PostgreSQL: the server processes of this Database's connections (`store.notify`).
+        self.backends: set[int] = set()
         if not self.is_sqlite:
-            _tag_origin(self.engine, self.origin)
-            _tag_origin(self._writer_engine, self.origin)
+            _track_backends(self.engine, self.backends)
+            _track_backends(self._writer_engine, self.backends)
         self._listeners: dict[str, list[Callable[[], None]]] = {}
         #: PostgreSQL: other processes' commits, heard while anything listens (SQLite has one
         #: writing process: its commits are all this one's).
@@ -124,7 +134,7 @@ class Database:
         self._listeners.setdefault(name, []).append(listener)
         if not self.is_sqlite and self.notifications is None:
             self.notifications = Notifications(
-                self.url, origin=self.origin, names=self._listened, heard=self._fire
+                self.url, own=self.backends, names=self._listened, heard=self._fire
             )
             self.notifications.start()
 

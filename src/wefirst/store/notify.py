@@ -20,11 +20,6 @@ from wefirst.background import BackgroundThread
 
 log = logging.getLogger(__name__)
 
-#: The connection setting each engine's connections carry (`-c wefirst.origin=…`): the triggers
-#: send it as the payload, so a process ignores the notifications of its own commits (those
-#: already woke its listeners, at once, through `Database.after`).
-ORIGIN_SETTING = "wefirst.origin"
-
 #: How long one wait for notifications lasts before the stop flag and the channels are looked at
 #: again: a client-side wait on the socket, so a short one costs the server nothing, and a stop
 #: (each app's shutdown) never waits long.
@@ -39,16 +34,19 @@ def channel_query(name: str) -> sql.Composed:
 
 class Notifications(BackgroundThread):
     """One connection of its own, in autocommit, that LISTENs on the channel of every name in
-    `names()` and calls `heard(name)` for each notification another process's commit sent."""
+    `names()` and calls `heard(name)` for each notification another process's commit sent.
+    Notifications sent by a server process in `own` (this `Database`'s connections, whose
+    commits already woke its listeners, at once, through `Database.after`) are dropped."""
 
     thread_name = "wefirst-notifications"
 
     def __init__(
-        self, url: str, *, origin: str, names: Callable[[], set[str]], heard: Callable[[str], None]
+        self, url: str, *, own: set[int], names: Callable[[], set[str]], heard: Callable[[str], None]
     ) -> None:
         super().__init__()
         self.conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-        self.origin = origin
+        self.own = own
+        self.name = f"wefirst-notifications-{id(self):x}"
         self.names = names
         self.heard = heard
         #: What an operator (and a test) can watch: the names listened to now, the connections
@@ -61,9 +59,7 @@ class Notifications(BackgroundThread):
         backoff = 1.0
         while not self._stop.is_set():
             try:
-                with psycopg.connect(
-                    self.conninfo, autocommit=True, application_name=f"wefirst-notifications-{self.origin}"
-                ) as conn:
+                with psycopg.connect(self.conninfo, autocommit=True, application_name=self.name) as conn:
                     self.connections += 1
                     backoff = 1.0
                     self._listen(conn)
@@ -86,5 +82,5 @@ class Notifications(BackgroundThread):
             self.listening = set(channels.values())
             for note in conn.notifies(timeout=WAIT_SECONDS):
                 self.received += 1
-                if note.payload != self.origin and note.channel in channels:
+                if note.pid not in self.own and note.channel in channels:
                     self.heard(channels[note.channel])

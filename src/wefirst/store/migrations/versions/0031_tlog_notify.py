@@ -5,9 +5,9 @@ later (issue 18). A notification is delivered at commit and dropped on rollback,
 `store.db.signal` inside one process; the trigger costs the writer no statement.
 
 The channel is the schema's own (`wefirst_tlog_` + 16 hex digits of its name's MD5), so two
-deployments in one database do not wake each other; the payload names the sender
-(`wefirst.origin`, set on each connection by `store.db.Database`), so a process does not wake
-itself twice. SQLite: nothing (one process writes to it).
+deployments in one database do not wake each other; the notification carries the sending
+server process's pid, so a process does not wake itself twice (`store.notify`). SQLite:
+nothing (one process writes to it).
 
 Revision ID: 0031_tlog_notify
 Revises: 0030_voice_readings
@@ -30,9 +30,7 @@ def upgrade() -> None:
         """
         CREATE FUNCTION wefirst_tlog_queued() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-          PERFORM pg_notify(
-            'wefirst_tlog_' || left(md5(current_schema()), 16),
-            coalesce(current_setting('wefirst.origin', true), ''));
+          PERFORM pg_notify('wefirst_tlog_' || left(md5(current_schema()), 16), '');
           RETURN NULL;
         END
         $$
