@@ -189,6 +189,23 @@ def test_each_reading_survives_the_store(db: Database) -> None:
     assert live[3].p_negative is None
 
 
+def test_a_long_reason_reads_the_same_live_and_from_the_store(db: Database) -> None:
+    """The store keeps 64 characters of a complaint reason; the post record cuts it when it is
+    read, so an episode's top reasons do not change between the live path and a re-detection
+    (they did: the live path counted the whole reason, the store its first 64 characters)."""
+    at = datetime(2026, 3, 4, 9, 30, tzinfo=UTC)
+    m = Match("brd_a", ("acme",))
+    long = "Lost luggage, then a refund refused three times by the call centre in two weeks"
+    items = [
+        Analysed(Post("file", "1", "h1", "Acme awful", at, reason=long), "en", "negative", -1.0, (m,)),
+        Analysed(Post("file", "2", "h2", "Acme awful", at, reason="   "), "en", "negative", -1.0, (m,)),
+    ]
+    assert DbPostStore(db).save(items) == [True, True]
+    live = [observation(a, m.brand_id) for a in items]
+    assert [o.reason for o in live] == [long[:64].rstrip(), None]
+    assert _by_post(list(stored_observations(db, None, None))) == _by_post(live)
+
+
 @pytest.mark.skipif(not AIRLINE.exists(), reason="shared airline data absent")
 def test_the_airline_week_rebuilds_to_the_live_episodes(db: Database, settings: Settings) -> None:
     """The real stream (read in place) with the shipped model's fast path: the episodes of

@@ -89,7 +89,7 @@ def _post_row(a: Analysed, now: datetime) -> dict[str, Any]:
         "likes": p.engagement.likes,
         "sentiment": a.sentiment,
         "sentiment_score": a.score,
-        "reason": p.reason[:64] if p.reason else None,
+        "reason": p.reason,
         "hidden": False,
         "ingested_at": now,
         "p_negative": a.p_negative,

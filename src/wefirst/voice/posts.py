@@ -17,6 +17,9 @@ from datetime import UTC, datetime
 
 SOURCES = frozenset({"mastodon", "bluesky", "rss", "file"})
 POLARITIES = ("negative", "neutral", "positive")
+#: Longest complaint reason kept (the store's column): cut here, once, so an episode's "top
+#: reasons" read the same live and when re-detected from the store.
+MAX_REASON = 64
 
 
 class PostParseError(ValueError):
@@ -45,7 +48,8 @@ class Post:
     tags: tuple[str, ...] = ()
     #: A sentiment label the source itself carries (labelled data sets); never trusted by default.
     source_label: str | None = None
-    #: Why the post is negative when the source says so (the airline data's `negativereason`).
+    #: Why the post is negative when the source says so (the airline data's `negativereason`);
+    #: at most `MAX_REASON` characters, blank is none.
     reason: str | None = None
 
     def __post_init__(self) -> None:
@@ -55,6 +59,8 @@ class Post:
             raise PostParseError("a post needs an external id")
         if self.created_at.tzinfo is None or self.created_at.utcoffset() != UTC.utcoffset(None):
             raise PostParseError("created_at must be an aware UTC datetime")
+        if self.reason is not None:
+            object.__setattr__(self, "reason", self.reason.strip()[:MAX_REASON].rstrip() or None)
 
     @property
     def key(self) -> tuple[str, str]:
