@@ -146,7 +146,8 @@ class Database:
             self._stop_notifications(wait=False)  # it ends within `store.notify.WAIT_SECONDS`
 
     def _listened(self) -> set[str]:
-        return {name for name, found in self._listeners.items() if found}
+        # list(): one step under the GIL, as the notifications thread reads it
+        return {name for name, found in list(self._listeners.items()) if found}
 
     def _fire(self, name: str) -> None:
         for listener in list(self._listeners.get(name, ())):

@@ -81,6 +81,8 @@ class Notifications(BackgroundThread):
                 channels[channel] = name
             self.listening = set(channels.values())
             for note in conn.notifies(timeout=WAIT_SECONDS):
+                if self._stop.is_set():
+                    return  # stopped without waiting (`Database.unlisten`): wake nobody now
                 self.received += 1
                 if note.pid not in self.own and note.channel in channels:
                     self.heard(channels[note.channel])
