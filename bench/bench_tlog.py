@@ -584,7 +584,7 @@ def bench_audit(args: argparse.Namespace) -> None:
             )
 
 
-def _wake_sample(db: Database, other: Database, service: LogService, i: int) -> float:
+def _wake_sample(other: Database, service: LogService, i: int) -> float:
     """Seconds from another process's commit of one entry to its checkpoint."""
     with service.db.read() as conn:
         before = latest_checkpoint(conn)
@@ -593,7 +593,7 @@ def _wake_sample(db: Database, other: Database, service: LogService, i: int) -> 
         enqueue(conn, entry(i))
     start = time.perf_counter()
     while True:
-        with db.read() as conn:
+        with service.db.read() as conn:
             cp = latest_checkpoint(conn)
         if cp and cp.size > size:
             return time.perf_counter() - start
@@ -629,7 +629,7 @@ def bench_wake(args: argparse.Namespace) -> None:
                     if kind == "notify":
                         conn.execute(text(trigger))
                 time.sleep(rng.uniform(0.0, 1.0))
-                times[kind].append(_wake_sample(db, other, service, i))
+                times[kind].append(_wake_sample(other, service, i))
                 i += 1
     finally:
         seq.stop()

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, event, func, insert, select, text
 from wefirst.settings import Settings
 from wefirst.store.db import Database
 from wefirst.store.groupcommit import GroupCommit, Tx
+from wefirst.store.notify import Notifications
 from wefirst.store.tables_tlog import tlog_entries, tlog_index, tlog_pending
 from wefirst.tlog.queue import QUEUED, canonical, enqueue
 from wefirst.tlog.sequencer import Sequencer
@@ -190,10 +191,25 @@ def test_signals_fire_after_the_commit_only(db: Database) -> None:
         db.unlisten(QUEUED, heard)
 
 
-def _other_process(settings: Settings) -> Database:
-    """A second `Database` on the same schema: what another worker or a CLI command opens (its
-    own engines and connections)."""
-    return Database(settings)
+@contextmanager
+def _woken_across_processes(
+    settings: Settings, service: LogService
+) -> Iterator[tuple[Database, Notifications]]:
+    """A leading sequencer with an idle look once an hour, listening on the log's channel, and a
+    second `Database` on the same schema — what another worker or a CLI command opens (its own
+    engines and connections): whatever the other commits reaches the sequencer by NOTIFY only."""
+    if service.db.is_sqlite:
+        pytest.skip("SQLite: one process writes; PostgreSQL processes hear each other's commits")
+    seq = Sequencer(service, batch_size=100, wait_ms=1, idle_seconds=3600)
+    seq.start()
+    try:
+        with Database(settings) as other:
+            heard = service.db.notifications
+            assert heard is not None
+            wait_until(lambda: seq.is_leader and heard.listening == {QUEUED}, what="the lock and LISTEN")
+            yield other, heard
+    finally:
+        seq.stop()
 
 
 def test_another_process_commits_wake_the_sequencer_on_postgresql(
@@ -201,22 +217,10 @@ def test_another_process_commits_wake_the_sequencer_on_postgresql(
 ) -> None:
     """Idle look once an hour: entries another process queues are integrated at once, woken by
     the NOTIFY of migration 0031's trigger (they waited for the idle look, up to a second)."""
-    if service.db.is_sqlite:
-        pytest.skip("SQLite: one process writes; PostgreSQL processes hear each other's commits")
-    seq = Sequencer(service, batch_size=100, wait_ms=1, idle_seconds=3600)
-    other = _other_process(settings)
-    seq.start()
-    try:
-        wait_until(lambda: seq.is_leader, what="the sequencer lock")
-        heard = service.db.notifications
-        assert heard is not None
-        wait_until(lambda: heard.listening == {QUEUED}, what="LISTEN on the log's channel")
+    with _woken_across_processes(settings, service) as (other, _):
         for i in range(3):
             fill(other, 2 * i, 2)
             wait_until(partial(_has_size, service, 2 * (i + 1)), what=f"the other process's entries {i}")
-    finally:
-        seq.stop()
-        other.dispose()
     check_log(service, 6)
 
 
@@ -231,7 +235,7 @@ def test_a_process_does_not_hear_its_own_commits_twice(settings: Settings, db: D
     def listener() -> None:
         calls.append("tlog")
 
-    other = _other_process(settings)
+    other = Database(settings)
     db.listen(QUEUED, listener)
     try:
         heard = db.notifications
@@ -252,15 +256,7 @@ def test_a_process_does_not_hear_its_own_commits_twice(settings: Settings, db: D
 def test_the_listening_connection_comes_back_after_it_is_cut(settings: Settings, service: LogService) -> None:
     """A notification is a wake, not the data: when the server drops the listening connection,
     it is made again (after a backoff) and other processes' commits wake the sequencer again."""
-    if service.db.is_sqlite:
-        pytest.skip("SQLite: one process writes; PostgreSQL processes hear each other's commits")
-    seq = Sequencer(service, batch_size=100, wait_ms=1, idle_seconds=3600)
-    other = _other_process(settings)
-    seq.start()
-    try:
-        heard = service.db.notifications
-        assert heard is not None
-        wait_until(lambda: seq.is_leader and heard.listening == {QUEUED}, what="the lock and LISTEN")
+    with _woken_across_processes(settings, service) as (other, heard):
         with other.write() as conn:
             cut: int = conn.execute(
                 text(
@@ -273,7 +269,4 @@ def test_the_listening_connection_comes_back_after_it_is_cut(settings: Settings,
         wait_until(lambda: heard.connections == 2 and heard.listening == {QUEUED}, what="LISTEN again")
         fill(other, 0, 1)
         wait_until(partial(_has_size, service, 1), what="the entry, woken through the new connection")
-    finally:
-        seq.stop()
-        other.dispose()
     check_log(service, 1)

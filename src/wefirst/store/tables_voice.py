@@ -25,6 +25,9 @@ from sqlalchemy import (
 
 from wefirst.store.meta import ID, metadata
 
+#: Longest complaint reason a post keeps (`voice.posts.Post` cuts it when the post is read).
+REASON_LENGTH = 64
+
 voice_brand_settings = Table(
     "voice_brand_settings",
     metadata,
@@ -63,7 +66,7 @@ voice_posts = Table(
     Column("likes", Integer, nullable=False),
     Column("sentiment", String(8), nullable=False),
     Column("sentiment_score", Float, nullable=False),
-    Column("reason", String(64)),
+    Column("reason", String(REASON_LENGTH)),
     Column("hidden", Boolean, nullable=False),
     Column("ingested_at", DateTime(timezone=True), nullable=False),
     #: What the detector read of the post (one reading for every brand it names, like

@@ -15,11 +15,13 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from wefirst.store.tables_voice import REASON_LENGTH
+
 SOURCES = frozenset({"mastodon", "bluesky", "rss", "file"})
 POLARITIES = ("negative", "neutral", "positive")
 #: Longest complaint reason kept (the store's column): cut here, once, so an episode's "top
 #: reasons" read the same live and when re-detected from the store.
-MAX_REASON = 64
+MAX_REASON = REASON_LENGTH
 
 
 class PostParseError(ValueError):
